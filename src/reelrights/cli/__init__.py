@@ -1,0 +1,51 @@
+"""The ``reelrights`` command line: thin by design.
+
+Each command parses its input, calls one library function, and renders the result as a table,
+one line, or ``--json``. A :class:`~reelrights.errors.ReelrightsError` becomes one line,
+``error: <message>``, on stderr. The exit code is 2 for bad input, 1 for a failed verification
+and 3 for a policy denial. Click's own usage errors also exit 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import ReelrightsError
+from .context import AppContext
+
+__all__ = ["cli", "main"]
+
+
+class _Root(click.Group):
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except ReelrightsError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", "home_dir", type=click.Path(file_okay=False), envvar="REELRIGHTS_HOME",
+              help="Home folder (keys, SQLite database, static log). Default ~/.reelrights.")
+@click.version_option(package_name="reelrights")
+@click.pass_context
+def cli(ctx: click.Context, home_dir: str | None) -> None:
+    """reelrights: a verifiable clearinghouse for licensed generative AI in film.
+
+    Every fact is a statement signed by the party that asserts it and appended to a public,
+    append-only Merkle log (RFC 9162, C2SP checkpoints and tiles).
+    """
+    ctx.obj = AppContext(home_dir)
+
+
+from . import demo_cmd, log_cmd, party_cmd, statement_cmd, work_cmd  # noqa: E402
+
+for module in (party_cmd, work_cmd, log_cmd, statement_cmd, demo_cmd):
+    module.register(cli)
+
+
+def main() -> None:
+    sys.exit(cli.main(standalone_mode=True))

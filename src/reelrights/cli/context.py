@@ -1,0 +1,51 @@
+"""What every command shares: the home, the ledger, and the output helpers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from ..home import Home
+from ..ledger import Ledger
+
+
+class AppContext:
+    def __init__(self, home_dir: str | None) -> None:
+        self.home_dir = home_dir
+        self._home: Home | None = None
+        self._ledger: Ledger | None = None
+
+    @property
+    def home(self) -> Home:
+        if self._home is None:
+            self._home = Home.open(self.home_dir)
+        return self._home
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger.open(self.home)
+        return self._ledger
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=title, show_lines=False)
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    for r in rows:
+        t.add_row(*["" if v is None else str(v) for v in r])
+    Console(soft_wrap=True).print(t)

@@ -1,0 +1,124 @@
+"""reelrights log: checkpoint, key, export, inclusion, consistency, get, verify."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..core.note import NoteSigner
+from ..errors import NotFound
+from ..home import Home
+from ..log.mirror import export_log
+from ..log.tiled import DirTileSource, verify_tiled_log
+from ..log.verify import verify_log
+from .context import AppContext, emit_json, pass_app
+from .types import LOG_INDEX
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(log)
+
+
+def log_vkey(home: Home) -> str:
+    """The note verifier key of the home's log: <origin>+<key id>+<base64(0x01||pk)>."""
+    return NoteSigner(home.origin, home.log_key().seed).vkey
+
+
+@click.group()
+def log() -> None:
+    """The public transparency log (RFC 9162 tree, C2SP checkpoints and tiles)."""
+
+
+@log.command("checkpoint")
+@click.option("--size", type=click.IntRange(min=1), help="A checkpoint issued at this size.")
+@pass_app
+def log_checkpoint(app: AppContext, size: int | None) -> None:
+    """Print the latest signed checkpoint (a C2SP signed note)."""
+    with app.ledger.db.read() as conn:
+        sys.stdout.write(app.ledger.log.checkpoint(conn, size).decode("utf-8"))
+
+
+@log.command("key")
+@pass_app
+def log_key(app: AppContext) -> None:
+    """Print the log's note verifier key (name+keyid+base64(0x01||public key))."""
+    click.echo(log_vkey(app.home))
+
+
+@log.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@pass_app
+def log_export(app: AppContext, directory: Path) -> None:
+    """Write DIR/checkpoint and every tile and entry bundle (servable by any static server)."""
+    with app.ledger.db.read() as conn:
+        size = export_log(directory, app.ledger.log, conn)
+    click.echo(f"exported {size} entries to {directory}")
+
+
+@log.command("inclusion")
+@click.argument("index", type=LOG_INDEX)
+@click.option("--size", type=click.IntRange(min=1), help="Tree size (default: the latest).")
+@pass_app
+def log_inclusion(app: AppContext, index: int, size: int | None) -> None:
+    """Print the inclusion proof of entry INDEX as JSON."""
+    with app.ledger.db.read() as conn:
+        emit_json(app.ledger.log.inclusion(conn, index, size))
+
+
+@log.command("consistency")
+@click.argument("old", type=click.IntRange(min=1))
+@click.argument("new", type=click.IntRange(min=1), required=False)
+@pass_app
+def log_consistency(app: AppContext, old: int, new: int | None) -> None:
+    """Print the consistency proof between tree sizes OLD and NEW (default: latest)."""
+    with app.ledger.db.read() as conn:
+        emit_json(app.ledger.log.consistency(conn, old, new))
+
+
+@log.command("get")
+@click.argument("index", type=LOG_INDEX)
+@click.option("--pretty", is_flag=True, help="Indent the JSON (the raw form is the leaf's bytes).")
+@pass_app
+def log_get(app: AppContext, index: int, pretty: bool) -> None:
+    """Print entry INDEX: the canonical bytes of the signed statement."""
+    with app.ledger.db.read() as conn:
+        entry = app.ledger.log.entry(conn, index)
+    if pretty:
+        emit_json(json.loads(entry))
+    else:
+        sys.stdout.write(entry.decode("utf-8") + "\n")
+
+
+@log.command("verify")
+@click.option("--tiles", "tiles_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Verify a C2SP tiled log in this folder instead (any implementation's).")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --tiles: the signed checkpoint (default DIR/checkpoint).")
+@click.option("--key", "vkey", help="With --tiles: the log's note verifier key.")
+@click.option("--tree-only", is_flag=True, help="Skip statement signatures and schemas.")
+@pass_app
+def log_verify(app: AppContext, tiles_dir: Path | None, checkpoint_file: Path | None,
+               vkey: str | None, tree_only: bool) -> None:
+    """Check every entry, signature, tile and checkpoint; exit 1 naming the first bad index."""
+    if tiles_dir is not None:
+        if not vkey:
+            raise click.UsageError("--tiles needs --key VKEY (the log's note verifier key)")
+        cp_path = checkpoint_file or tiles_dir / "checkpoint"
+        try:
+            note = cp_path.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"no checkpoint at {cp_path}; pass --checkpoint FILE") from None
+        report = verify_tiled_log(DirTileSource(tiles_dir), note, vkey)
+        click.echo(f"ok: {report.origin} size {report.size} root {report.root_hex[:16]}…: "
+                   f"{report.entries} entries match the tiles and the signed checkpoint")
+        return
+    vk = log_vkey(app.home)
+    with app.ledger.db.read() as conn:
+        report = verify_log(conn, app.ledger.log, vk, signatures=not tree_only)
+    mirror = app.home.log_dir
+    if (mirror / "checkpoint").exists():
+        verify_tiled_log(DirTileSource(mirror), (mirror / "checkpoint").read_bytes(), vk)
+    click.echo(report.summary())

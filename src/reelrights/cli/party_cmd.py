@@ -1,0 +1,91 @@
+"""reelrights init, party add|list|show."""
+
+from __future__ import annotations
+
+import click
+
+from ..core.statement_types import PARTY_KINDS
+from ..home import Home
+from ..services import registry
+from .context import AppContext, emit_json, json_option, pass_app, table
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(init)
+    cli.add_command(party)
+
+
+@click.command()
+@click.option("--origin", help="The log's origin (its name in checkpoints), e.g. example.com/log. "
+              "Default reelrights.local/log; it never changes once set.")
+@json_option
+@pass_app
+def init(app: AppContext, origin: str | None, as_json: bool) -> None:
+    """Create the home, its database and the log's Ed25519 key (idempotent)."""
+    home, created = Home.init(app.home_dir, origin=origin)
+    app._home = home
+    app.ledger  # opens the database and applies migrations
+    from ..cli.log_cmd import log_vkey
+    vkey = log_vkey(home)
+    if as_json:
+        emit_json({"id": str(home.path), "home": str(home.path), "created": created,
+                   "origin": home.origin, "log_key": vkey})
+        return
+    click.echo(f"{'created' if created else 'already initialised'}: {home.path}")
+    click.echo(f"log origin: {home.origin}")
+    click.echo(f"log key:    {vkey}")
+
+
+@click.group()
+def party() -> None:
+    """Studios, guilds, performers, writers, developers, auditors and funds."""
+
+
+@party.command("add")
+@click.option("--kind", required=True, type=click.Choice(PARTY_KINDS))
+@click.option("--name", required=True, help="The party's display name.")
+@click.option("--passphrase-env", metavar="VAR",
+              help="Encrypt the private key with the passphrase in environment variable VAR.")
+@json_option
+@pass_app
+def party_add(app: AppContext, kind: str, name: str, passphrase_env: str | None,
+              as_json: bool) -> None:
+    """Register a party with its own Ed25519 key pair (private key stays in the home, 0600)."""
+    receipt = registry.register_party(app.home, app.ledger, kind, name, passphrase_env)
+    if as_json:
+        emit_json(receipt.to_json())
+    else:
+        click.echo(receipt.details["id"])
+
+
+@party.command("list")
+@click.option("--kind", type=click.Choice(PARTY_KINDS))
+@json_option
+@pass_app
+def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
+    """List registered parties."""
+    rows = registry.list_parties(app.ledger.db, kind)
+    if as_json:
+        emit_json(rows)
+        return
+    table("parties", ["id", "kind", "name", "key id", "log index"],
+          [[r["id"], r["kind"], r["name"], r["key_id"], r["log_index"]] for r in rows])
+
+
+@party.command("show")
+@click.argument("party_ref", metavar="PARTY")
+@json_option
+@pass_app
+def party_show(app: AppContext, party_ref: str, as_json: bool) -> None:
+    """Show one party (by id or unique name): key, works owned, credits."""
+    p = registry.party_detail(app.ledger.db, party_ref)
+    if as_json:
+        emit_json(p)
+        return
+    click.echo(f"{p['id']}  {p['name']}  ({p['kind']})")
+    click.echo(f"  public key  {p['public_key']}  (key id {p['key_id']})")
+    click.echo(f"  registered  {p['registered_at']}  log index {p['log_index']}")
+    for w in p["works_owned"]:
+        click.echo(f"  owns        {w['id']}  {w['title']}")
+    for c in p["credits"]:
+        click.echo(f"  credited    {c['role']} {c['share']} on {c['work']}  (log index {c['log_index']})")

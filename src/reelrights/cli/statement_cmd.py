@@ -1,0 +1,57 @@
+"""reelrights statement sign|submit: signing apart from accepting.
+
+A party signs where its key lives (``statement sign``). The registry accepts a file of entries
+signed anywhere (``statement submit``), one canonical entry per line. RFC 8785 output contains
+no raw newline, so every entry fits on one line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..core.canonical import parse_canonical
+from ..core.statements import make_statement, sign_statement
+from ..errors import BadInput
+from ..services.registry import resolve_party
+from .context import AppContext, emit_json, pass_app
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(statement)
+
+
+@click.group()
+def statement() -> None:
+    """Sign statements where the key lives; submit statements signed anywhere."""
+
+
+@statement.command("sign")
+@click.option("--as", "party_ref", required=True, metavar="PARTY", help="Signing party (its key must be in this home).")
+@click.option("--type", "type_", required=True, help="Statement type, e.g. work.credited.")
+@click.argument("body_file", type=click.File("rb"))
+@pass_app
+def statement_sign(app: AppContext, party_ref: str, type_: str, body_file) -> None:  # type: ignore[no-untyped-def]
+    """Sign the JSON body in BODY_FILE ('-' for stdin); print the entry line."""
+    try:
+        body = json.loads(body_file.read())
+    except ValueError as exc:
+        raise BadInput(f"{body_file.name}: not valid JSON ({exc}); fix the body") from None
+    with app.ledger.db.read() as conn:
+        party_id = resolve_party(conn, party_ref).id
+    entry = sign_statement(make_statement(type_, party_id, body), app.home.party_key(party_id))
+    sys.stdout.write(entry.decode("utf-8") + "\n")
+
+
+@statement.command("submit")
+@click.argument("entries_file", type=click.File("rb"))
+@pass_app
+def statement_submit(app: AppContext, entries_file) -> None:  # type: ignore[no-untyped-def]
+    """Submit signed entries (one per line) as one batch: all accepted or none."""
+    lines = [ln.rstrip(b"\r\n") for ln in entries_file if ln.strip()]
+    for i, ln in enumerate(lines):
+        parse_canonical(ln, what=f"{entries_file.name} line {i + 1}")
+    receipts = app.ledger.submit(lines)
+    emit_json([r.to_json() for r in receipts])

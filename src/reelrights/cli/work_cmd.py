@@ -1,0 +1,105 @@
+"""reelrights work add|credit|list|show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..core.statement_types import CREDIT_ROLES, WORK_KINDS
+from ..services import registry
+from .context import AppContext, emit_json, json_option, pass_app, table
+from .types import EXTERNAL_ID, SHARE
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(work)
+
+
+@click.group()
+def work() -> None:
+    """Films, episodes, scripts, scores, performances and images, with their files."""
+
+
+@work.command("add")
+@click.option("--owner", required=True, metavar="PARTY", help="Owning party (id or unique name); signs.")
+@click.option("--kind", required=True, type=click.Choice(WORK_KINDS))
+@click.option("--title", required=True)
+@click.option("--year", type=click.IntRange(1850, 2200))
+@click.option("--id", "external_ids", multiple=True, type=EXTERNAL_ID,
+              help="External id, e.g. eidr:10.5240/7791-8534-2C23-9030-8610-5 (repeatable).")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@pass_app
+def work_add(app: AppContext, owner: str, kind: str, title: str, year: int | None,
+             external_ids: tuple[str, ...], files: tuple[Path, ...], as_json: bool) -> None:
+    """Register a work and its files (each streamed for SHA-256 and probed)."""
+    receipt = registry.register_work(app.home, app.ledger, owner, kind, title, list(files),
+                                     year, external_ids)
+    if as_json:
+        emit_json(receipt.to_json())
+        return
+    click.echo(receipt.details["id"])
+    for a in receipt.details["assets"]:
+        if a["new"]:
+            click.echo(f"  asset {a['sha256']}  {a['name']}  (new)", err=True)
+        else:
+            click.echo(f"  asset {a['sha256']}  {a['name']}  (already registered, first in "
+                       f"{a['first_work']}: same content, same asset)", err=True)
+
+
+@work.command("credit")
+@click.argument("work_ref", metavar="WORK")
+@click.option("--party", "party_ref", required=True, metavar="PARTY")
+@click.option("--role", required=True, type=click.Choice(CREDIT_ROLES))
+@click.option("--share", required=True, type=SHARE, help="Exact share of the role, e.g. 0.25 or 1/3.")
+@json_option
+@pass_app
+def work_credit(app: AppContext, work_ref: str, party_ref: str, role: str, share: str,
+                as_json: bool) -> None:
+    """Credit a party on a work (signed by the work's owner; shares per role total at most 1)."""
+    receipt = registry.credit_work(app.home, app.ledger, work_ref, party_ref, role, share)
+    if as_json:
+        emit_json({"id": f"{receipt.details['work']}/{role}/{receipt.details['party']}",
+                   **receipt.to_json()})
+        return
+    d = receipt.details
+    click.echo(f"credited {d['party']} as {d['role']} {d['share']} on {d['work']} "
+               f"({d['role']} total {d['role_total']}, log index {receipt.index})")
+
+
+@work.command("list")
+@click.option("--owner", metavar="PARTY")
+@json_option
+@pass_app
+def work_list(app: AppContext, owner: str | None, as_json: bool) -> None:
+    """List registered works."""
+    rows = registry.list_works(app.ledger.db, owner)
+    if as_json:
+        emit_json(rows)
+        return
+    table("works", ["id", "kind", "title", "year", "owner", "log index"],
+          [[r["id"], r["kind"], r["title"], r.get("year"), r["owner"], r["log_index"]] for r in rows])
+
+
+@work.command("show")
+@click.argument("work_ref", metavar="WORK")
+@json_option
+@pass_app
+def work_show(app: AppContext, work_ref: str, as_json: bool) -> None:
+    """Show a work (by id or unique title): its assets and credits."""
+    w = registry.work_detail(app.ledger.db, work_ref)
+    if as_json:
+        emit_json(w)
+        return
+    year = f" ({w['year']})" if "year" in w else ""
+    click.echo(f"{w['id']}  {w['title']}{year}  [{w['kind']}]  owner {w['owner']}  log index {w['log_index']}")
+    for x in w["external_ids"]:
+        click.echo(f"  id      {x}")
+    for a in w["assets"]:
+        extra = ", ".join(f"{k} {a[k]}" for k in ("duration_ms", "pages", "lines", "width", "height") if k in a)
+        click.echo(f"  asset   {a['sha256']}  {a['name']}  {a['media_type']}  {a['size']} bytes"
+                   + (f"  ({extra})" if extra else ""))
+    for c in w["credits"]:
+        click.echo(f"  credit  {c['role']:<10} {c['share']:<8} {c['name']} ({c['party']})")

@@ -1,0 +1,137 @@
+"""A small declarative validator for statement bodies.
+
+Each statement type declares its body as nested :class:`Obj`, :class:`Str`, :class:`Int`,
+:class:`Ratio` and :class:`List` specs. :func:`validate` walks a value against a spec and raises
+:class:`~reelrights.errors.InvalidStatement` with the RFC 6901 pointer of the first offending
+field. Objects are closed: an unknown key is an error, so a typo is never signed into the log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from ..errors import InvalidStatement
+
+__all__ = ["Int", "List", "Obj", "Ratio", "Spec", "Str", "parse_ratio", "validate"]
+
+
+class Spec:
+    def check(self, value: Any, pointer: str) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Str(Spec):
+    pattern: str | None = None
+    choices: tuple[str, ...] | None = None
+    min_len: int = 1
+    max_len: int = 1000
+    hint: str = ""
+    extra: Callable[[str], str | None] | None = None  # returns an error message or None
+
+    def check(self, value: Any, pointer: str) -> None:
+        if type(value) is not str:
+            raise InvalidStatement("must be a string", pointer)
+        if self.choices is not None and value not in self.choices:
+            raise InvalidStatement(f"{value!r} is not one of {', '.join(self.choices)}", pointer)
+        if not self.min_len <= len(value) <= self.max_len:
+            raise InvalidStatement(
+                f"must be {self.min_len} to {self.max_len} characters long", pointer)
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            raise InvalidStatement(f"{value!r} is not {self.hint or 'well formed'}", pointer)
+        if self.extra is not None and (msg := self.extra(value)):
+            raise InvalidStatement(msg, pointer)
+
+
+@dataclass(frozen=True)
+class Int(Spec):
+    min: int = 0
+    max: int = 2**53 - 1
+
+    def check(self, value: Any, pointer: str) -> None:
+        if type(value) is not int:
+            raise InvalidStatement("must be an integer", pointer)
+        if not self.min <= value <= self.max:
+            raise InvalidStatement(f"must be between {self.min} and {self.max}", pointer)
+
+
+_RATIO_RE = re.compile(r"^(0|[1-9]\d*)(\.\d{1,12})?$|^(0|[1-9]\d*)/[1-9]\d*$")
+
+
+def parse_ratio(text: str) -> Fraction:
+    """An exact share from a decimal string ("0.25") or a fraction ("1/3")."""
+    if type(text) is not str or not _RATIO_RE.match(text):
+        raise ValueError(f"{text!r} is not a decimal like 0.25 or a fraction like 1/3")
+    return Fraction(text)
+
+
+@dataclass(frozen=True)
+class Ratio(Spec):
+    """An exact share in (0, 1], written as a decimal string or a fraction string."""
+
+    def check(self, value: Any, pointer: str) -> None:
+        try:
+            share = parse_ratio(value)
+        except ValueError as exc:
+            raise InvalidStatement(str(exc), pointer) from None
+        if not 0 < share <= 1:
+            raise InvalidStatement(f"{value} must be greater than 0 and at most 1", pointer)
+
+
+@dataclass(frozen=True)
+class List(Spec):
+    item: Spec
+    min_items: int = 0
+    max_items: int = 10_000
+    unique_by: str | None = None  # object key that must be unique across items
+
+    def check(self, value: Any, pointer: str) -> None:
+        if type(value) is not list:
+            raise InvalidStatement("must be an array", pointer)
+        if not self.min_items <= len(value) <= self.max_items:
+            raise InvalidStatement(
+                f"must have {self.min_items} to {self.max_items} items", pointer)
+        seen: set[Any] = set()
+        for i, item in enumerate(value):
+            self.item.check(item, f"{pointer}/{i}")
+            if self.unique_by is not None:
+                key = item[self.unique_by]
+                if key in seen:
+                    raise InvalidStatement(f"{self.unique_by} {key!r} appears twice",
+                                           f"{pointer}/{i}/{self.unique_by}")
+                seen.add(key)
+
+
+@dataclass(frozen=True)
+class Obj(Spec):
+    required: dict[str, Spec]
+    optional: dict[str, Spec] = field(default_factory=dict)
+
+    def check(self, value: Any, pointer: str) -> None:
+        if type(value) is not dict:
+            raise InvalidStatement("must be an object", pointer)
+        for name, spec in self.required.items():
+            if name not in value:
+                raise InvalidStatement(f"missing required field {name!r}", pointer)
+            spec.check(value[name], f"{pointer}/{_escape(name)}")
+        for name, item in value.items():
+            if name in self.required:
+                continue
+            spec = self.optional.get(name)
+            if spec is None:
+                allowed = ", ".join(sorted({*self.required, *self.optional}))
+                raise InvalidStatement(f"unknown field {name!r} (allowed: {allowed})",
+                                       f"{pointer}/{_escape(name)}")
+            spec.check(item, f"{pointer}/{_escape(name)}")
+
+
+def validate(value: Any, spec: Spec, pointer: str = "") -> None:
+    spec.check(value, pointer)
+
+
+def _escape(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")

@@ -1,0 +1,116 @@
+"""The catalogue of statement types: each type's body schema and who may sign it.
+
+Each capability (registry, rights, audit, provenance, fund) adds its types here through
+:func:`register`. The registry checks a statement against its entry before it writes
+anything. A type not in the catalogue is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InvalidStatement
+from .ids import ID_PATTERNS, check_external_id
+from .schema import Int, List, Obj, Ratio, Spec, Str
+
+__all__ = ["StatementType", "lookup", "register", "registered_types",
+           "PARTY_KINDS", "WORK_KINDS", "CREDIT_ROLES"]
+
+PARTY_KINDS = ("studio", "guild", "performer", "writer", "developer", "auditor", "fund")
+WORK_KINDS = ("film", "episode", "script", "score", "performance", "image")
+CREDIT_ROLES = ("writer", "performer", "director", "composer", "vfx")
+ASSET_CATEGORIES = ("video", "audio", "text", "document", "image", "other")
+
+
+@dataclass(frozen=True)
+class StatementType:
+    name: str
+    version: int
+    body: Spec
+    #: Body field that must equal the statement's actor (None: the service decides).
+    actor_field: str | None
+    summary: str
+    #: For self-certifying statements: the body field holding the signer's public key.
+    key_field: str | None = None
+
+
+_CATALOGUE: dict[tuple[str, int], StatementType] = {}
+
+
+def register(t: StatementType) -> StatementType:
+    _CATALOGUE[(t.name, t.version)] = t
+    return t
+
+
+def lookup(name: str, version: int) -> StatementType:
+    try:
+        return _CATALOGUE[(name, version)]
+    except KeyError:
+        known = ", ".join(sorted({n for n, _ in _CATALOGUE}))
+        raise InvalidStatement(
+            f"unknown statement type {name!r} version {version}; known types: {known}",
+            "/statement/type") from None
+
+
+def registered_types() -> list[StatementType]:
+    return sorted(_CATALOGUE.values(), key=lambda t: (t.name, t.version))
+
+
+def _ext_id(value: str) -> str | None:
+    return check_external_id(value)
+
+
+PARTY_ID = Str(pattern=ID_PATTERNS["party"], hint="a party id like pty_k3vq7xw2m4a6c5de",
+               max_len=20)
+WORK_ID = Str(pattern=ID_PATTERNS["work"], hint="a work id like wrk_k3vq7xw2m4a6c5de",
+              max_len=20)
+SHA256 = Str(pattern=r"[0-9a-f]{64}", hint="a lowercase hex SHA-256", min_len=64, max_len=64)
+NAME = Str(max_len=300, pattern=r"[^\x00-\x1f\x7f]+", hint="a name without control characters")
+
+register(StatementType(
+    "party.registered", 1,
+    Obj({"id": PARTY_ID, "kind": Str(choices=PARTY_KINDS), "name": NAME,
+         "public_key": Str(pattern=r"[A-Za-z0-9+/]{43}=", min_len=44, max_len=44,
+                           hint="the base64 of a 32-byte Ed25519 public key")}),
+    actor_field="id", key_field="public_key",
+    summary="A party joins the registry with its own Ed25519 key (self-signed: proof of "
+            "possession)."))
+
+ASSET = Obj(
+    {"sha256": SHA256, "size": Int(min=1), "media_type": Str(max_len=127, pattern=r"[a-z]+/[a-zA-Z0-9.+-]+",
+                                                           hint="an IANA media type"),
+     "category": Str(choices=ASSET_CATEGORIES), "name": NAME},
+    {"duration_ms": Int(), "pages": Int(), "lines": Int(), "width": Int(min=1), "height": Int(min=1)},
+)
+
+register(StatementType(
+    "work.registered", 1,
+    Obj({"id": WORK_ID, "kind": Str(choices=WORK_KINDS), "title": NAME, "owner": PARTY_ID,
+         "assets": List(ASSET, min_items=1, max_items=200, unique_by="sha256")},
+        {"year": Int(min=1850, max=2200),
+         "external_ids": List(Str(max_len=100, extra=_ext_id), min_items=1, max_items=20)}),
+    actor_field="owner",
+    summary="A rights holder registers a work and the content hashes of its files."))
+
+register(StatementType(
+    "work.credited", 1,
+    Obj({"work": WORK_ID, "party": PARTY_ID, "role": Str(choices=CREDIT_ROLES),
+         "share": Ratio()}),
+    actor_field=None,
+    summary="The work's owner credits a party with a role and an exact share of that role."))
+
+
+def check_body(name: str, version: int, body: Any, actor: str) -> StatementType:
+    """Validate a statement's body against its type; return the type."""
+    t = lookup(name, version)
+    t.body.check(body, "/statement/body")
+    if t.actor_field is not None and body[t.actor_field] != actor:
+        raise InvalidStatement(
+            f"actor {actor} must be the party named in body.{t.actor_field} "
+            f"({body[t.actor_field]}); sign with that party's key", "/statement/actor")
+    return t
+
+
+Checker = Callable[[str, int, Any, str], StatementType]

@@ -1,0 +1,135 @@
+"""The end-to-end story, told as it happens, on a fresh embedded SQLite home.
+
+A studio, a guild, two performers and a writer join the registry, each with a key of its own.
+The studio registers a short film, its score and the screenplay, with media it generates here,
+and credits the people who made them. Every step is a statement signed by the party that
+asserts it and appended to the transparency log. The story ends the way an outsider would
+check it: with the log's key, the static tiles and nothing else.
+
+Later capabilities (bundles and licenses, training commitments and audits, provenance, the
+fund) continue this story from where it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from .core.checkpoint import open_checkpoint
+from .core.merkle import verify_inclusion
+from .core.note import NoteSigner, NoteVerifier
+from .errors import BadInput
+from .home import Home
+from .ledger import Ledger
+from .log.tiled import DirTileSource, verify_tiled_log
+from .log.verify import verify_log
+from .media.synth import make_audio, make_script, make_video
+from .services import registry
+
+
+def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, str]:
+    """Run the story in ``directory`` (created fresh) and return the ids it made."""
+    directory = directory.absolute()
+    if directory.exists() and any(directory.iterdir()):
+        if not (directory / "home" / "home.json").exists():
+            raise BadInput(f"{directory} exists and is not a previous demo; name an empty or "
+                           "new folder")
+        shutil.rmtree(directory)  # a previous demo: start the story over
+    media = directory / "media"
+    media.mkdir(parents=True)
+
+    def step(title: str) -> None:
+        echo("")
+        echo(f"== {title}")
+
+    step(f"A fresh reelrights home in {directory / 'home'}")
+    home, _ = Home.init(directory / "home")
+    ledger = Ledger.open(home)
+    vkey = NoteSigner(home.origin, home.log_key().seed).vkey
+    echo(f"log origin {home.origin}; anyone verifies it with the key\n   {vkey}")
+
+    step("Parties join, each with its own Ed25519 key (private keys stay in keys/, mode 0600)")
+    ids: dict[str, str] = {}
+    for label, kind, name in [
+        ("studio", "studio", "Northlight Pictures"),
+        ("guild", "guild", "Screen Performers Guild"),
+        ("lead", "performer", "Ada Okafor"),
+        ("support", "performer", "Bruno Lindqvist"),
+        ("writer", "writer", "Mara Ellison"),
+    ]:
+        r = registry.register_party(home, ledger, kind, name)
+        ids[label] = r.details["id"]
+        echo(f"{name:<26} {kind:<10} {ids[label]}   log index {r.index}")
+
+    step("The studio makes its media (generated here: nothing is downloaded)")
+    film = make_video(media / "harbour-lights.mp4", seconds=4.0, fps=24, size=(320, 240), seed=7,
+                      scenes=3)
+    score = make_audio(media / "harbour-lights-theme.wav", seconds=3.0, seed=7)
+    script = make_script(media / "harbour-lights.fountain", title="Harbour Lights",
+                         author="Mara Ellison", scenes=4, seed=7)
+    for p in (film, score, script):
+        echo(f"{p.name:<28} {p.stat().st_size:>9} bytes")
+
+    step("The studio registers three works; each file is streamed for its SHA-256 and probed")
+    works = [
+        ("film", "film", "Harbour Lights", [film], ("eidr:10.5240/7791-8534-2C23-9030-8610-5",)),
+        ("score", "score", "Harbour Lights (Original Score)", [score], ()),
+        ("script", "script", "Harbour Lights (Screenplay)", [script], ()),
+    ]
+    for label, kind, title, files, ext in works:
+        r = registry.register_work(home, ledger, ids["studio"], kind, title, files, 2026, ext)
+        ids[label] = r.details["id"]
+        detail = registry.work_detail(ledger.db, ids[label])
+        a = detail["assets"][0]
+        facts = ", ".join(f"{k} {a[k]}" for k in ("duration_ms", "width", "height", "pages", "lines")
+                          if k in a)
+        echo(f"{title:<34} {ids[label]}  {a['media_type']}  {facts}")
+        echo(f"{'':<34} sha256 {a['sha256']}   log index {r.index}")
+
+    step("Registering the same bytes again yields the same asset, and says so")
+    r = registry.register_work(home, ledger, ids["studio"], "film", "Harbour Lights (festival cut)",
+                               [film], 2026)
+    again = r.details["assets"][0]
+    echo(f"{again['name']}: already registered, first in {again['first_work']} "
+         f"-> same asset {again['sha256'][:16]}…")
+
+    step("Credits with exact shares (each role's shares add up to at most 1)")
+    for work, party, role, share in [
+        ("film", "lead", "performer", "0.6"), ("film", "support", "performer", "0.4"),
+        ("film", "writer", "writer", "1"), ("script", "writer", "writer", "1"),
+        ("score", "lead", "performer", "1/3"),
+    ]:
+        r = registry.credit_work(home, ledger, ids[work], ids[party], role, share)
+        echo(f"{ids[party]} {role:<9} {share:<4} on {ids[work]}   log index {r.index}")
+    try:
+        registry.credit_work(home, ledger, ids["film"], ids["guild"], "performer", "0.1")
+    except BadInput as exc:
+        echo(f"refused, nothing written: {exc.message}")
+
+    step("The log: a signed C2SP checkpoint, and an inclusion proof checked against it")
+    with ledger.db.read() as conn:
+        note = ledger.log.checkpoint(conn)
+        proof = ledger.log.inclusion(conn, registry.work_detail(ledger.db, ids["film"])["log_index"])
+    echo(note.decode("utf-8").rstrip("\n"))
+    cp = open_checkpoint(note, NoteVerifier(vkey))
+    verify_inclusion(bytes.fromhex(proof["leaf_hash"]), proof["index"], proof["size"],
+                     [bytes.fromhex(h) for h in proof["proof"]], cp.root)
+    echo(f"entry {proof['index']} (the film's registration) is in the tree of size {cp.size}: "
+         f"{len(proof['proof'])}-hash proof verified")
+
+    step("Verification, as anyone would run it")
+    with ledger.db.read() as conn:
+        report = verify_log(conn, ledger.log, vkey)
+    echo(f"reelrights log verify\n   {report.summary()}")
+    tiled = verify_tiled_log(DirTileSource(home.log_dir), (home.log_dir / "checkpoint").read_bytes(),
+                             vkey)
+    echo(f"reelrights log verify --tiles {home.log_dir} --key <log key>\n   ok: {tiled.size} "
+         "entries match the static tiles and the signed checkpoint")
+    (directory / "ids.json").write_text(json.dumps(ids, indent=2) + "\n", "utf-8")
+    echo("")
+    echo(f"Done. Explore with: reelrights --home {directory / 'home'} work list | party list | "
+         "log checkpoint")
+    return ids
+

@@ -1,0 +1,132 @@
+"""The home folder: configuration, private keys, the SQLite database and the static log.
+
+::
+
+    <home>/
+      home.json           origin, database URL (if not SQLite), passphrase variable per key
+      reelrights.db       SQLite registry and log (WAL), unless REELRIGHTS_DATABASE_URL says otherwise
+      keys/               0700; log.pem (the log's checkpoint key) and <party id>.pem, each 0600
+      log/                the log as static C2SP tiles: checkpoint, tile/<L>/<N>, tile/entries/<N>
+
+The home is chosen by ``--home``, then ``REELRIGHTS_HOME``, then ``~/.reelrights``. The database
+URL is ``REELRIGHTS_DATABASE_URL``, then ``home.json``, then the SQLite file in the home.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BadInput, NotFound
+from .keys import PartyKey, load_key_file, write_key_file
+
+__all__ = ["DEFAULT_ORIGIN", "Home"]
+
+DEFAULT_ORIGIN = "reelrights.local/log"
+_ORIGIN_RE = re.compile(r"^[^\s+/][^\s+]*$")
+
+
+@dataclass
+class Home:
+    path: Path
+    origin: str = DEFAULT_ORIGIN
+    database_url_setting: str | None = None
+    passphrase_envs: dict[str, str] = field(default_factory=dict)
+
+    # -- locating -------------------------------------------------------------------------
+    @staticmethod
+    def resolve(path: str | os.PathLike[str] | None = None) -> Path:
+        chosen = path or os.environ.get("REELRIGHTS_HOME") or Path.home() / ".reelrights"
+        return Path(chosen).expanduser().absolute()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> Home:
+        """Open an initialised home, or say how to create one."""
+        root = cls.resolve(path)
+        config = root / "home.json"
+        if not config.exists():
+            raise NotFound(f"{root} is not a reelrights home; run `reelrights init` "
+                           f"(or pass --home DIR / set REELRIGHTS_HOME)")
+        try:
+            data = json.loads(config.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"{config} is unreadable ({exc}); fix or remove it") from None
+        return cls(root, data.get("origin", DEFAULT_ORIGIN), data.get("database_url"),
+                   data.get("passphrase_envs", {}))
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str] | None = None, *, origin: str | None = None,
+             database_url: str | None = None) -> tuple[Home, bool]:
+        """Create the home and the log key if missing. Returns (home, created)."""
+        root = cls.resolve(path)
+        if (root / "home.json").exists():
+            home = cls.open(root)
+            if origin and origin != home.origin:
+                raise BadInput(f"{root} already serves origin {home.origin!r}; a log's origin "
+                               "never changes, so use a new --home for a new origin")
+            return home, False
+        origin = origin or DEFAULT_ORIGIN
+        if not _ORIGIN_RE.match(origin):
+            raise BadInput(f"origin {origin!r} must be a scheme-less URL without spaces or '+', "
+                           "like example.com/log")
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "keys").mkdir(mode=0o700, exist_ok=True)
+        os.chmod(root / "keys", 0o700)
+        (root / "log").mkdir(exist_ok=True)
+        home = cls(root, origin, database_url)
+        if not home.log_key_path.exists():
+            write_key_file(home.log_key_path, PartyKey.generate())
+        home.save()
+        return home, True
+
+    def save(self) -> None:
+        data = {"origin": self.origin, "passphrase_envs": self.passphrase_envs}
+        if self.database_url_setting:
+            data["database_url"] = self.database_url_setting
+        tmp = self.path / "home.json.tmp"
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", "utf-8")
+        os.replace(tmp, self.path / "home.json")
+
+    # -- places -----------------------------------------------------------------------------
+    @property
+    def database_url(self) -> str:
+        return (os.environ.get("REELRIGHTS_DATABASE_URL") or self.database_url_setting
+                or f"sqlite:///{self.path / 'reelrights.db'}")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.path / "keys"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.path / "log"
+
+    @property
+    def log_key_path(self) -> Path:
+        return self.keys_dir / "log.pem"
+
+    def party_key_path(self, party_id: str) -> Path:
+        return self.keys_dir / f"{party_id}.pem"
+
+    # -- keys -------------------------------------------------------------------------------
+    def log_key(self) -> PartyKey:
+        return load_key_file(self.log_key_path)
+
+    def party_key(self, party_id: str) -> PartyKey:
+        return load_key_file(self.party_key_path(party_id), self.passphrase_envs.get(party_id))
+
+    def store_party_key(self, party_id: str, key: PartyKey, passphrase_env: str | None) -> None:
+        passphrase = None
+        if passphrase_env:
+            value = os.environ.get(passphrase_env)
+            if not value:
+                raise BadInput(f"--passphrase-env {passphrase_env}: that variable is empty or "
+                               "unset; export it with the passphrase first")
+            passphrase = value.encode("utf-8")
+            self.passphrase_envs[party_id] = passphrase_env
+        write_key_file(self.party_key_path(party_id), key, passphrase)
+        if passphrase_env:
+            self.save()

@@ -1,0 +1,239 @@
+"""The transparency log kept in the database: entries, tiles, checkpoints and the head.
+
+Appends happen inside the caller's write transaction, so a statement's registry rows and its
+log entry commit together or not at all. The ``log_head`` row is locked first. SQLite gets
+that from ``BEGIN IMMEDIATE``, PostgreSQL from ``SELECT ... FOR UPDATE``. Writers in any
+number of threads, processes or hosts therefore take turns and never leave gaps or duplicate
+indices. Each batch adds its entries, rewrites the tiles it touched (C2SP tlog-tiles, with the
+right-edge partial tiles), signs one checkpoint and moves the head.
+
+The right edge (a :class:`~reelrights.core.tiles.TileBuilder`) is cached between batches. The
+cache counts only while the head still shows the same size and root: a rolled-back batch or
+another writer's batch makes it reload the edge tiles from the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from hashlib import sha256
+
+from sqlalchemy import Connection, and_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..core.checkpoint import Checkpoint, sign_checkpoint
+from ..core.merkle import consistency_proof, inclusion_proof
+from ..core.note import NoteSigner
+from ..core.statements import utc_now
+from ..core.tiles import TILE_WIDTH, TileBuilder, TileHashReader
+from ..errors import BadInput, NotFound
+from ..store.tables import log_checkpoints, log_entries, log_head, log_tiles
+
+__all__ = ["AppendResult", "LogStore"]
+
+
+@dataclass
+class AppendResult:
+    first_index: int
+    size: int
+    root: bytes
+    checkpoint: bytes
+    #: Every tile the batch changed: (level, index) -> tile bytes (full or partial).
+    tiles: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    #: Level-0 tile index -> all entries of that entry bundle so far.
+    bundles: dict[int, list[bytes]] = field(default_factory=dict)
+
+
+class LogStore:
+    """Reads and appends for one log in one database."""
+
+    def __init__(self, origin: str, signer: NoteSigner | None) -> None:
+        self.origin = origin
+        self.signer = signer
+        self._edge: tuple[int, bytes, TileBuilder] | None = None
+        self._lock = threading.Lock()
+
+    # -- the head ---------------------------------------------------------------------------
+    def lock_head(self, conn: Connection) -> tuple[int, bytes]:
+        """Lock the head row for this transaction; return (size, root)."""
+        row = conn.execute(
+            select(log_head.c.size, log_head.c.root).where(log_head.c.id == 1).with_for_update()
+        ).one()
+        return int(row.size), bytes(row.root)
+
+    def head(self, conn: Connection) -> tuple[int, bytes]:
+        row = conn.execute(select(log_head.c.size, log_head.c.root).where(log_head.c.id == 1)).one()
+        return int(row.size), bytes(row.root)
+
+    # -- appending --------------------------------------------------------------------------
+    def append(self, conn: Connection, size: int, root: bytes, entries: Sequence[bytes],
+               leaf_hashes: Sequence[bytes], meta: Sequence[tuple[str, str, str]]) -> AppendResult:
+        """Append ``entries`` at ``size`` (the locked head). ``meta`` is (type, actor, time)."""
+        if self.signer is None:
+            raise BadInput("this log was opened without its signing key; open it from its home")
+        builder = self._builder_for(conn, size, root)
+        tiles = builder.append(leaf_hashes)
+        new_size = size + len(entries)
+        new_root = builder.root()
+        conn.execute(log_entries.insert(), [
+            {"idx": size + i, "leaf_hash": h, "type": m[0], "actor": m[1], "time": m[2],
+             "entry": e}
+            for i, (e, h, m) in enumerate(zip(entries, leaf_hashes, meta, strict=True))
+        ])
+        self._upsert_tiles(conn, tiles)
+        note = sign_checkpoint(Checkpoint(self.origin, new_size, new_root), self.signer)
+        conn.execute(log_checkpoints.insert().values(size=new_size, root=new_root, note=note,
+                                                     issued_at=utc_now()))
+        conn.execute(update(log_head).where(log_head.c.id == 1)
+                     .values(size=new_size, root=new_root))
+        with self._lock:
+            self._edge = (new_size, new_root, builder)
+        return AppendResult(size, new_size, new_root, note, tiles,
+                            self._bundles(conn, size, entries))
+
+    def _builder_for(self, conn: Connection, size: int, root: bytes) -> TileBuilder:
+        with self._lock:
+            cached, self._edge = self._edge, None  # taken: a failed batch must not leave it
+        if cached is not None and cached[0] == size and cached[1] == root:
+            return cached[2]
+        builder = TileBuilder(size, self._edge_tiles(conn, size))
+        if builder.root() != root:
+            raise NotFound(f"the stored tiles do not match the log head at size {size}; "
+                           "run `reelrights log verify` to find the damaged tile")
+        return builder
+
+    def _edge_tiles(self, conn: Connection, size: int) -> dict[int, bytes]:
+        wanted = []
+        level = 0
+        while size >> (8 * level):
+            n = size >> (8 * level)
+            if n % TILE_WIDTH:
+                wanted.append((level, n // TILE_WIDTH, n % TILE_WIDTH))
+            level += 1
+        if not wanted:
+            return {}
+        rows = conn.execute(select(log_tiles.c.level, log_tiles.c.idx, log_tiles.c.hashes).where(
+            tuple_(log_tiles.c.level, log_tiles.c.idx).in_([(lv, i) for lv, i, _ in wanted])
+        )).all()
+        got = {(r.level, r.idx): bytes(r.hashes) for r in rows}
+        edge = {}
+        for lv, i, w in wanted:
+            data = got.get((lv, i), b"")
+            if len(data) < 32 * w:
+                raise NotFound(f"tile {lv}/{i} is missing or short in the database; "
+                               "run `reelrights log verify`")
+            edge[lv] = data[: 32 * w]
+        return edge
+
+    def _upsert_tiles(self, conn: Connection, tiles: dict[tuple[int, int], bytes]) -> None:
+        if not tiles:
+            return
+        rows = [{"level": lv, "idx": i, "width": len(data) // 32, "hashes": data}
+                for (lv, i), data in tiles.items()]
+        ins = (sqlite_insert if conn.dialect.name == "sqlite" else pg_insert)(log_tiles)
+        conn.execute(ins.on_conflict_do_update(
+            index_elements=["level", "idx"],
+            set_={"width": ins.excluded.width, "hashes": ins.excluded.hashes}), rows)
+
+    def _bundles(self, conn: Connection, size: int, entries: Sequence[bytes]) -> dict[int, list[bytes]]:
+        bundles: dict[int, list[bytes]] = {}
+        first_tile = size // TILE_WIDTH
+        start = first_tile * TILE_WIDTH
+        if start < size:
+            earlier = conn.execute(select(log_entries.c.entry).where(
+                log_entries.c.idx >= start, log_entries.c.idx < size).order_by(log_entries.c.idx))
+            bundles[first_tile] = [bytes(r.entry) for r in earlier]
+        for i, e in enumerate(entries):
+            bundles.setdefault((size + i) // TILE_WIDTH, []).append(e)
+        return bundles
+
+    # -- reading ----------------------------------------------------------------------------
+    def entry(self, conn: Connection, index: int) -> bytes:
+        row = conn.execute(select(log_entries.c.entry).where(log_entries.c.idx == index)).first()
+        if row is None:
+            size, _ = self.head(conn)
+            raise NotFound(f"log index {index} does not exist; the log has {size} entries "
+                           f"(indices 0 to {size - 1})")
+        return bytes(row.entry)
+
+    def leaf_hash(self, conn: Connection, index: int) -> bytes:
+        row = conn.execute(select(log_entries.c.leaf_hash).where(log_entries.c.idx == index)).first()
+        if row is None:
+            raise NotFound(f"log index {index} does not exist")
+        return bytes(row.leaf_hash)
+
+    def checkpoint(self, conn: Connection, size: int | None = None) -> bytes:
+        """The signed checkpoint at ``size`` (default: the latest)."""
+        q = select(log_checkpoints.c.note)
+        q = (q.where(log_checkpoints.c.size == size) if size is not None
+             else q.order_by(log_checkpoints.c.size.desc()).limit(1))
+        row = conn.execute(q).first()
+        if row is None:
+            if size is None:
+                raise NotFound("the log has no checkpoint yet; append a statement first")
+            raise NotFound(f"no checkpoint was issued at size {size}; "
+                           "`reelrights log checkpoints` lists the sizes that have one")
+        return bytes(row.note)
+
+    def checkpoint_sizes(self, conn: Connection) -> list[int]:
+        return [int(r.size) for r in conn.execute(
+            select(log_checkpoints.c.size).order_by(log_checkpoints.c.size))]
+
+    def hash_reader(self, conn: Connection, size: int) -> TileHashReader:
+        def fetch(level: int, index: int, width: int) -> bytes:
+            row = conn.execute(select(log_tiles.c.hashes).where(
+                and_(log_tiles.c.level == level, log_tiles.c.idx == index))).first()
+            if row is None or len(row.hashes) < 32 * width:
+                raise NotFound(f"tile {level}/{index} is missing from the database; "
+                               "run `reelrights log verify`")
+            return bytes(row.hashes)[: 32 * width]
+        return TileHashReader(size, fetch)
+
+    def _check_size(self, conn: Connection, size: int | None) -> int:
+        head, _ = self.head(conn)
+        if size is None:
+            return head
+        if not 0 < size <= head:
+            raise BadInput(f"--size {size} is out of range; the log has {head} entries")
+        return size
+
+    def inclusion(self, conn: Connection, index: int, size: int | None = None) -> dict:
+        size = self._check_size(conn, size)
+        if not 0 <= index < size:
+            raise NotFound(f"log index {index} is not in a tree of size {size} "
+                           f"(indices 0 to {size - 1})")
+        proof = inclusion_proof(index, size, self.hash_reader(conn, size))
+        return {"index": index, "size": size, "leaf_hash": self.leaf_hash(conn, index).hex(),
+                "proof": [h.hex() for h in proof]}
+
+    def consistency(self, conn: Connection, old: int, new: int | None = None) -> dict:
+        new = self._check_size(conn, new)
+        if not 0 < old <= new:
+            raise BadInput(f"old size {old} must be between 1 and the new size {new}")
+        proof = consistency_proof(old, new, self.hash_reader(conn, new))
+        return {"old": old, "new": new, "proof": [h.hex() for h in proof]}
+
+    def tiles_since(self, conn: Connection, level: int, first_index: int):  # noqa: ANN201
+        """Stored tiles at ``level`` from ``first_index`` on, in order: rows (idx, width, hashes)."""
+        return conn.execute(select(log_tiles.c.idx, log_tiles.c.width, log_tiles.c.hashes).where(
+            log_tiles.c.level == level, log_tiles.c.idx >= first_index).order_by(log_tiles.c.idx))
+
+    def entries_between(self, conn: Connection, start: int, end: int, *, chunk: int = 20_000):
+        """Yield (index, leaf_hash, entry) for start <= index < end, streamed in chunks."""
+        pos = start
+        while pos < end:
+            stop = min(pos + chunk, end)
+            rows = conn.execute(select(log_entries.c.idx, log_entries.c.leaf_hash,
+                                       log_entries.c.entry)
+                                .where(log_entries.c.idx >= pos, log_entries.c.idx < stop)
+                                .order_by(log_entries.c.idx)).all()
+            yield from ((int(r.idx), bytes(r.leaf_hash), bytes(r.entry)) for r in rows)
+            pos = stop
+
+
+def leaf_hashes_of(entries: Sequence[bytes]) -> list[bytes]:
+    """RFC 9162 leaf hashes (0x00 prefix) of many entries."""
+    return [sha256(b"\x00" + e).digest() for e in entries]
+

@@ -1,0 +1,335 @@
+"""The registry: parties, works, their assets (content-hashed files) and credits.
+
+Two halves. The *appliers* run inside the ledger's transaction and turn accepted statements into
+rows, enforcing the rules a signature cannot: ids are unique, a key belongs to one party, an asset
+hash always describes the same bytes, only a work's owner credits it, and shares per role add up
+to at most 1. The *commands* are what a party runs on its own machine: build a statement, sign it
+with the party's key from the home, and submit it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from ..core.ids import new_id
+from ..core.schema import parse_ratio
+from ..core.statement_types import check_body
+from ..core.statements import key_id_for, make_statement, sign_statement
+from ..errors import BadInput, Conflict, NotFound, PolicyDenied
+from ..home import Home
+from ..keys import PartyKey
+from ..ledger import Accepted, Ledger, Receipt, applier, at
+from ..media.probe import probe_file
+from ..store.tables import assets, credits, parties, work_assets, works
+
+__all__ = ["credit_work", "list_parties", "list_works", "party_detail", "register_party",
+           "register_work", "resolve_party", "resolve_work", "work_detail"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Appliers: statements -> rows (inside the ledger's transaction)
+# ---------------------------------------------------------------------------------------------
+
+@applier("party.registered")
+def _apply_parties(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    bodies = [a.statement.body for a in run]
+    keys = [base64.b64decode(b["public_key"]) for b in bodies]
+    key_ids = [key_id_for(k) for k in keys]
+    taken_ids = set(conn.scalars(select(parties.c.id).where(parties.c.id.in_([b["id"] for b in bodies]))))
+    taken_keys = set(conn.scalars(select(parties.c.key_id).where(parties.c.key_id.in_(key_ids))))
+    rows = []
+    for pos, (a, b, key, kid) in enumerate(zip(run, bodies, keys, key_ids, strict=True)):
+        if b["id"] in taken_ids:
+            raise at(pos, Conflict(f"party id {b['id']} is already registered; pick a new id"))
+        if kid in taken_keys:
+            raise at(pos, Conflict(f"public key {kid} already belongs to another party; "
+                                   "every party needs its own key"))
+        taken_ids.add(b["id"])
+        taken_keys.add(kid)
+        rows.append({"id": b["id"], "kind": b["kind"], "name": b["name"], "public_key": key,
+                     "key_id": kid, "log_index": a.index, "registered_at": a.statement.time})
+    conn.execute(parties.insert(), rows)
+    return [{"id": r["id"]} for r in rows]
+
+
+@applier("work.registered")
+def _apply_works(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    bodies = [a.statement.body for a in run]
+    owners = {b["owner"] for b in bodies}
+    known_owners = set(conn.scalars(select(parties.c.id).where(parties.c.id.in_(owners))))
+    taken = set(conn.scalars(select(works.c.id).where(works.c.id.in_([b["id"] for b in bodies]))))
+    shas = {x["sha256"] for b in bodies for x in b["assets"]}
+    existing: dict[str, tuple[int, str, str | None]] = {}
+    for chunk in _chunks(sorted(shas), 500):
+        for r in conn.execute(select(assets.c.sha256, assets.c.size, assets.c.media_type)
+                              .where(assets.c.sha256.in_(chunk))):
+            existing[r.sha256] = (int(r.size), r.media_type, None)
+    if existing:
+        for chunk in _chunks(sorted(existing), 500):
+            for r in conn.execute(select(work_assets.c.sha256, func.min(work_assets.c.work_id))
+                                  .where(work_assets.c.sha256.in_(chunk))
+                                  .group_by(work_assets.c.sha256)):
+                size, mt, _ = existing[r[0]]
+                existing[r[0]] = (size, mt, r[1])
+    work_rows, asset_rows, link_rows, details = [], [], [], []
+    for pos, (a, b) in enumerate(zip(run, bodies, strict=True)):
+        if b["owner"] not in known_owners:
+            raise at(pos, NotFound(f"owner {b['owner']} is not a registered party; "
+                                   "register it first with `reelrights party add`"))
+        if b["id"] in taken:
+            raise at(pos, Conflict(f"work id {b['id']} is already registered; pick a new id"))
+        taken.add(b["id"])
+        work_rows.append({"id": b["id"], "kind": b["kind"], "title": b["title"],
+                          "year": b.get("year"), "owner_id": b["owner"],
+                          "external_ids": json.dumps(b.get("external_ids", [])),
+                          "log_index": a.index, "registered_at": a.statement.time})
+        notes = []
+        for x in b["assets"]:
+            seen = existing.get(x["sha256"])
+            if seen is not None:
+                if seen[0] != x["size"]:
+                    raise at(pos, Conflict(
+                        f"asset {x['sha256']} is registered with size {seen[0]}, not {x['size']}; "
+                        "the same hash always names the same bytes, so re-hash the file"))
+                notes.append({"sha256": x["sha256"], "name": x["name"], "new": False,
+                              "first_work": seen[2]})
+            else:
+                existing[x["sha256"]] = (x["size"], x["media_type"], b["id"])
+                asset_rows.append({"sha256": x["sha256"], "size": x["size"],
+                                   "media_type": x["media_type"], "category": x["category"],
+                                   "duration_ms": x.get("duration_ms"), "pages": x.get("pages"),
+                                   "lines": x.get("lines"), "width": x.get("width"),
+                                   "height": x.get("height"), "log_index": a.index})
+                notes.append({"sha256": x["sha256"], "name": x["name"], "new": True})
+            link_rows.append({"work_id": b["id"], "sha256": x["sha256"], "name": x["name"],
+                              "log_index": a.index})
+        details.append({"id": b["id"], "assets": notes})
+    conn.execute(works.insert(), work_rows)
+    if asset_rows:
+        conn.execute(assets.insert(), asset_rows)
+    conn.execute(work_assets.insert(), link_rows)
+    return details
+
+
+@applier("work.credited")
+def _apply_credits(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    details = []
+    for pos, a in enumerate(run):
+        b, actor = a.statement.body, a.statement.actor
+        work = conn.execute(select(works.c.id, works.c.owner_id, works.c.title)
+                            .where(works.c.id == b["work"])).first()
+        if work is None:
+            raise at(pos, NotFound(f"work {b['work']} is not registered; check the id with "
+                                   "`reelrights work list`"))
+        if work.owner_id != actor:
+            raise at(pos, PolicyDenied(f"only the owner of {work.id} ({work.owner_id}) may credit "
+                                       f"it, not {actor}; sign with the owner's key"))
+        if conn.execute(select(parties.c.id).where(parties.c.id == b["party"])).first() is None:
+            raise at(pos, NotFound(f"party {b['party']} is not registered; "
+                                   "register it first with `reelrights party add`"))
+        shares = conn.execute(select(credits.c.party_id, credits.c.share).where(
+            credits.c.work_id == b["work"], credits.c.role == b["role"])).all()
+        if any(r.party_id == b["party"] for r in shares):
+            raise at(pos, Conflict(f"{b['party']} is already credited as {b['role']} on "
+                                   f"{b['work']}; each party has one credit per role"))
+        total = sum((parse_ratio(r.share) for r in shares), Fraction(0))
+        new = parse_ratio(b["share"])
+        if total + new > 1:
+            left = (f"{_fmt(1 - total)} is left, so pass --share {_fmt(1 - total)} or less"
+                    if total < 1 else "the role is fully allocated")
+            raise at(pos, Conflict(f"{b['role']} shares on {b['work']} would total "
+                                   f"{_fmt(total + new)}, over 1; {left}"))
+        conn.execute(credits.insert().values(work_id=b["work"], party_id=b["party"],
+                                             role=b["role"], share=b["share"], log_index=a.index))
+        details.append({"work": b["work"], "party": b["party"], "role": b["role"],
+                        "share": b["share"], "role_total": _fmt(total + new)})
+    return details
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands: what a party runs (build, sign with its key, submit)
+# ---------------------------------------------------------------------------------------------
+
+def _sign_and_submit(ledger: Ledger, key: PartyKey, type_: str, actor: str,
+                     body: dict[str, Any]) -> Receipt:
+    statement = make_statement(type_, actor, body)
+    check_body(type_, 1, body, actor)  # refuse bad input before anything is signed
+    return ledger.submit([sign_statement(statement, key)])[0]
+
+
+def register_party(home: Home, ledger: Ledger, kind: str, name: str,
+                   passphrase_env: str | None = None) -> Receipt:
+    """Create a party with its own key pair; the key file is written 0600 in the home."""
+    key = PartyKey.generate()
+    party_id = new_id("party")
+    body = {"id": party_id, "kind": kind, "name": name,
+            "public_key": base64.b64encode(key.public_key_bytes).decode("ascii")}
+    check_body("party.registered", 1, body, party_id)
+    home.store_party_key(party_id, key, passphrase_env)
+    try:
+        return _sign_and_submit(ledger, key, "party.registered", party_id, body)
+    except BaseException:
+        home.party_key_path(party_id).unlink(missing_ok=True)  # nothing partially written
+        home.passphrase_envs.pop(party_id, None)
+        raise
+
+
+def register_work(home: Home, ledger: Ledger, owner: str, kind: str, title: str,
+                  files: list[Path], year: int | None = None,
+                  external_ids: tuple[str, ...] = ()) -> Receipt:
+    """Hash and probe each file (streamed), then register the work signed by its owner."""
+    if not files:
+        raise BadInput("work add needs at least one FILE; pass the work's media or script")
+    with ledger.db.read() as conn:
+        owner_row = resolve_party(conn, owner)
+    facts = []
+    for path in files:
+        f = probe_file(path)
+        facts.append({**f.to_json(), "name": Path(path).name})
+    seen: dict[str, str] = {}
+    for x in facts:
+        if x["sha256"] in seen:
+            raise BadInput(f"{x['name']} has the same content as {seen[x['sha256']]}; "
+                           "pass each file once")
+        seen[x["sha256"]] = x["name"]
+    body: dict[str, Any] = {"id": new_id("work"), "kind": kind, "title": title,
+                            "owner": owner_row.id, "assets": facts}
+    if year is not None:
+        body["year"] = year
+    if external_ids:
+        body["external_ids"] = list(external_ids)
+    return _sign_and_submit(ledger, home.party_key(owner_row.id), "work.registered",
+                            owner_row.id, body)
+
+
+def credit_work(home: Home, ledger: Ledger, work: str, party: str, role: str,
+                share: str) -> Receipt:
+    with ledger.db.read() as conn:
+        work_row = resolve_work(conn, work)
+        party_row = resolve_party(conn, party)
+    body = {"work": work_row.id, "party": party_row.id, "role": role, "share": share}
+    return _sign_and_submit(ledger, home.party_key(work_row.owner_id), "work.credited",
+                            work_row.owner_id, body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries
+# ---------------------------------------------------------------------------------------------
+
+def resolve_party(conn: Connection, ref: str) -> Any:
+    """A party by id, or by its exact name when that name is unique."""
+    row = conn.execute(select(parties).where(parties.c.id == ref)).first()
+    if row is not None:
+        return row
+    rows = conn.execute(select(parties).where(parties.c.name == ref)).all()
+    if len(rows) == 1:
+        return rows[0]
+    if len(rows) > 1:
+        raise BadInput(f"{len(rows)} parties are named {ref!r}; use the id "
+                       f"({', '.join(r.id for r in rows)})")
+    raise NotFound(f"no party {ref!r}; `reelrights party list` shows ids and names")
+
+
+def resolve_work(conn: Connection, ref: str) -> Any:
+    """A work by id, or by its exact title when that title is unique."""
+    row = conn.execute(select(works).where(works.c.id == ref)).first()
+    if row is not None:
+        return row
+    rows = conn.execute(select(works).where(works.c.title == ref)).all()
+    if len(rows) == 1:
+        return rows[0]
+    if len(rows) > 1:
+        raise BadInput(f"{len(rows)} works are titled {ref!r}; use the id "
+                       f"({', '.join(r.id for r in rows)})")
+    raise NotFound(f"no work {ref!r}; `reelrights work list` shows ids and titles")
+
+
+def _party_json(r: Any) -> dict[str, Any]:
+    return {"id": r.id, "kind": r.kind, "name": r.name,
+            "public_key": base64.b64encode(bytes(r.public_key)).decode("ascii"),
+            "key_id": r.key_id, "log_index": r.log_index, "registered_at": r.registered_at}
+
+
+def list_parties(db: Any, kind: str | None = None) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        q = select(parties).order_by(parties.c.log_index)
+        if kind:
+            q = q.where(parties.c.kind == kind)
+        return [_party_json(r) for r in conn.execute(q)]
+
+
+def party_detail(db: Any, ref: str) -> dict[str, Any]:
+    with db.read() as conn:
+        row = resolve_party(conn, ref)
+        owned = conn.execute(select(works.c.id, works.c.title).where(works.c.owner_id == row.id)
+                             .order_by(works.c.log_index)).all()
+        credited = conn.execute(select(credits.c.work_id, credits.c.role, credits.c.share,
+                                       credits.c.log_index)
+                                .where(credits.c.party_id == row.id)
+                                .order_by(credits.c.log_index)).all()
+    return {**_party_json(row), "works_owned": [{"id": w.id, "title": w.title} for w in owned],
+            "credits": [{"work": c.work_id, "role": c.role, "share": c.share,
+                         "log_index": c.log_index} for c in credited]}
+
+
+def _work_json(r: Any) -> dict[str, Any]:
+    out = {"id": r.id, "kind": r.kind, "title": r.title, "owner": r.owner_id,
+           "log_index": r.log_index, "registered_at": r.registered_at,
+           "external_ids": json.loads(r.external_ids)}
+    if r.year is not None:
+        out["year"] = r.year
+    return out
+
+
+def list_works(db: Any, owner: str | None = None) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        q = select(works).order_by(works.c.log_index)
+        if owner:
+            q = q.where(works.c.owner_id == resolve_party(conn, owner).id)
+        return [_work_json(r) for r in conn.execute(q)]
+
+
+def work_detail(db: Any, ref: str) -> dict[str, Any]:
+    with db.read() as conn:
+        row = resolve_work(conn, ref)
+        files = conn.execute(select(work_assets.c.name, work_assets.c.log_index, assets)
+                             .join(assets, assets.c.sha256 == work_assets.c.sha256)
+                             .where(work_assets.c.work_id == row.id)
+                             .order_by(work_assets.c.name)).all()
+        creds = conn.execute(select(credits.c.party_id, parties.c.name, credits.c.role,
+                                    credits.c.share, credits.c.log_index)
+                             .join(parties, parties.c.id == credits.c.party_id)
+                             .where(credits.c.work_id == row.id)
+                             .order_by(credits.c.role, credits.c.log_index)).all()
+    asset_list = []
+    for f in files:
+        item = {"name": f.name, "sha256": f.sha256, "size": f.size, "media_type": f.media_type,
+                "category": f.category}
+        for k in ("duration_ms", "pages", "lines", "width", "height"):
+            if getattr(f, k) is not None:
+                item[k] = getattr(f, k)
+        asset_list.append(item)
+    return {**_work_json(row), "assets": asset_list,
+            "credits": [{"party": c.party_id, "name": c.name, "role": c.role, "share": c.share,
+                         "log_index": c.log_index} for c in creds]}
+
+
+def _fmt(x: Fraction) -> str:
+    if x.denominator == 1:
+        return str(x.numerator)
+    d = x.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    return str(float(x)) if d == 1 else f"{x.numerator}/{x.denominator}"
+
+
+def _chunks(items: list[str], n: int) -> list[list[str]]:
+    return [items[i:i + n] for i in range(0, len(items), n)]

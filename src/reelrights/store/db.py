@@ -1,0 +1,135 @@
+"""Engines, transactions and migrations for SQLite and PostgreSQL.
+
+SQLite runs in WAL mode with ``synchronous=FULL``, so a committed batch survives a power loss.
+``BEGIN IMMEDIATE`` starts every write, which takes the write lock at once instead of at the
+first write, so two writers can never interleave a read of the head with a write. PostgreSQL
+gets the same serialisation from ``SELECT ... FOR UPDATE`` on the ``log_head`` row (see
+:mod:`reelrights.log.store`). Migrations run the first time a database is opened: a fresh home
+needs no set-up step.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from ..errors import BadInput
+
+__all__ = ["Database"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    return cfg
+
+
+def _head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+class Database:
+    """One database: an engine, write transactions and read connections."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        try:
+            self.engine = _make_engine(url)
+        except (ArgumentError, ImportError, ValueError) as exc:
+            raise BadInput(f"database URL {_redact(url)!r} is not usable ({exc}); use "
+                           "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB") from None
+        self.dialect = self.engine.dialect.name
+        if migrate:
+            self.migrate()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (cheap when it already is)."""
+        if self.url in _migrated:
+            return
+        with _migrate_lock:
+            try:
+                with self.engine.connect() as conn:
+                    current = MigrationContext.configure(conn).get_current_revision()
+                    if current != _head_revision():
+                        cfg = _alembic_config()
+                        cfg.attributes["connection"] = conn
+                        command.upgrade(cfg, "head")
+                        conn.commit()
+            except OperationalError as exc:
+                raise BadInput(f"cannot open the database {_redact(self.url)!r} "
+                               f"({exc.orig}); check REELRIGHTS_DATABASE_URL or --home") from None
+            _migrated.add(self.url)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any exception."""
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.begin()
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction that sees one consistent snapshot of the database."""
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, poolclass=NullPool,
+                               connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            # Let us issue BEGIN ourselves (pysqlite's implicit transactions defer the lock).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, fit for an error message."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else url
+    return url

@@ -1,0 +1,107 @@
+"""The relational schema (SQLAlchemy Core). Alembic migrations create and evolve it.
+
+Registry tables are projections of the log: each row names the log index of the statement
+that created it. The log tables hold the signed entries, the tiles (C2SP tlog-tiles, current
+right edge included), every checkpoint ever issued, and ``log_head``, the single row whose lock
+serialises appends across threads, processes and hosts.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, MetaData,
+                        String, Table, Text)
+
+metadata = MetaData()
+
+parties = Table(
+    "parties", metadata,
+    Column("id", String(20), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("public_key", LargeBinary(32), nullable=False),
+    Column("key_id", String(16), nullable=False, unique=True),
+    Column("log_index", BigInteger, nullable=False),
+    Column("registered_at", String(32), nullable=False),
+)
+
+works = Table(
+    "works", metadata,
+    Column("id", String(20), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("year", Integer),
+    Column("owner_id", String(20), ForeignKey("parties.id"), nullable=False, index=True),
+    Column("external_ids", Text, nullable=False, default="[]"),
+    Column("log_index", BigInteger, nullable=False),
+    Column("registered_at", String(32), nullable=False),
+)
+
+assets = Table(
+    "assets", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(127), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("duration_ms", BigInteger),
+    Column("pages", Integer),
+    Column("lines", Integer),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("log_index", BigInteger, nullable=False),
+)
+
+work_assets = Table(
+    "work_assets", metadata,
+    Column("work_id", String(20), ForeignKey("works.id"), primary_key=True),
+    Column("sha256", String(64), ForeignKey("assets.sha256"), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("log_index", BigInteger, nullable=False),
+    Index("ix_work_assets_sha256", "sha256"),
+)
+
+credits = Table(
+    "credits", metadata,
+    Column("work_id", String(20), ForeignKey("works.id"), primary_key=True),
+    Column("party_id", String(20), ForeignKey("parties.id"), primary_key=True),
+    Column("role", String(16), primary_key=True),
+    Column("share", String(40), nullable=False),
+    Column("log_index", BigInteger, nullable=False),
+    Index("ix_credits_party", "party_id"),
+)
+
+log_entries = Table(
+    "log_entries", metadata,
+    # INTEGER PRIMARY KEY on SQLite makes the log index the rowid: one B-tree, appends at its end.
+    Column("idx", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("actor", String(20), nullable=False),
+    Column("time", String(32), nullable=False),
+    Column("entry", LargeBinary, nullable=False),
+    Index("ix_log_entries_actor", "actor"),
+    Index("ix_log_entries_type", "type"),
+)
+
+log_tiles = Table(
+    "log_tiles", metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("width", Integer, nullable=False),
+    Column("hashes", LargeBinary, nullable=False),
+)
+
+log_checkpoints = Table(
+    "log_checkpoints", metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", LargeBinary, nullable=False),
+    Column("issued_at", String(32), nullable=False),
+)
+
+log_head = Table(
+    "log_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("root", LargeBinary(32), nullable=False),
+)
