@@ -15,12 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from ..errors import BadInput
@@ -28,18 +24,27 @@ from ..errors import BadInput
 __all__ = ["Database"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+#: The newest migration. Checked against Alembic's own view by tests/test_store.py; comparing it
+#: with ``alembic_version`` lets a command skip importing Alembic when nothing needs migrating.
+SCHEMA_HEAD = "0001"
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
 
 
-def _alembic_config() -> Config:
+def alembic_config():  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     return cfg
 
 
-def _head_revision() -> str | None:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+def _current_revision(conn: Connection) -> str | None:
+    try:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except (OperationalError, ProgrammingError):
+        conn.rollback()  # no alembic_version table yet: a fresh database
+        return None
 
 
 class Database:
@@ -63,9 +68,10 @@ class Database:
         with _migrate_lock:
             try:
                 with self.engine.connect() as conn:
-                    current = MigrationContext.configure(conn).get_current_revision()
-                    if current != _head_revision():
-                        cfg = _alembic_config()
+                    if _current_revision(conn) != SCHEMA_HEAD:
+                        from alembic import command
+
+                        cfg = alembic_config()
                         cfg.attributes["connection"] = conn
                         command.upgrade(cfg, "head")
                         conn.commit()

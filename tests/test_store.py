@@ -1,0 +1,50 @@
+"""Storage: migrations, the schema head constant, SQLite durability settings."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+
+from reelrights.store.db import SCHEMA_HEAD, Database, alembic_config
+from reelrights.store.tables import metadata
+
+
+def test_schema_head_constant_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_HEAD
+
+
+def test_migrations_create_every_table_and_the_empty_head(backend_url: str) -> None:
+    db = Database(backend_url)
+    try:
+        names = set(inspect(db.engine).get_table_names())
+        assert set(metadata.tables) <= names
+        with db.read() as conn:
+            size, root = conn.execute(text("SELECT size, root FROM log_head WHERE id = 1")).one()
+            rev = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        assert size == 0
+        assert bytes(root).hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        assert rev == SCHEMA_HEAD
+    finally:
+        db.dispose()
+
+
+def test_opening_twice_does_not_migrate_again(backend_url: str) -> None:
+    Database(backend_url).dispose()
+    db = Database(backend_url)  # second open: the revision check finds the head and stops
+    try:
+        with db.read() as conn:
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    finally:
+        db.dispose()
+
+
+def test_sqlite_runs_wal_with_full_sync(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with db.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        db.dispose()
