@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -20,6 +22,20 @@ from .types import LOG_INDEX
 
 def register(cli: click.Group) -> None:
     cli.add_command(log)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A Rich progress bar on stderr for long verifications (only on a terminal)."""
+    if total < 50_000 or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("verifying entries", total=total)
+        yield lambda n: bar.advance(task, n)
 
 
 def log_vkey(home: Home) -> str:
@@ -39,6 +55,16 @@ def log_checkpoint(app: AppContext, size: int | None) -> None:
     """Print the latest signed checkpoint (a C2SP signed note)."""
     with app.ledger.db.read() as conn:
         sys.stdout.write(app.ledger.log.checkpoint(conn, size).decode("utf-8"))
+
+
+@log.command("checkpoints")
+@pass_app
+def log_checkpoints(app: AppContext) -> None:
+    """List the sizes at which checkpoints were issued (one per batch)."""
+    with app.ledger.db.read() as conn:
+        sizes = app.ledger.log.checkpoint_sizes(conn)
+    for size in sizes:
+        click.echo(size)
 
 
 @log.command("key")
@@ -116,8 +142,8 @@ def log_verify(app: AppContext, tiles_dir: Path | None, checkpoint_file: Path | 
                    f"{report.entries} entries match the tiles and the signed checkpoint")
         return
     vk = log_vkey(app.home)
-    with app.ledger.db.read() as conn:
-        report = verify_log(conn, app.ledger.log, vk, signatures=not tree_only)
+    with app.ledger.db.read() as conn, _progress(app.ledger.log.head(conn)[0]) as advance:
+        report = verify_log(conn, app.ledger.log, vk, signatures=not tree_only, progress=advance)
     mirror = app.home.log_dir
     if (mirror / "checkpoint").exists():
         verify_tiled_log(DirTileSource(mirror), (mirror / "checkpoint").read_bytes(), vk)
