@@ -65,8 +65,8 @@ class Home:
         if (root / "home.json").exists():
             home = cls.open(root)
             if origin and origin != home.origin:
-                raise BadInput(f"{root} already serves origin {home.origin!r}; a log's origin "
-                               "never changes, so use a new --home for a new origin")
+                raise BadInput(f"{root} already serves origin {home.origin!r}, not {origin!r}; "
+                               "a log's origin never changes, so use a new --home for a new origin")
             return home, False
         origin = origin or DEFAULT_ORIGIN
         if not _ORIGIN_RE.match(origin):
@@ -126,7 +126,7 @@ class Home:
                 raise BadInput(f"--passphrase-env {passphrase_env}: that variable is empty or "
                                "unset; export it with the passphrase first")
             passphrase = value.encode("utf-8")
-            self.passphrase_envs[party_id] = passphrase_env
         write_key_file(self.party_key_path(party_id), key, passphrase)
         if passphrase_env:
+            self.passphrase_envs[party_id] = passphrase_env
             self.save()

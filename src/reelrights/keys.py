@@ -54,17 +54,18 @@ class PartyKey:
                                  encryption)
 
     @classmethod
-    def from_pem(cls, data: bytes, passphrase: bytes | None, *, where: str) -> PartyKey:
+    def from_pem(cls, data: bytes, passphrase: bytes | None, *, where: str,
+                 env: str = DEFAULT_PASSPHRASE_ENV) -> PartyKey:
+        """Load a PKCS#8 PEM key; ``env`` names the passphrase variable in error messages."""
         try:
             key = serialization.load_pem_private_key(data, password=passphrase)
         except TypeError:
             if passphrase is None:
-                raise BadInput(f"{where} is encrypted; set {DEFAULT_PASSPHRASE_ENV} (or the "
-                               "variable named by --passphrase-env) to its passphrase") from None
-            raise BadInput(f"{where} is not encrypted; unset the passphrase variable") from None
+                raise BadInput(f"{where} is encrypted; set {env} to its passphrase") from None
+            raise BadInput(f"{where} is not encrypted; unset {env}") from None
         except ValueError:
-            raise BadInput(f"{where} cannot be read: wrong passphrase or not a PKCS#8 PEM "
-                           "Ed25519 key; check the passphrase variable") from None
+            raise BadInput(f"{where} cannot be read: wrong passphrase in {env}, or not a PKCS#8 "
+                           "PEM Ed25519 key; check the passphrase and the file") from None
         if not isinstance(key, Ed25519PrivateKey):
             raise BadInput(f"{where} is not an Ed25519 key; reelrights keys are Ed25519")
         return cls(key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
@@ -102,4 +103,4 @@ def load_key_file(path: Path, passphrase_env: str | None = None) -> PartyKey:
     passphrase = value.encode("utf-8") if value else None
     if b"ENCRYPTED" not in data:
         passphrase = None
-    return PartyKey.from_pem(data, passphrase, where=str(path))
+    return PartyKey.from_pem(data, passphrase, where=str(path), env=env)

@@ -3,12 +3,14 @@
 Each command parses its input, calls one library function, and renders the result as a table,
 one line, or ``--json``. A :class:`~reelrights.errors.ReelrightsError` becomes one line,
 ``error: <message>``, on stderr. The exit code is 2 for bad input, 1 for a failed verification
-and 3 for a policy denial. Click's own usage errors also exit 2.
+and 3 for a policy denial. Click's own usage errors (a bad option value, a missing file) are
+printed the same way, on one line, and also exit 2.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import click
 
@@ -18,13 +20,38 @@ from .context import AppContext
 __all__ = ["cli", "main"]
 
 
+def _fail(message: str, exit_code: int) -> NoReturn:
+    click.echo(f"error: {' '.join(message.splitlines())}", err=True)
+    raise click.exceptions.Exit(exit_code)
+
+
+def _click_error(exc: click.ClickException) -> NoReturn:
+    """Click's own errors, one line too (a bad option value, a missing file: exit 2)."""
+    message = exc.format_message()
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        message += f" (see `{ctx.command_path} --help`)"
+    _fail(message, 2 if isinstance(exc, click.FileError) else exc.exit_code)
+
+
 class _Root(click.Group):
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.ClickException as exc:
+            _click_error(exc)
+
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
         except ReelrightsError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            ctx.exit(exc.exit_code)
+            _fail(exc.message, exc.exit_code)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.ClickException as exc:
+            _click_error(exc)
 
 
 @click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})

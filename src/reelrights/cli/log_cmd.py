@@ -139,7 +139,7 @@ def log_verify(app: AppContext, tiles_dir: Path | None, checkpoint_file: Path | 
             raise NotFound(f"no checkpoint at {cp_path}; pass --checkpoint FILE") from None
         report = verify_tiled_log(DirTileSource(tiles_dir), note, vkey)
         click.echo(f"ok: {report.origin} size {report.size} root {report.root_hex[:16]}…: "
-                   f"{report.entries} entries match the tiles and the signed checkpoint")
+                   f"{report.entries_checked} entries match the tiles and the signed checkpoint")
         return
     vk = log_vkey(app.home)
     with app.ledger.db.read() as conn, _progress(app.ledger.log.head(conn)[0]) as advance:

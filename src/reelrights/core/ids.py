@@ -15,11 +15,10 @@ import secrets
 __all__ = ["ID_PATTERNS", "check_external_id", "eidr_check_char", "new_id"]
 
 _B32 = "[a-z2-7]{16}"
-ID_PATTERNS = {
-    "party": rf"pty_{_B32}",
-    "work": rf"wrk_{_B32}",
-}
-_PREFIX = {"party": "pty", "work": "wrk"}
+_KINDS = {"party": "pty", "work": "wrk", "bundle": "bnd", "license": "lic",
+          "agreement": "agr", "consent": "cns"}
+ID_PATTERNS = {kind: rf"{prefix}_{_B32}" for kind, prefix in _KINDS.items()}
+_PREFIX = _KINDS
 
 
 def new_id(kind: str) -> str:
@@ -28,7 +27,7 @@ def new_id(kind: str) -> str:
     return f"{_PREFIX[kind]}_{raw}"
 
 
-_EIDR_RE = re.compile(r"^10\.5240/([0-9A-F]{4}-){5}[0-9A-Z]$")
+_EIDR_RE = re.compile(r"10\.5240/([0-9A-F]{4}-){5}[0-9A-Z]")  # used with fullmatch
 _CHARSET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -42,11 +41,12 @@ def eidr_check_char(payload: str) -> str:
     return _CHARSET[(m + 1 - p % (m + 1)) % m]
 
 
+# Matched with fullmatch and ASCII digits: ``$`` would let a trailing newline through.
 _OTHER_SCHEMES = {
-    "imdb": re.compile(r"^tt\d{7,10}$"),
-    "isan": re.compile(r"^[0-9A-F]{4}(-[0-9A-F]{4}){3}(-[0-9A-Z])?(-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-Z])?$"),
-    "isrc": re.compile(r"^[A-Z]{2}-?[A-Z0-9]{3}-?\d{2}-?\d{5}$"),
-    "iswc": re.compile(r"^T-?\d{3}\.?\d{3}\.?\d{3}-?\d$"),
+    "imdb": re.compile(r"tt[0-9]{7,10}"),
+    "isan": re.compile(r"[0-9A-F]{4}(-[0-9A-F]{4}){3}(-[0-9A-Z])?(-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-Z])?"),
+    "isrc": re.compile(r"[A-Z]{2}-?[A-Z0-9]{3}-?[0-9]{2}-?[0-9]{5}"),
+    "iswc": re.compile(r"T-?[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}-?[0-9]"),
 }
 
 
@@ -56,7 +56,7 @@ def check_external_id(text: str) -> str | None:
     if not sep:
         return f"{text!r} has no scheme; write it as eidr:10.5240/..., imdb:tt..., isan:, isrc: or iswc:"
     if scheme == "eidr":
-        if not _EIDR_RE.match(value):
+        if not _EIDR_RE.fullmatch(value):
             return f"{text!r} is not an EIDR id like eidr:10.5240/7791-8534-2C23-9030-8610-5"
         digits = value[len("10.5240/"):].replace("-", "")
         if eidr_check_char(digits[:20]) != digits[20]:
@@ -65,6 +65,6 @@ def check_external_id(text: str) -> str | None:
     pattern = _OTHER_SCHEMES.get(scheme)
     if pattern is None:
         return f"unknown id scheme {scheme!r}; use eidr, imdb, isan, isrc or iswc"
-    if not pattern.match(value):
+    if not pattern.fullmatch(value):
         return f"{text!r} is not a well-formed {scheme} id"
     return None

@@ -59,12 +59,13 @@ class Int(Spec):
             raise InvalidStatement(f"must be between {self.min} and {self.max}", pointer)
 
 
-_RATIO_RE = re.compile(r"^(0|[1-9]\d*)(\.\d{1,12})?$|^(0|[1-9]\d*)/[1-9]\d*$")
+# ASCII digits only, and the whole string: ``\d`` would admit "0.\u0665" and ``$`` a trailing "\n".
+_RATIO_RE = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]{1,12})?|(0|[1-9][0-9]*)/[1-9][0-9]*")
 
 
 def parse_ratio(text: str) -> Fraction:
     """An exact share from a decimal string ("0.25") or a fraction ("1/3")."""
-    if type(text) is not str or not _RATIO_RE.match(text):
+    if type(text) is not str or not _RATIO_RE.fullmatch(text):
         raise ValueError(f"{text!r} is not a decimal like 0.25 or a fraction like 1/3")
     return Fraction(text)
 

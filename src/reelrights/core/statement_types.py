@@ -72,8 +72,10 @@ NAME = Str(max_len=300, pattern=r"[^\x00-\x1f\x7f]+", hint="a name without contr
 register(StatementType(
     "party.registered", 1,
     Obj({"id": PARTY_ID, "kind": Str(choices=PARTY_KINDS), "name": NAME,
-         "public_key": Str(pattern=r"[A-Za-z0-9+/]{43}=", min_len=44, max_len=44,
-                           hint="the base64 of a 32-byte Ed25519 public key")}),
+         # Canonical base64 only: the last character before "=" carries two zero bits, so
+         # only 16 of the 64 letters may stand there (any other is the same key re-spelled).
+         "public_key": Str(pattern=r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=", min_len=44,
+                           max_len=44, hint="the base64 of a 32-byte Ed25519 public key")}),
     actor_field="id", key_field="public_key",
     summary="A party joins the registry with its own Ed25519 key (self-signed: proof of "
             "possession)."))

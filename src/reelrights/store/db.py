@@ -26,8 +26,7 @@ __all__ = ["Database"]
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration. Checked against Alembic's own view by tests/test_store.py; comparing it
 #: with ``alembic_version`` lets a command skip importing Alembic when nothing needs migrating.
-SCHEMA_HEAD = "0001"
-_migrated: set[str] = set()
+SCHEMA_HEAD = "0002"
 _migrate_lock = threading.Lock()
 
 
@@ -62,9 +61,7 @@ class Database:
             self.migrate()
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision (cheap when it already is)."""
-        if self.url in _migrated:
-            return
+        """Bring the schema to the newest revision (one SELECT when it already is)."""
         with _migrate_lock:
             try:
                 with self.engine.connect() as conn:
@@ -78,7 +75,6 @@ class Database:
             except OperationalError as exc:
                 raise BadInput(f"cannot open the database {_redact(self.url)!r} "
                                f"({exc.orig}); check REELRIGHTS_DATABASE_URL or --home") from None
-            _migrated.add(self.url)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
