@@ -38,7 +38,17 @@ def alembic_config():  # type: ignore[no-untyped-def]
     return cfg
 
 
-def _current_revision(conn: Connection) -> str | None:
+_MIGRATE_LOCK_KEY = 0x7265656C  # "reel": the advisory lock id that serialises migrations
+
+
+def _current_revision(conn: Connection, *, savepoint: bool = False) -> str | None:
+    """The database's schema revision, or None for a fresh database."""
+    if savepoint:  # inside a PostgreSQL transaction a failed query must not abort it
+        try:
+            with conn.begin_nested():
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except (OperationalError, ProgrammingError):
+            return None
     try:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except (OperationalError, ProgrammingError):
@@ -65,14 +75,23 @@ class Database:
         with _migrate_lock:
             try:
                 with self.engine.connect() as conn:
-                    if _current_revision(conn) != SCHEMA_HEAD:
+                    if _current_revision(conn) == SCHEMA_HEAD:
+                        conn.rollback()
+                        return
+                    # Another process may be migrating this database right now: take the
+                    # database's own lock, then look again before doing anything.
+                    if self.dialect == "sqlite":
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    else:
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATE_LOCK_KEY})
+                    if _current_revision(conn, savepoint=True) != SCHEMA_HEAD:
                         from alembic import command
 
                         cfg = alembic_config()
                         cfg.attributes["connection"] = conn
                         command.upgrade(cfg, "head")
-                        conn.commit()
-            except OperationalError as exc:
+                    conn.commit()
+            except (OperationalError, ProgrammingError) as exc:
                 raise BadInput(f"cannot open the database {_redact(self.url)!r} "
                                f"({exc.orig}); check REELRIGHTS_DATABASE_URL or --home") from None
 
@@ -118,14 +137,31 @@ def _make_engine(url: str) -> Engine:
             # Let us issue BEGIN ourselves (pysqlite's implicit transactions defer the lock).
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=60000")
+            _enable_wal(cur)
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=60000")
             cur.close()
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
+
+
+def _enable_wal(cur) -> None:  # type: ignore[no-untyped-def]
+    """Switch a connection to WAL. On a brand-new file, several processes doing this at once can
+    get SQLITE_BUSY without the busy handler being consulted, so retry for a while."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _redact(url: str) -> str:
