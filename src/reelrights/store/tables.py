@@ -105,3 +105,111 @@ log_head = Table(
     Column("size", BigInteger, nullable=False),
     Column("root", LargeBinary(32), nullable=False),
 )
+
+# -- rights (migration 0002) ---------------------------------------------------------------------
+
+bundles = Table(
+    "bundles", metadata,
+    Column("id", String(20), primary_key=True),
+    Column("owner_id", String(20), ForeignKey("parties.id"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("predecessor_id", String(20), ForeignKey("bundles.id")),
+    Column("root", String(64), nullable=False),
+    Column("totals", Text, nullable=False),
+    Column("description", Text),
+    Column("log_index", BigInteger, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+bundle_assets = Table(
+    "bundle_assets", metadata,
+    Column("bundle_id", String(20), ForeignKey("bundles.id"), primary_key=True),
+    Column("sha256", String(64), ForeignKey("assets.sha256"), primary_key=True),
+    Index("ix_bundle_assets_sha256", "sha256"),
+)
+
+bundle_works = Table(
+    "bundle_works", metadata,
+    Column("bundle_id", String(20), ForeignKey("bundles.id"), primary_key=True),
+    Column("work_id", String(20), ForeignKey("works.id"), primary_key=True),
+    Index("ix_bundle_works_work", "work_id"),
+)
+
+guild_agreements = Table(
+    "guild_agreements", metadata,
+    Column("id", String(20), primary_key=True),
+    Column("guild_id", String(20), ForeignKey("parties.id"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("covers", Text, nullable=False),
+    Column("fund_share", String(12), nullable=False),
+    Column("effective", String(10)),
+    Column("expires", String(10)),
+    Column("log_index", BigInteger, nullable=False),
+)
+
+guild_members = Table(
+    "guild_members", metadata,
+    Column("guild_id", String(20), ForeignKey("parties.id"), primary_key=True),
+    Column("member_id", String(20), ForeignKey("parties.id"), primary_key=True),
+    Column("since", String(10)),
+    Column("log_index", BigInteger, nullable=False),
+    Index("ix_guild_members_member", "member_id"),
+)
+
+licenses = Table(
+    "licenses", metadata,
+    Column("id", String(20), primary_key=True),
+    Column("bundle_id", String(20), ForeignKey("bundles.id"), nullable=False, index=True),
+    Column("licensor_id", String(20), ForeignKey("parties.id"), nullable=False),
+    Column("licensee_id", String(20), ForeignKey("parties.id"), nullable=False, index=True),
+    Column("policy", Text, nullable=False),
+    Column("policy_uid", Text, nullable=False),
+    Column("required_cosigners", Text, nullable=False),
+    Column("log_index", BigInteger, nullable=False),
+    Column("granted_at", String(32), nullable=False),
+    Column("revoked_at", String(32)),
+    Column("revoked_index", BigInteger),
+    Column("revoke_reason", Text),
+)
+
+license_cosigns = Table(
+    "license_cosigns", metadata,
+    Column("license_id", String(20), ForeignKey("licenses.id"), primary_key=True),
+    Column("guild_id", String(20), ForeignKey("parties.id"), primary_key=True),
+    Column("agreement_id", String(20), ForeignKey("guild_agreements.id"), nullable=False),
+    Column("log_index", BigInteger, nullable=False),
+    Column("cosigned_at", String(32), nullable=False),
+)
+
+consents = Table(
+    "consents", metadata,
+    Column("id", String(20), primary_key=True),
+    Column("performer_id", String(20), ForeignKey("parties.id"), nullable=False, index=True),
+    Column("signed_by", String(20), ForeignKey("parties.id"), nullable=False),
+    Column("kinds", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("production", Text),
+    Column("model_family", Text),
+    Column("licensee_id", String(20), ForeignKey("parties.id")),
+    Column("media", Text, nullable=False),
+    Column("territory", Text, nullable=False),
+    Column("start", String(10), nullable=False),
+    Column("end", String(10), nullable=False),
+    Column("compensation_ref", Text, nullable=False),
+    Column("represented_by", String(10), nullable=False),
+    Column("post_mortem_representative", String(20), ForeignKey("parties.id")),
+    Column("log_index", BigInteger, nullable=False),
+    Column("granted_at", String(32), nullable=False),
+    Column("revoked_at", String(32)),
+    Column("revoked_index", BigInteger),
+    Column("revoke_reason", Text),
+)
+
+deaths = Table(
+    "deaths", metadata,
+    Column("performer_id", String(20), ForeignKey("parties.id"), primary_key=True),
+    Column("date", String(10), nullable=False),
+    Column("representative_id", String(20), ForeignKey("parties.id"), nullable=False),
+    Column("log_index", BigInteger, nullable=False),
+)
