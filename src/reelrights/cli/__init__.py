@@ -68,9 +68,9 @@ def cli(ctx: click.Context, home_dir: str | None) -> None:
     ctx.obj = AppContext(home_dir)
 
 
-from . import demo_cmd, log_cmd, party_cmd, statement_cmd, work_cmd  # noqa: E402
+from . import bundle_cmd, check_cmd, consent_cmd, demo_cmd, license_cmd, log_cmd, party_cmd, statement_cmd, work_cmd  # noqa: E402
 
-for module in (party_cmd, work_cmd, log_cmd, statement_cmd, demo_cmd):
+for module in (party_cmd, work_cmd, bundle_cmd, license_cmd, check_cmd, consent_cmd, log_cmd, statement_cmd, demo_cmd):
     module.register(cli)
 
 

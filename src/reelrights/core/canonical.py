@@ -13,11 +13,18 @@ separators and ``ensure_ascii=False`` then matches JCS byte for byte:
 
 Anything else goes to ``rfc8785``. ``tests/core/test_canonical.py`` checks that the two paths agree
 on generated documents.
+
+:func:`parse_canonical` runs for every statement the log accepts, so it has a fast path of its
+own: the C scanner with hooks that bail out on any float or unsafe integer, and the C encoder
+built once. It accepts exactly what the general path accepts; anything unusual (and every
+error) goes through the general path, which words the error.
 """
 
 from __future__ import annotations
 
 import json
+import json.encoder
+import json.scanner
 from typing import Any
 
 import rfc8785
@@ -68,6 +75,45 @@ def canonical_bytes(value: Any) -> bytes:
                                "safe integers, booleans, null, arrays and objects") from None
 
 
+class _NotFast(Exception):
+    """The document holds a float, an unsafe integer or NaN: the general path decides."""
+
+
+def _safe_int(text: str) -> int:
+    value = int(text)
+    if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
+    raise _NotFast
+
+
+def _not_fast(_text: str) -> Any:
+    raise _NotFast
+
+
+_scan = _encode = None
+if json.scanner.c_make_scanner is not None and json.encoder.c_make_encoder is not None:
+    _scan = json.scanner.c_make_scanner(json.JSONDecoder(
+        parse_float=_not_fast, parse_int=_safe_int, parse_constant=_not_fast))
+    # markers=None: parsed JSON has no cycles. Same options as _fast_encoder.
+    _encode = json.encoder.c_make_encoder(None, None, json.encoder.encode_basestring, None,
+                                          ":", ",", True, False, False)
+
+
+_MISS = object()
+
+
+def _parse_fast(data: bytes) -> Any:
+    """The parsed value when ``data`` is canonical and in the fast path's domain, else _MISS."""
+    try:
+        text = data.decode("utf-8")
+        value, end = _scan(text, 0)  # type: ignore[misc]
+    except (_NotFast, ValueError, StopIteration):
+        return _MISS
+    if end != len(text) or (not data.isascii() and not _fast_path_ok(value)):
+        return _MISS  # trailing bytes, or a non-ASCII key (JCS sorts those by UTF-16 units)
+    return value if "".join(_encode(value, 0)) == text else _MISS  # type: ignore[misc]
+
+
 def parse_canonical(data: bytes, *, what: str = "document") -> Any:
     """Parse JSON bytes and insist they are already in RFC 8785 form.
 
@@ -75,6 +121,10 @@ def parse_canonical(data: bytes, *, what: str = "document") -> Any:
     input: whitespace, key order, escapes, number forms, and duplicate keys (the parsed object
     keeps one of them, so it re-serializes shorter).
     """
+    if _scan is not None and type(data) is bytes:
+        value = _parse_fast(data)
+        if value is not _MISS:
+            return value
     try:
         text = data.decode("utf-8")
         value = json.loads(text)

@@ -87,12 +87,25 @@ ASSET = Obj(
     {"duration_ms": Int(), "pages": Int(), "lines": Int(), "width": Int(min=1), "height": Int(min=1)},
 )
 
+
+class Flag(Spec):
+    """A JSON boolean (``true`` or ``false``; no other value)."""
+
+    def check(self, value: Any, pointer: str) -> None:
+        if type(value) is not bool:
+            raise InvalidStatement("must be true or false", pointer)
+
+
 register(StatementType(
     "work.registered", 1,
     Obj({"id": WORK_ID, "kind": Str(choices=WORK_KINDS), "title": NAME, "owner": PARTY_ID,
          "assets": List(ASSET, min_items=1, max_items=200, unique_by="sha256")},
         {"year": Int(min=1850, max=2200),
-         "external_ids": List(Str(max_len=100, extra=_ext_id), min_items=1, max_items=20)}),
+         "external_ids": List(Str(max_len=100, extra=_ext_id), min_items=1, max_items=20),
+         # WGA 2023 Article 72 (W1): generated material is not source material. A work marked
+         # generated may not appear in another work's source_material (services.registry).
+         "generated": Flag(),
+         "source_material": List(WORK_ID, min_items=1, max_items=50)}),
     actor_field="owner",
     summary="A rights holder registers a work and the content hashes of its files."))
 

@@ -24,6 +24,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from nacl.bindings import crypto_sign_open
@@ -53,11 +54,17 @@ _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9]*(\.[a-z][a-zA-Z0-9]*)+$")
 _KEYID_RE = re.compile(r"^[0-9a-f]{16}$")
 _STATEMENT_MARK = b',"statement":'
+_ENVELOPE_KEYS = frozenset({"signature", "statement"})
+_SIGNATURE_KEYS = frozenset({"alg", "keyid", "sig"})
+_STATEMENT_KEYS = frozenset({"type", "version", "actor", "time", "body"})
 
 
 def key_id_for(public_key: bytes) -> str:
     """The key id a signature names: the first 8 bytes of SHA-256(raw public key), in hex."""
     return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+_cached_key_id = lru_cache(maxsize=8192)(key_id_for)  # the verifier sees few distinct keys
 
 
 def utc_now() -> str:
@@ -129,10 +136,10 @@ def decode_entry(entry: bytes) -> SignedStatement:
             "reference large content by hash"
         )
     doc = parse_canonical(entry, what="signed statement")
-    if type(doc) is not dict or doc.keys() != {"signature", "statement"}:
+    if type(doc) is not dict or doc.keys() != _ENVELOPE_KEYS:
         raise InvalidStatement("must be an object with exactly 'signature' and 'statement'")
     sig = doc["signature"]
-    if type(sig) is not dict or sig.keys() != {"alg", "keyid", "sig"}:
+    if type(sig) is not dict or sig.keys() != _SIGNATURE_KEYS:
         raise InvalidStatement("must have exactly alg, keyid and sig", "/signature")
     if sig["alg"] != "Ed25519":
         raise InvalidStatement(f"unsupported algorithm {sig['alg']!r}; sign with Ed25519",
@@ -154,7 +161,7 @@ def decode_entry(entry: bytes) -> SignedStatement:
 
 def verify_entry_signature(signed: SignedStatement, public_key: bytes) -> None:
     """Check the Ed25519 signature with the actor's public key (libsodium; releases the GIL)."""
-    if key_id_for(public_key) != signed.key_id:
+    if _cached_key_id(public_key) != signed.key_id:
         raise SignatureError(
             f"statement by {signed.actor} names key {signed.key_id}, which is not that party's "
             "registered key; sign with the party's registered key"
@@ -171,9 +178,9 @@ def verify_entry_signature(signed: SignedStatement, public_key: bytes) -> None:
 def _check_statement_shape(stmt: Any) -> None:
     if type(stmt) is not dict:
         raise InvalidStatement("must be an object", "/statement")
-    missing = {"type", "version", "actor", "time", "body"} - stmt.keys()
-    extra = stmt.keys() - {"type", "version", "actor", "time", "body"}
-    if missing or extra:
+    if stmt.keys() != _STATEMENT_KEYS:
+        missing = _STATEMENT_KEYS - stmt.keys()
+        extra = stmt.keys() - _STATEMENT_KEYS
         raise InvalidStatement(
             f"must have exactly type, version, actor, time and body (missing {sorted(missing)}, "
             f"unexpected {sorted(extra)})", "/statement")

@@ -7,9 +7,13 @@ number of threads, processes or hosts therefore take turns and never leave gaps 
 indices. Each batch adds its entries, rewrites the tiles it touched (C2SP tlog-tiles, with the
 right-edge partial tiles), signs one checkpoint and moves the head.
 
-The right edge (a :class:`~reelrights.core.tiles.TileBuilder`) is cached between batches. The
-cache counts only while the head still shows the same size and root: a rolled-back batch or
-another writer's batch makes it reload the edge tiles from the database.
+The right edge (a :class:`~reelrights.core.tiles.TileBuilder`, and the entries of the open
+entry bundle) is cached between batches. The cache counts only while the head still shows the
+same size and root: a rolled-back batch or another writer's batch makes it reload the edge tiles
+and the bundle from the database.
+
+The hot inserts go through the driver's own ``executemany`` (:func:`insert_rows`), which skips
+SQLAlchemy's per-row parameter processing; everything else uses SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
 
-from sqlalchemy import Connection, and_, select, tuple_, update
+from sqlalchemy import Connection, Table, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -31,7 +35,26 @@ from ..core.tiles import TILE_WIDTH, TileBuilder, TileHashReader
 from ..errors import BadInput, NotFound
 from ..store.tables import log_checkpoints, log_entries, log_head, log_tiles
 
-__all__ = ["AppendResult", "LogStore"]
+__all__ = ["AppendResult", "LogStore", "insert_rows"]
+
+
+def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """INSERT ``rows`` (tuples in ``columns`` order, plain str/int/bytes/None values) at once.
+
+    SQLite (qmark) and psycopg (format) get the driver's executemany; any other driver the
+    SQLAlchemy Core insert.
+    """
+    if not rows:
+        return
+    style = conn.dialect.paramstyle
+    if style not in ("qmark", "format", "pyformat"):
+        conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if style == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})", rows)
 
 
 @dataclass
@@ -52,8 +75,10 @@ class LogStore:
     def __init__(self, origin: str, signer: NoteSigner | None) -> None:
         self.origin = origin
         self.signer = signer
-        self._edge: tuple[int, bytes, TileBuilder] | None = None
+        #: (size, root, right edge, entries of the open bundle) after the last append.
+        self._edge: tuple[int, bytes, TileBuilder, list[bytes]] | None = None
         self._lock = threading.Lock()
+        self._readers = threading.local()  # see _proof_reader
 
     # -- the head ---------------------------------------------------------------------------
     def lock_head(self, conn: Connection) -> tuple[int, bytes]:
@@ -64,8 +89,8 @@ class LogStore:
         return int(row.size), bytes(row.root)
 
     def head(self, conn: Connection) -> tuple[int, bytes]:
-        row = conn.execute(select(log_head.c.size, log_head.c.root).where(log_head.c.id == 1)).one()
-        return int(row.size), bytes(row.root)
+        row = conn.exec_driver_sql("SELECT size, root FROM log_head WHERE id = 1").one()
+        return int(row[0]), bytes(row[1])
 
     # -- appending --------------------------------------------------------------------------
     def append(self, conn: Connection, size: int, root: bytes, entries: Sequence[bytes],
@@ -73,13 +98,12 @@ class LogStore:
         """Append ``entries`` at ``size`` (the locked head). ``meta`` is (type, actor, time)."""
         if self.signer is None:
             raise BadInput("this log was opened without its signing key; open it from its home")
-        builder = self._builder_for(conn, size, root)
+        builder, open_bundle = self._edge_for(conn, size, root)
         tiles = builder.append(leaf_hashes)
         new_size = size + len(entries)
         new_root = builder.root()
-        conn.execute(log_entries.insert(), [
-            {"idx": size + i, "leaf_hash": h, "type": m[0], "actor": m[1], "time": m[2],
-             "entry": e}
+        insert_rows(conn, log_entries, ("idx", "leaf_hash", "type", "actor", "time", "entry"), [
+            (size + i, h, m[0], m[1], m[2], e)
             for i, (e, h, m) in enumerate(zip(entries, leaf_hashes, meta, strict=True))
         ])
         self._upsert_tiles(conn, tiles)
@@ -88,21 +112,27 @@ class LogStore:
                                                      issued_at=utc_now()))
         conn.execute(update(log_head).where(log_head.c.id == 1)
                      .values(size=new_size, root=new_root))
+        bundles = _bundles(size, entries, open_bundle)
+        last = bundles[max(bundles)] if new_size % TILE_WIDTH else []
         with self._lock:
-            self._edge = (new_size, new_root, builder)
-        return AppendResult(size, new_size, new_root, note, tiles,
-                            self._bundles(conn, size, entries))
+            self._edge = (new_size, new_root, builder, last)
+        return AppendResult(size, new_size, new_root, note, tiles, bundles)
 
-    def _builder_for(self, conn: Connection, size: int, root: bytes) -> TileBuilder:
+    def _edge_for(self, conn: Connection, size: int,
+                  root: bytes) -> tuple[TileBuilder, list[bytes]]:
+        """The right edge and the open bundle's entries at ``size``: cached, else read."""
         with self._lock:
             cached, self._edge = self._edge, None  # taken: a failed batch must not leave it
         if cached is not None and cached[0] == size and cached[1] == root:
-            return cached[2]
+            return cached[2], cached[3]
         builder = TileBuilder(size, self._edge_tiles(conn, size))
         if builder.root() != root:
             raise NotFound(f"the stored tiles do not match the log head at size {size}; "
                            "run `reelrights log verify` to find the damaged tile")
-        return builder
+        start = size - size % TILE_WIDTH
+        return builder, [bytes(r.entry) for r in conn.execute(
+            select(log_entries.c.entry).where(log_entries.c.idx >= start, log_entries.c.idx < size)
+            .order_by(log_entries.c.idx))]
 
     def _edge_tiles(self, conn: Connection, size: int) -> dict[int, bytes]:
         wanted = []
@@ -137,18 +167,6 @@ class LogStore:
             index_elements=["level", "idx"],
             set_={"width": ins.excluded.width, "hashes": ins.excluded.hashes}), rows)
 
-    def _bundles(self, conn: Connection, size: int, entries: Sequence[bytes]) -> dict[int, list[bytes]]:
-        bundles: dict[int, list[bytes]] = {}
-        first_tile = size // TILE_WIDTH
-        start = first_tile * TILE_WIDTH
-        if start < size:
-            earlier = conn.execute(select(log_entries.c.entry).where(
-                log_entries.c.idx >= start, log_entries.c.idx < size).order_by(log_entries.c.idx))
-            bundles[first_tile] = [bytes(r.entry) for r in earlier]
-        for i, e in enumerate(entries):
-            bundles.setdefault((size + i) // TILE_WIDTH, []).append(e)
-        return bundles
-
     # -- reading ----------------------------------------------------------------------------
     def entry(self, conn: Connection, index: int) -> bytes:
         row = conn.execute(select(log_entries.c.entry).where(log_entries.c.idx == index)).first()
@@ -159,10 +177,11 @@ class LogStore:
         return bytes(row.entry)
 
     def leaf_hash(self, conn: Connection, index: int) -> bytes:
-        row = conn.execute(select(log_entries.c.leaf_hash).where(log_entries.c.idx == index)).first()
+        row = conn.exec_driver_sql(_driver_sql(conn, "SELECT leaf_hash FROM log_entries "
+                                                     "WHERE idx = ?"), (index,)).first()
         if row is None:
             raise NotFound(f"log index {index} does not exist")
-        return bytes(row.leaf_hash)
+        return bytes(row[0])
 
     def checkpoint(self, conn: Connection, size: int | None = None) -> bytes:
         """The signed checkpoint at ``size`` (default: the latest)."""
@@ -182,43 +201,85 @@ class LogStore:
             select(log_checkpoints.c.size).order_by(log_checkpoints.c.size))]
 
     def hash_reader(self, conn: Connection, size: int) -> TileHashReader:
-        def fetch(level: int, index: int, width: int) -> bytes:
-            row = conn.execute(select(log_tiles.c.hashes).where(
-                and_(log_tiles.c.level == level, log_tiles.c.idx == index))).first()
-            if row is None or len(row.hashes) < 32 * width:
-                raise NotFound(f"tile {level}/{index} is missing from the database; "
-                               "run `reelrights log verify`")
-            return bytes(row.hashes)[: 32 * width]
-        return TileHashReader(size, fetch)
+        return TileHashReader(size, lambda lv, index, width: self._tile(conn, lv, index, width))
 
-    def _check_size(self, conn: Connection, size: int | None) -> int:
-        head, _ = self.head(conn)
+    def _tile(self, conn: Connection, level: int, index: int, width: int) -> bytes:
+        row = conn.exec_driver_sql(_driver_sql(conn, "SELECT hashes FROM log_tiles "
+                                                     "WHERE level = ? AND idx = ?"),
+                                   (level, index)).first()
+        if row is None or len(row[0]) < 32 * width:
+            raise NotFound(f"tile {level}/{index} is missing from the database; "
+                           "run `reelrights log verify`")
+        return bytes(row[0])[: 32 * width]
+
+    def _proof_reader(self, conn: Connection, size: int, head: tuple[int, bytes]) -> TileHashReader:
+        """A hash reader for proofs in a tree of ``size``, kept (per thread) while the head stays.
+
+        Every proof at one size walks the same upper tiles: kept, they are read and expanded
+        once instead of once per proof. A new head (or another thread) starts a new reader.
+        """
+        local = self._readers
+        if getattr(local, "key", None) != (size, head):
+            local.key = (size, head)
+            local.reader = TileHashReader(
+                size, lambda level, index, width: self._tile(local.conn, level, index, width))
+        local.conn = conn
+        return local.reader
+
+    def _check_size(self, conn: Connection, size: int | None) -> tuple[int, tuple[int, bytes]]:
+        head = self.head(conn)
         if size is None:
-            return head
-        if not 0 < size <= head:
-            raise BadInput(f"--size {size} is out of range; the log has {head} entries")
-        return size
+            return head[0], head
+        if not 0 < size <= head[0]:
+            raise BadInput(f"--size {size} is out of range; the log has {head[0]} entries")
+        return size, head
 
     def inclusion(self, conn: Connection, index: int, size: int | None = None) -> dict:
-        size = self._check_size(conn, size)
+        size, head = self._check_size(conn, size)
         if not 0 <= index < size:
             raise NotFound(f"log index {index} is not in a tree of size {size} "
                            f"(indices 0 to {size - 1})")
-        proof = inclusion_proof(index, size, self.hash_reader(conn, size))
+        proof = inclusion_proof(index, size, self._proof_reader(conn, size, head))
         return {"index": index, "size": size, "leaf_hash": self.leaf_hash(conn, index).hex(),
                 "proof": [h.hex() for h in proof]}
 
     def consistency(self, conn: Connection, old: int, new: int | None = None) -> dict:
-        new = self._check_size(conn, new)
+        new, head = self._check_size(conn, new)
         if not 0 < old <= new:
             raise BadInput(f"old size {old} must be between 1 and the new size {new}")
-        proof = consistency_proof(old, new, self.hash_reader(conn, new))
+        proof = consistency_proof(old, new, self._proof_reader(conn, new, head))
         return {"old": old, "new": new, "proof": [h.hex() for h in proof]}
 
     def tiles_since(self, conn: Connection, level: int, first_index: int):  # noqa: ANN201
         """Stored tiles at ``level`` from ``first_index`` on, in order: rows (idx, width, hashes)."""
         return conn.execute(select(log_tiles.c.idx, log_tiles.c.width, log_tiles.c.hashes).where(
             log_tiles.c.level == level, log_tiles.c.idx >= first_index).order_by(log_tiles.c.idx))
+
+    def entry_columns(self, conn: Connection, start: int, end: int, *, chunk: int = 16_384):
+        """Yield (indices, leaf hashes, entries), three lists, for start <= index < end.
+
+        One query per ``chunk`` indices, read with the driver's cursor: whole-log scans (verify)
+        skip SQLAlchemy's per-row work.
+        """
+        sql = _driver_sql(conn, "SELECT idx, leaf_hash, entry FROM log_entries "
+                                "WHERE idx >= ? AND idx < ? ORDER BY idx")
+        cursor = conn.connection.cursor()
+        try:
+            for pos in range(start, end, chunk):
+                cursor.execute(sql, (pos, min(pos + chunk, end)))
+                idxs: list[int] = []
+                hashes: list[bytes] = []
+                entries: list[bytes] = []
+                # Small fetches: the row tuples die young, which keeps the cyclic GC quiet.
+                while rows := cursor.fetchmany(1024):
+                    i, h, e = zip(*rows)
+                    idxs += i
+                    hashes += map(bytes, h)
+                    entries += map(bytes, e)
+                if idxs:
+                    yield idxs, hashes, entries
+        finally:
+            cursor.close()
 
     def entries_between(self, conn: Connection, start: int, end: int, *, chunk: int = 20_000):
         """Yield (index, leaf_hash, entry) for start <= index < end, streamed in chunks."""
@@ -231,6 +292,21 @@ class LogStore:
                                 .order_by(log_entries.c.idx)).all()
             yield from ((int(r.idx), bytes(r.leaf_hash), bytes(r.entry)) for r in rows)
             pos = stop
+
+
+def _bundles(size: int, entries: Sequence[bytes],
+             open_bundle: list[bytes]) -> dict[int, list[bytes]]:
+    """Level-0 tile index -> every entry of that bundle so far, for the bundles ``entries`` reach."""
+    first = size // TILE_WIDTH
+    bundles: dict[int, list[bytes]] = {first: list(open_bundle)} if open_bundle else {}
+    for i, e in enumerate(entries):
+        bundles.setdefault((size + i) // TILE_WIDTH, []).append(e)
+    return bundles
+
+
+def _driver_sql(conn: Connection, sql: str) -> str:
+    """``sql`` written with ``?`` placeholders, in the driver's own paramstyle."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
 def leaf_hashes_of(entries: Sequence[bytes]) -> list[bytes]:

@@ -30,8 +30,8 @@ from ..core.statement_types import check_body
 from ..core.statements import SignedStatement, decode_entry
 from ..core.tiles import TILE_WIDTH, TileBuilder
 from ..errors import LogIntegrityError, ReelrightsError, SignatureError
-from ..store.tables import log_checkpoints, log_tiles
-from .store import LogStore
+from ..store.tables import log_checkpoints
+from .store import LogStore, _driver_sql
 
 __all__ = ["LogReport", "verify_log"]
 
@@ -54,8 +54,6 @@ class LogReport:
 
 def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool = True,
                progress: Callable[[int], None] | None = None, chunk: int = 16_384) -> LogReport:
-    from ..ledger import verify_signatures  # the ledger's parallel verifier
-
     started = time.perf_counter()
     verifier = NoteVerifier(vkey)
     size, head_root = log.head(conn)
@@ -66,21 +64,18 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool =
     builder = TileBuilder(0, {})
     next_cp = 0
     pos = 0
-    batch: list[tuple[int, bytes, bytes]] = []
-
-    def flush() -> None:
-        nonlocal next_cp, pos
-        if not batch:
-            return
-        hashes = []
-        for idx, stored, entry in batch:
-            h = sha256(b"\x00" + entry).digest()
-            if h != stored:
-                raise LogIntegrityError(f"entry {idx}: its bytes do not hash to the stored leaf "
-                                        "hash (the entry or its hash was altered)", idx)
-            hashes.append(h)
+    sha = sha256
+    for idxs, stored, entries in log.entry_columns(conn, 0, size, chunk=chunk):
+        if idxs[0] != pos or idxs[-1] != pos + len(idxs) - 1:  # indices are unique and sorted
+            gap = next(pos + k for k, idx in enumerate(idxs) if idx != pos + k)
+            raise LogIntegrityError(f"entry {gap} is missing from the database", gap)
+        hashes = [sha(b"\x00" + e).digest() for e in entries]
+        if hashes != stored:
+            bad = pos + next(k for k, (h, s) in enumerate(zip(hashes, stored)) if h != s)
+            raise LogIntegrityError(f"entry {bad}: its bytes do not hash to the stored leaf "
+                                    "hash (the entry or its hash was altered)", bad)
         if signatures:
-            _check_statements(batch, keys, verify_signatures)
+            _check_statements(pos, entries, keys)
         # Append in pieces that end exactly at checkpoint sizes, and compare roots there.
         base, i = pos, 0
         while i < len(hashes):
@@ -95,16 +90,7 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool =
                 _check_checkpoint(cps[next_cp], builder.root(), verifier, log.origin)
                 next_cp += 1
         if progress:
-            progress(len(batch))
-        batch.clear()
-
-    for item in log.entries_between(conn, 0, size):
-        if item[0] != pos + len(batch):
-            raise LogIntegrityError(f"entry {pos + len(batch)} is missing from the database", pos + len(batch))
-        batch.append(item)
-        if len(batch) >= chunk:
-            flush()
-    flush()
+            progress(len(entries))
     if pos != size:
         raise LogIntegrityError(f"entry {pos} is missing: the head says {size} entries", pos)
     if builder.root() != head_root:
@@ -120,29 +106,72 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool =
                      size if signatures else 0, time.perf_counter() - started)
 
 
-def _check_statements(batch: list[tuple[int, bytes, bytes]], keys: dict[str, bytes],
-                      verify_many: Callable) -> None:
-    stmts: list[SignedStatement] = []
-    pairs = []
-    for idx, _, entry in batch:
+def _decode_span(entries: list[bytes], lo: int, hi: int, known: dict[str, bytes]) -> tuple:
+    """Decode and type-check ``entries[lo:hi]``; verify those whose actor's key is in ``known``.
+
+    Returns (statements, types, first refusal as (position, error) or None, first bad signature
+    or None, positions left to the caller because their actor was not in ``known``).
+    """
+    from ..ledger import _signature_ok
+
+    stmts, types, pending = [], [], []
+    bad = None
+    for i in range(lo, hi):
         try:
-            s = decode_entry(entry)
+            s = decode_entry(entries[i])
             t = check_body(s.type, s.version, s.body, s.actor)
         except ReelrightsError as exc:
-            raise LogIntegrityError(f"entry {idx}: {exc.message}", idx) from None
-        if t.key_field is not None:
-            keys.setdefault(s.actor, base64.b64decode(s.body[t.key_field]))
-        key = keys.get(s.actor)
-        if key is None:
-            raise LogIntegrityError(f"entry {idx}: actor {s.actor} was never registered "
-                                    "earlier in the log", idx)
+            return stmts, types, (i, exc), bad, pending
         stmts.append(s)
-        pairs.append((s, key))
-    bad = verify_many(pairs)
-    if bad is not None:
-        idx = batch[bad][0]
-        raise LogIntegrityError(f"entry {idx}: the {stmts[bad].type} signature by "
-                                f"{stmts[bad].actor} does not verify", idx)
+        types.append(t)
+        key = known.get(s.actor)
+        if key is None:
+            pending.append(i)
+        elif bad is None and not _signature_ok(s, key):
+            bad = i
+    return stmts, types, None, bad, pending
+
+
+def _check_statements(first: int, entries: list[bytes], keys: dict[str, bytes]) -> None:
+    """Decode, type-check and verify one chunk; ``keys`` replays the log's registrations.
+
+    Workers decode and verify in parallel with the keys known before the chunk (a key, once
+    registered, never changes); the entries whose actor they did not know are replayed here in
+    log order and verified afterwards. Errors come in the same order as a sequential pass: the
+    first undecodable entry or unknown actor, then the first bad signature.
+    """
+    from ..ledger import _PARALLEL_MIN, _spans, _verify_pool, verify_signatures
+
+    known = dict(keys)
+    n = len(entries)
+    spans = ([(0, n)] if n < _PARALLEL_MIN else _spans(n))
+    results = [_verify_pool().submit(_decode_span, entries, lo, hi, known) for lo, hi in spans]
+    stmts: list[SignedStatement] = []
+    bad: list[int] = []
+    pending: list[int] = []
+    for future in results:
+        span_stmts, span_types, refused, span_bad, span_pending = future.result()
+        for s, t in zip(span_stmts, span_types, strict=True):
+            if t.key_field is not None:
+                keys.setdefault(s.actor, base64.b64decode(s.body[t.key_field]))
+            if s.actor not in keys:
+                idx = first + len(stmts)
+                raise LogIntegrityError(f"entry {idx}: actor {s.actor} was never registered "
+                                        "earlier in the log", idx)
+            stmts.append(s)
+        if refused is not None:
+            idx = first + refused[0]
+            raise LogIntegrityError(f"entry {idx}: {refused[1].message}", idx)
+        if span_bad is not None:
+            bad.append(span_bad)
+        pending.extend(span_pending)
+    late = verify_signatures([(stmts[i], keys[stmts[i].actor]) for i in pending])
+    if late is not None:
+        bad.append(pending[late])
+    if bad:
+        i = min(bad)
+        raise LogIntegrityError(f"entry {first + i}: the {stmts[i].type} signature by "
+                                f"{stmts[i].actor} does not verify", first + i)
 
 
 def _check_checkpoint(cp: tuple[int, bytes, bytes], root: bytes, verifier: NoteVerifier,
@@ -165,9 +194,11 @@ def _compare_tiles(conn: Connection, want: dict[tuple[int, int], bytes]) -> None
     for level, idx in want:
         by_level.setdefault(level, []).append(idx)
     for level, idxs in by_level.items():
-        rows = {int(r.idx): bytes(r.hashes) for r in conn.execute(
-            select(log_tiles.c.idx, log_tiles.c.hashes)
-            .where(log_tiles.c.level == level, log_tiles.c.idx.in_(idxs)))}
+        idxs_set = set(idxs)
+        # The tiles a piece of the log completes are consecutive: one range query per level.
+        rows = {int(i): bytes(h) for i, h in conn.exec_driver_sql(_driver_sql(
+            conn, "SELECT idx, hashes FROM log_tiles WHERE level = ? AND idx >= ? AND idx <= ?"),
+            (level, min(idxs), max(idxs))) if int(i) in idxs_set}
         for idx in sorted(idxs):
             expected = want[(level, idx)]
             got = rows.get(idx)

@@ -15,18 +15,20 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from ..core.ids import new_id
+from ..core.labor_rules import source_material_problem
 from ..core.schema import parse_ratio
 from ..core.statement_types import check_body
-from ..core.statements import key_id_for, make_statement, sign_statement
-from ..errors import BadInput, Conflict, NotFound, PolicyDenied
+from ..core.statements import decode_entry, key_id_for, make_statement, sign_statement
+from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied
 from ..home import Home
 from ..keys import PartyKey
 from ..ledger import Accepted, Ledger, Receipt, applier, at
+from ..log.store import insert_rows
 from ..media.probe import probe_file
-from ..store.tables import assets, credits, parties, work_assets, works
+from ..store.tables import assets, credits, log_entries, parties, work_assets, works
 
 __all__ = ["credit_work", "list_parties", "list_works", "party_detail", "register_party",
            "register_work", "resolve_party", "resolve_work", "work_detail"]
@@ -35,6 +37,15 @@ __all__ = ["credit_work", "list_parties", "list_works", "party_detail", "registe
 # ---------------------------------------------------------------------------------------------
 # Appliers: statements -> rows (inside the ledger's transaction)
 # ---------------------------------------------------------------------------------------------
+
+# Column orders of the row tuples the appliers insert (plain driver executemany).
+_PARTY_COLUMNS = ("id", "kind", "name", "public_key", "key_id", "log_index", "registered_at")
+_WORK_COLUMNS = ("id", "kind", "title", "year", "owner_id", "external_ids", "log_index",
+                 "registered_at")
+_ASSET_COLUMNS = ("sha256", "size", "media_type", "category", "duration_ms", "pages", "lines",
+                  "width", "height", "log_index")
+_LINK_COLUMNS = ("work_id", "sha256", "name", "log_index")
+
 
 @applier("party.registered")
 def _apply_parties(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
@@ -52,10 +63,9 @@ def _apply_parties(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]
                                    "every party needs its own key"))
         taken_ids.add(b["id"])
         taken_keys.add(kid)
-        rows.append({"id": b["id"], "kind": b["kind"], "name": b["name"], "public_key": key,
-                     "key_id": kid, "log_index": a.index, "registered_at": a.statement.time})
-    conn.execute(parties.insert(), rows)
-    return [{"id": r["id"]} for r in rows]
+        rows.append((b["id"], b["kind"], b["name"], key, kid, a.index, a.statement.time))
+    insert_rows(conn, parties, _PARTY_COLUMNS, rows)
+    return [{"id": r[0]} for r in rows]
 
 
 @applier("work.registered")
@@ -71,10 +81,13 @@ def _apply_works(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
                               .where(assets.c.sha256.in_(chunk))):
             existing[r.sha256] = (int(r.size), r.media_type, None)
     if existing:
+        # The first work is the one registered by the statement that created the asset row (ids
+        # are random, so the smallest id is not the first).
         for chunk in _chunks(sorted(existing), 500):
-            for r in conn.execute(select(work_assets.c.sha256, func.min(work_assets.c.work_id))
-                                  .where(work_assets.c.sha256.in_(chunk))
-                                  .group_by(work_assets.c.sha256)):
+            for r in conn.execute(select(work_assets.c.sha256, work_assets.c.work_id)
+                                  .join(assets, (assets.c.sha256 == work_assets.c.sha256)
+                                        & (assets.c.log_index == work_assets.c.log_index))
+                                  .where(work_assets.c.sha256.in_(chunk))):
                 size, mt, _ = existing[r[0]]
                 existing[r[0]] = (size, mt, r[1])
     work_rows, asset_rows, link_rows, details = [], [], [], []
@@ -85,10 +98,11 @@ def _apply_works(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
         if b["id"] in taken:
             raise at(pos, Conflict(f"work id {b['id']} is already registered; pick a new id"))
         taken.add(b["id"])
-        work_rows.append({"id": b["id"], "kind": b["kind"], "title": b["title"],
-                          "year": b.get("year"), "owner_id": b["owner"],
-                          "external_ids": json.dumps(b.get("external_ids", [])),
-                          "log_index": a.index, "registered_at": a.statement.time})
+        if "source_material" in b:  # WGA 2023 Art. 72 (W1): generated is not source material
+            _check_source_material(conn, pos, b, bodies[:pos])
+        ext = b.get("external_ids")
+        work_rows.append((b["id"], b["kind"], b["title"], b.get("year"), b["owner"],
+                          json.dumps(ext) if ext else "[]", a.index, a.statement.time))
         notes = []
         for x in b["assets"]:
             seen = existing.get(x["sha256"])
@@ -101,20 +115,45 @@ def _apply_works(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
                               "first_work": seen[2]})
             else:
                 existing[x["sha256"]] = (x["size"], x["media_type"], b["id"])
-                asset_rows.append({"sha256": x["sha256"], "size": x["size"],
-                                   "media_type": x["media_type"], "category": x["category"],
-                                   "duration_ms": x.get("duration_ms"), "pages": x.get("pages"),
-                                   "lines": x.get("lines"), "width": x.get("width"),
-                                   "height": x.get("height"), "log_index": a.index})
+                asset_rows.append((x["sha256"], x["size"], x["media_type"], x["category"],
+                                   x.get("duration_ms"), x.get("pages"), x.get("lines"),
+                                   x.get("width"), x.get("height"), a.index))
                 notes.append({"sha256": x["sha256"], "name": x["name"], "new": True})
-            link_rows.append({"work_id": b["id"], "sha256": x["sha256"], "name": x["name"],
-                              "log_index": a.index})
+            link_rows.append((b["id"], x["sha256"], x["name"], a.index))
         details.append({"id": b["id"], "assets": notes})
-    conn.execute(works.insert(), work_rows)
-    if asset_rows:
-        conn.execute(assets.insert(), asset_rows)
-    conn.execute(work_assets.insert(), link_rows)
+    insert_rows(conn, works, _WORK_COLUMNS, work_rows)
+    insert_rows(conn, assets, _ASSET_COLUMNS, asset_rows)
+    insert_rows(conn, work_assets, _LINK_COLUMNS, link_rows)
     return details
+
+
+def _check_source_material(conn: Connection, pos: int, b: dict[str, Any],
+                           earlier: list[dict[str, Any]]) -> None:
+    """Refuse generated works as source material (WGA 2023 MBA Article 72, W1).
+
+    A work's ``generated`` flag lives in its signed statement, so it is read from the log (or
+    from ``earlier``, the works before it in this run).
+    """
+    in_run = {e["id"]: e.get("generated") is True for e in earlier}
+    for i, src in enumerate(b["source_material"]):
+        pointer = f"/statement/body/source_material/{i}"
+        if src == b["id"] or src in b["source_material"][:i]:
+            raise at(pos, InvalidStatement(f"{src} is listed twice or is the work itself; "
+                                           "list each source work once", pointer))
+        generated = in_run.get(src)
+        if generated is None:
+            row = conn.execute(select(works.c.log_index).where(works.c.id == src)).first()
+            if row is None:
+                raise at(pos, NotFound(f"source material {src} is not a registered work; "
+                                       "register it first with `reelrights work add`"))
+            entry = conn.scalar(select(log_entries.c.entry)
+                                .where(log_entries.c.idx == row.log_index))
+            if entry is None:
+                raise at(pos, Conflict(f"source material {src} is registered in this same "
+                                       "batch; submit it in an earlier batch"))
+            generated = decode_entry(bytes(entry)).body.get("generated") is True
+        if problem := source_material_problem(src, generated):
+            raise at(pos, PolicyDenied(problem))
 
 
 @applier("work.credited")
@@ -175,9 +214,23 @@ def register_party(home: Home, ledger: Ledger, kind: str, name: str,
     try:
         return _sign_and_submit(ledger, key, "party.registered", party_id, body)
     except BaseException:
-        home.party_key_path(party_id).unlink(missing_ok=True)  # nothing partially written
-        home.passphrase_envs.pop(party_id, None)
+        # Refused: drop the key, so nothing is left behind. But a failure can also come after
+        # the commit (publishing the tiles); then the party is in the log and needs its key.
+        if not _party_recorded(ledger, party_id):
+            home.party_key_path(party_id).unlink(missing_ok=True)
+            if home.passphrase_envs.pop(party_id, None) is not None:
+                home.save()
         raise
+
+
+def _party_recorded(ledger: Ledger, party_id: str) -> bool:
+    """Whether the party is registered; True when that cannot be told (keep the key then)."""
+    try:
+        with ledger.db.read() as conn:
+            return conn.execute(select(parties.c.id).where(parties.c.id == party_id)).first() \
+                is not None
+    except Exception:  # noqa: BLE001 - the database is unreachable: a stray key beats a lost one
+        return True
 
 
 def register_work(home: Home, ledger: Ledger, owner: str, kind: str, title: str,
@@ -321,14 +374,18 @@ def work_detail(db: Any, ref: str) -> dict[str, Any]:
 
 
 def _fmt(x: Fraction) -> str:
+    """``x`` as ``--share`` accepts it: an integer, a decimal of at most 12 places, or n/d.
+
+    (``str(float(x))`` would print 1e-12, which no share parser takes.)
+    """
     if x.denominator == 1:
         return str(x.numerator)
-    d = x.denominator
-    while d % 2 == 0:
-        d //= 2
-    while d % 5 == 0:
-        d //= 5
-    return str(float(x)) if d == 1 else f"{x.numerator}/{x.denominator}"
+    for places in range(1, 13):
+        scaled = abs(x) * 10**places
+        if scaled.denominator == 1:
+            whole, frac = divmod(scaled.numerator, 10**places)
+            return f"{'-' if x < 0 else ''}{whole}.{frac:0{places}d}"
+    return f"{x.numerator}/{x.denominator}"
 
 
 def _chunks(items: list[str], n: int) -> list[list[str]]:

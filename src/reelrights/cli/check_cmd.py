@@ -1,0 +1,86 @@
+"""reelrights check: may this licensee do this with this content? (exit 0 allow, 3 deny)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ..errors import PolicyDenied
+from ..services.policy import ACTIONS, check, check_manifest, resolve_context
+from .context import AppContext, emit_json, json_option, pass_app
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(check_cmd)
+
+
+@click.command("check")
+@click.option("--licensee", required=True, metavar="DEVELOPER")
+@click.option("--action", required=True, type=click.Choice(ACTIONS))
+@click.option("--asset", metavar="SHA256")
+@click.option("--work", metavar="WORK")
+@click.option("--bundle", metavar="BUNDLE")
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A file of SHA-256 hashes (one per line, or JSONL with a sha256 field).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --manifest: write one JSON verdict per item here.")
+@click.option("--model-family", metavar="F")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), help="Default: today (UTC).")
+@click.option("--territory", metavar="CC", help="ISO 3166 alpha-2 code, e.g. US.")
+@click.option("--performer", metavar="PARTY", help="The performer whose voice or likeness is used or resembled.")
+@click.option("--production", metavar="Q")
+@click.option("--purpose")
+@json_option
+@pass_app
+def check_cmd(app: AppContext, licensee: str, action: str, asset: str | None, work: str | None,
+              bundle: str | None, manifest: Path | None, report: Path | None,
+              model_family: str | None, on, territory: str | None, performer: str | None,  # type: ignore[no-untyped-def]
+              production: str | None, purpose: str | None, as_json: bool) -> None:
+    """Answer allow or deny, with the chain of reasons (license, rule, consent, co-signature)."""
+    day: date | None = on.date() if on else None
+    with app.ledger.db.read() as conn:
+        ctx = resolve_context(conn, licensee=licensee, action=action, model_family=model_family,
+                              on=day, territory=territory, performer=performer,
+                              production=production, purpose=purpose)
+        if manifest is not None:
+            _manifest(conn, ctx, manifest, report, as_json)
+            return
+        verdict = check(conn, ctx, asset=asset, work=work, bundle=bundle)
+    if as_json:
+        emit_json(verdict.to_json())
+    else:
+        click.echo(f"{'ALLOW' if verdict.allowed else 'DENY'}  {action} {verdict.item} by {ctx.licensee}")
+        for r in verdict.reasons:
+            click.echo(f"  - {r}")
+    if not verdict.allowed:
+        sys.exit(PolicyDenied.exit_code)
+
+
+def _manifest(conn, ctx, path: Path, report: Path | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    def hashes():  # type: ignore[no-untyped-def]
+        with path.open("r", encoding="utf-8") as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    yield json.loads(line)["sha256"] if line.startswith("{") else line.lower()
+
+    counts = {"allow": 0, "deny": 0}
+    out = report.open("w", encoding="utf-8") if report else None
+    try:
+        for sha, v in check_manifest(conn, ctx, hashes()):
+            counts["allow" if v.allowed else "deny"] += 1
+            if out:
+                out.write(json.dumps({"sha256": sha, "decision": "allow" if v.allowed else "deny",
+                                      "license": v.license, "reasons": v.reasons}) + "\n")
+    finally:
+        if out:
+            out.close()
+    summary = {"items": counts["allow"] + counts["deny"], **counts}
+    emit_json(summary) if as_json else click.echo(
+        f"{summary['items']} items: {counts['allow']} allowed, {counts['deny']} denied")
+    if counts["deny"]:
+        sys.exit(PolicyDenied.exit_code)

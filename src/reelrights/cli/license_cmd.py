@@ -1,0 +1,216 @@
+"""reelrights license grant|cosign|revoke|list|show|project, guild agreement|member add."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..core.odrl import parse_policy, to_cawg_training_mining, to_tdmrep
+from ..core.rights_types import COVERED_ROLES
+from ..errors import BadInput
+from ..services import licensing
+from .context import AppContext, emit_json, json_option, pass_app, table
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(license_)
+    cli.add_command(guild)
+
+
+def _read_policy(path: Path) -> dict:
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"{path}: not a readable JSON policy ({exc}); fix the file") from None
+    if not isinstance(doc, dict):
+        raise BadInput(f"{path}: an ODRL policy is a JSON object")
+    return doc
+
+
+@click.group("license")
+def license_() -> None:
+    """Licenses on bundles: ODRL 2.2 Agreements, guild co-signature, revocation."""
+
+
+@license_.command("grant")
+@click.option("--bundle", required=True, metavar="BUNDLE")
+@click.option("--to", "licensee", required=True, metavar="DEVELOPER")
+@click.option("--policy", "policy_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="ODRL 2.2 Agreement (JSON-LD) under the reelrights profile.")
+@json_option
+@pass_app
+def license_grant(app: AppContext, bundle: str, licensee: str, policy_path: Path,
+                  as_json: bool) -> None:
+    """License a bundle to a developer (signed by the bundle's owner)."""
+    r = licensing.grant_license(app.home, app.ledger, bundle, licensee, _read_policy(policy_path))
+    if as_json:
+        emit_json(r.to_json())
+        return
+    click.echo(r.details["id"])
+    need = r.details["required_cosigners"]
+    if need:
+        click.echo(f"  not in force until co-signed by: {', '.join(need)}", err=True)
+
+
+@license_.command("cosign")
+@click.argument("license_ref", metavar="LICENSE")
+@click.option("--as", "guild", required=True, metavar="GUILD")
+@json_option
+@pass_app
+def license_cosign(app: AppContext, license_ref: str, guild: str, as_json: bool) -> None:
+    """Co-sign a license as a guild whose covered members are credited in the bundle."""
+    r = licensing.cosign_license(app.home, app.ledger, license_ref, guild)
+    if as_json:
+        emit_json(r.to_json())
+    else:
+        click.echo(f"co-signed {r.details['license']} as {r.details['guild']} (log index {r.index})")
+
+
+@license_.command("revoke")
+@click.argument("license_ref", metavar="LICENSE")
+@click.option("--reason", required=True)
+@json_option
+@pass_app
+def license_revoke(app: AppContext, license_ref: str, reason: str, as_json: bool) -> None:
+    """Revoke a license from now on (signed by the licensor)."""
+    r = licensing.revoke_license(app.home, app.ledger, license_ref, reason)
+    if as_json:
+        emit_json(r.to_json())
+    else:
+        click.echo(f"revoked {r.details['license']} at {r.details['revoked_at']} (log index {r.index})")
+
+
+@license_.command("list")
+@click.option("--licensee", metavar="DEVELOPER")
+@json_option
+@pass_app
+def license_list(app: AppContext, licensee: str | None, as_json: bool) -> None:
+    """List licenses and whether each is in force."""
+    rows = licensing.list_licenses(app.ledger.db, licensee)
+    if as_json:
+        emit_json(rows)
+        return
+    table("licenses", ["id", "bundle", "licensee", "in force", "missing co-signers", "log index"],
+          [[r["id"], r["bundle"], r["licensee"], "yes" if r["in_force"] else "no",
+            ", ".join(r["missing_cosigners"]), r["log_index"]] for r in rows])
+
+
+@license_.command("show")
+@click.argument("license_ref", metavar="LICENSE")
+@json_option
+@pass_app
+def license_show(app: AppContext, license_ref: str, as_json: bool) -> None:
+    """Show a license, its status and its full history from the log."""
+    d = licensing.license_detail(app.ledger.db, license_ref)
+    if as_json:
+        emit_json(d)
+        return
+    state = "in force" if d["in_force"] else (
+        "revoked" if d["revoked"] else f"waiting for {', '.join(d['missing_cosigners'])}")
+    click.echo(f"{d['id']}  bundle {d['bundle']}  {d['licensor']} -> {d['licensee']}  [{state}]")
+    click.echo(f"  policy {d['policy_uid']}")
+    for h in d["history"]:
+        click.echo(f"  log {h['log_index']:>6}  {h['time']}  {h['type']:<17} by {h['actor']}")
+
+
+@license_.command("template")
+@click.option("--bundle", required=True, metavar="BUNDLE")
+@click.option("--to", "licensee", required=True, metavar="DEVELOPER")
+@click.option("--model-family", required=True, metavar="F")
+@click.option("--territory", "territories", multiple=True, required=True, metavar="CC",
+              help="ISO 3166 code or EU/EEA/WORLD (repeatable).")
+@click.option("--until", required=True, metavar="YYYY-MM-DD", help="Training allowed before this date.")
+@click.option("--fund-share", required=True, metavar="PERCENT", help="Share of revenue to the fund, e.g. 2.5.")
+@click.option("--fine-tune", is_flag=True, help="Fine-tuning only (not training from scratch).")
+@click.option("--voice", "voice", multiple=True, metavar="PERFORMER",
+              help="Allow voice synthesis of this performer, with their consent (repeatable).")
+@click.option("--likeness", "likeness", multiple=True, metavar="PERFORMER",
+              help="Allow likeness synthesis of this performer, with their consent (repeatable).")
+@pass_app
+def license_template(app: AppContext, bundle: str, licensee: str, model_family: str,
+                     territories: tuple[str, ...], until: str, fund_share: str, fine_tune: bool,
+                     voice: tuple[str, ...], likeness: tuple[str, ...]) -> None:
+    """Print a training Agreement for a bundle (ODRL JSON-LD) to review, edit and grant."""
+    from ..core.license_terms import training_agreement
+    from ..core.ids import new_id
+    from ..services.bundles import resolve_bundle
+    from ..services.registry import resolve_party
+
+    with app.ledger.db.read() as conn:
+        b = resolve_bundle(conn, bundle)
+        dev = resolve_party(conn, licensee).id
+        voices = [resolve_party(conn, p).id for p in voice]
+        faces = [resolve_party(conn, p).id for p in likeness]
+    policy = training_agreement(
+        uid=f"urn:reelrights:policy:{new_id('license')[4:]}", licensor=b.owner_id, licensee=dev,
+        bundle=b.id, model_family=model_family, territories=list(territories), until=until,
+        fund_share=fund_share, voice_performers=voices, likeness_performers=faces,
+        actions=("fineTune",) if fine_tune else ("train",))
+    parse_policy(policy)  # what we print must be a policy the registry accepts
+    emit_json(policy)
+
+
+@license_.command("project")
+@click.option("--policy", "policy_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--to", "target", required=True, type=click.Choice(["cawg", "tdmrep"]))
+@click.option("--location", default="/", help="TDMRep: the location the rule applies to.")
+def license_project(policy_path: Path, target: str, location: str) -> None:
+    """Lossy projection of a policy to cawg.training-mining or tdmrep.json (marked derived)."""
+    policy = parse_policy(_read_policy(policy_path))
+    emit_json(to_cawg_training_mining(policy) if target == "cawg" else to_tdmrep(policy, location))
+
+
+@click.group()
+def guild() -> None:
+    """Guild collective agreements and membership."""
+
+
+@guild.group("agreement")
+def agreement() -> None:
+    """Collective agreements."""
+
+
+@agreement.command("add")
+@click.option("--guild", "guild_ref", required=True, metavar="GUILD")
+@click.option("--name", default="Collective agreement", show_default=True)
+@click.option("--covers", required=True, help="Comma-separated roles, e.g. performer,writer.")
+@click.option("--fund-share", required=True, help="Percent of members' earnings to the guild fund, e.g. 25.")
+@click.option("--effective", help="YYYY-MM-DD")
+@click.option("--expires", help="YYYY-MM-DD")
+@json_option
+@pass_app
+def agreement_add(app: AppContext, guild_ref: str, name: str, covers: str, fund_share: str,
+                  effective: str | None, expires: str | None, as_json: bool) -> None:
+    """Register a guild's collective agreement (signed by the guild)."""
+    roles = [c.strip() for c in covers.split(",") if c.strip()]
+    bad = [r for r in roles if r not in COVERED_ROLES]
+    if bad or not roles:
+        raise BadInput(f"--covers {covers!r}: use roles from {', '.join(COVERED_ROLES)}")
+    r = licensing.add_agreement(app.home, app.ledger, guild_ref, name, roles, fund_share,
+                                effective, expires)
+    emit_json(r.to_json()) if as_json else click.echo(r.details["id"])
+
+
+@guild.group("member")
+def member() -> None:
+    """Guild membership."""
+
+
+@member.command("add")
+@click.option("--guild", "guild_ref", required=True, metavar="GUILD")
+@click.option("--party", "party_ref", required=True, metavar="PARTY")
+@click.option("--since", help="YYYY-MM-DD")
+@json_option
+@pass_app
+def member_add(app: AppContext, guild_ref: str, party_ref: str, since: str | None,
+               as_json: bool) -> None:
+    """Record that a party is a member of the guild (signed by the guild)."""
+    r = licensing.add_member(app.home, app.ledger, guild_ref, party_ref, since)
+    if as_json:
+        emit_json({"id": f"{r.details['guild']}/{r.details['member']}", **r.to_json()})
+    else:
+        click.echo(f"{r.details['member']} is a member of {r.details['guild']} (log index {r.index})")
