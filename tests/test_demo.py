@@ -53,6 +53,10 @@ def test_demo_runs_end_to_end(demo) -> None:
         assert step in out, step
     assert "refused, nothing written:" in out and "fully allocated" in out
     assert "proof verified" in out
+    # the rights story: denied before the guild co-signs, then allowed; voice only with consent
+    checks = [line.strip() for line in out.splitlines() if line.strip() in ("ALLOW", "DENY")]
+    assert checks == ["DENY", "ALLOW", "ALLOW", "DENY"]
+    assert "missing co-signature" in out and "no consent from" in out
 
 
 def test_demo_home_verifies(demo) -> None:
@@ -65,7 +69,9 @@ def test_demo_home_verifies(demo) -> None:
     assert out.startswith("ok: ") and not nowhere.exists()
     note = cli_ok("--home", home, "log", "checkpoint").encode()
     cp = open_checkpoint(note, NoteVerifier(vkey))
-    assert cp.size == 5 + 4 + 5  # parties, works (with the festival cut), credits
+    # 5 parties, 4 works (with the festival cut), 5 credits; then the rights story: the developer,
+    # a bundle, an agreement, a membership, a license, its co-signature and a consent
+    assert cp.size == 5 + 4 + 5 + 7
 
 
 def test_demo_home_contents(demo) -> None:
@@ -74,13 +80,13 @@ def test_demo_home_contents(demo) -> None:
     try:
         ids = json.loads((demo["dir"] / "ids.json").read_text("utf-8"))
         assert set(ids) == {"studio", "guild", "lead", "support", "writer", "film", "score",
-                            "script"}
+                            "script", "developer", "bundle", "agreement", "license", "consent"}
         ps = registry.list_parties(ledger.db)
-        assert len(ps) == 5
+        assert len(ps) == 6
         assert sorted(p["kind"] for p in ps) == sorted(
-            ["studio", "guild", "performer", "performer", "writer"])
+            ["studio", "guild", "performer", "performer", "writer", "developer"])
         assert {p["id"] for p in ps} == {ids[k] for k in ("studio", "guild", "lead", "support",
-                                                          "writer")}
+                                                          "writer", "developer")}
         for p in ps:  # every demo party's private key is in the home and matches
             key = h.party_key(p["id"])
             assert hashlib.sha256(key.public_key_bytes).hexdigest()[:16] == p["key_id"]
@@ -122,7 +128,10 @@ def test_demo_home_contents(demo) -> None:
             size, _ = ledger.log.head(conn)
             types = [decode_entry(ledger.log.entry(conn, i)).type for i in range(size)]
         assert types == (["party.registered"] * 5 + ["work.registered"] * 4
-                         + ["work.credited"] * 5)
+                         + ["work.credited"] * 5
+                         + ["party.registered", "bundle.created", "guild.agreement",
+                            "guild.member", "license.granted", "license.cosigned",
+                            "consent.granted"])
     finally:
         ledger.db.dispose()
 
@@ -143,7 +152,7 @@ def test_demo_runs_again_in_the_same_folder(tmp_path: Path) -> None:
     home = Home.open(tmp_path / "again" / "home")
     ledger = Ledger.open(home, publish=False)
     try:
-        assert len(registry.list_parties(ledger.db)) == 5  # the old story is gone
+        assert len(registry.list_parties(ledger.db)) == 6  # the old story is gone
     finally:
         ledger.db.dispose()
     assert cli_ok("--home", str(home.path), "log", "verify").startswith("ok: ")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from .core.checkpoint import open_checkpoint
@@ -26,7 +27,7 @@ from .ledger import Ledger
 from .log.tiled import DirTileSource, verify_tiled_log
 from .log.verify import verify_log
 from .media.synth import make_audio, make_script, make_video
-from .services import registry
+from .services import bundles, consent, licensing, registry
 
 
 def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, str]:
@@ -108,6 +109,8 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     except BadInput as exc:
         echo(f"refused, nothing written: {exc.message}")
 
+    _rights_story(home, ledger, ids, echo, step)
+
     step("The log: a signed C2SP checkpoint, and an inclusion proof checked against it")
     with ledger.db.read() as conn:
         note = ledger.log.checkpoint(conn)
@@ -133,3 +136,74 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
          "log checkpoint")
     return ids
 
+
+
+def _rights_story(home: Home, ledger: Ledger, ids: dict[str, str],
+                  echo: Callable[[str], None], step: Callable[[str], None]) -> None:
+    """Bundles, a guild-co-signed license, a performer's consent, and the policy engine."""
+    from .core.license_terms import training_agreement
+    from .services.policy import check, resolve_context
+
+    step("An AI developer joins; the studio bundles its works for licensed training")
+    ids["developer"] = registry.register_party(home, ledger, "developer", "Orbit AI").details["id"]
+    echo(f"{'Orbit AI':<26} developer  {ids['developer']}")
+    r = bundles.create_bundle(home, ledger, ids["studio"], "Harbour Lights training set", "1",
+                              [ids["film"], ids["score"], ids["script"]],
+                              description="The film, its score and its screenplay")
+    ids["bundle"] = r.details["id"]
+    b = bundles.bundle_detail(ledger.db, ids["bundle"])
+    totals = b["totals"]
+    echo(f"bundle {ids['bundle']} v1: {totals['assets']} assets, {totals['video_ms'] / 1000:.1f} s "
+         f"video, {totals['audio_ms'] / 1000:.1f} s audio, {totals['script_pages']} script pages")
+    echo(f"  Merkle root over the sorted asset hashes (RFC 9162): {b['root']}")
+    names = {p["id"]: p["name"] for p in registry.list_parties(ledger.db)}
+    people = [c["party"] if isinstance(c, dict) else c for c in b["contributors"]]
+    echo(f"  credited contributors: {', '.join(f'{names[p]} ({p})' for p in people)}")
+
+    step("The guild registers its agreement (covers performers, 25% to its fund); Ada is a member")
+    ids["agreement"] = licensing.add_agreement(home, ledger, ids["guild"], "TV/Theatrical 2023",
+                                               ["performer"], "25").details["id"]
+    licensing.add_member(home, ledger, ids["guild"], ids["lead"])
+    echo(f"agreement {ids['agreement']}; member {ids['lead']} (Ada Okafor)")
+
+    step("The studio licenses the bundle to Orbit AI under ODRL terms")
+    policy = training_agreement(
+        uid=f"urn:reelrights:policy:{ids['bundle']}-orbit-1", licensor=ids["studio"],
+        licensee=ids["developer"], bundle=ids["bundle"], model_family="orbit-video",
+        territories=["US"], until="2027-12-31", fund_share="2.5", voice_performers=[ids["lead"]])
+    (home.path.parent / "license-policy.json").write_text(json.dumps(policy, indent=2) + "\n")
+    r = licensing.grant_license(home, ledger, ids["bundle"], ids["developer"], policy)
+    ids["license"] = r.details["id"]
+    echo(f"license {ids['license']}: train model family orbit-video in the US until 2027-12-31, "
+         "2.5% of revenue to the fund, Ada's voice only with her consent")
+    echo(f"  not in force until co-signed by {', '.join(names[g] for g in r.details['required_cosigners'])}"
+         " (Ada, a member, is credited as a performer)")
+    on = date(2027, 3, 1)
+
+    def ask(action: str, performer: str | None = None) -> None:
+        with ledger.db.read() as conn:
+            ctx = resolve_context(conn, licensee=ids["developer"], action=action,
+                                  model_family="orbit-video", on=on, territory="US",
+                                  performer=performer)
+            v = check(conn, ctx, bundle=ids["bundle"])
+        who = f" --performer {performer} ({names[performer]})" if performer else ""
+        echo(f"reelrights check --action {action}{who} --bundle {ids['bundle']} --date {on}")
+        echo(f"   {'ALLOW' if v.allowed else 'DENY'}")
+        for reason in v.reasons:
+            echo(f"     - {reason}")
+
+    ask("train")
+    licensing.cosign_license(home, ledger, ids["license"], ids["guild"])
+    echo("the guild co-signs the license")
+    ask("train")
+
+    step("Ada consents to a specific use of her voice, signed with her own key")
+    ids["consent"] = consent.grant_consent(
+        home, ledger, performer=ids["lead"], kinds=["voice"],
+        description="Synthesized narration of the Harbour Lights trailer and its teaser cut",
+        media=["audio"], territory=["US"], start=date(2027, 1, 1), end=date(2027, 12, 31),
+        compensation_ref="SPG-2027-0117", represented_by="guild",
+        model_family="orbit-video").details["id"]
+    echo(f"consent {ids['consent']}")
+    ask("synthesizeVoice", ids["lead"])
+    ask("synthesizeVoice", ids["support"])
