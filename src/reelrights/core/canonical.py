@@ -132,7 +132,11 @@ def parse_canonical(data: bytes, *, what: str = "document") -> Any:
         raise InvalidStatement(f"{what} is not valid UTF-8; re-export it as UTF-8 JSON") from None
     except ValueError as exc:
         raise InvalidStatement(f"{what} is not valid JSON ({exc}); fix the JSON text") from None
-    if canonical_bytes(value) != data:
+    try:
+        canonical = canonical_bytes(value)
+    except InvalidStatement as exc:  # NaN, Infinity, integers beyond 2**53: name the document
+        raise InvalidStatement(f"{what} {exc.message}") from None
+    if canonical != data:
         raise InvalidStatement(
             f"{what} is not in RFC 8785 canonical form; re-serialize it with a JCS library"
         )

@@ -50,9 +50,10 @@ MAX_ENTRY_BYTES = 65_535
 SIGNING_CONTEXT = b"reelrights/statement/v1\n"
 STATEMENT_VERSION = 1
 
-_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
-_TYPE_RE = re.compile(r"^[a-z][a-z0-9]*(\.[a-z][a-zA-Z0-9]*)+$")
-_KEYID_RE = re.compile(r"^[0-9a-f]{16}$")
+# Used with fullmatch and ASCII classes: "$" would also accept a trailing newline.
+_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
+_TYPE_RE = re.compile(r"[a-z][a-z0-9]*(\.[a-z][a-zA-Z0-9]*)+")
+_KEYID_RE = re.compile(r"[0-9a-f]{16}")
 _STATEMENT_MARK = b',"statement":'
 _ENVELOPE_KEYS = frozenset({"signature", "statement"})
 _SIGNATURE_KEYS = frozenset({"alg", "keyid", "sig"})
@@ -144,14 +145,16 @@ def decode_entry(entry: bytes) -> SignedStatement:
     if sig["alg"] != "Ed25519":
         raise InvalidStatement(f"unsupported algorithm {sig['alg']!r}; sign with Ed25519",
                                "/signature/alg")
-    if type(sig["keyid"]) is not str or not _KEYID_RE.match(sig["keyid"]):
+    if type(sig["keyid"]) is not str or not _KEYID_RE.fullmatch(sig["keyid"]):
         raise InvalidStatement("must be 16 lowercase hex characters", "/signature/keyid")
     try:
         signature = base64.b64decode(sig["sig"], validate=True)
     except (binascii.Error, TypeError, ValueError):
         signature = b""
-    if len(signature) != 64:
-        raise InvalidStatement("must be the base64 of a 64-byte Ed25519 signature",
+    # Only the canonical spelling: the last base64 character carries unused bits, and letting
+    # them vary would give one signature 16 different entries (and leaf hashes).
+    if len(signature) != 64 or base64.b64encode(signature).decode("ascii") != sig["sig"]:
+        raise InvalidStatement("must be the canonical base64 of a 64-byte Ed25519 signature",
                                "/signature/sig")
     stmt = doc["statement"]
     _check_statement_shape(stmt)
@@ -184,14 +187,14 @@ def _check_statement_shape(stmt: Any) -> None:
         raise InvalidStatement(
             f"must have exactly type, version, actor, time and body (missing {sorted(missing)}, "
             f"unexpected {sorted(extra)})", "/statement")
-    if type(stmt["type"]) is not str or not _TYPE_RE.match(stmt["type"]):
+    if type(stmt["type"]) is not str or not _TYPE_RE.fullmatch(stmt["type"]):
         raise InvalidStatement("must be a dotted lowercase name such as 'work.registered'",
                                "/statement/type")
     if type(stmt["version"]) is not int or stmt["version"] < 1:
         raise InvalidStatement("must be a positive integer", "/statement/version")
     if type(stmt["actor"]) is not str or not stmt["actor"]:
         raise InvalidStatement("must be the acting party's id", "/statement/actor")
-    if type(stmt["time"]) is not str or not _TIME_RE.match(stmt["time"]):
+    if type(stmt["time"]) is not str or not _TIME_RE.fullmatch(stmt["time"]):
         raise InvalidStatement("must be an RFC 3339 UTC time like 2026-01-31T12:00:00Z",
                                "/statement/time")
     if type(stmt["body"]) is not dict:
