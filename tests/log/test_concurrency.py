@@ -454,12 +454,6 @@ def test_sigkill_mid_run_loses_nothing_acknowledged(home: Home, ledger: Ledger, 
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=NotFound, reason=(
-    "log/mirror.py _write_tile/_write_bundle delete the partial tiles once the full tile is "
-    "written (allowed by C2SP tlog-tiles), but log/tiled.py verify_tiled_log has no fallback to "
-    "the full tile (which the spec says clients MAY use): a checkpoint issued before the tile "
-    "filled no longer verifies against the mirror. The same state is left behind when a writer "
-    "is killed between writing a full tile and the new checkpoint"))
 def test_older_checkpoint_verifies_after_tile_fills(home: Home, ledger: Ledger) -> None:
     pid = registry.register_party(home, ledger, "studio", "Old reader").details["id"]
     key = home.party_key(pid)

@@ -310,18 +310,6 @@ def test_export_verifies_and_matches_mirror(home: Home, ledger: Ledger, tmp_path
         assert export[current[0]].startswith(data), name
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "mirror.py keeps superseded partial tiles and bundles of the current edge tile (e.g. "
-    "tile/0/001.p/30 and tile/entries/001.p/30 after size 300); export_log writes only the latest "
-    "width, so the home's mirror is not byte-identical to `reelrights log export`"))
-def test_mirror_is_byte_identical_to_export(home: Home, ledger: Ledger, tmp_path: Path) -> None:
-    build_log(home, ledger)
-    out = tmp_path / "export"
-    with ledger.db.read() as conn:
-        export_log(out, ledger.log, conn)
-    assert file_tree(home.log_dir) == file_tree(out)
-
-
 def test_mirror_identical_to_export_at_tile_boundary(home: Home, ledger: Ledger, tmp_path: Path) -> None:
     """When the log ends on a full tile no partial is left behind: the trees are identical."""
     build_log(home, ledger, [100, 153])  # 3 + 253 = 256

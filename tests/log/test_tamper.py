@@ -299,10 +299,6 @@ def test_entry_row_deleted(small: Log, index: int) -> None:
     assert f"entry {index} is missing" in str(err)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "log/verify.py verify_log reads entries_between(0, head size) only: an entry row at or "
-    "beyond the head goes unnoticed (verify says ok) while every later append fails with an "
-    "unwrapped sqlalchemy IntegrityError on log_entries.idx"))
 def test_entry_row_beyond_head(small: Log) -> None:
     forged = work_entry(small.pids[0], small.keys[0])
     with small.ledger.db.write() as conn:

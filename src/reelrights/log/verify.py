@@ -93,6 +93,9 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool =
             progress(len(entries))
     if pos != size:
         raise LogIntegrityError(f"entry {pos} is missing: the head says {size} entries", pos)
+    if _max_index(conn) >= size:
+        raise LogIntegrityError(f"entry {size}: rows exist at or beyond the head (size {size}); "
+                                "they were written outside the log's append path", size)
     if builder.root() != head_root:
         raise LogIntegrityError(f"the head's root differs from the tree recomputed at size {size}", size)
     if next_cp != len(cps):
@@ -231,3 +234,12 @@ def _compare_edge_tiles(conn: Connection, builder: TileBuilder) -> None:
     if want:
         _compare_tiles(conn, want)
 
+
+
+def _max_index(conn: Connection) -> int:
+    from sqlalchemy import func
+
+    from ..store.tables import log_entries
+
+    value = conn.execute(select(func.max(log_entries.c.idx))).scalar()
+    return -1 if value is None else int(value)
