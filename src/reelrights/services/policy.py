@@ -225,23 +225,31 @@ def check_manifest(conn: Connection, ctx: CheckContext,
     cache: dict[Any, Any] = {}
     licensed = sorted({lic.bundle_id for lic in conn.execute(
         select(licenses.c.bundle_id).where(licenses.c.licensee_id == ctx.licensee))})
-    sets: dict[str, set[str]] = {}
+    # Most assets sit in one bundle: map them to that bundle's id (a shared string) and keep a
+    # set only for the few in several, so a million members cost no million small sets.
+    first: dict[str, str] = {}
+    several: dict[str, set[str]] = {}
     if licensed:
         rows = conn.execute(select(bundle_assets.c.sha256, bundle_assets.c.bundle_id)
                             .where(bundle_assets.c.bundle_id.in_(licensed)))
+        setdefault = first.setdefault
         for sha, bundle_id in rows:
-            sets.setdefault(sha, set()).add(bundle_id)
-    interned: dict[frozenset[str], frozenset[str]] = {}
-    membership = {sha: interned.setdefault(frozenset(b), frozenset(b)) for sha, b in sets.items()}
-    empty: frozenset[str] = frozenset()
-    by_set: dict[frozenset[str], Verdict] = {}
-    get = membership.get
+            if setdefault(sha, bundle_id) != bundle_id:
+                several.setdefault(sha, {first[sha]}).add(bundle_id)
+    keys: dict[str | frozenset[str], frozenset[str]] = {}
+    by_key: dict[Any, Verdict] = {}
+    get = first.get
     for sha in hashes:
-        bset = get(sha, empty)
-        verdict = by_set.get(bset)
+        key: Any = get(sha)
+        if key is not None and several and sha in several:
+            key = frozenset(several[sha])
+        verdict = by_key.get(key)
         if verdict is None:
+            bset = (frozenset() if key is None else key if isinstance(key, frozenset)
+                    else frozenset({key}))
+            keys[key] = bset
             targets = frozenset(bundle_iri(b) for b in bset) or frozenset({"urn:reelrights:none"})
             label = ", ".join(sorted(bset)) or "no licensed bundle"
             verdict = _decide(conn, ctx, bset, targets, label, cache)
-            by_set[bset] = verdict
+            by_key[key] = verdict
         yield sha, verdict
