@@ -296,7 +296,7 @@ class LogStore:
 
 def _bundles(size: int, entries: Sequence[bytes],
              open_bundle: list[bytes]) -> dict[int, list[bytes]]:
-    """Level-0 tile index -> every entry of that bundle so far, for the bundles ``entries`` reach."""
+    """Level-0 tile index -> all entries of that bundle so far, for the bundles of ``entries``."""
     first = size // TILE_WIDTH
     bundles: dict[int, list[bytes]] = {first: list(open_bundle)} if open_bundle else {}
     for i, e in enumerate(entries):
