@@ -164,14 +164,19 @@ def _apply_grant(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
     return out
 
 
+def _registered_license(conn: Connection, pos: int, license_id: str) -> Any:
+    lic = conn.execute(select(licenses).where(licenses.c.id == license_id)).first()
+    if lic is None:
+        raise at(pos, NotFound(f"license {license_id} is not registered"))
+    return lic
+
+
 @applier("license.cosigned")
 def _apply_cosign(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
     out = []
     for pos, a in enumerate(run):
         b = a.statement.body
-        lic = conn.execute(select(licenses).where(licenses.c.id == b["license"])).first()
-        if lic is None:
-            raise at(pos, NotFound(f"license {b['license']} is not registered"))
+        lic = _registered_license(conn, pos, b["license"])
         if b["guild"] not in json.loads(lic.required_cosigners):
             raise at(pos, PolicyDenied(f"{b['guild']} is not a required co-signer of "
                                        f"{b['license']}; none of its covered members is credited"))
@@ -197,9 +202,7 @@ def _apply_revoke(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]
     out = []
     for pos, a in enumerate(run):
         b = a.statement.body
-        lic = conn.execute(select(licenses).where(licenses.c.id == b["license"])).first()
-        if lic is None:
-            raise at(pos, NotFound(f"license {b['license']} is not registered"))
+        lic = _registered_license(conn, pos, b["license"])
         if a.statement.actor != lic.licensor_id:
             raise at(pos, PolicyDenied(f"only the licensor {lic.licensor_id} may revoke "
                                        f"{b['license']}"))

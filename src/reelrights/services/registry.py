@@ -275,32 +275,30 @@ def credit_work(home: Home, ledger: Ledger, work: str, party: str, role: str,
 # Queries
 # ---------------------------------------------------------------------------------------------
 
-def resolve_party(conn: Connection, ref: str) -> Any:
-    """A party by id, or by its exact name when that name is unique."""
-    row = conn.execute(select(parties).where(parties.c.id == ref)).first()
+def _resolve(conn: Connection, table: Any, label_col: Any, ref: str, *, many: str,
+             none: str) -> Any:
+    """A row by id, or by its exact label when exactly one row carries it."""
+    row = conn.execute(select(table).where(table.c.id == ref)).first()
     if row is not None:
         return row
-    rows = conn.execute(select(parties).where(parties.c.name == ref)).all()
+    rows = conn.execute(select(table).where(label_col == ref)).all()
     if len(rows) == 1:
         return rows[0]
     if len(rows) > 1:
-        raise BadInput(f"{len(rows)} parties are named {ref!r}; use the id "
-                       f"({', '.join(r.id for r in rows)})")
-    raise NotFound(f"no party {ref!r}; `reelrights party list` shows ids and names")
+        raise BadInput(f"{len(rows)} {many} {ref!r}; use the id ({', '.join(r.id for r in rows)})")
+    raise NotFound(none.format(ref=ref))
+
+
+def resolve_party(conn: Connection, ref: str) -> Any:
+    """A party by id, or by its exact name when that name is unique."""
+    return _resolve(conn, parties, parties.c.name, ref, many="parties are named",
+                    none="no party {ref!r}; `reelrights party list` shows ids and names")
 
 
 def resolve_work(conn: Connection, ref: str) -> Any:
     """A work by id, or by its exact title when that title is unique."""
-    row = conn.execute(select(works).where(works.c.id == ref)).first()
-    if row is not None:
-        return row
-    rows = conn.execute(select(works).where(works.c.title == ref)).all()
-    if len(rows) == 1:
-        return rows[0]
-    if len(rows) > 1:
-        raise BadInput(f"{len(rows)} works are titled {ref!r}; use the id "
-                       f"({', '.join(r.id for r in rows)})")
-    raise NotFound(f"no work {ref!r}; `reelrights work list` shows ids and titles")
+    return _resolve(conn, works, works.c.title, ref, many="works are titled",
+                    none="no work {ref!r}; `reelrights work list` shows ids and titles")
 
 
 def _party_json(r: Any) -> dict[str, Any]:
