@@ -6,7 +6,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench clean
 
+# Chromaprint (audio fingerprints) is a C library with no PyPI wheel: Debian/Ubuntu's libchromaprint1.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 $(STAMP): pyproject.toml
+	@ldconfig -p 2>/dev/null | grep -q libchromaprint || { \
+	  echo "installing libchromaprint1 (audio fingerprints) with apt-get"; \
+	  $(SUDO) apt-get install -y -q libchromaprint1 >/dev/null || \
+	  { echo "error: libchromaprint1 is missing; install it with your OS package manager (apt-get install libchromaprint1, brew install chromaprint)"; exit 2; }; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'

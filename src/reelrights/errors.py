@@ -6,6 +6,7 @@
     ├── BadInput          (exit 2)  the caller gave something unusable: a path, an id, a value
     │   ├── NotFound                an id, index or file that does not exist
     │   ├── InvalidStatement        a statement whose body or envelope breaks its schema
+    │   ├── MediaError              a media file that cannot be decoded (corrupt, truncated)
     │   └── Conflict                a well-formed request that contradicts what is recorded
     ├── VerificationError (exit 1)  a signature, proof, tile or checkpoint does not check out
     │   ├── ProofError              an inclusion or consistency proof fails
@@ -24,6 +25,7 @@ __all__ = [
     "Conflict",
     "InvalidStatement",
     "LogIntegrityError",
+    "MediaError",
     "NotFound",
     "PolicyDenied",
     "ProofError",
@@ -70,6 +72,17 @@ class InvalidStatement(BadInput):
     def __init__(self, message: str, pointer: str = "") -> None:
         super().__init__(message if not pointer else f"{pointer}: {message}")
         self.pointer = pointer
+
+
+class MediaError(BadInput):
+    """A media file that cannot be decoded or fingerprinted (corrupt, truncated, unsupported).
+
+    ``path`` names the file, so a batch can report it and carry on with the rest.
+    """
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class VerificationError(ReelrightsError):

@@ -2,17 +2,25 @@
 
 One call is one batch and one transaction:
 
-1. decode each entry (canonical RFC 8785 bytes, envelope shape, at most 65,535 bytes);
-2. check each body against its type in :mod:`reelrights.core.statement_types`;
-3. verify each signature whose key is already known (a party's key never changes), with
-   libsodium. Steps 1 to 3 run in a thread pool, a span of the batch per task: decoding holds
-   the GIL but PyNaCl releases it, so while one thread decodes the other verifies;
-4. lock the log head (serialising every writer), resolve the keys the workers did not know,
+1. decode each entry (canonical RFC 8785 bytes, envelope shape, at most 65,535 bytes) and check
+   its body against its type in :mod:`reelrights.core.statement_types`, in the calling thread
+   (this holds the GIL; threads would only add switching);
+2. start checking the signatures whose keys are already known (a party's key never changes)
+   with libsodium, in worker processes for a large batch (:mod:`reelrights.log.workers`), so
+   they are checked while steps 3 to 5 run;
+3. lock the log head (serialising every writer), resolve the keys the first pass did not know,
    from the registry or, for ``party.registered``, from the body itself (proof of possession),
-   and verify those signatures too;
-5. let the capability services apply their rows, run by run of the same type, in log order;
-6. append the entries, the tiles they change and one signed checkpoint;
-7. commit, then bring the static tile folder up to date.
+   and start checking those signatures too;
+4. let the capability services apply their rows, run by run of the same type, in log order;
+5. append the entries, the tiles they change and one signed checkpoint;
+6. wait for every signature's verdict, commit, then bring the static tile folder up to date.
+
+A large batch (at least :data:`~reelrights.log.workers.PROCESS_MIN` statements) first takes a
+quicker road: this thread only parses the entries (unchecked) and applies and appends them,
+while worker processes run steps 1 to 3 in full on two cores; the commit waits for their
+verdict. On any fault at all, the batch is rolled back and goes down the road above, which
+names the fault. So the rules and the errors are the same, and a good batch costs this thread
+little more than its database work.
 
 Errors keep the order of the steps: the first undecodable entry of the batch, then the first
 unknown actor, then the first bad signature, then the services' refusals. A failure anywhere
@@ -23,9 +31,9 @@ names the statement's position in the batch.
 from __future__ import annotations
 
 import base64
-import os
+import gc
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -36,10 +44,12 @@ from sqlalchemy import Connection, select
 
 from .core.note import NoteSigner
 from .core.statement_types import check_body, lookup
-from .core.statements import SignedStatement, decode_entry, verify_entry_signature
+from .core.statements import (SignedStatement, decode_entry, key_id_matches, read_entry,
+                              verify_entry_signature)
 from .errors import BadInput, ReelrightsError, SignatureError
 from .home import Home
 from .log.mirror import publish_batch
+from .log.workers import PROCESS_MIN, SignatureJob, first_refused_entry
 from .log.store import AppendResult, LogStore
 from .store.db import Database
 from .store.tables import parties
@@ -83,84 +93,69 @@ def applier(type_name: str) -> Callable[[Applier], Applier]:
     return decorate
 
 
-_PARALLEL_MIN = 64
-_pool: ThreadPoolExecutor | None = None
-
-#: SQLite, per write transaction (each one opens a new connection): a page cache that holds a
-#: whole batch's working set (the default 2 MiB spills dirty pages into the WAL mid-batch), and
-#: a WAL checkpoint every ~64 MiB instead of after every commit. Neither weakens durability:
-#: synchronous=FULL still fsyncs the WAL at every commit.
-_SQLITE_WRITE_PRAGMAS = ("PRAGMA cache_size=-262144", "PRAGMA wal_autocheckpoint=16384")
+#: SQLite, for the ledger's write connection: a page cache that holds the registry's indexes
+#: (the default 2 MiB spills dirty pages into the WAL mid-batch and re-reads them), and a WAL
+#: checkpoint every ~256 MiB instead of after every commit, so that a page rewritten by several
+#: batches is copied into the database once. Neither weakens durability: synchronous=FULL
+#: still fsyncs the WAL at every commit.
+_SQLITE_WRITE_PRAGMAS = ("PRAGMA cache_size=-524288", "PRAGMA wal_autocheckpoint=65536")
 
 
-def _verify_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2,
-                                   thread_name_prefix="reelrights-verify")
-    return _pool
+def check_signatures(pairs: Sequence[tuple[SignedStatement, bytes]],
+                     positions: Sequence[int] | None = None) -> SignatureJob:
+    """Start checking every (statement, public key); positions name them in the caller's batch.
 
-
-def _spans(n: int, per_worker: int = 4) -> list[tuple[int, int]]:
-    """Split range(n) into a few spans per worker thread."""
-    step = -(-n // ((os.cpu_count() or 2) * per_worker))
-    return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
-
-
-def _signature_ok(stmt: SignedStatement, key: bytes) -> bool:
-    try:
-        verify_entry_signature(stmt, key)
-    except SignatureError:
-        return False
-    return True
-
-
-def verify_signatures(pairs: Sequence[tuple[SignedStatement, bytes]]) -> int | None:
-    """Check every (statement, public key); return the position of the first bad one, or None."""
-    def run(lo: int, hi: int) -> int | None:
-        return next((i for i in range(lo, hi) if not _signature_ok(*pairs[i])), None)
-
-    n = len(pairs)
-    if n < _PARALLEL_MIN:
-        return run(0, n)
-    futures = [_verify_pool().submit(run, lo, hi) for lo, hi in _spans(n)]
-    bad = [r for f in futures if (r := f.result()) is not None]
-    return min(bad) if bad else None
+    A key id that does not match the key fails at once (no Ed25519 needed); the rest go to
+    :class:`~reelrights.log.workers.SignatureJob` (worker processes for a large batch).
+    """
+    pos = list(range(len(pairs))) if positions is None else list(positions)
+    signed, keys, where = [], [], []
+    mismatch = None
+    for (s, key), p in zip(pairs, pos, strict=True):
+        if key_id_matches(s, key):
+            signed.append(s.signed_message())
+            keys.append(key)
+            where.append(p)
+        elif mismatch is None:
+            mismatch = p
+    return SignatureJob(signed, keys, where, known_bad=mismatch)
 
 
 @dataclass(slots=True)
 class _Checked:
-    """What one worker found in ``entries[lo:hi]``, before the write lock is taken."""
+    """The decoded batch, before the write lock is taken."""
 
     stmts: list[SignedStatement] = field(default_factory=list)
     leaf_hashes: list[bytes] = field(default_factory=list)
     #: The first entry that failed to decode or to fit its type: (position, error).
     refused: tuple[int, ReelrightsError] | None = None
-    #: The first entry whose signature failed under a key known before the batch.
-    bad_signature: int | None = None
-    #: Entries whose actor's key is not known yet: resolved under the lock.
+    #: Positions whose actor's key was known (or carried in the body), and those keys.
+    known: list[int] = field(default_factory=list)
+    keys: list[bytes] = field(default_factory=list)
+    #: Positions whose actor's key is not known yet: resolved under the lock.
     pending: list[int] = field(default_factory=list)
-    #: Whether the span registers parties (their keys come from the batch itself).
+    #: Whether the batch registers parties (their keys then serve the rest of the batch).
     registers: bool = False
 
 
-def _check_span(entries: Sequence[bytes], lo: int, hi: int, known: dict[str, bytes]) -> _Checked:
-    """Decode, check and (where the key is already known) verify ``entries[lo:hi]``.
+def _check_entries(entries: Sequence[bytes], known: dict[str, bytes]) -> _Checked:
+    """Decode and type-check every entry, and find the keys that are already known.
 
-    Decoding and the schema walk hold the GIL, the signature check does not, so two workers
-    keep two cores busy: while one decodes, the other verifies.
+    This runs in the calling thread: it holds the GIL throughout, so threads would only add
+    switching. The signatures are checked elsewhere (:func:`check_signatures`).
     """
     out = _Checked()
-    for i in range(lo, hi):
-        entry = entries[i]
+    stmts, hashes = out.stmts, out.leaf_hashes
+    sha = sha256
+    for i, entry in enumerate(entries):
         try:
             s = decode_entry(entry)
             t = check_body(s.type, s.version, s.body, s.actor)
         except ReelrightsError as exc:
-            out.refused = (i, exc)  # the first refusal wins; the rest of the span is moot
+            out.refused = (i, exc)  # the first refusal wins; the rest of the batch is moot
             return out
-        out.stmts.append(s)
-        out.leaf_hashes.append(sha256(b"\x00" + entry).digest())
+        stmts.append(s)
+        hashes.append(sha(b"\x00" + entry).digest())
         if t.key_field is not None:
             out.registers = True
             key = base64.b64decode(s.body[t.key_field])
@@ -168,8 +163,9 @@ def _check_span(entries: Sequence[bytes], lo: int, hi: int, known: dict[str, byt
             key = known.get(s.actor)
         if key is None:
             out.pending.append(i)
-        elif out.bad_signature is None and not _signature_ok(s, key):
-            out.bad_signature = i
+        else:
+            out.known.append(i)
+            out.keys.append(key)
     return out
 
 
@@ -184,7 +180,8 @@ class Ledger:
         #: Every key known to be its party's registered key (keys never change): the above and
         #: those read from the registry. The workers verify with these before the lock.
         self._verified_keys: dict[str, bytes] = {}
-        self._pin: Any = None  # SQLite: an idle connection, see _write()
+        self._writer: Connection | None = None  # SQLite: see _write()
+        self._write_lock = threading.Lock()
 
     @classmethod
     def open(cls, home: Home, *, publish: bool = True) -> Ledger:
@@ -195,25 +192,118 @@ class Ledger:
         return cls(Database(home.database_url), LogStore(home.origin, signer),
                    home.log_dir if publish else None)
 
+    def close(self) -> None:
+        """Release the SQLite write connection kept between batches (the next submit reopens
+        one). Closing the last connection to the file checkpoints the WAL into it."""
+        with self._write_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+
     # -- the write path ---------------------------------------------------------------------
     def submit(self, entries: Sequence[bytes]) -> list[Receipt]:
         """Accept a batch of signed statements, or refuse all of it."""
         if not entries:
             raise BadInput("nothing to submit; pass at least one signed statement")
+        with _gc_paused():
+            if len(entries) >= PROCESS_MIN:
+                receipts = self._submit_checked_in_workers(entries)
+                if receipts is not None:
+                    return receipts
+            return self._submit(entries)
+
+    def _submit_checked_in_workers(self, entries: Sequence[bytes]) -> list[Receipt] | None:
+        """A large batch, with every check in worker processes while this thread applies it.
+
+        This thread only parses each entry (:func:`read_entry`, unchecked) to find its type,
+        actor and key, then applies and appends the batch while the workers decode, type-check
+        and verify every entry in full. The commit waits for their verdict. Anything at all
+        going wrong before the commit (a refusal by a worker, an unknown actor, an applier's
+        refusal, even an error from a body no check has vetted yet) rolls the batch back and
+        returns None: the caller then runs the ordinary path (:meth:`_submit`), which finds the
+        first fault in step order and words it. A failing batch costs twice; a good one spends
+        this thread's time on the database only.
+        """
+        stmts: list[SignedStatement] = []
+        known_pos: list[int] = []
+        known_keys: list[bytes] = []
+        pending: list[int] = []
+        registers = False
+        known = self._verified_keys
+        try:
+            for i, entry in enumerate(entries):
+                s = read_entry(entry)
+                t = lookup(s.type, s.version)
+                if t.key_field is not None:
+                    registers = True
+                    key = base64.b64decode(s.body[t.key_field])
+                else:
+                    key = known.get(s.actor)
+                if key is None:
+                    pending.append(i)
+                else:
+                    known_pos.append(i)
+                    known_keys.append(key)
+                stmts.append(s)
+        except Exception:  # noqa: BLE001 - the ordinary path says what is wrong
+            return None
+        sha = sha256
+        leaf_hashes = [sha(b"\x00" + e).digest() for e in entries]
+        jobs = [SignatureJob([entries[i] for i in known_pos], known_keys, known_pos,
+                             check=first_refused_entry)]
+        try:
+            with self._write() as conn:
+                try:
+                    size, root = self.log.lock_head(conn)
+                    if pending or registers:
+                        keys = self._resolve_keys(conn, stmts)
+                        jobs.append(SignatureJob([entries[i] for i in pending],
+                                                 [keys[i] for i in pending], pending,
+                                                 check=first_refused_entry))
+                    details = self._apply(conn, size, stmts)
+                    result = self.log.append(conn, size, root, entries, leaf_hashes,
+                                             [(s.type, s.actor, s.time) for s in stmts])
+                    if any(job.first_bad() is not None for job in jobs):
+                        raise _Retry
+                except Exception as exc:  # noqa: BLE001
+                    raise _Retry from exc  # rolled back; the commit's own errors pass through
+        except _Retry:
+            return None  # (the log's cached right edge no longer matches the head: it reloads)
+        finally:
+            for job in jobs:
+                job.cancel()
+        self._remember_keys(stmts)
+        self._publish(result)
+        return [Receipt(size + i, s.type, s.actor, leaf_hashes[i].hex(), details[i])
+                for i, s in enumerate(stmts)]
+
+    def _submit(self, entries: Sequence[bytes]) -> list[Receipt]:
         total = len(entries)
-        spans = self._check(entries)
-        for span in spans:
-            if span.refused is not None:
-                pos, exc = span.refused
-                self._raise_at(pos, total, lambda: _raise(exc))
-        stmts = [s for span in spans for s in span.stmts]
-        leaf_hashes = [h for span in spans for h in span.leaf_hashes]
-        with self._write() as conn:
-            size, root = self.log.lock_head(conn)
-            self._check_signatures(conn, stmts, spans)
-            details = self._apply(conn, size, stmts)
-            result = self.log.append(conn, size, root, entries, leaf_hashes,
-                                     [(s.type, s.actor, s.time) for s in stmts])
+        checked = _check_entries(entries, self._verified_keys)
+        if checked.refused is not None:
+            pos, exc = checked.refused
+            self._raise_at(pos, total, lambda: _raise(exc))
+        stmts, leaf_hashes = checked.stmts, checked.leaf_hashes
+        # The signatures whose keys are known are checked in the background from here on,
+        # while the batch is applied; the commit waits for the answer.
+        jobs = [check_signatures([(stmts[i], k) for i, k in zip(checked.known, checked.keys)],
+                                 checked.known)]
+        try:
+            with self._write() as conn:
+                size, root = self.log.lock_head(conn)
+                if checked.pending or checked.registers:
+                    jobs.append(self._late_signatures(conn, stmts, checked))
+                try:
+                    details = self._apply(conn, size, stmts)
+                    result = self.log.append(conn, size, root, entries, leaf_hashes,
+                                             [(s.type, s.actor, s.time) for s in stmts])
+                except ReelrightsError:
+                    self._refuse_bad_signature(stmts, jobs)  # a bad signature comes first
+                    raise
+                self._refuse_bad_signature(stmts, jobs)
+        finally:
+            for job in jobs:
+                job.cancel()
         self._remember_keys(stmts)
         self._publish(result)
         return [Receipt(size + i, s.type, s.actor, leaf_hashes[i].hex(), details[i])
@@ -221,51 +311,79 @@ class Ledger:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """``db.write()``, tuned for batches on SQLite.
+        """``db.write()``; on an SQLite file, one connection kept for every batch.
 
         SQLite checkpoints the WAL into the database, and deletes it, whenever the last
-        connection to the file closes: with one connection per transaction that is every batch,
-        and every page a batch dirties is written twice. An idle connection kept open (it holds
-        no transaction, so it blocks nothing) leaves checkpoints to ``wal_autocheckpoint``.
+        connection to the file closes. With a connection per transaction that is every batch,
+        so every page a batch dirties was written twice, and each batch began with a cold page
+        cache, re-reading the index pages it was about to change. The kept connection (used by
+        one batch at a time, replaced if BEGIN, COMMIT or ROLLBACK fails) leaves checkpoints to
+        ``wal_autocheckpoint`` and keeps its cache; SQLite still drops the cache when another
+        connection has written in between. Durability is unchanged: synchronous=FULL.
         """
-        sqlite = self.db.dialect == "sqlite"
-        if sqlite and self._pin is None and ":memory:" not in self.db.url:
-            self._pin = self.db.engine.raw_connection()
-        with self.db.write() as conn:
-            if sqlite:
+        if self.db.dialect != "sqlite" or ":memory:" in self.db.url:
+            with self.db.write() as conn:
+                yield conn
+            return
+        with self._write_lock:
+            conn = self._writer
+            if conn is None:
+                conn = self.db.engine.connect()
                 for pragma in _SQLITE_WRITE_PRAGMAS:
                     conn.exec_driver_sql(pragma)
-            yield conn
+                self._writer = conn
+            with self._drop_writer_on_error(conn):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                with self._drop_writer_on_error(conn):
+                    conn.rollback()
+                raise  # a refused batch, rolled back: the connection stays
+            with self._drop_writer_on_error(conn):
+                conn.commit()
 
-    def _check(self, entries: Sequence[bytes]) -> list[_Checked]:
-        """Steps 1, 2 and most of 4, in the worker threads for a large batch."""
-        known = self._verified_keys
-        if len(entries) < _PARALLEL_MIN:
-            return [_check_span(entries, 0, len(entries), known)]
-        return [f.result() for f in [_verify_pool().submit(_check_span, entries, lo, hi, known)
-                                     for lo, hi in _spans(len(entries))]]
+    @contextmanager
+    def _drop_writer_on_error(self, conn: Connection) -> Iterator[None]:
+        """If BEGIN, COMMIT or ROLLBACK fails, the kept connection is replaced next batch."""
+        try:
+            yield
+        except BaseException:
+            self._writer = None
+            conn.close()
+            raise
 
-    def _check_signatures(self, conn: Connection, stmts: list[SignedStatement],
-                          spans: list[_Checked]) -> None:
-        """Refuse the first bad signature (after the first unknown actor).
+    def _late_signatures(self, conn: Connection, stmts: list[SignedStatement],
+                         checked: _Checked) -> SignatureJob:
+        """Resolve the keys the decoding pass did not know, and start checking those signatures.
 
-        The common case: the workers knew every actor's key and checked every signature. When an
-        actor was new to them, or the batch registers parties (whose keys then serve the rest of
-        the batch), the keys are resolved here for the whole batch and every signature checked
-        again, in parallel.
+        Refuses the first unknown actor (in batch order). A party registered earlier in the
+        batch signs the rest of the batch with the key its registration carries.
         """
-        if any(span.pending or span.registers for span in spans):
-            keys = self._resolve_keys(conn, stmts)  # refuses unknown actors, in order
-            bad = verify_signatures(list(zip(stmts, keys)))
-            if bad is not None:
-                self._raise_at(bad, len(stmts),
-                               lambda: verify_entry_signature(stmts[bad], keys[bad]))
+        keys = self._resolve_keys(conn, stmts)  # refuses unknown actors, in order
+        return check_signatures([(stmts[i], keys[i]) for i in checked.pending], checked.pending)
+
+    def _refuse_bad_signature(self, stmts: list[SignedStatement],
+                              jobs: list[SignatureJob]) -> None:
+        found = [bad for job in jobs if (bad := job.first_bad()) is not None]
+        if not found:
             return
-        found = [span.bad_signature for span in spans if span.bad_signature is not None]
-        if found:
-            first = min(found)
-            key = self._verified_keys[stmts[first].actor]
-            self._raise_at(first, len(stmts), lambda: verify_entry_signature(stmts[first], key))
+        first = min(found)
+        key = self._key_for(stmts, first)
+        self._raise_at(first, len(stmts), lambda: verify_entry_signature(stmts[first], key))
+        raise SignatureError(f"signature of statement {first + 1} does not verify")  # unreachable
+
+    def _key_for(self, stmts: list[SignedStatement], pos: int) -> bytes:
+        s = stmts[pos]
+        t = lookup(s.type, s.version)
+        if t.key_field is not None:
+            return base64.b64decode(s.body[t.key_field])
+        key = self._verified_keys.get(s.actor)
+        if key is None:  # registered earlier in this same batch
+            key = next(base64.b64decode(o.body[lookup(o.type, o.version).key_field])
+                       for o in stmts[:pos] if o.actor == s.actor
+                       and lookup(o.type, o.version).key_field is not None)
+        return key
 
     @staticmethod
     def _raise_at(pos: int, total: int, fn: Callable[[], Any]) -> Any:
@@ -333,6 +451,30 @@ class Ledger:
     def _publish(self, result: AppendResult) -> None:
         if self.mirror_dir is not None:
             publish_batch(self.mirror_dir, result, self.log, self.db.read)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection during a batch.
+
+    A batch allocates tens of thousands of small containers (parsed statements, row tuples),
+    none of them in cycles, and each collection would walk them and, now and then, the whole
+    heap: about 10% of a large batch's time. Collection resumes after the batch, and the next
+    allocations trigger it as usual. (If another thread paused it too, the last one to finish
+    turns it back on: at worst a collection is late, never skipped for good.)
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+class _Retry(Exception):
+    """The fast path gave up on a batch (rolled back): run the ordinary path."""
 
 
 def _raise(exc: ReelrightsError) -> None:

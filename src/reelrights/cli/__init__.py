@@ -69,8 +69,32 @@ def cli(ctx: click.Context, home_dir: str | None) -> None:
 
 
 from . import bundle_cmd, check_cmd, consent_cmd, demo_cmd, license_cmd, log_cmd, party_cmd, statement_cmd, work_cmd  # noqa: E402
+from . import fingerprint_cmd, scan_cmd  # noqa: E402
 
-for module in (party_cmd, work_cmd, bundle_cmd, license_cmd, check_cmd, consent_cmd, log_cmd, statement_cmd, demo_cmd):
+for module in (party_cmd, work_cmd, bundle_cmd, license_cmd, check_cmd, consent_cmd, log_cmd, statement_cmd, demo_cmd,
+               fingerprint_cmd, scan_cmd):
+    module.register(cli)
+
+from . import audit_cmd  # noqa: E402
+
+audit_cmd.register(cli)
+
+from . import ca_cmd  # noqa: E402
+
+ca_cmd.register(cli)
+
+from . import run_cmd  # noqa: E402
+
+run_cmd.register(cli)
+
+from . import attribute_cmd, provenance_cmd  # noqa: E402
+
+provenance_cmd.register(cli)
+attribute_cmd.register(cli)
+
+from . import fund_cmd, production_cmd, usage_cmd  # noqa: E402  (creative fund)
+
+for module in (production_cmd, fund_cmd, usage_cmd):
     module.register(cli)
 
 

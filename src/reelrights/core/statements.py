@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,7 +40,9 @@ __all__ = [
     "SignedStatement",
     "decode_entry",
     "key_id_for",
+    "key_id_matches",
     "make_statement",
+    "read_entry",
     "sign_statement",
     "utc_now",
     "verify_entry_signature",
@@ -124,6 +127,11 @@ class SignedStatement:
         start = self.entry.index(_STATEMENT_MARK) + len(_STATEMENT_MARK)
         return SIGNING_CONTEXT + self.entry[start:-1]
 
+    def signed_message(self) -> bytes:
+        """``signature || message``: what libsodium's ``crypto_sign_open`` checks."""
+        start = self.entry.index(_STATEMENT_MARK) + len(_STATEMENT_MARK)
+        return self.signature + SIGNING_CONTEXT + self.entry[start:-1]
+
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "version": self.version, "actor": self.actor,
                 "time": self.time, "body": self.body}
@@ -160,6 +168,23 @@ def decode_entry(entry: bytes) -> SignedStatement:
     _check_statement_shape(stmt)
     return SignedStatement(entry, stmt["type"], stmt["version"], stmt["actor"], stmt["time"],
                            stmt["body"], sig["keyid"], signature)
+
+
+def key_id_matches(signed: SignedStatement, public_key: bytes) -> bool:
+    """Whether the statement names ``public_key``'s key id (checked before any Ed25519)."""
+    return _cached_key_id(public_key) == signed.key_id
+
+
+def read_entry(entry: bytes) -> SignedStatement:
+    """Parse a signed statement WITHOUT checking it: for a caller that has every entry checked
+    in full (:func:`decode_entry`, the body's type, the signature) before it commits anything.
+
+    Raises whatever the parser or a missing field raises; any error means "check it properly".
+    """
+    doc = json.loads(entry)
+    sig, stmt = doc["signature"], doc["statement"]
+    return SignedStatement(entry, stmt["type"], stmt["version"], stmt["actor"], stmt["time"],
+                           stmt["body"], sig["keyid"], base64.b64decode(sig["sig"]))
 
 
 def verify_entry_signature(signed: SignedStatement, public_key: bytes) -> None:

@@ -263,10 +263,12 @@ class LogStore:
         """
         sql = _driver_sql(conn, "SELECT idx, leaf_hash, entry FROM log_entries "
                                 "WHERE idx >= ? AND idx < ? ORDER BY idx")
+        # psycopg: binary results, so bytea arrives as bytes instead of hex text to decode.
+        binary = {"binary": True} if conn.dialect.driver == "psycopg" else {}
         cursor = conn.connection.cursor()
         try:
             for pos in range(start, end, chunk):
-                cursor.execute(sql, (pos, min(pos + chunk, end)))
+                cursor.execute(sql, (pos, min(pos + chunk, end)), **binary)
                 idxs: list[int] = []
                 hashes: list[bytes] = []
                 entries: list[bytes] = []

@@ -65,32 +65,25 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool =
     next_cp = 0
     pos = 0
     sha = sha256
-    for idxs, stored, entries in log.entry_columns(conn, 0, size, chunk=chunk):
-        if idxs[0] != pos or idxs[-1] != pos + len(idxs) - 1:  # indices are unique and sorted
-            gap = next(pos + k for k, idx in enumerate(idxs) if idx != pos + k)
-            raise LogIntegrityError(f"entry {gap} is missing from the database", gap)
-        hashes = [sha(b"\x00" + e).digest() for e in entries]
-        if hashes != stored:
-            bad = pos + next(k for k, (h, s) in enumerate(zip(hashes, stored)) if h != s)
-            raise LogIntegrityError(f"entry {bad}: its bytes do not hash to the stored leaf "
-                                    "hash (the entry or its hash was altered)", bad)
-        if signatures:
-            _check_statements(pos, entries, keys)
-        # Append in pieces that end exactly at checkpoint sizes, and compare roots there.
-        base, i = pos, 0
-        while i < len(hashes):
-            stop = len(hashes)
-            if next_cp < len(cps) and cps[next_cp][0] <= base + stop:
-                stop = cps[next_cp][0] - base
-            changed = builder.append(hashes[i:stop])
-            _compare_full_tiles(conn, changed)
-            pos += stop - i
-            i = stop
-            while next_cp < len(cps) and cps[next_cp][0] == pos:
-                _check_checkpoint(cps[next_cp], builder.root(), verifier, log.origin)
-                next_cp += 1
-        if progress:
-            progress(len(entries))
+    pending: _Signatures | None = None  # the previous chunk's signatures, still being checked
+    done = None if signatures else _tree_from_workers(conn, log, size, cps, builder, verifier,
+                                                      progress)
+    if done is not None:
+        pos, next_cp = done
+    try:
+        for idxs, stored, entries in log.entry_columns(conn, pos, size, chunk=chunk):
+            pos, next_cp, pending = _verify_chunk(
+                conn, log, pos, idxs, stored, entries, cps, next_cp, builder, keys, verifier,
+                signatures, pending, sha)
+            if progress:
+                progress(len(entries))
+    except LogIntegrityError:
+        if pending is not None:
+            pending.finish()  # an earlier bad signature is the first failure
+        raise
+    if pending is not None:
+        pending.finish()
+        pending = None
     if pos != size:
         raise LogIntegrityError(f"entry {pos} is missing: the head says {size} entries", pos)
     if _max_index(conn) >= size:
@@ -109,72 +102,141 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool =
                      size if signatures else 0, time.perf_counter() - started)
 
 
-def _decode_span(entries: list[bytes], lo: int, hi: int, known: dict[str, bytes]) -> tuple:
-    """Decode and type-check ``entries[lo:hi]``; verify those whose actor's key is in ``known``.
+def _verify_chunk(conn: Connection, log: LogStore, pos: int, idxs: list[int],
+                  stored: list[bytes], entries: list[bytes], cps: list, next_cp: int,
+                  builder: TileBuilder, keys: dict[str, bytes], verifier: NoteVerifier,
+                  signatures: bool, pending: _Signatures | None,
+                  sha) -> tuple[int, int, _Signatures | None]:  # noqa: ANN001
+    """One chunk of entries: indices, leaf hashes, statements, tiles and checkpoints.
 
-    Returns (statements, types, first refusal as (position, error) or None, first bad signature
-    or None, positions left to the caller because their actor was not in ``known``).
+    Returns the new position, the next checkpoint to check and this chunk's signature check
+    (still running); the previous chunk's is finished here, once this chunk is decoded.
     """
-    from ..ledger import _signature_ok
+    if idxs[0] != pos or idxs[-1] != pos + len(idxs) - 1:  # indices are unique and sorted
+        gap = next(pos + k for k, idx in enumerate(idxs) if idx != pos + k)
+        raise LogIntegrityError(f"entry {gap} is missing from the database", gap)
+    hashes = [sha(b"\x00" + e).digest() for e in entries]
+    if hashes != stored:
+        bad = pos + next(k for k, (h, s) in enumerate(zip(hashes, stored)) if h != s)
+        raise LogIntegrityError(f"entry {bad}: its bytes do not hash to the stored leaf "
+                                "hash (the entry or its hash was altered)", bad)
+    current = _check_statements(pos, entries, keys) if signatures else None
+    if pending is not None:
+        pending.finish()
+    try:
+        pos, next_cp = _append_hashes(conn, log, pos, hashes, cps, next_cp, builder, verifier)
+    except LogIntegrityError:
+        if current is not None:
+            current.finish()  # a bad signature in this chunk names the entry itself
+        raise
+    return pos, next_cp, current
 
-    stmts, types, pending = [], [], []
-    bad = None
-    for i in range(lo, hi):
+
+def _append_hashes(conn: Connection, log: LogStore, pos: int, hashes: list[bytes], cps: list,
+                   next_cp: int, builder: TileBuilder,
+                   verifier: NoteVerifier) -> tuple[int, int]:
+    """Grow the tree by ``hashes``, in pieces that end exactly at checkpoint sizes; compare the
+    completed tiles with the stored ones and each checkpoint's root with the tree's."""
+    base, i = pos, 0
+    while i < len(hashes):
+        stop = len(hashes)
+        if next_cp < len(cps) and cps[next_cp][0] <= base + stop:
+            stop = cps[next_cp][0] - base
+        changed = builder.append(hashes[i:stop])
+        _compare_full_tiles(conn, changed)
+        pos += stop - i
+        i = stop
+        while next_cp < len(cps) and cps[next_cp][0] == pos:
+            _check_checkpoint(cps[next_cp], builder.root(), verifier, log.origin)
+            next_cp += 1
+    return pos, next_cp
+
+
+#: Tree-only verification of an SQLite file this large hashes the leaves in worker processes.
+_WORKER_MIN = 65_536
+
+
+def _sqlite_path(conn: Connection) -> str | None:
+    url = conn.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or ":memory:" in url.database \
+            or url.database.startswith("file:"):
+        return None
+    return url.database
+
+
+def _tree_from_workers(conn: Connection, log: LogStore, size: int, cps: list,
+                       builder: TileBuilder, verifier: NoteVerifier,
+                       progress: Callable[[int], None] | None) -> tuple[int, int] | None:
+    """Tree-only verify of a large SQLite log: worker processes read and hash the leaves (two
+    cores instead of one), this thread builds the tree from their hashes, in log order.
+    Returns (position, next checkpoint), or None when no worker process is available."""
+    from .workers import leaf_hash_ranges
+
+    path = _sqlite_path(conn)
+    if path is None or size < _WORKER_MIN:
+        return None
+    ranges = leaf_hash_ranges(path, 0, size)
+    if ranges is None:
+        return None
+    pos = next_cp = 0
+    try:
+        for lo, hi, future in ranges:
+            data, bad, why = future.result()
+            if bad is not None:
+                if why == "missing":
+                    raise LogIntegrityError(f"entry {bad} is missing from the database", bad)
+                raise LogIntegrityError(f"entry {bad}: its bytes do not hash to the stored leaf "
+                                        "hash (the entry or its hash was altered)", bad)
+            hashes = [data[k:k + 32] for k in range(0, len(data), 32)]
+            pos, next_cp = _append_hashes(conn, log, pos, hashes, cps, next_cp, builder,
+                                          verifier)
+            if progress:
+                progress(hi - lo)
+    finally:
+        for _, _, future in ranges:
+            future.cancel()
+    return pos, next_cp
+
+
+def _check_statements(first: int, entries: list[bytes], keys: dict[str, bytes]) -> _Signatures:
+    """Decode and type-check one chunk in log order, replaying the log's registrations into
+    ``keys``, and start checking its signatures (in worker processes for a large chunk).
+
+    Decoding holds the GIL, so it runs here; the signatures are checked while the caller hashes
+    this chunk and decodes the next. Call :meth:`_Signatures.finish` for the verdict.
+    """
+    from ..ledger import check_signatures
+
+    pairs: list[tuple[SignedStatement, bytes]] = []
+    for k, entry in enumerate(entries):
+        idx = first + k
         try:
-            s = decode_entry(entries[i])
+            s = decode_entry(entry)
             t = check_body(s.type, s.version, s.body, s.actor)
         except ReelrightsError as exc:
-            return stmts, types, (i, exc), bad, pending
-        stmts.append(s)
-        types.append(t)
-        key = known.get(s.actor)
+            raise LogIntegrityError(f"entry {idx}: {exc.message}", idx) from None
+        if t.key_field is not None:
+            keys.setdefault(s.actor, base64.b64decode(s.body[t.key_field]))
+        key = keys.get(s.actor)
         if key is None:
-            pending.append(i)
-        elif bad is None and not _signature_ok(s, key):
-            bad = i
-    return stmts, types, None, bad, pending
+            raise LogIntegrityError(f"entry {idx}: actor {s.actor} was never registered "
+                                    "earlier in the log", idx)
+        pairs.append((s, key))
+    return _Signatures(first, [s for s, _ in pairs], check_signatures(pairs))
 
 
-def _check_statements(first: int, entries: list[bytes], keys: dict[str, bytes]) -> None:
-    """Decode, type-check and verify one chunk; ``keys`` replays the log's registrations.
+@dataclass
+class _Signatures:
+    first: int
+    stmts: list[SignedStatement]
+    job: object
 
-    Workers decode and verify in parallel with the keys known before the chunk (a key, once
-    registered, never changes); the entries whose actor they did not know are replayed here in
-    log order and verified afterwards. Errors come in the same order as a sequential pass: the
-    first undecodable entry or unknown actor, then the first bad signature.
-    """
-    from ..ledger import _PARALLEL_MIN, _spans, _verify_pool, verify_signatures
-
-    known = dict(keys)
-    n = len(entries)
-    spans = ([(0, n)] if n < _PARALLEL_MIN else _spans(n))
-    results = [_verify_pool().submit(_decode_span, entries, lo, hi, known) for lo, hi in spans]
-    stmts: list[SignedStatement] = []
-    bad: list[int] = []
-    pending: list[int] = []
-    for future in results:
-        span_stmts, span_types, refused, span_bad, span_pending = future.result()
-        for s, t in zip(span_stmts, span_types, strict=True):
-            if t.key_field is not None:
-                keys.setdefault(s.actor, base64.b64decode(s.body[t.key_field]))
-            if s.actor not in keys:
-                idx = first + len(stmts)
-                raise LogIntegrityError(f"entry {idx}: actor {s.actor} was never registered "
-                                        "earlier in the log", idx)
-            stmts.append(s)
-        if refused is not None:
-            idx = first + refused[0]
-            raise LogIntegrityError(f"entry {idx}: {refused[1].message}", idx)
-        if span_bad is not None:
-            bad.append(span_bad)
-        pending.extend(span_pending)
-    late = verify_signatures([(stmts[i], keys[stmts[i].actor]) for i in pending])
-    if late is not None:
-        bad.append(pending[late])
-    if bad:
-        i = min(bad)
-        raise LogIntegrityError(f"entry {first + i}: the {stmts[i].type} signature by "
-                                f"{stmts[i].actor} does not verify", first + i)
+    def finish(self) -> None:
+        i = self.job.first_bad()  # type: ignore[attr-defined]
+        if i is not None:
+            s = self.stmts[i]
+            raise LogIntegrityError(f"entry {self.first + i}: the {s.type} signature by "
+                                    f"{s.actor} does not verify", self.first + i)
 
 
 def _check_checkpoint(cp: tuple[int, bytes, bytes], root: bytes, verifier: NoteVerifier,

@@ -30,7 +30,8 @@ import numpy as np
 
 from reelrights.errors import BadInput
 
-__all__ = ["make_audio", "make_image", "make_script", "make_video"]
+__all__ = ["make_audio", "make_film", "make_image", "make_pdf", "make_script", "make_video", "transcode_audio",
+           "transcode_video"]  # fmt: skip
 
 _VIDEO_CONTAINERS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
 _AUDIO_ENCODERS = {".m4a": ("ipod", "aac"), ".mp3": ("mp3", "libmp3lame"), ".flac": ("flac", "flac")}
@@ -301,3 +302,255 @@ def _png(rgb: np.ndarray) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+
+
+# --- films with texture, and the transformations a scan must survive ------------------------------
+# Added for the fingerprint tests and benchmark: make_video's smooth gradients give PDQ quality
+# below 50 (too little texture to hash reliably) and encode to well under 1 Mbps, so neither the
+# robustness tests nor a realistic decode benchmark can use them.
+
+
+def make_film(
+    path: str | os.PathLike[str],
+    *,
+    seconds: float = 16.0,
+    fps: int = 24,
+    size: tuple[int, int] = (1280, 720),
+    scenes: int = 4,
+    seed: int = 0,
+    bitrate: int | None = None,
+    grain: int = 0,
+    gop: int | None = None,
+    with_audio: bool = False,
+) -> Path:
+    """Write a textured H.264 film in ``scenes`` equal shots: each shot is a camera pan over its
+    own natural-looking (1/f noise) colour texture, so PDQ quality is high, with a square moving
+    across it, and hard cuts between shots. ``grain`` adds changing film grain of that amplitude (0-32; it makes
+    the bitrate realistic), ``bitrate`` (bits/s) switches x264 to average-bitrate mode, ``gop`` is
+    the keyframe interval in frames. Frames are slices of a precomputed yuv420p texture per shot
+    (integer numpy per frame), so generation stays fast at 720p; the same seed gives the same
+    film on one machine (the textures come from numpy's FFT)."""
+    p = Path(path)
+    fmt = _VIDEO_CONTAINERS.get(p.suffix.lower())
+    width, height = size
+    n_frames = round(seconds * fps)
+    if fmt is None:
+        raise BadInput(f"{p}: make_film writes .mp4, .mov or .mkv; change the extension")
+    if width < 64 or height < 64 or width % 4 or height % 4:
+        raise BadInput(f"size={size}: width and height must be multiples of 4 and at least 64")
+    if n_frames < 1 or scenes < 1 or fps <= 0 or not 0 <= grain <= 32:
+        raise BadInput(f"seconds={seconds}, fps={fps}, scenes={scenes}, grain={grain}: out of range")
+    rng = np.random.default_rng(seed)
+    margin = (max(width, height) // 8) & ~1
+    looks = [_film_look(rng, width, height, margin) for _ in range(scenes)]
+    grains = [rng.integers(-grain, grain + 1, (height, width), dtype=np.int16) for _ in range(7)] if grain else []
+    sample_rate = 48000
+    melody = _melody(n_frames / fps, sample_rate, rng, None) if with_audio else None
+    options = _encoder_options("libx264")
+    if gop:
+        options.update({"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"})
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(p), "w", format=fmt, options=_BITEXACT) as out:
+        stream = out.add_stream("libx264", rate=Fraction(fps), options=options)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if bitrate:
+            stream.bit_rate = int(bitrate)
+        if melody is not None:
+            audio = out.add_stream("aac", rate=sample_rate, layout="mono")
+        for i in range(n_frames):
+            scene = min(i * scenes // n_frames, scenes - 1)
+            t = i - scene * n_frames / scenes
+            planes = _film_frame(looks[scene], t, width, height, margin, grains[i % 7] if grains else None)
+            frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+            if melody is not None:
+                lo, hi = i * sample_rate // fps, (i + 1) * sample_rate // fps
+                chunk = av.AudioFrame.from_ndarray(melody[None, lo:hi], format="fltp", layout="mono")
+                chunk.sample_rate, chunk.pts = sample_rate, lo
+                out.mux(audio.encode(chunk))
+        out.mux(stream.encode(None))
+        if melody is not None:
+            out.mux(audio.encode(None))
+    return p
+
+
+def _film_look(rng: np.random.Generator, width: int, height: int, margin: int) -> dict[str, object]:
+    """One shot's texture (Y at full size, U and V at half size, with a pan margin) and motion.
+
+    The texture is 1/f ("pink") noise, the spectrum of natural images: detail at every scale, so
+    PDQ quality is high and perceptual hashes behave as on real footage (blocky or purely smooth
+    synthetic pictures are far more fragile under crops and rescaling than photographs)."""
+    tw, th = width + 2 * margin, height + 2 * margin
+    luma = _pink(rng, th, tw, 1.4) * 45 + 128
+    chroma = [_pink(rng, th // 2, tw // 2, 1.6) * 30 + 128 for _ in range(2)]
+    return {
+        "y": np.clip(luma, 16, 235).astype(np.int16), "u": np.clip(chroma[0], 16, 240).astype(np.uint8),
+        "v": np.clip(chroma[1], 16, 240).astype(np.uint8), "pan0": rng.uniform(0, 2 * margin, 2),
+        "pan_v": rng.uniform(-3, 3, 2), "box0": rng.uniform(0, 1, 2) * (width, height),
+        "box_v": rng.uniform(-6, 6, 2), "box_s": int(rng.uniform(0.05, 0.1) * min(width, height)),
+        "box_y": int(rng.choice([20, 230])),
+    }  # fmt: skip
+
+
+def _pink(rng: np.random.Generator, height: int, width: int, alpha: float) -> np.ndarray:
+    """Zero-mean, unit-variance noise with power falling as 1/f**(2 * alpha), (height, width)."""
+    fy = np.fft.fftfreq(height)[:, None]
+    fx = np.fft.rfftfreq(width)[None, :]
+    f = np.hypot(fx, fy)
+    f[0, 0] = 1.0
+    spectrum = (rng.normal(size=f.shape) + 1j * rng.normal(size=f.shape)) / f**alpha
+    spectrum[0, 0] = 0.0
+    img = np.fft.irfft2(spectrum, s=(height, width))
+    return (img - img.mean()) / img.std()
+
+
+def _film_frame(look: dict, t: float, width: int, height: int, margin: int, grain: np.ndarray | None) -> np.ndarray:
+    """The yuv420p planes of one frame, t frames into its shot, stacked as PyAV wants."""
+    limit = np.array([2 * margin, 2 * margin], dtype=np.float64)
+    x0, y0 = (int(v) & ~1 for v in _bounce(look["pan0"], look["pan_v"], t, limit))
+    y = look["y"][y0 : y0 + height, x0 : x0 + width]
+    y = (y + grain if grain is not None else y.copy()).clip(16, 235).astype(np.uint8)
+    u = look["u"][y0 // 2 : y0 // 2 + height // 2, x0 // 2 : x0 // 2 + width // 2]
+    v = look["v"][y0 // 2 : y0 // 2 + height // 2, x0 // 2 : x0 // 2 + width // 2]
+    bx, by = (int(c) for c in _bounce(look["box0"], look["box_v"], t, np.array([width, height], np.float64)))
+    s = look["box_s"]
+    y[max(0, by - s) : by + s, max(0, bx - s) : bx + s] = look["box_y"]
+    return np.concatenate([y, u.reshape(height // 4, width), v.reshape(height // 4, width)])
+
+
+def transcode_video(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    codec: str = "libx264",
+    bitrate: int | None = None,
+    size: tuple[int, int] | None = None,
+    crop: float = 0.0,
+    start: float = 0.0,
+    duration: float | None = None,
+) -> Path:
+    """Re-encode the first video stream of ``src`` into ``dst`` (video only): optionally cut to
+    [start, start + duration) seconds, crop ``crop`` (a fraction, e.g. 0.1) off each side's total
+    (half from each edge), scale to ``size``, with ``codec`` at ``bitrate``. The transformations a
+    pirate copy goes through, so tests can prove the fingerprints survive them."""
+    s, d = Path(src), Path(dst)
+    fmt = _VIDEO_CONTAINERS.get(d.suffix.lower())
+    if fmt is None:
+        raise BadInput(f"{d}: transcode_video writes .mp4, .mov or .mkv; change the extension")
+    if not 0 <= crop < 0.5:
+        raise BadInput(f"crop={crop}: give a fraction in [0, 0.5)")
+    _require_encoder(codec, "use libx264")
+    d.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(s)) as inp, av.open(str(d), "w", format=fmt, options=_BITEXACT) as out:
+        vin = inp.streams.video[0]
+        rate = vin.average_rate or Fraction(24)
+        stream = None
+        n = 0
+        for frame in inp.decode(vin):
+            t = float(frame.time or 0.0)
+            if t < start - 1e-6:
+                continue
+            if duration is not None and t >= start + duration - 1e-6:
+                break
+            img = frame.to_ndarray(format="rgb24")
+            if crop:
+                h, w = img.shape[:2]
+                dy, dx = round(h * crop / 2), round(w * crop / 2)
+                img = img[dy : h - dy, dx : w - dx]
+            h, w = img.shape[:2]
+            ow, oh = size if size else (w & ~1, h & ~1)
+            if stream is None:
+                stream = out.add_stream(codec, rate=rate, options=_encoder_options(codec))
+                stream.width, stream.height, stream.pix_fmt = ow, oh, "yuv420p"
+                if bitrate:
+                    stream.bit_rate = int(bitrate)
+            new = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+            new = new.reformat(width=ow, height=oh, format="yuv420p")
+            new.pts = n
+            n += 1
+            out.mux(stream.encode(new))
+        if stream is None:
+            raise BadInput(f"{s}: no video frames in [{start}, {start + (duration or 0)}) s; change start/duration")
+        out.mux(stream.encode(None))
+    return d
+
+
+def transcode_audio(
+    src: str | os.PathLike[str], dst: str | os.PathLike[str], *, start: float = 0.0, duration: float | None = None
+) -> Path:
+    """Re-encode the first audio stream of ``src`` as mono ``dst`` (.wav, .m4a, .mp3 or .flac by
+    extension), optionally only [start, start + duration) seconds: a re-encoded recording or an
+    excerpt of it."""
+    s, d = Path(src), Path(dst)
+    ext = d.suffix.lower()
+    if ext != ".wav" and ext not in _AUDIO_ENCODERS:
+        raise BadInput(f"{d}: transcode_audio writes .wav, .m4a, .mp3 or .flac; change the extension")
+    with av.open(str(s)) as inp:
+        ain = inp.streams.audio[0]
+        rate = ain.codec_context.sample_rate
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        parts = [r.to_ndarray().reshape(-1) for f in inp.decode(ain) for r in resampler.resample(f)]
+    signal = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    lo = round(start * rate)
+    hi = len(signal) if duration is None else min(len(signal), lo + round(duration * rate))
+    signal = np.ascontiguousarray(signal[lo:hi], dtype=np.float32)
+    if not len(signal):
+        raise BadInput(f"{s}: no audio in [{start}, ...) s; change start/duration")
+    d.parent.mkdir(parents=True, exist_ok=True)
+    if ext == ".wav":
+        with wave.open(str(d), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(np.rint(np.clip(signal, -1, 1) * 32767).astype("<i2").tobytes())
+        return d
+    fmt, codec = _AUDIO_ENCODERS[ext]
+    _require_encoder(codec, "write .wav or .m4a instead")
+    with av.open(str(d), "w", format=fmt, options=_BITEXACT) as out:
+        stream = out.add_stream(codec, rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(signal[None, :], format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = rate, 0
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return d
+
+
+def make_pdf(path: str | os.PathLike[str], text: str, *, lines_per_page: int = 54, font_size: int = 10) -> Path:
+    """Write ``text`` as a PDF with a real text layer (Helvetica, one PDF text line per input
+    line, ``lines_per_page`` a page), like a screenplay exported from a writing app. Minimal
+    hand-written PDF 1.4 (no dependency); characters outside Latin-1 become ``?``."""
+    p = Path(path)
+    if p.suffix.lower() != ".pdf":
+        raise BadInput(f"{p}: make_pdf writes .pdf; change the extension")
+    if lines_per_page < 1 or font_size < 1:
+        raise BadInput(f"lines_per_page={lines_per_page}, font_size={font_size}: must be positive")
+    lines = text.splitlines() or [""]
+    pages = [lines[i : i + lines_per_page] for i in range(0, len(lines), lines_per_page)]
+    objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", b"<< /Type /Font /Subtype /Type1 "
+                            b"/BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]  # fmt: skip
+    kids = []
+    for page in pages:
+        body = [f"BT /F1 {font_size} Tf {round(font_size * 1.2)} TL 72 760 Td".encode()]
+        for line in page:
+            raw = line.encode("latin-1", errors="replace")
+            body.append(b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b") Tj T*")
+        body.append(b"ET")
+        stream = b"\n".join(body)
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+                       b"/Contents %d 0 R >>" % len(objects))  # fmt: skip
+        kids.append(len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(bytes(out))
+    return p

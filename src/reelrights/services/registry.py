@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 
 from ..core.ids import new_id
 from ..core.labor_rules import source_material_problem
@@ -70,6 +71,61 @@ def _apply_parties(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]
 
 @applier("work.registered")
 def _apply_works(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    if not any("source_material" in a.statement.body for a in run):
+        details = _insert_new_works(conn, run)
+        if details is not None:
+            return details
+    return _apply_works_checked(conn, run)
+
+
+def _insert_new_works(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]] | None:
+    """The common case, in three INSERTs and no lookups: new work ids, new asset hashes, known
+    owners. The database's own keys (works and assets primary keys, the owner's foreign key)
+    are the check. When one of them objects, the inserts are rolled back to a savepoint and
+    None returned: :func:`_apply_works_checked` then looks everything up and says what is wrong
+    (or registers the assets that were already known).
+    """
+    work_rows, asset_rows, link_rows, details = [], [], [], []
+    first_seen: dict[str, tuple[str, int]] = {}  # sha256 -> (first work in the run, size)
+    for a in run:
+        b = a.statement.body
+        wid = b["id"]
+        ext = b.get("external_ids")
+        work_rows.append((wid, b["kind"], b["title"], b.get("year"), b["owner"],
+                          json.dumps(ext) if ext else "[]", a.index, a.statement.time))
+        notes = []
+        for x in b["assets"]:
+            sha = x["sha256"]
+            seen = first_seen.get(sha)
+            if seen is None:
+                first_seen[sha] = (wid, x["size"])
+                asset_rows.append((sha, x["size"], x["media_type"], x["category"],
+                                   x.get("duration_ms"), x.get("pages"), x.get("lines"),
+                                   x.get("width"), x.get("height"), a.index))
+                notes.append({"sha256": sha, "name": x["name"], "new": True})
+            elif seen[1] != x["size"]:
+                return None
+            else:
+                notes.append({"sha256": sha, "name": x["name"], "new": False,
+                              "first_work": seen[0]})
+            link_rows.append((wid, sha, x["name"], a.index))
+        details.append({"id": wid, "assets": notes})
+    if len({r[0] for r in work_rows}) != len(work_rows):
+        return None
+    conn.exec_driver_sql("SAVEPOINT new_works")
+    try:
+        insert_rows(conn, works, _WORK_COLUMNS, work_rows)
+        insert_rows(conn, assets, _ASSET_COLUMNS, asset_rows)
+        insert_rows(conn, work_assets, _LINK_COLUMNS, link_rows)
+    except IntegrityError:
+        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT new_works")
+        conn.exec_driver_sql("RELEASE SAVEPOINT new_works")
+        return None
+    conn.exec_driver_sql("RELEASE SAVEPOINT new_works")
+    return details
+
+
+def _apply_works_checked(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
     bodies = [a.statement.body for a in run]
     owners = {b["owner"] for b in bodies}
     known_owners = set(conn.scalars(select(parties.c.id).where(parties.c.id.in_(owners))))

@@ -213,3 +213,7 @@ deaths = Table(
     Column("representative_id", String(20), ForeignKey("parties.id"), nullable=False),
     Column("log_index", BigInteger, nullable=False),
 )
+
+
+# Later capabilities keep their tables in modules of their own, on the same metadata.
+from . import evidence_tables, fingerprint_tables, fund_tables, provenance_tables  # noqa: E402,F401

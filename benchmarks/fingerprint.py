@@ -1,0 +1,171 @@
+"""Benchmark: fingerprinting throughput against the decoder's own, side by side (not a test).
+
+Setup (not timed): a generated 1280x720 H.264 film (textured, hard cuts, ~4 Mbps, keyframe every
+2 s), a generated melody as WAV and AAC, and generated Fountain scripts.
+
+Timed, in one run, each pair interleaved (median of ``--repeat`` runs; wall and CPU time):
+(a) PyAV decode-only of every frame vs ``fingerprint_video`` at 1 fps + scene changes, same decoder
+    threads: frames/s, x real time, ratio (target >= 0.90); also with reference crop variants;
+(b) key-frame-only decode (``skip_frame=NONKEY``) vs ``fingerprint_video(keyframes_only=True)``;
+(c) ``fingerprint_audio``: x real time for WAV and AAC;
+(d) ``fingerprint_text_string``: scripts/s and words/s (MinHash + scene chunks + line hashes).
+
+Usage: python benchmarks/fingerprint.py [--seconds 30] [--fps 30] [--threads 1] [--repeat 3] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+
+from reelrights.media.fingerprint import (
+    REFERENCE_CROPS,
+    fingerprint_audio,
+    fingerprint_text_string,
+    fingerprint_video,
+)
+from reelrights.media.synth import make_audio, make_film, make_script, transcode_audio
+
+
+def machine() -> str:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
+               platform.processor())  # fmt: skip
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, PyAV {av.__version__}"
+
+
+def decode_only(path: Path, threads: int, keyframes: bool = False) -> int:
+    """The baseline: decode every (or every key) frame and drop it, same thread settings."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        if threads == 1:
+            ctx.thread_count = 1
+        else:
+            ctx.thread_type = "AUTO"
+            ctx.thread_count = max(0, threads)
+        if keyframes:
+            ctx.skip_frame = "NONKEY"
+        return sum(1 for _ in container.decode(stream))
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float, object]:
+    c0, w0 = time.process_time(), time.perf_counter()
+    out = fn()
+    return time.perf_counter() - w0, time.process_time() - c0, out
+
+
+def pair(name_a: str, fa: Callable[[], object], name_b: str, fb: Callable[[], object], repeat: int) -> dict:
+    """Run a and b alternately ``repeat`` times; medians of wall and CPU seconds."""
+    runs: dict[str, list[tuple[float, float]]] = {name_a: [], name_b: []}
+    results: dict[str, object] = {}
+    for _ in range(repeat):
+        for name, fn in ((name_a, fa), (name_b, fb)):
+            wall, cpu, out = timed(fn)
+            runs[name].append((wall, cpu))
+            results[name] = out
+    return {name: {"wall_s": statistics.median(w for w, _ in r), "cpu_s": statistics.median(c for _, c in r),
+                   "result": results[name]} for name, r in runs.items()}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--fps", type=int, default=30)
+    ap.add_argument("--bitrate", type=int, default=4_000_000)
+    ap.add_argument("--threads", type=int, default=1, help="decoder threads for both sides (0: FFmpeg auto)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scripts", type=int, default=200)
+    ap.add_argument("--workdir", type=Path, default=None, help="reuse generated media from here")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="rr-fp-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    film = work / f"film-{args.seconds:g}s-{args.fps}fps-{args.bitrate}.mp4"
+    if not film.exists():
+        t = time.perf_counter()
+        make_film(film, seconds=args.seconds, fps=args.fps, size=(1280, 720), scenes=6, seed=1, grain=6,
+                  bitrate=args.bitrate, gop=2 * args.fps)  # fmt: skip
+        print(f"generated {film.name} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    mbps = film.stat().st_size * 8 / args.seconds / 1e6
+    rt = args.seconds
+    print(f"# fingerprint benchmark — {machine()}")
+    print(f"film: 1280x720 H.264, {args.fps} fps, {args.seconds:g} s, {mbps:.2f} Mbps, keyframe every 2 s; "
+          f"decoder threads={args.threads}; median of {args.repeat}; CPU = process CPU time\n")  # fmt: skip
+    report: dict[str, object] = {"machine": machine(), "film_mbps": mbps, "seconds": args.seconds,
+                                 "threads": args.threads}  # fmt: skip
+
+    th = args.threads
+    rows = []
+    a = pair("decode", lambda: decode_only(film, th),
+             "fingerprint", lambda: fingerprint_video(film, threads=th), args.repeat)  # fmt: skip
+    frames = a["decode"]["result"]
+    samples = len(a["fingerprint"]["result"])
+    c = pair("decode", lambda: decode_only(film, th),
+             "fingerprint+crops", lambda: fingerprint_video(film, threads=th, crop_variants=REFERENCE_CROPS),
+             args.repeat)  # fmt: skip
+    b = pair("keyframe decode", lambda: decode_only(film, th, keyframes=True),
+             "keyframes fingerprint", lambda: fingerprint_video(film, threads=th, keyframes_only=True),
+             args.repeat)  # fmt: skip
+    keyframes = b["keyframe decode"]["result"]
+
+    def row(label: str, base: dict, ours: dict, n_frames: int) -> None:
+        bw, ow = base["wall_s"], ours["wall_s"]
+        bc, oc = base["cpu_s"], ours["cpu_s"]
+        rows.append((label, n_frames / bw, rt / bw, rt / ow, bw / ow, rt / bc, rt / oc, bc / oc))
+
+    row("(a) all frames vs 1fps+scenes", a["decode"], a["fingerprint"], frames)
+    row("(a') all frames vs 1fps+scenes+crops", c["decode"], c["fingerprint+crops"], frames)
+    row("(b) key frames vs keyframes_only", b["keyframe decode"], b["keyframes fingerprint"], keyframes)
+    print(f"{'video':40} {'decode f/s':>10} {'decode xRT':>10} {'ours xRT':>9} {'ratio':>6} "
+          f"{'CPU: dec xRT':>12} {'ours xRT':>9} {'ratio':>6}")  # fmt: skip
+    for label, fps_, dx, ox, r, dcx, ocx, rc in rows:
+        print(f"{label:40} {fps_:10.0f} {dx:10.1f} {ox:9.1f} {r:6.2f} {dcx:12.1f} {ocx:9.1f} {rc:6.2f}")
+    print(f"  frames decoded {frames}, PDQ samples (1 fps + scene cuts) {samples}, key frames {keyframes}; "
+          f"target ratio >= 0.90 (a)\n")  # fmt: skip
+    report["video"] = [dict(zip(["case", "decode_fps", "decode_xrt", "ours_xrt", "ratio_wall", "decode_cpu_xrt",
+                                 "ours_cpu_xrt", "ratio_cpu"], r)) for r in rows]  # fmt: skip
+
+    song = work / "song-120s.wav"
+    if not song.exists():
+        make_audio(song, seconds=120, seed=2)
+    aac = work / "song-120s.m4a"
+    if not aac.exists():
+        transcode_audio(song, aac)
+    au = pair("wav", lambda: fingerprint_audio(song), "aac", lambda: fingerprint_audio(aac), args.repeat)
+    print(f"{'audio (120 s melody)':40} {'wall xRT':>10} {'CPU xRT':>10} {'items':>9}")
+    for name in ("wav", "aac"):
+        r = au[name]
+        print(f"{'(c) fingerprint_audio ' + name.upper():40} {120 / r['wall_s']:10.0f} {120 / r['cpu_s']:10.0f} "
+              f"{len(r['result']):9d}")  # fmt: skip
+    report["audio"] = {n: {"wall_xrt": 120 / au[n]["wall_s"], "cpu_xrt": 120 / au[n]["cpu_s"]} for n in au}
+
+    texts = []
+    for i in range(args.scripts):
+        p = make_script(work / "scripts" / f"s{i}.fountain", title=f"Script {i}", author="Bench", scenes=12, seed=i)
+        texts.append(p.read_text(encoding="utf-8"))
+    words = sum(len(t.split()) for t in texts)
+    tx = pair("text", lambda: [fingerprint_text_string(t) for t in texts],
+              "text again", lambda: [fingerprint_text_string(t) for t in texts], max(1, args.repeat // 2))  # fmt: skip
+    wall = min(tx["text"]["wall_s"], tx["text again"]["wall_s"])
+    cpu = min(tx["text"]["cpu_s"], tx["text again"]["cpu_s"])
+    print(f"\n{'text':40} {'docs/s':>10} {'words/s':>10} {'CPU docs/s':>10}")
+    print(f"{'(d) fingerprint_text_string':40} {len(texts) / wall:10.0f} {words / wall:10.0f} {len(texts) / cpu:10.0f}")
+    print(f"  {len(texts)} generated 12-scene scripts, {words / len(texts):.0f} words each on average")
+    report["text"] = {"docs_per_s": len(texts) / wall, "words_per_s": words / wall, "cpu_docs_per_s": len(texts) / cpu}
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

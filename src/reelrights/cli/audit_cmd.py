@@ -1,0 +1,161 @@
+"""reelrights audit: challenge, respond, verify, show, verify-cert."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import BadInput, PolicyDenied
+from ..services.audit_challenge import challenge_run, respond, write_private
+from ..services.certificates import (certify, show_certificate, verify_certificate,
+                                     write_certificate)
+from .context import AppContext, emit_json, json_option, pass_app
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(audit)
+
+
+def _fresh(path: Path) -> None:
+    """The -o file must be new, in an existing folder: checked before any work is done."""
+    if path.exists():
+        raise BadInput(f"{path} already exists; choose another -o file or remove it")
+    if not path.parent.is_dir():
+        raise BadInput(f"-o {path}: folder {path.parent} does not exist; create it first")
+
+
+@click.group()
+def audit() -> None:
+    """Sampled audits of training runs that keep the dataset private, with signed certificates."""
+
+
+@audit.command("challenge")
+@click.argument("run")
+@click.option("--samples", required=True, type=click.IntRange(min=1), metavar="K",
+              help="How many items to sample; K >= the run's item count is a full audit.")
+@click.option("--auditor", required=True, metavar="PARTY", help="The auditor (signs).")
+@json_option
+@pass_app
+def audit_challenge(app: AppContext, run: str, samples: int, auditor: str, as_json: bool) -> None:
+    """Log a challenge whose indices derive from the latest signed checkpoint."""
+    out = challenge_run(app.home, app.ledger, run, samples, auditor)
+    if as_json:
+        emit_json(out)
+        return
+    cp = out["checkpoint"]
+    click.echo(f"challenge {out['challenge']} (log {out['log_index']}): {out['method']} audit of "
+               f"run {out['run']}, {len(out['indices'])} item(s) from checkpoint {cp['origin']} "
+               f"size {cp['size']}")
+    shown = out["indices"][:20]
+    click.echo(f"indices: {', '.join(map(str, shown))}"
+               + (f", … ({len(out['indices']) - 20} more)" if len(out["indices"]) > 20 else ""))
+
+
+@audit.command("respond")
+@click.argument("challenge")
+@click.option("--manifest", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The run's manifest (JSONL or Parquet).")
+@click.option("--opening", type=click.Path(dir_okay=False, path_type=Path),
+              help="The opening file with the salts (default MANIFEST.opening).")
+@click.option("--media", "media_dir", type=click.Path(file_okay=False, exists=True,
+                                                      path_type=Path),
+              help="A folder holding the training media; sampled items are found by SHA-256.")
+@click.option("--full", is_flag=True, help="Answer a full audit: the whole manifest and salts.")
+@click.option("-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the response here (0600); give it to the auditor only.")
+@pass_app
+def audit_respond(app: AppContext, challenge: str, manifest: Path, opening: Path | None,
+                  media_dir: Path | None, full: bool, output: Path) -> None:
+    """Developer: open the challenged items (item, salt, inclusion proof). Nothing is logged."""
+    _fresh(output)
+    doc = respond(app.ledger, challenge, manifest, opening, media_dir, full)
+    write_private(output, doc)
+    media = sum(1 for i in doc["items"] if "media" in i)
+    click.echo(f"wrote {output}: {len(doc['items'])} item(s) of run {doc['run']} for challenge "
+               f"{doc['challenge']} ({doc['method']}, {media} with media); send it to the "
+               "auditor only")
+
+
+@audit.command("verify")
+@click.argument("response", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--auditor", required=True, metavar="PARTY", help="The auditor (signs).")
+@click.option("--valid-days", default=365, show_default=True, type=click.IntRange(1, 3660))
+@click.option("--max-unlicensed-share", metavar="SHARE",
+              help="Pass when the 95% upper bound is at most SHARE (default: zero findings).")
+@click.option("--territory", metavar="CC",
+              help="Where the run trained (ISO 3166 code), for licenses limited to territories.")
+@click.option("--no-scan", is_flag=True, help="Check media hashes but do not fingerprint-scan.")
+@click.option("-o", "output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Certificate file (default CERT_ID.intoto.json).")
+@json_option
+@pass_app
+def audit_verify(app: AppContext, response: Path, auditor: str, valid_days: int,
+                 max_unlicensed_share: str | None, territory: str | None, no_scan: bool,
+                 output: Path | None,
+                 as_json: bool) -> None:
+    """Auditor: check every proof and item, bound the unlicensed share, sign and log the
+    certificate (exit 3 when it fails, 1 when a proof fails and nothing is certified)."""
+    if output is not None:
+        _fresh(output)  # before anything is signed or logged
+    out = certify(app.home, app.ledger, response, auditor, valid_days=valid_days,
+                  max_unlicensed_share=max_unlicensed_share, territory=territory,
+                  scan=not no_scan)
+    path = output or Path(f"{out['certificate']}.intoto.json")
+    write_certificate(path, out["envelope"])
+    out["file"] = str(path)
+    if as_json:
+        emit_json(out)
+    else:
+        b = out["bound"]
+        click.echo(f"{out['result'].upper()}  certificate {out['certificate']} (log "
+                   f"{out['log_index']}) written to {path}")
+        click.echo(f"  {b['sample_size']} item(s), {b['failures']} failing; upper bound on the "
+                   f"failing share {b['upper']} ({b['method']})")
+        for f in out["findings"]:
+            if f["verdict"] != "licensed":
+                click.echo(f"  - item {f['index']} {f['sha256'][:16]}…: {f['verdict']}: "
+                           f"{'; '.join(f['reasons'][-2:])}")
+    if out["result"] != "pass":  # a policy finding, as with `scan` (a failed proof exits 1)
+        raise click.exceptions.Exit(PolicyDenied.exit_code)
+
+
+@audit.command("show")
+@click.argument("cert")
+@json_option
+@pass_app
+def audit_show(app: AppContext, cert: str, as_json: bool) -> None:
+    """Print a certificate (id or file): scope, method, findings, bound, validity."""
+    out = show_certificate(app.ledger.db, cert)
+    if as_json:
+        emit_json(out)
+        return
+    p = out["statement"]["predicate"]
+    s = p["scope"]
+    click.echo(f"certificate {p['id']} by {p['auditor']}: {p['result'].upper()}"
+               f" (log {out['log_index']})")
+    click.echo(f"  run {p['run']['id']} ({s['developer']}, {s['model_family']} / {s['model']}),"
+               f" root {p['run']['root'][:16]}…, {p['run']['count']} items")
+    counts = ", ".join(f"{n} {v}" for v, n in p["findings"]["counts"].items() if n) or "none"
+    click.echo(f"  {p['method']} audit of {p['sample_size']}: {counts}")
+    click.echo(f"  upper bound {p['bound']['upper']} ({p['bound']['method']}); criteria "
+               f"{p['criteria']['id']} v{p['criteria']['version']}")
+    click.echo(f"  valid {p['validity']['notBefore']} to {p['validity']['notAfter']} (shown, not "
+               "verified: `reelrights audit verify-cert` checks it)")
+
+
+@audit.command("verify-cert")
+@click.argument("cert")
+@click.option("--log-key", metavar="VKEY",
+              help="The log's note verifier key (default: the home's).")
+@json_option
+@pass_app
+def audit_verify_cert(app: AppContext, cert: str, log_key: str | None, as_json: bool) -> None:
+    """Anyone: signature, log inclusion, subject, validity; exit 1 naming what fails."""
+    out = verify_certificate(app.home, app.ledger, cert, log_vkey=log_key)
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(f"ok: certificate {out['certificate']} for run {out['run']} is valid")
+    for c in out["checks"]:
+        click.echo(f"  - {c}")

@@ -1,0 +1,88 @@
+"""reelrights ca init|issue|anchors|show: the project root CA and developers' C2PA signers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import pki
+from .context import AppContext, emit_json, json_option, pass_app, table
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(ca)
+
+
+@click.group()
+def ca() -> None:
+    """The project root CA that certifies developers' C2PA signing keys."""
+
+
+@ca.command("init")
+@click.option("--days", type=click.IntRange(min=1), default=pki.ROOT_DAYS, show_default=True,
+              help="How long the root certificate is valid.")
+@json_option
+@pass_app
+def ca_init(app: AppContext, days: int, as_json: bool) -> None:
+    """Create the root CA in <home>/ca (idempotent: an existing CA is left as it is)."""
+    root, created = pki.init_ca(app.home, days=days)
+    if as_json:
+        emit_json({"id": root.to_json()["fingerprint_sha256"], "created": created, **root.to_json()})
+        return
+    click.echo(f"{'created' if created else 'exists, unchanged'}: {root.dir}")
+    click.echo(f"root:        {root.cert.subject.rfc4514_string()}")
+    click.echo(f"valid until: {root.cert.not_valid_after_utc.isoformat()}")
+    click.echo(f"sha256:      {root.to_json()['fingerprint_sha256']}")
+
+
+@ca.command("issue")
+@click.option("--party", "party_ref", required=True, help="The developer party (id or unique name).")
+@click.option("--days", type=click.IntRange(min=1), default=pki.SIGNER_DAYS, show_default=True,
+              help="Validity of the signer certificate (capped at the root's).")
+@click.option("--renew", is_flag=True, help="Issue a new certificate even if a current one exists.")
+@json_option
+@pass_app
+def ca_issue(app: AppContext, party_ref: str, days: int, renew: bool, as_json: bool) -> None:
+    """Issue a C2PA signing certificate to a developer party (key 0600 in <home>/keys)."""
+    signer, issued = pki.issue_signer(app.home, app.ledger, party_ref, days=days, renew=renew)
+    from ..core.x509 import signer_profile
+    profile = signer_profile(signer.certificate)
+    if as_json:
+        emit_json({"id": profile.serial, "issued": issued, **profile.to_json()})
+        return
+    click.echo(f"{'issued' if issued else 'current certificate kept'}: serial {profile.serial}")
+    click.echo(f"subject:     CN={profile.common_name}, UID={profile.party_id}")
+    click.echo(f"valid until: {profile.not_after}")
+
+
+@ca.command("anchors")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the PEM here instead of printing it.")
+@pass_app
+def ca_anchors(app: AppContext, output: str | None) -> None:
+    """Export the trust anchors (the root certificate, PEM) for C2PA verifiers."""
+    pem = pki.trust_anchors_pem(app.home)
+    if output is None:
+        click.echo(pem.decode("ascii"), nl=False)
+        return
+    tmp = Path(output).with_name(Path(output).name + ".tmp")
+    tmp.write_bytes(pem)
+    tmp.replace(output)
+    click.echo(f"wrote {output}")
+
+
+@ca.command("show")
+@click.option("--party", "party_id", help="Only this party's certificates (party id).")
+@json_option
+@pass_app
+def ca_show(app: AppContext, party_id: str | None, as_json: bool) -> None:
+    """The root and every signer certificate it issued."""
+    root = pki.load_ca(app.home)
+    issued = pki.list_issued(app.home, party_id)
+    if as_json:
+        emit_json({"root": root.to_json(), "issued": [p.to_json() for p in issued]})
+        return
+    click.echo(f"root: {root.cert.subject.rfc4514_string()}  sha256 {root.to_json()['fingerprint_sha256']}")
+    table("issued C2PA signers", ["serial", "party", "name", "not before", "not after"],
+          [[p.serial, p.party_id, p.common_name, p.not_before, p.not_after] for p in issued])

@@ -1,0 +1,101 @@
+"""reelrights fund: import revenue reports, set fund terms, issue and verify statements."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..services import fund, revenue_import, statement_issue
+from ..services.statement_render import render
+from .context import AppContext, emit_json, json_option, pass_app
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(fund_group)
+
+
+@click.group("fund")
+def fund_group() -> None:
+    """The creative fund: revenue in, exact statements out (docs/fund.md)."""
+
+
+@fund_group.command("import")
+@click.argument("report", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--as", "reporter", required=True, metavar="PARTY",
+              help="The reporting studio (or the fund operator).")
+@click.option("--period", metavar="QUARTER", help="Booking quarter (default: the rows' latest).")
+@click.option("--rate", "rates", multiple=True, metavar="FROM:TO=RATE",
+              help="Exact exchange rate, TO per FROM, e.g. EUR:USD=1.0842 (repeatable).")
+@click.option("--rate-source", metavar="SOURCE", help="Where the rates come from, e.g. ECB.")
+@click.option("--rate-date", metavar="YYYY-MM-DD", help="The rates' date.")
+@click.option("--supersedes", metavar="REPORT", help="The report this one corrects.")
+@json_option
+@pass_app
+def import_cmd(app: AppContext, report: Path, reporter: str, period: str | None,
+               rates: tuple[str, ...], rate_source: str | None, rate_date: str | None,
+               supersedes: str | None, as_json: bool) -> None:
+    """Import a revenue REPORT (CSV: production,period,territory,currency,gross,deductions)."""
+    out = revenue_import.import_report(app.home, app.ledger, report, reporter, period=period,
+                                       rates=rates, rate_source=rate_source,
+                                       rate_date=rate_date, supersedes=supersedes)
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(out["id"])
+    click.echo(f"  {'imported' if out['new'] else 'already imported'}, booked in "
+               f"{out['period']}, log index {out['log_index']}", err=True)
+
+
+@fund_group.command("terms")
+@click.argument("license_id", metavar="LICENSE")
+@click.option("--basis", type=click.Choice(["units", "attribution"]))
+@click.option("--unit", type=click.Choice(["items", "seconds", "frames", "tokens", "images"]))
+@click.option("--contributors-share", metavar="PERCENT",
+              help="Percent of the bundle's money that goes to credited contributors (default 50).")
+@pass_app
+def terms(app: AppContext, license_id: str, basis: str | None, unit: str | None,
+          contributors_share: str | None) -> None:
+    """Set a license's fund terms (signed by its licensor)."""
+    r = fund.set_terms(app.home, app.ledger, license_id, basis, unit, contributors_share)
+    click.echo(f"log index {r.index}")
+
+
+@fund_group.command("statement")
+@click.option("--party", required=True, metavar="P")
+@click.option("--period", required=True, metavar="QUARTER", help="e.g. 2027-Q1")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "html"]), default="json",
+              show_default=True)
+@click.option("--threshold", default="10", show_default=True, metavar="AMOUNT",
+              help="Payout threshold in each currency's major unit; less carries forward.")
+@click.option("--as", "fund_party", metavar="FUND", help="The fund operator who signs.")
+@click.option("-o", "output", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def statement(app: AppContext, party: str, period: str, fmt: str, threshold: str,
+              fund_party: str | None, output: Path | None) -> None:
+    """Issue (sign and log) P's statement for a quarter and write it."""
+    doc, sid, index, new = statement_issue.issue_statement(
+        app.home, app.ledger, party, period, threshold=threshold, fund=fund_party)
+    data = render(doc, sid, index, fmt)
+    if output:
+        output.write_bytes(data)
+        click.echo(f"{sid} ({'issued' if new else 'already issued'}, log index {index}) "
+                   f"-> {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@fund_group.command("verify")
+@click.argument("statement_file", metavar="STATEMENT",
+                type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@pass_app
+def verify(app: AppContext, statement_file: Path, as_json: bool) -> None:
+    """Recompute STATEMENT (JSON, CSV or HTML) from the log; exit 1 naming any difference."""
+    out = statement_issue.verify_statement(app.ledger.db, statement_file)
+    if as_json:
+        emit_json(out)
+    else:
+        click.echo(f"ok: {out['statement_id']} ({out['format']}) matches the log "
+                   f"(entry {out['log_index']}, sha256 {out['sha256']})")

@@ -1,0 +1,87 @@
+"""reelrights provenance sign|verify: C2PA manifests on generated outputs, and their chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .context import AppContext, emit_json, json_option, pass_app
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(provenance)
+
+
+@click.group()
+def provenance() -> None:
+    """Sign generated outputs with C2PA manifests tied to certified training runs; verify them."""
+
+
+@provenance.command("sign")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--run", "run_ref", required=True, help="The training run (run_…) that made it.")
+@click.option("--production", help="The production (prd_…) the output is made for.")
+@click.option("--prompt-sha256", help="SHA-256 (hex) of the prompt; the prompt stays private.")
+@click.option("--reuse", multiple=True, metavar="USE=TERM",
+              help="The output's own reuse terms, e.g. ai_training=notAllowed, "
+                   "data_mining=constrained:research only (default: ai_training and "
+                   "ai_generative_training notAllowed). Repeatable.")
+@click.option("--uncertified", is_flag=True,
+              help="Sign although the run has no audit certificate that verifies now.")
+@click.option("-o", "dst", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the signed copy (a text output also gets SIGNED.c2pa).")
+@json_option
+@pass_app
+def sign_cmd(app: AppContext, output: Path, run_ref: str, production: str | None,
+             prompt_sha256: str | None, reuse: tuple[str, ...], uncertified: bool, dst: Path,
+             as_json: bool) -> None:
+    """Record OUTPUT in the log, then embed its C2PA manifest (exit 3: run not certified)."""
+    from ..services.provenance import sign
+
+    out = sign(app.home, app.ledger, output, run_ref, dst, production=production,
+               prompt_sha256=prompt_sha256, reuse=list(reuse), uncertified=uncertified)
+    if as_json:
+        emit_json({"id": out["output"], **out})
+        return
+    click.echo(f"output:    {out['output']}{' (existing record reused)' if out['reused_record'] else ''}")
+    click.echo(f"log index: {out['log_index']}")
+    click.echo(f"manifest:  {out['manifest_label']}")
+    click.echo(f"signed:    {out['signed']}" + (f" + {out['sidecar']}" if out["sidecar"] else ""))
+    click.echo(f"run:       {out['run']}  certificate: {out['certificate'] or 'none (uncertified)'}")
+
+
+@provenance.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sidecar", type=click.Path(dir_okay=False, path_type=Path),
+              help="A detached manifest (.c2pa); default FILE.c2pa for plain text.")
+@json_option
+@pass_app
+def verify_cmd(app: AppContext, file: Path, sidecar: Path | None, as_json: bool) -> None:
+    """C2PA validation, then the output record, its run and its certificate (exit 1: fails)."""
+    from ..services.provenance_verify import verify_output
+
+    report = verify_output(app.home, app.ledger, file, sidecar=sidecar)
+    if as_json:
+        emit_json(report)
+    else:
+        c = report["c2pa"]
+        line = f"c2pa:      {c['state']}"
+        if c["failure_codes"]:
+            line += f" ({', '.join(c['failure_codes'])})"
+        click.echo(line)
+        if report.get("recovered_note"):
+            click.echo(f"found:     {report['recovered_note']}")
+        elif report["found_by"]:
+            click.echo(f"found:     by its manifest")
+        if report["output"]:
+            o = report["output"]
+            click.echo(f"output:    {o['id']} (log {o['log_index']}), run {o['run']}, "
+                       f"developer {o['developer']}")
+        for link in report["chain"]:
+            where = f" [log {link['log_index']}]" if link.get("log_index") is not None else ""
+            click.echo(f"{'ok  ' if link['ok'] else 'FAIL'}  {link['check']}{where}: {link['detail']}")
+        for p in report["problems"]:
+            click.echo(f"problem:   {p}")
+        click.echo("verified" if report["verified"] else "NOT verified")
+    raise click.exceptions.Exit(report["exit_code"])

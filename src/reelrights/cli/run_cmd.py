@@ -1,0 +1,114 @@
+"""reelrights run: commit to a training run, list and show runs, and the EU training summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..errors import BadInput
+from ..services import eu_summary, runs
+from .context import AppContext, emit_json, json_option, pass_app, table
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(run)
+
+
+@click.group("run")
+def run() -> None:
+    """Training-run commitments (the manifest and its salts never leave this machine)."""
+
+
+@run.command("commit")
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--developer", required=True, metavar="D", help="The developer party (id or name).")
+@click.option("--model-family", required=True, metavar="F")
+@click.option("--model", required=True, metavar="M", help="The versioned model name.")
+@click.option("--base-model", metavar="B", help="The model this one was fine-tuned from.")
+@click.option("--description", help="A public description of the run.")
+@click.option("--opening", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the private salts (default: MANIFEST.opening, mode 0600).")
+@click.option("--workers", type=click.IntRange(1, 256), help="Processes (default: every core).")
+@json_option
+@pass_app
+def commit(app: AppContext, manifest: Path, developer: str, model_family: str, model: str,
+           base_model: str | None, description: str | None, opening: Path | None,
+           workers: int | None, as_json: bool) -> None:
+    """Commit to MANIFEST (JSONL or Parquet): sign and log its Merkle root and public totals."""
+    out = runs.commit_run(app.home, app.ledger, manifest, developer, model_family, model,
+                          base_model=base_model, opening=opening, description=description,
+                          workers=workers)
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(out["id"])
+    click.echo(f"  {out['count']:,} items, root {out['root']}, log index {out['log_index']}",
+               err=True)
+    click.echo(f"  salts written to {out['opening']} (keep it private: audits need it)", err=True)
+    for lic in out["licenses_not_in_force"]:
+        click.echo(f"  warning: license {lic} was not in force at commit time", err=True)
+
+
+@run.command("list")
+@click.option("--developer", metavar="D")
+@json_option
+@pass_app
+def list_cmd(app: AppContext, developer: str | None, as_json: bool) -> None:
+    """List committed training runs."""
+    rows = runs.list_runs(app.ledger.db, developer)
+    if as_json:
+        emit_json(rows)
+        return
+    table("Training runs", ["id", "developer", "model family", "model", "items", "log index"],
+          [[r["id"], r["developer"], r["model_family"], r["model"], f"{r['count']:,}",
+            r["log_index"]] for r in rows])
+
+
+@run.command("show")
+@click.argument("run_id", metavar="RUN")
+@json_option
+@pass_app
+def show(app: AppContext, run_id: str, as_json: bool) -> None:
+    """Show a run's commitment, usage per license and public totals."""
+    d = runs.run_detail(app.ledger.db, run_id)
+    if as_json:
+        emit_json(d)
+        return
+    click.echo(f"{d['id']}  {d['model_family']} / {d['model']}"
+               + (f" (from {d['base_model']})" if d.get("base_model") else ""))
+    click.echo(f"  developer {d['developer']}, committed {d['committed_at']}, log index "
+               f"{d['log_index']}")
+    click.echo(f"  {d['count']:,} items, root {d['root']}")
+    for u in d["usage"]:
+        flag = "" if u["in_force_at_commit"] else "  (license not in force at commit)"
+        click.echo(f"  licensed: {u['bundle_name']} {u['bundle']} under {u['license']}: "
+                   f"{u['items']:,} items{flag}")
+    for kind, t in d["modalities"].items():
+        click.echo(f"  {kind}: {t['items']:,} items")
+
+
+@run.command("summary")
+@click.argument("run_id", metavar="RUN")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown")
+@click.option("--provider-info", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON with the fields only the provider can fill (see docs/runs.md).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def summary(app: AppContext, run_id: str, fmt: str, provider_info: Path | None,
+            output: Path | None) -> None:
+    """The EU AI Act public summary of training content (AI Office template, July 2025)."""
+    info = None
+    if provider_info is not None:
+        try:
+            info = json.loads(provider_info.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadInput(f"--provider-info {provider_info} is not valid JSON ({exc})") from None
+    doc = eu_summary.build_summary(app.ledger.db, run_id, info)
+    text = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n" if fmt == "json"
+            else eu_summary.render_markdown(doc))
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)

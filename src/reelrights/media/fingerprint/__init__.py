@@ -1,0 +1,120 @@
+"""Perceptual fingerprints of registered assets: what a scan compares to find copies.
+
+* video and still images: PDQ hashes of frames sampled at 1 fps plus scene changes (vPDQ style),
+  or of key frames only for a fast catalog pass (:mod:`.video`);
+* audio, also a film's soundtrack: raw Chromaprint sub-fingerprints (:mod:`.audio`);
+* scripts and text (plain, Fountain, PDF): MinHash of word 5-shingles, per scene, plus exact
+  hashes of normalized lines (:mod:`.text`).
+
+:func:`fingerprint_file` picks the signals for an asset category and returns them together.
+Every failure to read a file is a :class:`reelrights.errors.MediaError` naming the file, so a batch
+can report it and carry on. :data:`SIGNALS` lists one class per signal kind (compute, to_bytes,
+from_bytes, distance, examples). Matching at scale is :mod:`reelrights.media.index`'s job.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import av
+
+from reelrights.errors import MediaError
+from reelrights.media.fingerprint.audio import (
+    AudioPrint,
+    best_alignment,
+    bit_error_rate,
+    fingerprint_audio,
+)
+from reelrights.media.fingerprint.base import check_file, hamming_matrix, media_errors
+from reelrights.media.fingerprint.signals import SIGNALS, AudioSignal, SignalExamples, TextSignal, VideoSignal
+from reelrights.media.fingerprint.text import (
+    TextChunk,
+    TextPrint,
+    fingerprint_text,
+    fingerprint_text_string,
+    jaccard,
+    normalize_line,
+)
+from reelrights.media.fingerprint.video import (
+    PDQ_MATCH_DISTANCE,
+    PDQ_MIN_QUALITY,
+    REFERENCE_CROPS,
+    VideoPrint,
+    fingerprint_video,
+    frame_match_share,
+    pdq_hash_image,
+)
+
+__all__ = [
+    "PDQ_MATCH_DISTANCE",
+    "PDQ_MIN_QUALITY",
+    "REFERENCE_CROPS",
+    "SIGNALS",
+    "AudioPrint",
+    "AudioSignal",
+    "FileFingerprints",
+    "SignalExamples",
+    "TextChunk",
+    "TextPrint",
+    "TextSignal",
+    "VideoPrint",
+    "VideoSignal",
+    "best_alignment",
+    "bit_error_rate",
+    "fingerprint_audio",
+    "fingerprint_file",
+    "fingerprint_text",
+    "fingerprint_text_string",
+    "fingerprint_video",
+    "frame_match_share",
+    "hamming_matrix",
+    "jaccard",
+    "normalize_line",
+    "pdq_hash_image",
+]
+
+CATEGORIES = ("video", "audio", "text", "document", "image")
+
+
+@dataclass(frozen=True)
+class FileFingerprints:
+    """Every fingerprint of one file; a kind that does not apply is None (a film has video and,
+    if it has a soundtrack, audio)."""
+
+    video: VideoPrint | None = None
+    audio: AudioPrint | None = None
+    text: TextPrint | None = None
+
+
+def fingerprint_file(
+    path: str | os.PathLike[str],
+    category: str,
+    *,
+    keyframes_only: bool = False,
+    crop_variants: tuple[int, ...] = (),
+) -> FileFingerprints:
+    """Fingerprint ``path`` as an asset of ``category`` (media/probe.py's categories: video, audio,
+    text, document, image). A still image is a one-frame VideoPrint (mode ``"still"``). For
+    registry (reference) prints pass ``crop_variants=REFERENCE_CROPS`` so that copies cropped up
+    to ~10 % are found (see :func:`fingerprint_video`); queries keep the default."""
+    p = check_file(path)
+    if category == "video":
+        video = fingerprint_video(p, keyframes_only=keyframes_only, crop_variants=crop_variants)
+        audio = fingerprint_audio(p) if _has_audio(p) else None
+        return FileFingerprints(video=video, audio=audio)
+    if category == "audio":
+        return FileFingerprints(audio=fingerprint_audio(p))
+    if category in ("text", "document"):
+        return FileFingerprints(text=fingerprint_text(p))
+    if category == "image":
+        return FileFingerprints(video=fingerprint_video(p, scene_changes=False, crop_variants=crop_variants))
+    raise MediaError(
+        f"{p}: category {category!r} has no fingerprint; use one of {', '.join(CATEGORIES)}", path=str(p)
+    )
+
+
+def _has_audio(path: os.PathLike[str]) -> bool:
+    with media_errors(path, "video"):
+        with av.open(str(path)) as container:
+            return bool(container.streams.audio)

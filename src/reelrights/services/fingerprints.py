@@ -1,0 +1,364 @@
+"""Fingerprints of registered assets: compute them (in an engine), store them, index them.
+
+Fingerprints are derived data, so they live in the ``fingerprints`` table, not in the log: one
+row per asset and signal kind with the serialized print, its parameters, ``ok`` or ``failed``
+(with a one-line reason) and when it was computed. Workers only read files and compute; this
+process alone writes the rows and then adds the new prints to the matching indexes in
+``<home>/index/{pdq,scripts,audio}/`` (files in the home, whatever the database).
+
+Kinds: ``video`` (PDQ per sampled frame), ``vcrop`` (the same frames after centre crops, see
+:mod:`reelrights.media.crops`; references only), ``audio`` and ``text``.
+
+Index ids map back to rows through ``seq``, a fresh integer per computed print: a PDQ frame is
+``seq << 24 | frame`` (frame = position in the print's arrays), an audio print is ``seq``, a
+script is ``"<seq>"`` (whole text) and ``"<seq>:<chunk>"``. Recomputing a print gives it a new
+``seq``, so entries of the old one are recognised as stale and ignored; ``rebuild_indexes``
+(``reelrights fingerprint --rebuild-index``) writes the indexes afresh from the table, e.g. after
+a crash between the database commit and the index update.
+
+Where files are: the registry stores no paths in the log (they are private and local), but
+``asset_locations`` remembers where ``work add`` or ``fingerprint PATH`` saw each asset's file,
+so ``fingerprint --all`` can do every registered asset with a known file and no print yet. Each
+file is re-hashed before use: a moved or edited file is reported, never fingerprinted under the
+wrong asset.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, delete, select
+
+from ..errors import BadInput
+from ..home import Home
+from ..media.engine import Engine, FileJob, FileResult, LocalEngine, crashed_result, file_job
+from ..store.db import Database
+from ..store.fingerprint_tables import asset_locations, fingerprints
+from ..store.tables import assets
+
+__all__ = ["FRAME_BITS", "MIN_QUALITY", "Indexes", "Outcome", "Summary", "fingerprint_all",
+           "fingerprint_paths", "fingerprint_registered", "load_prints", "print_classes",
+           "rebuild_indexes", "record_locations"]
+
+FRAME_BITS = 24          # frames per print < 2**24 (194 days at 1 fps)
+MIN_QUALITY = 50         # PDQ frames below this quality are neither indexed nor matched
+PRIMARY_KIND = {"video": "video", "image": "video", "audio": "audio", "text": "text",
+                "document": "text"}
+Progress = Callable[["Outcome"], None]
+
+
+def print_classes() -> dict[str, Any]:
+    from ..media.fingerprint import AudioPrint, TextPrint, VideoPrint
+
+    return {"video": VideoPrint, "vcrop": VideoPrint, "audio": AudioPrint, "text": TextPrint}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Outcome:
+    """What happened to one file: ok, skipped (already done), failed or unregistered."""
+
+    path: str
+    status: str
+    sha256: str | None = None
+    kinds: list[str] = field(default_factory=list)
+    error: str | None = None
+    cpu_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"path": self.path, "status": self.status, "sha256": self.sha256,
+               "kinds": self.kinds, "cpu_s": round(self.cpu_s, 3)}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+@dataclass
+class Summary:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def not_fingerprinted(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status in ("failed", "unregistered")]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every file has its prints; 2 when any file was bad input (unreadable,
+        corrupt, changed or unregistered)."""
+        return 2 if self.not_fingerprinted else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"files": len(self.outcomes), "fingerprinted": self.count("ok"),
+                "skipped": self.count("skipped"), "failed": self.count("failed"),
+                "unregistered": self.count("unregistered"),
+                "cpu_s": round(sum(o.cpu_s for o in self.outcomes), 3),
+                "not_fingerprinted": [o.to_json() for o in self.not_fingerprinted],
+                "items": [o.to_json() for o in self.outcomes]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Indexes
+# ---------------------------------------------------------------------------------------------
+
+class Indexes:
+    """The three matching indexes of a home, opened on first use."""
+
+    def __init__(self, home: Home) -> None:
+        self.root = home.path / "index"
+        self._open: dict[str, Any] = {}
+
+    def dir(self, kind: str) -> Path:
+        return self.root / kind
+
+    def get(self, kind: str) -> Any:
+        if kind not in self._open:
+            from ..media import index as ix
+
+            cls = {"pdq": ix.PDQIndex, "scripts": ix.ScriptIndex, "audio": ix.AudioIndex}[kind]
+            self._open[kind] = cls.open(self.dir(kind))
+        return self._open[kind]
+
+    def add(self, kind: str, seq: int, p: Any) -> None:
+        if kind in ("video", "vcrop"):
+            keep = np.flatnonzero(np.asarray(p.quality) >= MIN_QUALITY)
+            if len(keep):
+                ids = (np.int64(seq) << FRAME_BITS) | keep.astype(np.int64)
+                self.get("pdq").add(np.ascontiguousarray(p.hashes[keep]), ids)
+        elif kind == "audio":
+            if len(p.items):
+                self.get("audio").add(int(seq), p.items)
+        elif kind == "text":
+            idx = self.get("scripts")
+            idx.add(str(seq), p.minhash)
+            for i, chunk in enumerate(p.chunks):
+                idx.add(f"{seq}:{i}", chunk.minhash)
+
+    def flush(self) -> None:
+        for idx in self._open.values():
+            flush = getattr(idx, "flush", None)
+            if flush is not None:
+                flush()
+
+    def clear(self) -> None:
+        self._open.clear()
+        if self.root.exists():
+            shutil.rmtree(self.root)
+
+
+# ---------------------------------------------------------------------------------------------
+# Storing
+# ---------------------------------------------------------------------------------------------
+
+def record_locations(db: Database, seen: Iterable[tuple[str, str, int]]) -> None:
+    """Remember that the file at ``path`` (absolute) holds asset ``sha256`` (of ``size``)."""
+    rows = {(sha, str(Path(path).absolute())): size for sha, path, size in seen}
+    if not rows:
+        return
+    with db.write() as conn:
+        for (sha, path), size in rows.items():
+            conn.execute(delete(asset_locations).where(asset_locations.c.sha256 == sha,
+                                                       asset_locations.c.path == path))
+            conn.execute(asset_locations.insert().values(sha256=sha, path=path, size=size,
+                                                         seen_at=_now()))
+
+
+def _params(kind: str, p: Any, keyframes_only: bool) -> dict[str, Any]:
+    if kind in ("video", "vcrop"):
+        return {"keyframes_only": keyframes_only, "mode": getattr(p, "mode", None),
+                "width": int(p.width), "height": int(p.height)}
+    if kind == "audio":
+        return {"item_ms": float(p.item_ms)}
+    return {"num_perm": int(len(p.minhash)), "chunks": len(p.chunks)}
+
+
+def _items(kind: str, p: Any) -> int:
+    return int(len(p.hashes) if kind in ("video", "vcrop") else len(p.items) if kind == "audio"
+               else len(p.line_hashes))
+
+
+def store_result(db: Database, indexes: Indexes, sha: str, category: str, result: FileResult,
+                 keyframes_only: bool) -> Outcome:
+    """Write one file's prints (or its failure) in one transaction, then index the prints."""
+    now = _now()
+    if result.error is not None:
+        with db.write() as conn:
+            conn.execute(delete(fingerprints).where(fingerprints.c.sha256 == sha,
+                                                    fingerprints.c.status == "failed"))
+            kind = PRIMARY_KIND.get(category, "video")
+            if conn.execute(select(fingerprints.c.seq).where(
+                    fingerprints.c.sha256 == sha, fingerprints.c.kind == kind)).first() is None:
+                conn.execute(fingerprints.insert().values(
+                    sha256=sha, kind=kind, status="failed", reason=result.error[:1000],
+                    params=json.dumps({"keyframes_only": keyframes_only}), items=0, data=None,
+                    computed_at=now))
+        return Outcome(result.path, "failed", sha, error=result.error, cpu_s=result.cpu_s)
+    classes = print_classes()
+    decoded = {k: classes[k].from_bytes(b) for k, b in result.prints.items()}
+    seqs: dict[str, int] = {}
+    with db.write() as conn:
+        conn.execute(delete(fingerprints).where(fingerprints.c.sha256 == sha))
+        for kind, p in decoded.items():
+            seqs[kind] = conn.execute(fingerprints.insert().values(
+                sha256=sha, kind=kind, status="ok", reason=None,
+                params=json.dumps(_params(kind, p, keyframes_only)), items=_items(kind, p),
+                data=result.prints[kind], computed_at=now)).inserted_primary_key[0]
+    for kind, p in decoded.items():
+        indexes.add(kind, seqs[kind], p)
+    return Outcome(result.path, "ok", sha, sorted(decoded), cpu_s=result.cpu_s)
+
+
+def load_prints(conn: Connection, seqs: Iterable[int]) -> dict[int, tuple[str, str, Any]]:
+    """``seq -> (sha256, kind, print)`` for the current ok prints among ``seqs``."""
+    classes = print_classes()
+    out: dict[int, tuple[str, str, Any]] = {}
+    wanted = sorted({int(s) for s in seqs})
+    for i in range(0, len(wanted), 500):
+        for r in conn.execute(select(fingerprints.c.seq, fingerprints.c.sha256,
+                                     fingerprints.c.kind, fingerprints.c.data)
+                              .where(fingerprints.c.seq.in_(wanted[i:i + 500]),
+                                     fingerprints.c.status == "ok")):
+            out[int(r.seq)] = (r.sha256, r.kind, classes[r.kind].from_bytes(bytes(r.data)))
+    return out
+
+
+def rebuild_indexes(home: Home, db: Database) -> dict[str, int]:
+    """Write the three indexes afresh from every ok print in the database."""
+    indexes = Indexes(home)
+    indexes.clear()
+    classes = print_classes()
+    counts = {"video": 0, "vcrop": 0, "audio": 0, "text": 0}
+    with db.read() as conn:
+        rows = conn.execute(select(fingerprints.c.seq, fingerprints.c.kind, fingerprints.c.data)
+                            .where(fingerprints.c.status == "ok")
+                            .order_by(fingerprints.c.seq))
+        for r in rows:
+            indexes.add(r.kind, int(r.seq), classes[r.kind].from_bytes(bytes(r.data)))
+            counts[r.kind] += 1
+    indexes.flush()
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Computing: PATHS, --all, and the files of a newly registered work
+# ---------------------------------------------------------------------------------------------
+
+def _categories(db: Database, shas: Iterable[str]) -> dict[str, tuple[str, bool]]:
+    """``sha -> (category, has an ok print)`` for the registered ones among ``shas``."""
+    shas = sorted(set(shas))
+    out: dict[str, tuple[str, bool]] = {}
+    with db.read() as conn:
+        for i in range(0, len(shas), 500):
+            chunk = shas[i:i + 500]
+            done = set(conn.scalars(select(fingerprints.c.sha256).where(
+                fingerprints.c.sha256.in_(chunk), fingerprints.c.status == "ok")))
+            for r in conn.execute(select(assets.c.sha256, assets.c.category)
+                                  .where(assets.c.sha256.in_(chunk))):
+                out[r.sha256] = (r.category, r.sha256 in done)
+    return out
+
+
+def fingerprint_registered(home: Home, db: Database, files: list[tuple[str, str]], *,
+                           engine: Engine | None = None, keyframes_only: bool = False,
+                           force: bool = False, progress: Progress | None = None) -> Summary:
+    """Fingerprint files known to hold registered assets: ``[(sha256, path)]``.
+
+    Each file is re-hashed by its worker; one that no longer has those bytes is reported.
+    """
+    summary = Summary()
+    cats = _categories(db, (sha for sha, _ in files))
+    jobs: dict[str, str] = {}
+    queued: set[str] = set()
+    for sha, path in files:
+        if sha not in cats:
+            summary.outcomes.append(_report(progress, Outcome(
+                path, "unregistered", sha, error=f"{path}: not a registered asset; register it "
+                                                 "with `reelrights work add` first")))
+        elif cats[sha][1] and not force:
+            summary.outcomes.append(_report(progress, Outcome(path, "skipped", sha)))
+        elif sha in queued:  # the same bytes under another name: one print serves both
+            summary.outcomes.append(_report(progress, Outcome(path, "skipped", sha)))
+        else:
+            queued.add(sha)
+            jobs[path] = sha
+    engine = engine or LocalEngine()
+    indexes = Indexes(home)
+    work = [FileJob(str(p), cats[s][0], s, keyframes_only, crops=True)
+            for p, s in jobs.items()]
+    try:
+        for job, result in engine.run(file_job, work, crashed_result):
+            sha = job.expect_sha256
+            if result.sha256 is not None and result.sha256 != sha:
+                outcome = Outcome(job.path, "failed", None, error=result.error, cpu_s=result.cpu_s)
+            else:
+                outcome = store_result(db, indexes, sha, job.category or "", result, keyframes_only)
+            summary.outcomes.append(_report(progress, outcome))
+    finally:
+        indexes.flush()
+    return summary
+
+
+def fingerprint_paths(home: Home, db: Database, paths: list[Path], *,
+                      engine: Engine | None = None, keyframes_only: bool = False,
+                      force: bool = False, progress: Progress | None = None) -> Summary:
+    """Fingerprint files named by path: each is hashed and matched to its registered asset."""
+    engine = engine or LocalEngine()
+    missing = [p for p in paths if not Path(p).is_file()]
+    if missing:
+        raise BadInput(f"{missing[0]}: no such file; give paths of registered assets' files")
+    hashed: list[FileResult] = [r for _, r in engine.run(
+        file_job, [FileJob(str(Path(p).absolute()), hash_only=True) for p in paths],
+        crashed_result)]
+    summary = Summary()
+    known = _categories(db, (r.sha256 for r in hashed if r.sha256))
+    files, seen = [], []
+    for r in hashed:
+        if r.sha256 is None:
+            summary.outcomes.append(_report(progress, Outcome(r.path, "failed", error=r.error)))
+        elif r.sha256 not in known:
+            summary.outcomes.append(_report(progress, Outcome(
+                r.path, "unregistered", r.sha256,
+                error=f"{r.path}: not a registered asset (SHA-256 {r.sha256}); register it "
+                      "with `reelrights work add` first")))
+        else:
+            files.append((r.sha256, r.path))
+            seen.append((r.sha256, r.path, r.size))
+    record_locations(db, seen)
+    rest = fingerprint_registered(home, db, files, engine=engine, keyframes_only=keyframes_only,
+                                  force=force, progress=progress)
+    summary.outcomes.extend(rest.outcomes)
+    return summary
+
+
+def fingerprint_all(home: Home, db: Database, *, engine: Engine | None = None,
+                    keyframes_only: bool = False, progress: Progress | None = None) -> Summary:
+    """Every registered asset with a recorded file location and no ok print yet."""
+    with db.read() as conn:
+        done = set(conn.scalars(select(fingerprints.c.sha256)
+                                .where(fingerprints.c.status == "ok")))
+        locs = conn.execute(select(asset_locations.c.sha256, asset_locations.c.path)
+                            .order_by(asset_locations.c.sha256, asset_locations.c.seen_at.desc()))
+        chosen: dict[str, str] = {}
+        for sha, path in locs:
+            if sha not in done and sha not in chosen and Path(path).is_file():
+                chosen[sha] = path
+    return fingerprint_registered(home, db, [(s, p) for s, p in chosen.items()], engine=engine,
+                                  keyframes_only=keyframes_only, progress=progress)
+
+
+def _report(progress: Progress | None, outcome: Outcome) -> Outcome:
+    if progress is not None:
+        progress(outcome)
+    return outcome

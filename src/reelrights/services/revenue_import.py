@@ -1,0 +1,263 @@
+"""Importing revenue reports: CSV in, one signed ``revenue.reported`` statement out.
+
+The CSV has the columns ``production, period, territory, currency, gross, deductions``. Each row
+is checked (a bad one is named by file, line and column, and nothing is written), amounts are
+parsed exactly in the currency's ISO 4217 minor unit and written back canonically, and the rows
+are sorted. The SHA-256 of those canonical rows keys the report, so importing the same report
+twice (even with its lines reordered, or "1000" written "1000.00") changes nothing. A corrected
+report names the one it supersedes; both stay in the log, and statements show the difference.
+
+When the applier accepts a report it books every pool (production, period) of it: the lines of
+:mod:`.allocation` and balanced double-entry postings (pool account -> payee accounts). For a
+correction it also books the reversal of the superseded report's lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from ..core.canonical import canonical_bytes
+from ..core.fund_types import derived_id, parse_period, quarter_of
+from ..core.money import exponent, format_amount, parse_amount, parse_rate
+from ..errors import BadInput, Conflict, NotFound, PolicyDenied, ReelrightsError
+from ..home import Home
+from ..ledger import Accepted, Ledger, applier, at
+from ..log.store import insert_rows
+from ..store.fund_tables import (fund_lines, fund_postings, productions, revenue_reports,
+                                 revenue_rows)
+from ..store.tables import parties
+from .allocation import report_pools
+from .fund import resolve_production, submit_as
+from .registry import resolve_party
+
+__all__ = ["canonical_rows", "import_report", "parse_report_csv", "rows_sha256"]
+
+COLUMNS = ("production", "period", "territory", "currency", "gross", "deductions")
+
+
+def parse_report_csv(path: Path, conn: Connection) -> list[dict[str, str]]:
+    """The report's canonical rows; a bad row raises BadInput naming file, line and column."""
+    try:
+        text = Path(path).read_text("utf-8-sig")
+    except FileNotFoundError:
+        raise NotFound(f"revenue report {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not UTF-8 text; save the report as UTF-8 CSV") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header] != list(COLUMNS):
+        raise BadInput(f"{path}:1: the header must be exactly {','.join(COLUMNS)}")
+    rows = []
+    resolved: dict[str, str] = {}
+    for line, raw in enumerate(reader, start=2):
+        if not raw or all(not c.strip() for c in raw):
+            continue
+        if len(raw) != len(COLUMNS):
+            raise BadInput(f"{path}:{line}: {len(raw)} columns, expected {len(COLUMNS)} "
+                           f"({','.join(COLUMNS)})")
+        cell = dict(zip(COLUMNS, (c.strip() for c in raw)))
+
+        def bad(column: str, why: str) -> BadInput:
+            return BadInput(f"{path}:{line}: column {column} ({cell[column]!r}): {why}")
+
+        ref = cell["production"]
+        if ref not in resolved:
+            try:
+                resolved[ref] = resolve_production(conn, ref).id
+            except ReelrightsError as exc:
+                raise bad("production", exc.message) from None
+        try:
+            parse_period(cell["period"])
+        except ValueError:
+            raise bad("period", "write a quarter like 2027-Q1 or a month like 2027-03") from None
+        territory = cell["territory"].upper()
+        if not (territory == "WORLD" or (len(territory) == 2 and territory.isalpha()
+                                         and territory.isascii())):
+            raise bad("territory", "write an ISO 3166 alpha-2 code like US, or WORLD")
+        currency = cell["currency"].upper()
+        try:
+            exponent(currency)
+            gross = parse_amount(cell["gross"], currency, what="gross")
+        except BadInput as exc:
+            raise bad("gross" if "gross" in exc.message else "currency", exc.message) from None
+        try:
+            deductions = parse_amount(cell["deductions"], currency, what="deductions")
+        except BadInput as exc:
+            raise bad("deductions", exc.message) from None
+        if gross < 0 or deductions < 0:
+            raise bad("gross" if gross < 0 else "deductions",
+                      "amounts are non-negative; report a correction with --supersedes instead")
+        if abs(gross) >= 10**18 or abs(deductions) >= 10**18:
+            raise bad("gross", "amount too large")
+        rows.append({"production": resolved[ref], "period": cell["period"],
+                     "territory": territory, "currency": currency,
+                     "gross": format_amount(gross, currency),
+                     "deductions": format_amount(deductions, currency)})
+    if not rows:
+        raise BadInput(f"{path}: the report has no rows")
+    return canonical_rows(rows)
+
+
+def canonical_rows(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    return sorted(rows, key=lambda r: tuple(r[c] for c in COLUMNS))
+
+
+def rows_sha256(rows: list[dict[str, str]]) -> str:
+    return hashlib.sha256(canonical_bytes(rows)).hexdigest()
+
+
+def parse_rates(specs: tuple[str, ...], source: str | None, date: str | None) -> list[dict]:
+    """``EUR:USD=1.0842`` -> ``{"from": "EUR", "to": "USD", "rate": "1.0842", ...}``."""
+    out = []
+    for spec in specs:
+        pair, sep, rate = spec.partition("=")
+        src, colon, dst = pair.partition(":")
+        if not sep or not colon:
+            raise BadInput(f"--rate {spec!r} must look like EUR:USD=1.0842 (USD per EUR)")
+        exponent(src)
+        exponent(dst)
+        parse_rate(rate, what=f"--rate {spec}")
+        if not source or not date:
+            raise BadInput("exchange rates need --rate-source (e.g. ECB) and --rate-date "
+                           "(YYYY-MM-DD), recorded with the report")
+        out.append({"from": src.upper(), "to": dst.upper(), "rate": rate.strip(),
+                    "source": source, "date": date})
+    return sorted(out, key=lambda r: (r["from"], r["to"]))
+
+
+def import_report(home: Home, ledger: Ledger, path: Path, reporter: str, *,
+                  period: str | None = None, rates: tuple[str, ...] = (),
+                  rate_source: str | None = None, rate_date: str | None = None,
+                  supersedes: str | None = None) -> dict[str, Any]:
+    """Import a revenue report; return its id and log index, and whether it was new."""
+    with ledger.db.read() as conn:
+        rep = resolve_party(conn, reporter)
+        rows = parse_report_csv(path, conn)
+        sha = rows_sha256(rows)
+        booked = period or max(quarter_of(r["period"]) for r in rows)
+        rate_list = parse_rates(rates, rate_source, rate_date)
+        rid = derived_id("rev", rep.id, sha, supersedes or "")
+        existing = conn.execute(select(revenue_reports).where(revenue_reports.c.id == rid)).first()
+        if existing is not None:
+            return {"id": rid, "log_index": existing.log_index, "rows_sha256": sha,
+                    "new": False, "period": existing.period}
+        same = conn.execute(select(revenue_reports.c.id).where(
+            revenue_reports.c.rows_sha256 == sha)).first()
+        if same is not None:
+            raise Conflict(f"{path}: these rows are already imported as {same.id}; a correction "
+                           "must change them")
+    body: dict[str, Any] = {"id": rid, "reporter": rep.id, "period": booked,
+                            "rows_sha256": sha, "rows": rows, "rates": rate_list,
+                            "file": Path(path).name}
+    if supersedes:
+        body["supersedes"] = supersedes
+    receipt = submit_as(home, ledger, "revenue.reported", rep.id, body)
+    return {"id": rid, "log_index": receipt.index, "rows_sha256": sha, "new": True,
+            "period": booked, **receipt.details}
+
+
+# -- applier --------------------------------------------------------------------------------------
+_LINE_COLUMNS = ("report_id", "production_id", "period", "payee_id", "role", "bundle_id",
+                 "work_id", "rule", "currency", "amount", "log_index")
+_POSTING_COLUMNS = ("journal", "seq", "account", "currency", "amount", "log_index")
+_ROW_COLUMNS = ("report_id", "line", "production_id", "period", "territory", "currency", "gross",
+                "deductions")
+
+
+def _account(payee: str, role: str) -> str:
+    return f"retained:{payee}" if role == "retained" else f"payee:{payee}"
+
+
+@applier("revenue.reported")
+def _apply_reports(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    out = []
+    for pos, a in enumerate(run):
+        try:
+            out.append(_apply_one(conn, a))
+        except ReelrightsError as exc:
+            raise at(pos, exc) from None
+    return out
+
+
+def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b, actor = a.statement.body, a.statement.actor
+    if rows_sha256(canonical_rows(b["rows"])) != b["rows_sha256"] or \
+            canonical_rows(b["rows"]) != b["rows"]:
+        raise BadInput("rows_sha256 is not the SHA-256 of the report's sorted canonical rows")
+    if b["id"] != derived_id("rev", b["reporter"], b["rows_sha256"], b.get("supersedes", "")):
+        raise BadInput(f"report id {b['id']} is not derived from its reporter and rows")
+    if conn.execute(select(revenue_reports.c.id).where(
+            (revenue_reports.c.id == b["id"])
+            | (revenue_reports.c.rows_sha256 == b["rows_sha256"]))).first():
+        raise Conflict(f"report {b['id']} (or one with the same rows) is already imported")
+    kind = conn.scalar(select(parties.c.kind).where(parties.c.id == actor))
+    studios = dict(conn.execute(select(productions.c.id, productions.c.studio_id).where(
+        productions.c.id.in_({r["production"] for r in b["rows"]}))).all())
+    for r in b["rows"]:
+        if r["production"] not in studios:
+            raise NotFound(f"production {r['production']} is not registered")
+        if kind != "fund" and studios[r["production"]] != actor:
+            raise PolicyDenied(f"{actor} is not the studio of {r['production']}; only its studio "
+                               "or the fund operator reports its revenue")
+    old = None
+    if "supersedes" in b:
+        old = conn.execute(select(revenue_reports).where(
+            revenue_reports.c.id == b["supersedes"])).first()
+        if old is None:
+            raise NotFound(f"report {b['supersedes']} (superseded) is not imported")
+        if old.superseded_by is not None:
+            raise Conflict(f"report {old.id} is already superseded by {old.superseded_by}; "
+                           "correct that one instead")
+        if old.reporter_id != actor:
+            raise PolicyDenied(f"only {old.reporter_id}, who reported {old.id}, may correct it")
+    pools = report_pools(conn, b, a.index)
+    conn.execute(revenue_reports.insert().values(
+        id=b["id"], reporter_id=actor, period=b["period"], rows_sha256=b["rows_sha256"],
+        supersedes_id=b.get("supersedes"), file=b.get("file"), log_index=a.index,
+        reported_at=a.statement.time))
+    insert_rows(conn, revenue_rows, _ROW_COLUMNS, [
+        (b["id"], i + 1, r["production"], r["period"], r["territory"], r["currency"],
+         parse_amount(r["gross"], r["currency"]), parse_amount(r["deductions"], r["currency"]))
+        for i, r in enumerate(b["rows"])])
+    lines, postings = [], []
+    for p in pools:
+        journal = f"pool:{b['id']}:{p.production}:{p.period}"
+        postings.append((journal, 0, journal, p.currency, -p.net, a.index))
+        for seq, (k, amount) in enumerate(sorted(p.amounts.items()), start=1):
+            if amount:
+                lines.append((b["id"], p.production, p.period, k.payee, k.role, k.bundle,
+                              k.work, k.rule, p.currency, amount, a.index))
+            postings.append((journal, seq, _account(k.payee, k.role), p.currency, amount,
+                             a.index))
+    if old is not None:
+        postings += _reversal(conn, old.id, b["id"], a.index)
+        conn.execute(update(revenue_reports).where(revenue_reports.c.id == old.id)
+                     .values(superseded_by=b["id"]))
+    insert_rows(conn, fund_lines, _LINE_COLUMNS, lines)
+    insert_rows(conn, fund_postings, _POSTING_COLUMNS, postings)
+    return {"id": b["id"], "pools": [{"production": p.production, "period": p.period,
+                                      "currency": p.currency,
+                                      "net": format_amount(p.net, p.currency)} for p in pools]}
+
+
+def _reversal(conn: Connection, old_id: str, new_id: str, index: int) -> list[tuple]:
+    """Journals reversing the superseded report's pools (history stays; the net is the diff)."""
+    by_pool: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    for r in conn.execute(select(fund_postings).where(
+            fund_postings.c.journal.like(f"pool:{old_id}:%")).order_by(
+            fund_postings.c.journal, fund_postings.c.seq)):
+        by_pool[(r.journal, r.account, r.currency)].append(r)
+    out = []
+    seqs: dict[str, int] = defaultdict(int)
+    for (journal, account, currency), rs in sorted(by_pool.items()):
+        rev = f"reverse:{new_id}:{journal[len('pool:'):]}"[:120]
+        out.append((rev, seqs[rev], account, currency, -sum(int(r.amount) for r in rs), index))
+        seqs[rev] += 1
+    return out

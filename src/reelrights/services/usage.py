@@ -1,0 +1,110 @@
+"""``reelrights usage``: where are my works (or my guild's members' work) used?
+
+The question studios and guilds ask first. Starting from a party, it follows the registry's
+projections of the log: works owned or credited -> bundles holding them -> licenses on those
+bundles -> committed runs that used them (how much, and their audit certificates) -> outputs and
+productions drawing on those runs -> the fund's earnings. Every fact carries its log index, so
+each answer can be checked against the log with an inclusion proof.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..store.evidence_tables import audit_certificates, run_usage, training_runs
+from ..store.fund_tables import fund_lines, production_outputs, productions, revenue_reports
+from ..store.tables import bundle_works, bundles, credits, guild_members, licenses, works
+from .registry import resolve_party
+
+__all__ = ["usage_report"]
+
+_UNITS = ("items", "seconds", "frames", "tokens", "images")
+
+
+def usage_report(db: Any, party: str) -> dict[str, Any]:
+    with db.read() as conn:
+        who = resolve_party(conn, party)
+        subjects = {who.id}
+        members = []
+        if who.kind == "guild":
+            for m in conn.execute(select(guild_members).where(guild_members.c.guild_id == who.id)
+                                  .order_by(guild_members.c.log_index)):
+                subjects.add(m.member_id)
+                members.append({"party": m.member_id, "log_index": m.log_index})
+        subj = sorted(subjects)
+        work_rows: dict[str, dict[str, Any]] = {}
+        for w in conn.execute(select(works).where(works.c.owner_id.in_(subj))):
+            work_rows[w.id] = {"work": w.id, "title": w.title, "log_index": w.log_index,
+                               "relations": [{"party": w.owner_id, "role": "owner"}]}
+        for c in conn.execute(select(credits, works.c.title, works.c.log_index.label("wli"))
+                              .join(works, works.c.id == credits.c.work_id)
+                              .where(credits.c.party_id.in_(subj))):
+            entry = work_rows.setdefault(c.work_id, {"work": c.work_id, "title": c.title,
+                                                     "log_index": c.wli, "relations": []})
+            entry["relations"].append({"party": c.party_id, "role": c.role, "share": c.share,
+                                       "log_index": c.log_index})
+        work_ids = sorted(work_rows)
+        bundle_list = conn.execute(
+            select(bundles.c.id, bundles.c.name, bundles.c.version, bundles.c.log_index,
+                   bundle_works.c.work_id)
+            .join(bundle_works, bundle_works.c.bundle_id == bundles.c.id)
+            .where(bundle_works.c.work_id.in_(work_ids)).order_by(bundles.c.log_index)).all()
+        bundle_works_of: dict[str, list[str]] = defaultdict(list)
+        bundle_info = {}
+        for b in bundle_list:
+            bundle_works_of[b.id].append(b.work_id)
+            bundle_info[b.id] = {"bundle": b.id, "name": b.name, "version": b.version,
+                                 "log_index": b.log_index}
+        bids = sorted(bundle_info)
+        lic = [{"license": r.id, "bundle": r.bundle_id, "licensee": r.licensee_id,
+                "log_index": r.log_index, "revoked_index": r.revoked_index}
+               for r in conn.execute(select(licenses).where(licenses.c.bundle_id.in_(bids))
+                                     .order_by(licenses.c.log_index))]
+        runs = []
+        run_ids = set()
+        for r in conn.execute(select(run_usage, training_runs.c.developer_id,
+                                     training_runs.c.model, training_runs.c.log_index)
+                              .join(training_runs, training_runs.c.id == run_usage.c.run_id)
+                              .where(run_usage.c.bundle_id.in_(bids))
+                              .order_by(training_runs.c.log_index, run_usage.c.bundle_id)):
+            certs = [{"certificate": c.id, "result": c.result, "log_index": c.log_index}
+                     for c in conn.execute(select(audit_certificates).where(
+                         audit_certificates.c.run_id == r.run_id)
+                         .order_by(audit_certificates.c.log_index))]
+            run_ids.add(r.run_id)
+            runs.append({"run": r.run_id, "developer": r.developer_id, "model": r.model,
+                         "bundle": r.bundle_id, "license": r.license_id,
+                         **{u: int(getattr(r, u)) for u in _UNITS},
+                         "log_index": r.log_index, "certificates": certs})
+        outs = [{"production": o.production_id, "title": o.title, "output": o.output_id,
+                 "run": o.run_id, "log_index": o.log_index}
+                for o in conn.execute(select(production_outputs, productions.c.title)
+                                      .join(productions,
+                                            productions.c.id == production_outputs.c.production_id)
+                                      .where(production_outputs.c.run_id.in_(sorted(run_ids)))
+                                      .order_by(production_outputs.c.log_index,
+                                                production_outputs.c.output_id))]
+        earnings = [{"payee": e.payee_id, "report": e.report_id, "production": e.production_id,
+                     "period": e.period, "currency": e.currency, "amount_minor": int(e.amount),
+                     "log_index": e.log_index, "superseded_by": e.superseded_by}
+                    for e in conn.execute(
+                        select(fund_lines.c.payee_id, fund_lines.c.report_id,
+                               fund_lines.c.production_id, fund_lines.c.period,
+                               fund_lines.c.currency, fund_lines.c.log_index,
+                               revenue_reports.c.superseded_by,
+                               func.sum(fund_lines.c.amount).label("amount"))
+                        .join(revenue_reports, revenue_reports.c.id == fund_lines.c.report_id)
+                        .where(fund_lines.c.payee_id == who.id, fund_lines.c.role != "retained")
+                        .group_by(fund_lines.c.payee_id, fund_lines.c.report_id,
+                                  fund_lines.c.production_id, fund_lines.c.period,
+                                  fund_lines.c.currency, fund_lines.c.log_index,
+                                  revenue_reports.c.superseded_by)
+                        .order_by(fund_lines.c.log_index, fund_lines.c.production_id,
+                                  fund_lines.c.period))]
+    return {"party": who.id, "name": who.name, "kind": who.kind, "members": members,
+            "works": [work_rows[w] for w in work_ids],
+            "bundles": [{**bundle_info[b], "works": sorted(bundle_works_of[b])} for b in bids],
+            "licenses": lic, "runs": runs, "productions": outs, "earnings": earnings}

@@ -1,0 +1,326 @@
+"""Output provenance on both backends: sign (record first, then the C2PA manifest), verify the
+chain (record, run, certificate), recover stripped copies by fingerprint, tamper and untrusted
+signers. Real c2pa-python, real certificates from the project CA, media from media/synth.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+
+import av
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from reelrights.cli import cli
+from reelrights.core.commitment import canonical_item
+from reelrights.core.ids import new_id
+from reelrights.core.license_terms import training_agreement
+from reelrights.core.provenance_types import check_model_commitment
+from reelrights.core.statements import decode_entry, make_statement, sign_statement
+from reelrights.core.x509 import issue_signer_cert, make_root_cert
+from reelrights.errors import BadInput, MediaError, PolicyDenied
+from reelrights.media import synth
+from reelrights.media.c2pa_assertions import (SOFT_BINDING_LABEL, TRAINING_MINING_LABEL,
+                                              TRAINING_RUN_LABEL, OutputAssertions, ReuseTerm,
+                                              TrainingRunClaim)
+from reelrights.media.c2pa_engine import sign_output, verify_file
+from reelrights import pki
+from reelrights.pki import C2paSigner, trust_anchors_pem
+from reelrights.services import (audit_challenge, bundles, certificates, licensing, provenance,
+                                 registry, runs)
+from reelrights.services.output_index import rebuild_output_index
+from reelrights.services.provenance_verify import verify_output
+from reelrights.store.provenance_tables import output_manifests, output_prints, outputs
+
+# -- a certified run ----------------------------------------------------------------------------
+
+
+def _certified_story(home, ledger, tmp_path: Path, *, certify: bool = True) -> dict:
+    ids: dict = {}
+    for label, kind, name in [("studio", "studio", "Northlight"), ("dev", "developer", "Orbit AI"),
+                              ("auditor", "auditor", "Fair Audit LLP")]:
+        ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
+    shas = [hashlib.sha256(os.urandom(16)).hexdigest() for _ in range(2)]
+    body = {"id": new_id("work"), "kind": "film", "title": "Harbour Lights", "owner": ids["studio"],
+            "assets": [{"sha256": s, "size": 1000 + i, "media_type": "video/mp4",
+                        "category": "video", "duration_ms": 60_000, "name": f"reel{i}.mp4"}
+                       for i, s in enumerate(shas)]}
+    ledger.submit([sign_statement(make_statement("work.registered", ids["studio"], body),
+                                  home.party_key(ids["studio"]))])
+    ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",
+                                          [body["id"]]).details["id"]
+    policy = training_agreement(
+        uid="urn:reelrights:policy:prov-1", licensor=ids["studio"], licensee=ids["dev"],
+        bundle=ids["bundle"], model_family="orbit", territories=["US"], until="2099-12-31",
+        fund_share="2.5")
+    ids["license"] = licensing.grant_license(home, ledger, ids["bundle"], ids["dev"],
+                                             policy).details["id"]
+    items = [{"sha256": s, "kind": "video", "units": 60, "unit": "seconds",
+              "basis": {"type": "license", "license": ids["license"], "bundle": ids["bundle"]}}
+             for s in shas]
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_bytes(b"".join(canonical_item(it) + b"\n" for it in items))
+    run = runs.commit_run(home, ledger, manifest, ids["dev"], "orbit", "orbit-1")
+    ids["run"], ids["run_index"] = run["id"], run["log_index"]
+    if certify:
+        ch = audit_challenge.challenge_run(home, ledger, ids["run"], 2, ids["auditor"])
+        resp = tmp_path / "resp.json"
+        audit_challenge.write_private(resp, audit_challenge.respond(ledger, ch["challenge"],
+                                                                    manifest))
+        out = certificates.certify(home, ledger, resp, ids["auditor"], territory="US")
+        assert out["result"] == "pass"
+        ids["cert"], ids["cert_index"] = out["certificate"], out["log_index"]
+    return ids
+
+
+def _media(root: Path) -> dict[str, Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    return {
+        "image": synth.make_image(root / "still.png", size=(128, 96), seed=3),
+        "video": synth.make_film(root / "shot.mp4", seconds=3.0, fps=12, size=(256, 144),
+                                 scenes=2, seed=5),
+        "audio": synth.make_audio(root / "line.wav", seconds=6.0, sample_rate=22050, seed=7),
+        "text": synth.make_script(root / "scene.fountain", title="Generated", author="Orbit",
+                                  scenes=6, seed=9),
+        "pdf": synth.make_pdf(root / "treatment.pdf", "\n".join(
+            f"Scene {n}: the harbour lights come on one by one, line {n}." for n in range(80))),
+    }
+
+
+def _reencode_png(src: Path, dst: Path) -> Path:
+    """A lossless re-encode: same pixels, new file, no manifest (what an image tool does)."""
+    with av.open(str(src)) as inp:
+        frame = next(inp.decode(video=0)).to_ndarray(format="rgb24")
+    _write_png(frame, dst)
+    return dst
+
+
+def _write_png(rgb, dst: Path) -> None:
+    with av.open(str(dst), "w", format="image2") as out:
+        s = out.add_stream("png", rate=1)
+        s.width, s.height, s.pix_fmt = rgb.shape[1], rgb.shape[0], "rgb24"
+        for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+            out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+
+
+def _screenshot(video: Path, dst: Path, at_s: float = 1.0) -> Path:
+    with av.open(str(video)) as inp:
+        for frame in inp.decode(video=0):
+            if frame.time is not None and frame.time >= at_s:
+                _write_png(frame.to_ndarray(format="rgb24"), dst)
+                return dst
+    raise AssertionError("video too short")
+
+
+def _chain(report: dict) -> dict[str, dict]:
+    return {link["check"]: link for link in report["chain"]}
+
+
+# -- tests ------------------------------------------------------------------------------------------
+
+
+def test_sign_verify_recover_per_kind(home, ledger, tmp_path) -> None:
+    ids = _certified_story(home, ledger, tmp_path)
+    m = _media(tmp_path / "gen")
+    signed: dict[str, dict] = {}
+    for kind, src in m.items():
+        dst = tmp_path / "signed" / f"{kind}{src.suffix}"
+        out = provenance.sign(home, ledger, src, ids["run"], dst,
+                              reuse=["ai_training=notAllowed", "data_mining=constrained:research"])
+        signed[kind] = out
+        assert out["certificate"] == ids["cert"] and out["manifest_label"].startswith("urn:c2pa:")
+        # The record was logged first: the manifest names its log index.
+        v = verify_file(dst, anchors=trust_anchors_pem(home))
+        assert v.state == "Trusted", (kind, v.failure_codes)
+        claim = v.assertions[TRAINING_RUN_LABEL]
+        assert claim["output_record_log_index"] == out["log_index"]
+        assert claim["output"] == out["output"] and claim["run"] == ids["run"]
+        assert claim["audit_certificate_digest"].startswith("sha256:")
+        assert v.assertions[TRAINING_MINING_LABEL]["entries"] == {
+            "cawg.ai_training": {"use": "notAllowed"},
+            "cawg.data_mining": {"use": "constrained", "constraint_info": "research"}}
+        assert v.assertions[SOFT_BINDING_LABEL]["alg"] == out["soft_binding"]
+        report = verify_output(home, ledger, dst)
+        assert report["exit_code"] == 0 and report["verified"], (kind, report["problems"])
+        assert report["found_by"] == "manifest"
+        chain = _chain(report)
+        assert chain["output record"]["log_index"] == out["log_index"]
+        assert chain["run commitment"]["log_index"] == ids["run_index"]
+        assert chain["audit certificate"]["log_index"] == ids["cert_index"]
+        assert chain["manifest matches record"]["ok"]
+    assert signed["text"]["sidecar"] and Path(signed["text"]["sidecar"]).is_file()
+    assert signed["image"]["soft_binding"] == "dev.reelrights.pdq.1"
+    assert signed["audio"]["soft_binding"] == "dev.reelrights.chromaprint.1"
+    assert signed["text"]["soft_binding"] == "dev.reelrights.minhash.1"
+    with ledger.db.read() as conn:
+        rows = {r.id: r for r in conn.execute(outputs.select())}
+        assert len(rows) == 5
+        assert conn.execute(output_manifests.select()).all().__len__() == 5
+    assert rows[signed["pdf"]["output"]].media_kind == "document"
+    # The record: the content hash of the unsigned output, the model only as a commitment.
+    rec = rows[signed["video"]["output"]]
+    assert rec.sha256 == hashlib.sha256(m["video"].read_bytes()).hexdigest()
+    assert rec.run_id == ids["run"] and rec.developer_id == ids["dev"]
+    entry = decode_entry(ledger.log.entry(ledger.db.engine.connect(), rec.log_index))
+    assert entry.type == "output.registered" and "orbit-1" not in json.dumps(entry.body)
+    opening = home.path / "provenance" / f"{ids['run']}.model-opening.json"
+    assert stat.S_IMODE(opening.stat().st_mode) == 0o600
+    doc = json.loads(opening.read_text())
+    assert doc["identity"]["model"] == "orbit-1"
+    assert check_model_commitment(rec.model_commitment, bytes.fromhex(doc["salt"]),
+                                  doc["identity"])
+    assert not check_model_commitment(rec.model_commitment, bytes.fromhex(doc["salt"]),
+                                      {**doc["identity"], "model": "orbit-2"})
+
+    # Stripped copies are recovered by fingerprint, with the same chain.
+    strip = tmp_path / "strip"
+    strip.mkdir()
+    cases = {
+        "image": _reencode_png(tmp_path / "signed" / "image.png", strip / "image.png"),
+        "video": synth.transcode_video(tmp_path / "signed" / "video.mp4", strip / "video.mp4",
+                                       bitrate=250_000),
+        "frame": _screenshot(tmp_path / "signed" / "video.mp4", strip / "frame.png"),
+        "audio": synth.transcode_audio(tmp_path / "signed" / "audio.wav", strip / "audio.mp3"),
+        "text": Path(strip / "scene.fountain"),
+    }
+    cases["text"].write_bytes((tmp_path / "signed" / "text.fountain").read_bytes())  # no sidecar
+    for kind, path in cases.items():
+        assert verify_file(path, anchors=trust_anchors_pem(home)).state == "NotFound", kind
+        report = verify_output(home, ledger, path)
+        want = signed["video" if kind == "frame" else kind]["output"]
+        assert report["found_by"] == "fingerprint", (kind, report["problems"])
+        assert report["output"]["id"] == want, kind
+        assert report["recovered_note"].startswith("recovered by fingerprint")
+        assert report["exit_code"] == 0, (kind, report["problems"])
+        assert _chain(report)["output record"]["log_index"] == signed[
+            "video" if kind == "frame" else kind]["log_index"]
+    assert verify_output(home, ledger, cases["image"])["recovered"]["distance"] == 0
+
+    # The outputs index rebuilds from the table and still recovers.
+    assert rebuild_output_index(home, ledger.db) >= 4
+    assert verify_output(home, ledger, cases["frame"])["output"]["id"] == signed["video"]["output"]
+
+    # A file that nothing matches: no manifest, no record (exit 1).
+    other = synth.make_image(tmp_path / "other.png", size=(128, 96), seed=999)
+    report = verify_output(home, ledger, other)
+    assert report["exit_code"] == 1 and report["found_by"] is None
+
+
+def test_tamper_untrusted_and_broken_chain(home, ledger, tmp_path) -> None:
+    ids = _certified_story(home, ledger, tmp_path)
+    src = synth.make_image(tmp_path / "still.png", size=(128, 96), seed=3)
+    dst = tmp_path / "signed.png"
+    out = provenance.sign(home, ledger, src, ids["run"], dst)
+    # Tamper: one media byte flipped -> Invalid with the C2PA failure code, exit 1.
+    data = bytearray(dst.read_bytes())
+    pos = data.index(b"IDAT") + 12
+    data[pos] ^= 0x01
+    bad = tmp_path / "tampered.png"
+    bad.write_bytes(bytes(data))
+    report = verify_output(home, ledger, bad)
+    assert report["c2pa"]["state"] == "Invalid"
+    assert "assertion.dataHash.mismatch" in report["c2pa"]["failure_codes"]
+    assert report["exit_code"] == 1 and not report["verified"]
+    # Untrusted signer: the same claims signed under another root -> Valid, not Trusted.
+    root_key = Ed25519PrivateKey.generate()
+    root = make_root_cert(root_key, common_name="stranger root", days=30)
+    key = Ed25519PrivateKey.generate()
+    leaf = issue_signer_cert(root_key, root, key.public_key(), party_id=ids["dev"],
+                             party_name="Orbit AI", days=10)
+    pem = serialization.Encoding.PEM
+    signer = C2paSigner(ids["dev"], leaf.public_bytes(pem), key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    claims = verify_file(dst, anchors=trust_anchors_pem(home)).assertions[TRAINING_RUN_LABEL]
+    forged = tmp_path / "forged.png"
+    sign_output(src, forged, signer=signer, assertions=OutputAssertions(
+        training_run=TrainingRunClaim(
+            run=claims["run"], run_commitment_root=claims["run_commitment_root"],
+            audit_certificate_digest=claims["audit_certificate_digest"],
+            model_commitment=claims["model_commitment"],
+            output_record_log_index=claims["output_record_log_index"],
+            extra={"output": claims["output"]}),
+        reuse={"cawg.ai_training": ReuseTerm("notAllowed")}))
+    report = verify_output(home, ledger, forged)
+    assert report["c2pa"]["state"] == "Valid"
+    assert "signingCredential.untrusted" in report["c2pa"]["failure_codes"]
+    assert report["exit_code"] == 1
+    assert not _chain(report)["manifest matches record"]["ok"]  # not the CA's certificate
+    # Signing the same output again reuses its record (a retry after a failed signing).
+    again = provenance.sign(home, ledger, src, ids["run"], tmp_path / "again.png")
+    assert again["reused_record"] and again["output"] == out["output"]
+    assert again["log_index"] == out["log_index"]
+    assert again["manifest_label"] != out["manifest_label"]
+    with ledger.db.read() as conn:
+        assert len(conn.execute(outputs.select()).all()) == 1
+        assert len(conn.execute(output_prints.select()).all()) == 1
+
+
+def test_uncertified_run_and_bad_input(home, ledger, tmp_path) -> None:
+    ids = _certified_story(home, ledger, tmp_path, certify=False)
+    src = synth.make_audio(tmp_path / "line.wav", seconds=4.0, sample_rate=22050, seed=1)
+    with pytest.raises(PolicyDenied, match="no audit certificate"):
+        provenance.sign(home, ledger, src, ids["run"], tmp_path / "signed.wav")
+    assert not (tmp_path / "signed.wav").exists()
+    with ledger.db.read() as conn:
+        assert conn.execute(outputs.select()).first() is None  # refused before logging
+    with pytest.raises(BadInput, match="--reuse"):
+        provenance.sign(home, ledger, src, ids["run"], tmp_path / "x.wav", reuse=["bogus"])
+    with pytest.raises(BadInput, match="production"):
+        provenance.sign(home, ledger, src, ids["run"], tmp_path / "x.wav", production="film-1")
+    # Signing fails after the record is logged (a broken C2PA key): the error says so, the
+    # record stays, and the retry reuses it.
+    production = new_id("production")
+    pki.init_ca(home)
+    broken = home.keys_dir / f"{ids['dev']}.c2pa.pem"
+    broken.write_text("not a key\n")
+    with pytest.raises(MediaError, match=r"is logged at index \d+, but C2PA signing failed"):
+        provenance.sign(home, ledger, src, ids["run"], tmp_path / "signed.wav",
+                        uncertified=True, production=production, prompt_sha256="ab" * 32)
+    assert not (tmp_path / "signed.wav").exists()
+    with ledger.db.read() as conn:
+        first = conn.execute(outputs.select()).one()
+    broken.unlink()
+    out = provenance.sign(home, ledger, src, ids["run"], tmp_path / "signed.wav",
+                          uncertified=True, production=production, prompt_sha256="ab" * 32)
+    assert out["reused_record"] and out["output"] == first.id
+    assert out["log_index"] == first.log_index and first.production_id == production
+    assert out["certificate"] is None
+    report = verify_output(home, ledger, tmp_path / "signed.wav")
+    assert report["c2pa"]["state"] == "Trusted"
+    link = _chain(report)["audit certificate"]
+    assert not link["ok"] and "uncertified" in link["detail"]
+    assert report["exit_code"] == 1
+
+
+def test_cli_sign_and_verify(home, ledger, tmp_path) -> None:
+    ids = _certified_story(home, ledger, tmp_path)
+    src = synth.make_script(tmp_path / "scene.fountain", title="Gen", author="Orbit", scenes=4,
+                            seed=2)
+    runner = CliRunner()
+    base = ["--home", str(home.path)]
+    dst = tmp_path / "out" / "scene.fountain"
+    res = runner.invoke(cli, [*base, "provenance", "sign", str(src), "--run", ids["run"],
+                              "-o", str(dst), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["id"].startswith("out_") and out["sidecar"].endswith(".c2pa")
+    res = runner.invoke(cli, [*base, "provenance", "verify", str(dst)])
+    assert res.exit_code == 0, res.output
+    assert "Trusted" in res.output and f"log {out['log_index']}" in res.output
+    dst.write_text(dst.read_text() + "\nEXTRA LINE\n")  # edited after signing
+    res = runner.invoke(cli, [*base, "provenance", "verify", str(dst), "--json"])
+    assert res.exit_code == 1
+    assert "assertion.dataHash.mismatch" in json.loads(res.output)["c2pa"]["failure_codes"]
+    res = runner.invoke(cli, [*base, "provenance", "verify", str(tmp_path / "missing.png")])
+    assert res.exit_code == 2 and res.output.startswith("error:")
+    res = runner.invoke(cli, [*base, "provenance", "sign", str(src), "--run", "run_nope",
+                              "-o", str(tmp_path / "y.fountain")])
+    assert res.exit_code == 2 and "error:" in res.output
