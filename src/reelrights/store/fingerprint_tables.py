@@ -36,6 +36,7 @@ fingerprints = Table(
     Column("data", LargeBinary),
     Column("computed_at", String(32), nullable=False),
     UniqueConstraint("sha256", "kind", name="uq_fingerprints_sha256_kind"),
+    sqlite_autoincrement=True,  # never reuse a deleted seq: stale index entries must stay stale
 )
 
 asset_locations = Table(

@@ -44,6 +44,7 @@ output_prints = Table(
     Column("kind", String(8), nullable=False),
     Column("data", LargeBinary, nullable=False),
     Index("ix_output_prints_output", "output_id"),
+    sqlite_autoincrement=True,  # never reuse a deleted seq: stale index entries must stay stale
 )
 
 output_manifests = Table(

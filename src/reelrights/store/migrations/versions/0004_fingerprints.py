@@ -27,7 +27,8 @@ def upgrade() -> None:
     sa.Column('computed_at', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['sha256'], ['assets.sha256'], ),
     sa.PrimaryKeyConstraint('seq'),
-    sa.UniqueConstraint('sha256', 'kind', name='uq_fingerprints_sha256_kind')
+    sa.UniqueConstraint('sha256', 'kind', name='uq_fingerprints_sha256_kind'),
+    sqlite_autoincrement=True,
     )
     op.create_table('asset_locations',
     sa.Column('sha256', sa.String(length=64), nullable=False),

@@ -45,7 +45,8 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=8), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['output_id'], ['outputs.id'], ),
-    sa.PrimaryKeyConstraint('seq')
+    sa.PrimaryKeyConstraint('seq'),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('output_prints', schema=None) as batch_op:
         batch_op.create_index('ix_output_prints_output', ['output_id'], unique=False)
