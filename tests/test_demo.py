@@ -57,6 +57,16 @@ def test_demo_runs_end_to_end(demo) -> None:
     checks = [line.strip() for line in out.splitlines() if line.strip() in ("ALLOW", "DENY")]
     assert checks == ["DENY", "ALLOW", "ALLOW", "DENY"]
     assert "missing co-signature" in out and "no consent from" in out
+    # evidence: the slipped-in film is caught by the sampled audit's scan, the corrected run passes
+    assert "   FAIL: " in out and "   PASS: " in out
+    assert "(Night Ferry) which the developer may not train on" in out
+    assert out.count(": not-licensed  Night Ferry at ") == 4
+    # outputs and money: trusted, recovered when stripped, invalid when tampered; statements
+    # reconcile to the cent
+    assert "   C2PA: Trusted" in out and "recovered by fingerprint" in out
+    assert "C2PA: Invalid (assertion.bmffHash.mismatch)" in out
+    assert "near-copy:" in out and "already imported, nothing changed" in out
+    assert out.count(" USD = net booked ") == 2 and " != net booked" not in out
 
 
 def test_demo_home_verifies(demo) -> None:
@@ -70,8 +80,10 @@ def test_demo_home_verifies(demo) -> None:
     note = cli_ok("--home", home, "log", "checkpoint").encode()
     cp = open_checkpoint(note, NoteVerifier(vkey))
     # 5 parties, 4 works (with the festival cut), 5 credits; then the rights story: the developer,
-    # a bundle, an agreement, a membership, a license, its co-signature and a consent
-    assert cp.size == 5 + 4 + 5 + 7
+    # a bundle, an agreement, a membership, a license, its co-signature and a consent; then the
+    # evidence (a work, two runs, the auditor, two challenges and certificates) and the outputs
+    # and money (two outputs, the fund, a production and its use, three reports, four statements)
+    assert cp.size == 5 + 4 + 5 + 7 + 8 + 12
 
 
 def test_demo_home_contents(demo) -> None:
@@ -80,13 +92,18 @@ def test_demo_home_contents(demo) -> None:
     try:
         ids = json.loads((demo["dir"] / "ids.json").read_text("utf-8"))
         assert set(ids) == {"studio", "guild", "lead", "support", "writer", "film", "score",
-                            "script", "developer", "bundle", "agreement", "license", "consent"}
+                            "script", "developer", "bundle", "agreement", "license", "consent",
+                            "ferry", "run1", "auditor", "certificate1", "run", "certificate",
+                            "output", "fund", "production", "statement_studio", "statement_lead",
+                            "statement_writer", "statement_guild"}
         ps = registry.list_parties(ledger.db)
-        assert len(ps) == 6
+        assert len(ps) == 8
         assert sorted(p["kind"] for p in ps) == sorted(
-            ["studio", "guild", "performer", "performer", "writer", "developer"])
+            ["studio", "guild", "performer", "performer", "writer", "developer", "auditor",
+             "fund"])
         assert {p["id"] for p in ps} == {ids[k] for k in ("studio", "guild", "lead", "support",
-                                                          "writer", "developer")}
+                                                          "writer", "developer", "auditor",
+                                                          "fund")}
         for p in ps:  # every demo party's private key is in the home and matches
             key = h.party_key(p["id"])
             assert hashlib.sha256(key.public_key_bytes).hexdigest()[:16] == p["key_id"]
@@ -131,7 +148,20 @@ def test_demo_home_contents(demo) -> None:
                          + ["work.credited"] * 5
                          + ["party.registered", "bundle.created", "guild.agreement",
                             "guild.member", "license.granted", "license.cosigned",
-                            "consent.granted"])
+                            "consent.granted"]
+                         + ["work.registered", "run.committed", "party.registered"]
+                         + ["audit.challenged", "audit.certified"]
+                         + ["run.committed", "audit.challenged", "audit.certified"]
+                         + ["output.registered"] * 2
+                         + ["party.registered", "production.registered", "production.uses"]
+                         + ["revenue.reported"] * 3 + ["fund.statement"] * 4)
+        # the developer's secrets stay on its side, 0600; the first run failed, the second passed
+        opening = demo["dir"] / "orbit-ai" / "run-2.jsonl.opening"
+        assert oct(opening.stat().st_mode & 0o777) == "0o600"
+        from reelrights.services import certificates
+        assert certificates.show_certificate(ledger.db, ids["certificate1"])["statement"][
+            "predicate"]["result"] == "fail"
+        assert certificates.verify_certificate(h, ledger, ids["certificate"])["valid"]
     finally:
         ledger.db.dispose()
 
@@ -152,7 +182,7 @@ def test_demo_runs_again_in_the_same_folder(tmp_path: Path) -> None:
     home = Home.open(tmp_path / "again" / "home")
     ledger = Ledger.open(home, publish=False)
     try:
-        assert len(registry.list_parties(ledger.db)) == 6  # the old story is gone
+        assert len(registry.list_parties(ledger.db)) == 8  # the old story is gone
     finally:
         ledger.db.dispose()
     assert cli_ok("--home", str(home.path), "log", "verify").startswith("ok: ")

@@ -6,8 +6,9 @@ and credits the people who made them. Every step is a statement signed by the pa
 asserts it and appended to the transparency log. The story ends the way an outsider would
 check it: with the log's key, the static tiles and nothing else.
 
-Later capabilities (bundles and licenses, training commitments and audits, provenance, the
-fund) continue this story from where it ends.
+The story goes on: bundles and a guild-co-signed license (below), training commitments and
+audits (:mod:`reelrights.demo_evidence`), then output provenance and the creative fund
+(:mod:`reelrights.demo_outputs`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from .home import Home
 from .ledger import Ledger
 from .log.tiled import DirTileSource, verify_tiled_log
 from .log.verify import verify_log
-from .media.synth import make_audio, make_script, make_video
+from .media.synth import make_audio, make_film, make_script
+from .demo_evidence import evidence_story
+from .demo_outputs import outputs_story
 from .services import bundles, consent, licensing, registry
 
 
@@ -65,8 +68,8 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
         echo(f"{name:<26} {kind:<10} {ids[label]}   log index {r.index}")
 
     step("The studio makes its media (generated here: nothing is downloaded)")
-    film = make_video(media / "harbour-lights.mp4", seconds=4.0, fps=24, size=(320, 240), seed=7,
-                      scenes=3)
+    film = make_film(media / "harbour-lights.mp4", seconds=4.0, fps=24, size=(320, 240), seed=7,
+                     scenes=3)
     score = make_audio(media / "harbour-lights-theme.wav", seconds=3.0, seed=7)
     script = make_script(media / "harbour-lights.fountain", title="Harbour Lights",
                          author="Mara Ellison", scenes=4, seed=7)
@@ -110,6 +113,9 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
         echo(f"refused, nothing written: {exc.message}")
 
     _rights_story(home, ledger, ids, echo, step)
+    files = {"film": film, "score": score, "script": script}
+    evidence_story(home, ledger, ids, media, files, echo, step)
+    outputs_story(home, ledger, ids, media, echo, step)
 
     step("The log: a signed C2SP checkpoint, and an inclusion proof checked against it")
     with ledger.db.read() as conn:
