@@ -12,7 +12,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml
 	@ldconfig -p 2>/dev/null | grep -q libchromaprint || { \
 	  echo "installing libchromaprint1 (audio fingerprints) with apt-get"; \
-	  $(SUDO) apt-get install -y -q libchromaprint1 >/dev/null || \
+	  $(SUDO) apt-get install -y -q libchromaprint1 >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q libchromaprint1 >/dev/null; } || \
 	  { echo "error: libchromaprint1 is missing; install it with your OS package manager (apt-get install libchromaprint1, brew install chromaprint)"; exit 2; }; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip

@@ -324,3 +324,40 @@ def test_cli_sign_and_verify(home, ledger, tmp_path) -> None:
     res = runner.invoke(cli, [*base, "provenance", "sign", str(src), "--run", "run_nope",
                               "-o", str(tmp_path / "y.fountain")])
     assert res.exit_code == 2 and "error:" in res.output
+
+
+def test_cli_model_check_opens_the_commitment_only_with_the_right_opening(home, ledger,
+                                                                          tmp_path) -> None:
+    """An auditor given the run's model opening confirms which model made an output, from the
+    output's id or from a copy whose manifest was stripped; a wrong salt or model is refused."""
+    ids = _certified_story(home, ledger, tmp_path)
+    src = synth.make_image(tmp_path / "still.png", size=(128, 96), seed=11)
+    runner = CliRunner()
+    base = ["--home", str(home.path)]
+    signed = tmp_path / "still.signed.png"
+    res = runner.invoke(cli, [*base, "provenance", "sign", str(src), "--run", ids["run"],
+                              "-o", str(signed), "--json"])
+    assert res.exit_code == 0, res.output
+    out_id = json.loads(res.output)["id"]
+    opening = home.path / "provenance" / f"{ids['run']}.model-opening.json"
+    res = runner.invoke(cli, [*base, "provenance", "model-check", out_id, "--opening",
+                              str(opening), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["ok"] and doc["output"] == out_id and doc["identity"]["model"] == "orbit-1"
+    stripped = _reencode_png(signed, tmp_path / "stripped.png")
+    res = runner.invoke(cli, [*base, "provenance", "model-check", str(stripped), "--opening",
+                              str(opening)])
+    assert res.exit_code == 0 and f"ok: output {out_id}" in res.output, res.output
+    doc = json.loads(opening.read_text())
+    for name, change in (("model", {"identity": {**doc["identity"], "model": "orbit-2"}}),
+                         ("salt", {"salt": "00" * 32})):
+        forged = tmp_path / f"forged-{name}.json"
+        forged.write_text(json.dumps({**doc, **change}))
+        res = runner.invoke(cli, [*base, "provenance", "model-check", out_id, "--opening",
+                                  str(forged)])
+        assert res.exit_code == 1 and "does not open" in res.output, (name, res.output)
+    bad = tmp_path / "not-an-opening.json"
+    bad.write_text("[]")
+    res = runner.invoke(cli, [*base, "provenance", "model-check", out_id, "--opening", str(bad)])
+    assert res.exit_code == 2 and res.output.startswith("error:"), res.output

@@ -85,3 +85,25 @@ def verify_cmd(app: AppContext, file: Path, sidecar: Path | None, as_json: bool)
             click.echo(f"problem:   {p}")
         click.echo("verified" if report["verified"] else "NOT verified")
     raise click.exceptions.Exit(report["exit_code"])
+
+
+@provenance.command("model-check")
+@click.argument("output_ref", metavar="OUTPUT")
+@click.option("--opening", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The run's model opening, from the developer "
+                   "(<home>/provenance/RUN.model-opening.json).")
+@json_option
+@pass_app
+def model_check_cmd(app: AppContext, output_ref: str, opening: Path, as_json: bool) -> None:
+    """Auditors: check that OPENING (salt + model identity) opens the model commitment of
+    OUTPUT (an out_ id or a file). Exit 1 when it does not."""
+    from ..services.provenance_verify import check_model_opening
+
+    out = check_model_opening(app.home, app.ledger, output_ref, opening)
+    if as_json:
+        emit_json(out)
+        return
+    i = out["identity"]
+    click.echo(f"ok: output {out['output']} (log {out['log_index']}) was made by model "
+               f"{i.get('model')} ({i.get('model_family')}) of run {out['run']}")
+

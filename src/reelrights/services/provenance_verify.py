@@ -30,7 +30,7 @@ from ..core.checkpoint import open_checkpoint
 from ..core.merkle import leaf_hash, verify_inclusion
 from ..core.note import NoteSigner, NoteVerifier
 from ..core.statements import decode_entry, verify_entry_signature
-from ..errors import BadInput, NotFound, ReelrightsError
+from ..errors import BadInput, NotFound, ReelrightsError, VerificationError
 from ..home import Home
 from ..ledger import Ledger
 from ..media.c2pa_assertions import TRAINING_RUN_LABEL
@@ -39,9 +39,9 @@ from ..store.evidence_tables import training_runs
 from ..store.provenance_tables import outputs
 from ..store.tables import parties
 from .output_index import OutputIndex, fingerprint_output, recover
-from .provenance import certificate_digest
+from .provenance import certificate_digest, load_model_opening, output_row
 
-__all__ = ["anchors_of", "verify_output"]
+__all__ = ["anchors_of", "check_model_opening", "verify_output"]
 
 
 def anchors_of(home: Home) -> bytes | None:
@@ -221,3 +221,31 @@ def _check_chain(home: Home, ledger: Ledger, conn: Any, row: Any, claim: dict[st
                   "log, within its validity, not superseded)", log_index=cert_index)
     except (ReelrightsError, NotFound) as exc:
         chain.add("audit certificate", False, exc.message, log_index=cert_index)
+
+
+def check_model_opening(home: Home, ledger: Ledger, ref: str, opening: Path) -> dict[str, Any]:
+    """The auditor's check of a model commitment: does the developer's opening file (salt and
+    model identity) give the commitment of output ``ref`` (an ``out_`` id, or a file whose
+    record is found by manifest or fingerprint)? Raises VerificationError when it does not."""
+    doc = load_model_opening(Path(opening))
+    if ref.startswith("out_"):
+        out_id = ref
+    else:
+        found = verify_output(home, ledger, Path(ref))
+        if not found["output"]:
+            raise NotFound(f"{ref}: no output record found by manifest or fingerprint; pass "
+                           "the output id (out_…) instead")
+        out_id = found["output"]["id"]
+    with ledger.db.read() as conn:
+        row = output_row(conn, out_id)
+    identity = doc["identity"]
+    if identity.get("run") != row.run_id:
+        raise VerificationError(f"{opening} opens run {identity.get('run')}, but output "
+                                f"{row.id} comes from run {row.run_id}; ask for that run's opening")
+    if doc["commitment"] != row.model_commitment:
+        raise VerificationError(f"{opening} does not open output {row.id}'s model commitment "
+                                f"{row.model_commitment[:16]}…: the salt or the model identity "
+                                "differs from what was committed")
+    return {"output": row.id, "run": row.run_id, "log_index": row.log_index,
+            "model_commitment": row.model_commitment, "identity": identity, "ok": True}
+
