@@ -60,6 +60,7 @@ import threading
 import time
 from pathlib import Path
 
+from reelrights.core.ids import ordered_id
 from reelrights.core.note import NoteSigner
 from reelrights.core.statements import SIGNING_CONTEXT, make_statement, sign_statement
 from reelrights.home import Home
@@ -70,6 +71,8 @@ from reelrights.log.verify import verify_log
 from reelrights.log.workers import worker_cpu_seconds
 
 PARTIES = 1000
+#: The clock of the pre-signed works' ids (2027-01-01T00:00:00Z): fixed, so the cache is stable.
+ID_EPOCH_MS = 1_798_761_600_000
 TARGETS = {"appends_per_s": 10_000, "appends_vs_raw2": 0.7, "tree_verify_per_s": 200_000,
            "inclusion_p50_ms": 1.0}
 KINDS = ("film", "episode", "score", "performance")
@@ -242,7 +245,8 @@ def _sign_chunk(job: tuple[int, int]) -> bytes:
         owner, key = _worker_parties[rng.randrange(len(_worker_parties))]
         title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 4))) + f" {i}"
         kind = rng.choice(KINDS)
-        body = {"id": "wrk_" + base64.b32encode(rng.randbytes(10)).decode().lower(),
+        # ids as new_id makes them (time-ordered; see core/ids.py): ~10 works a millisecond
+        body = {"id": ordered_id("work", ID_EPOCH_MS + i // 10, rng.getrandbits(32)),
                 "kind": kind, "title": title, "owner": owner, "year": rng.randint(1950, 2026),
                 "assets": [{"sha256": rng.randbytes(32).hex(),
                             "size": rng.randint(10_000_000, 40_000_000_000),
@@ -278,7 +282,7 @@ def party_statements(keys: list[bytes]) -> tuple[list[tuple[str, bytes]], list[b
 
 def presign(n: int, cache: Path, echo) -> tuple[list[bytes], list[bytes]]:
     """(party entries, work entries): from the cache when it matches N, else signed now."""
-    meta, blob = cache / f"signed-{n}.json", cache / f"signed-{n}.bin"
+    meta, blob = cache / f"signed-v2-{n}.json", cache / f"signed-v2-{n}.bin"  # v2: ordered ids
     if meta.exists() and blob.exists():
         seeds = [bytes.fromhex(s) for s in json.loads(meta.read_text())["seeds"]]
         works = _unpack(blob.read_bytes())

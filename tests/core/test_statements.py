@@ -614,3 +614,24 @@ def test_parse_ratio_rejects(text: str) -> None:
 def test_parse_ratio_rejects_non_strings(value: Any) -> None:
     with pytest.raises(ValueError):
         parse_ratio(value)  # type: ignore[arg-type]
+
+
+def test_new_ids_are_time_ordered_unique_and_fit_the_pattern() -> None:
+    """new_id sorts in issue order (so registry keys grow at their right edge), never repeats
+    within a process, and stays inside the [a-z2-7]{16} id pattern."""
+    import re
+    import time as _time
+
+    from reelrights.core.ids import ID_PATTERNS, new_id, ordered_id
+
+    ids = [new_id("work") for _ in range(20_000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert all(re.fullmatch(ID_PATTERNS["work"], i) for i in ids)
+    later = new_id("work")
+    _time.sleep(0.002)
+    assert new_id("work") > later
+    # The encoding is order-preserving over the whole 80-bit range.
+    assert ordered_id("work", 0, 0) == "wrk_2222222222222222"
+    assert ordered_id("work", 2**48 - 1, 2**32 - 1) == "wrk_zzzzzzzzzzzzzzzz"
+    pairs = [(1, 0), (1, 1), (2, 0), (2**40, 7), (2**47, 0)]
+    assert [ordered_id("run", *p) for p in pairs] == sorted(ordered_id("run", *p) for p in pairs)
