@@ -178,3 +178,26 @@ def test_wrong_kind_of_file(tmp_path: Path) -> None:
         fingerprint_file(song, "spreadsheet")
     with pytest.raises(BadInput):
         fingerprint_video(song, fps=0)
+
+
+def test_native_pdq_is_bit_identical_to_pdqhash(media: dict[str, Path]) -> None:
+    """The reference C++ called directly (one luma plane per frame, crops sliced from it) gives
+    exactly pdqhash.compute's hash and quality, on film frames, their crops and odd sizes."""
+    import av
+    import pdqhash
+
+    from reelrights.media.fingerprint import pdq_native
+
+    assert pdq_native.AVAILABLE  # the pdqhash wheel this project installs exports the symbols
+    rng = np.random.default_rng(7)
+    pictures = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in ((97, 131), (64, 64), (360, 640))]
+    with av.open(str(media["film"])) as c:
+        pictures += [f.to_ndarray(format="rgb24") for n, f in enumerate(c.decode(video=0)) if n % 40 == 0]
+    for rgb in pictures:
+        h, w = rgb.shape[:2]
+        for dy, dx in ((0, 0), (h // 20, w // 20)):
+            part = rgb[dy : h - dy, dx : w - dx]
+            bits, quality = pdqhash.compute(np.ascontiguousarray(part))
+            luma = pdq_native.luma_from_rgb(rgb)[dy : h - dy, dx : w - dx]
+            packed, q = pdq_native.hash_luma(luma)
+            assert q == quality and packed.tobytes() == np.packbits(bits.astype(np.uint8)).tobytes()

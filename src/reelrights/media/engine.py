@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from ..errors import BadInput
@@ -36,7 +36,7 @@ __all__ = ["ENGINES", "Engine", "FileJob", "FileResult", "LocalEngine", "PoolEng
 
 ENGINES = ("local", "pool", "ray")
 # Imported once by the fork server, so every worker (and every later pool) starts warm.
-_PRELOAD = ["reelrights.media.engine", "reelrights.media.fingerprint", "reelrights.media.crops"]
+_PRELOAD = ["reelrights.media.engine", "reelrights.media.fingerprint"]
 A = TypeVar("A")
 R = TypeVar("R")
 Crashed = Callable[[Any, str], Any]
@@ -244,19 +244,21 @@ def file_job(job: FileJob) -> FileResult:
                            f"{out.sha256[:12]}..., expected {job.expect_sha256[:12]}...); pass "
                            "the file of the registered asset")
         if not job.hash_only and category is not None:
-            from .fingerprint import fingerprint_file
+            from .fingerprint import REFERENCE_CROPS, fingerprint_file, split_crops
 
-            fp = fingerprint_file(job.path, category, keyframes_only=job.keyframes_only)
+            crops = job.crops and category == "video"  # references: crop variants, one decode
+            fp = fingerprint_file(job.path, category, keyframes_only=job.keyframes_only,
+                                  crop_variants=REFERENCE_CROPS if crops else ())
+            variants = None
+            if fp.video is not None and crops:
+                video, variants = split_crops(fp.video)
+                fp = replace(fp, video=video)
             for kind in ("video", "audio", "text"):
                 p = getattr(fp, kind, None)
                 if p is not None:
                     out.prints[kind] = p.to_bytes()
-            if job.crops and fp.video is not None:
-                from .crops import crop_variants
-
-                variants = crop_variants(job.path, fp.video)
-                if variants is not None and len(variants.hashes):
-                    out.prints["vcrop"] = variants.to_bytes()
+            if variants is not None and len(variants.hashes):
+                out.prints["vcrop"] = variants.to_bytes()
             if not out.prints:
                 out.error = f"{job.path}: no video, audio or text to fingerprint in it"
     except ReelrightsError as exc:
