@@ -26,8 +26,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Every benchmark, one after the other (about 15 minutes on 2 cores); each prints its figures
+# beside its baseline. Run one alone with e.g. `make bench-log_append`.
+BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files provenance_sign fund_allocate
+
 bench: $(STAMP)
-	$(BIN)/python benchmarks/log_append.py
+	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; done
+
+bench-%: $(STAMP)
+	$(BIN)/python benchmarks/$*.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis

@@ -8,7 +8,6 @@ It continues :mod:`reelrights.demo_evidence` on the same home: run ``ids["run"]`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path

@@ -54,7 +54,7 @@ from .log.store import AppendResult, LogStore
 from .store.db import Database
 from .store.tables import parties
 
-__all__ = ["Accepted", "Ledger", "Receipt", "applier", "at"]
+__all__ = ["Accepted", "Ledger", "Receipt", "applier", "at", "each_statement"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,3 +495,17 @@ def at(position: int, exc: ReelrightsError) -> ReelrightsError:
     """Mark an applier's error with the statement's position in its run (for batch messages)."""
     exc.position = position  # type: ignore[attr-defined]
     return exc
+
+
+def each_statement(apply_one: Callable[[Connection, Accepted], dict[str, Any]]) -> Applier:
+    """An applier that applies a run one statement at a time, in log order; a refusal names
+    the statement's position in the run (see :func:`at`)."""
+    def apply(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+        out = []
+        for pos, a in enumerate(run):
+            try:
+                out.append(apply_one(conn, a))
+            except ReelrightsError as exc:
+                raise at(pos, exc) from None
+        return out
+    return apply

@@ -56,9 +56,9 @@ from ..core.merkle import leaf_hash, root_of
 from ..core.statement_types import check_body, lookup
 from ..core.statements import MAX_ENTRY_BYTES, decode_entry, make_statement, sign_statement
 from ..errors import (BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied,
-                      ReelrightsError, VerificationError)
+                      VerificationError)
 from ..home import Home
-from ..ledger import Accepted, Ledger, Receipt, applier, at
+from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
 from ..log.store import insert_rows
 from ..store.tables import (assets, bundle_assets, bundle_works, bundles, credits, log_entries,
                             parties, work_assets, works)
@@ -208,13 +208,7 @@ _BUNDLE_COLUMNS = ("id", "owner_id", "name", "version", "predecessor_id", "root"
 def _apply_bundles(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
     # One statement at a time, rows written as we go: a later statement of the same batch (the
     # next version, say) sees the bundles the earlier ones created.
-    details = []
-    for pos, a in enumerate(run):
-        try:
-            details.append(_apply_one(conn, a))
-        except ReelrightsError as exc:
-            raise at(pos, exc) from None
-    return details
+    return each_statement(_apply_one)(conn, run)
 
 
 def _unique(items: list[str], pointer: str, what: str) -> None:

@@ -114,11 +114,18 @@ class Summary:
 # ---------------------------------------------------------------------------------------------
 
 class Indexes:
-    """The three matching indexes of a home, opened on first use."""
+    """The three matching indexes of a home, opened on first use (``<home>/index/<sub>``)."""
 
-    def __init__(self, home: Home) -> None:
-        self.root = home.path / "index"
+    #: Print kinds whose frames go to the PDQ index.
+    FRAME_KINDS: tuple[str, ...] = ("video", "vcrop")
+
+    def __init__(self, home: Home, sub: str | None = None) -> None:
+        self.root = home.path / "index" / sub if sub else home.path / "index"
         self._open: dict[str, Any] = {}
+
+    def frames(self, p: Any) -> np.ndarray:
+        """The frames of a video print worth indexing: PDQ quality >= MIN_QUALITY."""
+        return np.flatnonzero(np.asarray(p.quality) >= MIN_QUALITY)
 
     def dir(self, kind: str) -> Path:
         return self.root / kind
@@ -132,8 +139,8 @@ class Indexes:
         return self._open[kind]
 
     def add(self, kind: str, seq: int, p: Any) -> None:
-        if kind in ("video", "vcrop"):
-            keep = np.flatnonzero(np.asarray(p.quality) >= MIN_QUALITY)
+        if kind in self.FRAME_KINDS:
+            keep = self.frames(p)
             if len(keep):
                 ids = (np.int64(seq) << FRAME_BITS) | keep.astype(np.int64)
                 self.get("pdq").add(np.ascontiguousarray(p.hashes[keep]), ids)

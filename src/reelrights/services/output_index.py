@@ -33,12 +33,11 @@ from ..home import Home
 from ..media.c2pa_assertions import SoftBinding, SoftBindingBlock
 from ..store.db import Database
 from ..store.provenance_tables import output_prints
+from .fingerprints import FRAME_BITS, MIN_QUALITY, Indexes
 
 __all__ = ["ALGS", "OutputIndex", "OutputPrints", "Recovery", "fingerprint_output", "recover",
            "rebuild_output_index", "store_prints"]
 
-FRAME_BITS = 24
-MIN_QUALITY = 50
 PDQ_RADIUS = 31          # the PDQ match threshold (Meta's published rule)
 LOW_QUALITY_RADIUS = 16  # flat images (no frame of quality >= 50): only much closer hashes
 RECOVER_SHARE = 0.5      # at least half of the query's frames / text must match one output
@@ -119,42 +118,21 @@ def fingerprint_output(path: str | os.PathLike[str]) -> OutputPrints:
     return OutputPrints(facts.category, facts.sha256, prints)
 
 
-class OutputIndex:
-    """The outputs' PDQ, audio and script indexes, opened on first use."""
+class OutputIndex(Indexes):
+    """The outputs' PDQ, audio and script indexes (``<home>/index/outputs``), opened on first
+    use. A flat generated picture with no frame of PDQ quality is still indexed (see
+    :func:`usable_frames`)."""
+
+    FRAME_KINDS = ("video",)
 
     def __init__(self, home: Home) -> None:
-        self.root = home.path / "index" / "outputs"
-        self._open: dict[str, Any] = {}
+        super().__init__(home, "outputs")
 
     def exists(self, kind: str) -> bool:
-        return (self.root / kind).exists()
+        return self.dir(kind).exists()
 
-    def get(self, kind: str) -> Any:
-        if kind not in self._open:
-            from ..media import index as ix
-
-            cls = {"pdq": ix.PDQIndex, "scripts": ix.ScriptIndex, "audio": ix.AudioIndex}[kind]
-            self._open[kind] = cls.open(self.root / kind)
-        return self._open[kind]
-
-    def add(self, kind: str, seq: int, p: Any) -> None:
-        if kind == "video":
-            keep, _ = usable_frames(p)
-            if len(keep):
-                ids = (np.int64(seq) << FRAME_BITS) | keep.astype(np.int64)
-                self.get("pdq").add(np.ascontiguousarray(p.hashes[keep]), ids)
-        elif kind == "audio":
-            if len(p.items):
-                self.get("audio").add(int(seq), p.items)
-        elif kind == "text":
-            idx = self.get("scripts")
-            idx.add(str(seq), p.minhash)
-            for i, chunk in enumerate(p.chunks):
-                idx.add(f"{seq}:{i}", chunk.minhash)
-
-    def flush(self) -> None:
-        for idx in self._open.values():
-            idx.flush()
+    def frames(self, p: Any) -> np.ndarray:
+        return usable_frames(p)[0]
 
 
 def store_prints(db: Database, index: OutputIndex, output_id: str, op: OutputPrints) -> None:

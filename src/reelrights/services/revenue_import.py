@@ -28,7 +28,7 @@ from ..core.fund_types import derived_id, parse_period, quarter_of
 from ..core.money import exponent, format_amount, parse_amount, parse_rate
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied, ReelrightsError
 from ..home import Home
-from ..ledger import Accepted, Ledger, applier, at
+from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.store import insert_rows
 from ..store.fund_tables import (fund_lines, fund_postings, productions, revenue_reports,
                                  revenue_rows)
@@ -177,13 +177,7 @@ def _account(payee: str, role: str) -> str:
 
 @applier("revenue.reported")
 def _apply_reports(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        try:
-            out.append(_apply_one(conn, a))
-        except ReelrightsError as exc:
-            raise at(pos, exc) from None
-    return out
+    return each_statement(_apply_one)(conn, run)
 
 
 def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:

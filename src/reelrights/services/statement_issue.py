@@ -23,9 +23,9 @@ from ..core.canonical import canonical_bytes
 from ..core.fund_types import derived_id
 from ..core.money import parse_amount
 from ..core.statements import decode_entry
-from ..errors import BadInput, Conflict, NotFound, PolicyDenied, ReelrightsError, VerificationError
+from ..errors import BadInput, Conflict, NotFound, PolicyDenied, VerificationError
 from ..home import Home
-from ..ledger import Accepted, Ledger, applier, at
+from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.store import insert_rows
 from ..store.fund_tables import fund_postings, fund_statements
 from ..store.tables import log_entries, parties
@@ -89,13 +89,7 @@ def issue_statement(home: Home, ledger: Ledger, party: str, period: str, *,
 
 @applier("fund.statement")
 def _apply_statements(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        try:
-            out.append(_apply_one(conn, a))
-        except ReelrightsError as exc:
-            raise at(pos, exc) from None
-    return out
+    return each_statement(_apply_one)(conn, run)
 
 
 def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:
