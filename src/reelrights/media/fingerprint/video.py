@@ -194,7 +194,7 @@ def fingerprint_video(
     decoder's thread count (1: single-threaded, best in a process pool; 0: FFmpeg's choice with
     frame threading). ``crop_variants`` (e.g. :data:`REFERENCE_CROPS`) also hashes centred crops of
     every sampled frame, cutting that percentage of width and height: PDQ alone tolerates only
-    ~2-3 % of cropping, so a reference print with crops at 3/6/9 % is found by copies cropped up
+    ~2-3 % of cropping, so a reference print with crops at 3/6/9/12 % is found by copies cropped up
     to ~10 %. Use it on the reference (registry) side only; it costs one PDQ per variant per
     sample. Raises MediaError if the file cannot be decoded or is cut short."""
     if fps <= 0 or max_side < 0 or any(not 0 < c < 50 for c in crop_variants):
