@@ -34,6 +34,7 @@ from reelrights.media.fingerprint import (
     fingerprint_text_string,
     fingerprint_video,
 )
+from reelrights.media.fingerprint.video import configure_decoder
 from reelrights.media.synth import make_audio, make_film, make_script, transcode_audio
 
 
@@ -47,14 +48,7 @@ def decode_only(path: Path, threads: int, keyframes: bool = False) -> int:
     """The baseline: decode every (or every key) frame and drop it, same thread settings."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        ctx = stream.codec_context
-        if threads == 1:
-            ctx.thread_count = 1
-        else:
-            ctx.thread_type = "AUTO"
-            ctx.thread_count = max(0, threads)
-        if keyframes:
-            ctx.skip_frame = "NONKEY"
+        configure_decoder(stream, threads, keyframes)  # exactly the fingerprinter's settings
         return sum(1 for _ in container.decode(stream))
 
 

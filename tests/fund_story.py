@@ -4,26 +4,14 @@ uses. A performer (SAG-like guild, 25 % fund share) and a writer are credited on
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from pathlib import Path
 
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
-from reelrights.core.statements import make_statement, sign_statement
 from reelrights.services import bundles, fund, licensing, registry, runs
 
-
-def work(home, ledger, owner: str, title: str, kind: str = "film") -> tuple[str, list[str]]:
-    shas = [hashlib.sha256(os.urandom(16)).hexdigest() for _ in range(2)]
-    body = {"id": new_id("work"), "kind": kind, "title": title, "owner": owner,
-            "assets": [{"sha256": s, "size": 1000 + i, "media_type": "video/mp4",
-                        "category": "video", "duration_ms": 60_000, "name": f"reel{i}.mp4"}
-                       for i, s in enumerate(shas)]}
-    ledger.submit([sign_statement(make_statement("work.registered", owner, body),
-                                  home.party_key(owner))])
-    return body["id"], shas
+from fake_works import register_fake_work
 
 
 def build(home, ledger, tmp_path: Path, *, film_share: str = "10", script_share: str = "5",
@@ -39,8 +27,9 @@ def build(home, ledger, tmp_path: Path, *, film_share: str = "10", script_share:
         ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
     licensing.add_agreement(home, ledger, ids["guild"], "SPG AI 2027", ["performer"], "25")
     licensing.add_member(home, ledger, ids["guild"], ids["performer"])
-    ids["film"], film_assets = work(home, ledger, ids["studio"], "Harbour Lights")
-    ids["script"], script_assets = work(home, ledger, ids["studio2"], "Paper Moon", "script")
+    ids["film"], film_assets = register_fake_work(home, ledger, ids["studio"], "Harbour Lights")
+    ids["script"], script_assets = register_fake_work(home, ledger, ids["studio2"], "Paper Moon",
+                                                      kind="script")
     registry.credit_work(home, ledger, ids["film"], ids["performer"], "performer", "1")
     registry.credit_work(home, ledger, ids["film"], ids["writer"], "writer", "1/2")
     ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",

@@ -30,6 +30,8 @@ from reelrights.services import (audit_challenge, bundles, certificates, licensi
                                  runs)
 from reelrights.store.evidence_tables import audit_challenges, training_runs
 
+from fake_works import register_fake_work
+
 
 
 def commit_run(home, ledger, developer: str, items: list[dict], tmp_path: Path,
@@ -42,17 +44,6 @@ def commit_run(home, ledger, developer: str, items: list[dict], tmp_path: Path,
     return out["id"], manifest
 
 
-def _work(home, ledger, owner: str, title: str, n: int) -> tuple[str, list[str]]:
-    shas = [hashlib.sha256(os.urandom(16)).hexdigest() for _ in range(n)]
-    body = {"id": new_id("work"), "kind": "film", "title": title, "owner": owner,
-            "assets": [{"sha256": s, "size": 1000 + i, "media_type": "video/mp4",
-                        "category": "video", "duration_ms": 60_000, "name": f"reel{i}.mp4"}
-                       for i, s in enumerate(shas)]}
-    ledger.submit([sign_statement(make_statement("work.registered", owner, body),
-                                  home.party_key(owner))])
-    return body["id"], shas
-
-
 @pytest.fixture
 def story(home, ledger):
     ids: dict = {}
@@ -60,8 +51,8 @@ def story(home, ledger):
                               ("auditor", "auditor", "Fair Audit LLP"),
                               ("auditor2", "auditor", "Other Audit")]:
         ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
-    ids["film"], ids["reels"] = _work(home, ledger, ids["studio"], "Harbour Lights", 3)
-    ids["secret"], ids["secret_reels"] = _work(home, ledger, ids["studio"], "Unlicensed Film", 2)
+    ids["film"], ids["reels"] = register_fake_work(home, ledger, ids["studio"], "Harbour Lights", 3)
+    ids["secret"], ids["secret_reels"] = register_fake_work(home, ledger, ids["studio"], "Unlicensed Film", 2)
     ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",
                                           [ids["film"]]).details["id"]
     policy = training_agreement(
@@ -386,7 +377,7 @@ def test_a_license_missing_its_guild_cosignature_is_found(home, ledger, story, t
     actor = registry.register_party(home, ledger, "performer", "Ada").details["id"]
     licensing.add_agreement(home, ledger, guild, "TV/Theatrical 2023", ["performer"], "25")
     licensing.add_member(home, ledger, guild, actor)
-    film, reels = _work(home, ledger, story["studio"], "Night Ferry", 2)
+    film, reels = register_fake_work(home, ledger, story["studio"], "Night Ferry", 2)
     registry.credit_work(home, ledger, film, actor, "performer", "1")
     bundle = bundles.create_bundle(home, ledger, story["studio"], "Ferry", "1",
                                    [film]).details["id"]
@@ -413,7 +404,7 @@ def test_a_license_whose_consent_duty_is_unmet_is_found(home, ledger, story, tmp
     from reelrights.core.iri import party_iri
 
     actor = registry.register_party(home, ledger, "performer", "Bea").details["id"]
-    film, reels = _work(home, ledger, story["studio"], "Voice Reel", 1)
+    film, reels = register_fake_work(home, ledger, story["studio"], "Voice Reel", 1)
     bundle = bundles.create_bundle(home, ledger, story["studio"], "Voices", "1",
                                    [film]).details["id"]
     policy = training_agreement(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import stat
 from pathlib import Path
 
@@ -17,12 +16,13 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from fake_works import register_fake_work
 from reelrights.cli import cli
 from reelrights.core.commitment import canonical_item
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.core.provenance_types import check_model_commitment
-from reelrights.core.statements import decode_entry, make_statement, sign_statement
+from reelrights.core.statements import decode_entry
 from reelrights.core.x509 import issue_signer_cert, make_root_cert
 from reelrights.errors import BadInput, MediaError, PolicyDenied
 from reelrights.media import synth
@@ -46,15 +46,9 @@ def _certified_story(home, ledger, tmp_path: Path, *, certify: bool = True) -> d
     for label, kind, name in [("studio", "studio", "Northlight"), ("dev", "developer", "Orbit AI"),
                               ("auditor", "auditor", "Fair Audit LLP")]:
         ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
-    shas = [hashlib.sha256(os.urandom(16)).hexdigest() for _ in range(2)]
-    body = {"id": new_id("work"), "kind": "film", "title": "Harbour Lights", "owner": ids["studio"],
-            "assets": [{"sha256": s, "size": 1000 + i, "media_type": "video/mp4",
-                        "category": "video", "duration_ms": 60_000, "name": f"reel{i}.mp4"}
-                       for i, s in enumerate(shas)]}
-    ledger.submit([sign_statement(make_statement("work.registered", ids["studio"], body),
-                                  home.party_key(ids["studio"]))])
+    film, shas = register_fake_work(home, ledger, ids["studio"], "Harbour Lights")
     ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",
-                                          [body["id"]]).details["id"]
+                                          [film]).details["id"]
     policy = training_agreement(
         uid="urn:reelrights:policy:prov-1", licensor=ids["studio"], licensee=ids["dev"],
         bundle=ids["bundle"], model_family="orbit", territories=["US"], until="2099-12-31",

@@ -8,9 +8,7 @@ voice of performer A with A's consent.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from datetime import date
 
 import pytest
@@ -25,18 +23,9 @@ from reelrights.errors import BadInput, Conflict, PolicyDenied
 from reelrights.services import bundles, consent, licensing, registry
 from reelrights.services.policy import check, check_manifest, resolve_context
 
+from fake_works import register_fake_work
+
 ON = date(2027, 6, 1)
-
-
-def _work(home, ledger, owner: str, title: str, n_assets: int = 2) -> tuple[str, list[str]]:
-    shas = [hashlib.sha256(os.urandom(16)).hexdigest() for _ in range(n_assets)]
-    body = {"id": new_id("work"), "kind": "film", "title": title, "owner": owner,
-            "assets": [{"sha256": s, "size": 1000 + i, "media_type": "video/mp4",
-                        "category": "video", "duration_ms": 60_000, "name": f"reel{i}.mp4"}
-                       for i, s in enumerate(shas)]}
-    ledger.submit([sign_statement(make_statement("work.registered", owner, body),
-                                  home.party_key(owner))])
-    return body["id"], shas
 
 
 @pytest.fixture
@@ -47,8 +36,8 @@ def story(home, ledger):
                               ("writer", "writer", "Mara"), ("dev", "developer", "Orbit AI"),
                               ("dev2", "developer", "Other AI"), ("studio2", "studio", "Rival")]:
         ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
-    ids["film"], ids["film_assets"] = _work(home, ledger, ids["studio"], "Harbour Lights")
-    ids["outside"], ids["outside_assets"] = _work(home, ledger, ids["studio"], "Unbundled")
+    ids["film"], ids["film_assets"] = register_fake_work(home, ledger, ids["studio"], "Harbour Lights")
+    ids["outside"], ids["outside_assets"] = register_fake_work(home, ledger, ids["studio"], "Unbundled")
     for party, role, share in [("a", "performer", "0.6"), ("b", "performer", "0.4"),
                                ("writer", "writer", "1")]:
         registry.credit_work(home, ledger, ids["film"], ids[party], role, share)

@@ -28,16 +28,7 @@ from reelrights.services import bundles, licensing, manifest_scan, registry, run
 from reelrights.store.evidence_tables import run_usage, training_runs
 from reelrights.store.tables import log_entries
 
-
-def _work(home, ledger, owner: str, title: str) -> tuple[str, list[str]]:
-    shas = [hashlib.sha256(os.urandom(16)).hexdigest() for _ in range(2)]
-    body = {"id": new_id("work"), "kind": "film", "title": title, "owner": owner,
-            "assets": [{"sha256": s, "size": 1000 + i, "media_type": "video/mp4",
-                        "category": "video", "duration_ms": 60_000, "name": f"reel{i}.mp4"}
-                       for i, s in enumerate(shas)]}
-    ledger.submit([sign_statement(make_statement("work.registered", owner, body),
-                                  home.party_key(owner))])
-    return body["id"], shas
+from fake_works import register_fake_work
 
 
 @pytest.fixture
@@ -46,8 +37,8 @@ def story(home, ledger):
     for label, kind, name in [("studio", "studio", "Northlight"), ("dev", "developer", "Orbit AI"),
                               ("dev2", "developer", "Other AI"), ("guild", "guild", "SPG")]:
         ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
-    ids["film"], ids["assets"] = _work(home, ledger, ids["studio"], "Harbour Lights")
-    ids["film2"], _ = _work(home, ledger, ids["studio"], "Second Film")
+    ids["film"], ids["assets"] = register_fake_work(home, ledger, ids["studio"], "Harbour Lights")
+    ids["film2"], _ = register_fake_work(home, ledger, ids["studio"], "Second Film")
     ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",
                                           [ids["film"]]).details["id"]
     ids["bundle2"] = bundles.create_bundle(home, ledger, ids["studio"], "Other", "1",

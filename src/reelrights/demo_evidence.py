@@ -38,10 +38,10 @@ def evidence_story(home: Home, ledger: Ledger, ids: dict[str, str], media: Path,
     r = registry.register_work(home, ledger, ids["studio"], "film", "Night Ferry", [ferry], 2025)
     ids["ferry"] = r.details["id"]
     echo(f"Night Ferry (not in any bundle)    {ids['ferry']}   log index {r.index}")
-    done = fingerprints.fingerprint_paths(home, ledger.db, [files["film"], files["score"],
-                                                            files["script"], ferry])
-    for o in done.outcomes:
-        echo(f"  {Path(o.path).name:<28} {o.status:<12} {', '.join(o.kinds or [])}")
+    for label, path in [*files.items(), ("ferry", ferry)]:  # what `work add` does for each file
+        assets = registry.work_detail(ledger.db, ids[label])["assets"]
+        failed = fingerprints.fingerprint_new_work(home, ledger.db, assets, [path])
+        echo(f"  {path.name:<28} {'failed: ' + failed[0]['error'] if failed else 'fingerprinted'}")
 
     dev_dir = home.path.parent / "orbit-ai"  # the developer's own machine: manifest and salts
     train = dev_dir / "training-set"

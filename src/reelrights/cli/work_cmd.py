@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from ..core.statement_types import CREDIT_ROLES, WORK_KINDS
-from ..errors import ReelrightsError
-from ..services import registry
+from ..services import fingerprints, registry
 from .context import AppContext, emit_json, json_option, pass_app, table
 from .types import EXTERNAL_ID, SHARE
 
@@ -41,7 +40,8 @@ def work_add(app: AppContext, owner: str, kind: str, title: str, year: int | Non
     """Register a work and its files (each streamed for SHA-256 and probed), then fingerprint them."""
     receipt = registry.register_work(app.home, app.ledger, owner, kind, title, list(files),
                                      year, external_ids)
-    failed = _fingerprint_new_work(app, receipt, files, skip=no_fingerprint)
+    failed = fingerprints.fingerprint_new_work(app.home, app.ledger.db, receipt.details["assets"],
+                                               list(files), skip=no_fingerprint)
     if as_json:
         emit_json({**receipt.to_json(), "fingerprint_failures": failed})
         return
@@ -55,29 +55,6 @@ def work_add(app: AppContext, owner: str, kind: str, title: str, year: int | Non
     for f in failed:
         click.echo(f"  not fingerprinted: {f['error']} (registered all the same; retry with "
                    "`reelrights fingerprint FILE`)", err=True)
-
-
-def _fingerprint_new_work(app: AppContext, receipt, files: tuple[Path, ...], *,  # type: ignore[no-untyped-def]
-                          skip: bool) -> list[dict]:
-    """Record where the files are and fingerprint them; a failure keeps the registration."""
-    from ..media.engine import make_engine
-    from ..services import fingerprints
-
-    shas = [(a["sha256"], str(p.absolute())) for a, p in zip(receipt.details["assets"], files)]
-    fingerprints.record_locations(app.ledger.db, [(s, p, p_.stat().st_size) for (s, p), p_
-                                                  in zip(shas, files)])
-    if skip:
-        return []
-    try:
-        with make_engine("local" if len(files) == 1 else None, min(2, len(files))) as engine:
-            summary = fingerprints.fingerprint_registered(app.home, app.ledger.db, shas,
-                                                          engine=engine)
-    except Exception as exc:  # noqa: BLE001 - the work is registered; say so and how to finish
-        why = exc.message if isinstance(exc, ReelrightsError) else f"{type(exc).__name__}: {exc}"
-        return [{"path": p, "sha256": s, "status": "failed",
-                 "error": f"{p}: fingerprinting stopped ({' '.join(why.splitlines())})"}
-                for s, p in shas]
-    return [o.to_json() for o in summary.not_fingerprinted]
 
 
 @work.command("credit")

@@ -21,7 +21,7 @@ import random
 import struct
 import wave
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -68,16 +68,29 @@ def make_video(
     looks = [_scene_look(rng, width, height) for _ in range(scenes)]
     sample_rate = 48000
     melody = _melody(n_frames / fps, sample_rate, rng, None) if with_audio else None
+    return _encode_video(p, fmt, width, height, fps, n_frames, scenes,
+                         lambda i, scene, t: _yuv420p(_draw(looks[scene], t)), codec=codec,
+                         options=_encoder_options(codec), melody=melody, sample_rate=sample_rate)
+
+
+def _encode_video(p: Path, fmt: str, width: int, height: int, fps: int, n_frames: int,
+                  scenes: int, planes: Callable[[int, int, float], np.ndarray], *, codec: str,
+                  options: dict[str, str], bitrate: int | None = None,
+                  melody: np.ndarray | None = None, sample_rate: int = 48000) -> Path:
+    """Write ``n_frames`` yuv420p frames in ``scenes`` equal scenes; ``planes(i, scene, t)`` gives
+    frame i, t frames into its scene. ``melody``, if given, becomes a mono AAC track."""
     p.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(p), "w", format=fmt, options=_BITEXACT) as out:
-        stream = out.add_stream(codec, rate=Fraction(fps), options=_encoder_options(codec))
+        stream = out.add_stream(codec, rate=Fraction(fps), options=options)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if bitrate:
+            stream.bit_rate = int(bitrate)
         if melody is not None:
             audio = out.add_stream("aac", rate=sample_rate, layout="mono")
         for i in range(n_frames):
             scene = min(i * scenes // n_frames, scenes - 1)
             t = i - scene * n_frames / scenes  # frames since the scene began
-            frame = av.VideoFrame.from_ndarray(_yuv420p(_draw(looks[scene], t)), format="yuv420p")
+            frame = av.VideoFrame.from_ndarray(planes(i, scene, t), format="yuv420p")
             frame.pts = i
             out.mux(stream.encode(frame))
             if melody is not None:
@@ -349,30 +362,11 @@ def make_film(
     options = _encoder_options("libx264")
     if gop:
         options.update({"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"})
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(p), "w", format=fmt, options=_BITEXACT) as out:
-        stream = out.add_stream("libx264", rate=Fraction(fps), options=options)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        if bitrate:
-            stream.bit_rate = int(bitrate)
-        if melody is not None:
-            audio = out.add_stream("aac", rate=sample_rate, layout="mono")
-        for i in range(n_frames):
-            scene = min(i * scenes // n_frames, scenes - 1)
-            t = i - scene * n_frames / scenes
-            planes = _film_frame(looks[scene], t, width, height, margin, grains[i % 7] if grains else None)
-            frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
-            frame.pts = i
-            out.mux(stream.encode(frame))
-            if melody is not None:
-                lo, hi = i * sample_rate // fps, (i + 1) * sample_rate // fps
-                chunk = av.AudioFrame.from_ndarray(melody[None, lo:hi], format="fltp", layout="mono")
-                chunk.sample_rate, chunk.pts = sample_rate, lo
-                out.mux(audio.encode(chunk))
-        out.mux(stream.encode(None))
-        if melody is not None:
-            out.mux(audio.encode(None))
-    return p
+    return _encode_video(
+        p, fmt, width, height, fps, n_frames, scenes,
+        lambda i, scene, t: _film_frame(looks[scene], t, width, height, margin,
+                                        grains[i % 7] if grains else None),
+        codec="libx264", options=options, bitrate=bitrate, melody=melody, sample_rate=sample_rate)
 
 
 def _film_look(rng: np.random.Generator, width: int, height: int, margin: int) -> dict[str, object]:

@@ -99,18 +99,17 @@ def attribute(home: Home, ledger: Ledger, path: Path, *, territory: str | None =
 def _record(home: Home, conn: Connection, path: Path, op: OutputPrints) -> tuple[Any, str | None]:
     """The output's record, through its manifest, else its fingerprint (or None)."""
     from ..media.c2pa_engine import verify_file
-    from .provenance_verify import anchors_of
+    from .provenance_verify import anchors_of, row_from_claim
 
     try:
         c2pa = verify_file(path, anchors=anchors_of(home))
     except BadInput:
         c2pa = None
     claim = (c2pa.assertions.get(TRAINING_RUN_LABEL) if c2pa is not None
-             and c2pa.state in ("Trusted", "Valid") else None)
-    if isinstance(claim, dict) and isinstance(claim.get("output"), str):
-        row = conn.execute(select(outputs).where(outputs.c.id == claim["output"])).first()
-        if row is not None:
-            return row, "manifest"
+             and c2pa.state in ("Trusted", "Valid") else None)  # never an Invalid manifest's word
+    row = row_from_claim(conn, claim) if isinstance(claim, dict) else None
+    if row is not None:
+        return row, "manifest"
     rec = recover(conn, OutputIndex(home), op)
     if rec is not None:
         return conn.execute(select(outputs).where(outputs.c.id == rec.output_id)).one(), \

@@ -30,15 +30,13 @@ from ..core.commitment import (OPENING_HEADER_SIZE, SALT_SIZE, leaf_hashes,
 from ..core.ids import new_id
 from ..core.merkle import root_of
 from ..core.sampling import challenge_indices
-from ..core.statement_types import check_body
-from ..core.statements import make_statement, sign_statement
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, at
 from ..store.evidence_tables import audit_challenges, training_runs
 from ..store.tables import log_checkpoints, log_head, parties
 from .manifest_scan import read_items
-from .registry import resolve_party
+from .registry import resolve_party, submit_as
 from .runs import default_opening, resolve_run
 
 __all__ = ["RESPONSE_FORMAT", "Challenge", "challenge_run", "load_challenge", "load_manifest",
@@ -154,10 +152,7 @@ def challenge_run(home: Home, ledger: Ledger, run: str, samples: int,
     body = {"id": new_id("challenge"), "run": training.id, "auditor": auditor_id,
             "samples": samples,
             "checkpoint": {"origin": ledger.log.origin, "size": size, "root": root.hex()}}
-    check_body("audit.challenged", 1, body, auditor_id)
-    entry = sign_statement(make_statement("audit.challenged", auditor_id, body),
-                           home.party_key(auditor_id))
-    receipt = ledger.submit([entry])[0]
+    receipt = submit_as(home, ledger, "audit.challenged", auditor_id, body)
     with ledger.db.read() as conn:
         ch = load_challenge(conn, body["id"])
     return {"challenge": ch.id, "log_index": receipt.index, "run": training.id,

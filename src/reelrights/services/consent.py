@@ -34,13 +34,11 @@ from ..core import labor_rules as rules
 from ..core.ids import new_id
 from ..core.odrl.territory import Territory, parse_territory
 from ..core.rights_types import CONSENT_KINDS, MEDIA
-from ..core.statement_types import check_body
-from ..core.statements import make_statement, sign_statement
 from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied, ReelrightsError
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, at
 from ..store.tables import consents, deaths, guild_members, log_entries, parties
-from .registry import resolve_party
+from .registry import resolve_party, submit_as
 
 __all__ = ["ConsentCheck", "consent_detail", "find_consent", "grant_consent", "list_consents",
            "record_death", "revoke_consent"]
@@ -260,13 +258,6 @@ def _check_representative(conn: Connection, performer_id: str, actor: str) -> No
 # Commands: what a performer or representative runs (build, sign with its key, submit)
 # ---------------------------------------------------------------------------------------------
 
-def _sign_and_submit(home: Home, ledger: Ledger, type_: str, actor: str,
-                     body: dict[str, Any]) -> Receipt:
-    check_body(type_, 1, body, actor)  # refuse bad input before anything is signed
-    key = home.party_key(actor)
-    return ledger.submit([sign_statement(make_statement(type_, actor, body), key)])[0]
-
-
 def _codes(values: Sequence[str], option: str) -> list[str]:
     out: list[str] = []
     for v in values:
@@ -313,7 +304,7 @@ def grant_consent(home: Home, ledger: Ledger, *, performer: str, kinds: Sequence
         raise PolicyDenied(problem)
     if problem := rules.description_problem(description):
         raise PolicyDenied(problem)
-    return _sign_and_submit(home, ledger, "consent.granted", signer_id, body)
+    return submit_as(home, ledger, "consent.granted", signer_id, body)
 
 
 def revoke_consent(home: Home, ledger: Ledger, consent: str, reason: str,
@@ -325,7 +316,7 @@ def revoke_consent(home: Home, ledger: Ledger, consent: str, reason: str,
         death = _death(conn, row.performer_id)
         default = death.representative_id if death else row.performer_id
         signer_id = resolve_party(conn, signer).id if signer else default
-    return _sign_and_submit(home, ledger, "consent.revoked", signer_id,
+    return submit_as(home, ledger, "consent.revoked", signer_id,
                             {"consent": row.id, "reason": reason})
 
 
@@ -335,7 +326,7 @@ def record_death(home: Home, ledger: Ledger, performer: str, died: date,
     with ledger.db.read() as conn:
         performer_id = resolve_party(conn, performer).id
         rep_id = resolve_party(conn, representative).id
-    return _sign_and_submit(home, ledger, "performer.deceased", rep_id,
+    return submit_as(home, ledger, "performer.deceased", rep_id,
                             {"performer": performer_id, "date": died.isoformat(),
                              "representative": rep_id})
 

@@ -36,14 +36,16 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, delete, select
 
-from ..errors import BadInput
+from ..errors import BadInput, ReelrightsError
 from ..home import Home
-from ..media.engine import Engine, FileJob, FileResult, LocalEngine, crashed_result, file_job
+from ..media.engine import (Engine, FileJob, FileResult, LocalEngine, crashed_result, file_job,
+                            make_engine)
 from ..store.db import Database
 from ..store.fingerprint_tables import asset_locations, fingerprints
 from ..store.tables import assets
 
 __all__ = ["FRAME_BITS", "MIN_QUALITY", "Indexes", "Outcome", "Summary", "fingerprint_all",
+           "fingerprint_new_work",
            "fingerprint_paths", "fingerprint_registered", "load_prints", "print_classes",
            "rebuild_indexes", "record_locations"]
 
@@ -315,6 +317,26 @@ def fingerprint_registered(home: Home, db: Database, files: list[tuple[str, str]
     finally:
         indexes.flush()
     return summary
+
+
+def fingerprint_new_work(home: Home, db: Database, receipt_assets: list[dict[str, Any]],
+                         files: list[Path], *, skip: bool = False) -> list[dict[str, Any]]:
+    """After ``work add``: record where each file is, then fingerprint the files (unless
+    ``skip``), in this process for one file, else in a pool. The work stays registered whatever
+    happens here; returns the failures, one dict each (path, sha256, status, error)."""
+    shas = [(a["sha256"], str(Path(f).absolute())) for a, f in zip(receipt_assets, files)]
+    record_locations(db, [(sha, path, Path(path).stat().st_size) for sha, path in shas])
+    if skip:
+        return []
+    try:
+        with make_engine("local" if len(files) == 1 else None, min(2, len(files))) as engine:
+            summary = fingerprint_registered(home, db, shas, engine=engine)
+    except Exception as exc:  # noqa: BLE001 - the work is registered; say so and how to finish
+        why = exc.message if isinstance(exc, ReelrightsError) else f"{type(exc).__name__}: {exc}"
+        return [{"path": p, "sha256": s, "status": "failed",
+                 "error": f"{p}: fingerprinting stopped ({' '.join(why.splitlines())})"}
+                for s, p in shas]
+    return [o.to_json() for o in summary.not_fingerprinted]
 
 
 def fingerprint_paths(home: Home, db: Database, paths: list[Path], *,

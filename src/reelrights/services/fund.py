@@ -16,18 +16,16 @@ from sqlalchemy import Connection, select
 
 from ..core import fund_types  # noqa: F401  (registers the fund statement types)
 from ..core.ids import new_id
-from ..core.statement_types import check_body
-from ..core.statements import make_statement, sign_statement
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, at
 from ..store.evidence_tables import training_runs
 from ..store.fund_tables import fund_terms, production_outputs, productions
 from ..store.tables import licenses, parties
-from .registry import resolve_party
+from .registry import resolve_party, submit_as
 
 __all__ = ["add_production", "list_productions", "production_detail", "resolve_production",
-           "set_terms", "submit_as", "use_outputs"]
+           "set_terms", "use_outputs"]
 
 
 # -- appliers -----------------------------------------------------------------------------------
@@ -120,13 +118,6 @@ def _apply_terms(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
 
 
 # -- commands -----------------------------------------------------------------------------------
-def submit_as(home: Home, ledger: Ledger, type_: str, actor: str, body: dict[str, Any]) -> Receipt:
-    """Check the body, sign it with ``actor``'s key from the home, submit it."""
-    check_body(type_, 1, body, actor)
-    return ledger.submit([sign_statement(make_statement(type_, actor, body),
-                                         home.party_key(actor))])[0]
-
-
 def add_production(home: Home, ledger: Ledger, studio: str, title: str, kind: str,
                    currency: str, year: int | None = None) -> Receipt:
     from ..core.money import exponent

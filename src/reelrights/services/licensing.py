@@ -17,14 +17,13 @@ from sqlalchemy import Connection, select
 from ..core.ids import new_id
 from ..core.iri import bundle_iri, party_iri, work_iri
 from ..core.odrl import InvalidPolicy, Policy, parse_policy
-from ..core.statements import make_statement, sign_statement
 from ..core import rights_types  # noqa: F401  (registers the rights statement types)
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, at
 from ..store.tables import (bundle_works, bundles, credits, guild_agreements, guild_members,
                             license_cosigns, licenses, log_entries, parties)
-from .registry import resolve_party
+from .registry import resolve_party, submit_as
 
 __all__ = ["add_agreement", "add_member", "cosign_license", "grant_license", "license_detail",
            "list_licenses", "required_cosigners", "resolve_license", "revoke_license"]
@@ -219,14 +218,6 @@ def _apply_revoke(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]
 # Commands
 # ---------------------------------------------------------------------------------------------
 
-def _submit(home: Home, ledger: Ledger, type_: str, actor: str, body: dict) -> Receipt:
-    from ..core.statement_types import check_body
-
-    check_body(type_, 1, body, actor)
-    return ledger.submit([sign_statement(make_statement(type_, actor, body),
-                                         home.party_key(actor))])[0]
-
-
 def add_agreement(home: Home, ledger: Ledger, guild: str, name: str, covers: list[str],
                   fund_share: str, effective: str | None = None,
                   expires: str | None = None) -> Receipt:
@@ -238,7 +229,7 @@ def add_agreement(home: Home, ledger: Ledger, guild: str, name: str, covers: lis
         body["effective"] = effective
     if expires:
         body["expires"] = expires
-    return _submit(home, ledger, "guild.agreement", guild_id, body)
+    return submit_as(home, ledger, "guild.agreement", guild_id, body)
 
 
 def add_member(home: Home, ledger: Ledger, guild: str, member: str,
@@ -247,7 +238,7 @@ def add_member(home: Home, ledger: Ledger, guild: str, member: str,
         guild_id = resolve_party(conn, guild).id
         member_id = resolve_party(conn, member).id
     body = {"guild": guild_id, "member": member_id, **({"since": since} if since else {})}
-    return _submit(home, ledger, "guild.member", guild_id, body)
+    return submit_as(home, ledger, "guild.member", guild_id, body)
 
 
 def grant_license(home: Home, ledger: Ledger, bundle: str, licensee: str,
@@ -262,7 +253,7 @@ def grant_license(home: Home, ledger: Ledger, bundle: str, licensee: str,
         need = required_cosigners(conn, b.id)
     body = {"id": new_id("license"), "bundle": b.id, "licensor": b.owner_id,
             "licensee": licensee_id, "policy": policy, "required_cosigners": need}
-    return _submit(home, ledger, "license.granted", b.owner_id, body)
+    return submit_as(home, ledger, "license.granted", b.owner_id, body)
 
 
 def cosign_license(home: Home, ledger: Ledger, license_ref: str, guild: str) -> Receipt:
@@ -275,14 +266,14 @@ def cosign_license(home: Home, ledger: Ledger, license_ref: str, guild: str) -> 
     if agr is None:
         raise NotFound(f"{guild_id} has no collective agreement; register one with "
                        "`reelrights guild agreement add` first")
-    return _submit(home, ledger, "license.cosigned", guild_id,
+    return submit_as(home, ledger, "license.cosigned", guild_id,
                    {"license": lic.id, "guild": guild_id, "agreement": agr.id})
 
 
 def revoke_license(home: Home, ledger: Ledger, license_ref: str, reason: str) -> Receipt:
     with ledger.db.read() as conn:
         lic = resolve_license(conn, license_ref)
-    return _submit(home, ledger, "license.revoked", lic.licensor_id,
+    return submit_as(home, ledger, "license.revoked", lic.licensor_id,
                    {"license": lic.id, "reason": reason})
 
 

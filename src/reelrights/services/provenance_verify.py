@@ -41,7 +41,7 @@ from ..store.tables import parties
 from .output_index import OutputIndex, fingerprint_output, recover
 from .provenance import certificate_digest, load_model_opening, output_row
 
-__all__ = ["anchors_of", "check_model_opening", "verify_output"]
+__all__ = ["anchors_of", "check_model_opening", "row_from_claim", "verify_output"]
 
 
 def anchors_of(home: Home) -> bytes | None:
@@ -100,7 +100,7 @@ def verify_output(home: Home, ledger: Ledger, path: Path, *,
                     f"C2PA manifest is {c2pa.state}"
                     + (f" ({', '.join(c2pa.failure_codes)})" if c2pa.failure_codes else ""))
             if isinstance(claim, dict):
-                row = _row_from_claim(conn, claim)
+                row = row_from_claim(conn, claim)
                 report["found_by"] = "manifest" if row is not None else None
                 if row is None:
                     report["problems"].append("the manifest names no output record in this "
@@ -132,7 +132,8 @@ def verify_output(home: Home, ledger: Ledger, path: Path, *,
     return report
 
 
-def _row_from_claim(conn: Any, claim: dict[str, Any]) -> Any:
+def row_from_claim(conn: Any, claim: dict[str, Any]) -> Any:
+    """The output record a manifest's training-run claim names (by id, else by log index)."""
     q = None
     if isinstance(claim.get("output"), str):
         q = select(outputs).where(outputs.c.id == claim["output"])

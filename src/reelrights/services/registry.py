@@ -258,6 +258,13 @@ def _sign_and_submit(ledger: Ledger, key: PartyKey, type_: str, actor: str,
     return ledger.submit([sign_statement(statement, key)])[0]
 
 
+def submit_as(home: Home, ledger: Ledger, type_: str, actor: str, body: dict[str, Any]) -> Receipt:
+    """Check ``body``, sign the statement with ``actor``'s key from the home, and submit it: what
+    every capability's commands do for the party whose key lives in this home."""
+    check_body(type_, 1, body, actor)  # refuse bad input before the key is even read
+    return _sign_and_submit(ledger, home.party_key(actor), type_, actor, body)
+
+
 def register_party(home: Home, ledger: Ledger, kind: str, name: str,
                    passphrase_env: str | None = None) -> Receipt:
     """Create a party with its own key pair; the key file is written 0600 in the home."""

@@ -34,7 +34,8 @@ from ..store.fund_tables import (fund_lines, fund_postings, productions, revenue
                                  revenue_rows)
 from ..store.tables import parties
 from .allocation import report_pools
-from .fund import resolve_production, submit_as
+from .fund import resolve_production
+from .registry import submit_as
 from .registry import resolve_party
 
 __all__ = ["canonical_rows", "import_report", "parse_report_csv", "rows_sha256"]

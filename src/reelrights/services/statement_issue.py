@@ -29,7 +29,7 @@ from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.store import insert_rows
 from ..store.fund_tables import fund_postings, fund_statements
 from ..store.tables import log_entries, parties
-from .fund import submit_as
+from .registry import submit_as
 from .registry import resolve_party
 from .statement_render import render
 from .statements import build_document, document_sha256, totals

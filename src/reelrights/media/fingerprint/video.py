@@ -42,6 +42,7 @@ __all__ = [
     "SCENE_CUT_RATIO",
     "SCENE_MIN_GAP_S",
     "VideoPrint",
+    "configure_decoder",
     "fingerprint_video",
     "frame_match_share",
     "pdq_hash_image",
@@ -209,14 +210,7 @@ def fingerprint_video(
                 raise MediaError(f"{p}: has no video stream; fingerprint it as audio or pick the right file",
                                  path=str(p))
             stream = container.streams.video[0]
-            ctx = stream.codec_context
-            if threads == 1:
-                ctx.thread_count = 1
-            else:
-                ctx.thread_type = "AUTO"
-                ctx.thread_count = max(0, threads)
-            if keyframes_only:
-                ctx.skip_frame = "NONKEY"
+            configure_decoder(stream, threads, keyframes_only)
             still = container.format.name in _STILL_FORMATS
             scenes = scene_changes and not keyframes_only and not still
             out = _Sampler(stream, fps, scenes, keyframes_only, max_side, tuple(crop_variants))
@@ -323,6 +317,20 @@ class _Sampler:
             self.quality.append(quality)
             self.times.append(round(t * 1000))
             self.crops.append(crop)
+
+
+def configure_decoder(stream: av.VideoStream, threads: int = 1, keyframes_only: bool = False) -> None:
+    """Set ``stream``'s decoder as the fingerprinter runs it: ``threads`` 1 is single-threaded (best
+    in a process pool), otherwise FFmpeg's frame threading with that many threads (0: its choice);
+    ``keyframes_only`` skips every non-key frame (``skip_frame="NONKEY"``)."""
+    ctx = stream.codec_context
+    if threads == 1:
+        ctx.thread_count = 1
+    else:
+        ctx.thread_type = "AUTO"
+        ctx.thread_count = max(0, threads)
+    if keyframes_only:
+        ctx.skip_frame = "NONKEY"
 
 
 def _declared_duration_s(container: av.container.InputContainer, stream: av.VideoStream) -> float:
