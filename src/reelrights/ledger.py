@@ -272,10 +272,7 @@ class Ledger:
         finally:
             for job in jobs:
                 job.cancel()
-        self._remember_keys(stmts)
-        self._publish(result)
-        return [Receipt(size + i, s.type, s.actor, leaf_hashes[i].hex(), details[i])
-                for i, s in enumerate(stmts)]
+        return self._accepted(stmts, leaf_hashes, size, details, result)
 
     def _submit(self, entries: Sequence[bytes]) -> list[Receipt]:
         total = len(entries)
@@ -304,6 +301,11 @@ class Ledger:
         finally:
             for job in jobs:
                 job.cancel()
+        return self._accepted(stmts, leaf_hashes, size, details, result)
+
+    def _accepted(self, stmts: list[SignedStatement], leaf_hashes: list[bytes], size: int,
+                  details: list[dict[str, Any]], result: AppendResult) -> list[Receipt]:
+        """After the commit: remember the new keys, publish the tiles, and say what was logged."""
         self._remember_keys(stmts)
         self._publish(result)
         return [Receipt(size + i, s.type, s.actor, leaf_hashes[i].hex(), details[i])

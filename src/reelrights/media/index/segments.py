@@ -97,12 +97,7 @@ class SegmentDir:
     # --- files ----------------------------------------------------------------------------------
 
     def _write_bytes(self, name: str, data: bytes) -> None:
-        tmp = self.path / f"{name}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path / name)
+        self.write_blob(name, data)
         _fsync_dir(self.path)
 
     def write_array(self, name: str, array: np.ndarray) -> None:
