@@ -370,13 +370,16 @@ while True:
                             "media_type": "video/mp4", "category": "video", "name": f"k{n}.mp4"}]}
         batch.append(sign_statement(make_statement("work.registered", pid, body), key))
     receipts = ledger.submit(batch)
-    print(receipts[-1].index, receipts[-1].leaf_hash, flush=True)
+    sys.stdout.write(f"{receipts[-1].index} {receipts[-1].leaf_hash}\n")  # one write per ack line
+    sys.stdout.flush()
 """
 
 
 def _lines(stream: Any, out: queue.Queue) -> None:
+    """Queue each complete line; a line cut off by the kill (no newline) is not an acknowledgement."""
     for line in stream:
-        out.put(line.rstrip("\n"))
+        if line.endswith("\n"):
+            out.put(line[:-1])
     out.put(None)
 
 
