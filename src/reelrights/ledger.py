@@ -99,6 +99,8 @@ def applier(type_name: str) -> Callable[[Applier], Applier]:
 #: batches is copied into the database once. Neither weakens durability: synchronous=FULL
 #: still fsyncs the WAL at every commit.
 _SQLITE_WRITE_PRAGMAS = ("PRAGMA cache_size=-524288", "PRAGMA wal_autocheckpoint=65536")
+#: How long a committed batch waits for this ledger's earlier batches to be published.
+_PUBLISH_WAIT_S = 30.0
 
 
 def check_signatures(pairs: Sequence[tuple[SignedStatement, bytes]],
@@ -182,6 +184,10 @@ class Ledger:
         self._verified_keys: dict[str, bytes] = {}
         self._writer: Connection | None = None  # SQLite: see _write()
         self._write_lock = threading.Lock()
+        #: First indices of this ledger's batches that are appended (committed or about to be)
+        #: but not yet in the static folder: see _publish().
+        self._unpublished: set[int] = set()
+        self._published = threading.Condition()
 
     @classmethod
     def open(cls, home: Home, *, publish: bool = True) -> Ledger:
@@ -251,6 +257,7 @@ class Ledger:
         leaf_hashes = [sha(b"\x00" + e).digest() for e in entries]
         jobs = [SignatureJob([entries[i] for i in known_pos], known_keys, known_pos,
                              check=first_refused_entry)]
+        queued = None
         try:
             with self._write() as conn:
                 try:
@@ -263,12 +270,17 @@ class Ledger:
                     details = self._apply(conn, size, stmts)
                     result = self.log.append(conn, size, root, entries, leaf_hashes,
                                              [(s.type, s.actor, s.time) for s in stmts])
+                    queued = self._queue_publish(result)
                     if any(job.first_bad() is not None for job in jobs):
                         raise _Retry
                 except Exception as exc:  # noqa: BLE001
                     raise _Retry from exc  # rolled back; the commit's own errors pass through
         except _Retry:
+            self._unqueue_publish(queued)
             return None  # (the log's cached right edge no longer matches the head: it reloads)
+        except BaseException:
+            self._unqueue_publish(queued)
+            raise
         finally:
             for job in jobs:
                 job.cancel()
@@ -285,6 +297,7 @@ class Ledger:
         # while the batch is applied; the commit waits for the answer.
         jobs = [check_signatures([(stmts[i], k) for i, k in zip(checked.known, checked.keys)],
                                  checked.known)]
+        queued = None
         try:
             with self._write() as conn:
                 size, root = self.log.lock_head(conn)
@@ -294,10 +307,14 @@ class Ledger:
                     details = self._apply(conn, size, stmts)
                     result = self.log.append(conn, size, root, entries, leaf_hashes,
                                              [(s.type, s.actor, s.time) for s in stmts])
+                    queued = self._queue_publish(result)
                 except ReelrightsError:
                     self._refuse_bad_signature(stmts, jobs)  # a bad signature comes first
                     raise
                 self._refuse_bad_signature(stmts, jobs)
+        except BaseException:
+            self._unqueue_publish(queued)
+            raise
         finally:
             for job in jobs:
                 job.cancel()
@@ -450,9 +467,43 @@ class Ledger:
                 self._keys[s.actor] = self._verified_keys[s.actor] = base64.b64decode(
                     s.body[t.key_field])
 
+    # -- the static folder ------------------------------------------------------------------
+    def _queue_publish(self, result: AppendResult) -> int | None:
+        """Note, while the batch holds the log head, that it will be published."""
+        if self.mirror_dir is None:
+            return None
+        with self._published:
+            self._unpublished.add(result.first_index)
+        return result.first_index
+
+    def _unqueue_publish(self, first: int | None) -> None:
+        """The batch was rolled back: it will never be published."""
+        if first is not None:
+            with self._published:
+                self._unpublished.discard(first)
+                self._published.notify_all()
+
     def _publish(self, result: AppendResult) -> None:
-        if self.mirror_dir is not None:
+        """Bring the static folder up to this batch, in log order.
+
+        Several threads may submit through one ledger: while one batch holds the log head,
+        the next is decoded and its signatures checked. So batches can reach this point out
+        of order; a batch waits here for this ledger's earlier batches, so that each one
+        writes its own tiles and bundles from memory instead of the later one finding a gap
+        and re-reading it from the database. (Batches of other processes cannot be waited
+        for: :func:`~reelrights.log.mirror.publish_batch` fills such gaps.) The wait is
+        bounded, so a thread that died between its commit and its publish stalls nobody.
+        """
+        if self.mirror_dir is None:
+            return
+        first = result.first_index
+        try:
+            with self._published:
+                self._published.wait_for(lambda: min(self._unpublished, default=first) >= first,
+                                         timeout=_PUBLISH_WAIT_S)
             publish_batch(self.mirror_dir, result, self.log, self.db.read)
+        finally:
+            self._unqueue_publish(first)
 
 
 @contextmanager

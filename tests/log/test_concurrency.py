@@ -171,6 +171,67 @@ def test_threads_share_one_ledger(home: Home, ledger: Ledger) -> None:
     check_log(home, [b for a in acks for b in a], 120)
 
 
+@pytest.mark.slow
+def test_shared_ledger_publishes_in_log_order(home: Home, ledger: Ledger,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches that commit one after another through one ledger reach the static folder in
+    log order, each from its own tiles in memory: none finds a gap it has to re-read from the
+    database. Every checkpoint the folder shows is one the log issued, and never goes back."""
+    from reelrights.log import mirror
+
+    gap_fills: list[int] = []
+    real_export = mirror._export_locked
+
+    def counting_export(root, log, conn, *, since):  # type: ignore[no-untyped-def]
+        gap_fills.append(since)
+        return real_export(root, log, conn, since=since)
+
+    seen: list[int] = []
+    real_write = mirror._write
+
+    def watching_write(root, rel, data):  # type: ignore[no-untyped-def]
+        real_write(root, rel, data)
+        if rel == "checkpoint":
+            seen.append(int(data.split(b"\n")[1]))
+
+    real_remember = Ledger._remember_keys
+
+    def slow_remember(self, stmts):  # type: ignore[no-untyped-def]
+        time.sleep(random.uniform(0, 0.03))  # after its commit, this thread loses the CPU a while
+        real_remember(self, stmts)
+
+    monkeypatch.setattr(Ledger, "_remember_keys", slow_remember)
+    monkeypatch.setattr(mirror, "_export_locked", counting_export)
+    monkeypatch.setattr(mirror, "_write", watching_write)
+    plans = [writer_plan(f"o{t}-", batches=12, per_batch=5) for t in range(3)]
+    # Register the writers first, one after another.
+    first = [(plan[0], [r.index for r in ledger.submit(plan[0])]) for plan in plans]
+    barrier = threading.Barrier(3)
+    acks: list[list[tuple[list[bytes], list[int]]]] = [[] for _ in plans]
+    errors: list[BaseException] = []
+
+    def run(t: int) -> None:
+        try:
+            barrier.wait(timeout=60)
+            for batch in plans[t][1:]:
+                acks[t].append((batch, [r.index for r in ledger.submit(batch)]))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    assert not any(th.is_alive() for th in threads) and not errors, errors
+    assert switches(acks) > 2, "the threads ran one after another: no concurrency was exercised"
+    assert gap_fills == [], "a batch was published before an earlier one of the same ledger"
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 3 + 3 * 11
+    with ledger.db.read() as conn:
+        assert seen == ledger.log.checkpoint_sizes(conn)[-len(seen):]
+    check_log(home, first + [b for a in acks for b in a], 3 * 12 * 5)
+
+
 # --------------------------------------------------------------------------------------------
 # OS processes
 # --------------------------------------------------------------------------------------------
