@@ -30,7 +30,6 @@ from reelrights.core.ids import new_id
 from reelrights.core.merkle import MemoryTree, leaf_hash
 from reelrights.core.note import NoteSigner
 from reelrights.core.statements import make_statement, sign_statement
-from reelrights.errors import NotFound
 from reelrights.home import Home
 from reelrights.keys import PartyKey
 from reelrights.ledger import Ledger
@@ -62,11 +61,47 @@ def writer_plan(tag: str, batches: int, per_batch: int) -> list[list[bytes]]:
     return [first] + [[work_entry(pid, key, tag) for _ in range(per_batch)] for _ in range(batches - 1)]
 
 
-def switches(acks: list[list[tuple[list[bytes], list[int]]]]) -> int:
+#: Per writer thread, its (batch, receipt indices) in submission order.
+Acks = list[list[tuple[list[bytes], list[int]]]]
+
+
+def switches(acks: Acks) -> int:
     """How often the log passes from one writer's batch to another's (writers run one after
     another: writers - 1)."""
     order = sorted((indices[0], w) for w, batches in enumerate(acks) for _, indices in batches)
     return sum(1 for a, b in zip(order, order[1:]) if a[1] != b[1])
+
+
+def submit_in_threads(plans: list[list[list[bytes]]], ledger: Ledger | None = None,
+                      home: Home | None = None) -> Acks:
+    """One thread per plan, released together, each submitting its batches in order: through
+    ``ledger`` when given (a server's request threads share one), else through a Ledger of its
+    own opened on ``home``. Returns each thread's (batch, receipt indices); a thread that hangs
+    or raises fails the test."""
+    barrier = threading.Barrier(len(plans))
+    acks: Acks = [[] for _ in plans]
+    errors: list[BaseException] = []
+
+    def run(t: int) -> None:
+        own = Ledger.open(home) if ledger is None else None
+        try:
+            barrier.wait(timeout=60)
+            for batch in plans[t]:
+                acks[t].append((batch, [r.index for r in (ledger or own).submit(batch)]))
+        except BaseException as exc:  # noqa: BLE001 (re-raised in the main thread)
+            errors.append(exc)
+        finally:
+            if own is not None:
+                own.db.dispose()
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(len(plans))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    assert not any(th.is_alive() for th in threads), "a writer thread hung"
+    assert not errors, errors
+    return acks
 
 
 def vkey_of(home: Home) -> str:
@@ -118,29 +153,7 @@ def check_log(home: Home, batches: list[tuple[list[bytes], list[int]]], total: i
 @pytest.mark.slow
 def test_threads_each_with_own_ledger(home: Home) -> None:
     plans = [writer_plan(f"t{t}-", batches=25, per_batch=4) for t in range(4)]
-    barrier = threading.Barrier(4)
-    acks: list[list[tuple[list[bytes], list[int]]]] = [[] for _ in plans]
-    errors: list[BaseException] = []
-
-    def run(t: int) -> None:
-        ledger = Ledger.open(home)
-        try:
-            barrier.wait(timeout=60)
-            for batch in plans[t]:
-                receipts = ledger.submit(batch)
-                acks[t].append((batch, [r.index for r in receipts]))
-        except BaseException as exc:  # noqa: BLE001 (re-raised in the main thread)
-            errors.append(exc)
-        finally:
-            ledger.db.dispose()
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(timeout=120)
-    assert not any(th.is_alive() for th in threads), "a writer thread hung"
-    assert not errors, errors
+    acks = submit_in_threads(plans, home=home)
     assert [len(a) for a in acks] == [25] * 4
     assert switches(acks) > 3, "the threads ran one after another: no concurrency was exercised"
     check_log(home, [b for a in acks for b in a], 400)
@@ -150,24 +163,7 @@ def test_threads_each_with_own_ledger(home: Home) -> None:
 def test_threads_share_one_ledger(home: Home, ledger: Ledger) -> None:
     """A server shares one Ledger (one engine, one cached tile edge) between request threads."""
     plans = [writer_plan(f"s{t}-", batches=10, per_batch=3) for t in range(4)]
-    barrier = threading.Barrier(4)
-    acks: list[list[tuple[list[bytes], list[int]]]] = [[] for _ in plans]
-    errors: list[BaseException] = []
-
-    def run(t: int) -> None:
-        try:
-            barrier.wait(timeout=60)
-            for batch in plans[t]:
-                acks[t].append((batch, [r.index for r in ledger.submit(batch)]))
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(timeout=120)
-    assert not any(th.is_alive() for th in threads) and not errors, errors
+    acks = submit_in_threads(plans, ledger)
     check_log(home, [b for a in acks for b in a], 120)
 
 
@@ -206,24 +202,7 @@ def test_shared_ledger_publishes_in_log_order(home: Home, ledger: Ledger,
     plans = [writer_plan(f"o{t}-", batches=12, per_batch=5) for t in range(3)]
     # Register the writers first, one after another.
     first = [(plan[0], [r.index for r in ledger.submit(plan[0])]) for plan in plans]
-    barrier = threading.Barrier(3)
-    acks: list[list[tuple[list[bytes], list[int]]]] = [[] for _ in plans]
-    errors: list[BaseException] = []
-
-    def run(t: int) -> None:
-        try:
-            barrier.wait(timeout=60)
-            for batch in plans[t][1:]:
-                acks[t].append((batch, [r.index for r in ledger.submit(batch)]))
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(3)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(timeout=120)
-    assert not any(th.is_alive() for th in threads) and not errors, errors
+    acks = submit_in_threads([plan[1:] for plan in plans], ledger)
     assert switches(acks) > 2, "the threads ran one after another: no concurrency was exercised"
     assert gap_fills == [], "a batch was published before an earlier one of the same ledger"
     assert seen == sorted(seen) and len(seen) == len(set(seen)) == 3 + 3 * 11

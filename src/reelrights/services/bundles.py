@@ -204,13 +204,6 @@ _BUNDLE_COLUMNS = ("id", "owner_id", "name", "version", "predecessor_id", "root"
                    "description", "log_index", "created_at")
 
 
-@applier("bundle.created")
-def _apply_bundles(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    # One statement at a time, rows written as we go: a later statement of the same batch (the
-    # next version, say) sees the bundles the earlier ones created.
-    return each_statement(_apply_one)(conn, run)
-
-
 def _unique(items: list[str], pointer: str, what: str) -> None:
     seen: set[str] = set()
     for i, x in enumerate(items):
@@ -220,6 +213,10 @@ def _unique(items: list[str], pointer: str, what: str) -> None:
         seen.add(x)
 
 
+# One statement at a time, rows written as we go: a later statement of the same batch (the next
+# version, say) sees the bundles the earlier ones created.
+@applier("bundle.created")
+@each_statement
 def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:
     b = a.statement.body
     owner, name, version = b["owner"], b["name"], b["version"]

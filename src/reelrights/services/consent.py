@@ -317,7 +317,7 @@ def revoke_consent(home: Home, ledger: Ledger, consent: str, reason: str,
         default = death.representative_id if death else row.performer_id
         signer_id = resolve_party(conn, signer).id if signer else default
     return submit_as(home, ledger, "consent.revoked", signer_id,
-                            {"consent": row.id, "reason": reason})
+                     {"consent": row.id, "reason": reason})
 
 
 def record_death(home: Home, ledger: Ledger, performer: str, died: date,
@@ -327,8 +327,8 @@ def record_death(home: Home, ledger: Ledger, performer: str, died: date,
         performer_id = resolve_party(conn, performer).id
         rep_id = resolve_party(conn, representative).id
     return submit_as(home, ledger, "performer.deceased", rep_id,
-                            {"performer": performer_id, "date": died.isoformat(),
-                             "representative": rep_id})
+                     {"performer": performer_id, "date": died.isoformat(),
+                      "representative": rep_id})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -267,14 +267,14 @@ def cosign_license(home: Home, ledger: Ledger, license_ref: str, guild: str) -> 
         raise NotFound(f"{guild_id} has no collective agreement; register one with "
                        "`reelrights guild agreement add` first")
     return submit_as(home, ledger, "license.cosigned", guild_id,
-                   {"license": lic.id, "guild": guild_id, "agreement": agr.id})
+                     {"license": lic.id, "guild": guild_id, "agreement": agr.id})
 
 
 def revoke_license(home: Home, ledger: Ledger, license_ref: str, reason: str) -> Receipt:
     with ledger.db.read() as conn:
         lic = resolve_license(conn, license_ref)
     return submit_as(home, ledger, "license.revoked", lic.licensor_id,
-                   {"license": lic.id, "reason": reason})
+                     {"license": lic.id, "reason": reason})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,8 +35,7 @@ from ..store.fund_tables import (fund_lines, fund_postings, productions, revenue
 from ..store.tables import parties
 from .allocation import report_pools
 from .fund import resolve_production
-from .registry import submit_as
-from .registry import resolve_party
+from .registry import resolve_party, submit_as
 
 __all__ = ["canonical_rows", "import_report", "parse_report_csv", "rows_sha256"]
 
@@ -177,10 +176,7 @@ def _account(payee: str, role: str) -> str:
 
 
 @applier("revenue.reported")
-def _apply_reports(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    return each_statement(_apply_one)(conn, run)
-
-
+@each_statement
 def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:
     b, actor = a.statement.body, a.statement.actor
     if rows_sha256(canonical_rows(b["rows"])) != b["rows_sha256"] or \

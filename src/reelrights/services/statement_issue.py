@@ -29,8 +29,7 @@ from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.store import insert_rows
 from ..store.fund_tables import fund_postings, fund_statements
 from ..store.tables import log_entries, parties
-from .registry import submit_as
-from .registry import resolve_party
+from .registry import resolve_party, submit_as
 from .statement_render import render
 from .statements import build_document, document_sha256, totals
 
@@ -88,10 +87,7 @@ def issue_statement(home: Home, ledger: Ledger, party: str, period: str, *,
 
 
 @applier("fund.statement")
-def _apply_statements(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    return each_statement(_apply_one)(conn, run)
-
-
+@each_statement
 def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:
     b = a.statement.body
     if conn.scalar(select(parties.c.kind).where(parties.c.id == b["fund"])) != "fund":
