@@ -63,6 +63,13 @@ class Accepted:
 
     index: int
     statement: SignedStatement
+    #: The log's time for this entry (RFC 3339 UTC): when the fact takes effect, whatever time
+    #: the signer wrote. Appliers record this, never ``statement.time``.
+    time: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.time:
+            object.__setattr__(self, "time", self.statement.time)
 
 
 @dataclass

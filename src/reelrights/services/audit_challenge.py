@@ -131,7 +131,7 @@ def _apply_challenges(conn: Connection, run: list[Accepted]) -> list[dict[str, A
         conn.execute(audit_challenges.insert().values(
             id=b["id"], run_id=b["run"], auditor_id=b["auditor"], samples=b["samples"],
             checkpoint_origin=cp["origin"], checkpoint_size=cp["size"],
-            checkpoint_root=cp["root"], log_index=a.index, challenged_at=a.statement.time))
+            checkpoint_root=cp["root"], log_index=a.index, challenged_at=a.time))
         out.append({"id": b["id"], "run": b["run"]})
     return out
 

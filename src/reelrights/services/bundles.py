@@ -272,7 +272,7 @@ def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:
                        "`reelrights bundle create`")
     insert_rows(conn, bundles, _BUNDLE_COLUMNS, [(
         b["id"], owner, name, version, pred, comp.root, json.dumps(comp.totals),
-        b.get("description"), a.index, a.statement.time)])
+        b.get("description"), a.index, a.time)])
     insert_rows(conn, bundle_assets, ("bundle_id", "sha256"), [(b["id"], s) for s in comp.assets])
     insert_rows(conn, bundle_works, ("bundle_id", "work_id"), [(b["id"], w) for w in comp.works])
     return {"id": b["id"], "name": name, "version": version, "root": comp.root,

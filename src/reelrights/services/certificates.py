@@ -195,7 +195,7 @@ def _apply_certificates(conn: Connection, run: list[Accepted]) -> list[dict[str,
         conn.execute(audit_certificates.insert().values(
             id=b["id"], run_id=b["run"], challenge_id=b["challenge"], auditor_id=b["auditor"],
             result=b["result"], not_before=b["not_before"], not_after=b["not_after"],
-            log_index=a.index, certified_at=a.statement.time))
+            log_index=a.index, certified_at=a.time))
         out.append({"id": b["id"], "result": b["result"]})
     return out
 

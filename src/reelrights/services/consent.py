@@ -120,7 +120,7 @@ def _apply_grants(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]
         except ReelrightsError as exc:
             raise at(pos, exc) from None
         conn.execute(consents.insert().values(**row, log_index=a.index,
-                                              granted_at=a.statement.time))
+                                              granted_at=a.time))
         details.append({"id": row["id"], "performer": row["performer_id"],
                         "signed_by": row["signed_by"], "kinds": json.loads(row["kinds"]),
                         "notes": notes})

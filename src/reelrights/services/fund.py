@@ -48,7 +48,7 @@ def _apply_productions(conn: Connection, run: list[Accepted]) -> list[dict[str, 
             raise at(pos, exc) from None
         conn.execute(productions.insert().values(
             id=b["id"], studio_id=b["studio"], title=b["title"], kind=b["kind"],
-            currency=b["currency"], log_index=a.index, registered_at=a.statement.time))
+            currency=b["currency"], log_index=a.index, registered_at=a.time))
         out.append({"id": b["id"]})
     return out
 

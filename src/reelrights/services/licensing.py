@@ -158,7 +158,7 @@ def _apply_grant(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
             id=b["id"], bundle_id=b["bundle"], licensor_id=b["licensor"],
             licensee_id=b["licensee"], policy=json.dumps(b["policy"], sort_keys=True),
             policy_uid=policy.uid, required_cosigners=json.dumps(need), log_index=a.index,
-            granted_at=a.statement.time))
+            granted_at=a.time))
         out.append({"id": b["id"], "required_cosigners": need, "policy_uid": policy.uid})
     return out
 
@@ -191,7 +191,7 @@ def _apply_cosign(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]
             raise at(pos, Conflict(f"{b['guild']} already co-signed {b['license']}"))
         conn.execute(license_cosigns.insert().values(
             license_id=b["license"], guild_id=b["guild"], agreement_id=b["agreement"],
-            log_index=a.index, cosigned_at=a.statement.time))
+            log_index=a.index, cosigned_at=a.time))
         out.append({"license": b["license"], "guild": b["guild"]})
     return out
 
@@ -209,8 +209,8 @@ def _apply_revoke(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]
             raise at(pos, Conflict(f"license {b['license']} was already revoked at "
                                    f"{lic.revoked_at}"))
         conn.execute(licenses.update().where(licenses.c.id == b["license"]).values(
-            revoked_at=a.statement.time, revoked_index=a.index, revoke_reason=b["reason"]))
-        out.append({"license": b["license"], "revoked_at": a.statement.time})
+            revoked_at=a.time, revoked_index=a.index, revoke_reason=b["reason"]))
+        out.append({"license": b["license"], "revoked_at": a.time})
     return out
 
 

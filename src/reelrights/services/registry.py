@@ -64,7 +64,7 @@ def _apply_parties(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]
                                    "every party needs its own key"))
         taken_ids.add(b["id"])
         taken_keys.add(kid)
-        rows.append((b["id"], b["kind"], b["name"], key, kid, a.index, a.statement.time))
+        rows.append((b["id"], b["kind"], b["name"], key, kid, a.index, a.time))
     insert_rows(conn, parties, _PARTY_COLUMNS, rows)
     return [{"id": r[0]} for r in rows]
 
@@ -92,7 +92,7 @@ def _insert_new_works(conn: Connection, run: list[Accepted]) -> list[dict[str, A
         wid = b["id"]
         ext = b.get("external_ids")
         work_rows.append((wid, b["kind"], b["title"], b.get("year"), b["owner"],
-                          json.dumps(ext) if ext else "[]", a.index, a.statement.time))
+                          json.dumps(ext) if ext else "[]", a.index, a.time))
         notes = []
         for x in b["assets"]:
             sha = x["sha256"]
@@ -158,7 +158,7 @@ def _apply_works_checked(conn: Connection, run: list[Accepted]) -> list[dict[str
             _check_source_material(conn, pos, b, bodies[:pos])
         ext = b.get("external_ids")
         work_rows.append((b["id"], b["kind"], b["title"], b.get("year"), b["owner"],
-                          json.dumps(ext) if ext else "[]", a.index, a.statement.time))
+                          json.dumps(ext) if ext else "[]", a.index, a.time))
         notes = []
         for x in b["assets"]:
             seen = existing.get(x["sha256"])

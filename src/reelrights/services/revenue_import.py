@@ -212,7 +212,7 @@ def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:
     conn.execute(revenue_reports.insert().values(
         id=b["id"], reporter_id=actor, period=b["period"], rows_sha256=b["rows_sha256"],
         supersedes_id=b.get("supersedes"), file=b.get("file"), log_index=a.index,
-        reported_at=a.statement.time))
+        reported_at=a.time))
     insert_rows(conn, revenue_rows, _ROW_COLUMNS, [
         (b["id"], i + 1, r["production"], r["period"], r["territory"], r["currency"],
          parse_amount(r["gross"], r["currency"]), parse_amount(r["deductions"], r["currency"]))

@@ -96,7 +96,7 @@ def _apply_run(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
             raise at(pos, Conflict(f"run {b['id']} already exists"))
         try:
             _check_counts(b)
-            status = check_usage(conn, b["developer"], b["usage"], a.statement.time)
+            status = check_usage(conn, b["developer"], b["usage"], a.time)
         except BadInput as exc:
             raise at(pos, exc) from None
         totals = {k: b[k] for k in ("bases", "modalities", "basis_modalities", "content_types",
@@ -105,7 +105,7 @@ def _apply_run(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
             id=b["id"], developer_id=b["developer"], model_family=b["model_family"],
             model=b["model"], base_model=b.get("base_model"), root=b["root"], count=b["count"],
             totals=json.dumps(totals, sort_keys=True), latest_acquired=b.get("latest_acquired"),
-            description=b.get("description"), log_index=a.index, committed_at=a.statement.time))
+            description=b.get("description"), log_index=a.index, committed_at=a.time))
         if b["usage"]:
             conn.execute(run_usage.insert(), [
                 {"run_id": b["id"], "bundle_id": u["bundle"], "license_id": u["license"],

@@ -105,7 +105,7 @@ def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:
     conn.execute(fund_statements.insert().values(
         id=b["id"], fund_id=b["fund"], party_id=b["party"], period=b["period"],
         as_of=b["as_of"], sha256=sha, inputs_sha256=b["inputs_sha256"],
-        threshold=b["threshold"], log_index=a.index, issued_at=a.statement.time))
+        threshold=b["threshold"], log_index=a.index, issued_at=a.time))
     postings = []
     for t in b["totals"]:
         c, party = t["currency"], b["party"]
