@@ -79,7 +79,10 @@ log_entries = Table(
     Column("actor", String(20), nullable=False),
     Column("time", String(32), nullable=False),
     Column("entry", LargeBinary, nullable=False),
+    #: A v2 statement's unique id (v1 entries: NULL). The log never appends one twice.
+    Column("statement_id", String(40)),
     Index("ix_log_entries_actor", "actor"),
+    Index("ix_log_entries_statement_id", "statement_id", unique=True),
     Index("ix_log_entries_type", "type"),
 )
 
@@ -104,6 +107,23 @@ log_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
     Column("root", LargeBinary(32), nullable=False),
+    #: The last entry's log time: log times never decrease in index order.
+    Column("time", String(32)),
+    #: The registry id this log serves (set by its registry.established statement, v2 on).
+    Column("registry", Text),
+    #: Index of the registry.established statement: entries before it are v1.
+    Column("v2_from", BigInteger),
+    #: How many checkpoints were ever issued (a deleted checkpoint row is noticed).
+    Column("checkpoints", BigInteger, nullable=False, server_default="0"),
+)
+
+#: For each subject that statements supersede (a license's fund terms, a license, a consent, a
+#: bundle line, ...), the statement that is current: ``supersedes`` is compare-and-swap on it.
+current_facts = Table(
+    "current_facts", metadata,
+    Column("subject", String(200), primary_key=True),
+    Column("statement_id", String(40)),
+    Column("log_index", BigInteger, nullable=False),
 )
 
 # -- rights (migration 0002) ---------------------------------------------------------------------
