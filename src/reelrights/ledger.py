@@ -54,7 +54,7 @@ from .log.store import AppendResult, LogStore
 from .store.db import Database
 from .store.tables import parties
 
-__all__ = ["Accepted", "Ledger", "Receipt", "applier", "at", "each_statement"]
+__all__ = ["Accepted", "Ledger", "Receipt", "applier", "apply_statements", "at", "each_statement"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,26 +446,7 @@ class Ledger:
         return out
 
     def _apply(self, conn: Connection, size: int, stmts: list[SignedStatement]) -> list[dict]:
-        details: list[dict] = []
-        start = 0
-        while start < len(stmts):
-            end = start
-            while end < len(stmts) and stmts[end].type == stmts[start].type:
-                end += 1
-            fn = _APPLIERS.get(stmts[start].type)
-            if fn is None:
-                raise BadInput(f"statement type {stmts[start].type} has no registry handler")
-            run = [Accepted(size + i, stmts[i]) for i in range(start, end)]
-            try:
-                details.extend(fn(conn, run))
-            except ReelrightsError as exc:
-                pos = getattr(exc, "position", None)
-                if len(stmts) > 1 and pos is not None:
-                    exc.message = f"statement {start + pos + 1} of {len(stmts)}: {exc.message}"
-                    exc.args = (exc.message,)
-                raise
-            start = end
-        return details
+        return apply_statements(conn, [Accepted(size + i, s) for i, s in enumerate(stmts)])
 
     def _remember_keys(self, stmts: list[SignedStatement]) -> None:
         for s in stmts:
@@ -549,6 +530,36 @@ def _unknown_actor(s: SignedStatement) -> None:
 def _chunks(items: list[str], n: int) -> list[list[str]]:
     return [items[i:i + n] for i in range(0, len(items), n)]
 
+
+
+def apply_statements(conn: Connection, accepted: list[Accepted]) -> list[dict[str, Any]]:
+    """Write the registry rows of accepted statements, in log order, run by run of one type.
+
+    The one place statements become rows: the ledger calls it inside its write transaction,
+    and a rebuild or a verification replays the log through it, so both build the same tables.
+    Returns one details dict per statement.
+    """
+    details: list[dict[str, Any]] = []
+    start = 0
+    total = len(accepted)
+    while start < total:
+        type_name = accepted[start].statement.type
+        end = start
+        while end < total and accepted[end].statement.type == type_name:
+            end += 1
+        fn = _APPLIERS.get(type_name)
+        if fn is None:
+            raise BadInput(f"statement type {type_name} has no registry handler")
+        try:
+            details.extend(fn(conn, accepted[start:end]))
+        except ReelrightsError as exc:
+            pos = getattr(exc, "position", None)
+            if total > 1 and pos is not None:
+                exc.message = f"statement {start + pos + 1} of {total}: {exc.message}"
+                exc.args = (exc.message,)
+            raise
+        start = end
+    return details
 
 
 def at(position: int, exc: ReelrightsError) -> ReelrightsError:
