@@ -12,17 +12,26 @@
     │   ├── ProofError              an inclusion or consistency proof fails
     │   ├── SignatureError          a signature does not verify, or is by an unknown key
     │   └── LogIntegrityError       the log disagrees with itself (carries the first bad index)
-    └── PolicyDenied      (exit 3)  the request is understood and refused by a rule
+    ├── PolicyDenied      (exit 3)  the request is understood and refused by a rule
+    └── DiskFull          (exit 1)  the disk (or the database server's) has no space left
 
 Each error's message is one line that names the bad input and says what to do. The CLI prints
 ``error: <message>`` and exits with :attr:`ReelrightsError.exit_code`.
+
+A full disk is not the caller's input, so it exits 1 like any operation that could not be
+completed. :func:`disk_full` recognises it behind the exceptions of SQLite (``database or disk
+is full``), PostgreSQL (SQLSTATE 53100) and the operating system (``ENOSPC``, ``EDQUOT``); every
+write is one transaction, so a full disk leaves the database as it was before the command.
 """
 
 from __future__ import annotations
 
+import errno
+
 __all__ = [
     "BadInput",
     "Conflict",
+    "DiskFull",
     "InvalidStatement",
     "LogIntegrityError",
     "MediaError",
@@ -32,6 +41,7 @@ __all__ = [
     "ReelrightsError",
     "SignatureError",
     "VerificationError",
+    "disk_full",
 ]
 
 
@@ -111,3 +121,41 @@ class PolicyDenied(ReelrightsError):
     """The request is understood and refused by a license, consent or guild rule."""
 
     exit_code = 3
+
+
+class DiskFull(ReelrightsError):
+    """No space left on the disk that holds ``where`` (a file, a folder or a database)."""
+
+    exit_code = 1
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"the disk is full: no space left to write {where}; free some space "
+                         "(or raise the quota) and run the command again")
+        self.where = where
+
+
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_SQLITE_FULL = 13  # SQLITE_FULL: "database or disk is full"
+_PG_DISK_FULL = "53100"
+
+
+def disk_full(exc: BaseException, database: str = "") -> DiskFull | None:
+    """The :class:`DiskFull` that ``exc`` (or an exception it was raised from) stands for, if any.
+
+    ``database`` names the database for the message when the database ran out of space.
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in _DISK_FULL_ERRNOS:
+            return DiskFull(e.filename if e.filename else (database or "to the disk"))
+        if getattr(e, "sqlite_errorcode", None) == _SQLITE_FULL \
+                or getattr(e, "sqlstate", None) == _PG_DISK_FULL \
+                or "database or disk is full" in str(e):
+            return DiskFull(f"the database {database}" if database else "the database")
+        todo += [getattr(e, "orig", None), e.__cause__, e.__context__]
+    return None

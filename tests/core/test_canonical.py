@@ -17,12 +17,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reelrights.core.canonical import (
+    MAX_JSON_DEPTH,
     MAX_SAFE_INTEGER,
     _fast_path_ok,
     canonical_bytes,
+    json_depth,
+    load_json,
     parse_canonical,
 )
-from reelrights.errors import InvalidStatement
+from reelrights.errors import BadInput, InvalidStatement
 
 # ---------------------------------------------------------------------------------------------
 # Strategies
@@ -319,3 +322,39 @@ def test_parse_canonical_names_the_document(data: bytes) -> None:
 def test_parse_canonical_names_the_document_for_numbers_outside_jcs(data: bytes) -> None:
     with pytest.raises(InvalidStatement, match="upload 12"):
         parse_canonical(data, what="upload 12")
+
+
+# ---------------------------------------------------------------------------------------------
+# Depth: 5,000 nested arrays used to escape as a RecursionError traceback
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 500, 5_000, 100_000])
+@pytest.mark.parametrize("shape", ["arrays", "objects"])
+def test_parse_canonical_refuses_deep_nesting_in_one_line(depth: int, shape: str) -> None:
+    data = (b"[" * depth + b"]" * depth if shape == "arrays"
+            else b'{"a":' * depth + b"1" + b"}" * depth)
+    with pytest.raises(InvalidStatement) as info:
+        parse_canonical(data, what="entries.txt line 3")
+    message = str(info.value)
+    assert "entries.txt line 3" in message and str(MAX_JSON_DEPTH) in message
+    assert "\n" not in message
+
+
+def test_parse_canonical_accepts_nesting_at_the_limit() -> None:
+    data = b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH
+    assert json_depth(parse_canonical(data)) == MAX_JSON_DEPTH
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 5_000])
+def test_load_json_bounds_depth_and_names_the_file(depth: int) -> None:
+    text = '{"k": ' * depth + "null" + "}" * depth
+    with pytest.raises(BadInput, match=rf"policy\.json: .*more than {MAX_JSON_DEPTH} levels"):
+        load_json(text.encode(), what="policy.json")
+    assert load_json('{"k": [1, {"x": 2}]}', what="x") == {"k": [1, {"x": 2}]}
+
+
+def test_canonical_bytes_refuses_a_value_too_deep_to_serialise() -> None:
+    value: list = []
+    for _ in range(5_000):
+        value = [value]
+    with pytest.raises(InvalidStatement, match=str(MAX_JSON_DEPTH)):
+        canonical_bytes(value)

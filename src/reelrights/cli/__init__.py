@@ -5,16 +5,24 @@ one line, or ``--json``. A :class:`~reelrights.errors.ReelrightsError` becomes o
 ``error: <message>``, on stderr. The exit code is 2 for bad input, 1 for a failed verification
 and 3 for a policy denial. Click's own usage errors (a bad option value, a missing file) are
 printed the same way, on one line, and also exit 2.
+
+Two failures that come from the environment, not from a rule, get the same one line instead of
+a traceback: a full disk (SQLite's ``database or disk is full``, PostgreSQL's ``53100``, or an
+``OSError`` ENOSPC/EDQUOT while writing keys, tiles or reports) says the disk is full and where,
+exit 1 (:class:`~reelrights.errors.DiskFull`); input nested too deeply for Python's parsers (a
+``RecursionError`` from a JSON file no reader bounded) names the command's input files, exit 2.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import NoReturn
 
 import click
 
-from ..errors import ReelrightsError
+from ..core.canonical import MAX_JSON_DEPTH
+from ..errors import ReelrightsError, disk_full
 from .context import AppContext
 
 __all__ = ["cli", "main"]
@@ -34,24 +42,52 @@ def _click_error(exc: click.ClickException) -> NoReturn:
     _fail(message, 2 if isinstance(exc, click.FileError) else exc.exit_code)
 
 
+def _database(ctx: click.Context) -> str:
+    """The database the command was using, for a message (password hidden), or ""."""
+    app = ctx.obj
+    if not isinstance(app, AppContext):
+        return ""
+    return app.database_label()
+
+
+def _too_deep(ctx: click.Context) -> NoReturn:
+    files = [a for a in ctx.meta.get("reelrights.args", []) if a == "-" or os.path.isfile(a)]
+    named = ", ".join("standard input" if f == "-" else f for f in files) or "the input"
+    _fail(f"{named}: nested too deeply to read (more than {MAX_JSON_DEPTH} levels of arrays or "
+          f"objects is refused); flatten it to at most {MAX_JSON_DEPTH} levels", 2)
+
+
 class _Root(click.Group):
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        argv = list(args)
         try:
-            return super().make_context(info_name, args, parent, **extra)
+            ctx = super().make_context(info_name, args, parent, **extra)
         except click.exceptions.NoArgsIsHelpError:
             raise
         except click.ClickException as exc:
             _click_error(exc)
+        ctx.meta["reelrights.args"] = argv
+        return ctx
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
         except ReelrightsError as exc:
+            full = disk_full(exc, _database(ctx))
+            if full is not None:
+                _fail(full.message, full.exit_code)
             _fail(exc.message, exc.exit_code)
         except click.exceptions.NoArgsIsHelpError:
             raise
         except click.ClickException as exc:
             _click_error(exc)
+        except RecursionError:
+            _too_deep(ctx)
+        except Exception as exc:
+            full = disk_full(exc, _database(ctx))
+            if full is None:
+                raise
+            _fail(full.message, full.exit_code)
 
 
 @click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})

@@ -30,6 +30,16 @@ class AppContext:
         return self._ledger
 
 
+    def database_label(self) -> str:
+        """The database in use, fit for a message: the SQLite file, or the URL without password."""
+        if self._ledger is None:
+            return ""
+        url = self._ledger.db.engine.url
+        if url.get_backend_name() == "sqlite":
+            return str(url.database or url)
+        return url.render_as_string(hide_password=True)
+
+
 pass_app = click.make_pass_decorator(AppContext)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from ..core.canonical import load_json
 from ..core.odrl import parse_policy, to_cawg_training_mining, to_tdmrep
 from ..core.rights_types import COVERED_ROLES
 from ..errors import BadInput
@@ -21,8 +21,8 @@ def register(cli: click.Group) -> None:
 
 def _read_policy(path: Path) -> dict:
     try:
-        doc = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
+        doc = load_json(path.read_bytes(), what=f"{path} (JSON policy)")
+    except OSError as exc:
         raise BadInput(f"{path}: not a readable JSON policy ({exc}); fix the file") from None
     if not isinstance(doc, dict):
         raise BadInput(f"{path}: an ODRL policy is a JSON object")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import BadInput
+from ..core.canonical import load_json
 from ..services import eu_summary, runs
 from .context import AppContext, emit_json, json_option, pass_app, table
 
@@ -101,10 +101,7 @@ def summary(app: AppContext, run_id: str, fmt: str, provider_info: Path | None,
     """The EU AI Act public summary of training content (AI Office template, July 2025)."""
     info = None
     if provider_info is not None:
-        try:
-            info = json.loads(provider_info.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadInput(f"--provider-info {provider_info} is not valid JSON ({exc})") from None
+        info = load_json(provider_info.read_bytes(), what=f"--provider-info {provider_info}")
     doc = eu_summary.build_summary(app.ledger.db, run_id, info)
     text = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n" if fmt == "json"
             else eu_summary.render_markdown(doc))

@@ -7,14 +7,12 @@ no raw newline, so every entry fits on one line.
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from ..core.canonical import parse_canonical
+from ..core.canonical import load_json, parse_canonical
 from ..core.statements import make_statement, sign_statement
-from ..errors import BadInput
 from ..services.registry import resolve_party
 from .context import AppContext, emit_json, pass_app
 
@@ -35,10 +33,7 @@ def statement() -> None:
 @pass_app
 def statement_sign(app: AppContext, party_ref: str, type_: str, body_file) -> None:  # type: ignore[no-untyped-def]
     """Sign the JSON body in BODY_FILE ('-' for stdin); print the entry line."""
-    try:
-        body = json.loads(body_file.read())
-    except ValueError as exc:
-        raise BadInput(f"{body_file.name}: not valid JSON ({exc}); fix the body") from None
+    body = load_json(body_file.read(), what=getattr(body_file, "name", "<stdin>"))
     with app.ledger.db.read() as conn:
         party_id = resolve_party(conn, party_ref).id
     entry = sign_statement(make_statement(type_, party_id, body), app.home.party_key(party_id))

@@ -18,6 +18,11 @@ on generated documents.
 own: the C scanner with hooks that bail out on any float or unsafe integer, and the C encoder
 built once. It accepts exactly what the general path accepts; anything unusual (and every
 error) goes through the general path, which words the error.
+
+Depth is bounded: a document nested more than :data:`MAX_JSON_DEPTH` levels is refused with one
+line (CPython's parsers recurse once per level, so 5,000 levels would otherwise surface as a
+``RecursionError`` traceback). :func:`load_json` applies the same bound to any JSON the command
+line reads (statement bodies, policies, manifests).
 """
 
 from __future__ import annotations
@@ -29,11 +34,67 @@ from typing import Any
 
 import rfc8785
 
-from ..errors import InvalidStatement
+from ..errors import BadInput, InvalidStatement
 
-__all__ = ["canonical_bytes", "parse_canonical", "MAX_SAFE_INTEGER"]
+__all__ = ["MAX_JSON_DEPTH", "MAX_SAFE_INTEGER", "canonical_bytes", "json_depth", "load_json",
+           "parse_canonical"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
+
+#: The deepest nesting of arrays and objects accepted anywhere (a statement is about 5 deep).
+MAX_JSON_DEPTH = 64
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar is 0, ``[]`` is 1); no recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if type(v) is dict:
+            children: Any = v.values()
+        elif type(v) is list or type(v) is tuple:
+            children = v
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((c, depth + 1) for c in children if type(c) in (dict, list, tuple))
+    return deepest
+
+
+def _too_deep(what: str) -> str:
+    return (f"{what} nests arrays or objects more than {MAX_JSON_DEPTH} levels deep; "
+            f"flatten it to at most {MAX_JSON_DEPTH} levels")
+
+
+def _shallow_enough(data: bytes | str, value: Any) -> bool:
+    # Fewer brackets than the limit cannot nest past it: no walk for ordinary documents.
+    if isinstance(data, str):
+        brackets = data.count("[") + data.count("{")
+    else:
+        raw = data if isinstance(data, (bytes, bytearray)) else bytes(data)
+        brackets = raw.count(b"[") + raw.count(b"{")
+    return brackets <= MAX_JSON_DEPTH or json_depth(value) <= MAX_JSON_DEPTH
+
+
+def load_json(data: bytes | str, *, what: str) -> Any:
+    """Parse JSON text (any form) read from ``what`` (a file name), nesting bounded.
+
+    Raises :class:`~reelrights.errors.BadInput` naming ``what`` for invalid UTF-8, invalid JSON
+    or nesting deeper than :data:`MAX_JSON_DEPTH`.
+    """
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        value = json.loads(text)
+    except UnicodeDecodeError:
+        raise BadInput(f"{what}: not valid UTF-8; save it as UTF-8 JSON") from None
+    except RecursionError:
+        raise BadInput(f"{what}: {_too_deep('the JSON')}") from None
+    except ValueError as exc:
+        raise BadInput(f"{what}: not valid JSON ({exc}); fix the JSON text") from None
+    if not _shallow_enough(text, value):
+        raise BadInput(f"{what}: {_too_deep('the JSON')}")
+    return value
 
 _fast_encoder = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
@@ -70,6 +131,8 @@ def canonical_bytes(value: Any) -> bytes:
         if _fast_path_ok(value):
             return _fast_encoder.encode(value).encode("utf-8")
         return rfc8785.dumps(value)
+    except RecursionError:
+        raise InvalidStatement(_too_deep("the value")) from None
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise InvalidStatement(f"cannot be canonicalized as RFC 8785 JSON ({exc}); use strings, "
                                "safe integers, booleans, null, arrays and objects") from None
@@ -107,7 +170,7 @@ def _parse_fast(data: bytes) -> Any:
     try:
         text = data.decode("utf-8")
         value, end = _scan(text, 0)  # type: ignore[misc]
-    except (_NotFast, ValueError, StopIteration):
+    except (_NotFast, ValueError, StopIteration, RecursionError):
         return _MISS
     if end != len(text) or (not data.isascii() and not _fast_path_ok(value)):
         return _MISS  # trailing bytes, or a non-ASCII key (JCS sorts those by UTF-16 units)
@@ -124,14 +187,20 @@ def parse_canonical(data: bytes, *, what: str = "document") -> Any:
     if _scan is not None and type(data) is bytes:
         value = _parse_fast(data)
         if value is not _MISS:
+            if not _shallow_enough(data, value):
+                raise InvalidStatement(_too_deep(what))
             return value
     try:
         text = data.decode("utf-8")
         value = json.loads(text)
     except UnicodeDecodeError:
         raise InvalidStatement(f"{what} is not valid UTF-8; re-export it as UTF-8 JSON") from None
+    except RecursionError:
+        raise InvalidStatement(_too_deep(what)) from None
     except ValueError as exc:
         raise InvalidStatement(f"{what} is not valid JSON ({exc}); fix the JSON text") from None
+    if not _shallow_enough(data, value):
+        raise InvalidStatement(_too_deep(what))
     try:
         canonical = canonical_bytes(value)
     except InvalidStatement as exc:  # NaN, Infinity, integers beyond 2**53: name the document
