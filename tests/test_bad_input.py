@@ -13,10 +13,21 @@ import pytest
 from reelrights.core.canonical import MAX_JSON_DEPTH
 from reelrights.core.statements import make_statement, sign_statement
 from reelrights.home import Home
+from reelrights.ledger import Ledger
 
 from test_cli import media, ok, refused, world  # noqa: F401  (fixtures and helpers)
 
 DEEP = 5_000
+
+
+def _statement(home_path: Path, type_: str, actor: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An unsigned statement for this home's registry (v2 where the ledger makes them)."""
+    lg = Ledger.open(Home.open(home_path), publish=False)
+    try:
+        maker = getattr(lg, "new_statement", None)
+        return maker(type_, actor, body) if maker else make_statement(type_, actor, body)
+    finally:
+        lg.db.dispose()
 
 
 def _deep_json(depth: int = DEEP) -> str:
@@ -52,9 +63,9 @@ def test_deep_value_inside_a_signed_entry_is_refused(world, tmp_path: Path) -> N
     deep: Any = "x"
     for _ in range(100):
         deep = {"k": deep}
-    stmt = make_statement("work.credited", world["studio"], {"work": world["film"],
-                                                            "party": world["ada"],
-                                                            "role": "vfx", "share": deep})
+    stmt = _statement(world["home"], "work.credited", world["studio"],
+                      {"work": world["film"], "party": world["ada"], "role": "vfx",
+                       "share": deep})
     entry = sign_statement(stmt, Home.open(world["home"]).party_key(world["studio"]))
     f = tmp_path / "signed.txt"
     f.write_bytes(entry + b"\n")
@@ -77,3 +88,77 @@ def test_deep_manifest_line_is_one_line_even_where_no_reader_bounds_it(world,
     refused(world["home"], ["check", "--licensee", "Rival", "--action", "train",
                             "--model-family", "orbit", "--manifest", str(manifest)], 2,
             "deep-manifest.jsonl", str(MAX_JSON_DEPTH))
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Names: four studios that all display as "Northlight Pictures"
+# ---------------------------------------------------------------------------------------------
+LOOKALIKES = {
+    "zero-width space": "Northlight\u200b Pictures",
+    "right-to-left override": "\u202eserutciP thgilhtroN",
+    "no-break space": "Northlight\u00a0Pictures",
+}
+
+
+@pytest.mark.parametrize("trick", sorted(LOOKALIKES))
+def test_invisible_characters_in_a_name_are_refused(world, trick: str) -> None:
+    p = world["home"]
+    ok(p, "party", "add", "--kind", "studio", "--name", "Northlight Pictures")
+    name = LOOKALIKES[trick]
+    bad = next(ch for ch in name if ch not in "NorthlightPictures ")
+    line = refused(p, ["party", "add", "--kind", "studio", "--name", name], 2,
+                   "/statement/body/name", f"U+{ord(bad):04X}")
+    assert "invisible" in line
+
+
+def test_a_homoglyph_name_is_registered_with_a_warning(world) -> None:
+    p = world["home"]
+    first = ok(p, "party", "add", "--kind", "studio", "--name", "Northlight Pictures").stdout
+    result = ok(p, "party", "add", "--kind", "studio", "--name", "N\u043erthlight Pictures")
+    assert result.stdout.strip().startswith("pty_")
+    (warning,) = result.stderr.splitlines()
+    assert warning.startswith("warning: ") and first.strip() in warning
+    assert "TR 39" in warning
+    # an unrelated name gets no warning
+    assert ok(p, "party", "add", "--kind", "studio", "--name", "Paper Lantern").stderr == ""
+
+
+@pytest.mark.parametrize(("field", "args"), [
+    ("title", lambda w, n: ["work", "add", "--owner", "Northlight", "--kind", "script",
+                            "--title", n, str(w["media"]["script2"])]),
+    ("name", lambda w, n: ["bundle", "create", "--owner", "Northlight", "--name", n,
+                           "--version", "1", w["film"]]),
+    ("title", lambda w, n: ["production", "add", "--studio", "Northlight", "--title", n,
+                            "--currency", "USD"]),
+])
+def test_work_bundle_and_production_names_refuse_invisible_characters(world, media, field,
+                                                                      args) -> None:
+    w = dict(world, media=media)
+    refused(w["home"], args(w, "Harbour\u200bLights"), 2, f"/statement/body/{field}",
+            "U+200B")
+
+
+def test_a_name_signed_elsewhere_must_be_nfc_and_visible(world, tmp_path: Path) -> None:
+    """The registry refuses it, not only the command line: a statement signed with any key."""
+    from reelrights.keys import PartyKey
+    import base64
+
+    for i, name in enumerate(["Cafe\u0301 Films", "Northlight\ufeffPictures",
+                              "Northlight\U000e0041Pictures", "Studio\u3000One"]):
+        key = PartyKey.generate()
+        pid = "pty_" + "abcdefghijklmnop"[:15] + "abcd"[i]
+        entry = sign_statement(_statement(world["home"], "party.registered", pid, {
+            "id": pid, "kind": "studio", "name": name,
+            "public_key": base64.b64encode(key.public_key_bytes).decode()}), key)
+        f = tmp_path / f"remote{i}.txt"
+        f.write_bytes(entry + b"\n")
+        refused(world["home"], ["statement", "submit", str(f)], 2, "/statement/body/name")
+
+
+def test_a_decomposed_name_typed_at_the_command_line_is_signed_in_nfc(world) -> None:
+    import unicodedata
+
+    p = world["home"]
+    pid = ok(p, "party", "add", "--kind", "writer", "--name", "Zoe\u0301 Martin").stdout.strip()
+    shown = json.loads(ok(p, "party", "show", pid, "--json").stdout)
+    assert shown["name"] == "Zo\u00e9 Martin" == unicodedata.normalize("NFC", "Zoe\u0301 Martin")

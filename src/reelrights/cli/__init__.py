@@ -11,6 +11,9 @@ a traceback: a full disk (SQLite's ``database or disk is full``, PostgreSQL's ``
 ``OSError`` ENOSPC/EDQUOT while writing keys, tiles or reports) says the disk is full and where,
 exit 1 (:class:`~reelrights.errors.DiskFull`); input nested too deeply for Python's parsers (a
 ``RecursionError`` from a JSON file no reader bounded) names the command's input files, exit 2.
+
+The values of ``--name``, ``--title`` and ``--description`` are normalised to Unicode NFC before
+any command sees them, so what is signed is the NFC form (the schema refuses names that are not).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import NoReturn
 import click
 
 from ..core.canonical import MAX_JSON_DEPTH
+from ..core.names import normalize_name
 from ..errors import ReelrightsError, disk_full
 from .context import AppContext
 
@@ -57,8 +61,28 @@ def _too_deep(ctx: click.Context) -> NoReturn:
           f"objects is refused); flatten it to at most {MAX_JSON_DEPTH} levels", 2)
 
 
+#: Options that carry human names and text: signed in Unicode NFC, whatever the terminal sent.
+_NAME_OPTIONS = ("--name", "--title", "--description")
+
+
+def _nfc_names(args: list[str]) -> list[str]:
+    out, value_next = [], False
+    for a in args:
+        if value_next:
+            a, value_next = normalize_name(a), False
+        elif a == "--":
+            return out + args[len(out):]
+        elif a in _NAME_OPTIONS:
+            value_next = True
+        elif a.startswith(tuple(f"{o}=" for o in _NAME_OPTIONS)):
+            a = normalize_name(a)
+        out.append(a)
+    return out
+
+
 class _Root(click.Group):
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        args = _nfc_names(list(args))
         argv = list(args)
         try:
             ctx = super().make_context(info_name, args, parent, **extra)
@@ -133,6 +157,14 @@ from . import fund_cmd, production_cmd, usage_cmd  # noqa: E402  (creative fund)
 for module in (production_cmd, fund_cmd, usage_cmd):
     module.register(cli)
 
+from . import rebuild_cmd  # noqa: E402  (a new home from a log's tiles)
+
+rebuild_cmd.register(cli)
+
 
 def main() -> None:
     sys.exit(cli.main(standalone_mode=True))
+
+from . import dispute_cmd  # noqa: E402  (ownership disputes)
+
+dispute_cmd.register(cli)  # dispute list|show|release

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..core.names import normalize_name
 from ..core.statement_types import PARTY_KINDS
 from ..home import Home
 from ..services import registry
@@ -50,12 +51,23 @@ def party() -> None:
 @pass_app
 def party_add(app: AppContext, kind: str, name: str, passphrase_env: str | None,
               as_json: bool) -> None:
-    """Register a party with its own Ed25519 key pair (private key stays in the home, 0600)."""
+    """Register a party with its own Ed25519 key pair (private key stays in the home, 0600).
+
+    The name is signed in Unicode NFC; one with invisible, bidi-control or non-printing
+    characters is refused. A name that can be mistaken for a registered party's (the same
+    Unicode TR 39 skeleton, e.g. a Cyrillic "о" for a Latin "o") is registered with a warning.
+    """
+    name = normalize_name(name)  # the schema refuses the rest before any key is written
+    lookalikes = registry.confusable_parties(app.ledger.db, name)
     receipt = registry.register_party(app.home, app.ledger, kind, name, passphrase_env)
     if as_json:
         emit_json(receipt.to_json())
     else:
         click.echo(receipt.details["id"])
+    if lookalikes:
+        others = ", ".join(f"{pid} {other!r}" for pid, other in lookalikes)
+        click.echo(f"warning: the name {name!r} can be mistaken for {others} (same Unicode "
+                   "TR 39 skeleton); make sure this is a different party", err=True)
 
 
 @party.command("list")

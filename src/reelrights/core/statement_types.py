@@ -67,7 +67,7 @@ PARTY_ID = Str(pattern=ID_PATTERNS["party"], hint="a party id like pty_k3vq7xw2m
 WORK_ID = Str(pattern=ID_PATTERNS["work"], hint="a work id like wrk_k3vq7xw2m4a6c5de",
               max_len=20)
 SHA256 = Str(pattern=r"[0-9a-f]{64}", hint="a lowercase hex SHA-256", min_len=64, max_len=64)
-NAME = Str(max_len=300, pattern=r"[^\x00-\x1f\x7f]+", hint="a name without control characters")
+from .names import NAME  # noqa: E402  (human names: NFC, no invisible characters)
 
 register(StatementType(
     "party.registered", 1,

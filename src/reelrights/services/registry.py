@@ -451,3 +451,14 @@ def _fmt(x: Fraction) -> str:
 
 def _chunks(items: list[str], n: int) -> list[list[str]]:
     return [items[i:i + n] for i in range(0, len(items), n)]
+
+
+def confusable_parties(db: Any, name: str) -> list[tuple[str, str]]:
+    """Registered parties (id, name) whose name can be mistaken for ``name``: the same Unicode
+    TR 39 skeleton (case and spacing folded). ``party add`` warns about them."""
+    from ..core.names import skeleton
+
+    wanted = skeleton(name)
+    with db.read() as conn:
+        rows = conn.execute(select(parties.c.id, parties.c.name).order_by(parties.c.id)).all()
+    return [(r.id, r.name) for r in rows if skeleton(r.name) == wanted]
