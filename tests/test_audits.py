@@ -23,7 +23,7 @@ from reelrights.cli import cli
 from reelrights.core.commitment import canonical_item
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
-from reelrights.core.sampling import challenge_indices
+from reelrights.core.sampling import challenge_indices, sample_indices
 from reelrights.core.statements import make_statement, sign_statement
 from reelrights.errors import BadInput, Conflict, ProofError, SignatureError, VerificationError
 from reelrights.services import (audit_challenge, bundles, certificates, licensing, registry,
@@ -122,49 +122,71 @@ def test_clean_sampled_run_passes_with_the_right_bound(home, ledger, story, tmp_
     assert any("inclusion proof verifies" in c for c in report["checks"])
 
 
-def test_indices_reproduce_from_the_logged_challenge_and_change_with_the_checkpoint(
+def test_indices_reproduce_from_the_challenge_leaf_and_the_next_checkpoint_signature(
         home, ledger, story, tmp_path) -> None:
+    """Anyone re-derives the sample from the log alone: SHA-256(leaf hash || the log's Ed25519
+    signature on the first checkpoint past the challenge), then the shuffle of core.sampling."""
     run_id, _ = commit_run(home, ledger, story["dev"], _clean_items(story, 200), tmp_path)
     first = _challenge(home, ledger, story, run_id, 10)
-    second = _challenge(home, ledger, story, run_id, 10)  # the log has grown: a new checkpoint
+    second = _challenge(home, ledger, story, run_id, 10, auditor="auditor2")
     with ledger.db.read() as conn:
         row = conn.execute(audit_challenges.select()
                            .where(audit_challenges.c.id == first["challenge"])).one()
-        run = conn.execute(training_runs.select().where(training_runs.c.id == run_id)).one()
         entry = json.loads(ledger.log.entry(conn, row.log_index))
-    body = entry["statement"]["body"]
-    cp = body["checkpoint"]
-    again = challenge_indices(run_id, bytes.fromhex(run.root), run.count, cp["origin"],
-                              cp["size"], bytes.fromhex(cp["root"]), body["samples"])
-    assert again == first["indices"]
-    assert second["checkpoint"]["size"] > first["checkpoint"]["size"]
+        leaf = ledger.log.leaf_hash(conn, row.log_index)
+        size = min(s for s in ledger.log.checkpoint_sizes(conn) if s > row.log_index)
+        note = ledger.log.checkpoint(conn, size).decode()
+    assert "checkpoint" not in entry["statement"]["body"]  # the challenge names none
+    line = note.rsplit("\n\n", 1)[1].splitlines()[0]     # "— <origin> base64(keyid || sig)"
+    sig = base64.b64decode(line.split(" ")[2])[4:]
+    assert len(sig) == 64
+    seed = hashlib.sha256(leaf + sig).digest()
+    assert first["seed"] == seed.hex()
+    assert sorted(sample_indices(seed, 203, 10)) == first["indices"]
+    assert first["checkpoint"]["size"] == size
     assert second["indices"] != first["indices"]
 
 
-def test_a_checkpoint_older_than_the_commitment_or_stale_is_refused(home, ledger, story,
-                                                                    tmp_path) -> None:
+def test_a_v1_challenge_naming_a_checkpoint_keeps_its_old_rule(home, ledger, story,
+                                                               tmp_path) -> None:
+    """Logs from before the seed rule hold challenges that named the latest checkpoint: they
+    are still read under that rule (and refused once the log runs v2 statements)."""
+    from reelrights.store.tables import log_head
+
     with ledger.db.read() as conn:
         old_size, old_root = ledger.log.head(conn)
     run_id, _ = commit_run(home, ledger, story["dev"], _clean_items(story), tmp_path)
 
-    def submit(size: int, root: bytes):
-        body = {"id": new_id("challenge"), "run": run_id, "auditor": story["auditor"],
+    def submit(size: int, root: bytes, auditor: str = "auditor"):
+        body = {"id": new_id("challenge"), "run": run_id, "auditor": story[auditor],
                 "samples": 3, "checkpoint": {"origin": ledger.log.origin, "size": size,
                                              "root": root.hex()}}
-        ledger.submit([sign_statement(make_statement("audit.challenged", story["auditor"], body),
-                                      home.party_key(story["auditor"]))])
+        ledger.submit([sign_statement(make_statement("audit.challenged", story[auditor], body),
+                                      home.party_key(story[auditor]))])
+        return body["id"]
 
+    with ledger.db.read() as conn:
+        v2 = conn.execute(log_head.select()).one()._mapping.get("v2_from") is not None
+    if v2:
+        with pytest.raises(BadInput, match="names no checkpoint"):
+            submit(old_size, old_root)
+        return
     with pytest.raises(Conflict, match="before the run's commitment"):
         submit(old_size, old_root)
     with ledger.db.read() as conn:
         size, root = ledger.log.head(conn)
-    _challenge(home, ledger, story, run_id, 3)  # the log moves on
+    ch = submit(size, root)
     with pytest.raises(Conflict, match="not the latest"):
-        submit(size, root)
+        submit(size, root, "auditor2")
     with pytest.raises(Conflict, match="issued no checkpoint"):
-        submit(size + 1, bytes(32))
+        submit(size + 2, bytes(32), "auditor2")
     with ledger.db.read() as conn:
         assert conn.execute(audit_challenges.select()).all().__len__() == 1
+        loaded = audit_challenge.load_challenge(conn, ledger.log, ch)
+        run = conn.execute(training_runs.select().where(training_runs.c.id == run_id)).one()
+    assert loaded.rule == "v1"
+    assert loaded.indices() == challenge_indices(run_id, bytes.fromhex(run.root), run.count,
+                                                 ledger.log.origin, size, root, 3)
 
 
 def test_forged_salt_item_or_proof_fails_the_audit(home, ledger, story, tmp_path) -> None:
@@ -299,6 +321,7 @@ def test_verify_cert_catches_tampering_and_unknown_signers(home, ledger, story, 
     with pytest.raises(SignatureError, match="not a registered auditor"):
         certificates.verify_certificate(home, ledger, str(tmp_path / "odd.json"))
     # The registry refuses to log an envelope not signed by the certifying auditor.
+    ch = _challenge(home, ledger, story, run_id, 4)  # the first one is closed by its certificate
     body = {"id": new_id("certificate"), "run": run_id, "challenge": ch["challenge"],
             "auditor": story["auditor"],
             "result": "pass", "not_before": "2026-01-01T00:00:00Z",
@@ -322,6 +345,14 @@ def test_full_audit_with_the_cli(home, ledger, story, tmp_path) -> None:
                             str(manifest), "--full", "-o", str(resp)])
     assert r.exit_code == 0, r.output
     assert all(i["proof"] == [] for i in json.loads(resp.read_text())["items"])
+    # A forged full response fails outright (exit 1), nothing certified.
+    doc = json.loads(resp.read_text())
+    doc["items"][3]["item"]["units"] += 1
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(doc))
+    r = runner.invoke(cli, [*base, "audit", "verify", str(forged), "--auditor",
+                            story["auditor"]])
+    assert r.exit_code == 1 and "committed root" in r.output
     cert = tmp_path / "c.intoto.json"
     r = runner.invoke(cli, [*base, "audit", "verify", str(resp), "--auditor", story["auditor"],
                             "--territory", "US", "-o", str(cert), "--json"])
@@ -343,14 +374,6 @@ def test_full_audit_with_the_cli(home, ledger, story, tmp_path) -> None:
     r = runner.invoke(cli, [*base, "audit", "challenge", "run_aaaaaaaaaaaaaaaa", "--samples",
                             "3", "--auditor", story["auditor"]])
     assert r.exit_code == 2 and "no run" in r.output
-    # A forged full response fails outright (exit 1), nothing certified.
-    doc = json.loads(resp.read_text())
-    doc["items"][3]["item"]["units"] += 1
-    forged = tmp_path / "forged.json"
-    forged.write_text(json.dumps(doc))
-    r = runner.invoke(cli, [*base, "audit", "verify", str(forged), "--auditor",
-                            story["auditor"]])
-    assert r.exit_code == 1 and "committed root" in r.output
 
 
 def test_media_are_hashed_and_scanned(home, ledger, story, tmp_path) -> None:
@@ -364,7 +387,8 @@ def test_media_are_hashed_and_scanned(home, ledger, story, tmp_path) -> None:
     ch = _challenge(home, ledger, story, run_id, 3)
     resp = _respond(ledger, tmp_path, ch["challenge"], manifest, media_dir=media)
     doc = json.loads(resp.read_text())
-    assert [i.get("media") for i in doc["items"]] == [str(clip.resolve()), None, None]
+    assert [i.get("media") for i in doc["items"]] == ["clip.bin", None, None]
+    assert doc["media_root"] == str(media.resolve())
     # The developer swaps the media file after responding: a hash mismatch.
     clip.write_bytes(b"something else entirely")
     out = certificates.certify(home, ledger, resp, story["auditor"], scan=False,
@@ -445,8 +469,12 @@ def test_a_registered_film_hidden_under_an_own_item_is_caught_by_the_scan(
     no_scan = certificates.certify(home, ledger, resp, story["auditor"], scan=False,
                                    territory="US")
     assert no_scan["result"] == "pass"
+    # A certified challenge is closed: the scan needs a new one (a full audit: same items).
+    ch = _challenge(home, ledger, story, run_id, 3)
+    resp = _respond(ledger, tmp_path, ch["challenge"], manifest, name="r2.json",
+                    media_dir=media)
     out = certificates.certify(home, ledger, resp, story["auditor"], territory="US")
     assert out["result"] == "fail" and out["counts"]["not-licensed"] == 1
     [bad] = [f for f in out["findings"] if f["verdict"] != "licensed"]
-    assert bad["index"] == 0 and bad["media"] == str(clip.resolve())
+    assert bad["index"] == 0 and bad["media"] == "clip.mkv"
     assert any(ferry in r and r.startswith("scan:") for r in bad["reasons"])

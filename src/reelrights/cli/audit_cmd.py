@@ -1,13 +1,16 @@
-"""reelrights audit: challenge, respond, verify, show, verify-cert."""
+"""reelrights audit: challenge, respond, verify, withdraw, show, verify-cert."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
 
 from ..errors import BadInput, PolicyDenied
+from ..core.ids import ID_PATTERNS
 from ..services.audit_challenge import challenge_run, respond, write_private
+from ..services.audit_status import run_audits, withdraw_challenge
 from ..services.certificates import (certify, show_certificate, verify_certificate,
                                      write_certificate)
 from .context import AppContext, emit_json, json_option, pass_app
@@ -38,15 +41,16 @@ def audit() -> None:
 @json_option
 @pass_app
 def audit_challenge(app: AppContext, run: str, samples: int, auditor: str, as_json: bool) -> None:
-    """Log a challenge whose indices derive from the latest signed checkpoint."""
+    """Log a challenge; its indices derive from its own log entry and the log's signature on
+    the next checkpoint, so nobody can choose them."""
     out = challenge_run(app.home, app.ledger, run, samples, auditor)
     if as_json:
         emit_json(out)
         return
     cp = out["checkpoint"]
     click.echo(f"challenge {out['challenge']} (log {out['log_index']}): {out['method']} audit of "
-               f"run {out['run']}, {len(out['indices'])} item(s) from checkpoint {cp['origin']} "
-               f"size {cp['size']}")
+               f"run {out['run']}, {len(out['indices'])} item(s), seed from the log's signature "
+               f"on checkpoint {cp['origin']} size {cp['size']}")
     shown = out["indices"][:20]
     click.echo(f"indices: {', '.join(map(str, shown))}"
                + (f", … ({len(out['indices']) - 20} more)" if len(out["indices"]) > 20 else ""))
@@ -86,21 +90,22 @@ def audit_respond(app: AppContext, challenge: str, manifest: Path, opening: Path
 @click.option("--territory", metavar="CC",
               help="Where the run trained (ISO 3166 code), for licenses limited to territories.")
 @click.option("--no-scan", is_flag=True, help="Check media hashes but do not fingerprint-scan.")
+@click.option("--media", "media_root", type=click.Path(file_okay=False, path_type=Path),
+              help="Your copy of the developer's media folder (default: the response's).")
 @click.option("-o", "output", type=click.Path(dir_okay=False, path_type=Path),
               help="Certificate file (default CERT_ID.intoto.json).")
 @json_option
 @pass_app
 def audit_verify(app: AppContext, response: Path, auditor: str, valid_days: int,
                  max_unlicensed_share: str | None, territory: str | None, no_scan: bool,
-                 output: Path | None,
-                 as_json: bool) -> None:
+                 media_root: Path | None, output: Path | None, as_json: bool) -> None:
     """Auditor: check every proof and item, bound the unlicensed share, sign and log the
     certificate (exit 3 when it fails, 1 when a proof fails and nothing is certified)."""
     if output is not None:
         _fresh(output)  # before anything is signed or logged
     out = certify(app.home, app.ledger, response, auditor, valid_days=valid_days,
                   max_unlicensed_share=max_unlicensed_share, territory=territory,
-                  scan=not no_scan)
+                  scan=not no_scan, media_root=media_root)
     path = output or Path(f"{out['certificate']}.intoto.json")
     write_certificate(path, out["envelope"])
     out["file"] = str(path)
@@ -114,10 +119,44 @@ def audit_verify(app: AppContext, response: Path, auditor: str, valid_days: int,
                    f"failing share {b['upper']} ({b['method']})")
         for f in out["findings"]:
             if f["verdict"] != "licensed":
+                why = [m for c, m in zip(f["codes"], f["reasons"], strict=True)
+                       if c == f["verdict"]] or f["reasons"][-2:]
                 click.echo(f"  - item {f['index']} {f['sha256'][:16]}…: {f['verdict']}: "
-                           f"{'; '.join(f['reasons'][-2:])}")
+                           f"{'; '.join(why)}")
     if out["result"] != "pass":  # a policy finding, as with `scan` (a failed proof exits 1)
         raise click.exceptions.Exit(PolicyDenied.exit_code)
+
+
+@audit.command("withdraw")
+@click.argument("challenge")
+@click.option("--reason", required=True, metavar="TEXT", help="Why (logged, public).")
+@json_option
+@pass_app
+def audit_withdraw(app: AppContext, challenge: str, reason: str, as_json: bool) -> None:
+    """Auditor: close an open challenge without a certificate. Logged as a FAILED audit."""
+    out = withdraw_challenge(app.home, app.ledger, challenge, reason)
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(out["id"])
+    click.echo(f"challenge {out['id']} of run {out['run']} withdrawn (log {out['log_index']}): "
+               "counts as a failed audit", err=True)
+
+
+def _show_run(app: AppContext, ref: str, as_json: bool) -> None:
+    with app.ledger.db.read() as conn:
+        out = run_audits(conn, app.ledger.log, ref)
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(f"run {out['run']}: {out['passed']} passed, {out['failed']} failed, "
+               f"{out['open']} open audit(s)")
+    for a in out["audits"]:
+        how = {"open": "open", "certified": f"{(a['result'] or '').upper()} by "
+               f"{a.get('certificate')}", "withdrawn": f"WITHDRAWN (failed audit): "
+               f"{a.get('reason')}"}[a["status"]]
+        click.echo(f"  challenge {a['challenge']} (log {a['log_index']}) by {a['auditor']}, "
+                   f"{a['samples']} sample(s): {how}")
 
 
 @audit.command("show")
@@ -125,7 +164,11 @@ def audit_verify(app: AppContext, response: Path, auditor: str, valid_days: int,
 @json_option
 @pass_app
 def audit_show(app: AppContext, cert: str, as_json: bool) -> None:
-    """Print a certificate (id or file): scope, method, findings, bound, validity."""
+    """Print a certificate (id or file): scope, method, findings, bound, validity; or, for a
+    run (run_…), every audit of it and how it ended."""
+    if re.fullmatch(ID_PATTERNS["run"], cert):
+        _show_run(app, cert, as_json)
+        return
     out = show_certificate(app.ledger.db, cert)
     if as_json:
         emit_json(out)
@@ -138,6 +181,8 @@ def audit_show(app: AppContext, cert: str, as_json: bool) -> None:
                f" root {p['run']['root'][:16]}…, {p['run']['count']} items")
     counts = ", ".join(f"{n} {v}" for v, n in p["findings"]["counts"].items() if n) or "none"
     click.echo(f"  {p['method']} audit of {p['sample_size']}: {counts}")
+    for item in p["findings"].get("inconclusive", []):
+        click.echo(f"  inconclusive item {item['index']}: {item['reason']}")
     click.echo(f"  upper bound {p['bound']['upper']} ({p['bound']['method']}); criteria "
                f"{p['criteria']['id']} v{p['criteria']['version']}")
     click.echo(f"  valid {p['validity']['notBefore']} to {p['validity']['notAfter']} (shown, not "
@@ -156,6 +201,7 @@ def audit_verify_cert(app: AppContext, cert: str, log_key: str | None, as_json: 
     if as_json:
         emit_json(out)
         return
-    click.echo(f"ok: certificate {out['certificate']} for run {out['run']} is valid")
+    click.echo(f"ok: certificate {out['certificate']} for run {out['run']} is valid (signed "
+               f"result {out['result']}, valid {out['not_before']} to {out['not_after']})")
     for c in out["checks"]:
         click.echo(f"  - {c}")

@@ -14,7 +14,13 @@
    license allows it anyway); unregistered content is accepted and the claim noted.
 4. **Supplied media are what was committed**, byte for byte (SHA-256), and are scanned against
    the registry's fingerprints (:func:`reelrights.services.scan.scan_files`): a registered film
-   hidden under an "own" item is found.
+   hidden under an "own" item is found. Media are opened only inside the response's media
+   folder and only as regular files (:mod:`.audit_media`). A file that cannot be read or
+   scanned leaves its item **inconclusive**, which is not a pass.
+
+Each finding carries typed reason codes (:class:`reelrights.core.audit_types.Reason`) with a
+message each; the item's verdict is decided from the codes alone
+(:func:`reelrights.core.audit_types.verdict_of`), never from the wording of a message.
 
 The share of failing items is bounded by the exact one-sided Clopper-Pearson 95 % upper limit
 (:mod:`reelrights.core.sampling`). The result is signed as a certificate
@@ -23,7 +29,6 @@ The share of failing items is bounded by the exact one-sided Clopper-Pearson 95 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,21 +38,25 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ..core.audit_types import FAILING, Reason, parse_time, verdict_of
 from ..core.commitment import SALT_SIZE, canonical_item, leaf_hash, verify_item
 from ..core.merkle import root_of
+from ..core.odrl import parse_policy
 from ..errors import BadInput, ProofError, ReelrightsError
 from ..home import Home
 from ..store.tables import bundle_assets, licenses, work_assets, works
 from .audit_challenge import RESPONSE_FORMAT, Challenge
+from .audit_media import MediaGap, SafeMedia, confine, hash_media
 from .licensing import license_status
 from .policy import CheckContext, check
 
-__all__ = ["FAILURES", "Finding", "VERDICTS", "check_response", "judge_item", "read_response"]
+__all__ = ["FAILURES", "Finding", "VERDICTS", "check_response", "judge_item", "read_response",
+           "tally"]
 
-VERDICTS = ("licensed", "not-licensed", "consent-missing", "co-signature-missing",
-            "proof-failed", "hash-mismatch")
+#: The verdicts a certificate counts, in this order (every failing code, and inconclusive).
+VERDICTS = (Reason.LICENSED.value, *(c.value for c in FAILING), Reason.INCONCLUSIVE.value)
 #: Verdicts that count against the run in the bound (all but licensed).
-FAILURES = frozenset(VERDICTS) - {"licensed"}
+FAILURES = frozenset(VERDICTS) - {Reason.LICENSED.value}
 
 
 @dataclass
@@ -55,14 +64,27 @@ class Finding:
     index: int
     sha256: str
     basis: str
-    verdict: str
-    reasons: list[str] = field(default_factory=list)
+    #: (code, message) pairs: the codes decide, the messages explain.
+    reasons: list[tuple[Reason, str]] = field(default_factory=list)
     license: str | None = None
     media: str | None = None
 
+    def add(self, code: Reason, message: str) -> None:
+        self.reasons.append((Reason(code), message))
+
+    @property
+    def codes(self) -> frozenset[Reason]:
+        return frozenset(code for code, _ in self.reasons)
+
+    @property
+    def verdict(self) -> str:
+        return verdict_of(self.codes).value
+
     def to_json(self) -> dict[str, Any]:
         out = {"index": self.index, "sha256": self.sha256, "basis": self.basis,
-               "verdict": self.verdict, "license": self.license, "reasons": self.reasons}
+               "verdict": self.verdict, "license": self.license,
+               "reasons": [m for _, m in self.reasons],
+               "codes": [c.value for c, _ in self.reasons]}
         if self.media is not None:
             out["media"] = self.media
         return out
@@ -73,13 +95,20 @@ def read_response(path: Path) -> dict[str, Any]:
         doc = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
         raise BadInput(f"{path} does not exist; pass the file `audit respond -o` wrote") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadInput(f"{path} is not JSON ({exc}); pass the file `audit respond -o` wrote") \
-            from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BadInput(f"{path} is not JSON ({type(exc).__name__}); pass the file `audit "
+                       "respond -o` wrote") from None
+    if type(doc) is dict and doc.get("format") == "reelrights/audit-response/v1":
+        raise BadInput(f"{path} is an audit response of an older format (absolute media paths); "
+                       "ask the developer to run `audit respond` again")
     if type(doc) is not dict or doc.get("format") != RESPONSE_FORMAT:
         raise BadInput(f"{path} is not an audit response ({RESPONSE_FORMAT})")
     if type(doc.get("challenge")) is not str or type(doc.get("items")) is not list:
         raise BadInput(f"{path} lacks challenge or items; it is damaged")
+    if "media_root" in doc and type(doc["media_root"]) is not str:
+        raise BadInput(f"{path}: media_root must be a folder path; it is damaged")
+    if type(doc["items"]) is list and any(type(e) is not dict for e in doc["items"]):
+        raise BadInput(f"{path}: every item must be a JSON object; it is damaged")
     return doc
 
 
@@ -96,15 +125,18 @@ def _opened(entry: Any, n: int) -> tuple[int, bytes, dict, list[bytes]]:
 
 
 def check_response(home: Home, conn: Connection, ch: Challenge, doc: dict[str, Any],
-                   *, territory: str | None = None, scan: bool = True) -> list[Finding]:
+                   *, territory: str | None = None, scan: bool = True,
+                   media_root: Path | None = None) -> list[Finding]:
     """Findings for every opened item (raises ProofError if any proof fails; see module doc).
 
     ``territory`` is where the run trained (ISO 3166 code): licenses limited to territories
-    allow training only when it is given and covered.
+    allow training only when it is given and covered. ``media_root`` is the auditor's copy of
+    the developer's media folder (default: the response's ``media_root``).
     """
     if doc["challenge"] != ch.id:
         raise BadInput(f"the response answers challenge {doc['challenge']}, not {ch.id}")
     opened = [_opened(e, n) for n, e in enumerate(doc["items"])]
+    media = _confined_media(doc, media_root)  # refuses a hostile path before any work
     want = ch.indices()
     got = [o[0] for o in opened]
     if sorted(got) != want:
@@ -135,14 +167,30 @@ def check_response(home: Home, conn: Connection, ch: Challenge, doc: dict[str, A
     if bad:
         raise ProofError(f"audit fails: {len(bad)} opened item(s) do not verify against run "
                          f"{ch.run.id}'s committed root ({bad[0]}); no certificate is issued")
-    ctx = AtCommitment(ch.run.developer_id, "train", ch.run.model_family,
-                       date.fromisoformat(ch.run.committed_at[:10]),
+    committed = parse_time(ch.run.committed_at, f"run {ch.run.id}'s commitment time")
+    ctx = AtCommitment(ch.run.developer_id, "train", ch.run.model_family, committed.date(),
                        territory.upper() if territory else None, at=ch.run.committed_at)
     findings = [judge_item(conn, ctx, index, item) for index, _, item, _ in opened]
-    media = {n: e.get("media") for n, e in enumerate(doc["items"]) if e.get("media")}
     if media:
         _check_media(home, ctx, findings, media, scan)
     return findings
+
+
+def _confined_media(doc: dict[str, Any], media_root: Path | None) -> dict[int, SafeMedia |
+                                                                              MediaGap]:
+    """Each item's media, confined to the media folder (see :mod:`.audit_media`)."""
+    named = {n: e["media"] for n, e in enumerate(doc["items"]) if "media" in e}
+    if not named:
+        return {}
+    root = media_root if media_root is not None else doc.get("media_root")
+    if root is None:
+        raise BadInput("the response names media files but no media folder (media_root); ask "
+                       "the developer to run `audit respond --media DIR` again")
+    if not Path(root).is_dir():
+        raise BadInput(f"media folder {root} does not exist here; pass your copy of it with "
+                       "--media DIR")
+    return {n: confine(Path(root), name, doc["items"][n].get("index")) for n, name in
+            named.items()}
 
 
 @dataclass(frozen=True)
@@ -158,9 +206,9 @@ class AtCommitment(CheckContext):
 
 
 def judge_item(conn: Connection, ctx: CheckContext, index: int, item: dict) -> Finding:
-    """The verdict on one committed item, as of the run's day (see module doc, step 3)."""
+    """The finding on one committed item, as of the run's commitment (module doc, step 3)."""
     sha, basis = item["sha256"], item["basis"]
-    f = Finding(index, sha, basis["type"], "not-licensed")
+    f = Finding(index, sha, basis["type"])
     if basis["type"] == "license":
         _judge_license(conn, ctx, f, basis)
         return f
@@ -170,109 +218,151 @@ def judge_item(conn: Connection, ctx: CheckContext, index: int, item: dict) -> F
     claim = {"own": "the developer's own content", "public-domain": "public domain",
              "open-license": f"under the open license {basis.get('spdx')}"}[basis["type"]]
     if not owners:
-        f.verdict = "licensed"
-        f.reasons.append(f"claimed as {claim}; not registered to anyone, so the claim is noted "
-                         "(the registry cannot confirm it)")
+        f.add(Reason.LICENSED, f"claimed as {claim}; not registered to anyone, so the claim is "
+                               "noted (the registry cannot confirm it)")
     elif owners == [ctx.licensee] and basis["type"] == "own":
-        f.verdict = "licensed"
-        f.reasons.append("the developer's own content, registered to the developer")
+        f.add(Reason.LICENSED, "the developer's own content, registered to the developer")
     else:
         verdict = check(conn, ctx, asset=sha)
         f.license = verdict.license
         if verdict.allowed:
-            f.verdict = "licensed"
-            f.reasons += [f"claimed as {claim} but registered to {', '.join(owners)}; a license "
-                          "allows it all the same", *verdict.reasons]
+            f.add(Reason.LICENSED, f"claimed as {claim} but registered to {', '.join(owners)}; "
+                                   "a license allows it all the same")
+            f.reasons += [(Reason.NOTED, r) for r in verdict.reasons]
         else:
-            f.reasons += [f"claimed as {claim} but registered to {', '.join(owners)}, and no "
-                          "license of the developer allows it", *verdict.reasons]
+            f.add(Reason.NOT_LICENSED, f"claimed as {claim} but registered to "
+                                       f"{', '.join(owners)}, and no license of the developer "
+                                       "allows it")
+            f.reasons += [(Reason.NOTED, r) for r in verdict.reasons]
     return f
 
 
 def _judge_license(conn: Connection, ctx: CheckContext, f: Finding, basis: dict) -> None:
     lic = conn.execute(select(licenses).where(licenses.c.id == basis["license"])).first()
     if lic is None:
-        f.reasons.append(f"names license {basis['license']}, which is not registered")
+        f.add(Reason.UNKNOWN_LICENSE, f"names license {basis['license']}, which is not "
+                                      "registered")
         return
     f.license = lic.id
     if lic.licensee_id != ctx.licensee:
-        f.reasons.append(f"license {lic.id} is held by {lic.licensee_id}, not the developer")
+        f.add(Reason.WRONG_LICENSEE, f"license {lic.id} is held by {lic.licensee_id}, not the "
+                                     "developer")
         return
     if lic.bundle_id != basis["bundle"]:
-        f.reasons.append(f"license {lic.id} covers bundle {lic.bundle_id}, not {basis['bundle']}")
+        f.add(Reason.NOT_COVERED, f"license {lic.id} covers bundle {lic.bundle_id}, not "
+                                  f"{basis['bundle']}")
         return
     if conn.execute(select(bundle_assets.c.sha256).where(
             bundle_assets.c.bundle_id == lic.bundle_id,
             bundle_assets.c.sha256 == f.sha256)).first() is None:
-        f.reasons.append(f"the item is not in bundle {lic.bundle_id}, so license {lic.id} does "
-                         "not cover it")
+        f.add(Reason.NOT_COVERED, f"the item is not in bundle {lic.bundle_id}, so license "
+                                  f"{lic.id} does not cover it")
         return
     status = license_status(conn, lic, ctx.end_of_day)
-    if status["missing_cosigners"] and not status["revoked"]:
-        f.verdict = "co-signature-missing"
-        f.reasons.append(f"license {lic.id} was not in force at {ctx.end_of_day}: missing "
-                         f"co-signature of {', '.join(status['missing_cosigners'])}")
+    if lic.granted_at > ctx.end_of_day:
+        f.add(Reason.NOT_IN_FORCE, f"license {lic.id} was granted at {lic.granted_at}, after "
+                                   f"the run was committed ({ctx.end_of_day})")
+        return
+    if status["revoked"]:
+        f.add(Reason.REVOKED, f"license {lic.id} was revoked at {status['revoked_at']}, before "
+                              f"the run was committed: {status['revoke_reason']}")
+        return
+    if status["missing_cosigners"]:
+        f.add(Reason.NO_COSIGNATURE, f"license {lic.id} was not in force at {ctx.end_of_day}: "
+                                     "missing co-signature of "
+                                     f"{', '.join(status['missing_cosigners'])}")
         return
     verdict = check(conn, ctx, asset=f.sha256)
-    f.reasons += verdict.reasons
     if verdict.allowed:
-        f.verdict, f.license = "licensed", verdict.license
-    elif any("consent" in r.lower() for r in verdict.reasons):
-        f.verdict = "consent-missing"
+        f.license = verdict.license
+        f.reasons += [(Reason.LICENSED, r) for r in verdict.reasons]
+        return
+    missing = _unmet_consents(conn, ctx, lic)
+    if missing:
+        f.add(Reason.NO_CONSENT, f"license {lic.id} requires the consent of "
+                                 f"{', '.join(missing)}, which no live consent covers")
+    else:
+        f.add(Reason.NOT_LICENSED, f"license {lic.id}'s terms do not allow training for this "
+                                   "run")
+    f.reasons += [(Reason.NOTED, r) for r in verdict.reasons]
+
+
+def _unmet_consents(conn: Connection, ctx: CheckContext, lic: Any) -> list[str]:
+    """Performers whose consent the license's obtainConsent duties require and no consent
+    covers for this run (looked up in the registry, as the policy engine does)."""
+    from ..core.iri import id_from_iri
+    from .consent import find_consent
+
+    policy = parse_policy(json.loads(lic.policy))
+    parties = sorted({d.consenting_party for rule in policy.permissions for d in rule.duties
+                      if d.consenting_party} |
+                     {d.consenting_party for d in policy.obligations if d.consenting_party})
+    unmet = []
+    for iri in parties:
+        performer = id_from_iri(iri, "party")
+        if performer is None or not any(
+                find_consent(conn, performer_id=performer, kind=kind, on=ctx.day,
+                             production=ctx.production, model_family=ctx.model_family,
+                             licensee_id=ctx.licensee, territory=ctx.territory, medium=None).ok
+                for kind in ("voice", "likeness")):
+            unmet.append(performer or iri)
+    return unmet
 
 
 def _check_media(home: Home, ctx: CheckContext, findings: list[Finding],
-                 media: dict[int, str], scan: bool) -> None:
-    """Step 4: the media's SHA-256 is the item's, and a scan finds no unlicensed work in it."""
+                 media: dict[int, SafeMedia | MediaGap], scan: bool) -> None:
+    """Step 4: the media's SHA-256 is the item's, and a scan finds no unlicensed work in it.
+    A file that cannot be read or scanned makes its item inconclusive."""
     to_scan: dict[str, list[Finding]] = {}
-    for n, path in media.items():
+    for n, m in media.items():
         f = findings[n]
-        f.media = path
-        h = hashlib.sha256()
-        try:
-            with open(path, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-        except OSError as exc:
-            raise BadInput(f"media {path} of item {f.index} cannot be read ({exc.strerror}); "
-                           "ask the developer for it again") from None
-        if h.hexdigest() != f.sha256:
-            f.verdict = "hash-mismatch"
-            f.reasons.append(f"media {path} has SHA-256 {h.hexdigest()}, not the committed "
-                             f"{f.sha256}")
+        f.media = m.name
+        digest = m if isinstance(m, MediaGap) else hash_media(m)
+        if isinstance(digest, MediaGap):
+            f.add(Reason.INCONCLUSIVE, f"{digest.message}: the item could not be checked")
+        elif digest != f.sha256:
+            f.add(Reason.COMMITMENT_MISMATCH, f"media {m.name} has SHA-256 {digest}, not the "
+                                              f"committed {f.sha256}")
         elif scan:
-            to_scan.setdefault(path, []).append(f)
+            to_scan.setdefault(str(m.path), []).append(f)
     if not to_scan:
         return
     from .scan import scan_files  # the fingerprint scan (heavy imports: only when media come)
 
     report = scan_files(home, list(to_scan), ctx.licensee, ctx.model_family, ctx.day,
                         ctx.territory)
+    scanned = set()
     for item in report.items:
-        for f in to_scan[item.path]:
+        scanned.add(item.path)
+        for f in to_scan.get(item.path, []):
             _judge_scan(f, item)
+    for path in set(to_scan) - scanned:
+        for f in to_scan[path]:
+            f.add(Reason.INCONCLUSIVE, f"scan: media {f.media} was not scanned")
 
 
 def _judge_scan(f: Finding, item: Any) -> None:
-    """Fold one scanned file's verdict into the item's finding."""
-    if item.error is not None:
-        f.reasons.append(f"scan: {item.error}")
+    """Fold one scanned file's verdict into the item's finding (codes from the scan's
+    verdict and its structured ``missing`` list, not from any message)."""
+    if item.error is not None or item.verdict is None:
+        f.add(Reason.INCONCLUSIVE, f"scan: media {f.media} could not be scanned "
+                                   f"({item.error or 'no verdict'}): the item could not be "
+                                   "checked")
         return
     worst = [m for m in item.matches if m.get("verdict") == item.verdict]
     names = ", ".join(sorted({w for m in worst for w in m.get("works", [])})) or "a work"
     if item.verdict == "not-licensed":
-        f.verdict = "not-licensed"
-        f.reasons.append(f"scan: the media match registered {names}, which the developer "
-                         "may not train on")
-    elif item.verdict == "licensed-consent-missing" and f.verdict == "licensed":
+        f.add(Reason.NOT_LICENSED, f"scan: the media match registered {names}, which the "
+                                   "developer may not train on")
+    elif item.verdict == "licensed-consent-missing":
         missing = {x for m in worst for x in m.get("missing", [])}
-        f.verdict = "consent-missing" if "consent" in missing else "co-signature-missing"
-        f.reasons.append(f"scan: the media match {names}, licensed but missing "
-                         f"{' and '.join(sorted(missing))}")
+        code = Reason.NO_CONSENT if "consent" in missing else Reason.NO_COSIGNATURE
+        f.add(code, f"scan: the media match {names}, licensed but missing "
+                    f"{' and '.join(sorted(missing)) or 'what the license requires'}")
     elif item.verdict == "licensed":
-        f.reasons.append(f"scan: the media match {names}, licensed")
+        f.add(Reason.NOTED, f"scan: the media match {names}, licensed")
     else:
-        f.reasons.append("scan: no registered work matched")
+        f.add(Reason.NOTED, "scan: no registered work matched")
 
 
 def tally(findings: list[Finding]) -> tuple[dict[str, int], int]:

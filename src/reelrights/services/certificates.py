@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ..core.audit_types import Reason, parse_time
 from ..core.canonical import canonical_bytes
 from ..core.checkpoint import open_checkpoint
 from ..core.dsse import (INTOTO_PAYLOAD_TYPE, Envelope, check_intoto_statement, intoto_statement,
@@ -30,17 +31,18 @@ from ..core.ids import ID_PATTERNS, new_id
 from ..core.merkle import leaf_hash, verify_inclusion
 from ..core.note import NoteSigner, NoteVerifier
 from ..core.sampling import clopper_pearson_upper
-from ..core.statement_types import check_body
-from ..core.statements import decode_entry, key_id_for, make_statement, sign_statement
+from ..core.statements import decode_entry, key_id_for
 from ..errors import (BadInput, Conflict, NotFound, PolicyDenied, ReelrightsError,
                       SignatureError, VerificationError)
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, at
-from ..store.evidence_tables import audit_certificates, audit_challenges, training_runs
+from ..store.evidence_tables import (audit_certificates, audit_challenges, audit_withdrawals,
+                                     training_runs)
 from ..store.tables import log_entries, parties
 from .audit_challenge import load_challenge
+from .audit_status import later_failures
 from .audit_verify import Finding, check_response, read_response, tally
-from .registry import resolve_party
+from .registry import resolve_party, submit_as
 
 __all__ = ["CRITERIA", "PREDICATE_TYPE", "certify", "load_certificate", "show_certificate",
            "verify_certificate"]
@@ -85,10 +87,16 @@ def _predicate(cert_id: str, ch: Any, auditor: str, findings: list[Finding], val
         "run": {"id": ch.run.id, "log_index": ch.run.log_index, "root": ch.run.root,
                 "count": ch.run.count, "committed": ch.run.committed_at},
         "method": ch.method, "sample_size": n,
-        "challenge": {"id": ch.id, "log_index": ch.log_index, "checkpoint": ch.checkpoint_json()},
+        "challenge": {"id": ch.id, "log_index": ch.log_index, "seed_rule": ch.rule,
+                      "checkpoint": ch.checkpoint_json()},
         "findings": {"counts": counts, "failures": failures,
                      "failing_indices": sorted(f.index for f in findings
-                                               if f.verdict != "licensed")[:_MAX_LISTED]},
+                                               if f.verdict != "licensed")[:_MAX_LISTED],
+                     "inconclusive": [
+                         {"index": f.index, "reason": "; ".join(
+                             m for c, m in f.reasons if c is Reason.INCONCLUSIVE)}
+                         for f in sorted(findings, key=lambda f: f.index)
+                         if f.verdict == Reason.INCONCLUSIVE][:_MAX_LISTED]},
         "bound": {**bound, "failures": failures, "sample_size": n},
         "pass_criterion": criterion, "result": "pass" if passed else "fail",
         "validity": {"notBefore": _time(now), "notAfter": _time(now + timedelta(days=valid_days))},
@@ -97,7 +105,8 @@ def _predicate(cert_id: str, ch: Any, auditor: str, findings: list[Finding], val
 
 def certify(home: Home, ledger: Ledger, response: Path, auditor: str, *, valid_days: int = 365,
             max_unlicensed_share: str | None = None, territory: str | None = None,
-            scan: bool = True, now: datetime | None = None) -> dict[str, Any]:
+            scan: bool = True, media_root: Path | None = None,
+            now: datetime | None = None) -> dict[str, Any]:
     """Verify a response (see :mod:`.audit_verify`), then sign and log the certificate."""
     if not 1 <= valid_days <= 3660:
         raise BadInput(f"--valid-days {valid_days} must be between 1 and 3660")
@@ -112,26 +121,28 @@ def certify(home: Home, ledger: Ledger, response: Path, auditor: str, *, valid_d
                            "[0, 1), e.g. 0.001")
     doc = read_response(response)
     with ledger.db.read() as conn:
-        ch = load_challenge(conn, doc["challenge"])
+        ch = load_challenge(conn, ledger.log, doc["challenge"])
         auditor_id = resolve_party(conn, auditor).id
         if auditor_id != ch.auditor:
             raise PolicyDenied(f"challenge {ch.id} was issued by {ch.auditor}; only that auditor "
                                "may certify its response")
-        findings = check_response(home, conn, ch, doc, territory=territory, scan=scan)
+        closed = _closed_by(conn, ch.id, ch.rule)
+        if closed:
+            raise Conflict(f"challenge {ch.id} is closed ({closed}); challenge the run again")
+        findings = check_response(home, conn, ch, doc, territory=territory, scan=scan,
+                                  media_root=media_root)
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     cert_id = new_id("certificate")
     territory = territory.upper() if territory else None
     predicate = _predicate(cert_id, ch, auditor_id, findings, valid_days, share, territory, now)
     stmt = intoto_statement([{"name": ch.run.id, "digest": {"sha256": ch.run.root}}],
                             PREDICATE_TYPE, predicate)
-    key = home.party_key(auditor_id)
-    env = sign_envelope(INTOTO_PAYLOAD_TYPE, statement_payload(stmt), key)
+    env = sign_envelope(INTOTO_PAYLOAD_TYPE, statement_payload(stmt),
+                        home.party_key(auditor_id))
     body = {"id": cert_id, "run": ch.run.id, "challenge": ch.id, "auditor": auditor_id,
             "result": predicate["result"], "not_before": predicate["validity"]["notBefore"],
             "not_after": predicate["validity"]["notAfter"], "envelope": env.to_json()}
-    check_body("audit.certified", 1, body, auditor_id)
-    receipt = ledger.submit([sign_statement(make_statement("audit.certified", auditor_id, body),
-                                            key)])[0]
+    receipt = submit_as(home, ledger, "audit.certified", auditor_id, body)
     return {"certificate": cert_id, "log_index": receipt.index, "result": predicate["result"],
             "bound": predicate["bound"], "counts": predicate["findings"]["counts"],
             "envelope": env.to_json(), "findings": [f.to_json() for f in findings]}
@@ -165,6 +176,21 @@ def _agreement_problem(body: dict[str, Any], stmt: dict[str, Any], run: Any) -> 
     return None
 
 
+def _closed_by(conn: Connection, challenge: str, rule: str) -> str | None:
+    """Why the challenge no longer takes a certificate: withdrawn, or (for challenges under the
+    v2 rule: logs from before it may hold several) already certified. None while open."""
+    w = conn.execute(select(audit_withdrawals.c.log_index)
+                     .where(audit_withdrawals.c.challenge_id == challenge)).first()
+    if w is not None:
+        return f"withdrawn at log index {w.log_index}"
+    if rule != "v1":
+        c = conn.execute(select(audit_certificates.c.id, audit_certificates.c.log_index)
+                         .where(audit_certificates.c.challenge_id == challenge)).first()
+        if c is not None:
+            return f"certified by {c.id} at log index {c.log_index}"
+    return None
+
+
 @applier("audit.certified")
 def _apply_certificates(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
     out = []
@@ -180,6 +206,10 @@ def _apply_certificates(conn: Connection, run: list[Accepted]) -> list[dict[str,
         if conn.execute(select(audit_certificates.c.id)
                         .where(audit_certificates.c.id == b["id"])).first() is not None:
             raise at(pos, Conflict(f"certificate {b['id']} already exists"))
+        closed = _closed_by(conn, ch.id, "v1" if ch.checkpoint_size is not None else "v2")
+        if closed:
+            raise at(pos, Conflict(f"challenge {ch.id} is closed ({closed}); a challenge is "
+                                   "certified once, so challenge the run again"))
         training = conn.execute(select(training_runs).where(training_runs.c.id == b["run"])).one()
         key = conn.execute(select(parties.c.public_key).where(parties.c.id == b["auditor"])
                            ).scalar_one()
@@ -237,9 +267,50 @@ def _log_verifier(home: Home, vkey: str | None) -> NoteVerifier:
     return NoteVerifier(vkey or NoteSigner(home.origin, home.log_key().seed).vkey)
 
 
+def _signed_terms(stmt: dict[str, Any]) -> tuple[str, str, str, datetime, datetime, str]:
+    """(certificate id, run id, root, notBefore, notAfter, result) as the auditor signed them;
+    VerificationError naming a field that is missing or not a real value."""
+    p = stmt.get("predicate") or {}
+    subject = stmt.get("subject")
+    validity = p.get("validity") or {}
+    try:
+        [only] = subject if type(subject) is list else [None, None]
+        run_id, root = only["name"], only["digest"]["sha256"]
+        if type(p.get("id")) is not str or type(run_id) is not str or type(root) is not str:
+            raise TypeError
+        not_before = parse_time(validity.get("notBefore"), "validity notBefore")
+        not_after = parse_time(validity.get("notAfter"), "validity notAfter")
+    except (TypeError, KeyError, ValueError) as exc:
+        raise VerificationError(f"the signed certificate lacks its id or a single subject "
+                                f"(run and root) ({type(exc).__name__})") from None
+    except BadInput as exc:
+        raise VerificationError(f"the signed certificate's {exc.message}") from None
+    if (p.get("run") or {}).get("id") != run_id:
+        raise VerificationError(f"the signed certificate's predicate names run "
+                                f"{(p.get('run') or {}).get('id')!r} but its subject is {run_id}")
+    if p.get("result") not in ("pass", "fail"):
+        raise VerificationError(f"the signed certificate's result is {p.get('result')!r}, "
+                                "neither pass nor fail")
+    return p["id"], run_id, root, not_before, not_after, p["result"]
+
+
+def _row_disagrees(row: Any, cert_id: str, run_id: str, stmt: dict[str, Any]) -> list[str]:
+    """Columns of the registry's certificate row that differ from the signed certificate (the
+    row is a cache of the log: a difference means it was changed; the signed one counts)."""
+    p = stmt["predicate"]
+    signed = {"id": cert_id, "run_id": run_id, "result": p["result"],
+              "not_before": p["validity"]["notBefore"], "not_after": p["validity"]["notAfter"],
+              "auditor_id": p.get("auditor")}
+    return [k for k, v in signed.items() if getattr(row, k) != v]
+
+
 def verify_certificate(home: Home, ledger: Ledger, ref: str, *, log_vkey: str | None = None,
                        now: datetime | None = None) -> dict[str, Any]:
-    """Every check ``verify-cert`` makes; VerificationError naming the first that fails."""
+    """Every check ``verify-cert`` makes; VerificationError naming the first that fails.
+
+    Validity, result and subject are decided from the signed certificate just verified; the
+    registry's tables are used only to find its log entry, the run's commitment and later
+    audits of the run (whose results are read from their own log entries)."""
     checks: list[str] = []
     now = now or datetime.now(UTC)
     with ledger.db.read() as conn:
@@ -262,14 +333,16 @@ def verify_certificate(home: Home, ledger: Ledger, ref: str, *, log_vkey: str | 
         verify_envelope(env, {key_id_for(pk): pk})
         checks.append(f"DSSE signature verifies under auditor {auditor}'s registered key "
                       f"{key_id_for(pk)}")
+        cert_id, run_id, root, not_before, not_after, result = _signed_terms(stmt)
         if row is None:
-            raise VerificationError(f"certificate {p.get('id')} is not in the log; an unlogged "
+            raise VerificationError(f"certificate {cert_id} is not in the log; an unlogged "
                                     "certificate is not valid")
         entry = ledger.log.entry(conn, row.log_index)
         logged = decode_entry(entry)
-        if canonical_bytes(parse_envelope(logged.body["envelope"]).to_json()) != \
+        if logged.type != "audit.certified" or logged.body.get("id") != cert_id or \
+                canonical_bytes(parse_envelope(logged.body["envelope"]).to_json()) != \
                 canonical_bytes(env.to_json()):
-            raise VerificationError(f"the log entry {row.log_index} of {row.id} carries a "
+            raise VerificationError(f"the log entry {row.log_index} of {cert_id} carries a "
                                     "different envelope; this copy was altered")
         cp = open_checkpoint(ledger.log.checkpoint(conn), _log_verifier(home, log_vkey),
                              origin=ledger.log.origin)
@@ -278,33 +351,40 @@ def verify_certificate(home: Home, ledger: Ledger, ref: str, *, log_vkey: str | 
                          [bytes.fromhex(h) for h in proof], cp.root)
         checks.append(f"logged at index {row.log_index}: inclusion proof verifies against the "
                       f"signed checkpoint {cp.origin} size {cp.size}")
-        run = conn.execute(select(training_runs).where(training_runs.c.id == row.run_id)).one()
-        committed = decode_entry(ledger.log.entry(conn, run.log_index))
-        if committed.type != "run.committed" or committed.body["id"] != run.id or \
-                stmt["subject"] != [{"name": run.id, "digest": {"sha256":
-                                                                committed.body["root"]}}]:
-            raise VerificationError(f"the certificate's subject is not run {run.id}'s logged "
+        run = conn.execute(select(training_runs.c.log_index)
+                           .where(training_runs.c.id == run_id)).first()
+        committed = decode_entry(ledger.log.entry(conn, run.log_index)) if run else None
+        if committed is None or committed.type != "run.committed" or \
+                committed.body["id"] != run_id or committed.body["root"] != root:
+            raise VerificationError(f"the certificate's subject is not run {run_id}'s logged "
                                     "commitment")
-        checks.append(f"subject is run {run.id}'s commitment (log index {run.log_index}, root "
-                      f"{run.root[:16]}…)")
-        later = conn.execute(select(audit_certificates.c.id).where(
-            audit_certificates.c.run_id == run.id, audit_certificates.c.result == "fail",
-            audit_certificates.c.log_index > row.log_index)
-            .order_by(audit_certificates.c.log_index)).first()
-    stamp = _time(now)
-    if not row.not_before <= stamp <= row.not_after:
-        raise VerificationError(f"certificate {row.id} is valid from {row.not_before} to "
-                                f"{row.not_after}, not at {stamp}; ask for a new audit")
-    checks.append(f"valid from {row.not_before} to {row.not_after}")
-    if later is not None:
-        raise VerificationError(f"certificate {row.id} is superseded by the later failing "
-                                f"certificate {later.id} for run {row.run_id}")
-    if row.result != "pass":
-        raise VerificationError(f"certificate {row.id} is authentic but its result is fail: "
-                                "the run did not pass the audit")
-    checks.append("result pass; not superseded by a later failing certificate")
-    return {"certificate": row.id, "run": row.run_id, "result": row.result, "valid": True,
-            "checks": checks}
+        checks.append(f"subject is run {run_id}'s commitment (log index {run.log_index}, root "
+                      f"{root[:16]}…)")
+        later = later_failures(conn, ledger.log, run_id, int(row.log_index))
+        stale = _row_disagrees(row, cert_id, run_id, stmt)
+    span = f"{_time(not_before)} to {_time(not_after)}"
+    if not not_before <= now <= not_after:
+        raise VerificationError(f"certificate {cert_id} is valid from {span}, not at "
+                                f"{_time(now)}; ask for a new audit")
+    checks.append(f"valid from {span} (signed)")
+    if later:
+        what = ("failing certificate" if later[0]["kind"] == "certificate" else
+                "withdrawn (failed) challenge")
+        raise VerificationError(f"certificate {cert_id} is superseded by the later {what} "
+                                f"{later[0]['id']} for run {run_id} (log index "
+                                f"{later[0]['log_index']})")
+    if result != "pass":
+        raise VerificationError(f"certificate {cert_id} is authentic but its signed result is "
+                                "fail: the run did not pass the audit")
+    checks.append("result pass (signed); not superseded by a later failed audit")
+    out = {"certificate": cert_id, "run": run_id, "result": result, "valid": True,
+           "not_before": _time(not_before), "not_after": _time(not_after), "checks": checks}
+    if stale:
+        out["registry_row_differs"] = stale
+        checks.append(f"warning: the registry's row for {cert_id} differs from the signed "
+                      f"certificate in {', '.join(stale)}; the signed values count (run "
+                      "`reelrights log verify`)")
+    return out
 
 
 def write_certificate(path: Path, envelope: dict[str, Any]) -> None:

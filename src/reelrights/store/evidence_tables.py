@@ -47,9 +47,10 @@ run_usage = Table(
     Index("ix_run_usage_license", "license_id"),
 )
 
-# -- audits (audit.challenged, audit.certified) ---------------------------------------------------
-# A challenge names the checkpoint its sample derives from; a certificate keeps the facts a
-# reader filters on. The DSSE envelope itself stays in the log entry (the one source of truth).
+# -- audits (audit.challenged, audit.certified, audit.withdrawn) -----------------------------------
+# A v1 challenge named the checkpoint its sample derives from (NULL for later challenges, whose
+# seed the log fixes after them); a certificate keeps the facts a reader filters on. The DSSE
+# envelope itself stays in the log entry (the one source of truth: verify-cert decides from it).
 
 audit_challenges = Table(
     "audit_challenges", metadata,
@@ -57,9 +58,9 @@ audit_challenges = Table(
     Column("run_id", String(20), ForeignKey("training_runs.id"), nullable=False, index=True),
     Column("auditor_id", String(20), ForeignKey("parties.id"), nullable=False),
     Column("samples", BigInteger, nullable=False),
-    Column("checkpoint_origin", Text, nullable=False),
-    Column("checkpoint_size", BigInteger, nullable=False),
-    Column("checkpoint_root", String(64), nullable=False),
+    Column("checkpoint_origin", Text),
+    Column("checkpoint_size", BigInteger),
+    Column("checkpoint_root", String(64)),
     Column("log_index", BigInteger, nullable=False),
     Column("challenged_at", String(32), nullable=False),
 )
@@ -77,4 +78,15 @@ audit_certificates = Table(
     Column("certified_at", String(32), nullable=False),
 )
 
-__all__ += ["audit_certificates", "audit_challenges"]
+#: A challenge closed without a certificate (migration 0009): a failed audit of the run.
+audit_withdrawals = Table(
+    "audit_withdrawals", metadata,
+    Column("challenge_id", String(20), ForeignKey("audit_challenges.id"), primary_key=True),
+    Column("run_id", String(20), ForeignKey("training_runs.id"), nullable=False, index=True),
+    Column("auditor_id", String(20), ForeignKey("parties.id"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("log_index", BigInteger, nullable=False),
+    Column("withdrawn_at", String(32), nullable=False),
+)
+
+__all__ += ["audit_certificates", "audit_challenges", "audit_withdrawals"]
