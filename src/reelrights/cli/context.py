@@ -26,7 +26,9 @@ class AppContext:
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = Ledger.open(self.home)
+            from ..replica import open_ledger  # a read-only replica refuses appends
+
+            self._ledger = open_ledger(self.home)
         return self._ledger
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from ..core.note import NoteSigner
 from ..errors import NotFound
 from ..home import Home
 from ..log.mirror import export_log
@@ -40,7 +39,9 @@ def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
 
 def log_vkey(home: Home) -> str:
     """The note verifier key of the home's log: <origin>+<key id>+<base64(0x01||pk)>."""
-    return NoteSigner(home.origin, home.log_key().seed).vkey
+    from ..replica import log_verifier_key  # a read-only replica has the public key only
+
+    return log_verifier_key(home)
 
 
 @click.group()
@@ -125,9 +126,12 @@ def log_get(app: AppContext, index: int, pretty: bool) -> None:
               help="With --tiles: the signed checkpoint (default DIR/checkpoint).")
 @click.option("--key", "vkey", help="With --tiles: the log's note verifier key.")
 @click.option("--tree-only", is_flag=True, help="Skip statement signatures and schemas.")
+@click.option("--projections/--no-projections", default=True,
+              help="Rebuild every registry table from the entries and compare (default on; "
+                   "--tree-only skips it).")
 @pass_app
 def log_verify(app: AppContext, tiles_dir: Path | None, checkpoint_file: Path | None,
-               vkey: str | None, tree_only: bool) -> None:
+               vkey: str | None, tree_only: bool, projections: bool) -> None:
     """Check every entry, signature, tile and checkpoint; exit 1 naming the first bad index."""
     if tiles_dir is not None:
         if not vkey:
@@ -147,4 +151,9 @@ def log_verify(app: AppContext, tiles_dir: Path | None, checkpoint_file: Path | 
     mirror = app.home.log_dir
     if (mirror / "checkpoint").exists():
         verify_tiled_log(DirTileSource(mirror), (mirror / "checkpoint").read_bytes(), vk)
-    click.echo(report.summary())
+    lines = [report.summary()]
+    if projections and not tree_only:  # the tables the commands answer from, against the log
+        from ..replica import check_projections
+
+        lines.append(check_projections(app.ledger.db, lambda line: click.echo(line, err=True)))
+    click.echo("\n".join(lines))

@@ -1,0 +1,55 @@
+"""reelrights rebuild: a new home from a log's static tiles and its public key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import NotFound
+from .context import AppContext, emit_json, json_option, pass_app
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(rebuild_cmd)
+
+
+@click.command("rebuild")
+@click.option("--tiles", "tiles_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The log's static tiles: DIR/checkpoint, DIR/tile/... (`log export`, or a "
+                   "home's log/ folder).")
+@click.option("--key", "vkey", required=True, help="The log's note verifier key (`log key`).")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The signed checkpoint to rebuild at (default DIR/checkpoint).")
+@click.option("--log-key", "log_key", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The log's signing key (PEM): the operator's disaster recovery; the new home "
+                   "can then append. Without it the new home is a read-only replica.")
+@click.option("--database-url", metavar="URL",
+              help="The new home's database, kept in its home.json (default: "
+                   "REELRIGHTS_DATABASE_URL, else SQLite in the home). It must be empty.")
+@json_option
+@pass_app
+def rebuild_cmd(app: AppContext, tiles_dir: Path, vkey: str, checkpoint_file: Path | None,
+                log_key: Path | None, database_url: str | None, as_json: bool) -> None:
+    """Recreate a home's registry from the log alone, into a new --home.
+
+    The tiles are verified against the key first; every registry table is then replayed from
+    the entries through the registry's own rules. An existing home is never overwritten.
+    """
+    from ..home import Home
+    from ..log.tiled import DirTileSource
+    from ..replica import rebuild
+
+    cp_path = checkpoint_file or tiles_dir / "checkpoint"
+    try:
+        note = cp_path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise NotFound(f"no checkpoint at {cp_path}; pass --tiles DIR holding the log's "
+                       "checkpoint, or --checkpoint FILE") from None
+    report = rebuild(DirTileSource(tiles_dir), note, vkey, Home.resolve(app.home_dir),
+                     log_key=log_key, database_url=database_url)
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        click.echo(report.summary())

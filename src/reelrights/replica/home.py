@@ -1,0 +1,68 @@
+"""A home rebuilt from a log's tiles: a read-only replica, unless the operator gave it the log's
+signing key (disaster recovery).
+
+A replica holds the log's public note key in ``<home>/log.vkey`` instead of ``keys/log.pem``.
+Every read works as in the log's own home; appending is refused in one line, before anything is
+written, because a replica cannot sign checkpoints.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..core.note import NoteSigner
+from ..errors import BadInput, NotFound
+from ..home import Home
+from ..ledger import Ledger, Receipt
+from ..log.store import LogStore
+from ..store.db import Database
+
+__all__ = ["VKEY_FILE", "ReplicaLedger", "is_replica", "log_verifier_key", "open_ledger"]
+
+#: The replica's copy of the log's note verifier key, beside home.json.
+VKEY_FILE = "log.vkey"
+
+
+def vkey_path(home: Home) -> Path:
+    return home.path / VKEY_FILE
+
+
+def log_verifier_key(home: Home) -> str:
+    """The note verifier key of the home's log (``<origin>+<key id>+<base64>``): from the log's
+    signing key, or, in a read-only replica, from the public key it was rebuilt with."""
+    if home.log_key_path.exists():
+        return NoteSigner(home.origin, home.log_key().seed).vkey
+    path = vkey_path(home)
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    raise NotFound(f"no log key at {home.log_key_path} and no {VKEY_FILE}: {home.path} is not a "
+                   "complete home; run `reelrights init` or `reelrights rebuild` again")
+
+
+def is_replica(home: Home) -> bool:
+    return not home.log_key_path.exists() and vkey_path(home).exists()
+
+
+class ReplicaLedger(Ledger):
+    """The ledger of a read-only replica: reads as usual; every submission is refused before
+    anything is checked or written."""
+
+    def submit(self, entries: Sequence[bytes]) -> list[Receipt]:  # noqa: ARG002
+        raise BadInput(f"{self.mirror_dir.parent if self.mirror_dir else 'this home'} is a "
+                       f"read-only replica of {self.log.origin}: it has no log signing key, so "
+                       "it cannot append; submit to the log's own registry, or rebuild with "
+                       "--log-key PEM (the operator's recovery)")
+
+
+def open_ledger(home: Home) -> Ledger:
+    """The home's ledger; for a read-only replica one that refuses every submission."""
+    if not is_replica(home):
+        return Ledger.open(home)
+    from .. import services  # noqa: F401  (registers every capability's appliers)
+
+    vkey = log_verifier_key(home)
+    operator_key = base64.b64decode(vkey.rsplit("+", 1)[1])[1:]
+    return ReplicaLedger(Database(home.database_url), LogStore(home.origin, None),
+                         home.log_dir, operator_key=operator_key)

@@ -1,0 +1,75 @@
+"""Which tables are projections of the log, which hold the log itself, and which are local.
+
+Every table in :data:`reelrights.store.tables.metadata` is named in exactly one of the three
+lists below (a test checks it), so a new table cannot be forgotten: whoever adds one decides
+whether ``log verify`` and ``rebuild`` must derive it from the log.
+
+* **Projections** are written by an applier (``@applier``) from accepted statements and nothing
+  else: they are a cache of the log. ``log verify`` rebuilds them from the entries and compares
+  every row; ``rebuild`` recreates them.
+* **Log tables** hold the log: entries, tiles, checkpoints and the head. They are checked by the
+  tree and signature verification (``reelrights.log.verify``); the columns of ``log_entries``
+  that repeat what the entry says (type, actor, time, statement id) are compared too.
+* **Local tables** are computed by this home from media files or by its own signing, never
+  logged: anyone holding the files computes them again. A rebuilt home starts without them
+  (``reelrights fingerprint --all`` recomputes fingerprints from the files).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+
+from ..store.tables import metadata
+
+__all__ = ["LOCAL_TABLES", "LOG_ENTRY_COLUMNS", "LOG_TABLES", "PROJECTION_TABLES",
+           "projection_tables", "unclassified_tables"]
+
+#: Tables written only by statement appliers, in an order that respects foreign keys.
+PROJECTION_TABLES: tuple[str, ...] = (
+    # registry (services/registry.py)
+    "parties", "works", "assets", "work_assets", "credits",
+    # supersession: the current fact of each subject (compare-and-swap on ``supersedes``)
+    "current_facts",
+    # rights (services/bundles.py, licensing.py, consent.py)
+    "bundles", "bundle_assets", "bundle_works", "guild_agreements", "guild_members",
+    "licenses", "license_cosigns", "consents", "deaths",
+    # ownership disputes (rights chain)
+    "disputes",
+    # evidence (services/runs.py, audit_challenge.py, certificates.py)
+    "training_runs", "run_usage", "audit_challenges", "audit_certificates", "audit_withdrawals",
+    # outputs (services/provenance.py: the output.registered record)
+    "outputs",
+    # creative fund (services/fund.py, revenue_import.py, statement_issue.py)
+    "productions", "production_outputs", "fund_terms", "revenue_reports", "revenue_rows",
+    "fund_lines", "fund_postings", "fund_statements",
+)
+
+#: The log itself.
+LOG_TABLES: tuple[str, ...] = ("log_entries", "log_tiles", "log_checkpoints", "log_head")
+
+#: The columns of ``log_entries`` that repeat what the entry itself says; the readers of the
+#: registry use them (license history, who revoked), so they are compared with the entries.
+LOG_ENTRY_COLUMNS: tuple[str, ...] = ("idx", "leaf_hash", "type", "actor", "time",
+                                      "statement_id")
+
+#: Local tables and why they are not derived from the log.
+LOCAL_TABLES: dict[str, str] = {
+    "fingerprints": "computed from the asset's media file (video PDQ, Chromaprint, MinHash)",
+    "asset_locations": "paths on this machine where an asset's file was seen",
+    "output_prints": "fingerprints computed from an output's media file",
+    "output_manifests": "C2PA manifests this home signed for outputs (kept to restore a "
+                        "stripped copy; the logged record carries their digest)",
+}
+
+
+def unclassified_tables() -> list[str]:
+    """Tables in the schema named in none of the lists (a test keeps this empty)."""
+    known = set(PROJECTION_TABLES) | set(LOG_TABLES) | set(LOCAL_TABLES)
+    return sorted(set(metadata.tables) - known)
+
+
+def projection_tables() -> list[Table]:
+    """The projection tables present in the schema, in foreign-key order. A table the lists do
+    not name yet is treated as a projection (checking too much fails loudly; too little hides)."""
+    present = [metadata.tables[name] for name in PROJECTION_TABLES if name in metadata.tables]
+    return present + [metadata.tables[name] for name in unclassified_tables()]
