@@ -339,3 +339,30 @@ def test_rebuild_of_the_demo_matches_it(demo_home: Path, tmp_path: Path) -> None
             assert a.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1, 2").all() == \
                 b.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1, 2").all()
     assert ok("--home", str(target), "log", "verify").startswith("ok: ")
+
+
+def test_rebuild_from_a_mirror_over_http(home, story, tmp_path) -> None:
+    import functools
+    import http.server
+    import threading
+
+    tiles = tmp_path / "mirror"
+    ok("--home", str(home.path), "log", "export", str(tiles))
+    vkey = ok("--home", str(home.path), "log", "key").strip()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tiles))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        target = tmp_path / "replica"
+        out = json.loads(ok("--home", str(target), "rebuild", "--tiles", url, "--key", vkey,
+                            "--json"))
+        assert out["entries"] == out["checkpoint_size"] > 0
+        result = run("--home", str(tmp_path / "nothing"), "rebuild", "--tiles", url + "/nope",
+                     "--key", vkey)
+        assert result.exit_code == 2 and "no checkpoint in" in result.stderr
+    finally:
+        server.shutdown()
+    # on PostgreSQL this also compares a PostgreSQL home with an SQLite replica, row by row
+    assert_same_projections(Database(home.database_url), Database(Home.open(target).database_url))

@@ -15,10 +15,9 @@ def register(cli: click.Group) -> None:
 
 
 @click.command("rebuild")
-@click.option("--tiles", "tiles_dir", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="The log's static tiles: DIR/checkpoint, DIR/tile/... (`log export`, or a "
-                   "home's log/ folder).")
+@click.option("--tiles", "tiles", required=True, metavar="DIR|URL",
+              help="The log's static tiles: DIR/checkpoint, DIR/tile/... (`log export`, a "
+                   "home's log/ folder), or the http(s) URL of a mirror serving them.")
 @click.option("--key", "vkey", required=True, help="The log's note verifier key (`log key`).")
 @click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False, path_type=Path),
               help="The signed checkpoint to rebuild at (default DIR/checkpoint).")
@@ -30,7 +29,7 @@ def register(cli: click.Group) -> None:
                    "REELRIGHTS_DATABASE_URL, else SQLite in the home). It must be empty.")
 @json_option
 @pass_app
-def rebuild_cmd(app: AppContext, tiles_dir: Path, vkey: str, checkpoint_file: Path | None,
+def rebuild_cmd(app: AppContext, tiles: str, vkey: str, checkpoint_file: Path | None,
                 log_key: Path | None, database_url: str | None, as_json: bool) -> None:
     """Recreate a home's registry from the log alone, into a new --home.
 
@@ -40,14 +39,27 @@ def rebuild_cmd(app: AppContext, tiles_dir: Path, vkey: str, checkpoint_file: Pa
     from ..home import Home
     from ..log.tiled import DirTileSource
     from ..replica import rebuild
+    from ..replica.http_tiles import HttpTileSource
 
-    cp_path = checkpoint_file or tiles_dir / "checkpoint"
-    try:
-        note = cp_path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        raise NotFound(f"no checkpoint at {cp_path}; pass --tiles DIR holding the log's "
-                       "checkpoint, or --checkpoint FILE") from None
-    report = rebuild(DirTileSource(tiles_dir), note, vkey, Home.resolve(app.home_dir),
+    if tiles.startswith(("http://", "https://")):
+        source = HttpTileSource(tiles)
+    else:
+        if not Path(tiles).is_dir():
+            raise NotFound(f"--tiles {tiles}: no such folder; pass the folder holding the "
+                           "log's checkpoint and tile/ (or an http(s) URL)")
+        source = DirTileSource(tiles)
+    if checkpoint_file is not None:
+        try:
+            note = checkpoint_file.read_bytes()
+        except OSError as exc:
+            raise NotFound(f"--checkpoint {checkpoint_file}: {exc.strerror}") from None
+    else:
+        try:
+            note = source.read("checkpoint")
+        except NotFound:
+            raise NotFound(f"no checkpoint in {tiles}; pass --tiles holding the log's "
+                           "checkpoint, or --checkpoint FILE") from None
+    report = rebuild(source, note, vkey, Home.resolve(app.home_dir),
                      log_key=log_key, database_url=database_url)
     if as_json:
         emit_json(report.to_json())
