@@ -162,3 +162,53 @@ def test_a_decomposed_name_typed_at_the_command_line_is_signed_in_nfc(world) -> 
     pid = ok(p, "party", "add", "--kind", "writer", "--name", "Zoe\u0301 Martin").stdout.strip()
     shown = json.loads(ok(p, "party", "show", pid, "--json").stdout)
     assert shown["name"] == "Zo\u00e9 Martin" == unicodedata.normalize("NFC", "Zoe\u0301 Martin")
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Territories: any two letters used to pass (ZZ, QQ)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("code", ["ZZ", "QQ"])
+@pytest.mark.parametrize("command", [
+    lambda w, t: ["check", "--licensee", "Rival", "--action", "train", "--work", w["film"],
+                  "--model-family", "orbit", "--territory", t],
+    lambda w, t: ["consent", "grant", "--performer", "Ada Okafor", "--kind", "voice",
+                  "--description", "Voice for the sequel", "--model-family", "orbit",
+                  "--media", "audio", "--territory", f"US,{t}", "--from", "2027-01-01",
+                  "--until", "2027-12-31", "--compensation-ref", "C-1",
+                  "--represented-by", "none"],
+    lambda w, t: ["license", "template", "--bundle", "Catalog", "--to", "Rival",
+                  "--model-family", "orbit", f"--territory={t}", "--until", "2027-12-31",
+                  "--fund-share", "2.5"],
+], ids=["check", "consent grant", "license template"])
+def test_made_up_territories_are_refused(world, code: str, command) -> None:
+    line = refused(world["home"], command(world, code), 2, "--territory", repr(code)[1:-1])
+    assert "ISO 3166-1" in line
+
+
+def test_regions_the_profile_ships_still_pass_the_territory_check() -> None:
+    from reelrights.cli import _check_territories
+
+    _check_territories(["check", "--territory", "EU", "--x", "--territory=EEA"])
+    _check_territories(["consent", "grant", "--territory", "US,CA,WORLD"])
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. A revenue report imported again with another rate: refused, not "already imported"
+# ---------------------------------------------------------------------------------------------
+def test_fund_import_again_with_another_rate_is_refused_at_the_command_line(home, ledger,
+                                                                            tmp_path: Path):
+    from fund_story import build, csv_report
+
+    ids = build(home, ledger, tmp_path)
+    ledger.close()
+    report = csv_report(tmp_path / "q2.csv",
+                        [(ids["production"], "2027-Q2", "FR", "EUR", "2000.00", "200.00")])
+    rate = ["--rate", "EUR:USD=1.0842", "--rate-source", "ECB", "--rate-date", "2027-06-30"]
+    first = ok(home.path, "fund", "import", str(report), "--as", ids["studio"], *rate)
+    rid = first.stdout.strip()
+    again = ok(home.path, "fund", "import", str(report), "--as", ids["studio"], *rate)
+    assert again.stdout.strip() == rid and "already imported" in again.stderr
+    other = ["--rate", "EUR:USD=1.1000", "--rate-source", "ECB", "--rate-date", "2027-06-30"]
+    line = refused(home.path, ["fund", "import", str(report), "--as", ids["studio"], *other], 2,
+                   "q2.csv", "1.1000", "1.0842", f"--supersedes {rid}")
+    assert "already imported" not in line

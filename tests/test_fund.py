@@ -269,3 +269,100 @@ def test_attribution_weights_apply_only_when_every_license_asks_and_weights_exis
     # fund.terms with contributors_share 0: the holder keeps it all, and the line says why.
     keys = {k.payee: k.rule for k in flatten(pool_tree(_two_bundles("units", "units", {}))[0])}
     assert keys["pty_a"] == "R-HOLDER/fund.terms@42" and keys["pty_b"] == "R-HOLDER/default"
+
+
+# -- re-submitted reports: nothing dropped silently (issue 9, point 6) ------------------------
+def _rated(home, ledger, path, studio, rate="1.0842", source="ECB", date="2027-06-30",
+           **kw):
+    return revenue_import.import_report(home, ledger, path, studio, rates=(f"EUR:USD={rate}",),
+                                        rate_source=source, rate_date=date, **kw)
+
+
+@pytest.mark.parametrize("change, named", [
+    ({"rate": "1.0900"}, ["EUR:USD rate 1.0900 here, 1.0842 booked"]),
+    ({"source": "Fed"}, ["rate source Fed here, ECB booked"]),
+    ({"date": "2027-06-29"}, ["rate date 2027-06-29 here, 2027-06-30 booked"]),
+    ({"period": "2027-Q3"}, ["booking period 2027-Q3 here, 2027-Q2 booked"]),
+])
+def test_reimport_with_another_rate_or_period_is_refused_not_dropped(home, ledger, fund,
+                                                                       tmp_path, change, named):
+    p = fund["production"]
+    report = csv_report(tmp_path / "eu.csv", [(p, "2027-Q2", "FR", "EUR", "2000.00", "200.00")])
+    first = _rated(home, ledger, report, fund["studio"])
+    size = _size(ledger)
+    # byte-identical: idempotent
+    again = _rated(home, ledger, report, fund["studio"])
+    assert (again["id"], again["new"]) == (first["id"], False)
+    with pytest.raises(Conflict) as exc:
+        _rated(home, ledger, report, fund["studio"], **change)
+    message = exc.value.message
+    assert "eu.csv" in message and f"--supersedes {first['id']}" in message
+    for text in named:
+        assert text in message, message
+    assert _size(ledger) == size
+    # the pointer works: the correction with the new rate or period is booked
+    fixed = _rated(home, ledger, report, fund["studio"], supersedes=first["id"], **change)
+    assert fixed["new"] and fixed["id"] != first["id"]
+    with ledger.db.read() as conn:
+        from reelrights.services.allocation import report_body
+        from reelrights.store.fund_tables import revenue_reports
+        body = report_body(conn, fixed["log_index"])
+        old = conn.execute(select(revenue_reports).where(
+            revenue_reports.c.id == first["id"])).one()
+    assert old.superseded_by == fixed["id"]
+    assert body["supersedes"] == first["id"]
+
+
+def test_reimport_with_changed_rows_is_refused_naming_them(home, ledger, fund, tmp_path):
+    p = fund["production"]
+    size = _size(ledger)
+    changed = csv_report(tmp_path / "q1-again.csv",
+                         [(p, "2027-Q1", "US", "USD", "12000.00", "1234.56")])
+    with pytest.raises(Conflict) as exc:
+        revenue_import.import_report(home, ledger, changed, fund["studio"])
+    message = exc.value.message
+    assert "q1-again.csv" in message and f"--supersedes {fund['r1']}" in message
+    assert "gross 12000.00 here, 12345.67 booked" in message
+    assert _size(ledger) == size
+
+
+def test_superseding_with_nothing_changed_is_refused(home, ledger, fund, tmp_path):
+    p = fund["production"]
+    same = csv_report(tmp_path / "same.csv", [(p, "2027-Q1", "US", "USD", "12345.67", "1234.56")])
+    with pytest.raises(Conflict, match="a correction must change them"):
+        revenue_import.import_report(home, ledger, same, fund["studio"], supersedes=fund["r1"])
+
+
+@pytest.mark.parametrize("territory", ["ZZ", "QQ", "XK", "EU", "USA"])
+def test_report_territory_must_be_iso_3166_alpha_2(home, ledger, fund, tmp_path, territory):
+    path = csv_report(tmp_path / "terr.csv",
+                      [(fund["production"], "2027-Q3", territory, "USD", "1.00", "0")])
+    with pytest.raises(BadInput, match=rf"terr.csv:2: column territory \('{territory}'\)"):
+        revenue_import.import_report(home, ledger, path, fund["studio"])
+
+
+def test_a_report_signed_elsewhere_with_a_made_up_territory_is_refused(home, ledger, fund):
+    from reelrights.errors import InvalidStatement
+    from reelrights.services.registry import submit_as
+
+    rows = [{"production": fund["production"], "period": "2027-Q3", "territory": "ZZ",
+             "currency": "USD", "gross": "1.00", "deductions": "0.00"}]
+    sha = revenue_import.rows_sha256(rows)
+    from reelrights.core.fund_types import derived_id
+    body = {"id": derived_id("rev", fund["studio"], sha, ""), "reporter": fund["studio"],
+            "period": "2027-Q3", "rows_sha256": sha, "rows": rows, "rates": []}
+    size = _size(ledger)
+    with pytest.raises(InvalidStatement, match="/statement/body/rows/0/territory"):
+        submit_as(home, ledger, "revenue.reported", fund["studio"], body)
+    assert _size(ledger) == size
+
+
+def test_the_row_limit_names_the_file_and_says_to_split_it(home, ledger, fund, tmp_path):
+    rows = [(fund["production"], "2027-Q3", code, "USD", "1.00", "0")
+            for code in sorted(revenue_import.parse_territory.__wrapped__.__globals__[
+                "_tables"]()[0])[:401]]
+    path = csv_report(tmp_path / "huge.csv", rows[:249] * 2)
+    with pytest.raises(BadInput) as exc:
+        revenue_import.import_report(home, ledger, path, fund["studio"])
+    assert "huge.csv" in exc.value.message and "498 rows" in exc.value.message
+    assert "split it" in exc.value.message

@@ -12,6 +12,10 @@ a traceback: a full disk (SQLite's ``database or disk is full``, PostgreSQL's ``
 exit 1 (:class:`~reelrights.errors.DiskFull`); input nested too deeply for Python's parsers (a
 ``RecursionError`` from a JSON file no reader bounded) names the command's input files, exit 2.
 
+Every ``--territory`` value (check, scan, attribute, audit verify, consent grant, license
+template) is checked against ISO 3166-1 (``pycountry``) and the profile's regions before any
+command runs: ``ZZ`` is refused in one line, exit 2.
+
 The values of ``--name``, ``--title`` and ``--description`` are normalised to Unicode NFC before
 any command sees them, so what is signed is the NFC form (the schema refuses names that are not).
 """
@@ -26,6 +30,8 @@ import click
 
 from ..core.canonical import MAX_JSON_DEPTH
 from ..core.names import normalize_name
+from ..core.odrl.territory import parse_territory
+from ..errors import BadInput
 from ..errors import ReelrightsError, disk_full
 from .context import AppContext
 
@@ -80,9 +86,31 @@ def _nfc_names(args: list[str]) -> list[str]:
     return out
 
 
+def _check_territories(args: list[str]) -> None:
+    """Every ``--territory`` value (a comma list for consent) must be ISO 3166-1 or a region."""
+    for i, a in enumerate(args):
+        if a == "--":
+            return
+        if a == "--territory" and i + 1 < len(args):
+            value = args[i + 1]
+        elif a.startswith("--territory="):
+            value = a.partition("=")[2]
+        else:
+            continue
+        for code in value.split(","):
+            try:
+                parse_territory(code.strip())
+            except ValueError as exc:
+                raise BadInput(f"--territory {value!r}: {exc}") from None
+
+
 class _Root(click.Group):
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
         args = _nfc_names(list(args))
+        try:
+            _check_territories(args)
+        except BadInput as exc:
+            _fail(exc.message, exc.exit_code)
         argv = list(args)
         try:
             ctx = super().make_context(info_name, args, parent, **extra)
@@ -165,6 +193,4 @@ rebuild_cmd.register(cli)
 def main() -> None:
     sys.exit(cli.main(standalone_mode=True))
 
-from . import dispute_cmd  # noqa: E402  (ownership disputes)
 
-dispute_cmd.register(cli)  # dispute list|show|release

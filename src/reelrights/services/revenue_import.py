@@ -7,6 +7,12 @@ are sorted. The SHA-256 of those canonical rows keys the report, so importing th
 twice (even with its lines reordered, or "1000" written "1000.00") changes nothing. A corrected
 report names the one it supersedes; both stay in the log, and statements show the difference.
 
+Nothing is dropped silently: the same rows imported again with another exchange rate, rate
+source, rate date or booking period, or rows for a (production, period, territory, currency)
+that a current report already books, are refused with the differences named and a pointer to
+``--supersedes``. Territories are ISO 3166-1 alpha-2 codes (``pycountry``) or ``WORLD``, checked
+on import and again by the applier, so a report signed elsewhere cannot book ``ZZ``.
+
 When the applier accepts a report it books every pool (production, period) of it: the lines of
 :mod:`.allocation` and balanced double-entry postings (pool account -> payee accounts). For a
 correction it also books the reversal of the superseded report's lines.
@@ -26,20 +32,37 @@ from sqlalchemy import Connection, select, update
 from ..core.canonical import canonical_bytes
 from ..core.fund_types import derived_id, parse_period, quarter_of
 from ..core.money import exponent, format_amount, parse_amount, parse_rate
-from ..errors import BadInput, Conflict, NotFound, PolicyDenied, ReelrightsError
+from ..core.odrl.territory import parse_territory
+from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied, ReelrightsError
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.store import insert_rows
 from ..store.fund_tables import (fund_lines, fund_postings, productions, revenue_reports,
                                  revenue_rows)
 from ..store.tables import parties
-from .allocation import report_pools
+from .allocation import report_body, report_pools
 from .fund import resolve_production
 from .registry import resolve_party, submit_as
 
 __all__ = ["canonical_rows", "import_report", "parse_report_csv", "rows_sha256"]
 
 COLUMNS = ("production", "period", "territory", "currency", "gross", "deductions")
+
+#: Rows in one report: one log entry is at most 65,535 bytes (the schema's limit too).
+MAX_REPORT_ROWS = 400
+
+
+def territory_problem(code: str) -> str | None:
+    """Why ``code`` is not a report territory (ISO 3166-1 alpha-2, or WORLD), or None."""
+    if code == "WORLD":
+        return None
+    try:
+        t = parse_territory(code)
+    except ValueError:
+        return "not an ISO 3166-1 country code; write an alpha-2 code like US, or WORLD"
+    if t.is_region or t.code != code:
+        return f"write an ISO 3166-1 alpha-2 code like {'US' if t.is_region else t.code}, or WORLD"
+    return None
 
 
 def parse_report_csv(path: Path, conn: Connection) -> list[dict[str, str]]:
@@ -78,9 +101,8 @@ def parse_report_csv(path: Path, conn: Connection) -> list[dict[str, str]]:
         except ValueError:
             raise bad("period", "write a quarter like 2027-Q1 or a month like 2027-03") from None
         territory = cell["territory"].upper()
-        if not (territory == "WORLD" or (len(territory) == 2 and territory.isalpha()
-                                         and territory.isascii())):
-            raise bad("territory", "write an ISO 3166 alpha-2 code like US, or WORLD")
+        if (why := territory_problem(territory)) is not None:
+            raise bad("territory", why)
         currency = cell["currency"].upper()
         try:
             exponent(currency)
@@ -102,6 +124,10 @@ def parse_report_csv(path: Path, conn: Connection) -> list[dict[str, str]]:
                      "deductions": format_amount(deductions, currency)})
     if not rows:
         raise BadInput(f"{path}: the report has no rows")
+    if len(rows) > MAX_REPORT_ROWS:
+        raise BadInput(f"{path}: {len(rows)} rows, but a report holds at most {MAX_REPORT_ROWS} "
+                       f"(one log entry is at most 65,535 bytes); split it into reports of at "
+                       f"most {MAX_REPORT_ROWS} rows and import each")
     return canonical_rows(rows)
 
 
@@ -146,13 +172,28 @@ def import_report(home: Home, ledger: Ledger, path: Path, reporter: str, *,
         rid = derived_id("rev", rep.id, sha, supersedes or "")
         existing = conn.execute(select(revenue_reports).where(revenue_reports.c.id == rid)).first()
         if existing is not None:
+            diffs = _differences(report_body(conn, existing.log_index), booked, rate_list)
+            if diffs:
+                raise Conflict(f"{path}: report {rid} (log index {existing.log_index}) is already "
+                               f"booked with these rows, but {'; '.join(diffs)}; to change it, "
+                               f"import the full corrected report with --supersedes {rid}")
             return {"id": rid, "log_index": existing.log_index, "rows_sha256": sha,
                     "new": False, "period": existing.period}
-        same = conn.execute(select(revenue_reports.c.id).where(
+        if supersedes:
+            old = conn.execute(select(revenue_reports).where(
+                revenue_reports.c.id == supersedes)).first()
+            if old is None:
+                raise NotFound(f"--supersedes {supersedes}: no such report is imported")
+            if old.superseded_by is not None:
+                raise Conflict(f"report {old.id} is already superseded by {old.superseded_by}; "
+                               "correct that one instead")
+        same = conn.execute(select(revenue_reports.c.id, revenue_reports.c.log_index).where(
             revenue_reports.c.rows_sha256 == sha)).first()
-        if same is not None:
+        if same is not None and (same.id != supersedes or not _differences(
+                report_body(conn, same.log_index), booked, rate_list)):
             raise Conflict(f"{path}: these rows are already imported as {same.id}; a correction "
-                           "must change them")
+                           "must change them (or its rates or booking period)")
+        _refuse_rows_already_booked(conn, path, rows, supersedes)
     body: dict[str, Any] = {"id": rid, "reporter": rep.id, "period": booked,
                             "rows_sha256": sha, "rows": rows, "rates": rate_list,
                             "file": Path(path).name}
@@ -161,6 +202,59 @@ def import_report(home: Home, ledger: Ledger, path: Path, reporter: str, *,
     receipt = submit_as(home, ledger, "revenue.reported", rep.id, body)
     return {"id": rid, "log_index": receipt.index, "rows_sha256": sha, "new": True,
             "period": booked, **receipt.details}
+
+
+def _differences(booked: dict[str, Any], period: str, rates: list[dict]) -> list[str]:
+    """What the re-import says differently from the booked report (rates, period), in words."""
+    out = []
+    if booked["period"] != period:
+        out.append(f"booking period {period} here, {booked['period']} booked")
+    old = {(r["from"], r["to"]): r for r in booked["rates"]}
+    new = {(r["from"], r["to"]): r for r in rates}
+    for pair in sorted(old.keys() | new.keys()):
+        name = f"{pair[0]}:{pair[1]}"
+        if pair not in new:
+            out.append(f"no {name} rate here, {old[pair]['rate']} booked")
+        elif pair not in old:
+            out.append(f"{name} rate {new[pair]['rate']} here, none booked")
+        else:
+            for field, label in (("rate", "rate"), ("source", "rate source"),
+                                 ("date", "rate date")):
+                if old[pair][field] != new[pair][field]:
+                    out.append(f"{name} {label} {new[pair][field]} here, "
+                               f"{old[pair][field]} booked")
+    return out
+
+
+def _refuse_rows_already_booked(conn: Connection, path: Path, rows: list[dict[str, str]],
+                                supersedes: str | None) -> None:
+    """A row whose (production, period, territory, currency) a current report already books is
+    a re-submission of that report: refused, naming the differences, unless it supersedes it."""
+    keys = {(r["production"], r["period"], r["territory"], r["currency"]): r for r in rows}
+    query = (select(revenue_rows, revenue_reports.c.id.label("rid"))
+             .join(revenue_reports, revenue_reports.c.id == revenue_rows.c.report_id)
+             .where(revenue_rows.c.production_id.in_({k[0] for k in keys}),
+                    revenue_reports.c.superseded_by.is_(None)))
+    if supersedes:
+        query = query.where(revenue_reports.c.id != supersedes)
+    clashes: dict[str, list[str]] = defaultdict(list)
+    for b in conn.execute(query.order_by(revenue_rows.c.report_id, revenue_rows.c.line)):
+        new = keys.get((b.production_id, b.period, b.territory, b.currency))
+        if new is None:
+            continue
+        old_gross = format_amount(int(b.gross), b.currency)
+        old_ded = format_amount(int(b.deductions), b.currency)
+        what = f"{b.production_id} {b.period} {b.territory} {b.currency}"
+        if (old_gross, old_ded) == (new["gross"], new["deductions"]):
+            clashes[b.rid].append(f"{what} (same amounts)")
+        else:
+            clashes[b.rid].append(f"{what} gross {new['gross']} here, {old_gross} booked, "
+                                  f"deductions {new['deductions']} here, {old_ded} booked")
+    if clashes:
+        rid, lines = sorted(clashes.items())[0]
+        more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
+        raise Conflict(f"{path}: report {rid} already books {'; '.join(lines[:3])}{more}; to "
+                       f"correct it, import the full corrected report with --supersedes {rid}")
 
 
 # -- applier --------------------------------------------------------------------------------------
@@ -184,9 +278,16 @@ def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:
         raise BadInput("rows_sha256 is not the SHA-256 of the report's sorted canonical rows")
     if b["id"] != derived_id("rev", b["reporter"], b["rows_sha256"], b.get("supersedes", "")):
         raise BadInput(f"report id {b['id']} is not derived from its reporter and rows")
+    for i, r in enumerate(b["rows"]):
+        if (why := territory_problem(r["territory"])) is not None:
+            raise InvalidStatement(f"{r['territory']!r}: {why}",
+                                   f"/statement/body/rows/{i}/territory")
+    same_rows = (revenue_reports.c.rows_sha256 == b["rows_sha256"]) \
+        & revenue_reports.c.superseded_by.is_(None)
+    if "supersedes" in b:  # a correction of the rates or the booking period keeps the rows
+        same_rows &= revenue_reports.c.id != b["supersedes"]
     if conn.execute(select(revenue_reports.c.id).where(
-            (revenue_reports.c.id == b["id"])
-            | (revenue_reports.c.rows_sha256 == b["rows_sha256"]))).first():
+            (revenue_reports.c.id == b["id"]) | same_rows)).first():
         raise Conflict(f"report {b['id']} (or one with the same rows) is already imported")
     kind = conn.scalar(select(parties.c.kind).where(parties.c.id == actor))
     studios = dict(conn.execute(select(productions.c.id, productions.c.studio_id).where(
