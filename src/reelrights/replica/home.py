@@ -8,11 +8,10 @@ written, because a replica cannot sign checkpoints.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..core.note import NoteSigner
+from ..core.note import NoteSigner, NoteVerifier
 from ..errors import BadInput, NotFound
 from ..home import Home
 from ..ledger import Ledger, Receipt
@@ -62,7 +61,6 @@ def open_ledger(home: Home) -> Ledger:
         return Ledger.open(home)
     from .. import services  # noqa: F401  (registers every capability's appliers)
 
-    vkey = log_verifier_key(home)
-    operator_key = base64.b64decode(vkey.rsplit("+", 1)[1])[1:]
+    operator_key = NoteVerifier(log_verifier_key(home)).public_key
     return ReplicaLedger(Database(home.database_url), LogStore(home.origin, None),
                          home.log_dir, operator_key=operator_key)
