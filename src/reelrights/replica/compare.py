@@ -99,7 +99,7 @@ def _rows(conn: Connection, cols: list, key_at: list[int], binary: list[int]) ->
     wrong type (SQLite keeps whatever it is given) differs from the replayed one and is shown."""
     rows = {}
     single = key_at[0] if len(key_at) == 1 else None
-    for r in conn.execute(select(*cols)):
+    for r in conn.execute(select(*cols)).all():
         if binary:
             r = list(r)
             for i in binary:
