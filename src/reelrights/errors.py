@@ -27,6 +27,7 @@ write is one transaction, so a full disk leaves the database as it was before th
 from __future__ import annotations
 
 import errno
+import os
 
 __all__ = [
     "BadInput",
@@ -136,13 +137,35 @@ class DiskFull(ReelrightsError):
 
 _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _SQLITE_FULL = 13  # SQLITE_FULL: "database or disk is full"
+_SQLITE_IOERR = 10  # SQLITE_IOERR_*: what SQLite says when it cannot even grow its -shm file
+_NEARLY_FULL = 1 << 20  # bytes: an I/O error with less than this left is a full disk
+
+
+def _existing(path: str) -> str:
+    """``path`` or its nearest existing ancestor folder."""
+    path = os.path.abspath(path)
+    while not os.path.isdir(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path
+
+
+def _no_space_at(path: str) -> bool:
+    """Whether the file system holding ``path`` (an SQLite file) has (almost) no space left."""
+    folder = os.path.dirname(path) if path else ""
+    if not folder or not os.path.isdir(folder):
+        return False
+    st = os.statvfs(folder)
+    return st.f_bavail * st.f_frsize < _NEARLY_FULL
 _PG_DISK_FULL = "53100"
 
 
-def disk_full(exc: BaseException, database: str = "") -> DiskFull | None:
+def disk_full(exc: BaseException, database: str = "",
+              paths: tuple[str, ...] = ()) -> DiskFull | None:
     """The :class:`DiskFull` that ``exc`` (or an exception it was raised from) stands for, if any.
 
-    ``database`` names the database for the message when the database ran out of space.
+    ``database`` names the database for the message when the database ran out of space;
+    ``paths`` (the command's file arguments) name the place when the operating system's error
+    carries no file name: the first of them on a file system with no space left.
     """
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
@@ -152,10 +175,14 @@ def disk_full(exc: BaseException, database: str = "") -> DiskFull | None:
             continue
         seen.add(id(e))
         if isinstance(e, OSError) and e.errno in _DISK_FULL_ERRNOS:
-            return DiskFull(e.filename if e.filename else (database or "to the disk"))
-        if getattr(e, "sqlite_errorcode", None) == _SQLITE_FULL \
-                or getattr(e, "sqlstate", None) == _PG_DISK_FULL \
-                or "database or disk is full" in str(e):
+            if e.filename:
+                return DiskFull(str(e.filename))
+            full = [p for p in paths if _no_space_at(os.path.join(_existing(p), "x"))]
+            return DiskFull(full[0] if full else (database or "to the disk"))
+        code = getattr(e, "sqlite_errorcode", None)
+        if code == _SQLITE_FULL or getattr(e, "sqlstate", None) == _PG_DISK_FULL \
+                or "database or disk is full" in str(e) \
+                or (code is not None and code & 0xFF == _SQLITE_IOERR and _no_space_at(database)):
             return DiskFull(f"the database {database}" if database else "the database")
         todo += [getattr(e, "orig", None), e.__cause__, e.__context__]
     return None

@@ -9,6 +9,7 @@ is read from an environment variable: it never appears on a command line, where 
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -85,10 +86,14 @@ def write_key_file(path: Path, key: PartyKey, passphrase: bytes | None = None) -
         raise BadInput(f"{path} already exists; keys are never overwritten") from None
     try:
         os.fchmod(fd, 0o600)  # in case the umask dropped bits we asked for
-        os.write(fd, data)
+        if os.write(fd, data) != len(data):
+            raise OSError(errno.ENOSPC, "short write", str(path))
         os.fsync(fd)
-    finally:
+    except OSError as exc:  # a full disk: no empty or partial key file left behind
         os.close(fd)
+        path.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    os.close(fd)
 
 
 def load_key_file(path: Path, passphrase_env: str | None = None) -> PartyKey:

@@ -60,6 +60,13 @@ def _database(ctx: click.Context) -> str:
     return app.database_label()
 
 
+def _disk_full(ctx: click.Context, exc: BaseException):  # type: ignore[no-untyped-def]
+    """The DiskFull ``exc`` stands for, naming the database or the argument that is full."""
+    paths = tuple(a for a in ctx.meta.get("reelrights.args", [])
+                  if not a.startswith("-") and os.sep in a)
+    return disk_full(exc, _database(ctx), paths)
+
+
 def _too_deep(ctx: click.Context) -> NoReturn:
     files = [a for a in ctx.meta.get("reelrights.args", []) if a == "-" or os.path.isfile(a)]
     named = ", ".join("standard input" if f == "-" else f for f in files) or "the input"
@@ -125,7 +132,7 @@ class _Root(click.Group):
         try:
             return super().invoke(ctx)
         except ReelrightsError as exc:
-            full = disk_full(exc, _database(ctx))
+            full = _disk_full(ctx, exc)
             if full is not None:
                 _fail(full.message, full.exit_code)
             _fail(exc.message, exc.exit_code)
@@ -136,7 +143,7 @@ class _Root(click.Group):
         except RecursionError:
             _too_deep(ctx)
         except Exception as exc:
-            full = disk_full(exc, _database(ctx))
+            full = _disk_full(ctx, exc)
             if full is None:
                 raise
             _fail(full.message, full.exit_code)
@@ -193,4 +200,6 @@ rebuild_cmd.register(cli)
 def main() -> None:
     sys.exit(cli.main(standalone_mode=True))
 
+from . import dispute_cmd  # noqa: E402  (ownership disputes)
 
+dispute_cmd.register(cli)  # dispute list|show|release

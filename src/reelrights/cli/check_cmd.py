@@ -23,7 +23,7 @@ def register(cli: click.Group) -> None:
 @click.option("--action", required=True, type=click.Choice(ACTIONS))
 @click.option("--asset", metavar="SHA256")
 @click.option("--work", metavar="WORK")
-@click.option("--bundle", metavar="BUNDLE")
+@click.option("--bundle", metavar="BUNDLE", help="Id, NAME@VERSION, or NAME (its latest version).")
 @click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A file of SHA-256 hashes (one per line, or JSONL with a sha256 field).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),

@@ -34,9 +34,17 @@ class AppContext:
 
     def database_label(self) -> str:
         """The database in use, fit for a message: the SQLite file, or the URL without password."""
-        if self._ledger is None:
+        from sqlalchemy.engine import make_url
+
+        if self._ledger is not None:
+            url = self._ledger.db.engine.url
+        elif self._home is not None:
+            try:
+                url = make_url(self._home.database_url)
+            except Exception:  # noqa: BLE001 - a label for a message, never an error of its own
+                return ""
+        else:
             return ""
-        url = self._ledger.db.engine.url
         if url.get_backend_name() == "sqlite":
             return str(url.database or url)
         return url.render_as_string(hide_password=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from ..core.statement_types import CREDIT_ROLES, WORK_KINDS
-from ..services import fingerprints, registry
+from ..errors import PolicyDenied
+from ..services import disputes, fingerprints, registry
 from .context import AppContext, emit_json, json_option, pass_app, table
 from .types import EXTERNAL_ID, SHARE
 
@@ -42,19 +44,38 @@ def work_add(app: AppContext, owner: str, kind: str, title: str, year: int | Non
                                      year, external_ids)
     failed = fingerprints.fingerprint_new_work(app.home, app.ledger.db, receipt.details["assets"],
                                                list(files), skip=no_fingerprint)
+    conflicts = list(receipt.details.get("disputes", []))
+    segments: list[dict] = []
+    if not no_fingerprint:
+        near, segments = disputes.find_near_duplicates(
+            app.home, app.ledger, receipt.actor,
+            [a["sha256"] for a in receipt.details["assets"] if "dispute" not in a])
+        conflicts += near
     if as_json:
-        emit_json({**receipt.to_json(), "fingerprint_failures": failed})
-        return
-    click.echo(receipt.details["id"])
-    for a in receipt.details["assets"]:
-        if a["new"]:
-            click.echo(f"  asset {a['sha256']}  {a['name']}  (new)", err=True)
-        else:
-            click.echo(f"  asset {a['sha256']}  {a['name']}  (already registered, first in "
-                       f"{a['first_work']}: same content, same asset)", err=True)
-    for f in failed:
-        click.echo(f"  not fingerprinted: {f['error']} (registered all the same; retry with "
-                   "`reelrights fingerprint FILE`)", err=True)
+        emit_json({**receipt.to_json(), "fingerprint_failures": failed, "disputes": conflicts,
+                   "segment_matches": segments})
+    else:
+        click.echo(receipt.details["id"])
+        for a in receipt.details["assets"]:
+            if a["new"]:
+                click.echo(f"  asset {a['sha256']}  {a['name']}  (new)", err=True)
+            elif "dispute" not in a:
+                click.echo(f"  asset {a['sha256']}  {a['name']}  (already registered, first in "
+                           f"{a['first_work']}: same content, same asset)", err=True)
+        for f in failed:
+            click.echo(f"  not fingerprinted: {f['error']} (registered all the same; retry with "
+                       "`reelrights fingerprint FILE`)", err=True)
+        for m in segments:
+            click.echo(f"  segment match: {m['share']:.0%} of asset {m['asset'][:16]} matches "
+                       f"{m['matches'][:16]} of {m['owner']} (reported, not blocking)", err=True)
+        for d in conflicts:
+            click.echo(f"error: ownership conflict: asset {d['asset']} is {d['first_owner']}'s "
+                       f"(work {d['first_work']}, log {d['first_log_index']}); recorded as "
+                       f"dispute {d['dispute']}, which suspends licensing of it by both parties "
+                       "until the first owner releases it or the operator decides "
+                       "(`reelrights dispute show`)", err=True)
+    if conflicts:
+        sys.exit(PolicyDenied.exit_code)
 
 
 @work.command("credit")

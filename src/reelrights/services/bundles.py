@@ -30,8 +30,9 @@ Totals. ``assets`` counts the distinct assets. ``video_ms`` sums the durations o
 and ``script_lines`` sum the pages and lines of text and document assets. ``images`` counts image
 assets, ``other`` the remaining ones.
 
-Contributors. The sorted, distinct ids of the parties credited on the bundle's works when the
-version is created. A version never changes, so a credit added later does not change it; it
+Contributors. The sorted, distinct ids of the parties credited, when the version is created, on
+any work that holds one of the bundle's assets: credits follow the asset, so the same bytes
+re-registered as an uncredited work still carry their credits. A version never changes, so a credit added later does not change it; it
 enters the next version.
 
 Versions. ``(owner, name, version)`` is unique. The first version of a name has no predecessor.
@@ -187,11 +188,17 @@ def compose(conn: Connection, owner: str, listed_works: Sequence[str],
         else:
             totals["other"] += 1
     bundle_work_ids = sorted(covered)
+    shas = sorted(facts)
+    # Credits follow the asset: every work that holds one of these bytes (another work of the
+    # same owner, a released claimant's) brings its credited contributors.
+    holding = set(covered)
+    for chunk in _chunks(shas):
+        holding.update(conn.scalars(select(work_assets.c.work_id)
+                                    .where(work_assets.c.sha256.in_(chunk))))
     contributors: set[str] = set()
-    for chunk in _chunks(bundle_work_ids):
+    for chunk in _chunks(sorted(holding)):
         contributors.update(conn.scalars(select(credits.c.party_id)
                                          .where(credits.c.work_id.in_(chunk))))
-    shas = sorted(facts)
     return Composition(bundle_work_ids, shas, bundle_root(shas), totals, sorted(contributors),
                        facts)
 
@@ -470,9 +477,11 @@ def bundle_detail(db: Any, ref: str) -> dict[str, Any]:
                                   .where(parties.c.id.in_(body["contributors"]))).all()) \
             if body["contributors"] else {}
         roles: dict[str, set[str]] = {}
+        holding = (select(work_assets.c.work_id)
+                   .join(bundle_assets, bundle_assets.c.sha256 == work_assets.c.sha256)
+                   .where(bundle_assets.c.bundle_id == row.id))
         for c in conn.execute(select(credits.c.party_id, credits.c.role)
-                              .join(bundle_works, bundle_works.c.work_id == credits.c.work_id)
-                              .where(bundle_works.c.bundle_id == row.id,
+                              .where(credits.c.work_id.in_(holding),
                                      credits.c.log_index < row.log_index)):
             roles.setdefault(c.party_id, set()).add(c.role)
         versions = bundle_versions(conn, row.name, row.owner_id)

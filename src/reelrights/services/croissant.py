@@ -33,6 +33,9 @@ version:
   bundle". It grants nothing by itself: the policy engine is closed-world, and a use is allowed
   only under a license in force (see ``reelrights license list``). The policy itself is not
   embedded: its JSON-LD context is remote, and a Croissant document must stay readable offline.
+  A named license must be in force at export time: one that is revoked, lacks a required
+  guild's co-signature or is suspended by an ownership dispute is refused (``PolicyDenied``,
+  exit 3, one line saying why), so no dataset card points at terms that permit nothing.
 * **RAI.** ``rai:dataCollection``, ``rai:dataCollectionType``, ``rai:dataUseCases``,
   ``rai:dataLimitations``, ``rai:dataBiases``, ``rai:personalSensitiveInformation``,
   ``rai:dataSocialImpact`` and ``rai:dataReleaseMaintenancePlan``, written from the registry's
@@ -46,12 +49,13 @@ and ``reelrights``), so no JSON-LD processor has to fetch anything to read the d
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from ..core.iri import asset_iri, bundle_iri, party_iri, work_iri
-from ..errors import BadInput, NotFound
+from ..errors import BadInput, NotFound, PolicyDenied
 from ..store.tables import (assets, bundle_assets, bundle_works, licenses, log_checkpoints,
                             parties, work_assets, works)
 from .bundles import bundle_detail, format_hours
@@ -177,6 +181,7 @@ def _usage(conn: Connection, bundle_id: str, policy: Mapping[str, Any] | None,
         if row.bundle_id != bundle_id:
             raise BadInput(f"license {license_id} is on bundle {row.bundle_id}, not {bundle_id}; "
                            "name a license on this bundle")
+        _refuse_unless_in_force(conn, license_id)
         return {"@id": row.policy_uid, "@type": ["CreativeWork", "odrl:Agreement"],
                 "name": f"ODRL Agreement of license {row.id} (licensee {row.licensee_id})",
                 "identifier": row.id, "odrl:profile": {"@id": ODRL_PROFILE},
@@ -200,6 +205,33 @@ def _usage(conn: Connection, bundle_id: str, policy: Mapping[str, Any] | None,
                            "`reelrights license list` shows the licenses and their ODRL "
                            "policies.",
             "odrl:profile": {"@id": ODRL_PROFILE}}
+
+
+def _refuse_unless_in_force(conn: Connection, license_id: str) -> None:
+    """An export names only a license in force now: not revoked, co-signed by every required
+    guild, and over no disputed asset. Otherwise it is refused (exit 3), so no dataset card
+    ever points at terms that permit nothing."""
+    from .disputes import dispute_blocks
+    from .licensing import license_status
+
+    lic = conn.execute(select(licenses).where(licenses.c.id == license_id)).first()
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    status = license_status(conn, lic, now)
+    why = []
+    if status["revoked"]:
+        why.append(f"it was revoked at {status['revoked_at']} ({status['revoke_reason']})")
+    if status["missing_cosigners"]:
+        why.append(f"it lacks the co-signature of {', '.join(status['missing_cosigners'])}")
+    shas = conn.scalars(select(bundle_assets.c.sha256)
+                        .where(bundle_assets.c.bundle_id == lic.bundle_id))
+    held = sorted({b.dispute for b in dispute_blocks(conn, shas, now)
+                   if b.blocks(lic.licensor_id)})
+    if held:
+        why.append(f"it is suspended by dispute {', '.join(held)} over the bundle's assets")
+    if why:
+        raise PolicyDenied(f"license {license_id} is not in force: {'; '.join(why)}; export "
+                           "without --license, or name a license in force "
+                           "(`reelrights license list`)")
 
 
 def _records(conn: Connection, bundle_id: str, listed: set[str]) -> list[dict[str, Any]]:

@@ -47,7 +47,7 @@ from ..store.tables import assets
 __all__ = ["FRAME_BITS", "MIN_QUALITY", "Indexes", "Outcome", "Summary", "fingerprint_all",
            "fingerprint_new_work",
            "fingerprint_paths", "fingerprint_registered", "load_prints", "print_classes",
-           "rebuild_indexes", "record_locations"]
+           "rebuild_indexes", "record_locations", "content_weights", "whole_asset_matches"]
 
 FRAME_BITS = 24          # frames per print < 2**24 (194 days at 1 fps)
 MIN_QUALITY = 50         # PDQ frames below this quality are neither indexed nor matched
@@ -391,3 +391,102 @@ def _report(progress: Progress | None, outcome: Outcome) -> Outcome:
     if progress is not None:
         progress(outcome)
     return outcome
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole-asset near-duplicates (ownership disputes, docs/rules.md "Ownership disputes")
+# ---------------------------------------------------------------------------------------------
+
+#: A static segment at the very start or end of a video at most this long is an ident or a
+#: slate (a studio logo, a clapperboard card, a rating card): excluded from the duration.
+IDENT_MAX_MS = 10_000
+#: Frames within this PDQ distance of a segment's first frame belong to the same static shot.
+STATIC_BITS = 16
+_PDQ_RADIUS = 31
+
+
+def content_weights(p: Any) -> np.ndarray:
+    """Milliseconds of content each whole-frame sample of video print ``p`` stands for; 0 for the
+    frames a near-duplicate is not measured on:
+
+    * **black and flat frames**: PDQ quality below :data:`MIN_QUALITY` (quality measures the
+      frame's gradients, so a black, uniform or nearly uniform frame scores low);
+    * **idents and slates**: the static run of frames (each within :data:`STATIC_BITS` of the
+      run's first frame, black frames inside it included) at the very start, and the one at
+      the very end, when it lasts at most :data:`IDENT_MAX_MS` and is not the whole video.
+
+    A sample stands for the time until the next sample (the last one until the end)."""
+    t = np.asarray(p.time_ms, dtype=np.int64)
+    n = len(t)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    step = int(np.median(np.diff(t))) if n > 1 else 1000
+    end = max(int(p.duration_ms or 0), int(t[-1]) + step)
+    weights = np.diff(np.append(t, end)).clip(min=0)
+    keep = np.asarray(p.quality) >= MIN_QUALITY
+    hashes = np.asarray(p.hashes, dtype=np.uint8)
+    for order in (np.arange(n), np.arange(n)[::-1]):
+        first = order[0]
+        dist = np.bitwise_count(hashes[order] ^ hashes[first]).sum(axis=1)
+        static = (dist <= STATIC_BITS) | ~keep[order]
+        run = int(np.argmin(static)) if not static.all() else n
+        if 0 < run < n and int(weights[order[:run]].sum()) <= IDENT_MAX_MS:
+            keep[order[:run]] = False
+    return np.where(keep, weights, 0)
+
+
+def whole_asset_matches(home: Home, conn: Connection, sha256: str) -> list[dict[str, Any]]:
+    """Registered video assets whose content matches asset ``sha256``'s, through the PDQ index.
+
+    For each other asset with at least one matching frame: ``sha256``, ``share`` (the larger of
+    the matched share of this asset's content duration and of the other's, idents, slates and
+    black frames excluded: :func:`content_weights`), and ``matched_ms`` / ``duration_ms`` of
+    that side. ``share`` >= 0.8 is a whole-asset near-duplicate; less is a segment match. Empty
+    when the asset has no video print."""
+    row = conn.execute(select(fingerprints.c.data).where(
+        fingerprints.c.sha256 == sha256, fingerprints.c.kind == "video",
+        fingerprints.c.status == "ok")).first()
+    if row is None:
+        return []
+    video = print_classes()["video"]
+    query = video.from_bytes(bytes(row.data)).primary()
+    q_weights = content_weights(query)
+    q_rows = np.flatnonzero(q_weights > 0)
+    if len(q_rows) == 0:
+        return []
+    hits = Indexes(home).get("pdq").search(np.ascontiguousarray(query.hashes[q_rows]),
+                                           radius=_PDQ_RADIUS)
+    if len(hits.query) == 0:
+        return []
+    seq = np.asarray(hits.id) >> FRAME_BITS
+    frame = np.asarray(hits.id) & ((1 << FRAME_BITS) - 1)
+    refs = load_prints(conn, np.unique(seq).tolist())
+    by_sha: dict[str, dict[str, set[int]]] = {}
+    for s, f, qi in zip(seq.tolist(), frame.tolist(), np.asarray(hits.query).tolist(),
+                        strict=True):
+        ref = refs.get(s)
+        if ref is None or ref[0] == sha256:
+            continue
+        got = by_sha.setdefault(ref[0], {"query": set(), "ref_ms": set()})
+        got["query"].add(int(q_rows[qi]))
+        got["ref_ms"].add(int(np.asarray(ref[2].time_ms)[f]))
+    out = []
+    q_total = int(q_weights.sum())
+    for other, got in sorted(by_sha.items()):
+        q_matched = int(q_weights[sorted(got["query"])].sum())
+        best = (q_matched, q_total)
+        ref_row = conn.execute(select(fingerprints.c.data).where(
+            fingerprints.c.sha256 == other, fingerprints.c.kind == "video",
+            fingerprints.c.status == "ok")).first()
+        if ref_row is not None:
+            ref = video.from_bytes(bytes(ref_row.data)).primary()
+            r_weights = content_weights(ref)
+            r_total = int(r_weights.sum())
+            r_matched = int(r_weights[np.isin(np.asarray(ref.time_ms),
+                                              sorted(got["ref_ms"]))].sum())
+            if r_total and (not q_total or r_matched * q_total > q_matched * r_total):
+                best = (r_matched, r_total)
+        if best[1]:
+            out.append({"sha256": other, "matched_ms": best[0], "duration_ms": best[1],
+                        "share": round(best[0] / best[1], 6)})
+    return out

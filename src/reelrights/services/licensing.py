@@ -1,8 +1,10 @@
 """Licenses on bundles, guild agreements and membership, co-signature and revocation.
 
 A license is an ODRL 2.2 Agreement under the reelrights profile, signed by the bundle's owner.
-It comes into force only after every guild whose members are credited on the bundle's works, in
-a role the guild's agreement covers, has co-signed it. The registry computes that set of guilds
+It comes into force only after every guild whose members are credited, in a role the guild's
+agreement covers, on any work that holds one of the bundle's assets has co-signed it: credits
+follow the asset into every work and bundle that contains it, and a credit recorded after the
+grant adds its guild too (:func:`cosigners_needed`). The registry computes that set of guilds
 itself and refuses a grant that names a different one. Revocation applies from the revoking
 statement's time on. Expiry is written into the policy, as ``dateTime`` constraints.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from ..core.ids import new_id
 from ..core.iri import bundle_iri, party_iri, work_iri
@@ -21,11 +23,13 @@ from ..core import rights_types  # noqa: F401  (registers the rights statement t
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, at
-from ..store.tables import (bundle_works, bundles, credits, guild_agreements, guild_members,
-                            license_cosigns, licenses, log_entries, parties)
+from ..store.tables import (bundle_assets, bundle_works, bundles, credits, guild_agreements,
+                            guild_members, license_cosigns, licenses, log_entries, parties,
+                            work_assets)
 from .registry import resolve_party, submit_as
 
-__all__ = ["add_agreement", "add_member", "cosign_license", "grant_license", "license_detail",
+__all__ = ["add_agreement", "add_member", "cosign_license", "cosigners_needed", "grant_license",
+           "license_detail",
            "list_licenses", "required_cosigners", "resolve_license", "revoke_license"]
 
 
@@ -34,11 +38,16 @@ __all__ = ["add_agreement", "add_member", "cosign_license", "grant_license", "li
 # ---------------------------------------------------------------------------------------------
 
 def required_cosigners(conn: Connection, bundle_id: str) -> list[str]:
-    """Guilds that must co-sign: a member credited on a bundle work in a role they cover."""
+    """Guilds that must co-sign: a member credited, in a role they cover, on any work that holds
+    any asset of the bundle. Credits follow the asset: the same bytes re-registered as another,
+    uncredited work (or bundled by hash) still carry the credits of every work that holds them."""
+    holding = (select(work_assets.c.work_id)
+               .join(bundle_assets, bundle_assets.c.sha256 == work_assets.c.sha256)
+               .where(bundle_assets.c.bundle_id == bundle_id))
+    listed = select(bundle_works.c.work_id).where(bundle_works.c.bundle_id == bundle_id)
     credited = conn.execute(
         select(credits.c.party_id, credits.c.role)
-        .join(bundle_works, bundle_works.c.work_id == credits.c.work_id)
-        .where(bundle_works.c.bundle_id == bundle_id)).all()
+        .where(or_(credits.c.work_id.in_(holding), credits.c.work_id.in_(listed)))).all()
     if not credited:
         return []
     roles_by_party: dict[str, set[str]] = {}
@@ -53,6 +62,14 @@ def required_cosigners(conn: Connection, bundle_id: str) -> list[str]:
         if roles_by_party[r.member_id] & set(json.loads(r.covers)):
             guilds.add(r.guild_id)
     return sorted(guilds)
+
+
+def cosigners_needed(conn: Connection, lic: Any) -> list[str]:
+    """The guilds a license needs: those named at its grant, and any guild that covers a member
+    credited since on a work holding one of the bundle's assets (no license on a bundle holding
+    a credited asset is in force without the covering guild)."""
+    return sorted(set(json.loads(lic.required_cosigners)) | set(required_cosigners(conn,
+                                                                                   lic.bundle_id)))
 
 
 def check_policy_binds(policy: Policy, conn: Connection, bundle_id: str, licensor: str,
@@ -176,7 +193,7 @@ def _apply_cosign(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]
     for pos, a in enumerate(run):
         b = a.statement.body
         lic = _registered_license(conn, pos, b["license"])
-        if b["guild"] not in json.loads(lic.required_cosigners):
+        if b["guild"] not in cosigners_needed(conn, lic):
             raise at(pos, PolicyDenied(f"{b['guild']} is not a required co-signer of "
                                        f"{b['license']}; none of its covered members is credited"))
         agr = conn.execute(select(guild_agreements.c.guild_id)
@@ -290,7 +307,7 @@ def resolve_license(conn: Connection, ref: str) -> Any:
 
 def license_status(conn: Connection, lic: Any, at_time: str | None = None) -> dict[str, Any]:
     """Whether the license is in force at ``at_time`` (RFC 3339; default: now), and why not."""
-    need = json.loads(lic.required_cosigners)
+    need = cosigners_needed(conn, lic)
     signed = {r.guild_id: r for r in conn.execute(
         select(license_cosigns).where(license_cosigns.c.license_id == lic.id))}
     missing = [g for g in need if g not in signed or (at_time and signed[g].cosigned_at > at_time)]
@@ -303,7 +320,7 @@ def license_status(conn: Connection, lic: Any, at_time: str | None = None) -> di
 def _license_json(conn: Connection, lic: Any) -> dict[str, Any]:
     return {"id": lic.id, "bundle": lic.bundle_id, "licensor": lic.licensor_id,
             "licensee": lic.licensee_id, "policy_uid": lic.policy_uid,
-            "required_cosigners": json.loads(lic.required_cosigners),
+            "required_cosigners": cosigners_needed(conn, lic),
             "log_index": lic.log_index, "granted_at": lic.granted_at,
             **license_status(conn, lic)}
 

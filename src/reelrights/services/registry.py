@@ -86,7 +86,7 @@ def _insert_new_works(conn: Connection, run: list[Accepted]) -> list[dict[str, A
     (or registers the assets that were already known).
     """
     work_rows, asset_rows, link_rows, details = [], [], [], []
-    first_seen: dict[str, tuple[str, int]] = {}  # sha256 -> (first work in the run, size)
+    first_seen: dict[str, tuple[str, int, str]] = {}  # sha256 -> (first work, size, owner)
     for a in run:
         b = a.statement.body
         wid = b["id"]
@@ -98,13 +98,13 @@ def _insert_new_works(conn: Connection, run: list[Accepted]) -> list[dict[str, A
             sha = x["sha256"]
             seen = first_seen.get(sha)
             if seen is None:
-                first_seen[sha] = (wid, x["size"])
+                first_seen[sha] = (wid, x["size"], b["owner"])
                 asset_rows.append((sha, x["size"], x["media_type"], x["category"],
                                    x.get("duration_ms"), x.get("pages"), x.get("lines"),
                                    x.get("width"), x.get("height"), a.index))
                 notes.append({"sha256": sha, "name": x["name"], "new": True})
-            elif seen[1] != x["size"]:
-                return None
+            elif seen[1] != x["size"] or seen[2] != b["owner"]:
+                return None  # another owner's bytes: an ownership conflict, decided below
             else:
                 notes.append({"sha256": sha, "name": x["name"], "new": False,
                               "first_work": seen[0]})
@@ -126,26 +126,26 @@ def _insert_new_works(conn: Connection, run: list[Accepted]) -> list[dict[str, A
 
 
 def _apply_works_checked(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    """Every rule, with look-ups. An asset already held by another owner is an ownership
+    conflict, not a second work: the claimant's work is registered without it and the conflict
+    is recorded as a dispute (services.disputes) naming both parties. The same owner registering
+    the same bytes again links them to its new work (one rights chain)."""
+    from .disputes import (FirstHolder, dispute_id, earlier_claim, first_holders,
+                           open_same_bytes, repeat_claim_message)
+
     bodies = [a.statement.body for a in run]
     owners = {b["owner"] for b in bodies}
     known_owners = set(conn.scalars(select(parties.c.id).where(parties.c.id.in_(owners))))
     taken = set(conn.scalars(select(works.c.id).where(works.c.id.in_([b["id"] for b in bodies]))))
     shas = {x["sha256"] for b in bodies for x in b["assets"]}
-    existing: dict[str, tuple[int, str, str | None]] = {}
+    sizes: dict[str, int] = {}
     for chunk in _chunks(sorted(shas), 500):
-        for r in conn.execute(select(assets.c.sha256, assets.c.size, assets.c.media_type)
+        for r in conn.execute(select(assets.c.sha256, assets.c.size)
                               .where(assets.c.sha256.in_(chunk))):
-            existing[r.sha256] = (int(r.size), r.media_type, None)
-    if existing:
-        # The first work is the one registered by the statement that created the asset row (ids
-        # are random, so the smallest id is not the first).
-        for chunk in _chunks(sorted(existing), 500):
-            for r in conn.execute(select(work_assets.c.sha256, work_assets.c.work_id)
-                                  .join(assets, (assets.c.sha256 == work_assets.c.sha256)
-                                        & (assets.c.log_index == work_assets.c.log_index))
-                                  .where(work_assets.c.sha256.in_(chunk))):
-                size, mt, _ = existing[r[0]]
-                existing[r[0]] = (size, mt, r[1])
+            sizes[r.sha256] = int(r.size)
+    # The first work is the one registered by the statement that created the asset row (ids
+    # are random, so the smallest id is not the first).
+    chains = first_holders(conn, sizes) if sizes else {}
     work_rows, asset_rows, link_rows, details = [], [], [], []
     for pos, (a, b) in enumerate(zip(run, bodies, strict=True)):
         if b["owner"] not in known_owners:
@@ -159,27 +159,41 @@ def _apply_works_checked(conn: Connection, run: list[Accepted]) -> list[dict[str
         ext = b.get("external_ids")
         work_rows.append((b["id"], b["kind"], b["title"], b.get("year"), b["owner"],
                           json.dumps(ext) if ext else "[]", a.index, a.time))
-        notes = []
+        notes, claims = [], []
         for x in b["assets"]:
-            seen = existing.get(x["sha256"])
-            if seen is not None:
-                if seen[0] != x["size"]:
+            sha = x["sha256"]
+            if sha in sizes:
+                if sizes[sha] != x["size"]:
                     raise at(pos, Conflict(
-                        f"asset {x['sha256']} is registered with size {seen[0]}, not {x['size']}; "
+                        f"asset {sha} is registered with size {sizes[sha]}, not {x['size']}; "
                         "the same hash always names the same bytes, so re-hash the file"))
-                notes.append({"sha256": x["sha256"], "name": x["name"], "new": False,
-                              "first_work": seen[2]})
+                chain = chains[sha]
+                if b["owner"] not in chain.holders:
+                    if (prior := earlier_claim(conn, sha, b["owner"])) is not None:
+                        raise at(pos, Conflict(repeat_claim_message(prior, sha)))
+                    claims.append((sha, b["owner"], b["id"], chain))
+                    notes.append({"sha256": sha, "name": x["name"], "new": False,
+                                  "first_work": chain.work, "first_owner": chain.owner,
+                                  "dispute": dispute_id(a, len(claims) - 1)})
+                    continue
+                notes.append({"sha256": sha, "name": x["name"], "new": False,
+                              "first_work": chain.work})
             else:
-                existing[x["sha256"]] = (x["size"], x["media_type"], b["id"])
-                asset_rows.append((x["sha256"], x["size"], x["media_type"], x["category"],
+                sizes[sha] = x["size"]
+                chains[sha] = FirstHolder(b["id"], b["owner"], a.index, frozenset({b["owner"]}))
+                asset_rows.append((sha, x["size"], x["media_type"], x["category"],
                                    x.get("duration_ms"), x.get("pages"), x.get("lines"),
                                    x.get("width"), x.get("height"), a.index))
-                notes.append({"sha256": x["sha256"], "name": x["name"], "new": True})
-            link_rows.append((b["id"], x["sha256"], x["name"], a.index))
-        details.append({"id": b["id"], "assets": notes})
+                notes.append({"sha256": sha, "name": x["name"], "new": True})
+            link_rows.append((b["id"], sha, x["name"], a.index))
+        details.append({"id": b["id"], "assets": notes, "claims": claims, "accepted": a})
     insert_rows(conn, works, _WORK_COLUMNS, work_rows)
     insert_rows(conn, assets, _ASSET_COLUMNS, asset_rows)
     insert_rows(conn, work_assets, _LINK_COLUMNS, link_rows)
+    for d in details:
+        claims, accepted = d.pop("claims"), d.pop("accepted")
+        if claims:
+            d["disputes"] = open_same_bytes(conn, accepted, claims)
     return details
 
 

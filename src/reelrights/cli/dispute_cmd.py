@@ -1,0 +1,74 @@
+"""reelrights dispute list|show|release: ownership conflicts over assets (docs/rules.md)."""
+
+from __future__ import annotations
+
+import click
+
+from ..services import disputes
+from .context import AppContext, emit_json, json_option, pass_app, table
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(dispute)
+
+
+@click.group()
+def dispute() -> None:
+    """Ownership conflicts: the same bytes, or a whole-asset near-duplicate, of two owners."""
+
+
+@dispute.command("list")
+@click.option("--party", metavar="PARTY", help="Only disputes where PARTY is first owner or claimant.")
+@json_option
+@pass_app
+def dispute_list(app: AppContext, party: str | None, as_json: bool) -> None:
+    """List disputes, both parties named; open ones suspend licensing of their assets."""
+    rows = disputes.list_disputes(app.ledger.db, party)
+    if as_json:
+        emit_json(rows)
+        return
+    table("disputes", ["id", "kind", "asset", "first owner", "claimant", "status", "log index"],
+          [[r["id"], r["kind"], r["asset"][:16], f"{r['first_owner_name']} ({r['first_owner']})",
+            f"{r['claimant_name']} ({r['claimant']})",
+            r["status"] if r["outcome"] in (None, "released") else f"decided: {r['outcome']}",
+            r["log_index"]] for r in rows])
+
+
+@dispute.command("show")
+@click.argument("dispute_id", metavar="DISPUTE")
+@json_option
+@pass_app
+def dispute_show(app: AppContext, dispute_id: str, as_json: bool) -> None:
+    """Show a dispute and its history from the log."""
+    d = disputes.dispute_detail(app.ledger.db, dispute_id)
+    if as_json:
+        emit_json(d)
+        return
+    click.echo(f"{d['id']}  {d['kind']}  {d['status']}"
+               + (f" ({d['outcome']})" if d["outcome"] else "") + f"  log index {d['log_index']}")
+    click.echo(f"  asset        {d['asset']}")
+    if d["first_asset"] != d["asset"]:
+        click.echo(f"  original     {d['first_asset']}  (matched {d['matched_ms']} of "
+                   f"{d['duration_ms']} ms)")
+    click.echo(f"  first owner  {d['first_owner_name']} ({d['first_owner']})  work "
+               f"{d['first_work']}  log index {d['first_log_index']}")
+    click.echo(f"  claimant     {d['claimant_name']} ({d['claimant']})"
+               + (f"  work {d['claimant_work']}" if d["claimant_work"] else ""))
+    for h in d["history"]:
+        click.echo(f"  log {h['log_index']:<8} {h['type']:<18} {h['actor']}  {h['time']}")
+    if d["close_reason"]:
+        click.echo(f"  reason       {d['close_reason']}")
+
+
+@dispute.command("release")
+@click.argument("dispute_id", metavar="DISPUTE")
+@click.option("--reason", required=True, help="Why the first owner releases the asset.")
+@json_option
+@pass_app
+def dispute_release(app: AppContext, dispute_id: str, reason: str, as_json: bool) -> None:
+    """Release a dispute (signed by its first owner): licensing of the asset resumes for both."""
+    receipt = disputes.release_dispute(app.home, app.ledger, dispute_id, reason)
+    if as_json:
+        emit_json({"id": dispute_id, **receipt.to_json()})
+        return
+    click.echo(f"released {dispute_id} (log index {receipt.index})")
