@@ -212,3 +212,13 @@ def test_fund_import_again_with_another_rate_is_refused_at_the_command_line(home
     line = refused(home.path, ["fund", "import", str(report), "--as", ids["studio"], *other], 2,
                    "q2.csv", "1.1000", "1.0842", f"--supersedes {rid}")
     assert "already imported" not in line
+
+
+@pytest.mark.parametrize("code", ["ZZ", "QQ", "XK", "AA", "urn:iso:3166:ZZ"])
+def test_odrl_policies_and_consent_refuse_codes_outside_iso_3166_1(code: str) -> None:
+    from reelrights.core.odrl.territory import parse_territory
+
+    with pytest.raises(ValueError, match="not an ISO 3166-1 country code"):
+        parse_territory(code)
+    assert parse_territory("EU").is_region and "FR" in parse_territory("EU").members
+    assert parse_territory("WORLD").members >= {"US", "FR", "JP"}
