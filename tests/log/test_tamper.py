@@ -60,6 +60,19 @@ class Log:
             self.sizes.append(self.sizes[-1] + b)
         self.size = self.sizes[-1]
         self.vkey = NoteSigner(home.origin, home.log_key().seed).vkey
+        self._count_checkpoints()
+
+    def _count_checkpoints(self) -> None:
+        """``log_head.checkpoints`` counts the checkpoints issued. Where the append path does
+        not keep the count yet (it reads 0), set it here as appends will."""
+        from sqlalchemy import func
+
+        from reelrights.store.tables import log_head
+
+        with self.ledger.db.write() as conn:
+            rows = conn.execute(select(func.count()).select_from(log_checkpoints)).scalar_one()
+            conn.execute(update(log_head).where(log_head.c.id == 1, log_head.c.checkpoints == 0)
+                         .values(checkpoints=rows))
 
     def verify(self, **kw: Any) -> LogIntegrityError:
         with self.ledger.db.read() as conn:

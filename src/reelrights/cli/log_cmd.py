@@ -12,8 +12,9 @@ import click
 
 from ..errors import NotFound
 from ..home import Home
-from ..log.mirror import export_log
-from ..log.tiled import DirTileSource, verify_tiled_log
+from ..log.mirror import export_log, publisher_lock
+from ..log.mirror_verify import verify_home_folder, verify_tiled_folder
+from ..log.stored_rows import read_head
 from ..log.verify import verify_log
 from .context import AppContext, emit_json, pass_app
 from .types import LOG_INDEX
@@ -132,7 +133,8 @@ def log_get(app: AppContext, index: int, pretty: bool) -> None:
 @pass_app
 def log_verify(app: AppContext, tiles_dir: Path | None, checkpoint_file: Path | None,
                vkey: str | None, tree_only: bool, projections: bool) -> None:
-    """Check every entry, signature, tile and checkpoint; exit 1 naming the first bad index."""
+    """Check every entry, signature, tile and checkpoint, and every file of the home's log/
+    folder; exit 1 naming the first bad index, row or file."""
     if tiles_dir is not None:
         if not vkey:
             raise click.UsageError("--tiles needs --key VKEY (the log's note verifier key)")
@@ -141,19 +143,28 @@ def log_verify(app: AppContext, tiles_dir: Path | None, checkpoint_file: Path | 
             note = cp_path.read_bytes()
         except FileNotFoundError:
             raise NotFound(f"no checkpoint at {cp_path}; pass --checkpoint FILE") from None
-        report = verify_tiled_log(DirTileSource(tiles_dir), note, vkey)
+        report = verify_tiled_folder(tiles_dir, note, vkey)
         click.echo(f"ok: {report.origin} size {report.size} root {report.root_hex[:16]}…: "
-                   f"{report.entries_checked} entries match the tiles and the signed checkpoint")
+                   f"{report.entries_checked} entries match the tiles and the signed checkpoint "
+                   f"({report.files_checked} tile and bundle files)")
         return
     vk = log_vkey(app.home)
-    with app.ledger.db.read() as conn, _progress(app.ledger.log.head(conn)[0]) as advance:
-        report = verify_log(conn, app.ledger.log, vk, signatures=not tree_only, progress=advance)
+    db, store = app.ledger.db, app.ledger.log
+    with db.read() as conn, _progress(read_head(conn).size) as advance:
+        report = verify_log(conn, store, vk, signatures=not tree_only, progress=advance)
+
+    def checkpoint_at(size: int | None) -> bytes | None:
+        with db.read() as conn:
+            try:
+                return store.checkpoint(conn, size)
+            except NotFound:
+                return None
+
     mirror = app.home.log_dir
-    if (mirror / "checkpoint").exists():
-        verify_tiled_log(DirTileSource(mirror), (mirror / "checkpoint").read_bytes(), vk)
+    verify_home_folder(mirror, vk, lambda: publisher_lock(mirror), checkpoint_at)
     lines = [report.summary()]
     if projections and not tree_only:  # the tables the commands answer from, against the log
         from ..replica import check_projections
 
-        lines.append(check_projections(app.ledger.db, lambda line: click.echo(line, err=True)))
+        lines.append(check_projections(db, lambda line: click.echo(line, err=True)))
     click.echo("\n".join(lines))

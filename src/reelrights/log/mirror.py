@@ -25,7 +25,7 @@ from ..core.checkpoint import Checkpoint
 from ..core.tiles import TILE_WIDTH, encode_bundle, entries_path, tile_path
 from .store import AppendResult, LogStore
 
-__all__ = ["export_log", "publish_batch", "published_size"]
+__all__ = ["export_log", "publish_batch", "published_size", "publisher_lock"]
 
 
 def _write(root: Path, rel: str, data: bytes) -> None:
@@ -72,7 +72,7 @@ def _note_text(note: bytes) -> str:
 
 
 @contextmanager
-def _publisher_lock(root: Path) -> Iterator[None]:
+def publisher_lock(root: Path) -> Iterator[None]:
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".publish.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -88,7 +88,7 @@ def publish_batch(root: Path, result: AppendResult, log: LogStore, conn_factory)
     ``conn_factory`` opens a read connection when the folder has fallen behind and the gap has to
     be filled from the database.
     """
-    with _publisher_lock(root):
+    with publisher_lock(root):
         have = published_size(root)
         if have >= result.size:
             return
@@ -105,7 +105,7 @@ def publish_batch(root: Path, result: AppendResult, log: LogStore, conn_factory)
 
 def export_log(root: Path, log: LogStore, conn: Connection, *, since: int = 0) -> int:
     """Write the whole log (or what came after ``since``) as static tiles; return its size."""
-    with _publisher_lock(root):
+    with publisher_lock(root):
         return _export_locked(root, log, conn, since=since)
 
 

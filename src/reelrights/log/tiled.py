@@ -31,7 +31,8 @@ from reelrights.core.tiles import (
 )
 from reelrights.errors import BadInput, LogIntegrityError, NotFound
 
-__all__ = ["DirTileSource", "TileSource", "TiledLogReport", "verify_tiled_log"]
+__all__ = ["DirTileSource", "TileSource", "TiledLogReport", "read_bundle", "read_tile",
+           "verify_tiled_log"]
 
 _FULL_BYTES = TILE_WIDTH * HASH_SIZE
 
@@ -122,7 +123,7 @@ def verify_tiled_log(
         path = tile_path(level, tindex, width)
         first_leaf = position << (TILE_HEIGHT * level)
         if st.index != tindex:
-            st.index, st.data = tindex, _read_tile(source, level, tindex, width)
+            st.index, st.data = tindex, read_tile(source, level, tindex, width)
             tiles_checked += 1
             if len(st.data) != width * HASH_SIZE:
                 raise LogIntegrityError(
@@ -147,14 +148,14 @@ def verify_tiled_log(
         base = tindex * TILE_WIDTH
         width = min(TILE_WIDTH, size - base)
         bpath = entries_path(tindex, width)
-        entries, why = _read_bundle(source, tindex, width)
+        entries, why = read_bundle(source, tindex, width)
         if why is not None or len(entries) != width:
             bad = base + min(len(entries), width)
             reason = why or f"it holds {len(entries)} entries, want {width}"
             raise LogIntegrityError(f"entry {bad}: {bpath} is malformed: {reason}", index=bad)
         computed = b"".join([sha(b"\x00" + e).digest() for e in entries])
         tpath = tile_path(0, tindex, width)
-        stored = _read_tile(source, 0, tindex, width)
+        stored = read_tile(source, 0, tindex, width)
         tiles_checked += 1
         if stored != computed:
             pos = _first_diff(computed, stored)
@@ -191,7 +192,7 @@ def verify_tiled_log(
     return TiledLogReport(cp.origin, size, cp.root.hex(), done, tiles_checked)
 
 
-def _read_tile(source: TileSource, level: int, index: int, width: int) -> bytes:
+def read_tile(source: TileSource, level: int, index: int, width: int) -> bytes:
     """A tile at ``width``. If a partial tile has been replaced by its full tile, take the full
     tile's first ``width`` hashes, as C2SP tlog-tiles lets clients do."""
     partial = tile_path(level, index, width)
@@ -207,7 +208,7 @@ def _read_tile(source: TileSource, level: int, index: int, width: int) -> bytes:
                            f"{tile_path(level, index)}: copy the complete log there") from None
 
 
-def _read_bundle(source: TileSource, index: int, width: int) -> tuple[list[bytes], str | None]:
+def read_bundle(source: TileSource, index: int, width: int) -> tuple[list[bytes], str | None]:
     """An entry bundle at ``width``, falling back to the full bundle's first ``width`` entries."""
     try:
         return split_bundle(source.read(entries_path(index, width)))

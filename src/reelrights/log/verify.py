@@ -8,10 +8,14 @@
 4. every checkpoint ever issued is signed by the log key, names this origin, and its root equals
    the tree recomputed at its size. Recomputing the tree at every checkpoint's size proves that all
    the checkpoints are consistent with one another, which is stronger than a chain of proofs;
-5. the head equals the last checkpoint.
+5. the head equals the last checkpoint, and the head's count of checkpoints issued
+   (``log_head.checkpoints``) equals the number of checkpoint rows, so a deleted row is noticed;
+6. every ``log_tiles`` row is a tile of the tree with exactly its width and length (checked
+   first, from the rows' widths and lengths alone), and no tile is missing.
 
-The first failure raises :class:`~reelrights.errors.LogIntegrityError` naming the leaf index
-(or the checkpoint size) and why.
+Every cell is read with its SQL type checked (:mod:`.stored_rows`). The first failure raises
+:class:`~reelrights.errors.LogIntegrityError` naming the leaf index (or the checkpoint size, or
+the table, row and column of a wrong-typed cell) and why.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from hashlib import sha256
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ..core.checkpoint import open_checkpoint
 from ..core.note import NoteVerifier
@@ -30,8 +34,9 @@ from ..core.statement_types import check_body
 from ..core.statements import SignedStatement, decode_entry
 from ..core.tiles import TILE_WIDTH, TileBuilder
 from ..errors import LogIntegrityError, ReelrightsError, SignatureError
-from ..store.tables import log_checkpoints
-from .store import LogStore, _driver_sql
+from .store import LogStore
+from .stored_rows import (check_tile_rows, entry_columns, first_wrong_entry_cell,
+                          read_checkpoints, read_head, tile_contents)
 
 __all__ = ["LogReport", "verify_log"]
 
@@ -56,10 +61,10 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool =
                progress: Callable[[int], None] | None = None, chunk: int = 16_384) -> LogReport:
     started = time.perf_counter()
     verifier = NoteVerifier(vkey)
-    size, head_root = log.head(conn)
-    cps = [(int(r.size), bytes(r.root), bytes(r.note)) for r in conn.execute(
-        select(log_checkpoints.c.size, log_checkpoints.c.root, log_checkpoints.c.note)
-        .order_by(log_checkpoints.c.size))]
+    head = read_head(conn)
+    size, head_root = head.size, head.root
+    cps = read_checkpoints(conn)
+    check_tile_rows(conn, size)
     keys: dict[str, bytes] = {}
     builder = TileBuilder(0, {})
     next_cp = 0
@@ -71,7 +76,7 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool =
     if done is not None:
         pos, next_cp = done
     try:
-        for idxs, stored, entries in log.entry_columns(conn, pos, size, chunk=chunk):
+        for idxs, stored, entries in entry_columns(conn, pos, size, chunk=chunk):
             pos, next_cp, pending = _verify_chunk(
                 conn, log, pos, idxs, stored, entries, cps, next_cp, builder, keys, verifier,
                 signatures, pending, sha)
@@ -97,6 +102,11 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool =
     if cps and cps[-1][0] != size:
         raise LogIntegrityError(f"the head (size {size}) is not the last checkpoint "
                                 f"(size {cps[-1][0]})", size)
+    if head.checkpoints != len(cps):
+        what = "deleted" if head.checkpoints > len(cps) else "added outside the append path"
+        raise LogIntegrityError(f"log_head counts {head.checkpoints} checkpoints issued, but "
+                                f"log_checkpoints holds {len(cps)} rows: a checkpoint row was "
+                                f"{what}", None)
     _compare_edge_tiles(conn, builder)
     return LogReport(log.origin, size, head_root.hex(), len(cps),
                      size if signatures else 0, time.perf_counter() - started)
@@ -181,8 +191,16 @@ def _tree_from_workers(conn: Connection, log: LogStore, size: int, cps: list,
     pos = next_cp = 0
     try:
         for lo, hi, future in ranges:
-            data, bad, why = future.result()
+            try:
+                data, bad, why = future.result()
+            except (TypeError, ValueError, OverflowError, MemoryError) as exc:
+                # A worker met a cell it could not hash: name it.
+                raise (first_wrong_entry_cell(conn, lo, hi) or LogIntegrityError(
+                    f"entries {lo} to {hi - 1} could not be read ({exc})", lo)) from None
             if bad is not None:
+                wrong = first_wrong_entry_cell(conn, bad, bad + 1)
+                if wrong is not None:
+                    raise wrong
                 if why == "missing":
                     raise LogIntegrityError(f"entry {bad} is missing from the database", bad)
                 raise LogIntegrityError(f"entry {bad}: its bytes do not hash to the stored leaf "
@@ -255,29 +273,31 @@ def _check_checkpoint(cp: tuple[int, bytes, bytes], root: bytes, verifier: NoteV
 
 
 def _compare_tiles(conn: Connection, want: dict[tuple[int, int], bytes]) -> None:
+    """Stored tiles equal, byte for byte and length for length, the tiles recomputed."""
     by_level: dict[int, list[int]] = {}
     for level, idx in want:
         by_level.setdefault(level, []).append(idx)
     for level, idxs in by_level.items():
-        idxs_set = set(idxs)
         # The tiles a piece of the log completes are consecutive: one range query per level.
-        rows = {int(i): bytes(h) for i, h in conn.exec_driver_sql(_driver_sql(
-            conn, "SELECT idx, hashes FROM log_tiles WHERE level = ? AND idx >= ? AND idx <= ?"),
-            (level, min(idxs), max(idxs))) if int(i) in idxs_set}
+        rows = tile_contents(conn, level, min(idxs), max(idxs))
         for idx in sorted(idxs):
             expected = want[(level, idx)]
             got = rows.get(idx)
             if got is None:
                 raise LogIntegrityError(f"tile {level}/{idx} is missing from the database",
                                         (idx * TILE_WIDTH) << (8 * level))
-            got = got[: len(expected)]
             if got != expected:
-                at = next(i for i in range(0, len(expected), 32)
-                          if got[i:i + 32] != expected[i:i + 32]) // 32
-                first = (idx * TILE_WIDTH + at) << (8 * level)
+                n = min(len(got), len(expected))
+                at = next((i for i in range(0, n, 32) if got[i:i + 32] != expected[i:i + 32]),
+                          None)
+                into = at if at is not None else n if len(got) < len(expected) else 0
+                first = (idx * TILE_WIDTH + into // 32) << (8 * level)
+                if at is None:  # one is a prefix of the other
+                    raise LogIntegrityError(f"entry {first}: stored tile {level}/{idx} is "
+                                            f"{len(got)} bytes, want {len(expected)}", first)
                 raise LogIntegrityError(f"entry {first}: stored tile {level}/{idx} differs at "
-                                        f"hash {at} from the tree recomputed from the entries",
-                                        first)
+                                        f"hash {at // 32} from the tree recomputed from the "
+                                        "entries", first)
 
 
 def _compare_full_tiles(conn: Connection, changed: dict[tuple[int, int], bytes]) -> None:
@@ -297,11 +317,6 @@ def _compare_edge_tiles(conn: Connection, builder: TileBuilder) -> None:
         _compare_tiles(conn, want)
 
 
-
 def _max_index(conn: Connection) -> int:
-    from sqlalchemy import func
-
-    from ..store.tables import log_entries
-
-    value = conn.execute(select(func.max(log_entries.c.idx))).scalar()
+    value = conn.exec_driver_sql("SELECT MAX(idx) FROM log_entries").scalar()
     return -1 if value is None else int(value)
