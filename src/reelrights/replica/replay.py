@@ -121,8 +121,8 @@ def replay(conn: Connection, leaves: Iterable[bytes], *,
         conn.execute(delete(log_checkpoints).where(log_checkpoints.c.size.in_(synthesized)))
     report.entries = index + 1
     report.root = builder.root()
-    conn.execute(update(log_head).where(log_head.c.id == 1)
-                 .values(size=report.entries, root=report.root))
+    conn.execute(update(log_head).where(log_head.c.id == 1)  # checkpoints: the rows it keeps
+                 .values(size=report.entries, root=report.root, checkpoints=len(history)))
     report.seconds = time.perf_counter() - started
     return report
 
