@@ -10,7 +10,8 @@ Timed, side by side in one run:
   item;
 * the floor: a bare Python loop of one dict look-up per item, over the same manifest;
 * the naive baseline: one ODRL evaluation per item, with no caching by bundle set, timed on a
-  sample and extrapolated.
+  sample and extrapolated. Afterwards (not timed) each sampled item's baseline decision is
+  compared with the engine's: any mismatch is counted, printed, and fails the run (exit 1).
 
 Usage: python benchmarks/policy_check.py [--items 1000000] [--assets 1000000] [--json FILE]
 """
@@ -102,10 +103,9 @@ def main() -> None:
             ctx = resolve_context(conn, licensee=s["ids"]["dev"], action="train",
                                   model_family="orbit", on=date(2027, 6, 1), territory="US")
             t0 = time.perf_counter()
-            allowed = 0
-            for _, v in check_manifest(conn, ctx, manifest):
-                allowed += v.allowed
+            decisions = [v.allowed for _, v in check_manifest(conn, ctx, manifest)]
             engine_s = time.perf_counter() - t0
+            allowed = sum(decisions)
 
             member = {sha: 1 for sha in known}
             t0 = time.perf_counter()
@@ -120,15 +120,18 @@ def main() -> None:
                 for sha in bundles.bundle_asset_hashes(conn, b):
                     bundle_of[sha] = frozenset({b})
             t0 = time.perf_counter()
-            for sha in sample:
-                bset = bundle_of.get(sha, frozenset())
-                _decide(conn, ctx, bset, frozenset({f"urn:sha256:{sha}"}), sha, {})
+            baseline = [_decide(conn, ctx, bundle_of.get(sha, frozenset()),
+                                frozenset({f"urn:sha256:{sha}"}), sha, {}).allowed
+                        for sha in sample]
             naive_s = (time.perf_counter() - t0) * len(manifest) / len(sample)
+    # Not timed: the baseline must decide every sampled item as the engine did.
+    mismatches = sum(1 for b, e in zip(baseline, decisions) if b != e)
     rate = args.items / engine_s
     result = {"items": args.items, "assets": args.assets, "allowed": allowed,
               "engine_s": round(engine_s, 3), "engine_items_per_s": round(rate),
               "floor_dict_loop_s": round(floor_s, 3),
               "naive_per_item_s_extrapolated": round(naive_s, 1),
+              "baseline_sample": len(sample), "baseline_mismatches": mismatches,
               "target_s": 10.0, "target_met": engine_s <= 10.0}
     print()
     print(f"{'manifest items':<44}{args.items:>14,}")
@@ -138,10 +141,15 @@ def main() -> None:
           f"(engine / floor = {engine_s / floor_s:.1f}x)")
     print(f"{'baseline: one evaluation per item (extrap.)':<44}{naive_s:>13.1f} s   "
           f"(baseline / engine = {naive_s / engine_s:.0f}x)")
+    print(f"{'baseline and engine disagree on':<44}{mismatches:>14,} of {len(sample):,} "
+          "sampled items")
     print(f"{'target: 1,000,000 items in <= 10 s':<44}{'met' if engine_s <= 10 else 'NOT met':>14}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
-    sys.exit(0)
+    if mismatches:
+        print(f"error: the baseline and the engine decide {mismatches} sampled items differently",
+              file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
