@@ -150,6 +150,19 @@ def test_cli_tiles_folder_checks_every_file(small: Log) -> None:
     assert tile_path(0, 0, 2) in cli_error(result)
 
 
+def test_cli_tiles_folder_at_an_older_checkpoint(small: Log, tmp_path: Path) -> None:
+    """At an older checkpoint (``--checkpoint``) the folder's newer files are expected: counted,
+    not failed; the files that checkpoint covers are still checked."""
+    old = tmp_path / "checkpoint-10"
+    old.write_bytes(small.get(log_checkpoints, log_checkpoints.c.size == 10, "note"))
+    args = ("--tiles", str(small.home.log_dir), "--key", small.vkey, "--checkpoint", str(old))
+    result = run_verify(small.home, *args)
+    assert result.exit_code == 0, (result.output, repr(result.exception))
+    assert "size 10 " in result.stdout and "4 newer files not covered" in result.stdout
+    _flip_file(small.home.log_dir / tile_path(0, 0, 5), 40)
+    assert tile_path(0, 0, 5) in cli_error(run_verify(small.home, *args))
+
+
 # --- the folder's checkpoint against the database's --------------------------------------------
 
 

@@ -50,16 +50,23 @@ class FolderReport:
     entries_checked: int
     #: Tile and bundle files checked (current and superseded widths).
     files_checked: int
+    #: Files beyond the checkpoint, left unchecked (only with ``beyond_ok``).
+    files_beyond: int = 0
 
 
-def verify_tiled_folder(root: Path, note: bytes, vkey: str) -> FolderReport:
-    """Verify the log in ``root`` at the signed checkpoint ``note``, then every other file."""
+def verify_tiled_folder(root: Path, note: bytes, vkey: str, *,
+                        beyond_ok: bool = False) -> FolderReport:
+    """Verify the log in ``root`` at the signed checkpoint ``note``, then every other file.
+
+    A file beyond the checkpoint fails the verification, unless ``beyond_ok`` (the checkpoint is
+    an older one than the folder's own, so newer files are expected): then they are counted.
+    """
     report = verify_tiled_log(DirTileSource(root), note, vkey)
     checked, beyond = _sweep(root, report.size)
-    if beyond:
+    if beyond and not beyond_ok:
         raise _beyond_error(root, beyond[0], report.size)
     return FolderReport(report.origin, report.size, report.root_hex, report.entries_checked,
-                        checked)
+                        checked, len(beyond))
 
 
 def verify_home_folder(root: Path, vkey: str, lock: Callable,
