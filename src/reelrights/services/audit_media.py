@@ -89,7 +89,7 @@ def confine(root: Path, name: Any, index: Any) -> SafeMedia | MediaGap:
     try:
         st = os.stat(real)
     except OSError as exc:
-        return MediaGap(name, f"media {name} cannot be read ({exc.strerror})")
+        return MediaGap(name, f"media cannot be read ({exc.strerror})")
     if not stat.S_ISREG(st.st_mode):
         raise BadInput(f"{what} is not a regular file ({_kind(st.st_mode)}); refused")
     return SafeMedia(name, real)
@@ -110,13 +110,13 @@ def hash_media(media: SafeMedia) -> str | MediaGap:
     try:
         fd = os.open(media.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
     except OSError as exc:
-        return MediaGap(media.name, f"media {media.name} cannot be read ({exc.strerror})")
+        return MediaGap(media.name, f"media cannot be read ({exc.strerror})")
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise BadInput(f"media {media.name!r} was replaced by something that is not a "
                            "regular file; refused")
         return _sha256_fd(fd)
     except OSError as exc:
-        return MediaGap(media.name, f"media {media.name} cannot be read ({exc.strerror})")
+        return MediaGap(media.name, f"media cannot be read ({exc.strerror})")
     finally:
         os.close(fd)

@@ -338,16 +338,17 @@ def _check_media(home: Home, ctx: CheckContext, findings: list[Finding],
             _judge_scan(f, item)
     for path in set(to_scan) - scanned:
         for f in to_scan[path]:
-            f.add(Reason.INCONCLUSIVE, f"scan: media {f.media} was not scanned")
+            f.add(Reason.INCONCLUSIVE, "scan: the media was not scanned: the item could not be "
+                                       "checked")
 
 
 def _judge_scan(f: Finding, item: Any) -> None:
     """Fold one scanned file's verdict into the item's finding (codes from the scan's
     verdict and its structured ``missing`` list, not from any message)."""
     if item.error is not None or item.verdict is None:
-        f.add(Reason.INCONCLUSIVE, f"scan: media {f.media} could not be scanned "
-                                   f"({item.error or 'no verdict'}): the item could not be "
-                                   "checked")
+        error = (item.error or "no verdict").replace(item.path, "the file")  # names no file
+        f.add(Reason.INCONCLUSIVE, f"scan: the media could not be scanned ({error}): the item "
+                                   "could not be checked")
         return
     worst = [m for m in item.matches if m.get("verdict") == item.verdict]
     names = ", ".join(sorted({w for m in worst for w in m.get("works", [])})) or "a work"
