@@ -355,3 +355,32 @@ def test_cli_model_check_opens_the_commitment_only_with_the_right_opening(home, 
     bad.write_text("[]")
     res = runner.invoke(cli, [*base, "provenance", "model-check", out_id, "--opening", str(bad)])
     assert res.exit_code == 2 and res.output.startswith("error:"), res.output
+
+
+def test_output_verdict_comes_from_the_signed_record_not_the_row(home, ledger, tmp_path) -> None:
+    """An uncertified output, stripped of its manifest, is found by fingerprint. Pointing its
+    outputs row at a passing certificate of the run (UPDATE) used to make it verify; the signed
+    record says it was signed uncertified, and that decides."""
+    from sqlalchemy import update
+
+    ids = _certified_story(home, ledger, tmp_path, certify=False)
+    src = _media(tmp_path / "media")["image"]
+    signed = tmp_path / "signed.png"
+    out = provenance.sign(home, ledger, src, ids["run"], signed, uncertified=True)
+    assert out["certificate"] is None
+    stripped = _reencode_png(signed, tmp_path / "stripped.png")
+    # The run is certified later; the output record stays uncertified (it was signed so).
+    ch = audit_challenge.challenge_run(home, ledger, ids["run"], 2, ids["auditor"])
+    resp = tmp_path / "resp.json"
+    audit_challenge.write_private(resp, audit_challenge.respond(
+        ledger, ch["challenge"], tmp_path / "manifest.jsonl"))
+    cert = certificates.certify(home, ledger, resp, ids["auditor"], territory="US")
+    assert cert["result"] == "pass"
+    with ledger.db.write() as conn:
+        conn.execute(update(outputs).where(outputs.c.id == out["output"])
+                     .values(certificate_id=cert["certificate"]))
+    report = verify_output(home, ledger, stripped)
+    assert report["found_by"] == "fingerprint"
+    link = _chain(report)["audit certificate"]
+    assert not link["ok"] and "uncertified" in link["detail"]
+    assert report["output"]["certificate"] is None and report["exit_code"] == 1

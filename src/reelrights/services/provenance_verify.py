@@ -120,9 +120,12 @@ def verify_output(home: Home, ledger: Ledger, path: Path, *,
         if row is not None and c2pa.state != "Invalid":
             _check_chain(home, ledger, conn, row, claim if report["found_by"] == "manifest"
                          else None, c2pa, chain, path)
-            report["output"] = {"id": row.id, "log_index": row.log_index, "run": row.run_id,
-                                "developer": row.developer_id, "production": row.production_id,
-                                "certificate": row.certificate_id, "media_kind": row.media_kind}
+            signed = _signed_record(ledger, conn, row)
+            report["output"] = {"id": row.id, "log_index": row.log_index,
+                                "run": signed.get("run"), "developer": signed.get("developer"),
+                                "production": signed.get("production"),
+                                "certificate": signed.get("certificate"),
+                                "media_kind": signed.get("media_kind")}
     report["chain"] = chain.links
     report["problems"] += [f"{link['check']}: {link['detail']}" for link in chain.links
                            if not link["ok"]]
@@ -130,6 +133,13 @@ def verify_output(home: Home, ledger: Ledger, path: Path, *,
     report["verified"] = good_c2pa and chain.ok
     report["exit_code"] = 0 if report["verified"] else 1
     return report
+
+
+def _signed_record(ledger: Ledger, conn: Any, row: Any) -> dict[str, Any]:
+    """The output record's body as signed in its log entry (empty if the entry is not it)."""
+    rec = decode_entry(ledger.log.entry(conn, row.log_index))
+    ok = rec.type == "output.registered" and rec.body.get("id") == row.id
+    return rec.body if ok else {}
 
 
 def row_from_claim(conn: Any, claim: dict[str, Any]) -> Any:
@@ -176,16 +186,23 @@ def _check_chain(home: Home, ledger: Ledger, conn: Any, row: Any, claim: dict[st
     chain.add("output record", problem is None, problem or (
         f"{row.id} at log index {row.log_index}, signed by developer {rec.actor}, included in "
         f"checkpoint size {cp.size}"), log_index=row.log_index, checkpoint_size=cp.size)
-    body = rec.body
+    # From here on the signed record decides (run, certificate); the outputs row only found it.
+    body = rec.body if rec.type == "output.registered" else {}
+    run = conn.execute(select(training_runs).where(training_runs.c.id == body.get("run"))
+                       ).first()
+    if run is None:
+        chain.add("run commitment", False, f"the record names run {body.get('run')!r}, which "
+                  "is not committed here")
+        return
+    cert_id = body.get("certificate")
     # 2. the manifest agrees with the record
-    run = conn.execute(select(training_runs).where(training_runs.c.id == row.run_id)).one()
     if claim is not None:
-        digest = certificate_digest(conn, row.certificate_id) if row.certificate_id else ""
+        digest = certificate_digest(conn, cert_id) if cert_id else ""
         wanted = {"run": body["run"], "run_commitment_root": run.root,
                   "model_commitment": body["model_commitment"],
                   "output_record_log_index": row.log_index, "audit_certificate_digest": digest}
         bad = [k for k, v in wanted.items() if claim.get(k) != v]
-        serials = {p.serial for p in pki.list_issued(home, row.developer_id)} \
+        serials = {p.serial for p in pki.list_issued(home, rec.actor)} \
             if (home.path / "ca").exists() else set()
         if c2pa.signer is None or c2pa.signer.serial_hex not in serials:
             bad.append("signer certificate (not issued to the developer by the project CA)")
@@ -200,25 +217,27 @@ def _check_chain(home: Home, ledger: Ledger, conn: Any, row: Any, claim: dict[st
     entry = ledger.log.entry(conn, run.log_index)
     committed = decode_entry(entry)
     problem = None
-    if committed.type != "run.committed" or committed.body.get("id") != run.id or \
-            committed.body.get("root") != run.root:
+    if committed.type != "run.committed" or committed.body.get("id") != run.id:
         problem = f"log entry {run.log_index} is not run {run.id}'s commitment"
     problem = problem or _included(ledger, conn, cp, run.log_index, entry)
     chain.add("run commitment", problem is None, problem or (
-        f"run {run.id} committed at log index {run.log_index} (root {run.root[:16]}…), "
-        "included"), log_index=run.log_index)
-    # 4. the audit certificate, valid now
-    if row.certificate_id is None:
+        f"run {run.id} committed at log index {run.log_index} (root "
+        f"{committed.body['root'][:16]}…), included"), log_index=run.log_index)
+    # 4. the audit certificate the record names (signed), valid now and about this run
+    if cert_id is None:
         chain.add("audit certificate", False, "the output was signed uncertified (its run had "
                   "no passing certificate)")
         return
     from ..store.evidence_tables import audit_certificates
 
     cert_index = conn.scalar(select(audit_certificates.c.log_index)
-                             .where(audit_certificates.c.id == row.certificate_id))
+                             .where(audit_certificates.c.id == cert_id))
     try:
-        verify_certificate(home, ledger, row.certificate_id)
-        chain.add("audit certificate", True, f"{row.certificate_id} verifies now (pass, in the "
+        verdict = verify_certificate(home, ledger, cert_id)
+        if verdict["run"] != run.id:
+            raise VerificationError(f"{cert_id} certifies run {verdict['run']}, not the "
+                                    f"record's run {run.id}")
+        chain.add("audit certificate", True, f"{cert_id} verifies now (pass, in the "
                   "log, within its validity, not superseded)", log_index=cert_index)
     except (ReelrightsError, NotFound) as exc:
         chain.add("audit certificate", False, exc.message, log_index=cert_index)
@@ -239,14 +258,18 @@ def check_model_opening(home: Home, ledger: Ledger, ref: str, opening: Path) -> 
         out_id = found["output"]["id"]
     with ledger.db.read() as conn:
         row = output_row(conn, out_id)
+        signed = _signed_record(ledger, conn, row)  # the signed record decides, not the row
+    if not signed:
+        raise VerificationError(f"log entry {row.log_index} is not output {row.id}'s record; "
+                                "run `reelrights log verify`")
     identity = doc["identity"]
-    if identity.get("run") != row.run_id:
+    if identity.get("run") != signed["run"]:
         raise VerificationError(f"{opening} opens run {identity.get('run')}, but output "
-                                f"{row.id} comes from run {row.run_id}; ask for that run's opening")
-    if doc["commitment"] != row.model_commitment:
+                                f"{row.id} comes from run {signed['run']}; ask for that run's "
+                                "opening")
+    if doc["commitment"] != signed["model_commitment"]:
         raise VerificationError(f"{opening} does not open output {row.id}'s model commitment "
-                                f"{row.model_commitment[:16]}…: the salt or the model identity "
-                                "differs from what was committed")
-    return {"output": row.id, "run": row.run_id, "log_index": row.log_index,
-            "model_commitment": row.model_commitment, "identity": identity, "ok": True}
-
+                                f"{signed['model_commitment'][:16]}…: the salt or the model "
+                                "identity differs from what was committed")
+    return {"output": row.id, "run": signed["run"], "log_index": row.log_index,
+            "model_commitment": signed["model_commitment"], "identity": identity, "ok": True}
