@@ -90,7 +90,8 @@ def test_a_reason_that_mentions_consent_does_not_make_a_consent_verdict(home, le
                                                       manifest), story["auditor"])  # no territory
     [f] = out["findings"]
     assert any("consent" in r for r in f["reasons"])  # the words are there...
-    assert f["verdict"] == "not-licensed" and out["counts"]["consent-missing"] == 0  # ...not decisive
+    # ... but they decide nothing:
+    assert f["verdict"] == "not-licensed" and out["counts"]["consent-missing"] == 0
     from reelrights.core.audit_types import Reason, verdict_of
 
     assert verdict_of({Reason.NOTED, Reason.LICENSED}) is Reason.LICENSED
@@ -127,9 +128,11 @@ def test_verify_cert_decides_from_the_signed_certificate_not_the_row(home, ledge
                                story["auditor"], territory="US")
     assert good["result"] == "pass" and bad["result"] == "fail"
     with ledger.db.write() as conn:  # the attacker edits the projection rows
-        conn.execute(update(audit_certificates).where(audit_certificates.c.id == bad["certificate"])
+        conn.execute(update(audit_certificates)
+                     .where(audit_certificates.c.id == bad["certificate"])
                      .values(result="pass", not_after="2999-01-01T00:00:00Z"))
-        conn.execute(update(audit_certificates).where(audit_certificates.c.id == good["certificate"])
+        conn.execute(update(audit_certificates)
+                     .where(audit_certificates.c.id == good["certificate"])
                      .values(result="fail", not_before="2999-01-01T00:00:00Z",
                              not_after="2999-01-02T00:00:00Z"))
     with pytest.raises(VerificationError, match="signed result is fail"):
@@ -163,7 +166,7 @@ def test_a_later_failing_certificate_supersedes_even_when_its_row_says_pass(
         certificates.verify_certificate(home, ledger, ok["certificate"])
 
 
-# -- 4. the seed is the log's, after the challenge ---------------------------------------------------
+# -- 4. the seed is the log's, after the challenge ------------------------------------------
 
 def test_the_challenge_names_no_checkpoint_and_a_batch_around_it_does_not_matter(
         home, ledger, story, tmp_path) -> None:
@@ -214,6 +217,8 @@ def test_one_open_challenge_per_auditor_and_run_and_withdrawal_is_a_failed_audit
     assert [a["status"] for a in audits["audits"]] == ["certified", "withdrawn"]
     r = _cli(home, "audit", "show", run_id)
     assert r.exit_code == 0 and "WITHDRAWN (failed audit): sample looked bad" in r.output
+    r = _cli(home, "run", "show", run_id)
+    assert r.exit_code == 0 and "WITHDRAWN, a failed audit: sample looked bad" in r.output
     # It supersedes the earlier passing certificate, like a failing certificate would.
     with pytest.raises(VerificationError, match="withdrawn .failed. challenge"):
         certificates.verify_certificate(home, ledger, ok["certificate"])

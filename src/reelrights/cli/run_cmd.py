@@ -73,6 +73,10 @@ def list_cmd(app: AppContext, developer: str | None, as_json: bool) -> None:
 def show(app: AppContext, run_id: str, as_json: bool) -> None:
     """Show a run's commitment, usage per license and public totals."""
     d = runs.run_detail(app.ledger.db, run_id)
+    from ..services.audit_status import run_audits
+
+    with app.ledger.db.read() as conn:  # every audit and how it ended (withdrawn = failed)
+        d["audits"] = run_audits(conn, app.ledger.log, d["id"])["audits"]
     if as_json:
         emit_json(d)
         return
@@ -87,6 +91,11 @@ def show(app: AppContext, run_id: str, as_json: bool) -> None:
                    f"{u['items']:,} items{flag}")
     for kind, t in d["modalities"].items():
         click.echo(f"  {kind}: {t['items']:,} items")
+    for a in d["audits"]:
+        end = {"open": "open",
+               "certified": f"{(a['result'] or '').upper()} ({a.get('certificate')})",
+               "withdrawn": f"WITHDRAWN, a failed audit: {a.get('reason')}"}[a["status"]]
+        click.echo(f"  audit {a['challenge']} by {a['auditor']}: {end}")
 
 
 @run.command("summary")
