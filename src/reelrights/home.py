@@ -3,7 +3,7 @@
 ::
 
     <home>/
-      home.json           origin, database URL (if not SQLite), passphrase variable per key
+      home.json           origin, registry id, database URL (if not SQLite), passphrase variable per key
       reelrights.db       SQLite registry and log (WAL), unless REELRIGHTS_DATABASE_URL says otherwise
       keys/               0700; log.pem (the log's checkpoint key) and <party id>.pem, each 0600
       log/                the log as static C2SP tiles: checkpoint, tile/<L>/<N>, tile/entries/<N>
@@ -14,13 +14,15 @@ URL is ``REELRIGHTS_DATABASE_URL``, then ``home.json``, then the SQLite file in 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import BadInput, NotFound
+from .core.statements import check_registry_id
+from .errors import BadInput, InvalidStatement, NotFound
 from .keys import PartyKey, load_key_file, write_key_file
 
 __all__ = ["DEFAULT_ORIGIN", "Home"]
@@ -35,6 +37,9 @@ class Home:
     origin: str = DEFAULT_ORIGIN
     database_url_setting: str | None = None
     passphrase_envs: dict[str, str] = field(default_factory=dict)
+    #: The registry id statements are signed for (v2): set at init, or on first open of an
+    #: older home. The log's registry.established statement makes it public.
+    registry_setting: str | None = None
 
     # -- locating -------------------------------------------------------------------------
     @staticmethod
@@ -55,11 +60,11 @@ class Home:
         except (OSError, ValueError) as exc:
             raise BadInput(f"{config} is unreadable ({exc}); fix or remove it") from None
         return cls(root, data.get("origin", DEFAULT_ORIGIN), data.get("database_url"),
-                   data.get("passphrase_envs", {}))
+                   data.get("passphrase_envs", {}), data.get("registry"))
 
     @classmethod
     def init(cls, path: str | os.PathLike[str] | None = None, *, origin: str | None = None,
-             database_url: str | None = None) -> tuple[Home, bool]:
+             database_url: str | None = None, registry: str | None = None) -> tuple[Home, bool]:
         """Create the home and the log key if missing. Returns (home, created)."""
         root = cls.resolve(path)
         if (root / "home.json").exists():
@@ -76,14 +81,33 @@ class Home:
         (root / "keys").mkdir(mode=0o700, exist_ok=True)
         os.chmod(root / "keys", 0o700)
         (root / "log").mkdir(exist_ok=True)
-        home = cls(root, origin, database_url)
+        if registry is not None:
+            try:
+                check_registry_id(registry)
+            except InvalidStatement:
+                raise BadInput(f"--registry {registry!r} must be a lowercase DNS-style name with "
+                               "an optional /path, like example.org/films") from None
+        home = cls(root, origin, database_url, registry_setting=registry)
         if not home.log_key_path.exists():
             write_key_file(home.log_key_path, PartyKey.generate())
         home.save()
         return home, True
 
+    @property
+    def registry(self) -> str:
+        """The registry id: the home's setting, else one made now (and saved) from the origin's
+        host and 10 random base32 characters, so two deployments never share one."""
+        if self.registry_setting is None:
+            host = self.origin.split("/", 1)[0].lower()
+            host = re.sub(r"[^a-z0-9.-]", "-", host).strip(".-") or "reelrights"
+            self.registry_setting = f"{host[:80]}/{base64.b32encode(os.urandom(10)).decode().lower()[:10]}"
+            self.save()
+        return self.registry_setting
+
     def save(self) -> None:
         data = {"origin": self.origin, "passphrase_envs": self.passphrase_envs}
+        if self.registry_setting:
+            data["registry"] = self.registry_setting
         if self.database_url_setting:
             data["database_url"] = self.database_url_setting
         tmp = self.path / "home.json.tmp"

@@ -42,17 +42,20 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from . import admission
+from .admission import Deployment
 from .core.note import NoteSigner
-from .core.statement_types import check_body, lookup
-from .core.statements import (SignedStatement, decode_entry, key_id_matches, read_entry,
+from .core.statement_types import OPERATOR, check_body, lookup
+from .core.statements import (SignedStatement, decode_entry, key_id_matches, make_leaf,
+                              make_statement, read_entry, sign_statement,
                               verify_entry_signature)
-from .errors import BadInput, ReelrightsError, SignatureError
+from .errors import BadInput, Conflict, InvalidStatement, ReelrightsError, SignatureError
 from .home import Home
 from .log.mirror import publish_batch
 from .log.workers import PROCESS_MIN, SignatureJob, first_refused_entry
-from .log.store import AppendResult, LogStore
+from .log.store import AppendResult, Head, LogStore
 from .store.db import Database
-from .store.tables import parties
+from .store.tables import log_entries, parties
 
 __all__ = ["Accepted", "Ledger", "Receipt", "applier", "apply_statements", "at", "each_statement"]
 
@@ -74,17 +77,25 @@ class Accepted:
 
 @dataclass
 class Receipt:
-    """What the registry returns for each accepted statement."""
+    """What the registry returns for each accepted statement: where the log put it and when."""
 
     index: int
     type: str
     actor: str
     leaf_hash: str
     details: dict[str, Any] = field(default_factory=dict)
+    #: The statement's id (v2) and the log's time of its entry (v2: in the leaf).
+    statement_id: str | None = None
+    log_time: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "type": self.type, "actor": self.actor,
-                "leaf_hash": self.leaf_hash, **self.details}
+        out = {"index": self.index, "type": self.type, "actor": self.actor,
+               "leaf_hash": self.leaf_hash}
+        if self.statement_id is not None:
+            out["statement"] = self.statement_id
+        if self.log_time is not None:
+            out["log_time"] = self.log_time
+        return {**out, **self.details}
 
 
 #: type name -> function applying a run of accepted statements; returns one details dict each.
@@ -135,7 +146,6 @@ class _Checked:
     """The decoded batch, before the write lock is taken."""
 
     stmts: list[SignedStatement] = field(default_factory=list)
-    leaf_hashes: list[bytes] = field(default_factory=list)
     #: The first entry that failed to decode or to fit its type: (position, error).
     refused: tuple[int, ReelrightsError] | None = None
     #: Positions whose actor's key was known (or carried in the body), and those keys.
@@ -154,8 +164,7 @@ def _check_entries(entries: Sequence[bytes], known: dict[str, bytes]) -> _Checke
     switching. The signatures are checked elsewhere (:func:`check_signatures`).
     """
     out = _Checked()
-    stmts, hashes = out.stmts, out.leaf_hashes
-    sha = sha256
+    stmts = out.stmts
     for i, entry in enumerate(entries):
         try:
             s = decode_entry(entry)
@@ -163,8 +172,12 @@ def _check_entries(entries: Sequence[bytes], known: dict[str, bytes]) -> _Checke
         except ReelrightsError as exc:
             out.refused = (i, exc)  # the first refusal wins; the rest of the batch is moot
             return out
+        if s.log_time is not None:
+            out.refused = (i, InvalidStatement(
+                "this is a log leaf, not a signed statement: submit the signed statement "
+                '(the value of "entry"); the log writes its own time'))
+            return out
         stmts.append(s)
-        hashes.append(sha(b"\x00" + entry).digest())
         if t.key_field is not None:
             out.registers = True
             key = base64.b64decode(s.body[t.key_field])
@@ -181,14 +194,17 @@ def _check_entries(entries: Sequence[bytes], known: dict[str, bytes]) -> _Checke
 class Ledger:
     """The registry's write path over one database and one log."""
 
-    def __init__(self, db: Database, log: LogStore, mirror_dir: Path | None = None) -> None:
+    def __init__(self, db: Database, log: LogStore, mirror_dir: Path | None = None, *,
+                 operator_key: bytes | None = None) -> None:
         self.db = db
         self.log = log
         self.mirror_dir = mirror_dir
-        self._keys: dict[str, bytes] = {}  # parties this ledger registered
+        #: Parties this ledger registered, and the operator (the log's key signs its statements).
+        self._keys: dict[str, bytes] = {} if operator_key is None else {OPERATOR: operator_key}
         #: Every key known to be its party's registered key (keys never change): the above and
         #: those read from the registry. The workers verify with these before the lock.
-        self._verified_keys: dict[str, bytes] = {}
+        self._verified_keys: dict[str, bytes] = dict(self._keys)
+        self._deployment: Deployment | None = None  # read from the log once it is established
         self._writer: Connection | None = None  # SQLite: see _write()
         self._write_lock = threading.Lock()
         #: First indices of this ledger's batches that are appended (committed or about to be)
@@ -197,13 +213,73 @@ class Ledger:
         self._published = threading.Condition()
 
     @classmethod
-    def open(cls, home: Home, *, publish: bool = True) -> Ledger:
+    def open(cls, home: Home, *, publish: bool = True, establish: bool = True) -> Ledger:
+        """The ledger of ``home``. Unless ``establish`` is False (only to keep writing a legacy
+        v1 log), a log that has no ``registry.established`` statement yet gets it now: every
+        statement after it is v2, bound to ``home.registry`` (docs/statements.md, "v2")."""
         from . import services  # noqa: F401  (registers every capability's appliers)
 
         key = home.log_key()
         signer = NoteSigner(home.origin, key.seed)
-        return cls(Database(home.database_url), LogStore(home.origin, signer),
-                   home.log_dir if publish else None)
+        ledger = cls(Database(home.database_url), LogStore(home.origin, signer),
+                     home.log_dir if publish else None, operator_key=key.public_key_bytes)
+        if establish:
+            ledger.establish(home.registry, key)
+        return ledger
+
+    # -- the registry this log serves ---------------------------------------------------------
+    @property
+    def registry(self) -> str:
+        """The registry id statements must be signed for (after :meth:`establish`)."""
+        return self.deployment().registry
+
+    def deployment(self) -> Deployment:
+        """The registry's rules, from its logged ``registry.established`` statement."""
+        if self._deployment is None:
+            with self.db.read() as conn:
+                head = self.log.head_state(conn)
+                if head.registry is None or head.v2_from is None:
+                    raise BadInput("this log has no registry.established statement yet; open "
+                                   "it with Ledger.open(home) to establish it")
+                self._deployment = _deployment_at(conn, head)
+        return self._deployment
+
+    def establish(self, registry: str, log_key: Any, *,
+                  clock_skew_s: int = admission.DEFAULT_CLOCK_SKEW_S,
+                  submission_window_s: int = admission.DEFAULT_SUBMISSION_WINDOW_S) -> None:
+        """Log the ``registry.established`` statement, once (idempotent across processes).
+
+        Signed with the log's key (the operator's). It switches the log to v2 statements bound
+        to ``registry``; the entries before it stay v1 and are verified under v1 rules."""
+        with self.db.read() as conn:
+            head = self.log.head_state(conn)
+        if head.registry is not None:
+            if head.registry != registry:
+                raise BadInput(f"this log serves registry {head.registry!r}, not {registry!r}; "
+                               "set the home's registry back (home.json)")
+            return
+        body = {"origin": self.log.origin, "log_key": self.log.signer.vkey,  # type: ignore[union-attr]
+                "clock_skew_s": clock_skew_s, "submission_window_s": submission_window_s,
+                "v1_entries": head.size}
+        entry = sign_statement(make_statement("registry.established", OPERATOR, body,
+                                              registry=registry), log_key)
+        try:
+            self.submit([entry])
+        except Conflict:
+            pass  # another process established it first
+        self._deployment = None
+
+    def new_statement(self, type_: str, actor: str, body: dict[str, Any], *,
+                      supersedes: dict[str, Any] | None = None) -> dict[str, Any]:
+        """An unsigned v2 statement for this registry. A type that replaces a fact names the
+        current one in ``supersedes`` (read now: if it changes before the statement is logged,
+        the statement is refused as stale, which is the point)."""
+        if supersedes is None and type_ in admission.SUBJECTS:
+            rule = admission.SUBJECTS[type_]
+            if rule.mode != "new":
+                with self.db.read() as conn:
+                    supersedes = admission.current_fact(conn, rule.subject(body))
+        return make_statement(type_, actor, body, registry=self.registry, supersedes=supersedes)
 
     def close(self) -> None:
         """Release the SQLite write connection kept between batches (the next submit reopens
@@ -260,23 +336,24 @@ class Ledger:
                 stmts.append(s)
         except Exception:  # noqa: BLE001 - the ordinary path says what is wrong
             return None
-        sha = sha256
-        leaf_hashes = [sha(b"\x00" + e).digest() for e in entries]
         jobs = [SignatureJob([entries[i] for i in known_pos], known_keys, known_pos,
                              check=first_refused_entry)]
         queued = None
         try:
             with self._write() as conn:
                 try:
-                    size, root = self.log.lock_head(conn)
+                    head = self.log.lock_head(conn)
+                    log_time, deployment = self._admit(conn, head, stmts)
                     if pending or registers:
                         keys = self._resolve_keys(conn, stmts)
                         jobs.append(SignatureJob([entries[i] for i in pending],
                                                  [keys[i] for i in pending], pending,
                                                  check=first_refused_entry))
-                    details = self._apply(conn, size, stmts)
-                    result = self.log.append(conn, size, root, entries, leaf_hashes,
-                                             [(s.type, s.actor, s.time) for s in stmts])
+                    size = head.size
+                    details = self._apply(conn, size, stmts, log_time)
+                    leaves, leaf_hashes = _leaves(entries, stmts, log_time)
+                    result = self._append(conn, head, stmts, leaves, leaf_hashes, log_time,
+                                          deployment)
                     queued = self._queue_publish(result)
                     if any(job.first_bad() is not None for job in jobs):
                         raise _Retry
@@ -291,7 +368,7 @@ class Ledger:
         finally:
             for job in jobs:
                 job.cancel()
-        return self._accepted(stmts, leaf_hashes, size, details, result)
+        return self._accepted(stmts, leaf_hashes, size, details, result, log_time)
 
     def _submit(self, entries: Sequence[bytes]) -> list[Receipt]:
         total = len(entries)
@@ -299,7 +376,7 @@ class Ledger:
         if checked.refused is not None:
             pos, exc = checked.refused
             self._raise_at(pos, total, lambda: _raise(exc))
-        stmts, leaf_hashes = checked.stmts, checked.leaf_hashes
+        stmts = checked.stmts
         # The signatures whose keys are known are checked in the background from here on,
         # while the batch is applied; the commit waits for the answer.
         jobs = [check_signatures([(stmts[i], k) for i, k in zip(checked.known, checked.keys)],
@@ -307,13 +384,22 @@ class Ledger:
         queued = None
         try:
             with self._write() as conn:
-                size, root = self.log.lock_head(conn)
+                head = self.log.lock_head(conn)
+                size = head.size
+                try:
+                    log_time, deployment = self._admit(conn, head, stmts)
+                except ReelrightsError:
+                    if checked.pending or checked.registers:  # an unknown actor comes first
+                        self._late_signatures(conn, stmts, checked).cancel()
+                    self._refuse_bad_signature(stmts, jobs)
+                    raise
                 if checked.pending or checked.registers:
                     jobs.append(self._late_signatures(conn, stmts, checked))
                 try:
-                    details = self._apply(conn, size, stmts)
-                    result = self.log.append(conn, size, root, entries, leaf_hashes,
-                                             [(s.type, s.actor, s.time) for s in stmts])
+                    details = self._apply(conn, size, stmts, log_time)
+                    leaves, leaf_hashes = _leaves(entries, stmts, log_time)
+                    result = self._append(conn, head, stmts, leaves, leaf_hashes, log_time,
+                                          deployment)
                     queued = self._queue_publish(result)
                 except ReelrightsError:
                     self._refuse_bad_signature(stmts, jobs)  # a bad signature comes first
@@ -325,15 +411,77 @@ class Ledger:
         finally:
             for job in jobs:
                 job.cancel()
-        return self._accepted(stmts, leaf_hashes, size, details, result)
+        return self._accepted(stmts, leaf_hashes, size, details, result, log_time)
+
+    def _admit(self, conn: Connection, head: Head,
+               stmts: list[SignedStatement]) -> tuple[str | None, Deployment | None]:
+        """The log's own rules, under the head lock: the statements' format and registry, the
+        log time and the signed times' bounds, and no statement id twice.
+
+        Returns (log time, the deployment established by this batch or None). A legacy log
+        (no registry.established yet) takes v1 statements, and no log time."""
+        total = len(stmts)
+
+        def refuse(pos: int, exc: ReelrightsError) -> None:
+            self._raise_at(pos, total, lambda: _raise(exc))
+
+        if head.registry is None:
+            for pos, s in enumerate(stmts):
+                if s.type == "registry.established":
+                    if pos != 0 or total != 1:
+                        refuse(pos, InvalidStatement("registry.established is submitted alone"))
+                    if s.body["v1_entries"] != head.size:
+                        refuse(pos, InvalidStatement(
+                            f"v1_entries must be the log's size ({head.size})",
+                            "/statement/body/v1_entries"))
+                    log_time = admission.log_time_after(head.time)
+                    rules = Deployment(s.registry, s.body["clock_skew_s"],  # type: ignore[arg-type]
+                                       s.body["submission_window_s"], head.size)
+                    admission.check_times(stmts, log_time, rules, refuse)
+                    admission.check_ids(conn, stmts, refuse)
+                    return log_time, rules
+                if s.format != 1:
+                    refuse(pos, InvalidStatement(
+                        "this log has no registry.established statement yet, so it takes only "
+                        "v1 statements; open it with Ledger.open(home) to establish it"))
+            return None, None
+        rules = self._deployment
+        if rules is None or rules.registry != head.registry:
+            rules = self._deployment = _deployment_at(conn, head)
+        for pos, s in enumerate(stmts):
+            if s.format != 2:
+                refuse(pos, InvalidStatement(
+                    "v1 statements are no longer accepted: this registry logs v2 statements "
+                    f"since log index {head.v2_from}; sign it again as v2 (reelrights/statement/"
+                    f"v2, registry {head.registry})", "/statement"))
+            if s.registry != head.registry:
+                refuse(pos, InvalidStatement(
+                    f"this statement is signed for registry {s.registry!r}, not this one "
+                    f"({head.registry!r}); a statement is valid only in the registry it names",
+                    "/statement/registry"))
+            if s.type == "registry.established":
+                refuse(pos, Conflict(f"this registry was established at log index "
+                                     f"{head.v2_from}; it is established once"))
+        log_time = admission.log_time_after(head.time)
+        admission.check_times(stmts, log_time, rules, refuse)
+        admission.check_ids(conn, stmts, refuse)
+        return log_time, None
+
+    def _append(self, conn: Connection, head: Head, stmts: list[SignedStatement],
+                leaves: list[bytes], leaf_hashes: list[bytes], log_time: str | None,
+                established: Deployment | None) -> AppendResult:
+        meta = [(s.type, s.actor, log_time or s.time, s.id) for s in stmts]
+        return self.log.append(conn, head, leaves, leaf_hashes, meta, log_time=log_time,
+                               registry=None if established is None else established.registry)
 
     def _accepted(self, stmts: list[SignedStatement], leaf_hashes: list[bytes], size: int,
-                  details: list[dict[str, Any]], result: AppendResult) -> list[Receipt]:
+                  details: list[dict[str, Any]], result: AppendResult,
+                  log_time: str | None) -> list[Receipt]:
         """After the commit: remember the new keys, publish the tiles, and say what was logged."""
         self._remember_keys(stmts)
         self._publish(result)
-        return [Receipt(size + i, s.type, s.actor, leaf_hashes[i].hex(), details[i])
-                for i, s in enumerate(stmts)]
+        return [Receipt(size + i, s.type, s.actor, leaf_hashes[i].hex(), details[i], s.id,
+                        log_time) for i, s in enumerate(stmts)]
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -445,8 +593,10 @@ class Ledger:
             out.append(key)  # type: ignore[arg-type]
         return out
 
-    def _apply(self, conn: Connection, size: int, stmts: list[SignedStatement]) -> list[dict]:
-        return apply_statements(conn, [Accepted(size + i, s) for i, s in enumerate(stmts)])
+    def _apply(self, conn: Connection, size: int, stmts: list[SignedStatement],
+               log_time: str | None) -> list[dict]:
+        return apply_statements(conn, [Accepted(size + i, s, log_time or s.time)
+                                       for i, s in enumerate(stmts)])
 
     def _remember_keys(self, stmts: list[SignedStatement]) -> None:
         for s in stmts:
@@ -522,6 +672,24 @@ def _raise(exc: ReelrightsError) -> None:
     raise exc
 
 
+def _leaves(entries: Sequence[bytes], stmts: list[SignedStatement],
+            log_time: str | None) -> tuple[list[bytes], list[bytes]]:
+    """The leaves the log appends (v2: each envelope wrapped with the log time) and their
+    RFC 9162 leaf hashes."""
+    leaves = list(entries) if log_time is None else [
+        make_leaf(e, log_time) if s.format == 2 else e for e, s in zip(entries, stmts)]
+    sha = sha256
+    return leaves, [sha(b"\x00" + leaf).digest() for leaf in leaves]
+
+
+def _deployment_at(conn: Connection, head: Head) -> Deployment:
+    """The rules of the registry.established statement at ``head.v2_from``."""
+    row = conn.execute(select(log_entries.c.entry).where(log_entries.c.idx == head.v2_from)).one()
+    s = decode_entry(bytes(row.entry))
+    return Deployment(s.registry or "", s.body["clock_skew_s"], s.body["submission_window_s"],
+                      int(head.v2_from or 0))
+
+
 def _unknown_actor(s: SignedStatement) -> None:
     raise SignatureError(f"actor {s.actor} is not a registered party; register it with "
                          "`reelrights party add` (or submit its party.registered statement) first")
@@ -542,6 +710,16 @@ def apply_statements(conn: Connection, accepted: list[Accepted]) -> list[dict[st
     details: list[dict[str, Any]] = []
     start = 0
     total = len(accepted)
+    stmts = [a.statement for a in accepted]
+
+    def refuse(pos: int, exc: ReelrightsError) -> None:
+        if total > 1:
+            exc.message = f"statement {pos + 1} of {total}: {exc.message}"
+            exc.args = (exc.message,)
+        raise exc
+
+    current = admission.check_supersedes(conn, stmts, refuse) if stmts and any(
+        s.format == 2 for s in stmts) else []
     while start < total:
         type_name = accepted[start].statement.type
         end = start
@@ -559,6 +737,8 @@ def apply_statements(conn: Connection, accepted: list[Accepted]) -> list[dict[st
                 exc.args = (exc.message,)
             raise
         start = end
+    if current:
+        admission.record_current(conn, stmts, accepted[0].index, current)
     return details
 
 

@@ -12,7 +12,7 @@ import sys
 import click
 
 from ..core.canonical import load_json, parse_canonical
-from ..core.statements import make_statement, sign_statement
+from ..core.statements import sign_statement
 from ..services.registry import resolve_party
 from .context import AppContext, emit_json, pass_app
 
@@ -36,7 +36,8 @@ def statement_sign(app: AppContext, party_ref: str, type_: str, body_file) -> No
     body = load_json(body_file.read(), what=getattr(body_file, "name", "<stdin>"))
     with app.ledger.db.read() as conn:
         party_id = resolve_party(conn, party_ref).id
-    entry = sign_statement(make_statement(type_, party_id, body), app.home.party_key(party_id))
+    entry = sign_statement(app.ledger.new_statement(type_, party_id, body),
+                           app.home.party_key(party_id))
     sys.stdout.write(entry.decode("utf-8") + "\n")
 
 

@@ -24,7 +24,8 @@ __all__ = ["ID_PATTERNS", "check_external_id", "eidr_check_char", "new_id"]
 _B32 = "[a-z2-7]{16}"
 _KINDS = {"party": "pty", "work": "wrk", "bundle": "bnd", "license": "lic",
           "agreement": "agr", "consent": "cns", "run": "run", "challenge": "chl",
-          "certificate": "crt", "output": "out", "production": "prd"}
+          "certificate": "crt", "output": "out", "production": "prd",
+          "statement": "stm", "dispute": "dsp"}
 ID_PATTERNS = {kind: rf"{prefix}_{_B32}" for kind, prefix in _KINDS.items()}
 _PREFIX = _KINDS
 

@@ -34,6 +34,8 @@ class StatementType:
     summary: str
     #: For self-certifying statements: the body field holding the signer's public key.
     key_field: str | None = None
+    #: Signed by the operator (actor ``operator``, the log's key) instead of a party.
+    operator: bool = False
 
 
 _CATALOGUE: dict[tuple[str, int], StatementType] = {}
@@ -117,9 +119,30 @@ register(StatementType(
     summary="The work's owner credits a party with a role and an exact share of that role."))
 
 
+OPERATOR = "operator"
+
+register(StatementType(
+    "registry.established", 1,
+    Obj({"origin": Str(max_len=300, pattern=r"[^\s+][^\s+]*", hint="the log's origin"),
+         "log_key": Str(max_len=400, pattern=r"[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+",
+                        hint="the log's note verifier key"),
+         "clock_skew_s": Int(min=0, max=3600),
+         "submission_window_s": Int(min=60, max=30 * 24 * 3600),
+         "v1_entries": Int(min=0)}),
+    actor_field=None, operator=True,
+    summary="The operator establishes the registry (v2 statements from here on): its id, its "
+            "log's key, the clock skew and submission window it allows, and how many v1 entries "
+            "precede it. Signed with the log's key."))
+
+
 def check_body(name: str, version: int, body: Any, actor: str) -> StatementType:
     """Validate a statement's body against its type; return the type."""
     t = lookup(name, version)
+    if t.operator != (actor == OPERATOR):
+        raise InvalidStatement(
+            f"{name} is signed by the operator with the log's key, not by a party" if t.operator
+            else f"the operator does not sign {name} statements; the party it concerns does",
+            "/statement/actor")
     t.body.check(body, "/statement/body")
     if t.actor_field is not None and body[t.actor_field] != actor:
         raise InvalidStatement(

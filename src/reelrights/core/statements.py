@@ -1,15 +1,35 @@
 """Signed statements: the unit of every fact reelrights records.
 
-A statement is ``{type, version, actor, time, body}``. Its signed form, and the exact bytes that
-become a log leaf, is the RFC 8785 canonical JSON of::
+**v2 (current).** A statement is::
+
+    {"registry": R, "id": "stm_…", "type": T, "version": 1, "actor": A,
+     "key": {"party": A, "seq": 0}, "time": "…Z", "body": {…},
+     ["supersedes": {"id": "stm_…"} | {"index": N}], ["sealed": {"root": H, "paths": [...]}]}
+
+``registry`` binds the statement to one deployment (a registry id, not a log shard's origin);
+``id`` is unique in that registry, and the log never appends the same id twice; ``key`` names the
+signing key (party and key sequence number); ``supersedes`` names the fact a statement replaces
+(compare-and-swap: refused if that fact is no longer current); ``sealed`` is reserved for private
+fields replaced by a commitment (no type accepts it yet). The signed envelope is the RFC 8785
+canonical JSON of::
 
     {"signature": {"alg": "Ed25519", "keyid": "<16 hex>", "sig": "<base64>"},
      "statement": {...}}
 
-The signature is Ed25519 over ``b"reelrights/statement/v1\\n" + JCS(statement)``. The context
-prefix keeps a party's statement signature from being replayed as any other kind of signature.
-Because JCS sorts keys, ``"signature"`` comes before ``"statement"``. The statement's canonical
-bytes are therefore a slice of the entry, and a verifier never has to re-serialize them.
+with the Ed25519 signature over ``b"reelrights/statement/v2\n" + R + b"\n" + JCS(statement)``.
+The **leaf** the log appends wraps the envelope with the log's own time, so the tree covers it::
+
+    JCS({"entry": <envelope>, "log": {"time": T}})
+
+``time`` in the statement is the signer's claim; ``log.time`` is when the fact takes effect.
+
+**v1 (entries logged before a log's ``registry.established`` statement).** The statement is
+``{type, version, actor, time, body}``, the leaf is the envelope itself, and the signature is
+over ``b"reelrights/statement/v1\n" + JCS(statement)``.
+
+Because JCS sorts keys, ``"signature"`` comes before ``"statement"`` and ``"entry"`` before
+``"log"``: the statement's bytes are a slice of the envelope, and the envelope a slice of the leaf.
+A verifier never re-serializes anything.
 
 Signing (:func:`sign_statement`) happens where the party's key lives. Accepting
 (:func:`decode_entry` plus :func:`verify_entry_signature`) happens in the registry, which only
@@ -36,9 +56,15 @@ from .canonical import canonical_bytes, parse_canonical
 
 __all__ = [
     "MAX_ENTRY_BYTES",
+    "MAX_ENVELOPE_BYTES",
     "SIGNING_CONTEXT",
+    "SIGNING_CONTEXT_V2",
     "SignedStatement",
+    "check_registry_id",
     "decode_entry",
+    "make_leaf",
+    "open_leaf",
+    "parse_time",
     "key_id_for",
     "key_id_matches",
     "make_statement",
@@ -51,7 +77,20 @@ __all__ = [
 #: A log entry (tile bundles prefix each with a uint16 length) is at most this many bytes.
 MAX_ENTRY_BYTES = 65_535
 SIGNING_CONTEXT = b"reelrights/statement/v1\n"
+SIGNING_CONTEXT_V2 = b"reelrights/statement/v2\n"
 STATEMENT_VERSION = 1
+
+_LEAF_HEAD = b'{"entry":'
+_LEAF_MID = b',"log":{"time":"'
+_LEAF_TAIL = b'"}}'
+#: Log times are always written with microseconds, so they have one width and sort as text.
+LOG_TIME_LEN = len("2026-01-31T12:00:00.000000Z")
+_LEAF_WRAP = len(_LEAF_HEAD) + len(_LEAF_MID) + LOG_TIME_LEN + len(_LEAF_TAIL)
+#: A signed envelope is at most this long, so that its leaf fits the log's entry limit.
+MAX_ENVELOPE_BYTES = MAX_ENTRY_BYTES - _LEAF_WRAP
+_LOG_TIME_RE = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+_REGISTRY_RE = re.compile(r"[a-z0-9]([a-z0-9.-]{0,98}[a-z0-9])?(/[a-zA-Z0-9._-]{1,64}){0,4}")
+_STATEMENT_ID_RE = re.compile(r"stm_[a-z2-7]{16}")
 
 # Used with fullmatch and ASCII classes: "$" would also accept a trailing newline.
 _TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
@@ -61,6 +100,9 @@ _STATEMENT_MARK = b',"statement":'
 _ENVELOPE_KEYS = frozenset({"signature", "statement"})
 _SIGNATURE_KEYS = frozenset({"alg", "keyid", "sig"})
 _STATEMENT_KEYS = frozenset({"type", "version", "actor", "time", "body"})
+_STATEMENT_KEYS_V2 = frozenset({"registry", "id", "type", "version", "actor", "key", "time",
+                                "body"})
+_OPTIONAL_KEYS_V2 = frozenset({"supersedes", "sealed"})
 
 
 def key_id_for(public_key: bytes) -> str:
@@ -76,20 +118,52 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def make_statement(type: str, actor: str, body: dict[str, Any], time: str | None = None) -> dict:
-    """Assemble an unsigned statement."""
-    return {"type": type, "version": STATEMENT_VERSION, "actor": actor,
-            "time": time or utc_now(), "body": body}
+def parse_time(text: str, what: str = "/statement/time") -> datetime:
+    """An RFC 3339 UTC time as the statements write it, as an aware datetime; refuses times that
+    match the pattern but name no real instant (``2026-99-99T99:99:99Z``)."""
+    if type(text) is not str or not _TIME_RE.fullmatch(text):
+        raise InvalidStatement("must be an RFC 3339 UTC time like 2026-01-31T12:00:00Z", what)
+    try:
+        return datetime.fromisoformat(text[:-1] + "+00:00")
+    except ValueError:
+        raise InvalidStatement(f"{text!r} is not a real date and time; write an RFC 3339 UTC "
+                               "time like 2026-01-31T12:00:00Z", what) from None
+
+
+def check_registry_id(registry: str) -> str:
+    """A registry id: a lowercase DNS-style name with an optional path (``example.org/films``)."""
+    if type(registry) is not str or not _REGISTRY_RE.fullmatch(registry):
+        raise InvalidStatement("must be a registry id: a lowercase DNS-style name with an "
+                               "optional /path, like example.org/films", "/statement/registry")
+    return registry
+
+
+def make_statement(type: str, actor: str, body: dict[str, Any], time: str | None = None, *,
+                   registry: str | None = None, id: str | None = None,
+                   supersedes: dict[str, Any] | None = None, key_seq: int = 0) -> dict:
+    """Assemble an unsigned statement: v2 when ``registry`` is given (every registry that has
+    been established), else the legacy v1 form (for logs that predate v2)."""
+    if registry is None:
+        return {"type": type, "version": STATEMENT_VERSION, "actor": actor,
+                "time": time or utc_now(), "body": body}
+    from .ids import new_id
+
+    statement = {"registry": registry, "id": id or new_id("statement"), "type": type,
+                 "version": STATEMENT_VERSION, "actor": actor,
+                 "key": {"party": actor, "seq": key_seq}, "time": time or utc_now(), "body": body}
+    if supersedes is not None:
+        statement["supersedes"] = supersedes
+    return statement
 
 
 def sign_statement(statement: dict[str, Any], signing_key: Any) -> bytes:
-    """Sign ``statement`` and return the canonical entry bytes.
+    """Sign ``statement`` and return the canonical envelope bytes (what a party submits).
 
     ``signing_key`` is anything with ``sign(bytes) -> bytes`` (64-byte Ed25519 signature) and a
     ``public_key_bytes`` attribute, such as :class:`reelrights.keys.PartyKey`.
     """
     _check_statement_shape(statement)
-    message = SIGNING_CONTEXT + canonical_bytes(statement)
+    message = _context(statement) + canonical_bytes(statement)
     signature = signing_key.sign(message)
     envelope = {
         "signature": {
@@ -100,17 +174,55 @@ def sign_statement(statement: dict[str, Any], signing_key: Any) -> bytes:
         "statement": statement,
     }
     entry = canonical_bytes(envelope)
-    if len(entry) > MAX_ENTRY_BYTES:
+    limit = MAX_ENVELOPE_BYTES if "registry" in statement else MAX_ENTRY_BYTES
+    if len(entry) > limit:
         raise InvalidStatement(
-            f"statement is {len(entry)} bytes, over the log's {MAX_ENTRY_BYTES}-byte entry limit; "
+            f"statement is {len(entry)} bytes, over the log's {limit}-byte limit; "
             "reference large content by its SHA-256 instead of embedding it"
         )
     return entry
 
 
+def _context(statement: dict[str, Any]) -> bytes:
+    """What precedes the statement's canonical bytes in the signed message."""
+    if "registry" in statement:
+        return SIGNING_CONTEXT_V2 + statement["registry"].encode("ascii") + b"\n"
+    return SIGNING_CONTEXT
+
+
+def make_leaf(envelope: bytes, log_time: str) -> bytes:
+    """The v2 leaf: ``JCS({"entry": envelope, "log": {"time": log_time}})`` (the envelope is
+    canonical already, so this is its exact JCS)."""
+    t = log_time.encode("ascii")
+    if not _LOG_TIME_RE.fullmatch(t):
+        raise ValueError(f"log time {log_time!r} must be written like 2026-01-31T12:00:00.000000Z")
+    return _LEAF_HEAD + envelope + _LEAF_MID + t + _LEAF_TAIL
+
+
+def open_leaf(leaf: bytes) -> tuple[bytes, str | None]:
+    """(envelope, log time) of a leaf; a v1 leaf is its envelope and has no log time.
+
+    Strict: a v2 leaf is exactly :func:`make_leaf`'s bytes, or it is refused.
+    """
+    if not leaf.startswith(_LEAF_HEAD):
+        return leaf, None
+    cut = len(leaf) - len(_LEAF_TAIL) - LOG_TIME_LEN - len(_LEAF_MID)
+    t = leaf[cut + len(_LEAF_MID):len(leaf) - len(_LEAF_TAIL)]
+    if (cut <= len(_LEAF_HEAD) or leaf[cut:cut + len(_LEAF_MID)] != _LEAF_MID
+            or not leaf.endswith(_LEAF_TAIL) or not _LOG_TIME_RE.fullmatch(t)):
+        raise InvalidStatement("a v2 leaf must be exactly "
+                               '{"entry":<signed statement>,"log":{"time":"<log time>"}}', "/log")
+    return leaf[len(_LEAF_HEAD):cut], t.decode("ascii")
+
+
 @dataclass(frozen=True, slots=True)
 class SignedStatement:
-    """A decoded log entry: the statement, who signed it and the exact signed bytes."""
+    """A decoded signed statement: who signed what, and the exact signed bytes.
+
+    ``entry`` is the signed envelope; ``log_time`` is the log's time when it was decoded from a
+    v2 leaf (None for a submission or a v1 entry). ``id``, ``registry``, ``supersedes`` and
+    ``key_seq`` are v2 fields (None / 0 for v1).
+    """
 
     entry: bytes
     type: str
@@ -120,31 +232,59 @@ class SignedStatement:
     body: dict[str, Any]
     key_id: str
     signature: bytes
+    id: str | None = None
+    registry: str | None = None
+    supersedes: dict[str, Any] | None = None
+    key_seq: int = 0
+    log_time: str | None = None
+
+    @property
+    def format(self) -> int:
+        """2 for a v2 statement, 1 for a legacy one."""
+        return 1 if self.registry is None else 2
 
     @property
     def message(self) -> bytes:
         """The bytes the signature covers."""
         start = self.entry.index(_STATEMENT_MARK) + len(_STATEMENT_MARK)
-        return SIGNING_CONTEXT + self.entry[start:-1]
+        return self._context() + self.entry[start:-1]
 
     def signed_message(self) -> bytes:
         """``signature || message``: what libsodium's ``crypto_sign_open`` checks."""
         start = self.entry.index(_STATEMENT_MARK) + len(_STATEMENT_MARK)
-        return self.signature + SIGNING_CONTEXT + self.entry[start:-1]
+        return self.signature + self._context() + self.entry[start:-1]
+
+    def _context(self) -> bytes:
+        if self.registry is None:
+            return SIGNING_CONTEXT
+        return SIGNING_CONTEXT_V2 + self.registry.encode("ascii") + b"\n"
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": self.type, "version": self.version, "actor": self.actor,
-                "time": self.time, "body": self.body}
+        out = {"type": self.type, "version": self.version, "actor": self.actor,
+               "time": self.time, "body": self.body}
+        if self.registry is not None:
+            out = {"registry": self.registry, "id": self.id, **out,
+                   "key": {"party": self.actor, "seq": self.key_seq}}
+            if self.supersedes is not None:
+                out["supersedes"] = self.supersedes
+        if self.log_time is not None:
+            out["log_time"] = self.log_time
+        return out
 
 
 def decode_entry(entry: bytes) -> SignedStatement:
-    """Parse and check the envelope of a signed statement (not its signature, not its body)."""
-    if len(entry) > MAX_ENTRY_BYTES:
+    """Parse and check a signed statement's envelope (not its signature, not its body).
+
+    ``entry`` is a signed envelope (a submission, or a v1 leaf) or a v2 leaf, whose log time is
+    then kept in :attr:`SignedStatement.log_time`.
+    """
+    envelope, log_time = open_leaf(entry)
+    if len(envelope) > (MAX_ENTRY_BYTES if log_time is None else MAX_ENVELOPE_BYTES):
         raise InvalidStatement(
-            f"entry is {len(entry)} bytes, over the {MAX_ENTRY_BYTES}-byte limit; "
+            f"entry is {len(envelope)} bytes, over the {MAX_ENVELOPE_BYTES}-byte limit; "
             "reference large content by hash"
         )
-    doc = parse_canonical(entry, what="signed statement")
+    doc = parse_canonical(envelope, what="signed statement")
     if type(doc) is not dict or doc.keys() != _ENVELOPE_KEYS:
         raise InvalidStatement("must be an object with exactly 'signature' and 'statement'")
     sig = doc["signature"]
@@ -166,8 +306,19 @@ def decode_entry(entry: bytes) -> SignedStatement:
                                "/signature/sig")
     stmt = doc["statement"]
     _check_statement_shape(stmt)
-    return SignedStatement(entry, stmt["type"], stmt["version"], stmt["actor"], stmt["time"],
-                           stmt["body"], sig["keyid"], signature)
+    if log_time is not None and "registry" not in stmt:
+        raise InvalidStatement("a v1 statement cannot stand in a v2 leaf", "/statement")
+    return _signed(envelope, stmt, sig["keyid"], signature, log_time)
+
+
+def _signed(envelope: bytes, stmt: dict[str, Any], key_id: str, signature: bytes,
+            log_time: str | None) -> SignedStatement:
+    if "registry" not in stmt:
+        return SignedStatement(envelope, stmt["type"], stmt["version"], stmt["actor"],
+                               stmt["time"], stmt["body"], key_id, signature)
+    return SignedStatement(envelope, stmt["type"], stmt["version"], stmt["actor"], stmt["time"],
+                           stmt["body"], key_id, signature, stmt["id"], stmt["registry"],
+                           stmt.get("supersedes"), stmt["key"]["seq"], log_time)
 
 
 def key_id_matches(signed: SignedStatement, public_key: bytes) -> bool:
@@ -176,15 +327,14 @@ def key_id_matches(signed: SignedStatement, public_key: bytes) -> bool:
 
 
 def read_entry(entry: bytes) -> SignedStatement:
-    """Parse a signed statement WITHOUT checking it: for a caller that has every entry checked
+    """Parse a signed envelope WITHOUT checking it: for a caller that has every entry checked
     in full (:func:`decode_entry`, the body's type, the signature) before it commits anything.
 
     Raises whatever the parser or a missing field raises; any error means "check it properly".
     """
     doc = json.loads(entry)
-    sig, stmt = doc["signature"], doc["statement"]
-    return SignedStatement(entry, stmt["type"], stmt["version"], stmt["actor"], stmt["time"],
-                           stmt["body"], sig["keyid"], base64.b64decode(sig["sig"]))
+    sig = doc["signature"]
+    return _signed(entry, doc["statement"], sig["keyid"], base64.b64decode(sig["sig"]), None)
 
 
 def verify_entry_signature(signed: SignedStatement, public_key: bytes) -> None:
@@ -206,21 +356,53 @@ def verify_entry_signature(signed: SignedStatement, public_key: bytes) -> None:
 def _check_statement_shape(stmt: Any) -> None:
     if type(stmt) is not dict:
         raise InvalidStatement("must be an object", "/statement")
-    if stmt.keys() != _STATEMENT_KEYS:
-        missing = _STATEMENT_KEYS - stmt.keys()
-        extra = stmt.keys() - _STATEMENT_KEYS
-        raise InvalidStatement(
-            f"must have exactly type, version, actor, time and body (missing {sorted(missing)}, "
-            f"unexpected {sorted(extra)})", "/statement")
+    v2 = "registry" in stmt
+    required = _STATEMENT_KEYS_V2 if v2 else _STATEMENT_KEYS
+    keys = stmt.keys()
+    if not (required <= keys and keys - required <= (_OPTIONAL_KEYS_V2 if v2 else frozenset())):
+        missing = required - keys
+        extra = keys - required - (_OPTIONAL_KEYS_V2 if v2 else frozenset())
+        fields = ("registry, id, type, version, actor, key, time and body (and optionally "
+                  "supersedes, sealed)" if v2 else "type, version, actor, time and body")
+        raise InvalidStatement(f"must have exactly {fields} (missing {sorted(missing)}, "
+                               f"unexpected {sorted(extra)})", "/statement")
     if type(stmt["type"]) is not str or not _TYPE_RE.fullmatch(stmt["type"]):
         raise InvalidStatement("must be a dotted lowercase name such as 'work.registered'",
                                "/statement/type")
     if type(stmt["version"]) is not int or stmt["version"] < 1:
         raise InvalidStatement("must be a positive integer", "/statement/version")
-    if type(stmt["actor"]) is not str or not stmt["actor"]:
+    if type(stmt["actor"]) is not str or not stmt["actor"] or len(stmt["actor"]) > 40:
         raise InvalidStatement("must be the acting party's id", "/statement/actor")
-    if type(stmt["time"]) is not str or not _TIME_RE.fullmatch(stmt["time"]):
-        raise InvalidStatement("must be an RFC 3339 UTC time like 2026-01-31T12:00:00Z",
-                               "/statement/time")
+    parse_time(stmt["time"])
     if type(stmt["body"]) is not dict:
         raise InvalidStatement("must be an object", "/statement/body")
+    if v2:
+        _check_v2_fields(stmt)
+
+
+def _check_v2_fields(stmt: dict[str, Any]) -> None:
+    check_registry_id(stmt["registry"])
+    if type(stmt["id"]) is not str or not _STATEMENT_ID_RE.fullmatch(stmt["id"]):
+        raise InvalidStatement("must be a statement id like stm_k3vq7xw2m4a6c5de",
+                               "/statement/id")
+    key = stmt["key"]
+    if (type(key) is not dict or key.keys() != {"party", "seq"} or key["party"] != stmt["actor"]
+            or type(key["seq"]) is not int or not 0 <= key["seq"] < 1 << 31):
+        raise InvalidStatement('must be {"party": <the actor>, "seq": <key number, 0 for the '
+                               "key the party registered>}", "/statement/key")
+    sup = stmt.get("supersedes")
+    if sup is not None and not (
+            type(sup) is dict and len(sup) == 1
+            and ((type(sup.get("id")) is str and _STATEMENT_ID_RE.fullmatch(sup["id"]))
+                 or (type(sup.get("index")) is int and 0 <= sup["index"] < 1 << 62))):
+        raise InvalidStatement('must be {"id": "stm_..."} or {"index": <log index>} of the '
+                               "fact this statement replaces", "/statement/supersedes")
+    sealed = stmt.get("sealed")
+    if sealed is not None:
+        if (type(sealed) is not dict or sealed.keys() != {"root", "paths"}
+                or type(sealed["root"]) is not str
+                or not re.fullmatch(r"[0-9a-f]{64}", sealed["root"])
+                or type(sealed["paths"]) is not list or not 1 <= len(sealed["paths"]) <= 64
+                or any(type(p) is not str or not p.startswith("/body/") for p in sealed["paths"])):
+            raise InvalidStatement('must be {"root": <64 hex>, "paths": ["/body/...", ...]}',
+                                   "/statement/sealed")

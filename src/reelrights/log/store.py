@@ -35,7 +35,7 @@ from ..core.tiles import TILE_WIDTH, TileBuilder, TileHashReader
 from ..errors import BadInput, NotFound
 from ..store.tables import log_checkpoints, log_entries, log_head, log_tiles
 
-__all__ = ["AppendResult", "LogStore", "insert_rows"]
+__all__ = ["AppendResult", "Head", "LogStore", "insert_rows"]
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
@@ -55,6 +55,19 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
     conn.exec_driver_sql(
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})", rows)
+
+
+@dataclass(frozen=True)
+class Head:
+    """The log head: size and root, the last log time, the registry it serves (v2 on), the
+    index where v2 began, and the number of checkpoints ever issued."""
+
+    size: int
+    root: bytes
+    time: str | None
+    registry: str | None
+    v2_from: int | None
+    checkpoints: int
 
 
 @dataclass
@@ -81,37 +94,51 @@ class LogStore:
         self._readers = threading.local()  # see _proof_reader
 
     # -- the head ---------------------------------------------------------------------------
-    def lock_head(self, conn: Connection) -> tuple[int, bytes]:
-        """Lock the head row for this transaction; return (size, root)."""
-        row = conn.execute(
-            select(log_head.c.size, log_head.c.root).where(log_head.c.id == 1).with_for_update()
-        ).one()
-        return int(row.size), bytes(row.root)
+    def lock_head(self, conn: Connection) -> Head:
+        """Lock the head row for this transaction and return it."""
+        return self.head_state(conn, lock=True)
+
+    def head_state(self, conn: Connection, *, lock: bool = False) -> Head:
+        q = select(log_head.c.size, log_head.c.root, log_head.c.time, log_head.c.registry,
+                   log_head.c.v2_from, log_head.c.checkpoints).where(log_head.c.id == 1)
+        row = conn.execute(q.with_for_update() if lock else q).one()
+        return Head(int(row.size), bytes(row.root), row.time, row.registry,
+                    None if row.v2_from is None else int(row.v2_from), int(row.checkpoints))
 
     def head(self, conn: Connection) -> tuple[int, bytes]:
         row = conn.exec_driver_sql("SELECT size, root FROM log_head WHERE id = 1").one()
         return int(row[0]), bytes(row[1])
 
     # -- appending --------------------------------------------------------------------------
-    def append(self, conn: Connection, size: int, root: bytes, entries: Sequence[bytes],
-               leaf_hashes: Sequence[bytes], meta: Sequence[tuple[str, str, str]]) -> AppendResult:
-        """Append ``entries`` at ``size`` (the locked head). ``meta`` is (type, actor, time)."""
+    def append(self, conn: Connection, head: Head, entries: Sequence[bytes],
+               leaf_hashes: Sequence[bytes], meta: Sequence[tuple[str, str, str, str | None]], *,
+               log_time: str | None = None, registry: str | None = None) -> AppendResult:
+        """Append the leaves ``entries`` at the locked ``head``. ``meta`` is (type, actor, time,
+        statement id) per entry; ``log_time`` becomes the head's last log time; ``registry`` is
+        given once, with the batch of the registry.established statement that switches to v2."""
+        size, root = head.size, head.root
         if self.signer is None:
             raise BadInput("this log was opened without its signing key; open it from its home")
         builder, open_bundle = self._edge_for(conn, size, root)
         tiles = builder.append(leaf_hashes)
         new_size = size + len(entries)
         new_root = builder.root()
-        insert_rows(conn, log_entries, ("idx", "leaf_hash", "type", "actor", "time", "entry"), [
-            (size + i, h, m[0], m[1], m[2], e)
+        insert_rows(conn, log_entries, ("idx", "leaf_hash", "type", "actor", "time",
+                                         "statement_id", "entry"), [
+            (size + i, h, m[0], m[1], m[2], m[3], e)
             for i, (e, h, m) in enumerate(zip(entries, leaf_hashes, meta, strict=True))
         ])
         self._upsert_tiles(conn, tiles)
         note = sign_checkpoint(Checkpoint(self.origin, new_size, new_root), self.signer)
         conn.execute(log_checkpoints.insert().values(size=new_size, root=new_root, note=note,
-                                                     issued_at=utc_now()))
-        conn.execute(update(log_head).where(log_head.c.id == 1)
-                     .values(size=new_size, root=new_root))
+                                                     issued_at=log_time or utc_now()))
+        values: dict = {"size": new_size, "root": new_root, "checkpoints": head.checkpoints + 1}
+        if log_time is not None:
+            values["time"] = log_time
+        if registry is not None:
+            values["registry"] = registry
+            values["v2_from"] = size
+        conn.execute(update(log_head).where(log_head.c.id == 1).values(**values))
         bundles = _bundles(size, entries, open_bundle)
         last = bundles[max(bundles)] if new_size % TILE_WIDTH else []
         with self._lock:

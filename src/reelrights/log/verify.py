@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import time
+from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass
 from hashlib import sha256
@@ -30,8 +31,8 @@ from sqlalchemy import Connection
 
 from ..core.checkpoint import open_checkpoint
 from ..core.note import NoteVerifier
-from ..core.statement_types import check_body
-from ..core.statements import SignedStatement, decode_entry
+from ..core.statement_types import OPERATOR, check_body
+from ..core.statements import SignedStatement, decode_entry, parse_time
 from ..core.tiles import TILE_WIDTH, TileBuilder
 from ..errors import LogIntegrityError, ReelrightsError, SignatureError
 from .store import LogStore
@@ -65,7 +66,7 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool =
     size, head_root = head.size, head.root
     cps = read_checkpoints(conn)
     check_tile_rows(conn, size)
-    keys: dict[str, bytes] = {}
+    keys = StatementRules(verifier.public_key)
     builder = TileBuilder(0, {})
     next_cp = 0
     pos = 0
@@ -216,9 +217,62 @@ def _tree_from_workers(conn: Connection, log: LogStore, size: int, cps: list,
     return pos, next_cp
 
 
-def _check_statements(first: int, entries: list[bytes], keys: dict[str, bytes]) -> _Signatures:
+class StatementRules(dict):
+    """What verifying the statements carries from entry to entry, in log order: the keys the
+    log registered (this is the dict: actor -> key; the operator's is the log's key), and the
+    v2 rules from the log's ``registry.established`` statement on: its registry, the last log
+    time (never decreasing), the signed-time bounds and the statement ids seen (each once)."""
+
+    def __init__(self, operator_key: bytes) -> None:
+        super().__init__({OPERATOR: operator_key})
+        self.registry: str | None = None
+        self.skew = self.window = timedelta(0)
+        self.last_time: str | None = None
+        self.ids: set[int] = set()
+
+    def check(self, idx: int, s: SignedStatement) -> None:
+        """The log's own rules for the entry at ``idx`` (raises LogIntegrityError)."""
+        if s.log_time is None:
+            if self.registry is not None:
+                raise LogIntegrityError(f"entry {idx}: a v1 entry after the registry was "
+                                        "established (v2 only from there on)", idx)
+            return
+        if self.registry is None:
+            if s.type != "registry.established" or s.body.get("v1_entries") != idx:
+                raise LogIntegrityError(f"entry {idx}: a v2 entry before the registry's "
+                                        "registry.established statement", idx)
+            self.registry = s.registry
+            self.skew = timedelta(seconds=s.body["clock_skew_s"])
+            self.window = timedelta(seconds=s.body["submission_window_s"])
+        elif s.registry != self.registry:
+            raise LogIntegrityError(f"entry {idx}: signed for registry {s.registry!r}, not this "
+                                    f"log's {self.registry!r}", idx)
+        elif s.type == "registry.established":
+            raise LogIntegrityError(f"entry {idx}: a second registry.established", idx)
+        if self.last_time is not None and s.log_time < self.last_time:
+            raise LogIntegrityError(f"entry {idx}: log time {s.log_time} is before the previous "
+                                    f"entry's {self.last_time} (log times never decrease)", idx)
+        self.last_time = s.log_time
+        t, signed = parse_time(s.log_time), parse_time(s.time)
+        if not t - self.window <= signed <= t + self.skew:
+            raise LogIntegrityError(f"entry {idx}: signed time {s.time} is outside the allowed "
+                                    f"window around its log time {s.log_time}", idx)
+        key = int(s.id[4:].translate(_B32_DIGITS), 32)  # type: ignore[index]
+        if key in self.ids:
+            raise LogIntegrityError(f"entry {idx}: statement {s.id} was logged before (a "
+                                    "replay)", idx)
+        self.ids.add(key)
+
+
+#: Statement ids' base32 symbols (``234567a…z``, in ASCII order) as base-32 digits for int().
+_B32_DIGITS = str.maketrans("234567abcdefghijklmnopqrstuvwxyz", "0123456789abcdefghijklmnopqrstuv")
+
+
+def _check_statements(first: int, entries: list[bytes], keys: StatementRules) -> _Signatures:
     """Decode and type-check one chunk in log order, replaying the log's registrations into
-    ``keys``, and start checking its signatures (in worker processes for a large chunk).
+    ``keys`` and checking the log's own rules (v1 before the registry's establishment, v2 after:
+    its registry, log times that never decrease, signed times in bounds, each statement once),
+    and start checking its signatures (in worker processes for a large chunk).
 
     Decoding holds the GIL, so it runs here; the signatures are checked while the caller hashes
     this chunk and decodes the next. Call :meth:`_Signatures.finish` for the verdict.
@@ -233,6 +287,7 @@ def _check_statements(first: int, entries: list[bytes], keys: dict[str, bytes]) 
             t = check_body(s.type, s.version, s.body, s.actor)
         except ReelrightsError as exc:
             raise LogIntegrityError(f"entry {idx}: {exc.message}", idx) from None
+        keys.check(idx, s)
         if t.key_field is not None:
             keys.setdefault(s.actor, base64.b64decode(s.body[t.key_field]))
         key = keys.get(s.actor)

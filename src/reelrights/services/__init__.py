@@ -10,3 +10,4 @@ from . import runs  # noqa: F401
 from . import provenance  # noqa: F401
 from . import fund, revenue_import, statement_issue  # noqa: F401  (creative fund)
 from . import disputes  # noqa: F401  (ownership disputes: one rights chain per asset)
+from . import deployment  # noqa: F401  (registry.established)

@@ -346,7 +346,7 @@ def create_bundle(home: Home, ledger: Ledger, owner: str, name: str, version: st
     if description:
         body["description"] = description
     check_body("bundle.created", 1, body, owner_id)  # refuse bad input before anything is signed
-    statement = make_statement("bundle.created", owner_id, body)
+    statement = ledger.new_statement("bundle.created", owner_id, body)
     size = len(canonical_bytes({"signature": {"alg": "Ed25519", "keyid": "0" * 16,
                                               "sig": "A" * 88}, "statement": statement}))
     if size > MAX_ENTRY_BYTES:

@@ -261,7 +261,7 @@ def sign(home: Home, ledger: Ledger, output: Path, run_ref: str, dst: Path, *,
                 body[k] = v
         check_body("output.registered", 1, body, run.developer_id)
         receipt = ledger.submit([sign_statement(
-            make_statement("output.registered", run.developer_id, body), key)])[0]
+            ledger.new_statement("output.registered", run.developer_id, body), key)])[0]
         out_id, log_index, reused = body["id"], receipt.index, False
         store_prints(ledger.db, index, out_id, prints)
     assertions = OutputAssertions(

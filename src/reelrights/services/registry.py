@@ -267,7 +267,7 @@ def _apply_credits(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]
 
 def _sign_and_submit(ledger: Ledger, key: PartyKey, type_: str, actor: str,
                      body: dict[str, Any]) -> Receipt:
-    statement = make_statement(type_, actor, body)
+    statement = ledger.new_statement(type_, actor, body)
     check_body(type_, 1, body, actor)  # refuse bad input before anything is signed
     return ledger.submit([sign_statement(statement, key)])[0]
 

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, select
 from ..core import run_types  # noqa: F401  (registers run.committed)
 from ..core.ids import ID_PATTERNS, new_id
 from ..core.statement_types import check_body
-from ..core.statements import make_statement, sign_statement
+from ..core.statements import sign_statement
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, at
@@ -159,7 +159,7 @@ def commit_run(home: Home, ledger: Ledger, manifest: Path, developer: str, model
         _check_counts(body)
         with ledger.db.read() as conn:
             check_usage(conn, dev.id, body["usage"])
-        receipt = ledger.submit([sign_statement(make_statement("run.committed", dev.id, body),
+        receipt = ledger.submit([sign_statement(ledger.new_statement("run.committed", dev.id, body),
                                                 key)])[0]
         os.replace(tmp, opening)
     finally:
