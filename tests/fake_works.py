@@ -7,7 +7,7 @@ import hashlib
 import os
 
 from reelrights.core.ids import new_id
-from reelrights.core.statements import make_statement, sign_statement
+from reelrights.core.statements import sign_statement
 
 
 def register_fake_work(home, ledger, owner: str, title: str, n_assets: int = 2,  # noqa: ANN001
@@ -19,6 +19,6 @@ def register_fake_work(home, ledger, owner: str, title: str, n_assets: int = 2, 
             "assets": [{"sha256": s, "size": 1000 + i, "media_type": "video/mp4",
                         "category": "video", "duration_ms": 60_000, "name": f"reel{i}.mp4"}
                        for i, s in enumerate(shas)]}
-    ledger.submit([sign_statement(make_statement("work.registered", owner, body),
+    ledger.submit([sign_statement(ledger.new_statement("work.registered", owner, body),
                                   home.party_key(owner))])
     return body["id"], shas

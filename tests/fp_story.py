@@ -13,7 +13,7 @@ import pytest
 
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
-from reelrights.core.statements import make_statement, sign_statement
+from reelrights.core.statements import sign_statement
 from reelrights.media import synth
 from reelrights.services import bundles, licensing, registry
 
@@ -87,7 +87,7 @@ def register_fake_asset(home, ledger, owner: str, path: Path, *, media_type: str
     body = {"id": new_id("work"), "kind": "film", "title": f"Fake {sha[:6]}", "owner": owner,
             "assets": [{"sha256": sha, "size": len(data), "media_type": media_type,
                         "category": category, "duration_ms": 10_000, "name": path.name}]}
-    ledger.submit([sign_statement(make_statement("work.registered", owner, body),
+    ledger.submit([sign_statement(ledger.new_statement("work.registered", owner, body),
                                   home.party_key(owner))])
     return sha
 

@@ -232,12 +232,12 @@ def test_one_open_challenge_per_auditor_and_run_and_withdrawal_is_a_failed_audit
     assert r.exit_code == 2 and "is closed" in r.output
     # Only its auditor may withdraw a challenge.
     other = _challenge(home, ledger, story, run_id, 4, auditor="auditor2")
-    from reelrights.core.statements import make_statement, sign_statement
+    from reelrights.core.statements import sign_statement
 
     body = {"challenge": other["challenge"], "run": run_id, "auditor": story["auditor"],
             "reason": "not mine"}
     with pytest.raises(Exception, match="only that auditor may withdraw"):
-        ledger.submit([sign_statement(make_statement("audit.withdrawn", story["auditor"], body),
+        ledger.submit([sign_statement(ledger.new_statement("audit.withdrawn", story["auditor"], body),
                                       home.party_key(story["auditor"]))])
 
 

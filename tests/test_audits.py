@@ -24,7 +24,7 @@ from reelrights.core.commitment import canonical_item
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.core.sampling import challenge_indices, sample_indices
-from reelrights.core.statements import make_statement, sign_statement
+from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, Conflict, ProofError, SignatureError, VerificationError
 from reelrights.services import (audit_challenge, bundles, certificates, licensing, registry,
                                  runs)
@@ -161,7 +161,7 @@ def test_a_v1_challenge_naming_a_checkpoint_keeps_its_old_rule(home, ledger, sto
         body = {"id": new_id("challenge"), "run": run_id, "auditor": story[auditor],
                 "samples": 3, "checkpoint": {"origin": ledger.log.origin, "size": size,
                                              "root": root.hex()}}
-        ledger.submit([sign_statement(make_statement("audit.challenged", story[auditor], body),
+        ledger.submit([sign_statement(ledger.new_statement("audit.challenged", story[auditor], body),
                                       home.party_key(story[auditor]))])
         return body["id"]
 
@@ -327,7 +327,7 @@ def test_verify_cert_catches_tampering_and_unknown_signers(home, ledger, story, 
             "result": "pass", "not_before": "2026-01-01T00:00:00Z",
             "not_after": "2027-01-01T00:00:00Z", "envelope": forged}
     with pytest.raises(SignatureError, match="does not verify"):
-        ledger.submit([sign_statement(make_statement("audit.certified", story["auditor"], body),
+        ledger.submit([sign_statement(ledger.new_statement("audit.certified", story["auditor"], body),
                                       home.party_key(story["auditor"]))])
 
 

@@ -23,7 +23,7 @@ from reelrights.cli import cli
 from reelrights.core.checkpoint import open_checkpoint
 from reelrights.core.merkle import verify_consistency, verify_inclusion
 from reelrights.core.note import NoteVerifier
-from reelrights.core.statements import decode_entry, make_statement, sign_statement
+from reelrights.core.statements import decode_entry, make_statement, open_leaf, sign_statement
 from reelrights.home import Home
 from reelrights.keys import PartyKey
 from reelrights.ledger import Ledger
@@ -170,7 +170,7 @@ def test_party_add_list_show(home) -> None:
     assert re.fullmatch(ID_RE["party"], pid) and out.stdout == pid + "\n"
     receipt = ok_json(p, "party", "add", "--kind", "writer", "--name", "Mara Ellison")
     assert re.fullmatch(ID_RE["party"], receipt["id"])
-    assert receipt["index"] == 1 and receipt["type"] == "party.registered"
+    assert receipt["index"] == 2 and receipt["type"] == "party.registered"
     assert receipt["actor"] == receipt["id"] and re.fullmatch(r"[0-9a-f]{64}", receipt["leaf_hash"])
     listed = ok_json(p, "party", "list")
     assert [(x["id"], x["kind"], x["name"]) for x in listed] == [
@@ -179,7 +179,7 @@ def test_party_add_list_show(home) -> None:
     table = ok(p, "party", "list").stdout
     assert pid in table and "Mara Ellison" in table
     shown = ok_json(p, "party", "show", "Mara Ellison")
-    assert shown["id"] == receipt["id"] and shown["log_index"] == 1
+    assert shown["id"] == receipt["id"] and shown["log_index"] == 2
     key = Home.open(p).party_key(pid)
     assert ok_json(p, "party", "show", pid)["public_key"] == base64.b64encode(
         key.public_key_bytes).decode()
@@ -258,7 +258,7 @@ def test_log_checkpoint_inclusion_consistency_get(world) -> None:
     verifier = NoteVerifier(vkey)
     note = ok(p, "log", "checkpoint").stdout.encode()
     cp = open_checkpoint(note, verifier, origin=Home.open(p).origin)
-    assert cp.size == 6  # four parties, two works
+    assert cp.size == 7  # the establishment, four parties, two works
     old = open_checkpoint(ok(p, "log", "checkpoint", "--size", "3").stdout.encode(), verifier)
     assert old.size == 3
 
@@ -278,8 +278,8 @@ def test_log_checkpoint_inclusion_consistency_get(world) -> None:
                      [bytes.fromhex(h) for h in at3["proof"]], old.root)
 
     cons = ok_json_plain(p, "log", "consistency", "3")
-    assert set(cons) == {"old", "new", "proof"} and (cons["old"], cons["new"]) == (3, 6)
-    verify_consistency(3, 6, [bytes.fromhex(h) for h in cons["proof"]], old.root, cp.root)
+    assert set(cons) == {"old", "new", "proof"} and (cons["old"], cons["new"]) == (3, 7)
+    verify_consistency(3, 7, [bytes.fromhex(h) for h in cons["proof"]], old.root, cp.root)
     cons45 = ok_json_plain(p, "log", "consistency", "4", "5")
     cp4 = open_checkpoint(ok(p, "log", "checkpoint", "--size", "4").stdout.encode(), verifier)
     cp5 = open_checkpoint(ok(p, "log", "checkpoint", "--size", "5").stdout.encode(), verifier)
@@ -298,14 +298,14 @@ def ok_json_plain(home: Path, *args: str) -> Any:
 def test_log_export_and_verify_without_a_home(world, tmp_path: Path) -> None:
     p, vkey = world["home"], world["vkey"]
     out_dir = tmp_path / "export"
-    assert ok(p, "log", "export", str(out_dir)).stdout.strip() == f"exported 6 entries to {out_dir}"
+    assert ok(p, "log", "export", str(out_dir)).stdout.strip() == f"exported 7 entries to {out_dir}"
     assert (out_dir / "checkpoint").read_bytes() == (p / "log" / "checkpoint").read_bytes()
     nowhere = tmp_path / "no-such-home"
     result = ok(nowhere, "log", "verify", "--tiles", str(out_dir), "--key", vkey)
-    assert result.stdout.startswith("ok: ") and "size 6" in result.stdout
+    assert result.stdout.startswith("ok: ") and "size 7" in result.stdout
     result = ok(nowhere, "log", "verify", "--tiles", str(out_dir), "--key", vkey,
                 "--checkpoint", str(out_dir / "checkpoint"))
-    assert "6 entries match" in result.stdout
+    assert "7 entries match" in result.stdout
     assert not nowhere.exists()  # verifying needs no home and creates none
     # the home's own mirror verifies the same way
     ok(nowhere, "log", "verify", "--tiles", str(p / "log"), "--key", vkey)
@@ -335,10 +335,12 @@ def test_statement_sign_and_submit(world, tmp_path: Path) -> None:
     entries = tmp_path / "entries.txt"
     entries.write_text(line + "\n" + line2)  # blank lines are skipped
     receipts = ok_json_plain(p, "statement", "submit", str(entries))
-    assert [r["index"] for r in receipts] == [6, 7]
+    assert [r["index"] for r in receipts] == [7, 8]
     assert [r["type"] for r in receipts] == ["work.credited"] * 2
-    assert receipts[0]["leaf_hash"] == hashlib.sha256(b"\x00" + line[:-1].encode()).hexdigest()
-    assert ok(p, "log", "get", "6").stdout == line
+    # The log's leaf wraps the submitted envelope with the log's time (v2).
+    leaf = ok(p, "log", "get", "7").stdout
+    assert open_leaf(leaf[:-1].encode())[0] == line[:-1].encode()
+    assert receipts[0]["leaf_hash"] == hashlib.sha256(b"\x00" + leaf[:-1].encode()).hexdigest()
     assert state(p)["credits"] == 2
 
 
@@ -347,7 +349,8 @@ def test_statement_signed_elsewhere_is_submitted(world, tmp_path: Path) -> None:
     pid = "pty_" + "r" * 16
     entry = sign_statement(make_statement("party.registered", pid, {
         "id": pid, "kind": "auditor", "name": "Remote Auditor",
-        "public_key": base64.b64encode(remote.public_key_bytes).decode()}), remote)
+        "public_key": base64.b64encode(remote.public_key_bytes).decode()},
+        registry=Home.open(world["home"]).registry), remote)
     f = tmp_path / "remote.txt"
     f.write_bytes(entry + b"\n")
     (receipt,) = ok_json_plain(world["home"], "statement", "submit", str(f))
@@ -508,7 +511,8 @@ def test_verification_failures_exit_1(refusal_world, tmp_path: Path) -> None:
     p = w["home"]
     # a statement whose actor is the studio, signed by the rival's key
     stmt = make_statement("work.credited", w["studio"], {"work": w["film"], "party": w["bruno"],
-                                                        "role": "vfx", "share": "1"})
+                                                         "role": "vfx", "share": "1"},
+                          registry=Home.open(p).registry)
     forged = sign_statement(stmt, Home.open(p).party_key(w["rival"]))
     f = tmp_path / "forged.txt"
     f.write_bytes(forged + b"\n")

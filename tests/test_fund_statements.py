@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from fund_story import build, csv_report
 from reelrights.cli import cli
-from reelrights.core.statements import decode_entry, make_statement, sign_statement
+from reelrights.core.statements import decode_entry, sign_statement
 from reelrights.errors import Conflict
 from reelrights.services import revenue_import
 from reelrights.store.fund_tables import fund_statements
@@ -119,7 +119,7 @@ def test_applier_refuses_a_statement_the_log_does_not_give(home, issued, ledger,
             log_entries.c.idx == data["log_index"]))))
     body = dict(entry.body, totals=[dict(entry.body["totals"][0], paid="9999.99")],
                 id="fst_bbbbbbbbbbbbbbbb")
-    forged = sign_statement(make_statement("fund.statement", issued["fund"], body),
+    forged = sign_statement(ledger.new_statement("fund.statement", issued["fund"], body),
                             home.party_key(issued["fund"]))
     with pytest.raises(Conflict, match="does not match the document recomputed"):
         ledger.submit([forged])

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from reelrights.core.ids import new_id
-from reelrights.core.statements import decode_entry, key_id_for, make_statement, sign_statement
+from reelrights.core.statements import decode_entry, key_id_for, sign_statement
 from reelrights.errors import (
     BadInput,
     Conflict,
@@ -67,7 +67,7 @@ def _party(home, ledger, kind: str = "studio", name: str | None = None) -> str:
 
 
 def _submit(ledger, key: PartyKey, type_: str, actor: str, body: dict[str, Any]):
-    return ledger.submit([sign_statement(make_statement(type_, actor, body), key)])
+    return ledger.submit([sign_statement(ledger.new_statement(type_, actor, body), key)])
 
 
 def _pubkey(key: PartyKey) -> str:
@@ -103,7 +103,7 @@ def check_rows_describe_log(ledger) -> int:
             assert s.body == {"id": r.id, "kind": r.kind, "name": r.name,
                               "public_key": base64.b64encode(bytes(r.public_key)).decode()}
             assert r.key_id == key_id_for(bytes(r.public_key)) == s.key_id
-            assert r.registered_at == s.time
+            assert r.registered_at == s.log_time
             n_parties += 1
         for r in conn.execute(select(works)):
             s = stmt(r.log_index)
@@ -136,8 +136,9 @@ def check_rows_describe_log(ledger) -> int:
             assert s.body == {"work": r.work_id, "party": r.party_id, "role": r.role,
                               "share": r.share}
             n_credits += 1
-        # one statement, one row: nothing in the log lacks its row
-        assert n_parties + n_works + n_credits == size
+        # one statement, one row: nothing in the log lacks its row (index 0 establishes the
+        # registry and has none)
+        assert n_parties + n_works + n_credits + 1 == size
         return size
 
 
@@ -150,7 +151,7 @@ KINDS = ["studio", "guild", "performer", "writer", "developer", "auditor", "fund
 
 def test_register_parties(home, ledger) -> None:
     receipts = [registry.register_party(home, ledger, kind, f"The {kind.title()}") for kind in KINDS]
-    assert [r.index for r in receipts] == list(range(len(KINDS)))
+    assert [r.index for r in receipts] == list(range(1, len(KINDS) + 1))  # 0: established
     assert all(r.type == "party.registered" and r.actor == r.details["id"] for r in receipts)
     listed = registry.list_parties(ledger.db)
     assert [p["id"] for p in listed] == [r.details["id"] for r in receipts]
@@ -214,7 +215,7 @@ def test_work_add_records_file_facts(home, ledger, media) -> None:
     files = [media["video"], media["audio"], media["script"]]
     r = registry.register_work(home, ledger, studio, "film", "Harbour Lights", files, 2026,
                                ("eidr:10.5240/7791-8534-2C23-9030-8610-5",))
-    assert r.type == "work.registered" and r.actor == studio and r.index == 1
+    assert r.type == "work.registered" and r.actor == studio and r.index == 2
     wid = r.details["id"]
     assert [a["new"] for a in r.details["assets"]] == [True, True, True]
     detail = registry.work_detail(ledger.db, wid)
@@ -295,13 +296,13 @@ def test_same_content_in_one_batch(home, ledger) -> None:
     studio = new_id("party")
     asset = {"sha256": "cd" * 32, "size": 10, "media_type": "text/plain", "category": "text",
              "name": "a.txt"}
-    entries = [sign_statement(make_statement("party.registered", studio, {
+    entries = [sign_statement(ledger.new_statement("party.registered", studio, {
         "id": studio, "kind": "studio", "name": "Batch", "public_key": _pubkey(key)}), key)]
     for wid in ("wrk_yyyyyyyyyyyyyyyy", "wrk_bbbbbbbbbbbbbbbb"):
-        entries.append(sign_statement(make_statement("work.registered", studio, {
+        entries.append(sign_statement(ledger.new_statement("work.registered", studio, {
             "id": wid, "kind": "script", "title": wid, "owner": studio, "assets": [asset]}), key))
     receipts = ledger.submit(entries)
-    assert [r.index for r in receipts] == [0, 1, 2]
+    assert [r.index for r in receipts] == [1, 2, 3]
     assert receipts[1].details["assets"][0]["new"] is True
     assert receipts[2].details["assets"][0] == {"sha256": "cd" * 32, "name": "a.txt",
                                                 "new": False, "first_work": "wrk_yyyyyyyyyyyyyyyy"}
@@ -472,9 +473,9 @@ def test_credit_unknown_party_or_work(home, ledger, cast) -> None:
 
 def test_a_refused_batch_writes_nothing(home, ledger, cast) -> None:
     key = home.party_key(cast["studio"])
-    good = sign_statement(make_statement("work.credited", cast["studio"], {
+    good = sign_statement(ledger.new_statement("work.credited", cast["studio"], {
         "work": cast["film"], "party": cast["ada"], "role": "performer", "share": "0.5"}), key)
-    over = sign_statement(make_statement("work.credited", cast["studio"], {
+    over = sign_statement(ledger.new_statement("work.credited", cast["studio"], {
         "work": cast["film"], "party": cast["bruno"], "role": "performer", "share": "0.6"}), key)
     before = snapshot(home, ledger)
     with pytest.raises(Conflict, match="statement 2 of 2: performer shares .* would total 1.1, over 1"):
@@ -506,7 +507,7 @@ def test_statements_signed_elsewhere_are_accepted(home, ledger, media) -> None:
                     "duration_ms": 2000}]})
     (r3,) = _submit(ledger, remote, "work.credited", pid,
                     {"work": wid, "party": performer, "role": "composer", "share": "1"})
-    assert (r1.index, r2.index, r3.index) == (0, 2, 3)
+    assert (r1.index, r2.index, r3.index) == (1, 3, 4)
     assert r1.details == {"id": pid} and r2.details["id"] == wid
     assert registry.party_detail(ledger.db, pid)["public_key"] == _pubkey(remote)
     assert registry.work_detail(ledger.db, wid)["credits"][0]["party"] == performer
@@ -538,14 +539,14 @@ def test_forged_statement_is_refused_and_nothing_written(home, ledger, cast, med
     with pytest.raises(SignatureError, match=f"actor {ghost} is not a registered party"):
         _submit(ledger, PartyKey.generate(), "work.credited", ghost, credit)
     # a valid signature whose bytes were altered afterwards
-    entry = sign_statement(make_statement("work.credited", studio, credit),
+    entry = sign_statement(ledger.new_statement("work.credited", studio, credit),
                            home.party_key(studio))
     altered = entry.replace(b'"role":"performer"', b'"role":"director"')
     with pytest.raises(SignatureError, match="does not verify"):
         ledger.submit([altered])
     # a forgery anywhere in a batch sinks the whole batch
-    good = sign_statement(make_statement("work.credited", studio, credit), home.party_key(studio))
-    bad = sign_statement(make_statement("work.credited", studio, {**credit, "party": cast["bruno"]}),
+    good = sign_statement(ledger.new_statement("work.credited", studio, credit), home.party_key(studio))
+    bad = sign_statement(ledger.new_statement("work.credited", studio, {**credit, "party": cast["bruno"]}),
                          home.party_key(rival))
     with pytest.raises(SignatureError, match="statement 2 of 2"):
         ledger.submit([good, bad])

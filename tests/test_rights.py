@@ -18,7 +18,7 @@ from reelrights.cli import cli
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.core.odrl import InvalidPolicy
-from reelrights.core.statements import make_statement, sign_statement
+from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, Conflict, PolicyDenied
 from reelrights.services import bundles, consent, licensing, registry
 from reelrights.services.policy import check, check_manifest, resolve_context
@@ -90,7 +90,7 @@ def test_license_needs_the_guild_cosignature_then_allows_training(home, ledger, 
 def test_required_cosigners_are_recomputed_and_a_forged_list_is_refused(home, ledger, story) -> None:
     body = {"id": new_id("license"), "bundle": story["bundle"], "licensor": story["studio"],
             "licensee": story["dev"], "policy": story["policy"], "required_cosigners": []}
-    entry = sign_statement(make_statement("license.granted", story["studio"], body),
+    entry = sign_statement(ledger.new_statement("license.granted", story["studio"], body),
                            home.party_key(story["studio"]))
     with ledger.db.read() as conn:
         before = ledger.log.head(conn)
@@ -110,7 +110,7 @@ def test_only_required_guilds_cosign_and_only_the_owner_grants(home, ledger, sto
             "licensee": story["dev"], "policy": story["policy"],
             "required_cosigners": [story["guild"]]}
     with pytest.raises(PolicyDenied, match="only the bundle's owner"):
-        ledger.submit([sign_statement(make_statement("license.granted", story["studio2"], body),
+        ledger.submit([sign_statement(ledger.new_statement("license.granted", story["studio2"], body),
                                       home.party_key(story["studio2"]))])
 
 

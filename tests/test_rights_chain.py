@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from reelrights.cli import cli
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
-from reelrights.core.statements import make_statement, sign_statement
+from reelrights.core.statements import sign_statement
 from reelrights.errors import Conflict, PolicyDenied
 from reelrights.services import bundles, disputes, licensing, registry
 from reelrights.services.croissant import bundle_croissant
@@ -46,7 +46,7 @@ def _register_copy(home, ledger, owner: str, sha: str, title: str = "My Film") -
     body = {"id": new_id("work"), "kind": "film", "title": title, "owner": owner,
             "assets": [{"sha256": sha, "size": 1000, "media_type": "video/mp4",
                         "category": "video", "duration_ms": 60_000, "name": "copy.mp4"}]}
-    return ledger.submit([sign_statement(make_statement("work.registered", owner, body),
+    return ledger.submit([sign_statement(ledger.new_statement("work.registered", owner, body),
                                          home.party_key(owner))])[0].details
 
 
@@ -111,7 +111,7 @@ def test_the_first_owner_releases_and_licensing_resumes(home, ledger, world) -> 
     _licensed_studio_bundle(home, ledger, world)
     d = _register_copy(home, ledger, world["dev2"], sha)["disputes"][0]["dispute"]
     with pytest.raises(PolicyDenied, match="only the first owner"):
-        ledger.submit([sign_statement(make_statement(
+        ledger.submit([sign_statement(ledger.new_statement(
             "dispute.released", world["dev2"],
             {"dispute": d, "first_owner": world["dev2"], "reason": "mine"}),
             home.party_key(world["dev2"]))])

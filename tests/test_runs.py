@@ -22,7 +22,7 @@ from reelrights.core import commitment as c
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.core.manifest import PARQUET_COLUMNS
-from reelrights.core.statements import make_statement, sign_statement
+from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, Conflict, NotFound, PolicyDenied
 from reelrights.services import bundles, licensing, manifest_scan, registry, runs
 from reelrights.store.evidence_tables import run_usage, training_runs
@@ -317,14 +317,14 @@ def test_applier_refuses_a_forged_statement(home, ledger, story):
                                      "images": 0}}}
     key = home.party_key(story["dev"])
     with pytest.raises(BadInput, match="count 1 items by basis"):
-        ledger.submit([sign_statement(make_statement("run.committed", story["dev"], body), key)])
+        ledger.submit([sign_statement(ledger.new_statement("run.committed", story["dev"], body), key)])
     body["count"] = 1
     body["usage"][0]["license"] = story["lic_other"]
     with pytest.raises(Conflict):
-        ledger.submit([sign_statement(make_statement("run.committed", story["dev"], body), key)])
+        ledger.submit([sign_statement(ledger.new_statement("run.committed", story["dev"], body), key)])
     body["usage"][0]["license"] = story["lic"]
-    receipt = ledger.submit([sign_statement(make_statement("run.committed", story["dev"], body),
+    receipt = ledger.submit([sign_statement(ledger.new_statement("run.committed", story["dev"], body),
                                             key)])[0]
     assert receipt.details["id"] == body["id"]
     with pytest.raises(Conflict, match="already exists"):
-        ledger.submit([sign_statement(make_statement("run.committed", story["dev"], body), key)])
+        ledger.submit([sign_statement(ledger.new_statement("run.committed", story["dev"], body), key)])

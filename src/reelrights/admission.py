@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -183,8 +183,9 @@ def check_supersedes(conn: Connection, stmts: Sequence[SignedStatement],
                                        f"is nothing for {s.type} to end"))
         else:
             if mode == "new":
-                raise_at(pos, Conflict(f"{_subject_words(subj)} already exists (log "
-                                       f"{now[1]}); pick a new id"))
+                fix = "" if subj.startswith("deceased:") else "; pick a new id"
+                raise_at(pos, Conflict(f"{_subject_words(subj)} is already recorded (log "
+                                       f"{now[1]}){fix}"))
             if named is None:
                 raise_at(pos, Conflict(
                     f"{_subject_words(subj)} has a current fact ({_fact(_as_ref(now))}, log "
@@ -232,6 +233,3 @@ def _subject_words(subject: str) -> str:
             "deceased": f"the death record of {key}", "fund.terms": f"the fund terms of {key}",
             "registry": "this registry's establishment"}.get(kind, subject)
 
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -87,7 +87,7 @@ class Home:
             except InvalidStatement:
                 raise BadInput(f"--registry {registry!r} must be a lowercase DNS-style name with "
                                "an optional /path, like example.org/films") from None
-        home = cls(root, origin, database_url, registry_setting=registry)
+        home = cls(root, origin, database_url, registry_setting=registry or _new_registry(origin))
         if not home.log_key_path.exists():
             write_key_file(home.log_key_path, PartyKey.generate())
         home.save()
@@ -97,10 +97,8 @@ class Home:
     def registry(self) -> str:
         """The registry id: the home's setting, else one made now (and saved) from the origin's
         host and 10 random base32 characters, so two deployments never share one."""
-        if self.registry_setting is None:
-            host = self.origin.split("/", 1)[0].lower()
-            host = re.sub(r"[^a-z0-9.-]", "-", host).strip(".-") or "reelrights"
-            self.registry_setting = f"{host[:80]}/{base64.b32encode(os.urandom(10)).decode().lower()[:10]}"
+        if self.registry_setting is None:  # a home made before v2 statements
+            self.registry_setting = _new_registry(self.origin)
             self.save()
         return self.registry_setting
 
@@ -154,3 +152,11 @@ class Home:
         if passphrase_env:
             self.passphrase_envs[party_id] = passphrase_env
             self.save()
+
+
+def _new_registry(origin: str) -> str:
+    """A registry id no other deployment shares: the origin's host and 10 random base32
+    characters."""
+    host = origin.split("/", 1)[0].lower()
+    host = re.sub(r"[^a-z0-9.-]", "-", host).strip(".-") or "reelrights"
+    return f"{host[:80]}/{base64.b32encode(os.urandom(10)).decode().lower()[:10]}"

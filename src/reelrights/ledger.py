@@ -269,8 +269,8 @@ class Ledger:
             pass  # another process established it first
         self._deployment = None
 
-    def new_statement(self, type_: str, actor: str, body: dict[str, Any], *,
-                      supersedes: dict[str, Any] | None = None) -> dict[str, Any]:
+    def new_statement(self, type_: str, actor: str, body: dict[str, Any], time: str | None = None,
+                      *, supersedes: dict[str, Any] | None = None) -> dict[str, Any]:
         """An unsigned v2 statement for this registry. A type that replaces a fact names the
         current one in ``supersedes`` (read now: if it changes before the statement is logged,
         the statement is refused as stale, which is the point)."""
@@ -279,7 +279,8 @@ class Ledger:
             if rule.mode != "new":
                 with self.db.read() as conn:
                     supersedes = admission.current_fact(conn, rule.subject(body))
-        return make_statement(type_, actor, body, registry=self.registry, supersedes=supersedes)
+        return make_statement(type_, actor, body, time, registry=self.registry,
+                              supersedes=supersedes)
 
     def close(self) -> None:
         """Release the SQLite write connection kept between batches (the next submit reopens
@@ -718,8 +719,6 @@ def apply_statements(conn: Connection, accepted: list[Accepted]) -> list[dict[st
             exc.args = (exc.message,)
         raise exc
 
-    current = admission.check_supersedes(conn, stmts, refuse) if stmts and any(
-        s.format == 2 for s in stmts) else []
     while start < total:
         type_name = accepted[start].statement.type
         end = start
@@ -737,8 +736,13 @@ def apply_statements(conn: Connection, accepted: list[Accepted]) -> list[dict[st
                 exc.args = (exc.message,)
             raise
         start = end
-    if current:
-        admission.record_current(conn, stmts, accepted[0].index, current)
+    # Compare-and-swap last: the appliers name the domain's own refusals first (an unknown
+    # license, one already revoked); this catches what they cannot, a stale or replayed
+    # replacement of a fact that has changed since it was signed.
+    if any(s.format == 2 for s in stmts):
+        current = admission.check_supersedes(conn, stmts, refuse)
+        if current:
+            admission.record_current(conn, stmts, accepted[0].index, current)
     return details
 
 

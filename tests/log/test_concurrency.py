@@ -41,24 +41,24 @@ from reelrights.store.tables import log_entries, parties, works
 _counter = itertools.count()
 
 
-def work_entry(pid: str, key: Any, tag: str = "") -> bytes:
+def work_entry(registry: str, pid: str, key: Any, tag: str = "") -> bytes:
     n = next(_counter)
     wid = new_id("work")
     body = {"id": wid, "kind": "film", "title": f"Concurrent {tag}{n}", "owner": pid,
             "assets": [{"sha256": hashlib.sha256(wid.encode()).hexdigest(), "size": 1 + n,
                         "media_type": "video/mp4", "category": "video", "name": f"c{n}.mp4"}]}
-    return sign_statement(make_statement("work.registered", pid, body), key)
+    return sign_statement(make_statement("work.registered", pid, body, registry=registry), key)
 
 
-def writer_plan(tag: str, batches: int, per_batch: int) -> list[list[bytes]]:
+def writer_plan(registry: str, tag: str, batches: int, per_batch: int) -> list[list[bytes]]:
     """Pre-signed batches for one writer: its own party.registered first, then its works."""
     key = PartyKey.generate()
     pid = new_id("party")
     body = {"id": pid, "kind": "studio", "name": f"Writer {tag}",
             "public_key": base64.b64encode(key.public_key_bytes).decode("ascii")}
-    first = [sign_statement(make_statement("party.registered", pid, body), key)]
-    first += [work_entry(pid, key, tag) for _ in range(per_batch - 1)]
-    return [first] + [[work_entry(pid, key, tag) for _ in range(per_batch)] for _ in range(batches - 1)]
+    first = [sign_statement(make_statement("party.registered", pid, body, registry=registry), key)]
+    first += [work_entry(registry, pid, key, tag) for _ in range(per_batch - 1)]
+    return [first] + [[work_entry(registry, pid, key, tag) for _ in range(per_batch)] for _ in range(batches - 1)]
 
 
 #: Per writer thread, its (batch, receipt indices) in submission order.
@@ -152,7 +152,7 @@ def check_log(home: Home, batches: list[tuple[list[bytes], list[int]]], total: i
 
 @pytest.mark.slow
 def test_threads_each_with_own_ledger(home: Home) -> None:
-    plans = [writer_plan(f"t{t}-", batches=25, per_batch=4) for t in range(4)]
+    plans = [writer_plan(home.registry, f"t{t}-", batches=25, per_batch=4) for t in range(4)]
     acks = submit_in_threads(plans, home=home)
     assert [len(a) for a in acks] == [25] * 4
     assert switches(acks) > 3, "the threads ran one after another: no concurrency was exercised"
@@ -162,7 +162,7 @@ def test_threads_each_with_own_ledger(home: Home) -> None:
 @pytest.mark.slow
 def test_threads_share_one_ledger(home: Home, ledger: Ledger) -> None:
     """A server shares one Ledger (one engine, one cached tile edge) between request threads."""
-    plans = [writer_plan(f"s{t}-", batches=10, per_batch=3) for t in range(4)]
+    plans = [writer_plan(home.registry, f"s{t}-", batches=10, per_batch=3) for t in range(4)]
     acks = submit_in_threads(plans, ledger)
     check_log(home, [b for a in acks for b in a], 120)
 
@@ -199,7 +199,7 @@ def test_shared_ledger_publishes_in_log_order(home: Home, ledger: Ledger,
     monkeypatch.setattr(Ledger, "_remember_keys", slow_remember)
     monkeypatch.setattr(mirror, "_export_locked", counting_export)
     monkeypatch.setattr(mirror, "_write", watching_write)
-    plans = [writer_plan(f"o{t}-", batches=12, per_batch=5) for t in range(3)]
+    plans = [writer_plan(home.registry, f"o{t}-", batches=12, per_batch=5) for t in range(3)]
     # Register the writers first, one after another.
     first = [(plan[0], [r.index for r in ledger.submit(plan[0])]) for plan in plans]
     acks = submit_in_threads([plan[1:] for plan in plans], ledger)
@@ -272,7 +272,7 @@ def finish_writers(procs: list[Any], plans: list[list[list[bytes]]]) -> list[tup
 def test_processes_write_to_one_home(home: Home, ledger: Ledger, tmp_path: Path) -> None:
     """3 processes, 25 batches each; the home (and its database) exists before they start."""
     ledger.db.dispose()
-    plans = [writer_plan(f"p{i}-", batches=25, per_batch=4) for i in range(3)]
+    plans = [writer_plan(home.registry, f"p{i}-", batches=25, per_batch=4) for i in range(3)]
     procs, go = start_writers(home, tmp_path, plans)
     try:
         for proc in procs:
@@ -328,7 +328,7 @@ def test_processes_first_open_of_fresh_home(home: Home, tmp_path: Path) -> None:
         url = (f"sqlite:///{tmp_path / f'round{round_}.db'}" if url.startswith("sqlite")
                else _fresh_pg_schema(url, round_))
         homes.append(Home.init(tmp_path / f"home{round_}", database_url=url)[0])
-    plans = [[writer_plan(f"f{r}.{w}-", batches=2, per_batch=2) for r in range(FRESH_ROUNDS)]
+    plans = [[writer_plan(homes[r].registry, f"f{r}.{w}-", batches=2, per_batch=2) for r in range(FRESH_ROUNDS)]
              for w in range(3)]
     procs = []
     for w in range(3):
@@ -408,7 +408,7 @@ while True:
         body = {"id": wid, "kind": "film", "title": f"Crash {sys.argv[3]} {n}", "owner": pid,
                 "assets": [{"sha256": hashlib.sha256(wid.encode()).hexdigest(), "size": n,
                             "media_type": "video/mp4", "category": "video", "name": f"k{n}.mp4"}]}
-        batch.append(sign_statement(make_statement("work.registered", pid, body), key))
+        batch.append(sign_statement(ledger.new_statement("work.registered", pid, body), key))
     receipts = ledger.submit(batch)
     sys.stdout.write(f"{receipts[-1].index} {receipts[-1].leaf_hash}\n")  # one write per ack line
     sys.stdout.flush()
@@ -477,7 +477,7 @@ def test_sigkill_mid_run_loses_nothing_acknowledged(home: Home, ledger: Ledger, 
                 assert report.size == size
             # The writer is gone; a fresh ledger appends right after its last commit (the tile
             # edge reloads from the database) and brings the mirror up to date.
-            receipts = fresh.submit([work_entry(pid, home.party_key(pid), f"after{round_}-")
+            receipts = fresh.submit([work_entry(home.registry, pid, home.party_key(pid), f"after{round_}-")
                                      for _ in range(3)])
             assert [r.index for r in receipts] == [size, size + 1, size + 2]
             with fresh.db.read() as conn:
@@ -500,9 +500,9 @@ def test_sigkill_mid_run_loses_nothing_acknowledged(home: Home, ledger: Ledger, 
 def test_older_checkpoint_verifies_after_tile_fills(home: Home, ledger: Ledger) -> None:
     pid = registry.register_party(home, ledger, "studio", "Old reader").details["id"]
     key = home.party_key(pid)
-    ledger.submit([work_entry(pid, key) for _ in range(200)])
+    ledger.submit([work_entry(home.registry, pid, key) for _ in range(200)])
     old_note = (home.log_dir / "checkpoint").read_bytes()
     vkey = vkey_of(home)
     assert verify_tiled_log(DirTileSource(home.log_dir), old_note, vkey).size == 201
-    ledger.submit([work_entry(pid, key) for _ in range(100)])  # fills tile 0, size 301
+    ledger.submit([work_entry(home.registry, pid, key) for _ in range(100)])  # fills tile 0, size 301
     assert verify_tiled_log(DirTileSource(home.log_dir), old_note, vkey).size == 201

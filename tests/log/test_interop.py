@@ -19,7 +19,7 @@ from tlog_scales.reader import TilesReader
 from tlog_scales.signing import Vkey
 
 from reelrights.core.ids import new_id
-from reelrights.core.statements import make_statement, sign_statement
+from reelrights.core.statements import sign_statement
 from reelrights.services import registry
 
 
@@ -36,7 +36,7 @@ def served_log(home, ledger):
             body = {"id": wid, "kind": "image", "title": f"still {wid}", "owner": party,
                     "assets": [{"sha256": (wid.encode().hex() * 4)[:64], "size": 10,
                                 "media_type": "image/png", "category": "image", "name": "a.png"}]}
-            entries.append(sign_statement(make_statement("work.registered", party, body), key))
+            entries.append(sign_statement(ledger.new_statement("work.registered", party, body), key))
         ledger.submit(entries)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(home.log_dir))
     handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]

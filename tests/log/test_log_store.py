@@ -55,6 +55,7 @@ class Party:
         self.id: str = receipt.details["id"]
         self.key = home.party_key(self.id)
         self.index = receipt.index
+        self.ledger = ledger
         self.replayable = b""
 
     def work(self, *, work_id: str | None = None, kind: str = "film", sha: str | None = None,
@@ -66,20 +67,20 @@ class Party:
                 "assets": [{"sha256": sha or hashlib.sha256(b"asset %d %s" % (n, wid.encode())).hexdigest(),
                             "size": size or 1000 + n, "media_type": "video/mp4", "category": "video",
                             "name": f"w{n}.mp4"}]}
-        return wid, sign_statement(make_statement("work.registered", owner or self.id, body), self.key)
+        return wid, sign_statement(self.ledger.new_statement("work.registered", owner or self.id, body), self.key)
 
     def credit(self, work: str, party: str, role: str = "performer", share: str = "0.5") -> bytes:
         body = {"work": work, "party": party, "role": role, "share": share}
-        return sign_statement(make_statement("work.credited", self.id, body), self.key)
+        return sign_statement(self.ledger.new_statement("work.credited", self.id, body), self.key)
 
 
-def new_party_statement(kind: str = "performer", name: str = "Newcomer") -> tuple[str, PartyKey, bytes]:
+def new_party_statement(registry: str, kind: str = "performer", name: str = "Newcomer") -> tuple[str, PartyKey, bytes]:
     """A self-signed party.registered statement for a fresh key: (party id, key, entry)."""
     key = PartyKey.generate()
     pid = new_id("party")
     body = {"id": pid, "kind": kind, "name": name,
             "public_key": base64.b64encode(key.public_key_bytes).decode("ascii")}
-    return pid, key, sign_statement(make_statement("party.registered", pid, body), key)
+    return pid, key, sign_statement(make_statement("party.registered", pid, body, registry=registry), key)
 
 
 def vkey_of(home: Home) -> str:
@@ -341,7 +342,7 @@ def _wrong_key(p: Party, q: Party) -> list[bytes]:
     body = {"id": wid, "kind": "film", "title": "Borrowed", "owner": p.id,
             "assets": [{"sha256": hashlib.sha256(wid.encode()).hexdigest(), "size": 5,
                         "media_type": "video/mp4", "category": "video", "name": "b.mp4"}]}
-    stolen = sign_statement(make_statement("work.registered", p.id, body), q.key)
+    stolen = sign_statement(p.ledger.new_statement("work.registered", p.id, body), q.key)
     return [p.work()[1], p.work()[1], stolen, p.work()[1]]
 
 
@@ -351,7 +352,7 @@ def _unknown_actor(p: Party, q: Party) -> list[bytes]:
     body = {"id": new_id("work"), "kind": "film", "title": "Nobody's", "owner": stranger,
             "assets": [{"sha256": "ab" * 32, "size": 5, "media_type": "video/mp4",
                         "category": "video", "name": "n.mp4"}]}
-    return [p.work()[1], q.work()[1], sign_statement(make_statement("work.registered", stranger, body), key),
+    return [p.work()[1], q.work()[1], sign_statement(p.ledger.new_statement("work.registered", stranger, body), key),
             p.work()[1], q.work()[1], p.work()[1]]
 
 
@@ -378,26 +379,26 @@ def _credit_by_non_owner(p: Party, q: Party) -> list[bytes]:
 def _credit_unregistered_party(p: Party, q: Party) -> list[bytes]:
     """Three runs (work, party, credits); statement 3 credits a party nobody registered."""
     w1, e1 = p.work()
-    pid, _, reg = new_party_statement()
+    pid, _, reg = new_party_statement(p.ledger.registry)
     return [e1, reg, p.credit(w1, new_id("party"), "writer", "0.5"), p.credit(w1, pid, "writer", "0.5")]
 
 
 def _over_share_later_in_run(p: Party, q: Party) -> list[bytes]:
     """The credit run starts at statement 2; its second member (statement 3) is refused."""
     w1, e1 = p.work()
-    pid, _, reg = new_party_statement()
+    pid, _, reg = new_party_statement(p.ledger.registry)
     return [e1, p.credit(w1, q.id, "writer", "0.7"), p.credit(w1, p.id, "writer", "2/5"), reg]
 
 
 def _party_duplicate_key(p: Party, q: Party) -> list[bytes]:
     """Statement 3 registers a new party id with a key already registered to another party."""
-    a = new_party_statement("writer", "A")
-    b = new_party_statement("writer", "B")
+    a = new_party_statement(p.ledger.registry, "writer", "A")
+    b = new_party_statement(p.ledger.registry, "writer", "B")
     pid = new_id("party")
     body = {"id": pid, "kind": "writer", "name": "Copycat",
             "public_key": base64.b64encode(a[1].public_key_bytes).decode("ascii")}
-    copy = sign_statement(make_statement("party.registered", pid, body), a[1])
-    return [a[2], b[2], copy, new_party_statement()[2]]
+    copy = sign_statement(p.ledger.new_statement("party.registered", pid, body), a[1])
+    return [a[2], b[2], copy, new_party_statement(p.ledger.registry)[2]]
 
 
 def _large_batch_bad_signature(p: Party, q: Party) -> list[bytes]:
@@ -651,12 +652,12 @@ def test_refusals_are_reported_in_step_order(home: Home, ledger: Ledger) -> None
     unknown actors, then signatures, then registry rules), as ledger.py documents."""
     p = Party(home, ledger, "studio", "P")
     wid, first = p.work()
-    _, stranger_key, _ = new_party_statement()
+    _, stranger_key, _ = new_party_statement(p.ledger.registry)
     stranger = new_id("party")
     body = {"id": new_id("work"), "kind": "film", "title": "Nobody's", "owner": stranger,
             "assets": [{"sha256": "cd" * 32, "size": 5, "media_type": "video/mp4",
                         "category": "video", "name": "n.mp4"}]}
-    unknown = sign_statement(make_statement("work.registered", stranger, body), stranger_key)
+    unknown = sign_statement(ledger.new_statement("work.registered", stranger, body), stranger_key)
     duplicate = p.work(work_id=wid)[1]
     forged = _forge(p.work()[1])
     invalid = p.work(kind="banana")[1]

@@ -36,13 +36,13 @@ from reelrights.store.tables import log_checkpoints, log_entries, log_tiles
 _counter = itertools.count()
 
 
-def work_entry(pid: str, key: Any) -> bytes:
+def work_entry(registry: str, pid: str, key: Any) -> bytes:
     n = next(_counter)
     wid = new_id("work")
     body = {"id": wid, "kind": "film", "title": f"Tampered {n:06d}", "owner": pid,
             "assets": [{"sha256": hashlib.sha256(wid.encode()).hexdigest(), "size": 100 + n,
                         "media_type": "video/mp4", "category": "video", "name": f"t{n}.mp4"}]}
-    return sign_statement(make_statement("work.registered", pid, body), key)
+    return sign_statement(make_statement("work.registered", pid, body, registry=registry), key)
 
 
 class Log:
@@ -56,7 +56,7 @@ class Log:
         self.sizes = [1, 2]
         for i, b in enumerate(batches):
             pid, key = self.pids[i % 2], self.keys[i % 2]
-            self.ledger.submit([work_entry(pid, key) for _ in range(b)])
+            self.ledger.submit([work_entry(home.registry, pid, key) for _ in range(b)])
             self.sizes.append(self.sizes[-1] + b)
         self.size = self.sizes[-1]
         self.vkey = NoteSigner(home.origin, home.log_key().seed).vkey
@@ -183,7 +183,7 @@ def test_entry_and_leaf_hash_rewritten_together(small: Log, index: int) -> None:
 def test_rewritten_history_is_a_fork(small: Log, index: int, first_checkpoint_after: int) -> None:
     """Replace an entry with another validly signed statement and rebuild the leaf hash and every
     tile consistently: only the signed checkpoints can tell, and the first one after it does."""
-    replacement = work_entry(small.pids[0], small.keys[0])
+    replacement = work_entry(small.home.registry, small.pids[0], small.keys[0])
     with small.ledger.db.write() as conn:
         conn.execute(update(log_entries).where(log_entries.c.idx == index)
                      .values(entry=replacement, leaf_hash=leaf_hash(replacement)))
@@ -313,7 +313,7 @@ def test_entry_row_deleted(small: Log, index: int) -> None:
 
 
 def test_entry_row_beyond_head(small: Log) -> None:
-    forged = work_entry(small.pids[0], small.keys[0])
+    forged = work_entry(small.home.registry, small.pids[0], small.keys[0])
     with small.ledger.db.write() as conn:
         conn.execute(log_entries.insert().values(idx=17, leaf_hash=leaf_hash(forged), type="work.registered",
                                                  actor=small.pids[0], time="2026-01-01T00:00:00Z",

@@ -172,14 +172,14 @@ def test_a_good_large_batch_never_takes_the_ordinary_path(home, ledger, monkeypa
     before = db_snapshot(ledger)["head"][0]
     receipts = ledger.submit([p.work()[1] for _ in range(size)])
     assert [r.index for r in receipts] == list(range(before, before + size))
-    newcomers = [new_party_statement() for _ in range(size - 1)]
+    newcomers = [new_party_statement(ledger.registry) for _ in range(size - 1)]
     pid, key, _ = newcomers[0]
-    from reelrights.core.statements import make_statement, sign_statement
+    from reelrights.core.statements import sign_statement
     body = {"id": new_id("work"), "kind": "film", "title": "Newcomer's first", "owner": pid,
             "assets": [{"sha256": "ab" * 32, "size": 7, "media_type": "video/mp4",
                         "category": "video", "name": "n.mp4"}]}
     batch = [e for _, _, e in newcomers] + [
-        sign_statement(make_statement("work.registered", pid, body), key)]
+        sign_statement(ledger.new_statement("work.registered", pid, body), key)]
     receipts = ledger.submit(batch)
     assert receipts[-1].type == "work.registered" and receipts[-1].actor == pid
     with ledger.db.read() as conn:

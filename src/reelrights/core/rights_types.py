@@ -108,7 +108,8 @@ register(StatementType(
          "represented_by": Str(choices=REPRESENTATION)},
         {"production": Str(max_len=300), "model_family": Str(max_len=300),
          "licensee": PARTY_ID, "post_mortem_representative": PARTY_ID}),
-    actor_field=None,
+    actor_field=None, effect="declared", effect_field="start",
+    effect_bound="at_least_log_time_minus_skew",
     summary="A performer (or, after death, the authorised representative) consents to a "
             "specific digital-replica use of voice and/or likeness."))
 
@@ -121,6 +122,7 @@ register(StatementType(
 register(StatementType(
     "performer.deceased", 1,
     Obj({"performer": PARTY_ID, "date": DATE, "representative": PARTY_ID}),
-    actor_field="representative",
+    actor_field="representative", effect="declared", effect_field="date",
+    effect_bound="at_most_log_time",
     summary="The authorised representative records a performer's death; from then on only the "
             "representative can consent (SAG-AFTRA 2023, rule R6)."))

@@ -36,6 +36,16 @@ class StatementType:
     key_field: str | None = None
     #: Signed by the operator (actor ``operator``, the log's key) instead of a party.
     operator: bool = False
+    #: When the fact takes effect. ``"log"``: at its log time (grants, co-signatures,
+    #: revocations, terms, key changes: never the signer's ``time``). ``"declared"``: at a date
+    #: in the body that is backdated by nature, bounded by the log time (see ``effect_field``
+    #: and ``effect_bound``).
+    effect: str = "log"
+    #: For ``effect == "declared"``: the body field holding the declared date.
+    effect_field: str | None = None
+    #: For ``effect == "declared"``: ``"at_most_log_time"`` (a death date is at most T) or
+    #: ``"at_least_log_time_minus_skew"`` (a consent's start is at least T minus the skew).
+    effect_bound: str | None = None
 
 
 _CATALOGUE: dict[tuple[str, int], StatementType] = {}

@@ -279,9 +279,9 @@ def decode_entry(entry: bytes) -> SignedStatement:
     then kept in :attr:`SignedStatement.log_time`.
     """
     envelope, log_time = open_leaf(entry)
-    if len(envelope) > (MAX_ENTRY_BYTES if log_time is None else MAX_ENVELOPE_BYTES):
+    if len(envelope) > MAX_ENTRY_BYTES:
         raise InvalidStatement(
-            f"entry is {len(envelope)} bytes, over the {MAX_ENVELOPE_BYTES}-byte limit; "
+            f"entry is {len(envelope)} bytes, over the {MAX_ENTRY_BYTES}-byte limit; "
             "reference large content by hash"
         )
     doc = parse_canonical(envelope, what="signed statement")
@@ -308,6 +308,10 @@ def decode_entry(entry: bytes) -> SignedStatement:
     _check_statement_shape(stmt)
     if log_time is not None and "registry" not in stmt:
         raise InvalidStatement("a v1 statement cannot stand in a v2 leaf", "/statement")
+    if "registry" in stmt and len(envelope) > MAX_ENVELOPE_BYTES:
+        raise InvalidStatement(
+            f"entry is {len(envelope)} bytes, over the {MAX_ENVELOPE_BYTES}-byte limit of a v2 "
+            "statement (its leaf adds the log's time); reference large content by hash")
     return _signed(envelope, stmt, sig["keyid"], signature, log_time)
 
 

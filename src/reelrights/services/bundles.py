@@ -55,7 +55,7 @@ from ..core.canonical import canonical_bytes
 from ..core.ids import new_id
 from ..core.merkle import leaf_hash, root_of
 from ..core.statement_types import check_body, lookup
-from ..core.statements import MAX_ENTRY_BYTES, decode_entry, make_statement, sign_statement
+from ..core.statements import MAX_ENVELOPE_BYTES, decode_entry, make_statement, sign_statement
 from ..errors import (BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied,
                       VerificationError)
 from ..home import Home
@@ -349,9 +349,9 @@ def create_bundle(home: Home, ledger: Ledger, owner: str, name: str, version: st
     statement = ledger.new_statement("bundle.created", owner_id, body)
     size = len(canonical_bytes({"signature": {"alg": "Ed25519", "keyid": "0" * 16,
                                               "sig": "A" * 88}, "statement": statement}))
-    if size > MAX_ENTRY_BYTES:
+    if size > MAX_ENVELOPE_BYTES:
         raise BadInput(f"the bundle statement would be {size} bytes, over the log's "
-                       f"{MAX_ENTRY_BYTES}-byte entry limit ({len(work_ids)} works, "
+                       f"{MAX_ENVELOPE_BYTES}-byte entry limit ({len(work_ids)} works, "
                        f"{len(direct_ids)} direct assets, {len(comp.contributors)} contributors); "
                        f"{_SPLIT}")
     entry = sign_statement(statement, home.party_key(owner_id))
