@@ -136,7 +136,7 @@ def test_indices_reproduce_from_the_challenge_leaf_and_the_next_checkpoint_signa
         leaf = ledger.log.leaf_hash(conn, row.log_index)
         size = min(s for s in ledger.log.checkpoint_sizes(conn) if s > row.log_index)
         note = ledger.log.checkpoint(conn, size).decode()
-    assert "checkpoint" not in entry["statement"]["body"]  # the challenge names none
+    assert "checkpoint" not in entry["entry"]["statement"]["body"]  # the challenge names none
     line = note.rsplit("\n\n", 1)[1].splitlines()[0]     # "— <origin> base64(keyid || sig)"
     sig = base64.b64decode(line.split(" ")[2])[4:]
     assert len(sig) == 64

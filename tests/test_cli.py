@@ -285,9 +285,10 @@ def test_log_checkpoint_inclusion_consistency_get(world) -> None:
     cp5 = open_checkpoint(ok(p, "log", "checkpoint", "--size", "5").stdout.encode(), verifier)
     verify_consistency(4, 5, [bytes.fromhex(h) for h in cons45["proof"]], cp4.root, cp5.root)
 
-    pretty = json.loads(ok(p, "log", "get", "4", "--pretty").stdout)
-    assert pretty["statement"]["type"] == "work.registered"
-    assert pretty["statement"]["body"]["id"] == world["film"]
+    pretty = json.loads(ok(p, "log", "get", "5", "--pretty").stdout)
+    assert pretty["entry"]["statement"]["type"] == "work.registered"
+    assert pretty["entry"]["statement"]["body"]["id"] == world["film"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", pretty["log"]["time"])
     assert ok(p, "log", "verify").stdout.startswith("ok: ")
 
 
