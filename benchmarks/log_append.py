@@ -78,6 +78,8 @@ from reelrights.log.tiled import DirTileSource, verify_tiled_log
 from reelrights.log.verify import verify_log
 from reelrights.log.workers import worker_cpu_seconds
 
+#: The registry every pre-signed statement is bound to (v2 statements name their registry).
+BENCH_REGISTRY = "bench.reelrights.local/append"
 PARTIES = 1000
 #: The clock of the pre-signed works' ids (2027-01-01T00:00:00Z): fixed, so the cache is stable.
 ID_EPOCH_MS = 1_798_761_600_000
@@ -261,7 +263,8 @@ def _sign_chunk(job: tuple[int, int]) -> bytes:
                             "media_type": "video/mp4", "category": "video",
                             "duration_ms": rng.randint(60_000, 10_800_000),
                             "name": title.lower().replace(" ", "-") + ".mp4"}]}
-        entry = sign_statement(make_statement("work.registered", owner, body), key)
+        entry = sign_statement(make_statement("work.registered", owner, body,
+                                              registry=BENCH_REGISTRY), key)
         out += struct.pack(">I", len(entry)) + entry
     return bytes(out)
 
@@ -283,17 +286,22 @@ def party_statements(keys: list[bytes]) -> tuple[list[tuple[str, bytes]], list[b
         body = {"id": pid, "kind": ("studio", "performer", "writer", "guild")[i % 4],
                 "name": f"Party {i:04d}",
                 "public_key": base64.b64encode(key.public_key_bytes).decode()}
-        entries.append(sign_statement(make_statement("party.registered", pid, body), key))
+        entries.append(sign_statement(make_statement("party.registered", pid, body,
+                                                     registry=BENCH_REGISTRY), key))
         parties.append((pid, seed))
     return parties, entries
 
 
 def presign(n: int, cache: Path, echo) -> tuple[list[bytes], list[bytes]]:
     """(party entries, work entries): from the cache when it matches N, else signed now."""
-    meta, blob = cache / f"signed-v2-{n}.json", cache / f"signed-v2-{n}.bin"  # v2: ordered ids
+    # v3: v2 statements bound to BENCH_REGISTRY. The log refuses statements signed more than
+    # 72 hours before it sees them, so a cache older than 48 hours is signed again.
+    meta, blob = cache / f"signed-v3-{n}.json", cache / f"signed-v3-{n}.bin"
     if meta.exists() and blob.exists():
-        seeds = [bytes.fromhex(s) for s in json.loads(meta.read_text())["seeds"]]
-        works = _unpack(blob.read_bytes())
+        saved = json.loads(meta.read_text())
+        seeds = [bytes.fromhex(s) for s in saved["seeds"]]
+        fresh = time.time() - saved.get("signed_at", 0) < 48 * 3600
+        works = _unpack(blob.read_bytes()) if fresh else []
         if len(works) == n:
             echo(f"   reusing {n:,} pre-signed statements from {blob}")
             return party_statements(seeds)[1], works
@@ -309,7 +317,7 @@ def presign(n: int, cache: Path, echo) -> tuple[list[bytes], list[bytes]]:
         for part in pool.imap(_sign_chunk, jobs):
             f.write(part)
             works.extend(_unpack(part))
-    meta.write_text(json.dumps({"seeds": [s.hex() for s in seeds]}))
+    meta.write_text(json.dumps({"seeds": [s.hex() for s in seeds], "signed_at": time.time()}))
     echo(f"   signed {n:,} statements in {time.perf_counter() - t0:.1f}s over "
          f"{os.cpu_count()} processes (cached in {blob})")
     return party_entries, works
@@ -410,7 +418,7 @@ def run(args: argparse.Namespace) -> dict:
     url, drop = fresh_database(args.database_url)
     try:
         print(f"set-up in {work} (not timed)", flush=True)
-        home, _ = Home.init(work / "home", database_url=url)
+        home, _ = Home.init(work / "home", database_url=url, registry=BENCH_REGISTRY)
         ledger = Ledger.open(home)
         res["config"]["database"] = ledger.db.dialect
         res["config"]["durability"] = durability(ledger)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
-from reelrights.core.statements import make_statement, sign_statement
+from reelrights.core.statements import sign_statement
 from reelrights.home import Home
 from reelrights.ledger import Ledger
 from reelrights.services import bundles, licensing, registry
@@ -65,7 +65,8 @@ def setup(root: Path, n_assets: int, per_work: int = 200) -> dict:
         body = {"id": new_id("work"), "kind": "episode", "title": f"Episode {w}",
                 "owner": ids["studio"], "assets": assets}
         works.append(body["id"])
-        batch.append(sign_statement(make_statement("work.registered", ids["studio"], body), key))
+        batch.append(sign_statement(ledger.new_statement("work.registered", ids["studio"], body),
+                                    key))
         if len(batch) == 50:
             ledger.submit(batch)
             batch = []
