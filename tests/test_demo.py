@@ -79,11 +79,12 @@ def test_demo_home_verifies(demo) -> None:
     assert out.startswith("ok: ") and not nowhere.exists()
     note = cli_ok("--home", home, "log", "checkpoint").encode()
     cp = open_checkpoint(note, NoteVerifier(vkey))
-    # 5 parties, 4 works (with the festival cut), 5 credits; then the rights story: the developer,
+    # the registry's establishment (index 0 of every new log); 5 parties, 4 works (with the
+    # festival cut), 5 credits; then the rights story: the developer,
     # a bundle, an agreement, a membership, a license, its co-signature and a consent; then the
     # evidence (a work, two runs, the auditor, two challenges and certificates) and the outputs
     # and money (two outputs, the fund, a production and its use, three reports, four statements)
-    assert cp.size == 5 + 4 + 5 + 7 + 8 + 12
+    assert cp.size == 1 + 5 + 4 + 5 + 7 + 8 + 12
 
 
 def test_demo_home_contents(demo) -> None:
@@ -143,8 +144,15 @@ def test_demo_home_contents(demo) -> None:
         assert registry.party_detail(ledger.db, ids["guild"])["credits"] == []
         with ledger.db.read() as conn:
             size, _ = ledger.log.head(conn)
-            types = [decode_entry(ledger.log.entry(conn, i)).type for i in range(size)]
-        assert types == (["party.registered"] * 5 + ["work.registered"] * 4
+            stmts = [decode_entry(ledger.log.entry(conn, i)) for i in range(size)]
+        types = [s.type for s in stmts]
+        # every entry is a v2 leaf of this home's registry, with the log's time
+        assert {s.registry for s in stmts} == {h.registry}
+        assert all(s.log_time is not None and s.id.startswith("stm_") for s in stmts)
+        assert len({s.id for s in stmts}) == size
+        assert [s.log_time for s in stmts] == sorted(s.log_time for s in stmts)
+        assert types == (["registry.established"] + ["party.registered"] * 5
+                         + ["work.registered"] * 4
                          + ["work.credited"] * 5
                          + ["party.registered", "bundle.created", "guild.agreement",
                             "guild.member", "license.granted", "license.cosigned",
