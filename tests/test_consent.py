@@ -54,7 +54,7 @@ def _party(home, ledger, kind: str, name: str | None = None) -> str:
 def _grant(home, ledger, performer: str, **kw: Any):
     args: dict[str, Any] = {
         "kinds": ["voice"], "description": SPECIFIC, "media": ["audio"], "territory": ["US"],
-        "start": date(2020, 1, 1), "end": date(2035, 12, 31), "compensation_ref": "SAG-2026-0042",
+        "start": TODAY, "end": date(2035, 12, 31), "compensation_ref": "SAG-2026-0042",
         "represented_by": "guild", "production": "Harbour Lights"}
     args.update(kw)
     return cs.grant_consent(home, ledger, performer=performer, **args)
@@ -63,7 +63,7 @@ def _grant(home, ledger, performer: str, **kw: Any):
 def _body(performer: str, **kw: Any) -> dict[str, Any]:
     body = {"id": new_id("consent"), "performer": performer, "kinds": ["voice"],
             "description": SPECIFIC, "media": ["audio"], "territory": ["US"],
-            "start": "2020-01-01", "end": "2035-12-31", "compensation_ref": "SAG-2026-0042",
+            "start": TODAY.isoformat(), "end": "2035-12-31", "compensation_ref": "SAG-2026-0042",
             "represented_by": "guild", "production": "Harbour Lights"}
     body.update(kw)
     return {k: v for k, v in body.items() if v is not None}
@@ -347,7 +347,8 @@ def test_kind_and_medium_must_match(home, ledger, cast) -> None:
 
 def test_every_miss_of_every_consent_is_reported(home, ledger, cast) -> None:
     a = _grant(home, ledger, cast["jane"], production="Harbour Lights", territory=["US"])
-    b = _grant(home, ledger, cast["jane"], production="Other Film", end=date(2026, 1, 1))
+    b = _grant(home, ledger, cast["jane"], production="Other Film",
+               end=TODAY + timedelta(days=10))
     check = _find(ledger, cast["jane"], production="Third Film", territory="FR")
     assert not check.ok and len(check.reasons) == 5
     assert check.reasons[0].startswith(f"consent {b.details['id']} (log {b.index}) expired")
@@ -364,13 +365,14 @@ def test_every_miss_of_every_consent_is_reported(home, ledger, cast) -> None:
 def test_revocation_applies_from_its_time_on(home, ledger, cast) -> None:
     r = _grant(home, ledger, cast["jane"])
     cid = r.details["id"]
-    before = _find(ledger, cast["jane"], on=TODAY - timedelta(days=1))
-    assert before.ok
+    # a consent starts no earlier than its log time (minus the clock skew): today
+    assert _find(ledger, cast["jane"], on=TODAY).ok
+    assert "starts on" in _find(ledger, cast["jane"], on=TODAY - timedelta(days=1)).reasons[0]
     rev = cs.revoke_consent(home, ledger, cid, "I no longer agree")
     assert rev.actor == cast["jane"] and rev.details["consent"] == cid
     at = rev.details["revoked_at"]
-    # uses dated before the revocation stay covered; from its day on they are not
-    assert _find(ledger, cast["jane"], on=TODAY - timedelta(days=1)).ok
+    assert at == rev.log_time  # the log's time, not the signer's
+    # from the revocation's day on, uses are not covered
     for day in (TODAY, date(2030, 6, 1)):
         check = _find(ledger, cast["jane"], on=day)
         assert check.reasons == (f"consent {cid} (log {r.index}) was revoked at {at} (log "
@@ -420,18 +422,19 @@ def test_after_death_only_the_representatives_consent_counts(home, ledger, cast)
         with pytest.raises(PolicyDenied, match=f"only the post-mortem representative {jane} "
                                                f"named \\({estate}\\) may record their death"):
             cs.record_death(home, ledger, jane, date(2025, 1, 1), cast[who])
-    with pytest.raises(InvalidStatement, match="after the statement's time"):
+    with pytest.raises(InvalidStatement, match="is at most the log time") as info:
         cs.record_death(home, ledger, jane, TODAY + timedelta(days=2), estate)
+    assert info.value.pointer == "/statement/body/date"
     assert snapshot(home, ledger) == before
+    # before the death is recorded, the consent given in life counts
+    assert _find(ledger, jane, on=date(2030, 6, 1)).consent_id == life.details["id"]
 
     died = cs.record_death(home, ledger, jane, date(2025, 1, 1), "Roe Estate")
     assert died.actor == estate and died.details == {"performer": jane, "date": "2025-01-01",
                                                      "representative": estate}
     with pytest.raises(Conflict, match="already recorded"):
         cs.record_death(home, ledger, jane, date(2025, 1, 1), estate)
-    # uses dated before the death: the consent given in life still counts
-    assert _find(ledger, jane, on=date(2024, 6, 1)).consent_id == life.details["id"]
-    # from the death on: it does not
+    # from the death on, it does not
     miss = _find(ledger, jane, on=date(2030, 6, 1))
     assert miss.reasons == (f"consent {life.details['id']} (log {life.index}): performer died "
                             f"on 2025-01-01; only consent signed by representative {estate} "
@@ -578,7 +581,7 @@ def fails(home, code: int, *args: str, match: str) -> Result:
 
 GRANT = ["consent", "grant", "--performer", "Jane Roe", "--kind", "voice", "--kind", "likeness",
          "--description", SPECIFIC, "--production", "Harbour Lights", "--media", "audio,video",
-         "--territory", "US,CA", "--from", "2020-01-01", "--until", "2035-12-31",
+         "--territory", "US,CA", "--from", TODAY.isoformat(), "--until", "2035-12-31",
          "--compensation-ref", "SAG-2026-0042", "--represented-by", "guild"]
 
 

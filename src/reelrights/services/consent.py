@@ -6,7 +6,7 @@ Three statement types (schemas in :mod:`reelrights.core.rights_types`):
   signed with the performer's own key. After a recorded death, only the recorded
   representative may grant (SAG-AFTRA 2023 R6, CA AB 1836);
 * ``consent.revoked``: the performer (or, after death, the representative) revokes a consent.
-  The revocation applies from the statement's time on;
+  The revocation applies from its log time on (the log decides, not the signer);
 * ``performer.deceased``: the performer's authorised representative records the death. That is
   the party the performer named as ``post_mortem_representative`` in a consent. If the
   performer named none, it is a guild the performer is a member of ("or the union if none can
@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Connection, select, update
@@ -34,6 +34,8 @@ from ..core import labor_rules as rules
 from ..core.ids import new_id
 from ..core.odrl.territory import Territory, parse_territory
 from ..core.rights_types import CONSENT_KINDS, MEDIA
+from ..core.statement_types import lookup
+from ..core.statements import decode_entry
 from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied, ReelrightsError
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, at
@@ -108,15 +110,69 @@ def _performer(conn: Connection, performer_id: str) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
+# Declared effect times: a date in the body, bounded by the log time
+# ---------------------------------------------------------------------------------------------
+
+def clock_skew_s(conn: Connection) -> int:
+    """The clock skew this registry allows (its ``registry.established`` statement; the default
+    on a log that has none yet)."""
+    from ..admission import DEFAULT_CLOCK_SKEW_S
+
+    entry = conn.scalar(select(log_entries.c.entry)
+                        .where(log_entries.c.type == "registry.established")
+                        .order_by(log_entries.c.idx).limit(1))
+    if entry is None:
+        return DEFAULT_CLOCK_SKEW_S
+    return int(decode_entry(bytes(entry)).body["clock_skew_s"])
+
+
+def check_declared_effect(a: Accepted, skew_s: int) -> None:
+    """A statement whose type declares its effect time (``effect == "declared"``) names that
+    date in its body; it must lie within the type's bound of the log time ``a.time``.
+
+    ``at_most_log_time``: the date is on or before the log time's (UTC) date: a death is
+    recorded after it happens. ``at_least_log_time_minus_skew``: the date is on or after the
+    date of the log time minus the clock skew: a consent (or strike) cannot start in the past.
+    """
+    s = a.statement
+    t = lookup(s.type, s.version)
+    if t.effect != "declared":
+        return
+    field = t.effect_field or ""
+    pointer = f"{_BODY}/{field}"
+    declared = _parse_date(s.body[field], pointer)
+    log_time = _parse_time(a.time)
+    if t.effect_bound == "at_most_log_time":
+        bound = log_time.astimezone(UTC).date()
+        if declared > bound:
+            raise InvalidStatement(
+                f"{field} {declared.isoformat()} is after the log time {a.time}: a {s.type} "
+                f"{field} is at most the log time; state the date it happened, {bound} or "
+                "earlier", pointer)
+    elif t.effect_bound == "at_least_log_time_minus_skew":
+        bound = (log_time - timedelta(seconds=skew_s)).astimezone(UTC).date()
+        if declared < bound:
+            raise InvalidStatement(
+                f"{field} {declared.isoformat()} is before {bound}, the log time {a.time} "
+                f"minus the {skew_s} s clock skew: a {s.type} {field} is at least the log time "
+                f"minus the skew (it cannot take effect in the past); set {field} to {bound} "
+                "or later and sign again", pointer)
+    else:
+        raise InvalidStatement(f"{s.type} declares an unknown effect bound {t.effect_bound!r}",
+                               "/statement/type")
+
+
+# ---------------------------------------------------------------------------------------------
 # Appliers: statements -> rows (inside the ledger's transaction)
 # ---------------------------------------------------------------------------------------------
 
 @applier("consent.granted")
 def _apply_grants(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
     details = []
+    skew = clock_skew_s(conn)
     for pos, a in enumerate(run):
         try:
-            row, notes = _check_grant(conn, a)
+            row, notes = _check_grant(conn, a, skew)
         except ReelrightsError as exc:
             raise at(pos, exc) from None
         conn.execute(consents.insert().values(**row, log_index=a.index,
@@ -127,7 +183,7 @@ def _apply_grants(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]
     return details
 
 
-def _check_grant(conn: Connection, a: Accepted) -> tuple[dict[str, Any], list[str]]:
+def _check_grant(conn: Connection, a: Accepted, skew_s: int) -> tuple[dict[str, Any], list[str]]:
     s, b = a.statement, a.statement.body
     _parse_time(s.time)  # revocations are compared with it
     performer = _performer(conn, b["performer"])
@@ -146,6 +202,7 @@ def _check_grant(conn: Connection, a: Accepted) -> tuple[dict[str, Any], list[st
     end = _parse_date(b["end"], f"{_BODY}/end")
     if problem := rules.period_problem(start, end):
         raise InvalidStatement(problem, f"{_BODY}/end")
+    check_declared_effect(a, skew_s)
     if problem := rules.scope_problem(b.get("production"), b.get("model_family")):
         raise PolicyDenied(problem)
     if problem := rules.description_problem(b["description"]):
@@ -189,15 +246,16 @@ def _apply_revocations(conn: Connection, run: list[Accepted]) -> list[dict[str, 
                        f"{row.performer_id}" if death else f"the performer {allowed}")
                 raise PolicyDenied(f"only {who} may revoke consent {row.id}, not {s.actor}; "
                                    "sign with that party's key")
-            if _parse_time(s.time) < _parse_time(row.granted_at):
-                raise InvalidStatement(f"revocation time {s.time} is before the consent was "
+            if _parse_time(a.time) < _parse_time(row.granted_at):
+                raise InvalidStatement(f"revocation log time {a.time} is before the consent was "
                                        f"granted ({row.granted_at}); a revocation applies from "
-                                       "its own time on, so sign it now", "/statement/time")
+                                       "its own log time on", "/statement/time")
         except ReelrightsError as exc:
             raise at(pos, exc) from None
+        # The log's time decides when the revocation takes effect, never the signed time.
         conn.execute(update(consents).where(consents.c.id == row.id).values(
-            revoked_at=s.time, revoked_index=a.index, revoke_reason=b["reason"]))
-        details.append({"consent": row.id, "performer": row.performer_id, "revoked_at": s.time})
+            revoked_at=a.time, revoked_index=a.index, revoke_reason=b["reason"]))
+        details.append({"consent": row.id, "performer": row.performer_id, "revoked_at": a.time})
     return details
 
 
@@ -208,11 +266,7 @@ def _apply_deaths(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]
         s, b = a.statement, a.statement.body
         try:
             performer = _performer(conn, b["performer"])
-            died = _parse_date(b["date"], f"{_BODY}/date")
-            if died > _parse_time(s.time).date():
-                raise InvalidStatement(f"date of death {b['date']} is after the statement's "
-                                       f"time {s.time}; a death is recorded after it happens",
-                                       f"{_BODY}/date")
+            check_declared_effect(a, 0)  # the date of death is at most the log time
             known = _death(conn, performer.id)
             if known is not None:
                 raise Conflict(f"the death of {performer.id} is already recorded (died "
