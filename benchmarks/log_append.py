@@ -163,7 +163,7 @@ def stage_costs(entries: list[bytes], keys: dict[str, bytes]) -> dict:
     from nacl.bindings import crypto_sign_open
 
     from reelrights.core.canonical import parse_canonical
-    from reelrights.core.statement_types import check_body
+    from reelrights.catalogue import check_body
     from reelrights.core.statements import decode_entry
 
     stmts = [decode_entry(e) for e in entries]

@@ -320,7 +320,7 @@ def test_times_that_are_not_instants_give_one_line_not_a_traceback(home, ledger,
     r = _cli(home, "audit", "verify-cert", str(path))
     assert r.exit_code == 1 and r.output.count("\n") == 1 and "notAfter" in r.output, r.output
     # The registry refuses to log such a time in the statement body.
-    from reelrights.core.statement_types import check_body
+    from reelrights.catalogue import check_body
     from reelrights.errors import InvalidStatement
 
     body = {"id": "crt_" + "a" * 16, "run": run_id, "challenge": ch["challenge"],

@@ -111,3 +111,39 @@ def test_idents_slates_and_black_frames_are_not_content() -> None:
     quality[10:13] = 90
     w = content_weights(_print(hashes, quality, np.arange(n) * 1000, n * 1000))
     assert 12_000 > IDENT_MAX_MS and w[:12].sum() == 12_000
+
+
+def test_only_the_operator_decides_a_dispute_with_the_log_key(home, ledger, tmp_path) -> None:
+    """dispute.decided is an operator statement: `dispute decide` signs it with the home's log
+    key; the same statement signed by a party (even the first owner) is refused."""
+    from reelrights.core.statements import sign_statement
+    from reelrights.errors import InvalidStatement
+
+    studio = registry.register_party(home, ledger, "studio", "Northlight").details["id"]
+    dev = registry.register_party(home, ledger, "developer", "Orbit AI").details["id"]
+    script = tmp_path / "script.txt"
+    script.write_text("INT. HARBOUR - NIGHT\nThe ferry horn sounds twice.\n" * 40)
+    assert _add(home, studio, "Cold Open", script)[0] == 0
+    code, out = _add(home, dev, "Cold Open (mine)", script)
+    assert code == 3 and len(out["disputes"]) == 1, out
+    dispute_id = out["disputes"][0]["dispute"]
+    forged = sign_statement(ledger.new_statement(
+        "dispute.decided", studio, {"dispute": dispute_id, "outcome": "first_owner",
+                                    "reason": "mine"}), home.party_key(studio))
+    with pytest.raises(InvalidStatement, match="signed by the operator with the log's key"):
+        ledger.submit([forged])
+    assert disputes.dispute_detail(ledger.db, dispute_id)["status"] == "open"
+    r = CliRunner().invoke(cli, ["--home", str(home.path), "dispute", "decide", dispute_id,
+                                 "--outcome", "first_owner", "--reason",
+                                 "the studio registered the script first", "--json"])
+    assert r.exit_code == 0, r.output
+    decided = json.loads(r.output)
+    shown = disputes.dispute_detail(ledger.db, dispute_id)
+    assert (shown["status"], shown["outcome"]) == ("decided", "first_owner")
+    with ledger.db.read() as conn:
+        from reelrights.core.statements import decode_entry
+        s = decode_entry(ledger.log.entry(conn, decided["index"]))
+    assert s.actor == "operator" and s.type == "dispute.decided"
+    again = CliRunner().invoke(cli, ["--home", str(home.path), "dispute", "decide", dispute_id,
+                                     "--outcome", "claimant", "--reason", "changed my mind"])
+    assert again.exit_code != 0 and "Traceback" not in again.output

@@ -7,14 +7,14 @@ from pathlib import Path
 import click
 
 from reelrights.cli import cli
-from reelrights.core.statement_types import registered_types
+from reelrights.catalogue import catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_statement_type_and_field_is_documented() -> None:
     doc = (ROOT / "docs" / "statements.md").read_text("utf-8")
-    for t in registered_types():
+    for t in catalogue().types():
         heading = f"### `{t.name}` v{t.version}"
         assert heading in doc, f"{heading} missing from docs/statements.md"
         section = doc.split(heading, 1)[1].split("\n### ", 1)[0]

@@ -45,7 +45,8 @@ from sqlalchemy import Connection, select
 from . import admission
 from .admission import Deployment
 from .core.note import NoteSigner
-from .core.statement_types import OPERATOR, check_body, lookup
+from .catalogue import applier, catalogue, check_body, lookup
+from .core.statement_types import OPERATOR
 from .core.statements import (SignedStatement, decode_entry, key_id_matches, make_leaf,
                               make_statement, read_entry, sign_statement,
                               verify_entry_signature)
@@ -100,17 +101,6 @@ class Receipt:
 
 #: type name -> function applying a run of accepted statements; returns one details dict each.
 Applier = Callable[[Connection, list[Accepted]], list[dict[str, Any]]]
-_APPLIERS: dict[str, Applier] = {}
-
-
-def applier(type_name: str) -> Callable[[Applier], Applier]:
-    """Register the function that writes a statement type's registry rows."""
-    def decorate(fn: Applier) -> Applier:
-        _APPLIERS[type_name] = fn
-        return fn
-    return decorate
-
-
 #: SQLite, for the ledger's write connection: a page cache that holds the registry's indexes
 #: (the default 2 MiB spills dirty pages into the WAL mid-batch and re-reads them), and a WAL
 #: checkpoint every ~256 MiB instead of after every commit, so that a page rewritten by several
@@ -217,8 +207,6 @@ class Ledger:
         """The ledger of ``home``. Unless ``establish`` is False (only to keep writing a legacy
         v1 log), a log that has no ``registry.established`` statement yet gets it now: every
         statement after it is v2, bound to ``home.registry`` (docs/statements.md, "v2")."""
-        from . import services  # noqa: F401  (registers every capability's appliers)
-
         key = home.log_key()
         signer = NoteSigner(home.origin, key.seed)
         ledger = cls(Database(home.database_url), LogStore(home.origin, signer),
@@ -724,7 +712,7 @@ def apply_statements(conn: Connection, accepted: list[Accepted]) -> list[dict[st
         end = start
         while end < total and accepted[end].statement.type == type_name:
             end += 1
-        fn = _APPLIERS.get(type_name)
+        fn = catalogue().applier(type_name)
         if fn is None:
             raise BadInput(f"statement type {type_name} has no registry handler")
         try:

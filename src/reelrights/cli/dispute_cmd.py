@@ -1,9 +1,10 @@
-"""reelrights dispute list|show|release: ownership conflicts over assets (docs/rules.md)."""
+"""reelrights dispute list|show|release|decide: ownership conflicts over assets (docs/rules.md)."""
 
 from __future__ import annotations
 
 import click
 
+from ..core.dispute_types import OUTCOMES
 from ..services import disputes
 from .context import AppContext, emit_json, json_option, pass_app, table
 
@@ -58,6 +59,24 @@ def dispute_show(app: AppContext, dispute_id: str, as_json: bool) -> None:
         click.echo(f"  log {h['log_index']:<8} {h['type']:<18} {h['actor']}  {h['time']}")
     if d["close_reason"]:
         click.echo(f"  reason       {d['close_reason']}")
+
+
+@dispute.command("decide")
+@click.argument("dispute_id", metavar="DISPUTE")
+@click.option("--outcome", required=True, type=click.Choice(OUTCOMES),
+              help="first_owner: the claim is dismissed; claimant: the first owner's chain on "
+                   "the asset ends.")
+@click.option("--reason", required=True, help="Why the operator decides so (logged, public).")
+@json_option
+@pass_app
+def dispute_decide(app: AppContext, dispute_id: str, outcome: str, reason: str,
+                   as_json: bool) -> None:
+    """Decide a dispute as the registry's operator (signed with this home's log key)."""
+    receipt = disputes.decide_dispute(app.home, app.ledger, dispute_id, outcome, reason)
+    if as_json:
+        emit_json({"id": dispute_id, **receipt.to_json()})
+        return
+    click.echo(f"decided {dispute_id}: {outcome} (log index {receipt.index})")
 
 
 @dispute.command("release")

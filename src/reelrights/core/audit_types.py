@@ -18,7 +18,11 @@ from ..errors import BadInput
 from .ids import ID_PATTERNS
 from .schema import Int, List, Obj, Str
 from .run_types import RUN_ID
-from .statement_types import PARTY_ID, SHA256, StatementType, register
+from .statement_types import PARTY_ID, SHA256, StatementType, collector
+
+#: This capability's statement types (assembled by reelrights.catalogue).
+TYPES: list[StatementType] = []
+register = collector(TYPES)
 
 __all__ = ["AUDIT_RESULTS", "CERTIFICATE_ID", "CHALLENGE_ID", "FAILING", "RUN_ID", "Reason",
            "TIME", "parse_time", "verdict_of"]

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from .ids import ID_PATTERNS
 from .schema import Int, Obj, Str
-from .statement_types import PARTY_ID, SHA256, StatementType, register
+from .statement_types import OPERATOR, PARTY_ID, SHA256, StatementType, collector
+
+#: This capability's statement types (assembled by reelrights.catalogue).
+TYPES: list[StatementType] = []
+register = collector(TYPES)
 
 __all__ = ["DISPUTE_ID", "OPERATOR_ACTOR", "OUTCOMES"]
 
@@ -23,10 +27,8 @@ DISPUTE_ID = Str(pattern=ID_PATTERNS.get("dispute", r"dsp_[a-z2-7]{16}"),
 #: What an operator may decide: the first owner keeps the asset (the claim is dismissed), or
 #: the claimant is its owner (the first owner's chain on it ends).
 OUTCOMES = ("first_owner", "claimant")
-#: The actor of the operator's decisions. The lead is introducing an operator actor signed
-#: with the log key; until then no key is registered for it, so the ledger refuses its
-#: statements before any applier runs (see services.disputes.is_operator).
-OPERATOR_ACTOR = "operator"
+#: The actor of the operator's decisions: the registry's operator, signing with the log's key.
+OPERATOR_ACTOR = OPERATOR
 
 register(StatementType(
     "asset.disputed", 1,
@@ -48,6 +50,6 @@ register(StatementType(
 register(StatementType(
     "dispute.decided", 1,
     Obj({"dispute": DISPUTE_ID, "outcome": Str(choices=OUTCOMES), "reason": Str(max_len=2000)}),
-    actor_field=None,
+    actor_field=None, operator=True,
     summary="The registry's operator decides a dispute: for the first owner (the claim is "
             "dismissed) or for the claimant (the first owner's chain on the asset ends)."))

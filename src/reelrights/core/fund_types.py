@@ -19,7 +19,11 @@ from .ids import ID_PATTERNS
 from .rights_types import BUNDLE_ID, DATE, LICENSE_ID, PERCENT
 from .run_types import RUN_ID
 from .schema import Int, List, Obj, Ratio, Str
-from .statement_types import NAME, PARTY_ID, SHA256, StatementType, register
+from .statement_types import NAME, PARTY_ID, SHA256, StatementType, collector
+
+#: This capability's statement types (assembled by reelrights.catalogue).
+TYPES: list[StatementType] = []
+register = collector(TYPES)
 
 __all__ = ["PRODUCTION_ID", "REPORT_ID", "STATEMENT_ID", "UNITS", "derived_id",
            "parse_period", "quarter_of"]

@@ -18,7 +18,11 @@ from .canonical import canonical_bytes
 from .ids import ID_PATTERNS
 from .run_types import RUN_ID
 from .schema import Obj, Str
-from .statement_types import PARTY_ID, SHA256, StatementType, register
+from .statement_types import PARTY_ID, SHA256, StatementType, collector
+
+#: This capability's statement types (assembled by reelrights.catalogue).
+TYPES: list[StatementType] = []
+register = collector(TYPES)
 
 __all__ = ["MEDIA_KINDS", "MODEL_COMMITMENT_CONTEXT", "OUTPUT_ID", "check_model_commitment",
            "model_commitment"]

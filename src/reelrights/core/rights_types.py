@@ -13,7 +13,11 @@ from typing import Any
 
 from ..errors import InvalidStatement
 from .schema import Int, List, Obj, Spec, Str
-from .statement_types import NAME, PARTY_ID, SHA256, WORK_ID, StatementType, register
+from .statement_types import NAME, PARTY_ID, SHA256, WORK_ID, StatementType, collector
+
+#: This capability's statement types (assembled by reelrights.catalogue).
+TYPES: list[StatementType] = []
+register = collector(TYPES)
 
 __all__ = ["BUNDLE_ID", "CONSENT_ID", "CONSENT_KINDS", "LICENSE_ID", "AGREEMENT_ID",
            "REPRESENTATION"]

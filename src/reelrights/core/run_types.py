@@ -1,4 +1,5 @@
-"""Statement type ``run.committed``: a developer's commitment to a training run's manifest.
+"""Statement types ``run.started`` and ``run.committed``: a training run announced before
+training (its licenses and model family) and the developer's commitment to its manifest.
 
 The body publishes the Merkle root over the salted manifest items, the item count and the
 public totals (usage per bundle and license for royalties; totals per basis and modality, and
@@ -12,7 +13,11 @@ from .ids import ID_PATTERNS
 from .manifest import BASIS_TYPES, CONTENT_TYPES, KINDS
 from .rights_types import BUNDLE_ID, LICENSE_ID
 from .schema import Int, List, Obj, Str
-from .statement_types import NAME, PARTY_ID, SHA256, StatementType, register
+from .statement_types import NAME, PARTY_ID, SHA256, StatementType, collector
+
+#: This capability's statement types (assembled by reelrights.catalogue).
+TYPES: list[StatementType] = []
+register = collector(TYPES)
 
 __all__ = ["RUN_ID", "UNIT_TOTALS"]
 
@@ -45,3 +50,13 @@ register(StatementType(
     summary="A developer commits to a training run: the RFC 9162 Merkle root over its salted "
             "manifest items, their count, and public usage totals per bundle, license, basis "
             "and modality. Items and salts stay with the developer."))
+
+register(StatementType(
+    "run.started", 1,
+    Obj({"id": RUN_ID, "developer": PARTY_ID, "model_family": MODEL,
+         "licenses": List(LICENSE_ID, min_items=1, max_items=500)},
+        {"note": Str(max_len=2000)}),
+    actor_field="developer",
+    summary="A developer starts a training run, before training: the licenses it relies on and "
+            "the model family. Its licenses are then judged over the log-time interval from "
+            "this start to the run's commitment (run.committed with the same id)."))

@@ -1,8 +1,9 @@
-"""The catalogue of statement types: each type's body schema and who may sign it.
+"""Statement types: each type's body schema, who may sign it and when it takes effect.
 
-Each capability (registry, rights, audit, provenance, fund) adds its types here through
-:func:`register`. The registry checks a statement against its entry before it writes
-anything. A type not in the catalogue is refused.
+Each capability's ``core/*_types.py`` module lists its types in its own ``TYPES`` (through a
+``register`` made by :func:`collector`); :mod:`reelrights.catalogue` assembles them. The
+registry checks a statement against its type before it writes anything; a type not in the
+catalogue is refused.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ..errors import InvalidStatement
 from .ids import ID_PATTERNS, check_external_id
 from .schema import Int, List, Obj, Ratio, Spec, Str
 
-__all__ = ["StatementType", "lookup", "register", "registered_types",
+__all__ = ["StatementType", "TYPES", "check_type_body", "collector",
            "PARTY_KINDS", "WORK_KINDS", "CREDIT_ROLES"]
 
 PARTY_KINDS = ("studio", "guild", "performer", "writer", "developer", "auditor", "fund")
@@ -48,26 +49,18 @@ class StatementType:
     effect_bound: str | None = None
 
 
-_CATALOGUE: dict[tuple[str, int], StatementType] = {}
+def collector(types: list[StatementType]) -> Callable[[StatementType], StatementType]:
+    """``register`` for one ``*_types`` module: it appends to that module's own ``TYPES`` list
+    and nothing else (:mod:`reelrights.catalogue` assembles the catalogue from those lists)."""
+    def register(t: StatementType) -> StatementType:
+        types.append(t)
+        return t
+    return register
 
 
-def register(t: StatementType) -> StatementType:
-    _CATALOGUE[(t.name, t.version)] = t
-    return t
-
-
-def lookup(name: str, version: int) -> StatementType:
-    try:
-        return _CATALOGUE[(name, version)]
-    except KeyError:
-        known = ", ".join(sorted({n for n, _ in _CATALOGUE}))
-        raise InvalidStatement(
-            f"unknown statement type {name!r} version {version}; known types: {known}",
-            "/statement/type") from None
-
-
-def registered_types() -> list[StatementType]:
-    return sorted(_CATALOGUE.values(), key=lambda t: (t.name, t.version))
+#: The registry's own statement types (parties, works, credits, the registry itself).
+TYPES: list[StatementType] = []
+register = collector(TYPES)
 
 
 def _ext_id(value: str) -> str | None:
@@ -145,9 +138,10 @@ register(StatementType(
             "precede it. Signed with the log's key."))
 
 
-def check_body(name: str, version: int, body: Any, actor: str) -> StatementType:
-    """Validate a statement's body against its type; return the type."""
-    t = lookup(name, version)
+def check_type_body(t: StatementType, body: Any, actor: str) -> StatementType:
+    """Validate a statement's body and signer against its type ``t``; return ``t``.
+    (:func:`reelrights.catalogue.check_body` finds ``t`` by name and version.)"""
+    name = t.name
     if t.operator != (actor == OPERATOR):
         raise InvalidStatement(
             f"{name} is signed by the operator with the log's key, not by a party" if t.operator

@@ -58,8 +58,6 @@ def first_bad_signature(signed: Sequence[bytes], keys: Sequence[bytes], offset: 
     return None
 
 
-_types_loaded = False
-
 
 def first_refused_entry(entries: Sequence[bytes], keys: Sequence[bytes],
                         offset: int = 0) -> int | None:
@@ -69,11 +67,7 @@ def first_refused_entry(entries: Sequence[bytes], keys: Sequence[bytes],
     The full checks of :meth:`reelrights.ledger.Ledger.submit`, for its worker processes: the
     caller only needs a yes or no here, and words the error itself when the answer is no.
     """
-    global _types_loaded
-    if not _types_loaded:
-        from .. import services  # noqa: F401  (registers every statement type)
-        _types_loaded = True
-    from ..core.statement_types import check_body
+    from ..catalogue import check_body
     from ..core.statements import decode_entry, verify_entry_signature
 
     for i, (entry, key) in enumerate(zip(entries, keys, strict=True)):

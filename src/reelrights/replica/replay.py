@@ -19,7 +19,7 @@ from hashlib import sha256
 from sqlalchemy import Connection, delete, select, update
 
 from ..core.checkpoint import Checkpoint
-from ..core.statement_types import check_body
+from ..catalogue import check_body
 from ..core.statements import SignedStatement, decode_entry
 from ..core.tiles import TileBuilder
 from ..errors import LogIntegrityError, ReelrightsError
@@ -122,7 +122,9 @@ def replay(conn: Connection, leaves: Iterable[bytes], *,
     report.entries = index + 1
     report.root = builder.root()
     conn.execute(update(log_head).where(log_head.c.id == 1)  # checkpoints: the rows it keeps
-                 .values(size=report.entries, root=report.root, checkpoints=len(history)))
+                 .values(size=report.entries, root=report.root, checkpoints=len(history),
+                         time=report.last_time, registry=report.registry,
+                         v2_from=report.v2_from))
     report.seconds = time.perf_counter() - started
     return report
 

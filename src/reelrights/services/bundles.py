@@ -54,7 +54,7 @@ from ..core import rights_types  # noqa: F401  (registers bundle.created)
 from ..core.canonical import canonical_bytes
 from ..core.ids import new_id
 from ..core.merkle import leaf_hash, root_of
-from ..core.statement_types import check_body, lookup
+from ..catalogue import check_body
 from ..core.statements import MAX_ENVELOPE_BYTES, decode_entry, make_statement, sign_statement
 from ..errors import (BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied,
                       VerificationError)
@@ -71,7 +71,7 @@ __all__ = ["Composition", "bundle_asset_hashes", "bundle_detail", "bundle_root",
 
 TOTAL_KEYS = ("assets", "video_ms", "audio_ms", "script_pages", "script_lines", "images", "other")
 
-_BODY = lookup("bundle.created", 1).body
+_BODY = next(t for t in rights_types.TYPES if t.name == "bundle.created").body
 #: The schema's list limits (2000 works, 800 direct assets, 2000 contributors): one statement
 #: must fit in a 65,535-byte log entry.
 MAX_WORKS: int = _BODY.required["works"].max_items  # type: ignore[attr-defined]

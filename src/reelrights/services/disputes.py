@@ -369,6 +369,17 @@ def release_dispute(home: Home, ledger: Ledger, dispute_id: str, reason: str) ->
                      {"dispute": row.id, "first_owner": row.first_owner_id, "reason": reason})
 
 
+def decide_dispute(home: Home, ledger: Ledger, dispute_id: str, outcome: str,
+                   reason: str) -> Receipt:
+    """The registry's operator decides an open dispute (signed with the home's log key)."""
+    from .registry import submit_as_operator
+
+    with ledger.db.read() as conn:
+        row = _open_dispute(conn, dispute_id)
+    return submit_as_operator(home, ledger, "dispute.decided",
+                              {"dispute": row.id, "outcome": outcome, "reason": reason})
+
+
 def _dispute_json(r: Any, names: dict[str, str]) -> dict[str, Any]:
     return {"id": r.id, "kind": r.kind, "asset": r.asset, "first_asset": r.first_asset,
             "first_owner": r.first_owner_id, "first_owner_name": names.get(r.first_owner_id),

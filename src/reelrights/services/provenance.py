@@ -41,7 +41,7 @@ from ..core.canonical import canonical_bytes
 from ..core.dsse import parse_envelope
 from ..core.ids import ID_PATTERNS, new_id
 from ..core.provenance_types import model_commitment
-from ..core.statement_types import check_body
+from ..catalogue import check_body
 from ..core.statements import decode_entry, make_statement, sign_statement, utc_now
 from ..errors import (BadInput, Conflict, MediaError, NotFound, PolicyDenied, ReelrightsError,
                       VerificationError)

@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
+from ..catalogue import check_body
 from ..core.ids import new_id
 from ..core.labor_rules import source_material_problem
 from ..core.schema import parse_ratio
-from ..core.statement_types import check_body
+from ..core.statement_types import OPERATOR
 from ..core.statements import decode_entry, key_id_for, make_statement, sign_statement
 from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied
 from ..home import Home
@@ -277,6 +278,13 @@ def submit_as(home: Home, ledger: Ledger, type_: str, actor: str, body: dict[str
     every capability's commands do for the party whose key lives in this home."""
     check_body(type_, 1, body, actor)  # refuse bad input before the key is even read
     return _sign_and_submit(ledger, home.party_key(actor), type_, actor, body)
+
+
+def submit_as_operator(home: Home, ledger: Ledger, type_: str, body: dict[str, Any]) -> Receipt:
+    """Check ``body``, sign the statement as the registry's operator with the home's log key
+    (only the operator's home holds it), and submit it."""
+    check_body(type_, 1, body, OPERATOR)
+    return _sign_and_submit(ledger, home.log_key(), type_, OPERATOR, body)
 
 
 def register_party(home: Home, ledger: Ledger, kind: str, name: str,

@@ -1,0 +1,144 @@
+"""The statement catalogue: every statement type reelrights logs, assembled here and only here.
+
+A statement type is three things: its body schema and signer rule
+(:class:`~reelrights.core.statement_types.StatementType`), its **effect time** (declared on the
+type: at log time, or a date in the body bounded by the log time), and its **applier**, the
+function that writes its projection rows. Each capability lists its types in a ``TYPES`` tuple
+of a ``core/*_types.py`` module and marks its appliers with :func:`applier` in its service
+modules. Neither registers anything anywhere when imported: this module names every capability
+explicitly (:data:`CAPABILITIES`) and builds the one :class:`Catalogue` from them, so the ledger,
+``verify_log``, the worker processes, a replay and any fresh interpreter see the same catalogue,
+whatever they imported before.
+
+The interface (``catalogue()``, ``lookup``, ``check_body``, ``Catalogue.applier``,
+``Catalogue.types``) is the stable one: moving a capability's modules only changes its
+:class:`Capability` line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from .core.statement_types import StatementType, check_type_body
+from .errors import InvalidStatement
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from .ledger import Accepted
+
+__all__ = ["CAPABILITIES", "Capability", "Catalogue", "applier", "catalogue", "check_body",
+           "lookup"]
+
+Applier = Callable[["Connection", "list[Accepted]"], "list[dict[str, Any]]"]
+
+_TAG = "__reelrights_statement_type__"
+
+
+def applier(type_name: str) -> Callable[[Applier], Applier]:
+    """Mark ``fn`` as the applier of ``type_name`` (it records nothing anywhere: the catalogue
+    finds marked functions in the modules its capabilities list)."""
+    def mark(fn: Applier) -> Applier:
+        setattr(fn, _TAG, type_name)
+        return fn
+    return mark
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One capability: the modules that define its statement types and its appliers."""
+
+    name: str
+    types: tuple[str, ...]
+    appliers: tuple[str, ...]
+
+
+#: Every capability, explicitly. A statement type exists only if it is listed here.
+CAPABILITIES: tuple[Capability, ...] = (
+    Capability("registry", ("reelrights.core.statement_types",),
+               ("reelrights.services.deployment", "reelrights.services.registry")),
+    Capability("rights", ("reelrights.core.rights_types",),
+               ("reelrights.services.licensing", "reelrights.services.consent",
+                "reelrights.services.bundles")),
+    Capability("disputes", ("reelrights.core.dispute_types",), ("reelrights.services.disputes",)),
+    Capability("evidence", ("reelrights.core.run_types", "reelrights.core.audit_types"),
+               ("reelrights.services.runs", "reelrights.services.audit_challenge",
+                "reelrights.services.audit_status", "reelrights.services.certificates")),
+    Capability("outputs", ("reelrights.core.provenance_types",),
+               ("reelrights.services.provenance",)),
+    Capability("fund", ("reelrights.core.fund_types",),
+               ("reelrights.services.fund", "reelrights.services.revenue_import",
+                "reelrights.services.statement_issue")),
+)
+
+
+class Catalogue:
+    """Statement types by (name, version), each with its applier and its capability."""
+
+    def __init__(self, capabilities: Sequence[Capability]) -> None:
+        self._types: dict[tuple[str, int], StatementType] = {}
+        self._appliers: dict[str, Applier] = {}
+        self._capability: dict[str, str] = {}
+        for cap in capabilities:
+            for mod_name in cap.types:
+                for t in import_module(mod_name).TYPES:
+                    if (t.name, t.version) in self._types:
+                        raise RuntimeError(f"statement type {t.name} v{t.version} is defined "
+                                           f"twice (again in {mod_name})")
+                    self._types[(t.name, t.version)] = t
+                    self._capability[t.name] = cap.name
+            for mod_name in cap.appliers:
+                module = import_module(mod_name)
+                for value in vars(module).values():
+                    name = getattr(value, _TAG, None)
+                    if name is None:
+                        continue
+                    if name in self._appliers and self._appliers[name] is not value:
+                        raise RuntimeError(f"statement type {name} has two appliers")
+                    self._appliers[name] = value
+        names = {n for n, _ in self._types}
+        missing = sorted(names - set(self._appliers))
+        stray = sorted(set(self._appliers) - names)
+        if missing or stray:
+            raise RuntimeError(f"catalogue mismatch: types without an applier {missing}, "
+                               f"appliers without a type {stray}")
+
+    def lookup(self, name: str, version: int) -> StatementType:
+        try:
+            return self._types[(name, version)]
+        except KeyError:
+            known = ", ".join(sorted({n for n, _ in self._types}))
+            raise InvalidStatement(
+                f"unknown statement type {name!r} version {version}; known types: {known}",
+                "/statement/type") from None
+
+    def check_body(self, name: str, version: int, body: Any, actor: str) -> StatementType:
+        """Validate a statement's body and signer against its type; return the type."""
+        return check_type_body(self.lookup(name, version), body, actor)
+
+    def applier(self, name: str) -> Applier | None:
+        return self._appliers.get(name)
+
+    def capability(self, name: str) -> str:
+        return self._capability[name]
+
+    def types(self) -> list[StatementType]:
+        return sorted(self._types.values(), key=lambda t: (t.name, t.version))
+
+
+@cache
+def catalogue() -> Catalogue:
+    """The catalogue of :data:`CAPABILITIES` (built once per process)."""
+    return Catalogue(CAPABILITIES)
+
+
+def lookup(name: str, version: int) -> StatementType:
+    return catalogue().lookup(name, version)
+
+
+def check_body(name: str, version: int, body: Any, actor: str) -> StatementType:
+    return catalogue().check_body(name, version, body, actor)
