@@ -635,3 +635,246 @@ def test_new_ids_are_time_ordered_unique_and_fit_the_pattern() -> None:
     assert ordered_id("work", 2**48 - 1, 2**32 - 1) == "wrk_zzzzzzzzzzzzzzzz"
     pairs = [(1, 0), (1, 1), (2, 0), (2**40, 7), (2**47, 0)]
     assert [ordered_id("run", *p) for p in pairs] == sorted(ordered_id("run", *p) for p in pairs)
+
+
+# ---------------------------------------------------------------------------------------------
+# v2: the signing input, the envelope inside the leaf, and strict leaves (known answers)
+# ---------------------------------------------------------------------------------------------
+
+from nacl.signing import VerifyKey  # noqa: E402
+
+from reelrights.core.statements import (  # noqa: E402
+    LOG_TIME_LEN,
+    MAX_ENVELOPE_BYTES,
+    SIGNING_CONTEXT_V2,
+    make_leaf,
+    open_leaf,
+)
+
+REGISTRY = "example.org/films"
+STM_ID = "stm_" + "k" * 16
+LOG_TIME = "2026-01-31T12:00:01.250000Z"
+
+
+def _v2(body: dict | None = None, **kw: Any) -> dict:
+    return make_statement("work.credited", STUDIO, body if body is not None else
+                          {"work": WORK, "party": PERFORMER, "role": "performer", "share": "1/3"},
+                          TIME, registry=REGISTRY, id=STM_ID, **kw)
+
+
+def test_v2_statement_canonical_bytes_known_answer() -> None:
+    st = _v2(supersedes={"index": 7})
+    assert canonical_bytes(st) == (
+        b'{"actor":"pty_aaaaaaaaaaaaaaaa","body":{"party":"pty_bbbbbbbbbbbbbbbb",'
+        b'"role":"performer","share":"1/3","work":"wrk_cccccccccccccccc"},'
+        b'"id":"stm_kkkkkkkkkkkkkkkk","key":{"party":"pty_aaaaaaaaaaaaaaaa","seq":0},'
+        b'"registry":"example.org/films","supersedes":{"index":7},'
+        b'"time":"2026-01-31T12:00:00Z","type":"work.credited","version":1}')
+
+
+def test_v2_signing_input_is_context_registry_newline_jcs() -> None:
+    st = _v2()
+    entry = sign_statement(st, KEY)
+    message = b"reelrights/statement/v2\n" + b"example.org/films" + b"\n" + canonical_bytes(st)
+    assert SIGNING_CONTEXT_V2 == b"reelrights/statement/v2\n"
+    sig = base64.b64decode(parse_canonical(entry)["signature"]["sig"])
+    # Two independent Ed25519 implementations accept the signature over exactly that message.
+    VerifyKey(KEY.public_key_bytes).verify(message, sig)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    Ed25519PublicKey.from_public_bytes(KEY.public_key_bytes).verify(sig, message)
+    s = decode_entry(entry)
+    assert s.message == message and s.signed_message() == sig + message
+    assert (s.format, s.registry, s.id, s.key_seq, s.log_time) == (2, REGISTRY, STM_ID, 0, None)
+    assert s.to_json() == st
+    verify_entry_signature(s, KEY.public_key_bytes)
+    # ... and over nothing else: the v1 context, no registry line, another registry, no newline.
+    from nacl.exceptions import BadSignatureError
+
+    for other in (SIGNING_CONTEXT + canonical_bytes(st),
+                  SIGNING_CONTEXT_V2 + canonical_bytes(st),
+                  SIGNING_CONTEXT_V2 + b"example.org/other\n" + canonical_bytes(st),
+                  SIGNING_CONTEXT_V2 + REGISTRY.encode() + canonical_bytes(st)):
+        with pytest.raises(BadSignatureError):
+            VerifyKey(KEY.public_key_bytes).verify(other, sig)
+
+
+@pytest.mark.parametrize("context", [
+    SIGNING_CONTEXT, b"reelrights/statement/v2\n", b"reelrights/statement/v2\nexample.org/films",
+    b"reelrights/statement/v2\nexample.org/other\n", b"reelrights/statement/v3\nexample.org/films\n",
+])
+def test_v2_signature_over_another_input_does_not_verify(context: bytes) -> None:
+    st = _v2()
+    entry = canonical_bytes(_envelope(st, KEY.sign(context + canonical_bytes(st))))
+    with pytest.raises(SignatureError, match="does not verify"):
+        verify_entry_signature(decode_entry(entry), KEY.public_key_bytes)
+    good = canonical_bytes(_envelope(st, KEY.sign(SIGNING_CONTEXT_V2 + REGISTRY.encode() + b"\n"
+                                                  + canonical_bytes(st))))
+    assert good == sign_statement(st, KEY)
+    _accepts(good)
+
+
+def test_moving_a_v2_signature_to_another_registry_fails() -> None:
+    entry = sign_statement(_v2(), KEY)
+    moved = entry.replace(b'"registry":"example.org/films"', b'"registry":"example.org/filmz"')
+    assert moved != entry
+    with pytest.raises(SignatureError, match="does not verify"):
+        verify_entry_signature(decode_entry(moved), KEY.public_key_bytes)
+
+
+@pytest.mark.parametrize("body", [
+    {"work": WORK, "party": PERFORMER, "role": "performer", "share": "1/3"},
+    {"note": ',"statement":{"x":1},"log":{"time":"2026-01-31T12:00:00.000000Z"}}',
+     "z": "\u20ac\U0001f600\x00\n", "entry": {"log": 1}},
+])
+def test_v2_statement_is_a_slice_of_the_envelope_and_the_envelope_of_the_leaf(body) -> None:
+    st = _v2(body)
+    entry = sign_statement(st, KEY)
+    stmt = canonical_bytes(st)
+    assert entry.endswith(b',"statement":' + stmt + b"}") and entry.startswith(b'{"signature":')
+    leaf = make_leaf(entry, LOG_TIME)
+    assert leaf == b'{"entry":' + entry + b',"log":{"time":"' + LOG_TIME.encode() + b'"}}'
+    # It is the leaf document's own JCS: nothing is re-serialized.
+    assert leaf == canonical_bytes({"entry": parse_canonical(entry), "log": {"time": LOG_TIME}})
+    assert leaf[9:9 + len(entry)] == entry
+    assert open_leaf(leaf) == (entry, LOG_TIME)
+    assert open_leaf(entry) == (entry, None)  # a submission (or a v1 leaf) is its envelope
+    s = decode_entry(leaf)
+    assert s.entry == entry and s.log_time == LOG_TIME and s.time == TIME
+    assert s.message == SIGNING_CONTEXT_V2 + REGISTRY.encode() + b"\n" + stmt
+    assert s.to_json() == {**st, "log_time": LOG_TIME}
+    verify_entry_signature(s, KEY.public_key_bytes)
+    assert len(LOG_TIME) == LOG_TIME_LEN == 27
+
+
+def _leaf_doc(entry: bytes, log: Any, **extra: Any) -> bytes:
+    return canonical_bytes({"entry": parse_canonical(entry), "log": log, **extra})
+
+
+def _bad_leaves() -> list[tuple[str, bytes, str]]:
+    """(what, leaf, the pointer its refusal names)."""
+    entry = sign_statement(_v2(), KEY)
+    good = make_leaf(entry, LOG_TIME)
+    t = LOG_TIME.encode()
+    return [
+        ("extra top-level key", _leaf_doc(entry, {"time": LOG_TIME}, zz=1), "/log"),
+        ("extra log key", _leaf_doc(entry, {"time": LOG_TIME, "zz": 1}), "/log"),
+        ("extra log key first", _leaf_doc(entry, {"index": 5, "time": LOG_TIME}), "/log"),
+        ("log without time", _leaf_doc(entry, {}), "/log"),
+        ("log not an object", _leaf_doc(entry, LOG_TIME), "/log"),
+        ("log time a number", _leaf_doc(entry, {"time": 1769860800}), "/log"),
+        ("space before log", good.replace(b',"log":', b', "log":', 1), "/log"),
+        ("space in log", good.replace(b'{"time":', b'{ "time":', 1), "/log"),
+        ("trailing newline", good + b"\n", "/log"),
+        ("escaped time", good.replace(t, b"\\u0032" + t[1:]), "/log"),
+        ("no envelope", b'{"entry":,"log":{"time":"' + t + b'"}}', "/log"),
+        # The wrapper is right: the envelope inside it is refused as a submission would be.
+        ("space after entry", good.replace(b'{"entry":', b'{"entry": ', 1), ""),
+        ("non-canonical envelope", make_leaf(entry.replace(b'","', b'", "', 1), LOG_TIME), ""),
+        ("envelope with extra key", b'{"entry":' + entry[:-1] + b',"zz":1}'
+         + b',"log":{"time":"' + t + b'"}}', ""),
+        ("v1 statement in a leaf", make_leaf(sign_statement(_statement(), KEY), LOG_TIME),
+         "/statement"),
+    ] + [(f"log time {bad}", b'{"entry":' + entry + b',"log":{"time":"' + bad.encode() + b'"}}',
+          "/log")
+         for bad in ("2026-01-31T12:00:01Z", "2026-01-31T12:00:01.250Z",
+                     "2026-01-31T12:00:01.2500000Z", "2026-01-31T12:00:01.250000+",
+                     "2026-01-31T12:00:01.250000z", "2026-01-31 12:00:01.250000Z",
+                     "2026-02-30T12:00:01.250000Z", "2026-99-99T99:99:99.000000Z",
+                     "2026-01-31T24:00:00.000000Z", "2026-01-31T12:00:60.000000Z",
+                     "+026-01-31T12:00:01.250000Z", "2026-01-31T12:00:01.25000aZ")]
+
+
+@pytest.mark.parametrize(("what", "leaf", "pointer"), _bad_leaves(),
+                         ids=[w for w, _, _ in _bad_leaves()])
+def test_open_leaf_refuses_anything_but_the_exact_leaf(what: str, leaf: bytes,
+                                                       pointer: str) -> None:
+    with pytest.raises(InvalidStatement) as info:
+        decode_entry(leaf)
+    assert info.value.pointer == pointer, info.value.message
+    assert "\n" not in info.value.message
+    if pointer == "/log":
+        assert "the log time a real instant written like 2026-01-31T12:00:00.000000Z" \
+            in info.value.message
+        with pytest.raises(InvalidStatement):
+            open_leaf(leaf)
+
+
+@pytest.mark.parametrize("bad", ["2026-01-31T12:00:01Z", "2026-02-30T12:00:01.250000Z",
+                                 "2026-01-31T12:00:01.250000+00:00", "2026-01-31T12:00:01.250000"])
+def test_make_leaf_writes_only_real_fixed_width_log_times(bad: str) -> None:
+    entry = sign_statement(_v2(), KEY)
+    with pytest.raises(ValueError, match="2026-01-31T12:00:00.000000Z"):
+        make_leaf(entry, bad)
+
+
+def test_v2_envelope_limit_leaves_room_for_the_log_time() -> None:
+    wrap = len(make_leaf(b"", LOG_TIME))
+    assert wrap == len(b'{"entry":,"log":{"time":""}}') + 27 == 55
+    assert MAX_ENVELOPE_BYTES == MAX_ENTRY_BYTES - wrap == 65_480
+    base = len(canonical_bytes(_envelope(_v2({"pad": ""}), bytes(64))))
+    st = _v2({"pad": "x" * (MAX_ENVELOPE_BYTES - base)})
+    entry = sign_statement(st, KEY)
+    assert len(entry) == MAX_ENVELOPE_BYTES
+    leaf = make_leaf(entry, LOG_TIME)
+    assert len(leaf) == MAX_ENTRY_BYTES
+    assert decode_entry(leaf).log_time == LOG_TIME
+    big = _v2({"pad": "x" * (MAX_ENVELOPE_BYTES - base + 1)})
+    with pytest.raises(InvalidStatement, match="65481 bytes, over the log's 65480-byte limit"):
+        sign_statement(big, KEY)
+    over = canonical_bytes(_envelope(big, KEY.sign(SIGNING_CONTEXT_V2 + REGISTRY.encode() + b"\n"
+                                                   + canonical_bytes(big))))
+    with pytest.raises(InvalidStatement, match="65480-byte limit of a v2 statement"):
+        decode_entry(over)
+
+
+V2_CASES = [
+    ("registry uppercase", ["statement", "registry"], "Example.org/films", "/statement/registry"),
+    ("registry with space", ["statement", "registry"], "example.org/ films", "/statement/registry"),
+    ("registry newline", ["statement", "registry"], "example.org/films\n", "/statement/registry"),
+    ("registry empty", ["statement", "registry"], "", "/statement/registry"),
+    ("registry int", ["statement", "registry"], 7, "/statement/registry"),
+    ("id shape", ["statement", "id"], "stm_KKKKKKKKKKKKKKKK", "/statement/id"),
+    ("id other kind", ["statement", "id"], "wrk_" + "k" * 16, "/statement/id"),
+    ("id missing", ["statement", "id"], _DELETE, "/statement"),
+    ("key missing", ["statement", "key"], _DELETE, "/statement"),
+    ("key of another party", ["statement", "key", "party"], PERFORMER, "/statement/key"),
+    ("key seq negative", ["statement", "key", "seq"], -1, "/statement/key"),
+    ("key seq string", ["statement", "key", "seq"], "0", "/statement/key"),
+    ("key seq bool", ["statement", "key", "seq"], False, "/statement/key"),
+    ("key extra", ["statement", "key", "alg"], "Ed25519", "/statement/key"),
+    ("supersedes both", ["statement", "supersedes"], {"id": STM_ID, "index": 1},
+     "/statement/supersedes"),
+    ("supersedes negative", ["statement", "supersedes"], {"index": -1}, "/statement/supersedes"),
+    ("supersedes bad id", ["statement", "supersedes"], {"id": "stm_x"}, "/statement/supersedes"),
+    ("supersedes null", ["statement", "supersedes"], None, "/statement/supersedes"),
+    ("sealed null", ["statement", "sealed"], None, "/statement/sealed"),
+    ("sealed malformed", ["statement", "sealed"], {"root": "00", "paths": []},
+     "/statement/sealed"),
+    ("sealed (reserved)", ["statement", "sealed"], {"root": "0" * 64, "paths": ["/body/role"]},
+     "/statement/sealed"),
+    ("unknown v2 key", ["statement", "nonce"], "x", "/statement"),
+    ("log_time in statement", ["statement", "log_time"], LOG_TIME, "/statement"),
+]
+
+
+@pytest.mark.parametrize(("what", "path", "value", "pointer"), V2_CASES,
+                         ids=[c[0] for c in V2_CASES])
+def test_v2_envelope_fields_are_checked(what: str, path: list[str], value: Any,
+                                        pointer: str) -> None:
+    st = _v2()
+    doc = _set(path, value)(_envelope(st, KEY.sign(SIGNING_CONTEXT_V2 + REGISTRY.encode() + b"\n"
+                                                   + canonical_bytes(st))))
+    with pytest.raises(InvalidStatement) as info:
+        decode_entry(canonical_bytes(doc))
+    assert info.value.pointer == pointer, info.value.message
+    with pytest.raises(InvalidStatement):
+        sign_statement(doc["statement"], KEY)
+
+
+def test_sealed_is_reserved_and_says_so() -> None:
+    st = {**_v2(), "sealed": {"root": "0" * 64, "paths": ["/body/role"]}}
+    with pytest.raises(InvalidStatement, match="no statement type takes sealed fields yet "
+                       r"\(work.credited does not\); remove sealed") as info:
+        sign_statement(st, KEY)
+    assert info.value.pointer == "/statement/sealed"

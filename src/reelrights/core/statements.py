@@ -10,8 +10,9 @@
 ``id`` is unique in that registry, and the log never appends the same id twice; ``key`` names the
 signing key (party and key sequence number); ``supersedes`` names the fact a statement replaces
 (compare-and-swap: refused if that fact is no longer current); ``sealed`` is reserved for private
-fields replaced by a commitment (no type accepts it yet). The signed envelope is the RFC 8785
-canonical JSON of::
+fields replaced by a commitment (no type takes it yet, so a statement carrying it is refused).
+An optional key is absent or holds a value, never null (one statement, one spelling). The
+signed envelope is the RFC 8785 canonical JSON of::
 
     {"signature": {"alg": "Ed25519", "keyid": "<16 hex>", "sig": "<base64>"},
      "statement": {...}}
@@ -194,9 +195,21 @@ def make_leaf(envelope: bytes, log_time: str) -> bytes:
     """The v2 leaf: ``JCS({"entry": envelope, "log": {"time": log_time}})`` (the envelope is
     canonical already, so this is its exact JCS)."""
     t = log_time.encode("ascii")
-    if not _LOG_TIME_RE.fullmatch(t):
-        raise ValueError(f"log time {log_time!r} must be written like 2026-01-31T12:00:00.000000Z")
+    if not _is_log_time(t):
+        raise ValueError(f"log time {log_time!r} must be a real instant written like "
+                         "2026-01-31T12:00:00.000000Z")
     return _LEAF_HEAD + envelope + _LEAF_MID + t + _LEAF_TAIL
+
+
+def _is_log_time(t: bytes) -> bool:
+    """Whether ``t`` is a log time: the fixed 27-character form, and a real instant."""
+    if not _LOG_TIME_RE.fullmatch(t):
+        return False
+    try:
+        datetime.fromisoformat(t[:-1].decode("ascii"))
+    except ValueError:  # 2026-02-30, hour 24, second 60, ...
+        return False
+    return True
 
 
 def open_leaf(leaf: bytes) -> tuple[bytes, str | None]:
@@ -209,9 +222,11 @@ def open_leaf(leaf: bytes) -> tuple[bytes, str | None]:
     cut = len(leaf) - len(_LEAF_TAIL) - LOG_TIME_LEN - len(_LEAF_MID)
     t = leaf[cut + len(_LEAF_MID):len(leaf) - len(_LEAF_TAIL)]
     if (cut <= len(_LEAF_HEAD) or leaf[cut:cut + len(_LEAF_MID)] != _LEAF_MID
-            or not leaf.endswith(_LEAF_TAIL) or not _LOG_TIME_RE.fullmatch(t)):
+            or not leaf.endswith(_LEAF_TAIL) or not _is_log_time(t)):
         raise InvalidStatement("a v2 leaf must be exactly "
-                               '{"entry":<signed statement>,"log":{"time":"<log time>"}}', "/log")
+                               '{"entry":<signed statement>,"log":{"time":"<log time>"}}, the log '
+                               "time a real instant written like 2026-01-31T12:00:00.000000Z",
+                               "/log")
     return leaf[len(_LEAF_HEAD):cut], t.decode("ascii")
 
 
@@ -395,14 +410,14 @@ def _check_v2_fields(stmt: dict[str, Any]) -> None:
         raise InvalidStatement('must be {"party": <the actor>, "seq": <key number, 0 for the '
                                "key the party registered>}", "/statement/key")
     sup = stmt.get("supersedes")
-    if sup is not None and not (
+    if "supersedes" in stmt and not (
             type(sup) is dict and len(sup) == 1
             and ((type(sup.get("id")) is str and _STATEMENT_ID_RE.fullmatch(sup["id"]))
                  or (type(sup.get("index")) is int and 0 <= sup["index"] < 1 << 62))):
         raise InvalidStatement('must be {"id": "stm_..."} or {"index": <log index>} of the '
                                "fact this statement replaces", "/statement/supersedes")
-    sealed = stmt.get("sealed")
-    if sealed is not None:
+    if "sealed" in stmt:  # present means a value: null would be a second spelling of absent
+        sealed = stmt["sealed"]
         if (type(sealed) is not dict or sealed.keys() != {"root", "paths"}
                 or type(sealed["root"]) is not str
                 or not re.fullmatch(r"[0-9a-f]{64}", sealed["root"])
@@ -410,3 +425,8 @@ def _check_v2_fields(stmt: dict[str, Any]) -> None:
                 or any(type(p) is not str or not p.startswith("/body/") for p in sealed["paths"])):
             raise InvalidStatement('must be {"root": <64 hex>, "paths": ["/body/...", ...]}',
                                    "/statement/sealed")
+        # Reserved: until a statement type says how its sealed fields are opened, a sealed
+        # statement would log fields that nobody can check.
+        raise InvalidStatement(f"no statement type takes sealed fields yet ({stmt['type']} "
+                               "does not); remove sealed and state the fields in the body",
+                               "/statement/sealed")
