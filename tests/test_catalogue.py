@@ -1,0 +1,159 @@
+"""The statement catalogue is explicit (issue 9, point 4): every type is listed once with its
+schema, applier and effect time; importing a module registers nothing; and a fresh interpreter
+verifies a log that holds every statement type, whatever it imported before."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from datetime import date
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from reelrights.catalogue import CAPABILITIES, Catalogue, Capability, catalogue
+from reelrights.cli import cli
+from reelrights.core.schema import Obj
+from reelrights.home import Home
+from reelrights.ledger import Ledger
+from reelrights.store.tables import log_entries
+
+
+def test_every_type_is_listed_once_with_an_applier_and_an_effect_time() -> None:
+    c = catalogue()
+    listed = [t for cap in CAPABILITIES for m in cap.types for t in import_module(m).TYPES]
+    assert sorted((t.name, t.version) for t in listed) == [(t.name, t.version) for t in c.types()]
+    assert len({(t.name, t.version) for t in listed}) == len(listed)
+    for t in c.types():
+        assert callable(c.applier(t.name)), t.name
+        assert c.capability(t.name) in {cap.name for cap in CAPABILITIES}
+        assert t.effect in ("log", "declared"), t.name
+        if t.effect == "declared":
+            assert isinstance(t.body, Obj) and t.effect_field in t.body.required, t.name
+            assert t.effect_bound in ("at_most_log_time", "at_least_log_time_minus_skew")
+        else:
+            assert t.effect_field is None and t.effect_bound is None, t.name
+    assert {t.name for t in c.types() if t.effect == "declared"} >= {"performer.deceased",
+                                                                     "consent.granted"}
+
+
+def test_a_catalogue_with_a_type_but_no_applier_or_two_definitions_is_refused() -> None:
+    """Assembling is checked: a capability whose type has no applier, or a type defined by two
+    capabilities, is a programming error found when the catalogue is built, not at a refusal."""
+    only_types = Capability("rights", ("reelrights.core.rights_types",), ())
+    with pytest.raises(RuntimeError, match="types without an applier"):
+        Catalogue([only_types])
+    twice = Capability("again", ("reelrights.core.statement_types",), ())
+    with pytest.raises(RuntimeError, match="defined twice"):
+        Catalogue([CAPABILITIES[0], twice])
+
+
+def test_importing_capability_modules_registers_nothing() -> None:
+    """In a fresh interpreter, importing every types and service module leaves no global
+    registry behind; only catalogue() assembles one."""
+    code = textwrap.dedent("""
+        import reelrights.services.fund, reelrights.services.licensing
+        import reelrights.core.fund_types, reelrights.core.rights_types
+        from reelrights.core import statement_types as st
+        import reelrights.catalogue as cat
+        assert not any(n.startswith("_CATALOGUE") for n in vars(st)), "global registry"
+        assert cat.catalogue.cache_info().currsize == 0, "built on import"
+        print(len(cat.catalogue().types()))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) == len(catalogue().types())
+
+
+@pytest.fixture(scope="module")
+def every_type_home(tmp_path_factory) -> Path:
+    """The demo's home (SQLite), plus the statement types the demo story does not log."""
+    from reelrights.services import (audit_challenge, audit_status, consent, disputes, fund,
+                                     licensing, registry, runs)
+
+    d = tmp_path_factory.mktemp("every-type")
+    r = CliRunner().invoke(cli, ["demo", str(d)])
+    assert r.exit_code == 0, r.output
+    home = Home.open(d / "home")
+    ledger = Ledger.open(home)
+    try:
+        with ledger.db.read() as conn:
+            rows = conn.execute(select(log_entries.c.type, log_entries.c.actor,
+                                       log_entries.c.entry)).all()
+        first = {}
+        for t, actor, entry in rows:
+            first.setdefault(t, (actor, json.loads(entry)))
+        body = lambda t: first[t][1]["entry"]["statement"]["body"]  # noqa: E731
+        lic, dev = body("license.granted")["id"], body("license.granted")["licensee"]
+        studio = first["license.granted"][0]
+        fund.set_terms(home, ledger, lic, contributors_share="0.7")
+        started = runs.start_run(home, ledger, dev, "harbour-family", [lic])
+        assert started["id"]
+        performer = body("consent.granted")["performer"]
+        consent.revoke_consent(home, ledger, body("consent.granted")["id"], "no further use")
+        # No representative was named: the performer's guild records the death.
+        consent.record_death(home, ledger, performer, date(2025, 1, 1), first["guild.member"][0])
+        auditor = registry.register_party(home, ledger, "auditor", "Second Look").details["id"]
+        ch = audit_challenge.challenge_run(home, ledger, body("run.committed")["id"], 1, auditor)
+        audit_status.withdraw_challenge(home, ledger, ch["challenge"], "scope changed")
+        original = body("work.registered")["assets"][0]["sha256"]
+        rival = registry.register_party(home, ledger, "studio", "Rival Pictures").details["id"]
+        files = []
+        for n in range(2):
+            files.append(d / f"rival{n}.txt")
+            files[-1].write_text(f"INT. FERRY - DAY ({n})\nA different script altogether.\n" * 30)
+        work = registry.register_work(home, ledger, rival, "script", "Rival Scripts", files)
+        # Two near-duplicate reports against the studio's asset: one released, one decided.
+        for a in work.details["assets"]:
+            disputes.report_near_duplicate(home, ledger, rival, a["sha256"], original, 9_000,
+                                           10_000, note="catalogue test")
+        ids = [d["id"] for d in disputes.list_disputes(ledger.db) if d["status"] == "open"]
+        assert len(ids) >= 2, ids
+        disputes.release_dispute(home, ledger, ids[0], "it is ours after all")
+        disputes.decide_dispute(home, ledger, ids[1], "first_owner", "registered first")
+        licensing.revoke_license(home, ledger, lic, "term ended")
+    finally:
+        ledger.close()
+    return d / "home"
+
+
+def test_a_fresh_interpreter_verifies_a_log_holding_every_statement_type(every_type_home) -> None:
+    home = Home.open(every_type_home)
+    ledger = Ledger.open(home)
+    with ledger.db.read() as conn:
+        logged = {t for (t,) in conn.execute(select(log_entries.c.type).distinct())}
+    ledger.close()
+    assert logged == {t.name for t in catalogue().types()}, \
+        sorted({t.name for t in catalogue().types()} - logged)
+    # verify_log alone, in a new process that has imported nothing else of reelrights.
+    code = textwrap.dedent(f"""
+        import sys
+        from reelrights.home import Home
+        from reelrights.store.db import Database
+        from reelrights.log.store import LogStore
+        from reelrights.log.verify import verify_log
+        from reelrights.core.note import NoteSigner
+        assert "reelrights.services" not in sys.modules
+        home = Home.open({str(every_type_home)!r})
+        key = home.log_key()
+        signer = NoteSigner(home.origin, key.seed)
+        db = Database(home.database_url)
+        with db.read() as conn:
+            report = verify_log(conn, LogStore(home.origin, signer), signer.vkey)
+        print(report.size)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    with Ledger.open(home).db.read() as conn:
+        size = conn.execute(select(log_entries.c.idx).order_by(log_entries.c.idx.desc())).first()
+    assert int(out.stdout) == size.idx + 1
+    # And the command line, in its own process, checks entries, tiles and projections.
+    exe = Path(sys.executable).with_name("reelrights")
+    cmd = subprocess.run([str(exe), "--home", str(every_type_home), "log", "verify"],
+                         capture_output=True, text=True, timeout=300)
+    assert cmd.returncode == 0 and cmd.stdout.startswith("ok: "), cmd.stdout + cmd.stderr
