@@ -360,6 +360,20 @@ def test_supersedes_on_a_type_that_replaces_nothing_is_refused(home, ledger) -> 
             pointer="/statement/supersedes")
 
 
+@pytest.mark.parametrize(("field", "value", "fragment"), [
+    ("key", {"seq": 1}, "names key seq 1"),
+    ("supersedes", None, "of the fact this statement replaces"),
+    ("sealed", {"root": "0" * 64, "paths": ["/body/title"]}, "no statement type takes sealed"),
+])
+def test_false_key_null_supersedes_and_sealed_fields_are_refused(home, ledger, field, value,
+                                                                 fragment) -> None:
+    studio = _party(home, ledger)
+    st = ledger.new_statement("work.registered", studio, _work_body(studio))
+    st[field] = {**st["key"], **value} if field == "key" else value
+    refused(ledger, [_sign_raw(st, home.party_key(studio))], InvalidStatement, fragment,
+            pointer=f"/statement/{field}")
+
+
 # ---------------------------------------------------------------------------------------------
 # 6-7. Bound to one registry; v2 statements only; statements, not leaves
 # ---------------------------------------------------------------------------------------------
@@ -424,6 +438,75 @@ def test_log_time_never_decreases_and_rows_carry_it(home, ledger) -> None:
     assert head_time == times[-1]
     assert registered and all(registered[i] == times[i] for i in registered)
     assert len(work_times) == 3 and all(work_times[i] == times[i] for i in work_times)
+
+
+def test_a_clock_that_goes_back_does_not_move_the_log_time_back(home, ledger) -> None:
+    studio = _party(home, ledger)
+    ahead = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with ledger.db.write() as conn:  # the last batch was logged by a clock 1 h ahead
+        conn.execute(log_head.update().where(log_head.c.id == 1).values(time=ahead))
+    work = _work_body(studio)
+    r = ledger.submit([_signed(home, ledger, "work.registered", studio, work)])[0]
+    assert r.log_time == ahead == _log_time(ledger, r.index)
+    with ledger.db.read() as conn:
+        assert conn.scalar(select(works.c.registered_at).where(works.c.id == work["id"])) == ahead
+        assert ledger.log.head_state(conn).time == ahead
+    # The window is measured from the log time: 5 min of skew past it, not past the wall clock.
+    early = _signed(home, ledger, "work.registered", studio, _work_body(studio),
+                    _at(timedelta(minutes=64)))
+    ledger.submit([early])
+    late = _signed(home, ledger, "work.registered", studio, _work_body(studio),
+                   _at(timedelta(minutes=66)))
+    refused(ledger, [late], InvalidStatement, "after the log's time", pointer="/statement/time")
+
+
+def test_a_large_batch_is_held_to_the_same_rules(home, ledger) -> None:
+    """Batches of PROCESS_MIN statements or more take the workers' road first: an attack hidden
+    in one is refused the same way, naming its position."""
+    from reelrights.log.workers import PROCESS_MIN
+
+    studio = _party(home, ledger)
+    logged = _signed(home, ledger, "work.registered", studio, _work_body(studio))
+    r = ledger.submit([logged])[0]
+    good = [_signed(home, ledger, "work.registered", studio, _work_body(studio))
+            for _ in range(PROCESS_MIN)]
+    n = PROCESS_MIN + 1
+    backdated = _signed(home, ledger, "work.registered", studio, _work_body(studio),
+                        _at(-timedelta(days=4)))
+    refused(ledger, good + [backdated], InvalidStatement, f"statement {n} of {n}:",
+            "outside the 72 h submission window")
+    refused(ledger, good[:-1] + [logged, good[-1]], Conflict, f"statement {n - 1} of {n}:",
+            f"already in the log at index {r.index}")
+    refused(ledger, good + [good[3]], Conflict, f"statement {n} of {n}:",
+            "appears twice in the batch")
+    receipts = ledger.submit(good)
+    assert len({x.log_time for x in receipts}) == 1
+    assert _log_time(ledger, receipts[-1].index) == receipts[0].log_time
+
+
+@pytest.mark.xfail(strict=True, reason="services/consent.py _apply_revocations writes "
+                   "revoked_at=s.time (the signed time) instead of a.time (the log time)")
+def test_consent_revocation_takes_effect_at_the_log_time(home, ledger) -> None:
+    from datetime import date
+
+    from reelrights.services import consent as cs
+    from reelrights.store.tables import consents
+
+    jane = _party(home, ledger, "performer", "Jane Roe")
+    g = cs.grant_consent(home, ledger, performer=jane, kinds=["voice"], description=(
+        "Synthesized replacement dialogue for the character Mara Ellison in the feature film "
+        "Harbour Lights, ADR of scenes 12 to 14 only"), media=["audio"], territory=["US"],
+        start=date(2020, 1, 1), end=date(2035, 12, 31), compensation_ref="SAG-2026-0042",
+        represented_by="guild", production="Harbour Lights")
+    signed = _at(-timedelta(hours=71))  # within the window, but before the grant was logged
+    body = {"consent": g.details["id"], "reason": "withdrawn"}
+    try:
+        r = ledger.submit([_signed(home, ledger, "consent.revoked", jane, body, signed)])[0]
+    except ReelrightsError as exc:  # refusing it would be fine too; taking effect then is not
+        pytest.fail(f"refused instead of taking effect at the log time: {exc}")
+    with ledger.db.read() as conn:
+        row = conn.execute(select(consents).where(consents.c.id == g.details["id"])).one()
+    assert (row.revoked_at, row.revoked_index) == (r.log_time, r.index)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -409,6 +409,12 @@ def _check_v2_fields(stmt: dict[str, Any]) -> None:
             or type(key["seq"]) is not int or not 0 <= key["seq"] < 1 << 31):
         raise InvalidStatement('must be {"party": <the actor>, "seq": <key number, 0 for the '
                                "key the party registered>}", "/statement/key")
+    if key["seq"] != 0:
+        # No statement type changes a party's key yet, so key 0 is every party's only key: a
+        # statement naming another would claim a key the registry has never recorded.
+        raise InvalidStatement(f"names key seq {key['seq']}, but {stmt['actor']} has only its "
+                               "registered key (no key change is recorded); sign with it and "
+                               'write "key": {"party": <the actor>, "seq": 0}', "/statement/key")
     sup = stmt.get("supersedes")
     if "supersedes" in stmt and not (
             type(sup) is dict and len(sup) == 1
