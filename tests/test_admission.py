@@ -186,12 +186,13 @@ class _RawKey:
 
 
 def _sign_raw(statement: dict[str, Any], key: Any) -> bytes:
-    """The canonical envelope of ``statement`` signed under v2, without any shape check: what
-    a hostile client can always produce."""
-    from reelrights.core.statements import SIGNING_CONTEXT_V2, key_id_for
+    """The canonical envelope of ``statement`` signed (v2 if it names a registry, else v1)
+    without any shape check: what a hostile client can always produce."""
+    from reelrights.core.statements import SIGNING_CONTEXT, SIGNING_CONTEXT_V2, key_id_for
 
-    message = (SIGNING_CONTEXT_V2 + statement["registry"].encode() + b"\n"
-               + canonical_bytes(statement))
+    context = (SIGNING_CONTEXT_V2 + statement["registry"].encode() + b"\n"
+               if "registry" in statement else SIGNING_CONTEXT)
+    message = context + canonical_bytes(statement)
     return canonical_bytes({"signature": {"alg": "Ed25519",
                                           "keyid": key_id_for(key.public_key_bytes),
                                           "sig": base64.b64encode(key.sign(message)).decode()},
@@ -537,6 +538,26 @@ def test_v1_log_migrates_to_v2(home) -> None:
         with old.db.read() as conn:
             v1_size = old.log.head_state(conn).size
             v1_leaves = [old.log.entry(conn, i) for i in range(v1_size)]
+        # Establishing it wrongly: as a v1 statement (it would not switch the log, and its
+        # backfill would block the real one), with a wrong v1 count, with company, by a party.
+        body = {**_established_body(home, old), "v1_entries": v1_size}
+        refused(old, [_sign_raw(make_statement("registry.established", "operator", body),
+                                home.log_key())], InvalidStatement,
+                "registry.established is a v2 statement", pointer="/statement")
+        est = make_statement("registry.established", "operator", body, registry=home.registry)
+        refused(old, [sign_statement({**est, "body": {**body, "v1_entries": v1_size - 1}},
+                                     home.log_key())], InvalidStatement,
+                f"v1_entries must be the log's size ({v1_size})",
+                pointer="/statement/body/v1_entries")
+        v1_work = sign_statement(make_statement("work.registered", ids["studio"],
+                                                _work_body(ids["studio"])),
+                                 home.party_key(ids["studio"]))
+        refused(old, [v1_work, sign_statement(est, home.log_key())], InvalidStatement,
+                "registry.established is submitted alone")
+        refused(old, [sign_statement({**est, "actor": ids["studio"],
+                                      "key": {"party": ids["studio"], "seq": 0}},
+                                     home.party_key(ids["studio"]))], InvalidStatement,
+                "signed by the operator with the log's key", pointer="/statement/actor")
     finally:
         old.db.dispose()
     assert all(not leaf.startswith(b'{"entry":') for leaf in v1_leaves)

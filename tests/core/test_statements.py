@@ -879,3 +879,17 @@ def test_sealed_is_reserved_and_says_so() -> None:
                        r"\(work.credited does not\); remove sealed") as info:
         sign_statement(st, KEY)
     assert info.value.pointer == "/statement/sealed"
+
+
+def test_registry_established_is_only_v2() -> None:
+    body = {"origin": "example.org/log", "log_key": "example.org/log+0a1b2c3d+AAAA",
+            "clock_skew_s": 300, "submission_window_s": 259200, "v1_entries": 0}
+    v1 = make_statement("registry.established", "operator", body, TIME)
+    with pytest.raises(InvalidStatement, match="registry.established is a v2 statement") as info:
+        sign_statement(v1, KEY)
+    assert info.value.pointer == "/statement"
+    entry = canonical_bytes(_envelope(v1, KEY.sign(SIGNING_CONTEXT + canonical_bytes(v1))))
+    with pytest.raises(InvalidStatement, match="registry.established is a v2 statement"):
+        decode_entry(entry)
+    v2 = make_statement("registry.established", "operator", body, TIME, registry=REGISTRY)
+    assert decode_entry(sign_statement(v2, KEY)).registry == REGISTRY

@@ -397,6 +397,11 @@ def _check_statement_shape(stmt: Any) -> None:
         raise InvalidStatement("must be an object", "/statement/body")
     if v2:
         _check_v2_fields(stmt)
+    elif stmt["type"] == "registry.established":
+        # It is what switches a log to v2, so it is v2 itself: it names the registry.
+        raise InvalidStatement("registry.established is a v2 statement: make it with the "
+                               "registry it establishes (make_statement(..., registry=R))",
+                               "/statement")
 
 
 def _check_v2_fields(stmt: dict[str, Any]) -> None:
