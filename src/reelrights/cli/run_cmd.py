@@ -1,4 +1,5 @@
-"""reelrights run: commit to a training run, list and show runs, and the EU training summary."""
+"""reelrights run: start and commit to a training run, list and show runs, and the EU training
+summary."""
 
 from __future__ import annotations
 
@@ -21,6 +22,33 @@ def run() -> None:
     """Training-run commitments (the manifest and its salts never leave this machine)."""
 
 
+@run.command("start")
+@click.option("--developer", required=True, metavar="D", help="The developer party (id or name).")
+@click.option("--model-family", required=True, metavar="F")
+@click.option("--license", "licenses_", required=True, multiple=True, metavar="L",
+              help="A license the run relies on (repeat for each).")
+@click.option("--id", "run_id", metavar="RUN_ID", help="The run id (default: a new one).")
+@click.option("--note", help="A public note on the run.")
+@json_option
+@pass_app
+def start(app: AppContext, developer: str, model_family: str, licenses_: tuple[str, ...],
+          run_id: str | None, note: str | None, as_json: bool) -> None:
+    """Log run.started before training: the licenses the run relies on and its model family.
+
+    Its licenses are then judged over the log-time interval from this start to `run commit
+    --run RUN_ID`. Prints the run id."""
+    out = runs.start_run(app.home, app.ledger, developer, model_family, licenses_,
+                         run_id=run_id, note=note)
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(out["id"])
+    click.echo(f"  started at {out['started_at']}, log index {out['log_index']}, relying on "
+               f"{', '.join(out['licenses'])}", err=True)
+    for lic in out["licenses_not_in_force"]:
+        click.echo(f"  warning: license {lic} is not in force now", err=True)
+
+
 @run.command("commit")
 @click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--developer", required=True, metavar="D", help="The developer party (id or name).")
@@ -31,15 +59,17 @@ def run() -> None:
 @click.option("--opening", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the private salts (default: MANIFEST.opening, mode 0600).")
 @click.option("--workers", type=click.IntRange(1, 256), help="Processes (default: every core).")
+@click.option("--run", "run_id", metavar="RUN_ID",
+              help="Commit the run `run start` logged (its licenses are judged from its start).")
 @json_option
 @pass_app
 def commit(app: AppContext, manifest: Path, developer: str, model_family: str, model: str,
            base_model: str | None, description: str | None, opening: Path | None,
-           workers: int | None, as_json: bool) -> None:
+           workers: int | None, run_id: str | None, as_json: bool) -> None:
     """Commit to MANIFEST (JSONL or Parquet): sign and log its Merkle root and public totals."""
     out = runs.commit_run(app.home, app.ledger, manifest, developer, model_family, model,
                           base_model=base_model, opening=opening, description=description,
-                          workers=workers)
+                          workers=workers, run_id=run_id)
     if as_json:
         emit_json(out)
         return
@@ -47,8 +77,12 @@ def commit(app: AppContext, manifest: Path, developer: str, model_family: str, m
     click.echo(f"  {out['count']:,} items, root {out['root']}, log index {out['log_index']}",
                err=True)
     click.echo(f"  salts written to {out['opening']} (keep it private: audits need it)", err=True)
+    when = ("at commit time" if out["judged"] == "at_commit" else
+             f"throughout the run ({out['over_interval']['from']} to {out['over_interval']['to']})")
     for lic in out["licenses_not_in_force"]:
-        click.echo(f"  warning: license {lic} was not in force at commit time", err=True)
+        click.echo(f"  warning: license {lic} was not in force {when}", err=True)
+    if out["judged"] == "at_commit":
+        click.echo("  judged at commit: no `run start` was logged for this run", err=True)
 
 
 @run.command("list")
@@ -85,8 +119,15 @@ def show(app: AppContext, run_id: str, as_json: bool) -> None:
     click.echo(f"  developer {d['developer']}, committed {d['committed_at']}, log index "
                f"{d['log_index']}")
     click.echo(f"  {d['count']:,} items, root {d['root']}")
+    if d["judged"] == "at_commit":
+        click.echo("  licenses judged at commit (no run.started was logged)")
+    else:
+        span = d["over_interval"]
+        click.echo(f"  licenses judged over the run: started {span['from']} (log index "
+                   f"{span['started_log_index']}) to committed {span['to']}")
     for u in d["usage"]:
-        flag = "" if u["in_force_at_commit"] else "  (license not in force at commit)"
+        ok = u.get("in_force_at_commit", u.get("in_force_over_interval"))
+        flag = "" if ok else f"  (out of force: {u.get('out_of_force', 'not in force')})"
         click.echo(f"  licensed: {u['bundle_name']} {u['bundle']} under {u['license']}: "
                    f"{u['items']:,} items{flag}")
     for kind, t in d["modalities"].items():
@@ -96,6 +137,9 @@ def show(app: AppContext, run_id: str, as_json: bool) -> None:
                "certified": f"{(a['result'] or '').upper()} ({a.get('certificate')})",
                "withdrawn": f"WITHDRAWN, a failed audit: {a.get('reason')}"}[a["status"]]
         click.echo(f"  audit {a['challenge']} by {a['auditor']}: {end}")
+    for m in d["affected_by"]:
+        click.echo(f"  affected by {m['statement_type']} at log index {m['log_index']} "
+                   f"({m['marked_at']}): {m['reason']}")
 
 
 @run.command("summary")

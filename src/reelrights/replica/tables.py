@@ -37,6 +37,9 @@ PROJECTION_TABLES: tuple[str, ...] = (
     "disputes",
     # evidence (services/runs.py, audit_challenge.py, certificates.py)
     "training_runs", "run_usage", "audit_challenges", "audit_certificates", "audit_withdrawals",
+    # run starts, licenses judged out of force per run, "affected by" marks left by late facts
+    # (services/runs.py, disputes.py, consent.py)
+    "run_starts", "run_out_of_force", "affected_marks",
     # outputs (services/provenance.py: the output.registered record)
     "outputs",
     # creative fund (services/fund.py, revenue_import.py, statement_issue.py)

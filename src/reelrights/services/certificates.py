@@ -9,6 +9,13 @@ signature under the auditor's registered key; the log entry that carries it, by 
 inclusion proof against the current signed checkpoint; the subject against the logged run
 commitment; the validity period; and that no later failing certificate for the same run
 supersedes it.
+
+The predicate says how the run's licenses were judged (``run.judged``): ``at_commit`` for a run
+committed without ``run.started``, or ``over_interval`` with the log times of its start and
+commit (certificates signed before this field existed say nothing, and still verify). A fact
+logged after the certificate that would have changed it (a dispute over an asset the run used,
+a death dated before the run's commit) never changes the signed verdict: ``verify-cert``
+reports the verdict as signed and lists the "affected by" marks beside it.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from .audit_challenge import load_challenge
 from .audit_status import later_failures
 from .audit_verify import Finding, check_response, read_response, tally
 from .registry import resolve_party, submit_as
+from .runs import affected_by, run_judgement
 
 __all__ = ["CRITERIA", "PREDICATE_TYPE", "certify", "load_certificate", "show_certificate",
            "verify_certificate"]
@@ -67,7 +75,7 @@ def _time(dt: datetime) -> str:
 
 def _predicate(cert_id: str, ch: Any, auditor: str, findings: list[Finding], valid_days: int,
                max_share: Fraction | None, territory: str | None,
-               now: datetime) -> dict[str, Any]:
+               now: datetime, judged: dict[str, Any] | None = None) -> dict[str, Any]:
     counts, failures = tally(findings)
     n = len(findings)
     if ch.full:  # every item seen: the share is known exactly
@@ -85,7 +93,7 @@ def _predicate(cert_id: str, ch: Any, auditor: str, findings: list[Finding], val
         "scope": {"developer": ch.run.developer_id, "model_family": ch.run.model_family,
                   "model": ch.run.model, **({"territory": territory} if territory else {})},
         "run": {"id": ch.run.id, "log_index": ch.run.log_index, "root": ch.run.root,
-                "count": ch.run.count, "committed": ch.run.committed_at},
+                "count": ch.run.count, "committed": ch.run.committed_at, **(judged or {})},
         "method": ch.method, "sample_size": n,
         "challenge": {"id": ch.id, "log_index": ch.log_index, "seed_rule": ch.rule,
                       "checkpoint": ch.checkpoint_json()},
@@ -131,10 +139,12 @@ def certify(home: Home, ledger: Ledger, response: Path, auditor: str, *, valid_d
             raise Conflict(f"challenge {ch.id} is closed ({closed}); challenge the run again")
         findings = check_response(home, conn, ch, doc, territory=territory, scan=scan,
                                   media_root=media_root)
+        judged = run_judgement(conn, ch.run)
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     cert_id = new_id("certificate")
     territory = territory.upper() if territory else None
-    predicate = _predicate(cert_id, ch, auditor_id, findings, valid_days, share, territory, now)
+    predicate = _predicate(cert_id, ch, auditor_id, findings, valid_days, share, territory, now,
+                           judged)
     stmt = intoto_statement([{"name": ch.run.id, "digest": {"sha256": ch.run.root}}],
                             PREDICATE_TYPE, predicate)
     env = sign_envelope(INTOTO_PAYLOAD_TYPE, statement_payload(stmt),
@@ -158,7 +168,8 @@ def _statement_of(env: Envelope) -> dict[str, Any]:
     return check_intoto_statement(env.payload_json(), PREDICATE_TYPE)
 
 
-def _agreement_problem(body: dict[str, Any], stmt: dict[str, Any], run: Any) -> str | None:
+def _agreement_problem(body: dict[str, Any], stmt: dict[str, Any], run: Any,
+                       judged: dict[str, Any] | None = None) -> str | None:
     p = stmt.get("predicate") or {}
     if stmt["subject"] != [{"name": run.id, "digest": {"sha256": run.root}}]:
         return f"its subject is not run {run.id} with the committed root {run.root[:16]}…"
@@ -173,7 +184,20 @@ def _agreement_problem(body: dict[str, Any], stmt: dict[str, Any], run: Any) -> 
             return f"its predicate {name} is {inside!r} but the statement says {outside!r}"
     if body["not_after"] <= body["not_before"]:
         return "its validity period ends before it begins"
+    signed_run = p.get("run") if type(p.get("run")) is dict else {}
+    if judged is not None and "judged" in signed_run:  # older certificates do not say
+        stated = {k: signed_run.get(k) for k in judged}
+        if stated != judged or ("over_interval" in signed_run) != ("over_interval" in judged):
+            return (f"its predicate says the run's licenses were judged {_judged_words(signed_run)}"
+                    f", but the log says {_judged_words(judged)}")
     return None
+
+
+def _judged_words(j: dict[str, Any]) -> str:
+    if j.get("judged") == "over_interval" and type(j.get("over_interval")) is dict:
+        span = j["over_interval"]
+        return f"over the interval {span.get('from')} to {span.get('to')}"
+    return "at commit" if j.get("judged") == "at_commit" else repr(j.get("judged"))
 
 
 def _closed_by(conn: Connection, challenge: str, rule: str) -> str | None:
@@ -216,7 +240,8 @@ def _apply_certificates(conn: Connection, run: list[Accepted]) -> list[dict[str,
         try:
             env = parse_envelope(b["envelope"])
             verify_envelope(env, {key_id_for(bytes(key)): bytes(key)})
-            problem = _agreement_problem(b, _statement_of(env), training)
+            problem = _agreement_problem(b, _statement_of(env), training,
+                                         run_judgement(conn, training))
         except ReelrightsError as exc:
             raise at(pos, SignatureError(f"certificate {b['id']}: {exc.message}")) from None
         if problem:
@@ -362,6 +387,7 @@ def verify_certificate(home: Home, ledger: Ledger, ref: str, *, log_vkey: str | 
                       f"{root[:16]}…)")
         later = later_failures(conn, ledger.log, run_id, int(row.log_index))
         stale = _row_disagrees(row, cert_id, run_id, stmt)
+        marks = affected_by(conn, subjects=[cert_id])
     span = f"{_time(not_before)} to {_time(not_after)}"
     if not not_before <= now <= not_after:
         raise VerificationError(f"certificate {cert_id} is valid from {span}, not at "
@@ -377,8 +403,19 @@ def verify_certificate(home: Home, ledger: Ledger, ref: str, *, log_vkey: str | 
         raise VerificationError(f"certificate {cert_id} is authentic but its signed result is "
                                 "fail: the run did not pass the audit")
     checks.append("result pass (signed); not superseded by a later failed audit")
+    signed_run = p.get("run") if type(p.get("run")) is dict else {}
+    judged = signed_run.get("judged")
+    if judged is None:
+        checks.append("the certificate does not say how the run's licenses were judged (signed "
+                      "before run.started existed)")
+    else:
+        checks.append(f"the run's licenses were judged {_judged_words(signed_run)} (signed)")
     out = {"certificate": cert_id, "run": run_id, "result": result, "valid": True,
-           "not_before": _time(not_before), "not_after": _time(not_after), "checks": checks}
+           "not_before": _time(not_before), "not_after": _time(not_after),
+           "judged": judged if judged is not None else "unstated",
+           **({"over_interval": signed_run["over_interval"]}
+              if judged == "over_interval" and "over_interval" in signed_run else {}),
+           "checks": checks, "affected_by": marks}
     if stale:
         out["registry_row_differs"] = stale
         checks.append(f"warning: the registry's row for {cert_id} differs from the signed "

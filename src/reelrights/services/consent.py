@@ -34,7 +34,7 @@ from ..core import labor_rules as rules
 from ..core.ids import new_id
 from ..core.odrl.territory import Territory, parse_territory
 from ..core.rights_types import CONSENT_KINDS, MEDIA
-from ..core.statement_types import lookup
+from ..catalogue import lookup
 from ..core.statements import decode_entry
 from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied, ReelrightsError
 from ..home import Home

@@ -238,3 +238,4 @@ deaths = Table(
 # Later capabilities keep their tables in modules of their own, on the same metadata.
 from . import evidence_tables, fingerprint_tables, fund_tables, provenance_tables  # noqa: E402,F401
 from . import dispute_tables  # noqa: E402,F401  (ownership disputes, migration 0008)
+from . import run_tables  # noqa: E402,F401  (run starts, out-of-force licenses, affected-by marks: 0010)
