@@ -205,3 +205,8 @@ def audit_verify_cert(app: AppContext, cert: str, log_key: str | None, as_json: 
                f"result {out['result']}, valid {out['not_before']} to {out['not_after']})")
     for c in out["checks"]:
         click.echo(f"  - {c}")
+    if out.get("affected_by"):
+        click.echo(f"  affected by {len(out['affected_by'])} fact(s) logged after the "
+                   "certificate; the signed verdict stands as logged:")
+        for m in out["affected_by"]:
+            click.echo(f"    {m['statement_type']} at log index {m['log_index']}: {m['reason']}")

@@ -56,6 +56,9 @@ def check_cmd(app: AppContext, licensee: str, action: str, asset: str | None, wo
         click.echo(f"{'ALLOW' if verdict.allowed else 'DENY'}  {action} {verdict.item} by {ctx.licensee}")
         for r in verdict.reasons:
             click.echo(f"  - {r}")
+        for m in verdict.affected_by:
+            click.echo(f"  affected by {m['statement_type']} at log index {m['log_index']} "
+                       f"({m['subject_kind']} {m['subject']}): {m['reason']}")
     if not verdict.allowed:
         sys.exit(PolicyDenied.exit_code)
 

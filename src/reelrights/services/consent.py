@@ -277,9 +277,25 @@ def _apply_deaths(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]
             raise at(pos, exc) from None
         conn.execute(deaths.insert().values(performer_id=performer.id, date=b["date"],
                                             representative_id=s.actor, log_index=a.index))
+        _mark_runs_after_death(conn, a, performer.id, b["date"])
         details.append({"performer": performer.id, "date": b["date"],
                         "representative": s.actor})
     return details
+
+
+def _mark_runs_after_death(conn: Connection, a: Accepted, performer_id: str, died: str) -> int:
+    """A death recorded after a run committed on or after its date, while the run relied on the
+    performer's consent, is a late fact: mark the run and its certificates logged before it."""
+    from .runs import record_marks, runs_relying_on_consent
+
+    targets = [
+        {"run": run, "bundle": bundle, "license": lic,
+         "reason": f"performer {performer_id} died on {died} (recorded at log {a.index}, "
+                   f"{a.time}), on or before run {run.id} was committed ({run.committed_at}); "
+                   f"the run relied on their consent ({how}), and a consent given in life does "
+                   "not count from the death on (SAG-AFTRA 2023 R6)"}
+        for run, bundle, lic, how in runs_relying_on_consent(conn, performer_id, died, a.index)]
+    return record_marks(conn, a, "death", performer_id, targets)
 
 
 def _check_representative(conn: Connection, performer_id: str, actor: str) -> None:

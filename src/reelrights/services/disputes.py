@@ -11,6 +11,11 @@ disputes".
 
 Dispute ids derive from the log (the opening entry's log time and index, see :func:`dispute_id`),
 so replaying the log rebuilds the same rows.
+
+A dispute is a late fact for every run committed before it that used a bundle holding the
+asset: the entry that opens it marks those runs, and their certificates logged before it, as
+"affected by" the dispute (:func:`reelrights.services.runs.record_marks`); the verdicts
+themselves stand as logged.
 """
 
 from __future__ import annotations
@@ -136,7 +141,27 @@ def open_same_bytes(conn: Connection, a: Accepted, claims: list[tuple[str, str, 
             for k, (sha, claimant, work, first) in enumerate(claims)]
     if rows:
         conn.execute(disputes.insert(), rows)
+        mark_runs_using(conn, a, rows)
     return [_summary(v) for v in rows]
+
+
+def mark_runs_using(conn: Connection, a: Accepted, rows: list[dict[str, Any]]) -> int:
+    """Mark the runs committed before ``a`` that used a disputed asset of ``rows`` (the disputes
+    ``a`` opens), and their certificates logged before it, as affected by the dispute."""
+    from .runs import record_marks, runs_using_assets
+
+    marked = 0
+    for v in rows:
+        targets = [
+            {"run": run, "asset": sha, "bundle": bundle, "license": lic,
+             "reason": f"asset {sha} of bundle {bundle}, which run {run.id} used under license "
+                       f"{lic}, came under ownership dispute {v['id']} ({v['kind']}) at log "
+                       f"{a.index} ({a.time}), after the run was committed (log "
+                       f"{run.log_index}); licensing of the asset is suspended from then on"}
+            for run, sha, bundle, lic in runs_using_assets(conn, {v["asset"], v["first_asset"]},
+                                                           a.index)]
+        marked += record_marks(conn, a, "dispute", v["id"], targets)
+    return marked
 
 
 @applier("asset.disputed")
@@ -174,6 +199,7 @@ def _apply_reported(conn: Connection, a: Accepted) -> dict[str, Any]:
     v = _row_values(dispute_id(a, 0), "near-duplicate", sha, original, mine.owner, mine.work,
                     theirs, actor, a, b["matched_ms"], b["duration_ms"])
     conn.execute(disputes.insert().values(**v))
+    mark_runs_using(conn, a, [v])
     return _summary(v)
 
 

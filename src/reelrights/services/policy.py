@@ -78,11 +78,17 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
     license: str | None = None
     consent: str | None = None
+    #: "Affected by" marks: facts logged after a verdict already logged (a certificate, a run's
+    #: commitment) over this item, that would have changed it (:func:`.runs.affected_by`).
+    affected_by: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"allowed": self.allowed, "decision": "allow" if self.allowed else "deny",
-                "item": self.item, "license": self.license, "consent": self.consent,
-                "reasons": self.reasons}
+        out = {"allowed": self.allowed, "decision": "allow" if self.allowed else "deny",
+               "item": self.item, "license": self.license, "consent": self.consent,
+               "reasons": self.reasons}
+        if self.affected_by:
+            out["affected_by"] = self.affected_by
+        return out
 
 
 class _Duties:
@@ -276,7 +282,22 @@ def resolve_context(conn: Connection, *, licensee: str, action: str,
 
 def check(conn: Connection, ctx: CheckContext, *, asset: str | None = None,
           work: str | None = None, bundle: str | None = None) -> Verdict:
-    """Allow or deny one asset (SHA-256), work or bundle, with the chain of reasons."""
+    """Allow or deny one asset (SHA-256), work or bundle, with the chain of reasons, and the
+    "affected by" marks that late facts left on logged verdicts over it."""
+    verdict, shas, bundle_ids = _check(conn, ctx, asset=asset, work=work, bundle=bundle)
+    from .runs import affected_by
+
+    marks = affected_by(conn, assets=shas, bundles_=bundle_ids,
+                        licenses_=[verdict.license] if verdict.license else [])
+    if bundle is None:  # an asset or a work: marks over its own assets (or over no asset)
+        mine = set(shas)
+        marks = [m for m in marks if m.get("asset") is None or m["asset"] in mine]
+    verdict.affected_by = marks
+    return verdict
+
+
+def _check(conn: Connection, ctx: CheckContext, *, asset: str | None, work: str | None,
+           bundle: str | None) -> tuple[Verdict, list[str], frozenset[str]]:
     if sum(x is not None for x in (asset, work, bundle)) != 1:
         raise BadInput("name exactly one of --asset, --work or --bundle")
     at_time = ctx.end_of_day
@@ -290,20 +311,23 @@ def check(conn: Connection, ctx: CheckContext, *, asset: str | None = None,
         work_ids = conn.scalars(select(work_assets.c.work_id).where(work_assets.c.sha256 == sha))
         targets = frozenset({asset_iri(sha), *(work_iri(w) for w in work_ids)})
         return _decide(conn, ctx, bundle_ids, targets, f"asset {sha}", {},
-                       tuple(dispute_blocks(conn, [sha], at_time)))
+                       tuple(dispute_blocks(conn, [sha], at_time))), [sha], bundle_ids
     if work is not None:
         w = resolve_work(conn, work)
         bundle_ids = frozenset(conn.scalars(select(bundle_works.c.bundle_id)
                                             .where(bundle_works.c.work_id == w.id)))
-        shas = conn.scalars(select(work_assets.c.sha256).where(work_assets.c.work_id == w.id))
+        shas = list(conn.scalars(select(work_assets.c.sha256)
+                                 .where(work_assets.c.work_id == w.id)))
         return _decide(conn, ctx, bundle_ids, frozenset({work_iri(w.id)}), f"work {w.id}", {},
-                       tuple(dispute_blocks(conn, shas, at_time)))
+                       tuple(dispute_blocks(conn, shas, at_time))), shas, bundle_ids
     from .bundles import resolve_bundle
 
     row = resolve_bundle(conn, bundle)  # an id, NAME@VERSION, or NAME (its latest version)
-    shas = conn.scalars(select(bundle_assets.c.sha256).where(bundle_assets.c.bundle_id == row.id))
-    return _decide(conn, ctx, frozenset({row.id}), frozenset({bundle_iri(row.id)}),
-                   f"bundle {row.id}", {}, tuple(dispute_blocks(conn, shas, at_time)))
+    shas = list(conn.scalars(select(bundle_assets.c.sha256)
+                             .where(bundle_assets.c.bundle_id == row.id)))
+    return (_decide(conn, ctx, frozenset({row.id}), frozenset({bundle_iri(row.id)}),
+                    f"bundle {row.id}", {}, tuple(dispute_blocks(conn, shas, at_time))),
+            shas, frozenset({row.id}))
 
 
 def check_manifest(conn: Connection, ctx: CheckContext,
