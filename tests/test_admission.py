@@ -485,8 +485,6 @@ def test_a_large_batch_is_held_to_the_same_rules(home, ledger) -> None:
     assert _log_time(ledger, receipts[-1].index) == receipts[0].log_time
 
 
-@pytest.mark.xfail(strict=True, reason="services/consent.py _apply_revocations writes "
-                   "revoked_at=s.time (the signed time) instead of a.time (the log time)")
 def test_consent_revocation_takes_effect_at_the_log_time(home, ledger) -> None:
     from datetime import date
 
@@ -497,17 +495,17 @@ def test_consent_revocation_takes_effect_at_the_log_time(home, ledger) -> None:
     g = cs.grant_consent(home, ledger, performer=jane, kinds=["voice"], description=(
         "Synthesized replacement dialogue for the character Mara Ellison in the feature film "
         "Harbour Lights, ADR of scenes 12 to 14 only"), media=["audio"], territory=["US"],
-        start=date(2020, 1, 1), end=date(2035, 12, 31), compensation_ref="SAG-2026-0042",
+        start=datetime.now(UTC).date() + timedelta(days=1), end=date(2035, 12, 31),
+        compensation_ref="SAG-2026-0042",
         represented_by="guild", production="Harbour Lights")
     signed = _at(-timedelta(hours=71))  # within the window, but before the grant was logged
     body = {"consent": g.details["id"], "reason": "withdrawn"}
-    try:
-        r = ledger.submit([_signed(home, ledger, "consent.revoked", jane, body, signed)])[0]
-    except ReelrightsError as exc:  # refusing it would be fine too; taking effect then is not
-        pytest.fail(f"refused instead of taking effect at the log time: {exc}")
+    r = ledger.submit([_signed(home, ledger, "consent.revoked", jane, body, signed)])[0]
     with ledger.db.read() as conn:
         row = conn.execute(select(consents).where(consents.c.id == g.details["id"])).one()
+    # It takes effect when logged, after the grant: never at the signed time, before it.
     assert (row.revoked_at, row.revoked_index) == (r.log_time, r.index)
+    assert row.granted_at < row.revoked_at and signed < row.granted_at
 
 
 # ---------------------------------------------------------------------------------------------
