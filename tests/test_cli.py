@@ -345,6 +345,36 @@ def test_statement_sign_and_submit(world, tmp_path: Path) -> None:
     assert state(p)["credits"] == 2
 
 
+def test_statement_sign_supersedes_and_key_seq(world, tmp_path: Path) -> None:
+    """`statement sign --supersedes` names the replaced fact (for a signer whose copy of the log
+    is behind); a bad reference is one line, exit 2; a key seq other than 0 is refused when signed."""
+    p = world["home"]
+    body = tmp_path / "credit.json"
+    body.write_text(json.dumps({"work": world["film"], "party": world["ada"], "role": "director",
+                                "share": "1"}))
+    line = ok(p, "statement", "sign", "--as", "Northlight", "--type", "work.credited",
+              "--supersedes", "index:3", str(body)).stdout
+    assert decode_entry(line[:-1].encode()).supersedes == {"index": 3}
+    sid = "stm_" + "k" * 16
+    line = ok(p, "statement", "sign", "--as", "Northlight", "--type", "work.credited",
+              "--supersedes", sid, str(body)).stdout
+    assert decode_entry(line[:-1].encode()).supersedes == {"id": sid}
+    # work.credited replaces nothing: the registry refuses the reference, and nothing is written
+    entries = tmp_path / "entries.txt"
+    entries.write_text(line)
+    refused(p, ["statement", "submit", str(entries)], 2, "replaces nothing")
+    for bad in ("stm_x", "index:-1", "3", "index:03"):
+        refused(p, ["statement", "sign", "--as", "Northlight", "--type", "work.credited",
+                    "--supersedes", bad, str(body)], 2, f"--supersedes {bad!r}")
+    home = Home.open(p)
+    stmt = make_statement("work.credited", world["studio"],
+                          json.loads(body.read_text()), registry=home.registry, key_seq=1)
+    from reelrights.errors import InvalidStatement
+
+    with pytest.raises(InvalidStatement, match="names key seq 1"):  # decoding refuses it too
+        sign_statement(stmt, home.party_key(world["studio"]))
+
+
 def test_statement_signed_elsewhere_is_submitted(world, tmp_path: Path) -> None:
     remote = PartyKey.generate()
     pid = "pty_" + "r" * 16

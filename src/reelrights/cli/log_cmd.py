@@ -111,7 +111,8 @@ def log_consistency(app: AppContext, old: int, new: int | None) -> None:
 @click.option("--pretty", is_flag=True, help="Indent the JSON (the raw form is the leaf's bytes).")
 @pass_app
 def log_get(app: AppContext, index: int, pretty: bool) -> None:
-    """Print entry INDEX: the canonical bytes of the signed statement."""
+    """Print entry INDEX: the leaf's canonical bytes (the signed statement, wrapped with the
+    log's time for entries logged after the registry was established)."""
     with app.ledger.db.read() as conn:
         entry = app.ledger.log.entry(conn, index)
     if pretty:

@@ -7,12 +7,15 @@ no raw newline, so every entry fits on one line.
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
 
 from ..core.canonical import load_json, parse_canonical
+from ..core.ids import ID_PATTERNS
 from ..core.statements import sign_statement
+from ..errors import BadInput
 from ..services.registry import resolve_party
 from .context import AppContext, emit_json, pass_app
 
@@ -29,16 +32,33 @@ def statement() -> None:
 @statement.command("sign")
 @click.option("--as", "party_ref", required=True, metavar="PARTY", help="Signing party (its key must be in this home).")
 @click.option("--type", "type_", required=True, help="Statement type, e.g. work.credited.")
+@click.option("--supersedes", "supersedes_ref", metavar="STATEMENT",
+              help="The current fact this statement replaces: its statement id (stm_...) or "
+                   "'index:N' for a v1 entry. Default: read from this home's copy of the log.")
 @click.argument("body_file", type=click.File("rb"))
 @pass_app
-def statement_sign(app: AppContext, party_ref: str, type_: str, body_file) -> None:  # type: ignore[no-untyped-def]
+def statement_sign(app: AppContext, party_ref: str, type_: str, supersedes_ref: str | None,  # type: ignore[no-untyped-def]
+                   body_file) -> None:
     """Sign the JSON body in BODY_FILE ('-' for stdin); print the entry line."""
     body = load_json(body_file.read(), what=getattr(body_file, "name", "<stdin>"))
+    supersedes = _supersedes(supersedes_ref) if supersedes_ref is not None else None
     with app.ledger.db.read() as conn:
         party_id = resolve_party(conn, party_ref).id
-    entry = sign_statement(app.ledger.new_statement(type_, party_id, body),
+    entry = sign_statement(app.ledger.new_statement(type_, party_id, body,
+                                                    supersedes=supersedes),
                            app.home.party_key(party_id))
     sys.stdout.write(entry.decode("utf-8") + "\n")
+
+
+def _supersedes(ref: str) -> dict[str, object]:
+    """``stm_…`` or ``index:N`` as a supersedes reference, or BadInput naming the fix."""
+    if re.fullmatch(ID_PATTERNS["statement"], ref):
+        return {"id": ref}
+    m = re.fullmatch(r"index:(0|[1-9][0-9]{0,14})", ref)
+    if m:
+        return {"index": int(m.group(1))}
+    raise BadInput(f"--supersedes {ref!r} must be a statement id like stm_k3vq7xw2m4a6c5de "
+                   "or index:N for an entry logged before the registry was established")
 
 
 @statement.command("submit")
