@@ -552,6 +552,11 @@ def test_v1_log_migrates_to_v2(home) -> None:
                                  home.party_key(ids["studio"]))
         refused(old, [v1_work, sign_statement(est, home.log_key())], InvalidStatement,
                 "registry.established is submitted alone")
+        for wrong in ({"origin": "elsewhere.example/log"},
+                      {"log_key": "elsewhere.example/log+0123abcd+" + "A" * 44}):
+            # Naming another log's origin or key would leave a log that never verifies again.
+            refused(old, [sign_statement({**est, "body": {**body, **wrong}}, home.log_key())],
+                    InvalidStatement, "must name this log's origin", pointer="/statement/body")
         refused(old, [sign_statement({**est, "actor": ids["studio"],
                                       "key": {"party": ids["studio"], "seq": 0}},
                                      home.party_key(ids["studio"]))], InvalidStatement,

@@ -419,6 +419,11 @@ class Ledger:
                 if s.type == "registry.established":
                     if pos != 0 or total != 1:
                         refuse(pos, InvalidStatement("registry.established is submitted alone"))
+                    if (s.body["origin"] != self.log.origin or self.log.signer is None
+                            or s.body["log_key"] != self.log.signer.vkey):
+                        refuse(pos, InvalidStatement(
+                            f"registry.established must name this log's origin "
+                            f"{self.log.origin!r} and its note key", "/statement/body"))
                     if s.body["v1_entries"] != head.size:
                         refuse(pos, InvalidStatement(
                             f"v1_entries must be the log's size ({head.size})",

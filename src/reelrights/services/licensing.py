@@ -183,7 +183,8 @@ def _apply_grant(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
 def _registered_license(conn: Connection, pos: int, license_id: str) -> Any:
     lic = conn.execute(select(licenses).where(licenses.c.id == license_id)).first()
     if lic is None:
-        raise at(pos, NotFound(f"license {license_id} is not registered"))
+        raise at(pos, NotFound(f"license {license_id} is not registered; `reelrights license "
+                               "list` shows the licenses"))
     return lic
 
 
