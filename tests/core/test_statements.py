@@ -14,7 +14,7 @@ import pytest
 from reelrights.core.canonical import canonical_bytes, parse_canonical
 from reelrights.core.ids import ID_PATTERNS, check_external_id, eidr_check_char, new_id
 from reelrights.core.schema import Int, List, Obj, Ratio, Str, parse_ratio
-from reelrights.core.statement_types import check_body, lookup, registered_types
+from reelrights.catalogue import catalogue, check_body, lookup
 from reelrights.core.statements import (
     MAX_ENTRY_BYTES,
     SIGNING_CONTEXT,
@@ -332,7 +332,7 @@ VALID: dict[str, tuple[str, dict]] = {
 
 
 def test_the_registry_types_are_registered() -> None:
-    names = {t.name for t in registered_types()}
+    names = {t.name for t in catalogue().types()}
     assert set(VALID) <= names
     for name in VALID:
         t = lookup(name, 1)
