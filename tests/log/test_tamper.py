@@ -22,7 +22,7 @@ from reelrights.cli import cli
 from reelrights.core.ids import new_id
 from reelrights.core.merkle import leaf_hash
 from reelrights.core.note import NoteSigner
-from reelrights.core.statements import make_statement, sign_statement
+from reelrights.core.statements import make_leaf, make_statement, open_leaf, sign_statement
 from reelrights.core.tiles import TileBuilder, encode_bundle, entries_path, tile_path
 from reelrights.errors import LogIntegrityError
 from reelrights.home import Home
@@ -45,34 +45,43 @@ def work_entry(registry: str, pid: str, key: Any) -> bytes:
     return sign_statement(make_statement("work.registered", pid, body, registry=registry), key)
 
 
+#: Works per batch of the ``small`` log: with the registry.established entry (index 0) and the
+#: two parties (1, 2), 18 entries, a checkpoint at each of the sizes 1, 2, 3, 6, 11, 12, 18.
+SMALL = [3, 5, 1, 6]
+#: Works per batch of the ``big`` log: sizes 1, 2, 3, 102, 256 (a full tile exactly), 257 (one
+#: past it), 457, 520: level-0 tiles 000, 001 (full) and 002.p/8, level-1 tile 000.p/2.
+BIG = [99, 154, 1, 200, 63]
+
+
 class Log:
-    """A log built through the ledger: 2 parties then batches of works; sizes of each batch."""
+    """A log built through the ledger: the registry.established entry (index 0, logged when the
+    ledger was opened), 2 parties (indices 1 and 2), then batches of works.
+
+    ``sizes`` is the log's size after each batch, read from the head: each batch issued one
+    checkpoint at that size.
+    """
 
     def __init__(self, home: Home, ledger: Ledger, batches: list[int]) -> None:
         self.home, self.ledger = home, ledger
-        self.pids = [registry.register_party(home, ledger, "studio", name).details["id"]
-                     for name in ("Alpha", "Beta")]
+        self.sizes = [self.head_size()]
+        assert self.sizes == [1], "a new log holds its registry.established entry alone"
+        self.pids = []
+        for name in ("Alpha", "Beta"):
+            self.pids.append(registry.register_party(home, ledger, "studio", name).details["id"])
+            self.sizes.append(self.head_size())
         self.keys = [home.party_key(p) for p in self.pids]
-        self.sizes = [1, 2]
         for i, b in enumerate(batches):
             pid, key = self.pids[i % 2], self.keys[i % 2]
             self.ledger.submit([work_entry(home.registry, pid, key) for _ in range(b)])
-            self.sizes.append(self.sizes[-1] + b)
+            self.sizes.append(self.head_size())
+        assert self.sizes == sorted(set(self.sizes)) and self.sizes[3:] == list(
+            itertools.accumulate(batches, initial=3))[1:]
         self.size = self.sizes[-1]
         self.vkey = NoteSigner(home.origin, home.log_key().seed).vkey
-        self._count_checkpoints()
 
-    def _count_checkpoints(self) -> None:
-        """``log_head.checkpoints`` counts the checkpoints issued. Where the append path does
-        not keep the count yet (it reads 0), set it here as appends will."""
-        from sqlalchemy import func
-
-        from reelrights.store.tables import log_head
-
-        with self.ledger.db.write() as conn:
-            rows = conn.execute(select(func.count()).select_from(log_checkpoints)).scalar_one()
-            conn.execute(update(log_head).where(log_head.c.id == 1, log_head.c.checkpoints == 0)
-                         .values(checkpoints=rows))
+    def head_size(self) -> int:
+        with self.ledger.db.read() as conn:
+            return self.ledger.log.head(conn)[0]
 
     def verify(self, **kw: Any) -> LogIntegrityError:
         with self.ledger.db.read() as conn:
@@ -122,14 +131,20 @@ def title_offset(entry: bytes) -> int:
 
 @pytest.fixture
 def small(home: Home, ledger: Ledger) -> Log:
-    """2 parties + works in batches of 3, 5, 1, 6: 17 entries, checkpoints 1, 2, 5, 10, 11, 17."""
-    return Log(home, ledger, [3, 5, 1, 6])
+    """Establishment + 2 parties + works in batches of 3, 5, 1, 6: 18 entries, checkpoints 1,
+    2, 3, 6, 11, 12, 18."""
+    log = Log(home, ledger, SMALL)
+    assert log.sizes == [1, 2, 3, 6, 11, 12, 18]
+    return log
 
 
 @pytest.fixture
 def big(home: Home, ledger: Ledger) -> Log:
-    """2 + 518 = 520 entries: level-0 tiles 000, 001 (full) and 002.p/8, level-1 tile 000.p/2."""
-    return Log(home, ledger, [100, 154, 1, 200, 63])
+    """Establishment + 2 parties + 517 works = 520 entries: level-0 tiles 000, 001 (full) and
+    002.p/8, level-1 tile 000.p/2."""
+    log = Log(home, ledger, BIG)
+    assert log.sizes == [1, 2, 3, 102, 256, 257, 457, 520]
+    return log
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,14 +156,14 @@ def test_untouched_logs_verify(small: Log) -> None:
     small.verify_ok()
     with small.ledger.db.read() as conn:
         report = verify_log(conn, small.ledger.log, small.vkey)
-    assert (report.size, report.checkpoints, report.signatures) == (17, 6, 17)
+    assert (report.size, report.checkpoints, report.signatures) == (18, 7, 18)
     verify_tiled_log(DirTileSource(small.home.log_dir), (small.home.log_dir / "checkpoint").read_bytes(),
                      small.vkey)
 
 
-@pytest.mark.parametrize("index", [0, 1, 9, 16])
+@pytest.mark.parametrize("index", [0, 1, 9, 17])  # the establishment, a party, two works
 def test_entry_byte_changed(small: Log, index: int) -> None:
-    offset = title_offset(small.entry(index)) if index >= 2 else 40
+    offset = title_offset(small.entry(index)) if index >= 3 else 40
     small.flip(log_entries, log_entries.c.idx == index, "entry", offset)
     err = small.verify()
     assert err.index == index
@@ -156,7 +171,7 @@ def test_entry_byte_changed(small: Log, index: int) -> None:
     assert small.verify(signatures=False).index == index
 
 
-@pytest.mark.parametrize(("index", "offset"), [(0, 0), (7, 31), (16, 13)])
+@pytest.mark.parametrize(("index", "offset"), [(0, 0), (7, 31), (17, 13)])
 def test_leaf_hash_byte_changed(small: Log, index: int, offset: int) -> None:
     small.flip(log_entries, log_entries.c.idx == index, "leaf_hash", offset)
     err = small.verify()
@@ -164,7 +179,7 @@ def test_leaf_hash_byte_changed(small: Log, index: int, offset: int) -> None:
     assert f"entry {index}:" in str(err)
 
 
-@pytest.mark.parametrize("index", [3, 16])
+@pytest.mark.parametrize("index", [3, 17])
 def test_entry_and_leaf_hash_rewritten_together(small: Log, index: int) -> None:
     """An attacker who also fixes the leaf hash: the signature names the entry."""
     forged = flipped(small.entry(index), title_offset(small.entry(index)))
@@ -179,11 +194,15 @@ def test_entry_and_leaf_hash_rewritten_together(small: Log, index: int) -> None:
     assert (err.index, str(err).split(" has ")[0]) == (after, f"checkpoint at size {after}")
 
 
-@pytest.mark.parametrize(("index", "first_checkpoint_after"), [(2, 5), (10, 11), (16, 17)])
+@pytest.mark.parametrize(("index", "first_checkpoint_after"), [(3, 6), (11, 12), (17, 18)])
 def test_rewritten_history_is_a_fork(small: Log, index: int, first_checkpoint_after: int) -> None:
-    """Replace an entry with another validly signed statement and rebuild the leaf hash and every
-    tile consistently: only the signed checkpoints can tell, and the first one after it does."""
-    replacement = work_entry(small.home.registry, small.pids[0], small.keys[0])
+    """Replace an entry with another validly signed statement (in a leaf with the replaced
+    entry's log time, so every rule of the log holds) and rebuild the leaf hash and every tile
+    consistently: only the signed checkpoints can tell, and the first one after it does."""
+    _, log_time = open_leaf(small.entry(index))
+    assert log_time is not None
+    replacement = make_leaf(work_entry(small.home.registry, small.pids[0], small.keys[0]),
+                            log_time)
     with small.ledger.db.write() as conn:
         conn.execute(update(log_entries).where(log_entries.c.idx == index)
                      .values(entry=replacement, leaf_hash=leaf_hash(replacement)))
@@ -196,7 +215,7 @@ def test_rewritten_history_is_a_fork(small: Log, index: int, first_checkpoint_af
     assert str(err).startswith(f"checkpoint at size {first_checkpoint_after} has a root that differs")
 
 
-@pytest.mark.parametrize("index", [0, 4, 16])
+@pytest.mark.parametrize("index", [0, 4, 17])
 def test_level0_tile_byte_changed(small: Log, index: int) -> None:
     where = (log_tiles.c.level == 0) & (log_tiles.c.idx == 0)
     small.flip(log_tiles, where, "hashes", index * 32 + 17)
@@ -232,7 +251,7 @@ def test_chunked_verification(big: Log, chunk: int) -> None:
     with big.ledger.db.read() as conn:
         done: list[int] = []
         report = verify_log(conn, big.ledger.log, big.vkey, chunk=chunk, progress=done.append)
-        assert (report.size, report.checkpoints, report.signatures) == (520, 7, 520)
+        assert (report.size, report.checkpoints, report.signatures) == (520, 8, 520)
         assert sum(done) == 520
     big.flip(log_tiles, (log_tiles.c.level == 0) & (log_tiles.c.idx == 1), "hashes", 40 * 32)
     assert big.verify(chunk=chunk).index == 296
@@ -252,7 +271,7 @@ def test_edge_tile_truncated(big: Log) -> None:
     assert big.verify().index == 518
 
 
-@pytest.mark.parametrize("which", [0, 3, -1])  # checkpoints at sizes 1, 10 and 17
+@pytest.mark.parametrize("which", [0, 4, -1])  # checkpoints at sizes 1, 11 and 18
 @pytest.mark.parametrize("how", ["signature", "note_root", "stored_root", "note_size"])
 def test_checkpoint_tampered(small: Log, which: int, how: str) -> None:
     size = small.sizes[which]
@@ -282,17 +301,17 @@ def test_checkpoint_tampered(small: Log, which: int, how: str) -> None:
 
 def test_checkpoint_rows_added_or_removed(small: Log) -> None:
     """A forged checkpoint beyond the log, or the last checkpoint deleted, is named by size."""
-    note = small.get(log_checkpoints, log_checkpoints.c.size == 17, "note")
-    root = small.get(log_checkpoints, log_checkpoints.c.size == 17, "root")
+    note = small.get(log_checkpoints, log_checkpoints.c.size == 18, "note")
+    root = small.get(log_checkpoints, log_checkpoints.c.size == 18, "root")
     with small.ledger.db.write() as conn:
-        conn.execute(log_checkpoints.insert().values(size=22, root=root, note=note,
+        conn.execute(log_checkpoints.insert().values(size=23, root=root, note=note,
                                                      issued_at="2026-01-01T00:00:00Z"))
     err = small.verify()
-    assert (err.index, str(err)) == (22, "checkpoint at size 22 is beyond the log's 17 entries")
+    assert (err.index, str(err)) == (23, "checkpoint at size 23 is beyond the log's 18 entries")
     with small.ledger.db.write() as conn:
-        conn.execute(delete(log_checkpoints).where(log_checkpoints.c.size >= 17))
+        conn.execute(delete(log_checkpoints).where(log_checkpoints.c.size >= 18))
     err = small.verify()
-    assert (err.index, str(err)) == (17, "the head (size 17) is not the last checkpoint (size 11)")
+    assert (err.index, str(err)) == (18, "the head (size 18) is not the last checkpoint (size 12)")
 
 
 def test_head_root_changed(small: Log) -> None:
@@ -300,10 +319,10 @@ def test_head_root_changed(small: Log) -> None:
     from reelrights.store.tables import log_head
 
     small.flip(log_head, log_head.c.id == 1, "root", 0)
-    assert small.verify().index == 17
+    assert small.verify().index == 18
 
 
-@pytest.mark.parametrize("index", [0, 6, 16])
+@pytest.mark.parametrize("index", [0, 6, 17])
 def test_entry_row_deleted(small: Log, index: int) -> None:
     with small.ledger.db.write() as conn:
         assert conn.execute(delete(log_entries).where(log_entries.c.idx == index)).rowcount == 1
@@ -315,10 +334,10 @@ def test_entry_row_deleted(small: Log, index: int) -> None:
 def test_entry_row_beyond_head(small: Log) -> None:
     forged = work_entry(small.home.registry, small.pids[0], small.keys[0])
     with small.ledger.db.write() as conn:
-        conn.execute(log_entries.insert().values(idx=17, leaf_hash=leaf_hash(forged), type="work.registered",
+        conn.execute(log_entries.insert().values(idx=18, leaf_hash=leaf_hash(forged), type="work.registered",
                                                  actor=small.pids[0], time="2026-01-01T00:00:00Z",
                                                  entry=forged))
-    assert small.verify().index == 17
+    assert small.verify().index == 18
 
 
 # --------------------------------------------------------------------------------------------
@@ -330,21 +349,21 @@ def _flip_file(path: Path, offset: int) -> None:
     path.write_bytes(flipped(path.read_bytes(), offset))
 
 
-@pytest.mark.parametrize("index", [0, 5, 16])
+@pytest.mark.parametrize("index", [0, 5, 17])
 def test_mirror_bundle_byte_changed(small: Log, index: int) -> None:
     entries = [small.entry(i) for i in range(small.size)]
-    bundle = small.home.log_dir / entries_path(0, 17)
+    bundle = small.home.log_dir / entries_path(0, 18)
     assert bundle.read_bytes() == encode_bundle(entries)
     _flip_file(bundle, len(encode_bundle(entries[:index])) + 2 + 30)  # inside entry ``index``
     err = small.verify_mirror()
     assert err.index == index
-    assert str(err) == f"entry {index}: leaf hash differs from tile/0/000.p/17 position {index}"
+    assert str(err) == f"entry {index}: leaf hash differs from tile/0/000.p/18 position {index}"
     small.verify_ok()  # the database is untouched
 
 
-@pytest.mark.parametrize("index", [0, 11, 16])
+@pytest.mark.parametrize("index", [0, 11, 17])
 def test_mirror_tile_byte_changed(small: Log, index: int) -> None:
-    _flip_file(small.home.log_dir / tile_path(0, 0, 17), index * 32 + 31)
+    _flip_file(small.home.log_dir / tile_path(0, 0, 18), index * 32 + 31)
     assert small.verify_mirror().index == index
 
 
@@ -393,12 +412,12 @@ def assert_cli_names(result: Any, index: int) -> str:
 def test_cli_verify_ok(small: Log) -> None:
     result = run_verify(small.home)
     assert result.exit_code == 0, (result.output, result.exception)
-    assert result.stdout.startswith(f"ok: {small.home.origin} size 17 ")
-    assert "17 entries, 17 signatures, 6 checkpoints consistent" in result.stdout
+    assert result.stdout.startswith(f"ok: {small.home.origin} size 18 ")
+    assert "18 entries, 18 signatures, 7 checkpoints consistent" in result.stdout
     assert result.stderr == ""
 
 
-@pytest.mark.parametrize("index", [3, 16])
+@pytest.mark.parametrize("index", [3, 17])
 def test_cli_entry_tampered(small: Log, index: int) -> None:
     small.flip(log_entries, log_entries.c.idx == index, "entry", title_offset(small.entry(index)))
     line = assert_cli_names(run_verify(small.home), index)
@@ -412,9 +431,9 @@ def test_cli_tile_tampered(big: Log) -> None:
 
 
 def test_cli_checkpoint_tampered(small: Log) -> None:
-    small.flip(log_checkpoints, log_checkpoints.c.size == 10, "root", 0)
-    line = assert_cli_names(run_verify(small.home), 10)
-    assert line.startswith("error: checkpoint at size 10")
+    small.flip(log_checkpoints, log_checkpoints.c.size == 11, "root", 0)
+    line = assert_cli_names(run_verify(small.home), 11)
+    assert line.startswith("error: checkpoint at size 11")
 
 
 def test_cli_entry_deleted(small: Log) -> None:
@@ -425,8 +444,8 @@ def test_cli_entry_deleted(small: Log) -> None:
 
 
 @pytest.mark.parametrize(("path", "offset", "index"), [
-    (entries_path(0, 17), 2 + 12, 0),
-    (tile_path(0, 0, 17), 9 * 32, 9),
+    (entries_path(0, 18), 2 + 12, 0),
+    (tile_path(0, 0, 18), 9 * 32, 9),
 ])
 def test_cli_mirror_tampered(small: Log, path: str, offset: int, index: int) -> None:
     _flip_file(small.home.log_dir / path, offset)
@@ -438,7 +457,7 @@ def test_cli_tiles_folder_tampered(small: Log, tmp_path: Path) -> None:
     out = tmp_path / "export"
     with small.ledger.db.read() as conn:
         export_log(out, small.ledger.log, conn)
-    _flip_file(out / tile_path(0, 0, 17), 14 * 32)
+    _flip_file(out / tile_path(0, 0, 18), 14 * 32)
     assert_cli_names(run_verify(small.home, "--tiles", str(out), "--key", small.vkey), 14)
 
 
@@ -448,5 +467,5 @@ def test_cli_tiles_folder_ok(small: Log, tmp_path: Path) -> None:
         export_log(out, small.ledger.log, conn)
     result = run_verify(small.home, "--tiles", str(out), "--key", small.vkey)
     assert result.exit_code == 0, (result.output, repr(result.exception))
-    assert result.stdout.startswith(f"ok: {small.home.origin} size 17 ")
-    assert "17 entries match" in result.stdout
+    assert result.stdout.startswith(f"ok: {small.home.origin} size 18 ")
+    assert "18 entries match" in result.stdout

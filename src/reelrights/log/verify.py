@@ -3,7 +3,11 @@
 1. every entry's bytes hash to its stored RFC 9162 leaf hash;
 2. every entry is a well-formed signed statement whose body fits its type, and its signature
    verifies under the actor's key *as the log itself registered it* (keys are replayed from the
-   ``party.registered`` entries, so nothing outside the log is trusted);
+   ``party.registered`` entries, so nothing outside the log is trusted), and the log's own
+   rules hold: v1 entries only before the ``registry.established`` statement, which must name
+   this log's origin and the key it is verified with; from there on v2 entries of that registry
+   only, log times that never decrease, signed times within the allowed window of their log
+   time, and no statement id twice;
 3. the tiles recomputed from the leaves equal the stored tiles, full and partial;
 4. every checkpoint ever issued is signed by the log key, names this origin, and its root equals
    the tree recomputed at its size. Recomputing the tree at every checkpoint's size proves that all
@@ -31,7 +35,8 @@ from sqlalchemy import Connection
 
 from ..core.checkpoint import open_checkpoint
 from ..core.note import NoteVerifier
-from ..core.statement_types import OPERATOR, check_body
+from ..catalogue import check_body
+from ..core.statement_types import OPERATOR
 from ..core.statements import SignedStatement, decode_entry, parse_time
 from ..core.tiles import TILE_WIDTH, TileBuilder
 from ..errors import LogIntegrityError, ReelrightsError, SignatureError
@@ -66,7 +71,7 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool =
     size, head_root = head.size, head.root
     cps = read_checkpoints(conn)
     check_tile_rows(conn, size)
-    keys = StatementRules(verifier.public_key)
+    keys = StatementRules(verifier.vkey, log.origin)
     builder = TileBuilder(0, {})
     next_cp = 0
     pos = 0
@@ -221,10 +226,17 @@ class StatementRules(dict):
     """What verifying the statements carries from entry to entry, in log order: the keys the
     log registered (this is the dict: actor -> key; the operator's is the log's key), and the
     v2 rules from the log's ``registry.established`` statement on: its registry, the last log
-    time (never decreasing), the signed-time bounds and the statement ids seen (each once)."""
+    time (never decreasing), the signed-time bounds and the statement ids seen (each once).
 
-    def __init__(self, operator_key: bytes) -> None:
-        super().__init__({OPERATOR: operator_key})
+    ``vkey`` is the note verifier key the log is verified with and ``origin`` the log's origin:
+    the ``registry.established`` statement must name exactly these (its ``log_key`` and
+    ``origin``), so a log cannot be established for another key or another log."""
+
+    def __init__(self, vkey: str, origin: str) -> None:
+        verifier = NoteVerifier(vkey)
+        super().__init__({OPERATOR: verifier.public_key})
+        self.vkey = verifier.vkey  # normalised, as format_vkey writes it
+        self.origin = origin
         self.registry: str | None = None
         self.skew = self.window = timedelta(0)
         self.last_time: str | None = None
@@ -241,6 +253,14 @@ class StatementRules(dict):
             if s.type != "registry.established" or s.body.get("v1_entries") != idx:
                 raise LogIntegrityError(f"entry {idx}: a v2 entry before the registry's "
                                         "registry.established statement", idx)
+            if s.body["log_key"] != self.vkey:
+                raise LogIntegrityError(f"entry {idx}: the registry.established statement names "
+                                        f"the log key {s.body['log_key']!r}, not the key the "
+                                        f"log is verified with ({self.vkey!r})", idx)
+            if s.body["origin"] != self.origin:
+                raise LogIntegrityError(f"entry {idx}: the registry.established statement names "
+                                        f"the origin {s.body['origin']!r}, not this log's "
+                                        f"({self.origin!r})", idx)
             self.registry = s.registry
             self.skew = timedelta(seconds=s.body["clock_skew_s"])
             self.window = timedelta(seconds=s.body["submission_window_s"])
