@@ -25,19 +25,24 @@ from reelrights.errors import LogIntegrityError
 from reelrights.home import Home
 from reelrights.ledger import Ledger
 from reelrights.store.tables import log_checkpoints, log_head, log_tiles
-from test_tamper import Log, flipped, run_verify  # tests/log is on sys.path
+from test_tamper import BIG, SMALL, Log, flipped, run_verify  # tests/log is on sys.path
 
 
 @pytest.fixture
 def small(home: Home, ledger: Ledger) -> Log:
-    """Sizes 1, 2, 5, 10, 11, 17: log/ holds tile/0/000.p/{1,2,5,10,11,17} and the bundles."""
-    return Log(home, ledger, [3, 5, 1, 6])
+    """Sizes 1, 2, 3, 6, 11, 12, 18 (the establishment, 2 parties, 4 batches of works): log/
+    holds tile/0/000.p/{1,2,3,6,11,12,18} and the bundles of the same widths."""
+    log = Log(home, ledger, SMALL)
+    assert log.sizes == [1, 2, 3, 6, 11, 12, 18]
+    return log
 
 
 @pytest.fixture
 def big(home: Home, ledger: Ledger) -> Log:
     """520 entries: tile/0/000, 001, 002.p/8, tile/1/000.p/1 (superseded) and 000.p/2."""
-    return Log(home, ledger, [100, 154, 1, 200, 63])
+    log = Log(home, ledger, BIG)
+    assert log.size == 520
+    return log
 
 
 def cli_error(result: Any) -> str:
@@ -69,11 +74,11 @@ def _flip_file(path: Path, offset: int) -> None:
 def test_folder_holds_superseded_partials(small: Log) -> None:
     """The mirror keeps the older partial widths (for clients holding an older checkpoint)."""
     widths = sorted(int(p.name) for p in (small.home.log_dir / "tile/0/000.p").iterdir())
-    assert widths == [1, 2, 5, 10, 11, 17]
+    assert widths == small.sizes == [1, 2, 3, 6, 11, 12, 18]
     assert run_verify(small.home).exit_code == 0
 
 
-@pytest.mark.parametrize(("width", "hash_at"), [(1, 0), (5, 3), (11, 10)])
+@pytest.mark.parametrize(("width", "hash_at"), [(1, 0), (6, 3), (12, 10)])
 def test_superseded_partial_tile_tampered(small: Log, width: int, hash_at: int) -> None:
     path = tile_path(0, 0, width)
     _flip_file(small.home.log_dir / path, hash_at * 32 + 7)
@@ -81,7 +86,7 @@ def test_superseded_partial_tile_tampered(small: Log, width: int, hash_at: int) 
     assert path in line and f"entry {hash_at}:" in line, line
 
 
-@pytest.mark.parametrize(("width", "entry"), [(2, 1), (10, 7)])
+@pytest.mark.parametrize(("width", "entry"), [(2, 1), (11, 7)])
 def test_superseded_partial_bundle_tampered(small: Log, width: int, entry: int) -> None:
     path = entries_path(0, width)
     entries = [small.entry(i) for i in range(width)]
@@ -92,16 +97,16 @@ def test_superseded_partial_bundle_tampered(small: Log, width: int, entry: int) 
 
 
 def test_superseded_partial_files_with_extra_bytes(small: Log) -> None:
-    tile = small.home.log_dir / tile_path(0, 0, 5)
+    tile = small.home.log_dir / tile_path(0, 0, 6)
     tile.write_bytes(tile.read_bytes() + bytes(32))
-    assert tile_path(0, 0, 5) in cli_error(run_verify(small.home))
-    shutil.copy(small.home.log_dir / tile_path(0, 0, 10), tile)  # another width's bytes
-    assert tile_path(0, 0, 5) in cli_error(run_verify(small.home))
-    tile.write_bytes((small.home.log_dir / tile_path(0, 0, 17)).read_bytes()[:5 * 32])  # repaired
+    assert tile_path(0, 0, 6) in cli_error(run_verify(small.home))
+    shutil.copy(small.home.log_dir / tile_path(0, 0, 11), tile)  # another width's bytes
+    assert tile_path(0, 0, 6) in cli_error(run_verify(small.home))
+    tile.write_bytes((small.home.log_dir / tile_path(0, 0, 18)).read_bytes()[:6 * 32])  # repaired
     assert run_verify(small.home).exit_code == 0
-    bundle = small.home.log_dir / entries_path(0, 10)
-    bundle.write_bytes(bundle.read_bytes() + encode_bundle([small.entry(10)]))
-    assert entries_path(0, 10) in cli_error(run_verify(small.home))
+    bundle = small.home.log_dir / entries_path(0, 11)
+    bundle.write_bytes(bundle.read_bytes() + encode_bundle([small.entry(11)]))
+    assert entries_path(0, 11) in cli_error(run_verify(small.home))
 
 
 def test_superseded_upper_partial_tile_tampered(big: Log) -> None:
@@ -112,19 +117,19 @@ def test_superseded_upper_partial_tile_tampered(big: Log) -> None:
     assert path in line and "entry 0:" in line, line
 
 
-@pytest.mark.parametrize("path", [tile_path(0, 0, 20), tile_path(0, 1), entries_path(0, 18),
-                                  tile_path(2, 0, 1), "tile/0/000.p/17.orig", "tile/notes.txt"])
+@pytest.mark.parametrize("path", [tile_path(0, 0, 20), tile_path(0, 1), entries_path(0, 19),
+                                  tile_path(2, 0, 1), "tile/0/000.p/18.orig", "tile/notes.txt"])
 def test_files_beyond_the_log_or_unknown(small: Log, path: str) -> None:
     """A tile or bundle the checkpoint does not cover, or a file no client asks for, is named."""
     target = small.home.log_dir / path
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes((small.home.log_dir / tile_path(0, 0, 17)).read_bytes() + bytes(96))
+    target.write_bytes((small.home.log_dir / tile_path(0, 0, 18)).read_bytes() + bytes(96))
     assert path in cli_error(run_verify(small.home))
 
 
 def test_leftover_temporary_files_are_ignored(small: Log) -> None:
     """A crash between a write and its rename leaves ``.<name>.<pid>.tmp``: never served."""
-    (small.home.log_dir / "tile/0/000.p/.17.4242.tmp").write_bytes(b"half written")
+    (small.home.log_dir / "tile/0/000.p/.18.4242.tmp").write_bytes(b"half written")
     assert run_verify(small.home).exit_code == 0
 
 
@@ -136,11 +141,11 @@ def test_tiled_folder_function(small: Log, tmp_path: Path) -> None:
     shutil.copytree(small.home.log_dir, folder)
     note = (folder / "checkpoint").read_bytes()
     report = verify_tiled_folder(folder, note, small.vkey)
-    assert (report.size, report.files_checked) == (17, 12)
-    _flip_file(folder / entries_path(0, 5), 2 + 9)
+    assert (report.size, report.files_checked) == (18, 14)  # 7 tile widths, 7 bundle widths
+    _flip_file(folder / entries_path(0, 6), 2 + 9)
     with pytest.raises(LogIntegrityError) as err:
         verify_tiled_folder(folder, note, small.vkey)
-    assert err.value.index == 0 and entries_path(0, 5) in str(err.value)
+    assert err.value.index == 0 and entries_path(0, 6) in str(err.value)
 
 
 def test_cli_tiles_folder_checks_every_file(small: Log) -> None:
@@ -153,14 +158,15 @@ def test_cli_tiles_folder_checks_every_file(small: Log) -> None:
 def test_cli_tiles_folder_at_an_older_checkpoint(small: Log, tmp_path: Path) -> None:
     """At an older checkpoint (``--checkpoint``) the folder's newer files are expected: counted,
     not failed; the files that checkpoint covers are still checked."""
-    old = tmp_path / "checkpoint-10"
-    old.write_bytes(small.get(log_checkpoints, log_checkpoints.c.size == 10, "note"))
+    old = tmp_path / "checkpoint-11"
+    old.write_bytes(small.get(log_checkpoints, log_checkpoints.c.size == 11, "note"))
     args = ("--tiles", str(small.home.log_dir), "--key", small.vkey, "--checkpoint", str(old))
     result = run_verify(small.home, *args)
     assert result.exit_code == 0, (result.output, repr(result.exception))
-    assert "size 10 " in result.stdout and "4 newer files not covered" in result.stdout
-    _flip_file(small.home.log_dir / tile_path(0, 0, 5), 40)
-    assert tile_path(0, 0, 5) in cli_error(run_verify(small.home, *args))
+    # newer: the tiles and bundles of widths 12 and 18
+    assert "size 11 " in result.stdout and "4 newer files not covered" in result.stdout
+    _flip_file(small.home.log_dir / tile_path(0, 0, 6), 40)
+    assert tile_path(0, 0, 6) in cli_error(run_verify(small.home, *args))
 
 
 # --- the folder's checkpoint against the database's --------------------------------------------
@@ -171,10 +177,10 @@ def test_older_checkpoint_put_back(small: Log, monkeypatch: pytest.MonkeyPatch) 
     import reelrights.log.mirror_verify as mv
 
     monkeypatch.setattr(mv, "BEHIND_WAIT_S", 0.2)
-    old = small.get(log_checkpoints, log_checkpoints.c.size == 10, "note")
+    old = small.get(log_checkpoints, log_checkpoints.c.size == 11, "note")
     (small.home.log_dir / "checkpoint").write_bytes(old)
     line = cli_error(run_verify(small.home))
-    assert "log/checkpoint" in line and "size 10" in line and "size 17" in line, line
+    assert "log/checkpoint" in line and "size 11" in line and "size 18" in line, line
 
 
 def test_checkpoint_file_with_extra_signature_line(small: Log) -> None:
@@ -183,7 +189,7 @@ def test_checkpoint_file_with_extra_signature_line(small: Log) -> None:
     fake = base64.b64encode(b"\x01\x02\x03\x04" + bytes(64)).decode()
     cp.write_bytes(cp.read_bytes() + f"\u2014 evil.example/log {fake}\n".encode())
     line = cli_error(run_verify(small.home))
-    assert "log/checkpoint" in line and "size 17" in line, line
+    assert "log/checkpoint" in line and "size 18" in line, line
 
 
 def test_checkpoint_file_missing(small: Log) -> None:
@@ -237,19 +243,21 @@ def test_stored_tile_beyond_the_tree(big: Log, level: int, idx: int) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [1, 5, 11])
+@pytest.mark.parametrize("size", [1, 6, 12])
 def test_checkpoint_row_deleted(small: Log, size: int) -> None:
     with small.ledger.db.write() as conn:
         assert conn.execute(delete(log_checkpoints).where(log_checkpoints.c.size == size)).rowcount == 1
     err = verify_error(small)
-    assert "log_checkpoints" in str(err) and "6 checkpoints" in str(err) and "5 rows" in str(err)
+    assert "log_checkpoints" in str(err) and "7 checkpoints" in str(err) and "6 rows" in str(err)
     line = cli_error(run_verify(small.home))
     assert "a checkpoint row was deleted" in line, line
 
 
 def test_checkpoint_count_changed(small: Log) -> None:
-    small.set(log_head, log_head.c.id == 1, checkpoints=7)
-    assert "7 checkpoints" in str(verify_error(small))
+    with small.ledger.db.read() as conn:  # the appends counted their checkpoints
+        assert small.ledger.log.head_state(conn).checkpoints == len(small.sizes) == 7
+    small.set(log_head, log_head.c.id == 1, checkpoints=8)
+    assert "8 checkpoints" in str(verify_error(small))
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,15 +280,15 @@ WRONG_CELLS = [
      None),
     ("log_tiles", "idx = 'zero'", "level = 0 AND idx = 0", "log_tiles row 0/'zero': column idx",
      None),
-    ("log_checkpoints", "root = 'abc'", "size = 10", "log_checkpoints row 10: column root",
-     "checkpoint at size 10 has a root that differs"),
-    ("log_checkpoints", "note = 42", "size = 5", "log_checkpoints row 5: column note", None),
-    ("log_checkpoints", "size = 'ten'", "size = 10", "log_checkpoints row 'ten': column size",
-     None),
+    ("log_checkpoints", "root = 'abc'", "size = 11", "log_checkpoints row 11: column root",
+     "checkpoint at size 11 has a root that differs"),
+    ("log_checkpoints", "note = 42", "size = 6", "log_checkpoints row 6: column note", None),
+    ("log_checkpoints", "size = 'eleven'", "size = 11",
+     "log_checkpoints row 'eleven': column size", None),
     ("log_head", "size = 'many'", "id = 1", "log_head row 1: column size", None),
     ("log_head", "root = 'abc'", "id = 1", "log_head row 1: column root",
      "the head's root differs"),
-    ("log_head", "checkpoints = 'six'", "id = 1", "log_head row 1: column checkpoints", None),
+    ("log_head", "checkpoints = 'seven'", "id = 1", "log_head row 1: column checkpoints", None),
 ]
 
 
@@ -333,11 +341,11 @@ def test_negative_or_null_like_values_on_both_backends(small: Log) -> None:
     """Values the type system lets through on both backends are still checked."""
     small.set(log_head, log_head.c.id == 1, checkpoints=-1)
     assert "-1 checkpoints" in str(verify_error(small))
-    small.set(log_head, log_head.c.id == 1, checkpoints=6)
+    small.set(log_head, log_head.c.id == 1, checkpoints=7)
     small.verify_ok()
     with small.ledger.db.write() as conn:
         conn.execute(update(log_tiles).where(_tile_where(0, 0)).values(width=-5))
     assert "tile 0/0" in str(verify_error(small))
     with small.ledger.db.write() as conn:
-        conn.execute(text("UPDATE log_tiles SET width = 17 WHERE level = 0 AND idx = 0"))
+        conn.execute(text("UPDATE log_tiles SET width = 18 WHERE level = 0 AND idx = 0"))
     small.verify_ok()

@@ -32,8 +32,9 @@ from ..core.merkle import consistency_proof, inclusion_proof
 from ..core.note import NoteSigner
 from ..core.statements import utc_now
 from ..core.tiles import TILE_WIDTH, TileBuilder, TileHashReader
-from ..errors import BadInput, NotFound
+from ..errors import BadInput, LogIntegrityError, NotFound
 from ..store.tables import log_checkpoints, log_entries, log_head, log_tiles
+from .stored_rows import head_cells
 
 __all__ = ["AppendResult", "Head", "LogStore", "insert_rows"]
 
@@ -101,13 +102,20 @@ class LogStore:
     def head_state(self, conn: Connection, *, lock: bool = False) -> Head:
         q = select(log_head.c.size, log_head.c.root, log_head.c.time, log_head.c.registry,
                    log_head.c.v2_from, log_head.c.checkpoints).where(log_head.c.id == 1)
-        row = conn.execute(q.with_for_update() if lock else q).one()
-        return Head(int(row.size), bytes(row.root), row.time, row.registry,
-                    None if row.v2_from is None else int(row.v2_from), int(row.checkpoints))
+        row = conn.execute(q.with_for_update() if lock else q).first()
+        if row is None:
+            raise LogIntegrityError("log_head row 1 is missing: the log has no head", None)
+        return Head(*head_cells(tuple(row)))
 
     def head(self, conn: Connection) -> tuple[int, bytes]:
-        row = conn.exec_driver_sql("SELECT size, root FROM log_head WHERE id = 1").one()
-        return int(row[0]), bytes(row[1])
+        row = conn.exec_driver_sql("SELECT size, root FROM log_head WHERE id = 1").first()
+        if row is None:
+            raise LogIntegrityError("log_head row 1 is missing: the log has no head", None)
+        size, root = row
+        if type(size) is int and isinstance(root, (bytes, memoryview)):
+            return size, bytes(root)
+        head = self.head_state(conn)  # a cell of the wrong type: this names it
+        return head.size, head.root
 
     # -- appending --------------------------------------------------------------------------
     def append(self, conn: Connection, head: Head, entries: Sequence[bytes],

@@ -18,8 +18,8 @@ from sqlalchemy import Connection
 from ..core.tiles import TILE_HEIGHT, TILE_WIDTH, tiles_for_size
 from ..errors import LogIntegrityError
 
-__all__ = ["Head", "check_tile_rows", "entry_columns", "first_wrong_entry_cell", "read_checkpoints",
-           "read_head", "tile_contents", "wrong_cell"]
+__all__ = ["Head", "check_tile_rows", "entry_columns", "first_wrong_entry_cell", "head_cells",
+           "read_checkpoints", "read_head", "tile_contents", "wrong_cell"]
 
 _SQL_TYPE = {bytes: "BLOB", str: "TEXT", int: "INTEGER", float: "REAL", type(None): "NULL",
              memoryview: "BLOB", bytearray: "BLOB"}
@@ -73,6 +73,24 @@ def read_head(conn: Connection) -> Head:
     size = _int("log_head", "1", "size", row[0], None)
     return Head(size, _blob("log_head", "1", "root", row[1], None),
                 _int("log_head", "1", "checkpoints", row[2], None))
+
+
+def head_cells(row: tuple) -> tuple[int, bytes, str | None, str | None, int | None, int]:
+    """The ``log_head`` row's (size, root, time, registry, v2_from, checkpoints), each cell's
+    type checked: the append path reads the head too, and must name a damaged cell instead of
+    failing on it with a TypeError."""
+    size, root, time, registry, v2_from, checkpoints = row
+    return (_int("log_head", "1", "size", size, None), _blob("log_head", "1", "root", root, None),
+            _text_or_null("log_head", "1", "time", time), _text_or_null("log_head", "1",
+                                                                      "registry", registry),
+            None if v2_from is None else _int("log_head", "1", "v2_from", v2_from, None),
+            _int("log_head", "1", "checkpoints", checkpoints, None))
+
+
+def _text_or_null(table: str, key: str, column: str, value: object) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise wrong_cell(table, key, column, value, "TEXT", None)
 
 
 def read_checkpoints(conn: Connection) -> list[tuple[int, bytes, bytes]]:
