@@ -29,7 +29,7 @@ from sqlalchemy import select
 from reelrights.core.ids import new_id
 from reelrights.core.merkle import MemoryTree, leaf_hash
 from reelrights.core.note import NoteSigner
-from reelrights.core.statements import make_statement, sign_statement
+from reelrights.core.statements import decode_entry, make_statement, open_leaf, sign_statement
 from reelrights.home import Home
 from reelrights.keys import PartyKey
 from reelrights.ledger import Ledger
@@ -108,9 +108,11 @@ def vkey_of(home: Home) -> str:
     return NoteSigner(home.origin, home.log_key().seed).vkey
 
 
-def check_log(home: Home, batches: list[tuple[list[bytes], list[int]]], total: int) -> None:
-    """The log holds exactly the acknowledged batches, each contiguous at its receipt indices,
-    one checkpoint per batch, and it verifies in the database and in the mirror."""
+def check_log(home: Home, batches: list[tuple[list[bytes], list[int]]], statements: int) -> None:
+    """The log holds its registry.established entry (index 0: logged once, however many writers
+    opened the home first), then exactly the acknowledged batches (``statements`` statements),
+    each contiguous at its receipt indices under one log time, one checkpoint per batch, and it
+    verifies in the database and in the mirror."""
     ledger = Ledger.open(home)
     try:
         with ledger.db.read() as conn:
@@ -124,22 +126,30 @@ def check_log(home: Home, batches: list[tuple[list[bytes], list[int]]], total: i
             n_works = len(conn.execute(select(works.c.id)).all())
     finally:
         ledger.db.dispose()
+    total = statements + 1
     assert size == total == len(rows)
     assert [i for i, _, _ in rows] == list(range(total)), "indices must be 0..n-1, no gaps or duplicates"
-    stored = Counter(e for _, _, e in rows)
+    decoded = [decode_entry(e) for _, _, e in rows]
+    assert [s.type for s in decoded].count("registry.established") == 1
+    assert (decoded[0].type, decoded[0].registry) == ("registry.established", home.registry)
+    times = [s.log_time for s in decoded]
+    assert None not in times and times == sorted(times), "log times never decrease"
+    envelopes = [open_leaf(e)[0] for _, _, e in rows]
+    stored = Counter(envelopes[1:])
     submitted = Counter(e for batch, _ in batches for e in batch)
     assert stored == submitted and max(stored.values()) == 1, "every statement exactly once"
-    ends = []
+    ends = [1]  # the establishment's own batch
     for batch, indices in batches:
         assert len(indices) == len(batch)
         assert indices == list(range(indices[0], indices[0] + len(batch))), "a batch is contiguous"
-        assert [rows[i][2] for i in indices] == batch, "each receipt names its own statement"
+        assert [envelopes[i] for i in indices] == batch, "each receipt names its own statement"
+        assert len({times[i] for i in indices}) == 1, "a batch has one log time"
         ends.append(indices[-1] + 1)
     assert checkpoint_sizes == sorted(ends), "exactly one checkpoint per batch"
     assert root == MemoryTree.from_entries(e for _, _, e in rows).root()
     assert all(h == leaf_hash(e) for _, h, e in rows)
-    assert (report.size, report.checkpoints) == (total, len(batches))
-    assert n_works + n_parties == total
+    assert (report.size, report.checkpoints) == (total, len(batches) + 1)
+    assert n_works + n_parties == statements
     mirror = home.log_dir
     tiled = verify_tiled_log(DirTileSource(mirror), (mirror / "checkpoint").read_bytes(), vkey_of(home))
     assert (tiled.size, tiled.root_hex) == (total, root.hex()), "the mirror caught up with the last batch"
@@ -503,6 +513,7 @@ def test_older_checkpoint_verifies_after_tile_fills(home: Home, ledger: Ledger) 
     ledger.submit([work_entry(home.registry, pid, key) for _ in range(200)])
     old_note = (home.log_dir / "checkpoint").read_bytes()
     vkey = vkey_of(home)
-    assert verify_tiled_log(DirTileSource(home.log_dir), old_note, vkey).size == 201
-    ledger.submit([work_entry(home.registry, pid, key) for _ in range(100)])  # fills tile 0, size 301
-    assert verify_tiled_log(DirTileSource(home.log_dir), old_note, vkey).size == 201
+    # the registry.established entry, the party and its 200 works
+    assert verify_tiled_log(DirTileSource(home.log_dir), old_note, vkey).size == 202
+    ledger.submit([work_entry(home.registry, pid, key) for _ in range(100)])  # fills tile 0, size 302
+    assert verify_tiled_log(DirTileSource(home.log_dir), old_note, vkey).size == 202

@@ -25,10 +25,12 @@ from reelrights.services import registry
 
 @pytest.fixture
 def served_log(home, ledger):
-    """A log of 600 entries in uneven batches (full tiles, partial tiles, level 1), served."""
+    """A log of 600 entries in uneven batches (full tiles, partial tiles, level 1), served.
+
+    Its registry.established entry (size 1) and the party's registration (size 2) come first."""
     party = registry.register_party(home, ledger, "studio", "Interop Pictures").details["id"]
     key = home.party_key(party)
-    sizes = [1, 7, 255, 2, 256, 78]  # crosses tile boundaries in awkward places
+    sizes = [7, 255, 2, 256, 78]  # crosses tile boundaries in awkward places
     for n in sizes:
         entries = []
         for _ in range(n):
@@ -44,7 +46,9 @@ def served_log(home, ledger):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", 1 + sum(sizes)
+        with ledger.db.read() as conn:
+            assert ledger.log.checkpoint_sizes(conn) == [1, 2, 9, 264, 266, 522, 600]
+        yield f"http://127.0.0.1:{server.server_address[1]}", 2 + sum(sizes)
     finally:
         server.shutdown()
         server.server_close()

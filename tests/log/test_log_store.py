@@ -20,7 +20,7 @@ from reelrights.core.checkpoint import open_checkpoint
 from reelrights.core.ids import new_id
 from reelrights.core.merkle import MemoryTree, consistency_proof, leaf_hash, verify_consistency, verify_inclusion
 from reelrights.core.note import NoteSigner, NoteVerifier
-from reelrights.core.statements import make_statement, sign_statement
+from reelrights.core.statements import make_leaf, make_statement, sign_statement
 from reelrights.core.tiles import TILE_WIDTH, parse_tile_path
 from reelrights.errors import (
     BadInput,
@@ -110,9 +110,10 @@ def stored_entries(ledger: Ledger) -> list[tuple[int, bytes, bytes]]:
             select(log_entries.c.idx, log_entries.c.leaf_hash, log_entries.c.entry).order_by(log_entries.c.idx))]
 
 
-#: Batch sizes after the 3 one-statement party registrations: sizes 4, 10, 27, 59, 109, 209, 255,
-#: 256 (a full tile exactly), 257 (one past it), 287 and 300.
-BATCHES = [1, 6, 17, 32, 50, 100, 46, 1, 1, 30, 13]
+#: Batch sizes after the registry.established entry and the 3 one-statement party
+#: registrations (sizes 1, 2, 3, 4): sizes 10, 27, 59, 109, 209, 255, 256 (a full tile exactly),
+#: 257 (one past it), 287 and 300.
+BATCHES = [6, 17, 32, 50, 100, 46, 1, 1, 30, 13]
 #: Checkpoint sizes whose every index (inclusion) or old size (consistency) goes through LogStore;
 #: the other checkpoint sizes get a sample (every pair is covered from the stored tiles anyway).
 EXHAUSTIVE_SIZES = {255, 256, 257, 300}
@@ -127,17 +128,27 @@ def _indices(size: int) -> list[int]:
 def build_log(home: Home, ledger: Ledger, batches: list[int] = BATCHES) -> tuple[list[Party], list[int], list[bytes]]:
     """Register 3 parties, then submit ``batches`` of work registrations by rotating owners.
 
-    Returns (parties, sizes after each batch, every entry in log order).
+    Returns (parties, sizes after each batch, every entry in log order). The first size is the
+    registry.established entry's batch, logged when the ledger was opened (sizes 1, 2, 3, 4
+    before the first of ``batches``).
     """
-    parties = [Party(home, ledger, kind, name) for kind, name in
-               [("studio", "North"), ("studio", "South"), ("writer", "Pen")]]
-    sizes = [1, 2, 3]
+    with ledger.db.read() as conn:
+        sizes = [ledger.log.head(conn)[0]]
+    assert sizes == [1], "a new log holds its registry.established entry alone"
+    parties = []
+    for kind, name in [("studio", "North"), ("studio", "South"), ("writer", "Pen")]:
+        parties.append(Party(home, ledger, kind, name))
+        sizes.append(parties[-1].index + 1)
+    assert sizes == [1, 2, 3, 4]
     for batch in batches:
-        owner = parties[len(sizes) % 3]
+        owner = parties[(len(sizes) - 1) % 3]
         entries = [owner.work()[1] for _ in range(batch)]
         receipts = ledger.submit(entries)
         assert [r.index for r in receipts] == list(range(sizes[-1], sizes[-1] + batch))
-        assert [r.leaf_hash for r in receipts] == [leaf_hash(e).hex() for e in entries]
+        # Each leaf wraps the signed statement with the batch's log time (one per batch).
+        assert {r.log_time for r in receipts} == {receipts[0].log_time} != {None}
+        assert [r.leaf_hash for r in receipts] == [
+            leaf_hash(make_leaf(e, receipts[0].log_time)).hex() for e in entries]
         sizes.append(sizes[-1] + batch)
     return parties, sizes, [e for _, _, e in stored_entries(ledger)]
 
@@ -230,16 +241,16 @@ def test_consistency_proofs_every_pair(home: Home, ledger: Ledger) -> None:
 def test_proof_sizes_out_of_range(home: Home, ledger: Ledger) -> None:
     build_log(home, ledger, [5])
     with ledger.db.read() as conn:
-        with pytest.raises(BadInput, match="--size 9 is out of range"):
-            ledger.log.inclusion(conn, 0, 9)
-        with pytest.raises(NotFound, match="log index 8 is not in a tree of size 8"):
-            ledger.log.inclusion(conn, 8)
+        with pytest.raises(BadInput, match="--size 10 is out of range"):
+            ledger.log.inclusion(conn, 0, 10)
+        with pytest.raises(NotFound, match="log index 9 is not in a tree of size 9"):
+            ledger.log.inclusion(conn, 9)
         with pytest.raises(NotFound, match="not in a tree of size 4"):
             ledger.log.inclusion(conn, 5, 4)
         with pytest.raises(BadInput, match="old size 6 must be between 1 and the new size 5"):
             ledger.log.consistency(conn, 6, 5)
         with pytest.raises(NotFound, match="no checkpoint was issued at size 5"):
-            ledger.log.checkpoint(conn, 5)  # batch sizes are 1, 1, 1, 5: sizes 1, 2, 3, 8
+            ledger.log.checkpoint(conn, 5)  # batch sizes are 1, 1, 1, 1, 5: sizes 1, 2, 3, 4, 9
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,7 +324,7 @@ def test_export_verifies_and_matches_mirror(home: Home, ledger: Ledger, tmp_path
 
 def test_mirror_identical_to_export_at_tile_boundary(home: Home, ledger: Ledger, tmp_path: Path) -> None:
     """When the log ends on a full tile no partial is left behind: the trees are identical."""
-    build_log(home, ledger, [100, 153])  # 3 + 253 = 256
+    build_log(home, ledger, [100, 152])  # 4 + 252 = 256
     out = tmp_path / "export"
     with ledger.db.read() as conn:
         assert export_log(out, ledger.log, conn) == 256
@@ -436,8 +447,12 @@ def _duplicate_in_batch(p: Party, q: Party) -> list[bytes]:
 CASES = {
     "oversized_entry": (_oversized_entry, InvalidStatement, "over the 65535-byte limit"),
     "non_canonical": (_non_canonical, InvalidStatement, "signed statement"),
-    "replayed_statement": (_replayed_statement, Conflict, "already registered"),
-    "duplicate_in_batch": (_duplicate_in_batch, Conflict, "already registered"),
+    # A statement id is logged once: a replay is refused before any registry rule is consulted
+    # (earlier[3] sits at index 6, after the establishment, P, Q and earlier[0..2]).
+    "replayed_statement": (_replayed_statement, Conflict,
+                           "is already in the log at index 6: a statement is logged once"),
+    "duplicate_in_batch": (_duplicate_in_batch, Conflict,
+                           "appears twice in the batch (also as statement 1)"),
     "bad_signature": (_bad_signature, SignatureError, "does not verify"),
     "wrong_key": (_wrong_key, SignatureError, "not that party's registered key"),
     "unknown_actor": (_unknown_actor, SignatureError, "is not a registered party"),
@@ -487,7 +502,7 @@ def test_refused_batch_keeps_tiles_across_boundary(home: Home, ledger: Ledger) -
     """A batch that would complete the first full tile is refused: no tile row changes, and the
     next accepted batch (from another Ledger, so the tile edge is reloaded) is correct."""
     p = Party(home, ledger)
-    ledger.submit([p.work()[1] for _ in range(250)])
+    ledger.submit([p.work()[1] for _ in range(249)])  # size 251: establishment, p and 249 works
     before = db_snapshot(ledger)
     before_mirror = file_tree(home.log_dir)
     batch = [p.work()[1] for _ in range(20)]
@@ -516,18 +531,33 @@ def test_refused_batch_keeps_tiles_across_boundary(home: Home, ledger: Ledger) -
     verify_tiled_log(DirTileSource(home.log_dir), (home.log_dir / "checkpoint").read_bytes(), vkey_of(home))
 
 
-def test_empty_batch_refused(ledger: Ledger) -> None:
-    with pytest.raises(BadInput, match="nothing to submit"):
-        ledger.submit([])
-    with ledger.db.read() as conn:
-        assert ledger.log.head(conn)[0] == 0
-        with pytest.raises(NotFound, match="no checkpoint yet"):
-            ledger.log.checkpoint(conn)
+def test_empty_batch_refused(home: Home) -> None:
+    """An empty batch is refused and logs nothing: not on a log that has no entry yet (opened
+    without establishing it), not on an established one (its registry.established entry only)."""
+    bare = Ledger.open(home, establish=False)
+    try:
+        with pytest.raises(BadInput, match="nothing to submit"):
+            bare.submit([])
+        with bare.db.read() as conn:
+            assert bare.log.head(conn)[0] == 0
+            with pytest.raises(NotFound, match="no checkpoint yet"):
+                bare.log.checkpoint(conn)
+    finally:
+        bare.db.dispose()
+    ledger = Ledger.open(home)
+    try:
+        with pytest.raises(BadInput, match="nothing to submit"):
+            ledger.submit([])
+        with ledger.db.read() as conn:
+            assert ledger.log.head_state(conn).size == ledger.log.head_state(conn).checkpoints == 1
+            assert ledger.log.checkpoint_sizes(conn) == [1]
+    finally:
+        ledger.db.dispose()
 
 
 def test_one_batch_across_several_tiles(home: Home, ledger: Ledger, tmp_path: Path) -> None:
-    """A single batch that completes tile 0 and fills tiles 1 and 2 on its way (size 3 -> 903)."""
-    _, sizes, entries = build_log(home, ledger, [150, 750])
+    """A single batch that completes tile 0 and fills tiles 1 and 2 on its way (size 153 -> 903)."""
+    _, sizes, entries = build_log(home, ledger, [149, 750])
     assert sizes[-2:] == [153, 903]
     vkey = vkey_of(home)
     tree = MemoryTree.from_entries(entries)
@@ -562,7 +592,7 @@ def test_cli_proofs_at_older_sizes(home: Home, ledger: Ledger) -> None:
 
     from reelrights.cli import cli
 
-    _, sizes, entries = build_log(home, ledger, [1, 6, 17, 32, 50, 100, 46, 1, 1, 30])
+    _, sizes, entries = build_log(home, ledger, [6, 17, 32, 50, 100, 46, 1, 1, 30])
     tree = MemoryTree.from_entries(entries)
     runner = CliRunner()
 

@@ -21,7 +21,7 @@ from reelrights.log.verify import verify_log
 from reelrights.store.tables import log_entries
 
 from test_log_store import Party, db_snapshot
-from test_tamper import Log, flipped, title_offset
+from test_tamper import BIG, Log, flipped, title_offset
 
 
 def _forge(entry: bytes) -> bytes:
@@ -120,10 +120,10 @@ def _worker_path_used(log: Log) -> bool:
 
 
 def test_tree_only_verify_in_workers(home, ledger, leaf_workers) -> None:
-    log = Log(home, ledger, [100, 154, 1, 200, 63])
+    log = Log(home, ledger, BIG)
     with log.ledger.db.read() as conn:
         report = verify_log(conn, log.ledger.log, log.vkey, signatures=False)
-    assert report.size == log.size == 520 and report.checkpoints == 7
+    assert report.size == log.size == 520 and report.checkpoints == len(log.sizes) == 8
     if log.ledger.db.dialect == "sqlite":
         assert workers._pool is not None, "the leaves should have been hashed by the workers"
 
@@ -131,7 +131,7 @@ def test_tree_only_verify_in_workers(home, ledger, leaf_workers) -> None:
 @pytest.mark.parametrize("index", [3, 130, 519])
 def test_tree_only_verify_in_workers_names_the_altered_entry(home, ledger, leaf_workers,
                                                             index: int) -> None:
-    log = Log(home, ledger, [100, 154, 1, 200, 63])
+    log = Log(home, ledger, BIG)
     forged = flipped(log.entry(index), title_offset(log.entry(index)))
     log.set(log_entries, log_entries.c.idx == index, entry=forged)
     err = log.verify(signatures=False)
@@ -139,7 +139,7 @@ def test_tree_only_verify_in_workers_names_the_altered_entry(home, ledger, leaf_
 
 
 def test_tree_only_verify_in_workers_names_a_missing_entry(home, ledger, leaf_workers) -> None:
-    log = Log(home, ledger, [100, 154, 1, 200, 63])
+    log = Log(home, ledger, BIG)
     with log.ledger.db.write() as conn:
         conn.execute(delete(log_entries).where(log_entries.c.idx == 200))
     err = log.verify(signatures=False)
