@@ -10,7 +10,7 @@ Catalog B (Night Ferry), both licensed to Orbit AI. Orbit's run uses both. An ou
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import av
@@ -129,7 +129,7 @@ def test_attribute_weights_near_copies_and_consent(home, ledger, media, tmp_path
     # Once Ada consents for this production, developer and model family, the flag goes.
     consent.grant_consent(home, ledger, performer=ids["ada"], kinds=["likeness"],
                           description="digital replica of Ada generated for the harbour montage scenes in this production", media=["video"],
-                          territory=["US"], start=date(2020, 1, 1), end=date(2099, 1, 1),
+                          territory=["US"], start=datetime.now(UTC).date(), end=date(2099, 1, 1),
                           compensation_ref="contract-7", represented_by="none",
                           production=ids["production"], licensee=ids["dev"],
                           model_family="orbit")

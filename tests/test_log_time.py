@@ -239,9 +239,18 @@ def test_b_a_license_not_yet_in_force_at_the_start_is_out_of_force_for_the_run(
     plain, _ = _commit(home, ledger, story, tmp_path, later)
     assert plain["judged"] == "at_commit" and plain["licenses_not_in_force"] == []
     # ... but the started run trained while it was not yet in force.
-    out, _ = _commit(home, ledger, story, tmp_path, later, run_id=started["id"])
+    out, manifest = _commit(home, ledger, story, tmp_path, later, run_id=started["id"])
     assert out["licenses_not_in_force"] == [later]
     assert "the run's start" in _out_of_force(ledger, out["id"])[later]
+    # The audit judges the started run over its interval: the items under that license fail,
+    # though the license is in force at the commit (the run judged at commit alone passes).
+    ch = audit_challenge.challenge_run(home, ledger, out["id"], out["count"], story["auditor"])
+    resp = tmp_path / "resp-interval.json"
+    audit_challenge.write_private(resp, audit_challenge.respond(ledger, ch["challenge"],
+                                                                manifest))
+    cert = certificates.certify(home, ledger, resp, story["auditor"], territory="US")
+    assert cert["result"] == "fail", cert
+    assert plain["id"] != out["id"]
 
 
 def test_b_a_license_expiring_during_the_run_is_out_of_force_at_commit(home, ledger, story,

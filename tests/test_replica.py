@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 import stat
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -89,7 +89,7 @@ def story(home, ledger):
         home, ledger, performer=ids["a"], kinds=["voice"],
         description="Synthesized narration lines in the Orbit trailer for Harbour Lights",
         media=["audio"], territory=["US"],
-        start=date(2026, 1, 1), end=date(2027, 12, 31), compensation_ref="SPG-1",
+        start=datetime.now(UTC).date(), end=date(2027, 12, 31), compensation_ref="SPG-1",
         represented_by="guild", model_family="orbit").details["id"]
     return ids
 

@@ -9,7 +9,7 @@ voice of performer A with A's consent.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -70,7 +70,7 @@ def _check(ledger, story, action="train", *, on=ON, **kw):
 def _consent(home, ledger, story, performer="a", **kw):
     args = dict(performer=story[performer], kinds=["voice"],
                 description="Synthesized narration lines in the Orbit trailer for Harbour Lights",
-                media=["audio"], territory=["US"], start=date(2026, 1, 1), end=date(2027, 12, 31),
+                media=["audio"], territory=["US"], start=datetime.now(UTC).date(), end=date(2027, 12, 31),
                 compensation_ref="SPG-2026-0042", represented_by="guild", model_family="orbit")
     args.update(kw)
     return consent.grant_consent(home, ledger, **args).details["id"]

@@ -43,6 +43,7 @@ from ..core.merkle import root_of
 from ..core.odrl import parse_policy
 from ..errors import BadInput, ProofError, ReelrightsError
 from ..home import Home
+from ..store.run_tables import run_out_of_force
 from ..store.tables import bundle_assets, licenses, work_assets, works
 from .audit_challenge import RESPONSE_FORMAT, Challenge
 from .audit_media import MediaGap, SafeMedia, confine, hash_media
@@ -170,9 +171,24 @@ def check_response(home: Home, conn: Connection, ch: Challenge, doc: dict[str, A
     ctx = AtCommitment(ch.run.developer_id, "train", ch.run.model_family, committed.date(),
                        territory.upper() if territory else None, at=ch.run.committed_at)
     findings = [judge_item(conn, ctx, index, item) for index, _, item, _ in opened]
+    _judge_over_run(conn, ch.run.id, findings, [item for _, _, item, _ in opened])
     if media:
         _check_media(home, ctx, findings, media, scan)
     return findings
+
+
+def _judge_over_run(conn: Connection, run_id: str, findings: list[Finding],
+                    items: list[dict[str, Any]]) -> None:
+    """A license the run had out of force (recorded when it was committed: over the log-time
+    interval from its ``run.started`` to its commit, or at the commit) fails every item the
+    run committed under it, even where some license is in force at the commit alone."""
+    out = dict(conn.execute(select(run_out_of_force.c.license_id, run_out_of_force.c.reason)
+                            .where(run_out_of_force.c.run_id == run_id)).all())
+    for f, item in zip(findings, items, strict=True):
+        lic = item["basis"].get("license") if item["basis"]["type"] == "license" else None
+        if lic in out and Reason.NOT_IN_FORCE not in f.codes:
+            f.add(Reason.NOT_IN_FORCE, f"license {lic} was out of force for run {run_id}: "
+                                       f"{out[lic]}")
 
 
 def _confined_media(doc: dict[str, Any], media_root: Path | None) -> dict[int, SafeMedia |
