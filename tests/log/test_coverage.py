@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, text, update
 
 from reelrights.core.tiles import encode_bundle, entries_path, tile_path
 from reelrights.errors import LogIntegrityError

@@ -30,11 +30,10 @@ from reelrights.core.note import NoteSigner
 from reelrights.core.statements import (decode_entry, make_leaf, make_statement, open_leaf,
                                         parse_time, sign_statement)
 from reelrights.core.tiles import TileBuilder
-from reelrights.errors import LogIntegrityError
+from reelrights.errors import InvalidStatement, LogIntegrityError
 from reelrights.home import Home
 from reelrights.ledger import Ledger
 from reelrights.log.verify import verify_log
-from reelrights.services import registry
 from reelrights.store.tables import log_checkpoints, log_entries, log_head, log_tiles
 from test_tamper import SMALL, Log, assert_cli_names, run_verify  # tests/log is on sys.path
 
@@ -174,21 +173,32 @@ def test_untouched_log_keeps_the_rules(small: Log) -> None:
 @pytest.mark.parametrize("claim", ["log_key", "origin"])
 def test_established_for_another_key_or_origin(home: Home, claim: str) -> None:
     """An establishment signed with the log's key but naming another log key (or origin) is a
-    log that says it belongs to someone else: verification names entry 0, whatever follows."""
+    log that says it belongs to someone else. The ledger refuses to log one; written into the
+    rows by the holder of the log's key (consistently, as above), verification names entry 0."""
     other = {"log_key": NoteSigner(home.origin, os.urandom(32)).vkey,
              "origin": "elsewhere.example/log"}[claim]
     vkey = NoteSigner(home.origin, home.log_key().seed).vkey
-    ledger = Ledger.open(home, establish=False)
-    try:
+
+    def establishment(time: str | None = None) -> bytes:
         body = {"origin": home.origin, "log_key": vkey, "clock_skew_s": DEFAULT_CLOCK_SKEW_S,
                 "submission_window_s": DEFAULT_SUBMISSION_WINDOW_S, "v1_entries": 0}
         body[claim] = other
-        entry = sign_statement(make_statement("registry.established", "operator", body,
-                                              registry=home.registry), home.log_key())
-        assert ledger.submit([entry])[0].index == 0
-        registry.register_party(home, ledger, "studio", "After")
+        return sign_statement(make_statement("registry.established", "operator", body, time,
+                                             registry=home.registry), home.log_key())
+
+    bare = Ledger.open(home, establish=False)
+    try:
+        with pytest.raises(InvalidStatement, match="must name this log's origin"):
+            bare.submit([establishment()])
+    finally:
+        bare.db.dispose()
+    ledger = Ledger.open(home)  # establishes, naming its own key and origin
+    try:
+        log = Log(home, ledger, [2])
+        _, t = open_leaf(log.entry(0))
+        rewrite(log, 0, make_leaf(establishment(t), t))  # type: ignore[arg-type]
         with ledger.db.read() as conn:
-            assert verify_log(conn, ledger.log, vkey, signatures=False).size == 2
+            assert verify_log(conn, ledger.log, vkey, signatures=False).size == 5
             with pytest.raises(LogIntegrityError) as err:
                 verify_log(conn, ledger.log, vkey)
             # Verifying with the key the establishment names is no way out: the log's

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import delete
 
 from reelrights.core.ids import new_id
-from reelrights.errors import Conflict, LogIntegrityError, SignatureError
+from reelrights.errors import Conflict, SignatureError
 from reelrights.log import verify as verify_module
 from reelrights.log import workers
 from reelrights.log.verify import verify_log
