@@ -332,7 +332,10 @@ class Ledger:
             with self._write() as conn:
                 try:
                     head = self.log.lock_head(conn)
-                    log_time, deployment = self._admit(conn, head, stmts)
+                    # Replays: the unique index on log_entries.statement_id refuses a logged id
+                    # at the append (any fault sends the batch down the ordinary path, which
+                    # looks the ids up and names the replay), so no lookup here.
+                    log_time, deployment = self._admit(conn, head, stmts, look_up_ids=False)
                     if pending or registers:
                         keys = self._resolve_keys(conn, stmts)
                         jobs.append(SignatureJob([entries[i] for i in pending],
@@ -402,8 +405,8 @@ class Ledger:
                 job.cancel()
         return self._accepted(stmts, leaf_hashes, size, details, result, log_time)
 
-    def _admit(self, conn: Connection, head: Head,
-               stmts: list[SignedStatement]) -> tuple[str | None, Deployment | None]:
+    def _admit(self, conn: Connection, head: Head, stmts: list[SignedStatement], *,
+               look_up_ids: bool = True) -> tuple[str | None, Deployment | None]:
         """The log's own rules, under the head lock: the statements' format and registry, the
         log time and the signed times' bounds, and no statement id twice.
 
@@ -458,7 +461,8 @@ class Ledger:
                                      f"{head.v2_from}; it is established once"))
         log_time = admission.log_time_after(head.time)
         admission.check_times(stmts, log_time, rules, refuse)
-        admission.check_ids(conn, stmts, refuse)
+        if look_up_ids:
+            admission.check_ids(conn, stmts, refuse)
         return log_time, None
 
     def _append(self, conn: Connection, head: Head, stmts: list[SignedStatement],

@@ -51,6 +51,18 @@ def _describe(ch: str) -> str:
 
 def name_problem(value: str) -> str | None:
     """Why ``value`` is not an acceptable name, or None. One line, naming the character."""
+    if not (value.isascii() and value.isprintable()):  # printable ASCII is NFC and visible
+        problem = _unicode_problem(value)
+        if problem:
+            return problem
+    if value != value.strip(" "):
+        return "starts or ends with a space; remove it"
+    if "  " in value:
+        return "holds two spaces in a row; use one"
+    return None
+
+
+def _unicode_problem(value: str) -> str | None:
     if unicodedata.normalize("NFC", value) != value:
         return ("is not in Unicode NFC form (a decomposed spelling of a name); normalise it "
                 "to NFC before signing")
@@ -60,10 +72,6 @@ def name_problem(value: str) -> str | None:
         if ord(ch) in INVISIBLE or unicodedata.category(ch) in _REFUSED_CATEGORIES:
             return (f"holds {_describe(ch)} at character {i + 1}, an invisible, bidi-control "
                     "or non-printing character; retype the name without it")
-    if value != value.strip(" "):
-        return "starts or ends with a space; remove it"
-    if "  " in value:
-        return "holds two spaces in a row; use one"
     return None
 
 
