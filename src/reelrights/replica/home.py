@@ -59,8 +59,6 @@ def open_ledger(home: Home) -> Ledger:
     """The home's ledger; for a read-only replica one that refuses every submission."""
     if not is_replica(home):
         return Ledger.open(home)
-    from .. import services  # noqa: F401  (registers every capability's appliers)
-
     operator_key = NoteVerifier(log_verifier_key(home)).public_key
     return ReplicaLedger(Database(home.database_url), LogStore(home.origin, None),
                          home.log_dir, operator_key=operator_key)

@@ -79,7 +79,6 @@ def replay(conn: Connection, leaves: Iterable[bytes], *,
     began. ``origin`` is the log's origin (needed only without the history). Raises
     LogIntegrityError naming the first entry that cannot be decoded or applied.
     """
-    from .. import services  # noqa: F401  (registers every capability's applier)
     from ..ledger import Accepted
 
     started = time.perf_counter()

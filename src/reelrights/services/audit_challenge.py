@@ -27,7 +27,6 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from ..core import audit_types  # noqa: F401  (registers the audit statement types)
 from ..core.audit_seed import challenge_seed_v2, log_signature, seeded_indices
 from ..core.checkpoint import Checkpoint
 from ..core.commitment import (OPENING_HEADER_SIZE, SALT_SIZE, leaf_hashes,

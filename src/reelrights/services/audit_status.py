@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..core import audit_types  # noqa: F401  (registers the audit statement types)
 from ..core.dsse import parse_envelope
 from ..core.statements import decode_entry
 from ..errors import BadInput, Conflict, LogIntegrityError, NotFound, PolicyDenied

@@ -59,6 +59,9 @@ VERDICTS = (Reason.LICENSED.value, *(c.value for c in FAILING), Reason.INCONCLUS
 FAILURES = frozenset(VERDICTS) - {Reason.LICENSED.value}
 
 
+_FAILING = frozenset(FAILING)
+
+
 @dataclass
 class Finding:
     index: int
@@ -177,9 +180,6 @@ def check_response(home: Home, conn: Connection, ch: Challenge, doc: dict[str, A
     return findings
 
 
-FAILING_CODES = frozenset(FAILING)
-
-
 def _judge_over_run(conn: Connection, run_id: str, findings: list[Finding],
                     items: list[dict[str, Any]]) -> None:
     """A license the run had out of force (recorded when it was committed: over the log-time
@@ -189,7 +189,7 @@ def _judge_over_run(conn: Connection, run_id: str, findings: list[Finding],
                             .where(run_out_of_force.c.run_id == run_id)).all())
     for f, item in zip(findings, items, strict=True):
         lic = item["basis"].get("license") if item["basis"]["type"] == "license" else None
-        if lic in out and not f.codes & FAILING_CODES:  # a finer failure already says why
+        if lic in out and not f.codes & _FAILING:  # a finer failure already says why
             f.add(Reason.NOT_IN_FORCE, f"license {lic} was out of force for run {run_id}: "
                                        f"{out[lic]}")
 

@@ -50,12 +50,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..core import rights_types  # noqa: F401  (registers bundle.created)
+from ..core import rights_types
 from ..core.canonical import canonical_bytes
 from ..core.ids import new_id
 from ..core.merkle import leaf_hash, root_of
 from ..catalogue import check_body
-from ..core.statements import MAX_ENVELOPE_BYTES, decode_entry, make_statement, sign_statement
+from ..core.statements import MAX_ENVELOPE_BYTES, decode_entry, sign_statement
 from ..errors import (BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied,
                       VerificationError)
 from ..home import Home

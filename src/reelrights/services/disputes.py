@@ -28,7 +28,6 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
-from ..core import dispute_types  # noqa: F401  (registers the dispute statement types)
 from ..core.dispute_types import OPERATOR_ACTOR
 from ..core.ids import ordered_id
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied

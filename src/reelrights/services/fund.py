@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..core import fund_types  # noqa: F401  (registers the fund statement types)
 from ..core.ids import new_id
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home

@@ -19,7 +19,6 @@ from sqlalchemy import Connection, or_, select
 from ..core.ids import new_id
 from ..core.iri import bundle_iri, party_iri, work_iri
 from ..core.odrl import InvalidPolicy, Policy, parse_policy
-from ..core import rights_types  # noqa: F401  (registers the rights statement types)
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, at

@@ -36,13 +36,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..core import provenance_types  # noqa: F401  (registers output.registered)
 from ..core.canonical import canonical_bytes
 from ..core.dsse import parse_envelope
 from ..core.ids import ID_PATTERNS, new_id
 from ..core.provenance_types import model_commitment
 from ..catalogue import check_body
-from ..core.statements import decode_entry, make_statement, sign_statement, utc_now
+from ..core.statements import decode_entry, sign_statement, utc_now
 from ..errors import (BadInput, Conflict, MediaError, NotFound, PolicyDenied, ReelrightsError,
                       VerificationError)
 from ..home import Home

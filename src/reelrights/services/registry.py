@@ -23,7 +23,7 @@ from ..core.ids import new_id
 from ..core.labor_rules import source_material_problem
 from ..core.schema import parse_ratio
 from ..core.statement_types import OPERATOR
-from ..core.statements import decode_entry, key_id_for, make_statement, sign_statement
+from ..core.statements import decode_entry, key_id_for, sign_statement
 from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied
 from ..home import Home
 from ..keys import PartyKey

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
@@ -40,7 +41,6 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from ..core import run_types  # noqa: F401  (registers run.committed)
 from ..core.ids import ID_PATTERNS, new_id
 from ..catalogue import check_body
 from ..core.statements import sign_statement
@@ -312,14 +312,11 @@ def start_run(home: Home, ledger: Ledger, developer: str, model_family: str,
               note: str | None = None) -> dict[str, Any]:
     """Log ``run.started`` before training, signed with the developer's key: the licenses the
     run relies on and its model family. Returns the run id, log index and log time."""
-    import re
-
     wanted = list(dict.fromkeys(licenses_relied_on))
     if not wanted:
         raise BadInput("name at least one license the run relies on (--license L)")
-    if run_id is not None and not re.fullmatch(ID_PATTERNS["run"], run_id):
-        raise BadInput(f"--id {run_id!r} is not a run id like run_k3vq7xw2m4a6c5de; leave it "
-                       "out to get a new one")
+    if run_id is not None:
+        _check_run_id(run_id, "--id ", "leave it out to get a new one")
     with ledger.db.read() as conn:
         dev = resolve_party(conn, developer)
         for lic in wanted:
@@ -406,12 +403,14 @@ def commit_run(home: Home, ledger: Ledger, manifest: Path, developer: str, model
                if "over_interval" in receipt.details else {})}
 
 
-def _started(conn: Connection, run_id: str) -> Any:
-    import re
+def _check_run_id(ref: str, option: str, fix: str) -> None:
+    """BadInput naming ``option`` and ``fix`` unless ``ref`` is a run id."""
+    if not re.fullmatch(ID_PATTERNS["run"], ref):
+        raise BadInput(f"{option}{ref!r} is not a run id like run_k3vq7xw2m4a6c5de; {fix}")
 
-    if not re.fullmatch(ID_PATTERNS["run"], run_id):
-        raise BadInput(f"--run {run_id!r} is not a run id like run_k3vq7xw2m4a6c5de; `reelrights "
-                       "run start` prints it")
+
+def _started(conn: Connection, run_id: str) -> Any:
+    _check_run_id(run_id, "--run ", "`reelrights run start` prints it")
     start = conn.execute(select(run_starts).where(run_starts.c.id == run_id)).first()
     if start is None:
         raise NotFound(f"run {run_id} was not started; log it with `reelrights run start` first, "
@@ -424,11 +423,7 @@ def _started(conn: Connection, run_id: str) -> Any:
 
 # -- queries ----------------------------------------------------------------------------------------
 def resolve_run(conn: Connection, ref: str) -> Any:
-    import re
-
-    if not re.fullmatch(ID_PATTERNS["run"], ref):
-        raise BadInput(f"{ref!r} is not a run id like run_k3vq7xw2m4a6c5de; `reelrights run list` "
-                       "shows them")
+    _check_run_id(ref, "", "`reelrights run list` shows them")
     row = conn.execute(select(training_runs).where(training_runs.c.id == ref)).first()
     if row is None:
         raise NotFound(f"no run {ref!r}; `reelrights run list` shows them")
