@@ -35,8 +35,9 @@ from reelrights.core.license_terms import training_agreement
 from reelrights.core.statements import sign_statement
 from reelrights.home import Home
 from reelrights.ledger import Ledger
-from reelrights.services import bundles, licensing, registry
-from reelrights.services.policy import _decide, check_manifest, resolve_context
+from reelrights.rights import bundles, licensing
+from reelrights.registry import registry
+from reelrights.rights.policy import _decide, check_manifest, resolve_context
 
 
 def machine() -> str:

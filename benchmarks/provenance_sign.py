@@ -38,7 +38,7 @@ from reelrights.media.c2pa_assertions import (TRAINED_ALGORITHMIC_MEDIA, OutputA
                                               ReuseTerm, SoftBinding, SoftBindingBlock,
                                               TrainingRunClaim)
 from reelrights.media.c2pa_engine import c2pa_settings, sign_output, verify_file
-from reelrights.pki import C2paSigner
+from reelrights.outputs.pki import C2paSigner
 
 PEM = serialization.Encoding.PEM
 

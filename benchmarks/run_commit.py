@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from reelrights.services.manifest_scan import commit_manifest  # noqa: E402
+from reelrights.evidence.manifest_scan import commit_manifest
 
 _KINDS = [("video", "seconds"), ("video", "frames"), ("audio", "seconds"), ("text", "tokens"),
           ("image", "images")]

@@ -22,8 +22,10 @@ from reelrights.home import Home
 from reelrights.ledger import Ledger
 from reelrights.media import synth
 from reelrights.media.engine import make_engine
-from reelrights.services import bundles, fingerprints, licensing, registry
-from reelrights.services.scan import scan_files
+from reelrights.rights import bundles, licensing
+from reelrights.evidence import fingerprints
+from reelrights.registry import registry
+from reelrights.evidence.scan import scan_files
 
 
 def decode_only(paths: list[Path]) -> float:

@@ -15,7 +15,8 @@ from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.core.statements import sign_statement
 from reelrights.media import synth
-from reelrights.services import bundles, licensing, registry
+from reelrights.rights import bundles, licensing
+from reelrights.registry import registry
 
 FILM = dict(seconds=10.0, fps=24, size=(480, 272), scenes=4)
 

@@ -9,7 +9,10 @@ from pathlib import Path
 
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
-from reelrights.services import bundles, fund, licensing, registry, runs
+from reelrights.rights import bundles, licensing
+from reelrights.fund import productions as fund
+from reelrights.registry import registry
+from reelrights.evidence import runs
 
 from fake_works import register_fake_work
 

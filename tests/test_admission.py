@@ -26,7 +26,9 @@ from reelrights.errors import (BadInput, Conflict, InvalidStatement, NotFound, R
                                SignatureError)
 from reelrights.ledger import Ledger
 from reelrights.log.verify import verify_log
-from reelrights.services import bundles, fund, licensing, registry
+from reelrights.rights import bundles, licensing
+from reelrights.fund import productions as fund
+from reelrights.registry import registry
 from reelrights.store.fund_tables import fund_terms
 from reelrights.store.tables import (current_facts, licenses, log_entries, log_head, metadata,
                                      parties, works)
@@ -488,7 +490,7 @@ def test_a_large_batch_is_held_to_the_same_rules(home, ledger) -> None:
 def test_consent_revocation_takes_effect_at_the_log_time(home, ledger) -> None:
     from datetime import date
 
-    from reelrights.services import consent as cs
+    from reelrights.rights import consent as cs
     from reelrights.store.tables import consents
 
     jane = _party(home, ledger, "performer", "Jane Roe")

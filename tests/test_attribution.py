@@ -23,8 +23,11 @@ from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.media import synth
 from reelrights.media.engine import LocalEngine
-from reelrights.services import bundles, consent, fingerprints, licensing, provenance, registry, runs
-from reelrights.services.attribution import attribute
+from reelrights.rights import bundles, consent, licensing
+from reelrights.evidence import fingerprints, runs
+from reelrights.outputs import provenance
+from reelrights.registry import registry
+from reelrights.outputs.attribution import attribute
 
 FILM = dict(seconds=8.0, fps=12, size=(320, 180), scenes=4)
 

@@ -21,7 +21,8 @@ from sqlalchemy import update
 from reelrights.cli import cli
 from reelrights.core.license_terms import training_agreement
 from reelrights.errors import BadInput, Conflict, VerificationError
-from reelrights.services import audit_challenge, bundles, certificates, licensing
+from reelrights.evidence import audit_challenge, certificates
+from reelrights.rights import bundles, licensing
 from reelrights.store.evidence_tables import audit_certificates, training_runs
 
 from fake_works import register_fake_work
@@ -92,7 +93,7 @@ def test_a_reason_that_mentions_consent_does_not_make_a_consent_verdict(home, le
     assert any("consent" in r for r in f["reasons"])  # the words are there...
     # ... but they decide nothing:
     assert f["verdict"] == "not-licensed" and out["counts"]["consent-missing"] == 0
-    from reelrights.core.audit_types import Reason, verdict_of
+    from reelrights.evidence.audit_types import Reason, verdict_of
 
     assert verdict_of({Reason.NOTED, Reason.LICENSED}) is Reason.LICENSED
     assert verdict_of({Reason.LICENSED, Reason.INCONCLUSIVE}) is Reason.INCONCLUSIVE
@@ -173,7 +174,7 @@ def test_the_challenge_names_no_checkpoint_and_a_batch_around_it_does_not_matter
     """The challenge is logged in a batch with other entries after it: its seed comes from the
     checkpoint that ends the batch (the first past its index). No race to lose."""
     from reelrights.core.ids import new_id
-    from reelrights.services.registry import submit_as
+    from reelrights.registry.registry import submit_as
 
     run_id, _ = commit_run(home, ledger, story["dev"], _clean_items(story, 50), tmp_path)
     body = {"id": new_id("challenge"), "run": run_id, "auditor": story["auditor"],
@@ -194,7 +195,7 @@ def test_the_challenge_names_no_checkpoint_and_a_batch_around_it_does_not_matter
 
 def test_one_open_challenge_per_auditor_and_run_and_withdrawal_is_a_failed_audit(
         home, ledger, story, tmp_path) -> None:
-    from reelrights.services.audit_status import run_audits, withdraw_challenge
+    from reelrights.evidence.audit_status import run_audits, withdraw_challenge
 
     run_id, manifest = commit_run(home, ledger, story["dev"], _clean_items(story), tmp_path)
     first = _challenge(home, ledger, story, run_id, 4)

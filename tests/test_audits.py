@@ -26,8 +26,9 @@ from reelrights.core.license_terms import training_agreement
 from reelrights.core.sampling import challenge_indices, sample_indices
 from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, Conflict, ProofError, SignatureError, VerificationError
-from reelrights.services import (audit_challenge, bundles, certificates, licensing, registry,
-                                 runs)
+from reelrights.evidence import audit_challenge, certificates, runs
+from reelrights.rights import bundles, licensing
+from reelrights.registry import registry
 from reelrights.store.evidence_tables import audit_challenges, training_runs
 
 from fake_works import register_fake_work
@@ -451,7 +452,7 @@ def test_a_license_whose_consent_duty_is_unmet_is_found(home, ledger, story, tmp
 def test_a_registered_film_hidden_under_an_own_item_is_caught_by_the_scan(
         home, ledger, story, tmp_path) -> None:
     from reelrights.media import synth
-    from reelrights.services import fingerprints
+    from reelrights.evidence import fingerprints
 
     film = synth.make_film(tmp_path / "ref" / "ferry.mp4", seconds=10.0, fps=24,
                            size=(480, 272), scenes=4, seed=22)

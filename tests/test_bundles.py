@@ -26,7 +26,8 @@ from reelrights.errors import (BadInput, Conflict, InvalidStatement, NotFound, P
                                VerificationError)
 from reelrights.keys import PartyKey
 from reelrights.media.synth import make_audio, make_image, make_script, make_video
-from reelrights.services import bundles, registry
+from reelrights.rights import bundles
+from reelrights.registry import registry
 from reelrights.store.tables import (bundle_assets, bundle_works, log_checkpoints, log_entries)
 from reelrights.store.tables import bundles as bundles_table
 

@@ -45,7 +45,7 @@ def test_every_type_is_listed_once_with_an_applier_and_an_effect_time() -> None:
 def test_a_catalogue_with_a_type_but_no_applier_or_two_definitions_is_refused() -> None:
     """Assembling is checked: a capability whose type has no applier, or a type defined by two
     capabilities, is a programming error found when the catalogue is built, not at a refusal."""
-    only_types = Capability("rights", ("reelrights.core.rights_types",), ())
+    only_types = Capability("rights", ("reelrights.rights.types",), ())
     with pytest.raises(RuntimeError, match="types without an applier"):
         Catalogue([only_types])
     twice = Capability("again", ("reelrights.core.statement_types",), ())
@@ -57,8 +57,8 @@ def test_importing_capability_modules_registers_nothing() -> None:
     """In a fresh interpreter, importing every types and service module leaves no global
     registry behind; only catalogue() assembles one."""
     code = textwrap.dedent("""
-        import reelrights.services.fund, reelrights.services.licensing
-        import reelrights.core.fund_types, reelrights.core.rights_types
+        import reelrights.fund.productions, reelrights.rights.licensing
+        import reelrights.fund.types, reelrights.rights.types
         from reelrights.core import statement_types as st
         import reelrights.catalogue as cat
         assert not any(n.startswith("_CATALOGUE") for n in vars(st)), "global registry"
@@ -73,8 +73,10 @@ def test_importing_capability_modules_registers_nothing() -> None:
 @pytest.fixture(scope="module")
 def every_type_home(tmp_path_factory) -> Path:
     """The demo's home (SQLite), plus the statement types the demo story does not log."""
-    from reelrights.services import (audit_challenge, audit_status, consent, disputes, fund,
-                                     licensing, registry, runs)
+    from reelrights.evidence import audit_challenge, audit_status, runs
+    from reelrights.rights import consent, disputes, licensing
+    from reelrights.fund import productions as fund
+    from reelrights.registry import registry
 
     d = tmp_path_factory.mktemp("every-type")
     r = CliRunner().invoke(cli, ["demo", str(d)])

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-import reelrights.services.licensing  # noqa: F401  (registers the guild.member applier)
+import reelrights.rights.licensing  # noqa: F401  (registers the guild.member applier)
 from reelrights.cli import cli
 from reelrights.core import labor_rules
 from reelrights.core.ids import new_id
@@ -32,8 +32,8 @@ from reelrights.errors import (
     PolicyDenied,
     SignatureError,
 )
-from reelrights.services import consent as cs
-from reelrights.services import registry
+from reelrights.rights import consent as cs
+from reelrights.registry import registry
 from reelrights.store.tables import consents, deaths, log_checkpoints, log_entries, works
 
 ROOT = Path(__file__).resolve().parents[1]

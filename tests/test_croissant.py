@@ -31,8 +31,9 @@ from reelrights.cli import cli
 from reelrights.core.iri import bundle_iri, party_iri, work_iri
 from reelrights.errors import BadInput, NotFound
 from reelrights.media.synth import make_audio, make_image, make_script, make_video
-from reelrights.services import bundles, registry
-from reelrights.services.croissant import CROISSANT_1_1, RAI_1_0, bundle_croissant, terms_iri
+from reelrights.rights import bundles
+from reelrights.registry import registry
+from reelrights.rights.croissant import CROISSANT_1_1, RAI_1_0, bundle_croissant, terms_iri
 from reelrights.store.tables import licenses, log_entries
 
 ROOT = Path(__file__).resolve().parents[1]

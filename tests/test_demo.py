@@ -21,7 +21,7 @@ from reelrights.demo import run_demo
 from reelrights.errors import BadInput
 from reelrights.home import Home
 from reelrights.ledger import Ledger
-from reelrights.services import registry
+from reelrights.registry import registry
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +166,7 @@ def test_demo_home_contents(demo) -> None:
         # the developer's secrets stay on its side, 0600; the first run failed, the second passed
         opening = demo["dir"] / "orbit-ai" / "run-2.jsonl.opening"
         assert oct(opening.stat().st_mode & 0o777) == "0o600"
-        from reelrights.services import certificates
+        from reelrights.evidence import certificates
         assert certificates.show_certificate(ledger.db, ids["certificate1"])["statement"][
             "predicate"]["result"] == "fail"
         assert certificates.verify_certificate(h, ledger, ids["certificate"])["valid"]

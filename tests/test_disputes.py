@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from reelrights.cli import cli
 from reelrights.media.synth import make_film, transcode_video
-from reelrights.services import disputes, registry
-from reelrights.services.fingerprints import IDENT_MAX_MS, content_weights
+from reelrights.rights import disputes
+from reelrights.registry import registry
+from reelrights.evidence.fingerprints import IDENT_MAX_MS, content_weights
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,9 @@ import pytest
 
 from reelrights.core.iri import party_iri
 from reelrights.core.license_terms import training_agreement
-from reelrights.services import bundles, licensing, registry
-from reelrights.services.policy import check, resolve_context
+from reelrights.rights import bundles, licensing
+from reelrights.registry import registry
+from reelrights.rights.policy import check, resolve_context
 
 from fake_works import register_fake_work
 

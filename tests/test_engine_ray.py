@@ -16,8 +16,8 @@ from sqlalchemy import select
 from reelrights.home import Home
 from reelrights.ledger import Ledger
 from reelrights.media.engine import LocalEngine, RayEngine, make_engine
-from reelrights.services import fingerprints as fp
-from reelrights.services.scan import scan_files
+from reelrights.evidence import fingerprints as fp
+from reelrights.evidence.scan import scan_files
 from reelrights.store.fingerprint_tables import fingerprints
 
 ray = pytest.importorskip("ray")

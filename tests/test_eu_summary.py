@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from reelrights.cli import cli
 from reelrights.core.run_totals import NOMINAL_FPS
 from reelrights.errors import BadInput
-from reelrights.services import eu_summary, runs
-from reelrights.services.eu_summary import TO_COMPLETE, size_bin
+from reelrights.evidence import eu_summary, runs
+from reelrights.evidence.eu_summary import TO_COMPLETE, size_bin
 
 from test_runs import _write_jsonl, story  # noqa: F401  (the shared story fixture)
 

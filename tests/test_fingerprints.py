@@ -17,8 +17,8 @@ from sqlalchemy import select
 from reelrights.cli import cli
 from reelrights.media.engine import FileJob, LocalEngine, PoolEngine, file_job
 from reelrights.media.index import PDQIndex
-from reelrights.services import fingerprints as fp
-from reelrights.services import registry
+from reelrights.evidence import fingerprints as fp
+from reelrights.registry import registry
 from reelrights.store.fingerprint_tables import asset_locations, fingerprints
 
 

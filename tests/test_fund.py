@@ -17,7 +17,7 @@ from reelrights.core.fund_rules import (BundleFacts, Credit, GuildRule, LicenseT
 from reelrights.core.money import parse_amount
 from reelrights.core.royalty import allocate, flatten
 from reelrights.errors import BadInput, Conflict
-from reelrights.services import revenue_import, statement_issue
+from reelrights.fund import revenue_import, royalty_statement_issue as statement_issue
 from reelrights.store.fund_tables import fund_lines, fund_postings
 from reelrights.store.tables import log_entries
 
@@ -304,7 +304,7 @@ def test_reimport_with_another_rate_or_period_is_refused_not_dropped(home, ledge
     fixed = _rated(home, ledger, report, fund["studio"], supersedes=first["id"], **change)
     assert fixed["new"] and fixed["id"] != first["id"]
     with ledger.db.read() as conn:
-        from reelrights.services.allocation import report_body
+        from reelrights.fund.allocation import report_body
         from reelrights.store.fund_tables import revenue_reports
         body = report_body(conn, fixed["log_index"])
         old = conn.execute(select(revenue_reports).where(
@@ -343,12 +343,12 @@ def test_report_territory_must_be_iso_3166_alpha_2(home, ledger, fund, tmp_path,
 
 def test_a_report_signed_elsewhere_with_a_made_up_territory_is_refused(home, ledger, fund):
     from reelrights.errors import InvalidStatement
-    from reelrights.services.registry import submit_as
+    from reelrights.registry.registry import submit_as
 
     rows = [{"production": fund["production"], "period": "2027-Q3", "territory": "ZZ",
              "currency": "USD", "gross": "1.00", "deductions": "0.00"}]
     sha = revenue_import.rows_sha256(rows)
-    from reelrights.core.fund_types import derived_id
+    from reelrights.fund.types import derived_id
     body = {"id": derived_id("rev", fund["studio"], sha, ""), "reporter": fund["studio"],
             "period": "2027-Q3", "rows_sha256": sha, "rows": rows, "rates": []}
     size = _size(ledger)

@@ -14,7 +14,7 @@ from fund_story import build, csv_report
 from reelrights.cli import cli
 from reelrights.core.statements import decode_entry, sign_statement
 from reelrights.errors import Conflict
-from reelrights.services import revenue_import
+from reelrights.fund import revenue_import
 from reelrights.store.fund_tables import fund_statements
 from reelrights.store.tables import log_entries
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from reelrights.core.ids import new_id
 from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, InvalidStatement
-from reelrights.services import consent as cs
-from reelrights.services import registry
+from reelrights.rights import consent as cs
+from reelrights.registry import registry
 from reelrights.store.tables import consents, deaths, log_entries
 
 SPECIFIC = ("Synthesized replacement dialogue for the character Mara Ellison in the feature "
@@ -121,9 +121,9 @@ from reelrights.cli import cli  # noqa: E402
 from reelrights.core.commitment import canonical_item  # noqa: E402
 from reelrights.core.license_terms import training_agreement  # noqa: E402
 from reelrights.errors import Conflict, PolicyDenied  # noqa: E402
-from reelrights.services import (audit_challenge, bundles, certificates, licensing,  # noqa: E402
-                                 runs)
-from reelrights.services.policy import check, resolve_context  # noqa: E402
+from reelrights.evidence import audit_challenge, certificates, runs
+from reelrights.rights import bundles, licensing
+from reelrights.rights.policy import check, resolve_context
 from reelrights.store.evidence_tables import run_usage  # noqa: E402
 from reelrights.store.run_tables import affected_marks, run_out_of_force  # noqa: E402
 

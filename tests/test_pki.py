@@ -17,13 +17,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from reelrights import pki
+from reelrights.outputs import pki
 from reelrights.cli import cli
 from reelrights.core.x509 import (C2PA_CLAIM_SIGNING, DOCUMENT_SIGNING, check_signer_profile,
                                   make_root_cert)
 from reelrights.errors import NotFound, PolicyDenied
 from reelrights.home import Home
-from reelrights.services import registry
+from reelrights.registry import registry
 
 
 def _mode(path) -> int:

@@ -29,7 +29,7 @@ from reelrights.errors import (
 )
 from reelrights.keys import PartyKey
 from reelrights.media.synth import make_audio, make_script, make_video
-from reelrights.services import registry
+from reelrights.registry import registry
 from reelrights.store.tables import (
     assets,
     credits,

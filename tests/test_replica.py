@@ -27,7 +27,8 @@ from reelrights.ledger import Ledger
 from reelrights.replica import compare_projections, verify_projections
 from reelrights.replica.tables import (LOCAL_TABLES, LOG_TABLES, PROJECTION_TABLES,
                                        unclassified_tables)
-from reelrights.services import consent, licensing, registry
+from reelrights.rights import consent, licensing
+from reelrights.registry import registry
 from reelrights.store.db import Database
 from reelrights.store.tables import (consents, credits, licenses, log_entries, metadata, parties)
 
@@ -72,7 +73,7 @@ def story(home, ledger):
         ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
     ids["film"] = fake_work(home, ledger, ids["studio"], "Harbour Lights")
     registry.credit_work(home, ledger, ids["film"], ids["a"], "performer", "1")
-    from reelrights.services import bundles
+    from reelrights.rights import bundles
 
     ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",
                                           [ids["film"]]).details["id"]

@@ -20,8 +20,9 @@ from reelrights.core.license_terms import training_agreement
 from reelrights.core.odrl import InvalidPolicy
 from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, Conflict, PolicyDenied
-from reelrights.services import bundles, consent, licensing, registry
-from reelrights.services.policy import check, check_manifest, resolve_context
+from reelrights.rights import bundles, consent, licensing
+from reelrights.registry import registry
+from reelrights.rights.policy import check, check_manifest, resolve_context
 
 from fake_works import register_fake_work
 

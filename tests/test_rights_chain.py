@@ -18,9 +18,10 @@ from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.core.statements import sign_statement
 from reelrights.errors import Conflict, PolicyDenied
-from reelrights.services import bundles, disputes, licensing, registry
-from reelrights.services.croissant import bundle_croissant
-from reelrights.services.policy import check, resolve_context
+from reelrights.rights import bundles, disputes, licensing
+from reelrights.registry import registry
+from reelrights.rights.croissant import bundle_croissant
+from reelrights.rights.policy import check, resolve_context
 
 from fake_works import register_fake_work
 

@@ -24,7 +24,9 @@ from reelrights.core.license_terms import training_agreement
 from reelrights.core.manifest import PARQUET_COLUMNS
 from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, Conflict, NotFound, PolicyDenied
-from reelrights.services import bundles, licensing, manifest_scan, registry, runs
+from reelrights.rights import bundles, licensing
+from reelrights.evidence import manifest_scan, runs
+from reelrights.registry import registry
 from reelrights.store.evidence_tables import run_usage, training_runs
 from reelrights.store.tables import log_entries
 

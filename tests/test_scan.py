@@ -19,8 +19,8 @@ from fp_story import media, rights_story  # noqa: F401 (media is a fixture)
 
 from reelrights.cli import cli
 from reelrights.errors import BadInput, NotFound
-from reelrights.services import fingerprints as fp
-from reelrights.services.scan import read_inputs, scan_files
+from reelrights.evidence import fingerprints as fp
+from reelrights.evidence.scan import read_inputs, scan_files
 
 ON = date(2027, 6, 1)
 REFS = ("film_a", "film_b", "song", "script_b", "script_c")

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from fund_story import build, csv_report
 from reelrights.cli import cli
-from reelrights.services import revenue_import
-from reelrights.services.usage import usage_report
+from reelrights.fund import revenue_import
+from reelrights.registry.usage import usage_report
 from reelrights.store.evidence_tables import training_runs
 from reelrights.store.tables import licenses, log_entries
 

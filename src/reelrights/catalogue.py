@@ -60,19 +60,19 @@ class Capability:
 #: Every capability, explicitly. A statement type exists only if it is listed here.
 CAPABILITIES: tuple[Capability, ...] = (
     Capability("registry", ("reelrights.core.statement_types",),
-               ("reelrights.services.deployment", "reelrights.services.registry")),
-    Capability("rights", ("reelrights.core.rights_types",),
-               ("reelrights.services.licensing", "reelrights.services.consent",
-                "reelrights.services.bundles")),
-    Capability("disputes", ("reelrights.core.dispute_types",), ("reelrights.services.disputes",)),
-    Capability("evidence", ("reelrights.core.run_types", "reelrights.core.audit_types"),
-               ("reelrights.services.runs", "reelrights.services.audit_challenge",
-                "reelrights.services.audit_status", "reelrights.services.certificates")),
-    Capability("outputs", ("reelrights.core.provenance_types",),
-               ("reelrights.services.provenance",)),
-    Capability("fund", ("reelrights.core.fund_types",),
-               ("reelrights.services.fund", "reelrights.services.revenue_import",
-                "reelrights.services.statement_issue")),
+               ("reelrights.registry.deployment", "reelrights.registry.registry")),
+    Capability("rights", ("reelrights.rights.types",),
+               ("reelrights.rights.licensing", "reelrights.rights.consent",
+                "reelrights.rights.bundles")),
+    Capability("disputes", ("reelrights.rights.dispute_types",), ("reelrights.rights.disputes",)),
+    Capability("evidence", ("reelrights.evidence.run_types", "reelrights.evidence.audit_types"),
+               ("reelrights.evidence.runs", "reelrights.evidence.audit_challenge",
+                "reelrights.evidence.audit_status", "reelrights.evidence.certificates")),
+    Capability("outputs", ("reelrights.outputs.types",),
+               ("reelrights.outputs.provenance",)),
+    Capability("fund", ("reelrights.fund.types",),
+               ("reelrights.fund.productions", "reelrights.fund.revenue_import",
+                "reelrights.fund.royalty_statement_issue")),
 )
 
 

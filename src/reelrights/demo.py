@@ -30,7 +30,8 @@ from .log.verify import verify_log
 from .media.synth import make_audio, make_film, make_script
 from .demo_evidence import evidence_story
 from .demo_outputs import outputs_story
-from .services import bundles, consent, licensing, registry
+from .rights import bundles, consent, licensing
+from .registry import registry
 
 
 def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, str]:
@@ -148,7 +149,7 @@ def _rights_story(home: Home, ledger: Ledger, ids: dict[str, str],
                   echo: Callable[[str], None], step: Callable[[str], None]) -> None:
     """Bundles, a guild-co-signed license, a performer's consent, and the policy engine."""
     from .core.license_terms import training_agreement
-    from .services.policy import check, resolve_context
+    from .rights.policy import check, resolve_context
 
     step("An AI developer joins; the studio bundles its works for licensed training")
     ids["developer"] = registry.register_party(home, ledger, "developer", "Orbit AI").details["id"]

@@ -15,9 +15,10 @@ from .core.commitment import canonical_item
 from .home import Home
 from .ledger import Ledger
 from .media.synth import make_film, transcode_video
-from .services import (audit_challenge, bundles, certificates, eu_summary, fingerprints,
-                       registry, runs)
-from .services.scan import scan_files
+from .evidence import audit_challenge, certificates, eu_summary, fingerprints, runs
+from .rights import bundles
+from .registry import registry
+from .evidence.scan import scan_files
 
 Echo = Callable[[str], None]
 

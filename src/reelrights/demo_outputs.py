@@ -12,15 +12,17 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from . import pki
+from .outputs import pki
 from .home import Home
 from .ledger import Ledger
 from .media.synth import make_film, transcode_video
-from .services import fund, provenance, registry, revenue_import, statement_issue, usage
-from .services.attribution import attribute
-from .services.provenance_verify import verify_output
-from .services.statement_render import render
-from .services.statements import build_document
+from .fund import productions as fund, revenue_import, royalty_statement_issue as statement_issue
+from .outputs import provenance
+from .registry import registry, usage
+from .outputs.attribution import attribute
+from .outputs.provenance_verify import verify_output
+from .fund.royalty_statement_render import render
+from .fund.royalty_statements import build_document
 
 Echo = Callable[[str], None]
 

@@ -35,7 +35,7 @@ from reelrights.keys import PartyKey
 from reelrights.ledger import Ledger
 from reelrights.log.tiled import DirTileSource, verify_tiled_log
 from reelrights.log.verify import verify_log
-from reelrights.services import registry
+from reelrights.registry import registry
 from reelrights.store.tables import log_entries, parties, works
 
 _counter = itertools.count()

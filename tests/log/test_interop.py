@@ -20,7 +20,7 @@ from tlog_scales.signing import Vkey
 
 from reelrights.core.ids import new_id
 from reelrights.core.statements import sign_statement
-from reelrights.services import registry
+from reelrights.registry import registry
 
 
 @pytest.fixture

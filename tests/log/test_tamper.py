@@ -30,7 +30,7 @@ from reelrights.ledger import Ledger
 from reelrights.log.mirror import export_log
 from reelrights.log.tiled import DirTileSource, verify_tiled_log
 from reelrights.log.verify import verify_log
-from reelrights.services import registry
+from reelrights.registry import registry
 from reelrights.store.tables import log_checkpoints, log_entries, log_tiles
 
 _counter = itertools.count()

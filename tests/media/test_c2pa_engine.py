@@ -24,7 +24,7 @@ from reelrights.media.c2pa_assertions import (SOFT_BINDING_LABEL, TRAINED_ALGORI
                                               OutputAssertions, ReuseTerm, SoftBinding,
                                               SoftBindingBlock, TrainingRunClaim)
 from reelrights.media.c2pa_engine import read_actions, sidecar_path, sign_output, verify_file
-from reelrights.pki import C2paSigner
+from reelrights.outputs.pki import C2paSigner
 
 PEM = serialization.Encoding.PEM
 

@@ -25,7 +25,7 @@ def register(cli: click.Group) -> None:
 def attribute_cmd(app: AppContext, output: Path, territory: str | None, on, as_json: bool) -> None:
     """Weights per work and bundle, near-copies and performers without consent (exit 3: a
     near-copy or a missing consent)."""
-    from ..services.attribution import attribute
+    from ..outputs.attribution import attribute
 
     day: date | None = on.date() if on else None
     report = attribute(app.home, app.ledger, output, territory=territory, on=day)

@@ -9,10 +9,9 @@ import click
 
 from ..errors import BadInput, PolicyDenied
 from ..core.ids import ID_PATTERNS
-from ..services.audit_challenge import challenge_run, respond, write_private
-from ..services.audit_status import run_audits, withdraw_challenge
-from ..services.certificates import (certify, show_certificate, verify_certificate,
-                                     write_certificate)
+from ..evidence.audit_challenge import challenge_run, respond, write_private
+from ..evidence.audit_status import run_audits, withdraw_challenge
+from ..evidence.certificates import certify, show_certificate, verify_certificate, write_certificate
 from .context import AppContext, emit_json, json_option, pass_app
 
 

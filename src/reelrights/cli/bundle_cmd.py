@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import BadInput
-from ..services import bundles
+from ..rights import bundles
 from .context import AppContext, emit_json, json_option, pass_app, table
 
 
@@ -116,7 +116,7 @@ def bundle_show(app: AppContext, bundle_ref: str, as_json: bool) -> None:
 def bundle_export(app: AppContext, bundle_ref: str, fmt: str, license_id: str | None,
                   output: Path | None) -> None:
     """Export a bundle version's description for ML tools (Croissant 1.1 JSON-LD)."""
-    from ..services.croissant import bundle_croissant
+    from ..rights.croissant import bundle_croissant
 
     doc = bundle_croissant(app.ledger.db, bundle_ref, license_id=license_id)
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

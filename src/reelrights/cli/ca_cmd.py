@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .. import pki
+from ..outputs import pki
 from .context import AppContext, emit_json, json_option, pass_app, table
 
 

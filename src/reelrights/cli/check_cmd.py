@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..errors import PolicyDenied
-from ..services.policy import ACTIONS, check, check_manifest, resolve_context
+from ..rights.policy import ACTIONS, check, check_manifest, resolve_context
 from .context import AppContext, emit_json, json_option, pass_app
 
 

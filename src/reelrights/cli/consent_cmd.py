@@ -6,8 +6,8 @@ from datetime import date
 
 import click
 
-from ..core.rights_types import CONSENT_KINDS, MEDIA, REPRESENTATION
-from ..services import consent as consent_service
+from ..rights.types import CONSENT_KINDS, MEDIA, REPRESENTATION
+from ..rights import consent as consent_service
 from .context import AppContext, emit_json, json_option, pass_app, table
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..core.dispute_types import OUTCOMES
-from ..services import disputes
+from ..rights.dispute_types import OUTCOMES
+from ..rights import disputes
 from .context import AppContext, emit_json, json_option, pass_app, table
 
 

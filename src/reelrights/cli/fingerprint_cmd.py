@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from ..media.engine import ENGINES, make_engine
-from ..services import fingerprints as fp
+from ..evidence import fingerprints as fp
 from .context import AppContext, emit_json, json_option, pass_app
 from .progress import progress_bar
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..services import fund, revenue_import, statement_issue
-from ..services.statement_render import render
+from ..fund import productions as fund, revenue_import, royalty_statement_issue as statement_issue
+from ..fund.royalty_statement_render import render
 from .context import AppContext, emit_json, json_option, pass_app
 
 

@@ -8,9 +8,9 @@ import click
 
 from ..core.canonical import load_json
 from ..core.odrl import parse_policy, to_cawg_training_mining, to_tdmrep
-from ..core.rights_types import COVERED_ROLES
+from ..rights.types import COVERED_ROLES
 from ..errors import BadInput
-from ..services import licensing
+from ..rights import licensing
 from .context import AppContext, emit_json, json_option, pass_app, table
 
 
@@ -136,8 +136,8 @@ def license_template(app: AppContext, bundle: str, licensee: str, model_family: 
     """Print a training Agreement for a bundle (ODRL JSON-LD) to review, edit and grant."""
     from ..core.license_terms import training_agreement
     from ..core.ids import new_id
-    from ..services.bundles import resolve_bundle
-    from ..services.registry import resolve_party
+    from ..rights.bundles import resolve_bundle
+    from ..registry.registry import resolve_party
 
     with app.ledger.db.read() as conn:
         b = resolve_bundle(conn, bundle)

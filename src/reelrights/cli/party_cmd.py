@@ -7,7 +7,7 @@ import click
 from ..core.names import normalize_name
 from ..core.statement_types import PARTY_KINDS
 from ..home import Home
-from ..services import registry
+from ..registry import registry
 from .context import AppContext, emit_json, json_option, pass_app, table
 
 
@@ -26,7 +26,7 @@ def init(app: AppContext, origin: str | None, as_json: bool) -> None:
     home, created = Home.init(app.home_dir, origin=origin)
     app._home = home
     app.ledger  # opens the database and applies migrations
-    from ..cli.log_cmd import log_vkey
+    from .log_cmd import log_vkey
     vkey = log_vkey(home)
     if as_json:
         emit_json({"id": str(home.path), "home": str(home.path), "created": created,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import BadInput
-from ..services import fund
+from ..fund import productions as fund
 from .context import AppContext, emit_json, json_option, pass_app, table
 
 

@@ -37,7 +37,7 @@ def sign_cmd(app: AppContext, output: Path, run_ref: str, production: str | None
              prompt_sha256: str | None, reuse: tuple[str, ...], uncertified: bool, dst: Path,
              as_json: bool) -> None:
     """Record OUTPUT in the log, then embed its C2PA manifest (exit 3: run not certified)."""
-    from ..services.provenance import sign
+    from ..outputs.provenance import sign
 
     out = sign(app.home, app.ledger, output, run_ref, dst, production=production,
                prompt_sha256=prompt_sha256, reuse=list(reuse), uncertified=uncertified)
@@ -59,7 +59,7 @@ def sign_cmd(app: AppContext, output: Path, run_ref: str, production: str | None
 @pass_app
 def verify_cmd(app: AppContext, file: Path, sidecar: Path | None, as_json: bool) -> None:
     """C2PA validation, then the output record, its run and its certificate (exit 1: fails)."""
-    from ..services.provenance_verify import verify_output
+    from ..outputs.provenance_verify import verify_output
 
     report = verify_output(app.home, app.ledger, file, sidecar=sidecar)
     if as_json:
@@ -97,7 +97,7 @@ def verify_cmd(app: AppContext, file: Path, sidecar: Path | None, as_json: bool)
 def model_check_cmd(app: AppContext, output_ref: str, opening: Path, as_json: bool) -> None:
     """Auditors: check that OPENING (salt + model identity) opens the model commitment of
     OUTPUT (an out_ id or a file). Exit 1 when it does not."""
-    from ..services.provenance_verify import check_model_opening
+    from ..outputs.provenance_verify import check_model_opening
 
     out = check_model_opening(app.home, app.ledger, output_ref, opening)
     if as_json:

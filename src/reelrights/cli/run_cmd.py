@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..core.canonical import load_json
-from ..services import eu_summary, runs
+from ..evidence import eu_summary, runs
 from .context import AppContext, emit_json, json_option, pass_app, table
 
 
@@ -107,7 +107,7 @@ def list_cmd(app: AppContext, developer: str | None, as_json: bool) -> None:
 def show(app: AppContext, run_id: str, as_json: bool) -> None:
     """Show a run's commitment, usage per license and public totals."""
     d = runs.run_detail(app.ledger.db, run_id)
-    from ..services.audit_status import run_audits
+    from ..evidence.audit_status import run_audits
 
     with app.ledger.db.read() as conn:  # every audit and how it ended (withdrawn = failed)
         d["audits"] = run_audits(conn, app.ledger.log, d["id"])["audits"]

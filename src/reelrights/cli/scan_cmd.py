@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from ..media.engine import make_engine
-from ..services.policy import ACTIONS
-from ..services.scan import read_inputs, scan_files
+from ..rights.policy import ACTIONS
+from ..evidence.scan import read_inputs, scan_files
 from .context import AppContext, emit_json, json_option, pass_app
 from .fingerprint_cmd import engine_option, workers_option
 from .progress import progress_bar

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..services.usage import usage_report
+from ..registry.usage import usage_report
 from .context import AppContext, emit_json, json_option, pass_app, table
 
 

@@ -9,7 +9,9 @@ import click
 
 from ..core.statement_types import CREDIT_ROLES, WORK_KINDS
 from ..errors import PolicyDenied
-from ..services import disputes, fingerprints, registry
+from ..rights import disputes
+from ..evidence import fingerprints
+from ..registry import registry
 from .context import AppContext, emit_json, json_option, pass_app, table
 from .types import EXTERNAL_ID, SHARE
 

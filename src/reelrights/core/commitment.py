@@ -16,7 +16,7 @@ then check it against the logged (root, count) with :func:`verify_item`.
 
 The salts live in the developer's *opening file*: a 48-byte header (magic, the manifest file's
 SHA-256, the item count) followed by 16 bytes of salt per item in manifest order. It never
-leaves the developer (see :mod:`reelrights.services.runs`). Pure functions, no I/O.
+leaves the developer (see :mod:`reelrights.evidence.runs`). Pure functions, no I/O.
 """
 
 from __future__ import annotations

@@ -2,12 +2,12 @@
 
 Each function checks one rule. Its docstring cites the rule's source, and ``docs/rules.md`` says
 what the rule requires, what the system checks, what it cannot check, and which test proves the
-check. The functions take plain values and touch no database. :mod:`reelrights.services.consent`
+check. The functions take plain values and touch no database. :mod:`reelrights.rights.consent`
 and the registry call them, and so does the policy engine (through :func:`consent_required`).
 
 Functions that look for a problem return ``None`` when the rule holds. Otherwise they return a
 one-line reason that names the rule and says what to do. The caller turns the reason into an
-error (at grant time) or a reason line (in :func:`reelrights.services.consent.find_consent`).
+error (at grant time) or a reason line (in :func:`reelrights.rights.consent.find_consent`).
 
 Sources (see ``/work/shared/research/domain.md`` §6):
 

@@ -132,7 +132,7 @@ class SignResult:
 
 def _c2pa_signer(signer: Any) -> c2pa.Signer:
     """A c2pa Signer from anything with ``alg``, ``cert_chain_pem`` and ``key_pem``
-    (:class:`reelrights.pki.C2paSigner`)."""
+    (:class:`reelrights.outputs.pki.C2paSigner`)."""
     info = c2pa.C2paSignerInfo(signer.alg.encode("ascii"), signer.cert_chain_pem, signer.key_pem,
                                None)
     return c2pa.Signer.from_info(info)

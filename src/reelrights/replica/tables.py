@@ -26,23 +26,23 @@ __all__ = ["LOCAL_TABLES", "LOG_ENTRY_COLUMNS", "LOG_TABLES", "PROJECTION_TABLES
 
 #: Tables written only by statement appliers, in an order that respects foreign keys.
 PROJECTION_TABLES: tuple[str, ...] = (
-    # registry (services/registry.py)
+    # registry (registry/registry.py)
     "parties", "works", "assets", "work_assets", "credits",
     # supersession: the current fact of each subject (compare-and-swap on ``supersedes``)
     "current_facts",
-    # rights (services/bundles.py, licensing.py, consent.py)
+    # rights (rights/bundles.py, licensing.py, consent.py)
     "bundles", "bundle_assets", "bundle_works", "guild_agreements", "guild_members",
     "licenses", "license_cosigns", "consents", "deaths",
     # ownership disputes (rights chain)
     "disputes",
-    # evidence (services/runs.py, audit_challenge.py, certificates.py)
+    # evidence (evidence/runs.py, audit_challenge.py, certificates.py)
     "training_runs", "run_usage", "audit_challenges", "audit_certificates", "audit_withdrawals",
     # run starts, licenses judged out of force per run, "affected by" marks left by late facts
-    # (services/runs.py, disputes.py, consent.py)
+    # (evidence/runs.py, disputes.py, consent.py)
     "run_starts", "run_out_of_force", "affected_marks",
-    # outputs (services/provenance.py: the output.registered record)
+    # outputs (outputs/provenance.py: the output.registered record)
     "outputs",
-    # creative fund (services/fund.py, revenue_import.py, statement_issue.py)
+    # creative fund (fund/productions.py, revenue_import.py, statement_issue.py)
     "productions", "production_outputs", "fund_terms", "revenue_reports", "revenue_rows",
     "fund_lines", "fund_postings", "fund_statements",
 )

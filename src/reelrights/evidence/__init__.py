@@ -1,0 +1,1 @@
+"""Evidence: fingerprints and scans, training-run commitments, sampled audits and their certificates, the EU summary."""

@@ -1,0 +1,606 @@
+"""Training runs: ``run start``, ``run commit``, ``run show``, ``run list`` and their appliers.
+
+A developer commits to a run's exact manifest without disclosing it. ``commit_run`` hashes the
+manifest (JSONL or Parquet) into salted RFC 9162 leaves and a root
+(:mod:`reelrights.evidence.manifest_scan`), writes the salts to the developer's private opening
+file (mode 0600, next to the manifest), signs ``run.committed`` with the developer's key and
+submits it. Only the root, the count and the public totals reach the registry and the log; the
+manifest and the salts stay where they are.
+
+The applier checks that the developer is a registered developer and that each (bundle,
+license) of the usage names a registered license of that bundle granted to this developer. A
+license that is not in force (revoked, expired co-signature missing) is still accepted: the
+commitment is the developer's claim about what it trained on, and the audit judges it. Whether
+each license was in force is recorded with the usage row, and why not in ``run_out_of_force``.
+
+**When licenses are judged.** A developer logs ``run.started`` before training: the licenses it
+relies on and the model family. The commitment of a started run (``run.committed`` with the same
+id, developer and model family) has its licenses judged over the log-time interval from the
+start to the commit: a license is out of force for the run if it is not among those the start
+named, or if at any time in the interval it was revoked, expired or not yet in force (granted,
+co-signed, inside its terms' dateTime window). A run committed without a start is judged at its
+commit's log time only, and ``run show`` and its audit certificates say so (``judged``).
+
+**Late facts.** A verdict already logged never changes. A fact logged later that would have
+changed it (a dispute over an asset a run used, a death dated before the run's commit while the
+run relied on the performer's consent) leaves an "affected by" mark on the run and on its
+certificates logged before it (:func:`record_marks`, written by those facts' appliers); ``run
+show``, ``check`` and ``audit verify-cert`` show the marks (:func:`affected_by`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+
+from ..core.ids import ID_PATTERNS, new_id
+from ..catalogue import check_body
+from ..core.statements import sign_statement
+from ..core.iri import party_iri
+from ..core.odrl import Request, parse_policy
+from ..core.odrl.constraints import Atomic
+from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied, ReelrightsError
+from ..home import Home
+from ..ledger import Accepted, Ledger, applier, at
+from ..store.evidence_tables import audit_certificates, run_usage, training_runs
+from ..store.run_tables import affected_marks, run_out_of_force, run_starts
+from ..store.tables import bundle_assets, bundles, consents, licenses, parties
+from ..rights.licensing import license_status
+from .manifest_scan import commit_manifest
+from ..registry.registry import resolve_party
+
+__all__ = ["affected_by", "check_usage", "commit_run", "judge_usage", "list_runs", "record_marks",
+           "resolve_run", "run_detail", "run_judgement", "start_run"]
+
+_TOTAL_KEYS = ("items", "seconds", "frames", "tokens", "images")
+
+
+# -- rules shared by the applier and the command --------------------------------------------------
+def check_usage(conn: Connection, developer: str, usage: list[dict[str, Any]],
+                at_time: str | None = None) -> list[dict[str, Any]]:
+    """Each (bundle, license) must be a license of that bundle granted to ``developer``.
+
+    Returns, per usage entry, the license's status at ``at_time`` (in force or why not).
+    Raises NotFound / Conflict naming the first bad pair.
+    """
+    out = []
+    for u in usage:
+        lic = conn.execute(select(licenses).where(licenses.c.id == u["license"])).first()
+        if lic is None:
+            raise NotFound(f"license {u['license']} (used with bundle {u['bundle']}) is not "
+                           "registered; fix the manifest's basis or get the license granted")
+        if lic.bundle_id != u["bundle"]:
+            raise Conflict(f"license {u['license']} licenses bundle {lic.bundle_id}, not "
+                           f"{u['bundle']}; fix the manifest's basis.bundle")
+        if lic.licensee_id != developer:
+            raise Conflict(f"license {u['license']} is granted to {lic.licensee_id}, not to "
+                           f"{developer}; a run may only claim the developer's own licenses")
+        out.append(license_status(conn, lic, at_time))
+    return out
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _term_problem(lic: Any, at_time: str) -> str | None:
+    """Why the license's own terms exclude ``at_time`` (its training permissions' dateTime
+    constraints: expired, or not yet in force), or None.
+
+    A permission for train or fineTune (any permission if the policy has none) admits the time
+    when every top-level dateTime constraint of it holds then; dateTime constraints nested in
+    ``or``/``xone`` are left to the audit's full evaluation.
+    """
+    policy = parse_policy(json.loads(lic.policy))
+    rules = [r for r in policy.permissions if {"train", "fineTune"} & set(r.action_names)] \
+        or list(policy.permissions)
+    request = Request("train", "urn:reelrights:run", date_time=_instant(at_time))
+    failed: list[str] = []
+    for rule in rules:
+        temporal = [c for c in rule.constraints
+                    if isinstance(c, Atomic) and c.left.kind == "temporal"]
+        bad = [str(c) for c in temporal if not c.test(request)]
+        if not bad:
+            return None
+        failed.extend(bad)
+    if not rules:
+        return f"its terms permit nothing at {at_time}"
+    return f"its terms ({'; '.join(dict.fromkeys(failed))}) exclude {at_time}"
+
+
+def _reasons_at(conn: Connection, lic: Any, at_time: str, when: str) -> list[str]:
+    """Why ``lic`` is not in force at ``at_time`` (empty: in force)."""
+    out = []
+    if lic.granted_at > at_time:
+        out.append(f"granted at {lic.granted_at}, after {when}")
+    status = license_status(conn, lic, at_time)
+    if status["missing_cosigners"]:
+        out.append(f"missing co-signature of {', '.join(status['missing_cosigners'])} at "
+                   f"{when}")
+    if (term := _term_problem(lic, at_time)) is not None:
+        out.append(f"{term} ({when})")
+    return out
+
+
+def judge_usage(conn: Connection, developer: str, usage: list[dict[str, Any]], commit_time: str,
+                start: Any = None) -> list[str | None]:
+    """For each usage entry: None if its license is in force for the run, else why not.
+
+    Without a ``start`` (a ``run_starts`` row) the license is judged at ``commit_time`` alone;
+    with one, over the log-time interval [start, commit]: it must be one the start named, and
+    in force throughout: not revoked at any time up to the commit, granted and co-signed by the
+    start, and inside its terms' dateTime window at both ends (a window is an interval).
+    """
+    check_usage(conn, developer, usage, commit_time)  # the pairs must be the developer's own
+    named = set(json.loads(start.licenses)) if start is not None else set()
+    out: list[str | None] = []
+    for u in usage:
+        lic = conn.execute(select(licenses).where(licenses.c.id == u["license"])).one()
+        reasons: list[str] = []
+        if start is None:
+            if lic.revoked_at is not None and lic.revoked_at <= commit_time:
+                reasons.append(f"revoked at {lic.revoked_at} (log {lic.revoked_index}), before "
+                               f"the commit at {commit_time}")
+            reasons += _reasons_at(conn, lic, commit_time, f"the commit at {commit_time}")
+        else:
+            span = f"{start.started_at} to {commit_time}"
+            if lic.id not in named:
+                reasons.append(f"not among the licenses run.started named (log "
+                               f"{start.log_index}); a run relies only on the licenses it "
+                               "started with")
+            if lic.revoked_at is not None and lic.revoked_at <= commit_time:
+                reasons.append(f"revoked at {lic.revoked_at} (log {lic.revoked_index}), within "
+                               f"or before the run's interval {span}")
+            reasons += _reasons_at(conn, lic, start.started_at,
+                                   f"the run's start at {start.started_at}")
+            reasons += _reasons_at(conn, lic, commit_time, f"the commit at {commit_time}")
+        out.append(f"license {lic.id}: " + "; ".join(reasons) if reasons else None)
+    return out
+
+
+def run_judgement(conn: Connection, run: Any) -> dict[str, Any]:
+    """How the run's licenses were judged, as its certificates state it:
+    ``{"judged": "at_commit"}`` or ``{"judged": "over_interval", "over_interval": {"from": T1,
+    "to": T2, "started_log_index": i}}`` (log times)."""
+    start = conn.execute(select(run_starts).where(run_starts.c.id == run.id)).first()
+    if start is None or start.log_index > run.log_index:
+        return {"judged": "at_commit"}
+    return {"judged": "over_interval",
+            "over_interval": {"from": start.started_at, "to": run.committed_at,
+                              "started_log_index": int(start.log_index)}}
+
+
+def _check_counts(body: dict[str, Any]) -> None:
+    """The public totals must add up to the committed count."""
+    n = body["count"]
+    pairs = [(u["bundle"], u["license"]) for u in body["usage"]]
+    if pairs != sorted(set(pairs)):
+        raise BadInput("usage must list each (bundle, license) once, sorted by bundle and license")
+    by_basis = (sum(u["items"] for u in body["usage"]) + body["bases"]["own"]["items"]
+                + body["bases"]["public-domain"]["items"]
+                + sum(o["items"] for o in body["bases"]["open-license"]))
+    by_kind = sum(t["items"] for t in body["modalities"].values())
+    if by_basis != n or by_kind != n:
+        raise BadInput(f"run totals count {by_basis} items by basis and {by_kind} by modality, "
+                       f"but the commitment has {n}; recompute them from the manifest")
+
+
+# -- applier ----------------------------------------------------------------------------------------
+@applier("run.committed")
+def _apply_run(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    out = []
+    for pos, a in enumerate(run):
+        b = a.statement.body
+        dev = conn.execute(select(parties.c.kind).where(parties.c.id == b["developer"])).first()
+        if dev is None or dev.kind != "developer":
+            raise at(pos, PolicyDenied(f"{b['developer']} is not a registered developer; only a "
+                                       "developer commits to a training run"))
+        if conn.execute(select(training_runs.c.id)
+                        .where(training_runs.c.id == b["id"])).first() is not None:
+            raise at(pos, Conflict(f"run {b['id']} already exists"))
+        start = conn.execute(select(run_starts).where(run_starts.c.id == b["id"])).first()
+        try:
+            if start is not None:
+                _match_start(start, b)
+            _check_counts(b)
+            problems = judge_usage(conn, b["developer"], b["usage"], a.time, start)
+        except ReelrightsError as exc:
+            raise at(pos, exc) from None
+        totals = {k: b[k] for k in ("bases", "modalities", "basis_modalities", "content_types",
+                                     "languages", "public_datasets") if k in b}
+        conn.execute(training_runs.insert().values(
+            id=b["id"], developer_id=b["developer"], model_family=b["model_family"],
+            model=b["model"], base_model=b.get("base_model"), root=b["root"], count=b["count"],
+            totals=json.dumps(totals, sort_keys=True), latest_acquired=b.get("latest_acquired"),
+            description=b.get("description"), log_index=a.index, committed_at=a.time))
+        if b["usage"]:
+            conn.execute(run_usage.insert(), [
+                {"run_id": b["id"], "bundle_id": u["bundle"], "license_id": u["license"],
+                 **{k: u[k] for k in _TOTAL_KEYS}, "in_force": "0" if p else "1"}
+                for u, p in zip(b["usage"], problems)])
+        reasons = {u["license"]: p for u, p in zip(b["usage"], problems) if p}
+        if reasons:
+            conn.execute(run_out_of_force.insert(), [
+                {"run_id": b["id"], "license_id": lic, "reason": why}
+                for lic, why in sorted(reasons.items())])
+        judged: dict[str, Any] = {"judged": "at_commit"} if start is None else {
+            "judged": "over_interval",
+            "over_interval": {"from": start.started_at, "to": a.time,
+                              "started_log_index": int(start.log_index)}}
+        out.append({"id": b["id"], "root": b["root"], "count": b["count"],
+                    "licenses_not_in_force": list(reasons), **judged})
+    return out
+
+
+def _match_start(start: Any, b: dict[str, Any]) -> None:
+    """A started run is committed by the developer that started it, for its model family."""
+    if start.developer_id != b["developer"]:
+        raise PolicyDenied(f"run {b['id']} was started by {start.developer_id} (log "
+                           f"{start.log_index}), not {b['developer']}; only the developer that "
+                           "started a run commits it")
+    if start.model_family != b["model_family"]:
+        raise InvalidStatement(f"run {b['id']} was started for model family "
+                               f"{start.model_family!r} (log {start.log_index}), not "
+                               f"{b['model_family']!r}; commit it with the family it started "
+                               "with, or start a new run", "/statement/body/model_family")
+
+
+@applier("run.started")
+def _apply_start(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    out = []
+    for pos, a in enumerate(run):
+        b = a.statement.body
+        try:
+            dev = conn.execute(select(parties.c.kind)
+                               .where(parties.c.id == b["developer"])).first()
+            if dev is None or dev.kind != "developer":
+                raise PolicyDenied(f"{b['developer']} is not a registered developer; only a "
+                                   "developer starts a training run")
+            started = conn.execute(select(run_starts.c.log_index)
+                                   .where(run_starts.c.id == b["id"])).first()
+            if started is not None:
+                raise Conflict(f"run {b['id']} was already started (log {started.log_index}); "
+                               "start a new run with a new id")
+            if conn.execute(select(training_runs.c.id)
+                            .where(training_runs.c.id == b["id"])).first() is not None:
+                raise Conflict(f"run {b['id']} is already committed; a run starts before it is "
+                               "committed, so start a new run with a new id")
+            seen: set[str] = set()
+            not_in_force = []
+            for i, lic_id in enumerate(b["licenses"]):
+                pointer = f"/statement/body/licenses/{i}"
+                if lic_id in seen:
+                    raise InvalidStatement(f"license {lic_id} appears twice; list it once",
+                                           pointer)
+                seen.add(lic_id)
+                lic = conn.execute(select(licenses).where(licenses.c.id == lic_id)).first()
+                if lic is None:
+                    raise NotFound(f"{pointer}: license {lic_id} is not registered; a run "
+                                   "relies only on granted licenses")
+                if lic.licensee_id != b["developer"]:
+                    raise Conflict(f"{pointer}: license {lic_id} is granted to "
+                                   f"{lic.licensee_id}, not to {b['developer']}; a run relies "
+                                   "only on the developer's own licenses")
+                if lic.revoked_at is not None or _reasons_at(conn, lic, a.time, "the start"):
+                    not_in_force.append(lic_id)
+        except ReelrightsError as exc:
+            raise at(pos, exc) from None
+        conn.execute(run_starts.insert().values(
+            id=b["id"], developer_id=b["developer"], model_family=b["model_family"],
+            licenses=json.dumps(b["licenses"]), note=b.get("note"), log_index=a.index,
+            started_at=a.time))
+        out.append({"id": b["id"], "licenses": b["licenses"], "started_at": a.time,
+                    "licenses_not_in_force": not_in_force})
+    return out
+
+
+# -- commands ---------------------------------------------------------------------------------------
+def default_opening(manifest: Path) -> Path:
+    return manifest.with_name(manifest.name + ".opening")
+
+
+def start_run(home: Home, ledger: Ledger, developer: str, model_family: str,
+              licenses_relied_on: Iterable[str], run_id: str | None = None,
+              note: str | None = None) -> dict[str, Any]:
+    """Log ``run.started`` before training, signed with the developer's key: the licenses the
+    run relies on and its model family. Returns the run id, log index and log time."""
+    wanted = list(dict.fromkeys(licenses_relied_on))
+    if not wanted:
+        raise BadInput("name at least one license the run relies on (--license L)")
+    if run_id is not None:
+        _check_run_id(run_id, "--id ", "leave it out to get a new one")
+    with ledger.db.read() as conn:
+        dev = resolve_party(conn, developer)
+        for lic in wanted:
+            if conn.execute(select(licenses.c.id).where(licenses.c.id == lic)).first() is None:
+                raise NotFound(f"--license {lic} is not registered; `reelrights license list` "
+                               "shows the licenses")
+    if dev.kind != "developer":
+        raise PolicyDenied(f"{dev.id} is a {dev.kind}, not a developer; only a developer "
+                           "starts a training run")
+    body: dict[str, Any] = {"id": run_id or new_id("run"), "developer": dev.id,
+                            "model_family": model_family, "licenses": wanted}
+    if note:
+        body["note"] = note
+    check_body("run.started", 1, body, dev.id)
+    key = home.party_key(dev.id)
+    receipt = ledger.submit([sign_statement(ledger.new_statement("run.started", dev.id, body),
+                                            key)])[0]
+    return {"id": body["id"], "log_index": receipt.index, "started_at": receipt.log_time,
+            "licenses": wanted,
+            "licenses_not_in_force": receipt.details.get("licenses_not_in_force", [])}
+
+
+def commit_run(home: Home, ledger: Ledger, manifest: Path, developer: str, model_family: str,
+               model: str, base_model: str | None = None, opening: Path | None = None,
+               description: str | None = None, workers: int | None = None,
+               run_id: str | None = None) -> dict[str, Any]:
+    """Commit to ``manifest``; return id, root, count, log_index and the opening file's path.
+
+    ``run_id`` commits a run logged earlier with ``run.started`` (its licenses are then judged
+    over the interval from the start to the commit); without it the run gets a new id and is
+    judged at its commit.
+
+    Nothing is written when anything fails: the opening file appears (0600) only once the
+    statement is in the log, and an existing opening file is never overwritten (its salts are
+    what the developer needs to answer audits of an earlier run).
+    """
+    manifest = Path(manifest)
+    if not manifest.is_file():
+        raise NotFound(f"manifest {manifest} does not exist; pass a JSONL or Parquet file")
+    opening = Path(opening) if opening else default_opening(manifest)
+    if opening.exists():
+        raise Conflict(f"opening file {opening} already exists (it opens an earlier commitment); "
+                       "keep it and pass another --opening PATH")
+    with ledger.db.read() as conn:
+        dev = resolve_party(conn, developer)
+        if run_id is not None:
+            start = _started(conn, run_id)
+            if start.developer_id != dev.id:
+                raise PolicyDenied(f"run {run_id} was started by {start.developer_id}, not "
+                                   f"{dev.id}; only the developer that started it commits it")
+            if start.model_family != model_family:
+                raise BadInput(f"run {run_id} was started for model family "
+                               f"{start.model_family!r}, not {model_family!r}; pass "
+                               f"--model-family {start.model_family}")
+    if dev.kind != "developer":
+        raise PolicyDenied(f"{dev.id} is a {dev.kind}, not a developer; only a developer "
+                           "commits to a training run")
+    key = home.party_key(dev.id)  # fail on a missing key before hashing anything
+    tmp = opening.with_name(f".{opening.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        digest = commit_manifest(manifest, tmp, workers)
+        body: dict[str, Any] = {"id": run_id or new_id("run"), "developer": dev.id,
+                                "model_family": model_family, "model": model,
+                                "root": digest.root.hex(), "count": digest.count,
+                                **digest.tally.public()}
+        if base_model:
+            body["base_model"] = base_model
+        if description:
+            body["description"] = description
+        check_body("run.committed", 1, body, dev.id)
+        _check_counts(body)
+        with ledger.db.read() as conn:
+            check_usage(conn, dev.id, body["usage"])
+        receipt = ledger.submit([sign_statement(ledger.new_statement("run.committed", dev.id, body),
+                                                key)])[0]
+        os.replace(tmp, opening)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return {"id": body["id"], "root": body["root"], "count": body["count"],
+            "log_index": receipt.index, "opening": str(opening),
+            "licenses_not_in_force": receipt.details.get("licenses_not_in_force", []),
+            "judged": receipt.details.get("judged", "at_commit"),
+            **({"over_interval": receipt.details["over_interval"]}
+               if "over_interval" in receipt.details else {})}
+
+
+def _check_run_id(ref: str, option: str, fix: str) -> None:
+    """BadInput naming ``option`` and ``fix`` unless ``ref`` is a run id."""
+    if not re.fullmatch(ID_PATTERNS["run"], ref):
+        raise BadInput(f"{option}{ref!r} is not a run id like run_k3vq7xw2m4a6c5de; {fix}")
+
+
+def _started(conn: Connection, run_id: str) -> Any:
+    _check_run_id(run_id, "--run ", "`reelrights run start` prints it")
+    start = conn.execute(select(run_starts).where(run_starts.c.id == run_id)).first()
+    if start is None:
+        raise NotFound(f"run {run_id} was not started; log it with `reelrights run start` first, "
+                       "or commit without --run")
+    if conn.execute(select(training_runs.c.id)
+                    .where(training_runs.c.id == run_id)).first() is not None:
+        raise Conflict(f"run {run_id} is already committed; start a new run")
+    return start
+
+
+# -- queries ----------------------------------------------------------------------------------------
+def resolve_run(conn: Connection, ref: str) -> Any:
+    _check_run_id(ref, "", "`reelrights run list` shows them")
+    row = conn.execute(select(training_runs).where(training_runs.c.id == ref)).first()
+    if row is None:
+        raise NotFound(f"no run {ref!r}; `reelrights run list` shows them")
+    return row
+
+
+def _run_json(r: Any) -> dict[str, Any]:
+    out = {"id": r.id, "developer": r.developer_id, "model_family": r.model_family,
+           "model": r.model, "root": r.root, "count": r.count, "log_index": r.log_index,
+           "committed_at": r.committed_at}
+    if r.base_model:
+        out["base_model"] = r.base_model
+    return out
+
+
+def run_detail(db: Any, ref: str) -> dict[str, Any]:
+    """The run's public record: commitment, totals, and usage with license status."""
+    with db.read() as conn:
+        r = resolve_run(conn, ref)
+        out = _run_json(r)
+        if r.latest_acquired:
+            out["latest_acquired"] = r.latest_acquired
+        if r.description:
+            out["description"] = r.description
+        usage = conn.execute(
+            select(run_usage, bundles.c.name.label("bundle_name"))
+            .join(bundles, bundles.c.id == run_usage.c.bundle_id)
+            .where(run_usage.c.run_id == r.id)
+            .order_by(run_usage.c.bundle_id, run_usage.c.license_id)).all()
+        why = dict(conn.execute(select(run_out_of_force.c.license_id, run_out_of_force.c.reason)
+                                .where(run_out_of_force.c.run_id == r.id)).all())
+        out.update(run_judgement(conn, r))
+        key = "in_force_at_commit" if out["judged"] == "at_commit" else "in_force_over_interval"
+        out["usage"] = [{"bundle": u.bundle_id, "bundle_name": u.bundle_name,
+                         "license": u.license_id, **{k: getattr(u, k) for k in _TOTAL_KEYS},
+                         key: u.in_force == "1",
+                         **({"out_of_force": why[u.license_id]} if u.license_id in why else {})}
+                        for u in usage]
+        start = conn.execute(select(run_starts).where(run_starts.c.id == r.id)).first()
+        if start is not None and out["judged"] == "over_interval":
+            out["started"] = {"log_index": start.log_index, "started_at": start.started_at,
+                              "licenses": json.loads(start.licenses),
+                              **({"note": start.note} if start.note else {})}
+        out["affected_by"] = affected_by(conn, runs=[r.id])
+        out.update(json.loads(r.totals))
+    return out
+
+
+def list_runs(db: Any, developer: str | None = None) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        q = select(training_runs).order_by(training_runs.c.log_index)
+        if developer:
+            q = q.where(training_runs.c.developer_id == resolve_party(conn, developer).id)
+        return [_run_json(r) for r in conn.execute(q)]
+
+
+# -- "affected by" marks: late facts beside verdicts already logged --------------------------------
+def runs_using_assets(conn: Connection, shas: Iterable[str],
+                      before_index: int) -> list[tuple[Any, str, str, str]]:
+    """(run row, sha256, bundle id, license id) for each run committed before ``before_index``
+    whose usage names a bundle holding one of ``shas`` (what a run used is public only per
+    bundle and license: its manifest stays with the developer)."""
+    wanted = sorted(set(shas))
+    if not wanted:
+        return []
+    rows = conn.execute(
+        select(training_runs, bundle_assets.c.sha256, run_usage.c.bundle_id,
+               run_usage.c.license_id)
+        .join(run_usage, run_usage.c.run_id == training_runs.c.id)
+        .join(bundle_assets, bundle_assets.c.bundle_id == run_usage.c.bundle_id)
+        .where(bundle_assets.c.sha256.in_(wanted), training_runs.c.log_index < before_index)
+        .order_by(training_runs.c.log_index, bundle_assets.c.sha256, run_usage.c.bundle_id,
+                  run_usage.c.license_id)).all()
+    return [(r, r.sha256, r.bundle_id, r.license_id) for r in rows]
+
+
+def runs_relying_on_consent(conn: Connection, performer: str, died: str,
+                            before_index: int) -> list[tuple[Any, str | None, str | None, str]]:
+    """(run row, bundle id, license id, how) for each run committed before ``before_index``, on
+    or after the day ``died``, that relied on ``performer``'s consent: a license it used asks
+    for that consent (``obtainConsent``), or a consent the performer gave names the run's
+    developer as licensee or its model family."""
+    iri = party_iri(performer)
+    out: list[tuple[Any, str | None, str | None, str]] = []
+    runs = conn.execute(select(training_runs).where(training_runs.c.log_index < before_index,
+                                                    training_runs.c.committed_at >= died)
+                        .order_by(training_runs.c.log_index)).all()
+    for r in runs:
+        used = conn.execute(select(run_usage.c.bundle_id, run_usage.c.license_id, licenses.c.policy)
+                            .join(licenses, licenses.c.id == run_usage.c.license_id)
+                            .where(run_usage.c.run_id == r.id)
+                            .order_by(run_usage.c.bundle_id, run_usage.c.license_id)).all()
+        hit = False
+        for u in used:
+            policy = parse_policy(json.loads(u.policy))
+            duties = [d for rule in policy.permissions for d in rule.duties] + list(
+                policy.obligations)
+            if any(d.consenting_party == iri for d in duties):
+                out.append((r, u.bundle_id, u.license_id,
+                            f"license {u.license_id} asks for {performer}'s consent"))
+                hit = True
+        if hit:
+            continue
+        consent = conn.execute(select(consents.c.id).where(
+            consents.c.performer_id == performer, consents.c.log_index < r.log_index,
+            or_(consents.c.licensee_id == r.developer_id,
+                consents.c.model_family == r.model_family))
+            .order_by(consents.c.log_index)).first()
+        if consent is not None:
+            out.append((r, None, None, f"consent {consent.id} of {performer} covers the run's "
+                                       "developer or model family"))
+    return out
+
+
+def record_marks(conn: Connection, a: Accepted, kind: str, fact: str,
+                 targets: list[dict[str, Any]]) -> int:
+    """Mark each target run, and its certificates logged before ``a``, as affected by the late
+    fact ``a`` (``kind`` dispute or death, ``fact`` the dispute id or the performer). Each
+    target: ``run`` (a training_runs row), ``reason``, and optionally ``asset``, ``bundle``,
+    ``license``. Returns the number of marks written."""
+    if not targets:
+        return 0
+    seq = int(conn.scalar(select(func.count()).select_from(affected_marks)
+                          .where(affected_marks.c.log_index == a.index)) or 0)
+    rows = []
+    certs: dict[str, list[Any]] = {}
+    for t in targets:
+        run = t["run"]
+        if run.id not in certs:
+            certs[run.id] = conn.execute(
+                select(audit_certificates.c.id, audit_certificates.c.log_index)
+                .where(audit_certificates.c.run_id == run.id,
+                       audit_certificates.c.log_index < a.index)
+                .order_by(audit_certificates.c.log_index)).all()
+        subjects = [(run.id, "run")] + [(c.id, "certificate") for c in certs[run.id]]
+        for subject, subject_kind in subjects:
+            rows.append({"log_index": a.index, "seq": seq, "subject": subject,
+                         "subject_kind": subject_kind, "run_id": run.id, "kind": kind,
+                         "fact": fact, "statement_id": a.statement.id,
+                         "statement_type": a.statement.type, "asset": t.get("asset"),
+                         "bundle_id": t.get("bundle"), "license_id": t.get("license"),
+                         "reason": t["reason"], "marked_at": a.time})
+            seq += 1
+    conn.execute(affected_marks.insert(), rows)
+    return len(rows)
+
+
+def _mark_json(m: Any) -> dict[str, Any]:
+    out = {"subject": m.subject, "subject_kind": m.subject_kind, "run": m.run_id,
+           "kind": m.kind, "fact": m.fact, "log_index": m.log_index,
+           "statement_type": m.statement_type, "marked_at": m.marked_at, "reason": m.reason}
+    for key, value in (("statement_id", m.statement_id), ("asset", m.asset),
+                       ("bundle", m.bundle_id), ("license", m.license_id)):
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def affected_by(conn: Connection, *, subjects: Iterable[str] = (), runs: Iterable[str] = (),
+                assets: Iterable[str] = (), bundles_: Iterable[str] = (),
+                licenses_: Iterable[str] = (), kind: str | None = None) -> list[dict[str, Any]]:
+    """The "affected by" marks on these subjects (certificate or run ids), on these runs (the
+    run's own marks), or reached through these assets, bundles or licenses, in log order."""
+    conds = []
+    for column, values in ((affected_marks.c.subject, subjects), (affected_marks.c.asset, assets),
+                           (affected_marks.c.bundle_id, bundles_),
+                           (affected_marks.c.license_id, licenses_)):
+        values = sorted(set(values))
+        if values:
+            conds.append(column.in_(values))
+    run_ids = sorted(set(runs))
+    if run_ids:
+        conds.append(affected_marks.c.subject.in_(run_ids))
+    if not conds:
+        return []
+    q = select(affected_marks).where(or_(*conds))
+    if kind is not None:
+        q = q.where(affected_marks.c.subject_kind == kind)
+    return [_mark_json(m) for m in conn.execute(q.order_by(affected_marks.c.log_index,
+                                                           affected_marks.c.seq))]

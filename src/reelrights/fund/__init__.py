@@ -1,0 +1,1 @@
+"""The creative fund: productions, revenue imports, allocation and royalty statements."""

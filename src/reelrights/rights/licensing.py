@@ -1,0 +1,354 @@
+"""Licenses on bundles, guild agreements and membership, co-signature and revocation.
+
+A license is an ODRL 2.2 Agreement under the reelrights profile, signed by the bundle's owner.
+It comes into force only after every guild whose members are credited, in a role the guild's
+agreement covers, on any work that holds one of the bundle's assets has co-signed it: credits
+follow the asset into every work and bundle that contains it, and a credit recorded after the
+grant adds its guild too (:func:`cosigners_needed`). The registry computes that set of guilds
+itself and refuses a grant that names a different one. Revocation applies from the revoking
+statement's time on. Expiry is written into the policy, as ``dateTime`` constraints.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from ..core.ids import new_id
+from ..core.iri import bundle_iri, party_iri, work_iri
+from ..core.odrl import InvalidPolicy, Policy, parse_policy
+from ..errors import BadInput, Conflict, NotFound, PolicyDenied
+from ..home import Home
+from ..ledger import Accepted, Ledger, Receipt, applier, at
+from ..store.tables import (bundle_assets, bundle_works, bundles, credits, guild_agreements,
+                            guild_members, license_cosigns, licenses, log_entries, parties,
+                            work_assets)
+from ..registry.registry import resolve_party, submit_as
+
+__all__ = ["add_agreement", "add_member", "cosign_license", "cosigners_needed", "grant_license",
+           "license_detail",
+           "list_licenses", "required_cosigners", "resolve_license", "revoke_license"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules shared by the appliers and the commands
+# ---------------------------------------------------------------------------------------------
+
+def required_cosigners(conn: Connection, bundle_id: str) -> list[str]:
+    """Guilds that must co-sign: a member credited, in a role they cover, on any work that holds
+    any asset of the bundle. Credits follow the asset: the same bytes re-registered as another,
+    uncredited work (or bundled by hash) still carry the credits of every work that holds them."""
+    holding = (select(work_assets.c.work_id)
+               .join(bundle_assets, bundle_assets.c.sha256 == work_assets.c.sha256)
+               .where(bundle_assets.c.bundle_id == bundle_id))
+    listed = select(bundle_works.c.work_id).where(bundle_works.c.bundle_id == bundle_id)
+    credited = conn.execute(
+        select(credits.c.party_id, credits.c.role)
+        .where(or_(credits.c.work_id.in_(holding), credits.c.work_id.in_(listed)))).all()
+    if not credited:
+        return []
+    roles_by_party: dict[str, set[str]] = {}
+    for r in credited:
+        roles_by_party.setdefault(r.party_id, set()).add(r.role)
+    guilds = set()
+    rows = conn.execute(
+        select(guild_members.c.guild_id, guild_members.c.member_id, guild_agreements.c.covers)
+        .join(guild_agreements, guild_agreements.c.guild_id == guild_members.c.guild_id)
+        .where(guild_members.c.member_id.in_(sorted(roles_by_party)))).all()
+    for r in rows:
+        if roles_by_party[r.member_id] & set(json.loads(r.covers)):
+            guilds.add(r.guild_id)
+    return sorted(guilds)
+
+
+def cosigners_needed(conn: Connection, lic: Any) -> list[str]:
+    """The guilds a license needs: those named at its grant, and any guild that covers a member
+    credited since on a work holding one of the bundle's assets (no license on a bundle holding
+    a credited asset is in force without the covering guild)."""
+    return sorted(set(json.loads(lic.required_cosigners)) | set(required_cosigners(conn,
+                                                                                   lic.bundle_id)))
+
+
+def check_policy_binds(policy: Policy, conn: Connection, bundle_id: str, licensor: str,
+                       licensee: str) -> None:
+    """The policy must be an Agreement between these parties about this bundle."""
+    if policy.type != "Agreement":
+        raise InvalidPolicy(f"a license must be an ODRL Agreement, not {policy.type}", "/@type",
+                            'set "@type": "Agreement"')
+    if policy.assigner != {party_iri(licensor)}:
+        raise InvalidPolicy(f"assigner must be {party_iri(licensor)} (the bundle's owner)",
+                            "/assigner")
+    if policy.assignee != {party_iri(licensee)}:
+        raise InvalidPolicy(f"assignee must be {party_iri(licensee)} (the licensee)", "/assignee")
+    allowed = {bundle_iri(bundle_id)} | {work_iri(w) for w in conn.scalars(
+        select(bundle_works.c.work_id).where(bundle_works.c.bundle_id == bundle_id))}
+    for rule in (*policy.permissions, *policy.prohibitions):
+        if not rule.targets:
+            raise InvalidPolicy(f"has no target; name {bundle_iri(bundle_id)}",
+                                rule.pointer + "/target")
+        extra = sorted(rule.targets - allowed)
+        if extra:
+            raise InvalidPolicy(f"target {extra[0]} is not this bundle or one of its works; "
+                                f"use {bundle_iri(bundle_id)}", rule.pointer + "/target")
+
+
+# ---------------------------------------------------------------------------------------------
+# Appliers
+# ---------------------------------------------------------------------------------------------
+
+def _party(conn: Connection, party_id: str) -> Any:
+    return conn.execute(select(parties.c.id, parties.c.kind, parties.c.name)
+                        .where(parties.c.id == party_id)).first()
+
+
+@applier("guild.agreement")
+def _apply_agreement(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    out = []
+    for pos, a in enumerate(run):
+        b = a.statement.body
+        guild = _party(conn, b["guild"])
+        if guild is None or guild.kind != "guild":
+            raise at(pos, PolicyDenied(f"{b['guild']} is not a registered guild; only a guild "
+                                       "registers a collective agreement"))
+        if conn.execute(select(guild_agreements.c.id)
+                        .where(guild_agreements.c.id == b["id"])).first() is not None:
+            raise at(pos, Conflict(f"agreement {b['id']} already exists"))
+        conn.execute(guild_agreements.insert().values(
+            id=b["id"], guild_id=b["guild"], name=b["name"], covers=json.dumps(sorted(b["covers"])),
+            fund_share=b["fund_share"], effective=b.get("effective"), expires=b.get("expires"),
+            log_index=a.index))
+        out.append({"id": b["id"]})
+    return out
+
+
+@applier("guild.member")
+def _apply_member(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    out = []
+    for pos, a in enumerate(run):
+        b = a.statement.body
+        guild = _party(conn, b["guild"])
+        if guild is None or guild.kind != "guild":
+            raise at(pos, PolicyDenied(f"{b['guild']} is not a registered guild"))
+        member = _party(conn, b["member"])
+        if member is None:
+            raise at(pos, NotFound(f"party {b['member']} is not registered"))
+        if conn.execute(select(guild_members.c.member_id).where(
+                guild_members.c.guild_id == b["guild"],
+                guild_members.c.member_id == b["member"])).first() is not None:
+            raise at(pos, Conflict(f"{b['member']} is already a member of {b['guild']}"))
+        conn.execute(guild_members.insert().values(guild_id=b["guild"], member_id=b["member"],
+                                                   since=b.get("since"), log_index=a.index))
+        out.append({"guild": b["guild"], "member": b["member"]})
+    return out
+
+
+@applier("license.granted")
+def _apply_grant(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    out = []
+    for pos, a in enumerate(run):
+        b = a.statement.body
+        bundle = conn.execute(select(bundles.c.id, bundles.c.owner_id)
+                              .where(bundles.c.id == b["bundle"])).first()
+        if bundle is None:
+            raise at(pos, NotFound(f"bundle {b['bundle']} is not registered"))
+        if bundle.owner_id != b["licensor"]:
+            raise at(pos, PolicyDenied(f"only the bundle's owner {bundle.owner_id} may license "
+                                       f"{b['bundle']}, not {b['licensor']}"))
+        licensee = _party(conn, b["licensee"])
+        if licensee is None or licensee.kind != "developer":
+            raise at(pos, BadInput(f"licensee {b['licensee']} must be a registered developer"))
+        if conn.execute(select(licenses.c.id).where(licenses.c.id == b["id"])).first():
+            raise at(pos, Conflict(f"license {b['id']} already exists"))
+        try:
+            policy = parse_policy(b["policy"])
+            check_policy_binds(policy, conn, b["bundle"], b["licensor"], b["licensee"])
+        except InvalidPolicy as exc:
+            raise at(pos, exc) from None
+        need = required_cosigners(conn, b["bundle"])
+        if sorted(b["required_cosigners"]) != need:
+            raise at(pos, Conflict(f"required_cosigners must be {need} (guilds whose members "
+                                   "are credited on the bundle in roles they cover)"))
+        conn.execute(licenses.insert().values(
+            id=b["id"], bundle_id=b["bundle"], licensor_id=b["licensor"],
+            licensee_id=b["licensee"], policy=json.dumps(b["policy"], sort_keys=True),
+            policy_uid=policy.uid, required_cosigners=json.dumps(need), log_index=a.index,
+            granted_at=a.time))
+        out.append({"id": b["id"], "required_cosigners": need, "policy_uid": policy.uid})
+    return out
+
+
+def _registered_license(conn: Connection, pos: int, license_id: str) -> Any:
+    lic = conn.execute(select(licenses).where(licenses.c.id == license_id)).first()
+    if lic is None:
+        raise at(pos, NotFound(f"license {license_id} is not registered; `reelrights license "
+                               "list` shows the licenses"))
+    return lic
+
+
+@applier("license.cosigned")
+def _apply_cosign(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    out = []
+    for pos, a in enumerate(run):
+        b = a.statement.body
+        lic = _registered_license(conn, pos, b["license"])
+        if b["guild"] not in cosigners_needed(conn, lic):
+            raise at(pos, PolicyDenied(f"{b['guild']} is not a required co-signer of "
+                                       f"{b['license']}; none of its covered members is credited"))
+        agr = conn.execute(select(guild_agreements.c.guild_id)
+                           .where(guild_agreements.c.id == b["agreement"])).first()
+        if agr is None or agr.guild_id != b["guild"]:
+            raise at(pos, BadInput(f"agreement {b['agreement']} is not {b['guild']}'s agreement"))
+        if lic.revoked_at is not None:
+            raise at(pos, Conflict(f"license {b['license']} was revoked; it cannot be co-signed"))
+        if conn.execute(select(license_cosigns.c.guild_id).where(
+                license_cosigns.c.license_id == b["license"],
+                license_cosigns.c.guild_id == b["guild"])).first():
+            raise at(pos, Conflict(f"{b['guild']} already co-signed {b['license']}"))
+        conn.execute(license_cosigns.insert().values(
+            license_id=b["license"], guild_id=b["guild"], agreement_id=b["agreement"],
+            log_index=a.index, cosigned_at=a.time))
+        out.append({"license": b["license"], "guild": b["guild"]})
+    return out
+
+
+@applier("license.revoked")
+def _apply_revoke(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    out = []
+    for pos, a in enumerate(run):
+        b = a.statement.body
+        lic = _registered_license(conn, pos, b["license"])
+        if a.statement.actor != lic.licensor_id:
+            raise at(pos, PolicyDenied(f"only the licensor {lic.licensor_id} may revoke "
+                                       f"{b['license']}"))
+        if lic.revoked_at is not None:
+            raise at(pos, Conflict(f"license {b['license']} was already revoked at "
+                                   f"{lic.revoked_at}"))
+        conn.execute(licenses.update().where(licenses.c.id == b["license"]).values(
+            revoked_at=a.time, revoked_index=a.index, revoke_reason=b["reason"]))
+        out.append({"license": b["license"], "revoked_at": a.time})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+
+def add_agreement(home: Home, ledger: Ledger, guild: str, name: str, covers: list[str],
+                  fund_share: str, effective: str | None = None,
+                  expires: str | None = None) -> Receipt:
+    with ledger.db.read() as conn:
+        guild_id = resolve_party(conn, guild).id
+    body: dict[str, Any] = {"id": new_id("agreement"), "guild": guild_id, "name": name,
+                            "covers": sorted(set(covers)), "fund_share": fund_share}
+    if effective:
+        body["effective"] = effective
+    if expires:
+        body["expires"] = expires
+    return submit_as(home, ledger, "guild.agreement", guild_id, body)
+
+
+def add_member(home: Home, ledger: Ledger, guild: str, member: str,
+               since: str | None = None) -> Receipt:
+    with ledger.db.read() as conn:
+        guild_id = resolve_party(conn, guild).id
+        member_id = resolve_party(conn, member).id
+    body = {"guild": guild_id, "member": member_id, **({"since": since} if since else {})}
+    return submit_as(home, ledger, "guild.member", guild_id, body)
+
+
+def grant_license(home: Home, ledger: Ledger, bundle: str, licensee: str,
+                  policy: dict[str, Any]) -> Receipt:
+    from .bundles import resolve_bundle
+
+    with ledger.db.read() as conn:
+        b = resolve_bundle(conn, bundle)
+        licensee_id = resolve_party(conn, licensee).id
+        parsed = parse_policy(policy)  # refuse a bad policy before anything is signed
+        check_policy_binds(parsed, conn, b.id, b.owner_id, licensee_id)
+        need = required_cosigners(conn, b.id)
+    body = {"id": new_id("license"), "bundle": b.id, "licensor": b.owner_id,
+            "licensee": licensee_id, "policy": policy, "required_cosigners": need}
+    return submit_as(home, ledger, "license.granted", b.owner_id, body)
+
+
+def cosign_license(home: Home, ledger: Ledger, license_ref: str, guild: str) -> Receipt:
+    with ledger.db.read() as conn:
+        lic = resolve_license(conn, license_ref)
+        guild_id = resolve_party(conn, guild).id
+        agr = conn.execute(select(guild_agreements.c.id).where(
+            guild_agreements.c.guild_id == guild_id).order_by(
+            guild_agreements.c.log_index.desc())).first()
+    if agr is None:
+        raise NotFound(f"{guild_id} has no collective agreement; register one with "
+                       "`reelrights guild agreement add` first")
+    return submit_as(home, ledger, "license.cosigned", guild_id,
+                     {"license": lic.id, "guild": guild_id, "agreement": agr.id})
+
+
+def revoke_license(home: Home, ledger: Ledger, license_ref: str, reason: str) -> Receipt:
+    with ledger.db.read() as conn:
+        lic = resolve_license(conn, license_ref)
+    return submit_as(home, ledger, "license.revoked", lic.licensor_id,
+                     {"license": lic.id, "reason": reason})
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries
+# ---------------------------------------------------------------------------------------------
+
+def resolve_license(conn: Connection, ref: str) -> Any:
+    row = conn.execute(select(licenses).where(licenses.c.id == ref)).first()
+    if row is None:
+        raise NotFound(f"no license {ref!r}; `reelrights license list` shows them")
+    return row
+
+
+def license_status(conn: Connection, lic: Any, at_time: str | None = None) -> dict[str, Any]:
+    """Whether the license is in force at ``at_time`` (RFC 3339; default: now), and why not."""
+    need = cosigners_needed(conn, lic)
+    signed = {r.guild_id: r for r in conn.execute(
+        select(license_cosigns).where(license_cosigns.c.license_id == lic.id))}
+    missing = [g for g in need if g not in signed or (at_time and signed[g].cosigned_at > at_time)]
+    revoked = lic.revoked_at is not None and (at_time is None or lic.revoked_at <= at_time)
+    return {"in_force": not missing and not revoked, "missing_cosigners": missing,
+            "revoked": revoked, "revoked_at": lic.revoked_at, "revoke_reason": lic.revoke_reason,
+            "cosigned_by": sorted(signed)}
+
+
+def _license_json(conn: Connection, lic: Any) -> dict[str, Any]:
+    return {"id": lic.id, "bundle": lic.bundle_id, "licensor": lic.licensor_id,
+            "licensee": lic.licensee_id, "policy_uid": lic.policy_uid,
+            "required_cosigners": cosigners_needed(conn, lic),
+            "log_index": lic.log_index, "granted_at": lic.granted_at,
+            **license_status(conn, lic)}
+
+
+def list_licenses(db: Any, licensee: str | None = None, bundle: str | None = None) -> list[dict]:
+    with db.read() as conn:
+        q = select(licenses).order_by(licenses.c.log_index)
+        if licensee:
+            q = q.where(licenses.c.licensee_id == resolve_party(conn, licensee).id)
+        if bundle:
+            q = q.where(licenses.c.bundle_id == bundle)
+        return [_license_json(conn, r) for r in conn.execute(q)]
+
+
+def license_detail(db: Any, ref: str) -> dict[str, Any]:
+    """The license, its policy, and its full history from the log (grant, co-signs, revocation)."""
+    with db.read() as conn:
+        lic = resolve_license(conn, ref)
+        out = _license_json(conn, lic)
+        out["policy"] = json.loads(lic.policy)
+        indices = [lic.log_index, *[r.log_index for r in conn.execute(
+            select(license_cosigns.c.log_index).where(license_cosigns.c.license_id == lic.id))]]
+        if lic.revoked_index is not None:
+            indices.append(lic.revoked_index)
+        history = []
+        for r in conn.execute(select(log_entries.c.idx, log_entries.c.type, log_entries.c.actor,
+                                     log_entries.c.time)
+                              .where(log_entries.c.idx.in_(indices)).order_by(log_entries.c.idx)):
+            history.append({"log_index": r.idx, "type": r.type, "actor": r.actor, "time": r.time})
+        out["history"] = history
+    return out
