@@ -48,7 +48,7 @@ def test_a_catalogue_with_a_type_but_no_applier_or_two_definitions_is_refused() 
     only_types = Capability("rights", ("reelrights.rights.types",), ())
     with pytest.raises(RuntimeError, match="types without an applier"):
         Catalogue([only_types])
-    twice = Capability("again", ("reelrights.core.statement_types",), ())
+    twice = Capability("again", ("reelrights.registry.types",), ())
     with pytest.raises(RuntimeError, match="defined twice"):
         Catalogue([CAPABILITIES[0], twice])
 

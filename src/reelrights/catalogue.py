@@ -59,7 +59,7 @@ class Capability:
 
 #: Every capability, explicitly. A statement type exists only if it is listed here.
 CAPABILITIES: tuple[Capability, ...] = (
-    Capability("registry", ("reelrights.core.statement_types",),
+    Capability("registry", ("reelrights.registry.types",),
                ("reelrights.registry.deployment", "reelrights.registry.registry")),
     Capability("rights", ("reelrights.rights.types",),
                ("reelrights.rights.licensing", "reelrights.rights.consent",

@@ -3,7 +3,7 @@
 One call is one batch and one transaction:
 
 1. decode each entry (canonical RFC 8785 bytes, envelope shape, at most 65,535 bytes) and check
-   its body against its type in :mod:`reelrights.core.statement_types`, in the calling thread
+   its body against its type (:mod:`reelrights.catalogue`), in the calling thread
    (this holds the GIL; threads would only add switching);
 2. start checking the signatures whose keys are already known (a party's key never changes)
    with libsodium, in worker processes for a large batch (:mod:`reelrights.log.workers`), so

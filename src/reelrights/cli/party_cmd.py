@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..core.names import normalize_name
-from ..core.statement_types import PARTY_KINDS
+from ..registry.types import PARTY_KINDS
 from ..home import Home
 from ..registry import registry
 from .context import AppContext, emit_json, json_option, pass_app, table

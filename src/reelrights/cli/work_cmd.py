@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..core.statement_types import CREDIT_ROLES, WORK_KINDS
+from ..registry.types import CREDIT_ROLES, WORK_KINDS
 from ..errors import PolicyDenied
 from ..rights import disputes
 from ..evidence import fingerprints
