@@ -24,15 +24,13 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import import_module
 from typing import NoReturn
 
 import click
 
 from ..core.canonical import MAX_JSON_DEPTH
-from ..core.names import normalize_name
-from ..core.odrl.territory import parse_territory
-from ..errors import BadInput
-from ..errors import ReelrightsError, disk_full
+from ..errors import BadInput, ReelrightsError, disk_full
 from .context import AppContext
 
 __all__ = ["cli", "main"]
@@ -79,6 +77,10 @@ _NAME_OPTIONS = ("--name", "--title", "--description")
 
 
 def _nfc_names(args: list[str]) -> list[str]:
+    if not any(a.startswith(_NAME_OPTIONS) for a in args):
+        return args
+    from ..core.names import normalize_name
+
     out, value_next = [], False
     for a in args:
         if value_next:
@@ -95,6 +97,10 @@ def _nfc_names(args: list[str]) -> list[str]:
 
 def _check_territories(args: list[str]) -> None:
     """Every ``--territory`` value (a comma list for consent) must be ISO 3166-1 or a region."""
+    if not any(a.startswith("--territory") for a in args):
+        return
+    from ..core.odrl.territory import parse_territory
+
     for i, a in enumerate(args):
         if a == "--":
             return
@@ -111,7 +117,100 @@ def _check_territories(args: list[str]) -> None:
                 raise BadInput(f"--territory {value!r}: {exc}") from None
 
 
+#: Every top-level command: the module that defines it (imported on first use, so that
+#: ``reelrights --help`` or ``party list`` does not import NumPy, PyAV or c2pa) and the first
+#: paragraph of its help, shown by ``reelrights --help``. tests/cli/test_lazy_commands.py keeps
+#: this table equal to the commands themselves.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "attribute": ("attribute_cmd", "Weights per work and bundle, near-copies and performers "
+                                   "without consent (exit 3: a near-copy or a missing consent)."),
+    "audit": ("audit_cmd", "Sampled audits of training runs that keep the dataset private, with "
+                           "signed certificates."),
+    "bundle": ("bundle_cmd", "Immutable, versioned sets of works and assets that an owner "
+                             "licenses."),
+    "ca": ("ca_cmd", "The project root CA that certifies developers' C2PA signing keys."),
+    "check": ("check_cmd", "Answer allow or deny, with the chain of reasons (license, rule, "
+                           "consent, co-signature)."),
+    "consent": ("consent_cmd", "Performer consent for voice and likeness (SAG-AFTRA 2023 "
+                               "digital-replica rules)."),
+    "demo": ("demo_cmd", "Build a fresh home in DIRECTORY (default ./demo-home) and tell the "
+                         "story step by step."),
+    "dispute": ("dispute_cmd", "Ownership conflicts: the same bytes, or a whole-asset "
+                               "near-duplicate, of two owners."),
+    "fingerprint": ("fingerprint_cmd", "Fingerprint registered assets' files (video PDQ, audio "
+                                       "Chromaprint, text MinHash)."),
+    "fund": ("fund_cmd", "The creative fund: revenue in, exact statements out (docs/fund.md)."),
+    "guild": ("license_cmd", "Guild collective agreements and membership."),
+    "init": ("party_cmd", "Create the home, its database and the log's Ed25519 key (idempotent)."),
+    "license": ("license_cmd", "Licenses on bundles: ODRL 2.2 Agreements, guild co-signature, "
+                               "revocation."),
+    "log": ("log_cmd", "The public transparency log (RFC 9162 tree, C2SP checkpoints and tiles)."),
+    "party": ("party_cmd", "Studios, guilds, performers, writers, developers, auditors and funds."),
+    "production": ("production_cmd", "Films and episodes whose revenue feeds the creative fund."),
+    "provenance": ("provenance_cmd", "Sign generated outputs with C2PA manifests tied to "
+                                     "certified training runs; verify them."),
+    "rebuild": ("rebuild_cmd", "Recreate a home's registry from the log alone, into a new --home."),
+    "run": ("run_cmd", "Training-run commitments (the manifest and its salts never leave this "
+                       "machine)."),
+    "scan": ("scan_cmd", "Scan a media file, a directory (recursively) or a JSONL manifest of "
+                         "paths."),
+    "statement": ("statement_cmd", "Sign statements where the key lives; submit statements signed"
+                                   " anywhere."),
+    "usage": ("usage_cmd", "Licenses, certified runs, outputs, productions and earnings on P's "
+                           "works, with log indexes."),
+    "work": ("work_cmd", "Films, episodes, scripts, scores, performances and images, with their "
+                         "files."),
+}
+
+
 class _Root(click.Group):
+    """The root group: commands load from their module when named (see :data:`COMMANDS`)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self._loaded: dict[str, click.Command] = {}
+        super().__init__(*args, **kwargs)
+
+    @property
+    def commands(self) -> dict[str, click.Command]:  # type: ignore[override]
+        """Every command, loaded (for code that walks the tree, such as the docs generator)."""
+        for name in COMMANDS:
+            self._load(name)
+        return self._loaded
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._loaded = dict(value)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        self._loaded[name or cmd.name or ""] = cmd
+
+    def _load(self, name: str) -> click.Command | None:
+        if name not in self._loaded and name in COMMANDS:
+            import_module(f"{__name__}.{COMMANDS[name][0]}").register(self)
+        return self._loaded.get(name)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._load(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self._loaded))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help`` from :data:`COMMANDS`, without importing a command."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            if name in COMMANDS:
+                summary = click.Command(name, help=COMMANDS[name][1])  # shortened as click does
+                rows.append((name, summary.get_short_help_str(limit)))
+            else:
+                rows.append((name, self._loaded[name].get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
         args = _nfc_names(list(args))
         try:
@@ -163,43 +262,5 @@ def cli(ctx: click.Context, home_dir: str | None) -> None:
     ctx.obj = AppContext(home_dir)
 
 
-from . import bundle_cmd, check_cmd, consent_cmd, demo_cmd, license_cmd, log_cmd, party_cmd, statement_cmd, work_cmd  # noqa: E402
-from . import fingerprint_cmd, scan_cmd  # noqa: E402
-
-for module in (party_cmd, work_cmd, bundle_cmd, license_cmd, check_cmd, consent_cmd, log_cmd, statement_cmd, demo_cmd,
-               fingerprint_cmd, scan_cmd):
-    module.register(cli)
-
-from . import audit_cmd  # noqa: E402
-
-audit_cmd.register(cli)
-
-from . import ca_cmd  # noqa: E402
-
-ca_cmd.register(cli)
-
-from . import run_cmd  # noqa: E402
-
-run_cmd.register(cli)
-
-from . import attribute_cmd, provenance_cmd  # noqa: E402
-
-provenance_cmd.register(cli)
-attribute_cmd.register(cli)
-
-from . import fund_cmd, production_cmd, usage_cmd  # noqa: E402  (creative fund)
-
-for module in (production_cmd, fund_cmd, usage_cmd):
-    module.register(cli)
-
-from . import rebuild_cmd  # noqa: E402  (a new home from a log's tiles)
-
-rebuild_cmd.register(cli)
-
-
 def main() -> None:
     sys.exit(cli.main(standalone_mode=True))
-
-from . import dispute_cmd  # noqa: E402  (ownership disputes)
-
-dispute_cmd.register(cli)  # dispute list|show|release

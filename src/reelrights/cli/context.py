@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..home import Home
-from ..ledger import Ledger
+if TYPE_CHECKING:  # imported when first used: ``--help`` needs neither
+    from ..home import Home
+    from ..ledger import Ledger
 
 
 class AppContext:
@@ -20,6 +21,8 @@ class AppContext:
     @property
     def home(self) -> Home:
         if self._home is None:
+            from ..home import Home
+
             self._home = Home.open(self.home_dir)
         return self._home
 

@@ -29,7 +29,6 @@ from ..home import Home
 from ..keys import PartyKey
 from ..ledger import Accepted, Ledger, Receipt, applier, at
 from ..log.store import insert_rows
-from ..media.probe import probe_file
 from ..store.tables import assets, credits, log_entries, parties, work_assets, works
 
 __all__ = ["credit_work", "list_parties", "list_works", "party_detail", "register_party",
@@ -322,6 +321,8 @@ def register_work(home: Home, ledger: Ledger, owner: str, kind: str, title: str,
                   files: list[Path], year: int | None = None,
                   external_ids: tuple[str, ...] = ()) -> Receipt:
     """Hash and probe each file (streamed), then register the work signed by its owner."""
+    from ..media.probe import probe_file  # PyAV and pypdf: only when files are registered
+
     if not files:
         raise BadInput("work add needs at least one FILE; pass the work's media or script")
     with ledger.db.read() as conn:
