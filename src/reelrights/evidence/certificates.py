@@ -50,7 +50,8 @@ from .audit_challenge import load_challenge
 from .audit_status import later_failures
 from .audit_verify import Finding, check_response, read_response, tally
 from ..registry.registry import resolve_party, submit_as
-from .runs import affected_by, run_judgement
+from .marks import affected_by
+from .runs import run_judgement
 
 __all__ = ["CRITERIA", "PREDICATE_TYPE", "certify", "load_certificate", "show_certificate",
            "verify_certificate"]

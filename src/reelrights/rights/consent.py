@@ -286,7 +286,7 @@ def _apply_deaths(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]
 def _mark_runs_after_death(conn: Connection, a: Accepted, performer_id: str, died: str) -> int:
     """A death recorded after a run committed on or after its date, while the run relied on the
     performer's consent, is a late fact: mark the run and its certificates logged before it."""
-    from ..evidence.runs import record_marks, runs_relying_on_consent
+    from ..evidence.marks import record_marks, runs_relying_on_consent
 
     targets = [
         {"run": run, "bundle": bundle, "license": lic,

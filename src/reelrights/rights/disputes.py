@@ -14,7 +14,7 @@ so replaying the log rebuilds the same rows.
 
 A dispute is a late fact for every run committed before it that used a bundle holding the
 asset: the entry that opens it marks those runs, and their certificates logged before it, as
-"affected by" the dispute (:func:`reelrights.evidence.runs.record_marks`); the verdicts
+"affected by" the dispute (:func:`reelrights.evidence.marks.record_marks`); the verdicts
 themselves stand as logged.
 """
 
@@ -147,7 +147,7 @@ def open_same_bytes(conn: Connection, a: Accepted, claims: list[tuple[str, str, 
 def mark_runs_using(conn: Connection, a: Accepted, rows: list[dict[str, Any]]) -> int:
     """Mark the runs committed before ``a`` that used a disputed asset of ``rows`` (the disputes
     ``a`` opens), and their certificates logged before it, as affected by the dispute."""
-    from ..evidence.runs import record_marks, runs_using_assets
+    from ..evidence.marks import record_marks, runs_using_assets
 
     marked = 0
     for v in rows:

@@ -79,7 +79,7 @@ class Verdict:
     license: str | None = None
     consent: str | None = None
     #: "Affected by" marks: facts logged after a verdict already logged (a certificate, a run's
-    #: commitment) over this item, that would have changed it (:func:`.runs.affected_by`).
+    #: commitment) over this item, that would have changed it (:func:`reelrights.evidence.marks.affected_by`).
     affected_by: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -285,7 +285,7 @@ def check(conn: Connection, ctx: CheckContext, *, asset: str | None = None,
     """Allow or deny one asset (SHA-256), work or bundle, with the chain of reasons, and the
     "affected by" marks that late facts left on logged verdicts over it."""
     verdict, shas, bundle_ids = _check(conn, ctx, asset=asset, work=work, bundle=bundle)
-    from ..evidence.runs import affected_by
+    from ..evidence.marks import affected_by
 
     marks = affected_by(conn, assets=shas, bundles_=bundle_ids,
                         licenses_=[verdict.license] if verdict.license else [])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, Text
 
-from .tables import metadata
+from .metadata import metadata
 
 __all__ = ["disputes"]
 

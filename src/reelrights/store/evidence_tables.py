@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text
 
-from .tables import metadata
+from .metadata import metadata
 
 __all__ = ["run_usage", "training_runs"]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from sqlalchemy import (BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, Table,
                         Text, UniqueConstraint)
 
-from .tables import metadata
+from .metadata import metadata
 
 __all__ = ["asset_locations", "fingerprints"]
 

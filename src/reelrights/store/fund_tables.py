@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text
 
-from .tables import metadata
+from .metadata import metadata
 
 __all__ = ["fund_lines", "fund_postings", "fund_statements", "fund_terms", "production_outputs",
            "productions", "revenue_reports", "revenue_rows"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from sqlalchemy import (BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, Table,
                         Text)
 
-from .tables import metadata
+from .metadata import metadata
 
 __all__ = ["output_manifests", "output_prints", "outputs"]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text
 
-from .tables import metadata
+from .metadata import metadata
 
 __all__ = ["affected_marks", "run_out_of_force", "run_starts"]
 

@@ -8,10 +8,9 @@ serialises appends across threads, processes and hosts.
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, MetaData,
-                        String, Table, Text)
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 
-metadata = MetaData()
+from .metadata import metadata
 
 parties = Table(
     "parties", metadata,
