@@ -36,7 +36,7 @@ from reelrights.core.statements import sign_statement
 from reelrights.home import Home
 from reelrights.ledger import Ledger
 from reelrights.rights import bundles, licensing
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
 from reelrights.rights.policy import _decide, check_manifest, resolve_context
 
 
@@ -49,7 +49,7 @@ def machine() -> str:
 def setup(root: Path, n_assets: int, per_work: int = 200) -> dict:
     home, _ = Home.init(root / "home")
     ledger = Ledger.open(home, publish=False)
-    ids = {k: registry.register_party(home, ledger, kind, name).details["id"]
+    ids = {k: register_party(home, ledger, kind, name).details["id"]
            for k, kind, name in [("studio", "studio", "Bench Studio"),
                                  ("dev", "developer", "Bench AI")]}
     key = home.party_key(ids["studio"])

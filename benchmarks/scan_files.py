@@ -24,7 +24,8 @@ from reelrights.media import synth
 from reelrights.media.engine import make_engine
 from reelrights.rights import bundles, licensing
 from reelrights.evidence import fingerprints
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
+from reelrights.registry.works import register_work
 from reelrights.evidence.scan import scan_files
 
 
@@ -61,9 +62,9 @@ def main() -> None:
         for name in ("local", "pool"):
             home, _ = Home.init(root / f"home-{name}")
             ledger = Ledger.open(home)
-            studio = registry.register_party(home, ledger, "studio", "S").details["id"]
-            dev = registry.register_party(home, ledger, "developer", "D").details["id"]
-            work = registry.register_work(home, ledger, studio, "film", "F", films).details["id"]
+            studio = register_party(home, ledger, "studio", "S").details["id"]
+            dev = register_party(home, ledger, "developer", "D").details["id"]
+            work = register_work(home, ledger, studio, "film", "F", films).details["id"]
             bundle = bundles.create_bundle(home, ledger, studio, "B", "1", [work]).details["id"]
             from reelrights.core.license_terms import training_agreement
 

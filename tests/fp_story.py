@@ -16,7 +16,9 @@ from reelrights.core.license_terms import training_agreement
 from reelrights.core.statements import sign_statement
 from reelrights.media import synth
 from reelrights.rights import bundles, licensing
-from reelrights.registry import registry
+from reelrights.registry.credits import credit_work
+from reelrights.registry.parties import register_party
+from reelrights.registry.works import register_work
 
 FILM = dict(seconds=10.0, fps=24, size=(480, 272), scenes=4)
 
@@ -100,14 +102,14 @@ def rights_story(home, ledger, m: dict[str, Path]) -> dict[str, str]:
     ids: dict[str, str] = {}
     for label, kind, name in [("studio", "studio", "Northlight"), ("guild", "guild", "SPG"),
                               ("a", "performer", "Ada"), ("dev", "developer", "Orbit AI")]:
-        ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
-    ids["harbour"] = registry.register_work(home, ledger, ids["studio"], "film", "Harbour Lights",
+        ids[label] = register_party(home, ledger, kind, name).details["id"]
+    ids["harbour"] = register_work(home, ledger, ids["studio"], "film", "Harbour Lights",
                                             [m["film_a"], m["song"]]).details["id"]
-    ids["ferry"] = registry.register_work(home, ledger, ids["studio"], "film", "Night Ferry",
+    ids["ferry"] = register_work(home, ledger, ids["studio"], "film", "Night Ferry",
                                           [m["film_b"], m["script_b"]]).details["id"]
-    ids["cold"] = registry.register_work(home, ledger, ids["studio"], "script", "Cold Open",
+    ids["cold"] = register_work(home, ledger, ids["studio"], "script", "Cold Open",
                                          [m["script_c"]]).details["id"]
-    registry.credit_work(home, ledger, ids["cold"], ids["a"], "performer", "1")
+    credit_work(home, ledger, ids["cold"], ids["a"], "performer", "1")
     licensing.add_agreement(home, ledger, ids["guild"], "TV/Theatrical 2023", ["performer"], "25")
     licensing.add_member(home, ledger, ids["guild"], ids["a"])
     for work, label, n in [("harbour", "lic_harbour", 1), ("cold", "lic_cold", 2)]:

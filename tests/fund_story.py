@@ -11,7 +11,8 @@ from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.rights import bundles, licensing
 from reelrights.fund import productions as fund
-from reelrights.registry import registry
+from reelrights.registry.credits import credit_work
+from reelrights.registry.parties import register_party
 from reelrights.evidence import runs
 
 from fake_works import register_fake_work
@@ -27,14 +28,14 @@ def build(home, ledger, tmp_path: Path, *, film_share: str = "10", script_share:
                               ("guild", "guild", "Screen Performers Guild"),
                               ("dev", "developer", "Orbit AI"),
                               ("fund", "fund", "Creative Fund")]:
-        ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
+        ids[label] = register_party(home, ledger, kind, name).details["id"]
     licensing.add_agreement(home, ledger, ids["guild"], "SPG AI 2027", ["performer"], "25")
     licensing.add_member(home, ledger, ids["guild"], ids["performer"])
     ids["film"], film_assets = register_fake_work(home, ledger, ids["studio"], "Harbour Lights")
     ids["script"], script_assets = register_fake_work(home, ledger, ids["studio2"], "Paper Moon",
                                                       kind="script")
-    registry.credit_work(home, ledger, ids["film"], ids["performer"], "performer", "1")
-    registry.credit_work(home, ledger, ids["film"], ids["writer"], "writer", "1/2")
+    credit_work(home, ledger, ids["film"], ids["performer"], "performer", "1")
+    credit_work(home, ledger, ids["film"], ids["writer"], "writer", "1/2")
     ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",
                                           [ids["film"]]).details["id"]
     ids["bundle2"] = bundles.create_bundle(home, ledger, ids["studio2"], "Scripts", "1",

@@ -28,7 +28,7 @@ from reelrights.ledger import Ledger
 from reelrights.log.verify import verify_log
 from reelrights.rights import bundles, licensing
 from reelrights.fund import productions as fund
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
 from reelrights.store.fund_tables import fund_terms
 from reelrights.store.tables import (current_facts, licenses, log_entries, log_head, metadata,
                                      parties, works)
@@ -39,7 +39,7 @@ from reelrights.store.tables import (current_facts, licenses, log_entries, log_h
 
 
 def _party(home, ledger, kind: str = "studio", name: str | None = None) -> str:
-    return registry.register_party(home, ledger, kind,
+    return register_party(home, ledger, kind,
                                    name or f"{kind} {new_id('party')[-6:]}").details["id"]
 
 

@@ -26,7 +26,9 @@ from reelrights.media.engine import LocalEngine
 from reelrights.rights import bundles, consent, licensing
 from reelrights.evidence import fingerprints, runs
 from reelrights.outputs import provenance
-from reelrights.registry import registry
+from reelrights.registry.credits import credit_work
+from reelrights.registry.parties import register_party
+from reelrights.registry.works import register_work
 from reelrights.outputs.attribution import attribute
 
 FILM = dict(seconds=8.0, fps=12, size=(320, 180), scenes=4)
@@ -69,12 +71,12 @@ def _story(home, ledger, media, tmp_path: Path) -> dict:
     ids: dict = {}
     for label, kind, name in [("studio", "studio", "Northlight"), ("dev", "developer", "Orbit AI"),
                               ("ada", "performer", "Ada")]:
-        ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
+        ids[label] = register_party(home, ledger, kind, name).details["id"]
     for label, kind, title in [("harbour", "film", "Harbour Lights"),
                                ("ferry", "film", "Night Ferry"), ("cold", "script", "Cold Open")]:
-        ids[label] = registry.register_work(home, ledger, ids["studio"], kind, title,
+        ids[label] = register_work(home, ledger, ids["studio"], kind, title,
                                             [media[label]]).details["id"]
-    registry.credit_work(home, ledger, ids["harbour"], ids["ada"], "performer", "1")
+    credit_work(home, ledger, ids["harbour"], ids["ada"], "performer", "1")
     summary = fingerprints.fingerprint_paths(home, ledger.db, [media[k] for k in
                                                                ("harbour", "ferry", "cold")],
                                              engine=LocalEngine())

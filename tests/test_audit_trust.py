@@ -174,7 +174,7 @@ def test_the_challenge_names_no_checkpoint_and_a_batch_around_it_does_not_matter
     """The challenge is logged in a batch with other entries after it: its seed comes from the
     checkpoint that ends the batch (the first past its index). No race to lose."""
     from reelrights.core.ids import new_id
-    from reelrights.registry.registry import submit_as
+    from reelrights.registry.submit import submit_as
 
     run_id, _ = commit_run(home, ledger, story["dev"], _clean_items(story, 50), tmp_path)
     body = {"id": new_id("challenge"), "run": run_id, "auditor": story["auditor"],

@@ -28,7 +28,9 @@ from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, Conflict, ProofError, SignatureError, VerificationError
 from reelrights.evidence import audit_challenge, certificates, runs
 from reelrights.rights import bundles, licensing
-from reelrights.registry import registry
+from reelrights.registry.credits import credit_work
+from reelrights.registry.parties import register_party
+from reelrights.registry.works import register_work
 from reelrights.store.evidence_tables import audit_challenges, training_runs
 
 from fake_works import register_fake_work
@@ -51,7 +53,7 @@ def story(home, ledger):
     for label, kind, name in [("studio", "studio", "Northlight"), ("dev", "developer", "Orbit AI"),
                               ("auditor", "auditor", "Fair Audit LLP"),
                               ("auditor2", "auditor", "Other Audit")]:
-        ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
+        ids[label] = register_party(home, ledger, kind, name).details["id"]
     ids["film"], ids["reels"] = register_fake_work(home, ledger, ids["studio"], "Harbour Lights", 3)
     ids["secret"], ids["secret_reels"] = register_fake_work(home, ledger, ids["studio"], "Unlicensed Film", 2)
     ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",
@@ -398,12 +400,12 @@ def test_media_are_hashed_and_scanned(home, ledger, story, tmp_path) -> None:
 
 
 def test_a_license_missing_its_guild_cosignature_is_found(home, ledger, story, tmp_path) -> None:
-    guild = registry.register_party(home, ledger, "guild", "SPG").details["id"]
-    actor = registry.register_party(home, ledger, "performer", "Ada").details["id"]
+    guild = register_party(home, ledger, "guild", "SPG").details["id"]
+    actor = register_party(home, ledger, "performer", "Ada").details["id"]
     licensing.add_agreement(home, ledger, guild, "TV/Theatrical 2023", ["performer"], "25")
     licensing.add_member(home, ledger, guild, actor)
     film, reels = register_fake_work(home, ledger, story["studio"], "Night Ferry", 2)
-    registry.credit_work(home, ledger, film, actor, "performer", "1")
+    credit_work(home, ledger, film, actor, "performer", "1")
     bundle = bundles.create_bundle(home, ledger, story["studio"], "Ferry", "1",
                                    [film]).details["id"]
     policy = training_agreement(
@@ -428,7 +430,7 @@ def test_a_license_missing_its_guild_cosignature_is_found(home, ledger, story, t
 def test_a_license_whose_consent_duty_is_unmet_is_found(home, ledger, story, tmp_path) -> None:
     from reelrights.core.iri import party_iri
 
-    actor = registry.register_party(home, ledger, "performer", "Bea").details["id"]
+    actor = register_party(home, ledger, "performer", "Bea").details["id"]
     film, reels = register_fake_work(home, ledger, story["studio"], "Voice Reel", 1)
     bundle = bundles.create_bundle(home, ledger, story["studio"], "Voices", "1",
                                    [film]).details["id"]
@@ -456,7 +458,7 @@ def test_a_registered_film_hidden_under_an_own_item_is_caught_by_the_scan(
 
     film = synth.make_film(tmp_path / "ref" / "ferry.mp4", seconds=10.0, fps=24,
                            size=(480, 272), scenes=4, seed=22)
-    ferry = registry.register_work(home, ledger, story["studio"], "film", "Night Ferry",
+    ferry = register_work(home, ledger, story["studio"], "film", "Night Ferry",
                                    [film]).details["id"]
     assert fingerprints.fingerprint_paths(home, ledger.db, [film]).count("ok") == 1
     media = tmp_path / "training"

@@ -27,7 +27,9 @@ from reelrights.errors import (BadInput, Conflict, InvalidStatement, NotFound, P
 from reelrights.keys import PartyKey
 from reelrights.media.synth import make_audio, make_image, make_script, make_video
 from reelrights.rights import bundles
-from reelrights.registry import registry
+from reelrights.registry.credits import credit_work
+from reelrights.registry.parties import register_party
+from reelrights.registry.works import register_work, work_detail
 from reelrights.store.tables import (bundle_assets, bundle_works, log_checkpoints, log_entries)
 from reelrights.store.tables import bundles as bundles_table
 
@@ -87,7 +89,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _party(home, ledger, kind: str, name: str) -> str:
-    return registry.register_party(home, ledger, kind, name).details["id"]
+    return register_party(home, ledger, kind, name).details["id"]
 
 
 @pytest.fixture
@@ -99,23 +101,23 @@ def world(home, ledger, media) -> dict[str, Any]:
     w["ada"] = _party(home, ledger, "performer", "Ada Okafor")
     w["mara"] = _party(home, ledger, "writer", "Mara Ellison")
     w["bruno"] = _party(home, ledger, "performer", "Bruno Lindqvist")
-    w["film"] = registry.register_work(home, ledger, w["studio"], "film", "Harbour Lights",
+    w["film"] = register_work(home, ledger, w["studio"], "film", "Harbour Lights",
                                        [media["video"], media["audio"]], 2026).details["id"]
-    w["play"] = registry.register_work(home, ledger, w["studio"], "script", "Tides",
+    w["play"] = register_work(home, ledger, w["studio"], "script", "Tides",
                                        [media["script"], media["image"], media["audio2"]]
                                        ).details["id"]
-    w["extra"] = registry.register_work(home, ledger, w["studio"], "script", "Notes",
+    w["extra"] = register_work(home, ledger, w["studio"], "script", "Notes",
                                         [media["script2"]]).details["id"]
-    w["rival_film"] = registry.register_work(home, ledger, w["rival"], "film", "Rival Reel",
+    w["rival_film"] = register_work(home, ledger, w["rival"], "film", "Rival Reel",
                                              [media["other_video"]]).details["id"]
-    registry.credit_work(home, ledger, w["film"], w["ada"], "performer", "1")
-    registry.credit_work(home, ledger, w["play"], w["mara"], "writer", "1")
-    registry.credit_work(home, ledger, w["rival_film"], w["bruno"], "performer", "1")
+    credit_work(home, ledger, w["film"], w["ada"], "performer", "1")
+    credit_work(home, ledger, w["play"], w["mara"], "writer", "1")
+    credit_work(home, ledger, w["rival_film"], w["bruno"], "performer", "1")
     return w
 
 
 def facts(ledger, work_id: str) -> dict[str, dict[str, Any]]:
-    return {a["sha256"]: a for a in registry.work_detail(ledger.db, work_id)["assets"]}
+    return {a["sha256"]: a for a in work_detail(ledger.db, work_id)["assets"]}
 
 
 def sum_totals(items: list[dict[str, Any]]) -> dict[str, int]:
@@ -225,7 +227,7 @@ def test_a_bundle_of_many_assets(home, ledger, media, world) -> None:
 
 def test_contributors_follow_credits_at_creation(home, ledger, world) -> None:
     first = bundles.create_bundle(home, ledger, "Northlight", "Harbour", "1", ["Harbour Lights"])
-    registry.credit_work(home, ledger, world["film"], world["bruno"], "director", "1")
+    credit_work(home, ledger, world["film"], world["bruno"], "director", "1")
     second = bundles.create_bundle(home, ledger, "Northlight", "Harbour", "2", ["Harbour Lights"],
                                    predecessor=first.details["id"])
     one = bundles.bundle_detail(ledger.db, "Harbour@1")

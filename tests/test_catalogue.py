@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from reelrights.catalogue import CAPABILITIES, Catalogue, Capability, catalogue
+from reelrights.catalogue import CAPABILITIES, Catalogue, Capability, catalogue, is_batch
 from reelrights.cli import cli
 from reelrights.core.schema import Obj
 from reelrights.home import Home
-from reelrights.ledger import Ledger
+from reelrights.ledger import Ledger, each_statement
 from reelrights.store.tables import log_entries
 
 
@@ -40,6 +40,20 @@ def test_every_type_is_listed_once_with_an_applier_and_an_effect_time() -> None:
             assert t.effect_field is None and t.effect_bound is None, t.name
     assert {t.name for t in c.types() if t.effect == "declared"} >= {"performer.deceased",
                                                                      "consent.granted"}
+
+
+def test_every_applier_applies_one_statement_at_a_time_unless_marked_batch() -> None:
+    """Issue 10: one applier pattern. An applier is an ``each_statement`` wrapper (all share
+    its code) unless it is marked ``@applier(..., batch=True)``, and only the measured hot
+    paths are marked."""
+    one_at_a_time = each_statement(lambda conn, a: {}).__code__
+    c = catalogue()
+    names = sorted({t.name for t in c.types()})
+    batch = [n for n in names if is_batch(c.applier(n))]
+    assert batch == ["party.registered", "work.registered"]
+    hand_written = [n for n in names if n not in batch
+                    and getattr(c.applier(n), "__code__", None) is not one_at_a_time]
+    assert hand_written == []
 
 
 def test_a_catalogue_with_a_type_but_no_applier_or_two_definitions_is_refused() -> None:
@@ -76,7 +90,8 @@ def every_type_home(tmp_path_factory) -> Path:
     from reelrights.evidence import audit_challenge, audit_status, runs
     from reelrights.rights import consent, disputes, licensing
     from reelrights.fund import productions as fund
-    from reelrights.registry import registry
+    from reelrights.registry.parties import register_party
+    from reelrights.registry.works import register_work
 
     d = tmp_path_factory.mktemp("every-type")
     r = CliRunner().invoke(cli, ["demo", str(d)])
@@ -100,16 +115,16 @@ def every_type_home(tmp_path_factory) -> Path:
         consent.revoke_consent(home, ledger, body("consent.granted")["id"], "no further use")
         # No representative was named: the performer's guild records the death.
         consent.record_death(home, ledger, performer, date(2025, 1, 1), first["guild.member"][0])
-        auditor = registry.register_party(home, ledger, "auditor", "Second Look").details["id"]
+        auditor = register_party(home, ledger, "auditor", "Second Look").details["id"]
         ch = audit_challenge.challenge_run(home, ledger, body("run.committed")["id"], 1, auditor)
         audit_status.withdraw_challenge(home, ledger, ch["challenge"], "scope changed")
         original = body("work.registered")["assets"][0]["sha256"]
-        rival = registry.register_party(home, ledger, "studio", "Rival Pictures").details["id"]
+        rival = register_party(home, ledger, "studio", "Rival Pictures").details["id"]
         files = []
         for n in range(2):
             files.append(d / f"rival{n}.txt")
             files[-1].write_text(f"INT. FERRY - DAY ({n})\nA different script altogether.\n" * 30)
-        work = registry.register_work(home, ledger, rival, "script", "Rival Scripts", files)
+        work = register_work(home, ledger, rival, "script", "Rival Scripts", files)
         # Two near-duplicate reports against the studio's asset: one released, one decided.
         for a in work.details["assets"]:
             disputes.report_near_duplicate(home, ledger, rival, a["sha256"], original, 9_000,

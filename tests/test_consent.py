@@ -33,7 +33,7 @@ from reelrights.errors import (
     SignatureError,
 )
 from reelrights.rights import consent as cs
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
 from reelrights.store.tables import consents, deaths, log_checkpoints, log_entries, works
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ TODAY = datetime.now(UTC).date()
 # ---------------------------------------------------------------------------------------------
 
 def _party(home, ledger, kind: str, name: str | None = None) -> str:
-    return registry.register_party(home, ledger, kind,
+    return register_party(home, ledger, kind,
                                    name or f"{kind} {new_id('party')[-6:]}").details["id"]
 
 

@@ -32,7 +32,9 @@ from reelrights.core.iri import bundle_iri, party_iri, work_iri
 from reelrights.errors import BadInput, NotFound
 from reelrights.media.synth import make_audio, make_image, make_script, make_video
 from reelrights.rights import bundles
-from reelrights.registry import registry
+from reelrights.registry.credits import credit_work
+from reelrights.registry.parties import register_party
+from reelrights.registry.works import register_work
 from reelrights.rights.croissant import CROISSANT_1_1, RAI_1_0, bundle_croissant, terms_iri
 from reelrights.store.tables import licenses, log_entries
 
@@ -102,16 +104,16 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture
 def world(home, ledger, media) -> dict[str, Any]:
     w: dict[str, Any] = {}
-    w["studio"] = registry.register_party(home, ledger, "studio", "Northlight").details["id"]
-    w["ada"] = registry.register_party(home, ledger, "performer", "Ada Okafor").details["id"]
-    w["mara"] = registry.register_party(home, ledger, "writer", "Mara Ellison").details["id"]
-    w["dev"] = registry.register_party(home, ledger, "developer", "Orbit AI").details["id"]
-    w["film"] = registry.register_work(home, ledger, w["studio"], "film", "Harbour Lights",
+    w["studio"] = register_party(home, ledger, "studio", "Northlight").details["id"]
+    w["ada"] = register_party(home, ledger, "performer", "Ada Okafor").details["id"]
+    w["mara"] = register_party(home, ledger, "writer", "Mara Ellison").details["id"]
+    w["dev"] = register_party(home, ledger, "developer", "Orbit AI").details["id"]
+    w["film"] = register_work(home, ledger, w["studio"], "film", "Harbour Lights",
                                        [media["video"], media["audio"]]).details["id"]
-    w["play"] = registry.register_work(home, ledger, w["studio"], "script", "Tides",
+    w["play"] = register_work(home, ledger, w["studio"], "script", "Tides",
                                        [media["script"], media["image"]]).details["id"]
-    registry.credit_work(home, ledger, w["film"], w["ada"], "performer", "1")
-    registry.credit_work(home, ledger, w["play"], w["mara"], "writer", "1")
+    credit_work(home, ledger, w["film"], w["ada"], "performer", "1")
+    credit_work(home, ledger, w["play"], w["mara"], "writer", "1")
     image_sha = hashlib.sha256(media["image"].read_bytes()).hexdigest()
     w["v1"] = bundles.create_bundle(home, ledger, "Northlight", "Classics", "1",
                                     ["Harbour Lights", image_sha]).details["id"]

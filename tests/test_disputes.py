@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from reelrights.cli import cli
 from reelrights.media.synth import make_film, transcode_video
 from reelrights.rights import disputes
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
+from reelrights.registry.works import work_detail
 from reelrights.evidence.fingerprints import IDENT_MAX_MS, content_weights
 
 
@@ -59,8 +60,8 @@ def _add(home, owner: str, title: str, path) -> tuple[int, dict]:
 
 
 def test_a_transcoded_copy_of_a_studios_film_opens_a_dispute(home, ledger, films) -> None:
-    studio = registry.register_party(home, ledger, "studio", "Northlight").details["id"]
-    dev = registry.register_party(home, ledger, "developer", "Orbit AI").details["id"]
+    studio = register_party(home, ledger, "studio", "Northlight").details["id"]
+    dev = register_party(home, ledger, "developer", "Orbit AI").details["id"]
     code, first = _add(home, studio, "Harbour Lights", films["film"])
     assert code == 0, first
     # The studio registering its own re-encoded copy is one chain: no dispute.
@@ -69,7 +70,7 @@ def test_a_transcoded_copy_of_a_studios_film_opens_a_dispute(home, ledger, films
     code, out = _add(home, dev, "My Film", films["copy"])
     assert code == 3, out
     assert len(out["disputes"]) == 2  # against the film and against the studio's web copy
-    originals = {registry.work_detail(ledger.db, t)["assets"][0]["sha256"]
+    originals = {work_detail(ledger.db, t)["assets"][0]["sha256"]
                  for t in ("Harbour Lights", "Harbour Lights (web)")}
     assert {d["first_asset"] for d in out["disputes"]} == originals
     for d in out["disputes"]:
@@ -81,8 +82,8 @@ def test_a_transcoded_copy_of_a_studios_film_opens_a_dispute(home, ledger, films
 
 
 def test_a_film_holding_a_short_clip_is_a_segment_match_not_a_dispute(home, ledger, films) -> None:
-    studio = registry.register_party(home, ledger, "studio", "Northlight").details["id"]
-    dev = registry.register_party(home, ledger, "developer", "Orbit AI").details["id"]
+    studio = register_party(home, ledger, "studio", "Northlight").details["id"]
+    dev = register_party(home, ledger, "developer", "Orbit AI").details["id"]
     assert _add(home, studio, "Harbour Lights", films["film"])[0] == 0
     code, out = _add(home, dev, "Own film", films["own_with_clip"])
     assert code == 0, out
@@ -120,8 +121,8 @@ def test_only_the_operator_decides_a_dispute_with_the_log_key(home, ledger, tmp_
     from reelrights.core.statements import sign_statement
     from reelrights.errors import InvalidStatement
 
-    studio = registry.register_party(home, ledger, "studio", "Northlight").details["id"]
-    dev = registry.register_party(home, ledger, "developer", "Orbit AI").details["id"]
+    studio = register_party(home, ledger, "studio", "Northlight").details["id"]
+    dev = register_party(home, ledger, "developer", "Orbit AI").details["id"]
     script = tmp_path / "script.txt"
     script.write_text("INT. HARBOUR - NIGHT\nThe ferry horn sounds twice.\n" * 40)
     assert _add(home, studio, "Cold Open", script)[0] == 0

@@ -12,7 +12,8 @@ import pytest
 from reelrights.core.iri import party_iri
 from reelrights.core.license_terms import training_agreement
 from reelrights.rights import bundles, licensing
-from reelrights.registry import registry
+from reelrights.registry.credits import credit_work
+from reelrights.registry.parties import register_party
 from reelrights.rights.policy import check, resolve_context
 
 from fake_works import register_fake_work
@@ -24,9 +25,9 @@ def world(home, ledger):
     for label, kind, name in [("studio", "studio", "Northlight"), ("writer", "writer", "Mara"),
                               ("dev", "developer", "Orbit AI"), ("stranger", "studio", "Rival"),
                               ("fund", "fund", "Creative Fund")]:
-        ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
+        ids[label] = register_party(home, ledger, kind, name).details["id"]
     ids["film"], _ = register_fake_work(home, ledger, ids["studio"], "Harbour Lights")
-    registry.credit_work(home, ledger, ids["film"], ids["writer"], "writer", "1")
+    credit_work(home, ledger, ids["film"], ids["writer"], "writer", "1")
     ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",
                                           [ids["film"]]).details["id"]
     ids["policy"] = training_agreement(

@@ -18,7 +18,8 @@ from reelrights.cli import cli
 from reelrights.media.engine import FileJob, LocalEngine, PoolEngine, file_job
 from reelrights.media.index import PDQIndex
 from reelrights.evidence import fingerprints as fp
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
+from reelrights.registry.works import register_work
 from reelrights.store.fingerprint_tables import asset_locations, fingerprints
 
 
@@ -33,7 +34,7 @@ def rows(ledger) -> dict[tuple[str, str], object]:  # type: ignore[no-untyped-de
 
 @pytest.fixture
 def studio(home, ledger) -> str:
-    return registry.register_party(home, ledger, "studio", "Northlight").details["id"]
+    return register_party(home, ledger, "studio", "Northlight").details["id"]
 
 
 def test_work_add_fingerprints_every_file_and_records_where_it_is(home, ledger, studio, media):
@@ -90,7 +91,7 @@ def test_no_fingerprint_then_all_then_nothing_left(home, ledger, studio, media):
 
 def test_bad_files_are_reported_one_line_each_and_the_rest_continue(home, ledger, studio, media,
                                                                     tmp_path):
-    good = registry.register_work(home, ledger, studio, "film", "Harbour Lights",
+    good = register_work(home, ledger, studio, "film", "Harbour Lights",
                                   [media["film_a"]]).details["assets"][0]["sha256"]
     corrupt = tmp_path / "broken.mp4"  # an MP4 header, then garbage: fine when registered
     corrupt.write_bytes(media["film_a"].read_bytes()[:48] + bytes(range(256)) * 40)

@@ -343,7 +343,7 @@ def test_report_territory_must_be_iso_3166_alpha_2(home, ledger, fund, tmp_path,
 
 def test_a_report_signed_elsewhere_with_a_made_up_territory_is_refused(home, ledger, fund):
     from reelrights.errors import InvalidStatement
-    from reelrights.registry.registry import submit_as
+    from reelrights.registry.submit import submit_as
 
     rows = [{"production": fund["production"], "period": "2027-Q3", "territory": "ZZ",
              "currency": "USD", "gross": "1.00", "deductions": "0.00"}]

@@ -17,7 +17,7 @@ from reelrights.core.ids import new_id
 from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, InvalidStatement
 from reelrights.rights import consent as cs
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
 from reelrights.store.tables import consents, deaths, log_entries
 
 SPECIFIC = ("Synthesized replacement dialogue for the character Mara Ellison in the feature "
@@ -29,7 +29,7 @@ def _today() -> date:
 
 
 def _party(home, ledger, kind: str, name: str) -> str:  # noqa: ANN001
-    return registry.register_party(home, ledger, kind, name).details["id"]
+    return register_party(home, ledger, kind, name).details["id"]
 
 
 def _submit(home, ledger, type_: str, actor: str, body: dict):  # noqa: ANN001

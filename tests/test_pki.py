@@ -23,7 +23,7 @@ from reelrights.core.x509 import (C2PA_CLAIM_SIGNING, DOCUMENT_SIGNING, check_si
                                   make_root_cert)
 from reelrights.errors import NotFound, PolicyDenied
 from reelrights.home import Home
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
 
 
 def _mode(path) -> int:
@@ -70,7 +70,7 @@ def test_ca_init_is_idempotent(bare_home):
 
 
 def test_signer_profile_is_checked_with_cryptography(home, ledger):
-    dev = registry.register_party(home, ledger, "developer", "Frame Forge AI").details["id"]
+    dev = register_party(home, ledger, "developer", "Frame Forge AI").details["id"]
     pki.init_ca(home)
     signer, issued = pki.issue_signer(home, ledger, "Frame Forge AI", days=30)
     assert issued and signer.party_id == dev
@@ -103,7 +103,7 @@ def test_signer_profile_is_checked_with_cryptography(home, ledger):
 
 
 def test_issue_reuses_a_current_certificate_and_renews_with_the_same_key(home, ledger):
-    dev = registry.register_party(home, ledger, "developer", "Dev").details["id"]
+    dev = register_party(home, ledger, "developer", "Dev").details["id"]
     first = pki.ensure_signer(home, ledger, dev)  # creates the CA on first use
     again, issued = pki.issue_signer(home, ledger, dev)
     assert not issued and again.cert_chain_pem == first.cert_chain_pem
@@ -119,7 +119,7 @@ def test_issue_reuses_a_current_certificate_and_renews_with_the_same_key(home, l
 
 
 def test_non_developers_are_refused_and_nothing_is_written(home, ledger):
-    studio = registry.register_party(home, ledger, "studio", "Big Studio").details["id"]
+    studio = register_party(home, ledger, "studio", "Big Studio").details["id"]
     pki.init_ca(home)
     with pytest.raises(PolicyDenied, match="is a studio; C2PA signing certificates are issued "
                                            "only to developer parties"):
@@ -167,7 +167,7 @@ def test_an_issued_signer_is_trusted_by_c2pa_under_the_exported_anchors(home, le
     from reelrights.media.c2pa_assertions import OutputAssertions, ReuseTerm, TrainingRunClaim
     from reelrights.media.c2pa_engine import sign_output, verify_file
 
-    dev = registry.register_party(home, ledger, "developer", "Dev").details["id"]
+    dev = register_party(home, ledger, "developer", "Dev").details["id"]
     signer = pki.ensure_signer(home, ledger, dev)
     claim = OutputAssertions(TrainingRunClaim("run_1", "00" * 32, "11" * 32, "22" * 32),
                              {"cawg.ai_training": ReuseTerm("notAllowed")})

@@ -35,7 +35,7 @@ from reelrights.outputs.pki import C2paSigner, trust_anchors_pem
 from reelrights.evidence import audit_challenge, certificates, runs
 from reelrights.rights import bundles, licensing
 from reelrights.outputs import provenance
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
 from reelrights.outputs.output_index import rebuild_output_index
 from reelrights.outputs.provenance_verify import verify_output
 from reelrights.store.provenance_tables import output_manifests, output_prints, outputs
@@ -47,7 +47,7 @@ def _certified_story(home, ledger, tmp_path: Path, *, certify: bool = True) -> d
     ids: dict = {}
     for label, kind, name in [("studio", "studio", "Northlight"), ("dev", "developer", "Orbit AI"),
                               ("auditor", "auditor", "Fair Audit LLP")]:
-        ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
+        ids[label] = register_party(home, ledger, kind, name).details["id"]
     film, shas = register_fake_work(home, ledger, ids["studio"], "Harbour Lights")
     ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",
                                           [film]).details["id"]

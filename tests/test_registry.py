@@ -29,7 +29,9 @@ from reelrights.errors import (
 )
 from reelrights.keys import PartyKey
 from reelrights.media.synth import make_audio, make_script, make_video
-from reelrights.registry import registry
+from reelrights.registry.credits import credit_work
+from reelrights.registry.parties import list_parties, party_detail, register_party
+from reelrights.registry.works import list_works, register_work, work_detail
 from reelrights.store.tables import (
     assets,
     credits,
@@ -62,7 +64,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _party(home, ledger, kind: str = "studio", name: str | None = None) -> str:
-    return registry.register_party(home, ledger, kind, name or f"{kind} {new_id('party')[-4:]}"
+    return register_party(home, ledger, kind, name or f"{kind} {new_id('party')[-4:]}"
                                    ).details["id"]
 
 
@@ -150,18 +152,18 @@ KINDS = ["studio", "guild", "performer", "writer", "developer", "auditor", "fund
 
 
 def test_register_parties(home, ledger) -> None:
-    receipts = [registry.register_party(home, ledger, kind, f"The {kind.title()}") for kind in KINDS]
+    receipts = [register_party(home, ledger, kind, f"The {kind.title()}") for kind in KINDS]
     assert [r.index for r in receipts] == list(range(1, len(KINDS) + 1))  # 0: established
     assert all(r.type == "party.registered" and r.actor == r.details["id"] for r in receipts)
-    listed = registry.list_parties(ledger.db)
+    listed = list_parties(ledger.db)
     assert [p["id"] for p in listed] == [r.details["id"] for r in receipts]
     for p, kind in zip(listed, KINDS, strict=True):
         key = home.party_key(p["id"])  # the private key is in the home...
         assert p["kind"] == kind and p["name"] == f"The {kind.title()}"
         assert p["public_key"] == _pubkey(key)  # ...and matches the registered public key
         assert p["key_id"] == key_id_for(key.public_key_bytes)
-    assert [p["id"] for p in registry.list_parties(ledger.db, "writer")] == [receipts[3].details["id"]]
-    detail = registry.party_detail(ledger.db, "The Guild")  # by unique name
+    assert [p["id"] for p in list_parties(ledger.db, "writer")] == [receipts[3].details["id"]]
+    detail = party_detail(ledger.db, "The Guild")  # by unique name
     assert detail["id"] == receipts[1].details["id"]
     assert detail["works_owned"] == [] and detail["credits"] == []
     assert check_rows_describe_log(ledger) == len(KINDS) + 1  # and the establishment
@@ -177,7 +179,7 @@ def test_bad_party_writes_nothing(home, ledger, kind: str, name: str, pointer: s
     _party(home, ledger)
     before = snapshot(home, ledger)
     with pytest.raises(InvalidStatement) as info:
-        registry.register_party(home, ledger, kind, name)
+        register_party(home, ledger, kind, name)
     assert info.value.pointer == pointer
     assert snapshot(home, ledger) == before
 
@@ -186,9 +188,9 @@ def test_party_lookup_errors(home, ledger) -> None:
     _party(home, ledger, "performer", "Twin")
     _party(home, ledger, "performer", "Twin")
     with pytest.raises(BadInput, match="2 parties are named 'Twin'"):
-        registry.party_detail(ledger.db, "Twin")
+        party_detail(ledger.db, "Twin")
     with pytest.raises(NotFound, match="no party 'Nobody'"):
-        registry.party_detail(ledger.db, "Nobody")
+        party_detail(ledger.db, "Nobody")
 
 
 def test_party_key_survives_a_failure_after_commit(home, ledger) -> None:
@@ -198,10 +200,10 @@ def test_party_key_survives_a_failure_after_commit(home, ledger) -> None:
     shutil.rmtree(home.log_dir)
     home.log_dir.write_text("a file where the tile folder should be")  # publishing will fail
     try:
-        registry.register_party(home, ledger, "writer", "Committed Writer")
+        register_party(home, ledger, "writer", "Committed Writer")
     except OSError:
         pass
-    (row,) = [p for p in registry.list_parties(ledger.db) if p["name"] == "Committed Writer"]
+    (row,) = [p for p in list_parties(ledger.db) if p["name"] == "Committed Writer"]
     key = home.party_key(row["id"])
     assert _pubkey(key) == row["public_key"]
 
@@ -213,12 +215,12 @@ def test_party_key_survives_a_failure_after_commit(home, ledger) -> None:
 def test_work_add_records_file_facts(home, ledger, media) -> None:
     studio = _party(home, ledger)
     files = [media["video"], media["audio"], media["script"]]
-    r = registry.register_work(home, ledger, studio, "film", "Harbour Lights", files, 2026,
+    r = register_work(home, ledger, studio, "film", "Harbour Lights", files, 2026,
                                ("eidr:10.5240/7791-8534-2C23-9030-8610-5",))
     assert r.type == "work.registered" and r.actor == studio and r.index == 2
     wid = r.details["id"]
     assert [a["new"] for a in r.details["assets"]] == [True, True, True]
-    detail = registry.work_detail(ledger.db, wid)
+    detail = work_detail(ledger.db, wid)
     assert (detail["title"], detail["kind"], detail["owner"], detail["year"]) == (
         "Harbour Lights", "film", studio, 2026)
     assert detail["external_ids"] == ["eidr:10.5240/7791-8534-2C23-9030-8610-5"]
@@ -246,16 +248,16 @@ def test_work_add_records_file_facts(home, ledger, media) -> None:
         body = decode_entry(ledger.log.entry(conn, r.index)).body
     assert sorted(body["assets"], key=lambda a: a["name"]) == sorted(
         ({k: v for k, v in a.items()} for a in detail["assets"]), key=lambda a: a["name"])
-    assert registry.list_works(ledger.db, studio)[0]["id"] == wid
-    assert registry.party_detail(ledger.db, studio)["works_owned"] == [
+    assert list_works(ledger.db, studio)[0]["id"] == wid
+    assert party_detail(ledger.db, studio)["works_owned"] == [
         {"id": wid, "title": "Harbour Lights"}]
     check_rows_describe_log(ledger)
 
 
 def test_same_content_is_the_same_asset(home, ledger, media) -> None:
     studio = _party(home, ledger)
-    first = registry.register_work(home, ledger, studio, "film", "Cut One", [media["video"]])
-    second = registry.register_work(home, ledger, studio, "film", "Cut Two", [media["video"]])
+    first = register_work(home, ledger, studio, "film", "Cut One", [media["video"]])
+    second = register_work(home, ledger, studio, "film", "Cut Two", [media["video"]])
     (note,) = second.details["assets"]
     sha = hashlib.sha256(media["video"].read_bytes()).hexdigest()
     assert note == {"sha256": sha, "name": "clip.mp4", "new": False,
@@ -311,8 +313,8 @@ def test_same_content_in_one_batch(home, ledger) -> None:
 
 def test_same_hash_with_another_size_is_a_conflict(home, ledger, media) -> None:
     studio = _party(home, ledger)
-    registry.register_work(home, ledger, studio, "script", "Pages", [media["script"]])
-    facts = registry.work_detail(ledger.db, "Pages")["assets"][0]
+    register_work(home, ledger, studio, "script", "Pages", [media["script"]])
+    facts = work_detail(ledger.db, "Pages")["assets"][0]
     before = snapshot(home, ledger)
     body = {"id": new_id("work"), "kind": "script", "title": "Liar", "owner": studio,
             "assets": [{"sha256": facts["sha256"], "size": facts["size"] + 1,
@@ -324,27 +326,27 @@ def test_same_hash_with_another_size_is_a_conflict(home, ledger, media) -> None:
 
 def test_work_add_errors_write_nothing(home, ledger, media, tmp_path: Path) -> None:
     studio = _party(home, ledger)
-    registry.register_work(home, ledger, studio, "film", "Taken", [media["video"]])
+    register_work(home, ledger, studio, "film", "Taken", [media["video"]])
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     copy = tmp_path / "copy.fountain"
     copy.write_bytes(media["script"].read_bytes())
     before = snapshot(home, ledger)
     with pytest.raises(BadInput, match="at least one FILE"):
-        registry.register_work(home, ledger, studio, "film", "T", [])
+        register_work(home, ledger, studio, "film", "T", [])
     with pytest.raises(BadInput, match="same content as pages.fountain"):
-        registry.register_work(home, ledger, studio, "film", "T", [media["script"], copy])
+        register_work(home, ledger, studio, "film", "T", [media["script"], copy])
     with pytest.raises(NotFound, match="no party 'Nobody Films'"):
-        registry.register_work(home, ledger, "Nobody Films", "film", "T", [media["video"]])
+        register_work(home, ledger, "Nobody Films", "film", "T", [media["video"]])
     with pytest.raises(NotFound, match="no such file"):
-        registry.register_work(home, ledger, studio, "film", "T", [tmp_path / "missing.mp4"])
+        register_work(home, ledger, studio, "film", "T", [tmp_path / "missing.mp4"])
     with pytest.raises(BadInput, match="the file is empty"):
-        registry.register_work(home, ledger, studio, "film", "T", [empty])
+        register_work(home, ledger, studio, "film", "T", [empty])
     with pytest.raises(InvalidStatement) as info:
-        registry.register_work(home, ledger, studio, "movie", "T", [media["video"]])
+        register_work(home, ledger, studio, "movie", "T", [media["video"]])
     assert info.value.pointer == "/statement/body/kind"
     with pytest.raises(InvalidStatement) as info:
-        registry.register_work(home, ledger, studio, "film", "T", [media["video"]],
+        register_work(home, ledger, studio, "film", "T", [media["video"]],
                                external_ids=("eidr:10.5240/7791-8534-2C23-9030-8610-6",))
     assert info.value.pointer == "/statement/body/external_ids/0"
     assert snapshot(home, ledger) == before
@@ -358,7 +360,7 @@ def test_work_owner_key_elsewhere(home, ledger, media) -> None:
             {"id": pid, "kind": "studio", "name": "Remote", "public_key": _pubkey(key)})
     before = snapshot(home, ledger)
     with pytest.raises(NotFound, match="sign there and submit"):
-        registry.register_work(home, ledger, pid, "film", "T", [media["video"]])
+        register_work(home, ledger, pid, "film", "T", [media["video"]])
     assert snapshot(home, ledger) == before
 
 
@@ -371,9 +373,9 @@ def cast(home, ledger, media) -> dict[str, str]:
     ids = {label: _party(home, ledger, kind, label) for label, kind in [
         ("studio", "studio"), ("rival", "studio"), ("ada", "performer"), ("bruno", "performer"),
         ("cleo", "performer"), ("dev", "performer"), ("mara", "writer")]}
-    ids["film"] = registry.register_work(home, ledger, ids["studio"], "film", "Harbour Lights",
+    ids["film"] = register_work(home, ledger, ids["studio"], "film", "Harbour Lights",
                                          [media["script"]]).details["id"]
-    ids["other"] = registry.register_work(home, ledger, ids["rival"], "film", "Rival Film",
+    ids["other"] = register_work(home, ledger, ids["rival"], "film", "Rival Film",
                                           [media["script2"]]).details["id"]
     return ids
 
@@ -382,54 +384,54 @@ def test_shares_per_role_total_at_most_one(home, ledger, cast) -> None:
     film = cast["film"]
     totals = []
     for who in ("ada", "bruno", "cleo"):
-        r = registry.credit_work(home, ledger, film, cast[who], "performer", "1/3")
+        r = credit_work(home, ledger, film, cast[who], "performer", "1/3")
         totals.append(r.details["role_total"])
         assert r.type == "work.credited" and r.actor == cast["studio"]
     assert totals == ["1/3", "2/3", "1"]
     before = snapshot(home, ledger)
     for share in ("0.000000000001", "1/1000000", "1"):
         with pytest.raises(Conflict, match="the role is fully allocated"):
-            registry.credit_work(home, ledger, film, cast["dev"], "performer", share)
+            credit_work(home, ledger, film, cast["dev"], "performer", share)
     assert snapshot(home, ledger) == before
     # Another role, and the same role on another work, are separate budgets.
-    assert registry.credit_work(home, ledger, film, cast["ada"], "director", "1").details[
+    assert credit_work(home, ledger, film, cast["ada"], "director", "1").details[
         "role_total"] == "1"
-    assert registry.credit_work(home, ledger, cast["other"], cast["ada"], "performer", "1"
+    assert credit_work(home, ledger, cast["other"], cast["ada"], "performer", "1"
                                 ).details["role_total"] == "1"
-    detail = registry.work_detail(ledger.db, film)
+    detail = work_detail(ledger.db, film)
     assert sorted((c["name"], c["role"], c["share"]) for c in detail["credits"]) == [
         ("ada", "director", "1"), ("ada", "performer", "1/3"), ("bruno", "performer", "1/3"),
         ("cleo", "performer", "1/3")]
-    assert [(c["work"], c["role"]) for c in registry.party_detail(ledger.db, cast["ada"])["credits"]
+    assert [(c["work"], c["role"]) for c in party_detail(ledger.db, cast["ada"])["credits"]
             ] == [(film, "performer"), (film, "director"), (cast["other"], "performer")]
     check_rows_describe_log(ledger)
 
 
 def test_share_left_is_offered_in_a_form_that_is_accepted(home, ledger, cast) -> None:
     film = cast["film"]
-    registry.credit_work(home, ledger, film, cast["ada"], "performer", "0.999999999999")
+    credit_work(home, ledger, film, cast["ada"], "performer", "0.999999999999")
     with pytest.raises(Conflict) as info:
-        registry.credit_work(home, ledger, film, cast["bruno"], "performer", "0.5")
+        credit_work(home, ledger, film, cast["bruno"], "performer", "0.5")
     assert "would total 1.499999999999, over 1" in str(info.value)
     assert "pass --share 0.000000000001 or less" in str(info.value)
-    r = registry.credit_work(home, ledger, film, cast["bruno"], "performer", "0.000000000001")
+    r = credit_work(home, ledger, film, cast["bruno"], "performer", "0.000000000001")
     assert r.details["role_total"] == "1"
 
-    registry.credit_work(home, ledger, film, cast["ada"], "writer", "1/3")
+    credit_work(home, ledger, film, cast["ada"], "writer", "1/3")
     with pytest.raises(Conflict, match=r"2/3 is left, so pass --share 2/3 or less"):
-        registry.credit_work(home, ledger, film, cast["bruno"], "writer", "0.9")
-    registry.credit_work(home, ledger, film, cast["bruno"], "writer", "0.25")
+        credit_work(home, ledger, film, cast["bruno"], "writer", "0.9")
+    credit_work(home, ledger, film, cast["bruno"], "writer", "0.25")
     with pytest.raises(Conflict, match=r"5/12 is left, so pass --share 5/12 or less"):
-        registry.credit_work(home, ledger, film, cast["cleo"], "writer", "0.5")
+        credit_work(home, ledger, film, cast["cleo"], "writer", "0.5")
 
 
 def test_duplicate_credit_is_refused(home, ledger, cast) -> None:
-    registry.credit_work(home, ledger, cast["film"], cast["ada"], "performer", "0.25")
+    credit_work(home, ledger, cast["film"], cast["ada"], "performer", "0.25")
     before = snapshot(home, ledger)
     with pytest.raises(Conflict, match="already credited as performer"):
-        registry.credit_work(home, ledger, cast["film"], cast["ada"], "performer", "0.25")
+        credit_work(home, ledger, cast["film"], cast["ada"], "performer", "0.25")
     with pytest.raises(Conflict, match="already credited"):
-        registry.credit_work(home, ledger, cast["film"], cast["ada"], "performer", "0.1")
+        credit_work(home, ledger, cast["film"], cast["ada"], "performer", "0.1")
     assert snapshot(home, ledger) == before
 
 
@@ -450,11 +452,11 @@ def test_only_the_owner_credits(home, ledger, cast) -> None:
 def test_credit_unknown_party_or_work(home, ledger, cast) -> None:
     before = snapshot(home, ledger)
     with pytest.raises(NotFound, match="no work 'wrk_aaaaaaaaaaaaaaaa'"):
-        registry.credit_work(home, ledger, "wrk_aaaaaaaaaaaaaaaa", cast["ada"], "performer", "1")
+        credit_work(home, ledger, "wrk_aaaaaaaaaaaaaaaa", cast["ada"], "performer", "1")
     with pytest.raises(NotFound, match="no party 'pty_aaaaaaaaaaaaaaaa'"):
-        registry.credit_work(home, ledger, cast["film"], "pty_aaaaaaaaaaaaaaaa", "performer", "1")
+        credit_work(home, ledger, cast["film"], "pty_aaaaaaaaaaaaaaaa", "performer", "1")
     with pytest.raises(NotFound, match="no work 'Missing Title'"):
-        registry.credit_work(home, ledger, "Missing Title", cast["ada"], "performer", "1")
+        credit_work(home, ledger, "Missing Title", cast["ada"], "performer", "1")
     # the same, signed by the owner and submitted directly: the registry checks too
     key = home.party_key(cast["studio"])
     with pytest.raises(NotFound, match="work wrk_aaaaaaaaaaaaaaaa is not registered"):
@@ -466,7 +468,7 @@ def test_credit_unknown_party_or_work(home, ledger, cast) -> None:
             "work": cast["film"], "party": "pty_aaaaaaaaaaaaaaaa", "role": "performer",
             "share": "1"})
     with pytest.raises(InvalidStatement) as info:
-        registry.credit_work(home, ledger, cast["film"], cast["ada"], "performer", "1.5")
+        credit_work(home, ledger, cast["film"], cast["ada"], "performer", "1.5")
     assert info.value.pointer == "/statement/body/share"
     assert snapshot(home, ledger) == before
 
@@ -509,8 +511,8 @@ def test_statements_signed_elsewhere_are_accepted(home, ledger, media) -> None:
                     {"work": wid, "party": performer, "role": "composer", "share": "1"})
     assert (r1.index, r2.index, r3.index) == (1, 3, 4)
     assert r1.details == {"id": pid} and r2.details["id"] == wid
-    assert registry.party_detail(ledger.db, pid)["public_key"] == _pubkey(remote)
-    assert registry.work_detail(ledger.db, wid)["credits"][0]["party"] == performer
+    assert party_detail(ledger.db, pid)["public_key"] == _pubkey(remote)
+    assert work_detail(ledger.db, wid)["credits"][0]["party"] == performer
     assert not home.party_key_path(pid).exists()
     assert sorted(p.name for p in home.keys_dir.iterdir()) == sorted(
         keys_before + [f"{performer}.pem"])
@@ -572,9 +574,9 @@ def test_party_id_and_key_are_unique(home, ledger) -> None:
 def test_every_row_points_at_its_statement(home, ledger, media) -> None:
     studio = _party(home, ledger)
     writer = _party(home, ledger, "writer")
-    film = registry.register_work(home, ledger, studio, "film", "A", [media["video"],
+    film = register_work(home, ledger, studio, "film", "A", [media["video"],
                                                                      media["audio"]]).details["id"]
-    registry.register_work(home, ledger, studio, "film", "B", [media["audio"], media["script3"]],
+    register_work(home, ledger, studio, "film", "B", [media["audio"], media["script3"]],
                            1999)
-    registry.credit_work(home, ledger, film, writer, "writer", "1")
+    credit_work(home, ledger, film, writer, "writer", "1")
     assert check_rows_describe_log(ledger) == 6  # the establishment and 5

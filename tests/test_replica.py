@@ -28,7 +28,9 @@ from reelrights.replica import compare_projections, verify_projections
 from reelrights.replica.tables import (LOCAL_TABLES, LOG_TABLES, PROJECTION_TABLES,
                                        unclassified_tables)
 from reelrights.rights import consent, licensing
-from reelrights.registry import registry
+from reelrights.registry.credits import credit_work
+from reelrights.registry.parties import register_party
+from reelrights.registry.submit import submit_as
 from reelrights.store.db import Database
 from reelrights.store.tables import (consents, credits, licenses, log_entries, metadata, parties)
 
@@ -40,7 +42,7 @@ def fake_work(home, ledger, owner: str, title: str) -> str:  # noqa: ANN001
             "assets": [{"sha256": hashlib.sha256(os.urandom(16)).hexdigest(), "size": 1000 + i,
                         "media_type": "video/mp4", "category": "video", "duration_ms": 60_000,
                         "name": f"reel{i}.mp4"} for i in range(2)]}
-    registry.submit_as(home, ledger, "work.registered", owner, body)
+    submit_as(home, ledger, "work.registered", owner, body)
     return body["id"]
 
 
@@ -70,9 +72,9 @@ def story(home, ledger):
     ids = {}
     for label, kind, name in [("studio", "studio", "Northlight"), ("guild", "guild", "SPG"),
                               ("a", "performer", "Ada"), ("dev", "developer", "Orbit AI")]:
-        ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
+        ids[label] = register_party(home, ledger, kind, name).details["id"]
     ids["film"] = fake_work(home, ledger, ids["studio"], "Harbour Lights")
-    registry.credit_work(home, ledger, ids["film"], ids["a"], "performer", "1")
+    credit_work(home, ledger, ids["film"], ids["a"], "performer", "1")
     from reelrights.rights import bundles
 
     ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",

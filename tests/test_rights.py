@@ -21,7 +21,8 @@ from reelrights.core.odrl import InvalidPolicy
 from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, Conflict, PolicyDenied
 from reelrights.rights import bundles, consent, licensing
-from reelrights.registry import registry
+from reelrights.registry.credits import credit_work
+from reelrights.registry.parties import register_party
 from reelrights.rights.policy import check, check_manifest, resolve_context
 
 from fake_works import register_fake_work
@@ -36,12 +37,12 @@ def story(home, ledger):
                               ("a", "performer", "Ada"), ("b", "performer", "Bruno"),
                               ("writer", "writer", "Mara"), ("dev", "developer", "Orbit AI"),
                               ("dev2", "developer", "Other AI"), ("studio2", "studio", "Rival")]:
-        ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
+        ids[label] = register_party(home, ledger, kind, name).details["id"]
     ids["film"], ids["film_assets"] = register_fake_work(home, ledger, ids["studio"], "Harbour Lights")
     ids["outside"], ids["outside_assets"] = register_fake_work(home, ledger, ids["studio"], "Unbundled")
     for party, role, share in [("a", "performer", "0.6"), ("b", "performer", "0.4"),
                                ("writer", "writer", "1")]:
-        registry.credit_work(home, ledger, ids["film"], ids[party], role, share)
+        credit_work(home, ledger, ids["film"], ids[party], role, share)
     ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",
                                           [ids["film"]]).details["id"]
     ids["agreement"] = licensing.add_agreement(home, ledger, ids["guild"], "TV/Theatrical 2023",
@@ -103,7 +104,7 @@ def test_required_cosigners_are_recomputed_and_a_forged_list_is_refused(home, le
 
 def test_only_required_guilds_cosign_and_only_the_owner_grants(home, ledger, story) -> None:
     lic = _grant(home, ledger, story)
-    other = registry.register_party(home, ledger, "guild", "Other Guild").details["id"]
+    other = register_party(home, ledger, "guild", "Other Guild").details["id"]
     licensing.add_agreement(home, ledger, other, "Other", ["writer"], "10")
     with pytest.raises(PolicyDenied, match="not a required co-signer"):
         licensing.cosign_license(home, ledger, lic, other)

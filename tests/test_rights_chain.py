@@ -19,7 +19,8 @@ from reelrights.core.license_terms import training_agreement
 from reelrights.core.statements import sign_statement
 from reelrights.errors import Conflict, PolicyDenied
 from reelrights.rights import bundles, disputes, licensing
-from reelrights.registry import registry
+from reelrights.registry.credits import credit_work
+from reelrights.registry.parties import register_party
 from reelrights.rights.croissant import bundle_croissant
 from reelrights.rights.policy import check, resolve_context
 
@@ -34,9 +35,9 @@ def world(home, ledger):
     for label, kind, name in [("studio", "studio", "Northlight"), ("guild", "guild", "SPG"),
                               ("actor", "performer", "Ada"), ("dev", "developer", "Orbit AI"),
                               ("dev2", "developer", "Other AI")]:
-        ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
+        ids[label] = register_party(home, ledger, kind, name).details["id"]
     ids["film"], ids["shas"] = register_fake_work(home, ledger, ids["studio"], "Harbour Lights")
-    registry.credit_work(home, ledger, ids["film"], ids["actor"], "performer", "1")
+    credit_work(home, ledger, ids["film"], ids["actor"], "performer", "1")
     licensing.add_agreement(home, ledger, ids["guild"], "TV/Theatrical 2023", ["performer"], "25")
     licensing.add_member(home, ledger, ids["guild"], ids["actor"])
     return ids
@@ -182,7 +183,7 @@ def test_a_credit_recorded_after_the_grant_still_needs_the_guild(home, ledger, w
     assert _check(ledger, world["dev"], bundle=bnd).allowed
     # A credited copy of the same bytes appears afterwards (another work holding them).
     other = _register_copy(home, ledger, world["studio"], shas[0], "Credited copy")["id"]
-    registry.credit_work(home, ledger, other, world["actor"], "performer", "1")
+    credit_work(home, ledger, other, world["actor"], "performer", "1")
     v = _check(ledger, world["dev"], bundle=bnd)
     assert not v.allowed and any(world["guild"] in r for r in v.reasons)
 

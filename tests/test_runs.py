@@ -26,7 +26,7 @@ from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, Conflict, NotFound, PolicyDenied
 from reelrights.rights import bundles, licensing
 from reelrights.evidence import manifest_scan, runs
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
 from reelrights.store.evidence_tables import run_usage, training_runs
 from reelrights.store.tables import log_entries
 
@@ -38,7 +38,7 @@ def story(home, ledger):
     ids = {}
     for label, kind, name in [("studio", "studio", "Northlight"), ("dev", "developer", "Orbit AI"),
                               ("dev2", "developer", "Other AI"), ("guild", "guild", "SPG")]:
-        ids[label] = registry.register_party(home, ledger, kind, name).details["id"]
+        ids[label] = register_party(home, ledger, kind, name).details["id"]
     ids["film"], ids["assets"] = register_fake_work(home, ledger, ids["studio"], "Harbour Lights")
     ids["film2"], _ = register_fake_work(home, ledger, ids["studio"], "Second Film")
     ids["bundle"] = bundles.create_bundle(home, ledger, ids["studio"], "Catalog", "1",

@@ -10,6 +10,21 @@ explicitly (:data:`CAPABILITIES`) and builds the one :class:`Catalogue` from the
 ``verify_log``, the worker processes, a replay and any fresh interpreter see the same catalogue,
 whatever they imported before.
 
+An applier has one of two shapes:
+
+* **One statement at a time** (the rule): ``@applier("type.name")`` over
+  :func:`~reelrights.ledger.each_statement`, on a function ``(conn, a: Accepted) -> dict`` that
+  checks one statement, writes its rows and returns its details, raising its typed errors as
+  they come. The wrapper applies the run in log order and names the refusing statement's
+  position (``statement 2 of 3: ...``).
+* **The whole run** (the exception): ``@applier("type.name", batch=True)`` on a function
+  ``(conn, run: list[Accepted]) -> list[dict]``, kept only where set-based inserts are a
+  measured hot path (``party.registered`` and ``work.registered``, for
+  ``benchmarks/log_append.py``). It names a refusing statement itself with
+  :func:`~reelrights.ledger.at`.
+
+``tests/test_catalogue.py`` holds every applier to one of the two.
+
 The interface (``catalogue()``, ``lookup``, ``check_body``, ``Catalogue.applier``,
 ``Catalogue.types``) is the stable one: moving a capability's modules only changes its
 :class:`Capability` line.
@@ -32,20 +47,29 @@ if TYPE_CHECKING:
     from .ledger import Accepted
 
 __all__ = ["CAPABILITIES", "Capability", "Catalogue", "applier", "catalogue", "check_body",
-           "lookup"]
+           "is_batch", "lookup"]
 
 Applier = Callable[["Connection", "list[Accepted]"], "list[dict[str, Any]]"]
 
 _TAG = "__reelrights_statement_type__"
+_BATCH = "__reelrights_batch__"
 
 
-def applier(type_name: str) -> Callable[[Applier], Applier]:
+def applier(type_name: str, *, batch: bool = False) -> Callable[[Applier], Applier]:
     """Mark ``fn`` as the applier of ``type_name`` (it records nothing anywhere: the catalogue
-    finds marked functions in the modules its capabilities list)."""
+    finds marked functions in the modules its capabilities list). ``batch`` marks an applier
+    that takes the whole run itself (see the module docstring); any other is an
+    :func:`~reelrights.ledger.each_statement`."""
     def mark(fn: Applier) -> Applier:
         setattr(fn, _TAG, type_name)
+        setattr(fn, _BATCH, batch)
         return fn
     return mark
+
+
+def is_batch(fn: Applier) -> bool:
+    """Whether ``fn`` was marked ``@applier(..., batch=True)``."""
+    return bool(getattr(fn, _BATCH, False))
 
 
 @dataclass(frozen=True)
@@ -60,7 +84,8 @@ class Capability:
 #: Every capability, explicitly. A statement type exists only if it is listed here.
 CAPABILITIES: tuple[Capability, ...] = (
     Capability("registry", ("reelrights.registry.types",),
-               ("reelrights.registry.deployment", "reelrights.registry.registry")),
+               ("reelrights.registry.deployment", "reelrights.registry.parties",
+                "reelrights.registry.works", "reelrights.registry.credits")),
     Capability("rights", ("reelrights.rights.types",),
                ("reelrights.rights.licensing", "reelrights.rights.consent",
                 "reelrights.rights.bundles")),

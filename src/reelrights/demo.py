@@ -31,7 +31,9 @@ from .media.synth import make_audio, make_film, make_script
 from .demo_evidence import evidence_story
 from .demo_outputs import outputs_story
 from .rights import bundles, consent, licensing
-from .registry import registry
+from .registry.credits import credit_work
+from .registry.parties import list_parties, register_party
+from .registry.works import register_work, work_detail
 
 
 def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, str]:
@@ -64,7 +66,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
         ("support", "performer", "Bruno Lindqvist"),
         ("writer", "writer", "Mara Ellison"),
     ]:
-        r = registry.register_party(home, ledger, kind, name)
+        r = register_party(home, ledger, kind, name)
         ids[label] = r.details["id"]
         echo(f"{name:<26} {kind:<10} {ids[label]}   log index {r.index}")
 
@@ -84,9 +86,9 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
         ("script", "script", "Harbour Lights (Screenplay)", [script], ()),
     ]
     for label, kind, title, files, ext in works:
-        r = registry.register_work(home, ledger, ids["studio"], kind, title, files, 2026, ext)
+        r = register_work(home, ledger, ids["studio"], kind, title, files, 2026, ext)
         ids[label] = r.details["id"]
-        detail = registry.work_detail(ledger.db, ids[label])
+        detail = work_detail(ledger.db, ids[label])
         a = detail["assets"][0]
         facts = ", ".join(f"{k} {a[k]}" for k in ("duration_ms", "width", "height", "pages", "lines")
                           if k in a)
@@ -94,7 +96,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
         echo(f"{'':<34} sha256 {a['sha256']}   log index {r.index}")
 
     step("Registering the same bytes again yields the same asset, and says so")
-    r = registry.register_work(home, ledger, ids["studio"], "film", "Harbour Lights (festival cut)",
+    r = register_work(home, ledger, ids["studio"], "film", "Harbour Lights (festival cut)",
                                [film], 2026)
     again = r.details["assets"][0]
     echo(f"{again['name']}: already registered, first in {again['first_work']} "
@@ -106,10 +108,10 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
         ("film", "writer", "writer", "1"), ("script", "writer", "writer", "1"),
         ("score", "lead", "performer", "1/3"),
     ]:
-        r = registry.credit_work(home, ledger, ids[work], ids[party], role, share)
+        r = credit_work(home, ledger, ids[work], ids[party], role, share)
         echo(f"{ids[party]} {role:<9} {share:<4} on {ids[work]}   log index {r.index}")
     try:
-        registry.credit_work(home, ledger, ids["film"], ids["guild"], "performer", "0.1")
+        credit_work(home, ledger, ids["film"], ids["guild"], "performer", "0.1")
     except BadInput as exc:
         echo(f"refused, nothing written: {exc.message}")
 
@@ -121,7 +123,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     step("The log: a signed C2SP checkpoint, and an inclusion proof checked against it")
     with ledger.db.read() as conn:
         note = ledger.log.checkpoint(conn)
-        proof = ledger.log.inclusion(conn, registry.work_detail(ledger.db, ids["film"])["log_index"])
+        proof = ledger.log.inclusion(conn, work_detail(ledger.db, ids["film"])["log_index"])
     echo(note.decode("utf-8").rstrip("\n"))
     cp = open_checkpoint(note, NoteVerifier(vkey))
     verify_inclusion(bytes.fromhex(proof["leaf_hash"]), proof["index"], proof["size"],
@@ -152,7 +154,7 @@ def _rights_story(home: Home, ledger: Ledger, ids: dict[str, str],
     from .rights.policy import check, resolve_context
 
     step("An AI developer joins; the studio bundles its works for licensed training")
-    ids["developer"] = registry.register_party(home, ledger, "developer", "Orbit AI").details["id"]
+    ids["developer"] = register_party(home, ledger, "developer", "Orbit AI").details["id"]
     echo(f"{'Orbit AI':<26} developer  {ids['developer']}")
     r = bundles.create_bundle(home, ledger, ids["studio"], "Harbour Lights training set", "1",
                               [ids["film"], ids["score"], ids["script"]],
@@ -163,7 +165,7 @@ def _rights_story(home: Home, ledger: Ledger, ids: dict[str, str],
     echo(f"bundle {ids['bundle']} v1: {totals['assets']} assets, {totals['video_ms'] / 1000:.1f} s "
          f"video, {totals['audio_ms'] / 1000:.1f} s audio, {totals['script_pages']} script pages")
     echo(f"  Merkle root over the sorted asset hashes (RFC 9162): {b['root']}")
-    names = {p["id"]: p["name"] for p in registry.list_parties(ledger.db)}
+    names = {p["id"]: p["name"] for p in list_parties(ledger.db)}
     people = [c["party"] if isinstance(c, dict) else c for c in b["contributors"]]
     echo(f"  credited contributors: {', '.join(f'{names[p]} ({p})' for p in people)}")
 

@@ -17,7 +17,8 @@ from .ledger import Ledger
 from .media.synth import make_film, transcode_video
 from .evidence import audit_challenge, certificates, eu_summary, fingerprints, runs
 from .rights import bundles
-from .registry import registry
+from .registry.parties import register_party
+from .registry.works import register_work, work_detail
 from .evidence.scan import scan_files
 
 Echo = Callable[[str], None]
@@ -36,11 +37,11 @@ def evidence_story(home: Home, ledger: Ledger, ids: dict[str, str], media: Path,
     step("The studio fingerprints its catalogue (PDQ frames, Chromaprint, script MinHash)")
     ferry = make_film(media / "night-ferry.mp4", seconds=8.0, fps=24, size=(320, 240), scenes=4,
                       seed=23)
-    r = registry.register_work(home, ledger, ids["studio"], "film", "Night Ferry", [ferry], 2025)
+    r = register_work(home, ledger, ids["studio"], "film", "Night Ferry", [ferry], 2025)
     ids["ferry"] = r.details["id"]
     echo(f"Night Ferry (not in any bundle)    {ids['ferry']}   log index {r.index}")
     for label, path in [*files.items(), ("ferry", ferry)]:  # what `work add` does for each file
-        assets = registry.work_detail(ledger.db, ids[label])["assets"]
+        assets = work_detail(ledger.db, ids[label])["assets"]
         failed = fingerprints.fingerprint_new_work(home, ledger.db, assets, [path])
         echo(f"  {path.name:<28} {'failed: ' + failed[0]['error'] if failed else 'fingerprinted'}")
 
@@ -63,7 +64,7 @@ def evidence_story(home: Home, ledger: Ledger, ids: dict[str, str], media: Path,
          "log holds the root, the count and the per-bundle usage")
 
     step("An independent auditor challenges the run; the log's next checkpoint picks the sample")
-    ids["auditor"] = registry.register_party(home, ledger, "auditor",
+    ids["auditor"] = register_party(home, ledger, "auditor",
                                              "Fair Audit LLP").details["id"]
     echo(f"{'Fair Audit LLP':<26} auditor    {ids['auditor']}")
     cert1 = _audit(home, ledger, ids, run1["id"], manifest, train, dev_dir / "response-1.json",
@@ -154,7 +155,7 @@ def _licensed_items(ledger: Ledger, ids: dict[str, str]) -> list[dict]:
     basis = {"type": "license", "license": ids["license"], "bundle": ids["bundle"]}
     out = []
     for w in b["works"]:
-        for a in registry.work_detail(ledger.db, w["id"])["assets"]:
+        for a in work_detail(ledger.db, w["id"])["assets"]:
             kind = a["category"]
             units, unit, ctype = {"video": (a.get("duration_ms", 0) // 1000, "seconds", "film"),
                                   "audio": (a.get("duration_ms", 0) // 1000, "seconds", "score"),
@@ -179,7 +180,7 @@ def _write_manifest(path: Path, items: list[dict]) -> Path:
 
 
 def _title(ledger: Ledger, work_id: str) -> str:
-    return f"{registry.work_detail(ledger.db, work_id)['title']}"
+    return f"{work_detail(ledger.db, work_id)['title']}"
 
 
 def _short(value: object) -> str:

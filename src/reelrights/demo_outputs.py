@@ -18,7 +18,8 @@ from .ledger import Ledger
 from .media.synth import make_film, transcode_video
 from .fund import productions as fund, revenue_import, royalty_statement_issue as statement_issue
 from .outputs import provenance
-from .registry import registry, usage
+from .registry.parties import list_parties, party_detail, register_party
+from .registry import usage
 from .outputs.attribution import attribute
 from .outputs.provenance_verify import verify_output
 from .fund.royalty_statement_render import render
@@ -83,12 +84,12 @@ def outputs_story(home: Home, ledger: Ledger, ids: dict[str, str], media: Path, 
              f"{n['output_ms'] / 1000:.1f} s = {n['ref_ms'] / 1000:.1f} s of the film "
              f"(distance {n['distance']})")
     for f in rep["consent_flags"]:
-        who = registry.party_detail(ledger.db, f["performer"])["name"]
+        who = party_detail(ledger.db, f["performer"])["name"]
         echo(f"   depicts {who} ({f['performer']}) without covering {f['kind']} consent")
     echo(f"   exit {rep['exit_code']}: the teaser memorises the licensed film and is not used")
 
     step("A production uses the shot; its revenue feeds the creative fund")
-    ids["fund"] = registry.register_party(home, ledger, "fund", "Creative Fund").details["id"]
+    ids["fund"] = register_party(home, ledger, "fund", "Creative Fund").details["id"]
     echo(f"{'Creative Fund':<26} fund       {ids['fund']}   (signs the statements)")
     p = fund.add_production(home, ledger, ids["studio"], "Harbour Lights: Return", "film", "USD",
                             2027)
@@ -175,7 +176,7 @@ def _reconcile(ledger: Ledger, ids: dict[str, str], echo: Echo) -> None:
                         - (Decimal(REPORTS[0][1]) - Decimal(REPORTS[0][2])))}
     with ledger.db.read() as conn:
         as_of, _ = ledger.log.head(conn)
-        parties = [p["id"] for p in registry.list_parties(ledger.db)]
+        parties = [p["id"] for p in list_parties(ledger.db)]
         for period, net in nets.items():
             total = Decimal(0)
             for pid in parties:

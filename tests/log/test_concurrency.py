@@ -35,7 +35,7 @@ from reelrights.keys import PartyKey
 from reelrights.ledger import Ledger
 from reelrights.log.tiled import DirTileSource, verify_tiled_log
 from reelrights.log.verify import verify_log
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
 from reelrights.store.tables import log_entries, parties, works
 
 _counter = itertools.count()
@@ -467,7 +467,7 @@ def run_and_kill(home: Home, pid: str, seed: int, rng: random.Random, tmp_path: 
 def test_sigkill_mid_run_loses_nothing_acknowledged(home: Home, ledger: Ledger, tmp_path: Path) -> None:
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    pid = registry.register_party(home, ledger, "studio", "Crash test").details["id"]
+    pid = register_party(home, ledger, "studio", "Crash test").details["id"]
     ledger.db.dispose()
     vkey = vkey_of(home)
     all_acks: list[tuple[int, str]] = []
@@ -508,7 +508,7 @@ def test_sigkill_mid_run_loses_nothing_acknowledged(home: Home, ledger: Ledger, 
 
 
 def test_older_checkpoint_verifies_after_tile_fills(home: Home, ledger: Ledger) -> None:
-    pid = registry.register_party(home, ledger, "studio", "Old reader").details["id"]
+    pid = register_party(home, ledger, "studio", "Old reader").details["id"]
     key = home.party_key(pid)
     ledger.submit([work_entry(home.registry, pid, key) for _ in range(200)])
     old_note = (home.log_dir / "checkpoint").read_bytes()

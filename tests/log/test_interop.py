@@ -20,7 +20,7 @@ from tlog_scales.signing import Vkey
 
 from reelrights.core.ids import new_id
 from reelrights.core.statements import sign_statement
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def served_log(home, ledger):
     """A log of 600 entries in uneven batches (full tiles, partial tiles, level 1), served.
 
     Its registry.established entry (size 1) and the party's registration (size 2) come first."""
-    party = registry.register_party(home, ledger, "studio", "Interop Pictures").details["id"]
+    party = register_party(home, ledger, "studio", "Interop Pictures").details["id"]
     key = home.party_key(party)
     sizes = [7, 255, 2, 256, 78]  # crosses tile boundaries in awkward places
     for n in sizes:

@@ -37,7 +37,8 @@ from reelrights.ledger import Ledger
 from reelrights.log.mirror import export_log
 from reelrights.log.tiled import DirTileSource, verify_tiled_log
 from reelrights.log.verify import verify_log
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
+from reelrights.registry.works import list_works
 from reelrights.store.tables import log_checkpoints, log_entries, log_head, log_tiles, metadata
 
 # --------------------------------------------------------------------------------------------
@@ -51,7 +52,7 @@ class Party:
     """A party registered through the registry, with its key loaded from the home."""
 
     def __init__(self, home: Home, ledger: Ledger, kind: str = "studio", name: str = "Studio") -> None:
-        receipt = registry.register_party(home, ledger, kind, name)
+        receipt = register_party(home, ledger, kind, name)
         self.id: str = receipt.details["id"]
         self.key = home.party_key(self.id)
         self.index = receipt.index
@@ -510,7 +511,7 @@ def test_refused_batch_keeps_tiles_across_boundary(home: Home, ledger: Ledger) -
     with pytest.raises(InvalidStatement, match="^statement 3 of 20: "):
         ledger.submit(batch)
     batch = [p.work()[1] for _ in range(20)]
-    batch[2] = p.work(work_id=registry.list_works(ledger.db)[0]["id"])[1]
+    batch[2] = p.work(work_id=list_works(ledger.db)[0]["id"])[1]
     with pytest.raises(Conflict, match="^statement 3 of 20: "):
         ledger.submit(batch)
     assert db_snapshot(ledger) == before

@@ -30,7 +30,7 @@ from reelrights.ledger import Ledger
 from reelrights.log.mirror import export_log
 from reelrights.log.tiled import DirTileSource, verify_tiled_log
 from reelrights.log.verify import verify_log
-from reelrights.registry import registry
+from reelrights.registry.parties import register_party
 from reelrights.store.tables import log_checkpoints, log_entries, log_tiles
 
 _counter = itertools.count()
@@ -67,7 +67,7 @@ class Log:
         assert self.sizes == [1], "a new log holds its registry.established entry alone"
         self.pids = []
         for name in ("Alpha", "Beta"):
-            self.pids.append(registry.register_party(home, ledger, "studio", name).details["id"])
+            self.pids.append(register_party(home, ledger, "studio", name).details["id"])
             self.sizes.append(self.head_size())
         self.keys = [home.party_key(p) for p in self.pids]
         for i, b in enumerate(batches):

@@ -137,7 +137,7 @@ def license_template(app: AppContext, bundle: str, licensee: str, model_family: 
     from ..core.license_terms import training_agreement
     from ..core.ids import new_id
     from ..rights.bundles import resolve_bundle
-    from ..registry.registry import resolve_party
+    from ..registry.resolve import resolve_party
 
     with app.ledger.db.read() as conn:
         b = resolve_bundle(conn, bundle)

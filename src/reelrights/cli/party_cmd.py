@@ -7,7 +7,7 @@ import click
 from ..core.names import normalize_name
 from ..registry.types import PARTY_KINDS
 from ..home import Home
-from ..registry import registry
+from ..registry.parties import confusable_parties, list_parties, party_detail, register_party
 from .context import AppContext, emit_json, json_option, pass_app, table
 
 
@@ -58,8 +58,8 @@ def party_add(app: AppContext, kind: str, name: str, passphrase_env: str | None,
     Unicode TR 39 skeleton, e.g. a Cyrillic "о" for a Latin "o") is registered with a warning.
     """
     name = normalize_name(name)  # the schema refuses the rest before any key is written
-    lookalikes = registry.confusable_parties(app.ledger.db, name)
-    receipt = registry.register_party(app.home, app.ledger, kind, name, passphrase_env)
+    lookalikes = confusable_parties(app.ledger.db, name)
+    receipt = register_party(app.home, app.ledger, kind, name, passphrase_env)
     if as_json:
         emit_json(receipt.to_json())
     else:
@@ -76,7 +76,7 @@ def party_add(app: AppContext, kind: str, name: str, passphrase_env: str | None,
 @pass_app
 def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
     """List registered parties."""
-    rows = registry.list_parties(app.ledger.db, kind)
+    rows = list_parties(app.ledger.db, kind)
     if as_json:
         emit_json(rows)
         return
@@ -90,7 +90,7 @@ def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
 @pass_app
 def party_show(app: AppContext, party_ref: str, as_json: bool) -> None:
     """Show one party (by id or unique name): key, works owned, credits."""
-    p = registry.party_detail(app.ledger.db, party_ref)
+    p = party_detail(app.ledger.db, party_ref)
     if as_json:
         emit_json(p)
         return

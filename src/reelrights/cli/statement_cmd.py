@@ -16,7 +16,7 @@ from ..core.canonical import load_json, parse_canonical
 from ..core.ids import ID_PATTERNS
 from ..core.statements import sign_statement
 from ..errors import BadInput
-from ..registry.registry import resolve_party
+from ..registry.resolve import resolve_party
 from .context import AppContext, emit_json, pass_app
 
 

@@ -11,7 +11,8 @@ from ..registry.types import CREDIT_ROLES, WORK_KINDS
 from ..errors import PolicyDenied
 from ..rights import disputes
 from ..evidence import fingerprints
-from ..registry import registry
+from ..registry.credits import credit_work
+from ..registry.works import list_works, register_work, work_detail
 from .context import AppContext, emit_json, json_option, pass_app, table
 from .types import EXTERNAL_ID, SHARE
 
@@ -42,7 +43,7 @@ def work_add(app: AppContext, owner: str, kind: str, title: str, year: int | Non
              external_ids: tuple[str, ...], files: tuple[Path, ...], no_fingerprint: bool,
              as_json: bool) -> None:
     """Register a work and its files (each streamed for SHA-256 and probed), then fingerprint them."""
-    receipt = registry.register_work(app.home, app.ledger, owner, kind, title, list(files),
+    receipt = register_work(app.home, app.ledger, owner, kind, title, list(files),
                                      year, external_ids)
     failed = fingerprints.fingerprint_new_work(app.home, app.ledger.db, receipt.details["assets"],
                                                list(files), skip=no_fingerprint)
@@ -90,7 +91,7 @@ def work_add(app: AppContext, owner: str, kind: str, title: str, year: int | Non
 def work_credit(app: AppContext, work_ref: str, party_ref: str, role: str, share: str,
                 as_json: bool) -> None:
     """Credit a party on a work (signed by the work's owner; shares per role total at most 1)."""
-    receipt = registry.credit_work(app.home, app.ledger, work_ref, party_ref, role, share)
+    receipt = credit_work(app.home, app.ledger, work_ref, party_ref, role, share)
     if as_json:
         emit_json({"id": f"{receipt.details['work']}/{role}/{receipt.details['party']}",
                    **receipt.to_json()})
@@ -106,7 +107,7 @@ def work_credit(app: AppContext, work_ref: str, party_ref: str, role: str, share
 @pass_app
 def work_list(app: AppContext, owner: str | None, as_json: bool) -> None:
     """List registered works."""
-    rows = registry.list_works(app.ledger.db, owner)
+    rows = list_works(app.ledger.db, owner)
     if as_json:
         emit_json(rows)
         return
@@ -120,7 +121,7 @@ def work_list(app: AppContext, owner: str | None, as_json: bool) -> None:
 @pass_app
 def work_show(app: AppContext, work_ref: str, as_json: bool) -> None:
     """Show a work (by id or unique title): its assets and credits."""
-    w = registry.work_detail(app.ledger.db, work_ref)
+    w = work_detail(app.ledger.db, work_ref)
     if as_json:
         emit_json(w)
         return

@@ -37,14 +37,15 @@ from ..core.note import NoteVerifier
 from ..core.sampling import challenge_indices
 from ..errors import BadInput, Conflict, LogIntegrityError, NotFound, PolicyDenied
 from ..home import Home
-from ..ledger import Accepted, Ledger, applier, at
+from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.store import LogStore
 from ..store.evidence_tables import (audit_certificates, audit_challenges, audit_withdrawals,
                                      training_runs)
 from ..store.tables import log_checkpoints, log_head, parties
 from .audit_media import media_by_hash
 from .manifest_scan import read_items
-from ..registry.registry import resolve_party, submit_as
+from ..registry.resolve import resolve_party
+from ..registry.submit import submit_as
 from .runs import default_opening, resolve_run
 
 __all__ = ["RESPONSE_FORMAT", "Challenge", "challenge_run", "load_challenge", "load_manifest",
@@ -139,67 +140,63 @@ def _checkpoint_origin(note: bytes) -> str:
     return Checkpoint.parse(note.split(b"\n\n", 1)[0] + b"\n").origin
 
 
-def _check_v1_checkpoint(conn: Connection, pos: int, a: Accepted, training: Any) -> None:
+def _check_v1_checkpoint(conn: Connection, a: Accepted, training: Any) -> None:
     """The v1 rule: the named checkpoint covers the commitment and is the latest. Only logs
     that have not switched to v2 statements may still carry such a challenge."""
     cp = a.statement.body["checkpoint"]
     head = conn.execute(select(log_head.c.size, log_head.c.v2_from)
                         .where(log_head.c.id == 1)).one()
     if head.v2_from is not None and a.index >= head.v2_from:
-        raise at(pos, BadInput("a challenge names no checkpoint since the log runs v2 "
-                               "statements: drop body.checkpoint (the log fixes the seed)"))
+        raise BadInput("a challenge names no checkpoint since the log runs v2 statements: drop "
+                       "body.checkpoint (the log fixes the seed)")
     if cp["size"] <= training.log_index:
-        raise at(pos, Conflict(
+        raise Conflict(
             f"checkpoint size {cp['size']} was issued before the run's commitment (log index "
             f"{training.log_index}); the developer could have known it, so name a checkpoint "
-            f"of size {training.log_index + 1} or more (the latest)"))
+            f"of size {training.log_index + 1} or more (the latest)")
     note = conn.execute(select(log_checkpoints.c.note, log_checkpoints.c.root)
                         .where(log_checkpoints.c.size == cp["size"])).first()
     if note is None or bytes(note.root).hex() != cp["root"] or \
             _checkpoint_origin(bytes(note.note)) != cp["origin"]:
-        raise at(pos, Conflict(f"the log issued no checkpoint {cp['origin']} size "
-                               f"{cp['size']} with root {cp['root'][:16]}…; copy it from "
-                               "`reelrights log checkpoint`"))
+        raise Conflict(f"the log issued no checkpoint {cp['origin']} size {cp['size']} with "
+                       f"root {cp['root'][:16]}…; copy it from `reelrights log checkpoint`")
     if cp["size"] != head.size:
-        raise at(pos, Conflict(
+        raise Conflict(
             f"checkpoint size {cp['size']} is not the latest (the log is at {head.size}); a "
-            "challenge must name the latest checkpoint, so re-run `audit challenge`"))
+            "challenge must name the latest checkpoint, so re-run `audit challenge`")
 
 
 @applier("audit.challenged")
-def _apply_challenges(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        training = conn.execute(select(training_runs).where(training_runs.c.id == b["run"])).first()
-        if training is None:
-            raise at(pos, NotFound(f"training run {b['run']} is not registered"))
-        auditor = conn.execute(select(parties.c.kind).where(parties.c.id == b["auditor"])).first()
-        if auditor is None or auditor.kind != "auditor":
-            raise at(pos, PolicyDenied(f"{b['auditor']} is not a registered auditor; only a "
-                                       "party of kind auditor may challenge a run"))
-        if b["auditor"] == training.developer_id:
-            raise at(pos, PolicyDenied("a developer may not audit its own run; ask an "
-                                       "independent auditor"))
-        if conn.execute(select(audit_challenges.c.id)
-                        .where(audit_challenges.c.id == b["id"])).first() is not None:
-            raise at(pos, Conflict(f"challenge {b['id']} already exists"))
-        cp = b.get("checkpoint")
-        if cp is not None:
-            _check_v1_checkpoint(conn, pos, a, training)
-        else:
-            pending = open_challenge(conn, b["run"], b["auditor"])
-            if pending is not None:
-                raise at(pos, Conflict(
-                    f"auditor {b['auditor']} already has challenge {pending.id} (log "
-                    f"{pending.log_index}) open on run {b['run']}; certify it (`audit verify`) "
-                    f"or withdraw it (`audit withdraw {pending.id} --reason ...`) first"))
-        conn.execute(audit_challenges.insert().values(
-            id=b["id"], run_id=b["run"], auditor_id=b["auditor"], samples=b["samples"],
-            checkpoint_origin=cp and cp["origin"], checkpoint_size=cp and cp["size"],
-            checkpoint_root=cp and cp["root"], log_index=a.index, challenged_at=a.time))
-        out.append({"id": b["id"], "run": b["run"]})
-    return out
+@each_statement
+def _apply_challenge(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    training = conn.execute(select(training_runs).where(training_runs.c.id == b["run"])).first()
+    if training is None:
+        raise NotFound(f"training run {b['run']} is not registered")
+    auditor = conn.execute(select(parties.c.kind).where(parties.c.id == b["auditor"])).first()
+    if auditor is None or auditor.kind != "auditor":
+        raise PolicyDenied(f"{b['auditor']} is not a registered auditor; only a party of kind "
+                           "auditor may challenge a run")
+    if b["auditor"] == training.developer_id:
+        raise PolicyDenied("a developer may not audit its own run; ask an independent auditor")
+    if conn.execute(select(audit_challenges.c.id)
+                    .where(audit_challenges.c.id == b["id"])).first() is not None:
+        raise Conflict(f"challenge {b['id']} already exists")
+    cp = b.get("checkpoint")
+    if cp is not None:
+        _check_v1_checkpoint(conn, a, training)
+    else:
+        pending = open_challenge(conn, b["run"], b["auditor"])
+        if pending is not None:
+            raise Conflict(
+                f"auditor {b['auditor']} already has challenge {pending.id} (log "
+                f"{pending.log_index}) open on run {b['run']}; certify it (`audit verify`) "
+                f"or withdraw it (`audit withdraw {pending.id} --reason ...`) first")
+    conn.execute(audit_challenges.insert().values(
+        id=b["id"], run_id=b["run"], auditor_id=b["auditor"], samples=b["samples"],
+        checkpoint_origin=cp and cp["origin"], checkpoint_size=cp and cp["size"],
+        checkpoint_root=cp and cp["root"], log_index=a.index, challenged_at=a.time))
+    return {"id": b["id"], "run": b["run"]}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,42 +20,39 @@ from ..core.dsse import parse_envelope
 from ..core.statements import decode_entry
 from ..errors import BadInput, Conflict, LogIntegrityError, NotFound, PolicyDenied
 from ..home import Home
-from ..ledger import Accepted, Ledger, applier, at
+from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.store import LogStore
 from ..store.evidence_tables import audit_certificates, audit_challenges, audit_withdrawals
-from ..registry.registry import submit_as
+from ..registry.submit import submit_as
 from .runs import resolve_run
 
 __all__ = ["later_failures", "run_audits", "withdraw_challenge"]
 
 
 @applier("audit.withdrawn")
-def _apply_withdrawals(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        ch = conn.execute(select(audit_challenges).where(audit_challenges.c.id == b["challenge"])
-                          ).first()
-        if ch is None or ch.run_id != b["run"]:
-            raise at(pos, NotFound(f"challenge {b['challenge']} of run {b['run']} is not logged"))
-        if ch.auditor_id != b["auditor"]:
-            raise at(pos, PolicyDenied(f"challenge {ch.id} was issued by {ch.auditor_id}; only "
-                                       "that auditor may withdraw it"))
-        w = conn.execute(select(audit_withdrawals.c.log_index)
-                         .where(audit_withdrawals.c.challenge_id == ch.id)).first()
-        if w is not None:
-            raise at(pos, Conflict(f"challenge {ch.id} was already withdrawn at log index "
-                                   f"{w.log_index}"))
-        c = conn.execute(select(audit_certificates.c.id)
-                         .where(audit_certificates.c.challenge_id == ch.id)).first()
-        if c is not None:
-            raise at(pos, Conflict(f"challenge {ch.id} is closed: certificate {c.id} answers "
-                                   "it, so it cannot be withdrawn"))
-        conn.execute(audit_withdrawals.insert().values(
-            challenge_id=ch.id, run_id=ch.run_id, auditor_id=ch.auditor_id, reason=b["reason"],
-            log_index=a.index, withdrawn_at=a.time))
-        out.append({"challenge": ch.id, "run": ch.run_id, "result": "fail"})
-    return out
+@each_statement
+def _apply_withdrawal(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    ch = conn.execute(select(audit_challenges).where(audit_challenges.c.id == b["challenge"])
+                      ).first()
+    if ch is None or ch.run_id != b["run"]:
+        raise NotFound(f"challenge {b['challenge']} of run {b['run']} is not logged")
+    if ch.auditor_id != b["auditor"]:
+        raise PolicyDenied(f"challenge {ch.id} was issued by {ch.auditor_id}; only that auditor "
+                           "may withdraw it")
+    w = conn.execute(select(audit_withdrawals.c.log_index)
+                     .where(audit_withdrawals.c.challenge_id == ch.id)).first()
+    if w is not None:
+        raise Conflict(f"challenge {ch.id} was already withdrawn at log index {w.log_index}")
+    c = conn.execute(select(audit_certificates.c.id)
+                     .where(audit_certificates.c.challenge_id == ch.id)).first()
+    if c is not None:
+        raise Conflict(f"challenge {ch.id} is closed: certificate {c.id} answers it, so it "
+                       "cannot be withdrawn")
+    conn.execute(audit_withdrawals.insert().values(
+        challenge_id=ch.id, run_id=ch.run_id, auditor_id=ch.auditor_id, reason=b["reason"],
+        log_index=a.index, withdrawn_at=a.time))
+    return {"challenge": ch.id, "run": ch.run_id, "result": "fail"}
 
 
 def withdraw_challenge(home: Home, ledger: Ledger, challenge: str,

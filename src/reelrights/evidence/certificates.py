@@ -42,14 +42,15 @@ from ..core.statements import decode_entry, key_id_for
 from ..errors import (BadInput, Conflict, NotFound, PolicyDenied, ReelrightsError,
                       SignatureError, VerificationError)
 from ..home import Home
-from ..ledger import Accepted, Ledger, applier, at
+from ..ledger import Accepted, Ledger, applier, each_statement
 from ..store.evidence_tables import (audit_certificates, audit_challenges, audit_withdrawals,
                                      training_runs)
 from ..store.tables import log_entries, parties
 from .audit_challenge import load_challenge
 from .audit_status import later_failures
 from .audit_verify import Finding, check_response, read_response, tally
-from ..registry.registry import resolve_party, submit_as
+from ..registry.resolve import resolve_party
+from ..registry.submit import submit_as
 from .marks import affected_by
 from .runs import run_judgement
 
@@ -217,43 +218,40 @@ def _closed_by(conn: Connection, challenge: str, rule: str) -> str | None:
 
 
 @applier("audit.certified")
-def _apply_certificates(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        ch = conn.execute(select(audit_challenges).where(audit_challenges.c.id == b["challenge"])
-                          ).first()
-        if ch is None or ch.run_id != b["run"]:
-            raise at(pos, NotFound(f"challenge {b['challenge']} of run {b['run']} is not logged"))
-        if ch.auditor_id != b["auditor"]:
-            raise at(pos, PolicyDenied(f"challenge {ch.id} was issued by {ch.auditor_id}; only "
-                                       "that auditor may certify it"))
-        if conn.execute(select(audit_certificates.c.id)
-                        .where(audit_certificates.c.id == b["id"])).first() is not None:
-            raise at(pos, Conflict(f"certificate {b['id']} already exists"))
-        closed = _closed_by(conn, ch.id, "v1" if ch.checkpoint_size is not None else "v2")
-        if closed:
-            raise at(pos, Conflict(f"challenge {ch.id} is closed ({closed}); a challenge is "
-                                   "certified once, so challenge the run again"))
-        training = conn.execute(select(training_runs).where(training_runs.c.id == b["run"])).one()
-        key = conn.execute(select(parties.c.public_key).where(parties.c.id == b["auditor"])
-                           ).scalar_one()
-        try:
-            env = parse_envelope(b["envelope"])
-            verify_envelope(env, {key_id_for(bytes(key)): bytes(key)})
-            problem = _agreement_problem(b, _statement_of(env), training,
-                                         run_judgement(conn, training))
-        except ReelrightsError as exc:
-            raise at(pos, SignatureError(f"certificate {b['id']}: {exc.message}")) from None
-        if problem:
-            raise at(pos, BadInput(f"certificate {b['id']} does not match its statement: "
-                                   f"{problem}"))
-        conn.execute(audit_certificates.insert().values(
-            id=b["id"], run_id=b["run"], challenge_id=b["challenge"], auditor_id=b["auditor"],
-            result=b["result"], not_before=b["not_before"], not_after=b["not_after"],
-            log_index=a.index, certified_at=a.time))
-        out.append({"id": b["id"], "result": b["result"]})
-    return out
+@each_statement
+def _apply_certificate(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    ch = conn.execute(select(audit_challenges).where(audit_challenges.c.id == b["challenge"])
+                      ).first()
+    if ch is None or ch.run_id != b["run"]:
+        raise NotFound(f"challenge {b['challenge']} of run {b['run']} is not logged")
+    if ch.auditor_id != b["auditor"]:
+        raise PolicyDenied(f"challenge {ch.id} was issued by {ch.auditor_id}; only that auditor "
+                           "may certify it")
+    if conn.execute(select(audit_certificates.c.id)
+                    .where(audit_certificates.c.id == b["id"])).first() is not None:
+        raise Conflict(f"certificate {b['id']} already exists")
+    closed = _closed_by(conn, ch.id, "v1" if ch.checkpoint_size is not None else "v2")
+    if closed:
+        raise Conflict(f"challenge {ch.id} is closed ({closed}); a challenge is certified once, "
+                       "so challenge the run again")
+    training = conn.execute(select(training_runs).where(training_runs.c.id == b["run"])).one()
+    key = conn.execute(select(parties.c.public_key).where(parties.c.id == b["auditor"])
+                       ).scalar_one()
+    try:
+        env = parse_envelope(b["envelope"])
+        verify_envelope(env, {key_id_for(bytes(key)): bytes(key)})
+        problem = _agreement_problem(b, _statement_of(env), training,
+                                     run_judgement(conn, training))
+    except ReelrightsError as exc:
+        raise SignatureError(f"certificate {b['id']}: {exc.message}") from None
+    if problem:
+        raise BadInput(f"certificate {b['id']} does not match its statement: {problem}")
+    conn.execute(audit_certificates.insert().values(
+        id=b["id"], run_id=b["run"], challenge_id=b["challenge"], auditor_id=b["auditor"],
+        result=b["result"], not_before=b["not_before"], not_after=b["not_after"],
+        log_index=a.index, certified_at=a.time))
+    return {"id": b["id"], "result": b["result"]}
 
 
 # ---------------------------------------------------------------------------------------------

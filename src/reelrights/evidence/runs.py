@@ -46,15 +46,15 @@ from ..catalogue import check_body
 from ..core.statements import sign_statement
 from ..core.odrl import Request, parse_policy
 from ..core.odrl.constraints import Atomic
-from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied, ReelrightsError
+from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied
 from ..home import Home
-from ..ledger import Accepted, Ledger, applier, at
+from ..ledger import Accepted, Ledger, applier, each_statement
 from ..store.evidence_tables import run_usage, training_runs
 from ..store.run_tables import run_out_of_force, run_starts
 from ..store.tables import bundles, licenses, parties
 from ..rights.licensing import license_status
 from .manifest_scan import commit_manifest
-from ..registry.registry import resolve_party
+from ..registry.resolve import resolve_party
 from .marks import affected_by
 
 __all__ = ["check_usage", "commit_run", "judge_usage", "list_runs", "resolve_run", "run_detail",
@@ -195,49 +195,44 @@ def _check_counts(body: dict[str, Any]) -> None:
 
 # -- applier ----------------------------------------------------------------------------------------
 @applier("run.committed")
-def _apply_run(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        dev = conn.execute(select(parties.c.kind).where(parties.c.id == b["developer"])).first()
-        if dev is None or dev.kind != "developer":
-            raise at(pos, PolicyDenied(f"{b['developer']} is not a registered developer; only a "
-                                       "developer commits to a training run"))
-        if conn.execute(select(training_runs.c.id)
-                        .where(training_runs.c.id == b["id"])).first() is not None:
-            raise at(pos, Conflict(f"run {b['id']} already exists"))
-        start = conn.execute(select(run_starts).where(run_starts.c.id == b["id"])).first()
-        try:
-            if start is not None:
-                _match_start(start, b)
-            _check_counts(b)
-            problems = judge_usage(conn, b["developer"], b["usage"], a.time, start)
-        except ReelrightsError as exc:
-            raise at(pos, exc) from None
-        totals = {k: b[k] for k in ("bases", "modalities", "basis_modalities", "content_types",
-                                     "languages", "public_datasets") if k in b}
-        conn.execute(training_runs.insert().values(
-            id=b["id"], developer_id=b["developer"], model_family=b["model_family"],
-            model=b["model"], base_model=b.get("base_model"), root=b["root"], count=b["count"],
-            totals=json.dumps(totals, sort_keys=True), latest_acquired=b.get("latest_acquired"),
-            description=b.get("description"), log_index=a.index, committed_at=a.time))
-        if b["usage"]:
-            conn.execute(run_usage.insert(), [
-                {"run_id": b["id"], "bundle_id": u["bundle"], "license_id": u["license"],
-                 **{k: u[k] for k in _TOTAL_KEYS}, "in_force": "0" if p else "1"}
-                for u, p in zip(b["usage"], problems)])
-        reasons = {u["license"]: p for u, p in zip(b["usage"], problems) if p}
-        if reasons:
-            conn.execute(run_out_of_force.insert(), [
-                {"run_id": b["id"], "license_id": lic, "reason": why}
-                for lic, why in sorted(reasons.items())])
-        judged: dict[str, Any] = {"judged": "at_commit"} if start is None else {
-            "judged": "over_interval",
-            "over_interval": {"from": start.started_at, "to": a.time,
-                              "started_log_index": int(start.log_index)}}
-        out.append({"id": b["id"], "root": b["root"], "count": b["count"],
-                    "licenses_not_in_force": list(reasons), **judged})
-    return out
+@each_statement
+def _apply_run(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    dev = conn.execute(select(parties.c.kind).where(parties.c.id == b["developer"])).first()
+    if dev is None or dev.kind != "developer":
+        raise PolicyDenied(f"{b['developer']} is not a registered developer; only a developer "
+                           "commits to a training run")
+    if conn.execute(select(training_runs.c.id)
+                    .where(training_runs.c.id == b["id"])).first() is not None:
+        raise Conflict(f"run {b['id']} already exists")
+    start = conn.execute(select(run_starts).where(run_starts.c.id == b["id"])).first()
+    if start is not None:
+        _match_start(start, b)
+    _check_counts(b)
+    problems = judge_usage(conn, b["developer"], b["usage"], a.time, start)
+    totals = {k: b[k] for k in ("bases", "modalities", "basis_modalities", "content_types",
+                                 "languages", "public_datasets") if k in b}
+    conn.execute(training_runs.insert().values(
+        id=b["id"], developer_id=b["developer"], model_family=b["model_family"],
+        model=b["model"], base_model=b.get("base_model"), root=b["root"], count=b["count"],
+        totals=json.dumps(totals, sort_keys=True), latest_acquired=b.get("latest_acquired"),
+        description=b.get("description"), log_index=a.index, committed_at=a.time))
+    if b["usage"]:
+        conn.execute(run_usage.insert(), [
+            {"run_id": b["id"], "bundle_id": u["bundle"], "license_id": u["license"],
+             **{k: u[k] for k in _TOTAL_KEYS}, "in_force": "0" if p else "1"}
+            for u, p in zip(b["usage"], problems)])
+    reasons = {u["license"]: p for u, p in zip(b["usage"], problems) if p}
+    if reasons:
+        conn.execute(run_out_of_force.insert(), [
+            {"run_id": b["id"], "license_id": lic, "reason": why}
+            for lic, why in sorted(reasons.items())])
+    judged: dict[str, Any] = {"judged": "at_commit"} if start is None else {
+        "judged": "over_interval",
+        "over_interval": {"from": start.started_at, "to": a.time,
+                          "started_log_index": int(start.log_index)}}
+    return {"id": b["id"], "root": b["root"], "count": b["count"],
+            "licenses_not_in_force": list(reasons), **judged}
 
 
 def _match_start(start: Any, b: dict[str, Any]) -> None:
@@ -254,52 +249,45 @@ def _match_start(start: Any, b: dict[str, Any]) -> None:
 
 
 @applier("run.started")
-def _apply_start(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        try:
-            dev = conn.execute(select(parties.c.kind)
-                               .where(parties.c.id == b["developer"])).first()
-            if dev is None or dev.kind != "developer":
-                raise PolicyDenied(f"{b['developer']} is not a registered developer; only a "
-                                   "developer starts a training run")
-            started = conn.execute(select(run_starts.c.log_index)
-                                   .where(run_starts.c.id == b["id"])).first()
-            if started is not None:
-                raise Conflict(f"run {b['id']} was already started (log {started.log_index}); "
-                               "start a new run with a new id")
-            if conn.execute(select(training_runs.c.id)
-                            .where(training_runs.c.id == b["id"])).first() is not None:
-                raise Conflict(f"run {b['id']} is already committed; a run starts before it is "
-                               "committed, so start a new run with a new id")
-            seen: set[str] = set()
-            not_in_force = []
-            for i, lic_id in enumerate(b["licenses"]):
-                pointer = f"/statement/body/licenses/{i}"
-                if lic_id in seen:
-                    raise InvalidStatement(f"license {lic_id} appears twice; list it once",
-                                           pointer)
-                seen.add(lic_id)
-                lic = conn.execute(select(licenses).where(licenses.c.id == lic_id)).first()
-                if lic is None:
-                    raise NotFound(f"{pointer}: license {lic_id} is not registered; a run "
-                                   "relies only on granted licenses")
-                if lic.licensee_id != b["developer"]:
-                    raise Conflict(f"{pointer}: license {lic_id} is granted to "
-                                   f"{lic.licensee_id}, not to {b['developer']}; a run relies "
-                                   "only on the developer's own licenses")
-                if lic.revoked_at is not None or _reasons_at(conn, lic, a.time, "the start"):
-                    not_in_force.append(lic_id)
-        except ReelrightsError as exc:
-            raise at(pos, exc) from None
-        conn.execute(run_starts.insert().values(
-            id=b["id"], developer_id=b["developer"], model_family=b["model_family"],
-            licenses=json.dumps(b["licenses"]), note=b.get("note"), log_index=a.index,
-            started_at=a.time))
-        out.append({"id": b["id"], "licenses": b["licenses"], "started_at": a.time,
-                    "licenses_not_in_force": not_in_force})
-    return out
+@each_statement
+def _apply_start(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    dev = conn.execute(select(parties.c.kind).where(parties.c.id == b["developer"])).first()
+    if dev is None or dev.kind != "developer":
+        raise PolicyDenied(f"{b['developer']} is not a registered developer; only a developer "
+                           "starts a training run")
+    started = conn.execute(select(run_starts.c.log_index)
+                           .where(run_starts.c.id == b["id"])).first()
+    if started is not None:
+        raise Conflict(f"run {b['id']} was already started (log {started.log_index}); start a "
+                       "new run with a new id")
+    if conn.execute(select(training_runs.c.id)
+                    .where(training_runs.c.id == b["id"])).first() is not None:
+        raise Conflict(f"run {b['id']} is already committed; a run starts before it is "
+                       "committed, so start a new run with a new id")
+    seen: set[str] = set()
+    not_in_force = []
+    for i, lic_id in enumerate(b["licenses"]):
+        pointer = f"/statement/body/licenses/{i}"
+        if lic_id in seen:
+            raise InvalidStatement(f"license {lic_id} appears twice; list it once", pointer)
+        seen.add(lic_id)
+        lic = conn.execute(select(licenses).where(licenses.c.id == lic_id)).first()
+        if lic is None:
+            raise NotFound(f"{pointer}: license {lic_id} is not registered; a run relies only "
+                           "on granted licenses")
+        if lic.licensee_id != b["developer"]:
+            raise Conflict(f"{pointer}: license {lic_id} is granted to {lic.licensee_id}, not "
+                           f"to {b['developer']}; a run relies only on the developer's own "
+                           "licenses")
+        if lic.revoked_at is not None or _reasons_at(conn, lic, a.time, "the start"):
+            not_in_force.append(lic_id)
+    conn.execute(run_starts.insert().values(
+        id=b["id"], developer_id=b["developer"], model_family=b["model_family"],
+        licenses=json.dumps(b["licenses"]), note=b.get("note"), log_index=a.index,
+        started_at=a.time))
+    return {"id": b["id"], "licenses": b["licenses"], "started_at": a.time,
+            "licenses_not_in_force": not_in_force}
 
 
 # -- commands ---------------------------------------------------------------------------------------

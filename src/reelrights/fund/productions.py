@@ -17,11 +17,12 @@ from sqlalchemy import Connection, select
 from ..core.ids import new_id
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home
-from ..ledger import Accepted, Ledger, Receipt, applier, at
+from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
 from ..store.evidence_tables import training_runs
 from ..store.fund_tables import fund_terms, production_outputs, productions
 from ..store.tables import licenses, parties
-from ..registry.registry import resolve_party, submit_as
+from ..registry.resolve import resolve_party
+from ..registry.submit import submit_as
 
 __all__ = ["add_production", "list_productions", "production_detail", "resolve_production",
            "set_terms", "use_outputs"]
@@ -29,60 +30,52 @@ __all__ = ["add_production", "list_productions", "production_detail", "resolve_p
 
 # -- appliers -----------------------------------------------------------------------------------
 @applier("production.registered")
-def _apply_productions(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+@each_statement
+def _apply_production(conn: Connection, a: Accepted) -> dict[str, Any]:
     from ..core.money import exponent
 
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        if conn.execute(select(productions.c.id).where(productions.c.id == b["id"])).first():
-            raise at(pos, Conflict(f"production id {b['id']} is already registered; pick a new id"))
-        kind = conn.scalar(select(parties.c.kind).where(parties.c.id == b["studio"]))
-        if kind != "studio":
-            raise at(pos, PolicyDenied(f"{b['studio']} is a {kind}, not a studio; only a studio "
-                                       "registers a production"))
-        try:
-            exponent(b["currency"])
-        except BadInput as exc:
-            raise at(pos, exc) from None
-        conn.execute(productions.insert().values(
-            id=b["id"], studio_id=b["studio"], title=b["title"], kind=b["kind"],
-            currency=b["currency"], log_index=a.index, registered_at=a.time))
-        out.append({"id": b["id"]})
-    return out
+    b = a.statement.body
+    if conn.execute(select(productions.c.id).where(productions.c.id == b["id"])).first():
+        raise Conflict(f"production id {b['id']} is already registered; pick a new id")
+    kind = conn.scalar(select(parties.c.kind).where(parties.c.id == b["studio"]))
+    if kind != "studio":
+        raise PolicyDenied(f"{b['studio']} is a {kind}, not a studio; only a studio "
+                           "registers a production")
+    exponent(b["currency"])
+    conn.execute(productions.insert().values(
+        id=b["id"], studio_id=b["studio"], title=b["title"], kind=b["kind"],
+        currency=b["currency"], log_index=a.index, registered_at=a.time))
+    return {"id": b["id"]}
 
 
 @applier("production.uses")
-def _apply_uses(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        prod = conn.execute(select(productions).where(productions.c.id == b["production"])).first()
-        if prod is None:
-            raise at(pos, NotFound(f"production {b['production']} is not registered"))
-        if prod.studio_id != a.statement.actor:
-            raise at(pos, PolicyDenied(f"only the studio of {prod.id} ({prod.studio_id}) records "
-                                       "the outputs it uses; sign with that studio's key"))
-        runs = {o["run"] for o in b["outputs"]}
-        known = set(conn.scalars(select(training_runs.c.id).where(training_runs.c.id.in_(runs))))
-        taken = set(conn.scalars(select(production_outputs.c.output_id).where(
-            production_outputs.c.production_id == prod.id)))
-        recorded = _recorded_outputs(conn, [o["output"] for o in b["outputs"]])
-        for i, o in enumerate(b["outputs"]):
-            if recorded.get(o["output"], o["run"]) != o["run"]:
-                raise at(pos, Conflict(f"/statement/body/outputs/{i}/run: output {o['output']} "
-                                       f"is recorded from run {recorded[o['output']]}, not "
-                                       f"{o['run']}"))
-            if o["run"] not in known:
-                raise at(pos, NotFound(f"/statement/body/outputs/{i}/run: run {o['run']} is not "
-                                       "committed; see `reelrights run list`"))
-            if o["output"] in taken:
-                raise at(pos, Conflict(f"output {o['output']} is already recorded for {prod.id}"))
-            conn.execute(production_outputs.insert().values(
-                production_id=prod.id, output_id=o["output"], run_id=o["run"],
-                weights=json.dumps(o.get("weights", []), sort_keys=True), log_index=a.index))
-        out.append({"production": prod.id, "outputs": len(b["outputs"])})
-    return out
+@each_statement
+def _apply_uses(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    prod = conn.execute(select(productions).where(productions.c.id == b["production"])).first()
+    if prod is None:
+        raise NotFound(f"production {b['production']} is not registered")
+    if prod.studio_id != a.statement.actor:
+        raise PolicyDenied(f"only the studio of {prod.id} ({prod.studio_id}) records the outputs "
+                           "it uses; sign with that studio's key")
+    runs = {o["run"] for o in b["outputs"]}
+    known = set(conn.scalars(select(training_runs.c.id).where(training_runs.c.id.in_(runs))))
+    taken = set(conn.scalars(select(production_outputs.c.output_id).where(
+        production_outputs.c.production_id == prod.id)))
+    recorded = _recorded_outputs(conn, [o["output"] for o in b["outputs"]])
+    for i, o in enumerate(b["outputs"]):
+        if recorded.get(o["output"], o["run"]) != o["run"]:
+            raise Conflict(f"/statement/body/outputs/{i}/run: output {o['output']} is recorded "
+                           f"from run {recorded[o['output']]}, not {o['run']}")
+        if o["run"] not in known:
+            raise NotFound(f"/statement/body/outputs/{i}/run: run {o['run']} is not committed; "
+                           "see `reelrights run list`")
+        if o["output"] in taken:
+            raise Conflict(f"output {o['output']} is already recorded for {prod.id}")
+        conn.execute(production_outputs.insert().values(
+            production_id=prod.id, output_id=o["output"], run_id=o["run"],
+            weights=json.dumps(o.get("weights", []), sort_keys=True), log_index=a.index))
+    return {"production": prod.id, "outputs": len(b["outputs"])}
 
 
 def _recorded_outputs(conn: Connection, ids: list[str]) -> dict[str, str]:
@@ -98,22 +91,20 @@ def _recorded_outputs(conn: Connection, ids: list[str]) -> dict[str, str]:
 
 
 @applier("fund.terms")
-def _apply_terms(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        lic = conn.execute(select(licenses.c.id, licenses.c.licensor_id)
-                           .where(licenses.c.id == b["license"])).first()
-        if lic is None:
-            raise at(pos, NotFound(f"license {b['license']} is not granted"))
-        if lic.licensor_id != b["licensor"]:
-            raise at(pos, PolicyDenied(f"only the licensor of {lic.id} ({lic.licensor_id}) sets "
-                                       "its fund terms"))
-        conn.execute(fund_terms.insert().values(
-            license_id=lic.id, log_index=a.index, basis=b.get("basis"), unit=b.get("unit"),
-            contributors_share=b.get("contributors_share")))
-        out.append({"license": lic.id})
-    return out
+@each_statement
+def _apply_terms(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    lic = conn.execute(select(licenses.c.id, licenses.c.licensor_id)
+                       .where(licenses.c.id == b["license"])).first()
+    if lic is None:
+        raise NotFound(f"license {b['license']} is not granted")
+    if lic.licensor_id != b["licensor"]:
+        raise PolicyDenied(f"only the licensor of {lic.id} ({lic.licensor_id}) sets its fund "
+                           "terms")
+    conn.execute(fund_terms.insert().values(
+        license_id=lic.id, log_index=a.index, basis=b.get("basis"), unit=b.get("unit"),
+        contributors_share=b.get("contributors_share")))
+    return {"license": lic.id}
 
 
 # -- commands -----------------------------------------------------------------------------------

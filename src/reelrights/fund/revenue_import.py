@@ -42,7 +42,8 @@ from ..store.fund_tables import (fund_lines, fund_postings, productions, revenue
 from ..store.tables import parties
 from .allocation import report_body, report_pools
 from .productions import resolve_production
-from ..registry.registry import resolve_party, submit_as
+from ..registry.resolve import resolve_party
+from ..registry.submit import submit_as
 
 __all__ = ["canonical_rows", "import_report", "parse_report_csv", "rows_sha256"]
 

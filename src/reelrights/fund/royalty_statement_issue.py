@@ -29,7 +29,8 @@ from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.store import insert_rows
 from ..store.fund_tables import fund_postings, fund_statements
 from ..store.tables import log_entries, parties
-from ..registry.registry import resolve_party, submit_as
+from ..registry.resolve import resolve_party
+from ..registry.submit import submit_as
 from .royalty_statement_render import render
 from .royalty_statements import build_document, document_sha256, totals
 

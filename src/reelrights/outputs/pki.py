@@ -169,7 +169,7 @@ def _current_cert(home: Home, party_id: str, now: dt.datetime) -> x509.Certifica
 
 def _developer(ledger: object, party_ref: str) -> tuple[str, str]:
     """(id, name) of a registered developer party; anyone else is refused."""
-    from ..registry.registry import resolve_party
+    from ..registry.resolve import resolve_party
     with ledger.db.read() as conn:  # type: ignore[attr-defined]
         row = resolve_party(conn, party_ref)
     if row.kind != "developer":

@@ -45,7 +45,7 @@ from ..core.statements import decode_entry, sign_statement, utc_now
 from ..errors import (BadInput, Conflict, MediaError, NotFound, PolicyDenied, ReelrightsError,
                       VerificationError)
 from ..home import Home
-from ..ledger import Accepted, Ledger, applier, at
+from ..ledger import Accepted, Ledger, applier, each_statement
 from ..media.c2pa_assertions import (STANDARD_REUSE_ENTRIES, OutputAssertions, ReuseTerm,
                                      TrainingRunClaim)
 from ..store.evidence_tables import audit_certificates, training_runs
@@ -65,35 +65,32 @@ OPENING_FORMAT = "reelrights/model-opening/v1"
 # -- the applier ------------------------------------------------------------------------------
 
 @applier("output.registered")
-def _apply_outputs(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        r = conn.execute(select(training_runs.c.developer_id)
-                         .where(training_runs.c.id == b["run"])).first()
-        if r is None:
-            raise at(pos, NotFound(f"run {b['run']} is not committed; sign outputs of a "
-                                   "committed run (`reelrights run list`)"))
-        if r.developer_id != b["developer"]:
-            raise at(pos, PolicyDenied(f"run {b['run']} was committed by {r.developer_id}, not "
-                                       f"{b['developer']}; only the run's developer records "
-                                       "its outputs"))
-        if "certificate" in b:
-            c = conn.execute(select(audit_certificates.c.run_id)
-                             .where(audit_certificates.c.id == b["certificate"])).first()
-            if c is None or c.run_id != b["run"]:
-                raise at(pos, Conflict(f"certificate {b['certificate']} is not a logged "
-                                       f"certificate of run {b['run']}"))
-        if conn.execute(select(outputs.c.id).where(outputs.c.id == b["id"])).first():
-            raise at(pos, Conflict(f"output {b['id']} already exists"))
-        conn.execute(outputs.insert().values(
-            id=b["id"], run_id=b["run"], developer_id=b["developer"],
-            production_id=b.get("production"), certificate_id=b.get("certificate"),
-            media_kind=b["media_kind"], sha256=b["sha256"], fingerprint_alg=b["fingerprint_alg"],
-            fingerprint=b["fingerprint"], model_commitment=b["model_commitment"],
-            prompt_sha256=b.get("prompt_sha256"), created_at=b["created"], log_index=a.index))
-        out.append({"id": b["id"]})
-    return out
+@each_statement
+def _apply_output(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    r = conn.execute(select(training_runs.c.developer_id)
+                     .where(training_runs.c.id == b["run"])).first()
+    if r is None:
+        raise NotFound(f"run {b['run']} is not committed; sign outputs of a committed run "
+                       "(`reelrights run list`)")
+    if r.developer_id != b["developer"]:
+        raise PolicyDenied(f"run {b['run']} was committed by {r.developer_id}, not "
+                           f"{b['developer']}; only the run's developer records its outputs")
+    if "certificate" in b:
+        c = conn.execute(select(audit_certificates.c.run_id)
+                         .where(audit_certificates.c.id == b["certificate"])).first()
+        if c is None or c.run_id != b["run"]:
+            raise Conflict(f"certificate {b['certificate']} is not a logged certificate of run "
+                           f"{b['run']}")
+    if conn.execute(select(outputs.c.id).where(outputs.c.id == b["id"])).first():
+        raise Conflict(f"output {b['id']} already exists")
+    conn.execute(outputs.insert().values(
+        id=b["id"], run_id=b["run"], developer_id=b["developer"],
+        production_id=b.get("production"), certificate_id=b.get("certificate"),
+        media_kind=b["media_kind"], sha256=b["sha256"], fingerprint_alg=b["fingerprint_alg"],
+        fingerprint=b["fingerprint"], model_commitment=b["model_commitment"],
+        prompt_sha256=b.get("prompt_sha256"), created_at=b["created"], log_index=a.index))
+    return {"id": b["id"]}
 
 
 # -- helpers shared with verification ----------------------------------------------------------

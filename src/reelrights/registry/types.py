@@ -61,7 +61,7 @@ register(StatementType(
         {"year": Int(min=1850, max=2200),
          "external_ids": List(Str(max_len=100, extra=_ext_id), min_items=1, max_items=20),
          # WGA 2023 Article 72 (W1): generated material is not source material. A work marked
-         # generated may not appear in another work's source_material (registry.registry).
+         # generated may not appear in another work's source_material (registry.works).
          "generated": Flag(),
          "source_material": List(WORK_ID, min_items=1, max_items=50)}),
     actor_field="owner",

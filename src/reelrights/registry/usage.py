@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from ..store.evidence_tables import audit_certificates, run_usage, training_runs
 from ..store.fund_tables import fund_lines, production_outputs, productions, revenue_reports
 from ..store.tables import bundle_works, bundles, credits, guild_members, licenses, works
-from .registry import resolve_party
+from .resolve import resolve_party
 
 __all__ = ["usage_report"]
 

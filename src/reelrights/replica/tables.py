@@ -26,7 +26,7 @@ __all__ = ["LOCAL_TABLES", "LOG_ENTRY_COLUMNS", "LOG_TABLES", "PROJECTION_TABLES
 
 #: Tables written only by statement appliers, in an order that respects foreign keys.
 PROJECTION_TABLES: tuple[str, ...] = (
-    # registry (registry/registry.py)
+    # registry (registry/parties.py, works.py, credits.py)
     "parties", "works", "assets", "work_assets", "credits",
     # supersession: the current fact of each subject (compare-and-swap on ``supersedes``)
     "current_facts",

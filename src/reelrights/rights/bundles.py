@@ -63,7 +63,7 @@ from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
 from ..log.store import insert_rows
 from ..store.tables import (assets, bundle_assets, bundle_works, bundles, credits, log_entries,
                             parties, work_assets, works)
-from ..registry.registry import resolve_party, resolve_work
+from ..registry.resolve import resolve_party, resolve_work
 
 __all__ = ["Composition", "bundle_asset_hashes", "bundle_detail", "bundle_root",
            "bundle_versions", "bundles_containing", "compose", "create_bundle", "format_hours",

@@ -12,10 +12,11 @@ Three statement types (schemas in :mod:`reelrights.rights.types`):
   performer named none, it is a guild the performer is a member of ("or the union if none can
   be found", R6).
 
-As in :mod:`reelrights.registry.registry`, there are three halves. The *appliers* run inside
-the ledger's transaction and enforce what a signature cannot. The *commands* build a statement,
-sign it with a key from the home and submit it. The *queries* include :func:`find_consent`,
-which the policy engine asks whether a live consent covers a request. The rules themselves are
+Like the registry's modules (:mod:`reelrights.registry.works`, say), it has three halves. The
+*appliers* run inside the ledger's transaction and enforce what a signature cannot. The
+*commands* build a statement, sign it with a key from the home and submit it. The *queries*
+include :func:`find_consent`, which the policy engine asks whether a live consent covers a
+request. The rules themselves are
 pure predicates in :mod:`reelrights.core.labor_rules`, documented with their tests in
 ``docs/rules.md``.
 """
@@ -36,11 +37,12 @@ from ..core.odrl.territory import Territory, parse_territory
 from .types import CONSENT_KINDS, MEDIA
 from ..catalogue import lookup
 from ..core.statements import decode_entry
-from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied, ReelrightsError
+from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied
 from ..home import Home
-from ..ledger import Accepted, Ledger, Receipt, applier, at
+from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
 from ..store.tables import consents, deaths, guild_members, log_entries, parties
-from ..registry.registry import resolve_party, submit_as
+from ..registry.resolve import resolve_party
+from ..registry.submit import submit_as
 
 __all__ = ["ConsentCheck", "consent_detail", "find_consent", "grant_consent", "list_consents",
            "record_death", "revoke_consent"]
@@ -167,20 +169,12 @@ def check_declared_effect(a: Accepted, skew_s: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 @applier("consent.granted")
-def _apply_grants(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    details = []
-    skew = clock_skew_s(conn)
-    for pos, a in enumerate(run):
-        try:
-            row, notes = _check_grant(conn, a, skew)
-        except ReelrightsError as exc:
-            raise at(pos, exc) from None
-        conn.execute(consents.insert().values(**row, log_index=a.index,
-                                              granted_at=a.time))
-        details.append({"id": row["id"], "performer": row["performer_id"],
-                        "signed_by": row["signed_by"], "kinds": json.loads(row["kinds"]),
-                        "notes": notes})
-    return details
+@each_statement
+def _apply_grant(conn: Connection, a: Accepted) -> dict[str, Any]:
+    row, notes = _check_grant(conn, a, clock_skew_s(conn))
+    conn.execute(consents.insert().values(**row, log_index=a.index, granted_at=a.time))
+    return {"id": row["id"], "performer": row["performer_id"], "signed_by": row["signed_by"],
+            "kinds": json.loads(row["kinds"]), "notes": notes}
 
 
 def _check_grant(conn: Connection, a: Accepted, skew_s: int) -> tuple[dict[str, Any], list[str]]:
@@ -227,60 +221,48 @@ def _check_grant(conn: Connection, a: Accepted, skew_s: int) -> tuple[dict[str, 
 
 
 @applier("consent.revoked")
-def _apply_revocations(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    details = []
-    for pos, a in enumerate(run):
-        s, b = a.statement, a.statement.body
-        try:
-            row = conn.execute(select(consents).where(consents.c.id == b["consent"])).first()
-            if row is None:
-                raise NotFound(f"consent {b['consent']} is not recorded; `reelrights consent "
-                               "list` shows the consents on file")
-            if row.revoked_at is not None:
-                raise Conflict(f"consent {row.id} was already revoked at {row.revoked_at} "
-                               f"(log {row.revoked_index}); nothing is left to revoke")
-            death = _death(conn, row.performer_id)
-            allowed = death.representative_id if death else row.performer_id
-            if s.actor != allowed:
-                who = (f"the recorded representative {allowed} of the deceased performer "
-                       f"{row.performer_id}" if death else f"the performer {allowed}")
-                raise PolicyDenied(f"only {who} may revoke consent {row.id}, not {s.actor}; "
-                                   "sign with that party's key")
-            if _parse_time(a.time) < _parse_time(row.granted_at):
-                raise InvalidStatement(f"revocation log time {a.time} is before the consent was "
-                                       f"granted ({row.granted_at}); a revocation applies from "
-                                       "its own log time on", "/statement/time")
-        except ReelrightsError as exc:
-            raise at(pos, exc) from None
-        # The log's time decides when the revocation takes effect, never the signed time.
-        conn.execute(update(consents).where(consents.c.id == row.id).values(
-            revoked_at=a.time, revoked_index=a.index, revoke_reason=b["reason"]))
-        details.append({"consent": row.id, "performer": row.performer_id, "revoked_at": a.time})
-    return details
+@each_statement
+def _apply_revocation(conn: Connection, a: Accepted) -> dict[str, Any]:
+    s, b = a.statement, a.statement.body
+    row = conn.execute(select(consents).where(consents.c.id == b["consent"])).first()
+    if row is None:
+        raise NotFound(f"consent {b['consent']} is not recorded; `reelrights consent list` shows "
+                       "the consents on file")
+    if row.revoked_at is not None:
+        raise Conflict(f"consent {row.id} was already revoked at {row.revoked_at} "
+                       f"(log {row.revoked_index}); nothing is left to revoke")
+    death = _death(conn, row.performer_id)
+    allowed = death.representative_id if death else row.performer_id
+    if s.actor != allowed:
+        who = (f"the recorded representative {allowed} of the deceased performer "
+               f"{row.performer_id}" if death else f"the performer {allowed}")
+        raise PolicyDenied(f"only {who} may revoke consent {row.id}, not {s.actor}; "
+                           "sign with that party's key")
+    if _parse_time(a.time) < _parse_time(row.granted_at):
+        raise InvalidStatement(f"revocation log time {a.time} is before the consent was "
+                               f"granted ({row.granted_at}); a revocation applies from "
+                               "its own log time on", "/statement/time")
+    # The log's time decides when the revocation takes effect, never the signed time.
+    conn.execute(update(consents).where(consents.c.id == row.id).values(
+        revoked_at=a.time, revoked_index=a.index, revoke_reason=b["reason"]))
+    return {"consent": row.id, "performer": row.performer_id, "revoked_at": a.time}
 
 
 @applier("performer.deceased")
-def _apply_deaths(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    details = []
-    for pos, a in enumerate(run):
-        s, b = a.statement, a.statement.body
-        try:
-            performer = _performer(conn, b["performer"])
-            check_declared_effect(a, 0)  # the date of death is at most the log time
-            known = _death(conn, performer.id)
-            if known is not None:
-                raise Conflict(f"the death of {performer.id} is already recorded (died "
-                               f"{known.date}, log {known.log_index}, representative "
-                               f"{known.representative_id})")
-            _check_representative(conn, performer.id, s.actor)
-        except ReelrightsError as exc:
-            raise at(pos, exc) from None
-        conn.execute(deaths.insert().values(performer_id=performer.id, date=b["date"],
-                                            representative_id=s.actor, log_index=a.index))
-        _mark_runs_after_death(conn, a, performer.id, b["date"])
-        details.append({"performer": performer.id, "date": b["date"],
-                        "representative": s.actor})
-    return details
+@each_statement
+def _apply_death(conn: Connection, a: Accepted) -> dict[str, Any]:
+    s, b = a.statement, a.statement.body
+    performer = _performer(conn, b["performer"])
+    check_declared_effect(a, 0)  # the date of death is at most the log time
+    known = _death(conn, performer.id)
+    if known is not None:
+        raise Conflict(f"the death of {performer.id} is already recorded (died {known.date}, "
+                       f"log {known.log_index}, representative {known.representative_id})")
+    _check_representative(conn, performer.id, s.actor)
+    conn.execute(deaths.insert().values(performer_id=performer.id, date=b["date"],
+                                        representative_id=s.actor, log_index=a.index))
+    _mark_runs_after_death(conn, a, performer.id, b["date"])
+    return {"performer": performer.id, "date": b["date"], "representative": s.actor}
 
 
 def _mark_runs_after_death(conn: Connection, a: Accepted, performer_id: str, died: str) -> int:

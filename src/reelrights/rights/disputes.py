@@ -338,7 +338,7 @@ def disputed_assets_since(conn: Connection, log_time: str) -> list[dict[str, Any
 def report_near_duplicate(home: Home, ledger: Ledger, actor: str, asset: str, original: str,
                           matched_ms: int, duration_ms: int, note: str | None = None) -> Receipt:
     """Log ``asset.disputed`` signed by ``actor`` (one of the two owners)."""
-    from ..registry.registry import submit_as
+    from ..registry.submit import submit_as
 
     body: dict[str, Any] = {"asset": asset, "original": original, "matched_ms": int(matched_ms),
                             "duration_ms": int(duration_ms)}
@@ -386,7 +386,7 @@ def find_near_duplicates(home: Home, ledger: Ledger, owner: str,
 
 def release_dispute(home: Home, ledger: Ledger, dispute_id: str, reason: str) -> Receipt:
     """The first owner releases a dispute (signed with its key from this home)."""
-    from ..registry.registry import submit_as
+    from ..registry.submit import submit_as
 
     with ledger.db.read() as conn:
         row = _open_dispute(conn, dispute_id)
@@ -397,7 +397,7 @@ def release_dispute(home: Home, ledger: Ledger, dispute_id: str, reason: str) ->
 def decide_dispute(home: Home, ledger: Ledger, dispute_id: str, outcome: str,
                    reason: str) -> Receipt:
     """The registry's operator decides an open dispute (signed with the home's log key)."""
-    from ..registry.registry import submit_as_operator
+    from ..registry.submit import submit_as_operator
 
     with ledger.db.read() as conn:
         row = _open_dispute(conn, dispute_id)
@@ -419,7 +419,7 @@ def _dispute_json(r: Any, names: dict[str, str]) -> dict[str, Any]:
 
 def list_disputes(db: Any, party: str | None = None) -> list[dict[str, Any]]:
     """Every dispute, or those where ``party`` is the first owner or the claimant."""
-    from ..registry.registry import resolve_party
+    from ..registry.resolve import resolve_party
 
     with db.read() as conn:
         q = select(disputes).order_by(disputes.c.log_index, disputes.c.id)

@@ -21,11 +21,12 @@ from ..core.iri import bundle_iri, party_iri, work_iri
 from ..core.odrl import InvalidPolicy, Policy, parse_policy
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home
-from ..ledger import Accepted, Ledger, Receipt, applier, at
+from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
 from ..store.tables import (bundle_assets, bundle_works, bundles, credits, guild_agreements,
                             guild_members, license_cosigns, licenses, log_entries, parties,
                             work_assets)
-from ..registry.registry import resolve_party, submit_as
+from ..registry.resolve import resolve_party
+from ..registry.submit import submit_as
 
 __all__ = ["add_agreement", "add_member", "cosign_license", "cosigners_needed", "grant_license",
            "license_detail",
@@ -104,131 +105,116 @@ def _party(conn: Connection, party_id: str) -> Any:
 
 
 @applier("guild.agreement")
-def _apply_agreement(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        guild = _party(conn, b["guild"])
-        if guild is None or guild.kind != "guild":
-            raise at(pos, PolicyDenied(f"{b['guild']} is not a registered guild; only a guild "
-                                       "registers a collective agreement"))
-        if conn.execute(select(guild_agreements.c.id)
-                        .where(guild_agreements.c.id == b["id"])).first() is not None:
-            raise at(pos, Conflict(f"agreement {b['id']} already exists"))
-        conn.execute(guild_agreements.insert().values(
-            id=b["id"], guild_id=b["guild"], name=b["name"], covers=json.dumps(sorted(b["covers"])),
-            fund_share=b["fund_share"], effective=b.get("effective"), expires=b.get("expires"),
-            log_index=a.index))
-        out.append({"id": b["id"]})
-    return out
+@each_statement
+def _apply_agreement(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    guild = _party(conn, b["guild"])
+    if guild is None or guild.kind != "guild":
+        raise PolicyDenied(f"{b['guild']} is not a registered guild; only a guild registers a "
+                           "collective agreement")
+    if conn.execute(select(guild_agreements.c.id)
+                    .where(guild_agreements.c.id == b["id"])).first() is not None:
+        raise Conflict(f"agreement {b['id']} already exists")
+    conn.execute(guild_agreements.insert().values(
+        id=b["id"], guild_id=b["guild"], name=b["name"], covers=json.dumps(sorted(b["covers"])),
+        fund_share=b["fund_share"], effective=b.get("effective"), expires=b.get("expires"),
+        log_index=a.index))
+    return {"id": b["id"]}
 
 
 @applier("guild.member")
-def _apply_member(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        guild = _party(conn, b["guild"])
-        if guild is None or guild.kind != "guild":
-            raise at(pos, PolicyDenied(f"{b['guild']} is not a registered guild"))
-        member = _party(conn, b["member"])
-        if member is None:
-            raise at(pos, NotFound(f"party {b['member']} is not registered"))
-        if conn.execute(select(guild_members.c.member_id).where(
-                guild_members.c.guild_id == b["guild"],
-                guild_members.c.member_id == b["member"])).first() is not None:
-            raise at(pos, Conflict(f"{b['member']} is already a member of {b['guild']}"))
-        conn.execute(guild_members.insert().values(guild_id=b["guild"], member_id=b["member"],
-                                                   since=b.get("since"), log_index=a.index))
-        out.append({"guild": b["guild"], "member": b["member"]})
-    return out
+@each_statement
+def _apply_member(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    guild = _party(conn, b["guild"])
+    if guild is None or guild.kind != "guild":
+        raise PolicyDenied(f"{b['guild']} is not a registered guild")
+    member = _party(conn, b["member"])
+    if member is None:
+        raise NotFound(f"party {b['member']} is not registered")
+    if conn.execute(select(guild_members.c.member_id).where(
+            guild_members.c.guild_id == b["guild"],
+            guild_members.c.member_id == b["member"])).first() is not None:
+        raise Conflict(f"{b['member']} is already a member of {b['guild']}")
+    conn.execute(guild_members.insert().values(guild_id=b["guild"], member_id=b["member"],
+                                               since=b.get("since"), log_index=a.index))
+    return {"guild": b["guild"], "member": b["member"]}
 
 
 @applier("license.granted")
-def _apply_grant(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        bundle = conn.execute(select(bundles.c.id, bundles.c.owner_id)
-                              .where(bundles.c.id == b["bundle"])).first()
-        if bundle is None:
-            raise at(pos, NotFound(f"bundle {b['bundle']} is not registered"))
-        if bundle.owner_id != b["licensor"]:
-            raise at(pos, PolicyDenied(f"only the bundle's owner {bundle.owner_id} may license "
-                                       f"{b['bundle']}, not {b['licensor']}"))
-        licensee = _party(conn, b["licensee"])
-        if licensee is None or licensee.kind != "developer":
-            raise at(pos, BadInput(f"licensee {b['licensee']} must be a registered developer"))
-        if conn.execute(select(licenses.c.id).where(licenses.c.id == b["id"])).first():
-            raise at(pos, Conflict(f"license {b['id']} already exists"))
-        try:
-            policy = parse_policy(b["policy"])
-            check_policy_binds(policy, conn, b["bundle"], b["licensor"], b["licensee"])
-        except InvalidPolicy as exc:
-            raise at(pos, exc) from None
-        need = required_cosigners(conn, b["bundle"])
-        if sorted(b["required_cosigners"]) != need:
-            raise at(pos, Conflict(f"required_cosigners must be {need} (guilds whose members "
-                                   "are credited on the bundle in roles they cover)"))
-        conn.execute(licenses.insert().values(
-            id=b["id"], bundle_id=b["bundle"], licensor_id=b["licensor"],
-            licensee_id=b["licensee"], policy=json.dumps(b["policy"], sort_keys=True),
-            policy_uid=policy.uid, required_cosigners=json.dumps(need), log_index=a.index,
-            granted_at=a.time))
-        out.append({"id": b["id"], "required_cosigners": need, "policy_uid": policy.uid})
-    return out
+@each_statement
+def _apply_grant(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    bundle = conn.execute(select(bundles.c.id, bundles.c.owner_id)
+                          .where(bundles.c.id == b["bundle"])).first()
+    if bundle is None:
+        raise NotFound(f"bundle {b['bundle']} is not registered")
+    if bundle.owner_id != b["licensor"]:
+        raise PolicyDenied(f"only the bundle's owner {bundle.owner_id} may license "
+                           f"{b['bundle']}, not {b['licensor']}")
+    licensee = _party(conn, b["licensee"])
+    if licensee is None or licensee.kind != "developer":
+        raise BadInput(f"licensee {b['licensee']} must be a registered developer")
+    if conn.execute(select(licenses.c.id).where(licenses.c.id == b["id"])).first():
+        raise Conflict(f"license {b['id']} already exists")
+    policy = parse_policy(b["policy"])
+    check_policy_binds(policy, conn, b["bundle"], b["licensor"], b["licensee"])
+    need = required_cosigners(conn, b["bundle"])
+    if sorted(b["required_cosigners"]) != need:
+        raise Conflict(f"required_cosigners must be {need} (guilds whose members are credited "
+                       "on the bundle in roles they cover)")
+    conn.execute(licenses.insert().values(
+        id=b["id"], bundle_id=b["bundle"], licensor_id=b["licensor"],
+        licensee_id=b["licensee"], policy=json.dumps(b["policy"], sort_keys=True),
+        policy_uid=policy.uid, required_cosigners=json.dumps(need), log_index=a.index,
+        granted_at=a.time))
+    return {"id": b["id"], "required_cosigners": need, "policy_uid": policy.uid}
 
 
-def _registered_license(conn: Connection, pos: int, license_id: str) -> Any:
+def _registered_license(conn: Connection, license_id: str) -> Any:
     lic = conn.execute(select(licenses).where(licenses.c.id == license_id)).first()
     if lic is None:
-        raise at(pos, NotFound(f"license {license_id} is not registered; `reelrights license "
-                               "list` shows the licenses"))
+        raise NotFound(f"license {license_id} is not registered; `reelrights license list` "
+                       "shows the licenses")
     return lic
 
 
 @applier("license.cosigned")
-def _apply_cosign(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        lic = _registered_license(conn, pos, b["license"])
-        if b["guild"] not in cosigners_needed(conn, lic):
-            raise at(pos, PolicyDenied(f"{b['guild']} is not a required co-signer of "
-                                       f"{b['license']}; none of its covered members is credited"))
-        agr = conn.execute(select(guild_agreements.c.guild_id)
-                           .where(guild_agreements.c.id == b["agreement"])).first()
-        if agr is None or agr.guild_id != b["guild"]:
-            raise at(pos, BadInput(f"agreement {b['agreement']} is not {b['guild']}'s agreement"))
-        if lic.revoked_at is not None:
-            raise at(pos, Conflict(f"license {b['license']} was revoked; it cannot be co-signed"))
-        if conn.execute(select(license_cosigns.c.guild_id).where(
-                license_cosigns.c.license_id == b["license"],
-                license_cosigns.c.guild_id == b["guild"])).first():
-            raise at(pos, Conflict(f"{b['guild']} already co-signed {b['license']}"))
-        conn.execute(license_cosigns.insert().values(
-            license_id=b["license"], guild_id=b["guild"], agreement_id=b["agreement"],
-            log_index=a.index, cosigned_at=a.time))
-        out.append({"license": b["license"], "guild": b["guild"]})
-    return out
+@each_statement
+def _apply_cosign(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    lic = _registered_license(conn, b["license"])
+    if b["guild"] not in cosigners_needed(conn, lic):
+        raise PolicyDenied(f"{b['guild']} is not a required co-signer of {b['license']}; none "
+                           "of its covered members is credited")
+    agr = conn.execute(select(guild_agreements.c.guild_id)
+                       .where(guild_agreements.c.id == b["agreement"])).first()
+    if agr is None or agr.guild_id != b["guild"]:
+        raise BadInput(f"agreement {b['agreement']} is not {b['guild']}'s agreement")
+    if lic.revoked_at is not None:
+        raise Conflict(f"license {b['license']} was revoked; it cannot be co-signed")
+    if conn.execute(select(license_cosigns.c.guild_id).where(
+            license_cosigns.c.license_id == b["license"],
+            license_cosigns.c.guild_id == b["guild"])).first():
+        raise Conflict(f"{b['guild']} already co-signed {b['license']}")
+    conn.execute(license_cosigns.insert().values(
+        license_id=b["license"], guild_id=b["guild"], agreement_id=b["agreement"],
+        log_index=a.index, cosigned_at=a.time))
+    return {"license": b["license"], "guild": b["guild"]}
 
 
 @applier("license.revoked")
-def _apply_revoke(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    out = []
-    for pos, a in enumerate(run):
-        b = a.statement.body
-        lic = _registered_license(conn, pos, b["license"])
-        if a.statement.actor != lic.licensor_id:
-            raise at(pos, PolicyDenied(f"only the licensor {lic.licensor_id} may revoke "
-                                       f"{b['license']}"))
-        if lic.revoked_at is not None:
-            raise at(pos, Conflict(f"license {b['license']} was already revoked at "
-                                   f"{lic.revoked_at}"))
-        conn.execute(licenses.update().where(licenses.c.id == b["license"]).values(
-            revoked_at=a.time, revoked_index=a.index, revoke_reason=b["reason"]))
-        out.append({"license": b["license"], "revoked_at": a.time})
-    return out
+@each_statement
+def _apply_revoke(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    lic = _registered_license(conn, b["license"])
+    if a.statement.actor != lic.licensor_id:
+        raise PolicyDenied(f"only the licensor {lic.licensor_id} may revoke {b['license']}")
+    if lic.revoked_at is not None:
+        raise Conflict(f"license {b['license']} was already revoked at {lic.revoked_at}")
+    conn.execute(licenses.update().where(licenses.c.id == b["license"]).values(
+        revoked_at=a.time, revoked_index=a.index, revoke_reason=b["reason"]))
+    return {"license": b["license"], "revoked_at": a.time}
 
 
 # ---------------------------------------------------------------------------------------------

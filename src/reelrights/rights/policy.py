@@ -44,7 +44,7 @@ from ..store.tables import bundle_assets, bundle_works, credits, licenses, parti
 from ..store.dispute_tables import disputes
 from .disputes import Block, dispute_blocks
 from .licensing import license_status
-from ..registry.registry import resolve_party, resolve_work
+from ..registry.resolve import resolve_party, resolve_work
 
 __all__ = ["CheckContext", "Verdict", "check", "check_manifest"]
 

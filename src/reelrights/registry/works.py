@@ -1,46 +1,40 @@
-"""The registry: parties, works, their assets (content-hashed files) and credits.
+"""Works and their assets (content-hashed files): the ``work.registered`` applier, ``work add``
+and the work read models.
 
-Two halves. The *appliers* run inside the ledger's transaction and turn accepted statements into
-rows, enforcing the rules a signature cannot: ids are unique, a key belongs to one party, an asset
-hash always describes the same bytes, only a work's owner credits it, and shares per role add up
-to at most 1. The *commands* are what a party runs on its own machine: build a statement, sign it
-with the party's key from the home, and submit it.
+The applier enforces what a signature cannot: a work id is registered once, its owner is a
+registered party, an asset hash always describes the same bytes (the same bytes under another
+owner are an ownership dispute, see :mod:`reelrights.rights.disputes`), and generated works are
+not source material (WGA 2023 Art. 72). Credits are :mod:`.credits`.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from ..catalogue import check_body
 from ..core.ids import new_id
 from ..core.labor_rules import source_material_problem
-from ..core.schema import parse_ratio
-from ..core.statement_types import OPERATOR
-from ..core.statements import decode_entry, key_id_for, sign_statement
+from ..core.statements import decode_entry
 from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied
 from ..home import Home
-from ..keys import PartyKey
 from ..ledger import Accepted, Ledger, Receipt, applier, at
 from ..log.store import insert_rows
 from ..store.tables import assets, credits, log_entries, parties, work_assets, works
+from .resolve import resolve_party, resolve_work
+from .submit import sign_and_submit
 
-__all__ = ["credit_work", "list_parties", "list_works", "party_detail", "register_party",
-           "register_work", "resolve_party", "resolve_work", "work_detail"]
+__all__ = ["list_works", "register_work", "work_detail"]
 
 
 # ---------------------------------------------------------------------------------------------
-# Appliers: statements -> rows (inside the ledger's transaction)
+# The applier: statements -> rows (inside the ledger's transaction)
 # ---------------------------------------------------------------------------------------------
 
-# Column orders of the row tuples the appliers insert (plain driver executemany).
-_PARTY_COLUMNS = ("id", "kind", "name", "public_key", "key_id", "log_index", "registered_at")
+# Column orders of the row tuples the applier inserts (plain driver executemany).
 _WORK_COLUMNS = ("id", "kind", "title", "year", "owner_id", "external_ids", "log_index",
                  "registered_at")
 _ASSET_COLUMNS = ("sha256", "size", "media_type", "category", "duration_ms", "pages", "lines",
@@ -48,29 +42,11 @@ _ASSET_COLUMNS = ("sha256", "size", "media_type", "category", "duration_ms", "pa
 _LINK_COLUMNS = ("work_id", "sha256", "name", "log_index")
 
 
-@applier("party.registered")
-def _apply_parties(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    bodies = [a.statement.body for a in run]
-    keys = [base64.b64decode(b["public_key"]) for b in bodies]
-    key_ids = [key_id_for(k) for k in keys]
-    taken_ids = set(conn.scalars(select(parties.c.id).where(parties.c.id.in_([b["id"] for b in bodies]))))
-    taken_keys = set(conn.scalars(select(parties.c.key_id).where(parties.c.key_id.in_(key_ids))))
-    rows = []
-    for pos, (a, b, key, kid) in enumerate(zip(run, bodies, keys, key_ids, strict=True)):
-        if b["id"] in taken_ids:
-            raise at(pos, Conflict(f"party id {b['id']} is already registered; pick a new id"))
-        if kid in taken_keys:
-            raise at(pos, Conflict(f"public key {kid} already belongs to another party; "
-                                   "every party needs its own key"))
-        taken_ids.add(b["id"])
-        taken_keys.add(kid)
-        rows.append((b["id"], b["kind"], b["name"], key, kid, a.index, a.time))
-    insert_rows(conn, parties, _PARTY_COLUMNS, rows)
-    return [{"id": r[0]} for r in rows]
-
-
-@applier("work.registered")
+@applier("work.registered", batch=True)
 def _apply_works(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    """Batch-shaped (``batch=True``), the measured hot path of benchmarks/log_append.py and
+    log_rebuild.py: set-based INSERTs for the whole run, the checked path only when the
+    database's keys object (or a work names source material)."""
     if not any("source_material" in a.statement.body for a in run):
         details = _insert_new_works(conn, run)
         if details is not None:
@@ -226,96 +202,13 @@ def _check_source_material(conn: Connection, pos: int, b: dict[str, Any],
             raise at(pos, PolicyDenied(problem))
 
 
-@applier("work.credited")
-def _apply_credits(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
-    details = []
-    for pos, a in enumerate(run):
-        b, actor = a.statement.body, a.statement.actor
-        work = conn.execute(select(works.c.id, works.c.owner_id, works.c.title)
-                            .where(works.c.id == b["work"])).first()
-        if work is None:
-            raise at(pos, NotFound(f"work {b['work']} is not registered; check the id with "
-                                   "`reelrights work list`"))
-        if work.owner_id != actor:
-            raise at(pos, PolicyDenied(f"only the owner of {work.id} ({work.owner_id}) may credit "
-                                       f"it, not {actor}; sign with the owner's key"))
-        if conn.execute(select(parties.c.id).where(parties.c.id == b["party"])).first() is None:
-            raise at(pos, NotFound(f"party {b['party']} is not registered; "
-                                   "register it first with `reelrights party add`"))
-        shares = conn.execute(select(credits.c.party_id, credits.c.share).where(
-            credits.c.work_id == b["work"], credits.c.role == b["role"])).all()
-        if any(r.party_id == b["party"] for r in shares):
-            raise at(pos, Conflict(f"{b['party']} is already credited as {b['role']} on "
-                                   f"{b['work']}; each party has one credit per role"))
-        total = sum((parse_ratio(r.share) for r in shares), Fraction(0))
-        new = parse_ratio(b["share"])
-        if total + new > 1:
-            left = (f"{_fmt(1 - total)} is left, so pass --share {_fmt(1 - total)} or less"
-                    if total < 1 else "the role is fully allocated")
-            raise at(pos, Conflict(f"{b['role']} shares on {b['work']} would total "
-                                   f"{_fmt(total + new)}, over 1; {left}"))
-        conn.execute(credits.insert().values(work_id=b["work"], party_id=b["party"],
-                                             role=b["role"], share=b["share"], log_index=a.index))
-        details.append({"work": b["work"], "party": b["party"], "role": b["role"],
-                        "share": b["share"], "role_total": _fmt(total + new)})
-    return details
+def _chunks(items: list[str], n: int) -> list[list[str]]:
+    return [items[i:i + n] for i in range(0, len(items), n)]
 
 
 # ---------------------------------------------------------------------------------------------
-# Commands: what a party runs (build, sign with its key, submit)
+# Commands: what a work's owner runs (hash the files, sign with its key, submit)
 # ---------------------------------------------------------------------------------------------
-
-def _sign_and_submit(ledger: Ledger, key: PartyKey, type_: str, actor: str,
-                     body: dict[str, Any]) -> Receipt:
-    statement = ledger.new_statement(type_, actor, body)
-    check_body(type_, 1, body, actor)  # refuse bad input before anything is signed
-    return ledger.submit([sign_statement(statement, key)])[0]
-
-
-def submit_as(home: Home, ledger: Ledger, type_: str, actor: str, body: dict[str, Any]) -> Receipt:
-    """Check ``body``, sign the statement with ``actor``'s key from the home, and submit it: what
-    every capability's commands do for the party whose key lives in this home."""
-    check_body(type_, 1, body, actor)  # refuse bad input before the key is even read
-    return _sign_and_submit(ledger, home.party_key(actor), type_, actor, body)
-
-
-def submit_as_operator(home: Home, ledger: Ledger, type_: str, body: dict[str, Any]) -> Receipt:
-    """Check ``body``, sign the statement as the registry's operator with the home's log key
-    (only the operator's home holds it), and submit it."""
-    check_body(type_, 1, body, OPERATOR)
-    return _sign_and_submit(ledger, home.log_key(), type_, OPERATOR, body)
-
-
-def register_party(home: Home, ledger: Ledger, kind: str, name: str,
-                   passphrase_env: str | None = None) -> Receipt:
-    """Create a party with its own key pair; the key file is written 0600 in the home."""
-    key = PartyKey.generate()
-    party_id = new_id("party")
-    body = {"id": party_id, "kind": kind, "name": name,
-            "public_key": base64.b64encode(key.public_key_bytes).decode("ascii")}
-    check_body("party.registered", 1, body, party_id)
-    home.store_party_key(party_id, key, passphrase_env)
-    try:
-        return _sign_and_submit(ledger, key, "party.registered", party_id, body)
-    except BaseException:
-        # Refused: drop the key, so nothing is left behind. But a failure can also come after
-        # the commit (publishing the tiles); then the party is in the log and needs its key.
-        if not _party_recorded(ledger, party_id):
-            home.party_key_path(party_id).unlink(missing_ok=True)
-            if home.passphrase_envs.pop(party_id, None) is not None:
-                home.save()
-        raise
-
-
-def _party_recorded(ledger: Ledger, party_id: str) -> bool:
-    """Whether the party is registered; True when that cannot be told (keep the key then)."""
-    try:
-        with ledger.db.read() as conn:
-            return conn.execute(select(parties.c.id).where(parties.c.id == party_id)).first() \
-                is not None
-    except Exception:  # noqa: BLE001 - the database is unreachable: a stray key beats a lost one
-        return True
-
 
 def register_work(home: Home, ledger: Ledger, owner: str, kind: str, title: str,
                   files: list[Path], year: int | None = None,
@@ -343,77 +236,13 @@ def register_work(home: Home, ledger: Ledger, owner: str, kind: str, title: str,
         body["year"] = year
     if external_ids:
         body["external_ids"] = list(external_ids)
-    return _sign_and_submit(ledger, home.party_key(owner_row.id), "work.registered",
-                            owner_row.id, body)
-
-
-def credit_work(home: Home, ledger: Ledger, work: str, party: str, role: str,
-                share: str) -> Receipt:
-    with ledger.db.read() as conn:
-        work_row = resolve_work(conn, work)
-        party_row = resolve_party(conn, party)
-    body = {"work": work_row.id, "party": party_row.id, "role": role, "share": share}
-    return _sign_and_submit(ledger, home.party_key(work_row.owner_id), "work.credited",
-                            work_row.owner_id, body)
+    return sign_and_submit(ledger, home.party_key(owner_row.id), "work.registered",
+                           owner_row.id, body)
 
 
 # ---------------------------------------------------------------------------------------------
 # Queries
 # ---------------------------------------------------------------------------------------------
-
-def _resolve(conn: Connection, table: Any, label_col: Any, ref: str, *, many: str,
-             none: str) -> Any:
-    """A row by id, or by its exact label when exactly one row carries it."""
-    row = conn.execute(select(table).where(table.c.id == ref)).first()
-    if row is not None:
-        return row
-    rows = conn.execute(select(table).where(label_col == ref)).all()
-    if len(rows) == 1:
-        return rows[0]
-    if len(rows) > 1:
-        raise BadInput(f"{len(rows)} {many} {ref!r}; use the id ({', '.join(r.id for r in rows)})")
-    raise NotFound(none.format(ref=ref))
-
-
-def resolve_party(conn: Connection, ref: str) -> Any:
-    """A party by id, or by its exact name when that name is unique."""
-    return _resolve(conn, parties, parties.c.name, ref, many="parties are named",
-                    none="no party {ref!r}; `reelrights party list` shows ids and names")
-
-
-def resolve_work(conn: Connection, ref: str) -> Any:
-    """A work by id, or by its exact title when that title is unique."""
-    return _resolve(conn, works, works.c.title, ref, many="works are titled",
-                    none="no work {ref!r}; `reelrights work list` shows ids and titles")
-
-
-def _party_json(r: Any) -> dict[str, Any]:
-    return {"id": r.id, "kind": r.kind, "name": r.name,
-            "public_key": base64.b64encode(bytes(r.public_key)).decode("ascii"),
-            "key_id": r.key_id, "log_index": r.log_index, "registered_at": r.registered_at}
-
-
-def list_parties(db: Any, kind: str | None = None) -> list[dict[str, Any]]:
-    with db.read() as conn:
-        q = select(parties).order_by(parties.c.log_index)
-        if kind:
-            q = q.where(parties.c.kind == kind)
-        return [_party_json(r) for r in conn.execute(q)]
-
-
-def party_detail(db: Any, ref: str) -> dict[str, Any]:
-    with db.read() as conn:
-        row = resolve_party(conn, ref)
-        owned = conn.execute(select(works.c.id, works.c.title).where(works.c.owner_id == row.id)
-                             .order_by(works.c.log_index)).all()
-        credited = conn.execute(select(credits.c.work_id, credits.c.role, credits.c.share,
-                                       credits.c.log_index)
-                                .where(credits.c.party_id == row.id)
-                                .order_by(credits.c.log_index)).all()
-    return {**_party_json(row), "works_owned": [{"id": w.id, "title": w.title} for w in owned],
-            "credits": [{"work": c.work_id, "role": c.role, "share": c.share,
-                         "log_index": c.log_index} for c in credited]}
-
 
 def _work_json(r: Any) -> dict[str, Any]:
     out = {"id": r.id, "kind": r.kind, "title": r.title, "owner": r.owner_id,
@@ -455,33 +284,3 @@ def work_detail(db: Any, ref: str) -> dict[str, Any]:
     return {**_work_json(row), "assets": asset_list,
             "credits": [{"party": c.party_id, "name": c.name, "role": c.role, "share": c.share,
                          "log_index": c.log_index} for c in creds]}
-
-
-def _fmt(x: Fraction) -> str:
-    """``x`` as ``--share`` accepts it: an integer, a decimal of at most 12 places, or n/d.
-
-    (``str(float(x))`` would print 1e-12, which no share parser takes.)
-    """
-    if x.denominator == 1:
-        return str(x.numerator)
-    for places in range(1, 13):
-        scaled = abs(x) * 10**places
-        if scaled.denominator == 1:
-            whole, frac = divmod(scaled.numerator, 10**places)
-            return f"{'-' if x < 0 else ''}{whole}.{frac:0{places}d}"
-    return f"{x.numerator}/{x.denominator}"
-
-
-def _chunks(items: list[str], n: int) -> list[list[str]]:
-    return [items[i:i + n] for i in range(0, len(items), n)]
-
-
-def confusable_parties(db: Any, name: str) -> list[tuple[str, str]]:
-    """Registered parties (id, name) whose name can be mistaken for ``name``: the same Unicode
-    TR 39 skeleton (case and spacing folded). ``party add`` warns about them."""
-    from ..core.names import skeleton
-
-    wanted = skeleton(name)
-    with db.read() as conn:
-        rows = conn.execute(select(parties.c.id, parties.c.name).order_by(parties.c.id)).all()
-    return [(r.id, r.name) for r in rows if skeleton(r.name) == wanted]

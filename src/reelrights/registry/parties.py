@@ -1,0 +1,137 @@
+"""Parties: the ``party.registered`` applier, ``party add`` and the party read models.
+
+A party is registered with its own key pair, signed by that key. The applier enforces what a
+signature cannot: a party id is registered once and a public key belongs to one party.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ..catalogue import check_body
+from ..core.ids import new_id
+from ..core.statements import key_id_for
+from ..errors import Conflict
+from ..home import Home
+from ..keys import PartyKey
+from ..ledger import Accepted, Ledger, Receipt, applier, at
+from ..log.store import insert_rows
+from ..store.tables import credits, parties, works
+from .resolve import resolve_party
+from .submit import sign_and_submit
+
+__all__ = ["confusable_parties", "list_parties", "party_detail", "register_party"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The applier: statements -> rows (inside the ledger's transaction)
+# ---------------------------------------------------------------------------------------------
+
+# Column order of the row tuples the applier inserts (plain driver executemany).
+_PARTY_COLUMNS = ("id", "kind", "name", "public_key", "key_id", "log_index", "registered_at")
+
+
+@applier("party.registered", batch=True)
+def _apply_parties(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]]:
+    """Batch-shaped (``batch=True``): one look-up of the run's ids and keys, one multi-row
+    INSERT. Parties come in runs of thousands (benchmarks/log_append.py and log_rebuild.py
+    register theirs in one batch, and a replay applies them again)."""
+    bodies = [a.statement.body for a in run]
+    keys = [base64.b64decode(b["public_key"]) for b in bodies]
+    key_ids = [key_id_for(k) for k in keys]
+    taken_ids = set(conn.scalars(select(parties.c.id)
+                                 .where(parties.c.id.in_([b["id"] for b in bodies]))))
+    taken_keys = set(conn.scalars(select(parties.c.key_id).where(parties.c.key_id.in_(key_ids))))
+    rows = []
+    for pos, (a, b, key, kid) in enumerate(zip(run, bodies, keys, key_ids, strict=True)):
+        if b["id"] in taken_ids:
+            raise at(pos, Conflict(f"party id {b['id']} is already registered; pick a new id"))
+        if kid in taken_keys:
+            raise at(pos, Conflict(f"public key {kid} already belongs to another party; "
+                                   "every party needs its own key"))
+        taken_ids.add(b["id"])
+        taken_keys.add(kid)
+        rows.append((b["id"], b["kind"], b["name"], key, kid, a.index, a.time))
+    insert_rows(conn, parties, _PARTY_COLUMNS, rows)
+    return [{"id": r[0]} for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands: what a party runs (build, sign with its key, submit)
+# ---------------------------------------------------------------------------------------------
+
+def register_party(home: Home, ledger: Ledger, kind: str, name: str,
+                   passphrase_env: str | None = None) -> Receipt:
+    """Create a party with its own key pair; the key file is written 0600 in the home."""
+    key = PartyKey.generate()
+    party_id = new_id("party")
+    body = {"id": party_id, "kind": kind, "name": name,
+            "public_key": base64.b64encode(key.public_key_bytes).decode("ascii")}
+    check_body("party.registered", 1, body, party_id)
+    home.store_party_key(party_id, key, passphrase_env)
+    try:
+        return sign_and_submit(ledger, key, "party.registered", party_id, body)
+    except BaseException:
+        # Refused: drop the key, so nothing is left behind. But a failure can also come after
+        # the commit (publishing the tiles); then the party is in the log and needs its key.
+        if not _party_recorded(ledger, party_id):
+            home.party_key_path(party_id).unlink(missing_ok=True)
+            if home.passphrase_envs.pop(party_id, None) is not None:
+                home.save()
+        raise
+
+
+def _party_recorded(ledger: Ledger, party_id: str) -> bool:
+    """Whether the party is registered; True when that cannot be told (keep the key then)."""
+    try:
+        with ledger.db.read() as conn:
+            return conn.execute(select(parties.c.id).where(parties.c.id == party_id)).first() \
+                is not None
+    except Exception:  # noqa: BLE001 - the database is unreachable: a stray key beats a lost one
+        return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries
+# ---------------------------------------------------------------------------------------------
+
+def _party_json(r: Any) -> dict[str, Any]:
+    return {"id": r.id, "kind": r.kind, "name": r.name,
+            "public_key": base64.b64encode(bytes(r.public_key)).decode("ascii"),
+            "key_id": r.key_id, "log_index": r.log_index, "registered_at": r.registered_at}
+
+
+def list_parties(db: Any, kind: str | None = None) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        q = select(parties).order_by(parties.c.log_index)
+        if kind:
+            q = q.where(parties.c.kind == kind)
+        return [_party_json(r) for r in conn.execute(q)]
+
+
+def party_detail(db: Any, ref: str) -> dict[str, Any]:
+    with db.read() as conn:
+        row = resolve_party(conn, ref)
+        owned = conn.execute(select(works.c.id, works.c.title).where(works.c.owner_id == row.id)
+                             .order_by(works.c.log_index)).all()
+        credited = conn.execute(select(credits.c.work_id, credits.c.role, credits.c.share,
+                                       credits.c.log_index)
+                                .where(credits.c.party_id == row.id)
+                                .order_by(credits.c.log_index)).all()
+    return {**_party_json(row), "works_owned": [{"id": w.id, "title": w.title} for w in owned],
+            "credits": [{"work": c.work_id, "role": c.role, "share": c.share,
+                         "log_index": c.log_index} for c in credited]}
+
+
+def confusable_parties(db: Any, name: str) -> list[tuple[str, str]]:
+    """Registered parties (id, name) whose name can be mistaken for ``name``: the same Unicode
+    TR 39 skeleton (case and spacing folded). ``party add`` warns about them."""
+    from ..core.names import skeleton
+
+    wanted = skeleton(name)
+    with db.read() as conn:
+        rows = conn.execute(select(parties.c.id, parties.c.name).order_by(parties.c.id)).all()
+    return [(r.id, r.name) for r in rows if skeleton(r.name) == wanted]

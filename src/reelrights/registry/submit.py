@@ -1,0 +1,42 @@
+"""Submitting on a party's behalf: check a statement's body, sign it with a key this home holds
+(a party's, or the operator's log key) and submit it to the ledger.
+
+Every capability's commands end here: they build a body and hand it to :func:`submit_as` (the
+party whose key lives in the home) or :func:`submit_as_operator` (the registry's operator).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..catalogue import check_body
+from ..core.statement_types import OPERATOR
+from ..core.statements import sign_statement
+from ..home import Home
+from ..keys import PartyKey
+from ..ledger import Ledger, Receipt
+
+__all__ = ["sign_and_submit", "submit_as", "submit_as_operator"]
+
+
+def sign_and_submit(ledger: Ledger, key: PartyKey, type_: str, actor: str,
+                    body: dict[str, Any]) -> Receipt:
+    """Sign the statement with ``key`` and submit it; the body is checked first, so nothing bad
+    is ever signed."""
+    statement = ledger.new_statement(type_, actor, body)
+    check_body(type_, 1, body, actor)  # refuse bad input before anything is signed
+    return ledger.submit([sign_statement(statement, key)])[0]
+
+
+def submit_as(home: Home, ledger: Ledger, type_: str, actor: str, body: dict[str, Any]) -> Receipt:
+    """Check ``body``, sign the statement with ``actor``'s key from the home, and submit it: what
+    every capability's commands do for the party whose key lives in this home."""
+    check_body(type_, 1, body, actor)  # refuse bad input before the key is even read
+    return sign_and_submit(ledger, home.party_key(actor), type_, actor, body)
+
+
+def submit_as_operator(home: Home, ledger: Ledger, type_: str, body: dict[str, Any]) -> Receipt:
+    """Check ``body``, sign the statement as the registry's operator with the home's log key
+    (only the operator's home holds it), and submit it."""
+    check_body(type_, 1, body, OPERATOR)
+    return sign_and_submit(ledger, home.log_key(), type_, OPERATOR, body)
