@@ -16,9 +16,8 @@ Like the registry's modules (:mod:`reelrights.registry.works`, say), it has thre
 *appliers* run inside the ledger's transaction and enforce what a signature cannot. The
 *commands* build a statement, sign it with a key from the home and submit it. The *queries*
 include :func:`find_consent`, which the policy engine asks whether a live consent covers a
-request. The rules themselves are
-pure predicates in :mod:`reelrights.core.labor_rules`, documented with their tests in
-``docs/rules.md``.
+request. The rules themselves are pure predicates in :mod:`reelrights.core.labor_rules`,
+documented with their tests in ``docs/rules.md``.
 """
 
 from __future__ import annotations
