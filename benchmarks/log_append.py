@@ -68,6 +68,7 @@ import threading
 import time
 from pathlib import Path
 
+from reelrights.catalogue import check_body
 from reelrights.core.ids import ordered_id
 from reelrights.core.note import NoteSigner
 from reelrights.core.statements import SIGNING_CONTEXT, make_statement, sign_statement
@@ -163,7 +164,6 @@ def stage_costs(entries: list[bytes], keys: dict[str, bytes]) -> dict:
     from nacl.bindings import crypto_sign_open
 
     from reelrights.core.canonical import parse_canonical
-    from reelrights.catalogue import check_body
     from reelrights.core.statements import decode_entry
 
     stmts = [decode_entry(e) for e in entries]
@@ -453,7 +453,7 @@ def run(args: argparse.Namespace) -> dict:
         res["verify"] = {}
         for name, sigs in (("tree_only", False), ("with_signatures", True)):
             with ledger.db.read() as conn, Load() as load:
-                rep = verify_log(conn, ledger.log, vkey, signatures=sigs)
+                rep = verify_log(conn, ledger.log, vkey, signatures=sigs, check_body=check_body)
             res["verify"][name] = {"seconds": rep.seconds, "per_s": rep.size / rep.seconds,
                                    "entries": rep.size, "checkpoints": rep.checkpoints,
                                    "load": load.to_json()}

@@ -19,7 +19,7 @@ from reelrights.core.statements import (SIGNING_CONTEXT_V2, decode_entry, make_l
                                         sign_statement, verify_entry_signature)
 from reelrights.keys import PartyKey
 from reelrights.log.verify import StatementRules
-from reelrights.catalogue import catalogue
+from reelrights.catalogue import catalogue, check_body
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -141,7 +141,7 @@ def test_the_worked_example_is_what_reelrights_makes() -> None:
     studio = PartyKey(hashlib.sha256(b"reelrights docs example: studio key").digest())
     assert NoteSigner("example.org/log", log_key.seed).vkey == ex["vkey"]
     assert base64.b64encode(studio.public_key_bytes).decode() == ex["studio-key"]
-    rules = StatementRules(ex["vkey"], "example.org/log")
+    rules = StatementRules(ex["vkey"], "example.org/log", check_body)
     for index, (raw, key) in enumerate(((leaf0, log_key), (leaf, studio))):
         s = decode_entry(raw)
         verify_entry_signature(s, key.public_key_bytes)

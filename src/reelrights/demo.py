@@ -34,6 +34,7 @@ from .rights import bundles, consent, licensing
 from .registry.credits import credit_work
 from .registry.parties import list_parties, register_party
 from .registry.works import register_work, work_detail
+from .catalogue import check_body
 
 
 def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, str]:
@@ -133,7 +134,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
 
     step("Verification, as anyone would run it")
     with ledger.db.read() as conn:
-        report = verify_log(conn, ledger.log, vkey)
+        report = verify_log(conn, ledger.log, vkey, check_body=check_body)
     echo(f"reelrights log verify\n   {report.summary()}")
     tiled = verify_tiled_log(DirTileSource(home.log_dir), (home.log_dir / "checkpoint").read_bytes(),
                              vkey)

@@ -35,6 +35,7 @@ import gc
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
@@ -47,13 +48,13 @@ from .admission import Deployment
 from .core.note import NoteSigner
 from .catalogue import applier, catalogue, check_body, lookup
 from .core.statement_types import OPERATOR
-from .core.statements import (SignedStatement, decode_entry, key_id_matches, make_leaf,
+from .core.statements import (SignedStatement, decode_entry, make_leaf,
                               make_statement, read_entry, sign_statement,
                               verify_entry_signature)
 from .errors import BadInput, Conflict, InvalidStatement, ReelrightsError, SignatureError
 from .home import Home
 from .log.mirror import publish_batch
-from .log.workers import PROCESS_MIN, SignatureJob, first_refused_entry
+from .log.workers import PROCESS_MIN, SignatureJob, check_signatures, first_refused_entry
 from .log.store import AppendResult, Head, LogStore
 from .store.db import Database
 from .store.tables import log_entries, parties
@@ -109,26 +110,9 @@ Applier = Callable[[Connection, list[Accepted]], list[dict[str, Any]]]
 _SQLITE_WRITE_PRAGMAS = ("PRAGMA cache_size=-524288", "PRAGMA wal_autocheckpoint=65536")
 #: How long a committed batch waits for this ledger's earlier batches to be published.
 _PUBLISH_WAIT_S = 30.0
-
-
-def check_signatures(pairs: Sequence[tuple[SignedStatement, bytes]],
-                     positions: Sequence[int] | None = None) -> SignatureJob:
-    """Start checking every (statement, public key); positions name them in the caller's batch.
-
-    A key id that does not match the key fails at once (no Ed25519 needed); the rest go to
-    :class:`~reelrights.log.workers.SignatureJob` (worker processes for a large batch).
-    """
-    pos = list(range(len(pairs))) if positions is None else list(positions)
-    signed, keys, where = [], [], []
-    mismatch = None
-    for (s, key), p in zip(pairs, pos, strict=True):
-        if key_id_matches(s, key):
-            signed.append(s.signed_message())
-            keys.append(key)
-            where.append(p)
-        elif mismatch is None:
-            mismatch = p
-    return SignatureJob(signed, keys, where, known_bad=mismatch)
+#: The worker processes' full check of an entry, against this catalogue (a picklable partial:
+#: the log's workers know no catalogue of their own).
+_REFUSED = partial(first_refused_entry, check_body=check_body)
 
 
 @dataclass(slots=True)
@@ -326,7 +310,7 @@ class Ledger:
         except Exception:  # noqa: BLE001 - the ordinary path says what is wrong
             return None
         jobs = [SignatureJob([entries[i] for i in known_pos], known_keys, known_pos,
-                             check=first_refused_entry)]
+                             check=_REFUSED)]
         queued = None
         try:
             with self._write() as conn:
@@ -340,7 +324,7 @@ class Ledger:
                         keys = self._resolve_keys(conn, stmts)
                         jobs.append(SignatureJob([entries[i] for i in pending],
                                                  [keys[i] for i in pending], pending,
-                                                 check=first_refused_entry))
+                                                 check=_REFUSED))
                     size = head.size
                     details = self._apply(conn, size, stmts, log_time)
                     leaves, leaf_hashes = _leaves(entries, stmts, log_time)

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from reelrights.catalogue import check_body
 from reelrights.core.ids import new_id
 from reelrights.core.merkle import MemoryTree, leaf_hash
 from reelrights.core.note import NoteSigner
@@ -121,7 +122,7 @@ def check_log(home: Home, batches: list[tuple[list[bytes], list[int]]], statemen
                 select(log_entries.c.idx, log_entries.c.leaf_hash, log_entries.c.entry)
                 .order_by(log_entries.c.idx))]
             checkpoint_sizes = ledger.log.checkpoint_sizes(conn)
-            report = verify_log(conn, ledger.log, vkey_of(home))
+            report = verify_log(conn, ledger.log, vkey_of(home), check_body=check_body)
             n_parties = len(conn.execute(select(parties.c.id)).all())
             n_works = len(conn.execute(select(works.c.id)).all())
     finally:
@@ -483,7 +484,7 @@ def test_sigkill_mid_run_loses_nothing_acknowledged(home: Home, ledger: Ledger, 
                     assert fresh.log.leaf_hash(conn, index).hex() == h, f"seed {seed}: index {index}"
                 assert size > all_acks[-1][0]
                 assert fresh.log.checkpoint_sizes(conn)[-1] == size
-                report = verify_log(conn, fresh.log, vkey)
+                report = verify_log(conn, fresh.log, vkey, check_body=check_body)
                 assert report.size == size
             # The writer is gone; a fresh ledger appends right after its last commit (the tile
             # edge reloads from the database) and brings the mirror up to date.
@@ -491,7 +492,7 @@ def test_sigkill_mid_run_loses_nothing_acknowledged(home: Home, ledger: Ledger, 
                                      for _ in range(3)])
             assert [r.index for r in receipts] == [size, size + 1, size + 2]
             with fresh.db.read() as conn:
-                assert verify_log(conn, fresh.log, vkey).size == size + 3
+                assert verify_log(conn, fresh.log, vkey, check_body=check_body).size == size + 3
                 head_note = fresh.log.checkpoint(conn)
         finally:
             fresh.db.dispose()

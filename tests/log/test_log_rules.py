@@ -35,6 +35,7 @@ from reelrights.home import Home
 from reelrights.ledger import Ledger
 from reelrights.log.verify import verify_log
 from reelrights.store.tables import log_checkpoints, log_entries, log_head, log_tiles
+from reelrights.catalogue import check_body
 from test_tamper import SMALL, Log, assert_cli_names, run_verify  # tests/log is on sys.path
 
 
@@ -147,7 +148,7 @@ def test_rewritten_entry_breaks_a_rule_of_the_log(small: Log, rule: str) -> None
     leaf, why = RULES[rule](small)
     rewrite(small, 11, leaf)
     with small.ledger.db.read() as conn:  # the rewrite is consistent: the tree cannot tell
-        assert verify_log(conn, small.ledger.log, small.vkey, signatures=False).size == 18
+        assert verify_log(conn, small.ledger.log, small.vkey, signatures=False, check_body=check_body).size == 18
     err = small.verify()
     assert err.index == 11
     assert str(err).startswith("entry 11: ") and why in str(err), str(err)
@@ -198,14 +199,14 @@ def test_established_for_another_key_or_origin(home: Home, claim: str) -> None:
         _, t = open_leaf(log.entry(0))
         rewrite(log, 0, make_leaf(establishment(t), t))  # type: ignore[arg-type]
         with ledger.db.read() as conn:
-            assert verify_log(conn, ledger.log, vkey, signatures=False).size == 5
+            assert verify_log(conn, ledger.log, vkey, signatures=False, check_body=check_body).size == 5
             with pytest.raises(LogIntegrityError) as err:
-                verify_log(conn, ledger.log, vkey)
+                verify_log(conn, ledger.log, vkey, check_body=check_body)
             # Verifying with the key the establishment names is no way out: the log's
             # checkpoints and the establishment itself are signed with the log's key.
             if claim == "log_key":
                 with pytest.raises(LogIntegrityError):
-                    verify_log(conn, ledger.log, other)
+                    verify_log(conn, ledger.log, other, check_body=check_body)
     finally:
         ledger.db.dispose()
     assert err.value.index == 0

@@ -40,6 +40,7 @@ from reelrights.log.verify import verify_log
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import list_works
 from reelrights.store.tables import log_checkpoints, log_entries, log_head, log_tiles, metadata
+from reelrights.catalogue import check_body
 
 # --------------------------------------------------------------------------------------------
 # Helpers: real parties, real signed statements
@@ -493,7 +494,7 @@ def test_batch_refused_atomically(home: Home, ledger: Ledger, case: str) -> None
     receipts = ledger.submit([p.work()[1], q.work()[1]])
     assert [r.index for r in receipts] == [size, size + 1]
     with ledger.db.read() as conn:
-        report = verify_log(conn, ledger.log, vkey_of(home))
+        report = verify_log(conn, ledger.log, vkey_of(home), check_body=check_body)
         assert report.size == size + 2
         assert ledger.log.checkpoint_sizes(conn)[-2:] == [size, size + 2]
     verify_tiled_log(DirTileSource(home.log_dir), (home.log_dir / "checkpoint").read_bytes(), vkey_of(home))
@@ -526,7 +527,7 @@ def test_refused_batch_keeps_tiles_across_boundary(home: Home, ledger: Ledger) -
         other.db.dispose()
     ledger.submit([p.work()[1]])  # this ledger's cached edge is stale now: it must reload
     with ledger.db.read() as conn:
-        assert verify_log(conn, ledger.log, vkey_of(home)).size == 272
+        assert verify_log(conn, ledger.log, vkey_of(home), check_body=check_body).size == 272
         assert sorted((r.level, r.idx, r.width) for r in conn.execute(
             select(log_tiles.c.level, log_tiles.c.idx, log_tiles.c.width))) == [(0, 0, 256), (0, 1, 16), (1, 0, 1)]
     verify_tiled_log(DirTileSource(home.log_dir), (home.log_dir / "checkpoint").read_bytes(), vkey_of(home))
@@ -563,7 +564,7 @@ def test_one_batch_across_several_tiles(home: Home, ledger: Ledger, tmp_path: Pa
     vkey = vkey_of(home)
     tree = MemoryTree.from_entries(entries)
     with ledger.db.read() as conn:
-        assert verify_log(conn, ledger.log, vkey).size == 903
+        assert verify_log(conn, ledger.log, vkey, check_body=check_body).size == 903
         tiles = {(int(r.level), int(r.idx)): int(r.width) for r in conn.execute(
             select(log_tiles.c.level, log_tiles.c.idx, log_tiles.c.width))}
         assert tiles == {(0, 0): 256, (0, 1): 256, (0, 2): 256, (0, 3): 135, (1, 0): 3}
@@ -642,7 +643,7 @@ def test_batch_refused_by_another_ledger(home: Home, ledger: Ledger, case: str) 
     finally:
         other.db.dispose()
     with ledger.db.read() as conn:
-        assert verify_log(conn, ledger.log, vkey_of(home)).size == before_db["head"][0] + 1
+        assert verify_log(conn, ledger.log, vkey_of(home), check_body=check_body).size == before_db["head"][0] + 1
 
 
 def _forge(entry: bytes) -> bytes:

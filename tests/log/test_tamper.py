@@ -32,6 +32,7 @@ from reelrights.log.tiled import DirTileSource, verify_tiled_log
 from reelrights.log.verify import verify_log
 from reelrights.registry.parties import register_party
 from reelrights.store.tables import log_checkpoints, log_entries, log_tiles
+from reelrights.catalogue import check_body
 
 _counter = itertools.count()
 
@@ -86,12 +87,12 @@ class Log:
     def verify(self, **kw: Any) -> LogIntegrityError:
         with self.ledger.db.read() as conn:
             with pytest.raises(LogIntegrityError) as err:
-                verify_log(conn, self.ledger.log, self.vkey, **kw)
+                verify_log(conn, self.ledger.log, self.vkey, **kw, check_body=check_body)
         return err.value
 
     def verify_ok(self) -> None:
         with self.ledger.db.read() as conn:
-            assert verify_log(conn, self.ledger.log, self.vkey).size == self.size
+            assert verify_log(conn, self.ledger.log, self.vkey, check_body=check_body).size == self.size
 
     def verify_mirror(self) -> LogIntegrityError:
         root = self.home.log_dir
@@ -155,7 +156,7 @@ def big(home: Home, ledger: Ledger) -> Log:
 def test_untouched_logs_verify(small: Log) -> None:
     small.verify_ok()
     with small.ledger.db.read() as conn:
-        report = verify_log(conn, small.ledger.log, small.vkey)
+        report = verify_log(conn, small.ledger.log, small.vkey, check_body=check_body)
     assert (report.size, report.checkpoints, report.signatures) == (18, 7, 18)
     verify_tiled_log(DirTileSource(small.home.log_dir), (small.home.log_dir / "checkpoint").read_bytes(),
                      small.vkey)
@@ -250,7 +251,7 @@ def test_chunked_verification(big: Log, chunk: int) -> None:
     nothing, neither the result nor the index a tampered tile is reported at."""
     with big.ledger.db.read() as conn:
         done: list[int] = []
-        report = verify_log(conn, big.ledger.log, big.vkey, chunk=chunk, progress=done.append)
+        report = verify_log(conn, big.ledger.log, big.vkey, chunk=chunk, progress=done.append, check_body=check_body)
         assert (report.size, report.checkpoints, report.signatures) == (520, 8, 520)
         assert sum(done) == 520
     big.flip(log_tiles, (log_tiles.c.level == 0) & (log_tiles.c.idx == 1), "hashes", 40 * 32)

@@ -13,6 +13,7 @@ import re
 import pytest
 from sqlalchemy import delete
 
+from reelrights.catalogue import check_body
 from reelrights.core.ids import new_id
 from reelrights.errors import Conflict, SignatureError
 from reelrights.log import verify as verify_module
@@ -122,7 +123,7 @@ def _worker_path_used(log: Log) -> bool:
 def test_tree_only_verify_in_workers(home, ledger, leaf_workers) -> None:
     log = Log(home, ledger, BIG)
     with log.ledger.db.read() as conn:
-        report = verify_log(conn, log.ledger.log, log.vkey, signatures=False)
+        report = verify_log(conn, log.ledger.log, log.vkey, signatures=False, check_body=check_body)
     assert report.size == log.size == 520 and report.checkpoints == len(log.sizes) == 8
     if log.ledger.db.dialect == "sqlite":
         assert workers._pool is not None, "the leaves should have been hashed by the workers"
@@ -183,7 +184,7 @@ def test_a_good_large_batch_never_takes_the_ordinary_path(home, ledger, monkeypa
     receipts = ledger.submit(batch)
     assert receipts[-1].type == "work.registered" and receipts[-1].actor == pid
     with ledger.db.read() as conn:
-        assert verify_log(conn, ledger.log, _vkey(home)).size == before + 2 * size
+        assert verify_log(conn, ledger.log, _vkey(home), check_body=check_body).size == before + 2 * size
 
 
 def _vkey(home) -> str:

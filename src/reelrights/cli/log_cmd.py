@@ -18,6 +18,7 @@ from ..log.stored_rows import read_head
 from ..log.verify import verify_log
 from .context import AppContext, emit_json, pass_app
 from .types import LOG_INDEX
+from ..catalogue import check_body
 
 
 def register(cli: click.Group) -> None:
@@ -157,7 +158,7 @@ def log_verify(app: AppContext, tiles_dir: Path | None, checkpoint_file: Path | 
     vk = log_vkey(app.home)
     db, store = app.ledger.db, app.ledger.log
     with db.read() as conn, _progress(read_head(conn).size) as advance:
-        report = verify_log(conn, store, vk, signatures=not tree_only, progress=advance)
+        report = verify_log(conn, store, vk, signatures=not tree_only, progress=advance, check_body=check_body)
 
     def checkpoint_at(size: int | None) -> bytes | None:
         with db.read() as conn:

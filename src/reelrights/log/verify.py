@@ -35,12 +35,12 @@ from sqlalchemy import Connection
 
 from ..core.checkpoint import open_checkpoint
 from ..core.note import NoteVerifier
-from ..catalogue import check_body
-from ..core.statement_types import OPERATOR
+from ..core.statement_types import OPERATOR, Checker
 from ..core.statements import SignedStatement, decode_entry, parse_time
 from ..core.tiles import TILE_WIDTH, TileBuilder
 from ..errors import LogIntegrityError, ReelrightsError, SignatureError
 from .store import LogStore
+from .workers import check_signatures
 from .stored_rows import (check_tile_rows, entry_columns, first_wrong_entry_cell,
                           read_checkpoints, read_head, tile_contents)
 
@@ -63,7 +63,8 @@ class LogReport:
                 f"({self.seconds:.2f}s)")
 
 
-def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool = True,
+def verify_log(conn: Connection, log: LogStore, vkey: str, *, check_body: Checker,
+               signatures: bool = True,
                progress: Callable[[int], None] | None = None, chunk: int = 16_384) -> LogReport:
     started = time.perf_counter()
     verifier = NoteVerifier(vkey)
@@ -71,7 +72,7 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, signatures: bool =
     size, head_root = head.size, head.root
     cps = read_checkpoints(conn)
     check_tile_rows(conn, size)
-    keys = StatementRules(verifier.vkey, log.origin)
+    keys = StatementRules(verifier.vkey, log.origin, check_body)
     builder = TileBuilder(0, {})
     next_cp = 0
     pos = 0
@@ -230,13 +231,16 @@ class StatementRules(dict):
 
     ``vkey`` is the note verifier key the log is verified with and ``origin`` the log's origin:
     the ``registry.established`` statement must name exactly these (its ``log_key`` and
-    ``origin``), so a log cannot be established for another key or another log."""
+    ``origin``), so a log cannot be established for another key or another log. ``check_body``
+    is the statement catalogue's check of a body and its signer (the caller's: the log knows
+    no statement types of its own)."""
 
-    def __init__(self, vkey: str, origin: str) -> None:
+    def __init__(self, vkey: str, origin: str, check_body: Checker) -> None:
         verifier = NoteVerifier(vkey)
         super().__init__({OPERATOR: verifier.public_key})
         self.vkey = verifier.vkey  # normalised, as format_vkey writes it
         self.origin = origin
+        self.check_body = check_body
         self.registry: str | None = None
         self.skew = self.window = timedelta(0)
         self.last_time: str | None = None
@@ -297,14 +301,12 @@ def _check_statements(first: int, entries: list[bytes], keys: StatementRules) ->
     Decoding holds the GIL, so it runs here; the signatures are checked while the caller hashes
     this chunk and decodes the next. Call :meth:`_Signatures.finish` for the verdict.
     """
-    from ..ledger import check_signatures
-
     pairs: list[tuple[SignedStatement, bytes]] = []
     for k, entry in enumerate(entries):
         idx = first + k
         try:
             s = decode_entry(entry)
-            t = check_body(s.type, s.version, s.body, s.actor)
+            t = keys.check_body(s.type, s.version, s.body, s.actor)
         except ReelrightsError as exc:
             raise LogIntegrityError(f"entry {idx}: {exc.message}", idx) from None
         keys.check(idx, s)

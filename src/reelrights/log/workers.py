@@ -34,7 +34,11 @@ from concurrent.futures.process import BrokenProcessPool
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError, CryptoError
 
-__all__ = ["PROCESS_MIN", "SignatureJob", "first_bad_signature", "first_refused_entry",
+from ..core.statement_types import Checker
+from ..core.statements import SignedStatement, key_id_matches
+
+__all__ = ["PROCESS_MIN", "SignatureJob", "check_signatures", "first_bad_signature",
+           "first_refused_entry",
            "leaf_hash_ranges", "sqlite_leaf_hashes", "worker_cpu_seconds"]
 
 #: Below this many signatures a job runs in the calling thread.
@@ -59,15 +63,16 @@ def first_bad_signature(signed: Sequence[bytes], keys: Sequence[bytes], offset: 
 
 
 
-def first_refused_entry(entries: Sequence[bytes], keys: Sequence[bytes],
-                        offset: int = 0) -> int | None:
+def first_refused_entry(entries: Sequence[bytes], keys: Sequence[bytes], offset: int = 0, *,
+                        check_body: Checker) -> int | None:
     """Position (plus ``offset``) of the first entry that is not a canonical, well-formed signed
     statement of a known type, signed by ``keys[i]``; None when every entry passes.
 
     The full checks of :meth:`reelrights.ledger.Ledger.submit`, for its worker processes: the
     caller only needs a yes or no here, and words the error itself when the answer is no.
+    ``check_body`` is the statement catalogue's check (the caller passes it, bound with
+    :func:`functools.partial`: the log knows no statement types of its own).
     """
-    from ..catalogue import check_body
     from ..core.statements import decode_entry, verify_entry_signature
 
     for i, (entry, key) in enumerate(zip(entries, keys, strict=True)):
@@ -246,3 +251,23 @@ def worker_cpu_seconds() -> float:
         except (OSError, IndexError, ValueError):
             continue
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def check_signatures(pairs: Sequence[tuple[SignedStatement, bytes]],
+                     positions: Sequence[int] | None = None) -> SignatureJob:
+    """Start checking every (statement, public key); positions name them in the caller's batch.
+
+    A key id that does not match the key fails at once (no Ed25519 needed); the rest go to
+    :class:`~reelrights.log.workers.SignatureJob` (worker processes for a large batch).
+    """
+    pos = list(range(len(pairs))) if positions is None else list(positions)
+    signed, keys, where = [], [], []
+    mismatch = None
+    for (s, key), p in zip(pairs, pos, strict=True):
+        if key_id_matches(s, key):
+            signed.append(s.signed_message())
+            keys.append(key)
+            where.append(p)
+        elif mismatch is None:
+            mismatch = p
+    return SignatureJob(signed, keys, where, known_bad=mismatch)

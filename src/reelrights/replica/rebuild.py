@@ -36,6 +36,7 @@ from ..store.tables import log_checkpoints, log_head, log_tiles, parties
 from .home import vkey_path
 from .replay import replay
 from .tables import projection_tables
+from ..catalogue import check_body
 
 __all__ = ["RebuildReport", "rebuild"]
 
@@ -133,7 +134,7 @@ def _build_database(url: str, entries: list[bytes], note: bytes, origin: str, vk
                 registry=report.registry, v2_from=report.v2_from,
                 checkpoints=1 if report.entries else 0))
             log = LogStore(origin, None)
-            verify_log(conn, log, vkey)
+            verify_log(conn, log, vkey, check_body=check_body)
             export_log(staging / "log", log, conn)
         return report.registry
     finally:
