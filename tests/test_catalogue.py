@@ -153,7 +153,7 @@ def test_a_fresh_interpreter_verifies_a_log_holding_every_statement_type(every_t
         import sys
         from reelrights.home import Home
         from reelrights.store.db import Database
-        from reelrights.log.store import LogStore
+        from reelrights.log.database_log import DatabaseLog
         from reelrights.log.verify import verify_log
         from reelrights.core.note import NoteSigner
         from reelrights.catalogue import check_body
@@ -164,7 +164,7 @@ def test_a_fresh_interpreter_verifies_a_log_holding_every_statement_type(every_t
         signer = NoteSigner(home.origin, key.seed)
         db = Database(home.database_url)
         with db.read() as conn:
-            report = verify_log(conn, LogStore(home.origin, signer), signer.vkey, check_body=check_body)
+            report = verify_log(conn, DatabaseLog(home.origin, signer), signer.vkey, check_body=check_body)
         print(report.size)
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

@@ -55,7 +55,7 @@ from .errors import BadInput, Conflict, InvalidStatement, ReelrightsError, Signa
 from .home import Home
 from .log.mirror import publish_batch
 from .log.workers import PROCESS_MIN, SignatureJob, check_signatures, first_refused_entry
-from .log.store import AppendResult, Head, LogStore
+from .log.database_log import AppendResult, Head, DatabaseLog
 from .store.db import Database
 from .store.tables import log_entries, parties
 
@@ -168,7 +168,7 @@ def _check_entries(entries: Sequence[bytes], known: dict[str, bytes]) -> _Checke
 class Ledger:
     """The registry's write path over one database and one log."""
 
-    def __init__(self, db: Database, log: LogStore, mirror_dir: Path | None = None, *,
+    def __init__(self, db: Database, log: DatabaseLog, mirror_dir: Path | None = None, *,
                  operator_key: bytes | None = None) -> None:
         self.db = db
         self.log = log
@@ -193,7 +193,7 @@ class Ledger:
         statement after it is v2, bound to ``home.registry`` (docs/statements.md, "v2")."""
         key = home.log_key()
         signer = NoteSigner(home.origin, key.seed)
-        ledger = cls(Database(home.database_url), LogStore(home.origin, signer),
+        ledger = cls(Database(home.database_url), DatabaseLog(home.origin, signer),
                      home.log_dir if publish else None, operator_key=key.public_key_bytes)
         if establish:
             ledger.establish(home.registry, key)

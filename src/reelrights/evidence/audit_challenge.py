@@ -38,7 +38,7 @@ from ..core.sampling import challenge_indices
 from ..errors import BadInput, Conflict, LogIntegrityError, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
-from ..log.store import LogStore
+from ..log.database_log import DatabaseLog
 from ..store.evidence_tables import (audit_certificates, audit_challenges, audit_withdrawals,
                                      training_runs)
 from ..store.tables import log_checkpoints, log_head, parties
@@ -93,13 +93,13 @@ class Challenge:
         return {"rule": self.rule, "seed": self.seed.hex(), "checkpoint": self.checkpoint_json()}
 
 
-def log_verifier(log: LogStore) -> NoteVerifier:
+def log_verifier(log: DatabaseLog) -> NoteVerifier:
     if log.signer is None:
         raise BadInput("this log was opened without its key; open it from its home")
     return NoteVerifier(log.signer.vkey)
 
 
-def load_challenge(conn: Connection, log: LogStore, ref: str) -> Challenge:
+def load_challenge(conn: Connection, log: DatabaseLog, ref: str) -> Challenge:
     """The logged challenge ``ref`` with its seed (see the module doc)."""
     row = conn.execute(select(audit_challenges).where(audit_challenges.c.id == ref)).first()
     if row is None:

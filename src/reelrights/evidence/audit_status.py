@@ -21,7 +21,7 @@ from ..core.statements import decode_entry
 from ..errors import BadInput, Conflict, LogIntegrityError, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
-from ..log.store import LogStore
+from ..log.database_log import DatabaseLog
 from ..store.evidence_tables import audit_certificates, audit_challenges, audit_withdrawals
 from ..registry.submit import submit_as
 from .runs import resolve_run
@@ -73,7 +73,7 @@ def withdraw_challenge(home: Home, ledger: Ledger, challenge: str,
             "log_index": receipt.index, "result": "fail", "reason": reason}
 
 
-def _logged(conn: Connection, log: LogStore, index: int, type_: str) -> Any:
+def _logged(conn: Connection, log: DatabaseLog, index: int, type_: str) -> Any:
     entry = decode_entry(log.entry(conn, index))
     if entry.type != type_:
         raise LogIntegrityError(f"log index {index} is {entry.type}, not the {type_} the "
@@ -81,14 +81,14 @@ def _logged(conn: Connection, log: LogStore, index: int, type_: str) -> Any:
     return entry
 
 
-def _certificate_result(conn: Connection, log: LogStore, index: int) -> tuple[str, Any]:
+def _certificate_result(conn: Connection, log: DatabaseLog, index: int) -> tuple[str, Any]:
     """(certificate id, result) from the signed envelope in the log entry at ``index``."""
     entry = _logged(conn, log, index, "audit.certified")
     predicate = parse_envelope(entry.body["envelope"]).payload_json().get("predicate") or {}
     return predicate.get("id"), predicate.get("result")
 
 
-def later_failures(conn: Connection, log: LogStore, run_id: str,
+def later_failures(conn: Connection, log: DatabaseLog, run_id: str,
                    after: int) -> list[dict[str, Any]]:
     """Failed audits of ``run_id`` logged after index ``after``: failing certificates and
     withdrawn challenges, judged from the signed entries (the tables only locate them)."""
@@ -109,7 +109,7 @@ def later_failures(conn: Connection, log: LogStore, run_id: str,
     return sorted(out, key=lambda f: f["log_index"])
 
 
-def run_audits(conn: Connection, log: LogStore, ref: str) -> dict[str, Any]:
+def run_audits(conn: Connection, log: DatabaseLog, ref: str) -> dict[str, Any]:
     """Every challenge of a run and how it ended (open, certified pass/fail, withdrawn =
     failed), from the log entries."""
     run = resolve_run(conn, ref)

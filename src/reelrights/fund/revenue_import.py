@@ -36,7 +36,7 @@ from ..core.odrl.territory import parse_territory
 from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied, ReelrightsError
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
-from ..log.store import insert_rows
+from ..log.database_log import insert_rows
 from ..store.fund_tables import (fund_lines, fund_postings, productions, revenue_reports,
                                  revenue_rows)
 from ..store.tables import parties

@@ -26,7 +26,7 @@ from ..core.statements import decode_entry
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied, VerificationError
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
-from ..log.store import insert_rows
+from ..log.database_log import insert_rows
 from ..store.fund_tables import fund_postings, fund_statements
 from ..store.tables import log_entries, parties
 from ..registry.resolve import resolve_party

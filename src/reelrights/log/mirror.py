@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from ..core.checkpoint import Checkpoint
 from ..core.tiles import TILE_WIDTH, encode_bundle, entries_path, tile_path
-from .store import AppendResult, LogStore
+from .database_log import AppendResult, DatabaseLog
 
 __all__ = ["export_log", "publish_batch", "published_size", "publisher_lock"]
 
@@ -82,7 +82,7 @@ def publisher_lock(root: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def publish_batch(root: Path, result: AppendResult, log: LogStore, conn_factory) -> None:
+def publish_batch(root: Path, result: AppendResult, log: DatabaseLog, conn_factory) -> None:
     """Bring the static folder to ``result.size`` after a commit.
 
     ``conn_factory`` opens a read connection when the folder has fallen behind and the gap has to
@@ -103,13 +103,13 @@ def publish_batch(root: Path, result: AppendResult, log: LogStore, conn_factory)
         _write(root, "checkpoint", result.checkpoint)
 
 
-def export_log(root: Path, log: LogStore, conn: Connection, *, since: int = 0) -> int:
+def export_log(root: Path, log: DatabaseLog, conn: Connection, *, since: int = 0) -> int:
     """Write the whole log (or what came after ``since``) as static tiles; return its size."""
     with publisher_lock(root):
         return _export_locked(root, log, conn, since=since)
 
 
-def _export_locked(root: Path, log: LogStore, conn: Connection, *, since: int) -> int:
+def _export_locked(root: Path, log: DatabaseLog, conn: Connection, *, since: int) -> int:
     size, _ = log.head(conn)
     if size == 0:
         return 0

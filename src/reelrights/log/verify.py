@@ -39,7 +39,7 @@ from ..core.statement_types import OPERATOR, Checker
 from ..core.statements import SignedStatement, decode_entry, parse_time
 from ..core.tiles import TILE_WIDTH, TileBuilder
 from ..errors import LogIntegrityError, ReelrightsError, SignatureError
-from .store import LogStore
+from .database_log import DatabaseLog
 from .workers import check_signatures
 from .stored_rows import (check_tile_rows, entry_columns, first_wrong_entry_cell,
                           read_checkpoints, read_head, tile_contents)
@@ -63,7 +63,7 @@ class LogReport:
                 f"({self.seconds:.2f}s)")
 
 
-def verify_log(conn: Connection, log: LogStore, vkey: str, *, check_body: Checker,
+def verify_log(conn: Connection, log: DatabaseLog, vkey: str, *, check_body: Checker,
                signatures: bool = True,
                progress: Callable[[int], None] | None = None, chunk: int = 16_384) -> LogReport:
     started = time.perf_counter()
@@ -119,7 +119,7 @@ def verify_log(conn: Connection, log: LogStore, vkey: str, *, check_body: Checke
                      size if signatures else 0, time.perf_counter() - started)
 
 
-def _verify_chunk(conn: Connection, log: LogStore, pos: int, idxs: list[int],
+def _verify_chunk(conn: Connection, log: DatabaseLog, pos: int, idxs: list[int],
                   stored: list[bytes], entries: list[bytes], cps: list, next_cp: int,
                   builder: TileBuilder, keys: dict[str, bytes], verifier: NoteVerifier,
                   signatures: bool, pending: _Signatures | None,
@@ -149,7 +149,7 @@ def _verify_chunk(conn: Connection, log: LogStore, pos: int, idxs: list[int],
     return pos, next_cp, current
 
 
-def _append_hashes(conn: Connection, log: LogStore, pos: int, hashes: list[bytes], cps: list,
+def _append_hashes(conn: Connection, log: DatabaseLog, pos: int, hashes: list[bytes], cps: list,
                    next_cp: int, builder: TileBuilder,
                    verifier: NoteVerifier) -> tuple[int, int]:
     """Grow the tree by ``hashes``, in pieces that end exactly at checkpoint sizes; compare the
@@ -181,7 +181,7 @@ def _sqlite_path(conn: Connection) -> str | None:
     return url.database
 
 
-def _tree_from_workers(conn: Connection, log: LogStore, size: int, cps: list,
+def _tree_from_workers(conn: Connection, log: DatabaseLog, size: int, cps: list,
                        builder: TileBuilder, verifier: NoteVerifier,
                        progress: Callable[[int], None] | None) -> tuple[int, int] | None:
     """Tree-only verify of a large SQLite log: worker processes read and hash the leaves (two

@@ -18,7 +18,7 @@ from ..errors import Conflict
 from ..home import Home
 from ..keys import PartyKey
 from ..ledger import Accepted, Ledger, Receipt, applier, at
-from ..log.store import insert_rows
+from ..log.database_log import insert_rows
 from ..store.tables import credits, parties, works
 from .resolve import resolve_party
 from .submit import sign_and_submit

@@ -22,7 +22,7 @@ from ..core.statements import decode_entry
 from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, at
-from ..log.store import insert_rows
+from ..log.database_log import insert_rows
 from ..store.tables import assets, credits, log_entries, parties, work_assets, works
 from .resolve import resolve_party, resolve_work
 from .submit import sign_and_submit

@@ -15,7 +15,7 @@ from ..core.note import NoteSigner, NoteVerifier
 from ..errors import BadInput, NotFound
 from ..home import Home
 from ..ledger import Ledger, Receipt
-from ..log.store import LogStore
+from ..log.database_log import DatabaseLog
 from ..store.db import Database
 
 __all__ = ["VKEY_FILE", "ReplicaLedger", "is_replica", "log_verifier_key", "open_ledger"]
@@ -60,5 +60,5 @@ def open_ledger(home: Home) -> Ledger:
     if not is_replica(home):
         return Ledger.open(home)
     operator_key = NoteVerifier(log_verifier_key(home)).public_key
-    return ReplicaLedger(Database(home.database_url), LogStore(home.origin, None),
+    return ReplicaLedger(Database(home.database_url), DatabaseLog(home.origin, None),
                          home.log_dir, operator_key=operator_key)

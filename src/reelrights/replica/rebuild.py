@@ -28,7 +28,7 @@ from ..errors import BadInput, Conflict
 from ..home import Home
 from ..keys import PartyKey, load_key_file, write_key_file
 from ..log.mirror import export_log
-from ..log.store import LogStore, insert_rows
+from ..log.database_log import DatabaseLog, insert_rows
 from ..log.tiled import TileSource, verify_tiled_log
 from ..log.verify import verify_log
 from ..store.db import Database
@@ -133,7 +133,7 @@ def _build_database(url: str, entries: list[bytes], note: bytes, origin: str, vk
                 size=report.entries, root=report.root, time=report.last_time,
                 registry=report.registry, v2_from=report.v2_from,
                 checkpoints=1 if report.entries else 0))
-            log = LogStore(origin, None)
+            log = DatabaseLog(origin, None)
             verify_log(conn, log, vkey, check_body=check_body)
             export_log(staging / "log", log, conn)
         return report.registry

@@ -23,7 +23,7 @@ from ..catalogue import check_body
 from ..core.statements import SignedStatement, decode_entry
 from ..core.tiles import TileBuilder
 from ..errors import LogIntegrityError, ReelrightsError
-from ..log.store import insert_rows
+from ..log.database_log import insert_rows
 from ..store.tables import log_checkpoints, log_entries, log_head
 
 __all__ = ["ReplayReport", "replay"]

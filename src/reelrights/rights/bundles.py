@@ -60,7 +60,7 @@ from ..errors import (BadInput, Conflict, InvalidStatement, NotFound, PolicyDeni
                       VerificationError)
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
-from ..log.store import insert_rows
+from ..log.database_log import insert_rows
 from ..store.tables import (assets, bundle_assets, bundle_works, bundles, credits, log_entries,
                             parties, work_assets, works)
 from ..registry.resolve import resolve_party, resolve_work

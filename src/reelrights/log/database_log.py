@@ -36,7 +36,7 @@ from ..errors import BadInput, LogIntegrityError, NotFound
 from ..store.tables import log_checkpoints, log_entries, log_head, log_tiles
 from .stored_rows import head_cells
 
-__all__ = ["AppendResult", "Head", "LogStore", "insert_rows"]
+__all__ = ["AppendResult", "Head", "DatabaseLog", "insert_rows"]
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
@@ -83,7 +83,7 @@ class AppendResult:
     bundles: dict[int, list[bytes]] = field(default_factory=dict)
 
 
-class LogStore:
+class DatabaseLog:
     """Reads and appends for one log in one database."""
 
     def __init__(self, origin: str, signer: NoteSigner | None) -> None:

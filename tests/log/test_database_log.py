@@ -116,7 +116,7 @@ def stored_entries(ledger: Ledger) -> list[tuple[int, bytes, bytes]]:
 #: registrations (sizes 1, 2, 3, 4): sizes 10, 27, 59, 109, 209, 255, 256 (a full tile exactly),
 #: 257 (one past it), 287 and 300.
 BATCHES = [6, 17, 32, 50, 100, 46, 1, 1, 30, 13]
-#: Checkpoint sizes whose every index (inclusion) or old size (consistency) goes through LogStore;
+#: Checkpoint sizes whose every index (inclusion) or old size (consistency) goes through DatabaseLog;
 #: the other checkpoint sizes get a sample (every pair is covered from the stored tiles anyway).
 EXHAUSTIVE_SIZES = {255, 256, 257, 300}
 
@@ -220,7 +220,7 @@ def test_consistency_proofs_every_pair(home: Home, ledger: Ledger) -> None:
                 verify_consistency(old, new, proof, roots[old], roots[new])
                 pairs += 1
         assert pairs == n * (n + 1) // 2
-        # Through LogStore.consistency: every old size up to each checkpointed new size, checked
+        # Through DatabaseLog.consistency: every old size up to each checkpointed new size, checked
         # against the signed roots wherever a checkpoint exists (both ends signed when old is too).
         for new in sizes:
             olds = (range(1, new + 1) if new in EXHAUSTIVE_SIZES
@@ -587,7 +587,7 @@ def test_one_batch_across_several_tiles(home: Home, ledger: Ledger, tmp_path: Pa
 
 def test_cli_proofs_at_older_sizes(home: Home, ledger: Ledger) -> None:
     """`reelrights log inclusion INDEX --size S`, `log consistency OLD NEW` and `log checkpoint
-    --size S` serve what LogStore serves, and the proofs verify against the printed checkpoints."""
+    --size S` serve what DatabaseLog serves, and the proofs verify against the printed checkpoints."""
     import json
 
     from click.testing import CliRunner
