@@ -367,6 +367,7 @@ def test_lists_give_ids_in_json_and_whole_ids_with_names_at_80_columns(story: St
     s.cli("consent", "grant", *CREATES["consent grant"].args(s, 0)[2:])
     s.cli("production", "add", "--studio", s["studio2"], "--title", "Paper Moon: The Series",
           "--kind", "episode", "--currency", "EUR")
+    s.cli("party", "add", "--kind", "studio", "--name", "[b]Bracket[/b] Films")  # not markup
     for command, fields in LISTS.items():
         rows = s.json(*command.split())
         assert isinstance(rows, list) and rows, command
@@ -385,6 +386,7 @@ def test_lists_give_ids_in_json_and_whole_ids_with_names_at_80_columns(story: St
             for field in fields[1:]:
                 if r[field].startswith("pty_"):
                     assert all(w in words for w in names[r[field]].split()), (command, field)
+    assert "[b]Bracket[/b]" in s.cli("party", "list", env={"COLUMNS": "80"}).stdout
     text = s.cli("license", "list", env={"COLUMNS": "80"}).stdout
     licenses = set(text.split())
     assert {"Catalog@1", "Orbit", "AI", "in", "force"} <= licenses, text  # bundle, licensee

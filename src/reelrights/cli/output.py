@@ -109,6 +109,7 @@ def table(title: str, columns: Sequence[str | Col], rows: Iterable[Sequence[Any]
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     cols = [c if isinstance(c, Col) else Col(c, "id" if c == "id" else "text") for c in columns]
     cells = [["" if v is None else str(v) for v in r] for r in rows]
@@ -126,7 +127,7 @@ def table(title: str, columns: Sequence[str | Col], rows: Iterable[Sequence[Any]
         else:
             t.add_column(c.header, overflow="fold")
     for r in cells:
-        t.add_row(*r)
+        t.add_row(*(Text(v) for v in r))  # names are text: "[draft]" is not Rich markup
     Console(soft_wrap=True, highlight=False).print(t)
 
 
