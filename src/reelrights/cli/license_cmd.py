@@ -197,7 +197,7 @@ def agreement_add(app: AppContext, guild_ref: str, name: str, covers: str, fund_
         raise BadInput(f"--covers {covers!r}: use roles from {', '.join(COVERED_ROLES)}")
     r = licensing.add_agreement(app.home, app.ledger, guild_ref, name, roles, fund_share,
                                 effective, expires)
-    created_receipt(as_json, r, notes=[f"  {name}: log index {r.index}"])
+    created_receipt(as_json, r)
 
 
 @guild.group("member")

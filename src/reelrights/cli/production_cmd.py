@@ -33,7 +33,7 @@ def add(app: AppContext, studio: str, title: str, kind: str, currency: str, year
         as_json: bool) -> None:
     """Register a production (signed by the studio)."""
     r = fund.add_production(app.home, app.ledger, studio, title, kind, currency, year)
-    created_receipt(as_json, r, notes=[f"  {title}: log index {r.index}"])
+    created_receipt(as_json, r)
 
 
 @production.command("use")
