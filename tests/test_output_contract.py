@@ -31,7 +31,7 @@ from reelrights.core.commitment import canonical_item
 from reelrights.core.ids import ID_PATTERNS, new_id
 from reelrights.core.statements import sign_statement
 from reelrights.media.synth import make_image, make_script
-from reelrights.services import registry
+from reelrights.registry import registry
 
 from fake_works import register_fake_work
 

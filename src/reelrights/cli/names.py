@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
-
-from ..store.fund_tables import productions
-from ..store.tables import bundles, parties, works
-
 
 def names(db: Any, ids: Iterable[str | None]) -> dict[str, str]:
     """``{id: name}`` for the parties (name), works and productions (title) and bundles
     (``NAME@VERSION``) among ``ids``; other and unknown ids are absent."""
+    from sqlalchemy import select  # imported when a list is printed, not on `--help`
+
+    from ..store.fund_tables import productions
+    from ..store.tables import bundles, parties, works
+
     wanted: dict[str, set[str]] = {}
     for i in ids:
         if i:
