@@ -8,7 +8,8 @@ whole at 80 columns, with names beside the ids of other entities.
 Every leaf command of ``reelrights`` is classified below: :data:`CREATES` says how to run a
 creating command twice on a demo-like home (once for its text, once with ``--json``) and what
 its id looks like; :data:`LISTS` and :data:`OTHERS` name the rest. A command in none of them
-fails the test until someone says what it prints.
+fails the test until someone says what it prints. The story runs on SQLite only: what a command
+prints does not depend on the backend, and each command runs on both in its own tests.
 """
 
 from __future__ import annotations
