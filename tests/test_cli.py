@@ -137,13 +137,15 @@ def world(home, media) -> dict[str, Any]:
 def test_init_is_idempotent_and_prints_the_vkey(tmp_path: Path) -> None:
     h = tmp_path / "fresh"
     first = ok(h, "init", "--origin", "films.example/log")
-    assert first.stdout.splitlines()[0] == f"created: {h}"
-    vkey = re.search(r"^log key:\s+(\S+)$", first.stdout, re.M).group(1)
+    assert first.stdout == f"{h}\n"  # the home's path is its id; the rest is on stderr
+    assert first.stderr.splitlines()[0] == f"created: {h}"
+    vkey = re.search(r"^log key:\s+(\S+)$", first.stderr, re.M).group(1)
     assert vkey.startswith("films.example/log+")
     NoteVerifier(vkey)  # a well-formed note verifier key
     second = ok(h, "init")
-    assert second.stdout.splitlines()[0] == f"already initialised: {h}"
-    assert re.search(r"^log key:\s+(\S+)$", second.stdout, re.M).group(1) == vkey
+    assert second.stdout == f"{h}\n"
+    assert second.stderr.splitlines()[0] == f"already initialised: {h}"
+    assert re.search(r"^log key:\s+(\S+)$", second.stderr, re.M).group(1) == vkey
     assert ok(h, "log", "key").stdout.strip() == vkey
     again = ok_json(h, "init")
     assert again == {"id": str(h), "home": str(h), "created": False,
@@ -154,7 +156,7 @@ def test_init_is_idempotent_and_prints_the_vkey(tmp_path: Path) -> None:
 
 def test_init_on_each_backend(home) -> None:
     vkey = ok(home.path, "log", "key").stdout.strip()
-    out = ok(home.path, "init").stdout
+    out = ok(home.path, "init").stderr
     assert "already initialised" in out and vkey in out
     assert ok_json(home.path, "init")["log_key"] == vkey
 
@@ -207,8 +209,9 @@ def test_work_add_credit_list_show(world, media) -> None:
     assert (credit["work"], credit["party"], credit["share"], credit["role_total"]) == (
         film, world["ada"], "1/3", "1/3")
     text = ok(p, "work", "credit", film, "--party", world["bruno"], "--role", "performer",
-              "--share", "0.5").stdout
-    assert text.startswith(f"credited {world['bruno']} as performer 0.5 on {film} "
+              "--share", "0.5")
+    assert text.stdout == f"{film}/performer/{world['bruno']}\n"
+    assert text.stderr.startswith(f"credited {world['bruno']} as performer 0.5 on {film} "
                            "(performer total 5/6, log index ")
 
     works_listed = ok_json(p, "work", "list")

@@ -612,7 +612,7 @@ def test_cli_consent_lifecycle(home, ledger, cast, cli_env) -> None:
     assert "changed my mind" in ok(home, "consent", "show", cid).stdout
     died = ok(home, "consent", "deceased", "--performer", "Jane Roe", "--date", "2025-01-01",
               "--as", "Roe Estate")
-    assert "recorded the death of" in died.stdout
+    assert "recorded the death of" in died.stderr and died.stdout == f"{cast['jane']}\n"
     ok(home, *GRANT, "--as", "Roe Estate")
 
 

@@ -147,7 +147,8 @@ def test_cli_ca_commands(tmp_path, monkeypatch):
     r1 = run(cli, ["--home", home, "ca", "init", "--json"])
     r2 = run(cli, ["--home", home, "ca", "init"])
     assert json.loads(r1.output)["created"] is True and r2.exit_code == 0
-    assert r2.output.startswith("exists, unchanged")
+    assert r2.stdout == json.loads(r1.output)["id"] + "\n"  # the root's SHA-256, its id
+    assert r2.stderr.startswith("exists, unchanged")
     dev = run(cli, ["--home", home, "party", "add", "--kind", "developer", "--name", "D"]).output.strip()
     perf = run(cli, ["--home", home, "party", "add", "--kind", "performer", "--name", "P"]).output.strip()
     issued = run(cli, ["--home", home, "ca", "issue", "--party", dev, "--json"])

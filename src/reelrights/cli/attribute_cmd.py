@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from .context import AppContext, emit_json, json_option, pass_app, table
+from .context import AppContext, pass_app
+from .output import Col, emit_json, json_option, ref, table
 
 
 def register(cli: click.Group) -> None:
@@ -34,12 +35,12 @@ def attribute_cmd(app: AppContext, output: Path, territory: str | None, on, as_j
     else:
         o = report["output"]
         click.echo(f"output: {o['id'] + ' (found by ' + report['found_by'] + ')' if o else 'no record found'}")
-        table("Works", ["work", "title", "weight", "share", "signals"],
+        table("Works", [Col("work", "id"), "title", "weight", "share", "signals"],
               [[w["work"], w["title"], w["weight"], w["share"],
                 ", ".join(f"{k} {v}" for k, v in w["signals"].items())] for w in report["works"]])
-        table("Bundles", ["bundle", "name", "weight", "used by run"],
-              [[b["bundle"], f"{b['name']}@{b['version']}", b["weight"], b["used_by_run"]]
-               for b in report["bundles"]])
+        table("Bundles", [Col("bundle", "ref"), "weight", "used by run"],
+              [[ref(f"{b['name']}@{b['version']}", b["bundle"]), b["weight"],
+                "yes" if b["used_by_run"] else "no"] for b in report["bundles"]])
         click.echo(f"near-copies: {report['near_copy_count']}")
         for n in report["near_copies"][:20]:
             where = (f"output {n['output_ms']} ms ~ ref {n['ref_ms']} ms, distance {n['distance']}"

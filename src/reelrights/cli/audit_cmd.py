@@ -12,7 +12,8 @@ from ..core.ids import ID_PATTERNS
 from ..evidence.audit_challenge import challenge_run, respond, write_private
 from ..evidence.audit_status import run_audits, withdraw_challenge
 from ..evidence.certificates import certify, show_certificate, verify_certificate, write_certificate
-from .context import AppContext, emit_json, json_option, pass_app
+from .context import AppContext, pass_app
+from .output import created, emit_json, json_option
 
 
 def register(cli: click.Group) -> None:
@@ -41,18 +42,15 @@ def audit() -> None:
 @pass_app
 def audit_challenge(app: AppContext, run: str, samples: int, auditor: str, as_json: bool) -> None:
     """Log a challenge; its indices derive from its own log entry and the log's signature on
-    the next checkpoint, so nobody can choose them."""
+    the next checkpoint, so nobody can choose them. Prints the challenge's id."""
     out = challenge_run(app.home, app.ledger, run, samples, auditor)
-    if as_json:
-        emit_json(out)
-        return
-    cp = out["checkpoint"]
-    click.echo(f"challenge {out['challenge']} (log {out['log_index']}): {out['method']} audit of "
-               f"run {out['run']}, {len(out['indices'])} item(s), seed from the log's signature "
-               f"on checkpoint {cp['origin']} size {cp['size']}")
-    shown = out["indices"][:20]
-    click.echo(f"indices: {', '.join(map(str, shown))}"
-               + (f", … ({len(out['indices']) - 20} more)" if len(out["indices"]) > 20 else ""))
+    cp, shown = out["checkpoint"], out["indices"][:20]
+    created(as_json, out["challenge"], out, [
+        f"challenge {out['challenge']} (log {out['log_index']}): {out['method']} audit of "
+        f"run {out['run']}, {len(out['indices'])} item(s), seed from the log's signature "
+        f"on checkpoint {cp['origin']} size {cp['size']}",
+        f"indices: {', '.join(map(str, shown))}"
+        + (f", … ({len(out['indices']) - 20} more)" if len(out["indices"]) > 20 else "")])
 
 
 @audit.command("respond")
@@ -99,7 +97,8 @@ def audit_verify(app: AppContext, response: Path, auditor: str, valid_days: int,
                  max_unlicensed_share: str | None, territory: str | None, no_scan: bool,
                  media_root: Path | None, output: Path | None, as_json: bool) -> None:
     """Auditor: check every proof and item, bound the unlicensed share, sign and log the
-    certificate (exit 3 when it fails, 1 when a proof fails and nothing is certified)."""
+    certificate (exit 3 when it fails, 1 when a proof fails and nothing is certified).
+    Prints the certificate's id, also when it fails."""
     if output is not None:
         _fresh(output)  # before anything is signed or logged
     out = certify(app.home, app.ledger, response, auditor, valid_days=valid_days,
@@ -108,20 +107,18 @@ def audit_verify(app: AppContext, response: Path, auditor: str, valid_days: int,
     path = output or Path(f"{out['certificate']}.intoto.json")
     write_certificate(path, out["envelope"])
     out["file"] = str(path)
-    if as_json:
-        emit_json(out)
-    else:
-        b = out["bound"]
-        click.echo(f"{out['result'].upper()}  certificate {out['certificate']} (log "
-                   f"{out['log_index']}) written to {path}")
-        click.echo(f"  {b['sample_size']} item(s), {b['failures']} failing; upper bound on the "
-                   f"failing share {b['upper']} ({b['method']})")
-        for f in out["findings"]:
-            if f["verdict"] != "licensed":
-                why = [m for c, m in zip(f["codes"], f["reasons"], strict=True)
-                       if c == f["verdict"]] or f["reasons"][-2:]
-                click.echo(f"  - item {f['index']} {f['sha256'][:16]}…: {f['verdict']}: "
-                           f"{'; '.join(why)}")
+    b = out["bound"]
+    notes = [f"{out['result'].upper()}  certificate {out['certificate']} (log "
+             f"{out['log_index']}) written to {path}",
+             f"  {b['sample_size']} item(s), {b['failures']} failing; upper bound on the "
+             f"failing share {b['upper']} ({b['method']})"]
+    for f in out["findings"]:
+        if f["verdict"] != "licensed":
+            why = [m for c, m in zip(f["codes"], f["reasons"], strict=True)
+                   if c == f["verdict"]] or f["reasons"][-2:]
+            notes.append(f"  - item {f['index']} {f['sha256'][:16]}…: {f['verdict']}: "
+                         f"{'; '.join(why)}")
+    created(as_json, out["certificate"], out, notes)
     if out["result"] != "pass":  # a policy finding, as with `scan` (a failed proof exits 1)
         raise click.exceptions.Exit(PolicyDenied.exit_code)
 
@@ -134,12 +131,9 @@ def audit_verify(app: AppContext, response: Path, auditor: str, valid_days: int,
 def audit_withdraw(app: AppContext, challenge: str, reason: str, as_json: bool) -> None:
     """Auditor: close an open challenge without a certificate. Logged as a FAILED audit."""
     out = withdraw_challenge(app.home, app.ledger, challenge, reason)
-    if as_json:
-        emit_json(out)
-        return
-    click.echo(out["id"])
-    click.echo(f"challenge {out['id']} of run {out['run']} withdrawn (log {out['log_index']}): "
-               "counts as a failed audit", err=True)
+    created(as_json, out["id"], out, [
+        f"challenge {out['id']} of run {out['run']} withdrawn (log {out['log_index']}): "
+        "counts as a failed audit"])
 
 
 def _show_run(app: AppContext, ref: str, as_json: bool) -> None:

@@ -9,7 +9,9 @@ import click
 
 from ..errors import BadInput
 from ..rights import bundles
-from .context import AppContext, emit_json, json_option, pass_app, table
+from .context import AppContext, pass_app
+from ..registry.labels import display_names
+from .output import Col, created_receipt, emit_json, json_option, listing, ref
 
 
 def register(cli: click.Group) -> None:
@@ -40,15 +42,10 @@ def bundle_create(app: AppContext, owner: str, name: str, version: str,
     """Create a bundle version from works (ids or unique titles) and asset SHA-256s."""
     r = bundles.create_bundle(app.home, app.ledger, owner, name, version, list(items),
                               predecessor, description)
-    d = r.details
-    if as_json:
-        emit_json({**r.to_json(), "id": d["id"], "root": d["root"], "totals": d["totals"]})
-        return
-    click.echo(d["id"])
-    t = d["totals"]
-    click.echo(f"  {name} version {version}: {t['assets']} assets from {d['works']} works, "
-               f"{d['contributors']} contributors, root {d['root']}, log index {r.index}",
-               err=True)
+    d, t = r.details, r.details["totals"]
+    created_receipt(as_json, r, notes=[
+        f"  {name} version {version}: {t['assets']} assets from {d['works']} works, "
+        f"{d['contributors']} contributors, root {d['root']}, log index {r.index}"])
 
 
 @bundle.command("list")
@@ -58,15 +55,17 @@ def bundle_create(app: AppContext, owner: str, name: str, version: str,
 def bundle_list(app: AppContext, owner: str | None, as_json: bool) -> None:
     """List bundle versions, oldest first."""
     rows = bundles.list_bundles(app.ledger.db, owner)
-    if as_json:
-        emit_json(rows)
-        return
-    table("bundles", ["id", "name", "version", "owner", "assets", "video", "audio", "pages",
-                      "log index"],
-          [[r["id"], r["name"], r["version"], r["owner"], r["totals"]["assets"],
-            f"{r['totals']['video_ms'] / 3_600_000:.2f} h",
-            f"{r['totals']['audio_ms'] / 3_600_000:.2f} h", r["totals"]["script_pages"],
-            r["log_index"]] for r in rows])
+    named = {} if as_json else display_names(app.ledger.db, (r["owner"] for r in rows))
+
+    def contents(t: dict) -> str:
+        return (f"{t['assets']} assets: video {t['video_ms'] / 3_600_000:.2f}h, "
+                f"audio {t['audio_ms'] / 3_600_000:.2f}h, {t['script_pages']} pages")
+
+    listing(as_json, rows, "bundles",
+            ["id", "name@version", Col("owner", "ref"), "contents", Col("log", "num")],
+            lambda r: [r["id"], f"{r['name']}@{r['version']}", ref(named.get(r["owner"]),
+                                                                   r["owner"]),
+                       contents(r["totals"]), r["log_index"]])
 
 
 @bundle.command("show")

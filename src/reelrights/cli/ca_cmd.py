@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from ..outputs import pki
-from .context import AppContext, emit_json, json_option, pass_app, table
+from .context import AppContext, pass_app
+from .output import Col, created, emit_json, json_option, ref, table
 
 
 def register(cli: click.Group) -> None:
@@ -25,15 +26,15 @@ def ca() -> None:
 @json_option
 @pass_app
 def ca_init(app: AppContext, days: int, as_json: bool) -> None:
-    """Create the root CA in <home>/ca (idempotent: an existing CA is left as it is)."""
-    root, created = pki.init_ca(app.home, days=days)
-    if as_json:
-        emit_json({"id": root.to_json()["fingerprint_sha256"], "created": created, **root.to_json()})
-        return
-    click.echo(f"{'created' if created else 'exists, unchanged'}: {root.dir}")
-    click.echo(f"root:        {root.cert.subject.rfc4514_string()}")
-    click.echo(f"valid until: {root.cert.not_valid_after_utc.isoformat()}")
-    click.echo(f"sha256:      {root.to_json()['fingerprint_sha256']}")
+    """Create the root CA in <home>/ca (idempotent: an existing CA is left as it is).
+
+    Prints its id: the SHA-256 fingerprint of the root certificate."""
+    root, new = pki.init_ca(app.home, days=days)
+    info = root.to_json()
+    created(as_json, info["fingerprint_sha256"], {"created": new, **info}, [
+        f"{'created' if new else 'exists, unchanged'}: {root.dir}",
+        f"root:        {root.cert.subject.rfc4514_string()}",
+        f"valid until: {root.cert.not_valid_after_utc.isoformat()}"])
 
 
 @ca.command("issue")
@@ -44,16 +45,16 @@ def ca_init(app: AppContext, days: int, as_json: bool) -> None:
 @json_option
 @pass_app
 def ca_issue(app: AppContext, party_ref: str, days: int, renew: bool, as_json: bool) -> None:
-    """Issue a C2PA signing certificate to a developer party (key 0600 in <home>/keys)."""
+    """Issue a C2PA signing certificate to a developer party (key 0600 in <home>/keys).
+
+    Prints its id, the certificate's serial number (the current one's, without --renew)."""
     signer, issued = pki.issue_signer(app.home, app.ledger, party_ref, days=days, renew=renew)
     from ..core.x509 import signer_profile
     profile = signer_profile(signer.certificate)
-    if as_json:
-        emit_json({"id": profile.serial, "issued": issued, **profile.to_json()})
-        return
-    click.echo(f"{'issued' if issued else 'current certificate kept'}: serial {profile.serial}")
-    click.echo(f"subject:     CN={profile.common_name}, UID={profile.party_id}")
-    click.echo(f"valid until: {profile.not_after}")
+    created(as_json, profile.serial, {"issued": issued, **profile.to_json()}, [
+        f"{'issued' if issued else 'current certificate kept'}: serial {profile.serial}",
+        f"subject:     CN={profile.common_name}, UID={profile.party_id}",
+        f"valid until: {profile.not_after}"])
 
 
 @ca.command("anchors")
@@ -81,8 +82,11 @@ def ca_show(app: AppContext, party_id: str | None, as_json: bool) -> None:
     root = pki.load_ca(app.home)
     issued = pki.list_issued(app.home, party_id)
     if as_json:
-        emit_json({"root": root.to_json(), "issued": [p.to_json() for p in issued]})
+        emit_json({"root": {"id": root.to_json()["fingerprint_sha256"], **root.to_json()},
+                   "issued": [{"id": p.serial, **p.to_json()} for p in issued]})
         return
-    click.echo(f"root: {root.cert.subject.rfc4514_string()}  sha256 {root.to_json()['fingerprint_sha256']}")
-    table("issued C2PA signers", ["serial", "party", "name", "not before", "not after"],
-          [[p.serial, p.party_id, p.common_name, p.not_before, p.not_after] for p in issued])
+    click.echo(f"root: {root.cert.subject.rfc4514_string()}")
+    click.echo(f"  sha256 {root.to_json()['fingerprint_sha256']}")
+    table("issued C2PA signers", [Col("serial", "id"), Col("party", "ref"), "valid"],
+          [[p.serial, ref(p.common_name, p.party_id), f"{p.not_before[:10]} to {p.not_after[:10]}"]
+           for p in issued])

@@ -11,7 +11,8 @@ import click
 
 from ..errors import PolicyDenied
 from ..rights.policy import ACTIONS, check, check_manifest, resolve_context
-from .context import AppContext, emit_json, json_option, pass_app
+from .context import AppContext, pass_app
+from .output import emit_json, json_option
 
 
 def register(cli: click.Group) -> None:

@@ -8,7 +8,9 @@ import click
 
 from ..rights.types import CONSENT_KINDS, MEDIA, REPRESENTATION
 from ..rights import consent as consent_service
-from .context import AppContext, emit_json, json_option, pass_app, table
+from .context import AppContext, pass_app
+from ..registry.labels import display_names
+from .output import Col, created_receipt, emit_json, json_option, listing, ref
 
 
 def register(cli: click.Group) -> None:
@@ -95,12 +97,8 @@ def consent_grant(app: AppContext, performer: str, kinds: tuple[str, ...], descr
         compensation_ref=compensation_ref, represented_by=represented_by,
         production=production, model_family=model_family, licensee=licensee,
         post_mortem_representative=post_mortem_representative, signer=signer)
-    if as_json:
-        emit_json(receipt.to_json())
-        return
-    click.echo(receipt.details["id"])
-    for note in receipt.details["notes"]:
-        click.echo(f"  note: {note}", err=True)
+    created_receipt(as_json, receipt,
+                    notes=[f"  note: {note}" for note in receipt.details["notes"]])
 
 
 @consent.command("revoke")
@@ -112,13 +110,11 @@ def consent_grant(app: AppContext, performer: str, kinds: tuple[str, ...], descr
 @pass_app
 def consent_revoke(app: AppContext, consent_id: str, reason: str, signer: str | None,
                    as_json: bool) -> None:
-    """Revoke a consent; it applies from now on."""
+    """Revoke a consent; it applies from now on. Prints the consent's id."""
     receipt = consent_service.revoke_consent(app.home, app.ledger, consent_id, reason, signer)
-    if as_json:
-        emit_json({"id": receipt.details["consent"], **receipt.to_json()})
-        return
-    click.echo(f"revoked {receipt.details['consent']} at {receipt.details['revoked_at']} "
-               f"(log index {receipt.index})")
+    created_receipt(as_json, receipt, notes=[
+        f"revoked {receipt.details['consent']} at {receipt.details['revoked_at']} "
+        f"(log index {receipt.index})"])
 
 
 @consent.command("list")
@@ -128,15 +124,17 @@ def consent_revoke(app: AppContext, consent_id: str, reason: str, signer: str | 
 def consent_list(app: AppContext, performer: str | None, as_json: bool) -> None:
     """List consents on file."""
     rows = consent_service.list_consents(app.ledger.db, performer)
-    if as_json:
-        emit_json(rows)
-        return
-    table("consents", ["id", "performer", "kinds", "scope", "territory", "period", "status",
-                       "log index"],
-          [[r["id"], r["performer"], ",".join(r["kinds"]),
-            " / ".join(x for x in (r.get("production"), r.get("model_family")) if x),
-            ",".join(r["territory"]), f"{r['start']}..{r['end']}", r["status"], r["log_index"]]
-           for r in rows])
+    named = {} if as_json else display_names(app.ledger.db, (r["performer"] for r in rows))
+
+    def scope(r: dict) -> str:
+        what = " / ".join(x for x in (r.get("production"), r.get("model_family")) if x)
+        return (f"{', '.join(r['kinds'])} for {what}; {', '.join(r['territory'])}; "
+                f"{r['start']} to {r['end']}")
+
+    listing(as_json, rows, "consents",
+            ["id", Col("performer", "ref"), "scope", "status", Col("log", "num")],
+            lambda r: [r["id"], ref(named.get(r["performer"]), r["performer"]), scope(r),
+                       r["status"], r["log_index"]])
 
 
 @consent.command("show")
@@ -177,12 +175,12 @@ def consent_show(app: AppContext, consent_id: str, as_json: bool) -> None:
 @pass_app
 def consent_deceased(app: AppContext, performer: str, died: date, representative: str,
                      as_json: bool) -> None:
-    """Record a performer's death; from then on only the representative consents (R6)."""
+    """Record a performer's death; from then on only the representative consents (R6).
+
+    Prints the performer's id."""
     receipt = consent_service.record_death(app.home, app.ledger, performer, died,
                                            representative)
-    if as_json:
-        emit_json({"id": receipt.details["performer"], **receipt.to_json()})
-        return
     d = receipt.details
-    click.echo(f"recorded the death of {d['performer']} on {d['date']}; representative "
-               f"{d['representative']} (log index {receipt.index})")
+    created_receipt(as_json, receipt, notes=[
+        f"recorded the death of {d['performer']} on {d['date']}; representative "
+        f"{d['representative']} (log index {receipt.index})"])

@@ -1,9 +1,8 @@
-"""What every command shares: the home, the ledger, and the output helpers."""
+"""What every command shares: the home and the ledger (how they print: :mod:`.output`)."""
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -54,21 +53,3 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-
-
-def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
-
-
-def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table(title=title, show_lines=False)
-    for c in columns:
-        t.add_column(c, overflow="fold")
-    for r in rows:
-        t.add_row(*["" if v is None else str(v) for v in r])
-    Console(soft_wrap=True).print(t)

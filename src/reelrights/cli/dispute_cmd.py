@@ -6,7 +6,8 @@ import click
 
 from ..rights.dispute_types import OUTCOMES
 from ..rights import disputes
-from .context import AppContext, emit_json, json_option, pass_app, table
+from .context import AppContext, pass_app
+from .output import Col, created_receipt, emit_json, json_option, listing, receipt_id, ref
 
 
 def register(cli: click.Group) -> None:
@@ -24,15 +25,14 @@ def dispute() -> None:
 @pass_app
 def dispute_list(app: AppContext, party: str | None, as_json: bool) -> None:
     """List disputes, both parties named; open ones suspend licensing of their assets."""
-    rows = disputes.list_disputes(app.ledger.db, party)
-    if as_json:
-        emit_json(rows)
-        return
-    table("disputes", ["id", "kind", "asset", "first owner", "claimant", "status", "log index"],
-          [[r["id"], r["kind"], r["asset"][:16], f"{r['first_owner_name']} ({r['first_owner']})",
-            f"{r['claimant_name']} ({r['claimant']})",
-            r["status"] if r["outcome"] in (None, "released") else f"decided: {r['outcome']}",
-            r["log_index"]] for r in rows])
+    listing(as_json, disputes.list_disputes(app.ledger.db, party), "disputes",
+            [Col("id, kind, asset", "id"), Col("first owner", "ref"), Col("claimant", "ref"),
+             "status", Col("log", "num")],
+            lambda r: [f"{r['id']}\n{r['kind']}\n{r['asset'][:16]}…",
+                       ref(r["first_owner_name"], r["first_owner"]),
+                       ref(r["claimant_name"], r["claimant"]),
+                       r["status"] if r["outcome"] in (None, "released")
+                       else f"decided: {r['outcome']}", r["log_index"]])
 
 
 @dispute.command("show")
@@ -71,12 +71,12 @@ def dispute_show(app: AppContext, dispute_id: str, as_json: bool) -> None:
 @pass_app
 def dispute_decide(app: AppContext, dispute_id: str, outcome: str, reason: str,
                    as_json: bool) -> None:
-    """Decide a dispute as the registry's operator (signed with this home's log key)."""
+    """Decide a dispute as the registry's operator (signed with this home's log key).
+
+    Prints the dispute's id."""
     receipt = disputes.decide_dispute(app.home, app.ledger, dispute_id, outcome, reason)
-    if as_json:
-        emit_json({"id": dispute_id, **receipt.to_json()})
-        return
-    click.echo(f"decided {dispute_id}: {outcome} (log index {receipt.index})")
+    created_receipt(as_json, receipt, notes=[
+        f"decided {receipt_id(receipt)}: {outcome} (log index {receipt.index})"])
 
 
 @dispute.command("release")
@@ -85,9 +85,9 @@ def dispute_decide(app: AppContext, dispute_id: str, outcome: str, reason: str,
 @json_option
 @pass_app
 def dispute_release(app: AppContext, dispute_id: str, reason: str, as_json: bool) -> None:
-    """Release a dispute (signed by its first owner): licensing of the asset resumes for both."""
+    """Release a dispute (signed by its first owner): licensing of the asset resumes for both.
+
+    Prints the dispute's id."""
     receipt = disputes.release_dispute(app.home, app.ledger, dispute_id, reason)
-    if as_json:
-        emit_json({"id": dispute_id, **receipt.to_json()})
-        return
-    click.echo(f"released {dispute_id} (log index {receipt.index})")
+    created_receipt(as_json, receipt, notes=[
+        f"released {receipt_id(receipt)} (log index {receipt.index})"])

@@ -14,7 +14,8 @@ import click
 
 from ..media.engine import ENGINES, make_engine
 from ..evidence import fingerprints as fp
-from .context import AppContext, emit_json, json_option, pass_app
+from .context import AppContext, pass_app
+from .output import emit_json, json_option
 from .progress import progress_bar
 
 

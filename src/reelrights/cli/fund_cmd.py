@@ -9,7 +9,9 @@ import click
 
 from ..fund import productions as fund, revenue_import, royalty_statement_issue as statement_issue
 from ..fund.royalty_statement_render import render
-from .context import AppContext, emit_json, json_option, pass_app
+from ..errors import BadInput
+from .context import AppContext, pass_app
+from .output import created, created_receipt, emit_json, json_option
 
 
 def register(cli: click.Group) -> None:
@@ -40,12 +42,9 @@ def import_cmd(app: AppContext, report: Path, reporter: str, period: str | None,
     out = revenue_import.import_report(app.home, app.ledger, report, reporter, period=period,
                                        rates=rates, rate_source=rate_source,
                                        rate_date=rate_date, supersedes=supersedes)
-    if as_json:
-        emit_json(out)
-        return
-    click.echo(out["id"])
-    click.echo(f"  {'imported' if out['new'] else 'already imported'}, booked in "
-               f"{out['period']}, log index {out['log_index']}", err=True)
+    created(as_json, out["id"], out, [
+        f"  {'imported' if out['new'] else 'already imported'}, booked in "
+        f"{out['period']}, log index {out['log_index']}"])
 
 
 @fund_group.command("terms")
@@ -54,12 +53,13 @@ def import_cmd(app: AppContext, report: Path, reporter: str, period: str | None,
 @click.option("--unit", type=click.Choice(["items", "seconds", "frames", "tokens", "images"]))
 @click.option("--contributors-share", metavar="PERCENT",
               help="Percent of the bundle's money that goes to credited contributors (default 50).")
+@json_option
 @pass_app
 def terms(app: AppContext, license_id: str, basis: str | None, unit: str | None,
-          contributors_share: str | None) -> None:
-    """Set a license's fund terms (signed by its licensor)."""
+          contributors_share: str | None, as_json: bool) -> None:
+    """Set a license's fund terms (signed by its licensor). Prints the license's id."""
     r = fund.set_terms(app.home, app.ledger, license_id, basis, unit, contributors_share)
-    click.echo(f"log index {r.index}")
+    created_receipt(as_json, r, notes=[f"  fund terms set, log index {r.index}"])
 
 
 @fund_group.command("statement")
@@ -70,20 +70,31 @@ def terms(app: AppContext, license_id: str, basis: str | None, unit: str | None,
 @click.option("--threshold", default="10", show_default=True, metavar="AMOUNT",
               help="Payout threshold in each currency's major unit; less carries forward.")
 @click.option("--as", "fund_party", metavar="FUND", help="The fund operator who signs.")
-@click.option("-o", "output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the statement here and print its id (default: print the statement).")
+@json_option
 @pass_app
 def statement(app: AppContext, party: str, period: str, fmt: str, threshold: str,
-              fund_party: str | None, output: Path | None) -> None:
-    """Issue (sign and log) P's statement for a quarter and write it."""
+              fund_party: str | None, output: Path | None, as_json: bool) -> None:
+    """Issue (sign and log) P's statement for a quarter and write it.
+
+    With -o, prints the statement's id (the same id when it was already issued); without, the
+    statement itself goes to standard output and its id to standard error."""
+    if as_json and output is None:
+        raise BadInput("--json prints the statement's id and where it was written: give "
+                       "-o FILE for the statement itself")
     doc, sid, index, new = statement_issue.issue_statement(
         app.home, app.ledger, party, period, threshold=threshold, fund=fund_party)
     data = render(doc, sid, index, fmt)
-    if output:
-        output.write_bytes(data)
-        click.echo(f"{sid} ({'issued' if new else 'already issued'}, log index {index}) "
-                   f"-> {output}", err=True)
-    else:
+    note = f"{sid} ({'issued' if new else 'already issued'}, log index {index})"
+    if output is None:
         sys.stdout.buffer.write(data)
+        click.echo(note, err=True)
+        return
+    output.write_bytes(data)
+    created(as_json, sid, {"log_index": index, "new": new, "party": doc["header"]["party"],
+                           "period": period, "format": fmt, "file": str(output)},
+            [f"{note} -> {output}"])
 
 
 @fund_group.command("verify")

@@ -11,7 +11,9 @@ from ..core.odrl import parse_policy, to_cawg_training_mining, to_tdmrep
 from ..rights.types import COVERED_ROLES
 from ..errors import BadInput
 from ..rights import licensing
-from .context import AppContext, emit_json, json_option, pass_app, table
+from .context import AppContext, pass_app
+from ..registry.labels import display_names
+from .output import Col, created_receipt, emit_json, json_option, listing, ref
 
 
 def register(cli: click.Group) -> None:
@@ -46,13 +48,9 @@ def license_grant(app: AppContext, bundle: str, licensee: str, policy_path: Path
                   as_json: bool) -> None:
     """License a bundle to a developer (signed by the bundle's owner)."""
     r = licensing.grant_license(app.home, app.ledger, bundle, licensee, _read_policy(policy_path))
-    if as_json:
-        emit_json(r.to_json())
-        return
-    click.echo(r.details["id"])
     need = r.details["required_cosigners"]
-    if need:
-        click.echo(f"  not in force until co-signed by: {', '.join(need)}", err=True)
+    created_receipt(as_json, r, notes=[f"  not in force until co-signed by: {', '.join(need)}"]
+                    if need else [])
 
 
 @license_.command("cosign")
@@ -61,12 +59,12 @@ def license_grant(app: AppContext, bundle: str, licensee: str, policy_path: Path
 @json_option
 @pass_app
 def license_cosign(app: AppContext, license_ref: str, guild: str, as_json: bool) -> None:
-    """Co-sign a license as a guild whose covered members are credited in the bundle."""
+    """Co-sign a license as a guild whose covered members are credited in the bundle.
+
+    Prints the license's id."""
     r = licensing.cosign_license(app.home, app.ledger, license_ref, guild)
-    if as_json:
-        emit_json(r.to_json())
-    else:
-        click.echo(f"co-signed {r.details['license']} as {r.details['guild']} (log index {r.index})")
+    created_receipt(as_json, r, notes=[
+        f"co-signed {r.details['license']} as {r.details['guild']} (log index {r.index})"])
 
 
 @license_.command("revoke")
@@ -75,12 +73,10 @@ def license_cosign(app: AppContext, license_ref: str, guild: str, as_json: bool)
 @json_option
 @pass_app
 def license_revoke(app: AppContext, license_ref: str, reason: str, as_json: bool) -> None:
-    """Revoke a license from now on (signed by the licensor)."""
+    """Revoke a license from now on (signed by the licensor). Prints the license's id."""
     r = licensing.revoke_license(app.home, app.ledger, license_ref, reason)
-    if as_json:
-        emit_json(r.to_json())
-    else:
-        click.echo(f"revoked {r.details['license']} at {r.details['revoked_at']} (log index {r.index})")
+    created_receipt(as_json, r, notes=[
+        f"revoked {r.details['license']} at {r.details['revoked_at']} (log index {r.index})"])
 
 
 @license_.command("list")
@@ -90,12 +86,21 @@ def license_revoke(app: AppContext, license_ref: str, reason: str, as_json: bool
 def license_list(app: AppContext, licensee: str | None, as_json: bool) -> None:
     """List licenses and whether each is in force."""
     rows = licensing.list_licenses(app.ledger.db, licensee)
-    if as_json:
-        emit_json(rows)
-        return
-    table("licenses", ["id", "bundle", "licensee", "in force", "missing co-signers", "log index"],
-          [[r["id"], r["bundle"], r["licensee"], "yes" if r["in_force"] else "no",
-            ", ".join(r["missing_cosigners"]), r["log_index"]] for r in rows])
+    named = {} if as_json else display_names(app.ledger.db, [i for r in rows for i in (
+        r["bundle"], r["licensee"], *r["missing_cosigners"])])
+
+    def status(r: dict) -> str:
+        if r["in_force"]:
+            return "in force"
+        if r["revoked"]:
+            return "revoked"
+        return "waiting for " + ", ".join(named.get(g, g) for g in r["missing_cosigners"])
+
+    # three ids leave no room for a log column at 80 columns: `license show` has the history
+    listing(as_json, rows, "licenses",
+            ["id", Col("bundle", "ref"), Col("licensee", "ref"), "status"],
+            lambda r: [r["id"], ref(named.get(r["bundle"]), r["bundle"]),
+                       ref(named.get(r["licensee"]), r["licensee"]), status(r)])
 
 
 @license_.command("show")
@@ -192,7 +197,7 @@ def agreement_add(app: AppContext, guild_ref: str, name: str, covers: str, fund_
         raise BadInput(f"--covers {covers!r}: use roles from {', '.join(COVERED_ROLES)}")
     r = licensing.add_agreement(app.home, app.ledger, guild_ref, name, roles, fund_share,
                                 effective, expires)
-    emit_json(r.to_json()) if as_json else click.echo(r.details["id"])
+    created_receipt(as_json, r)
 
 
 @guild.group("member")
@@ -208,9 +213,9 @@ def member() -> None:
 @pass_app
 def member_add(app: AppContext, guild_ref: str, party_ref: str, since: str | None,
                as_json: bool) -> None:
-    """Record that a party is a member of the guild (signed by the guild)."""
+    """Record that a party is a member of the guild (signed by the guild).
+
+    Prints the membership's id, GUILD/MEMBER."""
     r = licensing.add_member(app.home, app.ledger, guild_ref, party_ref, since)
-    if as_json:
-        emit_json({"id": f"{r.details['guild']}/{r.details['member']}", **r.to_json()})
-    else:
-        click.echo(f"{r.details['member']} is a member of {r.details['guild']} (log index {r.index})")
+    created_receipt(as_json, r, notes=[
+        f"{r.details['member']} is a member of {r.details['guild']} (log index {r.index})"])

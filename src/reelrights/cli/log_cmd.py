@@ -16,7 +16,8 @@ from ..log.mirror import export_log, publisher_lock
 from ..log.mirror_verify import verify_home_folder, verify_tiled_folder
 from ..log.stored_rows import read_head
 from ..log.verify import verify_log
-from .context import AppContext, emit_json, pass_app
+from .context import AppContext, pass_app
+from .output import emit_json
 from .types import LOG_INDEX
 from ..catalogue import check_body
 

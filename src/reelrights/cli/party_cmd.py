@@ -8,7 +8,8 @@ from ..core.names import normalize_name
 from ..registry.types import PARTY_KINDS
 from ..home import Home
 from ..registry.parties import confusable_parties, list_parties, party_detail, register_party
-from .context import AppContext, emit_json, json_option, pass_app, table
+from .context import AppContext, pass_app
+from .output import Col, created, created_receipt, emit_json, json_option, listing
 
 
 def register(cli: click.Group) -> None:
@@ -22,19 +23,18 @@ def register(cli: click.Group) -> None:
 @json_option
 @pass_app
 def init(app: AppContext, origin: str | None, as_json: bool) -> None:
-    """Create the home, its database and the log's Ed25519 key (idempotent)."""
-    home, created = Home.init(app.home_dir, origin=origin)
+    """Create the home, its database and the log's Ed25519 key (idempotent).
+
+    Prints the home's path (its id); its origin and log key go to standard error."""
+    home, new = Home.init(app.home_dir, origin=origin)
     app._home = home
     app.ledger  # opens the database and applies migrations
     from .log_cmd import log_vkey
     vkey = log_vkey(home)
-    if as_json:
-        emit_json({"id": str(home.path), "home": str(home.path), "created": created,
-                   "origin": home.origin, "log_key": vkey})
-        return
-    click.echo(f"{'created' if created else 'already initialised'}: {home.path}")
-    click.echo(f"log origin: {home.origin}")
-    click.echo(f"log key:    {vkey}")
+    created(as_json, str(home.path),
+            {"home": str(home.path), "created": new, "origin": home.origin, "log_key": vkey},
+            [f"{'created' if new else 'already initialised'}: {home.path}",
+             f"log origin: {home.origin}", f"log key:    {vkey}"])
 
 
 @click.group()
@@ -60,10 +60,7 @@ def party_add(app: AppContext, kind: str, name: str, passphrase_env: str | None,
     name = normalize_name(name)  # the schema refuses the rest before any key is written
     lookalikes = confusable_parties(app.ledger.db, name)
     receipt = register_party(app.home, app.ledger, kind, name, passphrase_env)
-    if as_json:
-        emit_json(receipt.to_json())
-    else:
-        click.echo(receipt.details["id"])
+    created_receipt(as_json, receipt)
     if lookalikes:
         others = ", ".join(f"{pid} {other!r}" for pid, other in lookalikes)
         click.echo(f"warning: the name {name!r} can be mistaken for {others} (same Unicode "
@@ -76,12 +73,9 @@ def party_add(app: AppContext, kind: str, name: str, passphrase_env: str | None,
 @pass_app
 def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
     """List registered parties."""
-    rows = list_parties(app.ledger.db, kind)
-    if as_json:
-        emit_json(rows)
-        return
-    table("parties", ["id", "kind", "name", "key id", "log index"],
-          [[r["id"], r["kind"], r["name"], r["key_id"], r["log_index"]] for r in rows])
+    listing(as_json, list_parties(app.ledger.db, kind), "parties",
+            ["id", "kind", "name", Col("key id", "id"), Col("log", "num")],
+            lambda r: [r["id"], r["kind"], r["name"], r["key_id"], r["log_index"]])
 
 
 @party.command("show")

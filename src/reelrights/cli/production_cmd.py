@@ -6,7 +6,9 @@ import click
 
 from ..errors import BadInput
 from ..fund import productions as fund
-from .context import AppContext, emit_json, json_option, pass_app, table
+from .context import AppContext, pass_app
+from ..registry.labels import display_names
+from .output import Col, created_receipt, emit_json, json_option, listing, ref
 
 
 def register(cli: click.Group) -> None:
@@ -31,7 +33,7 @@ def add(app: AppContext, studio: str, title: str, kind: str, currency: str, year
         as_json: bool) -> None:
     """Register a production (signed by the studio)."""
     r = fund.add_production(app.home, app.ledger, studio, title, kind, currency, year)
-    emit_json(r.to_json()) if as_json else click.echo(r.details["id"])
+    created_receipt(as_json, r)
 
 
 @production.command("use")
@@ -44,7 +46,7 @@ def add(app: AppContext, studio: str, title: str, kind: str, currency: str, year
 @pass_app
 def use(app: AppContext, production_ref: str, outputs: tuple[str, ...], weights: tuple[str, ...],
         as_json: bool) -> None:
-    """Record the outputs PRODUCTION uses (signed by its studio)."""
+    """Record the outputs PRODUCTION uses (signed by its studio). Prints the production's id."""
     items: dict[str, dict] = {}
     for spec in outputs:
         out, sep, run = spec.partition("=")
@@ -58,7 +60,8 @@ def use(app: AppContext, production_ref: str, outputs: tuple[str, ...], weights:
             raise BadInput(f"--weight {spec!r} must look like OUT:BUNDLE=0.6 for an --output OUT")
         items[out].setdefault("weights", []).append({"bundle": bundle, "weight": w})
     r = fund.use_outputs(app.home, app.ledger, production_ref, list(items.values()))
-    emit_json(r.to_json()) if as_json else click.echo(f"log index {r.index}")
+    created_receipt(as_json, r, notes=[f"  {r.details['outputs']} output(s) recorded, log index "
+                                       f"{r.index}"])
 
 
 @production.command("list")
@@ -68,12 +71,12 @@ def use(app: AppContext, production_ref: str, outputs: tuple[str, ...], weights:
 def list_cmd(app: AppContext, studio: str | None, as_json: bool) -> None:
     """List productions."""
     rows = fund.list_productions(app.ledger.db, studio)
-    if as_json:
-        emit_json(rows)
-        return
-    table("Productions", ["id", "title", "kind", "studio", "currency", "log"],
-          [[r["id"], r["title"], r["kind"], r["studio"], r["currency"], r["log_index"]]
-           for r in rows])
+    named = {} if as_json else display_names(app.ledger.db, (r["studio"] for r in rows))
+    listing(as_json, rows, "Productions",
+            ["id", "title", Col("studio", "ref"), "currency", Col("log", "num")],
+            lambda r: [r["id"], f"{r['title']} ({r['kind']})", ref(named.get(r["studio"]),
+                                                                   r["studio"]),
+                       r["currency"], r["log_index"]])
 
 
 @production.command("show")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from .context import AppContext, emit_json, json_option, pass_app
+from .context import AppContext, pass_app
+from .output import created, emit_json, json_option
 
 
 def register(cli: click.Group) -> None:
@@ -36,19 +37,19 @@ def provenance() -> None:
 def sign_cmd(app: AppContext, output: Path, run_ref: str, production: str | None,
              prompt_sha256: str | None, reuse: tuple[str, ...], uncertified: bool, dst: Path,
              as_json: bool) -> None:
-    """Record OUTPUT in the log, then embed its C2PA manifest (exit 3: run not certified)."""
+    """Record OUTPUT in the log, then embed its C2PA manifest (exit 3: run not certified).
+
+    Prints the output record's id (out_...)."""
     from ..outputs.provenance import sign
 
     out = sign(app.home, app.ledger, output, run_ref, dst, production=production,
                prompt_sha256=prompt_sha256, reuse=list(reuse), uncertified=uncertified)
-    if as_json:
-        emit_json({"id": out["output"], **out})
-        return
-    click.echo(f"output:    {out['output']}{' (existing record reused)' if out['reused_record'] else ''}")
-    click.echo(f"log index: {out['log_index']}")
-    click.echo(f"manifest:  {out['manifest_label']}")
-    click.echo(f"signed:    {out['signed']}" + (f" + {out['sidecar']}" if out["sidecar"] else ""))
-    click.echo(f"run:       {out['run']}  certificate: {out['certificate'] or 'none (uncertified)'}")
+    created(as_json, out["output"], out, [
+        f"output:    {out['output']}{' (existing record reused)' if out['reused_record'] else ''}",
+        f"log index: {out['log_index']}",
+        f"manifest:  {out['manifest_label']}",
+        f"signed:    {out['signed']}" + (f" + {out['sidecar']}" if out["sidecar"] else ""),
+        f"run:       {out['run']}  certificate: {out['certificate'] or 'none (uncertified)'}"])
 
 
 @provenance.command("verify")

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from ..errors import NotFound
-from .context import AppContext, emit_json, json_option, pass_app
+from .context import AppContext, pass_app
+from .output import created, json_option
 
 
 def register(cli: click.Group) -> None:
@@ -35,6 +36,7 @@ def rebuild_cmd(app: AppContext, tiles: str, vkey: str, checkpoint_file: Path | 
 
     The tiles are verified against the key first; every registry table is then replayed from
     the entries through the registry's own rules. An existing home is never overwritten.
+    Prints the new home's path (its id) and, on standard error, what was rebuilt.
     """
     from ..home import Home
     from ..log.tiled import DirTileSource
@@ -61,7 +63,4 @@ def rebuild_cmd(app: AppContext, tiles: str, vkey: str, checkpoint_file: Path | 
                            "checkpoint, or --checkpoint FILE") from None
     report = rebuild(source, note, vkey, Home.resolve(app.home_dir),
                      log_key=log_key, database_url=database_url)
-    if as_json:
-        emit_json(report.to_json())
-    else:
-        click.echo(report.summary())
+    created(as_json, str(report.home), report.to_json(), [report.summary()])

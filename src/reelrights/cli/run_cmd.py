@@ -10,7 +10,9 @@ import click
 
 from ..core.canonical import load_json
 from ..evidence import eu_summary, runs
-from .context import AppContext, emit_json, json_option, pass_app, table
+from .context import AppContext, pass_app
+from ..registry.labels import display_names
+from .output import Col, created, emit_json, json_option, listing, ref
 
 
 def register(cli: click.Group) -> None:
@@ -39,14 +41,10 @@ def start(app: AppContext, developer: str, model_family: str, licenses_: tuple[s
     --run RUN_ID`. Prints the run id."""
     out = runs.start_run(app.home, app.ledger, developer, model_family, licenses_,
                          run_id=run_id, note=note)
-    if as_json:
-        emit_json(out)
-        return
-    click.echo(out["id"])
-    click.echo(f"  started at {out['started_at']}, log index {out['log_index']}, relying on "
-               f"{', '.join(out['licenses'])}", err=True)
-    for lic in out["licenses_not_in_force"]:
-        click.echo(f"  warning: license {lic} is not in force now", err=True)
+    created(as_json, out["id"], out, [
+        f"  started at {out['started_at']}, log index {out['log_index']}, relying on "
+        f"{', '.join(out['licenses'])}",
+        *(f"  warning: license {lic} is not in force now" for lic in out["licenses_not_in_force"])])
 
 
 @run.command("commit")
@@ -70,19 +68,15 @@ def commit(app: AppContext, manifest: Path, developer: str, model_family: str, m
     out = runs.commit_run(app.home, app.ledger, manifest, developer, model_family, model,
                           base_model=base_model, opening=opening, description=description,
                           workers=workers, run_id=run_id)
-    if as_json:
-        emit_json(out)
-        return
-    click.echo(out["id"])
-    click.echo(f"  {out['count']:,} items, root {out['root']}, log index {out['log_index']}",
-               err=True)
-    click.echo(f"  salts written to {out['opening']} (keep it private: audits need it)", err=True)
     when = ("at commit time" if out["judged"] == "at_commit" else
-             f"throughout the run ({out['over_interval']['from']} to {out['over_interval']['to']})")
-    for lic in out["licenses_not_in_force"]:
-        click.echo(f"  warning: license {lic} was not in force {when}", err=True)
-    if out["judged"] == "at_commit":
-        click.echo("  judged at commit: no `run start` was logged for this run", err=True)
+            f"throughout the run ({out['over_interval']['from']} to {out['over_interval']['to']})")
+    created(as_json, out["id"], out, [
+        f"  {out['count']:,} items, root {out['root']}, log index {out['log_index']}",
+        f"  salts written to {out['opening']} (keep it private: audits need it)",
+        *(f"  warning: license {lic} was not in force {when}"
+          for lic in out["licenses_not_in_force"]),
+        *(["  judged at commit: no `run start` was logged for this run"]
+          if out["judged"] == "at_commit" else [])])
 
 
 @run.command("list")
@@ -92,12 +86,12 @@ def commit(app: AppContext, manifest: Path, developer: str, model_family: str, m
 def list_cmd(app: AppContext, developer: str | None, as_json: bool) -> None:
     """List committed training runs."""
     rows = runs.list_runs(app.ledger.db, developer)
-    if as_json:
-        emit_json(rows)
-        return
-    table("Training runs", ["id", "developer", "model family", "model", "items", "log index"],
-          [[r["id"], r["developer"], r["model_family"], r["model"], f"{r['count']:,}",
-            r["log_index"]] for r in rows])
+    named = {} if as_json else display_names(app.ledger.db, (r["developer"] for r in rows))
+    listing(as_json, rows, "Training runs",
+            ["id", Col("developer", "ref"), "model family / model", Col("items", "num"),
+             Col("log", "num")],
+            lambda r: [r["id"], ref(named.get(r["developer"]), r["developer"]),
+                       f"{r['model_family']} / {r['model']}", f"{r['count']:,}", r["log_index"]])
 
 
 @run.command("show")

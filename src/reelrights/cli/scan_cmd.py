@@ -15,7 +15,8 @@ import click
 from ..media.engine import make_engine
 from ..rights.policy import ACTIONS
 from ..evidence.scan import read_inputs, scan_files
-from .context import AppContext, emit_json, json_option, pass_app
+from .context import AppContext, pass_app
+from .output import emit_json, json_option
 from .fingerprint_cmd import engine_option, workers_option
 from .progress import progress_bar
 

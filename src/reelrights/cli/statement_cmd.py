@@ -17,7 +17,8 @@ from ..core.ids import ID_PATTERNS
 from ..core.statements import sign_statement
 from ..errors import BadInput
 from ..registry.resolve import resolve_party
-from .context import AppContext, emit_json, pass_app
+from .context import AppContext, pass_app
+from .output import emit_json, receipt_id
 
 
 def register(cli: click.Group) -> None:
@@ -65,9 +66,12 @@ def _supersedes(ref: str) -> dict[str, object]:
 @click.argument("entries_file", type=click.File("rb"))
 @pass_app
 def statement_submit(app: AppContext, entries_file) -> None:  # type: ignore[no-untyped-def]
-    """Submit signed entries (one per line) as one batch: all accepted or none."""
+    """Submit signed entries (one per line) as one batch: all accepted or none.
+
+    Prints a JSON list with one receipt per entry, each with the `id` of what it created or
+    changed (as the command for that statement type prints it)."""
     lines = [ln.rstrip(b"\r\n") for ln in entries_file if ln.strip()]
     for i, ln in enumerate(lines):
         parse_canonical(ln, what=f"{entries_file.name} line {i + 1}")
     receipts = app.ledger.submit(lines)
-    emit_json([r.to_json() for r in receipts])
+    emit_json([{"id": receipt_id(r), **r.to_json()} for r in receipts])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from ..registry.usage import usage_report
-from .context import AppContext, emit_json, json_option, pass_app, table
+from .context import AppContext, pass_app
+from ..registry.labels import display_names
+from .output import Col, emit_json, json_option, ref, table
 
 
 def register(cli: click.Group) -> None:
@@ -22,18 +24,29 @@ def usage(app: AppContext, party: str, as_json: bool) -> None:
     if as_json:
         emit_json(r)
         return
-    table(f"Works of {r['name']}", ["work", "title", "relations", "log"],
+    named = display_names(app.ledger.db, [i for key, fields in (
+        ("licenses", ("bundle", "licensee")), ("runs", ("developer", "bundle")),
+        ("productions", ("production",)), ("earnings", ("production",)))
+        for x in r[key] for i in (x[f] for f in fields)])
+    table(f"Works of {r['name']}", [Col("work", "id"), "title", "relations", Col("log", "num")],
           [[w["work"], w["title"], ", ".join(f"{x['role']}" for x in w["relations"]),
             w["log_index"]] for w in r["works"]])
-    table("Licenses", ["license", "bundle", "licensee", "log"],
-          [[x["license"], x["bundle"], x["licensee"], x["log_index"]] for x in r["licenses"]])
-    table("Runs", ["run", "developer", "bundle", "items", "seconds", "certificates", "log"],
-          [[x["run"], x["developer"], x["bundle"], x["items"], x["seconds"],
-            ", ".join(f"{c['certificate']} ({c['result']})" for c in x["certificates"]),
-            x["log_index"]] for x in r["runs"]])
-    table("Productions", ["production", "title", "output", "run", "log"],
-          [[x["production"], x["title"], x["output"], x["run"], x["log_index"]]
+    table("Licenses", [Col("license", "id"), Col("bundle", "ref"), Col("licensee", "ref"),
+                       Col("log", "num")],
+          [[x["license"], ref(named.get(x["bundle"]), x["bundle"]),
+            ref(named.get(x["licensee"]), x["licensee"]), x["log_index"]] for x in r["licenses"]])
+    table("Runs", [Col("run, certificates", "id"), Col("developer", "ref"), Col("bundle", "ref"),
+                   "used", Col("log", "num")],
+          [["\n".join([x["run"], *(c["certificate"] for c in x["certificates"])]),
+            ref(named.get(x["developer"]), x["developer"]), ref(named.get(x["bundle"]), x["bundle"]),
+            f"{x['items']} items, {x['seconds']} s"
+            + "".join(f"; audit {c['result']}" for c in x["certificates"]), x["log_index"]]
+           for x in r["runs"]])
+    table("Productions", [Col("production", "ref"), Col("output", "id"), Col("run", "id"),
+                          Col("log", "num")],
+          [[ref(x["title"], x["production"]), x["output"], x["run"], x["log_index"]]
            for x in r["productions"]])
-    table("Earnings (minor units)", ["report", "production", "period", "currency", "amount", "log"],
-          [[x["report"], x["production"], x["period"], x["currency"], x["amount_minor"],
-            x["log_index"]] for x in r["earnings"]])
+    table("Earnings (minor units)", [Col("report", "id"), Col("production", "ref"), "period",
+                                     Col("amount", "num"), Col("log", "num")],
+          [[x["report"], ref(named.get(x["production"]), x["production"]), x["period"],
+            f"{x['amount_minor']} {x['currency']}", x["log_index"]] for x in r["earnings"]])

@@ -13,7 +13,9 @@ from ..rights import disputes
 from ..evidence import fingerprints
 from ..registry.credits import credit_work
 from ..registry.works import list_works, register_work, work_detail
-from .context import AppContext, emit_json, json_option, pass_app, table
+from .context import AppContext, pass_app
+from ..registry.labels import display_names
+from .output import Col, created_receipt, emit_json, json_option, listing, ref
 from .types import EXTERNAL_ID, SHARE
 
 
@@ -54,29 +56,27 @@ def work_add(app: AppContext, owner: str, kind: str, title: str, year: int | Non
             app.home, app.ledger, receipt.actor,
             [a["sha256"] for a in receipt.details["assets"] if "dispute" not in a])
         conflicts += near
-    if as_json:
-        emit_json({**receipt.to_json(), "fingerprint_failures": failed, "disputes": conflicts,
-                   "segment_matches": segments})
-    else:
-        click.echo(receipt.details["id"])
-        for a in receipt.details["assets"]:
-            if a["new"]:
-                click.echo(f"  asset {a['sha256']}  {a['name']}  (new)", err=True)
-            elif "dispute" not in a:
-                click.echo(f"  asset {a['sha256']}  {a['name']}  (already registered, first in "
-                           f"{a['first_work']}: same content, same asset)", err=True)
-        for f in failed:
-            click.echo(f"  not fingerprinted: {f['error']} (registered all the same; retry with "
-                       "`reelrights fingerprint FILE`)", err=True)
-        for m in segments:
-            click.echo(f"  segment match: {m['share']:.0%} of asset {m['asset'][:16]} matches "
-                       f"{m['matches'][:16]} of {m['owner']} (reported, not blocking)", err=True)
-        for d in conflicts:
-            click.echo(f"error: ownership conflict: asset {d['asset']} is {d['first_owner']}'s "
-                       f"(work {d['first_work']}, log {d['first_log_index']}); recorded as "
-                       f"dispute {d['dispute']}, which suspends licensing of it by both parties "
-                       "until the first owner releases it or the operator decides "
-                       "(`reelrights dispute show`)", err=True)
+    notes = []
+    for a in receipt.details["assets"]:
+        if a["new"]:
+            notes.append(f"  asset {a['sha256']}  {a['name']}  (new)")
+        elif "dispute" not in a:
+            notes.append(f"  asset {a['sha256']}  {a['name']}  (already registered, first in "
+                         f"{a['first_work']}: same content, same asset)")
+    for f in failed:
+        notes.append(f"  not fingerprinted: {f['error']} (registered all the same; retry with "
+                     "`reelrights fingerprint FILE`)")
+    for m in segments:
+        notes.append(f"  segment match: {m['share']:.0%} of asset {m['asset'][:16]} matches "
+                     f"{m['matches'][:16]} of {m['owner']} (reported, not blocking)")
+    for d in conflicts:
+        notes.append(f"error: ownership conflict: asset {d['asset']} is {d['first_owner']}'s "
+                     f"(work {d['first_work']}, log {d['first_log_index']}); recorded as "
+                     f"dispute {d['dispute']}, which suspends licensing of it by both parties "
+                     "until the first owner releases it or the operator decides "
+                     "(`reelrights dispute show`)")
+    created_receipt(as_json, receipt, {"fingerprint_failures": failed, "disputes": conflicts,
+                                       "segment_matches": segments}, notes)
     if conflicts:
         sys.exit(PolicyDenied.exit_code)
 
@@ -90,15 +90,14 @@ def work_add(app: AppContext, owner: str, kind: str, title: str, year: int | Non
 @pass_app
 def work_credit(app: AppContext, work_ref: str, party_ref: str, role: str, share: str,
                 as_json: bool) -> None:
-    """Credit a party on a work (signed by the work's owner; shares per role total at most 1)."""
+    """Credit a party on a work (signed by the work's owner; shares per role total at most 1).
+
+    Prints the credit's id, WORK/ROLE/PARTY."""
     receipt = credit_work(app.home, app.ledger, work_ref, party_ref, role, share)
-    if as_json:
-        emit_json({"id": f"{receipt.details['work']}/{role}/{receipt.details['party']}",
-                   **receipt.to_json()})
-        return
     d = receipt.details
-    click.echo(f"credited {d['party']} as {d['role']} {d['share']} on {d['work']} "
-               f"({d['role']} total {d['role_total']}, log index {receipt.index})")
+    created_receipt(as_json, receipt, notes=[
+        f"credited {d['party']} as {d['role']} {d['share']} on {d['work']} "
+        f"({d['role']} total {d['role_total']}, log index {receipt.index})"])
 
 
 @work.command("list")
@@ -108,11 +107,11 @@ def work_credit(app: AppContext, work_ref: str, party_ref: str, role: str, share
 def work_list(app: AppContext, owner: str | None, as_json: bool) -> None:
     """List registered works."""
     rows = list_works(app.ledger.db, owner)
-    if as_json:
-        emit_json(rows)
-        return
-    table("works", ["id", "kind", "title", "year", "owner", "log index"],
-          [[r["id"], r["kind"], r["title"], r.get("year"), r["owner"], r["log_index"]] for r in rows])
+    named = {} if as_json else display_names(app.ledger.db, (r["owner"] for r in rows))
+    listing(as_json, rows, "works",
+            ["id", "kind", "title", "year", Col("owner", "ref"), Col("log", "num")],
+            lambda r: [r["id"], r["kind"], r["title"], r.get("year"),
+                       ref(named.get(r["owner"]), r["owner"]), r["log_index"]])
 
 
 @work.command("show")
