@@ -117,7 +117,7 @@ def world(home, ledger, media) -> dict[str, Any]:
 
 
 def facts(ledger, work_id: str) -> dict[str, dict[str, Any]]:
-    return {a["sha256"]: a for a in work_detail(ledger.db, work_id)["assets"]}
+    return {a["sha256"]: a for a in work_detail(ledger.db, work_id).to_json()["assets"]}
 
 
 def sum_totals(items: list[dict[str, Any]]) -> dict[str, int]:

@@ -98,7 +98,7 @@ def test_demo_home_contents(demo) -> None:
                             "ferry", "run1", "auditor", "certificate1", "run", "certificate",
                             "output", "fund", "production", "statement_studio", "statement_lead",
                             "statement_writer", "statement_guild"}
-        ps = list_parties(ledger.db)
+        ps = [x.to_json() for x in list_parties(ledger.db)]
         assert len(ps) == 8
         assert sorted(p["kind"] for p in ps) == sorted(
             ["studio", "guild", "performer", "performer", "writer", "developer", "auditor",
@@ -109,20 +109,20 @@ def test_demo_home_contents(demo) -> None:
         for p in ps:  # every demo party's private key is in the home and matches
             key = h.party_key(p["id"])
             assert hashlib.sha256(key.public_key_bytes).hexdigest()[:16] == p["key_id"]
-        ws = list_works(ledger.db)
+        ws = [x.to_json() for x in list_works(ledger.db)]
         assert len(ws) >= 3
         assert all(w["owner"] == ids["studio"] for w in ws)
         categories: dict[str, str] = {}
         media = demo["dir"] / "media"
         for label in ("film", "score", "script"):
-            detail = work_detail(ledger.db, ids[label])
+            detail = work_detail(ledger.db, ids[label]).to_json()
             (asset,) = detail["assets"]
             categories[label] = asset["category"]
             data = (media / asset["name"]).read_bytes()
             assert asset["sha256"] == hashlib.sha256(data).hexdigest()
             assert asset["size"] == len(data)
         assert categories == {"film": "video", "score": "audio", "script": "text"}
-        film = work_detail(ledger.db, ids["film"])
+        film = work_detail(ledger.db, ids["film"]).to_json()
         assert film["assets"][0]["media_type"] == "video/mp4"
         assert film["assets"][0]["duration_ms"] == 4000
         assert (film["assets"][0]["width"], film["assets"][0]["height"]) == (320, 240)
@@ -130,19 +130,19 @@ def test_demo_home_contents(demo) -> None:
         assert sorted((c["party"], c["role"], c["share"]) for c in film["credits"]) == sorted([
             (ids["lead"], "performer", "0.6"), (ids["support"], "performer", "0.4"),
             (ids["writer"], "writer", "1")])
-        score = work_detail(ledger.db, ids["score"])
+        score = work_detail(ledger.db, ids["score"]).to_json()
         assert score["assets"][0]["media_type"] == "audio/wav"
         assert [(c["party"], c["share"]) for c in score["credits"]] == [(ids["lead"], "1/3")]
-        script = work_detail(ledger.db, ids["script"])
+        script = work_detail(ledger.db, ids["script"]).to_json()
         assert script["assets"][0]["media_type"] == "text/x-fountain"
         assert script["assets"][0]["pages"] >= 1 and script["assets"][0]["lines"] > 0
         # the festival cut reuses the film's asset
         cut = [w for w in ws if w["title"] == "Harbour Lights (festival cut)"]
         assert len(cut) == 1
-        cut_detail = work_detail(ledger.db, cut[0]["id"])
+        cut_detail = work_detail(ledger.db, cut[0]["id"]).to_json()
         assert cut_detail["assets"][0]["sha256"] == film["assets"][0]["sha256"]
         # the guild's refused credit left nothing behind
-        assert party_detail(ledger.db, ids["guild"])["credits"] == []
+        assert party_detail(ledger.db, ids["guild"]).credits == ()
         with ledger.db.read() as conn:
             size, _ = ledger.log.head(conn)
             stmts = [decode_entry(ledger.log.entry(conn, i)) for i in range(size)]

@@ -70,7 +70,7 @@ def test_a_transcoded_copy_of_a_studios_film_opens_a_dispute(home, ledger, films
     code, out = _add(home, dev, "My Film", films["copy"])
     assert code == 3, out
     assert len(out["disputes"]) == 2  # against the film and against the studio's web copy
-    originals = {work_detail(ledger.db, t)["assets"][0]["sha256"]
+    originals = {work_detail(ledger.db, t).to_json()["assets"][0]["sha256"]
                  for t in ("Harbour Lights", "Harbour Lights (web)")}
     assert {d["first_asset"] for d in out["disputes"]} == originals
     for d in out["disputes"]:

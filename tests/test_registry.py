@@ -155,15 +155,15 @@ def test_register_parties(home, ledger) -> None:
     receipts = [register_party(home, ledger, kind, f"The {kind.title()}") for kind in KINDS]
     assert [r.index for r in receipts] == list(range(1, len(KINDS) + 1))  # 0: established
     assert all(r.type == "party.registered" and r.actor == r.details["id"] for r in receipts)
-    listed = list_parties(ledger.db)
+    listed = [x.to_json() for x in list_parties(ledger.db)]
     assert [p["id"] for p in listed] == [r.details["id"] for r in receipts]
     for p, kind in zip(listed, KINDS, strict=True):
         key = home.party_key(p["id"])  # the private key is in the home...
         assert p["kind"] == kind and p["name"] == f"The {kind.title()}"
         assert p["public_key"] == _pubkey(key)  # ...and matches the registered public key
         assert p["key_id"] == key_id_for(key.public_key_bytes)
-    assert [p["id"] for p in list_parties(ledger.db, "writer")] == [receipts[3].details["id"]]
-    detail = party_detail(ledger.db, "The Guild")  # by unique name
+    assert [p.id for p in list_parties(ledger.db, "writer")] == [receipts[3].details["id"]]
+    detail = party_detail(ledger.db, "The Guild").to_json()  # by unique name
     assert detail["id"] == receipts[1].details["id"]
     assert detail["works_owned"] == [] and detail["credits"] == []
     assert check_rows_describe_log(ledger) == len(KINDS) + 1  # and the establishment
@@ -203,7 +203,7 @@ def test_party_key_survives_a_failure_after_commit(home, ledger) -> None:
         register_party(home, ledger, "writer", "Committed Writer")
     except OSError:
         pass
-    (row,) = [p for p in list_parties(ledger.db) if p["name"] == "Committed Writer"]
+    (row,) = [p.to_json() for p in list_parties(ledger.db) if p.name == "Committed Writer"]
     key = home.party_key(row["id"])
     assert _pubkey(key) == row["public_key"]
 
@@ -220,7 +220,7 @@ def test_work_add_records_file_facts(home, ledger, media) -> None:
     assert r.type == "work.registered" and r.actor == studio and r.index == 2
     wid = r.details["id"]
     assert [a["new"] for a in r.details["assets"]] == [True, True, True]
-    detail = work_detail(ledger.db, wid)
+    detail = work_detail(ledger.db, wid).to_json()
     assert (detail["title"], detail["kind"], detail["owner"], detail["year"]) == (
         "Harbour Lights", "film", studio, 2026)
     assert detail["external_ids"] == ["eidr:10.5240/7791-8534-2C23-9030-8610-5"]
@@ -248,8 +248,8 @@ def test_work_add_records_file_facts(home, ledger, media) -> None:
         body = decode_entry(ledger.log.entry(conn, r.index)).body
     assert sorted(body["assets"], key=lambda a: a["name"]) == sorted(
         ({k: v for k, v in a.items()} for a in detail["assets"]), key=lambda a: a["name"])
-    assert list_works(ledger.db, studio)[0]["id"] == wid
-    assert party_detail(ledger.db, studio)["works_owned"] == [
+    assert list_works(ledger.db, studio)[0].id == wid
+    assert party_detail(ledger.db, studio).to_json()["works_owned"] == [
         {"id": wid, "title": "Harbour Lights"}]
     check_rows_describe_log(ledger)
 
@@ -314,7 +314,7 @@ def test_same_content_in_one_batch(home, ledger) -> None:
 def test_same_hash_with_another_size_is_a_conflict(home, ledger, media) -> None:
     studio = _party(home, ledger)
     register_work(home, ledger, studio, "script", "Pages", [media["script"]])
-    facts = work_detail(ledger.db, "Pages")["assets"][0]
+    facts = work_detail(ledger.db, "Pages").to_json()["assets"][0]
     before = snapshot(home, ledger)
     body = {"id": new_id("work"), "kind": "script", "title": "Liar", "owner": studio,
             "assets": [{"sha256": facts["sha256"], "size": facts["size"] + 1,
@@ -398,11 +398,11 @@ def test_shares_per_role_total_at_most_one(home, ledger, cast) -> None:
         "role_total"] == "1"
     assert credit_work(home, ledger, cast["other"], cast["ada"], "performer", "1"
                                 ).details["role_total"] == "1"
-    detail = work_detail(ledger.db, film)
+    detail = work_detail(ledger.db, film).to_json()
     assert sorted((c["name"], c["role"], c["share"]) for c in detail["credits"]) == [
         ("ada", "director", "1"), ("ada", "performer", "1/3"), ("bruno", "performer", "1/3"),
         ("cleo", "performer", "1/3")]
-    assert [(c["work"], c["role"]) for c in party_detail(ledger.db, cast["ada"])["credits"]
+    assert [(c.work, c.role) for c in party_detail(ledger.db, cast["ada"]).credits
             ] == [(film, "performer"), (film, "director"), (cast["other"], "performer")]
     check_rows_describe_log(ledger)
 
@@ -511,8 +511,8 @@ def test_statements_signed_elsewhere_are_accepted(home, ledger, media) -> None:
                     {"work": wid, "party": performer, "role": "composer", "share": "1"})
     assert (r1.index, r2.index, r3.index) == (1, 3, 4)
     assert r1.details == {"id": pid} and r2.details["id"] == wid
-    assert party_detail(ledger.db, pid)["public_key"] == _pubkey(remote)
-    assert work_detail(ledger.db, wid)["credits"][0]["party"] == performer
+    assert party_detail(ledger.db, pid).to_json()["public_key"] == _pubkey(remote)
+    assert work_detail(ledger.db, wid).to_json()["credits"][0]["party"] == performer
     assert not home.party_key_path(pid).exists()
     assert sorted(p.name for p in home.keys_dir.iterdir()) == sorted(
         keys_before + [f"{performer}.pem"])

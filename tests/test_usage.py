@@ -27,7 +27,7 @@ def test_usage_follows_works_to_licenses_runs_productions_and_earnings(home, led
         lic_index = conn.scalar(select(licenses.c.log_index).where(licenses.c.id == ids["lic"]))
         types = dict(conn.execute(select(log_entries.c.idx, log_entries.c.type)).all())
 
-    studio = usage_report(ledger.db, ids["studio"])
+    studio = usage_report(ledger.db, ids["studio"]).to_json()
     assert [w["work"] for w in studio["works"]] == [ids["film"]]
     assert [x["license"] for x in studio["licenses"]] == [ids["lic"]]  # not the other studio's
     assert studio["licenses"][0]["log_index"] == lic_index
@@ -40,13 +40,13 @@ def test_usage_follows_works_to_licenses_runs_productions_and_earnings(home, led
     assert sum(e["amount_minor"] for e in studio["earnings"]) == 52083
     assert {e["log_index"] for e in studio["earnings"]} == {rep["log_index"]}
 
-    guild = usage_report(ledger.db, ids["guild"])
+    guild = usage_report(ledger.db, ids["guild"]).to_json()
     assert [m["party"] for m in guild["members"]] == [ids["performer"]]
     assert [w["work"] for w in guild["works"]] == [ids["film"]]
     assert guild["works"][0]["relations"][0]["role"] == "performer"
     assert [e["amount_minor"] for e in guild["earnings"]] == [5208]
 
-    other = usage_report(ledger.db, ids["studio2"])
+    other = usage_report(ledger.db, ids["studio2"]).to_json()
     assert [x["license"] for x in other["licenses"]] == [ids["lic2"]]
     assert [r["items"] for r in other["runs"]] == [1]
 

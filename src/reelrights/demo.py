@@ -89,12 +89,12 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     for label, kind, title, files, ext in works:
         r = register_work(home, ledger, ids["studio"], kind, title, files, 2026, ext)
         ids[label] = r.details["id"]
-        detail = work_detail(ledger.db, ids[label])
-        a = detail["assets"][0]
-        facts = ", ".join(f"{k} {a[k]}" for k in ("duration_ms", "width", "height", "pages", "lines")
-                          if k in a)
-        echo(f"{title:<34} {ids[label]}  {a['media_type']}  {facts}")
-        echo(f"{'':<34} sha256 {a['sha256']}   log index {r.index}")
+        a = work_detail(ledger.db, ids[label]).assets[0]
+        facts = ", ".join(f"{k} {getattr(a, k)}"
+                          for k in ("duration_ms", "width", "height", "pages", "lines")
+                          if getattr(a, k) is not None)
+        echo(f"{title:<34} {ids[label]}  {a.media_type}  {facts}")
+        echo(f"{'':<34} sha256 {a.sha256}   log index {r.index}")
 
     step("Registering the same bytes again yields the same asset, and says so")
     r = register_work(home, ledger, ids["studio"], "film", "Harbour Lights (festival cut)",
@@ -124,7 +124,7 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
     step("The log: a signed C2SP checkpoint, and an inclusion proof checked against it")
     with ledger.db.read() as conn:
         note = ledger.log.checkpoint(conn)
-        proof = ledger.log.inclusion(conn, work_detail(ledger.db, ids["film"])["log_index"])
+        proof = ledger.log.inclusion(conn, work_detail(ledger.db, ids["film"]).log_index)
     echo(note.decode("utf-8").rstrip("\n"))
     cp = open_checkpoint(note, NoteVerifier(vkey))
     verify_inclusion(bytes.fromhex(proof["leaf_hash"]), proof["index"], proof["size"],
@@ -166,7 +166,7 @@ def _rights_story(home: Home, ledger: Ledger, ids: dict[str, str],
     echo(f"bundle {ids['bundle']} v1: {totals['assets']} assets, {totals['video_ms'] / 1000:.1f} s "
          f"video, {totals['audio_ms'] / 1000:.1f} s audio, {totals['script_pages']} script pages")
     echo(f"  Merkle root over the sorted asset hashes (RFC 9162): {b['root']}")
-    names = {p["id"]: p["name"] for p in list_parties(ledger.db)}
+    names = {p.id: p.name for p in list_parties(ledger.db)}
     people = [c["party"] if isinstance(c, dict) else c for c in b["contributors"]]
     echo(f"  credited contributors: {', '.join(f'{names[p]} ({p})' for p in people)}")
 

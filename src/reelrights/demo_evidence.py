@@ -41,7 +41,7 @@ def evidence_story(home: Home, ledger: Ledger, ids: dict[str, str], media: Path,
     ids["ferry"] = r.details["id"]
     echo(f"Night Ferry (not in any bundle)    {ids['ferry']}   log index {r.index}")
     for label, path in [*files.items(), ("ferry", ferry)]:  # what `work add` does for each file
-        assets = work_detail(ledger.db, ids[label])["assets"]
+        assets = [a.to_json() for a in work_detail(ledger.db, ids[label]).assets]
         failed = fingerprints.fingerprint_new_work(home, ledger.db, assets, [path])
         echo(f"  {path.name:<28} {'failed: ' + failed[0]['error'] if failed else 'fingerprinted'}")
 
@@ -155,7 +155,8 @@ def _licensed_items(ledger: Ledger, ids: dict[str, str]) -> list[dict]:
     basis = {"type": "license", "license": ids["license"], "bundle": ids["bundle"]}
     out = []
     for w in b["works"]:
-        for a in work_detail(ledger.db, w["id"])["assets"]:
+        for file in work_detail(ledger.db, w["id"]).assets:
+            a = file.to_json()
             kind = a["category"]
             units, unit, ctype = {"video": (a.get("duration_ms", 0) // 1000, "seconds", "film"),
                                   "audio": (a.get("duration_ms", 0) // 1000, "seconds", "score"),
@@ -180,7 +181,7 @@ def _write_manifest(path: Path, items: list[dict]) -> Path:
 
 
 def _title(ledger: Ledger, work_id: str) -> str:
-    return f"{work_detail(ledger.db, work_id)['title']}"
+    return work_detail(ledger.db, work_id).title
 
 
 def _short(value: object) -> str:

@@ -84,7 +84,7 @@ def outputs_story(home: Home, ledger: Ledger, ids: dict[str, str], media: Path, 
              f"{n['output_ms'] / 1000:.1f} s = {n['ref_ms'] / 1000:.1f} s of the film "
              f"(distance {n['distance']})")
     for f in rep["consent_flags"]:
-        who = party_detail(ledger.db, f["performer"])["name"]
+        who = party_detail(ledger.db, f["performer"]).name
         echo(f"   depicts {who} ({f['performer']}) without covering {f['kind']} consent")
     echo(f"   exit {rep['exit_code']}: the teaser memorises the licensed film and is not used")
 
@@ -138,15 +138,15 @@ def outputs_story(home: Home, ledger: Ledger, ids: dict[str, str], media: Path, 
     step("Where are my works used? (the question studios and guilds ask first)")
     for label in ("studio", "guild"):
         u = usage.usage_report(ledger.db, ids[label])
-        runs = sorted({r["run"] for r in u["runs"]})
-        echo(f"reelrights usage --party {u['name']}: {len(u['works'])} works, "
-             f"{len(u['bundles'])} bundles, {len(u['licenses'])} licenses, runs {', '.join(runs)}, "
-             f"{len(u['productions'])} production uses"
-             + (f", {len(u['members'])} member(s)" if u["members"] else ""))
-        for e in u["earnings"]:
-            tag = " (superseded)" if e["superseded_by"] else ""
-            echo(f"   {e['period']} {e['production']}: {e['amount_minor'] / 100:,.2f} {e['currency']} "
-                 f"to {e['payee']}, report {e['report']} at log index {e['log_index']}{tag}")
+        runs = sorted({r.run for r in u.runs})
+        echo(f"reelrights usage --party {u.name}: {len(u.works)} works, "
+             f"{len(u.bundles)} bundles, {len(u.licenses)} licenses, runs {', '.join(runs)}, "
+             f"{len(u.productions)} production uses"
+             + (f", {len(u.members)} member(s)" if u.members else ""))
+        for e in u.earnings:
+            tag = " (superseded)" if e.superseded_by else ""
+            echo(f"   {e.period} {e.production}: {e.amount_minor / 100:,.2f} {e.currency} "
+                 f"to {e.payee}, report {e.report} at log index {e.log_index}{tag}")
 
 
 
@@ -176,7 +176,7 @@ def _reconcile(ledger: Ledger, ids: dict[str, str], echo: Echo) -> None:
                         - (Decimal(REPORTS[0][1]) - Decimal(REPORTS[0][2])))}
     with ledger.db.read() as conn:
         as_of, _ = ledger.log.head(conn)
-        parties = [p["id"] for p in list_parties(ledger.db)]
+        parties = [p.id for p in list_parties(ledger.db)]
         for period, net in nets.items():
             total = Decimal(0)
             for pid in parties:

@@ -512,7 +512,7 @@ def test_refused_batch_keeps_tiles_across_boundary(home: Home, ledger: Ledger) -
     with pytest.raises(InvalidStatement, match="^statement 3 of 20: "):
         ledger.submit(batch)
     batch = [p.work()[1] for _ in range(20)]
-    batch[2] = p.work(work_id=list_works(ledger.db)[0]["id"])[1]
+    batch[2] = p.work(work_id=list_works(ledger.db)[0].id)[1]
     with pytest.raises(Conflict, match="^statement 3 of 20: "):
         ledger.submit(batch)
     assert db_snapshot(ledger) == before

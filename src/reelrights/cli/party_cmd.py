@@ -73,7 +73,7 @@ def party_add(app: AppContext, kind: str, name: str, passphrase_env: str | None,
 @pass_app
 def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
     """List registered parties."""
-    listing(as_json, list_parties(app.ledger.db, kind), "parties",
+    listing(as_json, [r.to_json() for r in list_parties(app.ledger.db, kind)], "parties",
             ["id", "kind", "name", Col("key id", "id"), Col("log", "num")],
             lambda r: [r["id"], r["kind"], r["name"], r["key_id"], r["log_index"]])
 
@@ -84,7 +84,7 @@ def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
 @pass_app
 def party_show(app: AppContext, party_ref: str, as_json: bool) -> None:
     """Show one party (by id or unique name): key, works owned, credits."""
-    p = party_detail(app.ledger.db, party_ref)
+    p = party_detail(app.ledger.db, party_ref).to_json()
     if as_json:
         emit_json(p)
         return

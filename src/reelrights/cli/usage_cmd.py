@@ -20,7 +20,7 @@ def register(cli: click.Group) -> None:
 @pass_app
 def usage(app: AppContext, party: str, as_json: bool) -> None:
     """Licenses, certified runs, outputs, productions and earnings on P's works, with log indexes."""
-    r = usage_report(app.ledger.db, party)
+    r = usage_report(app.ledger.db, party).to_json()
     if as_json:
         emit_json(r)
         return

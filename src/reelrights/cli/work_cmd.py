@@ -106,7 +106,7 @@ def work_credit(app: AppContext, work_ref: str, party_ref: str, role: str, share
 @pass_app
 def work_list(app: AppContext, owner: str | None, as_json: bool) -> None:
     """List registered works."""
-    rows = list_works(app.ledger.db, owner)
+    rows = [r.to_json() for r in list_works(app.ledger.db, owner)]
     named = {} if as_json else display_names(app.ledger.db, (r["owner"] for r in rows))
     listing(as_json, rows, "works",
             ["id", "kind", "title", "year", Col("owner", "ref"), Col("log", "num")],
@@ -120,7 +120,7 @@ def work_list(app: AppContext, owner: str | None, as_json: bool) -> None:
 @pass_app
 def work_show(app: AppContext, work_ref: str, as_json: bool) -> None:
     """Show a work (by id or unique title): its assets and credits."""
-    w = work_detail(app.ledger.db, work_ref)
+    w = work_detail(app.ledger.db, work_ref).to_json()
     if as_json:
         emit_json(w)
         return

@@ -19,7 +19,10 @@ from ..home import Home
 from ..keys import PartyKey
 from ..ledger import Accepted, Ledger, Receipt, applier, at
 from ..log.database_log import insert_rows
+from ..store.db import Database
+from ..store.resolve import find_many, widen
 from ..store.tables import credits, parties, works
+from .records import PARTY, OwnedWork, Party, PartyCredit, PartyDetail
 from .resolve import resolve_party
 from .submit import sign_and_submit
 
@@ -98,35 +101,27 @@ def _party_recorded(ledger: Ledger, party_id: str) -> bool:
 # Queries
 # ---------------------------------------------------------------------------------------------
 
-def _party_json(r: Any) -> dict[str, Any]:
-    return {"id": r.id, "kind": r.kind, "name": r.name,
-            "public_key": base64.b64encode(bytes(r.public_key)).decode("ascii"),
-            "key_id": r.key_id, "log_index": r.log_index, "registered_at": r.registered_at}
-
-
-def list_parties(db: Any, kind: str | None = None) -> list[dict[str, Any]]:
+def list_parties(db: Database, kind: str | None = None) -> list[Party]:
     with db.read() as conn:
-        q = select(parties).order_by(parties.c.log_index)
-        if kind:
-            q = q.where(parties.c.kind == kind)
-        return [_party_json(r) for r in conn.execute(q)]
+        return find_many(conn, PARTY, *([parties.c.kind == kind] if kind else []))
 
 
-def party_detail(db: Any, ref: str) -> dict[str, Any]:
+def party_detail(db: Database, ref: str) -> PartyDetail:
     with db.read() as conn:
-        row = resolve_party(conn, ref)
-        owned = conn.execute(select(works.c.id, works.c.title).where(works.c.owner_id == row.id)
+        party = resolve_party(conn, ref)
+        owned = conn.execute(select(works.c.id, works.c.title).where(works.c.owner_id == party.id)
                              .order_by(works.c.log_index)).all()
         credited = conn.execute(select(credits.c.work_id, credits.c.role, credits.c.share,
                                        credits.c.log_index)
-                                .where(credits.c.party_id == row.id)
+                                .where(credits.c.party_id == party.id)
                                 .order_by(credits.c.log_index)).all()
-    return {**_party_json(row), "works_owned": [{"id": w.id, "title": w.title} for w in owned],
-            "credits": [{"work": c.work_id, "role": c.role, "share": c.share,
-                         "log_index": c.log_index} for c in credited]}
+    return widen(party, PartyDetail,
+                 works_owned=tuple(OwnedWork(w.id, w.title) for w in owned),
+                 credits=tuple(PartyCredit(c.work_id, c.role, c.share, c.log_index)
+                               for c in credited))
 
 
-def confusable_parties(db: Any, name: str) -> list[tuple[str, str]]:
+def confusable_parties(db: Database, name: str) -> list[tuple[str, str]]:
     """Registered parties (id, name) whose name can be mistaken for ``name``: the same Unicode
     TR 39 skeleton (case and spacing folded). ``party add`` warns about them."""
     from ..core.names import skeleton

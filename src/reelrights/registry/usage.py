@@ -10,13 +10,15 @@ each answer can be checked against the log with an inclusion proof.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from sqlalchemy import func, select
 
+from ..store.db import Database
 from ..store.evidence_tables import audit_certificates, run_usage, training_runs
 from ..store.fund_tables import fund_lines, production_outputs, productions, revenue_reports
 from ..store.tables import bundle_works, bundles, credits, guild_members, licenses, works
+from .records import (UsageBundle, UsageCertificate, UsageEarning, UsageLicense, UsageMember,
+                      UsageOutput, UsageRelation, UsageReport, UsageRun, UsageWork)
 from .resolve import resolve_party
 
 __all__ = ["usage_report"]
@@ -24,7 +26,7 @@ __all__ = ["usage_report"]
 _UNITS = ("items", "seconds", "frames", "tokens", "images")
 
 
-def usage_report(db: Any, party: str) -> dict[str, Any]:
+def usage_report(db: Database, party: str) -> UsageReport:
     with db.read() as conn:
         who = resolve_party(conn, party)
         subjects = {who.id}
@@ -33,19 +35,18 @@ def usage_report(db: Any, party: str) -> dict[str, Any]:
             for m in conn.execute(select(guild_members).where(guild_members.c.guild_id == who.id)
                                   .order_by(guild_members.c.log_index)):
                 subjects.add(m.member_id)
-                members.append({"party": m.member_id, "log_index": m.log_index})
+                members.append(UsageMember(m.member_id, m.log_index))
         subj = sorted(subjects)
-        work_rows: dict[str, dict[str, Any]] = {}
+        work_rows: dict[str, tuple[str, int]] = {}  # work -> (title, log index)
+        relations: dict[str, list[UsageRelation]] = defaultdict(list)
         for w in conn.execute(select(works).where(works.c.owner_id.in_(subj))):
-            work_rows[w.id] = {"work": w.id, "title": w.title, "log_index": w.log_index,
-                               "relations": [{"party": w.owner_id, "role": "owner"}]}
+            work_rows[w.id] = (w.title, w.log_index)
+            relations[w.id].append(UsageRelation(w.owner_id, "owner"))
         for c in conn.execute(select(credits, works.c.title, works.c.log_index.label("wli"))
                               .join(works, works.c.id == credits.c.work_id)
                               .where(credits.c.party_id.in_(subj))):
-            entry = work_rows.setdefault(c.work_id, {"work": c.work_id, "title": c.title,
-                                                     "log_index": c.wli, "relations": []})
-            entry["relations"].append({"party": c.party_id, "role": c.role, "share": c.share,
-                                       "log_index": c.log_index})
+            work_rows.setdefault(c.work_id, (c.title, c.wli))
+            relations[c.work_id].append(UsageRelation(c.party_id, c.role, c.share, c.log_index))
         work_ids = sorted(work_rows)
         bundle_list = conn.execute(
             select(bundles.c.id, bundles.c.name, bundles.c.version, bundles.c.log_index,
@@ -56,11 +57,9 @@ def usage_report(db: Any, party: str) -> dict[str, Any]:
         bundle_info = {}
         for b in bundle_list:
             bundle_works_of[b.id].append(b.work_id)
-            bundle_info[b.id] = {"bundle": b.id, "name": b.name, "version": b.version,
-                                 "log_index": b.log_index}
+            bundle_info[b.id] = b
         bids = sorted(bundle_info)
-        lic = [{"license": r.id, "bundle": r.bundle_id, "licensee": r.licensee_id,
-                "log_index": r.log_index, "revoked_index": r.revoked_index}
+        lic = [UsageLicense(r.id, r.bundle_id, r.licensee_id, r.log_index, r.revoked_index)
                for r in conn.execute(select(licenses).where(licenses.c.bundle_id.in_(bids))
                                      .order_by(licenses.c.log_index))]
         runs = []
@@ -70,26 +69,22 @@ def usage_report(db: Any, party: str) -> dict[str, Any]:
                               .join(training_runs, training_runs.c.id == run_usage.c.run_id)
                               .where(run_usage.c.bundle_id.in_(bids))
                               .order_by(training_runs.c.log_index, run_usage.c.bundle_id)):
-            certs = [{"certificate": c.id, "result": c.result, "log_index": c.log_index}
-                     for c in conn.execute(select(audit_certificates).where(
-                         audit_certificates.c.run_id == r.run_id)
-                         .order_by(audit_certificates.c.log_index))]
+            certs = tuple(UsageCertificate(c.id, c.result, c.log_index)
+                          for c in conn.execute(select(audit_certificates).where(
+                              audit_certificates.c.run_id == r.run_id)
+                              .order_by(audit_certificates.c.log_index)))
             run_ids.add(r.run_id)
-            runs.append({"run": r.run_id, "developer": r.developer_id, "model": r.model,
-                         "bundle": r.bundle_id, "license": r.license_id,
-                         **{u: int(getattr(r, u)) for u in _UNITS},
-                         "log_index": r.log_index, "certificates": certs})
-        outs = [{"production": o.production_id, "title": o.title, "output": o.output_id,
-                 "run": o.run_id, "log_index": o.log_index}
+            runs.append(UsageRun(r.run_id, r.developer_id, r.model, r.bundle_id, r.license_id,
+                                 *(int(getattr(r, u)) for u in _UNITS), r.log_index, certs))
+        outs = [UsageOutput(o.production_id, o.title, o.output_id, o.run_id, o.log_index)
                 for o in conn.execute(select(production_outputs, productions.c.title)
                                       .join(productions,
                                             productions.c.id == production_outputs.c.production_id)
                                       .where(production_outputs.c.run_id.in_(sorted(run_ids)))
                                       .order_by(production_outputs.c.log_index,
                                                 production_outputs.c.output_id))]
-        earnings = [{"payee": e.payee_id, "report": e.report_id, "production": e.production_id,
-                     "period": e.period, "currency": e.currency, "amount_minor": int(e.amount),
-                     "log_index": e.log_index, "superseded_by": e.superseded_by}
+        earnings = [UsageEarning(e.payee_id, e.report_id, e.production_id, e.period, e.currency,
+                                 int(e.amount), e.log_index, e.superseded_by)
                     for e in conn.execute(
                         select(fund_lines.c.payee_id, fund_lines.c.report_id,
                                fund_lines.c.production_id, fund_lines.c.period,
@@ -104,7 +99,10 @@ def usage_report(db: Any, party: str) -> dict[str, Any]:
                                   revenue_reports.c.superseded_by)
                         .order_by(fund_lines.c.log_index, fund_lines.c.production_id,
                                   fund_lines.c.period))]
-    return {"party": who.id, "name": who.name, "kind": who.kind, "members": members,
-            "works": [work_rows[w] for w in work_ids],
-            "bundles": [{**bundle_info[b], "works": sorted(bundle_works_of[b])} for b in bids],
-            "licenses": lic, "runs": runs, "productions": outs, "earnings": earnings}
+    return UsageReport(
+        who.id, who.name, who.kind, tuple(members),
+        tuple(UsageWork(w, *work_rows[w], tuple(relations[w])) for w in work_ids),
+        tuple(UsageBundle(b, bundle_info[b].name, bundle_info[b].version,
+                          bundle_info[b].log_index, tuple(sorted(bundle_works_of[b])))
+              for b in bids),
+        tuple(lic), tuple(runs), tuple(outs), tuple(earnings))

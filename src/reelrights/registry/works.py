@@ -23,7 +23,10 @@ from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenie
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, at
 from ..log.database_log import insert_rows
+from ..store.db import Database
+from ..store.resolve import find_many, widen
 from ..store.tables import assets, credits, log_entries, parties, work_assets, works
+from .records import WORK, Work, WorkCredit, WorkDetail, WorkFile
 from .resolve import resolve_party, resolve_work
 from .submit import sign_and_submit
 
@@ -244,43 +247,24 @@ def register_work(home: Home, ledger: Ledger, owner: str, kind: str, title: str,
 # Queries
 # ---------------------------------------------------------------------------------------------
 
-def _work_json(r: Any) -> dict[str, Any]:
-    out = {"id": r.id, "kind": r.kind, "title": r.title, "owner": r.owner_id,
-           "log_index": r.log_index, "registered_at": r.registered_at,
-           "external_ids": json.loads(r.external_ids)}
-    if r.year is not None:
-        out["year"] = r.year
-    return out
-
-
-def list_works(db: Any, owner: str | None = None) -> list[dict[str, Any]]:
+def list_works(db: Database, owner: str | None = None) -> list[Work]:
     with db.read() as conn:
-        q = select(works).order_by(works.c.log_index)
-        if owner:
-            q = q.where(works.c.owner_id == resolve_party(conn, owner).id)
-        return [_work_json(r) for r in conn.execute(q)]
+        where = [works.c.owner_id == resolve_party(conn, owner).id] if owner else []
+        return find_many(conn, WORK, *where)
 
 
-def work_detail(db: Any, ref: str) -> dict[str, Any]:
+def work_detail(db: Database, ref: str) -> WorkDetail:
     with db.read() as conn:
-        row = resolve_work(conn, ref)
+        work = resolve_work(conn, ref)
         files = conn.execute(select(work_assets.c.name, work_assets.c.log_index, assets)
                              .join(assets, assets.c.sha256 == work_assets.c.sha256)
-                             .where(work_assets.c.work_id == row.id)
+                             .where(work_assets.c.work_id == work.id)
                              .order_by(work_assets.c.name)).all()
         creds = conn.execute(select(credits.c.party_id, parties.c.name, credits.c.role,
                                     credits.c.share, credits.c.log_index)
                              .join(parties, parties.c.id == credits.c.party_id)
-                             .where(credits.c.work_id == row.id)
+                             .where(credits.c.work_id == work.id)
                              .order_by(credits.c.role, credits.c.log_index)).all()
-    asset_list = []
-    for f in files:
-        item = {"name": f.name, "sha256": f.sha256, "size": f.size, "media_type": f.media_type,
-                "category": f.category}
-        for k in ("duration_ms", "pages", "lines", "width", "height"):
-            if getattr(f, k) is not None:
-                item[k] = getattr(f, k)
-        asset_list.append(item)
-    return {**_work_json(row), "assets": asset_list,
-            "credits": [{"party": c.party_id, "name": c.name, "role": c.role, "share": c.share,
-                         "log_index": c.log_index} for c in creds]}
+    return widen(work, WorkDetail, assets=tuple(WorkFile.from_row(f) for f in files),
+                 credits=tuple(WorkCredit(c.party_id, c.name, c.role, c.share, c.log_index)
+                               for c in creds))
