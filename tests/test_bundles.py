@@ -199,7 +199,7 @@ def test_create_from_works_and_direct_assets(home, ledger, media, world) -> None
     assert (stored.log_index, stored.root, json.loads(stored.totals), stored.description) == (
         r.index, d["root"], d["totals"], "The harbour films")
     assert stored.created_at == stmt.log_time
-    detail = bundles.bundle_detail(ledger.db, d["id"])
+    detail = bundles.bundle_detail(ledger.db, d["id"]).to_json()
     assert {w["id"]: w["listed"] for w in detail["works"]} == {world["film"]: True,
                                                                 world["play"]: False}
     assert [c["party"] for c in detail["contributors"]] == body["contributors"]
@@ -230,8 +230,8 @@ def test_contributors_follow_credits_at_creation(home, ledger, world) -> None:
     credit_work(home, ledger, world["film"], world["bruno"], "director", "1")
     second = bundles.create_bundle(home, ledger, "Northlight", "Harbour", "2", ["Harbour Lights"],
                                    predecessor=first.details["id"])
-    one = bundles.bundle_detail(ledger.db, "Harbour@1")
-    two = bundles.bundle_detail(ledger.db, "Harbour")
+    one = bundles.bundle_detail(ledger.db, "Harbour@1").to_json()
+    two = bundles.bundle_detail(ledger.db, "Harbour").to_json()
     assert [c["party"] for c in one["contributors"]] == [world["ada"]]  # frozen at creation
     assert one["contributors"][0]["roles"] == ["performer"]
     assert two["id"] == second.details["id"]
@@ -386,19 +386,19 @@ def test_versions_form_one_chain(home, ledger, world) -> None:
     assert v3.details["predecessor"] == v2.details["id"]
     with ledger.db.read() as conn:
         chain = bundles.bundle_versions(conn, "Catalogue", world["studio"])
-    assert [(v["version"], v["predecessor"]) for v in chain] == [
+    assert [(v.version, v.predecessor) for v in chain] == [
         ("1", None), ("2", v1_id), ("3", v2.details["id"])]
-    assert bundles.bundle_detail(ledger.db, "Catalogue")["id"] == v3.details["id"]
-    assert bundles.bundle_detail(ledger.db, "Catalogue@2")["successor"] == v3.details["id"]
-    assert bundles.bundle_detail(ledger.db, "Catalogue@2")["latest"] is False
+    assert bundles.bundle_detail(ledger.db, "Catalogue").id == v3.details["id"]
+    assert bundles.bundle_detail(ledger.db, "Catalogue@2").successor == v3.details["id"]
+    assert bundles.bundle_detail(ledger.db, "Catalogue@2").latest is False
     # another owner may use the same name: its own chain, starting at version 1
     rival = bundles.create_bundle(home, ledger, "Rival Pictures", "Catalogue", "1", ["Rival Reel"])
     assert rival.details["predecessor"] is None
     with pytest.raises(BadInput, match="2 owners have a bundle named 'Catalogue'"):
         bundles.bundle_detail(ledger.db, "Catalogue")
-    assert [b["id"] for b in bundles.list_bundles(ledger.db, "Rival Pictures")] == [
+    assert [b.id for b in bundles.list_bundles(ledger.db, "Rival Pictures")] == [
         rival.details["id"]]
-    assert [b["version"] for b in bundles.list_bundles(ledger.db, world["studio"])] == [
+    assert [b.version for b in bundles.list_bundles(ledger.db, world["studio"])] == [
         "1", "2", "1", "3"]
 
 
@@ -521,8 +521,8 @@ def test_lookup_errors(home, ledger, world) -> None:
     with pytest.raises(NotFound):
         bundles.bundle_detail(ledger.db, "Nope@1")
     bundles.create_bundle(home, ledger, "Northlight", "with@sign", "1", ["Tides"])
-    assert bundles.bundle_detail(ledger.db, "with@sign")["name"] == "with@sign"
-    assert bundles.bundle_detail(ledger.db, "with@sign@1")["version"] == "1"
+    assert bundles.bundle_detail(ledger.db, "with@sign").name == "with@sign"
+    assert bundles.bundle_detail(ledger.db, "with@sign@1").version == "1"
 
 
 # ---------------------------------------------------------------------------------------------

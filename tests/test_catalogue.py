@@ -130,7 +130,7 @@ def every_type_home(tmp_path_factory) -> Path:
         for a in work.details["assets"]:
             disputes.report_near_duplicate(home, ledger, rival, a["sha256"], original, 9_000,
                                            10_000, note="catalogue test")
-        ids = [d["id"] for d in disputes.list_disputes(ledger.db) if d["status"] == "open"]
+        ids = [d.id for d in disputes.list_disputes(ledger.db) if d.status == "open"]
         assert len(ids) >= 2, ids
         disputes.release_dispute(home, ledger, ids[0], "it is ours after all")
         disputes.decide_dispute(home, ledger, ids[1], "first_owner", "registered first")

@@ -130,12 +130,12 @@ def test_grant_and_find_consent(home, ledger, cast) -> None:
                              "2030-06-01",)
     assert _find(ledger, cast["jane"], kind="likeness", model_family="orbit-tts-3",
                  territory="CA").ok
-    detail = cs.consent_detail(ledger.db, cid)
+    detail = cs.consent_detail(ledger.db, cid).to_json()
     assert detail["territory"] == ["US", "CA"]  # canonical codes, as given order
     assert detail["status"] == "active" and detail["history"] == [
         {"event": "granted", "log_index": r.index, "time": detail["granted_at"],
          "actor": cast["jane"]}]
-    assert [c["id"] for c in cs.list_consents(ledger.db, "Jane Roe")] == [cid]
+    assert [c.id for c in cs.list_consents(ledger.db, "Jane Roe")] == [cid]
     assert cs.list_consents(ledger.db, cast["sky"]) == []
     assert check.to_json()["ok"] is True
 
@@ -377,7 +377,7 @@ def test_revocation_applies_from_its_time_on(home, ledger, cast) -> None:
         check = _find(ledger, cast["jane"], on=day)
         assert check.reasons == (f"consent {cid} (log {r.index}) was revoked at {at} (log "
                                  f"{rev.index}); a revocation applies from its time on",)
-    detail = cs.consent_detail(ledger.db, cid)
+    detail = cs.consent_detail(ledger.db, cid).to_json()
     assert detail["status"] == "revoked" and detail["revoke_reason"] == "I no longer agree"
     assert [(e["event"], e["log_index"], e["actor"]) for e in detail["history"]] == [
         ("granted", r.index, cast["jane"]), ("revoked", rev.index, cast["jane"])]
@@ -456,7 +456,7 @@ def test_after_death_only_the_representatives_consent_counts(home, ledger, cast)
         cs.revoke_consent(home, ledger, rep.details["id"], "x", signer=jane)
     rev = cs.revoke_consent(home, ledger, rep.details["id"], "the estate withdraws")
     assert rev.actor == estate
-    history = cs.consent_detail(ledger.db, life.details["id"])["history"]
+    history = cs.consent_detail(ledger.db, life.details["id"]).to_json()["history"]
     assert [e["event"] for e in history] == ["granted", "performer deceased"]
 
 

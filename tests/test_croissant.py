@@ -131,7 +131,7 @@ RAI_FIELDS = ["rai:dataCollection", "rai:dataCollectionType", "rai:dataUseCases"
 def test_export_validates_and_describes_the_bundle(home, ledger, media, world) -> None:
     doc = bundle_croissant(ledger.db, "Classics@1")
     ds = validate(doc)
-    detail = bundles.bundle_detail(ledger.db, world["v1"])
+    detail = bundles.bundle_detail(ledger.db, world["v1"]).to_json()
     # dataset level
     assert isinstance(doc["@context"], dict)  # inline: nothing to fetch
     assert doc["@type"] == "sc:Dataset" and doc["@id"] == bundle_iri(world["v1"])

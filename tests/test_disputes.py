@@ -75,9 +75,9 @@ def test_a_transcoded_copy_of_a_studios_film_opens_a_dispute(home, ledger, films
     assert {d["first_asset"] for d in out["disputes"]} == originals
     for d in out["disputes"]:
         assert d["kind"] == "near-duplicate" and (d["first_owner"], d["claimant"]) == (studio, dev)
-        shown = disputes.dispute_detail(ledger.db, d["dispute"])
+        shown = disputes.dispute_detail(ledger.db, d["dispute"]).to_json()
         assert shown["matched_ms"] * 5 >= shown["duration_ms"] * 4
-    assert {x["id"] for x in disputes.list_disputes(ledger.db, studio)} == \
+    assert {x.id for x in disputes.list_disputes(ledger.db, studio)} == \
         {d["dispute"] for d in out["disputes"]}
 
 
@@ -134,13 +134,13 @@ def test_only_the_operator_decides_a_dispute_with_the_log_key(home, ledger, tmp_
                                     "reason": "mine"}), home.party_key(studio))
     with pytest.raises(InvalidStatement, match="signed by the operator with the log's key"):
         ledger.submit([forged])
-    assert disputes.dispute_detail(ledger.db, dispute_id)["status"] == "open"
+    assert disputes.dispute_detail(ledger.db, dispute_id).status == "open"
     r = CliRunner().invoke(cli, ["--home", str(home.path), "dispute", "decide", dispute_id,
                                  "--outcome", "first_owner", "--reason",
                                  "the studio registered the script first", "--json"])
     assert r.exit_code == 0, r.output
     decided = json.loads(r.output)
-    shown = disputes.dispute_detail(ledger.db, dispute_id)
+    shown = disputes.dispute_detail(ledger.db, dispute_id).to_json()
     assert (shown["status"], shown["outcome"]) == ("decided", "first_owner")
     with ledger.db.read() as conn:
         from reelrights.core.statements import decode_entry

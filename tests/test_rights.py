@@ -163,7 +163,7 @@ def test_revocation_applies_from_its_time_on(home, ledger, story) -> None:
     assert not v.allowed and any("revoked" in r and "catalogue withdrawn" in r for r in v.reasons)
     with pytest.raises(Conflict):
         licensing.revoke_license(home, ledger, lic, "again")
-    history = licensing.license_detail(ledger.db, lic)["history"]
+    history = licensing.license_detail(ledger.db, lic).to_json()["history"]
     assert [h["type"] for h in history] == ["license.granted", "license.cosigned",
                                             "license.revoked"]
 

@@ -99,9 +99,9 @@ def test_a_developer_registering_a_studios_bytes_opens_a_dispute_not_a_work(home
     assert _check(ledger, world["dev"], asset=world["shas"][1]).allowed  # the other reel is not
     # Shown to both parties.
     for party in (world["studio"], world["dev2"]):
-        assert [x["id"] for x in disputes.list_disputes(ledger.db, party)] == [d["dispute"]]
+        assert [x.id for x in disputes.list_disputes(ledger.db, party)] == [d["dispute"]]
     assert disputes.list_disputes(ledger.db, world["dev"]) == []
-    shown = disputes.dispute_detail(ledger.db, d["dispute"])
+    shown = disputes.dispute_detail(ledger.db, d["dispute"]).to_json()
     assert shown["first_log_index"] > 0 and shown["history"][0]["type"] == "work.registered"
     # The claim is made once.
     with pytest.raises(Conflict, match="already disputed"):
@@ -122,7 +122,7 @@ def test_the_first_owner_releases_and_licensing_resumes(home, ledger, world) -> 
     with pytest.raises(Conflict, match="already released"):
         disputes.release_dispute(home, ledger, d, "again")
     # Before the dispute's log time the history stays as it was; the reasons still name it.
-    assert disputes.list_disputes(ledger.db)[0]["status"] == "released"
+    assert disputes.list_disputes(ledger.db)[0].status == "released"
 
 
 def test_the_same_owner_registering_the_same_bytes_again_is_one_chain(home, ledger,
@@ -173,7 +173,7 @@ def test_credits_follow_the_asset_into_an_uncredited_work(home, ledger, world) -
     assert not v.allowed and any("missing co-signature" in r for r in v.reasons)
     licensing.cosign_license(home, ledger, lic, world["guild"])
     assert _check(ledger, world["dev"], bundle=bnd).allowed
-    assert world["actor"] in [c["party"] for c in bundles.bundle_detail(ledger.db, bnd)["contributors"]]
+    assert world["actor"] in [c.party for c in bundles.bundle_detail(ledger.db, bnd).contributors]
 
 
 def test_a_credit_recorded_after_the_grant_still_needs_the_guild(home, ledger, world) -> None:

@@ -162,12 +162,12 @@ def _rights_story(home: Home, ledger: Ledger, ids: dict[str, str],
                               description="The film, its score and its screenplay")
     ids["bundle"] = r.details["id"]
     b = bundles.bundle_detail(ledger.db, ids["bundle"])
-    totals = b["totals"]
+    totals = b.totals
     echo(f"bundle {ids['bundle']} v1: {totals['assets']} assets, {totals['video_ms'] / 1000:.1f} s "
          f"video, {totals['audio_ms'] / 1000:.1f} s audio, {totals['script_pages']} script pages")
-    echo(f"  Merkle root over the sorted asset hashes (RFC 9162): {b['root']}")
+    echo(f"  Merkle root over the sorted asset hashes (RFC 9162): {b.root}")
     names = {p.id: p.name for p in list_parties(ledger.db)}
-    people = [c["party"] if isinstance(c, dict) else c for c in b["contributors"]]
+    people = [c.party for c in b.contributors]
     echo(f"  credited contributors: {', '.join(f'{names[p]} ({p})' for p in people)}")
 
     step("The guild registers its agreement (covers performers, 25% to its fund); Ada is a member")

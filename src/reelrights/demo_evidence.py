@@ -154,8 +154,8 @@ def _licensed_items(ledger: Ledger, ids: dict[str, str]) -> list[dict]:
     b = bundles.bundle_detail(ledger.db, ids["bundle"])
     basis = {"type": "license", "license": ids["license"], "bundle": ids["bundle"]}
     out = []
-    for w in b["works"]:
-        for file in work_detail(ledger.db, w["id"]).assets:
+    for w in b.works:
+        for file in work_detail(ledger.db, w.id).assets:
             a = file.to_json()
             kind = a["category"]
             units, unit, ctype = {"video": (a.get("duration_ms", 0) // 1000, "seconds", "film"),

@@ -54,7 +54,7 @@ def bundle_create(app: AppContext, owner: str, name: str, version: str,
 @pass_app
 def bundle_list(app: AppContext, owner: str | None, as_json: bool) -> None:
     """List bundle versions, oldest first."""
-    rows = bundles.list_bundles(app.ledger.db, owner)
+    rows = [r.to_json() for r in bundles.list_bundles(app.ledger.db, owner)]
     named = {} if as_json else display_names(app.ledger.db, (r["owner"] for r in rows))
 
     def contents(t: dict) -> str:
@@ -74,7 +74,7 @@ def bundle_list(app: AppContext, owner: str | None, as_json: bool) -> None:
 @pass_app
 def bundle_show(app: AppContext, bundle_ref: str, as_json: bool) -> None:
     """Show a bundle version (id, NAME@VERSION, or name for the latest version)."""
-    d = bundles.bundle_detail(app.ledger.db, bundle_ref)
+    d = bundles.bundle_detail(app.ledger.db, bundle_ref).to_json()
     if as_json:
         emit_json(d)
         return

@@ -123,7 +123,7 @@ def consent_revoke(app: AppContext, consent_id: str, reason: str, signer: str | 
 @pass_app
 def consent_list(app: AppContext, performer: str | None, as_json: bool) -> None:
     """List consents on file."""
-    rows = consent_service.list_consents(app.ledger.db, performer)
+    rows = [r.to_json() for r in consent_service.list_consents(app.ledger.db, performer)]
     named = {} if as_json else display_names(app.ledger.db, (r["performer"] for r in rows))
 
     def scope(r: dict) -> str:
@@ -143,7 +143,7 @@ def consent_list(app: AppContext, performer: str | None, as_json: bool) -> None:
 @pass_app
 def consent_show(app: AppContext, consent_id: str, as_json: bool) -> None:
     """Show one consent and its full history, with log indices."""
-    c = consent_service.consent_detail(app.ledger.db, consent_id)
+    c = consent_service.consent_detail(app.ledger.db, consent_id).to_json()
     if as_json:
         emit_json(c)
         return

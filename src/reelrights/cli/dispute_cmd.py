@@ -25,7 +25,8 @@ def dispute() -> None:
 @pass_app
 def dispute_list(app: AppContext, party: str | None, as_json: bool) -> None:
     """List disputes, both parties named; open ones suspend licensing of their assets."""
-    listing(as_json, disputes.list_disputes(app.ledger.db, party), "disputes",
+    rows = [r.to_json() for r in disputes.list_disputes(app.ledger.db, party)]
+    listing(as_json, rows, "disputes",
             [Col("id, kind, asset", "id"), Col("first owner", "ref"), Col("claimant", "ref"),
              "status", Col("log", "num")],
             lambda r: [f"{r['id']}\n{r['kind']}\n{r['asset'][:16]}…",
@@ -41,7 +42,7 @@ def dispute_list(app: AppContext, party: str | None, as_json: bool) -> None:
 @pass_app
 def dispute_show(app: AppContext, dispute_id: str, as_json: bool) -> None:
     """Show a dispute and its history from the log."""
-    d = disputes.dispute_detail(app.ledger.db, dispute_id)
+    d = disputes.dispute_detail(app.ledger.db, dispute_id).to_json()
     if as_json:
         emit_json(d)
         return

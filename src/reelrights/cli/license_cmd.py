@@ -85,7 +85,7 @@ def license_revoke(app: AppContext, license_ref: str, reason: str, as_json: bool
 @pass_app
 def license_list(app: AppContext, licensee: str | None, as_json: bool) -> None:
     """List licenses and whether each is in force."""
-    rows = licensing.list_licenses(app.ledger.db, licensee)
+    rows = [r.to_json() for r in licensing.list_licenses(app.ledger.db, licensee)]
     named = {} if as_json else display_names(app.ledger.db, [i for r in rows for i in (
         r["bundle"], r["licensee"], *r["missing_cosigners"])])
 
@@ -109,7 +109,7 @@ def license_list(app: AppContext, licensee: str | None, as_json: bool) -> None:
 @pass_app
 def license_show(app: AppContext, license_ref: str, as_json: bool) -> None:
     """Show a license, its status and its full history from the log."""
-    d = licensing.license_detail(app.ledger.db, license_ref)
+    d = licensing.license_detail(app.ledger.db, license_ref).to_json()
     if as_json:
         emit_json(d)
         return

@@ -64,6 +64,10 @@ from ..log.database_log import insert_rows
 from ..store.tables import (assets, bundle_assets, bundle_works, bundles, credits, log_entries,
                             parties, work_assets, works)
 from ..registry.resolve import resolve_party, resolve_work
+from ..store.db import Database
+from ..store.resolve import find_many, resolve, widen
+from .records import (BUNDLE, Bundle, BundleContributor, BundleDetail, BundleVersion,
+                      BundleWork)
 
 __all__ = ["Composition", "bundle_asset_hashes", "bundle_detail", "bundle_root",
            "bundle_versions", "bundles_containing", "compose", "create_bundle", "format_hours",
@@ -362,58 +366,24 @@ def create_bundle(home: Home, ledger: Ledger, owner: str, name: str, version: st
 # Queries
 # ---------------------------------------------------------------------------------------------
 
-def resolve_bundle(conn: Connection, ref: str) -> Any:
+def resolve_bundle(conn: Connection, ref: str) -> Bundle:
     """A bundle by id, by ``name@version``, or by name (its latest version)."""
-    row = conn.execute(select(bundles).where(bundles.c.id == ref)).first()
-    if row is not None:
-        return row
-    name, at_sign, version = ref.rpartition("@")
-    if at_sign and name:
-        rows = conn.execute(select(bundles).where(bundles.c.name == name,
-                                                  bundles.c.version == version)).all()
-        if len(rows) == 1:
-            return rows[0]
-        if len(rows) > 1:
-            raise BadInput(f"{len(rows)} owners have a bundle {ref!r}; use the id "
-                           f"({', '.join(r.id for r in rows)})")
-    rows = conn.execute(select(bundles).where(bundles.c.name == ref)
-                        .order_by(bundles.c.log_index.desc())).all()
-    owners = {r.owner_id for r in rows}
-    if len(owners) > 1:
-        latest = {}
-        for r in rows:
-            latest.setdefault(r.owner_id, r.id)
-        raise BadInput(f"{len(owners)} owners have a bundle named {ref!r}; use the id "
-                       f"({', '.join(latest.values())})")
-    if rows:
-        return rows[0]
-    raise NotFound(f"no bundle {ref!r}; `reelrights bundle list` shows ids, names and versions "
-                   "(name a version as NAME@VERSION)")
+    return resolve(conn, BUNDLE, ref)
 
 
-def _bundle_json(r: Any) -> dict[str, Any]:
-    return {"id": r.id, "owner": r.owner_id, "name": r.name, "version": r.version,
-            "predecessor": r.predecessor_id, "root": r.root, "totals": json.loads(r.totals),
-            "log_index": r.log_index, "created_at": r.created_at,
-            **({"description": r.description} if r.description else {})}
-
-
-def list_bundles(db: Any, owner: str | None = None) -> list[dict[str, Any]]:
+def list_bundles(db: Database, owner: str | None = None) -> list[Bundle]:
     with db.read() as conn:
-        q = select(bundles).order_by(bundles.c.log_index)
-        if owner:
-            q = q.where(bundles.c.owner_id == resolve_party(conn, owner).id)
-        return [_bundle_json(r) for r in conn.execute(q)]
+        where = [bundles.c.owner_id == resolve_party(conn, owner).id] if owner else []
+        return find_many(conn, BUNDLE, *where)
 
 
-def bundle_versions(conn: Connection, name: str, owner: str) -> list[dict[str, Any]]:
+def bundle_versions(conn: Connection, name: str, owner: str) -> list[BundleVersion]:
     """Every version of ``owner``'s bundle ``name``, oldest first (the chain)."""
     rows = conn.execute(select(bundles.c.id, bundles.c.version, bundles.c.predecessor_id,
                                bundles.c.root, bundles.c.log_index, bundles.c.created_at)
                         .where(bundles.c.owner_id == owner, bundles.c.name == name)
                         .order_by(bundles.c.log_index)).all()
-    return [{"id": r.id, "version": r.version, "predecessor": r.predecessor_id, "root": r.root,
-             "log_index": r.log_index, "created_at": r.created_at} for r in rows]
+    return [BundleVersion.from_row(r) for r in rows]
 
 
 def bundle_asset_hashes(conn: Connection, bundle_id: str) -> list[str]:
@@ -463,15 +433,14 @@ def _statement_body(conn: Connection, index: int) -> tuple[dict[str, Any], str]:
     return decode_entry(bytes(row.entry)).body, bytes(row.leaf_hash).hex()
 
 
-def bundle_detail(db: Any, ref: str) -> dict[str, Any]:
+def bundle_detail(db: Database, ref: str) -> BundleDetail:
     """A bundle version with its works, contributors, version chain and log entry."""
     with db.read() as conn:
-        row = resolve_bundle(conn, ref)
-        body, leaf = _statement_body(conn, row.log_index)
-        owner = conn.execute(select(parties.c.name).where(parties.c.id == row.owner_id)).scalar()
+        b = resolve_bundle(conn, ref)
+        body, leaf = _statement_body(conn, b.log_index)
         wrows = conn.execute(select(works.c.id, works.c.title, works.c.kind)
                              .join(bundle_works, bundle_works.c.work_id == works.c.id)
-                             .where(bundle_works.c.bundle_id == row.id)
+                             .where(bundle_works.c.bundle_id == b.id)
                              .order_by(works.c.log_index)).all()
         names = dict(conn.execute(select(parties.c.id, parties.c.name)
                                   .where(parties.c.id.in_(body["contributors"]))).all()) \
@@ -479,26 +448,26 @@ def bundle_detail(db: Any, ref: str) -> dict[str, Any]:
         roles: dict[str, set[str]] = {}
         holding = (select(work_assets.c.work_id)
                    .join(bundle_assets, bundle_assets.c.sha256 == work_assets.c.sha256)
-                   .where(bundle_assets.c.bundle_id == row.id))
+                   .where(bundle_assets.c.bundle_id == b.id))
         for c in conn.execute(select(credits.c.party_id, credits.c.role)
                               .where(credits.c.work_id.in_(holding),
-                                     credits.c.log_index < row.log_index)):
+                                     credits.c.log_index < b.log_index)):
             roles.setdefault(c.party_id, set()).add(c.role)
-        versions = bundle_versions(conn, row.name, row.owner_id)
-        successor = conn.execute(select(bundles.c.id).where(bundles.c.predecessor_id == row.id)
+        versions = bundle_versions(conn, b.name, b.owner_id)
+        successor = conn.execute(select(bundles.c.id).where(bundles.c.predecessor_id == b.id)
                                  ).scalar()
     listed = set(body["works"])
-    return {**_bundle_json(row), "owner_name": owner, "leaf_hash": leaf,
-            "works": [{"id": w.id, "title": w.title, "kind": w.kind, "listed": w.id in listed}
-                      for w in wrows],
-            "direct_assets": body["assets"],
-            "contributors": [{"party": p, "name": names.get(p), "roles": sorted(roles.get(p, ()))}
-                             for p in body["contributors"]],
-            "versions": versions, "successor": successor,
-            "latest": versions[-1]["id"] == row.id}
+    return widen(b, BundleDetail, leaf_hash=leaf,
+                 works=tuple(BundleWork(w.id, w.title, w.kind, w.id in listed) for w in wrows),
+                 direct_assets=tuple(body["assets"]),
+                 contributors=tuple(
+                     BundleContributor(p, names.get(p), tuple(sorted(roles.get(p, ()))))
+                     for p in body["contributors"]),
+                 versions=tuple(versions), successor=successor,
+                 latest=versions[-1].id == b.id)
 
 
-def verify_bundle_root(db: Any, ref: str) -> dict[str, Any]:
+def verify_bundle_root(db: Database, ref: str) -> dict[str, Any]:
     """Recompute a bundle's root from its ``bundle_assets`` rows.
 
     Compares it with the stored root and the root in the signed, logged statement. Returns

@@ -42,6 +42,9 @@ from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
 from ..store.tables import consents, deaths, guild_members, log_entries, parties
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
+from ..store.db import Database
+from ..store.resolve import find_many, resolve, widen
+from .records import CONSENT, Consent, ConsentDetail, ConsentEvent
 
 __all__ = ["ConsentCheck", "consent_detail", "find_consent", "grant_consent", "list_consents",
            "record_death", "revoke_consent"]
@@ -363,7 +366,7 @@ def revoke_consent(home: Home, ledger: Ledger, consent: str, reason: str,
     """Revoke a consent from now on, signed by the performer (or the representative after
     death, who is chosen by default when the death is recorded)."""
     with ledger.db.read() as conn:
-        row = _consent_row(conn, consent)
+        row = resolve(conn, CONSENT, consent)
         death = _death(conn, row.performer_id)
         default = death.representative_id if death else row.performer_id
         signer_id = resolve_party(conn, signer).id if signer else default
@@ -531,67 +534,28 @@ def _covers(row: Any, kind: str, on: date, production: str | None, model_family:
 # Other queries
 # ---------------------------------------------------------------------------------------------
 
-def _consent_row(conn: Connection, ref: str) -> Any:
-    row = conn.execute(select(consents).where(consents.c.id == ref)).first()
-    if row is None:
-        raise NotFound(f"no consent {ref!r}; `reelrights consent list` shows the consents on file")
-    return row
-
-
-def _consent_json(r: Any, today: date | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": r.id, "performer": r.performer_id, "signed_by": r.signed_by,
-        "kinds": json.loads(r.kinds), "description": r.description,
-        "media": json.loads(r.media), "territory": json.loads(r.territory),
-        "start": r.start, "end": r.end, "compensation_ref": r.compensation_ref,
-        "represented_by": r.represented_by, "log_index": r.log_index,
-        "granted_at": r.granted_at, "status": _status(r, today or datetime.now(UTC).date())}
-    for key, value in (("production", r.production), ("model_family", r.model_family),
-                       ("licensee", r.licensee_id),
-                       ("post_mortem_representative", r.post_mortem_representative)):
-        if value is not None:
-            out[key] = value
-    if r.revoked_at is not None:
-        out.update(revoked_at=r.revoked_at, revoked_index=r.revoked_index,
-                   revoke_reason=r.revoke_reason)
-    return out
-
-
-def _status(r: Any, today: date) -> str:
-    if r.revoked_at is not None and today >= _parse_time(r.revoked_at).date():
-        return "revoked"
-    if today > date.fromisoformat(r.end):
-        return "expired"
-    if today < date.fromisoformat(r.start):
-        return "pending"
-    return "active"
-
-
-def list_consents(db: Any, performer: str | None = None) -> list[dict[str, Any]]:
+def list_consents(db: Database, performer: str | None = None) -> list[Consent]:
     """Every consent on file (optionally one performer's), in log order."""
     with db.read() as conn:
-        q = select(consents).order_by(consents.c.log_index)
-        if performer:
-            q = q.where(consents.c.performer_id == resolve_party(conn, performer).id)
-        return [_consent_json(r) for r in conn.execute(q)]
+        where = [consents.c.performer_id == resolve_party(conn, performer).id] if performer else []
+        return find_many(conn, CONSENT, *where)
 
 
-def consent_detail(db: Any, ref: str) -> dict[str, Any]:
+def consent_detail(db: Database, ref: str) -> ConsentDetail:
     """One consent with its full history: granted, revoked, the performer's death, each with
     its log index."""
     with db.read() as conn:
-        r = _consent_row(conn, ref)
-        death = _death(conn, r.performer_id)
+        c = resolve(conn, CONSENT, ref)
+        death = _death(conn, c.performer_id)
         revoker = (conn.scalar(select(log_entries.c.actor)
-                               .where(log_entries.c.idx == r.revoked_index))
-                   if r.revoked_index is not None else None)
-    history = [{"event": "granted", "log_index": r.log_index, "time": r.granted_at,
-                "actor": r.signed_by}]
-    if r.revoked_at is not None:
-        history.append({"event": "revoked", "log_index": r.revoked_index, "time": r.revoked_at,
-                        "actor": revoker, "reason": r.revoke_reason})
+                               .where(log_entries.c.idx == c.revoked_index))
+                   if c.revoked_index is not None else None)
+    history = [ConsentEvent("granted", c.log_index, c.signed_by, time=c.granted_at)]
+    if c.revoked_at is not None and c.revoked_index is not None:
+        history.append(ConsentEvent("revoked", c.revoked_index, revoker, time=c.revoked_at,
+                                    reason=c.revoke_reason))
     if death is not None:
-        history.append({"event": "performer deceased", "log_index": death.log_index,
-                        "date": death.date, "actor": death.representative_id})
-    history.sort(key=lambda e: e["log_index"])
-    return {**_consent_json(r), "history": history}
+        history.append(ConsentEvent("performer deceased", death.log_index,
+                                    death.representative_id, date=death.date))
+    history.sort(key=lambda e: e.log_index)
+    return widen(c, ConsentDetail, history=tuple(history))

@@ -56,6 +56,8 @@ from sqlalchemy import Connection, select
 
 from ..core.iri import asset_iri, bundle_iri, party_iri, work_iri
 from ..errors import BadInput, NotFound, PolicyDenied
+from ..store.db import Database
+from ..store.resolve import StoredRow
 from ..store.tables import (assets, bundle_assets, bundle_works, licenses, log_checkpoints,
                             parties, work_assets, works)
 from .bundles import bundle_detail, format_hours
@@ -234,7 +236,7 @@ def _refuse_unless_in_force(conn: Connection, license_id: str) -> None:
                            "(`reelrights license list`)")
 
 
-def _records(conn: Connection, bundle_id: str, listed: set[str]) -> list[dict[str, Any]]:
+def _records(conn: Connection, bundle_id: str, listed: set[str]) -> list[StoredRow]:
     """One row per asset, with the work it comes from (a listed work first, oldest first)."""
     rows = conn.execute(
         select(assets.c.sha256, assets.c.size, assets.c.media_type, assets.c.category,
@@ -247,7 +249,7 @@ def _records(conn: Connection, bundle_id: str, listed: set[str]) -> list[dict[st
         .join(works, works.c.id == work_assets.c.work_id)
         .where(bundle_assets.c.bundle_id == bundle_id)
         .order_by(assets.c.sha256, works.c.log_index)).all()
-    best: dict[str, Any] = {}
+    best: dict[str, StoredRow] = {}
     for r in rows:
         cur = best.get(r.sha256)
         if cur is None or (r.work_id in listed and cur.work_id not in listed):
@@ -255,7 +257,7 @@ def _records(conn: Connection, bundle_id: str, listed: set[str]) -> list[dict[st
     return [best[s] for s in sorted(best)]
 
 
-def bundle_croissant(db: Any, ref: str, policy: Mapping[str, Any] | None = None,
+def bundle_croissant(db: Database, ref: str, policy: Mapping[str, Any] | None = None,
                      license_id: str | None = None, *,
                      content_urls: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The bundle ``ref`` (id, ``name@version`` or name) as Croissant 1.1 JSON-LD.
@@ -266,18 +268,18 @@ def bundle_croissant(db: Any, ref: str, policy: Mapping[str, Any] | None = None,
     licensee will find the files; the others get ``urn:sha256:<hex>``.
     """
     d = bundle_detail(db, ref)
-    bid = d["id"]
+    bid = d.id
     with db.read() as conn:
         usage = _usage(conn, bid, policy, license_id)
-        records = _records(conn, bid, {w["id"] for w in d["works"] if w["listed"]})
+        records = _records(conn, bid, {w.id for w in d.works if w.listed})
         origin = _origin(conn)
-        owner_kind = conn.execute(select(parties.c.kind).where(parties.c.id == d["owner"])
+        owner_kind = conn.execute(select(parties.c.kind).where(parties.c.id == d.owner_id)
                                   ).scalar()
         contributor_kinds = dict(conn.execute(
             select(parties.c.id, parties.c.kind)
-            .where(parties.c.id.in_([c["party"] for c in d["contributors"]]))).all()) \
-            if d["contributors"] else {}
-    t = d["totals"]
+            .where(parties.c.id.in_([c.party for c in d.contributors]))).all()) \
+            if d.contributors else {}
+    t = d.totals
     urls = dict(content_urls or {})
     distribution = [{
         "@type": "cr:FileObject",
@@ -295,52 +297,52 @@ def bundle_croissant(db: Any, ref: str, policy: Mapping[str, Any] | None = None,
         "assets/duration_ms": r.duration_ms, "assets/pages": r.pages, "assets/lines": r.lines,
         "assets/work": work_iri(r.work_id), "assets/title": r.title,
     } for r in records]
-    roles = sorted({role for c in d["contributors"] for role in c["roles"]})
-    owner_name = d["owner_name"]
-    summary = (f"{t['assets']} assets from {len(d['works'])} works: video "
+    roles = sorted({role for c in d.contributors for role in c.roles})
+    owner_name = d.owner_name
+    summary = (f"{t['assets']} assets from {len(d.works)} works: video "
                f"{format_hours(t['video_ms'])}, audio {format_hours(t['audio_ms'])}, "
                f"{t['script_pages']} script pages ({t['script_lines']} lines), {t['images']} "
                f"images, {t['other']} other files")
     generated: dict[str, Any] = {
         "@type": "prov:Activity",
-        "prov:label": f"bundle.created statement signed by {d['owner']} and appended to the "
-                      f"transparency log {origin or '(unknown origin)'} at index {d['log_index']}",
-        "prov:endedAtTime": {"@value": d["created_at"], "@type": "xsd:dateTime"},
-        "prov:wasAssociatedWith": {"@id": party_iri(d["owner"])},
+        "prov:label": f"bundle.created statement signed by {d.owner_id} and appended to the "
+                      f"transparency log {origin or '(unknown origin)'} at index {d.log_index}",
+        "prov:endedAtTime": {"@value": d.created_at, "@type": "xsd:dateTime"},
+        "prov:wasAssociatedWith": {"@id": party_iri(d.owner_id)},
         "reelrights:statementType": "bundle.created",
-        "reelrights:logIndex": d["log_index"],
-        "reelrights:leafHash": d["leaf_hash"],
+        "reelrights:logIndex": d.log_index,
+        "reelrights:leafHash": d.leaf_hash,
     }
     if origin:
-        generated["@id"] = f"urn:reelrights:log:{origin}:{d['log_index']}"
+        generated["@id"] = f"urn:reelrights:log:{origin}:{d.log_index}"
         generated["reelrights:logOrigin"] = origin
     doc: dict[str, Any] = {
         "@context": dict(CONTEXT),
         "@type": "sc:Dataset",
         "@id": bundle_iri(bid),
-        "name": d["name"],
-        "description": d.get("description") or (
-            f"{d['name']}, version {d['version']}: a licensed bundle of {owner_name}'s works "
+        "name": d.name,
+        "description": d.description or (
+            f"{d.name}, version {d.version}: a licensed bundle of {owner_name}'s works "
             f"registered in reelrights. {summary}."),
         "conformsTo": [CROISSANT_1_1, RAI_1_0],
         "identifier": bid,
-        "version": d["version"],
+        "version": d.version,
         "url": bundle_iri(bid),
-        "datePublished": d["created_at"],
-        "dateCreated": d["created_at"],
+        "datePublished": d.created_at,
+        "dateCreated": d.created_at,
         "isLiveDataset": False,
-        "citeAs": (f"{owner_name}. {d['name']}, version {d['version']}. reelrights bundle {bid}, "
-                   f"Merkle root {d['root']}, log {origin} index {d['log_index']}."),
+        "citeAs": (f"{owner_name}. {d.name}, version {d.version}. reelrights bundle {bid}, "
+                   f"Merkle root {d.root}, log {origin} index {d.log_index}."),
         "keywords": ["film", "licensed", "reelrights", *sorted({r.category for r in records})],
-        "creator": {"@type": _agent(owner_kind), "@id": party_iri(d["owner"]),
+        "creator": {"@type": _agent(owner_kind), "@id": party_iri(d.owner_id),
                     "name": owner_name},
-        "publisher": {"@type": _agent(owner_kind), "@id": party_iri(d["owner"]),
+        "publisher": {"@type": _agent(owner_kind), "@id": party_iri(d.owner_id),
                       "name": owner_name},
         "license": usage["@id"],
         "usageInfo": usage,
-        "isBasedOn": [{"@type": "CreativeWork", "@id": work_iri(w["id"]), "name": w["title"]}
-                      for w in d["works"]],
-        "reelrights:merkleRoot": d["root"],
+        "isBasedOn": [{"@type": "CreativeWork", "@id": work_iri(w.id), "name": w.title}
+                      for w in d.works],
+        "reelrights:merkleRoot": d.root,
         "reelrights:assetCount": t["assets"],
         "reelrights:videoMilliseconds": t["video_ms"],
         "reelrights:audioMilliseconds": t["audio_ms"],
@@ -348,11 +350,11 @@ def bundle_croissant(db: Any, ref: str, policy: Mapping[str, Any] | None = None,
         "reelrights:scriptLines": t["script_lines"],
         "reelrights:imageCount": t["images"],
         "reelrights:otherCount": t["other"],
-        "prov:wasAttributedTo": {"@id": party_iri(d["owner"]), "@type": "prov:Agent",
+        "prov:wasAttributedTo": {"@id": party_iri(d.owner_id), "@type": "prov:Agent",
                                  "prov:label": owner_name},
         "prov:wasGeneratedBy": generated,
         "rai:dataCollection": (
-            f"Files registered by their rights holder, {owner_name} ({d['owner']}), in the "
+            f"Files registered by their rights holder, {owner_name} ({d.owner_id}), in the "
             "reelrights registry: each file was hashed (SHA-256) and probed for its media type, "
             "duration, pages and lines, and the owner signed the registration, the credits and "
             "this bundle. Nothing was scraped or collected from third parties."),
@@ -371,7 +373,7 @@ def bundle_croissant(db: Any, ref: str, policy: Mapping[str, Any] | None = None,
             "The content reflects the works one studio chose to license; it is not a "
             "representative sample of film, speech or writing."],
         "rai:personalSensitiveInformation": [
-            f"Contains creative work and performances of {len(d['contributors'])} credited "
+            f"Contains creative work and performances of {len(d.contributors)} credited "
             f"contributors ({', '.join(roles) or 'none credited'}). Reproducing a performer's "
             "voice or likeness needs that performer's own recorded consent (consent.granted), "
             "whatever the license says."],
@@ -394,12 +396,12 @@ def bundle_croissant(db: Any, ref: str, policy: Mapping[str, Any] | None = None,
             "data": data,
         }],
     }
-    if d["contributors"]:
-        doc["contributor"] = [{"@type": _agent(contributor_kinds.get(c["party"])),
-                               "@id": party_iri(c["party"]), "name": c["name"] or c["party"],
-                               "description": f"credited as {', '.join(c['roles'])}"
-                               if c["roles"] else "credited"}
-                              for c in d["contributors"]]
-    if d["predecessor"]:
-        doc["prov:wasDerivedFrom"] = {"@id": bundle_iri(d["predecessor"])}
+    if d.contributors:
+        doc["contributor"] = [{"@type": _agent(contributor_kinds.get(c.party)),
+                               "@id": party_iri(c.party), "name": c.name or c.party,
+                               "description": f"credited as {', '.join(c.roles)}"
+                               if c.roles else "credited"}
+                              for c in d.contributors]
+    if d.predecessor_id:
+        doc["prov:wasDerivedFrom"] = {"@id": bundle_iri(d.predecessor_id)}
     return doc

@@ -29,11 +29,15 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from .dispute_types import OPERATOR_ACTOR
+from .records import DISPUTE, Dispute, DisputeDetail
 from ..core.ids import ordered_id
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
+from ..registry.records import LogEvent
+from ..store.db import Database
 from ..store.dispute_tables import disputes
+from ..store.resolve import find_many, resolve, widen
 from ..store.tables import assets, log_entries, parties, work_assets, works
 
 __all__ = ["Block", "FirstHolder", "dispute_blocks", "dispute_detail", "dispute_id", "disputed_assets_since",
@@ -405,43 +409,24 @@ def decide_dispute(home: Home, ledger: Ledger, dispute_id: str, outcome: str,
                               {"dispute": row.id, "outcome": outcome, "reason": reason})
 
 
-def _dispute_json(r: Any, names: dict[str, str]) -> dict[str, Any]:
-    return {"id": r.id, "kind": r.kind, "asset": r.asset, "first_asset": r.first_asset,
-            "first_owner": r.first_owner_id, "first_owner_name": names.get(r.first_owner_id),
-            "first_work": r.first_work_id, "first_log_index": r.first_log_index,
-            "claimant": r.claimant_id, "claimant_name": names.get(r.claimant_id),
-            "claimant_work": r.claimant_work_id, "matched_ms": r.matched_ms,
-            "duration_ms": r.duration_ms, "opened_by": r.opened_by, "log_index": r.log_index,
-            "opened_at": r.opened_at, "status": r.status, "outcome": r.outcome,
-            "closed_index": r.closed_index, "closed_at": r.closed_at,
-            "close_reason": r.close_reason}
-
-
-def list_disputes(db: Any, party: str | None = None) -> list[dict[str, Any]]:
+def list_disputes(db: Database, party: str | None = None) -> list[Dispute]:
     """Every dispute, or those where ``party`` is the first owner or the claimant."""
     from ..registry.resolve import resolve_party
 
     with db.read() as conn:
-        q = select(disputes).order_by(disputes.c.log_index, disputes.c.id)
+        where = []
         if party:
             pid = resolve_party(conn, party).id
-            q = q.where(or_(disputes.c.claimant_id == pid, disputes.c.first_owner_id == pid))
-        rows = conn.execute(q).all()
-        names = _names(conn, [p for r in rows for p in (r.claimant_id, r.first_owner_id)])
-    return [_dispute_json(r, names) for r in rows]
+            where.append(or_(disputes.c.claimant_id == pid, disputes.c.first_owner_id == pid))
+        return find_many(conn, DISPUTE, *where)
 
 
-def dispute_detail(db: Any, dispute_id: str) -> dict[str, Any]:
+def dispute_detail(db: Database, dispute_id: str) -> DisputeDetail:
     """A dispute with its history from the log (opening, closing)."""
     with db.read() as conn:
-        r = conn.execute(select(disputes).where(disputes.c.id == dispute_id)).first()
-        if r is None:
-            raise NotFound(f"no dispute {dispute_id!r}; `reelrights dispute list` shows them")
-        names = _names(conn, [r.claimant_id, r.first_owner_id])
-        indices = [r.log_index, *([r.closed_index] if r.closed_index is not None else [])]
-        history = [{"log_index": e.idx, "type": e.type, "actor": e.actor, "time": e.time}
-                   for e in conn.execute(select(log_entries.c.idx, log_entries.c.type,
-                                                log_entries.c.actor, log_entries.c.time)
-                                         .where(log_entries.c.idx.in_(indices))
-                                         .order_by(log_entries.c.idx))]
-    return {**_dispute_json(r, names), "history": history}
+        d = resolve(conn, DISPUTE, dispute_id)
+        indices = [d.log_index, *([d.closed_index] if d.closed_index is not None else [])]
+        history = tuple(LogEvent.from_row(e) for e in conn.execute(
+            select(log_entries.c.idx, log_entries.c.type, log_entries.c.actor, log_entries.c.time)
+            .where(log_entries.c.idx.in_(indices)).order_by(log_entries.c.idx)))
+    return widen(d, DisputeDetail, history=history)

@@ -12,7 +12,7 @@ statement's time on. Expiry is written into the policy, as ``dateTime`` constrai
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Connection, or_, select
 
@@ -27,10 +27,15 @@ from ..store.tables import (bundle_assets, bundle_works, bundles, credits, guild
                             work_assets)
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
+from ..registry.records import LogEvent
+from ..store.db import Database
+from ..store.resolve import StoredRow, find_many, resolve, resolve_row, widen
+from .records import LICENSE, License, LicenseDetail, LicenseStanding
 
 __all__ = ["add_agreement", "add_member", "cosign_license", "cosigners_needed", "grant_license",
            "license_detail",
-           "list_licenses", "required_cosigners", "resolve_license", "revoke_license"]
+           "LicenseStatus", "license_standing", "license_status", "list_licenses", "required_cosigners",
+           "resolve_license", "revoke_license"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,7 +69,7 @@ def required_cosigners(conn: Connection, bundle_id: str) -> list[str]:
     return sorted(guilds)
 
 
-def cosigners_needed(conn: Connection, lic: Any) -> list[str]:
+def cosigners_needed(conn: Connection, lic: StoredRow) -> list[str]:
     """The guilds a license needs: those named at its grant, and any guild that covers a member
     credited since on a work holding one of the bundle's assets (no license on a bundle holding
     a credited asset is in force without the covering guild)."""
@@ -284,14 +289,23 @@ def revoke_license(home: Home, ledger: Ledger, license_ref: str, reason: str) ->
 # Queries
 # ---------------------------------------------------------------------------------------------
 
-def resolve_license(conn: Connection, ref: str) -> Any:
-    row = conn.execute(select(licenses).where(licenses.c.id == ref)).first()
-    if row is None:
-        raise NotFound(f"no license {ref!r}; `reelrights license list` shows them")
-    return row
+def resolve_license(conn: Connection, ref: str) -> License:
+    """A license by id, with its standing now."""
+    return resolve(conn, LICENSE, ref)
 
 
-def license_status(conn: Connection, lic: Any, at_time: str | None = None) -> dict[str, Any]:
+class LicenseStatus(TypedDict):
+    """A license's standing at one time (the policy engine and the audits judge by it)."""
+
+    in_force: bool
+    missing_cosigners: list[str]
+    revoked: bool
+    revoked_at: str | None
+    revoke_reason: str | None
+    cosigned_by: list[str]
+
+
+def license_status(conn: Connection, lic: StoredRow, at_time: str | None = None) -> LicenseStatus:
     """Whether the license is in force at ``at_time`` (RFC 3339; default: now), and why not."""
     need = cosigners_needed(conn, lic)
     signed = {r.guild_id: r for r in conn.execute(
@@ -303,38 +317,35 @@ def license_status(conn: Connection, lic: Any, at_time: str | None = None) -> di
             "cosigned_by": sorted(signed)}
 
 
-def _license_json(conn: Connection, lic: Any) -> dict[str, Any]:
-    return {"id": lic.id, "bundle": lic.bundle_id, "licensor": lic.licensor_id,
-            "licensee": lic.licensee_id, "policy_uid": lic.policy_uid,
-            "required_cosigners": cosigners_needed(conn, lic),
-            "log_index": lic.log_index, "granted_at": lic.granted_at,
-            **license_status(conn, lic)}
+def license_standing(conn: Connection, lic: StoredRow) -> LicenseStanding:
+    """The standing of the license row ``lic`` now (what ``license list`` shows)."""
+    status = license_status(conn, lic)
+    return LicenseStanding(tuple(cosigners_needed(conn, lic)), status["in_force"],
+                           tuple(status["missing_cosigners"]), status["revoked"],
+                           tuple(status["cosigned_by"]))
 
 
-def list_licenses(db: Any, licensee: str | None = None, bundle: str | None = None) -> list[dict]:
+def list_licenses(db: Database, licensee: str | None = None,
+                  bundle: str | None = None) -> list[License]:
     with db.read() as conn:
-        q = select(licenses).order_by(licenses.c.log_index)
+        where = []
         if licensee:
-            q = q.where(licenses.c.licensee_id == resolve_party(conn, licensee).id)
+            where.append(licenses.c.licensee_id == resolve_party(conn, licensee).id)
         if bundle:
-            q = q.where(licenses.c.bundle_id == bundle)
-        return [_license_json(conn, r) for r in conn.execute(q)]
+            where.append(licenses.c.bundle_id == bundle)
+        return find_many(conn, LICENSE, *where)
 
 
-def license_detail(db: Any, ref: str) -> dict[str, Any]:
+def license_detail(db: Database, ref: str) -> LicenseDetail:
     """The license, its policy, and its full history from the log (grant, co-signs, revocation)."""
     with db.read() as conn:
-        lic = resolve_license(conn, ref)
-        out = _license_json(conn, lic)
-        out["policy"] = json.loads(lic.policy)
+        row = resolve_row(conn, LICENSE, ref)
+        lic = LICENSE.to_record(conn, row)
         indices = [lic.log_index, *[r.log_index for r in conn.execute(
             select(license_cosigns.c.log_index).where(license_cosigns.c.license_id == lic.id))]]
         if lic.revoked_index is not None:
             indices.append(lic.revoked_index)
-        history = []
-        for r in conn.execute(select(log_entries.c.idx, log_entries.c.type, log_entries.c.actor,
-                                     log_entries.c.time)
-                              .where(log_entries.c.idx.in_(indices)).order_by(log_entries.c.idx)):
-            history.append({"log_index": r.idx, "type": r.type, "actor": r.actor, "time": r.time})
-        out["history"] = history
-    return out
+        history = tuple(LogEvent.from_row(r) for r in conn.execute(
+            select(log_entries.c.idx, log_entries.c.type, log_entries.c.actor, log_entries.c.time)
+            .where(log_entries.c.idx.in_(indices)).order_by(log_entries.c.idx)))
+    return widen(lic, LicenseDetail, policy=json.loads(row.policy), history=history)
