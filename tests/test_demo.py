@@ -168,7 +168,7 @@ def test_demo_home_contents(demo) -> None:
         opening = demo["dir"] / "orbit-ai" / "run-2.jsonl.opening"
         assert oct(opening.stat().st_mode & 0o777) == "0o600"
         from reelrights.evidence import certificates
-        assert certificates.show_certificate(ledger.db, ids["certificate1"])["statement"][
+        assert certificates.show_certificate(ledger.db, ids["certificate1"]).statement[
             "predicate"]["result"] == "fail"
         assert certificates.verify_certificate(h, ledger, ids["certificate"])["valid"]
     finally:

@@ -213,7 +213,7 @@ def test_b_a_regrant_after_a_revocation_does_not_cover_a_started_run(home, ledge
     with ledger.db.read() as conn:
         assert conn.scalar(select(run_usage.c.in_force)
                            .where(run_usage.c.run_id == out["id"])) == "0"
-    d = runs.run_detail(ledger.db, out["id"])
+    d = runs.run_detail(ledger.db, out["id"]).to_json()
     assert d["judged"] == "over_interval" and d["usage"][0]["in_force_over_interval"] is False
     assert d["started"]["licenses"] == [story["license"]]
     # Committing under L itself: revoked inside the interval, out of force as well.
@@ -272,7 +272,7 @@ def test_b_a_run_without_a_start_is_judged_at_commit_and_its_certificate_says_so
         home, ledger, story, tmp_path) -> None:
     plain, manifest = _commit(home, ledger, story, tmp_path, story["license"])
     assert plain["judged"] == "at_commit"
-    d = runs.run_detail(ledger.db, plain["id"])
+    d = runs.run_detail(ledger.db, plain["id"]).to_json()
     assert d["judged"] == "at_commit" and "over_interval" not in d and "started" not in d
     cert = _certify(home, ledger, story, tmp_path, plain["id"], manifest)
     assert cert["predicate"]["run"]["judged"] == "at_commit"
@@ -387,7 +387,7 @@ def test_c_a_dispute_after_a_certificate_marks_it_and_the_signed_verdict_stands(
             log_entries.c.idx.desc()).limit(1))
     assert mark["log_index"] == dispute_index
     # run show carries the run's own mark
-    d_run = runs.run_detail(ledger.db, out["id"])
+    d_run = runs.run_detail(ledger.db, out["id"]).to_json()
     assert [(m["subject"], m["fact"]) for m in d_run["affected_by"]] == [(out["id"],
                                                                           d["dispute"])]
     # check shows the marks beside its (now disputed) verdict, for the asset and the bundle
@@ -412,7 +412,7 @@ def test_c_a_run_committed_after_the_dispute_is_not_marked(home, ledger, story, 
     other = _party(home, ledger, "studio", "Copycat Films")
     _register_copy(home, ledger, other, story["reels"][0])
     out, _ = _commit(home, ledger, story, tmp_path, story["license"])
-    assert runs.run_detail(ledger.db, out["id"])["affected_by"] == []
+    assert runs.run_detail(ledger.db, out["id"]).affected_by == ()
     assert _count(ledger, affected_marks) == 0
 
 
@@ -432,7 +432,7 @@ def test_c_a_death_dated_before_a_run_that_relied_on_the_consent_marks_it(
     assert report["result"] == "pass"
     (mark,) = report["affected_by"]
     assert (mark["kind"], mark["fact"]) == ("death", jane) and "R6" in mark["reason"]
-    assert [m["kind"] for m in runs.run_detail(ledger.db, out["id"])["affected_by"]] == ["death"]
+    assert [m.kind for m in runs.run_detail(ledger.db, out["id"]).affected_by] == ["death"]
 
 
 def test_c_marks_are_a_projection_rebuilt_from_the_log(home, ledger, story, tmp_path) -> None:

@@ -118,7 +118,7 @@ def test_commit_show_and_independent_root(home, ledger, story, tmp_path):
     assert out["root"] == _mth(leaves).hex()
     assert c.parse_opening_header(opening.read_bytes())[0] == hashlib.sha256(
         manifest.read_bytes()).digest()
-    d = runs.run_detail(ledger.db, out["id"])
+    d = runs.run_detail(ledger.db, out["id"]).to_json()
     assert d["root"] == out["root"] and d["base_model"] == "orbit-1"
     assert d["usage"] == [{"bundle": story["bundle"], "bundle_name": "Catalog",
                            "license": story["lic"], "items": 5, "seconds": 60 + 61 + 62 + 63 + 64,
@@ -127,7 +127,7 @@ def test_commit_show_and_independent_root(home, ledger, story, tmp_path):
     assert d["bases"]["open-license"][0]["spdx"] == "CC-BY-4.0"
     assert d["latest_acquired"] == "2025-05" and d["languages"] == ["en"]
     assert d["public_datasets"]["large"][0]["dataset"] == "https://example.org/sounds \u00e9"
-    assert [r["id"] for r in runs.list_runs(ledger.db, story["dev"])] == [out["id"]]
+    assert [r.id for r in runs.list_runs(ledger.db, story["dev"])] == [out["id"]]
     # The logged statement is the developer's, and names no item.
     with ledger.db.read() as conn:
         entry = bytes(conn.execute(select(log_entries.c.entry)

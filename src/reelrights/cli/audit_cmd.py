@@ -162,7 +162,7 @@ def audit_show(app: AppContext, cert: str, as_json: bool) -> None:
     if re.fullmatch(ID_PATTERNS["run"], cert):
         _show_run(app, cert, as_json)
         return
-    out = show_certificate(app.ledger.db, cert)
+    out = show_certificate(app.ledger.db, cert).to_json()
     if as_json:
         emit_json(out)
         return

@@ -85,7 +85,7 @@ def commit(app: AppContext, manifest: Path, developer: str, model_family: str, m
 @pass_app
 def list_cmd(app: AppContext, developer: str | None, as_json: bool) -> None:
     """List committed training runs."""
-    rows = runs.list_runs(app.ledger.db, developer)
+    rows = [r.to_json() for r in runs.list_runs(app.ledger.db, developer)]
     named = {} if as_json else display_names(app.ledger.db, (r["developer"] for r in rows))
     listing(as_json, rows, "Training runs",
             ["id", Col("developer", "ref"), "model family / model", Col("items", "num"),
@@ -100,7 +100,7 @@ def list_cmd(app: AppContext, developer: str | None, as_json: bool) -> None:
 @pass_app
 def show(app: AppContext, run_id: str, as_json: bool) -> None:
     """Show a run's commitment, usage per license and public totals."""
-    d = runs.run_detail(app.ledger.db, run_id)
+    d = runs.run_detail(app.ledger.db, run_id).to_json()
     from ..evidence.audit_status import run_audits
 
     with app.ledger.db.read() as conn:  # every audit and how it ended (withdrawn = failed)

@@ -46,6 +46,7 @@ from .audit_media import media_by_hash
 from .manifest_scan import read_items
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
+from .records import Run
 from .runs import default_opening, resolve_run
 
 __all__ = ["RESPONSE_FORMAT", "Challenge", "challenge_run", "load_challenge", "load_manifest",
@@ -68,7 +69,7 @@ class Challenge:
     #: The checkpoint the seed comes from: (origin, size, root hex).
     checkpoint: tuple[str, int, str]
     seed: bytes
-    run: Any  # the training_runs row
+    run: Run
 
     @property
     def full(self) -> bool:

@@ -45,13 +45,16 @@ from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
 from ..store.evidence_tables import (audit_certificates, audit_challenges, audit_withdrawals,
                                      training_runs)
+from ..store.db import Database
+from ..store.resolve import StoredRow, find_one, resolve
 from ..store.tables import log_entries, parties
-from .audit_challenge import load_challenge
+from .audit_challenge import Challenge, load_challenge
 from .audit_status import later_failures
 from .audit_verify import Finding, check_response, read_response, tally
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
 from .marks import affected_by
+from .records import CERTIFICATE, Certificate, SignedCertificate
 from .runs import run_judgement
 
 __all__ = ["CRITERIA", "PREDICATE_TYPE", "certify", "load_certificate", "show_certificate",
@@ -75,7 +78,7 @@ def _time(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _predicate(cert_id: str, ch: Any, auditor: str, findings: list[Finding], valid_days: int,
+def _predicate(cert_id: str, ch: Challenge, auditor: str, findings: list[Finding], valid_days: int,
                max_share: Fraction | None, territory: str | None,
                now: datetime, judged: dict[str, Any] | None = None) -> dict[str, Any]:
     counts, failures = tally(findings)
@@ -170,7 +173,7 @@ def _statement_of(env: Envelope) -> dict[str, Any]:
     return check_intoto_statement(env.payload_json(), PREDICATE_TYPE)
 
 
-def _agreement_problem(body: dict[str, Any], stmt: dict[str, Any], run: Any,
+def _agreement_problem(body: dict[str, Any], stmt: dict[str, Any], run: StoredRow,
                        judged: dict[str, Any] | None = None) -> str | None:
     p = stmt.get("predicate") or {}
     if stmt["subject"] != [{"name": run.id, "digest": {"sha256": run.root}}]:
@@ -258,14 +261,14 @@ def _apply_certificate(conn: Connection, a: Accepted) -> dict[str, Any]:
 # Reading and verifying (anyone)
 # ---------------------------------------------------------------------------------------------
 
-def load_certificate(conn: Connection, ref: str) -> tuple[Envelope, dict[str, Any], Any]:
-    """(envelope, in-toto statement, logged row or None) from a certificate id or file."""
+def load_certificate(conn: Connection, ref: str
+                     ) -> tuple[Envelope, dict[str, Any], Certificate | None]:
+    """(envelope, in-toto statement, logged certificate or None) from a certificate id or
+    file."""
     if re.fullmatch(ID_PATTERNS["certificate"], ref):
-        row = conn.execute(select(audit_certificates).where(audit_certificates.c.id == ref)).first()
-        if row is None:
-            raise NotFound(f"no certificate {ref!r} in the log; pass its id or its file")
+        logged = resolve(conn, CERTIFICATE, ref)
         entry = conn.execute(select(log_entries.c.entry).where(
-            log_entries.c.idx == row.log_index)).scalar_one()
+            log_entries.c.idx == logged.log_index)).scalar_one()
         env = parse_envelope(decode_entry(bytes(entry)).body["envelope"])
     else:
         path = Path(ref)
@@ -275,16 +278,14 @@ def load_certificate(conn: Connection, ref: str) -> tuple[Envelope, dict[str, An
             raise NotFound(f"{ref} is neither a certificate id (crt_…) nor a file") from None
     stmt = _statement_of(env)
     cert_id = (stmt.get("predicate") or {}).get("id")
-    row = conn.execute(select(audit_certificates).where(audit_certificates.c.id == cert_id)
-                       ).first() if type(cert_id) is str else None
-    return env, stmt, row
+    return env, stmt, find_one(conn, CERTIFICATE, cert_id) if type(cert_id) is str else None
 
 
-def show_certificate(db: Any, ref: str) -> dict[str, Any]:
+def show_certificate(db: Database, ref: str) -> SignedCertificate:
     with db.read() as conn:
         env, stmt, row = load_certificate(conn, ref)
-    return {"statement": stmt, "log_index": row.log_index if row else None,
-            "signatures": [{"keyid": k} for k, _ in env.signatures]}
+    return SignedCertificate(stmt, row.log_index if row else None,
+                             tuple(k for k, _ in env.signatures))
 
 
 def _log_verifier(home: Home, vkey: str | None) -> NoteVerifier:
@@ -318,7 +319,8 @@ def _signed_terms(stmt: dict[str, Any]) -> tuple[str, str, str, datetime, dateti
     return p["id"], run_id, root, not_before, not_after, p["result"]
 
 
-def _row_disagrees(row: Any, cert_id: str, run_id: str, stmt: dict[str, Any]) -> list[str]:
+def _row_disagrees(row: Certificate, cert_id: str, run_id: str,
+                   stmt: dict[str, Any]) -> list[str]:
     """Columns of the registry's certificate row that differ from the signed certificate (the
     row is a cache of the log: a difference means it was changed; the signed one counts)."""
     p = stmt["predicate"]

@@ -23,8 +23,8 @@ import pycountry
 from ..core.manifest import KINDS
 from ..core.run_totals import NOMINAL_FPS, modality_size
 from ..errors import BadInput
-from ..store.tables import parties
-from .runs import resolve_run, run_detail
+from ..store.db import Database
+from .runs import run_detail
 
 __all__ = ["PROVIDER_FIELDS", "TO_COMPLETE", "build_summary", "render_markdown", "size_bin"]
 
@@ -166,7 +166,7 @@ def _computed(run: dict[str, Any], provider_name: str) -> dict[str, Any]:
     return c
 
 
-def build_summary(db: Any, run_ref: str, provider_info: dict[str, Any] | None = None,
+def build_summary(db: Database, run_ref: str, provider_info: dict[str, Any] | None = None,
                   today: datetime | None = None) -> dict[str, Any]:
     """The summary as JSON: sections of fields, each with ``value`` and ``computed``."""
     info = dict(provider_info or {})
@@ -177,11 +177,9 @@ def build_summary(db: Any, run_ref: str, provider_info: dict[str, Any] | None = 
     if unknown:
         raise BadInput(f"provider info field {unknown[0]!r} is not a summary field; use one of "
                        f"{', '.join(PROVIDER_FIELDS)}")
-    run = run_detail(db, run_ref)
-    with db.read() as conn:
-        resolve_run(conn, run["id"])
-        name = conn.execute(parties.select().where(parties.c.id == run["developer"])).first().name
-    computed = _computed(run, name)
+    detail = run_detail(db, run_ref)
+    run = detail.to_json()
+    computed = _computed(run, detail.developer_name or detail.developer_id)
     computed["doc.updated"] = (today or datetime.now(UTC)).strftime("%d/%m/%Y")
     sections = []
     for sid, title, fields in _LAYOUT:

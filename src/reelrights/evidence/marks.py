@@ -12,7 +12,7 @@ consent) can mark runs without importing the evidence commands.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, or_, select
@@ -20,17 +20,21 @@ from sqlalchemy import Connection, func, or_, select
 from ..core.iri import party_iri
 from ..core.odrl import parse_policy
 from ..store.evidence_tables import audit_certificates, run_usage, training_runs
+from ..store.resolve import JsonObject, StoredRow
 from ..store.run_tables import affected_marks
 from ..store.tables import bundle_assets, consents, licenses
+
+from .records import Mark
 
 if TYPE_CHECKING:
     from ..ledger import Accepted
 
-__all__ = ["affected_by", "record_marks", "runs_relying_on_consent", "runs_using_assets"]
+__all__ = ["affected_by", "find_marks", "record_marks", "runs_relying_on_consent",
+           "runs_using_assets"]
 
 
 def runs_using_assets(conn: Connection, shas: Iterable[str],
-                      before_index: int) -> list[tuple[Any, str, str, str]]:
+                      before_index: int) -> list[tuple[StoredRow, str, str, str]]:
     """(run row, sha256, bundle id, license id) for each run committed before ``before_index``
     whose usage names a bundle holding one of ``shas`` (what a run used is public only per
     bundle and license: its manifest stays with the developer)."""
@@ -48,14 +52,14 @@ def runs_using_assets(conn: Connection, shas: Iterable[str],
     return [(r, r.sha256, r.bundle_id, r.license_id) for r in rows]
 
 
-def runs_relying_on_consent(conn: Connection, performer: str, died: str,
-                            before_index: int) -> list[tuple[Any, str | None, str | None, str]]:
+def runs_relying_on_consent(conn: Connection, performer: str, died: str, before_index: int
+                            ) -> list[tuple[StoredRow, str | None, str | None, str]]:
     """(run row, bundle id, license id, how) for each run committed before ``before_index``, on
     or after the day ``died``, that relied on ``performer``'s consent: a license it used asks
     for that consent (``obtainConsent``), or a consent the performer gave names the run's
     developer as licensee or its model family."""
     iri = party_iri(performer)
-    out: list[tuple[Any, str | None, str | None, str]] = []
+    out: list[tuple[StoredRow, str | None, str | None, str]] = []
     runs = conn.execute(select(training_runs).where(training_runs.c.log_index < before_index,
                                                     training_runs.c.committed_at >= died)
                         .order_by(training_runs.c.log_index)).all()
@@ -97,7 +101,7 @@ def record_marks(conn: Connection, a: Accepted, kind: str, fact: str,
     seq = int(conn.scalar(select(func.count()).select_from(affected_marks)
                           .where(affected_marks.c.log_index == a.index)) or 0)
     rows = []
-    certs: dict[str, list[Any]] = {}
+    certs: dict[str, Sequence[StoredRow]] = {}
     for t in targets:
         run = t["run"]
         if run.id not in certs:
@@ -119,20 +123,17 @@ def record_marks(conn: Connection, a: Accepted, kind: str, fact: str,
     return len(rows)
 
 
-def _mark_json(m: Any) -> dict[str, Any]:
-    out = {"subject": m.subject, "subject_kind": m.subject_kind, "run": m.run_id,
-           "kind": m.kind, "fact": m.fact, "log_index": m.log_index,
-           "statement_type": m.statement_type, "marked_at": m.marked_at, "reason": m.reason}
-    for key, value in (("statement_id", m.statement_id), ("asset", m.asset),
-                       ("bundle", m.bundle_id), ("license", m.license_id)):
-        if value is not None:
-            out[key] = value
-    return out
-
-
 def affected_by(conn: Connection, *, subjects: Iterable[str] = (), runs: Iterable[str] = (),
                 assets: Iterable[str] = (), bundles_: Iterable[str] = (),
-                licenses_: Iterable[str] = (), kind: str | None = None) -> list[dict[str, Any]]:
+                licenses_: Iterable[str] = (), kind: str | None = None) -> list[JsonObject]:
+    """:func:`find_marks` as JSON (what ``check`` and ``audit verify-cert`` print)."""
+    return [m.to_json() for m in find_marks(conn, subjects=subjects, runs=runs, assets=assets,
+                                            bundles_=bundles_, licenses_=licenses_, kind=kind)]
+
+
+def find_marks(conn: Connection, *, subjects: Iterable[str] = (), runs: Iterable[str] = (),
+               assets: Iterable[str] = (), bundles_: Iterable[str] = (),
+               licenses_: Iterable[str] = (), kind: str | None = None) -> list[Mark]:
     """The "affected by" marks on these subjects (certificate or run ids), on these runs (the
     run's own marks), or reached through these assets, bundles or licenses, in log order."""
     conds = []
@@ -150,5 +151,5 @@ def affected_by(conn: Connection, *, subjects: Iterable[str] = (), runs: Iterabl
     q = select(affected_marks).where(or_(*conds))
     if kind is not None:
         q = q.where(affected_marks.c.subject_kind == kind)
-    return [_mark_json(m) for m in conn.execute(q.order_by(affected_marks.c.log_index,
-                                                           affected_marks.c.seq))]
+    return [Mark.from_row(m) for m in conn.execute(q.order_by(affected_marks.c.log_index,
+                                                              affected_marks.c.seq))]

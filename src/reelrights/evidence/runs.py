@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
@@ -41,7 +40,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..core.ids import ID_PATTERNS, new_id
+from ..core.ids import new_id
 from ..catalogue import check_body
 from ..core.statements import sign_statement
 from ..core.odrl import Request, parse_policy
@@ -55,7 +54,10 @@ from ..store.tables import bundles, licenses, parties
 from ..rights.licensing import license_status
 from .manifest_scan import commit_manifest
 from ..registry.resolve import resolve_party
-from .marks import affected_by
+from ..store.db import Database
+from ..store.resolve import StoredRow, find_many, resolve, widen
+from .records import RUN, Interval, Run, RunDetail, RunStart, RunUsage, check_run_id
+from .marks import find_marks
 
 __all__ = ["check_usage", "commit_run", "judge_usage", "list_runs", "resolve_run", "run_detail",
            "run_judgement", "start_run"]
@@ -91,7 +93,7 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _term_problem(lic: Any, at_time: str) -> str | None:
+def _term_problem(lic: StoredRow, at_time: str) -> str | None:
     """Why the license's own terms exclude ``at_time`` (its training permissions' dateTime
     constraints: expired, or not yet in force), or None.
 
@@ -116,7 +118,7 @@ def _term_problem(lic: Any, at_time: str) -> str | None:
     return f"its terms ({'; '.join(dict.fromkeys(failed))}) exclude {at_time}"
 
 
-def _reasons_at(conn: Connection, lic: Any, at_time: str, when: str) -> list[str]:
+def _reasons_at(conn: Connection, lic: StoredRow, at_time: str, when: str) -> list[str]:
     """Why ``lic`` is not in force at ``at_time`` (empty: in force)."""
     out = []
     if lic.granted_at > at_time:
@@ -131,7 +133,7 @@ def _reasons_at(conn: Connection, lic: Any, at_time: str, when: str) -> list[str
 
 
 def judge_usage(conn: Connection, developer: str, usage: list[dict[str, Any]], commit_time: str,
-                start: Any = None) -> list[str | None]:
+                start: StoredRow | None = None) -> list[str | None]:
     """For each usage entry: None if its license is in force for the run, else why not.
 
     Without a ``start`` (a ``run_starts`` row) the license is judged at ``commit_time`` alone;
@@ -166,7 +168,7 @@ def judge_usage(conn: Connection, developer: str, usage: list[dict[str, Any]], c
     return out
 
 
-def run_judgement(conn: Connection, run: Any) -> dict[str, Any]:
+def run_judgement(conn: Connection, run: Run | StoredRow) -> dict[str, Any]:
     """How the run's licenses were judged, as its certificates state it:
     ``{"judged": "at_commit"}`` or ``{"judged": "over_interval", "over_interval": {"from": T1,
     "to": T2, "started_log_index": i}}`` (log times)."""
@@ -235,7 +237,7 @@ def _apply_run(conn: Connection, a: Accepted) -> dict[str, Any]:
             "licenses_not_in_force": list(reasons), **judged}
 
 
-def _match_start(start: Any, b: dict[str, Any]) -> None:
+def _match_start(start: StoredRow, b: dict[str, Any]) -> None:
     """A started run is committed by the developer that started it, for its model family."""
     if start.developer_id != b["developer"]:
         raise PolicyDenied(f"run {b['id']} was started by {start.developer_id} (log "
@@ -304,7 +306,7 @@ def start_run(home: Home, ledger: Ledger, developer: str, model_family: str,
     if not wanted:
         raise BadInput("name at least one license the run relies on (--license L)")
     if run_id is not None:
-        _check_run_id(run_id, "--id ", "leave it out to get a new one")
+        check_run_id(run_id, "--id ", "leave it out to get a new one")
     with ledger.db.read() as conn:
         dev = resolve_party(conn, developer)
         for lic in wanted:
@@ -391,14 +393,8 @@ def commit_run(home: Home, ledger: Ledger, manifest: Path, developer: str, model
                if "over_interval" in receipt.details else {})}
 
 
-def _check_run_id(ref: str, option: str, fix: str) -> None:
-    """BadInput naming ``option`` and ``fix`` unless ``ref`` is a run id."""
-    if not re.fullmatch(ID_PATTERNS["run"], ref):
-        raise BadInput(f"{option}{ref!r} is not a run id like run_k3vq7xw2m4a6c5de; {fix}")
-
-
-def _started(conn: Connection, run_id: str) -> Any:
-    _check_run_id(run_id, "--run ", "`reelrights run start` prints it")
+def _started(conn: Connection, run_id: str) -> StoredRow:
+    check_run_id(run_id, "--run ", "`reelrights run start` prints it")
     start = conn.execute(select(run_starts).where(run_starts.c.id == run_id)).first()
     if start is None:
         raise NotFound(f"run {run_id} was not started; log it with `reelrights run start` first, "
@@ -410,32 +406,14 @@ def _started(conn: Connection, run_id: str) -> Any:
 
 
 # -- queries ----------------------------------------------------------------------------------------
-def resolve_run(conn: Connection, ref: str) -> Any:
-    _check_run_id(ref, "", "`reelrights run list` shows them")
-    row = conn.execute(select(training_runs).where(training_runs.c.id == ref)).first()
-    if row is None:
-        raise NotFound(f"no run {ref!r}; `reelrights run list` shows them")
-    return row
+def resolve_run(conn: Connection, ref: str) -> Run:
+    return resolve(conn, RUN, ref)
 
 
-def _run_json(r: Any) -> dict[str, Any]:
-    out = {"id": r.id, "developer": r.developer_id, "model_family": r.model_family,
-           "model": r.model, "root": r.root, "count": r.count, "log_index": r.log_index,
-           "committed_at": r.committed_at}
-    if r.base_model:
-        out["base_model"] = r.base_model
-    return out
-
-
-def run_detail(db: Any, ref: str) -> dict[str, Any]:
+def run_detail(db: Database, ref: str) -> RunDetail:
     """The run's public record: commitment, totals, and usage with license status."""
     with db.read() as conn:
         r = resolve_run(conn, ref)
-        out = _run_json(r)
-        if r.latest_acquired:
-            out["latest_acquired"] = r.latest_acquired
-        if r.description:
-            out["description"] = r.description
         usage = conn.execute(
             select(run_usage, bundles.c.name.label("bundle_name"))
             .join(bundles, bundles.c.id == run_usage.c.bundle_id)
@@ -443,26 +421,25 @@ def run_detail(db: Any, ref: str) -> dict[str, Any]:
             .order_by(run_usage.c.bundle_id, run_usage.c.license_id)).all()
         why = dict(conn.execute(select(run_out_of_force.c.license_id, run_out_of_force.c.reason)
                                 .where(run_out_of_force.c.run_id == r.id)).all())
-        out.update(run_judgement(conn, r))
-        key = "in_force_at_commit" if out["judged"] == "at_commit" else "in_force_over_interval"
-        out["usage"] = [{"bundle": u.bundle_id, "bundle_name": u.bundle_name,
-                         "license": u.license_id, **{k: getattr(u, k) for k in _TOTAL_KEYS},
-                         key: u.in_force == "1",
-                         **({"out_of_force": why[u.license_id]} if u.license_id in why else {})}
-                        for u in usage]
+        judgement = run_judgement(conn, r)
+        judged = judgement["judged"]
+        span = judgement.get("over_interval")
         start = conn.execute(select(run_starts).where(run_starts.c.id == r.id)).first()
-        if start is not None and out["judged"] == "over_interval":
-            out["started"] = {"log_index": start.log_index, "started_at": start.started_at,
-                              "licenses": json.loads(start.licenses),
-                              **({"note": start.note} if start.note else {})}
-        out["affected_by"] = affected_by(conn, runs=[r.id])
-        out.update(json.loads(r.totals))
-    return out
+        marks = find_marks(conn, runs=[r.id])
+    return widen(
+        r, RunDetail, judged=judged,
+        over_interval=Interval(span["from"], span["to"], span["started_log_index"])
+        if span else None,
+        usage=tuple(RunUsage(u.bundle_id, u.bundle_name, u.license_id,
+                             *(getattr(u, k) for k in _TOTAL_KEYS), u.in_force == "1", judged,
+                             why.get(u.license_id)) for u in usage),
+        started=RunStart.from_row(start)
+        if start is not None and judged == "over_interval" else None,
+        affected_by=tuple(marks))
 
 
-def list_runs(db: Any, developer: str | None = None) -> list[dict[str, Any]]:
+def list_runs(db: Database, developer: str | None = None) -> list[Run]:
     with db.read() as conn:
-        q = select(training_runs).order_by(training_runs.c.log_index)
-        if developer:
-            q = q.where(training_runs.c.developer_id == resolve_party(conn, developer).id)
-        return [_run_json(r) for r in conn.execute(q)]
+        where = ([training_runs.c.developer_id == resolve_party(conn, developer).id]
+                 if developer else [])
+        return find_many(conn, RUN, *where)
