@@ -44,10 +44,11 @@ from ..home import Home
 from ..ledger import Ledger
 from ..media.c2pa_assertions import TRAINING_RUN_LABEL
 from ..store.evidence_tables import run_usage, training_runs
-from ..store.provenance_tables import outputs
+from ..store.resolve import resolve
 from ..store.tables import bundle_assets, bundles, credits, work_assets, works
 from ..evidence.fingerprints import FRAME_BITS, MIN_QUALITY, Indexes, load_prints
 from .output_index import OutputIndex, OutputPrints, fingerprint_output, recover
+from .records import OUTPUT, Output
 from ..evidence.scan_match import PDQ_RADIUS, match_audio, match_text
 
 __all__ = ["attribute"]
@@ -96,7 +97,8 @@ def attribute(home: Home, ledger: Ledger, path: Path, *, territory: str | None =
     return report
 
 
-def _record(home: Home, conn: Connection, path: Path, op: OutputPrints) -> tuple[Any, str | None]:
+def _record(home: Home, conn: Connection, path: Path,
+            op: OutputPrints) -> tuple[Output | None, str | None]:
     """The output's record, through its manifest, else its fingerprint (or None)."""
     from ..media.c2pa_engine import verify_file
     from .provenance_verify import anchors_of, row_from_claim
@@ -112,8 +114,7 @@ def _record(home: Home, conn: Connection, path: Path, op: OutputPrints) -> tuple
         return row, "manifest"
     rec = recover(conn, OutputIndex(home), op)
     if rec is not None:
-        return conn.execute(select(outputs).where(outputs.c.id == rec.output_id)).one(), \
-            "fingerprint"
+        return resolve(conn, OUTPUT, rec.output_id), "fingerprint"
     return None, None
 
 
@@ -145,7 +146,7 @@ def _video(conn: Connection, index: Any, p: Any, shares: dict, near: list) -> No
 
 
 def _weigh(conn: Connection, shares: dict[str, dict[str, float]], signals: list[str],
-           record: Any) -> dict[str, Any]:
+           record: Output | None) -> dict[str, Any]:
     score = {sha: sum(s.values()) / max(len(signals), 1) for sha, s in shares.items()}
     used: set[str] = set()
     if record is not None:
@@ -189,7 +190,7 @@ def _weigh(conn: Connection, shares: dict[str, dict[str, float]], signals: list[
             "matched_share": round(min(1.0, wt), 6)}
 
 
-def _consent(conn: Connection, matched: list[dict[str, Any]], record: Any,
+def _consent(conn: Connection, matched: list[dict[str, Any]], record: Output | None,
              territory: str | None, on: date) -> list[dict[str, Any]]:
     from ..rights.consent import find_consent
 

@@ -52,7 +52,10 @@ from ..store.evidence_tables import audit_certificates, training_runs
 from ..store.provenance_tables import output_manifests, output_prints, outputs
 from ..store.tables import log_entries
 from .output_index import OutputIndex, fingerprint_output, store_prints
+from ..evidence.records import Run
 from ..evidence.runs import resolve_run
+from ..store.resolve import find_many, resolve
+from .records import OUTPUT, Output
 
 __all__ = ["DEFAULT_REUSE", "certificate_digest", "current_certificate", "load_model_opening",
            "parse_reuse", "sign", "output_row"]
@@ -130,7 +133,7 @@ def _opening_path(home: Home, run_id: str) -> Path:
     return home.path / "provenance" / f"{run_id}.model-opening.json"
 
 
-def _model_opening(home: Home, run: Any) -> dict[str, Any]:
+def _model_opening(home: Home, run: Run) -> dict[str, Any]:
     """The run's model opening (salt + identity), created 0600 on first use."""
     path = _opening_path(home, run.id)
     if path.exists():
@@ -186,13 +189,9 @@ def parse_reuse(terms: list[str]) -> dict[str, ReuseTerm]:
     return out
 
 
-def output_row(conn: Connection, ref: str) -> Any:
-    if not re.fullmatch(ID_PATTERNS["output"], ref):
-        raise BadInput(f"{ref!r} is not an output id like out_k3vq7xw2m4a6c5de")
-    row = conn.execute(select(outputs).where(outputs.c.id == ref)).first()
-    if row is None:
-        raise NotFound(f"no output {ref!r} in the registry")
-    return row
+def output_row(conn: Connection, ref: str) -> Output:
+    """The output with id ``ref``."""
+    return resolve(conn, OUTPUT, ref)
 
 
 # -- signing ----------------------------------------------------------------------------------
@@ -231,9 +230,9 @@ def sign(home: Home, ledger: Ledger, output: Path, run_ref: str, dst: Path, *,
     opening = _model_opening(home, run)
     index = OutputIndex(home)
     with ledger.db.read() as conn:
-        q = select(outputs).where(outputs.c.run_id == run.id, outputs.c.sha256 == prints.sha256,
-                                  outputs.c.developer_id == run.developer_id)
-        existing = [r for r in conn.execute(q.order_by(outputs.c.log_index))
+        existing = [r for r in find_many(conn, OUTPUT, outputs.c.run_id == run.id,
+                                         outputs.c.sha256 == prints.sha256,
+                                         outputs.c.developer_id == run.developer_id)
                     if r.production_id == production and r.prompt_sha256 == prompt_sha256
                     and r.certificate_id == cert_id]
         digest = certificate_digest(conn, cert_id) if cert_id else ""

@@ -24,9 +24,9 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
-from ..core.checkpoint import open_checkpoint
+from ..core.checkpoint import Checkpoint, open_checkpoint
 from ..core.merkle import leaf_hash, verify_inclusion
 from ..core.note import NoteSigner, NoteVerifier
 from ..core.statements import decode_entry, verify_entry_signature
@@ -38,7 +38,9 @@ from ..media.c2pa_engine import VerifyResult, mime_for, verify_file
 from ..store.evidence_tables import training_runs
 from ..store.provenance_tables import outputs
 from ..store.tables import parties
+from ..store.resolve import find_many, find_one, resolve
 from .output_index import OutputIndex, fingerprint_output, recover
+from .records import OUTPUT, Output
 from .provenance import certificate_digest, load_model_opening, output_row
 
 __all__ = ["anchors_of", "check_model_opening", "row_from_claim", "verify_output"]
@@ -112,7 +114,7 @@ def verify_output(home: Home, ledger: Ledger, path: Path, *,
                 report["problems"].append("no C2PA manifest, and no output record matches the "
                                           "file's fingerprint")
             else:
-                row = conn.execute(select(outputs).where(outputs.c.id == rec.output_id)).one()
+                row = resolve(conn, OUTPUT, rec.output_id)
                 report["found_by"] = "fingerprint"
                 report["recovered"] = rec.to_json()
                 report["recovered_note"] = (f"recovered by fingerprint ({rec.signal}), distance "
@@ -135,24 +137,25 @@ def verify_output(home: Home, ledger: Ledger, path: Path, *,
     return report
 
 
-def _signed_record(ledger: Ledger, conn: Any, row: Any) -> dict[str, Any]:
+def _signed_record(ledger: Ledger, conn: Connection, row: Output) -> dict[str, Any]:
     """The output record's body as signed in its log entry (empty if the entry is not it)."""
     rec = decode_entry(ledger.log.entry(conn, row.log_index))
     ok = rec.type == "output.registered" and rec.body.get("id") == row.id
     return rec.body if ok else {}
 
 
-def row_from_claim(conn: Any, claim: dict[str, Any]) -> Any:
+def row_from_claim(conn: Connection, claim: dict[str, Any]) -> Output | None:
     """The output record a manifest's training-run claim names (by id, else by log index)."""
-    q = None
     if isinstance(claim.get("output"), str):
-        q = select(outputs).where(outputs.c.id == claim["output"])
-    elif isinstance(claim.get("output_record_log_index"), int):
-        q = select(outputs).where(outputs.c.log_index == claim["output_record_log_index"])
-    return conn.execute(q).first() if q is not None else None
+        return find_one(conn, OUTPUT, claim["output"])
+    if isinstance(claim.get("output_record_log_index"), int):
+        found = find_many(conn, OUTPUT, outputs.c.log_index == claim["output_record_log_index"])
+        return found[0] if found else None
+    return None
 
 
-def _included(ledger: Ledger, conn: Any, cp: Any, index: int, entry: bytes) -> str | None:
+def _included(ledger: Ledger, conn: Connection, cp: Checkpoint, index: int,
+              entry: bytes) -> str | None:
     try:
         proof = ledger.log.inclusion(conn, index, cp.size)["proof"]
         verify_inclusion(leaf_hash(entry), index, cp.size, [bytes.fromhex(h) for h in proof],
@@ -162,8 +165,9 @@ def _included(ledger: Ledger, conn: Any, cp: Any, index: int, entry: bytes) -> s
     return None
 
 
-def _check_chain(home: Home, ledger: Ledger, conn: Any, row: Any, claim: dict[str, Any] | None,
-                 c2pa: VerifyResult, chain: _Chain, path: Path) -> None:
+def _check_chain(home: Home, ledger: Ledger, conn: Connection, row: Output,
+                 claim: dict[str, Any] | None, c2pa: VerifyResult, chain: _Chain,
+                 path: Path) -> None:
     from . import pki
     from ..evidence.certificates import verify_certificate
 
