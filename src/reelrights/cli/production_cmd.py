@@ -70,7 +70,7 @@ def use(app: AppContext, production_ref: str, outputs: tuple[str, ...], weights:
 @pass_app
 def list_cmd(app: AppContext, studio: str | None, as_json: bool) -> None:
     """List productions."""
-    rows = fund.list_productions(app.ledger.db, studio)
+    rows = [r.to_json() for r in fund.list_productions(app.ledger.db, studio)]
     named = {} if as_json else display_names(app.ledger.db, (r["studio"] for r in rows))
     listing(as_json, rows, "Productions",
             ["id", "title", Col("studio", "ref"), "currency", Col("log", "num")],
@@ -84,4 +84,4 @@ def list_cmd(app: AppContext, studio: str | None, as_json: bool) -> None:
 @pass_app
 def show(app: AppContext, production_ref: str) -> None:
     """A production and the outputs it uses (JSON)."""
-    emit_json(fund.production_detail(app.ledger.db, production_ref))
+    emit_json(fund.production_detail(app.ledger.db, production_ref).to_json())

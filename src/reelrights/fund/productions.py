@@ -23,6 +23,9 @@ from ..store.fund_tables import fund_terms, production_outputs, productions
 from ..store.tables import licenses, parties
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
+from ..store.db import Database
+from ..store.resolve import find_many, resolve, widen
+from .records import PRODUCTION, Production, ProductionDetail, ProductionOutput
 
 __all__ = ["add_production", "list_productions", "production_detail", "resolve_production",
            "set_terms", "use_outputs"]
@@ -135,10 +138,10 @@ def use_outputs(home: Home, ledger: Ledger, production: str,
 
 def set_terms(home: Home, ledger: Ledger, license_id: str, basis: str | None = None,
               unit: str | None = None, contributors_share: str | None = None) -> Receipt:
+    from ..rights.licensing import resolve_license
+
     with ledger.db.read() as conn:
-        lic = conn.execute(select(licenses).where(licenses.c.id == license_id)).first()
-    if lic is None:
-        raise NotFound(f"no license {license_id!r}; `reelrights license list` shows them")
+        lic = resolve_license(conn, license_id)
     body: dict[str, Any] = {"license": lic.id, "licensor": lic.licensor_id}
     for k, v in (("basis", basis), ("unit", unit), ("contributors_share", contributors_share)):
         if v is not None:
@@ -147,38 +150,21 @@ def set_terms(home: Home, ledger: Ledger, license_id: str, basis: str | None = N
 
 
 # -- queries ------------------------------------------------------------------------------------
-def resolve_production(conn: Connection, ref: str) -> Any:
-    row = conn.execute(select(productions).where(productions.c.id == ref)).first()
-    if row is not None:
-        return row
-    rows = conn.execute(select(productions).where(productions.c.title == ref)).all()
-    if len(rows) == 1:
-        return rows[0]
-    if rows:
-        raise BadInput(f"{len(rows)} productions are titled {ref!r}; use the id "
-                       f"({', '.join(r.id for r in rows)})")
-    raise NotFound(f"no production {ref!r}; `reelrights production list` shows them")
+def resolve_production(conn: Connection, ref: str) -> Production:
+    """A production by id, or by its exact title when that title is unique."""
+    return resolve(conn, PRODUCTION, ref)
 
 
-def _production_json(r: Any) -> dict[str, Any]:
-    return {"id": r.id, "studio": r.studio_id, "title": r.title, "kind": r.kind,
-            "currency": r.currency, "log_index": r.log_index}
-
-
-def list_productions(db: Any, studio: str | None = None) -> list[dict[str, Any]]:
+def list_productions(db: Database, studio: str | None = None) -> list[Production]:
     with db.read() as conn:
-        q = select(productions).order_by(productions.c.log_index)
-        if studio:
-            q = q.where(productions.c.studio_id == resolve_party(conn, studio).id)
-        return [_production_json(r) for r in conn.execute(q)]
+        where = [productions.c.studio_id == resolve_party(conn, studio).id] if studio else []
+        return find_many(conn, PRODUCTION, *where)
 
 
-def production_detail(db: Any, ref: str) -> dict[str, Any]:
+def production_detail(db: Database, ref: str) -> ProductionDetail:
     with db.read() as conn:
-        r = resolve_production(conn, ref)
+        p = resolve_production(conn, ref)
         outs = conn.execute(select(production_outputs).where(
-            production_outputs.c.production_id == r.id)
+            production_outputs.c.production_id == p.id)
             .order_by(production_outputs.c.log_index, production_outputs.c.output_id)).all()
-    return {**_production_json(r),
-            "outputs": [{"output": o.output_id, "run": o.run_id, "log_index": o.log_index,
-                         "weights": json.loads(o.weights)} for o in outs]}
+    return widen(p, ProductionDetail, outputs=tuple(ProductionOutput.from_row(o) for o in outs))

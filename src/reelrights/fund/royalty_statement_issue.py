@@ -31,6 +31,9 @@ from ..store.fund_tables import fund_postings, fund_statements
 from ..store.tables import log_entries, parties
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
+from ..store.db import Database
+from ..store.resolve import find_many, find_one
+from .records import ROYALTY_STATEMENT
 from .royalty_statement_render import render
 from .royalty_statements import build_document, document_sha256, totals
 
@@ -70,10 +73,11 @@ def issue_statement(home: Home, ledger: Ledger, party: str, period: str, *,
         fid = _fund_party(conn, home, fund)
         as_of, _ = ledger.log.head(conn)
         doc = build_document(conn, pid, period, as_of, threshold, fid)
-        last = conn.execute(select(fund_statements).where(
-            fund_statements.c.party_id == pid, fund_statements.c.period == period,
-            fund_statements.c.threshold == threshold, fund_statements.c.fund_id == fid)
-            .order_by(fund_statements.c.log_index.desc())).first()
+        issued = find_many(conn, ROYALTY_STATEMENT, fund_statements.c.party_id == pid,
+                           fund_statements.c.period == period,
+                           fund_statements.c.threshold == threshold,
+                           fund_statements.c.fund_id == fid)
+    last = issued[-1] if issued else None
     if last is not None:
         earlier = _with_as_of(doc, last.as_of)
         if document_sha256(earlier) == last.sha256:
@@ -151,7 +155,7 @@ def _first_difference(found: Any, expected: Any, path: str = "") -> str | None:
     return None
 
 
-def verify_statement(db: Any, path: Path) -> dict[str, Any]:
+def verify_statement(db: Database, path: Path) -> dict[str, Any]:
     """Recompute the statement in ``path`` from the log; raise VerificationError on a difference."""
     try:
         data = Path(path).read_bytes()
@@ -172,7 +176,7 @@ def verify_statement(db: Any, path: Path) -> dict[str, Any]:
     else:
         raise BadInput(f"{path}: not a statement rendered by `reelrights fund statement`")
     with db.read() as conn:
-        row = conn.execute(select(fund_statements).where(fund_statements.c.id == sid)).first()
+        row = find_one(conn, ROYALTY_STATEMENT, sid)
         if row is None:
             raise VerificationError(f"{path}: statement {sid} is not in the log")
         entry = conn.scalar(select(log_entries.c.entry).where(log_entries.c.idx == row.log_index))

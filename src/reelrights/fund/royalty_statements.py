@@ -30,7 +30,9 @@ from ..core.royalty import apply_threshold
 from ..errors import BadInput
 from ..store.fund_tables import productions, revenue_reports
 from ..store.tables import log_entries, parties
+from ..store.resolve import find_many
 from .allocation import Pool, report_body, report_pools
+from .records import REVENUE_REPORT, RevenueReport
 
 __all__ = ["FORMAT", "build_document", "document_sha256"]
 
@@ -49,7 +51,7 @@ class _Replay:
         self.conn = conn
         self.cache: dict[str, list[Pool]] = {}
 
-    def pools(self, report: Any) -> list[Pool]:
+    def pools(self, report: RevenueReport) -> list[Pool]:
         if report.id not in self.cache:
             body = report_body(self.conn, report.log_index)
             self.cache[report.id] = report_pools(self.conn, body, report.log_index)
@@ -65,7 +67,7 @@ def _party_lines(pools: list[Pool], party: str) -> dict[tuple[str, str, Line], t
     return out
 
 
-def _line_json(kind: str, report: Any, key: tuple[str, str, Line], amount: int, exact: Fraction,
+def _line_json(kind: str, report: RevenueReport, key: tuple[str, str, Line], amount: int, exact: Fraction,
                pool: Pool, titles: dict[str, str], previous: int | None = None) -> dict[str, Any]:
     prod, period, k = key
     cur = pool.currency
@@ -80,10 +82,11 @@ def _line_json(kind: str, report: Any, key: tuple[str, str, Line], amount: int, 
     return out
 
 
-def _quarter_entries(replay: _Replay, reports: list[Any], party: str, titles: dict[str, str]
+def _quarter_entries(replay: _Replay, reports: list[RevenueReport], party: str,
+                     titles: dict[str, str]
                      ) -> list[tuple[dict[str, Any], int, Fraction]]:
     """(line json, amount, exact) of ``party`` for the reports booked in one quarter."""
-    by_id = {r.id: r for r in replay.conn.execute(select(revenue_reports))}
+    by_id = {r.id: r for r in find_many(replay.conn, REVENUE_REPORT)}
     out = []
     for r in reports:
         new = _party_lines(replay.pools(r), party)
@@ -121,10 +124,9 @@ def build_document(conn: Connection, party: str, period: str, as_of: int, thresh
     if who is None:
         raise BadInput(f"party {party} is not registered")
     titles = dict(conn.execute(select(productions.c.id, productions.c.title)).all())
-    reports = conn.execute(select(revenue_reports).where(revenue_reports.c.log_index < as_of)
-                           .order_by(revenue_reports.c.log_index)).all()
+    reports = find_many(conn, REVENUE_REPORT, revenue_reports.c.log_index < as_of)
     target = _quarter_key(period)
-    quarters: dict[str, list[Any]] = defaultdict(list)
+    quarters: dict[str, list[RevenueReport]] = defaultdict(list)
     for r in reports:
         if _quarter_key(r.period) <= target:
             quarters[r.period].append(r)
