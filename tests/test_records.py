@@ -27,20 +27,51 @@ from reelrights.core.ids import new_id
 from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, NotFound
 from reelrights.evidence import audit_challenge, certificates, runs
-from reelrights.evidence.records import (CERTIFICATE, RUN, Certificate, Run, RunDetail,
-                                         SignedCertificate)
+from reelrights.evidence.records import (
+    CERTIFICATE,
+    RUN,
+    Certificate,
+    Run,
+    RunDetail,
+    SignedCertificate,
+)
 from reelrights.fund import productions, revenue_import
 from reelrights.fund import royalty_statement_issue as statement_issue
-from reelrights.fund.records import (PRODUCTION, REVENUE_REPORT, ROYALTY_STATEMENT, Production,
-                                     ProductionDetail, RevenueReport, RoyaltyStatement)
+from reelrights.fund.records import (
+    PRODUCTION,
+    REVENUE_REPORT,
+    ROYALTY_STATEMENT,
+    Production,
+    ProductionDetail,
+    RevenueReport,
+    RoyaltyStatement,
+)
 from reelrights.outputs.records import OUTPUT, Output
 from reelrights.registry import registry, usage
-from reelrights.registry.records import (PARTY, WORK, Party, PartyDetail, UsageReport, Work,
-                                         WorkDetail)
+from reelrights.registry.records import (
+    PARTY,
+    WORK,
+    Party,
+    PartyDetail,
+    UsageReport,
+    Work,
+    WorkDetail,
+)
 from reelrights.rights import bundles, consent, disputes, licensing
-from reelrights.rights.records import (BUNDLE, CONSENT, DISPUTE, LICENSE, Bundle, BundleDetail,
-                                       Consent, ConsentDetail, Dispute, DisputeDetail, License,
-                                       LicenseDetail)
+from reelrights.rights.records import (
+    BUNDLE,
+    CONSENT,
+    DISPUTE,
+    LICENSE,
+    Bundle,
+    BundleDetail,
+    Consent,
+    ConsentDetail,
+    Dispute,
+    DisputeDetail,
+    License,
+    LicenseDetail,
+)
 from reelrights.store.resolve import find_many, resolve
 
 TODAY = datetime.now(UTC).date()

@@ -212,8 +212,8 @@ def challenge_run(home: Home, ledger: Ledger, run: str, samples: int,
     with ledger.db.read() as conn:
         training = resolve_run(conn, run)
         auditor_id = resolve_party(conn, auditor).id
-    body = {"id": new_id("challenge"), "run": training.id, "auditor": auditor_id,
-            "samples": samples}
+    body: dict[str, Any] = {"id": new_id("challenge"), "run": training.id,
+                            "auditor": auditor_id, "samples": samples}
     receipt = submit_as(home, ledger, "audit.challenged", auditor_id, body)
     with ledger.db.read() as conn:
         ch = load_challenge(conn, ledger.log, body["id"])

@@ -56,7 +56,7 @@ class Run:
     def from_row(cls, row: StoredRow) -> Run:
         """From a ``training_runs`` row, with ``developer_name`` when the read joined it."""
         return cls(row.id, row.developer_id, row.model_family, row.model, row.base_model,
-                   row.root, row.count, json.loads(row.totals), row.latest_acquired,
+                   row.root, row._mapping["count"], json.loads(row.totals), row.latest_acquired,
                    row.description, row.log_index, row.committed_at,
                    getattr(row, "developer_name", None))
 
@@ -249,7 +249,7 @@ class SignedCertificate:
 
     statement: JsonObject
     log_index: int | None
-    keyids: tuple[str, ...]
+    keyids: tuple[str | None, ...]
 
     def to_json(self) -> JsonObject:
         return {"statement": self.statement, "log_index": self.log_index,

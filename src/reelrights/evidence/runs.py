@@ -51,7 +51,7 @@ from ..ledger import Accepted, Ledger, applier, each_statement
 from ..store.evidence_tables import run_usage, training_runs
 from ..store.run_tables import run_out_of_force, run_starts
 from ..store.tables import bundles, licenses, parties
-from ..rights.licensing import license_status
+from ..rights.licensing import LicenseStatus, license_status
 from .manifest_scan import commit_manifest
 from ..registry.resolve import resolve_party
 from ..store.db import Database
@@ -67,7 +67,7 @@ _TOTAL_KEYS = ("items", "seconds", "frames", "tokens", "images")
 
 # -- rules shared by the applier and the command --------------------------------------------------
 def check_usage(conn: Connection, developer: str, usage: list[dict[str, Any]],
-                at_time: str | None = None) -> list[dict[str, Any]]:
+                at_time: str | None = None) -> list[LicenseStatus]:
     """Each (bundle, license) must be a license of that bundle granted to ``developer``.
 
     Returns, per usage entry, the license's status at ``at_time`` (in force or why not).
@@ -430,8 +430,8 @@ def run_detail(db: Database, ref: str) -> RunDetail:
         r, RunDetail, judged=judged,
         over_interval=Interval(span["from"], span["to"], span["started_log_index"])
         if span else None,
-        usage=tuple(RunUsage(u.bundle_id, u.bundle_name, u.license_id,
-                             *(getattr(u, k) for k in _TOTAL_KEYS), u.in_force == "1", judged,
+        usage=tuple(RunUsage(u.bundle_id, u.bundle_name, u.license_id, u.items, u.seconds,
+                             u.frames, u.tokens, u.images, u.in_force == "1", judged,
                              why.get(u.license_id)) for u in usage),
         started=RunStart.from_row(start)
         if start is not None and judged == "over_interval" else None,

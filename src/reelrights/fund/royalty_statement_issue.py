@@ -180,6 +180,9 @@ def verify_statement(db: Database, path: Path) -> dict[str, Any]:
         if row is None:
             raise VerificationError(f"{path}: statement {sid} is not in the log")
         entry = conn.scalar(select(log_entries.c.entry).where(log_entries.c.idx == row.log_index))
+        if entry is None:
+            raise VerificationError(f"log entry {row.log_index} of statement {sid} is missing; "
+                                    "run `reelrights log verify`")
         logged = decode_entry(bytes(entry))
         if logged.type != "fund.statement" or logged.body["id"] != sid:
             raise VerificationError(f"log entry {row.log_index} is not statement {sid}")

@@ -67,8 +67,9 @@ def _party_lines(pools: list[Pool], party: str) -> dict[tuple[str, str, Line], t
     return out
 
 
-def _line_json(kind: str, report: RevenueReport, key: tuple[str, str, Line], amount: int, exact: Fraction,
-               pool: Pool, titles: dict[str, str], previous: int | None = None) -> dict[str, Any]:
+def _line_json(kind: str, report: RevenueReport, key: tuple[str, str, Line], amount: int,
+               exact: Fraction, pool: Pool, titles: dict[str, str],
+               previous: int | None = None) -> dict[str, Any]:
     prod, period, k = key
     cur = pool.currency
     out = {"kind": kind, "report": report.id, "production": prod, "title": titles[prod],

@@ -107,7 +107,8 @@ class PartyDetail(Party):
 
 PARTY: Kind[Party] = Kind(
     noun="party", table=parties, record=Party.from_row, label=parties.c.name,
-    many="parties are named", missing="no party {ref!r}; `reelrights party list` shows ids and names")
+    many="parties are named",
+    missing="no party {ref!r}; `reelrights party list` shows ids and names")
 
 
 # -- works ---------------------------------------------------------------------------------------

@@ -23,8 +23,6 @@ from .resolve import resolve_party
 
 __all__ = ["usage_report"]
 
-_UNITS = ("items", "seconds", "frames", "tokens", "images")
-
 
 def usage_report(db: Database, party: str) -> UsageReport:
     with db.read() as conn:
@@ -75,7 +73,8 @@ def usage_report(db: Database, party: str) -> UsageReport:
                               .order_by(audit_certificates.c.log_index)))
             run_ids.add(r.run_id)
             runs.append(UsageRun(r.run_id, r.developer_id, r.model, r.bundle_id, r.license_id,
-                                 *(int(getattr(r, u)) for u in _UNITS), r.log_index, certs))
+                                 int(r.items), int(r.seconds), int(r.frames), int(r.tokens),
+                                 int(r.images), r.log_index, certs))
         outs = [UsageOutput(o.production_id, o.title, o.output_id, o.run_id, o.log_index)
                 for o in conn.execute(select(production_outputs, productions.c.title)
                                       .join(productions,

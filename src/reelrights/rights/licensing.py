@@ -34,8 +34,8 @@ from .records import LICENSE, License, LicenseDetail, LicenseStanding
 
 __all__ = ["add_agreement", "add_member", "cosign_license", "cosigners_needed", "grant_license",
            "license_detail",
-           "LicenseStatus", "license_standing", "license_status", "list_licenses", "required_cosigners",
-           "resolve_license", "revoke_license"]
+           "LicenseStatus", "license_standing", "license_status", "list_licenses",
+           "required_cosigners", "resolve_license", "revoke_license"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,10 +28,10 @@ from ..errors import BadInput, NotFound
 __all__ = ["JsonObject", "Kind", "StoredRow", "find_many", "find_one", "resolve", "resolve_row",
            "widen"]
 
-#: A row as SQLAlchemy returns it: columns by attribute (``row.id``), typed by the table.
-StoredRow: TypeAlias = Row[Any]
-#: What a record's ``to_json`` returns: a JSON object (values are JSON values).
-JsonObject: TypeAlias = dict[str, object]
+#: A row as SQLAlchemy returns it, of any width: columns by attribute (``row.id``).
+StoredRow: TypeAlias = Row
+#: What a record's ``to_json`` returns: a JSON object, its values as ``json.loads`` types them.
+JsonObject: TypeAlias = dict[str, Any]
 R = TypeVar("R")
 W = TypeVar("W")
 
@@ -119,5 +119,5 @@ def find_one(conn: Connection, kind: Kind[R], record_id: str) -> R | None:
 def widen(record: object, detail: type[W], **more: object) -> W:
     """``record`` as its ``detail`` subclass (a ``Party`` as a ``PartyDetail``), with ``more``:
     the fields a detail read adds."""
-    return detail(**{f.name: getattr(record, f.name) for f in fields(record)},  # type: ignore[arg-type]
-                  **more)
+    inherited = {f.name: getattr(record, f.name) for f in fields(record)}  # type: ignore[arg-type]
+    return detail(**inherited, **more)
