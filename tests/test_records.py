@@ -47,7 +47,8 @@ from reelrights.fund.records import (
     RoyaltyStatement,
 )
 from reelrights.outputs.records import OUTPUT, Output
-from reelrights.registry import registry, usage
+from reelrights.registry import usage
+from reelrights.registry.parties import list_parties, party_detail, register_party
 from reelrights.registry.records import (
     PARTY,
     WORK,
@@ -57,12 +58,14 @@ from reelrights.registry.records import (
     Work,
     WorkDetail,
 )
+from reelrights.registry.resolve import resolve_party
+from reelrights.registry.works import list_works, work_detail
 from reelrights.rights import bundles, consent, disputes, licensing
+from reelrights.rights.licensing import LICENSE
 from reelrights.rights.records import (
     BUNDLE,
     CONSENT,
     DISPUTE,
-    LICENSE,
     Bundle,
     BundleDetail,
     Consent,
@@ -85,7 +88,7 @@ def _submit(home, ledger, actor: str, type_: str, body: dict):  # noqa: ANN202
 @pytest.fixture
 def world(home, ledger, tmp_path: Path) -> dict[str, str]:
     ids = build(home, ledger, tmp_path)
-    ids["auditor"] = registry.register_party(home, ledger, "auditor", "Fair Audit").details["id"]
+    ids["auditor"] = register_party(home, ledger, "auditor", "Fair Audit").details["id"]
     ids["consent"] = consent.grant_consent(
         home, ledger, performer=ids["performer"], kinds=["voice"],
         description="Synthesized replacement dialogue for one scene of Harbour Lights II",
@@ -112,7 +115,7 @@ def world(home, ledger, tmp_path: Path) -> dict[str, str]:
     ids["statement"] = statement_issue.issue_statement(home, ledger, ids["performer"],
                                                        "2027-Q1")[1]
     # the developer registers the studio's reel as its own: an ownership dispute
-    reel = registry.work_detail(ledger.db, ids["film"]).assets[0]
+    reel = work_detail(ledger.db, ids["film"]).assets[0]
     _submit(home, ledger, ids["dev"], "work.registered", {
         "id": new_id("work"), "kind": "film", "title": "Our Reel", "owner": ids["dev"],
         "assets": [{"sha256": reel.sha256, "size": reel.size, "media_type": reel.media_type,
@@ -120,7 +123,7 @@ def world(home, ledger, tmp_path: Path) -> dict[str, str]:
                     "name": "ours.mp4"}]})
     (ids["dispute"],) = [d.id for d in disputes.list_disputes(ledger.db)]
     # look-alikes: one label, two rows
-    ids["dev2"] = registry.register_party(home, ledger, "developer", "Orbit AI").details["id"]
+    ids["dev2"] = register_party(home, ledger, "developer", "Orbit AI").details["id"]
     ids["film2"], _ = register_fake_work(home, ledger, ids["studio2"], "Harbour Lights")
     ids["bundle3"] = bundles.create_bundle(home, ledger, ids["studio2"], "Catalog", "1",
                                            [ids["film2"]]).details["id"]
@@ -208,7 +211,7 @@ def test_resolve_by_id_unique_label_unknown_and_ambiguous(ledger, world) -> None
                 resolve(conn, kind, label)
             assert info.value.message == message
         # the thin resolve_* functions are the resolver
-        assert registry.resolve_party(conn, "Creative Fund").id == world["fund"]
+        assert resolve_party(conn, "Creative Fund").id == world["fund"]
         assert bundles.resolve_bundle(conn, "Scripts").id == world["bundle2"]
         assert runs.resolve_run(conn, world["run"]).developer_name == "Orbit AI"
         # find_many: the records meeting the conditions, in log order
@@ -249,20 +252,20 @@ def _keys(d: object) -> tuple[str, ...]:
 
 def test_to_json_prints_the_published_keys_of_every_record(ledger, world) -> None:
     db = ledger.db
-    for p in registry.list_parties(db):
+    for p in list_parties(db):
         assert type(p) is Party and _keys(p.to_json()) == PARTY_KEYS
-    detail = registry.party_detail(db, world["performer"])
+    detail = party_detail(db, world["performer"])
     assert type(detail) is PartyDetail
     j = detail.to_json()
     assert _keys(j) == (*PARTY_KEYS, "works_owned", "credits")
     assert [_keys(c) for c in j["credits"]] == [("work", "role", "share", "log_index")]
-    assert [_keys(w) for w in registry.party_detail(db, world["studio"]).to_json()[
+    assert [_keys(w) for w in party_detail(db, world["studio"]).to_json()[
         "works_owned"]] == [("id", "title")]
-    names = {p.id: p.name for p in registry.list_parties(db)}
-    for w in registry.list_works(db):
+    names = {p.id: p.name for p in list_parties(db)}
+    for w in list_works(db):
         assert type(w) is Work and w.year is None and _keys(w.to_json()) == WORK_KEYS
         assert w.owner_name == names[w.owner_id]
-    wd = registry.work_detail(db, world["film"])
+    wd = work_detail(db, world["film"])
     assert type(wd) is WorkDetail
     j = wd.to_json()
     assert _keys(j) == (*WORK_KEYS, "assets", "credits")

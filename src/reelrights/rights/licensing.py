@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, Select, or_, select
 
 from ..core.ids import new_id
 from ..core.iri import bundle_iri, party_iri, work_iri
@@ -29,10 +29,10 @@ from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
 from ..registry.records import LogEvent
 from ..store.db import Database
-from ..store.resolve import StoredRow, find_many, resolve, resolve_row, widen
-from .records import LICENSE, License, LicenseDetail, LicenseStanding
+from ..store.resolve import Kind, StoredRow, find_many, resolve, resolve_row, widen
+from .records import License, LicenseDetail, LicenseStanding
 
-__all__ = ["add_agreement", "add_member", "cosign_license", "cosigners_needed", "grant_license",
+__all__ = ["LICENSE", "add_agreement", "add_member", "cosign_license", "cosigners_needed", "grant_license",
            "license_detail",
            "LicenseStatus", "license_standing", "license_status", "list_licenses",
            "required_cosigners", "resolve_license", "revoke_license"]
@@ -288,6 +288,27 @@ def revoke_license(home: Home, ledger: Ledger, license_ref: str, reason: str) ->
 # ---------------------------------------------------------------------------------------------
 # Queries
 # ---------------------------------------------------------------------------------------------
+
+def _licenses_with_names() -> Select[tuple[object, ...]]:
+    licensor, licensee = parties.alias("licensor"), parties.alias("licensee")
+    return (select(licenses, bundles.c.name.label("bundle_name"),
+                   bundles.c.version.label("bundle_version"),
+                   licensor.c.name.label("licensor_name"), licensee.c.name.label("licensee_name"))
+            .join(bundles, bundles.c.id == licenses.c.bundle_id, isouter=True)
+            .join(licensor, licensor.c.id == licenses.c.licensor_id, isouter=True)
+            .join(licensee, licensee.c.id == licenses.c.licensee_id, isouter=True))
+
+
+def _load_license(conn: Connection, row: StoredRow) -> License:
+    return License.from_row(row, license_standing(conn, row))
+
+
+#: How the resolver finds a license (by id) and reads it: with its bundle's and parties' names,
+#: and its standing now.
+LICENSE: Kind[License] = Kind(
+    noun="license", table=licenses, load=_load_license, source=_licenses_with_names,
+    missing="no license {ref!r}; `reelrights license list` shows them")
+
 
 def resolve_license(conn: Connection, ref: str) -> License:
     """A license by id, with its standing now."""

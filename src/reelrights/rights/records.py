@@ -6,6 +6,8 @@ attributes named as the columns (``owner_id``), ``to_json`` with the published k
 (``owner``), and the names a listing shows beside ids joined in the same read (a license's
 ``bundle_name``, ``licensee_name``). The :class:`~reelrights.store.resolve.Kind` of each says how
 it is found: a bundle by id, ``NAME@VERSION`` or name (its latest version); the others by id.
+A license's kind, ``LICENSE``, lives in :mod:`reelrights.rights.licensing`, beside the standing
+it computes for each license it reads.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from ..errors import BadInput
 from ..registry.records import LogEvent
 from ..store.dispute_tables import disputes
 from ..store.resolve import JsonObject, Kind, StoredRow
-from ..store.tables import bundles, consents, licenses, parties
+from ..store.tables import bundles, consents, parties
 
-__all__ = ["BUNDLE", "CONSENT", "DISPUTE", "LICENSE", "Bundle", "BundleContributor",
+__all__ = ["BUNDLE", "CONSENT", "DISPUTE", "Bundle", "BundleContributor",
            "BundleDetail", "BundleVersion", "BundleWork", "Consent", "ConsentDetail",
            "ConsentEvent", "Dispute", "DisputeDetail", "License", "LicenseDetail",
            "LicenseStanding"]
@@ -228,27 +230,6 @@ class LicenseDetail(License):
     def to_json(self) -> JsonObject:
         return {**License.to_json(self), "policy": self.policy,
                 "history": [h.to_json() for h in self.history]}
-
-
-def _licenses_with_names() -> Select[tuple[object, ...]]:
-    licensor, licensee = parties.alias("licensor"), parties.alias("licensee")
-    return (select(licenses, bundles.c.name.label("bundle_name"),
-                   bundles.c.version.label("bundle_version"),
-                   licensor.c.name.label("licensor_name"), licensee.c.name.label("licensee_name"))
-            .join(bundles, bundles.c.id == licenses.c.bundle_id, isouter=True)
-            .join(licensor, licensor.c.id == licenses.c.licensor_id, isouter=True)
-            .join(licensee, licensee.c.id == licenses.c.licensee_id, isouter=True))
-
-
-def _load_license(conn: Connection, row: StoredRow) -> License:
-    from .licensing import license_standing  # licensing reads records: import it when used
-
-    return License.from_row(row, license_standing(conn, row))
-
-
-LICENSE: Kind[License] = Kind(
-    noun="license", table=licenses, load=_load_license, source=_licenses_with_names,
-    missing="no license {ref!r}; `reelrights license list` shows them")
 
 
 # -- consents ------------------------------------------------------------------------------------
