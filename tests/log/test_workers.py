@@ -21,7 +21,7 @@ from reelrights.log import workers
 from reelrights.log.verify import verify_log
 from reelrights.store.tables import log_entries
 
-from test_log_store import Party, db_snapshot
+from test_database_log import Party, db_snapshot
 from test_tamper import BIG, Log, flipped, title_offset
 
 
@@ -164,7 +164,7 @@ def test_a_good_large_batch_never_takes_the_ordinary_path(home, ledger, monkeypa
     """Good batches above the threshold are checked in the workers only (no second pass),
     including parties registered in the batch that sign later statements of the same batch."""
     from reelrights.ledger import Ledger
-    from test_log_store import new_party_statement
+    from test_database_log import new_party_statement
 
     p = Party(home, ledger, "studio", "P")
     monkeypatch.setattr(Ledger, "_submit",
