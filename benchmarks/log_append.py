@@ -4,6 +4,7 @@
     python benchmarks/log_append.py                      # 1,000,000 statements, SQLite, temp home
     python benchmarks/log_append.py --n 100000 --batch 2000 --json out.json
     python benchmarks/log_append.py --database-url postgresql+psycopg://postgres@127.0.0.1/test
+    python benchmarks/log_append.py --n 400000 --baseline 4788fac --rounds 3 --cache /tmp/bc
 
 What is timed, in order:
 
@@ -45,6 +46,13 @@ logs integrate.
 The figures mean something only on a machine the benchmark has to itself; each timed phase
 reports how many cores other processes used meanwhile, and the raw rates are measured at the
 start and again at the end.
+
+Baseline (``--baseline REV``): the same measurement of another revision of this repository
+(a git worktree of REV in a temporary folder, running REV's own copy of this script, which
+signs statements of REV's own format), alternated with this tree's run ``--rounds`` times, so
+that both meet the same machine load. It prints each round and the medians side by side, with
+the ratio: the regression check for the write path (measured at 400,000 statements against
+4788fac, the last revision before v2 statements; see the commit log for the figures).
 """
 
 from __future__ import annotations
@@ -601,6 +609,73 @@ def report(r: dict) -> None:
           f"{ok[d['inclusion_p50_ms']]}")
 
 
+# -- a baseline revision, alternated with this tree --------------------------------------------
+
+def compare(args: argparse.Namespace) -> None:
+    """Run REV's script and this one alternately, ``--rounds`` times; print medians side by side."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent.parent
+    cache = Path(args.cache or tempfile.mkdtemp(prefix="rr-bench-cache-")).absolute()
+    tree = Path(tempfile.mkdtemp(prefix="rr-baseline-")) / "tree"
+    try:
+        subprocess.run(["git", "-C", str(here), "worktree", "add", "--detach", "-q", str(tree),
+                        args.baseline], check=True)
+    except (OSError, subprocess.CalledProcessError):
+        sys.exit(f"error: cannot check out {args.baseline!r} from {here} (git worktree add "
+                 "failed); name a commit of this repository")
+    common = ["--n", str(args.n), "--batch", str(args.batch), "--submitters",
+              str(args.submitters), "--proofs", "200"]
+    if args.database_url:
+        common += ["--database-url", args.database_url]
+    runs = {"baseline": [], "this tree": []}
+    try:
+        for r in range(args.rounds):
+            for name, root in (("baseline", tree), ("this tree", here)):
+                out = tree.parent / f"{name.replace(' ', '-')}-{r}.json"
+                sub = cache / ("baseline-" + args.baseline if name == "baseline" else "current")
+                env = {**os.environ, "PYTHONPATH": str(root / "src")}
+                print(f"round {r + 1}/{args.rounds}: {name} ...", flush=True)
+                done = subprocess.run([sys.executable, str(root / "benchmarks" / "log_append.py"),
+                                       *common, "--cache", str(sub), "--json", str(out)],
+                                      env=env, stdout=subprocess.DEVNULL)
+                if done.returncode != 0:
+                    sys.exit(f"error: the {name} run failed (exit {done.returncode}); run it "
+                             f"alone: PYTHONPATH={root / 'src'} python "
+                             f"{root / 'benchmarks' / 'log_append.py'} {' '.join(common)}")
+                res = json.loads(out.read_text())
+                a = res["append"]
+                runs[name].append({"per_s": a["per_s"], "cpu": a["cpu_us_per_statement"],
+                                   "workers": a["load"]["worker_cpu_seconds"] / args.n * 1e6,
+                                   "others": a["load"]["cores_other_processes"]})
+                print(f"   {a['per_s']:,.0f}/s, CPU {runs[name][-1]['cpu']:.0f} µs/statement "
+                      f"(workers {runs[name][-1]['workers']:.0f}), other processes "
+                      f"{runs[name][-1]['others']:.2f} cores", flush=True)
+    finally:
+        subprocess.run(["git", "-C", str(here), "worktree", "remove", "--force", str(tree)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(tree.parent, ignore_errors=True)
+    med = {name: {k: statistics.median(x[k] for x in v) for k in v[0]}
+           for name, v in runs.items()}
+    b, t = med["baseline"], med["this tree"]
+    print()
+    print(f"append, {args.n:,} statements, medians of {args.rounds} alternated rounds "
+          f"(baseline {args.baseline} | this tree | ratio):")
+    print(f"  appends/s                         {b['per_s']:>9,.0f} | {t['per_s']:>9,.0f} | "
+          f"{t['per_s'] / b['per_s']:.2f}")
+    print(f"  CPU µs per statement              {b['cpu']:>9.0f} | {t['cpu']:>9.0f} | "
+          f"{t['cpu'] / b['cpu']:.2f}")
+    print(f"    of which worker processes       {b['workers']:>9.0f} | {t['workers']:>9.0f} | "
+          f"{t['workers'] / b['workers']:.2f}")
+    print(f"    of which this process (writer)  {b['cpu'] - b['workers']:>9.0f} | "
+          f"{t['cpu'] - t['workers']:>9.0f} | "
+          f"{(t['cpu'] - t['workers']) / (b['cpu'] - b['workers']):.2f}")
+    print(f"  other processes (cores)           {b['others']:>9.2f} | {t['others']:>9.2f} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"baseline": args.baseline, "rounds": runs,
+                                               "medians": med}, indent=2) + "\n", "utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -616,7 +691,17 @@ def main() -> None:
     ap.add_argument("--proofs", type=int, default=2000, help="random inclusion proofs (2000)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--progress", action="store_true", help="print the append rate as it goes")
+    ap.add_argument("--baseline", metavar="REV",
+                    help="also measure git revision REV, alternated with this tree (appends only "
+                         "are compared; see the module docstring)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="with --baseline: alternated rounds of each (3); medians are reported")
     args = ap.parse_args()
+    if args.baseline:
+        if args.rounds < 1:
+            sys.exit("error: --rounds must be at least 1")
+        compare(args)
+        return
     res = run(args)
     report(res)
     if args.json:

@@ -15,9 +15,10 @@ that replace a fact name it in ``supersedes`` and are refused unless it is still
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -47,34 +48,67 @@ class Deployment:
     v2_from: int = 0
 
 
-def log_time_after(previous: str | None) -> str:
-    """The log time for the next batch: now, or the previous log time if the clock went back."""
-    now = utc_now()
+def log_time_after(previous: str | None, now: str | None = None) -> str:
+    """The log time for the next batch: ``now`` (default: the clock), or the previous log time
+    if the clock went back."""
+    now = utc_now() if now is None else now
     return previous if previous is not None and previous > now else now
 
 
 def check_times(stmts: Sequence[SignedStatement], log_time: str, rules: Deployment,
                 raise_at: Callable[[int, ReelrightsError], None]) -> None:
-    """Every signed time is a real instant within [T - window, T + skew] of the log time T."""
+    """Every signed time is an RFC 3339 UTC time within [T - window, T + skew] of the log time T.
+
+    The times are compared as text: written with 6 fraction digits (as the bounds are), RFC
+    3339 UTC times of a 4-digit year sort as the instants they name. A time of any other shape
+    is parsed in full, which refuses it with its error. Whether a well-shaped time names a real
+    instant (not 2026-02-30) is :func:`~reelrights.core.statements.decode_entry`'s check, which
+    every statement passes before its batch commits.
+    """
     t = parse_time(log_time)
-    latest = t + timedelta(seconds=rules.clock_skew_s)
-    earliest = t - timedelta(seconds=rules.submission_window_s)
+    latest = _fixed(t + timedelta(seconds=rules.clock_skew_s))
+    earliest = _fixed(t - timedelta(seconds=rules.submission_window_s))
+    shape = _TIME_SHAPE.fullmatch
     for pos, s in enumerate(stmts):
+        text = s.time
+        if type(text) is not str or not shape(text):
+            try:
+                parse_time(text)  # refuses it, with the reason
+            except ReelrightsError as exc:
+                raise_at(pos, exc)
+                continue
+            raise_at(pos, InvalidStatement("must be an RFC 3339 UTC time like "
+                                           "2026-01-31T12:00:00Z", "/statement/time"))
+            continue
+        n = len(text)
+        key = text if n == 27 else (text[:19] + ".000000Z" if n == 20
+                                    else text[:-1].ljust(26, "0") + "Z")
+        if earliest <= key <= latest:
+            continue
         try:
-            signed = parse_time(s.time)
-        except ReelrightsError as exc:
+            signed = parse_time(text)
+        except ReelrightsError as exc:  # the shape of a time, but no real instant
             raise_at(pos, exc)
             continue
-        if signed > latest:
+        if key > latest:
             raise_at(pos, InvalidStatement(
                 f"signed time {s.time} is {_ago(signed - t)} after the log's time {log_time} "
                 f"(at most {rules.clock_skew_s} s of clock skew); fix the signer's clock and "
                 "sign again", "/statement/time"))
-        if signed < earliest:
+        else:
             raise_at(pos, InvalidStatement(
                 f"signed time {s.time} is {_ago(t - signed)} before the log's time {log_time}, "
                 f"outside the {rules.submission_window_s // 3600} h submission window; "
                 "sign the statement again now", "/statement/time"))
+
+
+#: A signed time's shape (as :func:`~reelrights.core.statements.parse_time` requires it).
+_TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
+
+
+def _fixed(t: datetime) -> str:
+    """``t`` written as log times are: 27 characters, 6 fraction digits."""
+    return t.isoformat(timespec="microseconds")[:26] + "Z"  # (the offset is +00:00)
 
 
 def _ago(delta: timedelta) -> str:
@@ -152,13 +186,19 @@ def check_supersedes(conn: Connection, stmts: Sequence[SignedStatement],
     Returns (position, subject) for the statements that become current facts. Earlier
     statements of the same batch count: two revocations of one license in one batch fail.
     """
-    wanted = [(pos, subj) for pos, s in enumerate(stmts) if (subj := subject_of(s)) is not None]
-    bad = [pos for pos, s in enumerate(stmts) if s.supersedes is not None
-           and s.type not in SUBJECTS]
-    if bad:
-        s = stmts[bad[0]]
-        raise_at(bad[0], InvalidStatement(f"a {s.type} statement replaces nothing; remove "
-                                          "supersedes", "/statement/supersedes"))
+    wanted: list[tuple[int, str]] = []
+    bad = None
+    rules = SUBJECTS
+    for pos, s in enumerate(stmts):
+        rule = rules.get(s.type)
+        if rule is not None:
+            wanted.append((pos, rule.subject(s.body)))
+        elif s.supersedes is not None and bad is None:
+            bad = pos
+    if bad is not None:
+        s = stmts[bad]
+        raise_at(bad, InvalidStatement(f"a {s.type} statement replaces nothing; remove "
+                                       "supersedes", "/statement/supersedes"))
     if not wanted:
         return []
     subjects = sorted({subj for _, subj in wanted})

@@ -48,7 +48,7 @@ from .admission import Deployment
 from .core.note import NoteSigner
 from .catalogue import applier, catalogue, check_body, lookup
 from .core.statement_types import OPERATOR
-from .core.statements import (SignedStatement, decode_entry, make_leaf,
+from .core.statements import (SignedStatement, decode_entry, make_leaf, make_leaves,
                               make_statement, read_entry, sign_statement,
                               verify_entry_signature)
 from .errors import BadInput, Conflict, InvalidStatement, ReelrightsError, SignatureError
@@ -292,13 +292,17 @@ class Ledger:
         pending: list[int] = []
         registers = False
         known = self._verified_keys
+        key_fields: dict[tuple[str, int], Any] = {}
         try:
             for i, entry in enumerate(entries):
                 s = read_entry(entry)
-                t = lookup(s.type, s.version)
-                if t.key_field is not None:
+                kind = (s.type, s.version)
+                key_field = key_fields.get(kind, _UNSEEN)
+                if key_field is _UNSEEN:
+                    key_field = key_fields[kind] = lookup(*kind).key_field
+                if key_field is not None:
                     registers = True
-                    key = base64.b64decode(s.body[t.key_field])
+                    key = base64.b64decode(s.body[key_field])
                 else:
                     key = known.get(s.actor)
                 if key is None:
@@ -429,7 +433,10 @@ class Ledger:
         rules = self._deployment
         if rules is None or rules.registry != head.registry:
             rules = self._deployment = _deployment_at(conn, head)
+        registry = head.registry
         for pos, s in enumerate(stmts):
+            if s.registry == registry and s.type != "registry.established":
+                continue  # (v1 statements have no registry)
             if s.format != 2:
                 refuse(pos, InvalidStatement(
                     "v1 statements are no longer accepted: this registry logs v2 statements "
@@ -581,11 +588,14 @@ class Ledger:
                                        for i, s in enumerate(stmts)])
 
     def _remember_keys(self, stmts: list[SignedStatement]) -> None:
+        kinds = {(s.type, s.version) for s in stmts}
+        fields = {k: f for k in kinds if (f := lookup(*k).key_field) is not None}
+        if not fields:
+            return
         for s in stmts:
-            t = lookup(s.type, s.version)
-            if t.key_field is not None:
-                self._keys[s.actor] = self._verified_keys[s.actor] = base64.b64decode(
-                    s.body[t.key_field])
+            f = fields.get((s.type, s.version))
+            if f is not None:
+                self._keys[s.actor] = self._verified_keys[s.actor] = base64.b64decode(s.body[f])
 
     # -- the static folder ------------------------------------------------------------------
     def _queue_publish(self, result: AppendResult) -> int | None:
@@ -646,6 +656,9 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
+_UNSEEN = object()
+
+
 class _Retry(Exception):
     """The fast path gave up on a batch (rolled back): run the ordinary path."""
 
@@ -658,8 +671,12 @@ def _leaves(entries: Sequence[bytes], stmts: list[SignedStatement],
             log_time: str | None) -> tuple[list[bytes], list[bytes]]:
     """The leaves the log appends (v2: each envelope wrapped with the log time) and their
     RFC 9162 leaf hashes."""
-    leaves = list(entries) if log_time is None else [
-        make_leaf(e, log_time) if s.format == 2 else e for e, s in zip(entries, stmts)]
+    if log_time is None:
+        leaves = list(entries)
+    elif all(s.registry is not None for s in stmts):  # v2 statements: always, after _admit
+        leaves = make_leaves(entries, log_time)
+    else:
+        leaves = [make_leaf(e, log_time) if s.format == 2 else e for e, s in zip(entries, stmts)]
     sha = sha256
     return leaves, [sha(b"\x00" + leaf).digest() for leaf in leaves]
 
