@@ -435,7 +435,7 @@ def run(args: argparse.Namespace) -> dict:
         for i in range(0, len(party_entries), 500):
             ledger.submit(party_entries[i:i + 500])
         print(f"   {len(party_entries)} parties registered; {res['config']['durability']}")
-        res["stages"] = stage_costs(works[:2000], dict(ledger._keys))
+        res["stages"] = stage_costs(works[:2000], dict(ledger.keys.registered))
         batches = [works[i:i + args.batch] for i in range(0, len(works), args.batch)]
 
         print(f"appending {args.n:,} statements in {len(batches):,} batches of {args.batch} ...",

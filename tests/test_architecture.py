@@ -16,8 +16,8 @@ CAPABILITIES = ("registry", "rights", "evidence", "outputs", "fund")
 #: What a capability builds on, and what builds on capabilities: neither may import one.
 PURE = ("reelrights.core", "reelrights.log", "reelrights.store", "reelrights.media")
 #: The application layer above the log: the log may not import it.
-ABOVE_LOG = ("reelrights.ledger", "reelrights.catalogue", "reelrights.admission",
-             "reelrights.replica")
+ABOVE_LOG = ("reelrights.ledger", "reelrights.write", "reelrights.catalogue",
+             "reelrights.admission", "reelrights.replica")
 
 
 @cache

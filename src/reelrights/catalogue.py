@@ -44,7 +44,7 @@ from .errors import InvalidStatement
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from .ledger import Accepted
+    from .write.accepted import Accepted
 
 __all__ = ["CAPABILITIES", "Capability", "Catalogue", "applier", "catalogue", "check_body",
            "is_batch", "lookup"]

@@ -18,8 +18,16 @@ import pytest
 import rfc8785
 
 from reelrights.admission import Deployment, check_times
-from reelrights.core.statements import (SignedStatement, make_leaf, make_leaves, make_statement,
-                                        open_leaf, parse_time, sign_statement, utc_now)
+from reelrights.core.statements import (
+    SignedStatement,
+    make_leaf,
+    make_leaves,
+    make_statement,
+    open_leaf,
+    parse_time,
+    sign_statement,
+    utc_now,
+)
 from reelrights.errors import InvalidStatement, ReelrightsError
 from reelrights.keys import PartyKey
 
@@ -81,7 +89,8 @@ def test_text_comparison_matches_instants() -> None:
             text = _spell(instant, digits)
             signed = parse_time(text)
             refused: list[ReelrightsError] = []
-            check_times([_statement(text)], log_time, rules, lambda p, e: refused.append(e))
+            check_times([_statement(text)], log_time, rules,
+                        lambda p, e, out=refused: out.append(e))
             assert bool(refused) == (not lo <= signed <= hi), text
             checked += 1
     assert checked == len(instants) * 7
@@ -91,7 +100,7 @@ def test_text_comparison_matches_instants() -> None:
 @pytest.mark.parametrize("bad", ["2026-11-23T12:00:01.1234567Z", "2026-11-23T12:00:01+00:00",
                                  "2026-11-23t12:00:01Z", "2026-11-23T12:00:01.Z", 20261123,
                                  "2026-11-23T12:00:01Z\n", "2026-02-30T12:00:01Z"])
-def test_times_of_another_shape_are_refused_with_the_parse_error(bad) -> None:  # noqa: ANN001
+def test_times_of_another_shape_are_refused_with_the_parse_error(bad) -> None:
     refused: list[ReelrightsError] = []
     rules = Deployment(REGISTRY, clock_skew_s=3600, submission_window_s=30 * 24 * 3600)
     check_times([_statement(bad)], "2026-11-23T12:00:01.250731Z", rules,

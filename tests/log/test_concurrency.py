@@ -201,13 +201,15 @@ def test_shared_ledger_publishes_in_log_order(home: Home, ledger: Ledger,
         if rel == "checkpoint":
             seen.append(int(data.split(b"\n")[1]))
 
-    real_remember = Ledger._remember_keys
+    from reelrights.write.keys import KeyBook
+
+    real_remember = KeyBook.remember
 
     def slow_remember(self, stmts):  # type: ignore[no-untyped-def]
         time.sleep(random.uniform(0, 0.03))  # after its commit, this thread loses the CPU a while
         real_remember(self, stmts)
 
-    monkeypatch.setattr(Ledger, "_remember_keys", slow_remember)
+    monkeypatch.setattr(KeyBook, "remember", slow_remember)
     monkeypatch.setattr(mirror, "_export_locked", counting_export)
     monkeypatch.setattr(mirror, "_write", watching_write)
     plans = [writer_plan(home.registry, f"o{t}-", batches=12, per_batch=5) for t in range(3)]

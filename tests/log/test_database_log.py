@@ -664,7 +664,7 @@ def test_first_bad_signature_wins_whoever_knows_the_key(home: Home, ledger: Ledg
         r = Party(home, other, "studio", "R")
     finally:
         other.db.dispose()
-    assert r.id not in ledger._keys and p.id in ledger._keys  # the premise of the test
+    assert r.id not in ledger.keys.registered and p.id in ledger.keys.registered  # the premise of the test
     batch = [(p if i % 2 else r).work()[1] for i in range(size)]
     early, late = (2, 4) if first == "cached_key" else (4, 2)
     # position 2 gets one party's statement, position 4 the other's (both forged)

@@ -163,12 +163,12 @@ def test_work_ids_stay_unique_on_the_fast_path(home, ledger) -> None:
 def test_a_good_large_batch_never_takes_the_ordinary_path(home, ledger, monkeypatch) -> None:
     """Good batches above the threshold are checked in the workers only (no second pass),
     including parties registered in the batch that sign later statements of the same batch."""
-    from reelrights.ledger import Ledger
+    from reelrights.write import roads
     from test_database_log import new_party_statement
 
     p = Party(home, ledger, "studio", "P")
-    monkeypatch.setattr(Ledger, "_submit",
-                        lambda self, entries: pytest.fail("fell back to the ordinary path"))
+    monkeypatch.setattr(roads.Road, "decode",  # the ordinary road's first step (QuickRoad's own)
+                        lambda self, entries, keys: pytest.fail("fell back to the ordinary road"))
     size = workers.PROCESS_MIN + 10
     before = db_snapshot(ledger)["head"][0]
     receipts = ledger.submit([p.work()[1] for _ in range(size)])

@@ -81,6 +81,8 @@ class AppendResult:
     tiles: dict[tuple[int, int], bytes] = field(default_factory=dict)
     #: Level-0 tile index -> all entries of that entry bundle so far.
     bundles: dict[int, list[bytes]] = field(default_factory=dict)
+    #: The RFC 9162 leaf hashes of the batch's entries, in order.
+    leaf_hashes: Sequence[bytes] = ()
 
 
 class DatabaseLog:
@@ -151,7 +153,7 @@ class DatabaseLog:
         last = bundles[max(bundles)] if new_size % TILE_WIDTH else []
         with self._lock:
             self._edge = (new_size, new_root, builder, last)
-        return AppendResult(size, new_size, new_root, note, tiles, bundles)
+        return AppendResult(size, new_size, new_root, note, tiles, bundles, leaf_hashes)
 
     def _edge_for(self, conn: Connection, size: int,
                   root: bytes) -> tuple[TileBuilder, list[bytes]]:

@@ -133,18 +133,20 @@ class SignatureJob:
     """Signatures being checked in the background; :meth:`first_bad` waits for the answer.
 
     ``positions`` maps the job's items back to the caller's numbering (statement positions in
-    the batch).
+    the batch). ``background=False`` keeps a large job in the calling thread too (checked when
+    the answer is asked for).
     """
 
     def __init__(self, signed: list[bytes], keys: list[bytes], positions: list[int], *,
-                 known_bad: int | None = None, check=first_bad_signature) -> None:  # noqa: ANN001
+                 known_bad: int | None = None, check=first_bad_signature,  # noqa: ANN001
+                 background: bool = True) -> None:
         self._signed, self._keys, self._positions = signed, keys, positions
         self._check = check  # (items, keys, offset) -> first failing position or None
         self._known_bad = known_bad  # a position already known to fail (a key id mismatch)
         self._futures: list[tuple[int, Future]] = []
         self._answer: int | None | object = _PENDING
         n = len(signed)
-        if n >= PROCESS_MIN and (pool := _workers()) is not None:
+        if background and n >= PROCESS_MIN and (pool := _workers()) is not None:
             try:
                 with _main_hidden():
                     for lo in range(0, n, _CHUNK):
@@ -254,11 +256,13 @@ def worker_cpu_seconds() -> float:
 
 
 def check_signatures(pairs: Sequence[tuple[SignedStatement, bytes]],
-                     positions: Sequence[int] | None = None) -> SignatureJob:
+                     positions: Sequence[int] | None = None, *,
+                     background: bool = True) -> SignatureJob:
     """Start checking every (statement, public key); positions name them in the caller's batch.
 
     A key id that does not match the key fails at once (no Ed25519 needed); the rest go to
-    :class:`~reelrights.log.workers.SignatureJob` (worker processes for a large batch).
+    :class:`~reelrights.log.workers.SignatureJob` (worker processes for a large batch, unless
+    ``background`` is False: then every signature is checked when the verdict is asked for).
     """
     pos = list(range(len(pairs))) if positions is None else list(positions)
     signed, keys, where = [], [], []
@@ -270,4 +274,4 @@ def check_signatures(pairs: Sequence[tuple[SignedStatement, bytes]],
             where.append(p)
         elif mismatch is None:
             mismatch = p
-    return SignatureJob(signed, keys, where, known_bad=mismatch)
+    return SignatureJob(signed, keys, where, known_bad=mismatch, background=background)

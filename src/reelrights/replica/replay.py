@@ -79,7 +79,7 @@ def replay(conn: Connection, leaves: Iterable[bytes], *,
     began. ``origin`` is the log's origin (needed only without the history). Raises
     LogIntegrityError naming the first entry that cannot be decoded or applied.
     """
-    from ..ledger import Accepted
+    from ..write.accepted import Accepted
 
     started = time.perf_counter()
     report = ReplayReport()
@@ -134,7 +134,7 @@ def _flush(conn: Connection, pending: _Pending, builder: TileBuilder,
     pinned on its entry)."""
     if not pending.accepted:
         return
-    from ..ledger import apply_statements
+    from ..write.apply import apply_statements
 
     insert_rows(conn, log_entries, _ENTRY_COLUMNS, pending.rows)
     try:
@@ -149,7 +149,7 @@ def _flush(conn: Connection, pending: _Pending, builder: TileBuilder,
 
 def _raise_first_refused(conn: Connection, accepted: list) -> None:
     """Apply a refused run one statement at a time to name the entry the appliers refuse."""
-    from ..ledger import apply_statements
+    from ..write.apply import apply_statements
 
     for a in accepted:
         try:
