@@ -44,7 +44,7 @@ from .core.statement_types import OPERATOR
 from .core.statements import make_leaf, make_leaves, make_statement, sign_statement, utc_now
 from .errors import BadInput, Conflict
 from .home import Home
-from .log.database_log import AppendResult, Head, DatabaseLog
+from .log.database_log import AppendResult, DatabaseLog, Head
 from .store.db import Database
 from .write.accepted import Accepted, Receipt
 from .write.admit import LogRules, deployment_at

@@ -15,7 +15,7 @@ from .. import admission
 from ..admission import Deployment
 from ..core.statements import SignedStatement, decode_entry, utc_now
 from ..errors import Conflict, InvalidStatement, ReelrightsError
-from ..log.database_log import Head, DatabaseLog
+from ..log.database_log import DatabaseLog, Head
 from ..store.tables import log_entries
 from .decode import raise_at
 

@@ -20,8 +20,8 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
-from ..log.mirror import publish_batch
 from ..log.database_log import AppendResult, DatabaseLog
+from ..log.mirror import publish_batch
 from ..store.db import Database
 
 __all__ = ["Appender", "AppenderFactory", "SequentialAppender"]

@@ -6,8 +6,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ..log.mirror import publish_batch
 from ..log.database_log import AppendResult, DatabaseLog
+from ..log.mirror import publish_batch
 
 __all__ = ["PUBLISH_WAIT_S", "OrderedPublisher"]
 

@@ -16,8 +16,8 @@ failing batch costs twice; a good one spends the writer's time on the database o
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from functools import partial
 from contextlib import contextmanager
+from functools import partial
 
 from sqlalchemy import Connection
 
