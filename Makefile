@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test check docs bench clean
 
 # Chromaprint (audio fingerprints) is a C library with no PyPI wheel: Debian/Ubuntu's libchromaprint1.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -26,6 +26,21 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# What keeps the code as it is, in seconds: lint and import order (ruff), types (mypy: strict on
+# core, log and the verifiers), and the fast structural tests (the public API, the CLI reference,
+# the architecture rules). It reformats nothing.
+CHECK_TESTS := tests/test_public_api.py tests/test_cli_reference.py \
+	$(wildcard tests/test_architecture*.py tests/architecture)
+
+check: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(CHECK_TESTS)
+
+# docs/cli.md, generated from the command definitions themselves (a test fails when it is stale).
+docs: $(STAMP)
+	$(BIN)/python -m reelrights.cli.reference --output docs/cli.md
+
 # Every benchmark, one after the other (about 15 minutes on 2 cores); each prints its figures
 # beside its baseline. Run one alone with e.g. `make bench-log_append`.
 BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files provenance_sign fund_allocate cli_startup
@@ -37,4 +52,4 @@ bench-%: $(STAMP)
 	$(BIN)/python benchmarks/$*.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
