@@ -35,8 +35,8 @@ from reelrights.core.license_terms import training_agreement
 from reelrights.core.statements import sign_statement
 from reelrights.home import Home
 from reelrights.ledger import Ledger
-from reelrights.rights import bundles, licensing
 from reelrights.registry.parties import register_party
+from reelrights.rights import bundles, licensing
 from reelrights.rights.policy import _decide, check_manifest, resolve_context
 
 

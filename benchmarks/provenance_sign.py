@@ -34,9 +34,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from reelrights.core.x509 import issue_signer_cert, make_root_cert
 from reelrights.media import synth
-from reelrights.media.c2pa_assertions import (TRAINED_ALGORITHMIC_MEDIA, OutputAssertions,
-                                              ReuseTerm, SoftBinding, SoftBindingBlock,
-                                              TrainingRunClaim)
+from reelrights.media.c2pa_assertions import (
+    TRAINED_ALGORITHMIC_MEDIA,
+    OutputAssertions,
+    ReuseTerm,
+    SoftBinding,
+    SoftBindingBlock,
+    TrainingRunClaim,
+)
 from reelrights.media.c2pa_engine import c2pa_settings, sign_output, verify_file
 from reelrights.outputs.pki import C2paSigner
 

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import av
 
+from reelrights.evidence import fingerprints
+from reelrights.evidence.scan import scan_files
 from reelrights.home import Home
 from reelrights.ledger import Ledger
 from reelrights.media import synth
 from reelrights.media.engine import make_engine
-from reelrights.rights import bundles, licensing
-from reelrights.evidence import fingerprints
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import register_work
-from reelrights.evidence.scan import scan_files
+from reelrights.rights import bundles, licensing
 
 
 def decode_only(paths: list[Path]) -> float:

@@ -15,10 +15,10 @@ from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.core.statements import sign_statement
 from reelrights.media import synth
-from reelrights.rights import bundles, licensing
 from reelrights.registry.credits import credit_work
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import register_work
+from reelrights.rights import bundles, licensing
 
 FILM = dict(seconds=10.0, fps=24, size=(480, 272), scenes=4)
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fake_works import register_fake_work
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
-from reelrights.rights import bundles, licensing
+from reelrights.evidence import runs
 from reelrights.fund import productions as fund
 from reelrights.registry.credits import credit_work
 from reelrights.registry.parties import register_party
-from reelrights.evidence import runs
-
-from fake_works import register_fake_work
+from reelrights.rights import bundles, licensing
 
 
 def build(home, ledger, tmp_path: Path, *, film_share: str = "10", script_share: str = "5",

@@ -17,22 +17,34 @@ import pytest
 from sqlalchemy import func, select
 
 from fake_works import register_fake_work
+from reelrights.catalogue import check_body
 from reelrights.core.canonical import canonical_bytes
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.core.note import NoteSigner
 from reelrights.core.statements import decode_entry, make_statement, sign_statement
-from reelrights.errors import (BadInput, Conflict, InvalidStatement, NotFound, ReelrightsError,
-                               SignatureError)
+from reelrights.errors import (
+    BadInput,
+    Conflict,
+    InvalidStatement,
+    NotFound,
+    ReelrightsError,
+    SignatureError,
+)
 from reelrights.ledger import Ledger
 from reelrights.log.verify import verify_log
-from reelrights.rights import bundles, licensing
-from reelrights.fund import productions as fund
 from reelrights.registry.parties import register_party
+from reelrights.rights import bundles, licensing
 from reelrights.store.fund_tables import fund_terms
-from reelrights.store.tables import (current_facts, licenses, log_entries, log_head, metadata,
-                                     parties, works)
-from reelrights.catalogue import check_body
+from reelrights.store.tables import (
+    current_facts,
+    licenses,
+    log_entries,
+    log_head,
+    metadata,
+    parties,
+    works,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -291,7 +303,7 @@ def test_fund_terms_replay_and_stale_replacement_are_refused(home, ledger) -> No
     blind = sign_statement(make_statement("fund.terms", studio,
                                           {**body, "contributors_share": "50"},
                                           registry=home.registry), home.party_key(studio))
-    refused(ledger, [blind], Conflict, f"must name it in supersedes",
+    refused(ledger, [blind], Conflict, "must name it in supersedes",
             f"{rb.statement_id}")
     # Naming an unknown statement or the grant's log index.
     for ref in ({"id": new_id("statement")}, {"index": ids["license_index"]}, {"index": 0}):

@@ -21,15 +21,15 @@ from reelrights.cli import cli
 from reelrights.core.commitment import canonical_item
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
+from reelrights.evidence import fingerprints, runs
 from reelrights.media import synth
 from reelrights.media.engine import LocalEngine
-from reelrights.rights import bundles, consent, licensing
-from reelrights.evidence import fingerprints, runs
 from reelrights.outputs import provenance
+from reelrights.outputs.attribution import attribute
 from reelrights.registry.credits import credit_work
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import register_work
-from reelrights.outputs.attribution import attribute
+from reelrights.rights import bundles, consent, licensing
 
 FILM = dict(seconds=8.0, fps=12, size=(320, 180), scenes=4)
 

@@ -18,14 +18,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
+from fake_works import register_fake_work
 from reelrights.cli import cli
 from reelrights.core.license_terms import training_agreement
 from reelrights.errors import BadInput, Conflict, VerificationError
 from reelrights.evidence import audit_challenge, certificates
 from reelrights.rights import bundles, licensing
 from reelrights.store.evidence_tables import audit_certificates, training_runs
-
-from fake_works import register_fake_work
 from test_audits import _challenge, _clean_items, _own, _respond, commit_run, story  # noqa: F401
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from fake_works import register_fake_work
 from reelrights.cli import cli
 from reelrights.core.commitment import canonical_item
 from reelrights.core.ids import new_id
@@ -27,14 +28,11 @@ from reelrights.core.sampling import challenge_indices, sample_indices
 from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, Conflict, ProofError, SignatureError, VerificationError
 from reelrights.evidence import audit_challenge, certificates, runs
-from reelrights.rights import bundles, licensing
 from reelrights.registry.credits import credit_work
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import register_work
+from reelrights.rights import bundles, licensing
 from reelrights.store.evidence_tables import audit_challenges, training_runs
-
-from fake_works import register_fake_work
-
 
 
 def commit_run(home, ledger, developer: str, items: list[dict], tmp_path: Path,
@@ -453,8 +451,8 @@ def test_a_license_whose_consent_duty_is_unmet_is_found(home, ledger, story, tmp
 
 def test_a_registered_film_hidden_under_an_own_item_is_caught_by_the_scan(
         home, ledger, story, tmp_path) -> None:
-    from reelrights.media import synth
     from reelrights.evidence import fingerprints
+    from reelrights.media import synth
 
     film = synth.make_film(tmp_path / "ref" / "ferry.mp4", seconds=10.0, fps=24,
                            size=(480, 272), scenes=4, seed=22)

@@ -14,7 +14,6 @@ from reelrights.core.canonical import MAX_JSON_DEPTH
 from reelrights.core.statements import make_statement, sign_statement
 from reelrights.home import Home
 from reelrights.ledger import Ledger
-
 from test_cli import media, ok, refused, world  # noqa: F401  (fixtures and helpers)
 
 DEEP = 5_000
@@ -140,8 +139,9 @@ def test_work_bundle_and_production_names_refuse_invisible_characters(world, med
 
 def test_a_name_signed_elsewhere_must_be_nfc_and_visible(world, tmp_path: Path) -> None:
     """The registry refuses it, not only the command line: a statement signed with any key."""
-    from reelrights.keys import PartyKey
     import base64
+
+    from reelrights.keys import PartyKey
 
     for i, name in enumerate(["Cafe\u0301 Films", "Northlight\ufeffPictures",
                               "Northlight\U000e0041Pictures", "Studio\u3000One"]):

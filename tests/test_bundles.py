@@ -22,15 +22,21 @@ from sqlalchemy import delete, func, select
 from reelrights.cli import cli
 from reelrights.core.ids import new_id
 from reelrights.core.statements import decode_entry, sign_statement
-from reelrights.errors import (BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied,
-                               VerificationError)
+from reelrights.errors import (
+    BadInput,
+    Conflict,
+    InvalidStatement,
+    NotFound,
+    PolicyDenied,
+    VerificationError,
+)
 from reelrights.keys import PartyKey
 from reelrights.media.synth import make_audio, make_image, make_script, make_video
-from reelrights.rights import bundles
 from reelrights.registry.credits import credit_work
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import register_work, work_detail
-from reelrights.store.tables import (bundle_assets, bundle_works, log_checkpoints, log_entries)
+from reelrights.rights import bundles
+from reelrights.store.tables import bundle_assets, bundle_works, log_checkpoints, log_entries
 from reelrights.store.tables import bundles as bundles_table
 
 # ---------------------------------------------------------------------------------------------

@@ -16,13 +16,18 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from reelrights.catalogue import CAPABILITIES, Catalogue, Capability, catalogue, is_batch
+from reelrights.catalogue import (
+    CAPABILITIES,
+    Capability,
+    Catalogue,
+    catalogue,
+    is_batch,
+)
 from reelrights.cli import cli
 from reelrights.core.schema import Obj
 from reelrights.home import Home
 from reelrights.ledger import Ledger, each_statement
 from reelrights.store.tables import log_entries
-from reelrights.catalogue import check_body
 
 
 def test_every_type_is_listed_once_with_an_applier_and_an_effect_time() -> None:
@@ -89,10 +94,10 @@ def test_importing_capability_modules_registers_nothing() -> None:
 def every_type_home(tmp_path_factory) -> Path:
     """The demo's home (SQLite), plus the statement types the demo story does not log."""
     from reelrights.evidence import audit_challenge, audit_status, runs
-    from reelrights.rights import consent, disputes, licensing
     from reelrights.fund import productions as fund
     from reelrights.registry.parties import register_party
     from reelrights.registry.works import register_work
+    from reelrights.rights import consent, disputes, licensing
 
     d = tmp_path_factory.mktemp("every-type")
     r = CliRunner().invoke(cli, ["demo", str(d)])

@@ -32,8 +32,8 @@ from reelrights.errors import (
     PolicyDenied,
     SignatureError,
 )
-from reelrights.rights import consent as cs
 from reelrights.registry.parties import register_party
+from reelrights.rights import consent as cs
 from reelrights.store.tables import consents, deaths, log_checkpoints, log_entries, works
 
 ROOT = Path(__file__).resolve().parents[1]

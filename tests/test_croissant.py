@@ -31,10 +31,10 @@ from reelrights.cli import cli
 from reelrights.core.iri import bundle_iri, party_iri, work_iri
 from reelrights.errors import BadInput, NotFound
 from reelrights.media.synth import make_audio, make_image, make_script, make_video
-from reelrights.rights import bundles
 from reelrights.registry.credits import credit_work
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import register_work
+from reelrights.rights import bundles
 from reelrights.rights.croissant import CROISSANT_1_1, RAI_1_0, bundle_croissant, terms_iri
 from reelrights.store.tables import licenses, log_entries
 

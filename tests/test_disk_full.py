@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from reelrights.cli import cli
+from reelrights.core.statements import make_statement, sign_statement
 from reelrights.home import Home
 from reelrights.keys import PartyKey
 from reelrights.ledger import Ledger
-from reelrights.core.statements import make_statement, sign_statement
 
 
 @pytest.fixture
@@ -139,12 +139,11 @@ def test_sqlite_full_is_recognised_behind_sqlalchemy(tmp_path: Path) -> None:
     from reelrights.errors import DiskFull, disk_full
 
     engine = create_engine(f"sqlite:///{tmp_path / 'small.db'}")
-    with pytest.raises(OperationalError) as info:
-        with engine.begin() as conn:
-            conn.execute(text("CREATE TABLE t (x BLOB)"))
-            conn.exec_driver_sql("PRAGMA max_page_count = 8")
-            for _ in range(100):
-                conn.execute(text("INSERT INTO t VALUES (randomblob(4000))"))
+    with pytest.raises(OperationalError) as info, engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x BLOB)"))
+        conn.exec_driver_sql("PRAGMA max_page_count = 8")
+        for _ in range(100):
+            conn.execute(text("INSERT INTO t VALUES (randomblob(4000))"))
     engine.dispose()
     full = disk_full(info.value, str(tmp_path / "small.db"))
     assert isinstance(full, DiskFull) and full.exit_code == 1

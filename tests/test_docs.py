@@ -12,14 +12,19 @@ import click
 import nacl.exceptions
 import pytest
 
+from reelrights.catalogue import catalogue, check_body
 from reelrights.cli import cli
 from reelrights.core.canonical import canonical_bytes
 from reelrights.core.note import NoteSigner
-from reelrights.core.statements import (SIGNING_CONTEXT_V2, decode_entry, make_leaf,
-                                        sign_statement, verify_entry_signature)
+from reelrights.core.statements import (
+    SIGNING_CONTEXT_V2,
+    decode_entry,
+    make_leaf,
+    sign_statement,
+    verify_entry_signature,
+)
 from reelrights.keys import PartyKey
 from reelrights.log.verify import StatementRules
-from reelrights.catalogue import catalogue, check_body
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,14 +9,13 @@ from datetime import date
 
 import pytest
 
+from fake_works import register_fake_work
 from reelrights.core.iri import party_iri
 from reelrights.core.license_terms import training_agreement
-from reelrights.rights import bundles, licensing
 from reelrights.registry.credits import credit_work
 from reelrights.registry.parties import register_party
+from reelrights.rights import bundles, licensing
 from reelrights.rights.policy import check, resolve_context
-
-from fake_works import register_fake_work
 
 
 @pytest.fixture

@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from fp_story import media, rights_story  # noqa: F401 (media is a fixture)
 from sqlalchemy import select
 
+from fp_story import media, rights_story  # noqa: F401 (media is a fixture)
+from reelrights.evidence import fingerprints as fp
+from reelrights.evidence.scan import scan_files
 from reelrights.home import Home
 from reelrights.ledger import Ledger
 from reelrights.media.engine import LocalEngine, RayEngine, make_engine
-from reelrights.evidence import fingerprints as fp
-from reelrights.evidence.scan import scan_files
 from reelrights.store.fingerprint_tables import fingerprints
 
 ray = pytest.importorskip("ray")

@@ -14,7 +14,6 @@ from reelrights.core.run_totals import NOMINAL_FPS
 from reelrights.errors import BadInput
 from reelrights.evidence import eu_summary, runs
 from reelrights.evidence.eu_summary import TO_COMPLETE, size_bin
-
 from test_runs import _write_jsonl, story  # noqa: F401  (the shared story fixture)
 
 

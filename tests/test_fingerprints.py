@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from fp_story import media, register_fake_asset  # noqa: F401 (media is a fixture)
 from sqlalchemy import select
 
+from fp_story import media, register_fake_asset  # noqa: F401 (media is a fixture)
 from reelrights.cli import cli
+from reelrights.evidence import fingerprints as fp
 from reelrights.media.engine import FileJob, LocalEngine, PoolEngine, file_job
 from reelrights.media.index import PDQIndex
-from reelrights.evidence import fingerprints as fp
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import register_work
 from reelrights.store.fingerprint_tables import asset_locations, fingerprints

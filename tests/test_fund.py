@@ -12,12 +12,20 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from fund_story import build, csv_report
-from reelrights.core.fund_rules import (BundleFacts, Credit, GuildRule, LicenseTerms, PoolFacts,
-                                        Usage, pool_tree)
+from reelrights.core.fund_rules import (
+    BundleFacts,
+    Credit,
+    GuildRule,
+    LicenseTerms,
+    PoolFacts,
+    Usage,
+    pool_tree,
+)
 from reelrights.core.money import parse_amount
 from reelrights.core.royalty import allocate, flatten
 from reelrights.errors import BadInput, Conflict
-from reelrights.fund import revenue_import, royalty_statement_issue as statement_issue
+from reelrights.fund import revenue_import
+from reelrights.fund import royalty_statement_issue as statement_issue
 from reelrights.store.fund_tables import fund_lines, fund_postings
 from reelrights.store.tables import log_entries
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from reelrights.core.ids import new_id
 from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, InvalidStatement
-from reelrights.rights import consent as cs
 from reelrights.registry.parties import register_party
+from reelrights.rights import consent as cs
 from reelrights.store.tables import consents, deaths, log_entries
 
 SPECIFIC = ("Synthesized replacement dialogue for the character Mara Ellison in the feature "
@@ -117,6 +117,7 @@ from pathlib import Path  # noqa: E402
 
 from click.testing import CliRunner  # noqa: E402
 
+from fake_works import register_fake_work  # noqa: E402
 from reelrights.cli import cli  # noqa: E402
 from reelrights.core.commitment import canonical_item  # noqa: E402
 from reelrights.core.license_terms import training_agreement  # noqa: E402
@@ -126,8 +127,6 @@ from reelrights.rights import bundles, licensing
 from reelrights.rights.policy import check, resolve_context
 from reelrights.store.evidence_tables import run_usage  # noqa: E402
 from reelrights.store.run_tables import affected_marks, run_out_of_force  # noqa: E402
-
-from fake_works import register_fake_work  # noqa: E402
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
+from fake_works import register_fake_work
 from fund_story import build, csv_report
 from reelrights.cli import cli
 from reelrights.core.commitment import canonical_item
@@ -33,8 +34,6 @@ from reelrights.core.ids import ID_PATTERNS, new_id
 from reelrights.core.statements import sign_statement
 from reelrights.media.synth import make_image, make_script
 from reelrights.registry.parties import register_party
-
-from fake_works import register_fake_work
 
 #: Ids a listing may show: the registry's own and the fund's derived ones (rev_, fst_).
 ANY_ID = re.compile(r"\b(?:pty|wrk|bnd|lic|agr|cns|run|chl|crt|out|prd|stm|dsp|rev|fst)_"

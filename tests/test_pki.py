@@ -17,12 +17,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from reelrights.outputs import pki
 from reelrights.cli import cli
-from reelrights.core.x509 import (C2PA_CLAIM_SIGNING, DOCUMENT_SIGNING, check_signer_profile,
-                                  make_root_cert)
+from reelrights.core.x509 import (
+    C2PA_CLAIM_SIGNING,
+    DOCUMENT_SIGNING,
+    check_signer_profile,
+    make_root_cert,
+)
 from reelrights.errors import NotFound, PolicyDenied
 from reelrights.home import Home
+from reelrights.outputs import pki
 from reelrights.registry.parties import register_party
 
 
@@ -113,7 +117,7 @@ def test_issue_reuses_a_current_certificate_and_renews_with_the_same_key(home, l
     assert [p.serial for p in pki.list_issued(home, dev)] == [
         format(first.certificate.serial_number, "x"), format(renewed.certificate.serial_number, "x")]
     # a day before expiry the signer is renewed rather than handed out
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=pki.SIGNER_DAYS)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=pki.SIGNER_DAYS)
     _, issued = pki.issue_signer(home, ledger, dev, now=later)
     assert issued
 

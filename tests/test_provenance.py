@@ -21,23 +21,27 @@ from reelrights.cli import cli
 from reelrights.core.commitment import canonical_item
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
-from reelrights.outputs.types import check_model_commitment
 from reelrights.core.statements import decode_entry
 from reelrights.core.x509 import issue_signer_cert, make_root_cert
 from reelrights.errors import BadInput, MediaError, PolicyDenied
-from reelrights.media import synth
-from reelrights.media.c2pa_assertions import (SOFT_BINDING_LABEL, TRAINING_MINING_LABEL,
-                                              TRAINING_RUN_LABEL, OutputAssertions, ReuseTerm,
-                                              TrainingRunClaim)
-from reelrights.media.c2pa_engine import sign_output, verify_file
-from reelrights.outputs import pki
-from reelrights.outputs.pki import C2paSigner, trust_anchors_pem
 from reelrights.evidence import audit_challenge, certificates, runs
-from reelrights.rights import bundles, licensing
-from reelrights.outputs import provenance
-from reelrights.registry.parties import register_party
+from reelrights.media import synth
+from reelrights.media.c2pa_assertions import (
+    SOFT_BINDING_LABEL,
+    TRAINING_MINING_LABEL,
+    TRAINING_RUN_LABEL,
+    OutputAssertions,
+    ReuseTerm,
+    TrainingRunClaim,
+)
+from reelrights.media.c2pa_engine import sign_output, verify_file
+from reelrights.outputs import pki, provenance
 from reelrights.outputs.output_index import rebuild_output_index
+from reelrights.outputs.pki import C2paSigner, trust_anchors_pem
 from reelrights.outputs.provenance_verify import verify_output
+from reelrights.outputs.types import check_model_commitment
+from reelrights.registry.parties import register_party
+from reelrights.rights import bundles, licensing
 from reelrights.store.provenance_tables import output_manifests, output_prints, outputs
 
 # -- a certified run ----------------------------------------------------------------------------

@@ -24,16 +24,19 @@ from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.home import Home
 from reelrights.ledger import Ledger
-from reelrights.replica import compare_projections, verify_projections
-from reelrights.replica.tables import (LOCAL_TABLES, LOG_TABLES, PROJECTION_TABLES,
-                                       unclassified_tables)
-from reelrights.rights import consent, licensing
 from reelrights.registry.credits import credit_work
 from reelrights.registry.parties import register_party
 from reelrights.registry.submit import submit_as
+from reelrights.replica import compare_projections, verify_projections
+from reelrights.replica.tables import (
+    LOCAL_TABLES,
+    LOG_TABLES,
+    PROJECTION_TABLES,
+    unclassified_tables,
+)
+from reelrights.rights import consent, licensing
 from reelrights.store.db import Database
-from reelrights.store.tables import (consents, credits, licenses, log_entries, metadata, parties)
-
+from reelrights.store.tables import consents, credits, licenses, log_entries, metadata, parties
 
 
 def fake_work(home, ledger, owner: str, title: str) -> str:  # noqa: ANN001

@@ -14,18 +14,17 @@ from datetime import UTC, date, datetime
 import pytest
 from click.testing import CliRunner
 
+from fake_works import register_fake_work
 from reelrights.cli import cli
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.core.odrl import InvalidPolicy
 from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, Conflict, PolicyDenied
-from reelrights.rights import bundles, consent, licensing
 from reelrights.registry.credits import credit_work
 from reelrights.registry.parties import register_party
+from reelrights.rights import bundles, consent, licensing
 from reelrights.rights.policy import check, check_manifest, resolve_context
-
-from fake_works import register_fake_work
 
 ON = date(2027, 6, 1)
 

@@ -13,18 +13,17 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
+from fake_works import register_fake_work
 from reelrights.cli import cli
 from reelrights.core.ids import new_id
 from reelrights.core.license_terms import training_agreement
 from reelrights.core.statements import sign_statement
 from reelrights.errors import Conflict, PolicyDenied
-from reelrights.rights import bundles, disputes, licensing
 from reelrights.registry.credits import credit_work
 from reelrights.registry.parties import register_party
+from reelrights.rights import bundles, disputes, licensing
 from reelrights.rights.croissant import bundle_croissant
 from reelrights.rights.policy import check, resolve_context
-
-from fake_works import register_fake_work
 
 ON = date(2027, 6, 1)
 
@@ -146,9 +145,8 @@ def test_operator_decisions_are_the_operators_alone(home, ledger, world) -> None
                             b"")
         return Accepted(10**6, s, "2099-01-01T00:00:00.000000Z")
 
-    with ledger.db.write() as conn:
-        with pytest.raises(PolicyDenied, match="only the registry's operator"):
-            apply_statements(conn, [decided(world["studio"], "first_owner")])
+    with ledger.db.write() as conn, pytest.raises(PolicyDenied, match="only the registry's operator"):
+        apply_statements(conn, [decided(world["studio"], "first_owner")])
     with ledger.db.write() as conn:
         apply_statements(conn, [decided(disputes.OPERATOR_ACTOR, "first_owner")])
         ctx = resolve_context(conn, licensee=world["dev"], action="train", model_family="orbit",

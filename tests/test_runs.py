@@ -17,6 +17,7 @@ import rfc8785
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
+from fake_works import register_fake_work
 from reelrights.cli import cli
 from reelrights.core import commitment as c
 from reelrights.core.ids import new_id
@@ -24,13 +25,11 @@ from reelrights.core.license_terms import training_agreement
 from reelrights.core.manifest import PARQUET_COLUMNS
 from reelrights.core.statements import sign_statement
 from reelrights.errors import BadInput, Conflict, NotFound, PolicyDenied
-from reelrights.rights import bundles, licensing
 from reelrights.evidence import manifest_scan, runs
 from reelrights.registry.parties import register_party
+from reelrights.rights import bundles, licensing
 from reelrights.store.evidence_tables import run_usage, training_runs
 from reelrights.store.tables import log_entries
-
-from fake_works import register_fake_work
 
 
 @pytest.fixture

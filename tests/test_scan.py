@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fp_story import media, rights_story  # noqa: F401 (media is a fixture)
 
+from fp_story import media, rights_story  # noqa: F401 (media is a fixture)
 from reelrights.cli import cli
 from reelrights.errors import BadInput, NotFound
 from reelrights.evidence import fingerprints as fp

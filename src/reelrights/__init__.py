@@ -19,9 +19,18 @@ if TYPE_CHECKING:
     from .core.merkle import verify_consistency, verify_inclusion
     from .core.note import NoteVerifier
     from .core.statements import SignedStatement, decode_entry, make_statement, sign_statement
-    from .errors import (BadInput, Conflict, InvalidStatement, LogIntegrityError, NotFound,
-                         PolicyDenied, ProofError, ReelrightsError, SignatureError,
-                         VerificationError)
+    from .errors import (
+        BadInput,
+        Conflict,
+        InvalidStatement,
+        LogIntegrityError,
+        NotFound,
+        PolicyDenied,
+        ProofError,
+        ReelrightsError,
+        SignatureError,
+        VerificationError,
+    )
     from .home import Home
     from .keys import PartyKey
     from .ledger import Ledger, Receipt

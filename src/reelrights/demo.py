@@ -19,22 +19,22 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from .catalogue import check_body
 from .core.checkpoint import open_checkpoint
 from .core.merkle import verify_inclusion
 from .core.note import NoteSigner, NoteVerifier
+from .demo_evidence import evidence_story
+from .demo_outputs import outputs_story
 from .errors import BadInput
 from .home import Home
 from .ledger import Ledger
 from .log.tiled import DirTileSource, verify_tiled_log
 from .log.verify import verify_log
 from .media.synth import make_audio, make_film, make_script
-from .demo_evidence import evidence_story
-from .demo_outputs import outputs_story
-from .rights import bundles, consent, licensing
 from .registry.credits import credit_work
 from .registry.parties import list_parties, register_party
 from .registry.works import register_work, work_detail
-from .catalogue import check_body
+from .rights import bundles, consent, licensing
 
 
 def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, str]:

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .core.commitment import canonical_item
+from .evidence import audit_challenge, certificates, eu_summary, fingerprints, runs
+from .evidence.scan import scan_files
 from .home import Home
 from .ledger import Ledger
 from .media.synth import make_film, transcode_video
-from .evidence import audit_challenge, certificates, eu_summary, fingerprints, runs
-from .rights import bundles
 from .registry.parties import register_party
 from .registry.works import register_work, work_detail
-from .evidence.scan import scan_files
+from .rights import bundles
 
 Echo = Callable[[str], None]
 

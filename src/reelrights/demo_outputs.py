@@ -12,18 +12,19 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from .outputs import pki
+from .fund import productions as fund
+from .fund import revenue_import
+from .fund import royalty_statement_issue as statement_issue
+from .fund.royalty_statement_render import render
+from .fund.royalty_statements import build_document
 from .home import Home
 from .ledger import Ledger
 from .media.synth import make_film, transcode_video
-from .fund import productions as fund, revenue_import, royalty_statement_issue as statement_issue
-from .outputs import provenance
-from .registry.parties import list_parties, party_detail, register_party
-from .registry import usage
+from .outputs import pki, provenance
 from .outputs.attribution import attribute
 from .outputs.provenance_verify import verify_output
-from .fund.royalty_statement_render import render
-from .fund.royalty_statements import build_document
+from .registry import usage
+from .registry.parties import list_parties, party_detail, register_party
 
 Echo = Callable[[str], None]
 

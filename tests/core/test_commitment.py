@@ -13,9 +13,16 @@ from hypothesis import strategies as st
 
 from reelrights.core import commitment as c
 from reelrights.core import merkle
-from reelrights.core.manifest import (FAST_LINE, KIND_UNITS, SPDX_IDS, check_item, check_key,
-                                      fast_key,
-                                      group_key, item_from_row)
+from reelrights.core.manifest import (
+    FAST_LINE,
+    KIND_UNITS,
+    SPDX_IDS,
+    check_item,
+    check_key,
+    fast_key,
+    group_key,
+    item_from_row,
+)
 from reelrights.core.run_totals import Tally, large_datasets
 from reelrights.errors import BadInput, ProofError
 

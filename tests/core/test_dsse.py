@@ -10,8 +10,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from reelrights.core.dsse import (INTOTO_PAYLOAD_TYPE, check_intoto_statement, intoto_statement,
-                                  pae, parse_envelope, sign_envelope, verify_envelope)
+from reelrights.core.dsse import (
+    INTOTO_PAYLOAD_TYPE,
+    check_intoto_statement,
+    intoto_statement,
+    pae,
+    parse_envelope,
+    sign_envelope,
+    verify_envelope,
+)
 from reelrights.core.statements import key_id_for
 from reelrights.errors import BadInput, SignatureError
 from reelrights.keys import PartyKey

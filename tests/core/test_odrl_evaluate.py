@@ -11,8 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reelrights.core.odrl import (CONTEXT_IRI, PROFILE_IRI, Decision, Duty, DutyResult,
-                                  Policy, Request, evaluate, parse_policy)
+from reelrights.core.odrl import (
+    CONTEXT_IRI,
+    PROFILE_IRI,
+    Decision,
+    Duty,
+    DutyResult,
+    Policy,
+    Request,
+    evaluate,
+    parse_policy,
+)
 from reelrights.errors import BadInput
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,15 @@ from typing import Any
 
 import pytest
 
-from reelrights.core.odrl import (CONTEXT_IRI, ODRL, PROFILE_IRI, RR, InvalidPolicy,
-                                  load_profile, parse_policy)
+from reelrights.core.odrl import (
+    CONTEXT_IRI,
+    ODRL,
+    PROFILE_IRI,
+    RR,
+    InvalidPolicy,
+    load_profile,
+    parse_policy,
+)
 from reelrights.core.odrl.vocab import profile_document
 from reelrights.errors import BadInput, InvalidStatement
 

@@ -8,8 +8,14 @@ from typing import Any
 
 import pytest
 
-from reelrights.core.odrl import (CONTEXT_IRI, PROFILE_IRI, Policy, parse_policy,
-                                  to_cawg_training_mining, to_tdmrep)
+from reelrights.core.odrl import (
+    CONTEXT_IRI,
+    PROFILE_IRI,
+    Policy,
+    parse_policy,
+    to_cawg_training_mining,
+    to_tdmrep,
+)
 from reelrights.core.odrl.project import CAWG_ENTRIES, CAWG_MARKER
 from reelrights.errors import BadInput
 

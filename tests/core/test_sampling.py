@@ -9,8 +9,13 @@ from collections import Counter
 
 import pytest
 
-from reelrights.core.sampling import (CHALLENGE_DOMAIN, challenge_indices, challenge_seed,
-                                      clopper_pearson_upper, sample_indices)
+from reelrights.core.sampling import (
+    CHALLENGE_DOMAIN,
+    challenge_indices,
+    challenge_seed,
+    clopper_pearson_upper,
+    sample_indices,
+)
 
 RUN = "run_aaaaaaaaaaaaaaaa"
 ROOT = bytes(range(32))

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from reelrights.catalogue import catalogue, check_body, lookup
 from reelrights.core.canonical import canonical_bytes, parse_canonical
 from reelrights.core.ids import ID_PATTERNS, check_external_id, eidr_check_char, new_id
 from reelrights.core.schema import Int, List, Obj, Ratio, Str, parse_ratio
-from reelrights.catalogue import catalogue, check_body, lookup
 from reelrights.core.statements import (
     MAX_ENTRY_BYTES,
     SIGNING_CONTEXT,

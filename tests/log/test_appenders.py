@@ -17,10 +17,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import PG_URL
 from sqlalchemy import select
 from test_database_log import file_tree
 
+from conftest import PG_URL
 from reelrights.core.ids import new_id
 from reelrights.core.note import NoteSigner
 from reelrights.core.statement_types import OPERATOR

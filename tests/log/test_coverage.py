@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 import sqlalchemy
 from sqlalchemy import delete, text, update
+from test_tamper import BIG, SMALL, Log, flipped, run_verify  # tests/log is on sys.path
 
 from reelrights.core.tiles import encode_bundle, entries_path, tile_path
 from reelrights.errors import LogIntegrityError
 from reelrights.home import Home
 from reelrights.ledger import Ledger
 from reelrights.store.tables import log_checkpoints, log_head, log_tiles
-from test_tamper import BIG, SMALL, Log, flipped, run_verify  # tests/log is on sys.path
 
 
 @pytest.fixture
@@ -298,9 +298,8 @@ def test_wrong_typed_cell(small: Log, table: str, assign: str, where: str, named
     sql = f"UPDATE {table} SET {assign} WHERE {where}"
     if not is_sqlite(small):
         if pg_named is None:  # PostgreSQL's column types refuse the cell: nothing to verify
-            with pytest.raises(sqlalchemy.exc.DBAPIError):
-                with small.ledger.db.write() as conn:
-                    conn.exec_driver_sql(sql)
+            with pytest.raises(sqlalchemy.exc.DBAPIError), small.ledger.db.write() as conn:
+                conn.exec_driver_sql(sql)
             small.verify_ok()
             return
         named = pg_named
@@ -315,9 +314,8 @@ def test_wrong_typed_cell(small: Log, table: str, assign: str, where: str, named
 
 def test_entry_index_cannot_be_text(small: Log) -> None:
     """``idx`` is the rowid on SQLite and a bigint on PostgreSQL: both refuse text."""
-    with pytest.raises(sqlalchemy.exc.DBAPIError):
-        with small.ledger.db.write() as conn:
-            conn.exec_driver_sql("UPDATE log_entries SET idx = 'three' WHERE idx = 3")
+    with pytest.raises(sqlalchemy.exc.DBAPIError), small.ledger.db.write() as conn:
+        conn.exec_driver_sql("UPDATE log_entries SET idx = 'three' WHERE idx = 3")
     small.verify_ok()
 
 

@@ -16,9 +16,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from reelrights.catalogue import check_body
 from reelrights.core.checkpoint import open_checkpoint
 from reelrights.core.ids import new_id
-from reelrights.core.merkle import MemoryTree, consistency_proof, leaf_hash, verify_consistency, verify_inclusion
+from reelrights.core.merkle import (
+    MemoryTree,
+    consistency_proof,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
 from reelrights.core.note import NoteSigner, NoteVerifier
 from reelrights.core.statements import make_leaf, make_statement, sign_statement
 from reelrights.core.tiles import TILE_WIDTH, parse_tile_path
@@ -40,7 +47,6 @@ from reelrights.log.verify import verify_log
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import list_works
 from reelrights.store.tables import log_checkpoints, log_entries, log_head, log_tiles, metadata
-from reelrights.catalogue import check_body
 
 # --------------------------------------------------------------------------------------------
 # Helpers: real parties, real signed statements

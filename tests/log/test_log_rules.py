@@ -21,22 +21,28 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from test_tamper import SMALL, Log, assert_cli_names, run_verify  # tests/log is on sys.path
 
 from reelrights.admission import DEFAULT_CLOCK_SKEW_S, DEFAULT_SUBMISSION_WINDOW_S
+from reelrights.catalogue import check_body
 from reelrights.core.checkpoint import Checkpoint, sign_checkpoint
 from reelrights.core.ids import new_id
 from reelrights.core.merkle import MemoryTree, leaf_hash
 from reelrights.core.note import NoteSigner
-from reelrights.core.statements import (decode_entry, make_leaf, make_statement, open_leaf,
-                                        parse_time, sign_statement)
+from reelrights.core.statements import (
+    decode_entry,
+    make_leaf,
+    make_statement,
+    open_leaf,
+    parse_time,
+    sign_statement,
+)
 from reelrights.core.tiles import TileBuilder
 from reelrights.errors import InvalidStatement, LogIntegrityError
 from reelrights.home import Home
 from reelrights.ledger import Ledger
 from reelrights.log.verify import verify_log
 from reelrights.store.tables import log_checkpoints, log_entries, log_head, log_tiles
-from reelrights.catalogue import check_body
-from test_tamper import SMALL, Log, assert_cli_names, run_verify  # tests/log is on sys.path
 
 
 @pytest.fixture

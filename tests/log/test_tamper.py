@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
+from reelrights.catalogue import check_body
 from reelrights.cli import cli
 from reelrights.core.ids import new_id
 from reelrights.core.merkle import leaf_hash
@@ -32,7 +33,6 @@ from reelrights.log.tiled import DirTileSource, verify_tiled_log
 from reelrights.log.verify import verify_log
 from reelrights.registry.parties import register_party
 from reelrights.store.tables import log_checkpoints, log_entries, log_tiles
-from reelrights.catalogue import check_body
 
 _counter = itertools.count()
 
@@ -85,9 +85,8 @@ class Log:
             return self.ledger.log.head(conn)[0]
 
     def verify(self, **kw: Any) -> LogIntegrityError:
-        with self.ledger.db.read() as conn:
-            with pytest.raises(LogIntegrityError) as err:
-                verify_log(conn, self.ledger.log, self.vkey, **kw, check_body=check_body)
+        with self.ledger.db.read() as conn, pytest.raises(LogIntegrityError) as err:
+            verify_log(conn, self.ledger.log, self.vkey, **kw, check_body=check_body)
         return err.value
 
     def verify_ok(self) -> None:

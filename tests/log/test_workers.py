@@ -12,6 +12,8 @@ import re
 
 import pytest
 from sqlalchemy import delete
+from test_database_log import Party, db_snapshot
+from test_tamper import BIG, Log, flipped, title_offset
 
 from reelrights.catalogue import check_body
 from reelrights.core.ids import new_id
@@ -20,9 +22,6 @@ from reelrights.log import verify as verify_module
 from reelrights.log import workers
 from reelrights.log.verify import verify_log
 from reelrights.store.tables import log_entries
-
-from test_database_log import Party, db_snapshot
-from test_tamper import BIG, Log, flipped, title_offset
 
 
 def _forge(entry: bytes) -> bytes:
@@ -163,8 +162,9 @@ def test_work_ids_stay_unique_on_the_fast_path(home, ledger) -> None:
 def test_a_good_large_batch_never_takes_the_ordinary_path(home, ledger, monkeypatch) -> None:
     """Good batches above the threshold are checked in the workers only (no second pass),
     including parties registered in the batch that sign later statements of the same batch."""
-    from reelrights.write import roads
     from test_database_log import new_party_statement
+
+    from reelrights.write import roads
 
     p = Party(home, ledger, "studio", "P")
     monkeypatch.setattr(roads.Road, "decode",  # the ordinary road's first step (QuickRoad's own)

@@ -19,10 +19,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from reelrights.core.x509 import issue_signer_cert, make_root_cert
 from reelrights.errors import BadInput, MediaError
 from reelrights.media import synth
-from reelrights.media.c2pa_assertions import (SOFT_BINDING_LABEL, TRAINED_ALGORITHMIC_MEDIA,
-                                              TRAINING_MINING_LABEL, TRAINING_RUN_LABEL,
-                                              OutputAssertions, ReuseTerm, SoftBinding,
-                                              SoftBindingBlock, TrainingRunClaim)
+from reelrights.media.c2pa_assertions import (
+    SOFT_BINDING_LABEL,
+    TRAINED_ALGORITHMIC_MEDIA,
+    TRAINING_MINING_LABEL,
+    TRAINING_RUN_LABEL,
+    OutputAssertions,
+    ReuseTerm,
+    SoftBinding,
+    SoftBindingBlock,
+    TrainingRunClaim,
+)
 from reelrights.media.c2pa_engine import read_actions, sidecar_path, sign_output, verify_file
 from reelrights.outputs.pki import C2paSigner
 

@@ -12,7 +12,13 @@ import pytest
 from pypdf import PdfWriter
 
 from reelrights.errors import BadInput, NotFound
-from reelrights.media.probe import FOUNTAIN_TYPE, LINES_PER_PAGE, AssetFacts, probe_file, sha256_file
+from reelrights.media.probe import (
+    FOUNTAIN_TYPE,
+    LINES_PER_PAGE,
+    AssetFacts,
+    probe_file,
+    sha256_file,
+)
 from reelrights.media.synth import make_audio, make_image, make_script, make_video
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import BadInput, PolicyDenied
 from ..core.ids import ID_PATTERNS
+from ..errors import BadInput, PolicyDenied
 from ..evidence.audit_challenge import challenge_run, respond, write_private
 from ..evidence.audit_status import run_audits, withdraw_challenge
 from ..evidence.certificates import certify, show_certificate, verify_certificate, write_certificate

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from ..errors import BadInput
+from ..registry.labels import display_names
 from ..rights import bundles
 from .context import AppContext, pass_app
-from ..registry.labels import display_names
 from .output import Col, created_receipt, emit_json, json_option, listing, ref
 
 

@@ -6,10 +6,10 @@ from datetime import date
 
 import click
 
-from ..rights.types import CONSENT_KINDS, MEDIA, REPRESENTATION
-from ..rights import consent as consent_service
-from .context import AppContext, pass_app
 from ..registry.labels import display_names
+from ..rights import consent as consent_service
+from ..rights.types import CONSENT_KINDS, MEDIA, REPRESENTATION
+from .context import AppContext, pass_app
 from .output import Col, created_receipt, emit_json, json_option, listing, ref
 
 

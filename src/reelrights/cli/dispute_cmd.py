@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..rights.dispute_types import OUTCOMES
 from ..rights import disputes
+from ..rights.dispute_types import OUTCOMES
 from .context import AppContext, pass_app
 from .output import Col, created_receipt, emit_json, json_option, listing, receipt_id, ref
 

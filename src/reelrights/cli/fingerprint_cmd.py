@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from ..media.engine import ENGINES, make_engine
 from ..evidence import fingerprints as fp
+from ..media.engine import ENGINES, make_engine
 from .context import AppContext, pass_app
 from .output import emit_json, json_option
 from .progress import progress_bar

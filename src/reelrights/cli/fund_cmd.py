@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 
-from ..fund import productions as fund, revenue_import, royalty_statement_issue as statement_issue
-from ..fund.royalty_statement_render import render
 from ..errors import BadInput
+from ..fund import productions as fund
+from ..fund import revenue_import
+from ..fund import royalty_statement_issue as statement_issue
+from ..fund.royalty_statement_render import render
 from .context import AppContext, pass_app
 from .output import created, created_receipt, emit_json, json_option
 

@@ -8,11 +8,11 @@ import click
 
 from ..core.canonical import load_json
 from ..core.odrl import parse_policy, to_cawg_training_mining, to_tdmrep
-from ..rights.types import COVERED_ROLES
 from ..errors import BadInput
-from ..rights import licensing
-from .context import AppContext, pass_app
 from ..registry.labels import display_names
+from ..rights import licensing
+from ..rights.types import COVERED_ROLES
+from .context import AppContext, pass_app
 from .output import Col, created_receipt, emit_json, json_option, listing, ref
 
 
@@ -139,10 +139,10 @@ def license_template(app: AppContext, bundle: str, licensee: str, model_family: 
                      territories: tuple[str, ...], until: str, fund_share: str, fine_tune: bool,
                      voice: tuple[str, ...], likeness: tuple[str, ...]) -> None:
     """Print a training Agreement for a bundle (ODRL JSON-LD) to review, edit and grant."""
-    from ..core.license_terms import training_agreement
     from ..core.ids import new_id
-    from ..rights.bundles import resolve_bundle
+    from ..core.license_terms import training_agreement
     from ..registry.resolve import resolve_party
+    from ..rights.bundles import resolve_bundle
 
     with app.ledger.db.read() as conn:
         b = resolve_bundle(conn, bundle)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ..catalogue import check_body
 from ..errors import NotFound
 from ..home import Home
 from ..log.mirror import export_log, publisher_lock
@@ -19,7 +20,6 @@ from ..log.verify import verify_log
 from .context import AppContext, pass_app
 from .output import emit_json
 from .types import LOG_INDEX
-from ..catalogue import check_body
 
 
 def register(cli: click.Group) -> None:

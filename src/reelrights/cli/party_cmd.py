@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from ..core.names import normalize_name
-from ..registry.types import PARTY_KINDS
 from ..home import Home
 from ..registry.parties import confusable_parties, list_parties, party_detail, register_party
+from ..registry.types import PARTY_KINDS
 from .context import AppContext, pass_app
 from .output import Col, created, created_receipt, emit_json, json_option, listing
 

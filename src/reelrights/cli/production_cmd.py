@@ -6,8 +6,8 @@ import click
 
 from ..errors import BadInput
 from ..fund import productions as fund
-from .context import AppContext, pass_app
 from ..registry.labels import display_names
+from .context import AppContext, pass_app
 from .output import Col, created_receipt, emit_json, json_option, listing, ref
 
 

@@ -74,7 +74,7 @@ def verify_cmd(app: AppContext, file: Path, sidecar: Path | None, as_json: bool)
         if report.get("recovered_note"):
             click.echo(f"found:     {report['recovered_note']}")
         elif report["found_by"]:
-            click.echo(f"found:     by its manifest")
+            click.echo("found:     by its manifest")
         if report["output"]:
             o = report["output"]
             click.echo(f"output:    {o['id']} (log {o['log_index']}), run {o['run']}, "

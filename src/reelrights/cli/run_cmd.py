@@ -10,8 +10,8 @@ import click
 
 from ..core.canonical import load_json
 from ..evidence import eu_summary, runs
-from .context import AppContext, pass_app
 from ..registry.labels import display_names
+from .context import AppContext, pass_app
 from .output import Col, created, emit_json, json_option, listing, ref
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import click
 
+from ..evidence.scan import read_inputs, scan_files
 from ..media.engine import make_engine
 from ..rights.policy import ACTIONS
-from ..evidence.scan import read_inputs, scan_files
 from .context import AppContext, pass_app
-from .output import emit_json, json_option
 from .fingerprint_cmd import engine_option, workers_option
+from .output import emit_json, json_option
 from .progress import progress_bar
 
 

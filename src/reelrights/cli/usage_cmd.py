@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from ..registry.labels import display_names
 from ..registry.usage import usage_report
 from .context import AppContext, pass_app
-from ..registry.labels import display_names
 from .output import Col, emit_json, json_option, ref, table
 
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
-from ..registry.types import CREDIT_ROLES, WORK_KINDS
 from ..errors import PolicyDenied
-from ..rights import disputes
 from ..evidence import fingerprints
 from ..registry.credits import credit_work
-from ..registry.works import list_works, register_work, work_detail
-from .context import AppContext, pass_app
 from ..registry.labels import display_names
+from ..registry.types import CREDIT_ROLES, WORK_KINDS
+from ..registry.works import list_works, register_work, work_detail
+from ..rights import disputes
+from .context import AppContext, pass_app
 from .output import Col, created_receipt, emit_json, json_option, listing, ref
 from .types import EXTERNAL_ID, SHARE
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 
+from ..errors import SignatureError
 from .checkpoint import Checkpoint
 from .note import NoteVerifier, open_note
 from .sampling import sample_indices
-from ..errors import SignatureError
 
 __all__ = ["challenge_seed_v2", "log_signature", "seeded_indices"]
 

@@ -46,7 +46,7 @@ def _hash_alg(key: object) -> hashes.HashAlgorithm | None:
 def make_root_cert(key: Ed25519PrivateKey, *, common_name: str, days: int,
                    now: dt.datetime | None = None) -> x509.Certificate:
     """The self-signed project root: CA:true pathlen 0, keyCertSign|cRLSign, SKI (= AKI)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION)])
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
@@ -69,7 +69,7 @@ def issue_signer_cert(root_key: Ed25519PrivateKey, root_cert: x509.Certificate,
                       signer_public: Ed25519PublicKey, *, party_id: str, party_name: str,
                       days: int, now: dt.datetime | None = None) -> x509.Certificate:
     """A C2PA claim-signing leaf for one developer party, signed by the root (never self-signed)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     not_after = min(now + dt.timedelta(days=days), root_cert.not_valid_after_utc)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, party_name),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),

@@ -29,8 +29,13 @@ from sqlalchemy import Connection, func, select
 
 from ..core.audit_seed import challenge_seed_v2, log_signature, seeded_indices
 from ..core.checkpoint import Checkpoint
-from ..core.commitment import (OPENING_HEADER_SIZE, SALT_SIZE, leaf_hashes,
-                               parse_opening_header, prove_many)
+from ..core.commitment import (
+    OPENING_HEADER_SIZE,
+    SALT_SIZE,
+    leaf_hashes,
+    parse_opening_header,
+    prove_many,
+)
 from ..core.ids import new_id
 from ..core.merkle import root_of
 from ..core.note import NoteVerifier
@@ -39,13 +44,17 @@ from ..errors import BadInput, Conflict, LogIntegrityError, NotFound, PolicyDeni
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.database_log import DatabaseLog
-from ..store.evidence_tables import (audit_certificates, audit_challenges, audit_withdrawals,
-                                     training_runs)
+from ..registry.resolve import resolve_party
+from ..registry.submit import submit_as
+from ..store.evidence_tables import (
+    audit_certificates,
+    audit_challenges,
+    audit_withdrawals,
+    training_runs,
+)
 from ..store.tables import log_checkpoints, log_head, parties
 from .audit_media import media_by_hash
 from .manifest_scan import read_items
-from ..registry.resolve import resolve_party
-from ..registry.submit import submit_as
 from .records import Run
 from .runs import default_opening, resolve_run
 

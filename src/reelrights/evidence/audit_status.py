@@ -22,8 +22,8 @@ from ..errors import BadInput, Conflict, LogIntegrityError, NotFound, PolicyDeni
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.database_log import DatabaseLog
-from ..store.evidence_tables import audit_certificates, audit_challenges, audit_withdrawals
 from ..registry.submit import submit_as
+from ..store.evidence_tables import audit_certificates, audit_challenges, audit_withdrawals
 from .runs import resolve_run
 
 __all__ = ["later_failures", "run_audits", "withdraw_challenge"]

@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from ..errors import BadInput
 from ..core.ids import ID_PATTERNS
 from ..core.schema import Int, List, Obj, Str
-from .run_types import RUN_ID
 from ..core.statement_types import PARTY_ID, SHA256, StatementType, collector
+from ..errors import BadInput
+from .run_types import RUN_ID
 
 #: This capability's statement types (assembled by reelrights.catalogue).
 TYPES: list[StatementType] = []

@@ -37,18 +37,18 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from .audit_types import FAILING, Reason, parse_time, verdict_of
 from ..core.commitment import SALT_SIZE, canonical_item, leaf_hash, verify_item
 from ..core.merkle import root_of
 from ..core.odrl import parse_policy
 from ..errors import BadInput, ProofError, ReelrightsError
 from ..home import Home
+from ..rights.licensing import license_status
+from ..rights.policy import CheckContext, check
 from ..store.run_tables import run_out_of_force
 from ..store.tables import bundle_assets, licenses, work_assets, works
 from .audit_challenge import RESPONSE_FORMAT, Challenge
 from .audit_media import MediaGap, SafeMedia, confine, hash_media
-from ..rights.licensing import license_status
-from ..rights.policy import CheckContext, check
+from .audit_types import FAILING, Reason, parse_time, verdict_of
 
 __all__ = ["FAILURES", "Finding", "VERDICTS", "check_response", "judge_item", "read_response",
            "tally"]

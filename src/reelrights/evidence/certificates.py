@@ -29,30 +29,49 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from .audit_types import Reason, parse_time
 from ..core.canonical import canonical_bytes
 from ..core.checkpoint import open_checkpoint
-from ..core.dsse import (INTOTO_PAYLOAD_TYPE, Envelope, check_intoto_statement, intoto_statement,
-                         parse_envelope, sign_envelope, statement_payload, verify_envelope)
+from ..core.dsse import (
+    INTOTO_PAYLOAD_TYPE,
+    Envelope,
+    check_intoto_statement,
+    intoto_statement,
+    parse_envelope,
+    sign_envelope,
+    statement_payload,
+    verify_envelope,
+)
 from ..core.ids import ID_PATTERNS, new_id
 from ..core.merkle import leaf_hash, verify_inclusion
 from ..core.note import NoteSigner, NoteVerifier
 from ..core.sampling import clopper_pearson_upper
 from ..core.statements import decode_entry, key_id_for
-from ..errors import (BadInput, Conflict, NotFound, PolicyDenied, ReelrightsError,
-                      SignatureError, VerificationError)
+from ..errors import (
+    BadInput,
+    Conflict,
+    NotFound,
+    PolicyDenied,
+    ReelrightsError,
+    SignatureError,
+    VerificationError,
+)
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
-from ..store.evidence_tables import (audit_certificates, audit_challenges, audit_withdrawals,
-                                     training_runs)
+from ..registry.resolve import resolve_party
+from ..registry.submit import submit_as
 from ..store.db import Database
+from ..store.evidence_tables import (
+    audit_certificates,
+    audit_challenges,
+    audit_withdrawals,
+    training_runs,
+)
 from ..store.resolve import StoredRow, find_one, resolve
 from ..store.tables import log_entries, parties
 from .audit_challenge import Challenge, load_challenge
 from .audit_status import later_failures
+from .audit_types import Reason, parse_time
 from .audit_verify import Finding, check_response, read_response, tally
-from ..registry.resolve import resolve_party
-from ..registry.submit import submit_as
 from .marks import affected_by
 from .records import CERTIFICATE, Certificate, SignedCertificate
 from .runs import run_judgement

@@ -38,8 +38,15 @@ from sqlalchemy import Connection, delete, select
 
 from ..errors import BadInput, ReelrightsError
 from ..home import Home
-from ..media.engine import (Engine, FileJob, FileResult, LocalEngine, crashed_result, file_job,
-                            make_engine)
+from ..media.engine import (
+    Engine,
+    FileJob,
+    FileResult,
+    LocalEngine,
+    crashed_result,
+    file_job,
+    make_engine,
+)
 from ..store.db import Database
 from ..store.fingerprint_tables import asset_locations, fingerprints
 from ..store.tables import assets

@@ -30,10 +30,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.commitment import (OPENING_HEADER_SIZE, SALT_SIZE, combine_pieces, encode_item,
-                               opening_header, span_pieces)
-from ..core.manifest import (FAST_LINE, FAST_RAW_KEY_GROUPS, FAST_UNITS_GROUP, PARQUET_COLUMNS,
-                             check_item, check_key, fast_key, group_key, item_from_row)
+from ..core.commitment import (
+    OPENING_HEADER_SIZE,
+    SALT_SIZE,
+    combine_pieces,
+    encode_item,
+    opening_header,
+    span_pieces,
+)
+from ..core.manifest import (
+    FAST_LINE,
+    FAST_RAW_KEY_GROUPS,
+    FAST_UNITS_GROUP,
+    PARQUET_COLUMNS,
+    check_item,
+    check_key,
+    fast_key,
+    group_key,
+    item_from_row,
+)
 from ..core.run_totals import Tally
 from ..errors import BadInput, ReelrightsError
 

@@ -23,7 +23,6 @@ from ..store.evidence_tables import audit_certificates, run_usage, training_runs
 from ..store.resolve import JsonObject, StoredRow
 from ..store.run_tables import affected_marks
 from ..store.tables import bundle_assets, consents, licenses
-
 from .records import Mark
 
 if TYPE_CHECKING:

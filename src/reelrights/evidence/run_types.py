@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from ..core.ids import ID_PATTERNS
 from ..core.manifest import BASIS_TYPES, CONTENT_TYPES, KINDS
-from ..rights.types import BUNDLE_ID, LICENSE_ID
 from ..core.schema import Int, List, Obj, Str
 from ..core.statement_types import NAME, PARTY_ID, SHA256, StatementType, collector
+from ..rights.types import BUNDLE_ID, LICENSE_ID
 
 #: This capability's statement types (assembled by reelrights.catalogue).
 TYPES: list[StatementType] = []

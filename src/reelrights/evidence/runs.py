@@ -40,24 +40,24 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..core.ids import new_id
 from ..catalogue import check_body
-from ..core.statements import sign_statement
+from ..core.ids import new_id
 from ..core.odrl import Request, parse_policy
 from ..core.odrl.constraints import Atomic
+from ..core.statements import sign_statement
 from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
+from ..registry.resolve import resolve_party
+from ..rights.licensing import LicenseStatus, license_status
+from ..store.db import Database
 from ..store.evidence_tables import run_usage, training_runs
+from ..store.resolve import StoredRow, find_many, resolve, widen
 from ..store.run_tables import run_out_of_force, run_starts
 from ..store.tables import bundles, licenses, parties
-from ..rights.licensing import LicenseStatus, license_status
 from .manifest_scan import commit_manifest
-from ..registry.resolve import resolve_party
-from ..store.db import Database
-from ..store.resolve import StoredRow, find_many, resolve, widen
-from .records import RUN, Interval, Run, RunDetail, RunStart, RunUsage, check_run_id
 from .marks import find_marks
+from .records import RUN, Interval, Run, RunDetail, RunStart, RunUsage, check_run_id
 
 __all__ = ["check_usage", "commit_run", "judge_usage", "list_runs", "resolve_run", "run_detail",
            "run_judgement", "start_run"]

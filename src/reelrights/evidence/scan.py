@@ -30,10 +30,10 @@ from sqlalchemy import Connection, select
 from ..errors import BadInput
 from ..home import Home
 from ..media.engine import Engine, FileJob, LocalEngine, crashed_result, file_job
+from ..rights.policy import check, resolve_context
 from ..store.db import Database
 from ..store.tables import bundle_assets, licenses, work_assets
 from .fingerprints import Indexes, print_classes
-from ..rights.policy import check, resolve_context
 from .scan_match import match_audio, match_text, match_video
 
 __all__ = ["VERDICTS", "ScanItem", "ScanReport", "read_inputs", "scan_files"]

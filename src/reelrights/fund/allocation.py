@@ -18,8 +18,17 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..core.fund_rules import (DEFAULT_CONTRIBUTORS_SHARE, BundleFacts, Credit, GuildRule, Line,
-                               LicenseTerms, PoolFacts, Usage, pool_tree)
+from ..core.fund_rules import (
+    DEFAULT_CONTRIBUTORS_SHARE,
+    BundleFacts,
+    Credit,
+    GuildRule,
+    LicenseTerms,
+    Line,
+    PoolFacts,
+    Usage,
+    pool_tree,
+)
 from ..core.money import convert, format_amount, parse_amount, parse_rate
 from ..core.odrl import parse_policy
 from ..core.royalty import allocate, flatten
@@ -28,8 +37,15 @@ from ..core.statements import decode_entry
 from ..errors import BadInput, NotFound
 from ..store.evidence_tables import run_usage, training_runs
 from ..store.fund_tables import fund_terms, production_outputs, productions
-from ..store.tables import (bundle_works, bundles, credits, guild_agreements, guild_members,
-                            licenses, log_entries)
+from ..store.tables import (
+    bundle_works,
+    bundles,
+    credits,
+    guild_agreements,
+    guild_members,
+    licenses,
+    log_entries,
+)
 
 __all__ = ["Pool", "pool_facts", "report_body", "report_pools"]
 

@@ -18,13 +18,13 @@ from ..core.ids import new_id
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
-from ..store.evidence_tables import training_runs
-from ..store.fund_tables import fund_terms, production_outputs, productions
-from ..store.tables import licenses, parties
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
 from ..store.db import Database
+from ..store.evidence_tables import training_runs
+from ..store.fund_tables import fund_terms, production_outputs, productions
 from ..store.resolve import find_many, resolve, widen
+from ..store.tables import licenses, parties
 from .records import PRODUCTION, Production, ProductionDetail, ProductionOutput
 
 __all__ = ["add_production", "list_productions", "production_detail", "resolve_production",

@@ -30,20 +30,25 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from ..core.canonical import canonical_bytes
-from .types import derived_id, parse_period, quarter_of
 from ..core.money import exponent, format_amount, parse_amount, parse_rate
 from ..core.odrl.territory import parse_territory
 from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied, ReelrightsError
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.database_log import insert_rows
-from ..store.fund_tables import (fund_lines, fund_postings, productions, revenue_reports,
-                                 revenue_rows)
+from ..registry.resolve import resolve_party
+from ..registry.submit import submit_as
+from ..store.fund_tables import (
+    fund_lines,
+    fund_postings,
+    productions,
+    revenue_reports,
+    revenue_rows,
+)
 from ..store.tables import parties
 from .allocation import report_body, report_pools
 from .productions import resolve_production
-from ..registry.resolve import resolve_party
-from ..registry.submit import submit_as
+from .types import derived_id, parse_period, quarter_of
 
 __all__ = ["canonical_rows", "import_report", "parse_report_csv", "rows_sha256"]
 

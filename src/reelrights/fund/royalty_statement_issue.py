@@ -20,22 +20,22 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ..core.canonical import canonical_bytes
-from .types import derived_id
 from ..core.money import parse_amount
 from ..core.statements import decode_entry
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied, VerificationError
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.database_log import insert_rows
-from ..store.fund_tables import fund_postings, fund_statements
-from ..store.tables import log_entries, parties
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
 from ..store.db import Database
+from ..store.fund_tables import fund_postings, fund_statements
 from ..store.resolve import find_many, find_one
+from ..store.tables import log_entries, parties
 from .records import ROYALTY_STATEMENT
 from .royalty_statement_render import render
 from .royalty_statements import build_document, document_sha256, totals
+from .types import derived_id
 
 __all__ = ["issue_statement", "verify_statement"]
 

@@ -24,15 +24,15 @@ from sqlalchemy import Connection, select
 
 from ..core.canonical import canonical_bytes
 from ..core.fund_rules import Line, fraction_text
-from .types import parse_period
 from ..core.money import format_amount, parse_amount
 from ..core.royalty import apply_threshold
 from ..errors import BadInput
 from ..store.fund_tables import productions, revenue_reports
-from ..store.tables import log_entries, parties
 from ..store.resolve import find_many
+from ..store.tables import log_entries, parties
 from .allocation import Pool, report_body, report_pools
 from .records import REVENUE_REPORT, RevenueReport
+from .types import parse_period
 
 __all__ = ["FORMAT", "build_document", "document_sha256"]
 

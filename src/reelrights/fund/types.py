@@ -16,10 +16,10 @@ import hashlib
 import re
 
 from ..core.ids import ID_PATTERNS
-from ..rights.types import BUNDLE_ID, DATE, LICENSE_ID, PERCENT
-from ..evidence.run_types import RUN_ID
 from ..core.schema import Int, List, Obj, Ratio, Str
 from ..core.statement_types import NAME, PARTY_ID, SHA256, StatementType, collector
+from ..evidence.run_types import RUN_ID
+from ..rights.types import BUNDLE_ID, DATE, LICENSE_ID, PERCENT
 
 #: This capability's statement types (assembled by reelrights.catalogue).
 TYPES: list[StatementType] = []

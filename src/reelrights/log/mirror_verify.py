@@ -31,8 +31,14 @@ from pathlib import Path
 
 from ..core.checkpoint import Checkpoint
 from ..core.merkle import HASH_SIZE
-from ..core.tiles import (TILE_HEIGHT, TILE_WIDTH, encode_bundle, parse_tile_path, partial_width,
-                          split_bundle)
+from ..core.tiles import (
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    encode_bundle,
+    parse_tile_path,
+    partial_width,
+    split_bundle,
+)
 from ..errors import BadInput, LogIntegrityError
 from .tiled import DirTileSource, read_bundle, read_tile, verify_tiled_log
 

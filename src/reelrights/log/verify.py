@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import base64
 import time
-from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from hashlib import sha256
 
 from sqlalchemy import Connection
@@ -40,9 +40,15 @@ from ..core.statements import SignedStatement, decode_entry, parse_time
 from ..core.tiles import TILE_WIDTH, TileBuilder
 from ..errors import LogIntegrityError, ReelrightsError, SignatureError
 from .database_log import DatabaseLog
+from .stored_rows import (
+    check_tile_rows,
+    entry_columns,
+    first_wrong_entry_cell,
+    read_checkpoints,
+    read_head,
+    tile_contents,
+)
 from .workers import check_signatures
-from .stored_rows import (check_tile_rows, entry_columns, first_wrong_entry_cell,
-                          read_checkpoints, read_head, tile_contents)
 
 __all__ = ["LogReport", "verify_log"]
 

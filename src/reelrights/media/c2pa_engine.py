@@ -33,8 +33,12 @@ from typing import Any
 import c2pa
 
 from ..errors import BadInput, MediaError
-from .c2pa_assertions import (ACTIONS_LABEL, TRAINING_MINING_LABEL, OutputAssertions,
-                              manifest_definition)
+from .c2pa_assertions import (
+    ACTIONS_LABEL,
+    TRAINING_MINING_LABEL,
+    OutputAssertions,
+    manifest_definition,
+)
 
 __all__ = ["EMBED_FORMATS", "SIDECAR_FORMATS", "SignResult", "SignerIdentity", "VerifyResult",
            "c2pa_settings", "manifest_label_of", "mime_for", "read_actions", "sidecar_path", "sign_output", "signing_context",

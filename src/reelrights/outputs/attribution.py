@@ -40,16 +40,16 @@ import numpy as np
 from sqlalchemy import Connection, select
 
 from ..errors import BadInput
+from ..evidence.fingerprints import FRAME_BITS, MIN_QUALITY, Indexes, load_prints
+from ..evidence.scan_match import PDQ_RADIUS, match_audio, match_text
 from ..home import Home
 from ..ledger import Ledger
 from ..media.c2pa_assertions import TRAINING_RUN_LABEL
 from ..store.evidence_tables import run_usage, training_runs
 from ..store.resolve import resolve
 from ..store.tables import bundle_assets, bundles, credits, work_assets, works
-from ..evidence.fingerprints import FRAME_BITS, MIN_QUALITY, Indexes, load_prints
 from .output_index import OutputIndex, OutputPrints, fingerprint_output, recover
 from .records import OUTPUT, Output
-from ..evidence.scan_match import PDQ_RADIUS, match_audio, match_text
 
 __all__ = ["attribute"]
 

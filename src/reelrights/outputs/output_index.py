@@ -29,11 +29,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, select
 
+from ..evidence.fingerprints import FRAME_BITS, MIN_QUALITY, Indexes
 from ..home import Home
 from ..media.c2pa_assertions import SoftBinding, SoftBindingBlock
 from ..store.db import Database
 from ..store.provenance_tables import output_prints
-from ..evidence.fingerprints import FRAME_BITS, MIN_QUALITY, Indexes
 
 __all__ = ["ALGS", "OutputIndex", "OutputPrints", "Recovery", "fingerprint_output", "recover",
            "rebuild_output_index", "store_prints"]

@@ -184,7 +184,7 @@ def issue_signer(home: Home, ledger: object, party_ref: str, *, days: int = SIGN
 
     Returns (signer, issued). The party's C2PA key is created on first issue (0600) and kept
     across renewals, so a renewal changes the certificate, not the key."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if days < 1:
         raise BadInput(f"--days {days}: a signer certificate must be valid for at least one day")
     party_id, party_name = _developer(ledger, party_ref)
@@ -220,7 +220,7 @@ def _signer(home: Home, party_id: str, cert: x509.Certificate) -> C2paSigner:
 
 def load_signer(home: Home, party_id: str, now: dt.datetime | None = None) -> C2paSigner:
     """A party's current signer, without the registry (for signing on a render node)."""
-    cert = _current_cert(home, party_id, now or dt.datetime.now(dt.timezone.utc))
+    cert = _current_cert(home, party_id, now or dt.datetime.now(dt.UTC))
     if cert is None:
         raise NotFound(f"party {party_id} has no current C2PA certificate; run "
                        f"`reelrights ca issue --party {party_id}`")

@@ -36,26 +36,37 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ..catalogue import check_body
 from ..core.canonical import canonical_bytes
 from ..core.dsse import parse_envelope
 from ..core.ids import ID_PATTERNS, new_id
-from .types import model_commitment
-from ..catalogue import check_body
 from ..core.statements import decode_entry, sign_statement, utc_now
-from ..errors import (BadInput, Conflict, MediaError, NotFound, PolicyDenied, ReelrightsError,
-                      VerificationError)
-from ..home import Home
-from ..ledger import Accepted, Ledger, applier, each_statement
-from ..media.c2pa_assertions import (STANDARD_REUSE_ENTRIES, OutputAssertions, ReuseTerm,
-                                     TrainingRunClaim)
-from ..store.evidence_tables import audit_certificates, training_runs
-from ..store.provenance_tables import output_manifests, output_prints, outputs
-from ..store.tables import log_entries
-from .output_index import OutputIndex, fingerprint_output, store_prints
+from ..errors import (
+    BadInput,
+    Conflict,
+    MediaError,
+    NotFound,
+    PolicyDenied,
+    ReelrightsError,
+    VerificationError,
+)
 from ..evidence.records import Run
 from ..evidence.runs import resolve_run
+from ..home import Home
+from ..ledger import Accepted, Ledger, applier, each_statement
+from ..media.c2pa_assertions import (
+    STANDARD_REUSE_ENTRIES,
+    OutputAssertions,
+    ReuseTerm,
+    TrainingRunClaim,
+)
+from ..store.evidence_tables import audit_certificates, training_runs
+from ..store.provenance_tables import output_manifests, output_prints, outputs
 from ..store.resolve import find_many, resolve
+from ..store.tables import log_entries
+from .output_index import OutputIndex, fingerprint_output, store_prints
 from .records import OUTPUT, Output
+from .types import model_commitment
 
 __all__ = ["DEFAULT_REUSE", "certificate_digest", "current_certificate", "load_model_opening",
            "parse_reuse", "sign", "output_row"]
@@ -200,8 +211,8 @@ def sign(home: Home, ledger: Ledger, output: Path, run_ref: str, dst: Path, *,
          production: str | None = None, prompt_sha256: str | None = None,
          reuse: list[str] | None = None, uncertified: bool = False) -> dict[str, Any]:
     """Record, log and C2PA-sign one output; see the module docstring for the order."""
-    from . import pki
     from ..media.c2pa_engine import mime_for, sign_output
+    from . import pki
 
     output, dst = Path(output), Path(dst)
     if not output.is_file():

@@ -37,11 +37,11 @@ from ..media.c2pa_assertions import TRAINING_RUN_LABEL
 from ..media.c2pa_engine import VerifyResult, mime_for, verify_file
 from ..store.evidence_tables import training_runs
 from ..store.provenance_tables import outputs
-from ..store.tables import parties
 from ..store.resolve import find_many, find_one, resolve
+from ..store.tables import parties
 from .output_index import OutputIndex, fingerprint_output, recover
-from .records import OUTPUT, Output
 from .provenance import certificate_digest, load_model_opening, output_row
+from .records import OUTPUT, Output
 
 __all__ = ["anchors_of", "check_model_opening", "row_from_claim", "verify_output"]
 
@@ -168,8 +168,8 @@ def _included(ledger: Ledger, conn: Connection, cp: Checkpoint, index: int,
 def _check_chain(home: Home, ledger: Ledger, conn: Connection, row: Output,
                  claim: dict[str, Any] | None, c2pa: VerifyResult, chain: _Chain,
                  path: Path) -> None:
-    from . import pki
     from ..evidence.certificates import verify_certificate
+    from . import pki
 
     verifier = NoteVerifier(NoteSigner(home.origin, home.log_key().seed).vkey)
     cp = open_checkpoint(ledger.log.checkpoint(conn), verifier, origin=ledger.log.origin)

@@ -16,9 +16,9 @@ from typing import Any
 
 from ..core.canonical import canonical_bytes
 from ..core.ids import ID_PATTERNS
-from ..evidence.run_types import RUN_ID
 from ..core.schema import Obj, Str
 from ..core.statement_types import PARTY_ID, SHA256, StatementType, collector
+from ..evidence.run_types import RUN_ID
 
 #: This capability's statement types (assembled by reelrights.catalogue).
 TYPES: list[StatementType] = []

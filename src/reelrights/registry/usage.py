@@ -17,8 +17,18 @@ from ..store.db import Database
 from ..store.evidence_tables import audit_certificates, run_usage, training_runs
 from ..store.fund_tables import fund_lines, production_outputs, productions, revenue_reports
 from ..store.tables import bundle_works, bundles, credits, guild_members, licenses, works
-from .records import (UsageBundle, UsageCertificate, UsageEarning, UsageLicense, UsageMember,
-                      UsageOutput, UsageRelation, UsageReport, UsageRun, UsageWork)
+from .records import (
+    UsageBundle,
+    UsageCertificate,
+    UsageEarning,
+    UsageLicense,
+    UsageMember,
+    UsageOutput,
+    UsageRelation,
+    UsageReport,
+    UsageRun,
+    UsageWork,
+)
 from .resolve import resolve_party
 
 __all__ = ["usage_report"]

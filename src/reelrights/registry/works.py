@@ -109,8 +109,14 @@ def _apply_works_checked(conn: Connection, run: list[Accepted]) -> list[dict[str
     conflict, not a second work: the claimant's work is registered without it and the conflict
     is recorded as a dispute (rights.disputes) naming both parties. The same owner registering
     the same bytes again links them to its new work (one rights chain)."""
-    from ..rights.disputes import (FirstHolder, dispute_id, earlier_claim, first_holders,
-                                   open_same_bytes, repeat_claim_message)
+    from ..rights.disputes import (
+        FirstHolder,
+        dispute_id,
+        earlier_claim,
+        first_holders,
+        open_same_bytes,
+        repeat_claim_message,
+    )
 
     bodies = [a.statement.body for a in run]
     owners = {b["owner"] for b in bodies}

@@ -22,13 +22,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..catalogue import check_body
 from ..core.checkpoint import open_checkpoint
 from ..core.note import NoteSigner, NoteVerifier
 from ..errors import BadInput, Conflict
 from ..home import Home
 from ..keys import PartyKey, load_key_file, write_key_file
-from ..log.mirror import export_log
 from ..log.database_log import DatabaseLog, insert_rows
+from ..log.mirror import export_log
 from ..log.tiled import TileSource, verify_tiled_log
 from ..log.verify import verify_log
 from ..store.db import Database
@@ -36,7 +37,6 @@ from ..store.tables import log_checkpoints, log_head, log_tiles, parties
 from .home import vkey_path
 from .replay import replay
 from .tables import projection_tables
-from ..catalogue import check_body
 
 __all__ = ["RebuildReport", "rebuild"]
 

@@ -18,8 +18,8 @@ from hashlib import sha256
 
 from sqlalchemy import Connection, delete, select, update
 
-from ..core.checkpoint import Checkpoint
 from ..catalogue import check_body
+from ..core.checkpoint import Checkpoint
 from ..core.statements import SignedStatement, decode_entry
 from ..core.tiles import TileBuilder
 from ..errors import LogIntegrityError, ReelrightsError

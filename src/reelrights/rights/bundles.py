@@ -50,24 +50,31 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from . import types as rights_types
+from ..catalogue import check_body
 from ..core.canonical import canonical_bytes
 from ..core.ids import new_id
 from ..core.merkle import leaf_hash, root_of
-from ..catalogue import check_body
 from ..core.statements import MAX_ENVELOPE_BYTES, decode_entry, sign_statement
-from ..errors import (BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied,
-                      VerificationError)
+from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied, VerificationError
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
 from ..log.database_log import insert_rows
-from ..store.tables import (assets, bundle_assets, bundle_works, bundles, credits, log_entries,
-                            parties, work_assets, works)
 from ..registry.resolve import resolve_party, resolve_work
 from ..store.db import Database
 from ..store.resolve import find_many, resolve, widen
-from .records import (BUNDLE, Bundle, BundleContributor, BundleDetail, BundleVersion,
-                      BundleWork)
+from ..store.tables import (
+    assets,
+    bundle_assets,
+    bundle_works,
+    bundles,
+    credits,
+    log_entries,
+    parties,
+    work_assets,
+    works,
+)
+from . import types as rights_types
+from .records import BUNDLE, Bundle, BundleContributor, BundleDetail, BundleVersion, BundleWork
 
 __all__ = ["Composition", "bundle_asset_hashes", "bundle_detail", "bundle_root",
            "bundle_versions", "bundles_containing", "compose", "create_bundle", "format_hours",

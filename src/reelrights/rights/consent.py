@@ -30,21 +30,21 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, select, update
 
+from ..catalogue import lookup
 from ..core import labor_rules as rules
 from ..core.ids import new_id
 from ..core.odrl.territory import Territory, parse_territory
-from .types import CONSENT_KINDS, MEDIA
-from ..catalogue import lookup
 from ..core.statements import decode_entry
 from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
-from ..store.tables import consents, deaths, guild_members, log_entries, parties
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
 from ..store.db import Database
 from ..store.resolve import find_many, resolve, widen
+from ..store.tables import consents, deaths, guild_members, log_entries, parties
 from .records import CONSENT, Consent, ConsentDetail, ConsentEvent
+from .types import CONSENT_KINDS, MEDIA
 
 __all__ = ["ConsentCheck", "consent_detail", "find_consent", "grant_consent", "list_consents",
            "record_death", "revoke_consent"]

@@ -58,8 +58,16 @@ from ..core.iri import asset_iri, bundle_iri, party_iri, work_iri
 from ..errors import BadInput, NotFound, PolicyDenied
 from ..store.db import Database
 from ..store.resolve import StoredRow
-from ..store.tables import (assets, bundle_assets, bundle_works, licenses, log_checkpoints,
-                            parties, work_assets, works)
+from ..store.tables import (
+    assets,
+    bundle_assets,
+    bundle_works,
+    licenses,
+    log_checkpoints,
+    parties,
+    work_assets,
+    works,
+)
 from .bundles import bundle_detail, format_hours
 
 __all__ = ["CONTEXT", "CROISSANT_1_1", "RAI_1_0", "TERMS", "bundle_croissant", "terms_iri"]

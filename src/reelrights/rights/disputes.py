@@ -28,8 +28,6 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
-from .dispute_types import OPERATOR_ACTOR
-from .records import DISPUTE, Dispute, DisputeDetail
 from ..core.ids import ordered_id
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home
@@ -39,6 +37,8 @@ from ..store.db import Database
 from ..store.dispute_tables import disputes
 from ..store.resolve import find_many, resolve, widen
 from ..store.tables import assets, log_entries, parties, work_assets, works
+from .dispute_types import OPERATOR_ACTOR
+from .records import DISPUTE, Dispute, DisputeDetail
 
 __all__ = ["Block", "FirstHolder", "dispute_blocks", "dispute_detail", "dispute_id", "disputed_assets_since",
            "find_near_duplicates", "first_holders", "is_operator", "list_disputes", "open_same_bytes",

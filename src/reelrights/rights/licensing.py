@@ -22,14 +22,24 @@ from ..core.odrl import InvalidPolicy, Policy, parse_policy
 from ..errors import BadInput, Conflict, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
-from ..store.tables import (bundle_assets, bundle_works, bundles, credits, guild_agreements,
-                            guild_members, license_cosigns, licenses, log_entries, parties,
-                            work_assets)
+from ..registry.records import LogEvent
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
-from ..registry.records import LogEvent
 from ..store.db import Database
 from ..store.resolve import Kind, StoredRow, find_many, resolve, resolve_row, widen
+from ..store.tables import (
+    bundle_assets,
+    bundle_works,
+    bundles,
+    credits,
+    guild_agreements,
+    guild_members,
+    license_cosigns,
+    licenses,
+    log_entries,
+    parties,
+    work_assets,
+)
 from .records import License, LicenseDetail, LicenseStanding
 
 __all__ = ["LICENSE", "add_agreement", "add_member", "cosign_license", "cosigners_needed", "grant_license",

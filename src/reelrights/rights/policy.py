@@ -39,12 +39,20 @@ from sqlalchemy import Connection, select
 from ..core.iri import asset_iri, bundle_iri, id_from_iri, model_family_iri, party_iri, work_iri
 from ..core.odrl import Duty, DutyResult, Request, evaluate, parse_policy
 from ..errors import BadInput, NotFound
-from ..store.fund_tables import fund_terms
-from ..store.tables import bundle_assets, bundle_works, credits, licenses, parties, work_assets, works
+from ..registry.resolve import resolve_party, resolve_work
 from ..store.dispute_tables import disputes
+from ..store.fund_tables import fund_terms
+from ..store.tables import (
+    bundle_assets,
+    bundle_works,
+    credits,
+    licenses,
+    parties,
+    work_assets,
+    works,
+)
 from .disputes import Block, dispute_blocks
 from .licensing import license_status
-from ..registry.resolve import resolve_party, resolve_work
 
 __all__ = ["CheckContext", "Verdict", "check", "check_manifest"]
 

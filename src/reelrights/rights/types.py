@@ -8,12 +8,12 @@ credits on the bundle's works.
 
 from __future__ import annotations
 
-from ..core.ids import ID_PATTERNS
 from typing import Any
 
-from ..errors import InvalidStatement
+from ..core.ids import ID_PATTERNS
 from ..core.schema import Int, List, Obj, Spec, Str
 from ..core.statement_types import NAME, PARTY_ID, SHA256, WORK_ID, StatementType, collector
+from ..errors import InvalidStatement
 
 #: This capability's statement types (assembled by reelrights.catalogue).
 TYPES: list[StatementType] = []

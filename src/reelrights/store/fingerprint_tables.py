@@ -16,8 +16,18 @@ them again, so they are stored here and never logged.
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, Table,
-                        Text, UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from .metadata import metadata
 

@@ -12,8 +12,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, Table,
-                        Text)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+)
 
 from .metadata import metadata
 

@@ -8,7 +8,17 @@ serialises appends across threads, processes and hosts.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
 
 from .metadata import metadata
 
@@ -235,6 +245,11 @@ deaths = Table(
 
 
 # Later capabilities keep their tables in modules of their own, on the same metadata.
-from . import evidence_tables, fingerprint_tables, fund_tables, provenance_tables  # noqa: E402,F401
-from . import dispute_tables  # noqa: E402,F401  (ownership disputes, migration 0008)
-from . import run_tables  # noqa: E402,F401  (run starts, out-of-force licenses, affected-by marks: 0010)
+from . import (  # noqa: E402,F401
+    dispute_tables,  # noqa: E402,F401  (ownership disputes, migration 0008)
+    evidence_tables,
+    fingerprint_tables,
+    fund_tables,
+    provenance_tables,
+    run_tables,  # noqa: E402,F401  (run starts, out-of-force licenses, affected-by marks: 0010)
+)

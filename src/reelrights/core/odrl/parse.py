@@ -14,8 +14,17 @@ from typing import Any
 from .constraints import Constraint, build_constraints, esc
 from .members import READERS, canon, read_duty, read_uid, unknown
 from .model import Duty, Policy, Reason, Request, Rule
-from .vocab import (CONTEXT_IRI, ODRL, ODRL_CONTEXTS, PREFIXES, PROFILE_IRI, RR, InvalidPolicy,
-                    expand, load_profile)
+from .vocab import (
+    CONTEXT_IRI,
+    ODRL,
+    ODRL_CONTEXTS,
+    PREFIXES,
+    PROFILE_IRI,
+    RR,
+    InvalidPolicy,
+    expand,
+    load_profile,
+)
 
 __all__ = ["parse_policy"]
 

@@ -27,7 +27,13 @@ from reelrights.media.fingerprint.audio import (
     fingerprint_audio,
 )
 from reelrights.media.fingerprint.base import check_file, hamming_matrix, media_errors
-from reelrights.media.fingerprint.signals import SIGNALS, AudioSignal, SignalExamples, TextSignal, VideoSignal
+from reelrights.media.fingerprint.signals import (
+    SIGNALS,
+    AudioSignal,
+    SignalExamples,
+    TextSignal,
+    VideoSignal,
+)
 from reelrights.media.fingerprint.text import (
     TextChunk,
     TextPrint,
@@ -40,11 +46,11 @@ from reelrights.media.fingerprint.video import (
     PDQ_MATCH_DISTANCE,
     PDQ_MIN_QUALITY,
     REFERENCE_CROPS,
-    split_crops,
     VideoPrint,
     fingerprint_video,
     frame_match_share,
     pdq_hash_image,
+    split_crops,
 )
 
 __all__ = [
@@ -117,6 +123,5 @@ def fingerprint_file(
 
 
 def _has_audio(path: os.PathLike[str]) -> bool:
-    with media_errors(path, "video"):
-        with av.open(str(path)) as container:
-            return bool(container.streams.audio)
+    with media_errors(path, "video"), av.open(str(path)) as container:
+        return bool(container.streams.audio)

@@ -32,7 +32,13 @@ import pdqhash
 
 from reelrights.errors import BadInput, MediaError
 from reelrights.media.fingerprint import pdq_native
-from reelrights.media.fingerprint.base import BlobReader, check_file, hamming_matrix, media_errors, pack_header
+from reelrights.media.fingerprint.base import (
+    BlobReader,
+    check_file,
+    hamming_matrix,
+    media_errors,
+    pack_header,
+)
 
 __all__ = [
     "PDQ_MATCH_DISTANCE",
@@ -204,19 +210,18 @@ def fingerprint_video(
             "max_side >= 0 and each crop a percentage in 1..49"
         )
     p = check_file(path)
-    with media_errors(p, "video"):
-        with av.open(str(p)) as container:
-            if not container.streams.video:
-                raise MediaError(f"{p}: has no video stream; fingerprint it as audio or pick the right file",
-                                 path=str(p))
-            stream = container.streams.video[0]
-            configure_decoder(stream, threads, keyframes_only)
-            still = container.format.name in _STILL_FORMATS
-            scenes = scene_changes and not keyframes_only and not still
-            out = _Sampler(stream, fps, scenes, keyframes_only, max_side, tuple(crop_variants))
-            for frame in container.decode(stream):
-                out.offer(frame)
-            declared = _declared_duration_s(container, stream)
+    with media_errors(p, "video"), av.open(str(p)) as container:
+        if not container.streams.video:
+            raise MediaError(f"{p}: has no video stream; fingerprint it as audio or pick the right file",
+                             path=str(p))
+        stream = container.streams.video[0]
+        configure_decoder(stream, threads, keyframes_only)
+        still = container.format.name in _STILL_FORMATS
+        scenes = scene_changes and not keyframes_only and not still
+        out = _Sampler(stream, fps, scenes, keyframes_only, max_side, tuple(crop_variants))
+        for frame in container.decode(stream):
+            out.offer(frame)
+        declared = _declared_duration_s(container, stream)
     if not out.hashes:
         raise MediaError(f"{p}: no decodable video frames; the file is corrupt or truncated: re-export it", path=str(p))
     last_s = out.last_time_s

@@ -6,9 +6,8 @@ Revises:
 """
 import hashlib
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None

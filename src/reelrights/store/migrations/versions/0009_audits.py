@@ -15,9 +15,8 @@ Revises: 0008
 """
 import re
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0009'
 down_revision = '0008'
