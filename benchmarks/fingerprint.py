@@ -39,8 +39,8 @@ from reelrights.media.synth import make_audio, make_film, make_script, transcode
 
 
 def machine() -> str:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")),
-               platform.processor())  # fmt: skip
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor())
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, PyAV {av.__version__}"
 
 

@@ -10,7 +10,8 @@ as 1/40, credit shares such as 1/3, a guild's 1/4).
 Side by side, in the same run: a naive baseline that rounds each line with its own Fraction
 arithmetic (exact amount, floor, Fraction remainder, sort by remainder). It is timed alone on a
 subsample of whole pools and extrapolated linearly to the full line count; the figure is labelled
-as such. Its cents are compared with reelrights' afterwards, outside the timing. Times are process CPU seconds (one core) and wall seconds.
+as such. Its cents are compared with reelrights' afterwards, outside the timing. Times are process
+CPU seconds (one core) and wall seconds.
 
     .venv/bin/python benchmarks/fund_allocate.py                 # 10,000 pools x 100 lines
     .venv/bin/python benchmarks/fund_allocate.py --pools 500     # a quick run

@@ -41,7 +41,7 @@ from reelrights.rights.policy import _decide, check_manifest, resolve_context
 
 
 def machine() -> str:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 

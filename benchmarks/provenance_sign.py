@@ -138,10 +138,11 @@ def main() -> None:
                 # Both write a new file, as signing an output does; removing last run's copy
                 # is not timed (on ext4, freeing a just-written MB costs ~1.5 ms).
                 (d / f"ours.{kind}").unlink(missing_ok=True)
-                o = timed(lambda: sign_output(src, d / f"ours.{kind}", signer=signer,
-                                              assertions=our_assertions(secs)))
+                o = timed(lambda src=src, kind=kind, secs=secs: sign_output(
+                    src, d / f"ours.{kind}", signer=signer, assertions=our_assertions(secs)))
                 (d / f"base.{kind}").unlink(missing_ok=True)
-                b = timed(lambda: baseline(src, d / f"base.{kind}", signer, MIMES[kind]))
+                b = timed(lambda src=src, kind=kind: baseline(src, d / f"base.{kind}", signer,
+                                                              MIMES[kind]))
                 if i:
                     ours.append(o)
                     base.append(b)
@@ -158,8 +159,10 @@ def main() -> None:
             signs = []
             for _ in range(args.runs):
                 dst.unlink(missing_ok=True)
-                signs.append(timed(lambda: baseline(src, dst, a_signer, "image/png")))
-            reads = [timed(lambda: verify_file(dst, anchors=a_anchors)) for _ in range(args.runs)]
+                signs.append(timed(lambda src=src, dst=dst, a_signer=a_signer:
+                                   baseline(src, dst, a_signer, "image/png")))
+            reads = [timed(lambda dst=dst, a_anchors=a_anchors: verify_file(dst, anchors=a_anchors))
+                     for _ in range(args.runs)]
             print(f"  {alg:<8} sign {statistics.median(s[0] for s in signs):6.1f} wall "
                   f"{statistics.median(s[1] for s in signs):6.1f} cpu | verify "
                   f"{statistics.median(r[0] for r in reads):6.1f} wall "

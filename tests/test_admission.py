@@ -587,8 +587,8 @@ def test_v1_log_migrates_to_v2(home) -> None:
             head = ledger.log.head_state(conn)
             est = conn.execute(select(log_entries.c.idx, log_entries.c.type, log_entries.c.actor)
                                .where(log_entries.c.type == "registry.established")).all()
-            assert verify_log(conn, ledger.log,
-                              NoteSigner(home.origin, home.log_key().seed).vkey, check_body=check_body).size == v1_size + 1
+            assert verify_log(conn, ledger.log, NoteSigner(home.origin, home.log_key().seed).vkey,
+                              check_body=check_body).size == v1_size + 1
             # The backfill: each v1 license is its subject's current fact, by log index.
             facts = dict(conn.execute(select(current_facts.c.subject, current_facts.c.log_index)
                                       .where(current_facts.c.statement_id.is_(None))).all())
@@ -627,8 +627,8 @@ def test_v1_log_migrates_to_v2(home) -> None:
         with ledger.db.read() as conn:
             lic = conn.execute(select(licenses).where(licenses.c.id == ids["license"])).one()
             assert (lic.revoked_at, lic.revoked_index) == (r.log_time, r.index)
-            assert verify_log(conn, ledger.log,
-                              NoteSigner(home.origin, home.log_key().seed).vkey, check_body=check_body).size == r.index + 1
+            assert verify_log(conn, ledger.log, NoteSigner(home.origin, home.log_key().seed).vkey,
+                              check_body=check_body).size == r.index + 1
         # The v1-revoked license cannot be revoked again under v2.
         refused(ledger, [_signed(home, ledger, "license.revoked", spare["studio"],
                                  {"license": spare["license"], "reason": "again"})],

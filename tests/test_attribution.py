@@ -133,7 +133,8 @@ def test_attribute_weights_near_copies_and_consent(home, ledger, media, tmp_path
     assert report["exit_code"] == 3
     # Once Ada consents for this production, developer and model family, the flag goes.
     consent.grant_consent(home, ledger, performer=ids["ada"], kinds=["likeness"],
-                          description="digital replica of Ada generated for the harbour montage scenes in this production", media=["video"],
+                          description="digital replica of Ada generated for the harbour montage "
+                                      "scenes in this production", media=["video"],
                           territory=["US"], start=datetime.now(UTC).date(), end=date(2099, 1, 1),
                           compensation_ref="contract-7", represented_by="none",
                           production=ids["production"], licensee=ids["dev"],

@@ -113,7 +113,6 @@ def every_type_home(tmp_path_factory) -> Path:
             first.setdefault(t, (actor, json.loads(entry)))
         body = lambda t: first[t][1]["entry"]["statement"]["body"]  # noqa: E731
         lic, dev = body("license.granted")["id"], body("license.granted")["licensee"]
-        studio = first["license.granted"][0]
         fund.set_terms(home, ledger, lic, contributors_share="0.7")
         started = runs.start_run(home, ledger, dev, "harbour-family", [lic])
         assert started["id"]

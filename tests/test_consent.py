@@ -622,7 +622,8 @@ def test_cli_errors_are_one_line_with_exit_codes(home, ledger, cast, cli_env) ->
     fails(home, 2, *_opt(GRANT, "--from", "2027-13-01"), match="--from.*not a calendar date")
     fails(home, 2, *_opt(GRANT, "--media", "audio,smell"), match="'smell' is not one of")
     fails(home, 2, *_opt(GRANT, "--media", "audio,"), match="empty item")
-    fails(home, 2, *_opt(GRANT, "--territory", "US,Narnia"), match="--territory 'US,Narnia': 'Narnia' is not an ISO 3166-1")
+    fails(home, 2, *_opt(GRANT, "--territory", "US,Narnia"),
+          match="--territory 'US,Narnia': 'Narnia' is not an ISO 3166-1")
     fails(home, 2, *_opt(GRANT, "--until", "2019-01-01"), match="after it ends")
     fails(home, 2, *_opt(GRANT, "--performer", "Nobody"), match="no party 'Nobody'")
     fails(home, 2, *_opt(GRANT, "--performer", "Northlight Pictures"),

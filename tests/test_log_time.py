@@ -122,9 +122,9 @@ from reelrights.cli import cli  # noqa: E402
 from reelrights.core.commitment import canonical_item  # noqa: E402
 from reelrights.core.license_terms import training_agreement  # noqa: E402
 from reelrights.errors import Conflict, PolicyDenied  # noqa: E402
-from reelrights.evidence import audit_challenge, certificates, runs
-from reelrights.rights import bundles, licensing
-from reelrights.rights.policy import check, resolve_context
+from reelrights.evidence import audit_challenge, certificates, runs  # noqa: E402
+from reelrights.rights import bundles, licensing  # noqa: E402
+from reelrights.rights.policy import check, resolve_context  # noqa: E402
 from reelrights.store.evidence_tables import run_usage  # noqa: E402
 from reelrights.store.run_tables import affected_marks, run_out_of_force  # noqa: E402
 

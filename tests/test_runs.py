@@ -56,7 +56,7 @@ def story(home, ledger):
 def _items(story, n_licensed: int = 5) -> list[dict]:
     lic = {"type": "license", "license": story["lic"], "bundle": story["bundle"]}
     out = [{"sha256": story["assets"][i % 2], "kind": "video", "units": 60 + i, "unit": "seconds",
-            "basis": lic, "acquired": "2025-0%d" % (1 + i % 9), "content_type": "film"}
+            "basis": lic, "acquired": f"2025-0{1 + i % 9}", "content_type": "film"}
            for i in range(n_licensed)]
     out += [{"sha256": hashlib.sha256(b"own").hexdigest(), "kind": "text", "units": 5000,
              "unit": "tokens", "basis": {"type": "own"}, "language": "en"},

@@ -31,6 +31,7 @@ takes the quick road of :mod:`reelrights.write.roads`), or the plain
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from hashlib import sha256
 from pathlib import Path
@@ -132,10 +133,8 @@ class Ledger:
                 "v1_entries": head.size}
         entry = sign_statement(make_statement("registry.established", OPERATOR, body,
                                               registry=registry), log_key)
-        try:
+        with contextlib.suppress(Conflict):  # another process established it first
             self.submit([entry])
-        except Conflict:
-            pass  # another process established it first
         self.rules.deployment = None
 
     def new_statement(self, type_: str, actor: str, body: dict[str, Any], time: str | None = None,

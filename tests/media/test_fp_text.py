@@ -88,7 +88,7 @@ def test_without_headings_windows_of_40_lines() -> None:
 def _reformat(text: str) -> str:
     """Upper case, indentation and trailing spaces, doubled blank lines, CRLF and form feeds."""
     out = []
-    for i, line in enumerate(_lines(text)):
+    for line in _lines(text):
         out.append("      " + line.upper().replace(" ", "   ") + "   ")
         if not line.strip():
             out.append("")

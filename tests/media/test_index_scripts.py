@@ -50,7 +50,7 @@ def library(tmp_path: Path) -> dict[str, str]:
         script = make_script(tmp_path / f"s{seed}.fountain", title=f"Film {seed}", author="A. Writer",
                              scenes=6, seed=seed)
         for first, last, text in scenes(script):
-            chunks[f"{'%064x' % seed}:{first}-{last}"] = text
+            chunks[f"{seed:064x}:{first}-{last}"] = text
     return chunks
 
 

@@ -28,7 +28,7 @@ def init(app: AppContext, origin: str | None, as_json: bool) -> None:
     Prints the home's path (its id); its origin and log key go to standard error."""
     home, new = Home.init(app.home_dir, origin=origin)
     app._home = home
-    app.ledger  # opens the database and applies migrations
+    _ = app.ledger  # opens the database and applies migrations
     from .log_cmd import log_vkey
     vkey = log_vkey(home)
     created(as_json, str(home.path),

@@ -7,8 +7,9 @@ is complete before it reaches the registry. Any 16 characters of ``[a-z2-7]`` ar
 followed by 32 random bits (monotonic within a process, as ULIDs are), written with the base32
 symbols in ASCII order (``234567abc…z``), so ids sort as they were made. The registry's primary
 keys then grow at their right edge instead of taking a random page per insert, which is what
-keeps a batch of thousands of new works cheap to write (docs/log.md, "Write path"). External ids are ``scheme:value``. EIDR ids have
-their ISO 7064 Mod 37,36 check character verified, which catches a mistyped id.
+keeps a batch of thousands of new works cheap to write (docs/log.md, "Write path"). External ids
+are ``scheme:value``. EIDR ids have their ISO 7064 Mod 37,36 check character verified, which
+catches a mistyped id.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, TypeVar, Union
+from typing import Any, TypeAlias, TypeVar
 
 from ..errors import BadInput
 
@@ -50,7 +50,7 @@ class Split:
                            "nothing can be shared")
 
 
-ShareTree = Union[Split, Hashable]
+ShareTree: TypeAlias = Split | Hashable
 
 
 def flatten(tree: ShareTree) -> dict[Any, Fraction]:

@@ -7,7 +7,8 @@ process alone writes the rows and then adds the new prints to the matching index
 ``<home>/index/{pdq,scripts,audio}/`` (files in the home, whatever the database).
 
 Kinds: ``video`` (PDQ per sampled frame), ``vcrop`` (the same frames after centre crops, see
-:data:`reelrights.media.fingerprint.REFERENCE_CROPS`, taken from the same decode; references only), ``audio`` and ``text``.
+:data:`reelrights.media.fingerprint.REFERENCE_CROPS`, taken from the same decode; references
+only), ``audio`` and ``text``.
 
 Index ids map back to rows through ``seq``, a fresh integer per computed print: a PDQ frame is
 ``seq << 24 | frame`` (frame = position in the print's arrays), an audio print is ``seq``, a

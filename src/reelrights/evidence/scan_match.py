@@ -147,7 +147,7 @@ def match_text(conn: Connection, index: Any, query: Any) -> list[dict[str, Any]]
     if len(q_hashes) == 0:
         return []
     out = []
-    for s, (sha, _, ref) in sorted(refs.items()):
+    for _s, (sha, _, ref) in sorted(refs.items()):
         jaccard = float(np.mean(np.asarray(query.minhash) == np.asarray(ref.minhash)))
         # Which of the query's scenes are copied: best Jaccard against any reference scene.
         in_copied = np.zeros(len(q_lines), bool)

@@ -93,7 +93,7 @@ def parse_report_csv(path: Path, conn: Connection) -> list[dict[str, str]]:
                            f"({','.join(COLUMNS)})")
         cell = dict(zip(COLUMNS, (c.strip() for c in raw)))
 
-        def bad(column: str, why: str) -> BadInput:
+        def bad(column: str, why: str, line: int = line, cell: dict[str, str] = cell) -> BadInput:
             return BadInput(f"{path}:{line}: column {column} ({cell[column]!r}): {why}")
 
         ref = cell["production"]

@@ -92,7 +92,7 @@ def _chart(history: list[dict[str, Any]]) -> str:
                          f'fill="{colours[j % len(colours)]}"><title>{html.escape(title)} '
                          f'{period}: {v} {currency}</title></rect>')
         parts.append(f'<text x="{x0}" y="{base + 16}" font-size="11">{period}</text>')
-    for j, (pid, title) in enumerate(prods):
+    for j, (_pid, title) in enumerate(prods):
         parts.append(f'<rect x="{60 + j * 150}" y="{base + 28}" width="10" height="10" '
                      f'fill="{colours[j % len(colours)]}"/><text x="{74 + j * 150}" '
                      f'y="{base + 37}" font-size="11">{html.escape(title)}</text>')

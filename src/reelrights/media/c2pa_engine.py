@@ -41,8 +41,8 @@ from .c2pa_assertions import (
 )
 
 __all__ = ["EMBED_FORMATS", "SIDECAR_FORMATS", "SignResult", "SignerIdentity", "VerifyResult",
-           "c2pa_settings", "manifest_label_of", "mime_for", "read_actions", "sidecar_path", "sign_output", "signing_context",
-           "verify_context", "verify_file"]
+           "c2pa_settings", "manifest_label_of", "mime_for", "read_actions", "sidecar_path",
+           "sign_output", "signing_context", "verify_context", "verify_file"]
 
 #: Extension -> MIME type for formats that carry the manifest inside the file.
 EMBED_FORMATS = {

@@ -20,6 +20,7 @@ Fountain has no registered IANA type: reelrights uses :data:`FOUNTAIN_TYPE`, ``t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -246,10 +247,8 @@ def _data_end(c: av.container.InputContainer, stream: av.stream.Stream, from_s: 
     """Seconds (from the file's start time) at which the last packet ends, demuxing from about ``from_s``."""
     start = (c.start_time or 0) / av.time_base
     if from_s > 0 and stream.time_base:
-        try:
+        with contextlib.suppress(av.error.FFmpegError):  # not seekable: demux from where we are
             c.seek(int((start + from_s) / stream.time_base), stream=stream, any_frame=True, backward=True)
-        except av.error.FFmpegError:
-            pass  # not seekable: demux from where we are
     end = 0.0
     for packet in c.demux():
         if packet.pts is not None and packet.time_base:

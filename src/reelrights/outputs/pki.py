@@ -162,7 +162,8 @@ def _current_cert(home: Home, party_id: str, now: dt.datetime) -> x509.Certifica
     best = None
     for profile in list_issued(home, party_id):
         cert = x509.load_pem_x509_certificate((ca.dir / "issued" / f"{profile.serial}.pem").read_bytes())
-        if cert.not_valid_after_utc - _RENEW_BEFORE > now and cert.not_valid_before_utc <= now + dt.timedelta(minutes=10):
+        if (cert.not_valid_after_utc - _RENEW_BEFORE > now
+                and cert.not_valid_before_utc <= now + dt.timedelta(minutes=10)):
             best = cert
     return best
 

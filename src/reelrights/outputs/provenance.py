@@ -173,7 +173,7 @@ def load_model_opening(path: Path) -> dict[str, Any]:
         salt = bytes.fromhex(doc["salt"])
         identity = doc["identity"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BadInput(f"{path} is not a model opening file ({exc}); restore it from backup")
+        raise BadInput(f"{path} is not a model opening file ({exc}); restore it from backup") from None
     return {**doc, "commitment": model_commitment(salt, identity)}
 
 

@@ -1,1 +1,2 @@
-"""Rights: bundles under ODRL terms, licenses, performers' consent, the policy engine, disputes and the Croissant export."""
+"""Rights: bundles under ODRL terms, licenses, performers' consent, the policy engine, disputes
+and the Croissant export."""

@@ -32,8 +32,8 @@ assets, ``other`` the remaining ones.
 
 Contributors. The sorted, distinct ids of the parties credited, when the version is created, on
 any work that holds one of the bundle's assets: credits follow the asset, so the same bytes
-re-registered as an uncredited work still carry their credits. A version never changes, so a credit added later does not change it; it
-enters the next version.
+re-registered as an uncredited work still carry their credits. A version never changes, so a
+credit added later does not change it; it enters the next version.
 
 Versions. ``(owner, name, version)`` is unique. The first version of a name has no predecessor.
 Every later version must name the latest version of that name as its ``predecessor``, so the

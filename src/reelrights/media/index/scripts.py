@@ -79,7 +79,8 @@ class ScriptIndex:
                     continue
                 self._rows[key] = len(self._sigs)
                 self._sigs.append(np.asarray(sig))
-                session.insert(key, MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashvalues=sig), check_duplication=False)
+                session.insert(key, MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashvalues=sig),
+                               check_duplication=False)
 
     def __len__(self) -> int:
         return len(self._rows)
