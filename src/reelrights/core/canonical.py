@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import json.encoder
 import json.scanner
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import rfc8785
@@ -153,13 +154,17 @@ def _not_fast(_text: str) -> Any:
     raise _NotFast
 
 
-_scan = _encode = None
-if json.scanner.c_make_scanner is not None and json.encoder.c_make_encoder is not None:
-    _scan = json.scanner.c_make_scanner(json.JSONDecoder(
+# CPython's C scanner and encoder (None on interpreters without them; typeshed omits them).
+_c_make_scanner = getattr(json.scanner, "c_make_scanner", None)
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_scan: Callable[[str, int], tuple[Any, int]] | None = None
+_encode: Callable[[Any, int], Iterable[str]] | None = None
+if _c_make_scanner is not None and _c_make_encoder is not None:
+    _scan = _c_make_scanner(json.JSONDecoder(
         parse_float=_not_fast, parse_int=_safe_int, parse_constant=_not_fast))
     # markers=None: parsed JSON has no cycles. Same options as _fast_encoder.
-    _encode = json.encoder.c_make_encoder(None, None, json.encoder.encode_basestring, None,
-                                          ":", ",", True, False, False)
+    _encode = _c_make_encoder(None, None, json.encoder.encode_basestring, None,
+                              ":", ",", True, False, False)
 
 
 _MISS = object()
@@ -167,14 +172,16 @@ _MISS = object()
 
 def _parse_fast(data: bytes) -> Any:
     """The parsed value when ``data`` is canonical and in the fast path's domain, else _MISS."""
+    if _scan is None or _encode is None:
+        return _MISS
     try:
         text = data.decode("utf-8")
-        value, end = _scan(text, 0)  # type: ignore[misc]
+        value, end = _scan(text, 0)
     except (_NotFast, ValueError, StopIteration, RecursionError):
         return _MISS
     if end != len(text) or (not data.isascii() and not _fast_path_ok(value)):
         return _MISS  # trailing bytes, or a non-ASCII key (JCS sorts those by UTF-16 units)
-    return value if "".join(_encode(value, 0)) == text else _MISS  # type: ignore[misc]
+    return value if "".join(_encode(value, 0)) == text else _MISS
 
 
 def parse_canonical(data: bytes, *, what: str = "document") -> Any:

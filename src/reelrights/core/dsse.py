@@ -122,7 +122,7 @@ def verify_envelope(env: Envelope, keys: Mapping[str, bytes]) -> str:
     """
     message = pae(env.payload_type, env.payload)
     for keyid, sig in env.signatures:
-        candidates = [keyid] if keyid in keys else list(keys)
+        candidates = [keyid] if keyid is not None and keyid in keys else list(keys)
         for kid in candidates:
             if len(sig) != 64:
                 continue

@@ -10,6 +10,7 @@ policy the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .iri import bundle_iri, model_family_iri, party_iri
@@ -22,8 +23,8 @@ ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
 
 def training_agreement(*, uid: str, licensor: str, licensee: str, bundle: str,
                        model_family: str, territories: list[str], until: str,
-                       fund_share: str, voice_performers: list[str] = (),  # type: ignore[assignment]
-                       likeness_performers: list[str] = (),  # type: ignore[assignment]
+                       fund_share: str, voice_performers: Sequence[str] = (),
+                       likeness_performers: Sequence[str] = (),
                        actions: tuple[str, ...] = ("train",)) -> dict[str, Any]:
     """A license Agreement. Party and bundle arguments are registry ids."""
     def limits() -> list[dict[str, Any]]:

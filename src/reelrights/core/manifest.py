@@ -102,7 +102,7 @@ def _fail(field: str, message: str) -> BadInput:
     return BadInput(f"field {field!r} {message}")
 
 
-def _check_str(item: dict, field: str, pattern: re.Pattern[str] | None = None,
+def _check_str(item: dict[str, Any], field: str, pattern: re.Pattern[str] | None = None,
                choices: tuple[str, ...] | frozenset[str] | None = None, hint: str = "") -> str:
     value = item[field]
     if type(value) is not str:

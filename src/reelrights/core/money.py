@@ -59,7 +59,7 @@ def parse_amount(text: str, currency: str, *, what: str = "amount") -> int:
             raise BadInput(f"{what} {text!r} has more than {exp} decimals, the minor unit of "
                            f"{currency.upper()}; round it in the report")
         decimals = decimals[:exp]
-    value = int(units) * 10 ** exp + (int(decimals.ljust(exp, "0")) if exp else 0)
+    value: int = int(units) * 10 ** exp + (int(decimals.ljust(exp, "0")) if exp else 0)
     return -value if raw.startswith("-") else value
 
 

@@ -18,13 +18,21 @@ import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 from ..errors import BadInput
 
 __all__ = ["Split", "allocate", "apply_threshold", "flatten", "pool_lines"]
 
-K = TypeVar("K", bound=Hashable)
+
+
+class LineKey(Hashable, Protocol):
+    """What money is allocated to: hashable, and ordered, so ties break the same way every run."""
+
+    def __lt__(self, other: Any, /) -> bool: ...
+
+
+K = TypeVar("K", bound=LineKey)
 
 
 @dataclass(frozen=True)

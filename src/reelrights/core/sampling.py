@@ -66,7 +66,8 @@ class _Stream:
     """SHA-256 counter mode: 64-bit words, and unbiased draws by rejection."""
 
     def __init__(self, seed: bytes) -> None:
-        self.seed, self.counter, self.words = seed, 0, []
+        self.seed, self.counter = seed, 0
+        self.words: list[int] = []
 
     def word(self) -> int:
         if not self.words:

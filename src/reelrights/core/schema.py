@@ -171,8 +171,8 @@ class Obj(Spec):
             for name, item in value.items():
                 if name in required:
                     continue
-                spec = optional.get(name)
-                if spec is None or not spec.ok(item):
+                extra = optional.get(name)
+                if extra is None or not extra.ok(item):
                     return False
         return True
 
@@ -188,12 +188,12 @@ class Obj(Spec):
         for name, item in value.items():
             if name in self.required:
                 continue
-            spec = self.optional.get(name)
-            if spec is None:
+            extra = self.optional.get(name)
+            if extra is None:
                 allowed = ", ".join(sorted({*self.required, *self.optional}))
                 raise InvalidStatement(f"unknown field {name!r} (allowed: {allowed})",
                                        f"{pointer}/{_escape(name)}")
-            spec.check(item, f"{pointer}/{_escape(name)}")
+            extra.check(item, f"{pointer}/{_escape(name)}")
 
 
 def validate(value: Any, spec: Spec, pointer: str = "") -> None:

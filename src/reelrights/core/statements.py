@@ -107,7 +107,8 @@ _STATEMENT_KEYS = frozenset({"type", "version", "actor", "time", "body"})
 _STATEMENT_KEYS_V2 = frozenset({"registry", "id", "type", "version", "actor", "key", "time",
                                 "body"})
 _OPTIONAL_KEYS_V2 = frozenset({"supersedes", "sealed"})
-_scan_json = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[attr-defined]
+# typeshed wants the scanner's context typed as make_scanner itself (it reads the decoder's fields).
+_scan_json = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 def key_id_for(public_key: bytes) -> str:
@@ -154,7 +155,7 @@ _GOOD_REGISTRIES: set[str] = set()
 
 def make_statement(type: str, actor: str, body: dict[str, Any], time: str | None = None, *,
                    registry: str | None = None, id: str | None = None,
-                   supersedes: dict[str, Any] | None = None, key_seq: int = 0) -> dict:
+                   supersedes: dict[str, Any] | None = None, key_seq: int = 0) -> dict[str, Any]:
     """Assemble an unsigned statement: v2 when ``registry`` is given (every registry that has
     been established), else the legacy v1 form (for logs that predate v2)."""
     if registry is None:
@@ -200,7 +201,8 @@ def sign_statement(statement: dict[str, Any], signing_key: Any) -> bytes:
 def _context(statement: dict[str, Any]) -> bytes:
     """What precedes the statement's canonical bytes in the signed message."""
     if "registry" in statement:
-        return SIGNING_CONTEXT_V2 + statement["registry"].encode("ascii") + b"\n"
+        registry: str = statement["registry"]
+        return SIGNING_CONTEXT_V2 + registry.encode("ascii") + b"\n"
     return SIGNING_CONTEXT
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -39,7 +40,10 @@ ORGANIZATION = "reelrights"
 _BACKDATE = dt.timedelta(minutes=5)  # tolerate small clock skew between signer and verifier
 
 
-def _hash_alg(key: object) -> hashes.HashAlgorithm | None:
+_E = TypeVar("_E", bound=x509.ExtensionType)
+
+
+def _hash_alg(key: object) -> hashes.SHA256 | None:
     return None if isinstance(key, Ed25519PrivateKey) else hashes.SHA256()
 
 
@@ -129,7 +133,7 @@ def check_signer_profile(cert: x509.Certificate, root: x509.Certificate) -> list
     problems: list[str] = []
     ext = cert.extensions
 
-    def get(cls: type) -> object | None:
+    def get(cls: type[_E]) -> x509.Extension[_E] | None:
         try:
             return ext.get_extension_for_class(cls)
         except x509.ExtensionNotFound:
@@ -144,19 +148,19 @@ def check_signer_profile(cert: x509.Certificate, root: x509.Certificate) -> list
     except Exception as exc:  # noqa: BLE001 - InvalidSignature, ValueError, TypeError
         problems.append(f"not signed by the root ({type(exc).__name__})")
     bc = get(x509.BasicConstraints)
-    if bc is None or bc.value.ca:  # type: ignore[attr-defined]
+    if bc is None or bc.value.ca:
         problems.append("basicConstraints must say CA:false")
     ku = get(x509.KeyUsage)
     if ku is None or not ku.critical or not ku.value.digital_signature \
-            or ku.value.key_cert_sign:  # type: ignore[attr-defined]
+            or ku.value.key_cert_sign:
         problems.append("keyUsage must be critical digitalSignature without keyCertSign")
     eku = get(x509.ExtendedKeyUsage)
     if eku is None or C2PA_CLAIM_SIGNING not in eku.value \
-            or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in eku.value:  # type: ignore[attr-defined]
+            or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in eku.value:
         problems.append("extendedKeyUsage must hold C2PA claim-signing and not anyExtendedKeyUsage")
     aki = get(x509.AuthorityKeyIdentifier)
     root_ski = root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    if aki is None or aki.value.key_identifier != root_ski.digest:  # type: ignore[attr-defined]
+    if aki is None or aki.value.key_identifier != root_ski.digest:
         problems.append("authorityKeyIdentifier must name the root's key")
     if get(x509.SubjectKeyIdentifier) is None:
         problems.append("subjectKeyIdentifier missing")

@@ -115,7 +115,7 @@ def read_response(path: Path) -> dict[str, Any]:
     return doc
 
 
-def _opened(entry: Any, n: int) -> tuple[int, bytes, dict, list[bytes]]:
+def _opened(entry: Any, n: int) -> tuple[int, bytes, dict[str, Any], list[bytes]]:
     """(index, salt, item, proof) of one response entry, or BadInput naming the broken field."""
     try:
         index, salt, item, proof = entry["index"], entry["salt"], entry["item"], entry["proof"]
@@ -223,7 +223,7 @@ class AtCommitment(CheckContext):
         return self.at
 
 
-def judge_item(conn: Connection, ctx: CheckContext, index: int, item: dict) -> Finding:
+def judge_item(conn: Connection, ctx: CheckContext, index: int, item: dict[str, Any]) -> Finding:
     """The finding on one committed item, as of the run's commitment (module doc, step 3)."""
     sha, basis = item["sha256"], item["basis"]
     f = Finding(index, sha, basis["type"])
@@ -255,7 +255,7 @@ def judge_item(conn: Connection, ctx: CheckContext, index: int, item: dict) -> F
     return f
 
 
-def _judge_license(conn: Connection, ctx: CheckContext, f: Finding, basis: dict) -> None:
+def _judge_license(conn: Connection, ctx: CheckContext, f: Finding, basis: dict[str, Any]) -> None:
     lic = conn.execute(select(licenses).where(licenses.c.id == basis["license"])).first()
     if lic is None:
         f.add(Reason.UNKNOWN_LICENSE, f"names license {basis['license']}, which is not "
@@ -335,7 +335,10 @@ def _check_media(home: Home, ctx: CheckContext, findings: list[Finding],
     for n, m in media.items():
         f = findings[n]
         f.media = m.name
-        digest = m if isinstance(m, MediaGap) else hash_media(m)
+        if isinstance(m, MediaGap):
+            f.add(Reason.INCONCLUSIVE, f"{m.message}: the item could not be checked")
+            continue
+        digest = hash_media(m)
         if isinstance(digest, MediaGap):
             f.add(Reason.INCONCLUSIVE, f"{digest.message}: the item could not be checked")
         elif digest != f.sha256:

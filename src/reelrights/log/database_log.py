@@ -19,9 +19,10 @@ SQLAlchemy's per-row parameter processing; everything else uses SQLAlchemy Core.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
+from typing import Any
 
 from sqlalchemy import Connection, Table, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -39,7 +40,8 @@ from .stored_rows import head_cells
 __all__ = ["AppendResult", "Head", "DatabaseLog", "insert_rows"]
 
 
-def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+def insert_rows(conn: Connection, table: Table, columns: Sequence[str],
+                rows: list[tuple[Any, ...]]) -> None:
     """INSERT ``rows`` (tuples in ``columns`` order, plain str/int/bytes/None values) at once.
 
     SQLite (qmark) and psycopg (format) get the driver's executemany; any other driver the
@@ -142,7 +144,7 @@ class DatabaseLog:
         note = sign_checkpoint(Checkpoint(self.origin, new_size, new_root), self.signer)
         conn.execute(log_checkpoints.insert().values(size=new_size, root=new_root, note=note,
                                                      issued_at=log_time or utc_now()))
-        values: dict = {"size": new_size, "root": new_root, "checkpoints": head.checkpoints + 1}
+        values: dict[str, Any] = {"size": new_size, "root": new_root, "checkpoints": head.checkpoints + 1}
         if log_time is not None:
             values["time"] = log_time
         if registry is not None:
@@ -261,7 +263,8 @@ class DatabaseLog:
             local.reader = TileHashReader(
                 size, lambda level, index, width: self._tile(local.conn, level, index, width))
         local.conn = conn
-        return local.reader
+        reader: TileHashReader = local.reader
+        return reader
 
     def _check_size(self, conn: Connection, size: int | None) -> tuple[int, tuple[int, bytes]]:
         head = self.head(conn)
@@ -271,7 +274,7 @@ class DatabaseLog:
             raise BadInput(f"--size {size} is out of range; the log has {head[0]} entries")
         return size, head
 
-    def inclusion(self, conn: Connection, index: int, size: int | None = None) -> dict:
+    def inclusion(self, conn: Connection, index: int, size: int | None = None) -> dict[str, Any]:
         size, head = self._check_size(conn, size)
         if not 0 <= index < size:
             raise NotFound(f"log index {index} is not in a tree of size {size} "
@@ -280,19 +283,23 @@ class DatabaseLog:
         return {"index": index, "size": size, "leaf_hash": self.leaf_hash(conn, index).hex(),
                 "proof": [h.hex() for h in proof]}
 
-    def consistency(self, conn: Connection, old: int, new: int | None = None) -> dict:
+    def consistency(self, conn: Connection, old: int, new: int | None = None) -> dict[str, Any]:
         new, head = self._check_size(conn, new)
         if not 0 < old <= new:
             raise BadInput(f"old size {old} must be between 1 and the new size {new}")
         proof = consistency_proof(old, new, self._proof_reader(conn, new, head))
         return {"old": old, "new": new, "proof": [h.hex() for h in proof]}
 
-    def tiles_since(self, conn: Connection, level: int, first_index: int):  # noqa: ANN201
-        """Stored tiles at ``level`` from ``first_index`` on, in order: rows (idx, width, hashes)."""
-        return conn.execute(select(log_tiles.c.idx, log_tiles.c.width, log_tiles.c.hashes).where(
+    def tiles_since(self, conn: Connection, level: int,
+                    first_index: int) -> Iterator[tuple[int, int, bytes]]:
+        """Stored tiles at ``level`` from ``first_index`` on, in order: (idx, width, hashes)."""
+        rows = conn.execute(select(log_tiles.c.idx, log_tiles.c.width, log_tiles.c.hashes).where(
             log_tiles.c.level == level, log_tiles.c.idx >= first_index).order_by(log_tiles.c.idx))
+        for idx, width, hashes in rows:
+            yield int(idx), int(width), bytes(hashes)
 
-    def entry_columns(self, conn: Connection, start: int, end: int, *, chunk: int = 16_384):
+    def entry_columns(self, conn: Connection, start: int, end: int, *, chunk: int = 16_384
+                      ) -> Iterator[tuple[list[int], list[bytes], list[bytes]]]:
         """Yield (indices, leaf hashes, entries), three lists, for start <= index < end.
 
         One query per ``chunk`` indices, read with the driver's cursor: whole-log scans (verify)
@@ -320,7 +327,8 @@ class DatabaseLog:
         finally:
             cursor.close()
 
-    def entries_between(self, conn: Connection, start: int, end: int, *, chunk: int = 20_000):
+    def entries_between(self, conn: Connection, start: int, end: int, *, chunk: int = 20_000
+                        ) -> Iterator[tuple[int, bytes, bytes]]:
         """Yield (index, leaf_hash, entry) for start <= index < end, streamed in chunks."""
         pos = start
         while pos < end:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -82,7 +82,8 @@ def publisher_lock(root: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def publish_batch(root: Path, result: AppendResult, log: DatabaseLog, conn_factory) -> None:
+def publish_batch(root: Path, result: AppendResult, log: DatabaseLog,
+                  conn_factory: Callable[[], AbstractContextManager[Connection]]) -> None:
     """Bring the static folder to ``result.size`` after a commit.
 
     ``conn_factory`` opens a read connection when the folder has fallen behind and the gap has to
@@ -118,10 +119,10 @@ def _export_locked(root: Path, log: DatabaseLog, conn: Connection, *, since: int
     while size >> (8 * level):
         n = size >> (8 * level)
         first = (since >> (8 * level)) // TILE_WIDTH
-        for row in log.tiles_since(conn, level, first):
-            width = min(int(row.width), n - int(row.idx) * TILE_WIDTH)
+        for idx, stored_width, hashes in log.tiles_since(conn, level, first):
+            width = min(stored_width, n - idx * TILE_WIDTH)
             if width > 0:
-                _write_tile(root, level, int(row.idx), bytes(row.hashes)[: 32 * width])
+                _write_tile(root, level, idx, hashes[: 32 * width])
         level += 1
     bundle: list[bytes] = []
     current = since // TILE_WIDTH

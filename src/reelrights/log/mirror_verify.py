@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ..core.checkpoint import Checkpoint
 from ..core.merkle import HASH_SIZE
@@ -75,7 +77,7 @@ def verify_tiled_folder(root: Path, note: bytes, vkey: str, *,
                         checked, len(beyond))
 
 
-def verify_home_folder(root: Path, vkey: str, lock: Callable,
+def verify_home_folder(root: Path, vkey: str, lock: Callable[[], AbstractContextManager[object]],
                        checkpoint_at: Callable[[int | None], bytes | None]) -> FolderReport | None:
     """Verify the home's folder, then compare its checkpoint with the database's latest.
 
@@ -151,7 +153,7 @@ def _current_width(size: int, level: int, index: int) -> int:
     return partial_width(size, level) if index == count // TILE_WIDTH else 0
 
 
-def _parse(rel: str) -> tuple[int | str, int, int]:
+def _parse(rel: str) -> tuple[int | Literal["entries"], int, int]:
     try:
         return parse_tile_path(rel)
     except BadInput:
@@ -165,11 +167,12 @@ def _sweep(root: Path, size: int) -> tuple[int, list[str]]:
     source = DirTileSource(root)
     checked = 0
     beyond: list[str] = []
-    current: dict[tuple[int | str, int], bytes | list[bytes]] = {}
+    bundles: dict[int, list[bytes]] = {}
+    tiles: dict[tuple[int, int], bytes] = {}
     for rel in _files(root):
         kind, index, width = _parse(rel)
-        level = 0 if kind == "entries" else kind
-        want = _current_width(size, level, index)  # type: ignore[arg-type]
+        level = kind if isinstance(kind, int) else 0
+        want = _current_width(size, level, index)
         if width > want:
             beyond.append(rel)
             continue
@@ -180,14 +183,14 @@ def _sweep(root: Path, size: int) -> tuple[int, list[str]]:
             data = (root / rel).read_bytes()
         except FileNotFoundError:  # a full tile was written meanwhile and replaced it
             continue
-        if (kind, index) not in current:
-            current[(kind, index)] = (read_bundle(source, index, want)[0] if kind == "entries"
-                                      else read_tile(source, level, index, want))  # type: ignore[arg-type]
-        ref = current[(kind, index)]
-        if kind == "entries":
-            _compare_bundle(rel, index, width, data, ref)  # type: ignore[arg-type]
+        if isinstance(kind, int):
+            if (level, index) not in tiles:
+                tiles[(level, index)] = read_tile(source, level, index, want)
+            _compare_tile(rel, level, index, width, data, tiles[(level, index)])
         else:
-            _compare_tile(rel, level, index, width, data, ref)  # type: ignore[arg-type]
+            if index not in bundles:
+                bundles[index] = read_bundle(source, index, want)[0]
+            _compare_bundle(rel, index, width, data, bundles[index])
     return checked, beyond
 
 
@@ -224,7 +227,7 @@ def _is_beyond(root: Path, rel: str, size: int) -> bool:
     if not (root / rel).exists():
         return False
     kind, index, width = parse_tile_path(rel)
-    return width > _current_width(size, 0 if kind == "entries" else kind, index)  # type: ignore[arg-type]
+    return width > _current_width(size, kind if isinstance(kind, int) else 0, index)
 
 
 def _beyond_error(root: Path, rel: str, size: int) -> LogIntegrityError:

@@ -10,8 +10,9 @@ gigabyte): each cell is checked, and a wrong one is reported as a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -75,7 +76,7 @@ def read_head(conn: Connection) -> Head:
                 _int("log_head", "1", "checkpoints", row[2], None))
 
 
-def head_cells(row: tuple) -> tuple[int, bytes, str | None, str | None, int | None, int]:
+def head_cells(row: tuple[Any, ...]) -> tuple[int, bytes, str | None, str | None, int | None, int]:
     """The ``log_head`` row's (size, root, time, registry, v2_from, checkpoints), each cell's
     type checked: the append path reads the head too, and must name a damaged cell instead of
     failing on it with a TypeError."""
@@ -139,7 +140,7 @@ def entry_columns(conn: Connection, start: int, end: int, *,
         cursor.close()
 
 
-def _raise_first_wrong(rows: list[tuple]) -> None:
+def _raise_first_wrong(rows: Sequence[tuple[Any, ...]]) -> None:
     for idx, leaf, entry in rows:
         key, at = _key(idx), idx if type(idx) is int else None
         _int("log_entries", key, "idx", idx, at)
@@ -209,7 +210,7 @@ def check_tile_rows(conn: Connection, size: int) -> None:
                                 _first_leaf(level, idx))
 
 
-def _row_order(row: tuple) -> tuple:
+def _row_order(row: tuple[Any, ...]) -> tuple[int, int, int]:
     """Rows in (level, index) order; rows with a wrong-typed key first, so they are named."""
     level, idx = row[0], row[1]
     if type(level) is int and type(idx) is int:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from hashlib import sha256
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Connection
 
@@ -49,6 +50,9 @@ from .stored_rows import (
     tile_contents,
 )
 from .workers import check_signatures
+
+if TYPE_CHECKING:
+    from .workers import SignatureJob
 
 __all__ = ["LogReport", "verify_log"]
 
@@ -125,11 +129,15 @@ def verify_log(conn: Connection, log: DatabaseLog, vkey: str, *, check_body: Che
                      size if signatures else 0, time.perf_counter() - started)
 
 
+class _Digest(Protocol):
+    def digest(self) -> bytes: ...
+
+
 def _verify_chunk(conn: Connection, log: DatabaseLog, pos: int, idxs: list[int],
-                  stored: list[bytes], entries: list[bytes], cps: list, next_cp: int,
-                  builder: TileBuilder, keys: dict[str, bytes], verifier: NoteVerifier,
-                  signatures: bool, pending: _Signatures | None,
-                  sha) -> tuple[int, int, _Signatures | None]:  # noqa: ANN001
+                  stored: list[bytes], entries: list[bytes], cps: list[tuple[int, bytes, bytes]],
+                  next_cp: int, builder: TileBuilder, keys: StatementRules,
+                  verifier: NoteVerifier, signatures: bool, pending: _Signatures | None,
+                  sha: Callable[[bytes], _Digest]) -> tuple[int, int, _Signatures | None]:
     """One chunk of entries: indices, leaf hashes, statements, tiles and checkpoints.
 
     Returns the new position, the next checkpoint to check and this chunk's signature check
@@ -155,8 +163,8 @@ def _verify_chunk(conn: Connection, log: DatabaseLog, pos: int, idxs: list[int],
     return pos, next_cp, current
 
 
-def _append_hashes(conn: Connection, log: DatabaseLog, pos: int, hashes: list[bytes], cps: list,
-                   next_cp: int, builder: TileBuilder,
+def _append_hashes(conn: Connection, log: DatabaseLog, pos: int, hashes: list[bytes],
+                   cps: list[tuple[int, bytes, bytes]], next_cp: int, builder: TileBuilder,
                    verifier: NoteVerifier) -> tuple[int, int]:
     """Grow the tree by ``hashes``, in pieces that end exactly at checkpoint sizes; compare the
     completed tiles with the stored ones and each checkpoint's root with the tree's."""
@@ -187,7 +195,8 @@ def _sqlite_path(conn: Connection) -> str | None:
     return url.database
 
 
-def _tree_from_workers(conn: Connection, log: DatabaseLog, size: int, cps: list,
+def _tree_from_workers(conn: Connection, log: DatabaseLog, size: int,
+                       cps: list[tuple[int, bytes, bytes]],
                        builder: TileBuilder, verifier: NoteVerifier,
                        progress: Callable[[int], None] | None) -> tuple[int, int] | None:
     """Tree-only verify of a large SQLite log: worker processes read and hash the leaves (two
@@ -229,7 +238,7 @@ def _tree_from_workers(conn: Connection, log: DatabaseLog, size: int, cps: list,
     return pos, next_cp
 
 
-class StatementRules(dict):
+class StatementRules(dict[str, bytes]):
     """What verifying the statements carries from entry to entry, in log order: the keys the
     log registered (this is the dict: actor -> key; the operator's is the log's key), and the
     v2 rules from the log's ``registry.established`` statement on: its registry, the last log
@@ -287,7 +296,10 @@ class StatementRules(dict):
         if not t - self.window <= signed <= t + self.skew:
             raise LogIntegrityError(f"entry {idx}: signed time {s.time} is outside the allowed "
                                     f"window around its log time {s.log_time}", idx)
-        key = int(s.id[4:].translate(_B32_DIGITS), 32)  # type: ignore[index]
+        if s.id is None:
+            raise LogIntegrityError(f"entry {idx}: a statement without an id after the registry "
+                                    "was established", idx)
+        key = int(s.id[4:].translate(_B32_DIGITS), 32)
         if key in self.ids:
             raise LogIntegrityError(f"entry {idx}: statement {s.id} was logged before (a "
                                     "replay)", idx)
@@ -330,10 +342,10 @@ def _check_statements(first: int, entries: list[bytes], keys: StatementRules) ->
 class _Signatures:
     first: int
     stmts: list[SignedStatement]
-    job: object
+    job: SignatureJob
 
     def finish(self) -> None:
-        i = self.job.first_bad()  # type: ignore[attr-defined]
+        i = self.job.first_bad()
         if i is not None:
             s = self.stmts[i]
             raise LogIntegrityError(f"entry {self.first + i}: the {s.type} signature by "

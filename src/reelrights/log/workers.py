@@ -26,10 +26,11 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from typing import Any
 
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError, CryptoError
@@ -46,7 +47,6 @@ PROCESS_MIN = 512
 #: Signatures per task: small enough that two workers share a batch evenly and start early.
 _CHUNK = 1024
 
-_PENDING = object()
 _pool: ProcessPoolExecutor | None = None
 _pool_pid: int | None = None
 _pool_lock = threading.Lock()
@@ -100,7 +100,7 @@ def _workers() -> ProcessPoolExecutor | None:
 
 
 @contextmanager
-def _main_hidden():  # noqa: ANN202
+def _main_hidden() -> Iterator[None]:
     """While workers may be started (ProcessPoolExecutor starts them on demand, inside
     ``submit``), hide ``__main__``'s file and spec, so that ``spawn`` does not import the
     caller's script in the worker. The workers need nothing from it: they run this module."""
@@ -108,7 +108,8 @@ def _main_hidden():  # noqa: ANN202
     if main is None:
         yield
         return
-    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    saved: dict[str, Any] = {k: main.__dict__[k] for k in ("__file__", "__spec__")
+                             if k in main.__dict__}
     main.__dict__.pop("__file__", None)
     if "__spec__" in saved:
         main.__spec__ = None
@@ -138,13 +139,15 @@ class SignatureJob:
     """
 
     def __init__(self, signed: list[bytes], keys: list[bytes], positions: list[int], *,
-                 known_bad: int | None = None, check=first_bad_signature,  # noqa: ANN001
-                 background: bool = True) -> None:
+                 known_bad: int | None = None,
+                 check: Callable[[Sequence[bytes], Sequence[bytes], int], int | None]
+                 = first_bad_signature, background: bool = True) -> None:
         self._signed, self._keys, self._positions = signed, keys, positions
         self._check = check  # (items, keys, offset) -> first failing position or None
         self._known_bad = known_bad  # a position already known to fail (a key id mismatch)
-        self._futures: list[tuple[int, Future]] = []
-        self._answer: int | None | object = _PENDING
+        self._futures: list[tuple[int, Future[int | None]]] = []
+        self._answered = False
+        self._answer: int | None = None
         n = len(signed)
         if background and n >= PROCESS_MIN and (pool := _workers()) is not None:
             try:
@@ -159,9 +162,8 @@ class SignatureJob:
 
     def first_bad(self) -> int | None:
         """The caller's position of the first bad signature, or None when all verify."""
-        if self._answer is not _PENDING:
-            return self._answer
-        self._answer = self._first_bad()
+        if not self._answered:
+            self._answer, self._answered = self._first_bad(), True
         return self._answer
 
     def _first_bad(self) -> int | None:
@@ -177,7 +179,7 @@ class SignatureJob:
                 if bad is not None:
                     found = bad if found is None else min(found, bad)
         else:
-            found = self._check(self._signed, self._keys)
+            found = self._check(self._signed, self._keys, 0)
         at = None if found is None else self._positions[found]
         if self._known_bad is not None and (at is None or self._known_bad < at):
             return self._known_bad
@@ -217,7 +219,8 @@ def sqlite_leaf_hashes(path: str, lo: int, hi: int) -> tuple[bytes, int | None, 
     return b"".join(hashes), None, ""
 
 
-def leaf_hash_ranges(path: str, start: int, end: int, step: int = 32_768):
+def leaf_hash_ranges(path: str, start: int, end: int, step: int = 32_768
+                     ) -> list[tuple[int, int, Future[tuple[bytes, int | None, str]]]] | None:
     """Yield (lo, hi, future of :func:`sqlite_leaf_hashes`) in order, or None without a pool.
 
     All ranges are queued at once; the caller takes the answers in order while the workers

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, LargeBinary, Table, select
+from sqlalchemy import Column, Connection, LargeBinary, Table, select
 
 from ..store.tables import log_entries
 from .tables import LOG_ENTRY_COLUMNS, projection_tables
@@ -32,7 +32,7 @@ class Difference:
     """
 
     table: str
-    key: tuple
+    key: tuple[Any, ...]
     column: str | None
     stored: Any
     expected: Any
@@ -93,25 +93,28 @@ def compare_tables(stored: Connection, scratch: Connection, table: Table,
                     yield Difference(table.name, key, name, g, e)
 
 
-def _rows(conn: Connection, cols: list, key_at: list[int], binary: list[int]) -> dict[tuple, tuple]:
+def _rows(conn: Connection, cols: list[Column[Any]], key_at: list[int],
+          binary: list[int]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
     """Every row of the columns, keyed by primary key; binary cells as ``bytes`` (drivers differ:
     ``memoryview``, ``bytearray``). Other cells stay as the driver gives them, so a cell of the
     wrong type (SQLite keeps whatever it is given) differs from the replayed one and is shown."""
-    rows = {}
+    rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     single = key_at[0] if len(key_at) == 1 else None
-    for r in conn.execute(select(*cols)).all():
+    for row in conn.execute(select(*cols)).all():
         if binary:
-            r = list(r)
+            cells = list(row)
             for i in binary:
-                v = r[i]
+                v = cells[i]
                 if isinstance(v, (memoryview, bytearray)):
-                    r[i] = bytes(v)
-        r = tuple(r)
+                    cells[i] = bytes(v)
+            r = tuple(cells)
+        else:
+            r = tuple(row)
         rows[(r[single],) if single is not None else tuple(r[i] for i in key_at)] = r
     return rows
 
 
-def _sort_key(key: tuple) -> tuple:
+def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
     return tuple((0, k) if isinstance(k, int) else (1, str(k)) for k in key)
 
 

@@ -29,7 +29,7 @@ class HttpTileSource:
         url = f"{self.base}/{path}"
         try:
             with urllib.request.urlopen(url, timeout=self.timeout) as resp:  # noqa: S310 - http(s) only
-                data = resp.read(_MAX_BYTES + 1)
+                data: bytes = resp.read(_MAX_BYTES + 1)
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 raise NotFound(f"{url} is missing (HTTP 404): the mirror must serve the "

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, select, update
 
@@ -25,6 +26,9 @@ from ..core.tiles import TileBuilder
 from ..errors import LogIntegrityError, ReelrightsError
 from ..log.database_log import insert_rows
 from ..store.tables import log_checkpoints, log_entries, log_head
+
+if TYPE_CHECKING:
+    from ..ledger import Accepted
 
 __all__ = ["ReplayReport", "replay"]
 
@@ -63,8 +67,8 @@ class ReplayReport:
 @dataclass
 class _Pending:
     first: int = 0
-    accepted: list = field(default_factory=list)
-    rows: list[tuple] = field(default_factory=list)
+    accepted: list[Accepted] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
     hashes: list[bytes] = field(default_factory=list)
 
 
@@ -147,7 +151,7 @@ def _flush(conn: Connection, pending: _Pending, builder: TileBuilder,
     pending.accepted, pending.rows, pending.hashes = [], [], []
 
 
-def _raise_first_refused(conn: Connection, accepted: list) -> None:
+def _raise_first_refused(conn: Connection, accepted: list[Accepted]) -> None:
     """Apply a refused run one statement at a time to name the entry the appliers refuse."""
     from ..write.apply import apply_statements
 
@@ -175,7 +179,7 @@ def _restore_log_state(conn: Connection, index: int, builder: TileBuilder,
     """
     start = max((size for size, *_ in history if size <= index), default=0) if history else index
     root = builder.root() if builder.size == start else None
-    values: dict = {"size": start}
+    values: dict[str, Any] = {"size": start}
     if root is not None:
         values["root"] = root
     conn.execute(update(log_head).where(log_head.c.id == 1).values(**values))

@@ -66,6 +66,7 @@ class Logical:
     """``and`` / ``or`` / ``xone`` / ``andSequence`` over two or more constraints."""
 
     __slots__ = ("pointer", "operand", "children", "test")
+    test: Callable[[Request], bool]
 
     def __init__(self, pointer: str, operand: str, children: tuple[Constraint, ...]) -> None:
         self.pointer, self.operand, self.children = pointer, operand, children

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, overload
 
 from .constraints import Constraint, build_constraints, esc
 from .model import Duty
@@ -60,6 +60,11 @@ def unknown(key: str, pointer: str, where: str, allowed: str) -> None:
     raise InvalidPolicy(f"unknown {where} member {key!r}", pointer, f"allowed: {allowed}")
 
 
+@overload
+def read_uid(keys: dict[str, tuple[str, Any]], pointer: str,
+             required: Literal[True] = True) -> str: ...
+@overload
+def read_uid(keys: dict[str, tuple[str, Any]], pointer: str, required: bool) -> str | None: ...
 def read_uid(keys: dict[str, tuple[str, Any]], pointer: str, required: bool = True) -> str | None:
     uid = keys.get("uid")
     at_id = keys.get("@id")

@@ -39,7 +39,7 @@ class _RequestFields(NamedTuple):
     performer: frozenset[str] | None
     production: frozenset[str] | None
     purpose: frozenset[str] | None
-    count: int | None
+    count: int | None  # type: ignore[assignment]  # shadows tuple.count, which nothing calls
 
 
 class Request(_RequestFields):
@@ -109,7 +109,7 @@ class Request(_RequestFields):
             _terms(model_family, "model_family"), _terms(performer, "performer"),
             _terms(production, "production"), _terms(purpose, "purpose"), count))
 
-    def _replace(self, **kwargs: Any) -> Request:  # type: ignore[override]
+    def _replace(self, **kwargs: Any) -> Request:
         raise TypeError("build a new Request instead; _replace would skip validation")
 
     def __repr__(self) -> str:

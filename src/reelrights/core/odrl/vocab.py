@@ -126,7 +126,8 @@ class Profile:
 
 def _read(name: str) -> dict[str, Any]:
     text = resources.files("reelrights").joinpath("profile", name).read_text("utf-8")
-    return json.loads(text)
+    doc: dict[str, Any] = json.loads(text)
+    return doc
 
 
 @lru_cache(maxsize=1)
@@ -137,8 +138,9 @@ def profile_document() -> dict[str, Any]:
 
 def _expand_with(ctx: dict[str, Any], value: str) -> str:
     prefix, sep, rest = value.partition(":")
-    if sep and isinstance(ctx.get(prefix), str):
-        return ctx[prefix] + rest
+    base = ctx.get(prefix)
+    if sep and isinstance(base, str):
+        return base + rest
     return value
 
 
