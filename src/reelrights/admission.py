@@ -121,10 +121,12 @@ def check_ids(conn: Connection, stmts: Sequence[SignedStatement],
     """No statement id twice: neither within the batch nor already in the log (a replay)."""
     seen: dict[str, int] = {}
     for pos, s in enumerate(stmts):
+        if s.id is None:  # v1: no id (a v2 log refuses v1 statements before this)
+            continue
         if s.id in seen:
             raise_at(pos, Conflict(f"statement {s.id} appears twice in the batch (also as "
                                    f"statement {seen[s.id] + 1}); each statement is logged once"))
-        seen[s.id] = pos  # type: ignore[index]
+        seen[s.id] = pos
     ids = list(seen)
     logged: dict[str, int] = {}
     for k in range(0, len(ids), 500):
@@ -132,8 +134,8 @@ def check_ids(conn: Connection, stmts: Sequence[SignedStatement],
                                      .where(log_entries.c.statement_id.in_(ids[k:k + 500]))):
             logged[sid] = int(idx)
     if logged:
-        pos = min(seen[sid] for sid in logged)
-        sid = stmts[pos].id
+        sid = min(logged, key=seen.__getitem__)  # the first in the batch
+        pos = seen[sid]
         raise_at(pos, Conflict(f"statement {sid} is already in the log at index {logged[sid]}: "
                                "a statement is logged once (sign a new statement, with a new "
                                "id, to state a fact again)"))

@@ -117,8 +117,8 @@ def run_demo(directory: Path, echo: Callable[[str], None] = print) -> dict[str, 
         echo(f"refused, nothing written: {exc.message}")
 
     _rights_story(home, ledger, ids, echo, step)
-    files = {"film": film, "score": score, "script": script}
-    evidence_story(home, ledger, ids, media, files, echo, step)
+    evidence_story(home, ledger, ids, media, {"film": film, "score": score, "script": script},
+                   echo, step)
     outputs_story(home, ledger, ids, media, echo, step)
 
     step("The log: a signed C2SP checkpoint, and an inclusion proof checked against it")

@@ -51,6 +51,8 @@ class ReelrightsError(Exception):
 
     #: The process exit code the CLI uses for this error.
     exit_code = 1
+    #: The statement's position in its batch, when an applier refused it (``ledger.at``).
+    position: int | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

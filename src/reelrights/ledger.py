@@ -128,7 +128,10 @@ class Ledger:
                 raise BadInput(f"this log serves registry {head.registry!r}, not {registry!r}; "
                                "set the home's registry back (home.json)")
             return
-        body = {"origin": self.log.origin, "log_key": self.log.signer.vkey,  # type: ignore[union-attr]
+        if self.log.signer is None:
+            raise BadInput("the log was opened without its key; open it from its home to "
+                           "establish the registry")
+        body = {"origin": self.log.origin, "log_key": self.log.signer.vkey,
                 "clock_skew_s": clock_skew_s, "submission_window_s": submission_window_s,
                 "v1_entries": head.size}
         entry = sign_statement(make_statement("registry.established", OPERATOR, body,

@@ -25,12 +25,12 @@ from __future__ import annotations
 import os
 import sys
 from importlib import import_module
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from ..core.canonical import MAX_JSON_DEPTH
-from ..errors import BadInput, ReelrightsError, disk_full
+from ..errors import BadInput, DiskFull, ReelrightsError, disk_full
 from .context import AppContext
 
 __all__ = ["cli", "main"]
@@ -58,7 +58,7 @@ def _database(ctx: click.Context) -> str:
     return app.database_label()
 
 
-def _disk_full(ctx: click.Context, exc: BaseException):  # type: ignore[no-untyped-def]
+def _disk_full(ctx: click.Context, exc: BaseException) -> DiskFull | None:
     """The DiskFull ``exc`` stands for, naming the database or the argument that is full."""
     paths = tuple(a for a in ctx.meta.get("reelrights.args", [])
                   if not a.startswith("-") and os.sep in a)
@@ -81,7 +81,8 @@ def _nfc_names(args: list[str]) -> list[str]:
         return args
     from ..core.names import normalize_name
 
-    out, value_next = [], False
+    out: list[str] = []
+    value_next = False
     for a in args:
         if value_next:
             a, value_next = normalize_name(a), False
@@ -166,12 +167,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class _Root(click.Group):
     """The root group: commands load from their module when named (see :data:`COMMANDS`)."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._loaded: dict[str, click.Command] = {}
         super().__init__(*args, **kwargs)
 
-    @property
-    def commands(self) -> dict[str, click.Command]:  # type: ignore[override]
+    @property  # type: ignore[override]  # click declares a plain attribute; loaded on demand here
+    def commands(self) -> dict[str, click.Command]:
         """Every command, loaded (for code that walks the tree, such as the docs generator)."""
         for name in COMMANDS:
             self._load(name)
@@ -211,7 +212,8 @@ class _Root(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
-    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
         args = _nfc_names(list(args))
         try:
             _check_territories(args)
@@ -227,7 +229,7 @@ class _Root(click.Group):
         ctx.meta["reelrights.args"] = argv
         return ctx
 
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ReelrightsError as exc:

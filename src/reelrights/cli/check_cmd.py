@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import PolicyDenied
-from ..rights.policy import ACTIONS, check, check_manifest, resolve_context
+from ..rights.policy import ACTIONS, CheckContext, check, check_manifest, resolve_context
 from .context import AppContext, pass_app
 from .output import emit_json, json_option
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 def register(cli: click.Group) -> None:
@@ -39,7 +44,8 @@ def register(cli: click.Group) -> None:
 @pass_app
 def check_cmd(app: AppContext, licensee: str, action: str, asset: str | None, work: str | None,
               bundle: str | None, manifest: Path | None, report: Path | None,
-              model_family: str | None, on, territory: str | None, performer: str | None,  # type: ignore[no-untyped-def]
+              model_family: str | None, on: datetime | None, territory: str | None,
+              performer: str | None,
               production: str | None, purpose: str | None, as_json: bool) -> None:
     """Answer allow or deny, with the chain of reasons (license, rule, consent, co-signature)."""
     day: date | None = on.date() if on else None
@@ -64,8 +70,9 @@ def check_cmd(app: AppContext, licensee: str, action: str, asset: str | None, wo
         sys.exit(PolicyDenied.exit_code)
 
 
-def _manifest(conn, ctx, path: Path, report: Path | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    def hashes():  # type: ignore[no-untyped-def]
+def _manifest(conn: Connection, ctx: CheckContext, path: Path, report: Path | None,
+              as_json: bool) -> None:
+    def hashes() -> Iterator[str]:
         with path.open("r", encoding="utf-8") as f:
             for line in f:
                 line = line.strip()

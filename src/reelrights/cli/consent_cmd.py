@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import click
 
@@ -20,7 +21,7 @@ def register(cli: click.Group) -> None:
 class DateType(click.ParamType):
     name = "YYYY-MM-DD"
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
         try:
@@ -36,7 +37,7 @@ class CommaList(click.ParamType):
         self.name = name
         self.choices = choices
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> list[str]:
         if isinstance(value, list):
             return value
         items = [v.strip() for v in str(value).split(",")]

@@ -149,12 +149,12 @@ def log_verify(app: AppContext, tiles_dir: Path | None, checkpoint_file: Path | 
         # Another checkpoint than the folder's own (an older one): newer files are expected.
         own = tiles_dir / "checkpoint"
         older = checkpoint_file is not None and (not own.is_file() or own.read_bytes() != note)
-        report = verify_tiled_folder(tiles_dir, note, vkey, beyond_ok=older)
-        beyond = (f"; {report.files_beyond} newer files not covered by this checkpoint"
-                  if report.files_beyond else "")
-        click.echo(f"ok: {report.origin} size {report.size} root {report.root_hex[:16]}…: "
-                   f"{report.entries_checked} entries match the tiles and the signed checkpoint "
-                   f"({report.files_checked} tile and bundle files{beyond})")
+        folder = verify_tiled_folder(tiles_dir, note, vkey, beyond_ok=older)
+        beyond = (f"; {folder.files_beyond} newer files not covered by this checkpoint"
+                  if folder.files_beyond else "")
+        click.echo(f"ok: {folder.origin} size {folder.size} root {folder.root_hex[:16]}…: "
+                   f"{folder.entries_checked} entries match the tiles and the signed checkpoint "
+                   f"({folder.files_checked} tile and bundle files{beyond})")
         return
     vk = log_vkey(app.home)
     db, store = app.ledger.db, app.ledger.log

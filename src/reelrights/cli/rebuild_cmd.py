@@ -39,10 +39,11 @@ def rebuild_cmd(app: AppContext, tiles: str, vkey: str, checkpoint_file: Path | 
     Prints the new home's path (its id) and, on standard error, what was rebuilt.
     """
     from ..home import Home
-    from ..log.tiled import DirTileSource
+    from ..log.tiled import DirTileSource, TileSource
     from ..replica import rebuild
     from ..replica.http_tiles import HttpTileSource
 
+    source: TileSource
     if tiles.startswith(("http://", "https://")):
         source = HttpTileSource(tiles)
     else:

@@ -8,7 +8,9 @@ item that could not be read (the others are still scanned and reported).
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +21,9 @@ from .context import AppContext, pass_app
 from .fingerprint_cmd import engine_option, workers_option
 from .output import emit_json, json_option
 from .progress import progress_bar
+
+if TYPE_CHECKING:
+    from ..evidence.scan import ScanItem
 
 
 def register(cli: click.Group) -> None:
@@ -39,7 +44,7 @@ def register(cli: click.Group) -> None:
 @workers_option
 @json_option
 @pass_app
-def scan(app: AppContext, target: Path, licensee: str, model_family: str, on,  # type: ignore[no-untyped-def]
+def scan(app: AppContext, target: Path, licensee: str, model_family: str, on: datetime | None,
          territory: str | None, action: str, output: Path | None, keyframes_only: bool,
          engine_name: str | None, workers: int | None, as_json: bool) -> None:
     """Scan a media file, a directory (recursively) or a JSONL manifest of paths."""
@@ -47,7 +52,7 @@ def scan(app: AppContext, target: Path, licensee: str, model_family: str, on,  #
     with make_engine(engine_name, workers) as engine, progress_bar("scanning") as bar:
         bar.total(len(paths))
 
-        def tick(item) -> None:  # type: ignore[no-untyped-def]
+        def tick(item: ScanItem) -> None:
             bar.advance()
             if item.error:
                 bar.log(f"error: {item.error}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import BinaryIO
 
 import click
 
@@ -38,8 +39,8 @@ def statement() -> None:
                    "'index:N' for a v1 entry. Default: read from this home's copy of the log.")
 @click.argument("body_file", type=click.File("rb"))
 @pass_app
-def statement_sign(app: AppContext, party_ref: str, type_: str, supersedes_ref: str | None,  # type: ignore[no-untyped-def]
-                   body_file) -> None:
+def statement_sign(app: AppContext, party_ref: str, type_: str, supersedes_ref: str | None,
+                   body_file: BinaryIO) -> None:
     """Sign the JSON body in BODY_FILE ('-' for stdin); print the entry line."""
     body = load_json(body_file.read(), what=getattr(body_file, "name", "<stdin>"))
     supersedes = _supersedes(supersedes_ref) if supersedes_ref is not None else None
@@ -65,7 +66,7 @@ def _supersedes(ref: str) -> dict[str, object]:
 @statement.command("submit")
 @click.argument("entries_file", type=click.File("rb"))
 @pass_app
-def statement_submit(app: AppContext, entries_file) -> None:  # type: ignore[no-untyped-def]
+def statement_submit(app: AppContext, entries_file: BinaryIO) -> None:
     """Submit signed entries (one per line) as one batch: all accepted or none.
 
     Prints a JSON list with one receipt per entry, each with the `id` of what it created or

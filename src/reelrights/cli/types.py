@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..core.ids import check_external_id
@@ -11,7 +13,7 @@ from ..core.schema import parse_ratio
 class ShareType(click.ParamType):
     name = "SHARE"
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         try:
             share = parse_ratio(str(value))
         except ValueError as exc:
@@ -24,7 +26,7 @@ class ShareType(click.ParamType):
 class ExternalIdType(click.ParamType):
     name = "SCHEME:ID"
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         problem = check_external_id(value)
         if problem:
             self.fail(problem, param, ctx)
@@ -34,7 +36,7 @@ class ExternalIdType(click.ParamType):
 class LogIndexType(click.ParamType):
     name = "INDEX"
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         try:
             n = int(value)
         except ValueError:

@@ -117,8 +117,9 @@ def load_challenge(conn: Connection, log: DatabaseLog, ref: str) -> Challenge:
                        "prints its id")
     run = resolve_run(conn, row.run_id)
     if row.checkpoint_size is not None:  # v1: the checkpoint it named
-        cp = (row.checkpoint_origin, int(row.checkpoint_size), row.checkpoint_root)
-        return Challenge(row.id, row.log_index, row.auditor_id, row.samples, "v1", cp, b"", run)
+        named = (row.checkpoint_origin, int(row.checkpoint_size), row.checkpoint_root)
+        return Challenge(row.id, row.log_index, row.auditor_id, row.samples, "v1", named, b"",
+                         run)
     size = conn.scalar(select(func.min(log_checkpoints.c.size))
                        .where(log_checkpoints.c.size > row.log_index))
     if size is None:

@@ -81,7 +81,7 @@ def _logged(conn: Connection, log: DatabaseLog, index: int, type_: str) -> Any:
     return entry
 
 
-def _certificate_result(conn: Connection, log: DatabaseLog, index: int) -> tuple[str, Any]:
+def _certificate_result(conn: Connection, log: DatabaseLog, index: int) -> tuple[str | None, Any]:
     """(certificate id, result) from the signed envelope in the log entry at ``index``."""
     entry = _logged(conn, log, index, "audit.certified")
     predicate = parse_envelope(entry.body["envelope"]).payload_json().get("predicate") or {}

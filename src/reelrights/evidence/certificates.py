@@ -208,7 +208,8 @@ def _agreement_problem(body: dict[str, Any], stmt: dict[str, Any], run: StoredRo
             return f"its predicate {name} is {inside!r} but the statement says {outside!r}"
     if body["not_after"] <= body["not_before"]:
         return "its validity period ends before it begins"
-    signed_run = p.get("run") if type(p.get("run")) is dict else {}
+    run_value = p.get("run")
+    signed_run: dict[str, Any] = run_value if type(run_value) is dict else {}
     if judged is not None and "judged" in signed_run:  # older certificates do not say
         stated = {k: signed_run.get(k) for k in judged}
         if stated != judged or ("over_interval" in signed_run) != ("over_interval" in judged):
@@ -318,7 +319,8 @@ def _signed_terms(stmt: dict[str, Any]) -> tuple[str, str, str, datetime, dateti
     subject = stmt.get("subject")
     validity = p.get("validity") or {}
     try:
-        [only] = subject if type(subject) is list else [None, None]
+        subjects: list[Any] = subject if type(subject) is list else [None, None]
+        [only] = subjects  # exactly one subject (else ValueError)
         run_id, root = only["name"], only["digest"]["sha256"]
         if type(p.get("id")) is not str or type(run_id) is not str or type(root) is not str:
             raise TypeError
@@ -399,7 +401,7 @@ def verify_certificate(home: Home, ledger: Ledger, ref: str, *, log_vkey: str | 
         run = conn.execute(select(training_runs.c.log_index)
                            .where(training_runs.c.id == run_id)).first()
         committed = decode_entry(ledger.log.entry(conn, run.log_index)) if run else None
-        if committed is None or committed.type != "run.committed" or \
+        if run is None or committed is None or committed.type != "run.committed" or \
                 committed.body["id"] != run_id or committed.body["root"] != root:
             raise VerificationError(f"the certificate's subject is not run {run_id}'s logged "
                                     "commitment")
@@ -423,7 +425,8 @@ def verify_certificate(home: Home, ledger: Ledger, ref: str, *, log_vkey: str | 
         raise VerificationError(f"certificate {cert_id} is authentic but its signed result is "
                                 "fail: the run did not pass the audit")
     checks.append("result pass (signed); not superseded by a later failed audit")
-    signed_run = p.get("run") if type(p.get("run")) is dict else {}
+    run_value = p.get("run")
+    signed_run: dict[str, Any] = run_value if type(run_value) is dict else {}
     judged = signed_run.get("judged")
     if judged is None:
         checks.append("the certificate does not say how the run's licenses were judged (signed "

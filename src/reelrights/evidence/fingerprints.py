@@ -144,8 +144,9 @@ class Indexes:
         if kind not in self._open:
             from ..media import index as ix
 
-            cls = {"pdq": ix.PDQIndex, "scripts": ix.ScriptIndex, "audio": ix.AudioIndex}[kind]
-            self._open[kind] = cls.open(self.dir(kind))
+            opener: dict[str, Callable[[Path], Any]] = {
+                "pdq": ix.PDQIndex.open, "scripts": ix.ScriptIndex.open, "audio": ix.AudioIndex.open}
+            self._open[kind] = opener[kind](self.dir(kind))
         return self._open[kind]
 
     def add(self, kind: str, seq: int, p: Any) -> None:
@@ -231,7 +232,8 @@ def store_result(db: Database, indexes: Indexes, sha: str, category: str, result
             seqs[kind] = conn.execute(fingerprints.insert().values(
                 sha256=sha, kind=kind, status="ok", reason=None,
                 params=json.dumps(_params(kind, p, keyframes_only)), items=_items(kind, p),
-                data=result.prints[kind], computed_at=now)).inserted_primary_key[0]
+                data=result.prints[kind], computed_at=now)
+                .returning(fingerprints.c.seq)).scalar_one()
     for kind, p in decoded.items():
         indexes.add(kind, seqs[kind], p)
     return Outcome(result.path, "ok", sha, sorted(decoded), cpu_s=result.cpu_s)
@@ -316,7 +318,7 @@ def fingerprint_registered(home: Home, db: Database, files: list[tuple[str, str]
             for p, s in jobs.items()]
     try:
         for job, result in engine.run(file_job, work, crashed_result):
-            sha = job.expect_sha256
+            sha = jobs[job.path]
             if result.sha256 is not None and result.sha256 != sha:
                 outcome = Outcome(job.path, "failed", None, error=result.error, cpu_s=result.cpu_s)
             else:

@@ -23,12 +23,12 @@ import hashlib
 import json
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..core.commitment import (
     OPENING_HEADER_SIZE,
@@ -53,6 +53,8 @@ from ..core.run_totals import Tally
 from ..errors import BadInput, ReelrightsError
 
 __all__ = ["ManifestDigest", "commit_manifest", "parse_item_line", "read_items"]
+
+_T = TypeVar("_T")
 
 _CHUNK = 8 << 20  # bytes of JSONL per task
 _POOL_MIN = 16 << 20  # smaller manifests are hashed in this process
@@ -286,8 +288,9 @@ def _parquet_task(path: str, group: int, start: int, opening: str) -> Any:
 class _Inline(Executor):
     """Runs tasks in this process (small manifests, or ``workers=1``)."""
 
-    def map(self, fn, *iterables, timeout=None, chunksize=1):  # type: ignore[no-untyped-def, override]
-        return [fn(*args) for args in zip(*iterables)]
+    def map(self, fn: Callable[..., _T], *iterables: Iterable[Any], timeout: float | None = None,
+            chunksize: int = 1) -> Iterator[_T]:
+        return iter([fn(*args) for args in zip(*iterables)])  # eager: done before it returns
 
 
 @contextmanager
@@ -366,13 +369,13 @@ def commit_manifest(path: Path, opening: Path, workers: int | None = None,
                 raise BadInput(f"{path} has no items; a run commits to at least one")
             _write_salts(opening, count, salts)
             if parquet:
-                results = ex.map(_parquet_task, [str(path)] * len(counts), range(len(counts)),
+                pending = ex.map(_parquet_task, [str(path)] * len(counts), range(len(counts)),
                                  starts, [str(opening)] * len(counts))
             else:
-                results = ex.map(_jsonl_task, [str(path)] * len(spans), [a for a, _ in spans],
+                pending = ex.map(_jsonl_task, [str(path)] * len(spans), [a for a, _ in spans],
                                  [b for _, b in spans], starts, [str(opening)] * len(spans))
             digest = _file_sha256(path)  # runs while the workers hash
-            results = list(results)
+            results = list(pending)
         errors = [r for r in results if isinstance(r, _LineError)]
         if errors:
             first = min(errors, key=lambda e: e.line)

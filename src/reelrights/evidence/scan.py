@@ -79,10 +79,10 @@ class ScanReport:
     def summary(self) -> dict[str, Any]:
         read = [i for i in self.items if i.error is None]
         counts = Counter(i.verdict for i in read)
-        hours = Counter()
+        hours: dict[str | None, float] = {}
         for i in read:
             if i.duration_ms and i.category in ("video", "audio"):
-                hours[i.verdict] += i.duration_ms / 3_600_000
+                hours[i.verdict] = hours.get(i.verdict, 0.0) + i.duration_ms / 3_600_000
         pages = sum(i.pages or 0 for i in read if i.category in ("text", "document"))
         n = len(read)
         return {"summary": True, "licensee": self.licensee, "model_family": self.model_family,

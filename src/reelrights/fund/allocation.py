@@ -136,7 +136,7 @@ def pool_facts(conn: Connection, production_id: str, as_of: int) -> PoolFacts:
     bundle_facts: dict[str, BundleFacts] = {}
     guilds: dict[tuple[str, str], GuildRule] = {}
     for b in sorted({u.bundle for u in usages}):
-        owner = conn.scalar(select(bundles.c.owner_id).where(bundles.c.id == b))
+        owner = conn.execute(select(bundles.c.owner_id).where(bundles.c.id == b)).scalar_one()
         works = tuple(sorted(conn.scalars(select(bundle_works.c.work_id)
                                           .where(bundle_works.c.bundle_id == b))))
         creds = tuple(Credit(c.work_id, c.party_id, c.role, parse_ratio(c.share), c.log_index)

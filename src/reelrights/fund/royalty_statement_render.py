@@ -70,7 +70,7 @@ def _chart(history: list[dict[str, Any]]) -> str:
     rows = [h for h in history if h["currency"] == currency]
     periods = sorted({h["period"] for h in rows})
     prods = sorted({(h["production"], h["title"]) for h in rows})
-    value = defaultdict(Decimal)
+    value: defaultdict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for h in rows:
         value[(h["period"], h["production"])] += Decimal(h["amount"])
     top = max([abs(v) for v in value.values()] + [Decimal(1)])
@@ -86,9 +86,9 @@ def _chart(history: list[dict[str, Any]]) -> str:
         x0 = 60 + i * (len(prods) * bar + gap)
         for j, (pid, title) in enumerate(prods):
             v = value.get((period, pid), Decimal(0))
-            h = int(abs(v) / top * height)
-            y = base - h if v >= 0 else base
-            parts.append(f'<rect x="{x0 + j * bar}" y="{y}" width="{bar - 2}" height="{h}" '
+            bar_h = int(abs(v) / top * height)
+            y = base - bar_h if v >= 0 else base
+            parts.append(f'<rect x="{x0 + j * bar}" y="{y}" width="{bar - 2}" height="{bar_h}" '
                          f'fill="{colours[j % len(colours)]}"><title>{html.escape(title)} '
                          f'{period}: {v} {currency}</title></rect>')
         parts.append(f'<text x="{x0}" y="{base + 16}" font-size="11">{period}</text>')

@@ -101,11 +101,11 @@ def _quarter_entries(replay: _Replay, reports: list[RevenueReport], party: str,
             continue
         old = _party_lines(replay.pools(by_id[r.supersedes_id]), party)
         for key in sorted(set(new) | set(old)):
-            a_new, x_new, pool = new.get(key, (0, Fraction(0), None))  # type: ignore[arg-type]
-            a_old, x_old, pool_old = old.get(key, (0, Fraction(0), None))  # type: ignore[arg-type]
+            a_new, x_new, _ = new.get(key, (0, Fraction(0), None))
+            a_old, x_old, _ = old.get(key, (0, Fraction(0), None))
             if a_new == a_old and x_new == x_old:
                 continue
-            pool = pool or pool_old
+            pool = (new.get(key) or old[key])[2]
             kind = "retained" if key[2].role == "retained" else "adjustment"
             out.append((_line_json(kind, r, key, a_new - a_old, x_new - x_old, pool, titles,
                                    previous=a_old), a_new - a_old, x_new - x_old))
@@ -183,8 +183,8 @@ def build_document(conn: Connection, party: str, period: str, as_of: int, thresh
     used = [r for q in quarters for r in quarters[q]]
     inputs = {"as_of": as_of, "reports": [
         {"id": r.id, "log_index": r.log_index, "rows_sha256": r.rows_sha256,
-         "leaf_hash": bytes(conn.scalar(select(log_entries.c.leaf_hash)
-                                        .where(log_entries.c.idx == r.log_index))).hex()}
+         "leaf_hash": bytes(conn.execute(select(log_entries.c.leaf_hash)
+                                         .where(log_entries.c.idx == r.log_index)).scalar_one()).hex()}
         for r in sorted(used, key=lambda r: r.log_index)]}
     body_lines = [j for j, _, _ in lines]
     doc = {

@@ -65,7 +65,8 @@ class Engine:
 class LocalEngine(Engine):
     name = "local"
 
-    def run(self, fn, args, crashed=None):  # type: ignore[no-untyped-def]
+    def run(self, fn: Callable[[A], R], args: Iterable[A],
+            crashed: Crashed | None = None) -> Iterator[tuple[A, R]]:
         for a in args:
             yield a, fn(a)
 
@@ -81,7 +82,8 @@ class PoolEngine(Engine):
         ctx.set_forkserver_preload(_PRELOAD)
         return ProcessPoolExecutor(workers, mp_context=ctx)
 
-    def run(self, fn, args, crashed=None):  # type: ignore[no-untyped-def]
+    def run(self, fn: Callable[[A], R], args: Iterable[A],
+            crashed: Crashed | None = None) -> Iterator[tuple[A, R]]:
         pending = list(args)
         if not pending:
             return
@@ -149,7 +151,8 @@ class RayEngine(Engine):
                 ray.init(num_cpus=self.workers, include_dashboard=False, log_to_driver=False)
                 self._started = True  # ours: shut it down on close
 
-    def run(self, fn, args, crashed=None):  # type: ignore[no-untyped-def]
+    def run(self, fn: Callable[[A], R], args: Iterable[A],
+            crashed: Crashed | None = None) -> Iterator[tuple[A, R]]:
         ray = self.ray
         remote = ray.remote(num_cpus=1, max_retries=0)(fn)
         it = iter(args)
@@ -231,6 +234,7 @@ def file_job(job: FileJob) -> FileResult:
 
     t0 = time.process_time()
     out = FileResult(job.path)
+    category: str | None
     try:
         if job.category is None and not job.hash_only:
             facts = probe_file(job.path)

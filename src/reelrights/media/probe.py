@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import av
+from av.video.stream import VideoStream
 from pypdf import PdfReader
 
 from reelrights.errors import BadInput, NotFound
@@ -122,8 +123,8 @@ def probe_file(path: str | os.PathLike[str]) -> AssetFacts:
         lines, pages = _count_text(p, head, fountain=media_type == FOUNTAIN_TYPE)
         return AssetFacts(sha, size, media_type, category, pages=pages, lines=lines)
     if reader == "pdf":
-        pages, lines = _read_pdf(p)
-        return AssetFacts(sha, size, media_type, category, pages=pages, lines=lines)
+        pdf_pages, pdf_lines = _read_pdf(p)
+        return AssetFacts(sha, size, media_type, category, pages=pdf_pages, lines=pdf_lines)
     media_type, category, duration_ms, width, height = _read_av(p, media_type, category, reader)
     return AssetFacts(sha, size, media_type, category, duration_ms=duration_ms, width=width, height=height)
 
@@ -207,7 +208,7 @@ def _read_av(p: Path, media_type: str, category: str, fmt: str) -> tuple[str, st
         with av.open(str(p), format=fmt) as c:
             streams = [s for s in c.streams if s.type in ("video", "audio")
                        and not s.disposition & av.stream.Disposition.attached_pic]  # fmt: skip
-            video = next((s for s in streams if s.type == "video"), None)
+            video = next((s for s in streams if isinstance(s, VideoStream)), None)
             if category == "image":
                 if video is None:
                     raise BadInput(f"{fail} (no picture in it); check the file is complete or re-export it")

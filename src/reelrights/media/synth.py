@@ -27,6 +27,9 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.audio.stream import AudioStream
+from av.container import OutputContainer
+from av.video.stream import VideoStream
 
 from reelrights.errors import BadInput
 
@@ -38,6 +41,20 @@ _AUDIO_ENCODERS = {".m4a": ("ipod", "aac"), ".mp3": ("mp3", "libmp3lame"), ".fla
 _BITEXACT = {"fflags": "+bitexact"}  # no random Matroska segment id, no muxer version string
 _PENTATONIC = (0, 2, 4, 7, 9)  # semitones above C of the major pentatonic scale
 
+
+def _video_stream(out: OutputContainer, codec: str, rate: Fraction | int,
+                  options: dict[str, str]) -> VideoStream:
+    stream = out.add_stream(codec, rate=rate, options=options)
+    if not isinstance(stream, VideoStream):
+        raise BadInput(f"{codec} is not a video encoder")
+    return stream
+
+
+def _audio_stream(out: OutputContainer, codec: str, rate: int) -> AudioStream:
+    stream = out.add_stream(codec, rate=rate, layout="mono")
+    if not isinstance(stream, AudioStream):
+        raise BadInput(f"{codec} is not an audio encoder")
+    return stream
 
 def make_video(
     path: str | os.PathLike[str],
@@ -81,12 +98,12 @@ def _encode_video(p: Path, fmt: str, width: int, height: int, fps: int, n_frames
     frame i, t frames into its scene. ``melody``, if given, becomes a mono AAC track."""
     p.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(p), "w", format=fmt, options=_BITEXACT) as out:
-        stream = out.add_stream(codec, rate=Fraction(fps), options=options)
+        stream = _video_stream(out, codec, Fraction(fps), options)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if bitrate:
             stream.bit_rate = int(bitrate)
         if melody is not None:
-            audio = out.add_stream("aac", rate=sample_rate, layout="mono")
+            audio = _audio_stream(out, "aac", sample_rate)
         for i in range(n_frames):
             scene = min(i * scenes // n_frames, scenes - 1)
             t = i - scene * n_frames / scenes  # frames since the scene began
@@ -203,7 +220,7 @@ def make_audio(
     fmt, codec = _AUDIO_ENCODERS[ext]
     _require_encoder(codec, "write .wav or .m4a instead")
     with av.open(str(p), "w", format=fmt, options=_BITEXACT) as out:
-        stream = out.add_stream(codec, rate=sample_rate, layout="mono")
+        stream = _audio_stream(out, codec, sample_rate)
         frame = av.AudioFrame.from_ndarray(signal[None, :], format="fltp", layout="mono")
         frame.sample_rate, frame.pts = sample_rate, 0
         out.mux(stream.encode(frame))
@@ -455,11 +472,12 @@ def transcode_video(
             h, w = img.shape[:2]
             ow, oh = size if size else (w & ~1, h & ~1)
             if stream is None:
-                stream = out.add_stream(codec, rate=rate, options=_encoder_options(codec))
+                stream = _video_stream(out, codec, rate, _encoder_options(codec))
                 stream.width, stream.height, stream.pix_fmt = ow, oh, "yuv420p"
                 if bitrate:
                     stream.bit_rate = int(bitrate)
-            new = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+            new = av.VideoFrame.from_ndarray(np.ascontiguousarray(img, dtype=np.uint8),
+                                             format="rgb24")
             new = new.reformat(width=ow, height=oh, format="yuv420p")
             new.pts = n
             n += 1
@@ -502,7 +520,7 @@ def transcode_audio(
     fmt, codec = _AUDIO_ENCODERS[ext]
     _require_encoder(codec, "write .wav or .m4a instead")
     with av.open(str(d), "w", format=fmt, options=_BITEXACT) as out:
-        stream = out.add_stream(codec, rate=rate, layout="mono")
+        stream = _audio_stream(out, codec, rate)
         frame = av.AudioFrame.from_ndarray(signal[None, :], format="fltp", layout="mono")
         frame.sample_rate, frame.pts = rate, 0
         out.mux(stream.encode(frame))

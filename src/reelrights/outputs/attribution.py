@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import Connection, select
@@ -52,6 +52,10 @@ from .output_index import OutputIndex, OutputPrints, fingerprint_output, recover
 from .records import OUTPUT, Output
 
 __all__ = ["attribute"]
+
+#: The consent each matched signal needs: a face in the video, a voice in the audio.
+_CONSENT_SIGNALS: tuple[tuple[Literal["voice", "likeness"], str], ...] = (
+    ("likeness", "video"), ("voice", "audio"))
 
 MAX_LISTED = 100
 _MASK = (1 << FRAME_BITS) - 1
@@ -200,7 +204,7 @@ def _consent(conn: Connection, matched: list[dict[str, Any]], record: Output | N
                                    .where(training_runs.c.id == record.run_id))
     flags = []
     for w in matched:
-        needs = [k for k, sig in (("likeness", "video"), ("voice", "audio")) if sig in w["signals"]]
+        needs = [k for k, sig in _CONSENT_SIGNALS if sig in w["signals"]]
         if not needs:
             continue
         performers = list(conn.scalars(select(credits.c.party_id).where(

@@ -82,12 +82,12 @@ class OutputPrints:
                 return SoftBinding(self.alg, (SoftBindingBlock(p.hashes[keep[0]].tobytes()),),
                                    "PDQ of the image")
             times = np.asarray(p.time_ms, dtype=np.int64)
-            blocks = []
+            frames: list[SoftBindingBlock] = []
             for n, i in enumerate(keep):
                 end = int(times[keep[n + 1]]) if n + 1 < len(keep) else max(int(p.duration_ms),
                                                                              int(times[i]))
-                blocks.append(SoftBindingBlock(p.hashes[i].tobytes(), int(times[i]), end))
-            return SoftBinding(self.alg, tuple(blocks), "PDQ per sampled frame")
+                frames.append(SoftBindingBlock(p.hashes[i].tobytes(), int(times[i]), end))
+            return SoftBinding(self.alg, tuple(frames), "PDQ per sampled frame")
         if kind == "audio":
             per = max(1, round(AUDIO_BLOCK_MS / float(p.item_ms)))
             items = np.ascontiguousarray(p.items, dtype="<u4")
@@ -137,11 +137,12 @@ class OutputIndex(Indexes):
 
 def store_prints(db: Database, index: OutputIndex, output_id: str, op: OutputPrints) -> None:
     """Write the output's prints (one transaction), then add them to the outputs index."""
-    seqs = {}
+    seqs: dict[str, int] = {}
     with db.write() as conn:
         for kind, p in sorted(op.prints.items()):
             seqs[kind] = conn.execute(output_prints.insert().values(
-                output_id=output_id, kind=kind, data=p.to_bytes())).inserted_primary_key[0]
+                output_id=output_id, kind=kind, data=p.to_bytes())
+                .returning(output_prints.c.seq)).scalar_one()
     for kind, p in op.prints.items():
         index.add(kind, int(seqs[kind]), p)
     index.flush()
@@ -194,15 +195,15 @@ def _outputs_of(conn: Connection, seqs: list[int]) -> dict[int, str]:
 
 def recover(conn: Connection, index: OutputIndex, op: OutputPrints) -> Recovery | None:
     """The output whose stored prints best match ``op``, or None (video, then audio, then text)."""
-    found = []
+    found: list[Recovery | None] = []
     if "video" in op.prints and index.exists("pdq"):
         found.append(_recover_video(conn, index, op.prints["video"]))
     if "audio" in op.prints and index.exists("audio"):
         found.append(_recover_audio(conn, index, op.prints["audio"]))
     if "text" in op.prints and index.exists("scripts"):
         found.append(_recover_text(conn, index, op.prints["text"]))
-    found = [f for f in found if f is not None]
-    return max(found, key=lambda r: r.share) if found else None
+    recovered = [f for f in found if f is not None]
+    return max(recovered, key=lambda r: r.share) if recovered else None
 
 
 def usable_frames(p: Any) -> tuple[np.ndarray, int]:
@@ -227,7 +228,7 @@ def _recover_video(conn: Connection, index: OutputIndex, p: Any) -> Recovery | N
     for out_id in sorted(set(owners.values())):
         sel = np.isin(seq, [s for s, o in owners.items() if o == out_id])
         q, d = hits.query[sel], hits.distance[sel]
-        nearest = {}
+        nearest: dict[int, int] = {}
         for qi, di in zip(q.tolist(), d.tolist(), strict=True):
             nearest[qi] = min(di, nearest.get(qi, 256))
         share = len(nearest) / len(ok)

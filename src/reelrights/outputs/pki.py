@@ -25,6 +25,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -34,6 +35,11 @@ from ..core.x509 import SignerProfile, issue_signer_cert, make_root_cert, signer
 from ..errors import BadInput, NotFound, PolicyDenied
 from ..home import Home
 from ..keys import PartyKey, load_key_file, write_key_file
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives import hashes
+
+    from ..ledger import Ledger
 
 __all__ = ["C2paSigner", "ProjectCA", "ensure_signer", "init_ca", "issue_signer", "list_issued",
            "load_ca", "load_signer", "trust_anchors_pem"]
@@ -80,7 +86,7 @@ class C2paSigner:
         return f"<C2paSigner party={self.party_id} alg={self.alg}>"
 
 
-def _sha256():  # type: ignore[no-untyped-def]
+def _sha256() -> hashes.SHA256:
     from cryptography.hazmat.primitives import hashes
     return hashes.SHA256()
 
@@ -168,10 +174,10 @@ def _current_cert(home: Home, party_id: str, now: dt.datetime) -> x509.Certifica
     return best
 
 
-def _developer(ledger: object, party_ref: str) -> tuple[str, str]:
+def _developer(ledger: Ledger, party_ref: str) -> tuple[str, str]:
     """(id, name) of a registered developer party; anyone else is refused."""
     from ..registry.resolve import resolve_party
-    with ledger.db.read() as conn:  # type: ignore[attr-defined]
+    with ledger.db.read() as conn:
         row = resolve_party(conn, party_ref)
     if row.kind != "developer":
         raise PolicyDenied(f"party {row.id} ({row.name}) is a {row.kind}; C2PA signing "
@@ -179,7 +185,7 @@ def _developer(ledger: object, party_ref: str) -> tuple[str, str]:
     return row.id, row.name
 
 
-def issue_signer(home: Home, ledger: object, party_ref: str, *, days: int = SIGNER_DAYS,
+def issue_signer(home: Home, ledger: Ledger, party_ref: str, *, days: int = SIGNER_DAYS,
                  renew: bool = False, now: dt.datetime | None = None) -> tuple[C2paSigner, bool]:
     """Issue (or, if a current one exists and ``renew`` is false, reuse) a developer's signer.
 
@@ -205,7 +211,7 @@ def issue_signer(home: Home, ledger: object, party_ref: str, *, days: int = SIGN
     return _signer(home, party_id, cert), True
 
 
-def ensure_signer(home: Home, ledger: object, party_ref: str) -> C2paSigner:
+def ensure_signer(home: Home, ledger: Ledger, party_ref: str) -> C2paSigner:
     """The signer the provenance service uses for a developer: issued on first use, renewed
     when it is about to expire. Creates the CA too if the home has none yet."""
     init_ca(home)

@@ -280,9 +280,9 @@ def sign(home: Home, ledger: Ledger, output: Path, run_ref: str, dst: Path, *,
         signer = pki.ensure_signer(home, ledger, run.developer_id)
         result = sign_output(output, dst, signer=signer, assertions=assertions)
     except (ReelrightsError, OSError) as exc:
-        why = exc.message if isinstance(exc, ReelrightsError) else f"{type(exc).__name__}: {exc}"
+        cause = exc.message if isinstance(exc, ReelrightsError) else f"{type(exc).__name__}: {exc}"
         raise MediaError(f"output record {out_id} is logged at index {log_index}, but C2PA "
-                         f"signing failed: {why}. The record stays; fix the cause and run the "
+                         f"signing failed: {cause}. The record stays; fix the cause and run the "
                          "same command again (it reuses the record)", str(output)) from None
     with ledger.db.write() as conn:
         conn.execute(output_manifests.insert().values(

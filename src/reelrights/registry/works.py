@@ -229,7 +229,7 @@ def register_work(home: Home, ledger: Ledger, owner: str, kind: str, title: str,
         raise BadInput("work add needs at least one FILE; pass the work's media or script")
     with ledger.db.read() as conn:
         owner_row = resolve_party(conn, owner)
-    facts = []
+    facts: list[dict[str, Any]] = []
     for path in files:
         f = probe_file(path)
         facts.append({**f.to_json(), "name": Path(path).name})

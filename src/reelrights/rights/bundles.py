@@ -54,6 +54,7 @@ from ..catalogue import check_body
 from ..core.canonical import canonical_bytes
 from ..core.ids import new_id
 from ..core.merkle import leaf_hash, root_of
+from ..core.schema import List, Obj
 from ..core.statements import MAX_ENVELOPE_BYTES, decode_entry, sign_statement
 from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenied, VerificationError
 from ..home import Home
@@ -85,9 +86,18 @@ TOTAL_KEYS = ("assets", "video_ms", "audio_ms", "script_pages", "script_lines", 
 _BODY = next(t for t in rights_types.TYPES if t.name == "bundle.created").body
 #: The schema's list limits (2000 works, 800 direct assets, 2000 contributors): one statement
 #: must fit in a 65,535-byte log entry.
-MAX_WORKS: int = _BODY.required["works"].max_items  # type: ignore[attr-defined]
-MAX_ASSETS: int = _BODY.required["assets"].max_items  # type: ignore[attr-defined]
-MAX_CONTRIBUTORS: int = _BODY.required["contributors"].max_items  # type: ignore[attr-defined]
+
+
+def _max_items(field: str) -> int:
+    spec = _BODY.required[field] if isinstance(_BODY, Obj) else None
+    if not isinstance(spec, List):
+        raise TypeError(f"bundle.created field {field!r} is not a list in the schema")
+    return spec.max_items
+
+
+MAX_WORKS = _max_items("works")
+MAX_ASSETS = _max_items("assets")
+MAX_CONTRIBUTORS = _max_items("contributors")
 _VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _CHUNK = 500
@@ -152,23 +162,23 @@ def compose(conn: Connection, owner: str, listed_works: Sequence[str],
     fact_cols = (assets.c.sha256, assets.c.category, assets.c.size, assets.c.media_type,
                  assets.c.duration_ms, assets.c.pages, assets.c.lines)
     for chunk in _chunks(work_ids):
-        for r in conn.execute(select(*fact_cols).join(work_assets,
+        for a in conn.execute(select(*fact_cols).join(work_assets,
                                                       work_assets.c.sha256 == assets.c.sha256)
                               .where(work_assets.c.work_id.in_(chunk))):
-            facts[r.sha256] = tuple(r)[1:]
+            facts[a.sha256] = tuple(a)[1:]
     direct = sorted(set(direct_assets) - set(facts))
     covered = set(work_ids)
     if direct:
         known: dict[str, tuple] = {}
         owned_in: dict[str, set[str]] = {}
         for chunk in _chunks(direct):
-            for r in conn.execute(select(*fact_cols).where(assets.c.sha256.in_(chunk))):
-                known[r.sha256] = tuple(r)[1:]
-            for r in conn.execute(select(work_assets.c.sha256, work_assets.c.work_id)
+            for a in conn.execute(select(*fact_cols).where(assets.c.sha256.in_(chunk))):
+                known[a.sha256] = tuple(a)[1:]
+            for h in conn.execute(select(work_assets.c.sha256, work_assets.c.work_id)
                                   .join(works, works.c.id == work_assets.c.work_id)
                                   .where(work_assets.c.sha256.in_(chunk),
                                          works.c.owner_id == owner)):
-                owned_in.setdefault(r.sha256, set()).add(r.work_id)
+                owned_in.setdefault(h.sha256, set()).add(h.work_id)
         for sha in direct:
             if sha not in known:
                 raise NotFound(f"asset {sha} is not registered; register its work with "
@@ -335,7 +345,7 @@ def create_bundle(home: Home, ledger: Ledger, owner: str, name: str, version: st
             raise BadInput(f"{len(work_ids)} works: one bundle version lists at most {MAX_WORKS} "
                            f"works; {_SPLIT}")
         comp = compose(conn, owner_id, work_ids, direct)
-        in_works = set()
+        in_works: set[str] = set()
         for chunk in _chunks(work_ids):
             in_works.update(conn.scalars(select(work_assets.c.sha256)
                                          .where(work_assets.c.work_id.in_(chunk))))

@@ -224,7 +224,7 @@ def _refuse_unless_in_force(conn: Connection, license_id: str) -> None:
     from .disputes import dispute_blocks
     from .licensing import license_status
 
-    lic = conn.execute(select(licenses).where(licenses.c.id == license_id)).first()
+    lic = conn.execute(select(licenses).where(licenses.c.id == license_id)).one()  # _usage found it
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     status = license_status(conn, lic, now)
     why = []

@@ -73,9 +73,9 @@ def required_cosigners(conn: Connection, bundle_id: str) -> list[str]:
         select(guild_members.c.guild_id, guild_members.c.member_id, guild_agreements.c.covers)
         .join(guild_agreements, guild_agreements.c.guild_id == guild_members.c.guild_id)
         .where(guild_members.c.member_id.in_(sorted(roles_by_party)))).all()
-    for r in rows:
-        if roles_by_party[r.member_id] & set(json.loads(r.covers)):
-            guilds.add(r.guild_id)
+    for m in rows:
+        if roles_by_party[m.member_id] & set(json.loads(m.covers)):
+            guilds.add(m.guild_id)
     return sorted(guilds)
 
 

@@ -32,7 +32,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, select
 
@@ -53,6 +53,9 @@ from ..store.tables import (
 )
 from .disputes import Block, dispute_blocks
 from .licensing import license_status
+
+if TYPE_CHECKING:
+    from .consent import ConsentCheck
 
 __all__ = ["CheckContext", "Verdict", "check", "check_manifest"]
 
@@ -91,7 +94,7 @@ class Verdict:
     affected_by: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        out = {"allowed": self.allowed, "decision": "allow" if self.allowed else "deny",
+        out: dict[str, Any] = {"allowed": self.allowed, "decision": "allow" if self.allowed else "deny",
                "item": self.item, "license": self.license, "consent": self.consent,
                "reasons": self.reasons}
         if self.affected_by:
@@ -181,12 +184,16 @@ def _attribution_recorded(conn: Connection, license_id: str, duty: Duty) -> Duty
                              f"bundle {lic.bundle_id}; credit it with `reelrights work credit`")
 
 
-def _consent(conn: Connection, ctx: CheckContext, performer: str):  # type: ignore[no-untyped-def]
+#: The consent each action needs; generate naming a performer: either use counts.
+_CONSENT_KINDS: dict[str, tuple[Literal["voice", "likeness"], ...]] = {
+    "synthesizeVoice": ("voice",), "synthesizeLikeness": ("likeness",)}
+
+
+def _consent(conn: Connection, ctx: CheckContext, performer: str) -> ConsentCheck:
     from .consent import find_consent
 
-    kinds = {"synthesizeVoice": ("voice",), "synthesizeLikeness": ("likeness",)}.get(
-        ctx.action, ("voice", "likeness"))  # generate naming a performer: either use counts
-    results = [find_consent(conn, performer_id=performer, kind=kind, on=ctx.day,  # type: ignore[arg-type]
+    kinds = _CONSENT_KINDS.get(ctx.action, ("voice", "likeness"))
+    results = [find_consent(conn, performer_id=performer, kind=kind, on=ctx.day,
                             production=ctx.production, model_family=ctx.model_family,
                             licensee_id=ctx.licensee, territory=ctx.territory, medium=None)
                for kind in kinds]
@@ -330,6 +337,7 @@ def _check(conn: Connection, ctx: CheckContext, *, asset: str | None, work: str 
                        tuple(dispute_blocks(conn, shas, at_time))), shas, bundle_ids
     from .bundles import resolve_bundle
 
+    assert bundle is not None  # exactly one of the three is named (checked above)
     row = resolve_bundle(conn, bundle)  # an id, NAME@VERSION, or NAME (its latest version)
     shas = list(conn.scalars(select(bundle_assets.c.sha256)
                              .where(bundle_assets.c.bundle_id == row.id)))

@@ -14,12 +14,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from ..errors import BadInput
+
+if TYPE_CHECKING:  # imported where used: a command that needs neither pays for neither
+    import sqlite3
+
+    from alembic.config import Config
 
 __all__ = ["Database"]
 
@@ -30,7 +36,7 @@ SCHEMA_HEAD = "0010"
 _migrate_lock = threading.Lock()
 
 
-def alembic_config():  # type: ignore[no-untyped-def]
+def alembic_config() -> Config:
     from alembic.config import Config
 
     cfg = Config()
@@ -133,7 +139,7 @@ def _make_engine(url: str) -> Engine:
                                connect_args={"timeout": 60, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
             # Let us issue BEGIN ourselves (pysqlite's implicit transactions defer the lock).
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
@@ -147,7 +153,7 @@ def _make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
 
 
-def _enable_wal(cur) -> None:  # type: ignore[no-untyped-def]
+def _enable_wal(cur: sqlite3.Cursor) -> None:
     """Switch a connection to WAL. On a brand-new file, several processes doing this at once can
     get SQLITE_BUSY without the busy handler being consulted, so retry for a while."""
     import sqlite3

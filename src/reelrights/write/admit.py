@@ -8,6 +8,7 @@ statement id twice (:mod:`reelrights.admission` holds the rules themselves). A l
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from sqlalchemy import Connection, select
 
@@ -39,7 +40,7 @@ class LogRules:
         on ``log_entries.statement_id`` refuses a replay at the append)."""
         total = len(stmts)
 
-        def refuse(pos: int, exc: ReelrightsError) -> None:
+        def refuse(pos: int, exc: ReelrightsError) -> NoReturn:
             raise_at(pos, total, exc)
 
         if head.registry is None:
@@ -72,7 +73,7 @@ class LogRules:
 
     def _before_establishment(self, conn: Connection, head: Head,
                               stmts: Sequence[SignedStatement],
-                              refuse: Callable[[int, ReelrightsError], None],
+                              refuse: Callable[[int, ReelrightsError], NoReturn],
                               ) -> tuple[str | None, Deployment | None]:
         total = len(stmts)
         log = self.log
@@ -89,12 +90,15 @@ class LogRules:
                     refuse(pos, InvalidStatement(
                         f"v1_entries must be the log's size ({head.size})",
                         "/statement/body/v1_entries"))
+                if s.registry is None:
+                    refuse(pos, InvalidStatement("registry.established must be a v2 statement "
+                                                 "(it names the registry)"))
                 log_time = admission.log_time_after(head.time, self.clock())
-                rules = Deployment(s.registry, s.body["clock_skew_s"],  # type: ignore[arg-type]
-                                   s.body["submission_window_s"], head.size)
-                admission.check_times(stmts, log_time, rules, refuse)
+                established = Deployment(s.registry, s.body["clock_skew_s"],
+                                         s.body["submission_window_s"], head.size)
+                admission.check_times(stmts, log_time, established, refuse)
                 admission.check_ids(conn, stmts, refuse)
-                return log_time, rules
+                return log_time, established
             if s.format != 1:
                 refuse(pos, InvalidStatement(
                     "this log has no registry.established statement yet, so it takes only "

@@ -62,7 +62,7 @@ def apply_statements(conn: Connection, accepted: list[Accepted]) -> list[dict[st
 
 def at(position: int, exc: ReelrightsError) -> ReelrightsError:
     """Mark an applier's error with the statement's position in its run (for batch messages)."""
-    exc.position = position  # type: ignore[attr-defined]
+    exc.position = position
     return exc
 
 

@@ -41,8 +41,8 @@ class KeptConnection:
     def transaction(self) -> Iterator[Connection]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
         if self.db.dialect != "sqlite" or ":memory:" in self.db.url:
-            with self.db.write() as conn:
-                yield conn
+            with self.db.write() as plain:
+                yield plain
             return
         with self._lock:
             conn = self._conn

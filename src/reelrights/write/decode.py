@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from ..catalogue import check_body, lookup
 from ..core.statements import SignedStatement, decode_entry, read_entry
@@ -65,6 +65,7 @@ def decode_batch(entries: Sequence[bytes], known: dict[str, bytes]) -> Decoded:
                 '(the value of "entry"); the log writes its own time'))
             return out
         stmts.append(s)
+        key: bytes | None
         if t.key_field is not None:
             out.registers = True
             key = base64.b64decode(s.body[t.key_field])
@@ -96,6 +97,7 @@ def read_batch(entries: Sequence[bytes], known: dict[str, bytes]) -> Decoded:
         key_field = key_fields.get(kind, _UNSEEN)
         if key_field is _UNSEEN:
             key_field = key_fields[kind] = lookup(*kind).key_field
+        key: bytes | None
         if key_field is not None:
             out.registers = True
             key = base64.b64decode(s.body[key_field])
@@ -110,7 +112,7 @@ def read_batch(entries: Sequence[bytes], known: dict[str, bytes]) -> Decoded:
     return out
 
 
-def raise_at(pos: int, total: int, exc: ReelrightsError) -> None:
+def raise_at(pos: int, total: int, exc: ReelrightsError) -> NoReturn:
     """Raise ``exc``; in a batch of several, its message names the statement's position."""
     if total > 1:
         exc.message = f"statement {pos + 1} of {total}: {exc.message}"

@@ -52,12 +52,12 @@ class KeyBook:
                 known.setdefault(s.actor, key)
                 out.append(key)
                 continue
-            key = known.get(s.actor)
-            if key is None:
+            found = known.get(s.actor)
+            if found is None:
                 raise_at(i, len(stmts), SignatureError(
                     f"actor {s.actor} is not a registered party; register it with `reelrights "
                     "party add` (or submit its party.registered statement) first"))
-            out.append(key)  # type: ignore[arg-type]
+            out.append(found)
         return out
 
     def key_for(self, stmts: list[SignedStatement], pos: int) -> bytes:
@@ -68,9 +68,8 @@ class KeyBook:
             return base64.b64decode(s.body[t.key_field])
         key = self.verified.get(s.actor)
         if key is None:  # registered earlier in this same batch
-            key = next(base64.b64decode(o.body[lookup(o.type, o.version).key_field])
-                       for o in stmts[:pos] if o.actor == s.actor
-                       and lookup(o.type, o.version).key_field is not None)
+            key = next(base64.b64decode(o.body[field]) for o in stmts[:pos] if o.actor == s.actor
+                       and (field := lookup(o.type, o.version).key_field) is not None)
         return key
 
     def remember(self, stmts: list[SignedStatement]) -> None:

@@ -18,6 +18,7 @@ If the symbols are missing (another build of pdqhash), :data:`AVAILABLE` is Fals
 from __future__ import annotations
 
 import ctypes
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,8 @@ _HASH_SYMBOL = "_ZN8facebook3pdq7hashing23pdqHash256FromFloatLumaEPfS2_iiPA64_fS
 _LUMA_SYMBOL = "_ZN8facebook3pdq7hashing20fillFloatLumaFromRGBEPhS2_S2_iiiiPf"
 
 
-def _load():  # type: ignore[no-untyped-def]
+def _load() -> tuple[Any, Any]:
+    """The reference's hash and luma C functions, or (None, None) where they cannot load."""
     try:
         from pdqhash import bindings
 

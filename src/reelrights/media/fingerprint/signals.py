@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from reelrights.media.fingerprint.audio import AudioPrint, best_alignment, fingerprint_audio
 from reelrights.media.fingerprint.text import TextPrint, fingerprint_text, jaccard
@@ -21,7 +21,13 @@ from reelrights.media.fingerprint.video import VideoPrint, fingerprint_video, fr
 
 __all__ = ["SIGNALS", "AudioSignal", "SignalExamples", "TextSignal", "VideoSignal"]
 
-P = TypeVar("P")
+
+
+class _Print(Protocol):
+    def to_bytes(self) -> bytes: ...
+
+
+P = TypeVar("P", bound=_Print)
 
 
 @dataclass(frozen=True)
@@ -35,16 +41,17 @@ class SignalExamples:
 
 class _Signal(Generic[P]):
     name: ClassVar[str]
-    print_type: ClassVar[type]
+    print_type: ClassVar[Any]  # P's class (a ClassVar cannot name a type variable)
     match_threshold: ClassVar[float]
 
     @classmethod
     def to_bytes(cls, fp: P) -> bytes:
-        return fp.to_bytes()  # type: ignore[attr-defined]
+        return fp.to_bytes()
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> P:
-        return cls.print_type.from_bytes(blob)  # type: ignore[attr-defined,no-any-return]
+        p: P = cls.print_type.from_bytes(blob)
+        return p
 
     @classmethod
     def matches(cls, a: P, b: P) -> bool:

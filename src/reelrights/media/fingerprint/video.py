@@ -89,7 +89,7 @@ class VideoPrint:
     mode: str
     width: int
     height: int
-    crop: np.ndarray | None = None
+    crop: np.ndarray = None  # type: ignore[assignment]  # None: no crops, filled in __post_init__
 
     def __post_init__(self) -> None:
         if self.crop is None:
@@ -304,7 +304,7 @@ class _Sampler:
             wide = ls >= 2 * w and frame.format.components[0].bits > 8
             g = self.geometry = (w, h, ls, max(1, w // _THUMB_WIDTH), 2 if wide else 1)
         w, h, ls, k, step = g
-        rows = np.frombuffer(plane, dtype=np.uint8, count=h * ls).reshape(h, ls)
+        rows = np.frombuffer(memoryview(plane), dtype=np.uint8, count=h * ls).reshape(h, ls)
         return rows[::k, step - 1 : step * w : step * k].astype(np.int16)
 
     def _hash(self, frame: av.VideoFrame, t: float) -> None:

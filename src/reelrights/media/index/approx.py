@@ -40,7 +40,8 @@ class IVFSegment(Segment):
     def __init__(self, entry: dict[str, Any], codes: np.ndarray, ids: np.ndarray, blob: np.ndarray,
                  owner: ApproxPDQIndex) -> None:
         super().__init__(entry, codes, ids)
-        self.index = faiss.deserialize_index_binary(np.ascontiguousarray(blob))
+        # An IndexBinaryIVF; faiss's SWIG types name only the IndexBinary base (no nprobe).
+        self.index: Any = faiss.deserialize_index_binary(np.ascontiguousarray(blob))
         self.owner = owner
 
     def search(self, q: np.ndarray, q64: np.ndarray, radius: int) -> tuple[np.ndarray, ...]:
@@ -94,7 +95,7 @@ class ApproxPDQIndex(SegmentedPDQIndex):
         quantizer = faiss.IndexBinaryFlat(256)
         index = faiss.IndexBinaryIVF(quantizer, 256, nlist)
         index.own_fields = True
-        quantizer.this.disown()
+        quantizer.this.disown()  # type: ignore[attr-defined]  # SWIG's proxy, not in faiss's types
         rng = np.random.default_rng(0)
         train = codes if n <= nlist * 256 else codes[np.sort(rng.choice(n, nlist * 256, replace=False))]
         index.train(np.ascontiguousarray(train))

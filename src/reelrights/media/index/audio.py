@@ -156,7 +156,8 @@ class AudioIndex:
         if isinstance(id, bool) or not isinstance(id, (int, np.integer)):
             raise BadInput(f"audio id must be an integer, got {id!r}")
         if int(id) in self._ids:
-            if np.array_equal(self._print_of(int(id)), arr):
+            existing = self._print_of(int(id))
+            if existing is not None and np.array_equal(existing, arr):
                 return  # the same print again (a re-run): nothing to do
             raise Conflict(f"audio id {id} is already indexed with another print; use a new id")
         if arr.shape[0] == 0:
