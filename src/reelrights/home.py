@@ -33,6 +33,11 @@ _ORIGIN_RE = re.compile(r"^[^\s+/][^\s+]*$")
 
 @dataclass
 class Home:
+    """One home folder (see the module doc): its log origin, its database, its keys.
+
+    Make one with :meth:`init` (idempotent) and open it later with :meth:`open`.
+    """
+
     path: Path
     origin: str = DEFAULT_ORIGIN
     database_url_setting: str | None = None
