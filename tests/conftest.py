@@ -7,8 +7,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+from hypothesis_profiles import BUDGET, chosen
 
 ASSETS = Path(__file__).parent / "assets"
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the Hypothesis profile (tests/hypothesis_profiles.py) before any test is collected."""
+    profile = chosen()
+    if profile not in BUDGET:
+        raise pytest.UsageError(f"HYPOTHESIS_PROFILE={profile!r} is not a profile here; use one "
+                                f"of {', '.join(sorted(BUDGET))} (tests/hypothesis_profiles.py)")
+    settings.load_profile(profile)
+
+
+def pytest_report_header() -> str:
+    return f"hypothesis profile: {chosen()} ({settings().max_examples} examples per property)"
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from fund_story import build, csv_report
+from hypothesis_profiles import examples
 from reelrights.core.fund_rules import (
     BundleFacts,
     Credit,
@@ -204,7 +205,7 @@ def _allocation(net: int, facts: PoolFacts) -> dict:
     return allocate(net, flatten(tree))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(_pools(), st.randoms(use_true_random=False))
 def test_every_pool_sums_exactly_and_order_never_changes_a_payout(pool, rnd):
     net, facts = pool
@@ -224,7 +225,7 @@ def test_every_pool_sums_exactly_and_order_never_changes_a_payout(pool, rnd):
     assert _allocation(net, shuffled) == first
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["US", "GB", "FR"]), st.integers(0, 10**9),
                           st.integers(0, 10**6)), min_size=1, max_size=12),
        st.randoms(use_true_random=False))

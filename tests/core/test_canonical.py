@@ -16,6 +16,7 @@ import rfc8785
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from reelrights.core.canonical import (
     MAX_JSON_DEPTH,
     MAX_SAFE_INTEGER,
@@ -69,7 +70,7 @@ fast_values = st.recursive(
 # canonical_bytes agrees with rfc8785
 # ---------------------------------------------------------------------------------------------
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(json_values)
 @example({"\ue000": 1, "\U0001f600": 2})  # UTF-16 order differs from code point order here
 @example({"a": 2**53})
@@ -85,7 +86,7 @@ def test_canonical_bytes_matches_rfc8785(value) -> None:
     assert canonical_bytes(value) == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(fast_values)
 @example({"b": "\x00", "a": ["\u20ac", "\U0001f600", "\x7f", "\\\"/"]})
 @example({"n": MAX_SAFE_INTEGER, "m": -MAX_SAFE_INTEGER})
@@ -104,7 +105,7 @@ def test_fast_path_declines_floats_big_ints_and_non_ascii_keys(value) -> None:
     assert not _fast_path_ok(value)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False).filter(
     lambda f: not (f.is_integer() and abs(f) > MAX_SAFE_INTEGER)), max_size=6))
 def test_float_round_trip_through_parse_canonical(values) -> None:
@@ -246,7 +247,7 @@ _MUTATION_BYTES = [b" ", b"\n", b",", b":", b'"', b"\\", b"0", b"1", b".", b"e",
                    b"[", b"]", b"\xff", b"\xc3", b"\x00", b"\\u00e9", b"NaN", b"a", b""]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(json_values, st.data())
 def test_parse_canonical_agrees_with_the_reference_on_mutated_bytes(value, data) -> None:
     try:

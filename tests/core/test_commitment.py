@@ -11,6 +11,7 @@ import rfc8785
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from reelrights.core import commitment as c
 from reelrights.core import merkle
 from reelrights.core.manifest import (
@@ -55,7 +56,7 @@ def items(draw):  # type: ignore[no-untyped-def]
     return it
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), suppress_health_check=[HealthCheck.too_slow])
 @given(items())
 def test_fast_encoding_equals_rfc8785(item):
     data = c.canonical_item(item)
@@ -66,7 +67,7 @@ def test_fast_encoding_equals_rfc8785(item):
         assert fast_key(m) == group_key(item)
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(items(), st.integers(0, 400), st.binary(min_size=1, max_size=3))
 def test_fast_line_accepts_only_canonical_valid_items(item, pos, junk):
     """Whatever FAST_LINE accepts, and check_key then passes (the per-group checks a commit runs
@@ -142,7 +143,7 @@ def test_invalid_item_in_proof_is_a_proof_error():
         c.verify_item(bytes(32), 1, 0, bytes(16), {"sha256": "x"}, [])
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(st.integers(1, 300), st.lists(st.integers(1, 300), max_size=6))
 def test_span_pieces_join_to_the_root(n, cuts):
     leaves = [hashlib.sha256(bytes([i % 256, i // 256])).digest() for i in range(n)]

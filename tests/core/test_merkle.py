@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from reelrights.core.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
@@ -395,7 +396,7 @@ def test_shape_model_small_trees() -> None:
                     assert _passes(verify_consistency, o2, n2, proof, r1, r2) == want
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_tree_and_index(), st.data())
 def test_inclusion_property(si: tuple[int, int], data: st.DataObject) -> None:
     """Generated proofs verify; any flipped bit fails; other (index, size) fail unless same shape."""
@@ -426,7 +427,7 @@ def _two_sizes(draw: st.DrawFn) -> tuple[int, int]:
     return draw(st.integers(1, new)), new
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_two_sizes(), st.data())
 def test_consistency_property(sizes: tuple[int, int], data: st.DataObject) -> None:
     """Generated proofs verify; any flipped bit fails; other sizes fail unless same shape."""

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from reelrights.core.odrl import (
     CONTEXT_IRI,
     PROFILE_IRI,
@@ -242,7 +243,7 @@ atoms = st.lists(st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 6)), min
                  max_size=6, unique=True)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(atoms, st.integers(0, 6), st.sampled_from(["and", "or", "xone", "andSequence"]))
 def test_logical_semantics_property(pairs: list[tuple[str, int]], count: int,
                                     operand: str) -> None:
@@ -255,7 +256,7 @@ def test_logical_semantics_property(pairs: list[tuple[str, int]], count: int,
     assert (decision.reasons[0].kind == "granted") is expected
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.sets(st.sampled_from([X, Y, Z, "urn:x:w"]), min_size=1),
        st.sets(st.sampled_from([X, Y, Z, "urn:x:w"]), min_size=1))
 def test_term_set_operators_property(values: set[str], right: set[str]) -> None:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from reelrights.core.money import convert, exponent, format_amount, parse_amount, parse_rate
 from reelrights.core.royalty import Split, allocate, apply_threshold, flatten
 from reelrights.errors import BadInput
@@ -89,7 +90,7 @@ weights = st.dictionaries(st.text("abcdefgh", min_size=1, max_size=6),
                           min_size=1, max_size=40).filter(lambda d: sum(d.values()) > 0)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(money, weights)
 def test_every_pool_sums_exactly_and_each_line_is_within_one_unit(total: int, shares) -> None:
     got = allocate(total, shares)
@@ -100,7 +101,7 @@ def test_every_pool_sums_exactly_and_each_line_is_within_one_unit(total: int, sh
         assert abs(amount - exact) < 1
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(money, weights, st.randoms())
 def test_input_order_never_changes_a_payout(total: int, shares, rnd: random.Random) -> None:
     items = list(shares.items())

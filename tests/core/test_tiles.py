@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from reelrights.core.merkle import (
     EMPTY_ROOT,
     MemoryTree,
@@ -235,7 +236,7 @@ _BIG = MemoryTree(hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(7
 _BIG_TILES = _expected_tiles(_BIG)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(st.integers(0, 3000), min_size=1, max_size=12), st.integers(0, 11))
 def test_tile_builder_random_batches(batches: list[int], restart_at: int) -> None:
     """Appending in random batch splits (restarting from edge() once) gives MemoryTree's tiles."""
@@ -278,7 +279,7 @@ def _fetch_for(size: int, calls: list[tuple[int, int, int]] | None = None):  # t
     return fetch
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.integers(1, 70_000), st.data())
 def test_tile_reader_proofs_equal_memory_tree(size: int, data: st.DataObject) -> None:
     reader = TileHashReader(size, _fetch_for(size), cache_tiles=8)

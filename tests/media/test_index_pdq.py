@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from reelrights.errors import BadInput
 from reelrights.media.index import ApproxPDQIndex, FlatPDQIndex, PDQIndex, PDQMatches
 from reelrights.media.index.common import brute_force, words
@@ -115,7 +116,7 @@ def test_delta_and_main_segments_reopen_and_compact(tmp_path: Path) -> None:
     assert files == {"MANIFEST.json", "LOCK"} | set(again._manifest["segments"][0]["files"])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(n=st.integers(1, 400), radius=st.integers(0, 31), seed=st.integers(0, 2**32 - 1),
        slot_bits=st.sampled_from([None, 8, 12, 16]))
 def test_property_small_indexes_equal_brute_force(tmp_path_factory: pytest.TempPathFactory, n: int,
