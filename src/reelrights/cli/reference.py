@@ -55,13 +55,6 @@ def _one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _metavar(param: click.Parameter, ctx: click.Context) -> str:
-    try:
-        return param.make_metavar(ctx)  # click >= 8.2
-    except TypeError:  # pragma: no cover - click 8.1
-        return param.make_metavar()  # type: ignore[call-arg]  # click 8.1's signature
-
-
 def _default(param: click.Option) -> str | None:
     """The default as ``--help`` shows it, only where the option asks to show one."""
     if isinstance(param.show_default, str):
@@ -87,7 +80,7 @@ def _range(kind: click.ParamType) -> str | None:
 
 def _option(param: click.Option, ctx: click.Context) -> str:
     names = ", ".join(f"`{n}`" for n in [*param.opts, *param.secondary_opts])
-    value = "" if param.is_flag or param.count else f" `{_metavar(param, ctx)}`"
+    value = "" if param.is_flag or param.count else f" `{param.make_metavar(ctx)}`"
     notes = []
     if param.required:
         notes.append("required")
@@ -111,7 +104,7 @@ def _argument(param: click.Argument, ctx: click.Context) -> str:
     if param.nargs == -1:
         notes.append("any number")
     suffix = f" ({'; '.join(notes)})" if notes else ""
-    return f"- `{_metavar(param, ctx)}`{suffix}"
+    return f"- `{param.make_metavar(ctx)}`{suffix}"
 
 
 def _section(cmd: click.Command, ctx: click.Context) -> list[str]:
