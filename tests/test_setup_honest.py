@@ -32,7 +32,8 @@ def test_readme_names_what_the_setup_installs_besides_pypi() -> None:
 
 
 def test_ci_run_sets_ci_itself(tmp_path: Path) -> None:
-    """`.ci/run` exports CI=true, so an unreachable PostgreSQL fails the run wherever it runs."""
+    """`.ci/run` exports CI=true, so an unreachable PostgreSQL fails the run wherever it runs;
+    it runs `make check` (lint, types, structural tests) first, then `make test`."""
     fake = tmp_path / "bin"
     fake.mkdir()
     make = fake / "make"
@@ -43,7 +44,7 @@ def test_ci_run_sets_ci_itself(tmp_path: Path) -> None:
     done = subprocess.run(["bash", str(ROOT / ".ci" / "run")], env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "CI=true args=test"
+    assert done.stdout.splitlines() == ["CI=true args=check", "CI=true args=test"]
 
 
 def _bench(name: str, *args: str) -> subprocess.CompletedProcess[str]:
