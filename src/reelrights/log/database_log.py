@@ -298,35 +298,6 @@ class DatabaseLog:
         for idx, width, hashes in rows:
             yield int(idx), int(width), bytes(hashes)
 
-    def entry_columns(self, conn: Connection, start: int, end: int, *, chunk: int = 16_384
-                      ) -> Iterator[tuple[list[int], list[bytes], list[bytes]]]:
-        """Yield (indices, leaf hashes, entries), three lists, for start <= index < end.
-
-        One query per ``chunk`` indices, read with the driver's cursor: whole-log scans (verify)
-        skip SQLAlchemy's per-row work.
-        """
-        sql = _driver_sql(conn, "SELECT idx, leaf_hash, entry FROM log_entries "
-                                "WHERE idx >= ? AND idx < ? ORDER BY idx")
-        # psycopg: binary results, so bytea arrives as bytes instead of hex text to decode.
-        binary = {"binary": True} if conn.dialect.driver == "psycopg" else {}
-        cursor = conn.connection.cursor()
-        try:
-            for pos in range(start, end, chunk):
-                cursor.execute(sql, (pos, min(pos + chunk, end)), **binary)
-                idxs: list[int] = []
-                hashes: list[bytes] = []
-                entries: list[bytes] = []
-                # Small fetches: the row tuples die young, which keeps the cyclic GC quiet.
-                while rows := cursor.fetchmany(1024):
-                    i, h, e = zip(*rows)
-                    idxs += i
-                    hashes += map(bytes, h)
-                    entries += map(bytes, e)
-                if idxs:
-                    yield idxs, hashes, entries
-        finally:
-            cursor.close()
-
     def entries_between(self, conn: Connection, start: int, end: int, *, chunk: int = 20_000
                         ) -> Iterator[tuple[int, bytes, bytes]]:
         """Yield (index, leaf_hash, entry) for start <= index < end, streamed in chunks."""
