@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+
+from sqlalchemy import Connection
 
 from ..log.database_log import AppendResult, DatabaseLog
 from ..log.mirror import publish_batch
@@ -27,7 +30,8 @@ class OrderedPublisher:
     publish stalls nobody.
     """
 
-    def __init__(self, mirror_dir: Path | None, log: DatabaseLog, read: Callable) -> None:
+    def __init__(self, mirror_dir: Path | None, log: DatabaseLog,
+                 read: Callable[[], AbstractContextManager[Connection]]) -> None:
         self.mirror_dir, self.log, self.read = mirror_dir, log, read
         #: First indices of batches appended (committed or about to be) but not yet published.
         self._unpublished: set[int] = set()
