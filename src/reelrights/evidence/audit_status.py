@@ -26,20 +26,27 @@ from ..registry.submit import submit_as
 from ..store.evidence_tables import audit_certificates, audit_challenges, audit_withdrawals
 from .runs import resolve_run
 
-__all__ = ["later_failures", "run_audits", "withdraw_challenge"]
+__all__ = ["auditors_challenge", "later_failures", "run_audits", "withdraw_challenge"]
+
+
+def auditors_challenge(conn: Connection, body: dict[str, Any], verb: str) -> Any:
+    """The logged challenge ``body`` names (``challenge`` of ``run``), refused unless ``body``'s
+    ``auditor`` issued it: only that auditor may ``verb`` it (withdraw, certify)."""
+    ch = conn.execute(select(audit_challenges).where(audit_challenges.c.id == body["challenge"])
+                      ).first()
+    if ch is None or ch.run_id != body["run"]:
+        raise NotFound(f"challenge {body['challenge']} of run {body['run']} is not logged")
+    if ch.auditor_id != body["auditor"]:
+        raise PolicyDenied(f"challenge {ch.id} was issued by {ch.auditor_id}; only that auditor "
+                           f"may {verb} it")
+    return ch
 
 
 @applier("audit.withdrawn")
 @each_statement
 def _apply_withdrawal(conn: Connection, a: Accepted) -> dict[str, Any]:
     b = a.statement.body
-    ch = conn.execute(select(audit_challenges).where(audit_challenges.c.id == b["challenge"])
-                      ).first()
-    if ch is None or ch.run_id != b["run"]:
-        raise NotFound(f"challenge {b['challenge']} of run {b['run']} is not logged")
-    if ch.auditor_id != b["auditor"]:
-        raise PolicyDenied(f"challenge {ch.id} was issued by {ch.auditor_id}; only that auditor "
-                           "may withdraw it")
+    ch = auditors_challenge(conn, b, "withdraw")
     w = conn.execute(select(audit_withdrawals.c.log_index)
                      .where(audit_withdrawals.c.challenge_id == ch.id)).first()
     if w is not None:

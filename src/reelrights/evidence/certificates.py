@@ -62,14 +62,13 @@ from ..registry.submit import submit_as
 from ..store.db import Database
 from ..store.evidence_tables import (
     audit_certificates,
-    audit_challenges,
     audit_withdrawals,
     training_runs,
 )
 from ..store.resolve import StoredRow, find_one, resolve
 from ..store.tables import log_entries, parties
 from .audit_challenge import Challenge, load_challenge
-from .audit_status import later_failures
+from .audit_status import auditors_challenge, later_failures
 from .audit_types import Reason, parse_time
 from .audit_verify import Finding, check_response, read_response, tally
 from .marks import affected_by
@@ -244,13 +243,7 @@ def _closed_by(conn: Connection, challenge: str, rule: str) -> str | None:
 @each_statement
 def _apply_certificate(conn: Connection, a: Accepted) -> dict[str, Any]:
     b = a.statement.body
-    ch = conn.execute(select(audit_challenges).where(audit_challenges.c.id == b["challenge"])
-                      ).first()
-    if ch is None or ch.run_id != b["run"]:
-        raise NotFound(f"challenge {b['challenge']} of run {b['run']} is not logged")
-    if ch.auditor_id != b["auditor"]:
-        raise PolicyDenied(f"challenge {ch.id} was issued by {ch.auditor_id}; only that auditor "
-                           "may certify it")
+    ch = auditors_challenge(conn, b, "certify")
     if conn.execute(select(audit_certificates.c.id)
                     .where(audit_certificates.c.id == b["id"])).first() is not None:
         raise Conflict(f"certificate {b['id']} already exists")
