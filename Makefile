@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check docs bench clean
+.PHONY: demo test check docs bench clean wrk
 
 # Chromaprint (audio fingerprints) is a C library with no PyPI wheel: Debian/Ubuntu's libchromaprint1.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -45,10 +45,17 @@ docs: $(STAMP)
 # beside its baseline. Run one alone with e.g. `make bench-log_append`.
 BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files provenance_sign fund_allocate cli_startup
 
-bench: $(STAMP)
+# The HTTP load benchmarks drive the service with wrk (Debian's package), so the driver costs
+# little of the 2 cores.
+wrk:
+	@command -v wrk >/dev/null || { echo "installing wrk (HTTP load driver) with apt-get"; \
+	  $(SUDO) apt-get install -y -q wrk >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q wrk >/dev/null; }; }
+
+bench: $(STAMP) wrk
 	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; done
 
-bench-%: $(STAMP)
+bench-%: $(STAMP) wrk
 	$(BIN)/python benchmarks/$*.py
 
 clean:
