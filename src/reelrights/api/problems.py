@@ -1,0 +1,80 @@
+"""RFC 9457 problem details: the one error format of the service.
+
+Every refusal carries the same message the CLI prints for the same error (``detail``), the exit
+code the CLI would end with (``exit_code``), and, for a statement in a batch, its position
+(``position``, counting from 0). ``type`` is a URI naming the kind of problem; ``title`` is short and
+fixed per kind.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from ..errors import (
+    BadInput,
+    Conflict,
+    DiskFull,
+    NotFound,
+    PolicyDenied,
+    ReelrightsError,
+    VerificationError,
+)
+
+__all__ = ["PROBLEM_BASE", "Problem", "problem_for", "problem_response"]
+
+#: Problem type URIs are ``PROBLEM_BASE + slug``; docs/service.md lists every slug.
+PROBLEM_BASE = "https://reelrights.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+#: How the ledger names a statement's place in a batch of several (counting from 1, for people).
+_POSITION = re.compile(r"^statement (\d+) of \d+: ")
+
+
+class Problem(Exception):
+    """An HTTP refusal that is not one of the ledger's errors (a bad content type, a body too
+    large, a rate limit): raise it from a route and it is rendered as problem details."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str, *,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail = status, slug, title, detail
+        self.headers = headers or {}
+        self.extra = extra
+
+    def response(self) -> JSONResponse:
+        return problem_response(self.status, self.slug, self.title, self.detail,
+                                headers=self.headers, **self.extra)
+
+
+def problem_response(status: int, slug: str, title: str, detail: str, *,
+                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail,
+            **{k: v for k, v in extra.items() if v is not None}}
+    return JSONResponse(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
+
+
+def problem_for(exc: ReelrightsError, *, position: int | None = None) -> Problem:
+    """The problem for one of the ledger's errors: status by kind, the CLI's message as detail.
+    ``position`` defaults to the one the ledger's message names ("statement N of M: ...")."""
+    message = str(exc)
+    if position is None and (m := _POSITION.match(message)):
+        position = int(m.group(1)) - 1
+    if isinstance(exc, NotFound):
+        status, slug, title = 404, "not-found", "Not found"
+    elif isinstance(exc, Conflict):
+        status, slug, title = 409, "conflict", "Conflicts with the log"
+    elif isinstance(exc, BadInput):
+        status, slug, title = 422, "invalid-statement", "Refused statement"
+    elif isinstance(exc, PolicyDenied):
+        status, slug, title = 403, "policy-denied", "Denied by policy"
+    elif isinstance(exc, VerificationError):
+        status, slug, title = 422, "verification-failed", "Verification failed"
+    elif isinstance(exc, DiskFull):
+        status, slug, title = 507, "insufficient-storage", "The server's disk is full"
+    else:
+        status, slug, title = 500, "internal", "Internal error"
+    return Problem(status, slug, title, message, position=position, exit_code=exc.exit_code)
+

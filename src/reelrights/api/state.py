@@ -1,0 +1,46 @@
+"""What one server process keeps between requests: the home, its ledger, the write coalescer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+
+if TYPE_CHECKING:
+    from ..home import Home
+    from ..ledger import Ledger
+    from .app import ServiceConfig
+
+__all__ = ["ServiceState"]
+
+
+class ServiceState:
+    """Opened at the application's start (lifespan), closed at its end.
+
+    The ledger is synchronous (SQLAlchemy); routes call it through :meth:`call`, which runs it in
+    the thread pool so the event loop keeps serving reads."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.home: Home | None = None
+        self.ledger: Ledger | None = None
+        #: Set by each concern at start (e.g. the write coalescer, tile caches).
+        self.parts: dict[str, Any] = {}
+
+    async def start(self) -> None:
+        from ..home import Home
+        from ..ledger import Ledger
+
+        self.home = Home.open(self.config.home)
+        self.ledger = await run_in_threadpool(Ledger.open, self.home)
+
+    async def stop(self) -> None:
+        for part in reversed(list(self.parts.values())):
+            close = getattr(part, "aclose", None)
+            if close is not None:
+                await close()
+        if self.ledger is not None:
+            self.ledger.close()
+
+    async def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return await run_in_threadpool(fn, *args, **kwargs)
