@@ -181,3 +181,26 @@ def test_a_fresh_interpreter_verifies_a_log_holding_every_statement_type(every_t
     cmd = subprocess.run([str(exe), "--home", str(every_type_home), "log", "verify"],
                          capture_output=True, text=True, timeout=300)
     assert cmd.returncode == 0 and cmd.stdout.startswith("ok: "), cmd.stdout + cmd.stderr
+
+
+def test_the_compiled_body_checks_accept_every_logged_body(every_type_home) -> None:
+    """Every body of a log holding every type passes its type's compiled check, and the same
+    body with one required field dropped fails it (core.schema.compile_ok)."""
+    from reelrights.core.schema import compile_ok
+
+    ledger = Ledger.open(Home.open(every_type_home))
+    with ledger.db.read() as conn:
+        rows = conn.execute(select(log_entries.c.entry)).all()
+    ledger.close()
+    checked = 0
+    for (entry,) in rows:
+        doc = json.loads(entry)
+        stmt = doc["entry"]["statement"] if "entry" in doc else doc["statement"]
+        spec = catalogue().lookup(stmt["type"], stmt["version"]).body
+        ok = compile_ok(spec)
+        assert ok(stmt["body"]), stmt
+        if isinstance(spec, Obj) and spec.required:
+            first = next(iter(spec.required))
+            assert not ok({k: v for k, v in stmt["body"].items() if k != first}), stmt["type"]
+        checked += 1
+    assert checked == len(rows) > 50

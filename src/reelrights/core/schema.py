@@ -7,7 +7,9 @@ field. Objects are closed: an unknown key is an error, so a typo is never signed
 
 Every statement the log accepts is walked, so each spec also has :meth:`Spec.ok`, a plain yes
 or no that builds no pointers and no messages. :meth:`Obj.check` and :meth:`List.check` ask it
-first and walk again, naming the field, only when the answer is no.
+first and walk again, naming the field, only when the answer is no. For an object or a list,
+``ok`` is compiled (:func:`compile_ok`): the spec tree is written out once as one Python function
+of plain comparisons, so a body of a dozen fields costs one call instead of a call per field.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 from ..errors import InvalidStatement
 
-__all__ = ["Int", "List", "Obj", "Ratio", "Spec", "Str", "parse_ratio", "validate"]
+__all__ = ["Int", "List", "Obj", "Ratio", "Spec", "Str", "compile_ok", "parse_ratio", "validate"]
 
 
 class Spec:
@@ -122,18 +124,9 @@ class List(Spec):
     max_items: int = 10_000
     unique_by: str | None = None  # object key that must be unique across items
 
-    def ok(self, value: Any) -> bool:
-        if type(value) is not list or not self.min_items <= len(value) <= self.max_items:
-            return False
-        item_ok = self.item.ok
-        for item in value:
-            if not item_ok(item):
-                return False
-        if self.unique_by is not None:
-            keys = [item[self.unique_by] for item in value]
-            if len(set(keys)) != len(keys):
-                return False
-        return True
+    @cached_property
+    def ok(self) -> Callable[[Any], bool]:
+        return compile_ok(self)
 
     def check(self, value: Any, pointer: str) -> None:
         if self.ok(value):
@@ -159,22 +152,9 @@ class Obj(Spec):
     required: dict[str, Spec]
     optional: dict[str, Spec] = field(default_factory=dict)
 
-    def ok(self, value: Any) -> bool:
-        if type(value) is not dict:
-            return False
-        required = self.required
-        for name, spec in required.items():
-            if name not in value or not spec.ok(value[name]):
-                return False
-        if len(value) > len(required):
-            optional = self.optional
-            for name, item in value.items():
-                if name in required:
-                    continue
-                extra = optional.get(name)
-                if extra is None or not extra.ok(item):
-                    return False
-        return True
+    @cached_property
+    def ok(self) -> Callable[[Any], bool]:
+        return compile_ok(self)
 
     def check(self, value: Any, pointer: str) -> None:
         if self.ok(value):
@@ -198,6 +178,91 @@ class Obj(Spec):
 
 def validate(value: Any, spec: Spec, pointer: str = "") -> None:
     spec.check(value, pointer)
+
+
+def compile_ok(spec: Spec) -> Callable[[Any], bool]:
+    """``spec``'s yes-or-no check as one generated function: the same answers as walking the
+    spec tree (a test compares them), with every object, list, string and integer check of the
+    tree written out inline. Specs of other kinds are called through their own ``ok``."""
+    env: dict[str, Any] = {}
+    lines = ["def ok(v0):"]
+    _emit(spec, "v0", lines, 1, env, [0])
+    lines.append("    return True")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), f"<schema {type(spec).__name__}>", "exec"),  # noqa: S102
+         env, namespace)
+    fn: Callable[[Any], bool] = namespace["ok"]
+    return fn
+
+
+def _emit(spec: Spec, var: str, lines: list[str], depth: int, env: dict[str, Any],
+          counter: list[int]) -> None:
+    """Lines (at ``depth``) that ``return False`` unless ``var`` fits ``spec``."""
+    pad = "    " * depth
+
+    def name(value: Any) -> str:  # a constant of the generated code
+        counter[0] += 1
+        key = f"c{counter[0]}"
+        env[key] = value
+        return key
+
+    def fresh() -> str:
+        counter[0] += 1
+        return f"v{counter[0]}"
+
+    kind = type(spec)
+    if kind is Str:
+        assert isinstance(spec, Str)
+        lines.append(f"{pad}if type({var}) is not str: return False")
+        if spec.choices is not None:
+            lines.append(f"{pad}if {var} not in {name(frozenset(spec.choices))}: return False")
+        lines.append(f"{pad}if not {spec.min_len} <= len({var}) <= {spec.max_len}: return False")
+        if spec._regex is not None:
+            lines.append(f"{pad}if {name(spec._regex.fullmatch)}({var}) is None: return False")
+        if spec.extra is not None:
+            lines.append(f"{pad}if {name(spec.extra)}({var}): return False")
+    elif kind is Int:
+        assert isinstance(spec, Int)
+        lines.append(f"{pad}if type({var}) is not int or not {spec.min} <= {var} <= {spec.max}: "
+                     "return False")
+    elif kind is Obj:
+        assert isinstance(spec, Obj)
+        lines.append(f"{pad}if type({var}) is not dict: return False")
+        for key, item in spec.required.items():
+            sub = fresh()
+            lines.append(f"{pad}{sub} = {var}.get({key!r}, {name(_MISSING)})")
+            lines.append(f"{pad}if {sub} is {name(_MISSING)}: return False")
+            _emit(item, sub, lines, depth, env, counter)
+        lines.append(f"{pad}if len({var}) > {len(spec.required)}:")
+        key_var, item_var = fresh(), fresh()
+        lines.append(f"{pad}    for {key_var}, {item_var} in {var}.items():")
+        inner = pad + "        "
+        lines.append(f"{inner}if {key_var} in {name(frozenset(spec.required))}: continue")
+        for i, (key, item) in enumerate(spec.optional.items()):
+            lines.append(f"{inner}{'if' if i == 0 else 'elif'} {key_var} == {key!r}:")
+            _emit(item, item_var, lines, depth + 3, env, counter)
+        lines.append(f"{inner}{'else:' if spec.optional else 'if True:'} return False")
+    elif kind is List:
+        assert isinstance(spec, List)
+        lines.append(f"{pad}if type({var}) is not list or not "
+                     f"{spec.min_items} <= len({var}) <= {spec.max_items}: return False")
+        item_var = fresh()
+        lines.append(f"{pad}for {item_var} in {var}:")
+        _emit(spec.item, item_var, lines, depth + 1, env, counter)
+        lines.append(f"{pad}    pass")
+        if spec.unique_by is not None:
+            lines.append(f"{pad}if not {name(_unique_by)}({var}, {spec.unique_by!r}): "
+                         "return False")
+    else:
+        lines.append(f"{pad}if not {name(spec.ok)}({var}): return False")
+
+
+_MISSING = object()
+
+
+def _unique_by(items: list[Any], key: str) -> bool:
+    keys = [item[key] for item in items]
+    return len(set(keys)) == len(keys)
 
 
 def _escape(name: str) -> str:
