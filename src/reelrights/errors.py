@@ -13,7 +13,10 @@
     │   ├── SignatureError          a signature does not verify, or is by an unknown key
     │   └── LogIntegrityError       the log disagrees with itself (carries the first bad index)
     ├── PolicyDenied      (exit 3)  the request is understood and refused by a rule
-    └── DiskFull          (exit 1)  the disk (or the database server's) has no space left
+    │   └── KeyNotAllowed           a service accepts statements from allowlisted keys only
+    ├── DiskFull          (exit 1)  the disk (or the database server's) has no space left
+    └── Unavailable       (exit 1)  not now: the database is unreachable; retry after a while
+        └── RateLimited             too many requests from one key or address; retry later
 
 Each error's message is one line that names the bad input and says what to do. The CLI prints
 ``error: <message>`` and exits with :attr:`ReelrightsError.exit_code`.
@@ -34,13 +37,16 @@ __all__ = [
     "Conflict",
     "DiskFull",
     "InvalidStatement",
+    "KeyNotAllowed",
     "LogIntegrityError",
     "MediaError",
     "NotFound",
     "PolicyDenied",
     "ProofError",
+    "RateLimited",
     "ReelrightsError",
     "SignatureError",
+    "Unavailable",
     "VerificationError",
     "disk_full",
 ]
@@ -126,6 +132,10 @@ class PolicyDenied(ReelrightsError):
     exit_code = 3
 
 
+class KeyNotAllowed(PolicyDenied):
+    """A service refuses statements signed by a key that is not on the operator's allowlist."""
+
+
 class DiskFull(ReelrightsError):
     """No space left on the disk that holds ``where`` (a file, a folder or a database)."""
 
@@ -135,6 +145,21 @@ class DiskFull(ReelrightsError):
         super().__init__(f"the disk is full: no space left to write {where}; free some space "
                          "(or raise the quota) and run the command again")
         self.where = where
+
+
+class Unavailable(ReelrightsError):
+    """The request could not be served now (the database is unreachable): the same request may
+    succeed after ``retry_after`` seconds. Nothing of it was written."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(Unavailable):
+    """Too many requests from one signing key or one address: retry after ``retry_after`` s."""
 
 
 _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})

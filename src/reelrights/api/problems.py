@@ -17,9 +17,12 @@ from ..errors import (
     BadInput,
     Conflict,
     DiskFull,
+    KeyNotAllowed,
     NotFound,
     PolicyDenied,
+    RateLimited,
     ReelrightsError,
+    Unavailable,
     VerificationError,
 )
 
@@ -62,19 +65,29 @@ def problem_for(exc: ReelrightsError, *, position: int | None = None) -> Problem
     message = str(exc)
     if position is None and (m := _POSITION.match(message)):
         position = int(m.group(1)) - 1
+    headers = None
+    if isinstance(exc, Unavailable):
+        headers = {"Retry-After": str(max(1, exc.retry_after))}
     if isinstance(exc, NotFound):
         status, slug, title = 404, "not-found", "Not found"
     elif isinstance(exc, Conflict):
         status, slug, title = 409, "conflict", "Conflicts with the log"
     elif isinstance(exc, BadInput):
         status, slug, title = 422, "invalid-statement", "Refused statement"
+    elif isinstance(exc, KeyNotAllowed):
+        status, slug, title = 403, "key-not-allowed", "Signing key not allowed"
     elif isinstance(exc, PolicyDenied):
         status, slug, title = 403, "policy-denied", "Denied by policy"
     elif isinstance(exc, VerificationError):
         status, slug, title = 422, "verification-failed", "Verification failed"
     elif isinstance(exc, DiskFull):
         status, slug, title = 507, "insufficient-storage", "The server's disk is full"
+    elif isinstance(exc, RateLimited):
+        status, slug, title = 429, "rate-limited", "Too many requests"
+    elif isinstance(exc, Unavailable):
+        status, slug, title = 503, "unavailable", "Service unavailable"
     else:
         status, slug, title = 500, "internal", "Internal error"
-    return Problem(status, slug, title, message, position=position, exit_code=exc.exit_code)
+    return Problem(status, slug, title, message, headers=headers, position=position,
+                   exit_code=exc.exit_code)
 

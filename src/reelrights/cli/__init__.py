@@ -155,6 +155,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
                        "machine)."),
     "scan": ("scan_cmd", "Scan a media file, a directory (recursively) or a JSONL manifest of "
                          "paths."),
+    "serve": ("serve_cmd", "Serve this home's registry over HTTP: POST /v1/statements, the "
+                           "static log, proofs."),
+    "service": ("service_cmd", "The service's allowlist of signing keys (`reelrights serve`)."),
     "statement": ("statement_cmd", "Sign statements where the key lives; submit statements signed"
                                    " anywhere."),
     "usage": ("usage_cmd", "Licenses, certified runs, outputs, productions and earnings on P's "

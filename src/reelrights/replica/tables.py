@@ -62,6 +62,8 @@ LOCAL_TABLES: dict[str, str] = {
     "output_prints": "fingerprints computed from an output's media file",
     "output_manifests": "C2PA manifests this home signed for outputs (kept to restore a "
                         "stripped copy; the logged record carries their digest)",
+    "service_allowed_keys": "the operator's allowlist of keys the service accepts statements "
+                            "from (`reelrights service allow`): a local decision, never logged",
 }
 
 

@@ -252,4 +252,5 @@ from . import (  # noqa: E402,F401
     fund_tables,
     provenance_tables,
     run_tables,  # noqa: E402,F401  (run starts, out-of-force licenses, affected-by marks: 0010)
+    service_tables,  # noqa: E402,F401  (the service's allowlist of signing keys: 0011)
 )

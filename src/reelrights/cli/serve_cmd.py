@@ -1,0 +1,85 @@
+"""reelrights serve: the HTTP service (docs/service.md) over this home's ledger.
+
+uvicorn runs the application factory ``reelrights.api.factory:from_env`` in one process, or in
+``--workers N`` processes sharing one listening socket; the configuration travels to them in the
+environment (``REELRIGHTS_SERVE_CONFIG``). One line on stdout gives the URL; Ctrl-C stops the
+service cleanly (requests in flight are answered first).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from ..errors import BadInput
+from .context import AppContext, pass_app
+
+#: Per process: connections and tasks at once before uvicorn answers 503 (a bound, not a goal).
+LIMIT_CONCURRENCY = 2048
+#: Seconds an idle keep-alive connection is kept; the longest header uvicorn buffers (bytes).
+KEEP_ALIVE_S = 5
+MAX_HEADER_BYTES = 16 * 1024
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(serve)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (put a TLS-terminating reverse proxy in front).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port; the URL line names it).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port (one log: the database serialises them).")
+@click.option("--open", "open_appends", is_flag=True,
+              help="Accept statements from any key, skipping the allowlist (demos and tests "
+                   "only).")
+@click.option("--config-json", hidden=True, default=None,
+              help="Extra ServiceConfig settings as JSON (limits, coalescing; tests).")
+@pass_app
+def serve(app: AppContext, host: str, port: int, workers: int, open_appends: bool,
+          config_json: str | None) -> None:
+    """Serve this home's registry over HTTP: POST /v1/statements, the static log, proofs.
+
+    Prints one line with the URL; Ctrl-C stops it. The database is the home's (embedded SQLite)
+    or REELRIGHTS_DATABASE_URL (PostgreSQL, for several processes or hosts)."""
+    import uvicorn
+
+    from ..api.app import ServiceConfig
+    from ..api.factory import ENV, config_to_json
+
+    home = app.home  # refuses a missing home, naming `reelrights init`
+    settings = json.loads(config_json) if config_json else {}
+    try:
+        config = ServiceConfig(home=Path(home.path), open_appends=open_appends, **settings)
+    except TypeError as exc:
+        raise BadInput(f"--config-json: {exc}") from None
+    if open_appends:
+        click.echo("warning: --open: statements signed by ANY key are accepted (no allowlist); "
+                   "use it for demos and tests only", err=True)
+    os.environ[ENV] = config_to_json(config)
+    ucfg = uvicorn.Config("reelrights.api.factory:from_env", factory=True, host=host, port=port,
+                          workers=workers, loop="auto", http="auto", lifespan="on",
+                          timeout_keep_alive=KEEP_ALIVE_S, limit_concurrency=LIMIT_CONCURRENCY,
+                          h11_max_incomplete_event_size=MAX_HEADER_BYTES, backlog=2048,
+                          timeout_graceful_shutdown=10, log_level="warning", access_log=False,
+                          server_header=False)
+    sock = ucfg.bind_socket()
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    click.echo(f"reelrights serving {home.path} at http://{shown}:{bound_port} "
+               f"({workers} process{'es' if workers > 1 else ''}; Ctrl-C stops)", nl=True)
+    import sys
+
+    sys.stdout.flush()
+    server = uvicorn.Server(ucfg)
+    if workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(ucfg, target=server.run, sockets=[sock]).run()
+    else:
+        server.run(sockets=[sock])
