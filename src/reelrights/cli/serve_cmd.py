@@ -69,6 +69,7 @@ def serve(app: AppContext, host: str, port: int, workers: int, open_appends: boo
                           timeout_graceful_shutdown=10, log_level="warning", access_log=False,
                           server_header=False)
     sock = ucfg.bind_socket()
+    sock.listen(ucfg.backlog)  # connections wait in the backlog while the ledger opens
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(f"reelrights serving {home.path} at http://{shown}:{bound_port} "
@@ -77,9 +78,13 @@ def serve(app: AppContext, host: str, port: int, workers: int, open_appends: boo
 
     sys.stdout.flush()
     server = uvicorn.Server(ucfg)
-    if workers > 1:
-        from uvicorn.supervisors import Multiprocess
+    try:
+        if workers > 1:
+            from uvicorn.supervisors import Multiprocess
 
-        Multiprocess(ucfg, target=server.run, sockets=[sock]).run()
-    else:
-        server.run(sockets=[sock])
+            Multiprocess(ucfg, target=server.run, sockets=[sock]).run()
+        else:
+            server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down on
+        pass
+    click.echo("reelrights stopped", err=True)

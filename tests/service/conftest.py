@@ -1,0 +1,75 @@
+"""The ``service`` fixture: real ``reelrights serve`` processes on 127.0.0.1 (port 0).
+
+``service(home=None, open_appends=True, backend="sqlite", workers=1, config=None)`` starts one
+on ``home`` (or on a new home: SQLite in it, "postgresql" for a fresh PostgreSQL schema, or a
+database URL) and returns a :class:`service_kit.Server` (``.url``, ``.home``, ``.registry``,
+``.post()``, ``.stop()``, ``.kill()``). Every server is stopped after the test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from service_kit import PG_URL, Server, drop_schemas, make_home, start_server
+
+from reelrights.home import Home
+
+_pg: dict[str, str | None] = {}
+
+
+def postgres_error() -> str | None:
+    if "error" not in _pg:
+        try:
+            import psycopg
+
+            with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
+                                 connect_timeout=5):
+                _pg["error"] = None
+        except Exception as exc:  # noqa: BLE001
+            _pg["error"] = f"{type(exc).__name__}: {exc}"
+    return _pg["error"]
+
+
+def need_postgres() -> None:
+    error = postgres_error()
+    if error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL must run in CI but is unreachable at {PG_URL}: {error}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {error}")
+
+
+@pytest.fixture
+def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Server]]:
+    monkeypatch.delenv("REELRIGHTS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("REELRIGHTS_HOME", raising=False)
+    servers: list[Server] = []
+    count = itertools.count()
+
+    def start(home: Home | None = None, open_appends: bool = True, backend: str = "sqlite",
+              workers: int = 1, config: dict[str, Any] | None = None) -> Server:
+        if home is None:
+            if backend == "postgresql":
+                need_postgres()
+            home = make_home(tmp_path / f"home{next(count)}", backend)
+        server = start_server(home, open_appends=open_appends, workers=workers, config=config)
+        servers.append(server)
+        return server
+
+    yield start
+    for s in servers:
+        s.stop()
+    if postgres_error() is None:
+        drop_schemas()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def service_backend(request: pytest.FixtureRequest) -> str:
+    """Each backend in turn (PostgreSQL skipped, or failed under CI, when unreachable)."""
+    if request.param == "postgresql":
+        need_postgres()
+    return str(request.param)
