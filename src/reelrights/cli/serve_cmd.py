@@ -82,7 +82,7 @@ def serve(app: AppContext, host: str, port: int, workers: int, open_appends: boo
         if workers > 1:
             from uvicorn.supervisors import Multiprocess
 
-            Multiprocess(ucfg, target=server.run, sockets=[sock]).run()
+            Multiprocess(ucfg, sockets=[sock]).run()
         else:
             server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down on
