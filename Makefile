@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check docs bench clean wrk
+.PHONY: demo test check docs bench clean wrk serve
 
 # Chromaprint (audio fingerprints) is a C library with no PyPI wheel: Debian/Ubuntu's libchromaprint1.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -22,6 +22,15 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/reelrights demo
+
+# The service on the embedded SQLite default home (~/.reelrights, or REELRIGHTS_HOME), created
+# if missing; PostgreSQL with REELRIGHTS_DATABASE_URL. Ctrl-C stops it. HOST/PORT/WORKERS override.
+HOST ?= 127.0.0.1
+PORT ?= 8080
+WORKERS ?= 1
+serve: $(STAMP)
+	@$(BIN)/reelrights init >/dev/null
+	$(BIN)/reelrights serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -43,7 +52,7 @@ docs: $(STAMP)
 
 # Every benchmark, one after the other (about 15 minutes on 2 cores); each prints its figures
 # beside its baseline. Run one alone with e.g. `make bench-log_append`.
-BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files provenance_sign fund_allocate cli_startup
+BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files provenance_sign fund_allocate cli_startup api_append
 
 # The HTTP load benchmarks drive the service with wrk (Debian's package), so the driver costs
 # little of the 2 cores.
@@ -53,7 +62,8 @@ wrk:
 	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q wrk >/dev/null; }; }
 
 bench: $(STAMP) wrk
-	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || exit 1; done
+	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; full=; [ $$b = api_append ] && full=--full; \
+	  $(BIN)/python benchmarks/$$b.py $$full || exit 1; done
 
 bench-%: $(STAMP) wrk
 	$(BIN)/python benchmarks/$*.py

@@ -8,7 +8,6 @@ import threading
 from collections.abc import Callable
 
 import httpx
-import pytest
 from service_kit import Server, new_party, verified_log, work_entry
 
 from reelrights.core.checkpoint import Checkpoint

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import TYPE_CHECKING
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -18,6 +19,9 @@ from starlette.routing import BaseRoute, Route
 from ..errors import ReelrightsError
 from . import metrics
 from .problems import Problem, problem_for
+
+if TYPE_CHECKING:
+    from ..service.writer import WritePath
 
 __all__ = ["BODY_TIMEOUT_S", "routes"]
 
@@ -64,7 +68,7 @@ async def submit(request: Request) -> Response:
                     media_type="application/json", headers=headers)
 
 
-def _write_path(request: Request):  # type: ignore[no-untyped-def]
+def _write_path(request: Request) -> WritePath:
     """This process's write path, made at its first submission."""
     state = request.app.state.service
     writes = state.parts.get("writes")

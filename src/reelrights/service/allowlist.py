@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,8 @@ def allowed(db: Database) -> list[dict[str, Any]]:
 class Allowlist:
     """One server process's view of the list (ids cached; see the module doc)."""
 
-    def __init__(self, db: Database, operator_key: bytes, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, db: Database, operator_key: bytes,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.db, self.clock = db, clock
         self.operator_id = key_id_for(operator_key)
         self._ids: frozenset[str] = frozenset()

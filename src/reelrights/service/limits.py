@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 __all__ = ["Buckets"]
 
@@ -21,7 +22,8 @@ MAX_BUCKETS = 100_000
 class Buckets:
     """One token bucket per name (a key id, an address)."""
 
-    def __init__(self, rate: float, burst: int, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, rate: float, burst: int,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.rate, self.burst, self.clock = float(rate), float(burst), clock
         self._state: dict[str, tuple[float, float]] = {}  # name -> (tokens, at)
 
