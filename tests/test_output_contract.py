@@ -238,6 +238,8 @@ OTHERS = {
     "audit show", "audit verify-cert", "ca anchors", "ca show", "run show", "run summary",
     "provenance verify", "provenance model-check", "attribute", "production show",
     "fund verify", "usage", "dispute show",
+    # the service: runs until stopped; the allowlist is local configuration (each prints the key)
+    "serve", "service allow", "service disallow", "service allowed",
 }
 
 
