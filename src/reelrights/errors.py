@@ -133,7 +133,14 @@ class PolicyDenied(ReelrightsError):
 
 
 class KeyNotAllowed(PolicyDenied):
-    """A service refuses statements signed by a key that is not on the operator's allowlist."""
+    """A service refused a statement because its signing key is not on the operator's allowlist
+    (until parties are admitted by identity). ``key`` names it (``ed25519:<base64>``) when the
+    refusal did. The party keeps its key and runs the command again once the operator allowed
+    it (``reelrights service allow KEY``)."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class DiskFull(ReelrightsError):

@@ -7,6 +7,14 @@
       reelrights.db       SQLite registry and log (WAL), unless REELRIGHTS_DATABASE_URL says otherwise
       keys/               0700; log.pem (the log's checkpoint key) and <party id>.pem, each 0600
       log/                the log as static C2SP tiles: checkpoint, tile/<L>/<N>, tile/entries/<N>
+      log.vkey            a replica's copy of the log's public note key (instead of keys/log.pem)
+
+A party's home that follows a server (``reelrights join``) records the server's URL in
+home.json (``server``), pins the log's public key in ``log.vkey``, holds only its own party keys
+and keeps its database as a read-only replica synced from the server's tiles
+(:mod:`reelrights.replica.remote`). A party whose registration the server refused because its
+key is not yet on the allowlist is kept in ``pending_parties`` (name -> id and kind), with its
+key, so running ``party add`` again reuses both.
 
 The home is chosen by ``--home``, then ``REELRIGHTS_HOME``, then ``~/.reelrights``. The database
 URL is ``REELRIGHTS_DATABASE_URL``, then ``home.json``, then the SQLite file in the home.
@@ -45,6 +53,11 @@ class Home:
     #: The registry id statements are signed for (v2): set at init, or on first open of an
     #: older home. The log's registry.established statement makes it public.
     registry_setting: str | None = None
+    #: The service this home follows (a party's home on its own machine), else None.
+    server: str | None = None
+    #: Parties whose registration a server refused for their key (not yet allowed): NFC name ->
+    #: {"id": party id, "kind": kind}; the key is kept in keys/<id>.pem for the next attempt.
+    pending_parties: dict[str, dict[str, str]] = field(default_factory=dict)
 
     # -- locating -------------------------------------------------------------------------
     @staticmethod
@@ -65,7 +78,8 @@ class Home:
         except (OSError, ValueError) as exc:
             raise BadInput(f"{config} is unreadable ({exc}); fix or remove it") from None
         return cls(root, data.get("origin", DEFAULT_ORIGIN), data.get("database_url"),
-                   data.get("passphrase_envs", {}), data.get("registry"))
+                   data.get("passphrase_envs", {}), data.get("registry"), data.get("server"),
+                   data.get("pending_parties", {}))
 
     @classmethod
     def init(cls, path: str | os.PathLike[str] | None = None, *, origin: str | None = None,
@@ -113,6 +127,10 @@ class Home:
             data["registry"] = self.registry_setting
         if self.database_url_setting:
             data["database_url"] = self.database_url_setting
+        if self.server:
+            data["server"] = self.server
+        if self.pending_parties:
+            data["pending_parties"] = self.pending_parties
         tmp = self.path / "home.json.tmp"
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", "utf-8")
         os.replace(tmp, self.path / "home.json")
@@ -134,6 +152,24 @@ class Home:
     @property
     def log_key_path(self) -> Path:
         return self.keys_dir / "log.pem"
+
+    @property
+    def vkey_path(self) -> Path:
+        """A replica's copy of the log's public note key (it has no ``keys/log.pem``)."""
+        return self.path / "log.vkey"
+
+    def log_vkey(self) -> str:
+        """The note verifier key of the home's log (``<origin>+<key id>+<base64>``): from the
+        log's signing key, or, in a replica or a party's home, from the pinned public key."""
+        if self.log_key_path.exists():
+            from .core.note import NoteSigner
+
+            return NoteSigner(self.origin, self.log_key().seed).vkey
+        if self.vkey_path.exists():
+            return self.vkey_path.read_text("utf-8").strip()
+        raise NotFound(f"no log key at {self.log_key_path} and no {self.vkey_path.name}: "
+                       f"{self.path} is not a complete home; run `reelrights init`, "
+                       "`reelrights join` or `reelrights rebuild` again")
 
     def party_key_path(self, party_id: str) -> Path:
         return self.keys_dir / f"{party_id}.pem"

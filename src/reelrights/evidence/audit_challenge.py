@@ -104,9 +104,10 @@ class Challenge:
 
 
 def log_verifier(log: DatabaseLog) -> NoteVerifier:
-    if log.signer is None:
+    vkey = log.verifier_key
+    if vkey is None:
         raise BadInput("this log was opened without its key; open it from its home")
-    return NoteVerifier(log.signer.vkey)
+    return NoteVerifier(vkey)
 
 
 def load_challenge(conn: Connection, log: DatabaseLog, ref: str) -> Challenge:

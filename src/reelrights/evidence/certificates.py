@@ -43,7 +43,7 @@ from ..core.dsse import (
 )
 from ..core.ids import ID_PATTERNS, new_id
 from ..core.merkle import leaf_hash, verify_inclusion
-from ..core.note import NoteSigner, NoteVerifier
+from ..core.note import NoteVerifier
 from ..core.sampling import clopper_pearson_upper
 from ..core.statements import decode_entry, key_id_for
 from ..errors import (
@@ -302,7 +302,7 @@ def show_certificate(db: Database, ref: str) -> SignedCertificate:
 
 
 def _log_verifier(home: Home, vkey: str | None) -> NoteVerifier:
-    return NoteVerifier(vkey or NoteSigner(home.origin, home.log_key().seed).vkey)
+    return NoteVerifier(vkey or home.log_vkey())
 
 
 def _signed_terms(stmt: dict[str, Any]) -> tuple[str, str, str, datetime, datetime, str]:

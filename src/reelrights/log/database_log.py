@@ -90,13 +90,21 @@ class AppendResult:
 class DatabaseLog:
     """Reads and appends for one log in one database."""
 
-    def __init__(self, origin: str, signer: NoteSigner | None) -> None:
+    def __init__(self, origin: str, signer: NoteSigner | None, *, vkey: str | None = None) -> None:
         self.origin = origin
         self.signer = signer
+        #: The note verifier key of a log opened without its signer (a replica): what checks
+        #: its checkpoints' signatures (:attr:`verifier_key`).
+        self._vkey = vkey
         #: (size, root, right edge, entries of the open bundle) after the last append.
         self._edge: tuple[int, bytes, TileBuilder, list[bytes]] | None = None
         self._lock = threading.Lock()
         self._readers = threading.local()  # see _proof_reader
+
+    @property
+    def verifier_key(self) -> str | None:
+        """The log's note verifier key: its signer's, else the one it was opened with."""
+        return self.signer.vkey if self.signer is not None else self._vkey
 
     # -- the head ---------------------------------------------------------------------------
     def lock_head(self, conn: Connection) -> Head:
@@ -172,6 +180,14 @@ class DatabaseLog:
         return builder, [bytes(r.entry) for r in conn.execute(
             select(log_entries.c.entry).where(log_entries.c.idx >= start, log_entries.c.idx < size)
             .order_by(log_entries.c.idx))]
+
+    def edge_tiles(self, conn: Connection, size: int) -> dict[int, bytes]:
+        """The right edge's partial tiles of the tree at ``size`` (level -> bytes), as stored."""
+        return self._edge_tiles(conn, size)
+
+    def upsert_tiles(self, conn: Connection, tiles: dict[tuple[int, int], bytes]) -> None:
+        """Store ``tiles`` ((level, index) -> bytes), replacing a stored partial tile."""
+        self._upsert_tiles(conn, tiles)
 
     def _edge_tiles(self, conn: Connection, size: int) -> dict[int, bytes]:
         wanted = []

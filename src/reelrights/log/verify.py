@@ -54,7 +54,7 @@ from .workers import check_signatures
 if TYPE_CHECKING:
     from .workers import SignatureJob
 
-__all__ = ["LogReport", "verify_log"]
+__all__ = ["LogReport", "StatementRules", "check_statements", "verify_log"]
 
 
 @dataclass
@@ -336,6 +336,14 @@ def _check_statements(first: int, entries: list[bytes], keys: StatementRules) ->
                                     "earlier in the log", idx)
         pairs.append((s, key))
     return _Signatures(first, [s for s, _ in pairs], check_signatures(pairs))
+
+
+def check_statements(first: int, entries: list[bytes], rules: StatementRules) -> None:
+    """Check the entries from index ``first`` on as :func:`verify_log` does (body, the log's
+    rules, the signature under the key the log registered), carrying on from ``rules``: a
+    replica's incremental sync seeds it with the keys, registry and last log time it already
+    holds. Raises LogIntegrityError naming the first bad entry."""
+    _check_statements(first, entries, rules).finish()
 
 
 @dataclass

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, select
 
 from ..core.checkpoint import Checkpoint, open_checkpoint
 from ..core.merkle import leaf_hash, verify_inclusion
-from ..core.note import NoteSigner, NoteVerifier
+from ..core.note import NoteVerifier
 from ..core.statements import decode_entry, verify_entry_signature
 from ..errors import BadInput, NotFound, ReelrightsError, VerificationError
 from ..home import Home
@@ -171,7 +171,7 @@ def _check_chain(home: Home, ledger: Ledger, conn: Connection, row: Output,
     from ..evidence.certificates import verify_certificate
     from . import pki
 
-    verifier = NoteVerifier(NoteSigner(home.origin, home.log_key().seed).vkey)
+    verifier = NoteVerifier(home.log_vkey())
     cp = open_checkpoint(ledger.log.checkpoint(conn), verifier, origin=ledger.log.origin)
     # 1. the output record
     entry = ledger.log.entry(conn, row.log_index)

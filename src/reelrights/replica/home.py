@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..core.note import NoteSigner, NoteVerifier
-from ..errors import BadInput, NotFound
+from ..core.note import NoteVerifier
+from ..errors import BadInput
 from ..home import Home
 from ..ledger import Ledger, Receipt
 from ..log.database_log import DatabaseLog
@@ -25,19 +25,13 @@ VKEY_FILE = "log.vkey"
 
 
 def vkey_path(home: Home) -> Path:
-    return home.path / VKEY_FILE
+    return home.vkey_path
 
 
 def log_verifier_key(home: Home) -> str:
     """The note verifier key of the home's log (``<origin>+<key id>+<base64>``): from the log's
     signing key, or, in a read-only replica, from the public key it was rebuilt with."""
-    if home.log_key_path.exists():
-        return NoteSigner(home.origin, home.log_key().seed).vkey
-    path = vkey_path(home)
-    if path.exists():
-        return path.read_text("utf-8").strip()
-    raise NotFound(f"no log key at {home.log_key_path} and no {VKEY_FILE}: {home.path} is not a "
-                   "complete home; run `reelrights init` or `reelrights rebuild` again")
+    return home.log_vkey()
 
 
 def is_replica(home: Home) -> bool:

@@ -12,12 +12,12 @@ the head and that checkpoint are set up as they were (see :func:`_restore_log_st
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from ..catalogue import check_body
 from ..core.checkpoint import Checkpoint
@@ -74,31 +74,41 @@ class _Pending:
 
 def replay(conn: Connection, leaves: Iterable[bytes], *,
            checkpoints: Sequence[tuple[int, bytes, bytes, str]] | None = None,
-           origin: str | None = None, batch: int = BATCH) -> ReplayReport:
+           origin: str | None = None, batch: int = BATCH, start: int = 0,
+           edge: Mapping[int, bytes] | None = None) -> ReplayReport:
     """Write ``log_entries`` and every projection row of ``leaves`` (the log's entries in index
-    order, from 0) into ``conn``, an empty migrated database inside a transaction.
+    order, from ``start``) into ``conn``, inside a transaction: an empty migrated database when
+    ``start`` is 0, else one holding exactly the first ``start`` entries, replayed before
+    (a replica synced incrementally, :mod:`.sync`), whose right edge tiles are ``edge``.
 
     ``checkpoints`` is the log's verified checkpoint history as (size, root, note, issued_at)
-    rows, when known: it is copied into ``log_checkpoints`` and tells where each original batch
-    began. ``origin`` is the log's origin (needed only without the history). Raises
-    LogIntegrityError naming the first entry that cannot be decoded or applied.
+    rows, when known: the rows above ``start`` are copied into ``log_checkpoints`` (those at or
+    below it are already there), and all tell where each original batch began. ``origin`` is
+    the log's origin (needed only without the history). Raises LogIntegrityError naming the
+    first entry that cannot be decoded or applied. The report's ``tiles`` are the tiles the
+    replayed entries changed, its ``entries`` the log's new size.
     """
     from ..write.accepted import Accepted
 
     started = time.perf_counter()
     report = ReplayReport()
-    builder = TileBuilder(0, {})
+    builder = TileBuilder(start, edge or {})
     history = sorted(checkpoints or [])
     if history:
         origin = _origin_of(history[-1][2])
-    if history:
+    if start:
+        row = conn.execute(select(log_head.c.registry, log_head.c.v2_from, log_head.c.time)
+                           .where(log_head.c.id == 1)).one()
+        report.registry, report.v2_from, report.last_time = row.registry, row.v2_from, row.time
+    new_history = [c for c in history if c[0] > start]
+    if new_history:
         conn.execute(log_checkpoints.insert(), [
-            {"size": s, "root": r, "note": n, "issued_at": t} for s, r, n, t in history])
+            {"size": s, "root": r, "note": n, "issued_at": t} for s, r, n, t in new_history])
     synthesized: list[int] = []
     pending = _Pending()
     sha = sha256
-    index = -1
-    for index, leaf in enumerate(leaves):
+    index = start - 1
+    for index, leaf in enumerate(leaves, start):
         try:
             s, log_time = _open_leaf(leaf)
             check_body(s.type, s.version, s.body, s.actor)
@@ -125,7 +135,9 @@ def replay(conn: Connection, leaves: Iterable[bytes], *,
     report.entries = index + 1
     report.root = builder.root()
     conn.execute(update(log_head).where(log_head.c.id == 1)  # checkpoints: the rows it keeps
-                 .values(size=report.entries, root=report.root, checkpoints=len(history),
+                 .values(size=report.entries, root=report.root,
+                         checkpoints=conn.scalar(select(func.count()).select_from(
+                             log_checkpoints)),
                          time=report.last_time, registry=report.registry,
                          v2_from=report.v2_from))
     report.seconds = time.perf_counter() - started

@@ -50,6 +50,15 @@ class Receipt:
             out["log_time"] = self.log_time
         return {**out, **self.details}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Receipt:
+        """The inverse of :meth:`to_json` (a service's answer): the applier's details are every
+        key but the receipt's own, in their order."""
+        own = ("index", "type", "actor", "leaf_hash", "statement", "log_time")
+        return cls(int(data["index"]), str(data["type"]), str(data["actor"]),
+                   str(data["leaf_hash"]), {k: v for k, v in data.items() if k not in own},
+                   data.get("statement"), data.get("log_time"))
+
 
 #: type name -> function applying a run of accepted statements; returns one details dict each.
 Applier = Callable[[Connection, list[Accepted]], list[dict[str, Any]]]

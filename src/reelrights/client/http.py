@@ -1,0 +1,242 @@
+"""The service's client over httpx: submit signed statements, read the log and its proofs.
+
+Only what a party signed ever leaves: the exact log entry bytes (the signed statement, RFC 8785
+JSON), one per request (``application/json``) or several as one all-or-nothing batch
+(``application/jsonl``). Reads are the static log (``/checkpoint``, ``/tile/...``: a
+:class:`~reelrights.log.tiled.TileSource`), ``/v1/log``, proofs and lookups.
+
+Retries: a 429 or 503 (after its ``Retry-After``, capped) and a failed connection are retried
+with exponential backoff and jitter, up to ``retries`` times. Submitting again is safe: the
+service keys statements by the hash of their bytes and answers a repeat with the original
+receipt. Every other refusal is problem details (RFC 9457), turned back into the library's own
+error with the same message and exit code (:mod:`.problems`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..errors import BadInput, NotFound, ReelrightsError
+from ..write.accepted import Receipt
+from .problems import ServiceError, error_from_problem, problem_of
+
+__all__ = ["Client", "LogInfo", "Submitted", "check_server_url"]
+
+#: The largest static file the log serves: a full entry bundle (256 entries of up to 65,535
+#: bytes, each with its 2-byte length).
+MAX_TILE_BYTES = 256 * (65_535 + 2)
+#: Longest wait a Retry-After may impose, and the first backoff step (seconds).
+MAX_RETRY_AFTER = 30.0
+_RETRY_STATUS = frozenset({429, 502, 503, 504})
+_USER_AGENT = "reelrights-client"
+
+
+def check_server_url(url: str) -> str:
+    """``url`` without a trailing slash, or BadInput (exit 2) saying what a server URL is."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment:
+        raise BadInput(f"server URL {url!r} is not an http(s) URL of a reelrights service; pass "
+                       "one like https://registry.example.org (--server or REELRIGHTS_SERVER)")
+    try:
+        _ = parts.port
+    except ValueError:
+        raise BadInput(f"server URL {url!r} has a bad port; pass one like "
+                       "http://127.0.0.1:8080") from None
+    return url.strip().rstrip("/")
+
+
+@dataclass(frozen=True)
+class LogInfo:
+    """``GET /v1/log``: the log's origin, note verifier key, registry, size and checkpoint."""
+
+    origin: str
+    log_key: str
+    registry: str | None
+    size: int
+    checkpoint: bytes
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A submission's answer: one receipt per entry, and a signed checkpoint that covers them."""
+
+    receipts: list[Receipt]
+    checkpoint: bytes
+    duplicate: bool = False
+
+
+class Client:
+    """A reelrights service at ``base_url``. ``transport`` replaces httpx's (tests, proxies)."""
+
+    def __init__(self, base_url: str, *, timeout: float = 30.0, retries: int = 5,
+                 backoff: float = 0.1, transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = check_server_url(base_url)
+        self.retries = retries
+        self.backoff = backoff
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
+                                  headers={"User-Agent": _USER_AGENT}, follow_redirects=False)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the write path -----------------------------------------------------------------------
+    def submit(self, entries: Sequence[bytes]) -> list[Receipt]:
+        """Submit signed statements (one: a single request; several: one all-or-nothing batch)
+        and return their receipts."""
+        return self.append(entries).receipts
+
+    def append(self, entries: Sequence[bytes]) -> Submitted:
+        """:meth:`submit`, also returning the checkpoint the service published with them."""
+        if not entries:
+            raise BadInput("nothing to submit; pass at least one signed statement")
+        if len(entries) == 1:
+            body, media = bytes(entries[0]), "application/json"
+        else:
+            for i, e in enumerate(entries):
+                if b"\n" in e or b"\r" in e:
+                    raise BadInput(f"statement {i + 1} of {len(entries)} holds a line break; "
+                                   "a signed statement is one line of canonical JSON")
+            body, media = b"\n".join(bytes(e) for e in entries) + b"\n", "application/jsonl"
+        resp = self._request("POST", "/v1/statements", content=body,
+                             headers={"Content-Type": media, "Accept": "application/json"})
+        data = self._json(resp)
+        try:
+            receipts = [Receipt.from_json(r) for r in data["receipts"]]
+            checkpoint = str(data["checkpoint"]).encode("utf-8")
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ServiceError(f"{self.base_url}/v1/statements answered without receipts and a "
+                               "checkpoint; is this a reelrights service?") from None
+        if len(receipts) != len(entries):
+            raise ServiceError(f"{self.base_url}/v1/statements answered {len(receipts)} receipts "
+                               f"for {len(entries)} statements")
+        return Submitted(receipts, checkpoint,
+                         resp.headers.get("Reelrights-Duplicate", "").lower() == "true")
+
+    # -- reads --------------------------------------------------------------------------------
+    def log_info(self) -> LogInfo:
+        data = self._json(self._request("GET", "/v1/log"))
+        try:
+            return LogInfo(str(data["origin"]), str(data["log_key"]), data.get("registry"),
+                           int(data["size"]), str(data["checkpoint"]).encode("utf-8"))
+        except (KeyError, TypeError, ValueError):
+            raise ServiceError(f"{self.base_url}/v1/log is not a reelrights log description "
+                               "(origin, log_key, size, checkpoint); check --server") from None
+
+    def checkpoint(self) -> bytes:
+        """The latest published checkpoint (``GET /checkpoint``), as the signed note's bytes."""
+        return self.read("checkpoint")
+
+    def read(self, path: str) -> bytes:
+        """A file of the static log: ``checkpoint``, ``tile/0/000``, ``tile/entries/001.p/5``
+        (a :class:`~reelrights.log.tiled.TileSource`)."""
+        rel = PurePosixPath(path)
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+            raise BadInput(f"tile path {path!r} must be relative and stay under {self.base_url}")
+        resp = self._request("GET", f"/{path}", stream_limit=MAX_TILE_BYTES)
+        return resp.content
+
+    def checkpoint_after(self, index: int) -> bytes | None:
+        """The first checkpoint the log issued with a size above ``index`` (the signed note),
+        or None when the service does not say (``GET /v1/checkpoints?after=INDEX&limit=1``)."""
+        try:
+            data = self._json(self._request("GET", "/v1/checkpoints",
+                                            params={"after": index, "limit": 1}))
+        except (NotFound, BadInput):
+            return None
+        rows = data.get("checkpoints") if isinstance(data, dict) else None
+        if not rows or not isinstance(rows[0], dict) or "note" not in rows[0]:
+            return None
+        return str(rows[0]["note"]).encode("utf-8")
+
+    def inclusion(self, index: int, size: int) -> dict[str, Any]:
+        return self._json(self._request("GET", "/v1/proofs/inclusion",
+                                        params={"index": index, "size": size}))
+
+    def consistency(self, old: int, new: int) -> dict[str, Any]:
+        return self._json(self._request("GET", "/v1/proofs/consistency",
+                                        params={"old": old, "new": new}))
+
+    def lookup(self, kind: str, ref: str) -> dict[str, Any]:
+        """``GET /v1/<kind>/<id>``: the JSON the CLI's ``show --json`` prints."""
+        return self._json(self._request("GET", f"/v1/{kind}/{ref}"))
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _json(self, resp: httpx.Response) -> Any:
+        try:
+            return resp.json()
+        except (ValueError, json.JSONDecodeError):
+            raise ServiceError(f"{resp.request.url} answered {len(resp.content)} bytes that are "
+                               "not JSON; is this a reelrights service?") from None
+
+    def _request(self, method: str, path: str, *, stream_limit: int | None = None,
+                 **kwargs: Any) -> httpx.Response:
+        url = f"{self.base_url}{path}"
+        attempt = 0
+        while True:
+            try:
+                resp = self._send(method, path, stream_limit, **kwargs)
+            except httpx.TransportError as exc:
+                if attempt >= self.retries or isinstance(exc, httpx.UnsupportedProtocol):
+                    raise BadInput(f"cannot reach {url} ({_reason(exc)}); check the server's "
+                                   "address (--server) and that the service runs") from None
+                self._sleep(attempt, None)
+                attempt += 1
+                continue
+            if resp.status_code < 300:
+                return resp
+            if resp.status_code in _RETRY_STATUS and attempt < self.retries:
+                self._sleep(attempt, resp.headers.get("Retry-After"))
+                attempt += 1
+                continue
+            raise self._error(resp, url)
+
+    def _send(self, method: str, path: str, stream_limit: int | None,
+              **kwargs: Any) -> httpx.Response:
+        if stream_limit is None:
+            return self._http.request(method, path, **kwargs)
+        with self._http.stream(method, path, **kwargs) as resp:
+            chunks, total = [], 0
+            for chunk in resp.iter_bytes():
+                total += len(chunk)
+                if total > stream_limit:
+                    raise BadInput(f"{self.base_url}{path} is larger than any tile or entry "
+                                   f"bundle ({stream_limit} bytes)")
+                chunks.append(chunk)
+            body = b"".join(chunks)
+        return httpx.Response(resp.status_code, headers=resp.headers, content=body,
+                              request=resp.request)
+
+    def _error(self, resp: httpx.Response, url: str) -> ReelrightsError:
+        problem = problem_of(resp.headers.get("Content-Type", ""), resp.content)
+        return error_from_problem(resp.status_code, problem, url,
+                                  resp.content[:400].decode("utf-8", "replace"))
+
+    def _sleep(self, attempt: int, retry_after: str | None) -> None:
+        wait = self.backoff * (2 ** attempt) * (0.5 + random.random())  # noqa: S311 - jitter
+        if retry_after:
+            with contextlib.suppress(ValueError):  # an HTTP date: keep the backoff
+                wait = max(wait, min(float(retry_after), MAX_RETRY_AFTER))
+        time.sleep(wait)
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())[:200]
