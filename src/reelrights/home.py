@@ -138,8 +138,11 @@ class Home:
     # -- places -----------------------------------------------------------------------------
     @property
     def database_url(self) -> str:
-        return (os.environ.get("REELRIGHTS_DATABASE_URL") or self.database_url_setting
-                or f"sqlite:///{self.path / 'reelrights.db'}")
+        """``REELRIGHTS_DATABASE_URL``, else home.json's, else the SQLite file in the home. A
+        party's home (``server`` set) keeps its replica in its own database, whatever the
+        environment says: home.json's (``join --database-url``), else its SQLite file."""
+        env = None if self.server else os.environ.get("REELRIGHTS_DATABASE_URL")
+        return env or self.database_url_setting or f"sqlite:///{self.path / 'reelrights.db'}"
 
     @property
     def keys_dir(self) -> Path:

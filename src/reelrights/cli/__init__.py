@@ -145,6 +145,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("party_cmd", "Create the home, its database and the log's Ed25519 key (idempotent)."),
     "license": ("license_cmd", "Licenses on bundles: ODRL 2.2 Agreements, guild co-signature, "
                                "revocation."),
+    "join": ("join_cmd", "Make this home a party's home that follows the reelrights service at "
+                         "--server."),
     "log": ("log_cmd", "The public transparency log (RFC 9162 tree, C2SP checkpoints and tiles)."),
     "party": ("party_cmd", "Studios, guilds, performers, writers, developers, auditors and funds."),
     "production": ("production_cmd", "Films and episodes whose revenue feeds the creative fund."),
@@ -158,6 +160,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve_cmd", "Serve this home's registry over HTTP: POST /v1/statements, the "
                            "static log, proofs."),
     "service": ("service_cmd", "The service's allowlist of signing keys (`reelrights serve`)."),
+    "sync": ("join_cmd", "Bring this party's home up to the server's latest checkpoint, "
+                         "verified."),
     "statement": ("statement_cmd", "Sign statements where the key lives; submit statements signed"
                                    " anywhere."),
     "usage": ("usage_cmd", "Licenses, certified runs, outputs, productions and earnings on P's "
@@ -256,15 +260,21 @@ class _Root(click.Group):
 @click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", "home_dir", type=click.Path(file_okay=False), envvar="REELRIGHTS_HOME",
               help="Home folder (keys, SQLite database, static log). Default ~/.reelrights.")
+@click.option("--server", "server", metavar="URL", envvar="REELRIGHTS_SERVER",
+              help="Work as a client of the reelrights service at URL: the home is this party's "
+              "own (its keys, the log's pinned key, a replica synced from the server), made at "
+              "first use; statements are signed here and submitted over HTTP.")
 @click.version_option(package_name="reelrights")
 @click.pass_context
-def cli(ctx: click.Context, home_dir: str | None) -> None:
+def cli(ctx: click.Context, home_dir: str | None, server: str | None) -> None:
     """reelrights: a verifiable clearinghouse for licensed generative AI in film.
 
     Every fact is a statement signed by the party that asserts it and appended to a public,
     append-only Merkle log (RFC 9162, C2SP checkpoints and tiles).
     """
-    ctx.obj = AppContext(home_dir)
+    app = AppContext(home_dir, server)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
 
 
 def main() -> None:

@@ -12,26 +12,43 @@ if TYPE_CHECKING:  # imported when first used: ``--help`` needs neither
 
 
 class AppContext:
-    def __init__(self, home_dir: str | None) -> None:
+    """``home_dir``: --home; ``server``: --server (the CLI is then a client of that service, in
+    a party's home that follows it: made at first use, :mod:`reelrights.replica.remote`)."""
+
+    def __init__(self, home_dir: str | None, server: str | None = None) -> None:
         self.home_dir = home_dir
+        self.server = server or None
         self._home: Home | None = None
         self._ledger: Ledger | None = None
 
     @property
     def home(self) -> Home:
         if self._home is None:
-            from ..home import Home
+            if self.server is not None:
+                from ..replica.remote import open_remote_home
 
-            self._home = Home.open(self.home_dir)
+                self._home = open_remote_home(self.home_dir, self.server)
+            else:
+                from ..home import Home
+
+                self._home = Home.open(self.home_dir)
         return self._home
 
     @property
     def ledger(self) -> Ledger:
+        """The home's ledger: the log's own; a read-only replica's, which refuses appends; or a
+        party's home's, which submits to its server and reads its synced replica."""
         if self._ledger is None:
-            from ..replica import open_ledger  # a read-only replica refuses appends
+            from ..replica import open_ledger
 
             self._ledger = open_ledger(self.home)
         return self._ledger
+
+    def close(self) -> None:
+        """Release a party's home's ledger (its connections and its HTTP client) at the end
+        of the command; the log's own ledger closes with the process, as before."""
+        if self._ledger is not None and self._home is not None and self._home.server:
+            self._ledger.close()
 
 
     def database_label(self) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 from ..catalogue import check_body
 from ..core.ids import new_id
 from ..core.statements import key_id_for
-from ..errors import Conflict
+from ..errors import Conflict, KeyNotAllowed
 from ..home import Home
 from ..keys import PartyKey
 from ..ledger import Accepted, Ledger, Receipt, applier, at
@@ -68,23 +68,45 @@ def _apply_parties(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]
 
 def register_party(home: Home, ledger: Ledger, kind: str, name: str,
                    passphrase_env: str | None = None) -> Receipt:
-    """Create a party with its own key pair; the key file is written 0600 in the home."""
-    key = PartyKey.generate()
-    party_id = new_id("party")
+    """Create a party with its own key pair; the key file is written 0600 in the home.
+
+    A service that takes statements only from allowlisted keys refuses a new key
+    (KeyNotAllowed): the key and the party id are then kept in the home as pending under the
+    name, and the next ``register_party`` of that name (once the operator allowed the key)
+    reuses both instead of making a new key the operator has not seen."""
+    pending = home.pending_parties.get(name)
+    if pending is not None:
+        party_id = pending["id"]
+        key = home.party_key(party_id)
+    else:
+        key = PartyKey.generate()
+        party_id = new_id("party")
     body = {"id": party_id, "kind": kind, "name": name,
             "public_key": base64.b64encode(key.public_key_bytes).decode("ascii")}
     check_body("party.registered", 1, body, party_id)
-    home.store_party_key(party_id, key, passphrase_env)
+    if pending is None:
+        home.store_party_key(party_id, key, passphrase_env)
     try:
-        return sign_and_submit(ledger, key, "party.registered", party_id, body)
+        receipt = sign_and_submit(ledger, key, "party.registered", party_id, body)
+    except KeyNotAllowed as exc:
+        if pending is None:
+            home.pending_parties[name] = {"id": party_id, "kind": kind}
+            home.save()
+        raise KeyNotAllowed(f"{exc.message}; the key is kept in "
+                            f"{home.party_key_path(party_id)}: run the same `party add` again "
+                            "once the operator allowed it", exc.key) from None
     except BaseException:
-        # Refused: drop the key, so nothing is left behind. But a failure can also come after
-        # the commit (publishing the tiles); then the party is in the log and needs its key.
-        if not _party_recorded(ledger, party_id):
+        # Refused: drop a new key, so nothing is left behind (a pending one stays: the operator
+        # may have allowed it). But a failure can also come after the commit (publishing the
+        # tiles); then the party is in the log and needs its key.
+        if pending is None and not _party_recorded(ledger, party_id):
             home.party_key_path(party_id).unlink(missing_ok=True)
             if home.passphrase_envs.pop(party_id, None) is not None:
                 home.save()
         raise
+    if home.pending_parties.pop(name, None) is not None:
+        home.save()
+    return receipt
 
 
 def _party_recorded(ledger: Ledger, party_id: str) -> bool:

@@ -4,7 +4,8 @@ Every registry table the commands answer from (parties, licenses, consents, cred
 written by the appliers from accepted statements, so the log alone determines it. This package
 replays the log through those same appliers (:func:`replay`), compares the result with stored
 tables (:func:`compare_projections`; ``reelrights log verify``), and builds a whole new home from
-a log's static tiles (:func:`rebuild`; ``reelrights rebuild``). :mod:`.tables` classifies every
+a log's static tiles (:func:`rebuild`; ``reelrights rebuild``), or keeps one up to date from a
+server's tiles, incrementally (:func:`sync`; a party's home, :mod:`.remote`). :mod:`.tables` classifies every
 table of the schema as a projection, a log table or a local one.
 """
 
@@ -15,15 +16,18 @@ from collections.abc import Callable
 from ..errors import LogIntegrityError
 from ..store.db import Database
 from .compare import Difference, compare_projections
-from .home import is_replica, log_verifier_key, open_ledger
+from .home import is_replica, log_verifier_key
 from .rebuild import RebuildReport, rebuild
+from .remote import RemoteLedger, join, open_ledger, open_remote_home
 from .replay import ReplayReport, replay
+from .sync import SplitView, SyncReport, sync
 from .tables import LOCAL_TABLES, LOG_TABLES, PROJECTION_TABLES
 from .verify import ProjectionReport, verify_projections
 
 __all__ = ["LOCAL_TABLES", "LOG_TABLES", "PROJECTION_TABLES", "Difference", "ProjectionReport",
-           "RebuildReport", "ReplayReport", "check_projections", "compare_projections",
-           "is_replica", "log_verifier_key", "open_ledger", "rebuild", "replay",
+           "RebuildReport", "RemoteLedger", "ReplayReport", "SplitView", "SyncReport",
+           "check_projections", "compare_projections", "is_replica", "join",
+           "log_verifier_key", "open_ledger", "open_remote_home", "rebuild", "replay", "sync",
            "verify_projections"]
 
 

@@ -18,7 +18,7 @@ from ..ledger import Ledger, Receipt
 from ..log.database_log import DatabaseLog
 from ..store.db import Database
 
-__all__ = ["VKEY_FILE", "ReplicaLedger", "is_replica", "log_verifier_key", "open_ledger"]
+__all__ = ["VKEY_FILE", "ReplicaLedger", "is_replica", "log_verifier_key", "open_local_ledger"]
 
 #: The replica's copy of the log's note verifier key, beside home.json.
 VKEY_FILE = "log.vkey"
@@ -49,10 +49,11 @@ class ReplicaLedger(Ledger):
                        "--log-key PEM (the operator's recovery)")
 
 
-def open_ledger(home: Home) -> Ledger:
-    """The home's ledger; for a read-only replica one that refuses every submission."""
+def open_local_ledger(home: Home) -> Ledger:
+    """The ledger of a home that follows no server: the log's own, or, for a read-only replica,
+    one that refuses every submission (a party's home: :func:`.remote.open_ledger`)."""
     if not is_replica(home):
         return Ledger.open(home)
-    operator_key = NoteVerifier(log_verifier_key(home)).public_key
-    return ReplicaLedger(Database(home.database_url), DatabaseLog(home.origin, None),
-                         home.log_dir, operator_key=operator_key)
+    vkey = log_verifier_key(home)
+    return ReplicaLedger(Database(home.database_url), DatabaseLog(home.origin, None, vkey=vkey),
+                         home.log_dir, operator_key=NoteVerifier(vkey).public_key)
