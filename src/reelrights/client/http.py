@@ -225,9 +225,11 @@ class Client:
                               request=resp.request)
 
     def _error(self, resp: httpx.Response, url: str) -> ReelrightsError:
-        problem = problem_of(resp.headers.get("Content-Type", ""), resp.content)
-        return error_from_problem(resp.status_code, problem, url,
-                                  resp.content[:400].decode("utf-8", "replace"))
+        media = resp.headers.get("Content-Type", "")
+        problem = problem_of(media, resp.content)
+        text = resp.content[:400].decode("utf-8", "replace") if media.startswith("text/plain") \
+            else resp.reason_phrase
+        return error_from_problem(resp.status_code, problem, url, text)
 
     def _sleep(self, attempt: int, retry_after: str | None) -> None:
         wait = self.backoff * (2 ** attempt) * (0.5 + random.random())  # noqa: S311 - jitter

@@ -84,12 +84,16 @@ def error_from_problem(status: int, problem: dict[str, Any] | None, url: str,
                        fallback: str = "") -> ReelrightsError:
     """The error a response with ``status`` and ``problem`` (None: not problem details) stands
     for; ``url`` and ``fallback`` (the body's text) word it when the service gave no detail."""
-    if problem is None:
-        text = " ".join(fallback.split())[:200]
-        message = f"{url}: HTTP {status}" + (f" ({text})" if text else "") + \
-            ("; check the server's address (--server)" if status < 500 else
-             "; the service failed, try again later")
-        return (NotFound if status == 404 else BadInput if status < 500 else ServiceError)(message)
+    if problem is None:  # not the service speaking: a static mirror, a proxy, another server
+        text = " ".join(fallback.split())[:160]
+        message = f"{url}: HTTP {status}" + (f" ({text})" if text else "")
+        if status in (405, 501):
+            return BadInput(f"{message}; this server takes no statements (a static mirror of "
+                            "the log?): submit to the reelrights service itself (--server)")
+        if status < 500:
+            return (NotFound if status == 404 else BadInput)(
+                f"{message}; check the server's address (--server)")
+        return ServiceError(f"{message}; the service failed, try again later")
     slug = str(problem.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
     detail = problem.get("detail") or problem.get("title") or f"HTTP {status}"
     detail = " ".join(str(detail).splitlines())

@@ -157,24 +157,17 @@ def join(path: str | os.PathLike[str] | None, server: str, *, log_key: str | Non
     own = client is None
     client = client or _client(server)
     try:
-        info = client.log_info()
-        served = _normalise_vkey(info.log_key)
-        if pinned is not None and served != pinned:
-            raise VerificationError(f"{server} signs with the log key {info.log_key}, not the "
-                                    f"--log-key {log_key} you expect; nothing was written: "
-                                    "check the server's address and the key you were given")
-        vkey = pinned or served
-        try:
-            open_checkpoint(info.checkpoint, NoteVerifier(vkey), origin=info.origin)
-        except SignatureError as exc:
-            raise VerificationError(f"{server}'s checkpoint does not verify under its log key "
-                                    f"({exc.message}); nothing was written") from None
+        origin, registry, vkey = _first_contact(client, server, pinned, log_key)
         created = not root.exists()
         try:
-            home = _make_home(root, server, info.origin, info.registry, vkey, database_url)
+            home = _make_home(root, server, origin, registry, vkey, database_url)
             ledger = open_remote_ledger(home, client=client, fresh=False)
             try:
                 report = ledger.sync()
+                if home.registry_setting is None and report.size:
+                    with contextlib.suppress(BadInput):  # a v1 log: no registry yet
+                        home.registry_setting = ledger.registry
+                        home.save()
             finally:
                 ledger.db.dispose()
         except BaseException:
@@ -188,6 +181,40 @@ def join(path: str | os.PathLike[str] | None, server: str, *, log_key: str | Non
     finally:
         if own:
             client.close()
+
+
+def _first_contact(client: Client, server: str, pinned: str | None,
+                   given: str | None) -> tuple[str, str | None, str]:
+    """(origin, registry, the key to pin) from the service's ``/v1/log``, checked against
+    the key given to pin. A plain static mirror of the tiles (no ``/v1/log``) is followed too
+    when the key is given: the origin comes from its checkpoint."""
+    from ..errors import NotFound
+
+    try:
+        info = client.log_info()
+    except NotFound:
+        if pinned is None:
+            raise BadInput(f"{server} does not describe its log (no /v1/log): pass the log's "
+                           "key with --log-key to follow its static tiles") from None
+        note = client.checkpoint()
+        try:
+            cp = open_checkpoint(note, NoteVerifier(pinned))
+        except SignatureError as exc:
+            raise VerificationError(f"{server}'s checkpoint does not verify under --log-key "
+                                    f"{given} ({exc.message}); nothing was written") from None
+        return cp.origin, None, pinned
+    served = _normalise_vkey(info.log_key)
+    if pinned is not None and served != pinned:
+        raise VerificationError(f"{server} signs with the log key {info.log_key}, not the "
+                                f"--log-key {given} you expect; nothing was written: check the "
+                                "server's address and the key you were given")
+    vkey = pinned or served
+    try:
+        open_checkpoint(info.checkpoint, NoteVerifier(vkey), origin=info.origin)
+    except SignatureError as exc:
+        raise VerificationError(f"{server}'s checkpoint does not verify under its log key "
+                                f"({exc.message}); nothing was written") from None
+    return info.origin, info.registry, vkey
 
 
 def _normalise_vkey(vkey: str) -> str:
