@@ -132,19 +132,21 @@ def tell(story: Story, media: dict[str, Path]) -> None:
     items = [{"sha256": hashlib.sha256(media[k].read_bytes()).hexdigest(), "kind": kind,
               "units": units, "unit": unit, "basis": basis}
              for k, kind, units, unit in (("script", "text", 100, "tokens"),
-                                          ("score", "audio", 3, "seconds"))]
+                                          ("score", "audio", 3, "seconds")) * 4]
     manifest = files / "run.jsonl"
     manifest.write_text("".join(json.dumps(it) + "\n" for it in items))
     s.run("developer", "run", "commit", str(manifest), "--developer", "{developer}",
           "--model-family", "orbit-video", "--model", "orbit-v1", keep="run")
     s.run("auditor", "audit", "challenge", "{run}", "--samples", "2", "--auditor", "{auditor}",
           keep="challenge")
+    # others append before the developer looks: its replica skips the checkpoint right after
+    # the challenge, whose signature seeds the sample, so the sync fetches that one too
+    s.run("studio", "production", "add", "--studio", "{studio}", "--title",
+          "Harbour Lights II", "--currency", "USD", keep="production")
     s.run("developer", "audit", "respond", "{challenge}", "--manifest", str(manifest), "-o",
           str(files / "response.json"))
     s.run("auditor", "audit", "verify", str(files / "response.json"), "--auditor", "{auditor}",
           "--territory", "US", "-o", str(files / "cert.intoto.json"), "--json")
-    s.run("studio", "production", "add", "--studio", "{studio}", "--title",
-          "Harbour Lights II", "--currency", "USD", keep="production")
     for label in ("studio", "lead", "fund"):  # every party reads the same registry
         s.run(label, "party", "list")
         s.run(label, "license", "show", "{license}")
