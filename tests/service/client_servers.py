@@ -186,10 +186,11 @@ def serve_app(app: Any) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def stand_in_service(operator_home: Path, *, allowed: set[str] | None = None
-                     ) -> Iterator[StandIn]:
-    """The operator's home at ``operator_home`` (made if missing) served by the stand-in."""
-    home, _ = Home.init(operator_home)
+def stand_in_service(operator_home: Path, *, allowed: set[str] | None = None,
+                     database_url: str | None = None) -> Iterator[StandIn]:
+    """The operator's home at ``operator_home`` (made if missing, on ``database_url``, default
+    SQLite in the home) served by the stand-in."""
+    home, _ = Home.init(operator_home, database_url=database_url)
     ledger = Ledger.open(home)
     state = StandIn(home, ledger, allowed)
     try:

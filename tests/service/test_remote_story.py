@@ -312,3 +312,17 @@ def test_a_key_not_yet_allowed_is_kept_and_reused(tmp_path: Path) -> None:
         assert "pending_parties" not in config
         shown = CliRunner().invoke(cli, ["--home", home, "party", "show", pem[0].stem, "--json"])
         assert json.loads(shown.stdout)["name"] == "Newcomer Films"
+
+
+@pytest.mark.parametrize("backend_url", ["postgresql"], indirect=True)
+def test_the_story_against_a_server_on_postgresql(backend_url: str, tmp_path: Path,
+                                                  media: dict[str, Path],
+                                                  local_story: Story) -> None:
+    """The server's registry on PostgreSQL; each party's replica stays in its own SQLite."""
+    with stand_in_service(tmp_path / "operator", database_url=backend_url) as service:
+        story = Story(tmp_path, service.url, tmp_path / "operator")
+        tell(story, media)
+    assert [s.exit_code for s in story.steps] == [s.exit_code for s in local_story.steps]
+    for label, _, _ in PARTIES:
+        config = json.loads((tmp_path / label / "home.json").read_text())
+        assert "database_url" not in config and (tmp_path / label / "reelrights.db").exists()
