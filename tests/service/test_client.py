@@ -7,8 +7,8 @@ import base64
 from pathlib import Path
 
 import pytest
-
 from client_servers import stand_in_service
+
 from reelrights.client import Client, ServiceError, error_from_problem
 from reelrights.core.ids import new_id
 from reelrights.core.statements import sign_statement

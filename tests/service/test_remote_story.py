@@ -326,3 +326,26 @@ def test_the_story_against_a_server_on_postgresql(backend_url: str, tmp_path: Pa
     for label, _, _ in PARTIES:
         config = json.loads((tmp_path / label / "home.json").read_text())
         assert "database_url" not in config and (tmp_path / label / "reelrights.db").exists()
+
+
+def test_the_story_against_reelrights_serve(request: pytest.FixtureRequest, tmp_path: Path,
+                                            media: dict[str, Path], local_story: Story) -> None:
+    """The same story against real ``reelrights serve`` processes (svc-write's ``service``
+    fixture in tests/service/conftest.py), through the recording proxy."""
+    try:
+        start = request.getfixturevalue("service")
+    except pytest.FixtureLookupError:
+        pytest.skip("the `service` fixture (reelrights serve) is not on this branch yet")
+    server = start(open_appends=True)
+    import httpx
+
+    if httpx.get(f"{server.url}/v1/checkpoints", params={"after": 0}).status_code == 404:
+        pytest.skip("the server has no GET /v1/checkpoints?after= yet (audit seeds need it)")
+    with recording_proxy(server.url) as (url, seen):
+        story = Story(tmp_path, url, Path(server.home.path))
+        tell(story, media)
+    assert [s.exit_code for s in story.steps] == [s.exit_code for s in local_story.steps]
+    for label, _, _ in PARTIES:
+        path = tmp_path / label / "keys" / f"{story.ids[label]}.pem"
+        forms = key_forms(path.read_bytes(), load_key_file(path).seed)
+        assert not any(f in r.body for r in seen for f in forms), label
