@@ -72,6 +72,8 @@ class StandIn:
     allowed: set[str] | None = None
     #: The next this-many POSTs answer 503 with Retry-After: 0.
     fail_next: int = 0
+    #: The next POST is committed, then answered 500 (the answer lost on the way).
+    lose_next_answer: bool = False
     receipts: dict[bytes, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
@@ -127,6 +129,10 @@ def _app(state: StandIn) -> Starlette:
             receipts, note, dup = await run_in_threadpool(_submit, state, entries)
         except ReelrightsError as exc:
             return problem_for(exc).response()
+        if state.lose_next_answer:
+            state.lose_next_answer = False
+            return problem_response(500, "internal", "Internal error", "the answer was lost",
+                                    exit_code=1)
         headers = {"Reelrights-Duplicate": "true"} if dup else {}
         return JSONResponse({"receipts": receipts, "checkpoint": note}, headers=headers)
 

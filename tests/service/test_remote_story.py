@@ -314,6 +314,28 @@ def test_a_key_not_yet_allowed_is_kept_and_reused(tmp_path: Path) -> None:
         assert json.loads(shown.stdout)["name"] == "Newcomer Films"
 
 
+def test_a_registration_whose_answer_is_lost_keeps_its_key(tmp_path: Path) -> None:
+    """The service logged the party but its answer never came: the key stays (the party
+    exists and needs it), and running the command again says so instead of making another."""
+    with stand_in_service(tmp_path / "operator") as service:
+        home = tmp_path / "studio"
+        argv = ["--home", str(home), "--server", service.url, "party", "add", "--kind",
+                "studio", "--name", "Lost Answer Films"]
+        service.lose_next_answer = True
+        r = CliRunner().invoke(cli, argv)
+        assert r.exit_code == 1 and "the answer was lost" in r.stderr, r.stderr
+        [pem] = list((home / "keys").iterdir())
+        listed = CliRunner().invoke(cli, ["--home", str(home), "party", "list", "--json"])
+        assert [p["id"] for p in json.loads(listed.stdout)] == [pem.stem]
+        again = CliRunner().invoke(cli, argv)
+        assert again.exit_code == 2 and f"already registered as {pem.stem}" in again.stderr
+        assert list((home / "keys").iterdir()) == [pem]
+        # a plain refusal still leaves nothing behind
+        other = CliRunner().invoke(cli, ["--home", str(home), "party", "add", "--kind",
+                                         "studio", "--name", "bad\u202ename"])
+        assert other.exit_code == 2 and list((home / "keys").iterdir()) == [pem]
+
+
 @pytest.mark.parametrize("backend_url", ["postgresql"], indirect=True)
 def test_the_story_against_a_server_on_postgresql(backend_url: str, tmp_path: Path,
                                                   media: dict[str, Path],

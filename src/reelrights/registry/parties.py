@@ -78,6 +78,12 @@ def register_party(home: Home, ledger: Ledger, kind: str, name: str,
     if pending is not None:
         party_id = pending["id"]
         key = home.party_key(party_id)
+        if _party_exists(ledger, party_id):  # an earlier attempt did reach the log
+            home.pending_parties.pop(name)
+            home.save()
+            raise Conflict(f"{name!r} is already registered as {party_id} (an earlier attempt "
+                           f"reached the log; its key is {home.party_key_path(party_id)}); "
+                           "nothing more to do")
     else:
         key = PartyKey.generate()
         party_id = new_id("party")
@@ -98,23 +104,37 @@ def register_party(home: Home, ledger: Ledger, kind: str, name: str,
     except BaseException:
         # Refused: drop a new key, so nothing is left behind (a pending one stays: the operator
         # may have allowed it). But a failure can also come after the commit (publishing the
-        # tiles); then the party is in the log and needs its key.
-        if pending is None and not _party_recorded(ledger, party_id):
-            home.party_key_path(party_id).unlink(missing_ok=True)
-            if home.passphrase_envs.pop(party_id, None) is not None:
+        # tiles, or a service's answer lost on the way); then the party is in the log, or may
+        # be, and needs its key: kept, and pending under its name for the next attempt.
+        if pending is None:
+            if _party_recorded(ledger, party_id):
+                home.pending_parties[name] = {"id": party_id, "kind": kind}
                 home.save()
+            else:
+                home.party_key_path(party_id).unlink(missing_ok=True)
+                if home.passphrase_envs.pop(party_id, None) is not None:
+                    home.save()
         raise
     if home.pending_parties.pop(name, None) is not None:
         home.save()
     return receipt
 
 
+def _party_exists(ledger: Ledger, party_id: str) -> bool:
+    with ledger.db.read() as conn:
+        return conn.execute(select(parties.c.id).where(parties.c.id == party_id)).first() \
+            is not None
+
+
 def _party_recorded(ledger: Ledger, party_id: str) -> bool:
-    """Whether the party is registered; True when that cannot be told (keep the key then)."""
+    """Whether the party is registered; True when that cannot be told (keep the key then).
+    A party's home (a ledger with ``sync``) first syncs with its server, which says what it
+    logged; when the server cannot be reached, that cannot be told."""
     try:
-        with ledger.db.read() as conn:
-            return conn.execute(select(parties.c.id).where(parties.c.id == party_id)).first() \
-                is not None
+        refresh = getattr(ledger, "sync", None)
+        if refresh is not None:
+            refresh()
+        return _party_exists(ledger, party_id)
     except Exception:  # noqa: BLE001 - the database is unreachable: a stray key beats a lost one
         return True
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..core.checkpoint import open_checkpoint
 from ..core.note import NoteVerifier
-from ..errors import BadInput, SignatureError, VerificationError
+from ..errors import BadInput, ReelrightsError, SignatureError, VerificationError
 from ..home import Home
 from ..ledger import Ledger, Receipt
 from ..log.database_log import DatabaseLog
@@ -56,10 +56,19 @@ class RemoteLedger(ReplicaLedger):
         return sync(self.home, self.client, checkpoint=checkpoint, db=self.db)
 
     def submit(self, entries: Sequence[bytes]) -> list[Receipt]:
+        """Post the signed statements; once the service answered with their receipts, sync up
+        to its checkpoint. The statements are logged whatever the sync does: if it cannot run
+        now (the server went away), the receipts are still returned and the next command
+        syncs; a split view is raised."""
         if not entries:
             raise BadInput("nothing to submit; pass at least one signed statement")
         done = self.client.append(entries)
-        self.sync(done.checkpoint)
+        try:
+            self.sync(done.checkpoint)
+        except VerificationError:
+            raise
+        except ReelrightsError:
+            pass  # not fatal: the receipts stand, and every command syncs first
         return done.receipts
 
     def close(self) -> None:

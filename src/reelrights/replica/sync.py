@@ -88,7 +88,23 @@ class SyncReport:
 def sync(home: Home, source: TileSource, *, checkpoint: bytes | None = None,
          db: Database | None = None) -> SyncReport:
     """Bring ``home``'s replica up to ``checkpoint`` (default: the source's latest), verified as
-    the module doc says. ``db`` is the home's database when the caller has it open."""
+    the module doc says. ``db`` is the home's database when the caller has it open. Another
+    process syncing the same home at the same time makes this one start over (three times at
+    most)."""
+    for _ in range(2):
+        try:
+            return _sync(home, source, checkpoint, db)
+        except _Moved:
+            continue
+    return _sync(home, source, checkpoint, db)
+
+
+class _Moved(BadInput):
+    """The replica's head moved while this sync fetched: another command synced it."""
+
+
+def _sync(home: Home, source: TileSource, checkpoint: bytes | None,
+          db: Database | None) -> SyncReport:
     started = time.perf_counter()
     vkey = home.log_vkey()
     verifier = NoteVerifier(vkey)
@@ -126,8 +142,8 @@ def sync(home: Home, source: TileSource, *, checkpoint: bytes | None = None,
                             _log_time(leaves[size - old_size - 1])))
         with database.write() as conn:
             if log.head(conn) != (old_size, old_root):
-                raise BadInput(f"{home.path}'s replica changed while it was being synced (another "
-                               "command synced it); run the command again")
+                raise _Moved(f"{home.path}'s replica changed while it was being synced "
+                             "(another command synced it); run the command again")
             known = [(int(r.size), bytes(r.root), bytes(r.note), r.issued_at) for r in
                      conn.execute(select(log_checkpoints.c.size, log_checkpoints.c.root,
                                          log_checkpoints.c.note, log_checkpoints.c.issued_at))]
