@@ -19,6 +19,7 @@ from reelrights.errors import (
     NotFound,
     PolicyDenied,
     ReelrightsError,
+    Unavailable,
 )
 from reelrights.keys import PartyKey
 from reelrights.ledger import Ledger
@@ -58,7 +59,7 @@ def test_503_is_retried_then_answered(tmp_path: Path) -> None:
         assert r.index == 1 and service.fail_next == 0
         service.fail_next = 5
         with Client(service.url, retries=2, backoff=0.001) as client, \
-                pytest.raises(ServiceError) as info:
+                pytest.raises(Unavailable) as info:
             client.submit([registration(service.ledger, "Impatient")])
         assert info.value.message == "the database is unavailable; retry"
         assert info.value.exit_code == 1 and service.fail_next == 2

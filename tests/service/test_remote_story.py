@@ -389,3 +389,31 @@ def test_the_story_against_reelrights_serve(request: pytest.FixtureRequest, tmp_
         path = tmp_path / label / "keys" / f"{story.ids[label]}.pem"
         forms = key_forms(path.read_bytes(), load_key_file(path).seed)
         assert not any(f in r.body for r in seen for f in forms), label
+
+
+def test_a_key_not_yet_allowed_by_reelrights_serve(request: pytest.FixtureRequest,
+                                                   tmp_path: Path) -> None:
+    """The pending key against real ``reelrights serve`` and its operator's ``service allow``."""
+    import httpx
+
+    start = request.getfixturevalue("service")
+    server = start(open_appends=False)
+    if httpx.get(f"{server.url}/v1/log").status_code == 404:
+        pytest.skip("the server has no GET /v1/log yet (the read side)")
+    home = str(tmp_path / "newcomer")
+    argv = ["--home", home, "--server", server.url, "party", "add", "--kind", "studio",
+            "--name", "Newcomer Films"]
+    r = CliRunner().invoke(cli, argv)
+    assert r.exit_code == 3 and len(r.stderr.splitlines()) == 1, r.stderr
+    found = re.search(r"ed25519:[A-Za-z0-9+/=]+", r.stderr)
+    assert found is not None
+    allow = CliRunner().invoke(cli, ["--home", str(server.home.path), "service", "allow",
+                                     found.group(0)])
+    assert allow.exit_code == 0, allow.stderr
+    [pem] = list((Path(home) / "keys").iterdir())
+    for _ in range(50):  # the server re-reads its allowlist after a miss within 0.25 s
+        done = CliRunner().invoke(cli, argv)
+        if done.exit_code == 0:
+            break
+        httpx.get(f"{server.url}/healthz")
+    assert done.exit_code == 0 and done.stdout.strip() == pem.stem, done.stderr

@@ -20,7 +20,9 @@ from ..errors import (
     KeyNotAllowed,
     NotFound,
     PolicyDenied,
+    RateLimited,
     ReelrightsError,
+    Unavailable,
     VerificationError,
 )
 
@@ -31,7 +33,9 @@ _KEY = re.compile(r"ed25519:[A-Za-z0-9+/=_-]+")
 
 
 class ServiceError(ReelrightsError):
-    """The service failed (a 5xx, or it stayed unavailable through every retry): exit 1."""
+    """The service failed (a 5xx that is not ``unavailable``, or an answer that is not the
+    service's): exit 1. Still unavailable or rate limited after every retry is
+    :class:`~reelrights.errors.Unavailable` / :class:`~reelrights.errors.RateLimited`."""
 
     exit_code = 1
 
@@ -48,8 +52,8 @@ _BY_SLUG: dict[str, type[ReelrightsError]] = {
     "policy-denied": PolicyDenied,
     "key-not-allowed": KeyNotAllowed,
     "verification-failed": VerificationError,
-    "rate-limited": ServiceError,
-    "unavailable": ServiceError,
+    "rate-limited": RateLimited,
+    "unavailable": Unavailable,
     "insufficient-storage": ServiceError,
     "internal": ServiceError,
 }
