@@ -240,6 +240,9 @@ OTHERS = {
     "fund verify", "usage", "dispute show",
     # the service: runs until stopped; the allowlist is local configuration (each prints the key)
     "serve", "service allow", "service disallow", "service allowed",
+    # a party's home: join prints its path (as init) but needs a server, sync reports; both are
+    # run against one in tests/service/test_client_sync.py
+    "join", "sync",
 }
 
 
