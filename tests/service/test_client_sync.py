@@ -252,3 +252,9 @@ def test_server_and_home_must_agree(tmp_path: Path) -> None:
         assert code == 2 and f"follows {url}" in err, err
         assert ok("--home", party, "--server", url + "/", "party", "list")
     ledger.close()
+
+
+def test_init_with_a_server_is_refused(tmp_path: Path) -> None:
+    code, out, err = run("--home", str(tmp_path / "p"), "--server", "http://127.0.0.1:9",
+                         "init")
+    assert code == 2 and "reelrights join --server URL" in err and not (tmp_path / "p").exists()

@@ -26,6 +26,11 @@ def init(app: AppContext, origin: str | None, as_json: bool) -> None:
     """Create the home, its database and the log's Ed25519 key (idempotent).
 
     Prints the home's path (its id); its origin and log key go to standard error."""
+    if app.server is not None:
+        from ..errors import BadInput
+
+        raise BadInput(f"init makes the home of a log of its own (the operator's); a party's "
+                       f"home follows {app.server} with `reelrights join --server URL`")
     home, new = Home.init(app.home_dir, origin=origin)
     app._home = home
     _ = app.ledger  # opens the database and applies migrations
