@@ -4,6 +4,9 @@
 on ``home`` (or on a new home: SQLite in it, "postgresql" for a fresh PostgreSQL schema, or a
 database URL) and returns a :class:`service_kit.Server` (``.url``, ``.home``, ``.registry``,
 ``.post()``, ``.stop()``, ``.kill()``). Every server is stopped after the test.
+
+``postgres_cluster`` is a private PostgreSQL 15 server for one test (:mod:`pg_cluster`), to stop
+and start: skipped when the binaries are missing, except under CI, where that fails the test.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pg_cluster import PgCluster, missing
 from service_kit import PG_URL, Server, drop_schemas, make_home, start_server
 
 from reelrights.home import Home
@@ -73,3 +77,20 @@ def service_backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgresql":
         need_postgres()
     return str(request.param)
+
+
+@pytest.fixture
+def postgres_cluster() -> Iterator[PgCluster]:
+    """A private, running PostgreSQL cluster (``.url``, ``.stop(mode)``, ``.start()``), stopped
+    and removed after the test."""
+    reason = missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"a private PostgreSQL cluster must run in CI: {reason}")
+        pytest.skip(reason)
+    cluster = PgCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
