@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -133,7 +134,7 @@ def _readyz(srv: Server) -> httpx.Response | None:
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 def test_postgres_stopped_mid_load_503_then_recovers_with_every_entry_once(
-        postgres_cluster: PgCluster, service: Callable[..., Server], tmp_path,  # type: ignore[no-untyped-def]
+        postgres_cluster: PgCluster, service: Callable[..., Server], tmp_path: Path,
         mode: str) -> None:
     pg = postgres_cluster
     srv = service(home=make_home(tmp_path / "home", pg.url))
@@ -160,6 +161,7 @@ def test_postgres_stopped_mid_load_503_then_recovers_with_every_entry_once(
         ready = _readyz(srv)
         if ready is not None:  # the load balancer's view: not ready, and no 500
             assert ready.status_code == 503, ready.text
+            assert ready.headers["content-type"].startswith("application/problem+json")
         _wait(lambda: len(load.outage_answers()) >= OUTAGE_ANSWERS, "answers during the outage")
         load.restart_at = time.monotonic()
         pg.start()
