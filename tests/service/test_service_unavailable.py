@@ -2,7 +2,9 @@
 it returns, with no statement lost or logged twice.
 
 PostgreSQL is reached through a TCP relay this test runs, so "stopping the database" is closing
-the relay (the shared server keeps running for everyone else)."""
+the relay (the shared server keeps running for everyone else): a network cut, where the server's
+connections die without a word from PostgreSQL. It runs in seconds on the shared server; a real
+PostgreSQL stopped and started under load is test_service_postgres_outage.py."""
 
 from __future__ import annotations
 
