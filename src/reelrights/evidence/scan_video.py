@@ -19,6 +19,7 @@ The rules (docs/scan.md, "Match rules"):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -72,7 +73,16 @@ def fit_clock(q: np.ndarray, r: np.ndarray) -> tuple[float, float]:
     return float(np.median(r - rate * q)), rate
 
 
-def match_video(conn: Connection, index: Any, query: Any) -> list[dict[str, Any]]:
+Loader = Callable[[list[int]], dict[int, tuple[str, str, Any]]]
+
+
+def match_video(conn: Connection | None, index: Any, query: Any, *,
+                loader: Loader | None = None) -> list[dict[str, Any]]:
+    """The video matches of ``query`` (a copy's VideoPrint) against the PDQ ``index``; prints
+    behind index ids come from the database (``load_prints``) or from ``loader`` (benchmarks)."""
+    if loader is None:
+        assert conn is not None, "match_video needs a connection or a loader"
+        loader = lambda seqs: load_prints(conn, seqs)  # noqa: E731
     quality = np.asarray(query.quality)
     code = np.asarray(query.crop)
     q_time = np.asarray(query.time_ms, dtype=np.int64)
@@ -89,7 +99,7 @@ def match_video(conn: Connection, index: Any, query: Any) -> list[dict[str, Any]
         return []
     seq = hits.id >> FRAME_BITS
     frame = hits.id & _FRAME_MASK
-    refs = load_prints(conn, np.unique(seq).tolist())  # stale entries (recomputed prints) drop out
+    refs = loader(np.unique(seq).tolist())  # stale entries (recomputed prints) drop out
     by_sha: dict[str, list[int]] = {}
     for s in refs:
         by_sha.setdefault(refs[s][0], []).append(s)
