@@ -126,7 +126,7 @@ def main() -> None:
         rows.append((label, n_frames / bw, rt / bw, rt / ow, bw / ow, rt / bc, rt / oc, bc / oc))
 
     row("(a) all frames vs 1fps+scenes", a["decode"], a["fingerprint"], frames)
-    row("(a2) reference: 4fps+scenes+crops", c["decode"], c["fingerprint+crops"], frames)
+    row(f"(a2) reference: {REFERENCE_FPS:g}fps+scenes+crops", c["decode"], c["fingerprint+crops"], frames)
     row("(a3) copy: 1fps+scenes+dihedral", d["decode"], d["copy+dihedral"], frames)
     row("(a4) before: 640 px, 1fps+crops", e["decode"], e["legacy 640px+crops"], frames)
     row("(b) key frames vs keyframes_only", b["keyframe decode"], b["keyframes fingerprint"], keyframes)

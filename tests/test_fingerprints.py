@@ -49,7 +49,7 @@ def test_work_add_fingerprints_every_file_and_records_where_it_is(home, ledger, 
                                 (script, "text")}
     assert all(r.status == "ok" and r.reason is None and r.data for r in got.values())
     video = got[(film, "video")]
-    assert json.loads(video.params)["mode"] == "4fps+scenes"  # references: 4 fps
+    assert json.loads(video.params)["mode"] == "8fps+scenes"  # references: 8 fps
     assert video.items == len(fp.print_classes()["video"].from_bytes(bytes(video.data)).hashes)
     assert got[(film, "vcrop")].items == 4 * video.items
     with ledger.db.read() as conn:
