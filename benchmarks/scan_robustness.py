@@ -46,6 +46,7 @@ import numpy as np
 from reelrights.evidence.scan_video import match_video
 from reelrights.media import synth
 from reelrights.media.fingerprint import (
+    COPY_BURST,
     REFERENCE_CROPS,
     REFERENCE_FPS,
     VideoPrint,
@@ -197,7 +198,7 @@ def scan_one(job: tuple) -> dict[str, Any]:
     case, work, src, start, filler, dst, truth_work, crf = job
     q0, q1 = make_copy(case, Path(src), start, Path(dst), Path(filler), crf)
     c0 = time.process_time()
-    vp = fingerprint_video(dst, dihedral=True)
+    vp = fingerprint_video(dst, dihedral=True, burst=COPY_BURST)
     prints = _STATE["prints"]
     matches = match_video(None, _STATE["index"], vp, loader=lambda seqs: {s: prints[s] for s in seqs if s in prints})
     cpu = time.process_time() - c0

@@ -89,7 +89,7 @@ def match_video(conn: Connection | None, index: Any, query: Any, *,
     is_frame = code == 0
     sample = np.cumsum(is_frame) - 1                     # every row's sampled frame
     frame_time = q_time[is_frame]                        # every sampled frame's time
-    variant = np.where(code > DIHEDRAL_BASE, code.astype(np.int64) - DIHEDRAL_BASE, 0)
+    variant = np.where(code >= DIHEDRAL_BASE, (code.astype(np.int64) - DIHEDRAL_BASE) % 8, 0)
     ok = np.flatnonzero(quality >= MIN_QUALITY)
     usable = len(np.unique(sample[ok]))
     if usable == 0:
@@ -119,13 +119,13 @@ def match_video(conn: Connection | None, index: Any, query: Any, *,
         for s in seqs:
             here = s_sel == s
             r_time[here] = np.asarray(refs[s][2].time_ms)[f_sel[here]]
-        qs, dist = q_sample[sel], hits.distance[sel]
-        order = np.lexsort((dist, qs))  # nearest reference frame per matched query frame
-        qs, dist, r_time = qs[order], dist[order], r_time[order]
+        qs, dist, rows = q_sample[sel], hits.distance[sel], q_row[sel]
+        order = np.lexsort((dist, qs))  # nearest reference frame per matched sample (any burst frame)
+        qs, dist, r_time, rows = qs[order], dist[order], r_time[order], rows[order]
         first = np.concatenate([[True], qs[1:] != qs[:-1]])
-        qs, dist, r_time = qs[first], dist[first], r_time[first]
+        qs, dist, r_time, rows = qs[first], dist[first], r_time[first], rows[first]
         ref_ms = max(int(refs[seqs[0]][2].duration_ms or 0), int(r_time.max()) + 1)
-        t = frame_time[qs]
+        t = q_time[rows]  # the matched frame's own time (a burst frame's is a frame or two later)
         ranges, segment = [], False
         for a, b in time_runs(t, r_time):
             offset, rate = fit_clock(t[a:b + 1], r_time[a:b + 1])

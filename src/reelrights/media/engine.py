@@ -280,14 +280,20 @@ def file_job(job: FileJob) -> FileResult:
                            f"{out.sha256[:12]}..., expected {job.expect_sha256[:12]}...); pass "
                            "the file of the registered asset")
         if not job.hash_only and category is not None:
-            from .fingerprint import REFERENCE_CROPS, REFERENCE_FPS, fingerprint_file, split_crops
+            from .fingerprint import (
+                COPY_BURST,
+                REFERENCE_CROPS,
+                REFERENCE_FPS,
+                fingerprint_file,
+                split_crops,
+            )
 
             crops = job.crops and category == "video"  # references: crop variants, one decode
-            # references: 4 fps and crop variants; copies: 1 fps and dihedral hashes
+            # references: 8 fps and crop variants; copies: 1 fps, bursts of 3, dihedral hashes
             fp = fingerprint_file(job.path, category, keyframes_only=job.keyframes_only,
                                   crop_variants=REFERENCE_CROPS if crops else (),
                                   fps=REFERENCE_FPS if job.crops else 1.0,
-                                  dihedral=not job.crops)
+                                  dihedral=not job.crops, burst=1 if job.crops else COPY_BURST)
             variants = None
             if fp.video is not None and crops:
                 video, variants = split_crops(fp.video)

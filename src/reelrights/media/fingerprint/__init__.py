@@ -43,6 +43,7 @@ from reelrights.media.fingerprint.text import (
     normalize_line,
 )
 from reelrights.media.fingerprint.video import (
+    COPY_BURST,
     PDQ_MATCH_DISTANCE,
     PDQ_MIN_QUALITY,
     REFERENCE_CROPS,
@@ -59,6 +60,7 @@ __all__ = [
     "PDQ_MIN_QUALITY",
     "REFERENCE_CROPS",
     "REFERENCE_FPS",
+    "COPY_BURST",
     "split_crops",
     "SIGNALS",
     "AudioPrint",
@@ -105,16 +107,18 @@ def fingerprint_file(
     crop_variants: tuple[int, ...] = (),
     fps: float = 1.0,
     dihedral: bool = False,
+    burst: int = 1,
 ) -> FileFingerprints:
     """Fingerprint ``path`` as an asset of ``category`` (media/probe.py's categories: video, audio,
     text, document, image). A still image is a one-frame VideoPrint (mode ``"still"``). For
     registry (reference) prints pass ``crop_variants=REFERENCE_CROPS`` so that copies cropped up
     to ~10 % are found, and ``fps=REFERENCE_FPS`` so that copies cut anywhere line up (see
-    :func:`fingerprint_video`); queries pass ``dihedral=True`` (flipped and turned copies)."""
+    :func:`fingerprint_video`); queries pass ``dihedral=True`` (flipped and turned copies) and
+    ``burst=COPY_BURST`` (one frame of each burst lines up with a reference sample)."""
     p = check_file(path)
     if category == "video":
         video = fingerprint_video(p, keyframes_only=keyframes_only, crop_variants=crop_variants, fps=fps,
-                                  dihedral=dihedral)
+                                  dihedral=dihedral, burst=burst)
         audio = fingerprint_audio(p) if _has_audio(p) else None
         return FileFingerprints(video=video, audio=audio)
     if category == "audio":

@@ -13,9 +13,9 @@ against 1.4 ms at 640 x 360; the cheap hash is what lets references be sampled a
 padding to another aspect) are found on the canvas and cut away before hashing, on references
 and copies alike, so a padded copy hashes like its original. A bar is a run of at least
 :data:`BAR_MIN_ROWS` edge rows (columns) each of standard deviation below :data:`BAR_STD` and
-within :data:`BAR_DELTA` of the outermost one's mean, at most :data:`BAR_MAX` of the picture per
-side; one more row is cut for the blended edge. A frame that is flat all over keeps its size
-(PDQ's quality discards it anyway).
+within :data:`BAR_DELTA` of the outermost one's mean, less than :data:`BAR_MAX` of the picture
+per side; one more row is cut for the blended edge. A frame flat over more than that keeps its
+size (PDQ's quality discards it anyway).
 
 **Variants.** References add centred crops (the picture with a percentage of width and height cut
 away); copies add the seven other dihedral hashes (the plane turned and mirrored, then hashed).
@@ -30,7 +30,7 @@ import pdqhash
 from reelrights.media.fingerprint import pdq_native
 
 __all__ = ["BAR_DELTA", "BAR_MAX", "BAR_MIN_ROWS", "BAR_STD", "CANVAS", "DIHEDRAL", "DIHEDRAL_BASE",
-           "canvas_luma", "dihedral_hashes", "hash_luma", "strip_bars"]
+           "canvas_luma", "dihedral_hashes", "hash_luma", "strip_bars", "variant_code"]
 
 CANVAS = 128
 BAR_STD = 2.0
@@ -38,9 +38,15 @@ BAR_DELTA = 3.0
 BAR_MIN_ROWS = 2
 BAR_MAX = 0.35
 DIHEDRAL = pdq_native.DIHEDRAL
-#: ``VideoPrint.crop`` code of the k-th dihedral hash of a frame (k = 1..7); 0 is the frame itself
-#: and 1..49 a centred crop of that percentage.
+#: ``VideoPrint.crop`` codes: 0 is a sampled frame itself, 1..49 a centred crop of that
+#: percentage, ``DIHEDRAL_BASE + 8 * j + k`` the k-th dihedral hash (k = 0..7) of the j-th frame
+#: after the sample in a burst (j = 0..6; j = k = 0 is code 0).
 DIHEDRAL_BASE = 200
+
+
+def variant_code(j: int, k: int) -> int:
+    """The ``crop`` code of dihedral hash ``k`` of burst frame ``j`` (0, 0: the sample itself)."""
+    return 0 if j == 0 and k == 0 else DIHEDRAL_BASE + 8 * j + k
 
 
 def canvas_luma(frame: av.VideoFrame, side: int = CANVAS) -> np.ndarray:
@@ -86,7 +92,9 @@ def _edge_run(std: np.ndarray, mean: np.ndarray) -> int:
     """Leading entries that look like a bar: flat, and of the outermost entry's level."""
     limit = int(len(std) * BAR_MAX)
     flat = (std[:limit] < BAR_STD) & (np.abs(mean[:limit] - mean[0]) < BAR_DELTA)
-    n = int(np.argmin(flat)) if not flat.all() else limit
+    if flat.all():
+        return 0  # flat past any bar's size: a flat picture, not a bar
+    n = int(np.argmin(flat))
     return n + 1 if n >= BAR_MIN_ROWS else 0
 
 

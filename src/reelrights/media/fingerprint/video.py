@@ -47,6 +47,7 @@ from reelrights.media.fingerprint.frames import (
     hash_luma,
     luma_of,
     strip_bars,
+    variant_code,
 )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "PDQ_MIN_QUALITY",
     "REFERENCE_CROPS",
     "REFERENCE_FPS",
+    "COPY_BURST",
     "SCENE_CUT_MAD",
     "SCENE_CUT_RATIO",
     "SCENE_MIN_GAP_S",
@@ -84,6 +86,10 @@ REFERENCE_CROPS = (3, 6, 9, 12)
 #: ``benchmarks/scan_robustness.py``). 8 fps with the crop variants costs 0.81 of PyAV's
 #: decode-only throughput on 720p (``benchmarks/fingerprint.py``, CPU time), within fast mode's 0.8.
 REFERENCE_FPS = 8.0
+#: Frames hashed per sample of a copy (the sample and the next two): with references at 8 fps, at
+#: 24 fps one of three consecutive frames is a reference sample; from a copy sampled at 1 fps alone,
+#: the nearest reference sample is up to a frame and a half away (18-34 bits on generated films).
+COPY_BURST = 3
 _THUMB_WIDTH = 80
 _STILL_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif"}
 _KIND, _VERSION = b"V", 1
@@ -99,7 +105,8 @@ class VideoPrint:
     ``"<fps>fps"``, ``"keyframes"`` or ``"still"`` (a suffix ``"+crops"`` if crop variants were added).
     ``crop[i]`` is 0 for a whole-frame hash, 1-49 the percentage of width and height cut away
     (centred) before hashing, ``DIHEDRAL_BASE + k`` (201-207) the k-th dihedral hash of the frame
-    (:data:`.frames.DIHEDRAL`): variants follow their frame's row with the same ``time_ms``."""
+    (:data:`.frames.DIHEDRAL`), ``DIHEDRAL_BASE + 8 * j + k`` the k-th of frame j of a burst
+    (:func:`.frames.variant_code`): variants follow their frame's row."""
 
     hashes: np.ndarray
     quality: np.ndarray
@@ -119,7 +126,7 @@ class VideoPrint:
         keep = self.crop == 0
         if keep.all():
             return self
-        mode = self.mode.replace("+crops", "").replace("+dihedral", "")
+        mode = self.mode.replace("+crops", "").replace("+dihedral", "").split("+burst")[0]
         return VideoPrint(self.hashes[keep], self.quality[keep], self.time_ms[keep], self.duration_ms,
                           mode, self.width, self.height, self.crop[keep])  # fmt: skip
 
@@ -204,6 +211,7 @@ def fingerprint_video(
     canvas: int = CANVAS,
     bars: bool = True,
     dihedral: bool = False,
+    burst: int = 1,
 ) -> VideoPrint:
     """PDQ-hash the frames of ``path``'s first video stream, streaming (one frame in memory).
 
@@ -215,7 +223,10 @@ def fingerprint_video(
     (0: full size; the vPDQ-compatible way). ``bars`` cuts letterbox and pillarbox bars before
     hashing (canvas only). ``dihedral`` adds, after each frame's row, its seven turned and
     mirrored hashes (``crop`` codes ``DIHEDRAL_BASE + k``): for copies, so a flipped or rotated
-    copy is found. ``threads`` is the
+    copy is found. ``burst`` > 1 also hashes the ``burst - 1`` frames after each sample (codes
+    ``DIHEDRAL_BASE + 8 * j + k``, see :func:`.frames.variant_code`): for copies, so that one
+    frame of each burst lines up with a reference sample (8 fps is every third frame at 24 fps).
+    ``threads`` is the
     decoder's thread count (1: single-threaded, best in a process pool; 0: FFmpeg's choice with
     frame threading). ``crop_variants`` (e.g. :data:`REFERENCE_CROPS`) also hashes centred crops of
     every sampled frame, cutting that percentage of width and height: PDQ alone tolerates only
@@ -238,6 +249,7 @@ def fingerprint_video(
         scenes = scene_changes and not keyframes_only and not still
         out = _Sampler(stream, fps, scenes, keyframes_only, max_side, tuple(crop_variants))
         out.canvas, out.bars, out.dihedral = canvas, bars and canvas > 0, dihedral
+        out.burst = 1 if keyframes_only or still else max(1, burst)
         for frame in container.decode(stream):
             out.offer(frame)
         declared = _declared_duration_s(container, stream)
@@ -250,6 +262,7 @@ def fingerprint_video(
         )
     mode = "still" if still else "keyframes" if keyframes_only else f"{fps:g}fps" + ("+scenes" if scene_changes else "")
     mode += ("+crops" if crop_variants else "") + ("+dihedral" if dihedral else "")
+    mode += f"+burst{burst}" if burst > 1 and not keyframes_only and not still else ""
     duration_ms = round(1000 * declared) if declared else round(1000 * last_s)
     return VideoPrint(
         hashes=np.stack(out.hashes).astype(np.uint8),
@@ -283,6 +296,7 @@ class _Sampler:
         self.last_time_s = 0.0
         self.width = self.height = 0
         self.canvas, self.bars, self.dihedral = CANVAS, True, False
+        self.burst, self.burst_left = 1, 0
         self.hashes: list[np.ndarray] = []
         self.quality: list[int] = []
         self.times: list[int] = []
@@ -298,6 +312,7 @@ class _Sampler:
         self.count += 1
         self.last_time_s = max(self.last_time_s, t)
         take = self.every or t >= self.next_t - 1e-6
+        burst = self.burst_left > 0
         if self.scenes:
             thumb = self._thumb(frame)
             if self.prev is not None and thumb.shape == self.prev.shape:
@@ -308,9 +323,13 @@ class _Sampler:
                 self.mad_avg += 0.2 * (mad - self.mad_avg)
             self.prev = thumb
         if not take:
+            if burst:  # the frames right after a sample: one of them lines up with the reference's
+                self.burst_left -= 1
+                self._hash(frame, t, self.burst - 1 - self.burst_left)
             return
         if t >= self.next_t - 1e-6:
             self.next_t = (math.floor(t * self.fps + 1e-6) + 1) / self.fps
+        self.burst_left = self.burst - 1
         self._hash(frame, t)
 
     def _thumb(self, frame: av.VideoFrame) -> np.ndarray:
@@ -327,7 +346,7 @@ class _Sampler:
         rows = np.frombuffer(memoryview(plane), dtype=np.uint8, count=h * ls).reshape(h, ls)
         return rows[::k, step - 1 : step * w : step * k].astype(np.int16)
 
-    def _hash(self, frame: av.VideoFrame, t: float) -> None:
+    def _hash(self, frame: av.VideoFrame, t: float, j: int = 0) -> None:
         self.width, self.height = frame.width, frame.height
         if self.canvas:
             luma = canvas_luma(frame, self.canvas)
@@ -345,11 +364,11 @@ class _Sampler:
             luma = luma_of(rgb)
         if self.dihedral:
             hashes, quality = dihedral_hashes(luma)
-            rows = [(0 if k == 0 else DIHEDRAL_BASE + k, hashes[k], quality) for k in range(len(hashes))]
+            rows = [(variant_code(j, k), hashes[k], quality) for k in range(len(hashes))]
         else:
-            rows = [(0, *hash_luma(luma))]
+            rows = [(variant_code(j, 0), *hash_luma(luma))]
         h, w = luma.shape
-        for c in self.crop_variants:
+        for c in self.crop_variants if j == 0 else ():
             dy, dx = round(h * c / 200), round(w * c / 200)
             rows.append((c, *hash_luma(luma[dy : h - dy, dx : w - dx])))
         ms = round(t * 1000)
