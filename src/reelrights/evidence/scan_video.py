@@ -150,7 +150,7 @@ def match_video(conn: Connection | None, index: Any, query: Any, *,
     return out
 
 
-def _covered(spans: list[tuple[int, int]]) -> int:
+def _covered(spans: list[tuple[Any, Any]]) -> int:
     """Milliseconds covered by the union of ``spans``."""
     total, end = 0, None
     for a, b in sorted(spans):
