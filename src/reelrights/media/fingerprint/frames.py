@@ -3,11 +3,11 @@
 **The canvas.** Every sampled frame, whatever its size and aspect, is scaled (swscale, area
 filter) to a 128 x 128 RGB picture before hashing. PDQ itself squashes any picture to 64 x 64
 before its DCT, so the squash loses nothing PDQ would keep, and a copy resized anywhere from
-25 % to 400 % (or to another aspect) lands on the same canvas as the original. Measured on
-generated films (``benchmarks/scan_robustness.py``): the hash of a re-encoded frame is 0-4 bits
-from the original's on the canvas, against 0-4 at 640 px, and a canvas hash costs about 0.1 ms
-against 1.4 ms at 640 x 360; the cheap hash is what lets references be sampled at 4 fps.
-(A ``gray`` canvas drifts 7-12 bits from swscale's own rounding: RGB it is.)
+25 % to 400 % (or to another aspect) lands on the same canvas as the original. Measured on a
+generated 640x360 film: a re-encoded frame's hash is 0-2 bits from the original's on the canvas
+(0-4 at 640 px), a canvas hash costs about 0.25 ms plus 0.12 ms to scale the frame (1.4 ms per
+hash at 640 x 360), and that is what pays for sampling references at 8 fps. (A ``gray`` canvas
+drifts 7-12 bits, from swscale's own rounding: RGB it is.)
 
 **Bars.** Letterbox and pillarbox bars (uniform rows or columns of any colour at the edges, a
 padding to another aspect) are found on the canvas and cut away before hashing, on references
