@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check docs bench clean wrk serve
+.PHONY: demo test check docs bench clean wrk serve ffmpeg
 
 # Chromaprint (audio fingerprints) is a C library with no PyPI wheel: Debian/Ubuntu's libchromaprint1.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -50,9 +50,10 @@ check: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m reelrights.cli.reference --output docs/cli.md
 
-# Every benchmark, one after the other (about 15 minutes on 2 cores); each prints its figures
+# Every benchmark, one after the other (about 15 minutes on 2 cores, plus up to 60 for
+# scan_robustness, which needs the ffmpeg CLI for its transformations); each prints its figures
 # beside its baseline. Run one alone with e.g. `make bench-log_append`.
-BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files provenance_sign fund_allocate cli_startup api_append
+BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files scan_robustness provenance_sign fund_allocate cli_startup api_append
 
 # The HTTP load benchmarks drive the service with wrk (Debian's package), so the driver costs
 # little of the 2 cores.
@@ -61,11 +62,17 @@ wrk:
 	  $(SUDO) apt-get install -y -q wrk >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q wrk >/dev/null; }; }
 
-bench: $(STAMP) wrk
+# benchmarks/scan_robustness.py transforms copies with the ffmpeg CLI (Debian's package).
+ffmpeg:
+	@command -v ffmpeg >/dev/null || { echo "installing ffmpeg (copy transformations) with apt-get"; \
+	  $(SUDO) apt-get install -y -q ffmpeg >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q ffmpeg >/dev/null; }; }
+
+bench: $(STAMP) wrk ffmpeg
 	@for b in $(BENCHMARKS); do echo "== benchmarks/$$b.py"; full=; [ $$b = api_append ] && full=--full; \
 	  $(BIN)/python benchmarks/$$b.py $$full || exit 1; done
 
-bench-%: $(STAMP) wrk
+bench-%: $(STAMP) wrk ffmpeg
 	$(BIN)/python benchmarks/$*.py
 
 clean:

@@ -30,6 +30,7 @@ import av
 
 from reelrights.media.fingerprint import (
     REFERENCE_CROPS,
+    REFERENCE_FPS,
     fingerprint_audio,
     fingerprint_text_string,
     fingerprint_video,
@@ -106,8 +107,14 @@ def main() -> None:
     frames = a["decode"]["result"]
     samples = len(a["fingerprint"]["result"])
     c = pair("decode", lambda: decode_only(film, th),
-             "fingerprint+crops", lambda: fingerprint_video(film, threads=th, crop_variants=REFERENCE_CROPS),
+             "fingerprint+crops", lambda: fingerprint_video(film, threads=th, crop_variants=REFERENCE_CROPS,
+                                                            fps=REFERENCE_FPS),
              args.repeat)  # fmt: skip
+    d = pair("decode", lambda: decode_only(film, th),
+             "copy+dihedral", lambda: fingerprint_video(film, threads=th, dihedral=True), args.repeat)  # fmt: skip
+    e = pair("decode", lambda: decode_only(film, th),
+             "legacy 640px+crops", lambda: fingerprint_video(film, threads=th, crop_variants=REFERENCE_CROPS,
+                                                             canvas=0), args.repeat)  # fmt: skip
     b = pair("keyframe decode", lambda: decode_only(film, th, keyframes=True),
              "keyframes fingerprint", lambda: fingerprint_video(film, threads=th, keyframes_only=True),
              args.repeat)  # fmt: skip
@@ -119,14 +126,16 @@ def main() -> None:
         rows.append((label, n_frames / bw, rt / bw, rt / ow, bw / ow, rt / bc, rt / oc, bc / oc))
 
     row("(a) all frames vs 1fps+scenes", a["decode"], a["fingerprint"], frames)
-    row("(a') all frames vs 1fps+scenes+crops", c["decode"], c["fingerprint+crops"], frames)
+    row(f"(a2) reference: {REFERENCE_FPS:g}fps+scenes+crops", c["decode"], c["fingerprint+crops"], frames)
+    row("(a3) copy: 1fps+scenes+dihedral", d["decode"], d["copy+dihedral"], frames)
+    row("(a4) before: 640 px, 1fps+crops", e["decode"], e["legacy 640px+crops"], frames)
     row("(b) key frames vs keyframes_only", b["keyframe decode"], b["keyframes fingerprint"], keyframes)
     print(f"{'video':40} {'decode f/s':>10} {'decode xRT':>10} {'ours xRT':>9} {'ratio':>6} "
           f"{'CPU: dec xRT':>12} {'ours xRT':>9} {'ratio':>6}")  # fmt: skip
     for label, fps_, dx, ox, r, dcx, ocx, rc in rows:
         print(f"{label:40} {fps_:10.0f} {dx:10.1f} {ox:9.1f} {r:6.2f} {dcx:12.1f} {ocx:9.1f} {rc:6.2f}")
     print(f"  frames decoded {frames}, PDQ samples (1 fps + scene cuts) {samples}, key frames {keyframes}; "
-          f"target ratio >= 0.90 (a)\n")  # fmt: skip
+          f"target ratio >= 0.80 (a2, fast-mode references)\n")  # fmt: skip
     report["video"] = [dict(zip(["case", "decode_fps", "decode_xrt", "ours_xrt", "ratio_wall", "decode_cpu_xrt",
                                  "ours_cpu_xrt", "ratio_cpu"], r)) for r in rows]  # fmt: skip
 

@@ -23,7 +23,7 @@ from reelrights.evidence.scan import scan_files
 from reelrights.home import Home
 from reelrights.ledger import Ledger
 from reelrights.media import synth
-from reelrights.media.engine import make_engine
+from reelrights.media.engine import LocalEngine, PoolEngine, make_engine
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import register_work
 from reelrights.rights import bundles, licensing
@@ -88,6 +88,19 @@ def main() -> None:
                   f"{base_cpu / fp_cpu:.2f} of decode-only throughput")
             print(f"[{name}] scan {len(clips)} clips: wall {scan_wall:.2f} s, worker CPU "
                   f"{scan_cpu:.2f} s, {found}/{len(clips)} found licensed")
+            if name == "pool":  # a one-file scan: what starting worker processes costs
+                walls = {}
+                for label, eng in (("pool, workers always (before)", PoolEngine(2, inline=False)),
+                                   ("pool, in-process when small (now)", PoolEngine(2)),
+                                   ("local", LocalEngine())):
+                    with eng:
+                        t0 = time.perf_counter()
+                        one = scan_files(home, clips[:1], dev, "m", date(2027, 1, 1), "US",
+                                         engine=eng, db=ledger.db)
+                        walls[label] = time.perf_counter() - t0
+                    assert one.items[0].verdict == "licensed"
+                print("one-file scan wall: " + ", ".join(f"{k} {v:.2f} s"
+                                                         for k, v in walls.items()))
             ledger.db.dispose()
 
 

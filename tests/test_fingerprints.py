@@ -5,6 +5,7 @@ pool isolates a crashing worker. Storage tests run on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import numpy as np
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from fp_story import media, register_fake_asset  # noqa: F401 (media is a fixture)
 from reelrights.cli import cli
 from reelrights.evidence import fingerprints as fp
-from reelrights.media.engine import FileJob, LocalEngine, PoolEngine, file_job
+from reelrights.media.engine import INLINE_BYTES, FileJob, LocalEngine, PoolEngine, file_job
 from reelrights.media.index import PDQIndex
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import register_work
@@ -48,7 +49,7 @@ def test_work_add_fingerprints_every_file_and_records_where_it_is(home, ledger, 
                                 (script, "text")}
     assert all(r.status == "ok" and r.reason is None and r.data for r in got.values())
     video = got[(film, "video")]
-    assert json.loads(video.params)["mode"] == "1fps+scenes"
+    assert json.loads(video.params)["mode"] == "8fps+scenes"  # references: 8 fps
     assert video.items == len(fp.print_classes()["video"].from_bytes(bytes(video.data)).hashes)
     assert got[(film, "vcrop")].items == 4 * video.items
     with ledger.db.read() as conn:
@@ -175,7 +176,7 @@ def crash_on_13(x: int) -> int:
 def test_pool_engine_matches_local_and_isolates_a_crashing_worker(media):
     jobs = [FileJob(str(media[k]), None, None, False) for k in ("film_a", "song", "script_b")]
     local = {j.path: r for j, r in LocalEngine().run(file_job, jobs)}
-    with PoolEngine(2) as pool:
+    with PoolEngine(2, inline=False) as pool:
         pooled = {j.path: r for j, r in pool.run(file_job, jobs)}
         assert set(pooled) == set(local)
         for path, r in local.items():
@@ -184,6 +185,30 @@ def test_pool_engine_matches_local_and_isolates_a_crashing_worker(media):
         got = dict(pool.run(crash_on_13, [1, 2, 13, 4, 5], lambda a, why: f"crashed: {why}"))
     assert got == {1: 2, 2: 4, 4: 8, 5: 10,
                    13: "crashed: the worker process crashed on this file"}
+
+
+def job_pid(job: FileJob) -> int:
+    return os.getpid()
+
+
+def test_pool_engine_runs_small_work_in_process_and_big_work_in_workers(media, tmp_path):
+    """A one-file scan starts no worker processes (they cost seconds to start); a batch over
+    INLINE_BYTES does, and so does any batch when inline is off."""
+    one = [FileJob(str(media["film_a"]))]
+    two = [FileJob(str(media[k])) for k in ("film_a", "film_b")]
+    big = tmp_path / "big.bin"
+    with big.open("wb") as f:
+        f.truncate(INLINE_BYTES + 1)
+    with PoolEngine(2) as pool:
+        assert [pid for _, pid in pool.run(job_pid, one)] == [os.getpid()]
+        assert {pid for _, pid in pool.run(job_pid, two)} == {os.getpid()}
+        pids = {pid for _, pid in pool.run(job_pid, [*two, FileJob(str(big))])}
+        assert os.getpid() not in pids
+        # hashing reads fast: the same bytes only to hash stay in this process
+        assert {pid for _, pid in pool.run(job_pid, [*two, FileJob(str(big), hash_only=True)])} \
+            == {os.getpid()}
+    with PoolEngine(2, inline=False) as pool:
+        assert os.getpid() not in {pid for _, pid in pool.run(job_pid, one)}
 
 
 def test_index_ids_round_trip_through_frame_bits() -> None:

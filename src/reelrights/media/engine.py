@@ -7,10 +7,14 @@ alone writes to the database and the indexes, so workers need no database access
 
 * :class:`LocalEngine`: in this process, one job at a time (tests, single files, debugging).
 * :class:`PoolEngine` (the default): a :class:`~concurrent.futures.ProcessPoolExecutor` with
-  ``workers`` processes, forked from a ``forkserver`` that has imported the media modules once
-  (so no thread, database or FAISS state of the parent is forked, and later pools start warm). A worker that
-  dies (a decoder crash on a hostile file) fails only the jobs it ran: the others are retried
-  one at a time in a fresh pool, and the one that kills its worker again is reported as failed.
+  ``workers`` processes, started only when the work pays for them (more than one file and more
+  than :data:`INLINE_BYTES` to read; a one-file scan runs in this process, as starting a fork
+  server and its workers costs seconds on a loaded machine), forked from a ``forkserver`` that
+  has imported the media modules once (so no thread, database or FAISS state of the parent is
+  forked, and later pools start warm). A worker that dies (a decoder crash on a hostile file)
+  fails only the jobs it ran: the others are retried one at a time in a fresh pool, and the one
+  that kills its worker again is reported as failed. (Work run in-process has no such
+  isolation: a decoder crash there ends the command.)
 * :class:`RayEngine`: Ray tasks, on the cluster at ``RAY_ADDRESS`` (or ``address``), else on a
   local Ray instance with ``workers`` CPUs. Ray is an optional extra, imported only here.
 
@@ -31,10 +35,15 @@ from typing import Any, TypeVar
 
 from ..errors import BadInput
 
-__all__ = ["ENGINES", "Engine", "FileJob", "FileResult", "LocalEngine", "PoolEngine", "RayEngine",
+__all__ = ["ENGINES", "INLINE_BYTES", "Engine", "FileJob", "FileResult", "LocalEngine", "PoolEngine", "RayEngine",
            "crashed_result", "file_job", "make_engine"]
 
 ENGINES = ("local", "pool", "ray")
+#: A pool is started only for work above this many bytes of files (hash-only jobs weigh 1/16:
+#: hashing reads ~1 GB/s, decoding and fingerprinting far less). Below it, and for a single
+#: file, the jobs run in this process: starting the fork server and importing the media
+#: modules in it costs 1-2 s on an idle 2-core machine and up to ~10 s on a loaded one.
+INLINE_BYTES = 32 << 20
 # Imported once by the fork server, so every worker (and every later pool) starts warm.
 _PRELOAD = ["reelrights.media.engine", "reelrights.media.fingerprint"]
 A = TypeVar("A")
@@ -74,8 +83,27 @@ class LocalEngine(Engine):
 class PoolEngine(Engine):
     name = "pool"
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, *, inline: bool = True) -> None:
         self.workers = max(1, workers)
+        self.inline = inline  # False: always start worker processes (crash isolation, tests)
+
+    def _small(self, pending: list[Any]) -> bool:
+        """True when ``pending`` is too little work to pay for starting worker processes: one
+        file, or files of at most :data:`INLINE_BYTES` together. Jobs without a ``path`` (any
+        other function's arguments) always go to the pool."""
+        if not self.inline:
+            return False
+        total = 0
+        for a in pending:
+            path = getattr(a, "path", None)
+            if not isinstance(path, str):
+                return False
+            try:
+                size = os.path.getsize(path)
+            except OSError:
+                size = 0  # the job reports the missing file itself
+            total += size // 16 if getattr(a, "hash_only", False) else size
+        return len(pending) == 1 or total <= INLINE_BYTES
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context("forkserver")
@@ -86,6 +114,10 @@ class PoolEngine(Engine):
             crashed: Crashed | None = None) -> Iterator[tuple[A, R]]:
         pending = list(args)
         if not pending:
+            return
+        if self._small(pending):
+            for a in pending:
+                yield a, fn(a)
             return
         suspects: list[Any] = []
         pool = self._pool(min(self.workers, len(pending)))
@@ -248,11 +280,20 @@ def file_job(job: FileJob) -> FileResult:
                            f"{out.sha256[:12]}..., expected {job.expect_sha256[:12]}...); pass "
                            "the file of the registered asset")
         if not job.hash_only and category is not None:
-            from .fingerprint import REFERENCE_CROPS, fingerprint_file, split_crops
+            from .fingerprint import (
+                COPY_BURST,
+                REFERENCE_CROPS,
+                REFERENCE_FPS,
+                fingerprint_file,
+                split_crops,
+            )
 
             crops = job.crops and category == "video"  # references: crop variants, one decode
+            # references: 8 fps and crop variants; copies: 1 fps, bursts of 3, dihedral hashes
             fp = fingerprint_file(job.path, category, keyframes_only=job.keyframes_only,
-                                  crop_variants=REFERENCE_CROPS if crops else ())
+                                  crop_variants=REFERENCE_CROPS if crops else (),
+                                  fps=REFERENCE_FPS if job.crops else 1.0,
+                                  dihedral=not job.crops, burst=1 if job.crops else COPY_BURST)
             variants = None
             if fp.video is not None and crops:
                 video, variants = split_crops(fp.video)

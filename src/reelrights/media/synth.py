@@ -352,12 +352,17 @@ def make_film(
     grain: int = 0,
     gop: int | None = None,
     with_audio: bool = False,
+    zoom: float = 0.0,
+    captions: bool = False,
 ) -> Path:
     """Write a textured H.264 film in ``scenes`` equal shots: each shot is a camera pan over its
     own natural-looking (1/f noise) colour texture, so PDQ quality is high, with a square moving
     across it, and hard cuts between shots. ``grain`` adds changing film grain of that amplitude (0-32; it makes
     the bitrate realistic), ``bitrate`` (bits/s) switches x264 to average-bitrate mode, ``gop`` is
-    the keyframe interval in frames. Frames are slices of a precomputed yuv420p texture per shot
+    the keyframe interval in frames. ``zoom`` (0-0.5) makes every other shot a camera zoom, in
+    and out by turns, of up to that fraction; ``captions`` burns in a subtitle line of block
+    glyphs at the bottom that changes every 2 s (both off by default: the same seed then gives
+    the same film as before they existed). Frames are slices of a precomputed yuv420p texture per shot
     (integer numpy per frame), so generation stays fast at 720p; the same seed gives the same
     film on one machine (the textures come from numpy's FFT)."""
     p = Path(path)
@@ -379,11 +384,64 @@ def make_film(
     options = _encoder_options("libx264")
     if gop:
         options.update({"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"})
+    if not 0 <= zoom <= 0.5:
+        raise BadInput(f"zoom={zoom}: give a fraction in [0, 0.5]")
+    lines = _caption_lines(np.random.default_rng([seed, 7]), n_frames // (2 * fps) + 1) if captions else []
+    shot = n_frames / scenes
+
+    def frame(i: int, scene: int, t: float) -> np.ndarray:
+        planes = _film_frame(looks[scene], t, width, height, margin, grains[i % 7] if grains else None)
+        if zoom and scene % 2:
+            z = zoom * (t / shot if scene % 4 == 1 else 1 - t / shot)
+            planes = _zoomed(planes, width, height, 1 / (1 + z))
+        if lines:
+            _burn_caption(planes, lines[i // (2 * fps)], width, height)
+        return planes
+
     return _encode_video(
-        p, fmt, width, height, fps, n_frames, scenes,
-        lambda i, scene, t: _film_frame(looks[scene], t, width, height, margin,
-                                        grains[i % 7] if grains else None),
+        p, fmt, width, height, fps, n_frames, scenes, frame,
         codec="libx264", options=options, bitrate=bitrate, melody=melody, sample_rate=sample_rate)
+
+
+def _zoomed(planes: np.ndarray, width: int, height: int, window: float) -> np.ndarray:
+    """The centre ``window`` (a fraction of each side) of a yuv420p frame, scaled back up to
+    full size (nearest neighbour): a camera zoom."""
+    y = planes[:height]
+    u = planes[height:height + height // 4].reshape(height // 2, width // 2)
+    v = planes[height + height // 4:].reshape(height // 2, width // 2)
+
+    def scale(p: np.ndarray) -> np.ndarray:
+        h, w = p.shape
+        rows = ((np.arange(h) + 0.5) * window + h * (1 - window) / 2).astype(np.int64).clip(0, h - 1)
+        cols = ((np.arange(w) + 0.5) * window + w * (1 - window) / 2).astype(np.int64).clip(0, w - 1)
+        return p[rows][:, cols]
+
+    return np.concatenate([scale(y), scale(u).reshape(height // 4, width), scale(v).reshape(height // 4, width)])
+
+
+def _caption_lines(rng: np.random.Generator, count: int) -> list[np.ndarray]:
+    """``count`` subtitle lines, each a row of 5 x 7 block glyphs with word gaps, as bool masks."""
+    glyphs = rng.random((40, 7, 5)) < 0.45
+    out = []
+    for _ in range(count):
+        cells = []
+        for _ in range(int(rng.integers(3, 6))):  # words
+            for g in rng.integers(0, 40, int(rng.integers(2, 7))):
+                cells += [glyphs[g], np.zeros((7, 1), bool)]
+            cells.append(np.zeros((7, 3), bool))
+        out.append(np.concatenate(cells[:-1], axis=1))
+    return out
+
+
+def _burn_caption(planes: np.ndarray, mask: np.ndarray, width: int, height: int) -> None:
+    """Draw ``mask`` white (with a dark one-pixel shadow) centred near the bottom of the luma."""
+    k = max(1, height // 120)
+    big = np.kron(mask, np.ones((k, k), bool))[:, : width - 8]
+    h, w = big.shape
+    y0, x0 = height - h - height // 12, (width - w) // 2
+    y = planes[:height]
+    y[y0 + 1 : y0 + h + 1, x0 + 1 : x0 + w + 1][big] = 16
+    y[y0 : y0 + h, x0 : x0 + w][big] = 235
 
 
 def _film_look(rng: np.random.Generator, width: int, height: int, margin: int) -> dict[str, object]:

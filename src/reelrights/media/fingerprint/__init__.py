@@ -43,9 +43,11 @@ from reelrights.media.fingerprint.text import (
     normalize_line,
 )
 from reelrights.media.fingerprint.video import (
+    COPY_BURST,
     PDQ_MATCH_DISTANCE,
     PDQ_MIN_QUALITY,
     REFERENCE_CROPS,
+    REFERENCE_FPS,
     VideoPrint,
     fingerprint_video,
     frame_match_share,
@@ -57,6 +59,8 @@ __all__ = [
     "PDQ_MATCH_DISTANCE",
     "PDQ_MIN_QUALITY",
     "REFERENCE_CROPS",
+    "REFERENCE_FPS",
+    "COPY_BURST",
     "split_crops",
     "SIGNALS",
     "AudioPrint",
@@ -101,14 +105,20 @@ def fingerprint_file(
     *,
     keyframes_only: bool = False,
     crop_variants: tuple[int, ...] = (),
+    fps: float = 1.0,
+    dihedral: bool = False,
+    burst: int = 1,
 ) -> FileFingerprints:
     """Fingerprint ``path`` as an asset of ``category`` (media/probe.py's categories: video, audio,
     text, document, image). A still image is a one-frame VideoPrint (mode ``"still"``). For
     registry (reference) prints pass ``crop_variants=REFERENCE_CROPS`` so that copies cropped up
-    to ~10 % are found (see :func:`fingerprint_video`); queries keep the default."""
+    to ~10 % are found, and ``fps=REFERENCE_FPS`` so that copies cut anywhere line up (see
+    :func:`fingerprint_video`); queries pass ``dihedral=True`` (flipped and turned copies) and
+    ``burst=COPY_BURST`` (one frame of each burst lines up with a reference sample)."""
     p = check_file(path)
     if category == "video":
-        video = fingerprint_video(p, keyframes_only=keyframes_only, crop_variants=crop_variants)
+        video = fingerprint_video(p, keyframes_only=keyframes_only, crop_variants=crop_variants, fps=fps,
+                                  dihedral=dihedral, burst=burst)
         audio = fingerprint_audio(p) if _has_audio(p) else None
         return FileFingerprints(video=video, audio=audio)
     if category == "audio":
@@ -116,7 +126,8 @@ def fingerprint_file(
     if category in ("text", "document"):
         return FileFingerprints(text=fingerprint_text(p))
     if category == "image":
-        return FileFingerprints(video=fingerprint_video(p, scene_changes=False, crop_variants=crop_variants))
+        return FileFingerprints(video=fingerprint_video(p, scene_changes=False, crop_variants=crop_variants,
+                                                        dihedral=dihedral))
     raise MediaError(
         f"{p}: category {category!r} has no fingerprint; use one of {', '.join(CATEGORIES)}", path=str(p)
     )

@@ -22,31 +22,42 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "hash_luma", "luma_from_rgb"]
+__all__ = ["AVAILABLE", "DIHEDRAL", "dihedral_luma", "hash_luma", "luma_from_rgb"]
 
 _HASH_SYMBOL = "_ZN8facebook3pdq7hashing23pdqHash256FromFloatLumaEPfS2_iiPA64_fS4_PA16_fRNS1_7Hash256ERi"
 _LUMA_SYMBOL = "_ZN8facebook3pdq7hashing20fillFloatLumaFromRGBEPhS2_S2_iiiiPf"
+_DIHEDRAL_SYMBOL = ("_ZN8facebook3pdq7hashing33pdqDihedralHash256esFromFloatLumaEPfS2_iiPA64_fS4_PA16_fS6_"
+                    "PNS1_7Hash256ES8_S8_S8_S8_S8_S8_S8_Ri")
+#: The reference's order of the eight dihedral hashes (pdqDihedralHash256esFromFloatLuma), named
+#: by what each is a hash of (checked against hashing the turned picture, tests/media): the
+#: picture; turned 90 degrees counter-clockwise, 180, 90 clockwise; upside down (the
+#: reference's "flipX"); mirrored left-right ("flipY"); transposed; transposed about the other
+#: diagonal. Each is within ~15 bits of hashing the turned picture itself.
+DIHEDRAL = ("original", "rot90ccw", "rot180", "rot90cw", "flipud", "fliplr", "transpose", "antitranspose")
 
 
-def _load() -> tuple[Any, Any]:
-    """The reference's hash and luma C functions, or (None, None) where they cannot load."""
+def _load() -> tuple[Any, Any, Any]:
+    """The reference's hash, luma and dihedral C functions, or Nones where they cannot load."""
     try:
         from pdqhash import bindings
 
         lib = ctypes.CDLL(bindings.__file__)
         hash_fn = getattr(lib, _HASH_SYMBOL)
         luma_fn = getattr(lib, _LUMA_SYMBOL)
+        dihedral_fn = getattr(lib, _DIHEDRAL_SYMBOL)
     except (ImportError, OSError, AttributeError):
-        return None, None
+        return None, None, None
     p, i = ctypes.c_void_p, ctypes.c_int
     hash_fn.argtypes = [p, p, i, i, p, p, p, p, p]
     hash_fn.restype = None
     luma_fn.argtypes = [p, p, p, i, i, i, i, p]
     luma_fn.restype = None
-    return hash_fn, luma_fn
+    dihedral_fn.argtypes = [p, p, i, i, p, p, p, p, *([p] * 8), p]
+    dihedral_fn.restype = ctypes.c_bool
+    return hash_fn, luma_fn, dihedral_fn
 
 
-_hash, _luma = _load()
+_hash, _luma, _dihedral = _load()
 AVAILABLE = _hash is not None
 
 # Bit k of the reference's Hash256 (w[k >> 4] >> (k & 15) & 1) is bit 255 - k of Meta's hex form.
@@ -75,5 +86,28 @@ def hash_luma(luma: np.ndarray) -> tuple[np.ndarray, int]:
     quality = ctypes.c_int(0)
     _hash(luma.ctypes.data, scratch.ctypes.data, h, w, b64.ctypes.data, b16x64.ctypes.data,
           b16.ctypes.data, words.ctypes.data, ctypes.addressof(quality))
+    return _pack(words), int(quality.value)
+
+
+def _pack(words: np.ndarray) -> np.ndarray:
     bits = (words[np.arange(256) >> 4] >> (np.arange(256) & 15)) & 1
-    return np.packbits(bits[_ORDER].astype(np.uint8)), int(quality.value)
+    return np.packbits(bits[_ORDER].astype(np.uint8))
+
+
+def dihedral_luma(luma: np.ndarray) -> tuple[np.ndarray, int]:
+    """The eight dihedral PDQ hashes of a float32 luma plane in :data:`DIHEDRAL` order, from one
+    downscale and one DCT (the reference computes the others by permuting and negating DCT
+    coefficients): ((8, 32) uint8 packed hashes, quality 0-100). Row 0 equals :func:`hash_luma`."""
+    luma = np.array(luma, dtype=np.float32, order="C", copy=True)
+    h, w = luma.shape
+    scratch = np.empty_like(luma)
+    b64 = np.empty((64, 64), np.float32)
+    b16x64 = np.empty((16, 64), np.float32)
+    b16 = np.empty((16, 16), np.float32)
+    b16aux = np.empty((16, 16), np.float32)
+    words = np.zeros((8, 16), np.uint16)
+    quality = ctypes.c_int(0)
+    _dihedral(luma.ctypes.data, scratch.ctypes.data, h, w, b64.ctypes.data, b16x64.ctypes.data,
+              b16.ctypes.data, b16aux.ctypes.data, *(words[k].ctypes.data for k in range(8)),
+              ctypes.addressof(quality))
+    return np.stack([_pack(words[k]) for k in range(8)]), int(quality.value)

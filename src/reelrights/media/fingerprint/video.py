@@ -39,11 +39,23 @@ from reelrights.media.fingerprint.base import (
     media_errors,
     pack_header,
 )
+from reelrights.media.fingerprint.frames import (
+    CANVAS,
+    DIHEDRAL_BASE,
+    canvas_luma,
+    dihedral_hashes,
+    hash_luma,
+    luma_of,
+    strip_bars,
+    variant_code,
+)
 
 __all__ = [
     "PDQ_MATCH_DISTANCE",
     "PDQ_MIN_QUALITY",
     "REFERENCE_CROPS",
+    "REFERENCE_FPS",
+    "COPY_BURST",
     "SCENE_CUT_MAD",
     "SCENE_CUT_RATIO",
     "SCENE_MIN_GAP_S",
@@ -66,6 +78,18 @@ SCENE_MIN_GAP_S = 0.5
 #: distance. With variants at 3, 6, 9 and 12 %, a copy cropped anywhere from 0 to ~13 % is within
 #: 20 bits of one of them (2 % -> max 12, 4 % -> 20, 6 % -> 2, 10 % -> 20).
 REFERENCE_CROPS = (3, 6, 9, 12)
+#: Sampling rate of reference prints. A copy's samples fall anywhere between the reference's
+#: (an excerpt cut at 20.5 s, a 1.1x speed-up, another frame rate). On the generated films (pans
+#: of up to 20 % of the frame per second) consecutive 24 fps frames are already 18 bits apart
+#: (median; 30 at the 90th percentile) and frames 3 apart 52 (70): at 1 fps a copy's sample can
+#: be 12 frames from the nearest reference sample, at 4 fps 3, at 8 fps 1 (measured with
+#: ``benchmarks/scan_robustness.py``). 8 fps with the crop variants costs 0.81 of PyAV's
+#: decode-only throughput on 720p (``benchmarks/fingerprint.py``, CPU time), within fast mode's 0.8.
+REFERENCE_FPS = 8.0
+#: Frames hashed per sample of a copy (the sample and the next two): with references at 8 fps, at
+#: 24 fps one of three consecutive frames is a reference sample; from a copy sampled at 1 fps alone,
+#: the nearest reference sample is up to a frame and a half away (18-34 bits on generated films).
+COPY_BURST = 3
 _THUMB_WIDTH = 80
 _STILL_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif"}
 _KIND, _VERSION = b"V", 1
@@ -79,8 +103,10 @@ class VideoPrint:
     is Meta's hex form; ``quality`` is PDQ's 0-100 quality; ``time_ms`` the frame's presentation
     time from the start of the stream. ``mode`` says how frames were chosen: ``"<fps>fps+scenes"``,
     ``"<fps>fps"``, ``"keyframes"`` or ``"still"`` (a suffix ``"+crops"`` if crop variants were added).
-    ``crop[i]`` is 0 for a whole-frame hash, else the percentage of width and height cut away
-    (centred) before hashing: crop variants follow their frame's row with the same ``time_ms``."""
+    ``crop[i]`` is 0 for a whole-frame hash, 1-49 the percentage of width and height cut away
+    (centred) before hashing, ``DIHEDRAL_BASE + k`` (201-207) the k-th dihedral hash of the frame
+    (:data:`.frames.DIHEDRAL`), ``DIHEDRAL_BASE + 8 * j + k`` the k-th of frame j of a burst
+    (:func:`.frames.variant_code`): variants follow their frame's row."""
 
     hashes: np.ndarray
     quality: np.ndarray
@@ -100,8 +126,9 @@ class VideoPrint:
         keep = self.crop == 0
         if keep.all():
             return self
+        mode = self.mode.replace("+crops", "").replace("+dihedral", "").split("+burst")[0]
         return VideoPrint(self.hashes[keep], self.quality[keep], self.time_ms[keep], self.duration_ms,
-                          self.mode.removesuffix("+crops"), self.width, self.height, self.crop[keep])  # fmt: skip
+                          mode, self.width, self.height, self.crop[keep])  # fmt: skip
 
     def __len__(self) -> int:
         return int(self.hashes.shape[0])
@@ -155,7 +182,7 @@ def split_crops(vp: VideoPrint) -> tuple[VideoPrint, VideoPrint | None]:
     frame ``i``, at its time) and their ``crop`` column; their mode is ``crops:<fractions>``.
     The registry stores them apart (kind ``vcrop``) so a reference's own frames stay one print."""
     primary = vp.primary()
-    keep = vp.crop != 0
+    keep = (vp.crop != 0) & (vp.crop < DIHEDRAL_BASE)
     if not keep.any():
         return primary, None
     fractions = sorted({int(c) for c in vp.crop[keep].tolist()})
@@ -172,16 +199,6 @@ def pdq_hash_image(rgb: np.ndarray) -> tuple[np.ndarray, int]:
     return np.packbits(bits.astype(np.uint8)), int(quality)
 
 
-def _pdq_hashes(rgb: np.ndarray, crops: tuple[int, ...]) -> list[tuple[np.ndarray, int]]:
-    """PDQ of the picture and of each centred crop (percent), converting to luma only once."""
-    h, w = rgb.shape[:2]
-    boxes = [(round(h * c / 200), round(w * c / 200)) for c in crops]
-    if not pdq_native.AVAILABLE:
-        return [pdq_hash_image(rgb), *(pdq_hash_image(rgb[dy : h - dy, dx : w - dx]) for dy, dx in boxes)]
-    luma = pdq_native.luma_from_rgb(rgb)
-    return [pdq_native.hash_luma(luma), *(pdq_native.hash_luma(luma[dy : h - dy, dx : w - dx]) for dy, dx in boxes)]
-
-
 def fingerprint_video(
     path: str | os.PathLike[str],
     *,
@@ -191,13 +208,25 @@ def fingerprint_video(
     max_side: int = 640,
     threads: int = 1,
     crop_variants: tuple[int, ...] = (),
+    canvas: int = CANVAS,
+    bars: bool = True,
+    dihedral: bool = False,
+    burst: int = 1,
 ) -> VideoPrint:
     """PDQ-hash the frames of ``path``'s first video stream, streaming (one frame in memory).
 
     Samples the first frame at or after every ``1/fps`` seconds, plus the first frame of each
     scene change if ``scene_changes``. ``keyframes_only`` decodes and hashes only key frames
     (``skip_frame="NONKEY"``): a triage pass many times faster, for catalog-scale ingest.
-    ``max_side`` caps the longest side of the hashed picture (0: full size). ``threads`` is the
+    ``canvas`` is the side of the square picture each sample is scaled to before hashing (see
+    :mod:`.frames`); 0 hashes the frame at its own aspect, its longest side capped at ``max_side``
+    (0: full size; the vPDQ-compatible way). ``bars`` cuts letterbox and pillarbox bars before
+    hashing (canvas only). ``dihedral`` adds, after each frame's row, its seven turned and
+    mirrored hashes (``crop`` codes ``DIHEDRAL_BASE + k``): for copies, so a flipped or rotated
+    copy is found. ``burst`` > 1 also hashes the ``burst - 1`` frames after each sample (codes
+    ``DIHEDRAL_BASE + 8 * j + k``, see :func:`.frames.variant_code`): for copies, so that one
+    frame of each burst lines up with a reference sample (8 fps is every third frame at 24 fps).
+    ``threads`` is the
     decoder's thread count (1: single-threaded, best in a process pool; 0: FFmpeg's choice with
     frame threading). ``crop_variants`` (e.g. :data:`REFERENCE_CROPS`) also hashes centred crops of
     every sampled frame, cutting that percentage of width and height: PDQ alone tolerates only
@@ -219,6 +248,8 @@ def fingerprint_video(
         still = container.format.name in _STILL_FORMATS
         scenes = scene_changes and not keyframes_only and not still
         out = _Sampler(stream, fps, scenes, keyframes_only, max_side, tuple(crop_variants))
+        out.canvas, out.bars, out.dihedral = canvas, bars and canvas > 0, dihedral
+        out.burst = 1 if keyframes_only or still else max(1, burst)
         for frame in container.decode(stream):
             out.offer(frame)
         declared = _declared_duration_s(container, stream)
@@ -230,7 +261,8 @@ def fingerprint_video(
             f"{p}: video stops at {last_s:.1f} s of {declared:.1f} s; the file is truncated: copy it again", path=str(p)
         )
     mode = "still" if still else "keyframes" if keyframes_only else f"{fps:g}fps" + ("+scenes" if scene_changes else "")
-    mode += "+crops" if crop_variants else ""
+    mode += ("+crops" if crop_variants else "") + ("+dihedral" if dihedral else "")
+    mode += f"+burst{burst}" if burst > 1 and not keyframes_only and not still else ""
     duration_ms = round(1000 * declared) if declared else round(1000 * last_s)
     return VideoPrint(
         hashes=np.stack(out.hashes).astype(np.uint8),
@@ -263,6 +295,8 @@ class _Sampler:
         self.count = 0
         self.last_time_s = 0.0
         self.width = self.height = 0
+        self.canvas, self.bars, self.dihedral = CANVAS, True, False
+        self.burst, self.burst_left = 1, 0
         self.hashes: list[np.ndarray] = []
         self.quality: list[int] = []
         self.times: list[int] = []
@@ -278,6 +312,7 @@ class _Sampler:
         self.count += 1
         self.last_time_s = max(self.last_time_s, t)
         take = self.every or t >= self.next_t - 1e-6
+        burst = self.burst_left > 0
         if self.scenes:
             thumb = self._thumb(frame)
             if self.prev is not None and thumb.shape == self.prev.shape:
@@ -288,9 +323,13 @@ class _Sampler:
                 self.mad_avg += 0.2 * (mad - self.mad_avg)
             self.prev = thumb
         if not take:
+            if burst:  # the frames right after a sample: one of them lines up with the reference's
+                self.burst_left -= 1
+                self._hash(frame, t, self.burst - 1 - self.burst_left)
             return
         if t >= self.next_t - 1e-6:
             self.next_t = (math.floor(t * self.fps + 1e-6) + 1) / self.fps
+        self.burst_left = self.burst - 1
         self._hash(frame, t)
 
     def _thumb(self, frame: av.VideoFrame) -> np.ndarray:
@@ -307,21 +346,37 @@ class _Sampler:
         rows = np.frombuffer(memoryview(plane), dtype=np.uint8, count=h * ls).reshape(h, ls)
         return rows[::k, step - 1 : step * w : step * k].astype(np.int16)
 
-    def _hash(self, frame: av.VideoFrame, t: float) -> None:
-        w, h = frame.width, frame.height
-        self.width, self.height = w, h
-        side = max(w, h)
-        if self.max_side and side > self.max_side:
-            scale = self.max_side / side
-            w, h = max(1, round(w * scale)), max(1, round(h * scale))
-            rgb = frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA").to_ndarray()
+    def _hash(self, frame: av.VideoFrame, t: float, j: int = 0) -> None:
+        self.width, self.height = frame.width, frame.height
+        if self.canvas:
+            luma = canvas_luma(frame, self.canvas)
+            if self.bars:
+                luma, _ = strip_bars(luma)
         else:
-            rgb = frame.to_ndarray(format="rgb24")
-        for crop, (packed, quality) in zip((0, *self.crop_variants), _pdq_hashes(rgb, self.crop_variants)):
+            w, h = frame.width, frame.height
+            side = max(w, h)
+            if self.max_side and side > self.max_side:
+                scale = self.max_side / side
+                w, h = max(1, round(w * scale)), max(1, round(h * scale))
+                rgb = frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA").to_ndarray()
+            else:
+                rgb = frame.to_ndarray(format="rgb24")
+            luma = luma_of(rgb)
+        if self.dihedral:
+            hashes, quality = dihedral_hashes(luma)
+            rows = [(variant_code(j, k), hashes[k], quality) for k in range(len(hashes))]
+        else:
+            rows = [(variant_code(j, 0), *hash_luma(luma))]
+        h, w = luma.shape
+        for c in self.crop_variants if j == 0 else ():
+            dy, dx = round(h * c / 200), round(w * c / 200)
+            rows.append((c, *hash_luma(luma[dy : h - dy, dx : w - dx])))
+        ms = round(t * 1000)
+        for code, packed, quality in rows:
             self.hashes.append(packed)
             self.quality.append(quality)
-            self.times.append(round(t * 1000))
-            self.crops.append(crop)
+            self.times.append(ms)
+            self.crops.append(code)
 
 
 def configure_decoder(stream: av.VideoStream, threads: int = 1, keyframes_only: bool = False) -> None:

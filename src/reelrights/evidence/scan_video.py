@@ -1,0 +1,163 @@
+"""Video matches: from PDQ index hits to a registered asset, its time ranges and its geometry.
+
+The rules (docs/scan.md, "Match rules"):
+
+* Query frames of PDQ quality >= 50 are searched within Hamming distance 31 of the reference
+  frames, which include the reference's centre-crop variants. A copy's print also holds the
+  seven dihedral hashes of every frame; per reference, the one orientation that matches most
+  frames is kept (a flipped copy is flipped throughout), and reported as ``geometry``.
+* Each matched query frame takes its nearest reference frame. Runs of matched frames that play
+  together in both (:func:`time_runs`) become ranges; each range's clock is fitted (offset and
+  rate, so a copy sped up or slowed down by up to ~15 % keeps one range), and its ends are the
+  first matched frame and the end of the time the last one stands for (until the next sample).
+* An asset matches when >= 80 % of the query's usable frames match (``similarity``), or its
+  ranges cover >= 80 % of the reference's duration (``ref_share``): vPDQ's rule on either side;
+  or when one range holds at least :data:`SEGMENT_MIN_FRAMES` frames over at least
+  :data:`SEGMENT_MIN_MS` (``rule: "segment"``), so a few seconds of a work inside a compilation
+  are reported whatever surrounds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection
+
+from .fingerprints import FRAME_BITS, MIN_QUALITY, load_prints
+
+__all__ = ["PDQ_RADIUS", "SEGMENT_MIN_FRAMES", "SEGMENT_MIN_MS", "VPDQ_SHARE", "match_video",
+           "time_runs"]
+
+PDQ_RADIUS = 31
+VPDQ_SHARE = 0.8
+RUN_GAP_MS = 2500      # matched frames further apart than this start a new range
+RUN_SLACK_MS = 1000    # how far query and reference clocks may drift within a range
+SEGMENT_MIN_MS = 4000  # a range this long ...
+SEGMENT_MIN_FRAMES = 4  # ... with this many matched frames is a match on its own
+RATE_LIMITS = (0.8, 1.25)  # playback rates a range's fitted clock may take
+DIHEDRAL_BASE = 200    # media.fingerprint.frames.DIHEDRAL_BASE (no media import here)
+#: What the copy did to the picture, for the orientation whose hashes matched (the k-th dihedral
+#: hash of a copy undoes the copy's transformation: the copy turned clockwise is matched by its
+#: hash turned counter-clockwise).
+GEOMETRY = ("none", "rotated 90 clockwise", "rotated 180", "rotated 90 counter-clockwise",
+            "flipped vertically", "flipped horizontally", "transposed", "anti-transposed")
+_FRAME_MASK = (1 << FRAME_BITS) - 1
+
+
+def time_runs(q_ms: np.ndarray, r_ms: np.ndarray) -> list[tuple[int, int]]:
+    """Runs ``[(first, last)]`` of matched frames (in query order) that play together: the next
+    frame comes at most :data:`RUN_GAP_MS` later in the query, and the reference advanced by the
+    same time within :data:`RUN_SLACK_MS`. An unmatched frame in between (a scene-change sample,
+    a flat frame) does not split a run; a jump to another part of the reference does."""
+    if len(q_ms) == 0:
+        return []
+    dq, dr = np.diff(q_ms), np.diff(r_ms)
+    breaks = np.flatnonzero((dq > RUN_GAP_MS) | (np.abs(dr - dq) > RUN_SLACK_MS))
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [len(q_ms) - 1]])
+    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def fit_clock(q: np.ndarray, r: np.ndarray) -> tuple[float, float]:
+    """(offset, rate) with r ~ offset + rate * q over a run of matched frames: the rate by least
+    squares when the run spans >= 3 s (else 1), held to :data:`RATE_LIMITS` and snapped to 1
+    within 3 %; the offset is the median residual (robust to a frame matched a sample off)."""
+    rate = 1.0
+    if len(q) >= 3 and q[-1] - q[0] >= 3000:
+        rate = float(np.polyfit(q.astype(np.float64), r.astype(np.float64), 1)[0])
+        rate = min(max(rate, RATE_LIMITS[0]), RATE_LIMITS[1])
+        if abs(rate - 1.0) < 0.03:
+            rate = 1.0
+    return float(np.median(r - rate * q)), rate
+
+
+Loader = Callable[[list[int]], dict[int, tuple[str, str, Any]]]
+
+
+def match_video(conn: Connection | None, index: Any, query: Any, *,
+                loader: Loader | None = None) -> list[dict[str, Any]]:
+    """The video matches of ``query`` (a copy's VideoPrint) against the PDQ ``index``; prints
+    behind index ids come from the database (``load_prints``) or from ``loader`` (benchmarks)."""
+    if loader is None:
+        assert conn is not None, "match_video needs a connection or a loader"
+        loader = lambda seqs: load_prints(conn, seqs)  # noqa: E731
+    quality = np.asarray(query.quality)
+    code = np.asarray(query.crop)
+    q_time = np.asarray(query.time_ms, dtype=np.int64)
+    is_frame = code == 0
+    sample = np.cumsum(is_frame) - 1                     # every row's sampled frame
+    frame_time = q_time[is_frame]                        # every sampled frame's time
+    variant = np.where(code >= DIHEDRAL_BASE, (code.astype(np.int64) - DIHEDRAL_BASE) % 8, 0)
+    ok = np.flatnonzero(quality >= MIN_QUALITY)
+    usable = len(np.unique(sample[ok]))
+    if usable == 0:
+        return []
+    hits = index.search(np.ascontiguousarray(query.hashes[ok]), radius=PDQ_RADIUS)
+    if len(hits.query) == 0:
+        return []
+    seq = hits.id >> FRAME_BITS
+    frame = hits.id & _FRAME_MASK
+    refs = loader(np.unique(seq).tolist())  # stale entries (recomputed prints) drop out
+    by_sha: dict[str, list[int]] = {}
+    for s in refs:
+        by_sha.setdefault(refs[s][0], []).append(s)
+    q_row = ok[hits.query]
+    q_sample, q_variant = sample[q_row], variant[q_row]
+    end_ms = max(int(query.duration_ms or 0), int(frame_time[-1]) + 1)
+    next_time = np.append(frame_time[1:], end_ms)        # until the next sample
+    out = []
+    for sha, seqs in sorted(by_sha.items()):
+        sel = np.isin(seq, seqs)
+        # the one orientation that matches most frames of this reference
+        counts = [len(np.unique(q_sample[sel & (q_variant == v)])) for v in range(8)]
+        best = int(np.argmax(counts))
+        sel &= q_variant == best
+        r_time = np.empty(int(sel.sum()), np.int64)
+        s_sel, f_sel = seq[sel], frame[sel]
+        for s in seqs:
+            here = s_sel == s
+            r_time[here] = np.asarray(refs[s][2].time_ms)[f_sel[here]]
+        qs, dist, rows = q_sample[sel], hits.distance[sel], q_row[sel]
+        order = np.lexsort((dist, qs))  # nearest reference frame per matched sample (any burst frame)
+        qs, dist, r_time, rows = qs[order], dist[order], r_time[order], rows[order]
+        first = np.concatenate([[True], qs[1:] != qs[:-1]])
+        qs, dist, r_time, rows = qs[first], dist[first], r_time[first], rows[first]
+        ref_ms = max(int(refs[seqs[0]][2].duration_ms or 0), int(r_time.max()) + 1)
+        t = q_time[rows]  # the matched frame's own time (a burst frame's is a frame or two later)
+        ranges, segment = [], False
+        for a, b in time_runs(t, r_time):
+            offset, rate = fit_clock(t[a:b + 1], r_time[a:b + 1])
+            q0, q1 = int(t[a]), int(next_time[qs[b]])
+            r0 = int(round(min(max(offset + rate * q0, 0), ref_ms)))
+            r1 = int(round(min(max(offset + rate * q1, 0), ref_ms)))
+            ranges.append({"query_start_ms": q0, "query_end_ms": q1, "ref_start_ms": r0,
+                           "ref_end_ms": r1, "frames": b - a + 1, "rate": round(rate, 3)})
+            segment |= b - a + 1 >= SEGMENT_MIN_FRAMES and q1 - q0 >= SEGMENT_MIN_MS
+        q_share = len(qs) / usable
+        r_share = _covered([(r["ref_start_ms"], r["ref_end_ms"]) for r in ranges]) / ref_ms
+        if max(q_share, r_share) >= VPDQ_SHARE:
+            rule = "share"
+        elif segment:
+            rule = "segment"
+        else:
+            continue
+        out.append({"signal": "video", "sha256": sha, "similarity": round(q_share, 6),
+                    "ref_share": round(min(1.0, r_share), 6), "rule": rule,
+                    "geometry": GEOMETRY[best], "mean_distance": round(float(dist.mean()), 2),
+                    "ranges": ranges})
+    return out
+
+
+def _covered(spans: list[tuple[Any, Any]]) -> int:
+    """Milliseconds covered by the union of ``spans``."""
+    total, end = 0, None
+    for a, b in sorted(spans):
+        if end is None or a > end:
+            total += b - a
+            end = b
+        elif b > end:
+            total += b - end
+            end = b
+    return total
