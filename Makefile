@@ -46,9 +46,11 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(CHECK_TESTS)
 
-# docs/cli.md, generated from the command definitions themselves (a test fails when it is stale).
+# docs/cli.md and docs/openapi.json, generated from the command and endpoint definitions themselves
+# (a test fails when either is stale).
 docs: $(STAMP)
 	$(BIN)/python -m reelrights.cli.reference --output docs/cli.md
+	$(BIN)/python -m reelrights.api.openapi --output docs/openapi.json
 
 # Every benchmark, one after the other (about 15 minutes on 2 cores, plus up to 60 for
 # scan_robustness, which needs the ffmpeg CLI for its transformations); each prints its figures

@@ -58,7 +58,7 @@ def create_app(config: ServiceConfig) -> Starlette:
             await state.stop()
 
     routes = [*statements.routes(), *reads.routes(), *operations.routes()]
-    app = Starlette(routes=routes, lifespan=lifespan,
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=operations.middleware(),
                     exception_handlers={Problem: _problem, ReelrightsError: _ledger_error,
                                         404: _not_found, 405: _not_allowed})
     app.state.service = state

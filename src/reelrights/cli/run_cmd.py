@@ -100,11 +100,9 @@ def list_cmd(app: AppContext, developer: str | None, as_json: bool) -> None:
 @pass_app
 def show(app: AppContext, run_id: str, as_json: bool) -> None:
     """Show a run's commitment, usage per license and public totals."""
-    d = runs.run_detail(app.ledger.db, run_id).to_json()
-    from ..evidence.audit_status import run_audits
+    from ..evidence.audit_status import run_show
 
-    with app.ledger.db.read() as conn:  # every audit and how it ended (withdrawn = failed)
-        d["audits"] = run_audits(conn, app.ledger.log, d["id"])["audits"]
+    d = run_show(app.ledger.db, app.ledger.log, run_id)  # with every audit and how it ended
     if as_json:
         emit_json(d)
         return

@@ -24,9 +24,10 @@ from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.database_log import DatabaseLog
 from ..registry.submit import submit_as
 from ..store.evidence_tables import audit_certificates, audit_challenges, audit_withdrawals
-from .runs import resolve_run
+from ..store.db import Database
+from .runs import resolve_run, run_detail
 
-__all__ = ["auditors_challenge", "later_failures", "run_audits", "withdraw_challenge"]
+__all__ = ["auditors_challenge", "later_failures", "run_audits", "run_show", "withdraw_challenge"]
 
 
 def auditors_challenge(conn: Connection, body: dict[str, Any], verb: str) -> Any:
@@ -114,6 +115,15 @@ def later_failures(conn: Connection, log: DatabaseLog, run_id: str,
             out.append({"kind": "withdrawal", "id": body["challenge"],
                         "log_index": int(r.log_index)})
     return sorted(out, key=lambda f: f["log_index"])
+
+
+def run_show(db: Database, log: DatabaseLog, ref: str) -> dict[str, Any]:
+    """What ``run show --json`` prints: the run's public record (:func:`.runs.run_detail`) and
+    every audit of it with how it ended."""
+    d = run_detail(db, ref).to_json()
+    with db.read() as conn:
+        d["audits"] = run_audits(conn, log, d["id"])["audits"]
+    return d
 
 
 def run_audits(conn: Connection, log: DatabaseLog, ref: str) -> dict[str, Any]:

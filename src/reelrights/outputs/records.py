@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..core.ids import ID_PATTERNS
 from ..errors import BadInput
 from ..store.provenance_tables import outputs
-from ..store.resolve import JsonObject, Kind, StoredRow
+from ..store.resolve import JsonObject, Kind, StoredRow, resolve
 
-__all__ = ["OUTPUT", "Output"]
+if TYPE_CHECKING:
+    from ..store.db import Database
+
+__all__ = ["OUTPUT", "Output", "output_detail"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +73,9 @@ def _check_output_id(ref: str) -> None:
 OUTPUT: Kind[Output] = Kind(
     noun="output", table=outputs, record=Output.from_row, check=_check_output_id,
     missing="no output {ref!r} in the registry")
+
+
+def output_detail(db: Database, ref: str) -> Output:
+    """The output record with id ``ref`` (BadInput for a non-id, NotFound when not logged)."""
+    with db.read() as conn:
+        return resolve(conn, OUTPUT, ref)

@@ -1,0 +1,331 @@
+"""The service's OpenAPI 3.1 document, written here once.
+
+``GET /openapi.json`` serves it, and docs/openapi.json keeps a copy:
+``python -m reelrights.api.openapi --output docs/openapi.json`` (``make docs``) writes it, and
+tests/service/test_openapi.py fails when the copy or the application's routes have drifted
+from this source. Schemathesis checks the live server against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+__all__ = ["document", "document_bytes", "main"]
+
+_PROBLEM = "application/problem+json"
+_REF = "#/components/schemas/"
+Json = dict[str, Any]
+
+
+def _ref(name: str) -> Json:
+    return {"$ref": _REF + name}
+
+
+def _problem(description: str) -> Json:
+    return {"description": description, "content": {_PROBLEM: {"schema": _ref("Problem")}}}
+
+
+def _json(description: str, schema: Json, headers: Json | None = None) -> Json:
+    out: Json = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _octets(description: str) -> Json:
+    return {"description": description,
+            "headers": {"Cache-Control": {"schema": {"type": "string"}, "description":
+                        "`public, max-age=31536000, immutable` for full tiles and bundles, "
+                        "`public, max-age=60` for partial ones"}},
+            "content": {"application/octet-stream": {
+                "schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}}
+
+
+def _get(op_id: str, summary: str, tag: str, responses: Json, *,
+         parameters: list[Json] | None = None, description: str | None = None) -> Json:
+    op: Json = {"operationId": op_id, "summary": summary, "tags": [tag]}
+    if description:
+        op["description"] = description
+    if parameters:
+        op["parameters"] = parameters
+    op["responses"] = responses
+    return {"get": op}
+
+
+def _path_param(name: str, description: str, schema: Json) -> Json:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": schema}
+
+
+def _query_int(name: str, description: str, *, required: bool, minimum: int) -> Json:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": {"type": "integer", "minimum": minimum, "maximum": (1 << 63) - 1}}
+
+
+_HEX32 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_INDEX = {"type": "integer", "minimum": 0}
+_LOG_TIME = {"type": "string", "description": "The log's time of the entry (RFC 3339, UTC)"}
+_TILE_N = {"type": "string", "pattern": r"^(x[0-9]{3}/)*[0-9]{3}(\.p/[1-9][0-9]{0,2})?$",
+           "description": "Tile index in groups of three digits, all but the last prefixed "
+                          "with x (1234067 -> x001/x234/067), then .p/<W> for a partial tile "
+                          "of width W (1..255)"}
+
+
+def _record(description: str, required: list[str], props: Json) -> Json:
+    return {"type": "object", "description": description, "required": required,
+            "properties": props, "additionalProperties": True}
+
+
+def _id(prefix: str) -> Json:
+    return {"type": "string", "pattern": f"^{prefix}_[a-z2-7]{{16}}$"}
+
+
+_LIST = {"type": "array"}
+_STR = {"type": "string"}
+_NSTR = {"type": ["string", "null"]}
+_BOOL = {"type": "boolean"}
+
+SCHEMAS: Json = {
+    "Problem": {
+        "type": "object", "description": "RFC 9457 problem details",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "format": "uri",
+                     "description": "https://reelrights.dev/problems/<slug>"},
+            "title": _STR, "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            "detail": {"type": "string", "description": "The same message the CLI prints"},
+            "position": {"type": "integer", "minimum": 0,
+                         "description": "The refused statement's place in the batch, from 0"},
+            "exit_code": {"type": "integer", "description": "The CLI's exit code for it"},
+        },
+        "additionalProperties": True},
+    "LogInfo": {
+        "type": "object", "required": ["origin", "log_key", "registry", "size", "checkpoint"],
+        "properties": {
+            "origin": _STR,
+            "log_key": {"type": "string", "description": "Note verifier key "
+                        "<origin>+<key id>+<base64(0x01 || Ed25519 public key)>"},
+            "registry": _NSTR, "size": _INDEX,
+            "checkpoint": {"type": "string", "description": "The latest signed checkpoint "
+                           "(C2SP signed note text)"}},
+        "additionalProperties": False},
+    "InclusionProof": {
+        "type": "object", "required": ["index", "size", "leaf_hash", "proof"],
+        "properties": {"index": _INDEX, "size": {"type": "integer", "minimum": 1},
+                       "leaf_hash": _HEX32, "proof": {"type": "array", "items": _HEX32}},
+        "additionalProperties": False},
+    "ConsistencyProof": {
+        "type": "object", "required": ["old", "new", "proof"],
+        "properties": {"old": {"type": "integer", "minimum": 1},
+                       "new": {"type": "integer", "minimum": 1},
+                       "proof": {"type": "array", "items": _HEX32}},
+        "additionalProperties": False},
+    "Entry": {
+        "type": "object", "required": ["index", "entry", "leaf_hash"],
+        "properties": {"index": _INDEX,
+                       "entry": {"type": "string", "description": "The leaf's exact bytes as "
+                                 "UTF-8 text (RFC 8785 JSON); SHA-256(0x00 || bytes) is "
+                                 "leaf_hash"},
+                       "leaf_hash": _HEX32, "log_time": _LOG_TIME},
+        "additionalProperties": False},
+    "Receipt": {
+        "type": "object", "required": ["index", "type", "actor", "leaf_hash"],
+        "description": "Where the log put a statement; POST /v1/statements adds the applier's "
+                       "details",
+        "properties": {"index": _INDEX, "type": _STR, "actor": _STR, "leaf_hash": _HEX32,
+                       "statement": _id("stm"), "log_time": _LOG_TIME},
+        "additionalProperties": True},
+    "Receipts": {
+        "type": "object", "required": ["receipts", "checkpoint"],
+        "properties": {"receipts": {"type": "array", "items": _ref("Receipt")},
+                       "checkpoint": {"type": "string", "description": "A signed checkpoint "
+                                      "whose size exceeds every receipt's index"}},
+        "additionalProperties": False},
+    "Party": _record("`party show --json`", ["id", "kind", "name", "log_index"], {
+        "id": _id("pty"), "kind": _STR, "name": _STR, "public_key": _STR, "key_id": _STR,
+        "log_index": _INDEX, "works_owned": _LIST, "credits": _LIST}),
+    "Work": _record("`work show --json`", ["id", "kind", "title", "owner", "log_index"], {
+        "id": _id("wrk"), "kind": _STR, "title": _STR, "owner": _STR, "log_index": _INDEX,
+        "assets": _LIST, "credits": _LIST}),
+    "Bundle": _record("`bundle show --json`", ["id", "name", "version", "owner", "log_index"], {
+        "id": _id("bnd"), "name": _STR, "version": {"type": "integer"}, "owner": _STR,
+        "root": _STR, "leaf_hash": _STR, "log_index": _INDEX, "works": _LIST,
+        "versions": _LIST, "latest": _BOOL}),
+    "License": _record("`license show --json`", ["id", "bundle", "licensor", "licensee",
+                                                  "log_index", "in_force"], {
+        "id": _id("lic"), "bundle": _STR, "licensor": _STR, "licensee": _STR,
+        "log_index": _INDEX, "in_force": _BOOL, "revoked": _BOOL, "history": _LIST}),
+    "Run": _record("`run show --json`", ["id", "developer", "root", "count", "log_index",
+                                         "audits"], {
+        "id": _id("run"), "developer": _STR, "root": _STR, "count": {"type": "integer"},
+        "log_index": _INDEX, "usage": _LIST, "audits": _LIST}),
+    "Certificate": _record("`audit show CERT --json`", ["statement", "log_index", "signatures"], {
+        "statement": {"type": "object"}, "log_index": {"type": ["integer", "null"]},
+        "signatures": _LIST}),
+    "Output": _record("The output record (`output.registered`)", [
+        "id", "developer", "run", "sha256", "log_index"], {
+        "id": _id("out"), "developer": _STR, "run": _STR, "sha256": _STR,
+        "model_commitment": _STR, "log_index": _INDEX}),
+}
+
+_LOOKUPS = [("parties", "party", "pty", "Party"), ("works", "work", "wrk", "Work"),
+            ("bundles", "bundle", "bnd", "Bundle"), ("licenses", "license", "lic", "License"),
+            ("runs", "run", "run", "Run"), ("certificates", "certificate", "crt", "Certificate"),
+            ("outputs", "output", "out", "Output")]
+
+
+def _statements_post() -> Json:
+    """POST /v1/statements as docs/service.md's contract gives it (the write path's owner
+    implements it)."""
+    refusal = {str(code): _problem(text) for code, text in (
+        (403, "The signing key is not on the operator's allowlist (slug key-not-allowed)"),
+        (409, "Conflicts with the log: the same statement id with other bytes, a replaced "
+              "fact"),
+        (413, "Body too large: 64 KiB for one entry, 16 MiB or 1,000 entries for a batch"),
+        (415, "Content type is not application/json, application/jsonl or "
+              "application/x-ndjson"),
+        (422, "A statement was refused: detail is the CLI's message, position its place in "
+              "the batch; nothing of the batch was written"),
+        (429, "Rate limited (slug rate-limited); see Retry-After"),
+        (503, "The database is unavailable (slug unavailable); see Retry-After"))}
+    batch = {"type": "string", "description": "One log entry per line (a final newline is "
+             "optional); all-or-nothing"}
+    return {"post": {
+        "operationId": "submitStatements", "summary": "Append one signed statement or a batch",
+        "tags": ["write"],
+        "description": "The body is exactly the log entry bytes `reelrights statement sign` "
+                       "writes. The answer comes after the commit is durable and the "
+                       "checkpoint that includes it is published. The same bytes again answer "
+                       "the original receipt (header Reelrights-Duplicate: true).",
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"type": "object", "description": "One signed "
+                                            "statement (RFC 8785 JSON), at most 64 KiB"}},
+            "application/jsonl": {"schema": batch},
+            "application/x-ndjson": {"schema": batch}}},
+        "responses": {"200": _json("Receipts and the checkpoint that includes them",
+                                   _ref("Receipts"), {"Reelrights-Duplicate": {
+                                       "schema": {"type": "string", "enum": ["true"]},
+                                       "description": "Present when every entry was "
+                                                      "already logged"}}),
+                      "400": _problem("Malformed body"), **refusal}}}
+
+
+@cache
+def document() -> Json:
+    """The OpenAPI 3.1 document of every endpoint of ``reelrights serve``."""
+    tiles = "tlog-tiles"
+    paths: Json = {
+        "/checkpoint": _get("getCheckpoint", "The latest signed checkpoint", tiles, {
+            "200": {"description": "C2SP tlog-checkpoint as a signed note",
+                    "headers": {"Cache-Control": {"schema": {"type": "string"},
+                                "description": "public, max-age=2"}},
+                    "content": {"text/plain": {"schema": {"type": "string"}}}},
+            "404": _problem("The log has no checkpoint yet")}),
+        "/tile/{L}/{N}": _get("getTile", "A Merkle tree tile (C2SP tlog-tiles)", tiles, {
+            "200": _octets("Concatenated SHA-256 hashes: 8,192 bytes for a full tile, "
+                           "32 x W for a partial one"),
+            "404": _problem("Beyond the tree, or not a canonical tile path")}, parameters=[
+            _path_param("L", "Level, 0 to 63", {"type": "string", "pattern":
+                                                "^(0|[1-9][0-9]?)$"}),
+            _path_param("N", "Index (and width)", _TILE_N)]),
+        "/tile/entries/{N}": _get("getEntryBundle", "An entry bundle (C2SP tlog-tiles)", tiles, {
+            "200": _octets("uint16 big-endian length-prefixed entries of one level-0 tile"),
+            "404": _problem("Beyond the log, or not a canonical bundle path")}, parameters=[
+            _path_param("N", "Index (and width)", _TILE_N)]),
+        "/v1/log": _get("getLog", "The log: origin, key, registry, size, checkpoint", "log", {
+            "200": _json("The log", _ref("LogInfo"))}),
+        "/v1/proofs/inclusion": _get("getInclusionProof", "RFC 9162 inclusion proof", "log", {
+            "200": _json("The proof", _ref("InclusionProof")),
+            "400": _problem("A parameter is missing, malformed, or size is beyond the log"),
+            "404": _problem("index is not in the tree of that size")}, parameters=[
+            _query_int("index", "Leaf index", required=True, minimum=0),
+            _query_int("size", "Tree size (default: the latest)", required=False, minimum=1)]),
+        "/v1/proofs/consistency": _get("getConsistencyProof", "RFC 9162 consistency proof",
+                                       "log", {
+            "200": _json("The proof", _ref("ConsistencyProof")),
+            "400": _problem("A parameter is missing or malformed, old > new, or new is beyond "
+                            "the log")}, parameters=[
+            _query_int("old", "Older tree size", required=True, minimum=1),
+            _query_int("new", "Newer tree size (default: the latest)", required=False,
+                       minimum=1)]),
+        "/v1/entries/{index}": _get("getEntry", "One log entry", "log", {
+            "200": _json("The entry", _ref("Entry")),
+            "404": _problem("No such index")}, parameters=[
+            _path_param("index", "Log index", {"type": "string", "pattern": "^[0-9]{1,19}$"})]),
+        "/v1/statements": _statements_post(),
+        "/v1/statements/{id}": _get("getStatement", "Where a statement was logged", "log", {
+            "200": _json("Its receipt (without the applier's details)", _ref("Receipt")),
+            "404": _problem("Not a statement id, or not in the log")}, parameters=[
+            _path_param("id", "Statement id", _id("stm"))]),
+    }
+    for collection, kind, prefix, schema in _LOOKUPS:
+        paths[f"/v1/{collection}/{{id}}"] = _get(
+            f"get{schema}", f"A {kind} by id", "lookups", {
+                "200": _json(f"What `reelrights {kind} show --json` prints" if kind not in
+                             ("certificate", "output") else SCHEMAS[schema]["description"],
+                             _ref(schema)),
+                "404": _problem(f"Not a {kind} id, or none is logged")},
+            parameters=[_path_param("id", f"{kind.capitalize()} id ({prefix}_…)", _id(prefix))])
+    paths.update({
+        "/healthz": _get("getHealth", "Liveness: the process answers", "operations", {
+            "200": _json("Alive", {"type": "object", "required": ["status"],
+                                   "properties": {"status": {"const": "ok"}}})}),
+        "/readyz": _get("getReadiness", "Readiness: database up, log head not behind the "
+                        "published checkpoint", "operations", {
+            "200": _json("Ready", {"type": "object", "required": ["status", "size", "published"],
+                                   "properties": {"status": {"const": "ready"}, "size": _INDEX,
+                                                  "published": _INDEX}}),
+            "503": _problem("Not ready: detail says why (slug not-ready)")}),
+        "/metrics": _get("getMetrics", "Prometheus metrics (every worker's)", "operations", {
+            "200": {"description": "Prometheus text exposition format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}}}}),
+        "/openapi.json": _get("getOpenAPI", "This document", "operations", {
+            "200": _json("OpenAPI 3.1", {"type": "object"})}),
+    })
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "reelrights", "version": "1",
+                 "description": "A verifiable rights clearinghouse: one transparency log of "
+                                "signed statements, served as C2SP tlog-tiles, with proofs and "
+                                "lookups. Errors are RFC 9457 problem details. docs/service.md "
+                                "describes the service."},
+        "paths": paths,
+        "components": {"schemas": SCHEMAS},
+    }
+
+
+@cache
+def document_bytes() -> bytes:
+    """The document as docs/openapi.json holds it (indented, ending in a newline)."""
+    return (json.dumps(document(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reelrights.api.openapi",
+                                     description="Write the service's OpenAPI document.")
+    parser.add_argument("--output", "-o", type=Path, help="Write it here (default: stdout).")
+    parser.add_argument("--check", action="store_true",
+                        help="Exit 1 when --output differs from the document.")
+    args = parser.parse_args(argv)
+    data = document_bytes()
+    if args.check:
+        if args.output is None:
+            parser.error("--check needs --output FILE")
+        if not args.output.is_file() or args.output.read_bytes() != data:
+            print(f"{args.output} is stale: run make docs", file=sys.stderr)
+            return 1
+        return 0
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        args.output.write_bytes(data)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
