@@ -124,8 +124,9 @@ def log_get(app: AppContext, index: int, pretty: bool) -> None:
 
 
 @log.command("verify")
-@click.option("--tiles", "tiles_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Verify a C2SP tiled log in this folder instead (any implementation's).")
+@click.option("--tiles", "tiles", metavar="DIR|URL",
+              help="Verify a C2SP tiled log (any implementation's) in this folder, or served "
+                   "at this http(s) URL (a `reelrights serve`, a static mirror), instead.")
 @click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False, path_type=Path),
               help="With --tiles: the signed checkpoint (default DIR/checkpoint).")
 @click.option("--key", "vkey", help="With --tiles: the log's note verifier key.")
@@ -134,13 +135,20 @@ def log_get(app: AppContext, index: int, pretty: bool) -> None:
               help="Rebuild every registry table from the entries and compare (default on; "
                    "--tree-only skips it).")
 @pass_app
-def log_verify(app: AppContext, tiles_dir: Path | None, checkpoint_file: Path | None,
+def log_verify(app: AppContext, tiles: str | None, checkpoint_file: Path | None,
                vkey: str | None, tree_only: bool, projections: bool) -> None:
     """Check every entry, signature, tile and checkpoint, and every file of the home's log/
     folder; exit 1 naming the first bad index, row or file."""
-    if tiles_dir is not None:
+    if tiles is not None:
         if not vkey:
             raise click.UsageError("--tiles needs --key VKEY (the log's note verifier key)")
+        if tiles.startswith(("http://", "https://")):
+            _verify_remote(tiles, checkpoint_file, vkey)
+            return
+        tiles_dir = Path(tiles)
+        if not tiles_dir.is_dir():
+            raise NotFound(f"--tiles {tiles}: no such folder; pass the folder holding the log's "
+                           "checkpoint and tile/ (or an http(s) URL)")
         cp_path = checkpoint_file or tiles_dir / "checkpoint"
         try:
             note = cp_path.read_bytes()
@@ -176,3 +184,22 @@ def log_verify(app: AppContext, tiles_dir: Path | None, checkpoint_file: Path | 
 
         lines.append(check_projections(db, lambda line: click.echo(line, err=True)))
     click.echo("\n".join(lines))
+
+
+def _verify_remote(url: str, checkpoint_file: Path | None, vkey: str) -> None:
+    """``log verify --tiles URL``: every tile and bundle the checkpoint implies, over HTTP."""
+    from ..log.tiled import verify_tiled_log
+    from ..replica.http_tiles import HttpTileSource
+
+    source = HttpTileSource(url)
+    if checkpoint_file is not None:
+        try:
+            note = checkpoint_file.read_bytes()
+        except OSError as exc:
+            raise NotFound(f"--checkpoint {checkpoint_file}: {exc.strerror}") from None
+    else:
+        note = source.read("checkpoint")
+    report = verify_tiled_log(source, note, vkey)
+    click.echo(f"ok: {report.origin} size {report.size} root {report.root_hex[:16]}…: "
+               f"{report.entries_checked} entries match the tiles and the signed checkpoint "
+               f"({report.tiles_checked} tiles and the entry bundles read from {url})")
