@@ -39,6 +39,8 @@ __all__ = ["LogServer", "TileCache", "Tile"]
 
 #: Memory for full tiles and bundles of one process (a full hash tile is 8 KiB).
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+#: The largest tree size the database can hold (a signed 64-bit integer).
+_MAX_SIZE = (1 << 63) - 1
 
 
 class TileCache:
@@ -105,6 +107,8 @@ class LogServer:
             level, index, width = parse_tile_path(path)
         except BadInput as exc:
             raise NotFound(f"{exc}: no such tile") from None
+        if index > _MAX_SIZE >> (8 * ((0 if level == "entries" else level) + 1)):
+            raise NotFound(f"{path} is beyond any log (trees have fewer than 2**63 entries)")
         with self.db.read() as conn:
             if level == "entries":
                 data = self._bundle(conn, path, index, width)
