@@ -10,6 +10,7 @@ Gauges are set on scrape by whichever worker answers, so they keep the most rece
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -65,10 +66,8 @@ def observe_home(home: Path, published: Path) -> None:
     """Set the gauges read at scrape time: the age of the checkpoint file published in
     ``published`` (left as it was when there is none yet) and the used fraction of the disk
     holding ``home``."""
-    try:
+    with contextlib.suppress(FileNotFoundError):
         CHECKPOINT_AGE.set(max(0.0, time.time() - (published / "checkpoint").stat().st_mtime))
-    except FileNotFoundError:
-        pass
     disk = shutil.disk_usage(home)
     usable = disk.used + disk.free  # as df's Use%: the root-reserved blocks left out
     DISK_USED.set(disk.used / usable if usable else 0.0)

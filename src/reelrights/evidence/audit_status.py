@@ -23,8 +23,8 @@ from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
 from ..log.database_log import DatabaseLog
 from ..registry.submit import submit_as
-from ..store.evidence_tables import audit_certificates, audit_challenges, audit_withdrawals
 from ..store.db import Database
+from ..store.evidence_tables import audit_certificates, audit_challenges, audit_withdrawals
 from .runs import resolve_run, run_detail
 
 __all__ = ["auditors_challenge", "later_failures", "run_audits", "run_show", "withdraw_challenge"]

@@ -212,7 +212,8 @@ class LogServer:
                     root = conn.execute(select(log_checkpoints.c.root).where(
                         log_checkpoints.c.size == published.size)).scalar()
         except SQLAlchemyError as exc:
-            reason = str(exc.orig if getattr(exc, "orig", None) is not None else exc)
+            orig = getattr(exc, "orig", None)  # the driver's own error, without the SQL
+            reason = str(orig if orig is not None else exc)
             return {"ready": False, "size": None,
                     "published": published.size if published else 0,
                     "reason": f"the database is unreachable: {reason.splitlines()[0]}"}
