@@ -210,3 +210,20 @@ def test_access_log_is_one_json_line_per_request_without_bodies_or_queries(
     assert [x["route"] for x in lines] == ["/v1/log", "/v1/proofs/inclusion", "/v1/log",
                                            "unmatched"]
     assert secret not in stream.getvalue()
+
+
+def test_reads_see_every_commit_at_once(small) -> None:
+    """The server keeps its SQLite read connections between requests (one per thread), yet each
+    read is a fresh snapshot: a batch committed by another process or ledger is visible to the
+    next request, checkpoint, tiles and proofs alike."""
+    home, ledger, url = small
+    with httpx.Client(base_url=url) as client:
+        for _ in range(20):  # every thread of the pool has a kept connection by now
+            before = client.get("/v1/log").json()
+        for i in range(3):
+            register_party(home, ledger, "studio", f"Later Pictures {i}")
+            size = before["size"] + i + 1
+            assert client.get("/v1/log").json()["size"] == size
+            assert client.get("/checkpoint").text.split("\n")[1] == str(size)
+            assert client.get(f"/tile/0/000.p/{size}").status_code == 200
+            assert client.get(f"/v1/proofs/inclusion?index={size - 1}").json()["size"] == size

@@ -47,6 +47,9 @@ class _Reads:
     origin: str
     log_key: str
 
+    async def aclose(self) -> None:
+        self.server.db.close_kept()
+
 
 def reader(request: Request) -> _Reads:
     state: ServiceState = request.app.state.service

@@ -73,6 +73,10 @@ class Database:
             raise BadInput(f"database URL {_redact(url)!r} is not usable ({exc}); use "
                            "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB") from None
         self.dialect = self.engine.dialect.name
+        #: read_kept's connection of each thread, and all of them (closed by dispose).
+        self._kept = threading.local()
+        self._kept_lock = threading.Lock()
+        self._kept_all: list[Connection] = []
         if migrate:
             self.migrate()
 
@@ -129,7 +133,44 @@ class Database:
             finally:
                 conn.rollback()
 
+    @contextmanager
+    def read_kept(self) -> Iterator[Connection]:
+        """:meth:`read` on a connection the calling thread keeps open between calls.
+
+        SQLite connections are not pooled (NullPool), and opening one (WAL and pragmas) costs
+        more than a small read: a server answering many small reads from a thread pool keeps
+        one per thread. Other databases pool their connections already: this is :meth:`read`.
+        A connection that failed is closed and opened again on the next call."""
+        if self.dialect != "sqlite":
+            with self.read() as pooled:
+                yield pooled
+            return
+        conn: Connection | None = getattr(self._kept, "conn", None)
+        if conn is None or conn.closed:
+            conn = self.engine.connect()
+            self._kept.conn = conn
+            with self._kept_lock:
+                self._kept_all = [c for c in self._kept_all if not c.closed] + [conn]
+        try:
+            conn.exec_driver_sql("BEGIN")
+            yield conn
+        finally:
+            try:
+                conn.rollback()
+            except Exception:  # noqa: BLE001 - a broken connection: drop it, open anew next time
+                self._kept.conn = None
+                conn.close()
+
+    def close_kept(self) -> None:
+        """Close every connection :meth:`read_kept` keeps (threads open new ones if they read
+        again)."""
+        with self._kept_lock:
+            kept, self._kept_all = self._kept_all, []
+        for conn in kept:
+            conn.close()
+
     def dispose(self) -> None:
+        self.close_kept()
         self.engine.dispose()
 
 
