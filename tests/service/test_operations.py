@@ -52,8 +52,9 @@ def small(tmp_path: Path):
     home, _ = Home.init(tmp_path / "home")
     ledger = Ledger.open(home)
     register_party(home, ledger, "studio", "Ready Pictures")
-    with ThreadedServer(create_app(ServiceConfig(home=home.path))) as url:
-        yield home, ledger, url
+    app = create_app(ServiceConfig(home=home.path))
+    with ThreadedServer(app) as url:
+        yield home, ledger, url, app
     ledger.close()
     ledger.db.dispose()
 
@@ -62,7 +63,7 @@ def test_not_ready_when_the_database_is_behind_the_published_checkpoint(small) -
     """An older database copy restored under a newer published log must not serve (it would sign
     a smaller tree): /readyz is 503 naming both sizes and the fix; with a different checkpoint
     at the same size (a fork), too."""
-    home, ledger, url = small
+    home, ledger, url, _ = small
     cp_file = home.log_dir / "checkpoint"
     note = cp_file.read_bytes()
     origin, size, root, *rest = note.decode().split("\n")
@@ -216,7 +217,7 @@ def test_reads_see_every_commit_at_once(small) -> None:
     """The server keeps its SQLite read connections between requests (one per thread), yet each
     read is a fresh snapshot: a batch committed by another process or ledger is visible to the
     next request, checkpoint, tiles and proofs alike."""
-    home, ledger, url = small
+    home, ledger, url, _ = small
     with httpx.Client(base_url=url) as client:
         for _ in range(20):  # every thread of the pool has a kept connection by now
             before = client.get("/v1/log").json()
@@ -227,3 +228,36 @@ def test_reads_see_every_commit_at_once(small) -> None:
             assert client.get("/checkpoint").text.split("\n")[1] == str(size)
             assert client.get(f"/tile/0/000.p/{size}").status_code == 200
             assert client.get(f"/v1/proofs/inclusion?index={size - 1}").json()["size"] == size
+
+
+def test_reads_answer_503_while_the_database_is_gone_then_recover(small) -> None:
+    """The database file replaced by a folder (it cannot be opened): reads are 503 problems
+    with Retry-After, readiness says why, liveness stays up; put back, everything answers."""
+    home, ledger, url, app = small
+    assert httpx.get(url + "/v1/log").status_code == 200
+    ledger.close()
+    db = home.path / "reelrights.db"
+    app.state.service.parts["reads"].server.db.close_kept()  # the last one checkpoints the WAL
+    moved = [p for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"))
+             if p.exists()]
+    try:
+        for p in moved:
+            p.rename(p.with_name(p.name + ".away"))
+        db.mkdir()
+        for path in ("/v1/log", "/checkpoint", "/v1/proofs/inclusion?index=0",
+                     f"/v1/parties/{'pty_' + 'a' * 16}"):
+            r = httpx.get(url + path)
+            assert r.status_code == 503, (path, r.text)
+            body = r.json()
+            assert body["type"].endswith("/unavailable") and r.headers["retry-after"] == "2"
+            assert body["detail"].startswith("the database is unavailable (")
+        r = httpx.get(url + "/readyz")
+        assert r.status_code == 503 and "database is unreachable" in r.json()["detail"]
+        assert httpx.get(url + "/healthz").status_code == 200
+    finally:
+        if db.is_dir():
+            db.rmdir()
+        for p in moved:
+            p.with_name(p.name + ".away").rename(p)
+    assert httpx.get(url + "/v1/log").status_code == 200
+    assert httpx.get(url + "/readyz").status_code == 200

@@ -46,8 +46,14 @@ def _octets(description: str) -> Json:
                 "schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}}
 
 
+_UNAVAILABLE = _problem("The database is unavailable (slug unavailable); see Retry-After")
+
+
 def _get(op_id: str, summary: str, tag: str, responses: Json, *,
          parameters: list[Json] | None = None, description: str | None = None) -> Json:
+    """A GET operation; one that reads the database (every tag but operations) may be 503."""
+    if tag != "operations":
+        responses = {**responses, "503": _UNAVAILABLE}
     op: Json = {"operationId": op_id, "summary": summary, "tags": [tag]}
     if description:
         op["description"] = description

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..core.ids import ID_PATTERNS
 from ..errors import BadInput, NotFound
+from ..store.db import unavailable
 from .problems import Problem
 
 if TYPE_CHECKING:
@@ -66,7 +67,8 @@ def reader(request: Request) -> _Reads:
 
 
 async def _call(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)`` in the thread pool; a ``BadInput`` that is not a ``NotFound`` is a 400."""
+    """``fn(*args)`` in the thread pool; a ``BadInput`` that is not a ``NotFound`` is a 400, a
+    database that cannot be reached a 503 (slug ``unavailable``, with Retry-After)."""
     try:
         return await request.app.state.service.call(fn, *args)
     except NotFound:
@@ -74,6 +76,13 @@ async def _call(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
     except BadInput as exc:
         raise Problem(400, "bad-request", "Bad request", str(exc),
                       exit_code=exc.exit_code) from None
+    except Exception as exc:
+        why = unavailable(exc)
+        if why is None:
+            raise
+        raise Problem(503, "unavailable", "Service unavailable",
+                      f"the database is unavailable ({why}); try again in a few seconds",
+                      headers={"retry-after": "2"}) from None
 
 
 # -- the static log (C2SP tlog-tiles) ---------------------------------------------------------

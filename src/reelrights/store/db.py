@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.pool import NullPool
 
 from ..errors import BadInput
@@ -27,7 +33,7 @@ if TYPE_CHECKING:  # imported where used: a command that needs neither pays for 
 
     from alembic.config import Config
 
-__all__ = ["Database"]
+__all__ = ["Database", "unavailable"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration. Checked against Alembic's own view by tests/test_store.py; comparing it
@@ -209,6 +215,18 @@ def _enable_wal(cur: sqlite3.Cursor) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """One line saying why the database cannot be used, when ``exc`` is that (it cannot be
+    reached, or a connection broke); None for any other error. For front doors, which answer
+    "try again later" without importing SQLAlchemy."""
+    if not isinstance(exc, (OperationalError, InterfaceError)) and not (
+            isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return None
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _redact(url: str) -> str:
