@@ -140,7 +140,8 @@ def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "served_app:app", "--host", "127.0.0.1",
              "--port", str(port), "--workers", "2", "--log-level", "warning",
-             "--no-access-log"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             "--no-access-log"], env=env, stdout=subprocess.DEVNULL,
+            stderr=(tmp_path / "stderr").open("wb"))
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc)
@@ -156,6 +157,11 @@ def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    # The access log, straight to standard error by default: one JSON line per request.
+    lines = [json.loads(line) for line in (tmp_path / "stderr").read_text().splitlines()
+             if line.startswith("{")]
+    assert sum(1 for x in lines if x["route"] == "/healthz" and x["status"] == 200) == n + 1
+    assert sum(1 for x in lines if x["route"] == "/metrics") == 6
 
 
 def socket_port():
@@ -177,7 +183,7 @@ def _wait_ready(url: str, proc: subprocess.Popen) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn exited: {proc.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"uvicorn exited with {proc.returncode}")
         try:
             if httpx.get(url + "/healthz", timeout=2).status_code == 200:
                 return

@@ -13,8 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import anyio
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -42,11 +45,17 @@ _INDEX = re.compile(r"[0-9]{1,19}")
 _MAX_INDEX = (1 << 63) - 1
 
 
+#: Reads running at once in one process's thread pool: as many as the database pool lends
+#: connections (PostgreSQL: 4 + 4 overflow); more only queue inside the pool, behind the GIL.
+READ_THREADS = 8
+
+
 @dataclass
 class _Reads:
     server: LogServer
     origin: str
     log_key: str
+    limiter: anyio.CapacityLimiter
 
     async def aclose(self) -> None:
         self.server.db.close_kept()
@@ -61,7 +70,7 @@ def reader(request: Request) -> _Reads:
 
         assert state.ledger is not None and state.home is not None
         reads = _Reads(LogServer(state.ledger.db, state.ledger.log), state.home.origin,
-                       log_verifier_key(state.home))
+                       log_verifier_key(state.home), anyio.CapacityLimiter(READ_THREADS))
         state.parts["reads"] = reads
     return reads
 
@@ -70,7 +79,7 @@ async def _call(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)`` in the thread pool; a ``BadInput`` that is not a ``NotFound`` is a 400, a
     database that cannot be reached a 503 (slug ``unavailable``, with Retry-After)."""
     try:
-        return await request.app.state.service.call(fn, *args)
+        return await anyio.to_thread.run_sync(partial(fn, *args), limiter=reader(request).limiter)
     except NotFound:
         raise
     except BadInput as exc:

@@ -282,8 +282,9 @@ class DatabaseLog:
         reader: TileHashReader = local.reader
         return reader
 
-    def _check_size(self, conn: Connection, size: int | None) -> tuple[int, tuple[int, bytes]]:
-        head = self.head(conn)
+    def _check_size(self, conn: Connection, size: int | None,
+                    head: tuple[int, bytes] | None = None) -> tuple[int, tuple[int, bytes]]:
+        head = head or self.head(conn)
         if size is None:
             return head[0], head
         if not 0 < size <= head[0]:
@@ -291,13 +292,34 @@ class DatabaseLog:
         return size, head
 
     def inclusion(self, conn: Connection, index: int, size: int | None = None) -> dict[str, Any]:
-        size, head = self._check_size(conn, size)
+        """The inclusion proof of ``index`` in the tree of ``size`` (default: the head's).
+
+        The head and the leaf hash come in one statement, and the tiles a proof reads never
+        change below the head, so this needs no transaction around it (a server reads it in
+        autocommit: one round trip once the proof's tiles are cached)."""
+        head, leaf = self._head_and_leaf(conn, index)
+        size, head = self._check_size(conn, size, head)
         if not 0 <= index < size:
             raise NotFound(f"log index {index} is not in a tree of size {size} "
                            f"(indices 0 to {size - 1})")
+        if leaf is None:
+            raise NotFound(f"log index {index} does not exist")
         proof = inclusion_proof(index, size, self._proof_reader(conn, size, head))
-        return {"index": index, "size": size, "leaf_hash": self.leaf_hash(conn, index).hex(),
+        return {"index": index, "size": size, "leaf_hash": leaf.hex(),
                 "proof": [h.hex() for h in proof]}
+
+    def _head_and_leaf(self, conn: Connection, index: int) -> tuple[tuple[int, bytes],
+                                                                     bytes | None]:
+        probe = index if 0 <= index < 1 << 63 else -1
+        row = conn.exec_driver_sql(_driver_sql(
+            conn, "SELECT h.size, h.root, e.leaf_hash FROM log_head h LEFT JOIN log_entries e "
+                  "ON e.idx = ? WHERE h.id = 1"), (probe,)).first()
+        if row is None:
+            raise LogIntegrityError("log_head row 1 is missing: the log has no head", None)
+        size, root, leaf = row
+        if type(size) is not int or not isinstance(root, (bytes, memoryview)):
+            return self.head(conn), None if leaf is None else bytes(leaf)  # names the bad cell
+        return (size, bytes(root)), None if leaf is None else bytes(leaf)
 
     def consistency(self, conn: Connection, old: int, new: int | None = None) -> dict[str, Any]:
         new, head = self._check_size(conn, new)

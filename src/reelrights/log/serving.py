@@ -109,7 +109,7 @@ class LogServer:
             raise NotFound(f"{exc}: no such tile") from None
         if index > _MAX_SIZE >> (8 * ((0 if level == "entries" else level) + 1)):
             raise NotFound(f"{path} is beyond any log (trees have fewer than 2**63 entries)")
-        with self.db.read_kept() as conn:
+        with self.db.read_kept(snapshot=False) as conn:
             if level == "entries":
                 data = self._bundle(conn, path, index, width)
             else:
@@ -147,7 +147,7 @@ class LogServer:
 
     def checkpoint(self) -> bytes:
         """The latest signed checkpoint (the one of the last committed batch)."""
-        with self.db.read_kept() as conn:
+        with self.db.read_kept(snapshot=False) as conn:
             return self.log.checkpoint(conn)
 
     # -- the log as JSON --------------------------------------------------------------------
@@ -159,16 +159,16 @@ class LogServer:
         return {"size": head.size, "registry": head.registry, "checkpoint": note.decode("utf-8")}
 
     def inclusion(self, index: int, size: int | None) -> dict[str, Any]:
-        with self.db.read_kept() as conn:
+        with self.db.read_kept(snapshot=False) as conn:
             return self.log.inclusion(conn, index, size)
 
     def consistency(self, old: int, new: int | None) -> dict[str, Any]:
-        with self.db.read_kept() as conn:
+        with self.db.read_kept(snapshot=False) as conn:
             return self.log.consistency(conn, old, new)
 
     def entry(self, index: int) -> dict[str, Any]:
         """Entry ``index``: its exact bytes (UTF-8 JSON text), leaf hash and log time."""
-        with self.db.read_kept() as conn:
+        with self.db.read_kept(snapshot=False) as conn:
             row = conn.execute(select(log_entries.c.leaf_hash, log_entries.c.entry)
                                .where(log_entries.c.idx == index)).first()
             if row is None:
@@ -179,7 +179,7 @@ class LogServer:
     def statement(self, statement_id: str) -> dict[str, Any]:
         """Where statement ``statement_id`` was logged: its receipt as the write path gave it,
         without the applier's details (index, type, actor, leaf hash, statement, log time)."""
-        with self.db.read_kept() as conn:
+        with self.db.read_kept(snapshot=False) as conn:
             row = conn.execute(select(log_entries.c.idx, log_entries.c.type, log_entries.c.actor,
                                       log_entries.c.leaf_hash, log_entries.c.entry)
                                .where(log_entries.c.statement_id == statement_id)).first()

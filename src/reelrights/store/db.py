@@ -140,16 +140,24 @@ class Database:
                 conn.rollback()
 
     @contextmanager
-    def read_kept(self) -> Iterator[Connection]:
-        """:meth:`read` on a connection the calling thread keeps open between calls.
+    def read_kept(self, *, snapshot: bool = True) -> Iterator[Connection]:
+        """:meth:`read` for servers answering many small reads from a thread pool.
 
         SQLite connections are not pooled (NullPool), and opening one (WAL and pragmas) costs
-        more than a small read: a server answering many small reads from a thread pool keeps
-        one per thread. Other databases pool their connections already: this is :meth:`read`.
-        A connection that failed is closed and opened again on the next call."""
+        more than a small read: the calling thread keeps its connection open between calls (a
+        connection that failed is closed and opened again on the next call). Other databases
+        pool theirs already.
+
+        ``snapshot=False`` is for reads whose statements each stand alone: no transaction
+        around them (each statement sees its own snapshot), which on PostgreSQL saves the
+        round trips of opening and closing one."""
         if self.dialect != "sqlite":
-            with self.read() as pooled:
-                yield pooled
+            if snapshot:
+                with self.read() as pooled:
+                    yield pooled
+            else:
+                with self.engine.connect() as pooled:
+                    yield pooled.execution_options(isolation_level="AUTOCOMMIT")
             return
         conn: Connection | None = getattr(self._kept, "conn", None)
         if conn is None or conn.closed:
@@ -158,7 +166,8 @@ class Database:
             with self._kept_lock:
                 self._kept_all = [c for c in self._kept_all if not c.closed] + [conn]
         try:
-            conn.exec_driver_sql("BEGIN")
+            if snapshot:
+                conn.exec_driver_sql("BEGIN")
             yield conn
         finally:
             try:
