@@ -83,6 +83,7 @@ class Database:
         self._kept = threading.local()
         self._kept_lock = threading.Lock()
         self._kept_all: list[Connection] = []
+        self._statements: Engine | None = None
         if migrate:
             self.migrate()
 
@@ -156,8 +157,8 @@ class Database:
                 with self.read() as pooled:
                     yield pooled
             else:
-                with self.engine.connect() as pooled:
-                    yield pooled.execution_options(isolation_level="AUTOCOMMIT")
+                with self._statements_engine().connect() as pooled:
+                    yield pooled
             return
         conn: Connection | None = getattr(self._kept, "conn", None)
         if conn is None or conn.closed:
@@ -176,6 +177,17 @@ class Database:
                 self._kept.conn = None
                 conn.close()
 
+    def _statements_engine(self) -> Engine:
+        """PostgreSQL engine for ``read_kept(snapshot=False)``: autocommit, and no ping on
+        checkout (a connection the server dropped fails its statement, is discarded by the pool,
+        and the next read opens a new one)."""
+        with self._kept_lock:
+            if self._statements is None:
+                self._statements = create_engine(self.url, pool_size=8, max_overflow=8,
+                                                 pool_pre_ping=False,
+                                                 isolation_level="AUTOCOMMIT")
+            return self._statements
+
     def close_kept(self) -> None:
         """Close every connection :meth:`read_kept` keeps (threads open new ones if they read
         again)."""
@@ -183,6 +195,10 @@ class Database:
             kept, self._kept_all = self._kept_all, []
         for conn in kept:
             conn.close()
+        with self._kept_lock:
+            statements, self._statements = self._statements, None
+        if statements is not None:
+            statements.dispose()
 
     def dispose(self) -> None:
         self.close_kept()
