@@ -3,8 +3,9 @@ licenses, a run, a production) plus enough works that the log has full tiles, pa
 and a level-1 tile, served by uvicorn on 127.0.0.1 port 0 in a thread, on SQLite or on
 PostgreSQL (a schema of its own).
 
-Not a conftest: tests/service/conftest.py belongs to the write side. Import the fixtures from
-here (``from read_server import served``).
+Not in tests/service/conftest.py (the write side's ``service`` fixture runs ``reelrights serve``
+processes, one per test): these are module-scoped and in-process, for many reads of one big
+home. Import them from here (``from read_server import served``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from service_kit import PG_URL
 
-from conftest import PG_URL, _pg_available
 from fake_works import register_fake_work
 from fund_story import build
 from reelrights.api import ServiceConfig, create_app
@@ -73,12 +74,16 @@ def database_url(backend: str, tmp: Path) -> Iterator[str | None]:
     if backend == "sqlite":
         yield None
         return
-    error = _pg_available()
-    if error:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL must run in CI but is unreachable at {PG_URL}: {error}")
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {error}")
     import psycopg
+
+    try:
+        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
+                             connect_timeout=5):
+            pass
+    except Exception as exc:  # noqa: BLE001 - any reason it cannot be reached
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL must run in CI but is unreachable at {PG_URL}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {exc}")
 
     schema = f"t_{secrets.token_hex(6)}"
     plain = PG_URL.replace("postgresql+psycopg", "postgresql")

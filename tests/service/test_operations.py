@@ -267,3 +267,25 @@ def test_reads_answer_503_while_the_database_is_gone_then_recover(small) -> None
             p.with_name(p.name + ".away").rename(p)
     assert httpx.get(url + "/v1/log").status_code == 200
     assert httpx.get(url + "/readyz").status_code == 200
+
+
+def test_serve_with_workers_adds_up_their_metrics(tmp_path: Path) -> None:
+    """`reelrights serve --workers 2` prepares <home>/run/metrics itself: whichever worker
+    answers a scrape counts the requests of both, and the access log is JSON lines."""
+    from service_kit import make_home, start_server
+
+    home = make_home(tmp_path / "home")
+    server = start_server(home, workers=2)
+    try:
+        n = 40
+        for _ in range(n):
+            assert httpx.get(server.url + "/v1/log").status_code == 200
+        totals = {_requests(httpx.get(server.url + "/metrics").text, "/v1/log")
+                  for _ in range(6)}
+        assert totals == {n}
+        assert sorted({f.name.split("_")[0] for f in (home.path / "run" / "metrics").iterdir()
+                       }) == ["counter", "gauge", "histogram"]
+    finally:
+        assert server.stop() == 0
+    logged = [json.loads(line) for line in server.output if line.startswith("{")]
+    assert sum(1 for x in logged if x["route"] == "/v1/log" and x["status"] == 200) == n

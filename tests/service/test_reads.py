@@ -226,6 +226,25 @@ def test_proofs_match_the_library_and_verify(served: Served) -> None:
         assert _get(served, f"/v1/proofs/consistency?old={sizes[0]}").json()["new"] == size
 
 
+def test_checkpoints_after_a_size(served: Served) -> None:
+    """GET /v1/checkpoints?after=&limit=: the checkpoints issued above a size, smallest first,
+    each the signed note the log issued (what a replica asks for to seed an audit sample)."""
+    log = served.ledger.log
+    with served.ledger.db.read() as conn:
+        sizes = log.checkpoint_sizes(conn)
+        notes = {s: log.checkpoint(conn, s).decode() for s in sizes}
+    every = _get(served, "/v1/checkpoints").json()["checkpoints"]
+    assert every == [{"size": s, "note": notes[s]} for s in sizes]
+    after = sizes[4] - 1
+    got = _get(served, f"/v1/checkpoints?after={after}&limit=2").json()["checkpoints"]
+    assert [c["size"] for c in got] == sizes[4:6]
+    vkey = NoteVerifier(log_vkey(served.home))
+    assert all(open_checkpoint(c["note"].encode(), vkey).size == c["size"] for c in got)
+    assert _get(served, f"/v1/checkpoints?after={sizes[-1]}").json() == {"checkpoints": []}
+    for query in ("after=-1", "after=x", "limit=0", "limit=-3"):
+        _problem(_get(served, f"/v1/checkpoints?{query}"), 400)
+
+
 @pytest.mark.parametrize("query,status", [
     ("inclusion", 400), ("inclusion?index=", 400), ("inclusion?index=-1", 400),
     ("inclusion?index=abc", 400), ("inclusion?index=1e3", 400), ("inclusion?index=0&size=0", 400),

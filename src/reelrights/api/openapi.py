@@ -131,6 +131,14 @@ SCHEMAS: Json = {
                        "new": {"type": "integer", "minimum": 1},
                        "proof": {"type": "array", "items": _HEX32}},
         "additionalProperties": False},
+    "Checkpoints": {
+        "type": "object", "required": ["checkpoints"],
+        "properties": {"checkpoints": {"type": "array", "maxItems": 1000, "items": {
+            "type": "object", "required": ["size", "note"], "additionalProperties": False,
+            "properties": {"size": {"type": "integer", "minimum": 1},
+                           "note": {"type": "string", "description": "The signed checkpoint "
+                                    "(C2SP signed note text)"}}}}},
+        "additionalProperties": False},
     "Entry": {
         "type": "object", "required": ["index", "entry", "leaf_hash"],
         "properties": {"index": _INDEX,
@@ -258,6 +266,14 @@ def document() -> Json:
                             "the log")}, parameters=[
             _query_int("old", "Older tree size", required=True, minimum=1),
             _query_int("new", "Newer tree size (default: the latest)", required=False,
+                       minimum=1)]),
+        "/v1/checkpoints": _get("getCheckpoints", "Checkpoints issued after a size", "log", {
+            "200": _json("Up to limit checkpoints with a size above after, smallest first",
+                         _ref("Checkpoints")),
+            "400": _problem("A parameter is malformed")}, parameters=[
+            _query_int("after", "List checkpoints whose size is above this (default 0)",
+                       required=False, minimum=0),
+            _query_int("limit", "At most this many (default and cap 1,000)", required=False,
                        minimum=1)]),
         "/v1/entries/{index}": _get("getEntry", "One log entry", "log", {
             "200": _json("The entry", _ref("Entry")),

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..core.ids import ID_PATTERNS
-from ..errors import BadInput, NotFound
+from ..errors import BadInput, NotFound, Unavailable
 from ..store.db import unavailable
 from .problems import Problem
 
@@ -89,9 +89,8 @@ async def _call(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
         why = unavailable(exc)
         if why is None:
             raise
-        raise Problem(503, "unavailable", "Service unavailable",
-                      f"the database is unavailable ({why}); try again in a few seconds",
-                      headers={"retry-after": "2"}) from None
+        raise Unavailable(f"the database is unavailable ({why}); try again in "
+                          f"{RETRY_AFTER_S} s", RETRY_AFTER_S) from None
 
 
 # -- the static log (C2SP tlog-tiles) ---------------------------------------------------------
@@ -144,6 +143,20 @@ async def consistency(request: Request) -> Response:
     old = _int_param(request, "old", required=True, minimum=1)
     new = _int_param(request, "new", required=False, minimum=1)
     return JSONResponse(await _call(request, reader(request).server.consistency, old, new))
+
+
+#: Seconds a client waits before asking again while the database is unavailable.
+RETRY_AFTER_S = 2
+#: Most checkpoints one ``GET /v1/checkpoints`` lists (and its default).
+MAX_CHECKPOINTS = 1000
+
+
+async def checkpoints(request: Request) -> Response:
+    after = _int_param(request, "after", required=False, minimum=0) or 0
+    limit = _int_param(request, "limit", required=False, minimum=1) or MAX_CHECKPOINTS
+    rows = await _call(request, reader(request).server.checkpoints_after, after,
+                       min(limit, MAX_CHECKPOINTS))
+    return JSONResponse({"checkpoints": rows})
 
 
 async def entry(request: Request) -> Response:
@@ -253,6 +266,7 @@ def routes() -> list[BaseRoute]:
         Route("/v1/log", log_info, methods=["GET"]),
         Route("/v1/proofs/inclusion", inclusion, methods=["GET"]),
         Route("/v1/proofs/consistency", consistency, methods=["GET"]),
+        Route("/v1/checkpoints", checkpoints, methods=["GET"]),
         Route("/v1/entries/{index}", entry, methods=["GET"]),
         Route("/v1/statements/{id}", statement, methods=["GET"]),
         *(Route(f"/v1/{c}/{{id}}", _lookup(c), methods=["GET"]) for c in LOOKUPS),

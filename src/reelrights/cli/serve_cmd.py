@@ -62,6 +62,10 @@ def serve(app: AppContext, host: str, port: int, workers: int, open_appends: boo
         click.echo("warning: --open: statements signed by ANY key are accepted (no allowlist); "
                    "use it for demos and tests only", err=True)
     os.environ[ENV] = config_to_json(config)
+    if workers > 1:  # each worker writes its metrics there; any worker's /metrics adds them up
+        from ..api.metrics import prepare_multiprocess
+
+        prepare_multiprocess(Path(home.path) / "run" / "metrics")
     ucfg = uvicorn.Config("reelrights.api.factory:from_env", factory=True, host=host, port=port,
                           workers=workers, loop="auto", http="auto", lifespan="on",
                           timeout_keep_alive=KEEP_ALIVE_S, limit_concurrency=LIMIT_CONCURRENCY,

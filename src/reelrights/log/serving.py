@@ -151,6 +151,16 @@ class LogServer:
             return self.log.checkpoint(conn)
 
     # -- the log as JSON --------------------------------------------------------------------
+    def checkpoints_after(self, after: int, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` checkpoints the log issued with a size above ``after``, smallest first:
+        ``{"size", "note"}`` (the signed note's text). A replica asks for the first checkpoint
+        after an audit challenge, whose signature seeds the challenge's sample."""
+        with self.db.read_kept(snapshot=False) as conn:
+            rows = conn.execute(select(log_checkpoints.c.size, log_checkpoints.c.note)
+                                .where(log_checkpoints.c.size > after)
+                                .order_by(log_checkpoints.c.size).limit(limit)).all()
+        return [{"size": int(r.size), "note": bytes(r.note).decode("utf-8")} for r in rows]
+
     def head(self) -> dict[str, Any]:
         """Size, registry and latest checkpoint of the log."""
         with self.db.read_kept() as conn:
