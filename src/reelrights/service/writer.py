@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
 from ..errors import (
     Conflict,
     RateLimited,
@@ -33,6 +31,7 @@ from ..errors import (
 )
 from ..ledger import Ledger
 from ..log.mirror import catch_up
+from ..store.db import unavailable
 from ..write.accepted import Receipt
 from ..write.decode import raise_at
 from .allowlist import Allowlist
@@ -188,11 +187,10 @@ def _database_errors(fn: Callable[..., T], *args: Any) -> T:
         full = disk_full(exc, "the database")
         if full is not None:
             raise full from None
-        if isinstance(exc, (OperationalError, InterfaceError)) or (
-                isinstance(exc, DBAPIError) and exc.connection_invalidated):
-            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        reason = unavailable(exc)
+        if reason is not None:
             raise Unavailable(
-                f"the database is unreachable ({reason}); the statements may not be logged: "
+                f"the database is unreachable ({reason[:200]}); the statements may not be logged: "
                 f"submit the same bytes again in {UNAVAILABLE_RETRY_S} s (a statement already "
                 "logged gets its original receipt)", UNAVAILABLE_RETRY_S) from None
         raise
