@@ -27,7 +27,7 @@ __all__ = ["BODY_TIMEOUT_S", "routes"]
 
 SINGLE = "application/json"
 BATCH = ("application/jsonl", "application/x-ndjson")
-#: How long a client may take to send its body (a slow sender holds a connection).
+#: How long a client may take to send its body by default (``ServiceConfig.body_timeout_s``).
 BODY_TIMEOUT_S = 30.0
 
 
@@ -43,10 +43,11 @@ async def submit(request: Request) -> Response:
     address = request.client.host if request.client else "unknown"
     try:
         if kind == SINGLE:
-            body = await _body(request, cfg.max_single_bytes, "a single statement")
+            body = await _body(request, cfg.max_single_bytes, "a single statement",
+                               cfg.body_timeout_s)
             outcome = await writes.single(body, address)
         elif kind in BATCH:
-            body = await _body(request, cfg.max_batch_bytes, "a batch")
+            body = await _body(request, cfg.max_batch_bytes, "a batch", cfg.body_timeout_s)
             outcome = await writes.batch(_lines(body, cfg.max_batch_entries), address)
         else:
             raise Problem(415, "unsupported-media-type", "Unsupported media type",
@@ -90,7 +91,8 @@ def _too_large(what: str, cap: int) -> Problem:
                    "SHA-256 instead of embedding it, or split the batch")
 
 
-async def _body(request: Request, cap: int, what: str) -> bytes:
+async def _body(request: Request, cap: int, what: str,
+                timeout_s: float = BODY_TIMEOUT_S) -> bytes:
     """The body, never reading more than ``cap`` bytes (Content-Length first, then counted)."""
     length = request.headers.get("content-length")
     if length is not None:
@@ -109,10 +111,11 @@ async def _body(request: Request, cap: int, what: str) -> bytes:
         return b"".join(chunks)
 
     try:
-        return await asyncio.wait_for(read(), BODY_TIMEOUT_S)
+        return await asyncio.wait_for(read(), timeout_s)
     except TimeoutError:
         raise Problem(408, "timeout", "Request timeout",
-                      f"the body did not arrive within {BODY_TIMEOUT_S:.0f} s") from None
+                      f"the body did not arrive within {timeout_s:g} s; send it at once "
+                      "(a statement is small)") from None
     except ClientDisconnect:
         raise Problem(400, "bad-request", "Bad request", "the client went away") from None
 

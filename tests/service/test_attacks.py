@@ -1,0 +1,410 @@
+"""The service and its client under attack, as a studio's security reviewer would try it.
+
+Server side: real ``reelrights serve`` processes on 127.0.0.1 port 0 (one per concern, shared by
+the module's tests), real Ed25519 signatures, raw sockets where httpx would not misbehave. Every
+refusal is asserted as problem details (status, slug) and as nothing written: the log's size and
+every table of the database unchanged (:func:`snapshot`).
+
+Client side (a malicious or broken server): the server is a small Starlette app on 127.0.0.1 port
+0 that forwards to an honest operator ledger and lies in one way; the party's home must refuse in
+one line with the right exit code and keep what it had verified.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from service_kit import Party, Server, make_home, new_party, start_server, work_entry
+
+from reelrights.core.canonical import canonical_bytes
+from reelrights.core.statements import make_statement, sign_statement
+from reelrights.keys import PartyKey
+
+PROBLEM = "application/problem+json"
+#: Words that must never appear in an answer: a traceback, a server path, SQL.
+LEAKS = ("Traceback", "File \"", "/work/", "/tmp/", "site-packages", "SELECT ", "INSERT ",
+         "sqlalchemy", "sqlite3.", "psycopg")
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+def problem(r: httpx.Response, status: int, slug: str) -> dict[str, Any]:
+    assert r.status_code == status, (r.status_code, r.text[:500])
+    assert r.headers["content-type"].startswith(PROBLEM), r.headers
+    body = r.json()
+    assert body["type"] == f"https://reelrights.dev/problems/{slug}", body
+    assert body["status"] == status
+    no_leak(r.text)
+    return body
+
+
+def no_leak(text: str, *secrets_: bytes) -> None:
+    for word in LEAKS:
+        assert word not in text, (word, text[:500])
+    for s in secrets_:
+        assert s.decode("utf-8", "replace") not in text
+
+
+def snapshot(srv: Server) -> tuple[int, str]:
+    """The log's size (as served) and a digest of every table of the server's database."""
+    size = httpx.get(srv.url + "/v1/log", timeout=30).json()["size"]
+    path = srv.home.path / "reelrights.db"
+    digest = hashlib.sha256()
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        for t in tables:
+            rows = sorted(repr(r) for r in conn.execute(f'SELECT * FROM "{t}"'))  # noqa: S608
+            digest.update(f"{t}:{len(rows)}:".encode())
+            for r in rows:
+                digest.update(r.encode())
+    return size, digest.hexdigest()
+
+
+def raw(srv: Server, data: bytes, *, timeout: float = 30) -> bytes:
+    """Send ``data`` on one connection; the server's answer (or what came before it closed)."""
+    host, port = srv.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.sendall(data)
+        return read_answer(s)
+
+
+def read_answer(s: socket.socket) -> bytes:
+    """One HTTP answer (head and Content-Length body) from ``s``, or what came before it closed."""
+    out = b""
+    try:
+        while chunk := s.recv(65536):
+            out += chunk
+            head, sep, body = out.partition(b"\r\n\r\n")
+            if sep:
+                length = [int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:")]
+                if length and len(body) >= length[0]:
+                    break
+    except (TimeoutError, ConnectionResetError, BrokenPipeError):
+        pass
+    return out
+
+
+def status_of(answer: bytes) -> int:
+    assert answer.startswith(b"HTTP/1.1 "), answer[:200]
+    return int(answer.split(b" ", 2)[1])
+
+
+def body_of(answer: bytes) -> dict[str, Any]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"application/problem+json" in head.lower(), head
+    return dict(json.loads(body.split(b"\r\n\r\n")[0].split(b"HTTP/1.1")[0]))
+
+
+def post_head(srv: Server, length: int | None, media: str = "application/json",
+              extra: str = "") -> bytes:
+    host = srv.url.removeprefix("http://")
+    lines = ["POST /v1/statements HTTP/1.1", f"Host: {host}", f"Content-Type: {media}"]
+    lines.append(f"Content-Length: {length}" if length is not None
+                 else "Transfer-Encoding: chunked")
+    return ("\r\n".join(lines) + extra + "\r\n\r\n").encode()
+
+
+def allow(srv_home: Any, *keys: bytes) -> None:
+    from reelrights.service.allowlist import allow as allow_key
+    from reelrights.store.db import Database
+
+    db = Database(srv_home.database_url)
+    try:
+        for k in keys:
+            allow_key(db, k, "test")
+    finally:
+        db.dispose()
+
+
+def registration(registry: str, signer: PartyKey, body_key: PartyKey,
+                 kind: str = "studio") -> tuple[str, bytes]:
+    from reelrights.core.ids import new_id
+
+    pid = new_id("party")
+    body = {"id": pid, "kind": kind, "name": f"Party {pid[-6:]}",
+            "public_key": base64.b64encode(body_key.public_key_bytes).decode()}
+    return pid, sign_statement(make_statement("party.registered", pid, body, registry=registry),
+                               signer)
+
+
+def with_keyid(entry: bytes, keyid: str) -> bytes:
+    doc = json.loads(entry)
+    doc["signature"]["keyid"] = keyid
+    return canonical_bytes(doc)
+
+
+# -- servers (one per concern, shared by the module) -----------------------------------------
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    import os
+
+    saved = {k: os.environ.pop(k, None) for k in ("REELRIGHTS_DATABASE_URL", "REELRIGHTS_HOME")}
+    tmp = tmp_path_factory.mktemp("attacks")
+    started: list[Server] = []
+    try:
+        closed_home = make_home(tmp / "closed")
+        insider = new_party(closed_home.registry)
+        allow(closed_home, insider.key.public_key_bytes)
+        closed = start_server(closed_home, open_appends=False,
+                              config={"body_timeout_s": 1.5})
+        started.append(closed)
+        assert closed.post(insider.entry).status_code == 200
+        open_srv = start_server(make_home(tmp / "open"), config={
+            "body_timeout_s": 1.5, "coalesce_wait_s": 0.3, "max_single_bytes": 4096,
+            "max_batch_bytes": 64 * 1024, "key_rate": 1000, "key_burst": 1000,
+            "address_rate": 1000, "address_burst": 1000})
+        started.append(open_srv)
+        studio = new_party(open_srv.registry)
+        assert open_srv.post(studio.entry).status_code == 200
+        yield {"closed": closed, "insider": insider, "open": open_srv, "studio": studio}
+    finally:
+        for s in started:
+            s.stop()
+        for k, v in saved.items():
+            if v is not None:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def closed(servers: dict[str, Any]) -> Server:
+    return servers["closed"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def open_srv(servers: dict[str, Any]) -> Server:
+    return servers["open"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def studio(servers: dict[str, Any]) -> Party:
+    return servers["studio"]  # type: ignore[no-any-return]
+
+
+# -- the allowlist ------------------------------------------------------------------------------
+
+def test_a_registration_of_an_allowed_key_signed_by_another_key_is_refused(
+        servers: dict[str, Any]) -> None:
+    srv, insider = servers["closed"], servers["insider"]
+    before = snapshot(srv)
+    mallory = PartyKey.generate()
+    # the body names an allowed key, the signature is mallory's (and says so)
+    _, entry = registration(srv.registry, mallory, insider.key)
+    problem(srv.post(entry), 403, "key-not-allowed")
+    # ... and the keyid is spoofed to the allowed key's: passes the list, fails the signature
+    spoofed = with_keyid(entry, json.loads(insider.entry)["signature"]["keyid"])
+    body = problem(srv.post(spoofed), 422, "verification-failed")
+    assert body["exit_code"] == 1
+    assert snapshot(srv) == before
+
+
+def test_a_statement_naming_an_allowed_keyid_but_signed_by_another_key_is_refused(
+        servers: dict[str, Any]) -> None:
+    srv, insider = servers["closed"], servers["insider"]
+    before = snapshot(srv)
+    mallory = PartyKey.generate()
+    forged = sign_statement(json.loads(work_entry(srv.registry, insider))["statement"], mallory)
+    insider_kid = json.loads(insider.entry)["signature"]["keyid"]
+    problem(srv.post(forged), 403, "key-not-allowed")
+    problem(srv.post(with_keyid(forged, insider_kid)), 422, "verification-failed")
+    # a new party registering itself with mallory's key but claiming the insider's keyid
+    _, own = registration(srv.registry, mallory, mallory)
+    problem(srv.post(with_keyid(own, insider_kid)), 422, "verification-failed")
+    # the operator's key id spoofed: allowed by the list, refused by the signature check
+    from reelrights.core.statements import key_id_for
+    from reelrights.ledger import Ledger
+
+    ledger = Ledger.open(srv.home, establish=False)
+    try:
+        operator_key = ledger.keys.registered["operator"]
+    finally:
+        ledger.close()
+        ledger.db.dispose()
+    op_kid = key_id_for(operator_key)
+    for entry in (with_keyid(forged, op_kid), with_keyid(own, op_kid)):
+        body = problem(srv.post(entry), 422, "verification-failed")
+        assert "does not verify" in body["detail"] or "key" in body["detail"], body
+    batch = b"\n".join([work_entry(srv.registry, insider), with_keyid(forged, op_kid)])
+    body = problem(srv.post(batch, "application/jsonl"), 422, "verification-failed")
+    assert body["position"] == 1
+    assert snapshot(srv) == before
+
+
+def test_a_statement_signed_for_another_registry_is_refused(servers: dict[str, Any]) -> None:
+    srv, other, insider = servers["open"], servers["closed"], servers["insider"]
+    before = snapshot(srv)
+    # the insider's genuine statements, replayed from the other registry
+    body = problem(srv.post(insider.entry), 422, "invalid-statement")
+    assert other.registry in body["detail"] or "registry" in body["detail"], body
+    mine = servers["studio"]
+    foreign = work_entry(other.registry, mine)  # right key, wrong registry
+    problem(srv.post(foreign), 422, "invalid-statement")
+    problem(srv.post(b"\n".join([work_entry(srv.registry, mine), foreign]),
+                     "application/jsonl"), 422, "invalid-statement")
+    assert snapshot(srv) == before
+
+
+# -- the same statement, the same batch ----------------------------------------------------------
+
+def test_one_statement_id_with_two_bodies_in_one_coalesced_window(open_srv: Server,
+                                                                 studio: Party) -> None:
+    size, _ = snapshot(open_srv)
+    doc = json.loads(work_entry(open_srv.registry, studio, "Original"))
+    stmt = doc["statement"]
+    first = sign_statement(stmt, studio.key)
+    stmt["body"]["title"] = "Twin"
+    second = sign_statement(stmt, studio.key)
+    assert first != second and json.loads(first)["statement"]["id"] == \
+        json.loads(second)["statement"]["id"]
+    answers: dict[int, httpx.Response] = {}
+    go = threading.Barrier(2)
+
+    def send(i: int, entry: bytes) -> None:
+        go.wait()
+        answers[i] = open_srv.post(entry)
+
+    threads = [threading.Thread(target=send, args=(i, e)) for i, e in enumerate([first,
+                                                                                   second])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r.status_code for r in answers.values())
+    assert codes == [200, 409], [r.text for r in answers.values()]
+    loser = next(r for r in answers.values() if r.status_code == 409)
+    problem(loser, 409, "conflict")
+    winner = next(r for r in answers.values() if r.status_code == 200)
+    (receipt,) = winner.json()["receipts"]
+    logged = httpx.get(f"{open_srv.url}/v1/entries/{receipt['index']}").json()["entry"]
+    from reelrights.core.statements import open_leaf
+
+    envelope, _ = open_leaf(logged.encode())
+    assert envelope in (first, second)
+    assert snapshot(open_srv)[0] == size + 1
+
+
+def test_a_batch_holding_one_entry_twice_is_refused_whole(open_srv: Server,
+                                                          studio: Party) -> None:
+    before = snapshot(open_srv)
+    entry = work_entry(open_srv.registry, studio)
+    other = work_entry(open_srv.registry, studio)
+    body = problem(open_srv.post(b"\n".join([other, entry, entry]), "application/jsonl"), 409,
+                   "conflict")
+    assert body["position"] == 2 and "twice" in body["detail"]
+    assert snapshot(open_srv) == before
+
+
+@pytest.mark.parametrize("shape", ["crlf", "trailing-space", "bom", "empty-line",
+                                   "leading-newline", "bom-single", "space-single"])
+def test_jsonl_spelling_tricks_are_refused(open_srv: Server, studio: Party, shape: str) -> None:
+    before = snapshot(open_srv)
+    a, b = work_entry(open_srv.registry, studio), work_entry(open_srv.registry, studio)
+    bodies = {"crlf": (a + b"\r\n" + b + b"\r\n", "application/jsonl"),
+              "trailing-space": (a + b" \n" + b + b"\n", "application/jsonl"),
+              "bom": (b"\xef\xbb\xbf" + a + b"\n" + b + b"\n", "application/jsonl"),
+              "empty-line": (a + b"\n\n" + b + b"\n", "application/jsonl"),
+              "leading-newline": (b"\n" + a + b"\n" + b, "application/jsonl"),
+              "bom-single": (b"\xef\xbb\xbf" + a, "application/json"),
+              "space-single": (a + b"\n", "application/json")}
+    data, media = bodies[shape]
+    body = problem(open_srv.post(data, media), 422, "invalid-statement")
+    assert len(body["detail"].splitlines()) == 1
+    assert snapshot(open_srv) == before
+
+
+@pytest.mark.parametrize("media", ["text/plain", "application/x-www-form-urlencoded",
+                                   "multipart/form-data; boundary=x", "application/json-seq",
+                                   "", "application/jsonx"])
+def test_a_json_body_under_another_content_type_is_refused(open_srv: Server, studio: Party,
+                                                           media: str) -> None:
+    before = snapshot(open_srv)
+    entry = work_entry(open_srv.registry, studio)
+    headers = {"content-type": media} if media else {}
+    r = httpx.post(open_srv.url + "/v1/statements", content=entry, headers=headers)
+    if not media:
+        r = httpx.post(open_srv.url + "/v1/statements", content=entry,
+                       headers={"content-type": ""})
+    problem(r, 415, "unsupported-media-type")
+    assert snapshot(open_srv) == before
+
+
+# -- bodies that lie about their length, or never finish -----------------------------------------
+
+def test_content_length_smaller_than_the_body(open_srv: Server, studio: Party) -> None:
+    before = snapshot(open_srv)
+    entry = work_entry(open_srv.registry, studio)
+    answer = raw(open_srv, post_head(open_srv, len(entry) - 10) + entry, timeout=10)
+    # the statement cut short (422), or the rest read as a second request that is no HTTP
+    # (uvicorn's own 400, then the connection closed): either way nothing is written
+    assert status_of(answer) in (400, 422), answer[:300]
+    no_leak(answer.decode("utf-8", "replace"))
+    assert snapshot(open_srv) == before
+
+
+def test_content_length_larger_than_the_body_times_out(open_srv: Server, studio: Party) -> None:
+    before = snapshot(open_srv)
+    entry = work_entry(open_srv.registry, studio)
+    answer = raw(open_srv, post_head(open_srv, len(entry) + 100) + entry, timeout=20)
+    assert status_of(answer) == 408, answer[:300]
+    assert body_of(answer)["type"].endswith("/timeout")
+    # a Content-Length above the cap is refused before any body is read
+    answer = raw(open_srv, post_head(open_srv, 10 ** 12), timeout=20)
+    assert status_of(answer) == 413
+    answer = raw(open_srv, post_head(open_srv, None).replace(
+        b"Transfer-Encoding: chunked", b"Content-Length: -5"), timeout=20)
+    assert status_of(answer) == 400
+    assert snapshot(open_srv) == before
+
+
+def test_a_chunked_body_over_the_cap_is_refused(open_srv: Server) -> None:
+    before = snapshot(open_srv)
+    chunk = b"1000\r\n" + b"x" * 4096 + b"\r\n"
+    answer = raw(open_srv, post_head(open_srv, None) + chunk * 3 + b"0\r\n\r\n", timeout=20)
+    assert status_of(answer) == 413, answer[:300]
+    answer = raw(open_srv, post_head(open_srv, None, "application/jsonl") + chunk * 20
+                 + b"0\r\n\r\n", timeout=20)
+    assert status_of(answer) == 413, answer[:300]
+    assert snapshot(open_srv) == before
+
+
+def test_a_slow_body_times_out_and_does_not_hold_the_ledger(open_srv: Server,
+                                                            studio: Party) -> None:
+    before_size, _ = snapshot(open_srv)
+    entry = work_entry(open_srv.registry, studio)
+    result: dict[str, bytes] = {}
+
+    def trickle() -> None:
+        host, port = open_srv.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as s:
+            s.sendall(post_head(open_srv, len(entry)))
+            import select
+
+            try:
+                for byte in entry:  # one byte every 0.1 s: 30 s for the whole statement
+                    s.sendall(bytes([byte]))
+                    if select.select([s], [], [], 0.1)[0]:
+                        break  # the server answered
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            result["answer"] = read_answer(s)
+
+    t = threading.Thread(target=trickle)
+    t.start()
+    # meanwhile, others write: the slow sender holds no lock of the ledger
+    good = open_srv.post(work_entry(open_srv.registry, studio))
+    assert good.status_code == 200, good.text
+    t.join(60)
+    assert not t.is_alive()
+    assert status_of(result["answer"]) == 408, result["answer"][:300]
+    assert snapshot(open_srv)[0] == before_size + 1
