@@ -18,7 +18,7 @@ import json
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -408,3 +408,25 @@ def test_a_slow_body_times_out_and_does_not_hold_the_ledger(open_srv: Server,
     assert not t.is_alive()
     assert status_of(result["answer"]) == 408, result["answer"][:300]
     assert snapshot(open_srv)[0] == before_size + 1
+
+
+# -- floods and spoofed addresses -------------------------------------------------------------
+
+def test_a_flood_from_one_address_is_limited_and_x_forwarded_for_does_not_escape_it(
+        service: Callable[..., Server]) -> None:
+    srv = service(config={"address_rate": 0.2, "address_burst": 3, "key_rate": 1000,
+                          "key_burst": 1000})
+    before = snapshot(srv)
+    answers = [srv.post(b'{"not":"a statement"}') for _ in range(3)]
+    assert [r.status_code for r in answers] == [422] * 3  # each took a token
+    flood = [srv.post(new_party(srv.registry).entry) for _ in range(20)]
+    for r in flood:
+        body = problem(r, 429, "rate-limited")
+        assert int(r.headers["retry-after"]) >= 1 and "127.0.0.1" in body["detail"]
+    # a spoofed client address (no trusted proxy configured) is not a new bucket
+    for i, header in enumerate(["X-Forwarded-For", "X-Real-IP", "Forwarded"]):
+        value = f"for=10.0.0.{i}" if header == "Forwarded" else f"10.0.0.{i}"
+        r = srv.post(new_party(srv.registry).entry, headers={header: value})
+        body = problem(r, 429, "rate-limited")
+        assert "127.0.0.1" in body["detail"] and "10.0.0." not in body["detail"]
+    assert snapshot(srv) == before

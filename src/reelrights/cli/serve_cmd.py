@@ -38,11 +38,14 @@ def register(cli: click.Group) -> None:
 @click.option("--open", "open_appends", is_flag=True,
               help="Accept statements from any key, skipping the allowlist (demos and tests "
                    "only).")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="A reverse proxy whose X-Forwarded-For names the client (repeatable). "
+                   "Without one, the TCP peer is the client, whatever the headers say.")
 @click.option("--config-json", hidden=True, default=None,
               help="Extra ServiceConfig settings as JSON (limits, coalescing; tests).")
 @pass_app
 def serve(app: AppContext, host: str, port: int, workers: int, open_appends: bool,
-          config_json: str | None) -> None:
+          trusted_proxies: tuple[str, ...], config_json: str | None) -> None:
     """Serve this home's registry over HTTP: POST /v1/statements, the static log, proofs.
 
     Prints one line with the URL; Ctrl-C stops it. The database is the home's (embedded SQLite)
@@ -71,7 +74,11 @@ def serve(app: AppContext, host: str, port: int, workers: int, open_appends: boo
                           timeout_keep_alive=KEEP_ALIVE_S, limit_concurrency=LIMIT_CONCURRENCY,
                           h11_max_incomplete_event_size=MAX_HEADER_BYTES, backlog=2048,
                           timeout_graceful_shutdown=10, log_level="warning", access_log=False,
-                          server_header=False)
+                          server_header=False,
+                          # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default: anyone on
+                          # the host could then pick the address its rate limit is counted on
+                          proxy_headers=bool(trusted_proxies),
+                          forwarded_allow_ips=list(trusted_proxies) or None)
     sock = ucfg.bind_socket()
     sock.listen(ucfg.backlog)  # connections wait in the backlog while the ledger opens
     bound_host, bound_port = sock.getsockname()[:2]
