@@ -430,3 +430,150 @@ def test_a_flood_from_one_address_is_limited_and_x_forwarded_for_does_not_escape
         body = problem(r, 429, "rate-limited")
         assert "127.0.0.1" in body["detail"] and "10.0.0." not in body["detail"]
     assert snapshot(srv) == before
+
+
+# -- reads: tile paths, ids, proof parameters ---------------------------------------------------
+
+def get_raw(srv: Server, target: str) -> bytes:
+    """GET ``target`` exactly as written (httpx would normalise dot segments and encodings)."""
+    host = srv.url.removeprefix("http://")
+    return raw(srv, f"GET {target} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode("latin-1"),
+               timeout=20)
+
+
+TILE_PATHS = [
+    "/tile/%2e%2e/%2e%2e/reelrights.db", "/tile/../../reelrights.db", "/tile/0/../../home.json",
+    "/tile/entries/%2e%2e%2f%2e%2e%2freelrights.db", "/tile/0/%2e%2e/%2e%2e/keys",
+    "/tile//0/000", "/tile/0//000", "/tile/0/000/", "/tile/0/000%00", "/tile/0/000%2f",
+    "/tile/0\\..\\..\\reelrights.db", "/tile/0/..%5c..%5creelrights.db", "/tile/%30/000",
+    "/tile/0/" + "9" * 400, "/tile/0/x" + "999/x" * 60 + "000", "/tile/entries/" + "1" * 30,
+    "/tile/-1/000", "/tile/0/-001", "/tile/64/000", "/tile/99999999999999999999/000",
+    "/tile/0/000.p/0", "/tile/0/000.p/256", "/tile/0/000.p/257", "/tile/0/000.p/-1",
+    "/tile/0/000.p/" + "9" * 40, "/tile/entries/000.p/0", "/tile/entries/000.p/256",
+    "/tile/entries/000.p/999", "/tile/0/000.p/02", "/tile/0/000.p/+2", "/tile/0/000.p/2.0",
+    "/tile/0/000.p", "/tile/0/000.p/", "/tile/0/001.p/1",
+    "/tile/entries/x001/000", "/tile/0/0", "/tile/0/0000", "/tile/0/abc",
+    "/tile/0/000?../../reelrights.db",
+]
+
+
+@pytest.mark.parametrize("target", TILE_PATHS)
+def test_odd_tile_paths_are_not_found_and_never_reach_a_file(open_srv: Server,
+                                                            target: str) -> None:
+    answer = get_raw(open_srv, target)
+    status = status_of(answer)
+    assert status in (400, 404), answer[:400]
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"SQLite format" not in body and b"PRIVATE KEY" not in body
+    no_leak(body.decode("utf-8", "replace"))
+    if b"problem+json" in head:
+        assert json.loads(body)["status"] == status
+    else:  # only the HTTP layer's own refusal of a request line it cannot parse
+        assert status == 400 and b"Invalid HTTP request" in body, answer[:400]
+
+
+def test_canonical_tiles_are_served(open_srv: Server) -> None:
+    size, _ = snapshot(open_srv)
+    assert size >= 2
+    r = httpx.get(f"{open_srv.url}/tile/0/000.p/{size}")
+    assert r.status_code == 200 and len(r.content) == 32 * size
+    r = httpx.get(f"{open_srv.url}/tile/entries/000.p/{size}")
+    assert r.status_code == 200
+    # a percent-encoded digit is the same URL (RFC 3986 2.3), so the same tile
+    two = get_raw(open_srv, "/tile/0/000.p/%32")
+    assert status_of(two) == 200 and two.endswith(httpx.get(f"{open_srv.url}/tile/0/000.p/2").content)
+
+
+ODD_IDS = ["' OR '1'='1", "pty_aaaaaaaaaaaaaaaa' OR 1=1 --", "pty_aaaaaaaaaaaaaaaa;DROP TABLE parties",
+           "..%2f..%2freelrights.db", "%2e%2e", "../../etc/passwd", "pty_AAAAAAAAAAAAAAAA",
+           "pty_aaaaaaaaaaaaaaaa%00", "pty_" + "a" * 500, "%F0%9F%98%80", "*", "%25",
+           "pty_aaaaaaaaaaaaaaaa\\..\\x", "Party 1", "null", "1e9"]
+
+
+@pytest.mark.parametrize("collection", ["parties", "works", "bundles", "licenses", "runs",
+                                        "certificates", "outputs", "statements", "entries"])
+def test_lookups_with_sql_ish_or_path_ish_ids_are_not_found(open_srv: Server,
+                                                            collection: str) -> None:
+    from urllib.parse import quote
+
+    for ref in ODD_IDS:
+        answer = get_raw(open_srv, f"/v1/{collection}/{quote(ref, safe='%*')}")
+        status = status_of(answer)
+        assert status == 404, (ref, answer[:400])
+        _, _, body = answer.partition(b"\r\n\r\n")
+        no_leak(body.decode("utf-8", "replace"))
+    r = httpx.get(f"{open_srv.url}/v1/{collection}/pty_aaaaaaaaaaaaaaaa")
+    assert r.status_code == 404
+    for index in ["-1", "99999999999999999999", "1e3", "0x1", " 1", "1.0"]:
+        r = httpx.get(f"{open_srv.url}/v1/entries/{index}")
+        problem(r, 404, "not-found")
+
+
+@pytest.mark.parametrize("query", [
+    "index=-1", "index=abc", "index=1e3", "index=99999999999999999999", "index=0&size=0",
+    "index=0&size=-5", "index=0&size=99999999999999999999", "index=0&size=9223372036854775807",
+    "index=9223372036854775807", "index=5&size=2", "index=0x1", "index=%201", "index=1.5",
+    "index=0&index=1&size=abc", "", "index=", "index=%00"])
+def test_inclusion_proofs_with_bad_parameters_are_refused(open_srv: Server, query: str) -> None:
+    r = httpx.get(f"{open_srv.url}/v1/proofs/inclusion?{query}")
+    assert r.status_code in (400, 404), (query, r.status_code, r.text)
+    problem(r, r.status_code, "bad-request" if r.status_code == 400 else "not-found")
+
+
+@pytest.mark.parametrize("query", [
+    "old=0", "old=-1", "old=abc", "old=99999999999999999999", "old=1&new=0", "old=3&new=2",
+    "old=1&new=9223372036854775807", "old=9223372036854775807", "old=1.0", "", "new=2"])
+def test_consistency_proofs_with_bad_parameters_are_refused(open_srv: Server, query: str) -> None:
+    r = httpx.get(f"{open_srv.url}/v1/proofs/consistency?{query}")
+    assert r.status_code in (400, 404), (query, r.status_code, r.text)
+    problem(r, r.status_code, "bad-request" if r.status_code == 400 else "not-found")
+    r = httpx.get(f"{open_srv.url}/v1/checkpoints?after=-1&limit=99999999999999999999")
+    problem(r, 400, "bad-request")
+
+
+# -- what answers and metrics may say ---------------------------------------------------------
+
+def test_errors_and_metrics_never_echo_secrets_or_bodies(open_srv: Server, studio: Party) -> None:
+    before = snapshot(open_srv)
+    marker = "SECRET-MARKER-7f3c9a"
+    pem = studio.key.private_pem() if hasattr(studio.key, "private_pem") else b""
+    seed = getattr(studio.key, "seed", b"")
+    bodies = [
+        f'{{"signature":{{"alg":"Ed25519","keyid":"{marker}"}}}}'.encode(),
+        f'{{"note":"{marker}"}}'.encode(),
+        marker.encode(),
+        b"-----BEGIN PRIVATE KEY-----\n" + marker.encode() + b"\n-----END PRIVATE KEY-----\n",
+    ]
+    doc = json.loads(work_entry(open_srv.registry, studio, marker))
+    doc["statement"]["body"]["title"] = marker + "-tampered"
+    bodies.append(canonical_bytes(doc))  # a forged signature over a body holding the marker
+    for body in bodies:
+        for media in ("application/json", "application/jsonl"):
+            r = open_srv.post(body, media, headers={"Authorization": f"Bearer {marker}",
+                                                    "Cookie": f"session={marker}"})
+            assert 400 <= r.status_code < 500, r.text
+            assert r.headers["content-type"].startswith(PROBLEM)
+            no_leak(r.text)
+            assert marker not in r.text, (body[:80], r.text)
+            if pem:
+                assert pem.decode() not in r.text
+            if seed:
+                assert seed.hex() not in r.text
+    for path in ("/v1/parties/" + marker, "/nowhere/" + marker):
+        r = httpx.get(open_srv.url + path, headers={"Authorization": f"Bearer {marker}"})
+        no_leak(r.text)
+    metrics = httpx.get(open_srv.url + "/metrics").text
+    assert marker not in metrics and "Bearer" not in metrics and "session=" not in metrics
+    no_leak(metrics)
+    for line in open_srv.output:  # what the server process printed (paths are logged)
+        assert "Traceback" not in line, line
+        assert marker not in line or json.loads(line)["path"].endswith(marker), line
+    assert snapshot(open_srv) == before
+
+
+def test_no_redirect_is_built_from_the_host_header(open_srv: Server) -> None:
+    for target in ("/v1/log/", "/tile/0\\..\\x", "/checkpoint/", "/metrics/"):
+        answer = raw(open_srv, f"GET {target} HTTP/1.1\r\nHost: evil.example\r\n\r\n".encode(),
+                     timeout=20)
+        assert status_of(answer) == 404, answer[:300]
+        assert b"location:" not in answer.lower() and b"evil.example" not in answer

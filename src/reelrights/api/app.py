@@ -63,6 +63,10 @@ def create_app(config: ServiceConfig) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan, middleware=operations.middleware(),
                     exception_handlers={Problem: _problem, ReelrightsError: _ledger_error,
                                         404: _not_found, 405: _not_allowed})
+    # No redirect to the path with or without a trailing slash: its Location would be built
+    # from the request's Host header (an open redirect a cache could keep), and an API's paths
+    # are exact anyway.
+    app.router.redirect_slashes = False
     app.state.service = state
     return app
 
