@@ -35,6 +35,9 @@ __all__ = ["Client", "LogInfo", "Submitted", "check_server_url"]
 #: The largest static file the log serves: a full entry bundle (256 entries of up to 65,535
 #: bytes, each with its 2-byte length).
 MAX_TILE_BYTES = 256 * (65_535 + 2)
+#: The largest JSON answer read (receipts of a 1,000-entry batch, 1,000 checkpoints, a lookup
+#: are far smaller): a server streaming more is refused, not buffered.
+MAX_JSON_BYTES = 16 * 1024 * 1024
 #: Longest wait a Retry-After may impose, and the first backoff step (seconds).
 MAX_RETRY_AFTER = 30.0
 _RETRY_STATUS = frozenset({429, 502, 503, 504})
@@ -210,15 +213,16 @@ class Client:
 
     def _send(self, method: str, path: str, stream_limit: int | None,
               **kwargs: Any) -> httpx.Response:
-        if stream_limit is None:
-            return self._http.request(method, path, **kwargs)
+        limit = MAX_JSON_BYTES if stream_limit is None else stream_limit
+        what = "any answer of the service" if stream_limit is None else \
+            "any tile or entry bundle"
         with self._http.stream(method, path, **kwargs) as resp:
             chunks, total = [], 0
             for chunk in resp.iter_bytes():
                 total += len(chunk)
-                if total > stream_limit:
-                    raise BadInput(f"{self.base_url}{path} is larger than any tile or entry "
-                                   f"bundle ({stream_limit} bytes)")
+                if total > limit:
+                    raise ServiceError(f"{self.base_url}{path} answered more than {what} "
+                                       f"({limit:,} bytes); is this a reelrights service?")
                 chunks.append(chunk)
             body = b"".join(chunks)
         return httpx.Response(resp.status_code, headers=resp.headers, content=body,

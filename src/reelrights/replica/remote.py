@@ -63,17 +63,50 @@ class RemoteLedger(ReplicaLedger):
         if not entries:
             raise BadInput("nothing to submit; pass at least one signed statement")
         done = self.client.append(entries)
+        covered = _covered_size(done.checkpoint, self.home)
+        last = max(r.index for r in done.receipts)
+        if covered <= last:
+            raise VerificationError(
+                f"{self.home.server} answered a receipt at log index {last} with a checkpoint "
+                f"of size {covered}, which does not include it: the service withholds the "
+                "checkpoint of its answer; the statement is not known to be logged (run `sync` "
+                "later; if it still is not logged, tell the log's operator and auditors)")
         try:
             self.sync(done.checkpoint)
         except VerificationError:
             raise
         except ReelrightsError:
-            pass  # not fatal: the receipts stand, and every command syncs first
+            return done.receipts  # not fatal: the receipts stand, and every command syncs first
+        self._check_receipts(entries, done.receipts)
         return done.receipts
+
+    def _check_receipts(self, entries: Sequence[bytes], receipts: Sequence[Receipt]) -> None:
+        """Each receipt names the index, in the verified replica, of exactly its entry."""
+        from sqlalchemy import select
+
+        from ..core.statements import open_leaf
+        from ..store.tables import log_entries
+
+        with self.db.read() as conn:
+            for entry, receipt in zip(entries, receipts, strict=True):
+                row = conn.execute(select(log_entries.c.entry, log_entries.c.leaf_hash).where(
+                    log_entries.c.idx == receipt.index)).first()
+                logged = open_leaf(bytes(row.entry))[0] if row is not None else None
+                if logged != bytes(entry) or bytes(row.leaf_hash).hex() != receipt.leaf_hash:
+                    raise VerificationError(
+                        f"{self.home.server} answered a receipt for log index {receipt.index} "
+                        f"(leaf hash {receipt.leaf_hash[:16]}…), but the verified log holds "
+                        "another entry there: the receipt is false; keep this home as "
+                        "evidence and tell the log's operator and auditors")
 
     def close(self) -> None:
         super().close()
         self.client.close()
+
+
+def _covered_size(note: bytes, home: Home) -> int:
+    """The size of the signed checkpoint ``note`` (verified with the home's pinned key)."""
+    return open_checkpoint(note, NoteVerifier(home.log_vkey()), origin=home.origin).size
 
 
 def _client(server: str) -> Client:
