@@ -165,7 +165,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         started.append(closed)
         assert closed.post(insider.entry).status_code == 200
         open_srv = start_server(make_home(tmp / "open"), config={
-            "body_timeout_s": 1.5, "coalesce_wait_s": 0.3, "max_single_bytes": 4096,
+            "body_timeout_s": 1.5, "header_timeout_s": 1.5, "coalesce_wait_s": 0.3, "max_single_bytes": 4096,
             "max_batch_bytes": 64 * 1024, "key_rate": 1000, "key_burst": 1000,
             "address_rate": 1000, "address_burst": 1000})
         started.append(open_srv)
@@ -411,6 +411,31 @@ def test_a_slow_body_times_out_and_does_not_hold_the_ledger(open_srv: Server,
     assert not t.is_alive()
     assert status_of(result["answer"]) == 408, result["answer"][:300]
     assert snapshot(open_srv)[0] == before_size + 1
+
+
+def test_a_connection_that_never_finishes_its_headers_is_closed(open_srv: Server) -> None:
+    host, port = open_srv.url.removeprefix("http://").split(":")
+    idle = socket.create_connection((host, int(port)), timeout=20)
+    partial = socket.create_connection((host, int(port)), timeout=20)
+    partial.sendall(b"GET /v1/log HTTP/1.1\r\nHost: x\r\n")
+    import select
+
+    trickled = socket.create_connection((host, int(port)), timeout=20)
+    trickled.sendall(b"GET /v1/log HTTP/1.1\r\n")
+    for _ in range(200):  # a header byte every 0.05 s: never complete
+        if select.select([trickled], [], [], 0.05)[0]:
+            break
+        trickled.sendall(b"X")
+    with idle, partial, trickled:
+        for s in (idle, partial, trickled):
+            try:
+                assert s.recv(100) == b""  # closed by the server, nothing answered
+            except ConnectionResetError:
+                pass
+    # an ordinary keep-alive client is served as before
+    with httpx.Client(base_url=open_srv.url) as client:
+        assert client.get("/v1/log").status_code == 200
+        assert client.get("/checkpoint").status_code == 200
 
 
 # -- floods and spoofed addresses -------------------------------------------------------------

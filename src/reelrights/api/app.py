@@ -36,6 +36,8 @@ class ServiceConfig:
     key_burst: int = 400
     address_rate: float = 2000.0
     address_burst: int = 4000
+    #: Seconds a client may take to send a request's headers (``reelrights serve``'s protocol).
+    header_timeout_s: float = 10.0
     #: Seconds a client may take to send a request body (a slow sender holds a connection).
     body_timeout_s: float = 30.0
     #: Anyone may append (demos and tests only): no allowlist.

@@ -69,8 +69,11 @@ def serve(app: AppContext, host: str, port: int, workers: int, open_appends: boo
         from ..api.metrics import prepare_multiprocess
 
         prepare_multiprocess(Path(home.path) / "run" / "metrics")
+    from ..api.http_protocol import HeaderDeadlineProtocol
+
     ucfg = uvicorn.Config("reelrights.api.factory:from_env", factory=True, host=host, port=port,
-                          workers=workers, loop="auto", http="auto", lifespan="on",
+                          workers=workers, loop="auto", http=HeaderDeadlineProtocol,
+                          lifespan="on",
                           timeout_keep_alive=KEEP_ALIVE_S, limit_concurrency=LIMIT_CONCURRENCY,
                           h11_max_incomplete_event_size=MAX_HEADER_BYTES, backlog=2048,
                           timeout_graceful_shutdown=10, log_level="warning", access_log=False,

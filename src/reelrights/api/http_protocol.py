@@ -1,0 +1,74 @@
+"""uvicorn's HTTP protocol with a deadline for a request's headers (slowloris).
+
+uvicorn times out an idle keep-alive connection only after a response: a connection that sends
+nothing, or a request line and then headers a byte at a time, is held for as long as the client
+likes, and ``limit_concurrency`` such connections make the server answer 503 to everyone.
+:class:`HeaderDeadlineProtocol` closes a connection whose request headers are not complete
+within ``header_timeout_s`` (``ServiceConfig``, default 10 s) of its opening or of the previous
+response. The body has its own deadline (``body_timeout_s``, in the write path).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+__all__ = ["HEADER_TIMEOUT_S", "HeaderDeadlineProtocol"]
+
+#: Seconds a client has to send a request's headers (ServiceConfig.header_timeout_s).
+HEADER_TIMEOUT_S = 10.0
+
+
+def _header_timeout() -> float:
+    """The setting ``reelrights serve`` put in the environment for every worker process."""
+    from .factory import ENV
+
+    try:
+        return float(json.loads(os.environ.get(ENV) or "{}").get("header_timeout_s",
+                                                                  HEADER_TIMEOUT_S))
+    except (ValueError, TypeError, AttributeError):
+        return HEADER_TIMEOUT_S
+
+
+class HeaderDeadlineProtocol(HttpToolsProtocol):
+    """httptools' protocol, closing a connection whose headers are late (module doc)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._header_timeout = _header_timeout()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.timeout_keep_alive_task is not None:  # idle now: the next headers are due
+            self._arm()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self._header_timeout, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expired(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
