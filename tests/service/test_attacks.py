@@ -889,3 +889,21 @@ def test_html_instead_of_json_is_one_line(tmp_path: Path) -> None:
         err = one_line_error(*add_party(party, evil, "Html 500"), 1)
         assert "<h1>" not in err
         assert home_state(party) == before
+
+
+@pytest.mark.usefixtures("_no_env")
+@pytest.mark.parametrize("location", ["file:///etc/passwd", "ftp://127.0.0.1:1/checkpoint"])
+def test_log_verify_over_http_follows_no_redirect_off_http(tmp_path: Path,
+                                                           location: str) -> None:
+    from reelrights.core.note import NoteSigner
+
+    with evil_server(tmp_path) as (evil, honest):
+        vkey = NoteSigner(honest.home.origin, honest.home.log_key().seed).vkey
+        code, out, err = cli_run("--home", str(honest.home.path), "log", "verify", "--tiles",
+                                 evil.url, "--key", vkey)
+        assert code == 0 and out.startswith("ok: "), err
+        evil.intercept = lambda m, p: Response(b"", status_code=302,
+                                               headers={"Location": location})
+        err = one_line_error(*cli_run("--home", str(honest.home.path), "log", "verify",
+                                      "--tiles", evil.url, "--key", vkey), 2)
+        assert "HTTP 302" in err and "root:" not in err, err

@@ -5,6 +5,8 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import BadInput, NotFound
 
@@ -13,6 +15,20 @@ __all__ = ["HttpTileSource"]
 #: The largest file a tiled log serves: a full entry bundle (256 entries of up to 65,535 bytes,
 #: each with its 2-byte length).
 _MAX_BYTES = 256 * (65_535 + 2)
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect (a CDN may send one) only to http(s): urllib would also go to ftp."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> Any:
+        if urlsplit(newurl).scheme not in ("http", "https"):
+            raise urllib.error.HTTPError(req.full_url, code, "redirect off http(s) refused",
+                                         headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
 
 
 class HttpTileSource:
@@ -28,7 +44,7 @@ class HttpTileSource:
             raise BadInput(f"tile path {path!r} must be relative and stay under {self.base}")
         url = f"{self.base}/{path}"
         try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as resp:  # noqa: S310 - http(s) only
+            with _OPENER.open(url, timeout=self.timeout) as resp:
                 data: bytes = resp.read(_MAX_BYTES + 1)
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
