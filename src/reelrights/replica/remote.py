@@ -91,8 +91,8 @@ class RemoteLedger(ReplicaLedger):
             for entry, receipt in zip(entries, receipts, strict=True):
                 row = conn.execute(select(log_entries.c.entry, log_entries.c.leaf_hash).where(
                     log_entries.c.idx == receipt.index)).first()
-                logged = open_leaf(bytes(row.entry))[0] if row is not None else None
-                if logged != bytes(entry) or bytes(row.leaf_hash).hex() != receipt.leaf_hash:
+                if row is None or open_leaf(bytes(row.entry))[0] != bytes(entry) \
+                        or bytes(row.leaf_hash).hex() != receipt.leaf_hash:
                     raise VerificationError(
                         f"{self.home.server} answered a receipt for log index {receipt.index} "
                         f"(leaf hash {receipt.leaf_hash[:16]}…), but the verified log holds "
