@@ -182,17 +182,17 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 @pytest.fixture
 def closed(servers: dict[str, Any]) -> Server:
-    return servers["closed"]  # type: ignore[no-any-return]
+    return servers["closed"]
 
 
 @pytest.fixture
 def open_srv(servers: dict[str, Any]) -> Server:
-    return servers["open"]  # type: ignore[no-any-return]
+    return servers["open"]
 
 
 @pytest.fixture
 def studio(servers: dict[str, Any]) -> Party:
-    return servers["studio"]  # type: ignore[no-any-return]
+    return servers["studio"]
 
 
 # -- the allowlist ------------------------------------------------------------------------------
