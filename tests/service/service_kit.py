@@ -112,10 +112,11 @@ def drop_schemas() -> None:
 
 
 def start_server(home: Home, *, open_appends: bool = True, workers: int = 1,
-                 config: dict[str, Any] | None = None) -> Server:
-    """``reelrights --home HOME serve --port 0`` in its own process group; waits for its URL."""
+                 config: dict[str, Any] | None = None, options: tuple[str, ...] = ()) -> Server:
+    """``reelrights --home HOME serve --port 0 [OPTIONS]`` in its own process group; waits for
+    its URL."""
     args = [sys.executable, "-c", CLI, "--home", str(home.path), "serve", "--port", "0",
-            "--workers", str(workers)]
+            "--workers", str(workers), *options]
     if open_appends:
         args.append("--open")
     if config:

@@ -309,7 +309,8 @@ def test_a_batch_holding_one_entry_twice_is_refused_whole(open_srv: Server,
 
 
 @pytest.mark.parametrize("shape", ["crlf", "trailing-space", "bom", "empty-line",
-                                   "leading-newline", "bom-single", "space-single"])
+                                   "leading-newline", "bom-single", "space-single",
+                                   "duplicate-key"])
 def test_jsonl_spelling_tricks_are_refused(open_srv: Server, studio: Party, shape: str) -> None:
     before = snapshot(open_srv)
     a, b = work_entry(open_srv.registry, studio), work_entry(open_srv.registry, studio)
@@ -319,7 +320,9 @@ def test_jsonl_spelling_tricks_are_refused(open_srv: Server, studio: Party, shap
               "empty-line": (a + b"\n\n" + b + b"\n", "application/jsonl"),
               "leading-newline": (b"\n" + a + b"\n" + b, "application/jsonl"),
               "bom-single": (b"\xef\xbb\xbf" + a, "application/json"),
-              "space-single": (a + b"\n", "application/json")}
+              "space-single": (a + b"\n", "application/json"),
+              "duplicate-key": (a.replace(b'"statement":{', b'"statement":{"actor":"x",', 1),
+                                "application/json")}
     data, media = bodies[shape]
     body = problem(open_srv.post(data, media), 422, "invalid-statement")
     assert len(body["detail"].splitlines()) == 1
@@ -456,6 +459,21 @@ def test_a_flood_from_one_address_is_limited_and_x_forwarded_for_does_not_escape
         body = problem(r, 429, "rate-limited")
         assert "127.0.0.1" in body["detail"] and "10.0.0." not in body["detail"]
     assert snapshot(srv) == before
+
+
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(tmp_path: Path) -> None:
+    srv = start_server(make_home(tmp_path / "proxied"), options=("--trusted-proxy", "127.0.0.1"),
+                       config={"address_rate": 0.2, "address_burst": 1})
+    try:
+        first = srv.post(new_party(srv.registry).entry, headers={"X-Forwarded-For": "10.0.0.1"})
+        assert first.status_code == 200, first.text
+        body = problem(srv.post(new_party(srv.registry).entry,
+                                headers={"X-Forwarded-For": "10.0.0.1"}), 429, "rate-limited")
+        assert "10.0.0.1" in body["detail"]  # the proxy's client, not the proxy, is counted
+        other = srv.post(new_party(srv.registry).entry, headers={"X-Forwarded-For": "10.0.0.2"})
+        assert other.status_code == 200, other.text
+    finally:
+        srv.stop()
 
 
 # -- reads: tile paths, ids, proof parameters ---------------------------------------------------
