@@ -5,7 +5,9 @@ nothing, or a request line and then headers a byte at a time, is held for as lon
 likes, and ``limit_concurrency`` such connections make the server answer 503 to everyone.
 :class:`HeaderDeadlineProtocol` closes a connection whose request headers are not complete
 within ``header_timeout_s`` (``ServiceConfig``, default 10 s) of its opening or of the previous
-response. The body has its own deadline (``body_timeout_s``, in the write path).
+response. The body has its own deadline (``body_timeout_s``, in the write path). A request
+that is not HTTP at all (uvicorn's own 400) is answered as problem details too, like every
+other refusal of the service.
 """
 
 from __future__ import annotations
@@ -58,6 +60,21 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if self.timeout_keep_alive_task is not None:  # idle now: the next headers are due
             self._arm()
+
+    def send_400_response(self, msg: str) -> None:
+        from .problems import MEDIA_TYPE, PROBLEM_BASE
+
+        body = json.dumps({"type": PROBLEM_BASE + "bad-request", "title": "Bad request",
+                           "status": 400, "detail": f"{msg.rstrip('.')}: the request is not "
+                           "HTTP/1.1 as the service reads it (a Content-Length that does not "
+                           "match the body?)"}).encode()
+        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        head += [name + b": " + value + b"\r\n" for name, value in
+                 self.server_state.default_headers]
+        head += [f"content-type: {MEDIA_TYPE}\r\ncontent-length: {len(body)}\r\n"
+                 "connection: close\r\n\r\n".encode()]
+        self.transport.write(b"".join(head) + body)
+        self.transport.close()
 
     def _arm(self) -> None:
         self._disarm()
