@@ -928,3 +928,20 @@ def test_log_verify_over_http_follows_no_redirect_off_http(tmp_path: Path,
         err = one_line_error(*cli_run("--home", str(honest.home.path), "log", "verify",
                                       "--tiles", evil.url, "--key", vkey), 2)
         assert "HTTP 302" in err and "root:" not in err, err
+
+
+def test_enormous_headers_are_refused_before_they_are_buffered(open_srv: Server) -> None:
+    host, port = open_srv.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=20) as s:
+        s.sendall(b"GET /v1/log HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        sent = 0
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            while sent < 8 * 2 ** 20:  # 8 MiB of one header, if the server keeps reading
+                s.sendall(b"a" * 65536)
+                sent += 65536
+        answer = read_answer(s)
+    assert status_of(answer) == 431, answer[:300]
+    assert body_of(answer)["type"].endswith("/too-large")
+    # ordinary headers (8 KiB of them) are read as before
+    r = httpx.get(open_srv.url + "/v1/log", headers={"X-Fine": "b" * 8000})
+    assert r.status_code == 200

@@ -5,7 +5,8 @@ nothing, or a request line and then headers a byte at a time, is held for as lon
 likes, and ``limit_concurrency`` such connections make the server answer 503 to everyone.
 :class:`HeaderDeadlineProtocol` closes a connection whose request headers are not complete
 within ``header_timeout_s`` (``ServiceConfig``, default 10 s) of its opening or of the previous
-response. The body has its own deadline (``body_timeout_s``, in the write path). A request
+response, and refuses headers over :data:`MAX_HEADER_BYTES` (431; httptools would buffer any
+size). The body has its own deadline (``body_timeout_s``, in the write path). A request
 that is not HTTP at all (uvicorn's own 400) is answered as problem details too, like every
 other refusal of the service.
 """
@@ -19,10 +20,12 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["HEADER_TIMEOUT_S", "HeaderDeadlineProtocol"]
+__all__ = ["HEADER_TIMEOUT_S", "MAX_HEADER_BYTES", "HeaderDeadlineProtocol"]
 
 #: Seconds a client has to send a request's headers (ServiceConfig.header_timeout_s).
 HEADER_TIMEOUT_S = 10.0
+#: The most bytes read while waiting for a request's headers (httptools buffers them whole).
+MAX_HEADER_BYTES = 16 * 1024
 
 
 def _header_timeout() -> float:
@@ -42,6 +45,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
+        self._header_bytes = 0
         self._header_timeout = _header_timeout()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -61,14 +65,31 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         if self.timeout_keep_alive_task is not None:  # idle now: the next headers are due
             self._arm()
 
+    def data_received(self, data: bytes) -> None:
+        waiting = self._deadline is not None  # for a request's headers
+        super().data_received(data)
+        if waiting and self._deadline is not None and not self.transport.is_closing():
+            self._header_bytes += len(data)
+            if self._header_bytes > MAX_HEADER_BYTES:
+                self._deadline.cancel()
+                self._deadline = None
+                self._refuse(431, "Request Header Fields Too Large", "too-large",
+                             "Request headers too large",
+                             f"the request line and headers may be at most "
+                             f"{MAX_HEADER_BYTES:,} bytes")
+
     def send_400_response(self, msg: str) -> None:
+        self._refuse(400, "Bad Request", "bad-request", "Bad request",
+                     f"{msg.rstrip('.')}: the request is not HTTP/1.1 as the service reads it "
+                     "(a Content-Length that does not match the body?)")
+
+    def _refuse(self, status: int, reason: str, slug: str, title: str, detail: str) -> None:
+        """Answer problem details and close (the request could not be read as HTTP)."""
         from .problems import MEDIA_TYPE, PROBLEM_BASE
 
-        body = json.dumps({"type": PROBLEM_BASE + "bad-request", "title": "Bad request",
-                           "status": 400, "detail": f"{msg.rstrip('.')}: the request is not "
-                           "HTTP/1.1 as the service reads it (a Content-Length that does not "
-                           "match the body?)"}).encode()
-        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        body = json.dumps({"type": PROBLEM_BASE + slug, "title": title, "status": status,
+                           "detail": detail}).encode()
+        head = [f"HTTP/1.1 {status} {reason}\r\n".encode()]
         head += [name + b": " + value + b"\r\n" for name, value in
                  self.server_state.default_headers]
         head += [f"content-type: {MEDIA_TYPE}\r\ncontent-length: {len(body)}\r\n"
@@ -78,6 +99,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
     def _arm(self) -> None:
         self._disarm()
+        self._header_bytes = 0
         self._deadline = self.loop.call_later(self._header_timeout, self._expired)
 
     def _disarm(self) -> None:
