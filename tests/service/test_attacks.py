@@ -945,3 +945,28 @@ def test_enormous_headers_are_refused_before_they_are_buffered(open_srv: Server)
     # ordinary headers (8 KiB of them) are read as before
     r = httpx.get(open_srv.url + "/v1/log", headers={"X-Fine": "b" * 8000})
     assert r.status_code == 200
+
+
+@pytest.mark.usefixtures("_no_env")
+def test_gzip_from_a_proxy_is_read_and_a_gzip_bomb_is_cut_off(tmp_path: Path) -> None:
+    import gzip
+
+    with evil_server(tmp_path) as (evil, honest):
+        party = joined(tmp_path, evil)
+
+        def gzipped(m: str, p: str, resp: httpx.Response) -> Response | None:
+            return Response(gzip.compress(resp.content), status_code=resp.status_code,
+                            headers={"content-encoding": "gzip",
+                                     "content-type": resp.headers["content-type"]})
+        evil.lie = gzipped  # an honest reverse proxy that compresses
+        assert add_party(party, evil, "Compressed")[0] == 0
+        code, out, err = cli_run("--home", str(party), "party", "list")
+        assert code == 0 and "Compressed" in out, err
+        before = home_state(party)
+        bomb = gzip.compress(b" " * (64 * 2 ** 20), 9)  # 64 MiB of JSON whitespace in ~64 KiB
+        evil.lie = None
+        evil.intercept = lambda m, p: Response(bomb, media_type="application/json", headers={
+            "content-encoding": "gzip"}) if p.startswith("/v1/") else None
+        err = one_line_error(*add_party(party, evil, "Bombed"), 1)
+        assert "answered more than" in err, err
+        assert home_state(party) == before

@@ -225,7 +225,11 @@ class Client:
                                        f"({limit:,} bytes); is this a reelrights service?")
                 chunks.append(chunk)
             body = b"".join(chunks)
-        return httpx.Response(resp.status_code, headers=resp.headers, content=body,
+        # the body is decoded already (gzip from a proxy): its encoding and length must go
+        headers = [(k, v) for k, v in resp.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length",
+                                        "transfer-encoding")]
+        return httpx.Response(resp.status_code, headers=headers, content=body,
                               request=resp.request)
 
     def _error(self, resp: httpx.Response, url: str) -> ReelrightsError:
