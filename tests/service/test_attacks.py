@@ -970,3 +970,8 @@ def test_gzip_from_a_proxy_is_read_and_a_gzip_bomb_is_cut_off(tmp_path: Path) ->
         err = one_line_error(*add_party(party, evil, "Bombed"), 1)
         assert "answered more than" in err, err
         assert home_state(party) == before
+        evil.intercept = lambda m, p: Response(b"not gzip at all", headers={
+            "content-encoding": "gzip", "content-type": "application/json"})
+        err = one_line_error(*cli_run("--home", str(party), "sync"), 1)
+        assert "does not decode" in err, err
+        assert home_state(party) == before

@@ -218,12 +218,17 @@ class Client:
             "any tile or entry bundle"
         with self._http.stream(method, path, **kwargs) as resp:
             chunks, total = [], 0
-            for chunk in resp.iter_bytes():
-                total += len(chunk)
-                if total > limit:
-                    raise ServiceError(f"{self.base_url}{path} answered more than {what} "
-                                       f"({limit:,} bytes); is this a reelrights service?")
-                chunks.append(chunk)
+            try:
+                for chunk in resp.iter_bytes():
+                    total += len(chunk)
+                    if total > limit:
+                        raise ServiceError(f"{self.base_url}{path} answered more than {what} "
+                                           f"({limit:,} bytes); is this a reelrights service?")
+                    chunks.append(chunk)
+            except httpx.DecodingError:
+                raise ServiceError(f"{self.base_url}{path} answered a body that does not "
+                                   "decode as its Content-Encoding says; is this a reelrights "
+                                   "service?") from None
             body = b"".join(chunks)
         # the body is decoded already (gzip from a proxy): its encoding and length must go
         headers = [(k, v) for k, v in resp.headers.multi_items()
