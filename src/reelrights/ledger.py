@@ -43,9 +43,10 @@ from .catalogue import applier
 from .core.note import NoteSigner
 from .core.statement_types import OPERATOR
 from .core.statements import make_leaf, make_leaves, make_statement, sign_statement, utc_now
-from .errors import BadInput, Conflict
+from .errors import BadInput, Conflict, WritesFrozen
 from .home import Home
 from .log.database_log import AppendResult, DatabaseLog, Head
+from .log.published import PublishedFloor
 from .store.db import Database
 from .write.accepted import Accepted, Receipt
 from .write.admit import LogRules, deployment_at
@@ -53,6 +54,7 @@ from .write.appender import Appender, AppenderFactory, SequentialAppender
 from .write.apply import apply_statements, at, each_statement
 from .write.batched import BatchedAppender
 from .write.decode import Decoded, check_signatures
+from .write.frozen import FROZEN_FILE, frozen_reason
 from .write.keys import KeyBook
 from .write.roads import ORDINARY, QUICK, GiveUp, Road
 
@@ -79,6 +81,11 @@ class Ledger:
         #: The log's rules; ``clock`` gives the time now as log times are written.
         self.rules = LogRules(log, clock)
         self.appender: Appender = appender(db, log, mirror_dir)
+        #: The operator's freeze flag (``reelrights service freeze``): no append while it is
+        #: there. Set by :meth:`open` to the home's; None: never frozen.
+        self.freeze_flag: Path | None = None
+        if mirror_dir is not None and log.floor is None:
+            log.floor = PublishedFloor(mirror_dir)  # never sign under what was published
 
     @classmethod
     def open(cls, home: Home, *, publish: bool = True, establish: bool = True,
@@ -90,9 +97,12 @@ class Ledger:
         ``appender`` and ``clock``: see :class:`Ledger`."""
         key = home.log_key()
         signer = NoteSigner(home.origin, key.seed)
-        ledger = cls(Database(home.database_url), DatabaseLog(home.origin, signer),
+        log = DatabaseLog(home.origin, signer)
+        log.floor = PublishedFloor(home.log_dir)  # published or not by this ledger: never fork
+        ledger = cls(Database(home.database_url), log,
                      home.log_dir if publish else None, operator_key=key.public_key_bytes,
                      appender=appender, clock=clock)
+        ledger.freeze_flag = home.path / FROZEN_FILE
         if establish:
             ledger.establish(home.registry, key)
         return ledger
@@ -163,6 +173,10 @@ class Ledger:
         """Accept a batch of signed statements, or refuse all of it (the steps: module doc)."""
         if not entries:
             raise BadInput("nothing to submit; pass at least one signed statement")
+        if self.freeze_flag is not None and (why := frozen_reason(self.freeze_flag)):
+            raise WritesFrozen(f"writes are frozen by the operator ({why}); nothing was "
+                               "written: reads go on, and `reelrights service unfreeze` (the "
+                               "operator) resumes writes")
         with self.appender.around_batch():
             if self.appender.quick_first(entries):
                 try:

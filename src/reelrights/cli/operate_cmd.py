@@ -1,0 +1,121 @@
+"""reelrights backup, restore and key: the operator's copies of what the log cannot give back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .context import AppContext, pass_app
+from .output import created, json_option
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(backup_cmd)
+    cli.add_command(restore_cmd)
+    cli.add_command(key)
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@json_option
+@pass_app
+def backup_cmd(app: AppContext, dest: Path, as_json: bool) -> None:
+    """Back up the home's database into the new folder DEST, while the server runs.
+
+    SQLite: the online backup API (one consistent snapshot); PostgreSQL: pg_dump (custom
+    format). DEST/backup.json names the log head the copy holds and each file's SHA-256. Keys
+    are not copied (`reelrights key split` for the log key). Prints DEST.
+    """
+    from ..operate.backup import backup
+
+    report = backup(app.home, dest)
+    created(as_json, str(report.path), report.to_json(), [report.summary()])
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--log-key", "log_key", type=click.Path(dir_okay=False, exists=True,
+                                                       path_type=Path),
+              help="The log's signing key (PEM, e.g. from `key combine`): the restored home can "
+                   "append. Without it the home is a read-only replica.")
+@click.option("--database-url", metavar="URL",
+              help="Where a PostgreSQL backup goes: an empty database, or a schema that does "
+                   "not exist yet. An SQLite backup goes into the home.")
+@json_option
+@pass_app
+def restore_cmd(app: AppContext, src: Path, log_key: Path | None, database_url: str | None,
+                as_json: bool) -> None:
+    """Restore the backup SRC into a new --home, checked as `log verify` checks a log.
+
+    The manifest and every file's digest are checked first; the restored database is migrated,
+    its head must be the manifest's, and its tree, signatures and checkpoints must verify. An
+    existing home is never overwritten. A backup is older than the published log: the server
+    refuses to start on it while it is behind (docs/deploy.md). Prints the new home's path.
+    """
+    from ..home import Home
+    from ..operate.backup import restore
+
+    report = restore(src, Home.resolve(app.home_dir), log_key=log_key,
+                     database_url=database_url)
+    created(as_json, report["home"], report,
+            [f"restored {report['home']}: log at size {report['size']} from the backup of "
+             f"{report['backup_created']}"
+             + (" (read-only: no log key)" if report["read_only"] else "")])
+
+
+@click.group()
+def key() -> None:
+    """The log key's offline custody: split among officers (SLIP-39), combined again."""
+
+
+@key.command("split")
+@click.option("--threshold", type=click.IntRange(1, 16), required=True,
+              help="How many shares restore the key.")
+@click.option("--shares", type=click.IntRange(1, 16), required=True,
+              help="How many shares to write (one per officer).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The folder the share files go to (created 0700; files 0600).")
+@click.option("--passphrase-env", "passphrase_envs", multiple=True, metavar="VAR",
+              help="Encrypt each share with its officer's passphrase, read from the variable "
+                   "VAR: give it once per share, in order.")
+@pass_app
+def key_split(app: AppContext, threshold: int, shares: int, out: Path,
+              passphrase_envs: tuple[str, ...]) -> None:
+    """Split the log key into SLIP-39 shares, any THRESHOLD of which restore it.
+
+    Each share is written to its own file (never printed). Give each officer one file, have it
+    printed or copied to offline media, then delete the files. Prints the files' paths.
+    """
+    from ..operate.key_shares import split_log_key
+
+    paths = split_log_key(app.home, out, threshold=threshold, shares=shares,
+                          passphrase_envs=passphrase_envs)
+    for p in paths:
+        click.echo(str(p))
+    click.echo(f"wrote {len(paths)} shares of the log key of {app.home.origin}; any "
+               f"{threshold} restore it (`reelrights key combine`)", err=True)
+
+
+@key.command("combine")
+@click.argument("shares", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where the key goes (PEM, 0600; never overwritten). Default: the home's "
+                   "keys/log.pem.")
+@click.option("--passphrase-env", "passphrase_envs", multiple=True, metavar="VAR",
+              help="The passphrase of an encrypted share, read from VAR: once per encrypted "
+                   "share, in the order the shares are given.")
+@pass_app
+def key_combine(app: AppContext, shares: tuple[Path, ...], out: Path | None,
+                passphrase_envs: tuple[str, ...]) -> None:
+    """Restore the log key from SHARES (at least the threshold), checked against the log's
+    public key every share names. Prints the key file's path, never the key."""
+    from ..home import Home
+    from ..operate.key_shares import combine_shares
+
+    if out is None:
+        out = Home.resolve(app.home_dir) / "keys" / "log.pem"
+    vkey = combine_shares(list(shares), out, passphrase_envs=passphrase_envs)
+    click.echo(str(out))
+    click.echo(f"restored the log key of {vkey}", err=True)
