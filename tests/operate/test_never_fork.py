@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from operate_helpers import parties
 from sqlalchemy import func, select
 
 from reelrights.api.app import ServiceConfig
@@ -32,16 +33,6 @@ from reelrights.registry.parties import register_party
 from reelrights.replica import log_verifier_key
 from reelrights.store.db import Database
 from reelrights.store.tables import log_checkpoints
-
-
-def _parties(home: Home, n: int, prefix: str = "Studio") -> None:
-    ledger = Ledger.open(home)
-    try:
-        for i in range(n):
-            register_party(home, ledger, "studio", f"{prefix} {i}")
-    finally:
-        ledger.close()
-        ledger.db.dispose()
 
 
 def _db_files(home: Home) -> list[Path]:
@@ -89,9 +80,9 @@ def run(*args: str):  # noqa: ANN201
 def test_an_older_database_copy_is_refused_at_start_and_rebuild_starts(
         sqlite_home: Home, tmp_path: Path) -> None:
     home = sqlite_home
-    _parties(home, 2)                                   # size 3: establishment + 2 parties
+    parties(home, 2)                                   # size 3: establishment + 2 parties
     _copy_db(home, tmp_path / "old-db")
-    _parties(home, 3, "Later")                          # size 6, published
+    parties(home, 3, "Later")                          # size 6, published
     assert read_published(home.log_dir).size == 6      # type: ignore[union-attr]
     check_published(home)                               # the live database: fine
     _restore_db(home, tmp_path / "old-db")              # the operator restores the old copy
@@ -141,7 +132,7 @@ def test_an_older_database_copy_is_refused_at_start_and_rebuild_starts(
         state.ledger.submit  # noqa: B018 - the ledger is open
     finally:
         asyncio.run(state.stop())
-    _parties(rebuilt, 1, "After")
+    parties(rebuilt, 1, "After")
     assert _head(rebuilt)[0] == 7
     assert run("--home", str(new), "log", "verify").exit_code == 0
 
@@ -150,9 +141,9 @@ def test_a_database_beside_the_published_log_is_refused(sqlite_home: Home,
                                                         tmp_path: Path) -> None:
     """Same size, another root; and a larger tree that does not extend the published one."""
     home = sqlite_home
-    _parties(home, 1)
+    parties(home, 1)
     _copy_db(home, tmp_path / "old-db")
-    _parties(home, 1, "Published")                      # published: size 3
+    parties(home, 1, "Published")                      # published: size 3
     published = home.log_dir / "checkpoint"
     note = published.read_bytes()
     _restore_db(home, tmp_path / "old-db")              # size 2, then a different entry 3
@@ -210,10 +201,10 @@ def test_every_published_copy_counts(sqlite_home: Home, tmp_path: Path,
     serves the newer checkpoint: the start is refused on the CDN's word."""
     home = sqlite_home
     cdn, url = http_folder
-    _parties(home, 1)
+    parties(home, 1)
     _copy_db(home, tmp_path / "old-db")
     shutil.copytree(home.log_dir, tmp_path / "old-log")
-    _parties(home, 2, "Later")
+    parties(home, 2, "Later")
     shutil.copytree(home.log_dir, cdn, dirs_exist_ok=True)  # the CDN has size 4
     _restore_db(home, tmp_path / "old-db")
     shutil.rmtree(home.log_dir)
@@ -230,9 +221,9 @@ def test_every_published_copy_counts(sqlite_home: Home, tmp_path: Path,
 def test_a_checkpoint_not_signed_by_the_log_key_is_refused(sqlite_home: Home,
                                                            tmp_path: Path) -> None:
     home = sqlite_home
-    _parties(home, 1)
+    parties(home, 1)
     other, _ = Home.init(tmp_path / "other", origin="example.org/log")
-    _parties(other, 1)
+    parties(other, 1)
     shutil.copy2(other.log_dir / "checkpoint", home.log_dir / "checkpoint")
     with pytest.raises(SignatureError, match="does not verify with this log's key"):
         check_published(home)
