@@ -126,11 +126,14 @@ class Ledger:
 
     def establish(self, registry: str, log_key: Any, *,
                   clock_skew_s: int = admission.DEFAULT_CLOCK_SKEW_S,
-                  submission_window_s: int = admission.DEFAULT_SUBMISSION_WINDOW_S) -> None:
+                  submission_window_s: int = admission.DEFAULT_SUBMISSION_WINDOW_S,
+                  predecessor: dict[str, str] | None = None) -> None:
         """Log the ``registry.established`` statement, once (idempotent across processes).
 
         Signed with the log's key (the operator's). It switches the log to v2 statements bound
-        to ``registry``; the entries before it stay v1 and are verified under v1 rules."""
+        to ``registry``; the entries before it stay v1 and are verified under v1 rules.
+        ``predecessor`` ({origin, log_key, checkpoint}) names the log this one succeeds
+        (:mod:`reelrights.operate.succession`)."""
         with self.db.read() as conn:
             head = self.log.head_state(conn)
         if head.registry is not None:
@@ -141,9 +144,12 @@ class Ledger:
         if self.log.signer is None:
             raise BadInput("the log was opened without its key; open it from its home to "
                            "establish the registry")
-        body = {"origin": self.log.origin, "log_key": self.log.signer.vkey,
-                "clock_skew_s": clock_skew_s, "submission_window_s": submission_window_s,
-                "v1_entries": head.size}
+        body: dict[str, Any] = {
+            "origin": self.log.origin, "log_key": self.log.signer.vkey,
+            "clock_skew_s": clock_skew_s, "submission_window_s": submission_window_s,
+            "v1_entries": head.size}
+        if predecessor is not None:
+            body["predecessor"] = predecessor
         entry = sign_statement(make_statement("registry.established", OPERATOR, body,
                                               registry=registry), log_key)
         with contextlib.suppress(Conflict):  # another process established it first

@@ -106,3 +106,27 @@ def service_check(app: AppContext, published: tuple[str, ...], as_json: bool) ->
     click.echo(report.summary())
     if frozen:
         click.echo(f"writes are frozen: {frozen}")
+
+
+@service.command("succeed")
+@click.option("--from", "old_home", required=True,
+              type=click.Path(file_okay=False, exists=True),
+              help="The old log's home (frozen first with `service freeze`).")
+@click.option("--origin", required=True, help="The new log's origin (not the old one's).")
+@json_option
+@pass_app
+def service_succeed(app: AppContext, old_home: str, origin: str, as_json: bool) -> None:
+    """Start a new log in --home (new origin, new log key) whose first entry cites the old
+    log's last published checkpoint: the log key's compromise procedure (docs/deploy.md).
+    Prints the new home's path; publish its log key (`log key`) out of band."""
+    from ..home import Home
+    from ..operate.succession import succeed
+
+    report = succeed(Home.open(old_home), Home.resolve(app.home_dir), origin=origin)
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(report["home"])
+    pred = report["predecessor"]
+    click.echo(f"{origin} succeeds {pred['origin']} at its checkpoint of size {pred['size']}; "
+               f"new log key {report['log_key']}", err=True)
