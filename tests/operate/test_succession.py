@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from operate_helpers import parties
 
 from reelrights.cli import cli
 from reelrights.core.checkpoint import Checkpoint, sign_checkpoint
@@ -21,8 +22,6 @@ from reelrights.log.tiled import DirTileSource
 from reelrights.operate.succession import succeed, verify_succession
 from reelrights.registry.parties import register_party
 from reelrights.replica import log_verifier_key
-
-from operate_helpers import parties
 
 
 def run(*args: str):  # noqa: ANN201

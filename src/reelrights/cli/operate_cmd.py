@@ -1,4 +1,6 @@
-"""reelrights backup, restore and key: the operator's copies of what the log cannot give back."""
+"""reelrights backup, restore and key: the operator's copies of what the log cannot give back;
+and the operator's ``service`` commands (freeze, unfreeze, check, succeed), which
+:mod:`.service_cmd` puts in its group."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from pathlib import Path
 import click
 
 from .context import AppContext, pass_app
-from .output import created, json_option
+from .output import created, emit_json, json_option
 
 
 def register(cli: click.Group) -> None:
@@ -119,3 +121,77 @@ def key_combine(app: AppContext, shares: tuple[Path, ...], out: Path | None,
     vkey = combine_shares(list(shares), out, passphrase_envs=passphrase_envs)
     click.echo(str(out))
     click.echo(f"restored the log key of {vkey}", err=True)
+
+
+# -- reelrights service ... (added to the group in service_cmd) ------------------------------
+
+@click.command("freeze")
+@click.option("--reason", required=True, help="Why (one line, shown in every refusal).")
+@pass_app
+def service_freeze(app: AppContext, reason: str) -> None:
+    """Refuse every write from now on (reads go on): the first step of the log key's
+    compromise procedure (docs/deploy.md). Idempotent. Prints the flag's path."""
+    from ..operate.freeze import freeze
+
+    click.echo(str(freeze(app.home, reason)))
+    click.echo("writes are frozen; `reelrights service unfreeze` resumes them", err=True)
+
+
+@click.command("unfreeze")
+@pass_app
+def service_unfreeze(app: AppContext) -> None:
+    """Resume writes."""
+    from ..operate.freeze import unfreeze
+
+    was = unfreeze(app.home)
+    click.echo("writes resumed" if was else "writes were not frozen", err=True)
+
+
+@click.command("check")
+@click.option("--published", "published", multiple=True, metavar="DIR|URL",
+              help="Another published copy of the log (also REELRIGHTS_PUBLISHED, "
+                   "comma-separated).")
+@json_option
+@pass_app
+def service_check(app: AppContext, published: tuple[str, ...], as_json: bool) -> None:
+    """Run the checks `reelrights serve` runs at start: the database's log head is not behind
+    any published checkpoint (never fork; exit 1 naming both sizes and the fix), and whether
+    writes are frozen. Brings the home's log folder up to the database's head if it lags."""
+    from ..operate import check_published, writes_frozen
+
+    report = check_published(app.home, published=published)
+    frozen = writes_frozen(app.home)
+    if as_json:
+        emit_json({**report.to_json(), "frozen": frozen})
+        return
+    click.echo(report.summary())
+    if frozen:
+        click.echo(f"writes are frozen: {frozen}")
+
+
+@click.command("succeed")
+@click.option("--from", "old_home", required=True,
+              type=click.Path(file_okay=False, exists=True),
+              help="The old log's home (frozen first with `service freeze`).")
+@click.option("--origin", required=True, help="The new log's origin (not the old one's).")
+@json_option
+@pass_app
+def service_succeed(app: AppContext, old_home: str, origin: str, as_json: bool) -> None:
+    """Start a new log in --home (new origin, new log key) whose first entry cites the old
+    log's last published checkpoint: the log key's compromise procedure (docs/deploy.md).
+    Prints the new home's path; publish its log key (`log key`) out of band."""
+    from ..home import Home
+    from ..operate.succession import succeed
+
+    report = succeed(Home.open(old_home), Home.resolve(app.home_dir), origin=origin)
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(report["home"])
+    pred = report["predecessor"]
+    click.echo(f"{origin} succeeds {pred['origin']} at its checkpoint of size {pred['size']}; "
+               f"new log key {report['log_key']}", err=True)
+
+
+#: The operator's commands of the ``service`` group.
+SERVICE_COMMANDS = [service_freeze, service_unfreeze, service_check, service_succeed]

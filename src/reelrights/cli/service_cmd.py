@@ -3,7 +3,7 @@
 Until parties have identities of their own, ``reelrights serve`` appends only statements signed
 by a key on this list (the log's own key always). docs/service.md, "Limits and abuse". The
 operator's commands (freeze, unfreeze, check, succeed; docs/deploy.md) are defined in
-:mod:`.operate_cmd` and join this group.
+:mod:`.operate_cmd` (:data:`~.operate_cmd.SERVICE_COMMANDS`) and join this group.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import click
 
 from ..service.allowlist import allow, allowed, disallow, format_key, parse_key
 from .context import AppContext, pass_app
-from .output import emit_json, json_option, table
+from .operate_cmd import SERVICE_COMMANDS
+from .output import emit_json, table
 
 
 def register(cli: click.Group) -> None:
@@ -64,69 +65,5 @@ def service_allowed(app: AppContext, as_json: bool) -> None:
           [[r["key"], r["party"] or "", r["added_at"], r["note"] or ""] for r in rows])
 
 
-@service.command("freeze")
-@click.option("--reason", required=True, help="Why (one line, shown in every refusal).")
-@pass_app
-def service_freeze(app: AppContext, reason: str) -> None:
-    """Refuse every write from now on (reads go on): the first step of the log key's
-    compromise procedure (docs/deploy.md). Idempotent. Prints the flag's path."""
-    from ..operate.freeze import freeze
-
-    click.echo(str(freeze(app.home, reason)))
-    click.echo("writes are frozen; `reelrights service unfreeze` resumes them", err=True)
-
-
-@service.command("unfreeze")
-@pass_app
-def service_unfreeze(app: AppContext) -> None:
-    """Resume writes."""
-    from ..operate.freeze import unfreeze
-
-    was = unfreeze(app.home)
-    click.echo("writes resumed" if was else "writes were not frozen", err=True)
-
-
-@service.command("check")
-@click.option("--published", "published", multiple=True, metavar="DIR|URL",
-              help="Another published copy of the log (also REELRIGHTS_PUBLISHED, "
-                   "comma-separated).")
-@json_option
-@pass_app
-def service_check(app: AppContext, published: tuple[str, ...], as_json: bool) -> None:
-    """Run the checks `reelrights serve` runs at start: the database's log head is not behind
-    any published checkpoint (never fork; exit 1 naming both sizes and the fix), and whether
-    writes are frozen. Brings the home's log folder up to the database's head if it lags."""
-    from ..operate import check_published, writes_frozen
-
-    report = check_published(app.home, published=published)
-    frozen = writes_frozen(app.home)
-    if as_json:
-        emit_json({**report.to_json(), "frozen": frozen})
-        return
-    click.echo(report.summary())
-    if frozen:
-        click.echo(f"writes are frozen: {frozen}")
-
-
-@service.command("succeed")
-@click.option("--from", "old_home", required=True,
-              type=click.Path(file_okay=False, exists=True),
-              help="The old log's home (frozen first with `service freeze`).")
-@click.option("--origin", required=True, help="The new log's origin (not the old one's).")
-@json_option
-@pass_app
-def service_succeed(app: AppContext, old_home: str, origin: str, as_json: bool) -> None:
-    """Start a new log in --home (new origin, new log key) whose first entry cites the old
-    log's last published checkpoint: the log key's compromise procedure (docs/deploy.md).
-    Prints the new home's path; publish its log key (`log key`) out of band."""
-    from ..home import Home
-    from ..operate.succession import succeed
-
-    report = succeed(Home.open(old_home), Home.resolve(app.home_dir), origin=origin)
-    if as_json:
-        emit_json(report)
-        return
-    click.echo(report["home"])
-    pred = report["predecessor"]
-    click.echo(f"{origin} succeeds {pred['origin']} at its checkpoint of size {pred['size']}; "
-               f"new log key {report['log_key']}", err=True)
+for _command in SERVICE_COMMANDS:
+    service.add_command(_command)
