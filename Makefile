@@ -25,6 +25,8 @@ demo: $(STAMP)
 
 # The service on the embedded SQLite default home (~/.reelrights, or REELRIGHTS_HOME), created
 # if missing; PostgreSQL with REELRIGHTS_DATABASE_URL. Ctrl-C stops it. HOST/PORT/WORKERS override.
+# The Containerfile installs the same package and runs the same entry point
+# (tests/operate/test_containerfile.py); production: docs/deploy.md.
 HOST ?= 127.0.0.1
 PORT ?= 8080
 WORKERS ?= 1
