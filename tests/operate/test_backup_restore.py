@@ -181,3 +181,105 @@ def test_a_restored_log_whose_rows_were_edited_fails_its_checks(tmp_path: Path,
     with pytest.raises(LogIntegrityError, match="entry 2"):
         restore(tmp_path / "bk", tmp_path / "r2")
     assert not (tmp_path / "r2").exists()
+
+
+def _new_schema_url(url: str) -> str:
+    """Another empty schema beside the test's own (PostgreSQL); dropped with the test's."""
+    import secrets
+
+    schema = f"t_{secrets.token_hex(6)}"
+    plain = url.split("?")[0].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    _created.append((plain, schema))
+    return f"{url.split('?')[0]}?options=-csearch_path%3D{schema}"
+
+
+_created: list[tuple[str, str]] = []
+_databases: list[tuple[str, str]] = []
+
+
+def _scratch_database_url(url: str) -> str:
+    """An empty scratch database on the same server, with the test schema's search path (a
+    dump of that schema recreates it there)."""
+    import secrets
+
+    name = f"scratch_{secrets.token_hex(6)}"
+    base, _, query = url.partition("?")
+    plain = base.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    _databases.append((plain, name))
+    return f"{base.rsplit('/', 1)[0]}/{name}?{query}"
+
+
+@pytest.fixture
+def extra_schemas():  # noqa: ANN201
+    yield _new_schema_url
+    while _created:
+        plain, schema = _created.pop()
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    while _databases:
+        plain, name = _databases.pop()
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_never_fork_fix_rebuild_then_the_backups_local_tables(home: Home, tmp_path: Path,
+                                                              extra_schemas) -> None:  # noqa: ANN001
+    """The documented fix end to end: the log from the published tiles (`rebuild`), the local
+    rows from the latest backup (`restore --local-tables`); rows already there are kept."""
+    ledger = Ledger.open(home)
+    try:
+        from reelrights.registry.parties import register_party
+
+        studio = register_party(home, ledger, "studio", "Northlight").details["id"]
+        fake_work(home, ledger, studio, "Harbour Lights")
+        with ledger.db.write() as conn:
+            shas = conn.execute(select(assets.c.sha256).order_by(assets.c.sha256)).scalars().all()
+            conn.execute(insert(asset_locations), [
+                {"sha256": s, "path": f"/media/{i}.mp4", "size": 1000, "seen_at": "2026-01-01"}
+                for i, s in enumerate(shas)])
+    finally:
+        ledger.close()
+        ledger.db.dispose()
+    assert run("--home", str(home.path), "backup", str(tmp_path / "bk")).exit_code == 0
+    parties(home, 2, "Published later")       # the published log moves past the backup
+
+    pg = home.database_url.startswith("postgresql")
+    new_url = extra_schemas(home.database_url) if pg else None
+    vkey = run("--home", str(home.path), "log", "key").stdout.strip()
+    new = tmp_path / "rebuilt"
+    result = run("--home", str(new), "rebuild", "--tiles", str(home.log_dir), "--key", vkey,
+                 "--log-key", str(home.log_key_path),
+                 *(["--database-url", new_url] if new_url else []))
+    assert result.exit_code == 0, result.stderr
+    rebuilt = Home.open(new)
+    # One row the rebuilt home made itself since: kept, not overwritten by the backup's.
+    db = Database(rebuilt.database_url)
+    try:
+        with db.write() as conn:
+            conn.execute(insert(asset_locations).values(sha256=shas[0], path="/media/0.mp4",
+                                                        size=2000, seen_at="2026-02-02"))
+    finally:
+        db.dispose()
+    args = ["--scratch-database-url", _scratch_database_url(home.database_url)] if pg else []
+    result = run("--home", str(new), "restore", str(tmp_path / "bk"), "--local-tables",
+                 "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["added"]["asset_locations"] == len(shas) - 1
+    db = Database(rebuilt.database_url)
+    try:
+        with db.read() as conn:
+            rows = conn.execute(select(asset_locations.c.path, asset_locations.c.size)
+                                .order_by(asset_locations.c.path)).all()
+    finally:
+        db.dispose()
+    assert [tuple(r) for r in rows] == [("/media/0.mp4", 2000), ("/media/1.mp4", 1000)]
+    assert run("--home", str(new), "log", "verify").exit_code == 0
+    assert check_published(rebuilt, published=[str(home.log_dir)]).size == 5
+    # A backup of another log is refused.
+    other, _ = Home.init(tmp_path / "other", origin="example.org/other")
+    result = run("--home", str(other.path), "restore", str(tmp_path / "bk"), "--local-tables")
+    assert result.exit_code == 2 and "not of this home's log" in result.stderr

@@ -44,11 +44,21 @@ def backup_cmd(app: AppContext, dest: Path, as_json: bool) -> None:
 @click.option("--database-url", metavar="URL",
               help="Where a PostgreSQL backup goes: an empty database, or a schema that does "
                    "not exist yet. An SQLite backup goes into the home.")
+@click.option("--local-tables", is_flag=True,
+              help="Only copy the backup's local tables (fingerprints, asset locations, output "
+                   "manifests, the allowlist) into the existing --home, keeping its rows: "
+                   "after `rebuild` from the published tiles.")
+@click.option("--scratch-database-url", metavar="URL",
+              help="With --local-tables and a PostgreSQL backup: an empty database to read the "
+                   "dump through.")
 @json_option
 @pass_app
 def restore_cmd(app: AppContext, src: Path, log_key: Path | None, database_url: str | None,
-                as_json: bool) -> None:
+                local_tables: bool, scratch_database_url: str | None, as_json: bool) -> None:
     """Restore the backup SRC into a new --home, checked as `log verify` checks a log.
+
+    With --local-tables, copy only the rows the log cannot give back into the existing --home
+    (one rebuilt from the published tiles, say).
 
     The manifest and every file's digest are checked first; the restored database is migrated,
     its head must be the manifest's, and its tree, signatures and checkpoints must verify. An
@@ -58,6 +68,14 @@ def restore_cmd(app: AppContext, src: Path, log_key: Path | None, database_url: 
     from ..home import Home
     from ..operate.backup import restore
 
+    if local_tables:
+        from ..operate.local_tables import restore_local_tables
+
+        added = restore_local_tables(src, app.home, scratch_url=scratch_database_url)
+        created(as_json, str(app.home.path), {"added": added},
+                [f"restored local rows into {app.home.path}: "
+                 + (", ".join(f"{n} {t}" for t, n in added.items()) or "none")])
+        return
     report = restore(src, Home.resolve(app.home_dir), log_key=log_key,
                      database_url=database_url)
     created(as_json, report["home"], report,

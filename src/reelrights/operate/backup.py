@@ -251,7 +251,7 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else "no message"
 
 
-def _pg_restore(dump: Path, url: str) -> None:
+def pg_restore(dump: Path, url: str) -> None:
     uri, env, _ = _libpq(url)
     done = subprocess.run([_tool("pg_restore"), "--no-owner", "--no-privileges",
                            "--exit-on-error", "--single-transaction", f"--dbname={uri}",
@@ -263,7 +263,7 @@ def _pg_restore(dump: Path, url: str) -> None:
 
 # -- restore -----------------------------------------------------------------------------------
 
-def _manifest(src: Path) -> dict[str, Any]:
+def read_manifest(src: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads((src / MANIFEST).read_text("utf-8"))
     except FileNotFoundError:
@@ -291,7 +291,7 @@ def restore(src: Path, target: Path, *, log_key: Path | None = None,
     that does not exist yet); an SQLite backup goes to the home's own file."""
     started = time.perf_counter()
     src, target = Path(src).absolute(), Path(target).expanduser().absolute()
-    data = _manifest(src)
+    data = read_manifest(src)
     vkey: str = data["log_key"]
     origin: str = data["origin"]
     verifier = NoteVerifier(vkey)
@@ -316,7 +316,7 @@ def restore(src: Path, target: Path, *, log_key: Path | None = None,
             if not url.startswith("postgresql"):
                 raise BadInput("a PostgreSQL backup restores into PostgreSQL: pass "
                                "--database-url postgresql+psycopg://USER@HOST/DB (empty)")
-            _pg_restore(src / PG_FILE, url)
+            pg_restore(src / PG_FILE, url)
             kept_url = database_url
         db = Database(url)  # migrates a backup of an older schema
         try:
