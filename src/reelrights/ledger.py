@@ -31,6 +31,7 @@ takes the quick road of :mod:`reelrights.write.roads`), or the plain
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import Callable, Sequence
 from hashlib import sha256
@@ -104,8 +105,21 @@ class Ledger:
                      appender=appender, clock=clock)
         ledger.freeze_flag = home.path / FROZEN_FILE
         if establish:
-            ledger.establish(home.registry, key)
+            operator = home.operator_key()
+            ledger.establish(home.registry, key, operator_key=None if operator is None
+                             else operator.public_key_bytes)
+        ledger.adopt_operator_key()
         return ledger
+
+    def adopt_operator_key(self) -> None:
+        """If the registry's establishment names the operator's own key, check the operator's
+        statements with it (not with the log's key) from now on."""
+        with self.db.read() as conn:
+            if self.log.head_state(conn).registry is None:
+                return
+        deployment = self.deployment()
+        if deployment.operator_key is not None:
+            self.keys.operator(deployment.operator_key)
 
     # -- the registry this log serves ---------------------------------------------------------
     @property
@@ -127,13 +141,15 @@ class Ledger:
     def establish(self, registry: str, log_key: Any, *,
                   clock_skew_s: int = admission.DEFAULT_CLOCK_SKEW_S,
                   submission_window_s: int = admission.DEFAULT_SUBMISSION_WINDOW_S,
-                  predecessor: dict[str, str] | None = None) -> None:
+                  predecessor: dict[str, str] | None = None,
+                  operator_key: bytes | None = None) -> None:
         """Log the ``registry.established`` statement, once (idempotent across processes).
 
         Signed with the log's key (the operator's). It switches the log to v2 statements bound
         to ``registry``; the entries before it stay v1 and are verified under v1 rules.
         ``predecessor`` ({origin, log_key, checkpoint}) names the log this one succeeds
-        (:mod:`reelrights.operate.succession`)."""
+        (:mod:`reelrights.operate.succession`); ``operator_key`` (public) the key the
+        operator's later statements are signed with, apart from the log's key."""
         with self.db.read() as conn:
             head = self.log.head_state(conn)
         if head.registry is not None:
@@ -150,6 +166,8 @@ class Ledger:
             "v1_entries": head.size}
         if predecessor is not None:
             body["predecessor"] = predecessor
+        if operator_key is not None:
+            body["operator_key"] = base64.b64encode(operator_key).decode("ascii")
         entry = sign_statement(make_statement("registry.established", OPERATOR, body,
                                               registry=registry), log_key)
         with contextlib.suppress(Conflict):  # another process established it first

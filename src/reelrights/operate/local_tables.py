@@ -29,7 +29,7 @@ from ..home import Home
 from ..replica.tables import LOCAL_TABLES
 from ..store.db import Database
 from ..store.tables import metadata
-from .backup import PG_FILE, SQLITE_FILE, read_manifest, pg_restore
+from .backup import PG_FILE, SQLITE_FILE, pg_restore, read_manifest
 
 __all__ = ["restore_local_tables"]
 

@@ -68,9 +68,11 @@ def succeed(old: Home, new_path: Path, *, origin: str,
                        "a new --home")
     home, _ = Home.init(new_path, origin=origin, registry=registry)
     key = home.log_key()
+    operator = home.operator_key()
     ledger = Ledger.open(home, establish=False)
     try:
-        ledger.establish(home.registry, key, predecessor=predecessor)
+        ledger.establish(home.registry, key, predecessor=predecessor,
+                         operator_key=None if operator is None else operator.public_key_bytes)
     finally:
         ledger.close()
         ledger.db.dispose()

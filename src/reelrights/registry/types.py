@@ -126,7 +126,10 @@ register(StatementType(
          "clock_skew_s": Int(min=0, max=3600),
          "submission_window_s": Int(min=60, max=30 * 24 * 3600),
          "v1_entries": Int(min=0)},
-        {"predecessor": Predecessor()}),
+        {"predecessor": Predecessor(),
+         # The operator's own key (not the log's): it signs the operator's later statements.
+         "operator_key": Str(pattern=r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=", min_len=44,
+                             max_len=44, hint="the base64 of a 32-byte Ed25519 public key")}),
     actor_field=None, operator=True,
     summary="The operator establishes the registry (v2 statements from here on): its id, its "
             "log's key, the clock skew and submission window it allows, and how many v1 entries "
