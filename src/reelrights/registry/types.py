@@ -79,18 +79,19 @@ VKEY = Str(max_len=400, pattern=r"[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+",
            hint="the log's note verifier key")
 
 
-class Predecessor(Obj):
+class Predecessor(Spec):
     """The log this one succeeds (the old log key's compromise procedure, docs/deploy.md): its
     origin, its note verifier key and its last checkpoint as published (a signed note), which
     must verify under that key and name that origin. Whoever verifies the new log thereby
     holds the old log's last good tree head, signed by the old key before it was retired."""
 
     def __init__(self) -> None:
-        super().__init__({"origin": ORIGIN, "log_key": VKEY,
+        self.shape = Obj({"origin": ORIGIN, "log_key": VKEY,
                           "checkpoint": Str(max_len=4000, pattern=r"[^\r]+\n",
                                             hint="a signed checkpoint note")})
 
-    def _note_error(self, value: dict[str, Any]) -> str | None:
+    @staticmethod
+    def _note_error(value: dict[str, Any]) -> str | None:
         from ..core.checkpoint import open_checkpoint
         from ..core.note import NoteVerifier
         from ..errors import BadInput, VerificationError
@@ -108,15 +109,12 @@ class Predecessor(Obj):
         return None
 
     def ok(self, value: Any) -> bool:
-        return super().ok(value) and self._note_error(value) is None
+        return self.shape.ok(value) and self._note_error(value) is None
 
     def check(self, value: Any, pointer: str) -> None:
-        super().check(value, pointer)
+        self.shape.check(value, pointer)
         if (msg := self._note_error(value)) is not None:
             raise InvalidStatement(msg, f"{pointer}/checkpoint")
-
-    def __hash__(self) -> int:
-        return id(self)
 
 
 register(StatementType(
