@@ -72,6 +72,11 @@ def serve(app: AppContext, host: str, port: int, workers: int, open_appends: boo
                           h11_max_incomplete_event_size=MAX_HEADER_BYTES, backlog=2048,
                           timeout_graceful_shutdown=10, log_level="warning", access_log=False,
                           server_header=False)
+    from ..operate import check_published
+
+    # Never fork: a database behind the log it published is refused here, in one line, exit 1,
+    # before the port is taken (each worker's start checks again: docs/deploy.md).
+    check_published(home, published=config.extra.get("published", ()))
     sock = ucfg.bind_socket()
     sock.listen(ucfg.backlog)  # connections wait in the backlog while the ledger opens
     bound_host, bound_port = sock.getsockname()[:2]
