@@ -25,6 +25,8 @@ demo: $(STAMP)
 
 # The service on the embedded SQLite default home (~/.reelrights, or REELRIGHTS_HOME), created
 # if missing; PostgreSQL with REELRIGHTS_DATABASE_URL. Ctrl-C stops it. HOST/PORT/WORKERS override.
+# The Containerfile installs the same package and runs the same entry point
+# (tests/operate/test_containerfile.py); production: docs/deploy.md.
 HOST ?= 127.0.0.1
 PORT ?= 8080
 WORKERS ?= 1
@@ -55,7 +57,7 @@ docs: $(STAMP)
 # Every benchmark, one after the other (about 15 minutes on 2 cores, plus up to 60 for
 # scan_robustness, which needs the ffmpeg CLI for its transformations); each prints its figures
 # beside its baseline. Run one alone with e.g. `make bench-log_append`.
-BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files scan_robustness provenance_sign fund_allocate cli_startup api_append api_reads
+BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files scan_robustness provenance_sign fund_allocate cli_startup api_append api_reads sizing
 
 # The HTTP load benchmarks drive the service with wrk (Debian's package), so the driver costs
 # little of the 2 cores.

@@ -62,10 +62,14 @@ def test_home_keys_are_0600_in_a_0700_dir(tmp_path: Path, umask) -> None:
     assert created
     assert _mode(home.keys_dir) == 0o700
     assert _mode(home.log_key_path) == 0o600
+    assert _mode(home.operator_key_path) == 0o600
     pid = new_id("party")
     home.store_party_key(pid, PartyKey.generate(), None)
     assert _mode(home.party_key_path(pid)) == 0o600
-    assert sorted(p.name for p in home.keys_dir.iterdir()) == sorted(["log.pem", f"{pid}.pem"])
+    assert sorted(p.name for p in home.keys_dir.iterdir()) == sorted(
+        ["log.pem", "operator.pem", f"{pid}.pem"])
+    # The log key signs checkpoints, the operator's key the operator's statements: never one.
+    assert home.operator_key().seed != home.log_key().seed  # type: ignore[union-attr]
 
 
 def test_key_file_is_never_overwritten(tmp_path: Path) -> None:

@@ -216,6 +216,11 @@ CREATES: dict[str, Creates] = {
                                      "--tiles", str(s.home / "log"), "--key",
                                      s.cli("log", "key").stdout.strip()],
                        lambda s, n: str(s.tmp / f"replica-{n}")),
+    "backup": Creates(lambda s, n: ["backup", str(s.tmp / f"backup-{n}")],
+                      lambda s, n: str(s.tmp / f"backup-{n}")),
+    "restore": Creates(lambda s, n: ["--home", str(s.tmp / f"restored-{n}"), "restore",
+                                     str(s.tmp / f"backup-{n}")],
+                       lambda s, n: str(s.tmp / f"restored-{n}")),
     "statement submit": Creates(_submit_args,
                                 lambda s, n: f"{s.of('work add', 0)}/writer/{s['writer2']}",
                                 json_list=True),
@@ -243,6 +248,11 @@ OTHERS = {
     # a party's home: join prints its path (as init) but needs a server, sync reports; both are
     # run against one in tests/service/test_client_sync.py
     "join", "sync",
+    # the operator's (tests/operate): key split prints one path per share, key combine the key
+    # file's path; the freeze prints its flag's path (unfreeze nothing); check reports; succeed
+    # makes a new home and prints its path, as init does, but needs a frozen log first
+    "key split", "key combine", "service freeze", "service unfreeze", "service check",
+    "service succeed",
 }
 
 

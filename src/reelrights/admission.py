@@ -46,6 +46,9 @@ class Deployment:
     submission_window_s: int = DEFAULT_SUBMISSION_WINDOW_S
     #: Log index of the registry.established statement: v1 entries stand only before it.
     v2_from: int = 0
+    #: The operator's own public key, if the establishment names one: statements of actor
+    #: ``operator`` after it are signed with it (else with the log's key).
+    operator_key: bytes | None = None
 
 
 def log_time_after(previous: str | None, now: str | None = None) -> str:

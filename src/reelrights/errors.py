@@ -16,7 +16,10 @@
     │   └── KeyNotAllowed           a service accepts statements from allowlisted keys only
     ├── DiskFull          (exit 1)  the disk (or the database server's) has no space left
     └── Unavailable       (exit 1)  not now: the database is unreachable; retry after a while
-        └── RateLimited             too many requests from one key or address; retry later
+        ├── RateLimited             too many requests from one key or address; retry later
+        └── WritesRefused           no writes now, whatever the statement (the operator's act)
+            ├── WritesFrozen        the operator froze writes (``reelrights service freeze``)
+            └── ForkRefused         the database is behind or beside the log it published
 
 Each error's message is one line that names the bad input and says what to do. The CLI prints
 ``error: <message>`` and exits with :attr:`ReelrightsError.exit_code`.
@@ -36,6 +39,7 @@ __all__ = [
     "BadInput",
     "Conflict",
     "DiskFull",
+    "ForkRefused",
     "InvalidStatement",
     "KeyNotAllowed",
     "LogIntegrityError",
@@ -48,6 +52,8 @@ __all__ = [
     "SignatureError",
     "Unavailable",
     "VerificationError",
+    "WritesFrozen",
+    "WritesRefused",
     "disk_full",
 ]
 
@@ -167,6 +173,28 @@ class Unavailable(ReelrightsError):
 
 class RateLimited(Unavailable):
     """Too many requests from one signing key or one address: retry after ``retry_after`` s."""
+
+
+class WritesRefused(Unavailable):
+    """The registry takes no writes now, whatever the statement: nothing was checked or
+    written. The service answers 503; the message says why and what the operator does."""
+
+    def __init__(self, message: str, retry_after: int = 60) -> None:
+        super().__init__(message, retry_after)
+
+
+class WritesFrozen(WritesRefused):
+    """The operator froze writes (``reelrights service freeze``: the log key's compromise
+    procedure, docs/deploy.md); reads go on."""
+
+
+class ForkRefused(WritesRefused):
+    """Signing now would fork the log: the database's head is behind (or differs from) the
+    checkpoint the log already published. The fix is ``reelrights rebuild`` from the published
+    tiles (docs/deploy.md, "Never fork")."""
+
+    def __init__(self, message: str, retry_after: int = 300) -> None:
+        super().__init__(message, retry_after)
 
 
 _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})

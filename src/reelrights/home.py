@@ -5,7 +5,8 @@
     <home>/
       home.json           origin, registry id, database URL (if not SQLite), passphrase variable per key
       reelrights.db       SQLite registry and log (WAL), unless REELRIGHTS_DATABASE_URL says otherwise
-      keys/               0700; log.pem (the log's checkpoint key) and <party id>.pem, each 0600
+      keys/               0700; log.pem (the log's checkpoint key), operator.pem (the operator's
+                          own statements: dispute decisions) and <party id>.pem, each 0600
       log/                the log as static C2SP tiles: checkpoint, tile/<L>/<N>, tile/entries/<N>
       log.vkey            a replica's copy of the log's public note key (instead of keys/log.pem)
 
@@ -109,6 +110,8 @@ class Home:
         home = cls(root, origin, database_url, registry_setting=registry or _new_registry(origin))
         if not home.log_key_path.exists():
             write_key_file(home.log_key_path, PartyKey.generate())
+        if not home.operator_key_path.exists():  # never the log key: docs/deploy.md, "Keys"
+            write_key_file(home.operator_key_path, PartyKey.generate())
         home.save()
         return home, True
 
@@ -174,12 +177,24 @@ class Home:
                        f"{self.path} is not a complete home; run `reelrights init`, "
                        "`reelrights join` or `reelrights rebuild` again")
 
+    @property
+    def operator_key_path(self) -> Path:
+        """The operator's own key: its statements (``registry.established`` names it), not the
+        checkpoints. Homes made before it existed have none: the log key signs for them."""
+        return self.keys_dir / "operator.pem"
+
     def party_key_path(self, party_id: str) -> Path:
         return self.keys_dir / f"{party_id}.pem"
 
     # -- keys -------------------------------------------------------------------------------
     def log_key(self) -> PartyKey:
         return load_key_file(self.log_key_path)
+
+    def operator_key(self) -> PartyKey | None:
+        """The operator's key, or None in a home that has none (the log key signs instead)."""
+        if not self.operator_key_path.exists():
+            return None
+        return load_key_file(self.operator_key_path, self.passphrase_envs.get("operator"))
 
     def party_key(self, party_id: str) -> PartyKey:
         return load_key_file(self.party_key_path(party_id), self.passphrase_envs.get(party_id))

@@ -31,6 +31,7 @@ takes the quick road of :mod:`reelrights.write.roads`), or the plain
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import Callable, Sequence
 from hashlib import sha256
@@ -43,9 +44,10 @@ from .catalogue import applier
 from .core.note import NoteSigner
 from .core.statement_types import OPERATOR
 from .core.statements import make_leaf, make_leaves, make_statement, sign_statement, utc_now
-from .errors import BadInput, Conflict
+from .errors import BadInput, Conflict, WritesFrozen
 from .home import Home
 from .log.database_log import AppendResult, DatabaseLog, Head
+from .log.published import PublishedFloor
 from .store.db import Database
 from .write.accepted import Accepted, Receipt
 from .write.admit import LogRules, deployment_at
@@ -53,6 +55,7 @@ from .write.appender import Appender, AppenderFactory, SequentialAppender
 from .write.apply import apply_statements, at, each_statement
 from .write.batched import BatchedAppender
 from .write.decode import Decoded, check_signatures
+from .write.frozen import FROZEN_FILE, frozen_reason
 from .write.keys import KeyBook
 from .write.roads import ORDINARY, QUICK, GiveUp, Road
 
@@ -79,6 +82,11 @@ class Ledger:
         #: The log's rules; ``clock`` gives the time now as log times are written.
         self.rules = LogRules(log, clock)
         self.appender: Appender = appender(db, log, mirror_dir)
+        #: The operator's freeze flag (``reelrights service freeze``): no append while it is
+        #: there. Set by :meth:`open` to the home's; None: never frozen.
+        self.freeze_flag: Path | None = None
+        if mirror_dir is not None and log.floor is None:
+            log.floor = PublishedFloor(mirror_dir)  # never sign under what was published
 
     @classmethod
     def open(cls, home: Home, *, publish: bool = True, establish: bool = True,
@@ -90,12 +98,28 @@ class Ledger:
         ``appender`` and ``clock``: see :class:`Ledger`."""
         key = home.log_key()
         signer = NoteSigner(home.origin, key.seed)
-        ledger = cls(Database(home.database_url), DatabaseLog(home.origin, signer),
+        log = DatabaseLog(home.origin, signer)
+        log.floor = PublishedFloor(home.log_dir)  # published or not by this ledger: never fork
+        ledger = cls(Database(home.database_url), log,
                      home.log_dir if publish else None, operator_key=key.public_key_bytes,
                      appender=appender, clock=clock)
+        ledger.freeze_flag = home.path / FROZEN_FILE
         if establish:
-            ledger.establish(home.registry, key)
+            operator = home.operator_key()
+            ledger.establish(home.registry, key, operator_key=None if operator is None
+                             else operator.public_key_bytes)
+        ledger.adopt_operator_key()
         return ledger
+
+    def adopt_operator_key(self) -> None:
+        """If the registry's establishment names the operator's own key, check the operator's
+        statements with it (not with the log's key) from now on."""
+        with self.db.read() as conn:
+            if self.log.head_state(conn).registry is None:
+                return
+        deployment = self.deployment()
+        if deployment.operator_key is not None:
+            self.keys.operator(deployment.operator_key)
 
     # -- the registry this log serves ---------------------------------------------------------
     @property
@@ -116,11 +140,16 @@ class Ledger:
 
     def establish(self, registry: str, log_key: Any, *,
                   clock_skew_s: int = admission.DEFAULT_CLOCK_SKEW_S,
-                  submission_window_s: int = admission.DEFAULT_SUBMISSION_WINDOW_S) -> None:
+                  submission_window_s: int = admission.DEFAULT_SUBMISSION_WINDOW_S,
+                  predecessor: dict[str, str] | None = None,
+                  operator_key: bytes | None = None) -> None:
         """Log the ``registry.established`` statement, once (idempotent across processes).
 
         Signed with the log's key (the operator's). It switches the log to v2 statements bound
-        to ``registry``; the entries before it stay v1 and are verified under v1 rules."""
+        to ``registry``; the entries before it stay v1 and are verified under v1 rules.
+        ``predecessor`` ({origin, log_key, checkpoint}) names the log this one succeeds
+        (:mod:`reelrights.operate.succession`); ``operator_key`` (public) the key the
+        operator's later statements are signed with, apart from the log's key."""
         with self.db.read() as conn:
             head = self.log.head_state(conn)
         if head.registry is not None:
@@ -131,9 +160,14 @@ class Ledger:
         if self.log.signer is None:
             raise BadInput("the log was opened without its key; open it from its home to "
                            "establish the registry")
-        body = {"origin": self.log.origin, "log_key": self.log.signer.vkey,
-                "clock_skew_s": clock_skew_s, "submission_window_s": submission_window_s,
-                "v1_entries": head.size}
+        body: dict[str, Any] = {
+            "origin": self.log.origin, "log_key": self.log.signer.vkey,
+            "clock_skew_s": clock_skew_s, "submission_window_s": submission_window_s,
+            "v1_entries": head.size}
+        if predecessor is not None:
+            body["predecessor"] = predecessor
+        if operator_key is not None:
+            body["operator_key"] = base64.b64encode(operator_key).decode("ascii")
         entry = sign_statement(make_statement("registry.established", OPERATOR, body,
                                               registry=registry), log_key)
         with contextlib.suppress(Conflict):  # another process established it first
@@ -163,6 +197,10 @@ class Ledger:
         """Accept a batch of signed statements, or refuse all of it (the steps: module doc)."""
         if not entries:
             raise BadInput("nothing to submit; pass at least one signed statement")
+        if self.freeze_flag is not None and (why := frozen_reason(self.freeze_flag)):
+            raise WritesFrozen(f"writes are frozen by the operator ({why}); nothing was "
+                               "written: reads go on, and `reelrights service unfreeze` (the "
+                               "operator) resumes writes")
         with self.appender.around_batch():
             if self.appender.quick_first(entries):
                 try:

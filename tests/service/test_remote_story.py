@@ -260,7 +260,8 @@ def test_each_party_holds_only_its_own_key(remote_story: tuple[Story, list]) -> 
         assert (story.root / label / "log.vkey").read_text().strip() == \
             json.loads(CliRunner().invoke(cli, ["--home", str(story.operator_home), "init",
                                                 "--json"]).stdout)["log_key"]
-    assert sorted(p.name for p in (story.operator_home / "keys").iterdir()) == ["log.pem"]
+    assert sorted(p.name for p in (story.operator_home / "keys").iterdir()) == [
+        "log.pem", "operator.pem"]  # the operator's two keys, no party's
 
 
 def test_no_private_key_is_ever_sent(remote_story: tuple[Story, list]) -> None:

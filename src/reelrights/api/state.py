@@ -30,8 +30,12 @@ class ServiceState:
     async def start(self) -> None:
         from ..home import Home
         from ..ledger import Ledger
+        from ..operate import check_published
 
         self.home = Home.open(self.config.home)
+        # Never fork: refuse to start on a database behind the log it already published.
+        await run_in_threadpool(check_published, self.home,
+                                published=self.config.extra.get("published", ()))
         self.ledger = await run_in_threadpool(Ledger.open, self.home)
 
     async def stop(self) -> None:

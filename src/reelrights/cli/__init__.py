@@ -127,6 +127,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                    "without consent (exit 3: a near-copy or a missing consent)."),
     "audit": ("audit_cmd", "Sampled audits of training runs that keep the dataset private, with "
                            "signed certificates."),
+    "backup": ("operate_cmd", "Back up the home's database into the new folder DEST, while the "
+                              "server runs."),
     "bundle": ("bundle_cmd", "Immutable, versioned sets of works and assets that an owner "
                              "licenses."),
     "ca": ("ca_cmd", "The project root CA that certifies developers' C2PA signing keys."),
@@ -143,6 +145,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fund": ("fund_cmd", "The creative fund: revenue in, exact statements out (docs/fund.md)."),
     "guild": ("license_cmd", "Guild collective agreements and membership."),
     "init": ("party_cmd", "Create the home, its database and the log's Ed25519 key (idempotent)."),
+    "key": ("operate_cmd", "The log key's offline custody: split among officers (SLIP-39), "
+                           "combined again."),
     "license": ("license_cmd", "Licenses on bundles: ODRL 2.2 Agreements, guild co-signature, "
                                "revocation."),
     "join": ("join_cmd", "Make this home a party's home that follows the reelrights service at "
@@ -153,13 +157,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "provenance": ("provenance_cmd", "Sign generated outputs with C2PA manifests tied to "
                                      "certified training runs; verify them."),
     "rebuild": ("rebuild_cmd", "Recreate a home's registry from the log alone, into a new --home."),
+    "restore": ("operate_cmd", "Restore the backup SRC into a new --home, checked as `log verify` "
+                               "checks a log."),
     "run": ("run_cmd", "Training-run commitments (the manifest and its salts never leave this "
                        "machine)."),
     "scan": ("scan_cmd", "Scan a media file, a directory (recursively) or a JSONL manifest of "
                          "paths."),
     "serve": ("serve_cmd", "Serve this home's registry over HTTP: POST /v1/statements, the "
                            "static log, proofs."),
-    "service": ("service_cmd", "The service's allowlist of signing keys (`reelrights serve`)."),
+    "service": ("service_cmd", "The service's allowlist of signing keys, the freeze and the "
+                               "start-up checks."),
     "sync": ("join_cmd", "Bring this party's home up to the server's latest checkpoint, "
                          "verified."),
     "statement": ("statement_cmd", "Sign statements where the key lives; submit statements signed"

@@ -82,6 +82,11 @@ def serve(app: AppContext, host: str, port: int, workers: int, open_appends: boo
                           # the host could then pick the address its rate limit is counted on
                           proxy_headers=bool(trusted_proxies),
                           forwarded_allow_ips=list(trusted_proxies) or None)
+    from ..operate import check_published
+
+    # Never fork: a database behind the log it published is refused here, in one line, exit 1,
+    # before the port is taken (each worker's start checks again: docs/deploy.md).
+    check_published(home, published=config.extra.get("published", ()))
     sock = ucfg.bind_socket()
     sock.listen(ucfg.backlog)  # connections wait in the backlog while the ledger opens
     bound_host, bound_port = sock.getsockname()[:2]

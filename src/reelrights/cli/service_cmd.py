@@ -1,7 +1,9 @@
-"""reelrights service allow|disallow|allowed: the allowlist of keys the service accepts.
+"""reelrights service: the allowlist of keys the service accepts, and the operator's switches.
 
 Until parties have identities of their own, ``reelrights serve`` appends only statements signed
-by a key on this list (the log's own key always). docs/service.md, "Limits and abuse".
+by a key on this list (the log's own key always). docs/service.md, "Limits and abuse". The
+operator's commands (freeze, unfreeze, check, succeed; docs/deploy.md) are defined in
+:mod:`.operate_cmd` (:data:`~.operate_cmd.SERVICE_COMMANDS`) and join this group.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import click
 
 from ..service.allowlist import allow, allowed, disallow, format_key, parse_key
 from .context import AppContext, pass_app
+from .operate_cmd import SERVICE_COMMANDS
 from .output import emit_json, table
 
 
@@ -19,7 +22,7 @@ def register(cli: click.Group) -> None:
 
 @click.group()
 def service() -> None:
-    """The service's allowlist of signing keys (`reelrights serve`)."""
+    """The service's allowlist of signing keys, the freeze and the start-up checks."""
 
 
 @service.command("allow")
@@ -60,3 +63,7 @@ def service_allowed(app: AppContext, as_json: bool) -> None:
         return
     table("allowed signing keys", ["key", "party", "added", "note"],
           [[r["key"], r["party"] or "", r["added_at"], r["note"] or ""] for r in rows])
+
+
+for _command in SERVICE_COMMANDS:
+    service.add_command(_command)

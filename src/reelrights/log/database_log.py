@@ -35,6 +35,7 @@ from ..core.statements import utc_now
 from ..core.tiles import TILE_WIDTH, TileBuilder, TileHashReader
 from ..errors import BadInput, LogIntegrityError, NotFound
 from ..store.tables import log_checkpoints, log_entries, log_head, log_tiles
+from .published import PublishedFloor
 from .stored_rows import head_cells
 
 __all__ = ["AppendResult", "Head", "DatabaseLog", "insert_rows"]
@@ -100,6 +101,8 @@ class DatabaseLog:
         self._edge: tuple[int, bytes, TileBuilder, list[bytes]] | None = None
         self._lock = threading.Lock()
         self._readers = threading.local()  # see _proof_reader
+        #: The published checkpoint no appended tree may go under (never fork); None: no guard.
+        self.floor: PublishedFloor | None = None
 
     @property
     def verifier_key(self) -> str | None:
@@ -139,6 +142,8 @@ class DatabaseLog:
         size, root = head.size, head.root
         if self.signer is None:
             raise BadInput("this log was opened without its signing key; open it from its home")
+        if self.floor is not None:  # before anything is signed: never fork
+            self.floor.check(conn, size, root, self.hash_reader(conn, size))
         builder, open_bundle = self._edge_for(conn, size, root)
         tiles = builder.append(leaf_hashes)
         new_size = size + len(entries)
@@ -163,6 +168,8 @@ class DatabaseLog:
         last = bundles[max(bundles)] if new_size % TILE_WIDTH else []
         with self._lock:
             self._edge = (new_size, new_root, builder, last)
+        if self.floor is not None:
+            self.floor.signed(new_size, new_root)
         return AppendResult(size, new_size, new_root, note, tiles, bundles, leaf_hashes)
 
     def _edge_for(self, conn: Connection, size: int,

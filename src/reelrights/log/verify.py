@@ -335,6 +335,9 @@ def _check_statements(first: int, entries: list[bytes], keys: StatementRules) ->
             raise LogIntegrityError(f"entry {idx}: actor {s.actor} was never registered "
                                     "earlier in the log", idx)
         pairs.append((s, key))
+        if s.type == "registry.established" and "operator_key" in s.body:
+            # Signed with the log's key, it hands the operator's statements to another key.
+            keys[OPERATOR] = base64.b64decode(s.body["operator_key"])
     return _Signatures(first, [s for s, _ in pairs], check_signatures(pairs))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from ..catalogue import check_body
 from ..core.statement_types import OPERATOR
 from ..core.statements import sign_statement
+from ..errors import BadInput
 from ..home import Home
 from ..keys import PartyKey
 from ..ledger import Ledger, Receipt
@@ -36,7 +37,17 @@ def submit_as(home: Home, ledger: Ledger, type_: str, actor: str, body: dict[str
 
 
 def submit_as_operator(home: Home, ledger: Ledger, type_: str, body: dict[str, Any]) -> Receipt:
-    """Check ``body``, sign the statement as the registry's operator with the home's log key
-    (only the operator's home holds it), and submit it."""
+    """Check ``body``, sign the statement as the registry's operator and submit it: with the
+    operator's own key when the registry's establishment names one (``keys/operator.pem``),
+    else (an older registry) with the log's key. Only the operator's home holds either."""
     check_body(type_, 1, body, OPERATOR)
-    return sign_and_submit(ledger, home.log_key(), type_, OPERATOR, body)
+    wanted = ledger.deployment().operator_key
+    if wanted is None:
+        return sign_and_submit(ledger, home.log_key(), type_, OPERATOR, body)
+    key = home.operator_key()
+    if key is None or key.public_key_bytes != wanted:
+        raise BadInput(f"this registry's operator statements are signed with the operator's "
+                       f"key, and {home.operator_key_path} is "
+                       f"{'missing' if key is None else 'another key'}; put the operator's key "
+                       "there (mode 0600)")
+    return sign_and_submit(ledger, key, type_, OPERATOR, body)

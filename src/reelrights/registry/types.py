@@ -74,15 +74,62 @@ register(StatementType(
     actor_field=None,
     summary="The work's owner credits a party with a role and an exact share of that role."))
 
+ORIGIN = Str(max_len=300, pattern=r"[^\s+][^\s+]*", hint="the log's origin")
+VKEY = Str(max_len=400, pattern=r"[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+",
+           hint="the log's note verifier key")
+
+
+class Predecessor(Spec):
+    """The log this one succeeds (the old log key's compromise procedure, docs/deploy.md): its
+    origin, its note verifier key and its last checkpoint as published (a signed note), which
+    must verify under that key and name that origin. Whoever verifies the new log thereby
+    holds the old log's last good tree head, signed by the old key before it was retired."""
+
+    def __init__(self) -> None:
+        self.shape = Obj({"origin": ORIGIN, "log_key": VKEY,
+                          "checkpoint": Str(max_len=4000, pattern=r"[^\r]+\n",
+                                            hint="a signed checkpoint note")})
+
+    @staticmethod
+    def _note_error(value: dict[str, Any]) -> str | None:
+        from ..core.checkpoint import open_checkpoint
+        from ..core.note import NoteVerifier
+        from ..errors import BadInput, VerificationError
+
+        try:
+            verifier = NoteVerifier(value["log_key"])
+            if not value["log_key"].startswith(value["origin"] + "+"):
+                return "the predecessor's log_key is not a key of its origin"
+            cp = open_checkpoint(value["checkpoint"].encode("utf-8"), verifier,
+                                 origin=value["origin"])
+        except (BadInput, VerificationError) as exc:
+            return f"does not verify under the predecessor's log_key ({exc})"
+        if cp.size == 0:
+            return "the predecessor's checkpoint is of an empty log"
+        return None
+
+    def ok(self, value: Any) -> bool:
+        return self.shape.ok(value) and self._note_error(value) is None
+
+    def check(self, value: Any, pointer: str) -> None:
+        self.shape.check(value, pointer)
+        if (msg := self._note_error(value)) is not None:
+            raise InvalidStatement(msg, f"{pointer}/checkpoint")
+
+
 register(StatementType(
     "registry.established", 1,
-    Obj({"origin": Str(max_len=300, pattern=r"[^\s+][^\s+]*", hint="the log's origin"),
-         "log_key": Str(max_len=400, pattern=r"[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+",
-                        hint="the log's note verifier key"),
+    Obj({"origin": ORIGIN,
+         "log_key": VKEY,
          "clock_skew_s": Int(min=0, max=3600),
          "submission_window_s": Int(min=60, max=30 * 24 * 3600),
-         "v1_entries": Int(min=0)}),
+         "v1_entries": Int(min=0)},
+        {"predecessor": Predecessor(),
+         # The operator's own key (not the log's): it signs the operator's later statements.
+         "operator_key": Str(pattern=r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=", min_len=44,
+                             max_len=44, hint="the base64 of a 32-byte Ed25519 public key")}),
     actor_field=None, operator=True,
     summary="The operator establishes the registry (v2 statements from here on): its id, its "
             "log's key, the clock skew and submission window it allows, and how many v1 entries "
-            "precede it. Signed with the log's key."))
+            "precede it. Signed with the log's key. A log that succeeds another (its key retired "
+            "after a compromise) names it in `predecessor`: origin, key and last checkpoint."))

@@ -30,6 +30,7 @@ its signature and its root against the tree, and stores it.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from ..catalogue import check_body
 from ..core.checkpoint import Checkpoint, open_checkpoint
 from ..core.merkle import consistency_proof, range_hash, verify_consistency
 from ..core.note import NoteVerifier
+from ..core.statement_types import OPERATOR
 from ..core.statements import decode_entry, open_leaf
 from ..core.tiles import TILE_WIDTH, TileBuilder, TileHashReader
 from ..errors import BadInput, LogIntegrityError, ProofError, ReelrightsError, VerificationError
@@ -275,6 +277,8 @@ def _check_new_statements(conn: Any, log: DatabaseLog, vkey: str, origin: str, s
         rules.skew = _seconds(established.body["clock_skew_s"])
         rules.window = _seconds(established.body["submission_window_s"])
         rules.last_time = head.time
+        if "operator_key" in established.body:  # the operator's statements: its own key
+            rules[OPERATOR] = base64.b64decode(established.body["operator_key"])
     check_statements(start, leaves, rules)
     ids = [s_id for s_id in (_statement_id(leaf) for leaf in leaves) if s_id]
     for chunk in range(0, len(ids), 500):

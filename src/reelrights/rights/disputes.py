@@ -400,7 +400,8 @@ def release_dispute(home: Home, ledger: Ledger, dispute_id: str, reason: str) ->
 
 def decide_dispute(home: Home, ledger: Ledger, dispute_id: str, outcome: str,
                    reason: str) -> Receipt:
-    """The registry's operator decides an open dispute (signed with the home's log key)."""
+    """The registry's operator decides an open dispute (signed with the operator's key; with
+    the log key in a registry established before there was one)."""
     from ..registry.submit import submit_as_operator
 
     with ledger.db.read() as conn:

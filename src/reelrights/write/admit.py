@@ -7,6 +7,7 @@ statement id twice (:mod:`reelrights.admission` holds the rules themselves). A l
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
@@ -110,5 +111,7 @@ def deployment_at(conn: Connection, head: Head) -> Deployment:
     """The rules of the registry.established statement at ``head.v2_from``."""
     row = conn.execute(select(log_entries.c.entry).where(log_entries.c.idx == head.v2_from)).one()
     s = decode_entry(bytes(row.entry))
+    operator = s.body.get("operator_key")
     return Deployment(s.registry or "", s.body["clock_skew_s"], s.body["submission_window_s"],
-                      int(head.v2_from or 0))
+                      int(head.v2_from or 0),
+                      base64.b64decode(operator) if operator is not None else None)

@@ -70,7 +70,7 @@ def decode_batch(entries: Sequence[bytes], known: dict[str, bytes]) -> Decoded:
             out.registers = True
             key = base64.b64decode(s.body[t.key_field])
         else:
-            key = known.get(s.actor)
+            key = known.get(signer_of(s))
         if key is None:
             out.pending.append(i)
         else:
@@ -80,6 +80,15 @@ def decode_batch(entries: Sequence[bytes], known: dict[str, bytes]) -> Decoded:
 
 
 _UNSEEN = object()
+
+#: Where a key book keeps the log's own key: ``registry.established`` is always signed with it,
+#: whatever key the operator's other statements use (never an actor: ids have no NUL).
+LOG_SIGNER = "\x00log"
+
+
+def signer_of(s: SignedStatement) -> str:
+    """Whose key checks ``s``: its actor's, or the log's for the registry's establishment."""
+    return LOG_SIGNER if s.type == "registry.established" else s.actor
 
 
 def read_batch(entries: Sequence[bytes], known: dict[str, bytes]) -> Decoded:
@@ -102,7 +111,7 @@ def read_batch(entries: Sequence[bytes], known: dict[str, bytes]) -> Decoded:
             out.registers = True
             key = base64.b64decode(s.body[key_field])
         else:
-            key = known.get(s.actor)
+            key = known.get(signer_of(s))
         if key is None:
             pending.append(i)
         else:

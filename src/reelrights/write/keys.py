@@ -17,7 +17,7 @@ from ..core.statement_types import OPERATOR
 from ..core.statements import SignedStatement
 from ..errors import SignatureError
 from ..store.tables import parties
-from .decode import raise_at
+from .decode import LOG_SIGNER, raise_at, signer_of
 
 __all__ = ["KeyBook"]
 
@@ -27,10 +27,16 @@ class KeyBook:
 
     def __init__(self, operator_key: bytes | None = None) -> None:
         #: Parties this ledger registered, and the operator (the log's key signs its statements).
-        self.registered: dict[str, bytes] = {} if operator_key is None else {OPERATOR: operator_key}
+        self.registered: dict[str, bytes] = ({} if operator_key is None else
+                                             {OPERATOR: operator_key, LOG_SIGNER: operator_key})
         #: Every key known to be its party's registered key (keys never change): the above and
         #: those read from the registry. Signatures are checked with these before the lock.
         self.verified: dict[str, bytes] = dict(self.registered)
+
+    def operator(self, key: bytes) -> None:
+        """The operator's statements are signed with ``key`` from now on (the registry's
+        establishment named it; the log's key signs checkpoints only)."""
+        self.registered[OPERATOR] = self.verified[OPERATOR] = key
 
     def resolve(self, conn: Connection, stmts: list[SignedStatement]) -> list[bytes]:
         """Each statement's key, reading the registry for actors not known yet; refuses the
@@ -52,7 +58,7 @@ class KeyBook:
                 known.setdefault(s.actor, key)
                 out.append(key)
                 continue
-            found = known.get(s.actor)
+            found = known.get(signer_of(s))
             if found is None:
                 raise_at(i, len(stmts), SignatureError(
                     f"actor {s.actor} is not a registered party; register it with `reelrights "
@@ -66,7 +72,7 @@ class KeyBook:
         t = lookup(s.type, s.version)
         if t.key_field is not None:
             return base64.b64decode(s.body[t.key_field])
-        key = self.verified.get(s.actor)
+        key = self.verified.get(signer_of(s))
         if key is None:  # registered earlier in this same batch
             key = next(base64.b64decode(o.body[field]) for o in stmts[:pos] if o.actor == s.actor
                        and (field := lookup(o.type, o.version).key_field) is not None)
