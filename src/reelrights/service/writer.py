@@ -16,9 +16,11 @@ The database unreachable (SQLAlchemy's ``OperationalError``, ``InterfaceError``)
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,6 +60,20 @@ class Outcome:
 
     def to_json(self) -> dict[str, Any]:
         return {"receipts": [r.to_json() for r in self.receipts], "checkpoint": self.checkpoint}
+
+    def render(self) -> bytes:
+        """``to_json()`` as compact JSON bytes; the checkpoint's string is encoded once for
+        every answer that shares it (one committed batch)."""
+        receipts = ",".join([_dumps(r.to_json()) for r in self.receipts])
+        return f'{{"receipts":[{receipts}],"checkpoint":{_quoted(self.checkpoint)}}}'.encode()
+
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@lru_cache(maxsize=8)
+def _quoted(text: str) -> str:
+    return _dumps(text)
 
 
 class WritePath:
