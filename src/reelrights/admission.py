@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from .core.statements import SignedStatement, parse_time, utc_now
 from .errors import Conflict, InvalidStatement, ReelrightsError
@@ -119,6 +119,11 @@ def _ago(delta: timedelta) -> str:
     return f"{s // 3600} h {s % 3600 // 60} min" if s >= 3600 else f"{s} s"
 
 
+#: The logged entries with any of the statement ids ``ids`` (built once: every batch asks).
+_LOGGED_IDS = select(log_entries.c.statement_id, log_entries.c.idx).where(
+    log_entries.c.statement_id.in_(bindparam("ids", expanding=True)))
+
+
 def check_ids(conn: Connection, stmts: Sequence[SignedStatement],
               raise_at: Callable[[int, ReelrightsError], None]) -> None:
     """No statement id twice: neither within the batch nor already in the log (a replay)."""
@@ -133,8 +138,7 @@ def check_ids(conn: Connection, stmts: Sequence[SignedStatement],
     ids = list(seen)
     logged: dict[str, int] = {}
     for k in range(0, len(ids), 500):
-        for sid, idx in conn.execute(select(log_entries.c.statement_id, log_entries.c.idx)
-                                     .where(log_entries.c.statement_id.in_(ids[k:k + 500]))):
+        for sid, idx in conn.execute(_LOGGED_IDS, {"ids": ids[k:k + 500]}):
             logged[sid] = int(idx)
     if logged:
         sid = min(logged, key=seen.__getitem__)  # the first in the batch

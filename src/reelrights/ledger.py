@@ -213,7 +213,8 @@ class Ledger:
         """One batch, step by step, on ``road``."""
         path, keys = self.appender, self.keys
         batch = road.decode(entries, keys)                                          # 1.
-        jobs = [road.check(batch, batch.known, batch.keys, background=path.background)]  # 2.
+        jobs = [road.check(batch, batch.known, batch.keys, background=path.background,  # 2.
+                           process_min=path.process_min)]
         token = None
         try:
             with path.transaction() as conn:
@@ -225,7 +226,8 @@ class Ledger:
                         late = keys.resolve(conn, batch.stmts)
                         jobs.append(road.check(batch, batch.pending,
                                                [late[i] for i in batch.pending],
-                                               background=path.background))
+                                               background=path.background,
+                                               process_min=path.process_min))
                     details = apply_statements(conn, [                              # 4.
                         Accepted(head.size + i, s, log_time or s.time)
                         for i, s in enumerate(batch.stmts)])

@@ -194,12 +194,11 @@ def test_shared_ledger_publishes_in_log_order(home: Home, ledger: Ledger,
         return real_export(root, log, conn, since=since)
 
     seen: list[int] = []
-    real_write = mirror._write
+    real_finish = mirror._finish
 
-    def watching_write(root, rel, data):  # type: ignore[no-untyped-def]
-        real_write(root, rel, data)
-        if rel == "checkpoint":
-            seen.append(int(data.split(b"\n")[1]))
+    def watching_finish(staged, note):  # type: ignore[no-untyped-def]
+        real_finish(staged, note)  # the checkpoint is in place
+        seen.append(int(note.split(b"\n")[1]))
 
     from reelrights.write.keys import KeyBook
 
@@ -211,7 +210,7 @@ def test_shared_ledger_publishes_in_log_order(home: Home, ledger: Ledger,
 
     monkeypatch.setattr(KeyBook, "remember", slow_remember)
     monkeypatch.setattr(mirror, "_export_locked", counting_export)
-    monkeypatch.setattr(mirror, "_write", watching_write)
+    monkeypatch.setattr(mirror, "_finish", watching_finish)
     plans = [writer_plan(home.registry, f"o{t}-", batches=12, per_batch=5) for t in range(3)]
     # Register the writers first, one after another.
     first = [(plan[0], [r.index for r in ledger.submit(plan[0])]) for plan in plans]

@@ -3,17 +3,21 @@
 Parse (the content type, the body within its cap), call the process's
 :class:`~reelrights.service.writer.WritePath`, render the receipts; refusals become problem
 details (:mod:`.problems`). docs/service.md, "Writing statements", is the reference.
+
+The route is a plain ASGI application rather than a Starlette request handler: it is the hot
+path of the service (one call per statement from every client), and it reads the body straight
+from ``receive`` (the first message holds all of a small body; the body timeout only arms a
+timer) and sends the rendered answer in two messages. The answer's bytes are rendered by
+:meth:`~reelrights.service.writer.Outcome.render` (the checkpoint's JSON string is encoded once
+per committed batch and shared by every answer of that batch).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..errors import ReelrightsError
@@ -21,6 +25,8 @@ from . import metrics
 from .problems import Problem, problem_for
 
 if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
+
     from ..service.writer import WritePath
 
 __all__ = ["BODY_TIMEOUT_S", "routes"]
@@ -30,49 +36,64 @@ BATCH = ("application/jsonl", "application/x-ndjson")
 #: How long a client may take to send its body by default (``ServiceConfig.body_timeout_s``).
 BODY_TIMEOUT_S = 30.0
 
+_JSON_HEADER = (b"content-type", b"application/json")
+_DUPLICATE_HEADER = (b"reelrights-duplicate", b"true")
+
 
 def routes() -> list[BaseRoute]:
-    return [Route("/v1/statements", submit, methods=["POST"])]
+    return [Route("/v1/statements", Submit(), methods=["POST"])]
 
 
-async def submit(request: Request) -> Response:
-    started = time.perf_counter()
-    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    writes = _write_path(request)
-    cfg = request.app.state.service.config
-    address = request.client.host if request.client else "unknown"
-    try:
-        if kind == SINGLE:
-            body = await _body(request, cfg.max_single_bytes, "a single statement",
-                               cfg.body_timeout_s)
-            outcome = await writes.single(body, address)
-        elif kind in BATCH:
-            body = await _body(request, cfg.max_batch_bytes, "a batch", cfg.body_timeout_s)
-            outcome = await writes.batch(_lines(body, cfg.max_batch_entries), address)
+class Submit:
+    """The ASGI application of ``POST /v1/statements`` (module doc)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        kind, length = "", None
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                kind = value.decode("latin-1").split(";", 1)[0].strip().lower()
+            elif name == b"content-length":
+                length = value.decode("latin-1")
+        state = scope["app"].state.service
+        cfg = state.config
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        try:
+            writes = _write_path(state)
+            if kind == SINGLE:
+                body = await _body(receive, length, cfg.max_single_bytes, "a single statement",
+                                     cfg.body_timeout_s)
+                outcome = await writes.single(body, address)
+            elif kind in BATCH:
+                body = await _body(receive, length, cfg.max_batch_bytes, "a batch",
+                                     cfg.body_timeout_s)
+                outcome = await writes.batch(_lines(body, cfg.max_batch_entries), address)
+            else:
+                raise Problem(415, "unsupported-media-type", "Unsupported media type",
+                              f"Content-Type {kind or '(none)'!r} is not accepted here; send one "
+                              f"signed statement as {SINGLE} or a batch, one per line, as "
+                              f"{BATCH[0]}")
+        except (ReelrightsError, Problem) as exc:
+            problem = problem_for(exc) if isinstance(exc, ReelrightsError) else exc
+            metrics.REFUSALS.labels(reason=problem.slug).inc()
+            await problem.response()(scope, receive, send)
+            return
+        if outcome.duplicate:
+            headers = [_JSON_HEADER, _DUPLICATE_HEADER]
         else:
-            raise Problem(415, "unsupported-media-type", "Unsupported media type",
-                          f"Content-Type {kind or '(none)'!r} is not accepted here; send one "
-                          f"signed statement as {SINGLE} or a batch, one per line, as "
-                          f"{BATCH[0]}")
-    except ReelrightsError as exc:
-        problem = problem_for(exc)
-        metrics.REFUSALS.labels(reason=problem.slug).inc()
-        return problem.response()
-    except Problem as problem:
-        metrics.REFUSALS.labels(reason=problem.slug).inc()
-        return problem.response()
-    headers = {"Reelrights-Duplicate": "true"} if outcome.duplicate else None
-    if not outcome.duplicate:
-        metrics.APPENDS.inc(len(outcome.receipts))
-        metrics.RECEIPT_TO_CHECKPOINT.observe(time.perf_counter() - started)
-    return Response(json.dumps(outcome.to_json(), separators=(",", ":")).encode(),
-                    media_type="application/json", headers=headers)
+            headers = [_JSON_HEADER]
+            metrics.APPENDS.inc(len(outcome.receipts))
+            metrics.RECEIPT_TO_CHECKPOINT.observe(time.perf_counter() - started)
+        answer = outcome.render()
+        headers.append((b"content-length", str(len(answer)).encode("ascii")))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
 
 
-def _write_path(request: Request) -> WritePath:
+def _write_path(state: Any) -> WritePath:
     """This process's write path, made at its first submission."""
-    state = request.app.state.service
-    writes = state.parts.get("writes")
+    writes: WritePath | None = state.parts.get("writes")
     if writes is None:
         from ..service.writer import WritePath
 
@@ -91,33 +112,34 @@ def _too_large(what: str, cap: int) -> Problem:
                    "SHA-256 instead of embedding it, or split the batch")
 
 
-async def _body(request: Request, cap: int, what: str,
+async def _body(receive: Receive, length: str | None, cap: int, what: str,
                 timeout_s: float = BODY_TIMEOUT_S) -> bytes:
     """The body, never reading more than ``cap`` bytes (Content-Length first, then counted)."""
-    length = request.headers.get("content-length")
     if length is not None:
         if not length.isdigit():
             raise Problem(400, "bad-request", "Bad request", "Content-Length must be a number")
         if int(length) > cap:
             raise _too_large(what, cap)
-
-    async def read() -> bytes:
-        chunks, n = [], 0
-        async for chunk in request.stream():
-            n += len(chunk)
-            if n > cap:
-                raise _too_large(what, cap)
-            chunks.append(chunk)
-        return b"".join(chunks)
-
+    chunks: list[bytes] = []
+    n = 0
     try:
-        return await asyncio.wait_for(read(), timeout_s)
+        async with asyncio.timeout(timeout_s):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":  # http.disconnect
+                    raise Problem(400, "bad-request", "Bad request", "the client went away")
+                chunk = message.get("body", b"")
+                n += len(chunk)
+                if n > cap:
+                    raise _too_large(what, cap)
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
     except TimeoutError:
         raise Problem(408, "timeout", "Request timeout",
                       f"the body did not arrive within {timeout_s:g} s; send it at once "
                       "(a statement is small)") from None
-    except ClientDisconnect:
-        raise Problem(400, "bad-request", "Bad request", "the client went away") from None
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _lines(body: bytes, max_entries: int) -> list[bytes]:

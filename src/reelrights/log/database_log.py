@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
-from sqlalchemy import Connection, Table, select, tuple_, update
+from sqlalchemy import Connection, Table, bindparam, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -115,9 +115,7 @@ class DatabaseLog:
         return self.head_state(conn, lock=True)
 
     def head_state(self, conn: Connection, *, lock: bool = False) -> Head:
-        q = select(log_head.c.size, log_head.c.root, log_head.c.time, log_head.c.registry,
-                   log_head.c.v2_from, log_head.c.checkpoints).where(log_head.c.id == 1)
-        row = conn.execute(q.with_for_update() if lock else q).first()
+        row = conn.execute(_HEAD_LOCKED if lock else _HEAD).first()
         if row is None:
             raise LogIntegrityError("log_head row 1 is missing: the log has no head", None)
         return Head(*head_cells(tuple(row)))
@@ -155,15 +153,18 @@ class DatabaseLog:
         ])
         self._upsert_tiles(conn, tiles)
         note = sign_checkpoint(Checkpoint(self.origin, new_size, new_root), self.signer)
-        conn.execute(log_checkpoints.insert().values(size=new_size, root=new_root, note=note,
-                                                     issued_at=log_time or utc_now()))
+        insert_rows(conn, log_checkpoints, ("size", "root", "note", "issued_at"),
+                    [(new_size, new_root, note, log_time or utc_now())])
         values: dict[str, Any] = {"size": new_size, "root": new_root, "checkpoints": head.checkpoints + 1}
         if log_time is not None:
             values["time"] = log_time
         if registry is not None:
             values["registry"] = registry
             values["v2_from"] = size
-        conn.execute(update(log_head).where(log_head.c.id == 1).values(**values))
+        if list(values) == _MOVE_HEAD_KEYS:  # every batch of a v2 log: the statement built once
+            conn.execute(_MOVE_HEAD, values)
+        else:
+            conn.execute(update(log_head).where(log_head.c.id == 1).values(**values))
         bundles = _bundles(size, entries, open_bundle)
         last = bundles[max(bundles)] if new_size % TILE_WIDTH else []
         with self._lock:
@@ -224,10 +225,7 @@ class DatabaseLog:
             return
         rows = [{"level": lv, "idx": i, "width": len(data) // 32, "hashes": data}
                 for (lv, i), data in tiles.items()]
-        ins = (sqlite_insert if conn.dialect.name == "sqlite" else pg_insert)(log_tiles)
-        conn.execute(ins.on_conflict_do_update(
-            index_elements=["level", "idx"],
-            set_={"width": ins.excluded.width, "hashes": ins.excluded.hashes}), rows)
+        conn.execute(_UPSERT_TILES[conn.dialect.name == "sqlite"], rows)
 
     # -- reading ----------------------------------------------------------------------------
     def entry(self, conn: Connection, index: int) -> bytes:
@@ -365,6 +363,28 @@ def _bundles(size: int, entries: Sequence[bytes],
     for i, e in enumerate(entries):
         bundles.setdefault((size + i) // TILE_WIDTH, []).append(e)
     return bundles
+
+
+# Statements every batch runs, built once (building them, ``excluded`` above all, costs more
+# than running them for a small batch; SQLAlchemy caches their compiled forms).
+_HEAD_COLUMNS = (log_head.c.size, log_head.c.root, log_head.c.time, log_head.c.registry,
+                 log_head.c.v2_from, log_head.c.checkpoints)
+_HEAD = select(*_HEAD_COLUMNS).where(log_head.c.id == 1)
+_HEAD_LOCKED = _HEAD.with_for_update()
+_MOVE_HEAD_KEYS = ["size", "root", "checkpoints", "time"]
+_MOVE_HEAD = update(log_head).where(log_head.c.id == 1).values(
+    {k: bindparam(k, type_=log_head.c[k].type) for k in _MOVE_HEAD_KEYS})
+
+
+def _upsert_tiles_statement(sqlite: bool) -> Any:
+    ins = (sqlite_insert if sqlite else pg_insert)(log_tiles)
+    return ins.on_conflict_do_update(index_elements=["level", "idx"],
+                                     set_={"width": ins.excluded.width,
+                                           "hashes": ins.excluded.hashes})
+
+
+#: The tiles' upsert, by "is the database SQLite".
+_UPSERT_TILES = {True: _upsert_tiles_statement(True), False: _upsert_tiles_statement(False)}
 
 
 def _driver_sql(conn: Connection, sql: str) -> str:

@@ -4,12 +4,14 @@ Any static web server can serve this folder, and any C2SP tlog-tiles client can 
 keeps its own copy (``<home>/log``) that is brought up to date after every committed batch, and
 ``reelrights log export DIR`` writes the same layout anywhere.
 
-Order of writes: tiles and bundles first, the checkpoint last, each file written to a temporary
-name, fsynced, and renamed into place, then its directory fsynced (and the parent of any directory
-made for it). The checkpoint is renamed into place only once every tile and bundle it covers is
-durable, so neither a reader nor a crash (of the process or of the machine) ever leaves a
-checkpoint whose tiles are missing. The fsyncs of one batch's files run side by side (threads:
-the file system groups them into fewer journal commits). A file lock serialises publishers, and
+Order of writes: every file (tiles, bundles and the checkpoint) is written to a temporary name
+and fsynced; the tiles and bundles are renamed into place and their directories fsynced (and the
+parent of any directory made for them); only then is the checkpoint renamed into place and its
+directory fsynced. So the checkpoint is in place only once every tile and bundle it covers is
+durable, and neither a reader nor a crash (of the process or of the machine) ever leaves a
+checkpoint whose tiles are missing. A batch costs three rounds of fsyncs (the files, the tile
+folders, the checkpoint's folder); the fsyncs of one round run side by side (threads: the file
+system groups them into fewer journal commits). A file lock serialises publishers, and
 the checkpoint only moves forward: it is replaced only by a larger one. When the folder is
 behind by more than the batch being published (after a crash, or another process's batch), the
 gap is filled from the database.
@@ -45,19 +47,29 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_all(paths: Iterable[Path]) -> None:
-    """fsync every file or directory in ``paths``, side by side (fsync releases the GIL)."""
-    todo = list(dict.fromkeys(paths))
-    if len(todo) <= 1:
-        for p in todo:
-            _fsync(p)
-        return
+def _pool() -> ThreadPoolExecutor:
     global _fsync_pool
     with _fsync_pool_lock:
         if _fsync_pool is None:
             _fsync_pool = ThreadPoolExecutor(8, thread_name_prefix="reelrights-fsync")
-    for _ in _fsync_pool.map(_fsync, todo):
+    return _fsync_pool
+
+
+def _each(fn: Callable[[Path], object], paths: Iterable[Path]) -> None:
+    """``fn`` on every path, side by side (fsync, unlink and rmdir release the GIL, and each can
+    wait milliseconds on the file system's journal)."""
+    todo = list(dict.fromkeys(paths))
+    if len(todo) <= 1:
+        for p in todo:
+            fn(p)
+        return
+    for _ in _pool().map(fn, todo):
         pass
+
+
+def _fsync_all(paths: Iterable[Path]) -> None:
+    """fsync every file or directory in ``paths``, side by side."""
+    _each(_fsync, paths)
 
 
 def _make_dirs(path: Path, dirs: set[Path]) -> None:
@@ -92,9 +104,11 @@ class _Staged:
             f.write(data)
         self.files.append((tmp, path))
 
-    def commit(self) -> None:
-        """fsync every file, rename each into place, fsync the folders that changed."""
-        _fsync_all(tmp for tmp, _ in self.files)
+    def commit(self, *, synced: bool = False) -> None:
+        """fsync every file (unless ``synced``: done already), rename each into place, fsync the
+        folders that changed."""
+        if not synced:
+            _fsync_all(tmp for tmp, _ in self.files)
         for tmp, path in self.files:
             os.replace(tmp, path)
         _fsync_all(self.dirs)
@@ -102,20 +116,12 @@ class _Staged:
         self.dirs.clear()
 
 
-def _write(root: Path, rel: str, data: bytes) -> None:
-    """Write one file durably: a temporary name, fsync, rename, fsync of its folder."""
-    staged = _Staged(root)
-    staged.add(rel, data)
-    staged.commit()
-
-
-def _remove_partials(root: Path, rel_full: str) -> None:
-    """A full tile replaces its partial versions (``<full>.p/<W>``), which are no longer needed."""
-    pdir = root / (rel_full + ".p")
-    if pdir.is_dir():
-        for f in pdir.iterdir():
-            f.unlink(missing_ok=True)
-        pdir.rmdir()
+def _remove_partials(root: Path, rels_full: Iterable[str]) -> None:
+    """Full tiles replace their partial versions (``<full>.p/<W>``), which are no longer needed
+    (the files removed side by side, then their folders)."""
+    pdirs = [d for rel in rels_full if (d := root / (rel + ".p")).is_dir()]
+    _each(lambda f: f.unlink(missing_ok=True), [f for d in pdirs for f in d.iterdir()])
+    _each(Path.rmdir, pdirs)
 
 
 def _write_tile(staged: _Staged, level: int, index: int, data: bytes) -> None:
@@ -132,14 +138,17 @@ def _write_bundle(staged: _Staged, index: int, entries: list[bytes]) -> None:
 
 
 def _finish(staged: _Staged, note: bytes) -> None:
-    """Make the staged tiles and bundles durable, then put the checkpoint in place; a full tile
-    replaces its partial versions (removed last: a reader of the old checkpoint may want them
-    until the new one is in place)."""
+    """Make the staged tiles and bundles durable, then put the checkpoint in place (module doc:
+    the checkpoint's temporary file is fsynced with the tiles, its rename waits for theirs); a
+    full tile replaces its partial versions (removed last: a reader of the old checkpoint may
+    want them until the new one is in place)."""
     full = list(staged.full)
-    staged.commit()
-    _write(staged.root, "checkpoint", note)
-    for rel in full:
-        _remove_partials(staged.root, rel)
+    checkpoint = _Staged(staged.root)
+    checkpoint.add("checkpoint", note)
+    _fsync_all([tmp for tmp, _ in staged.files] + [tmp for tmp, _ in checkpoint.files])
+    staged.commit(synced=True)
+    checkpoint.commit(synced=True)
+    _remove_partials(staged.root, full)
 
 
 def published_size(root: Path) -> int:

@@ -39,7 +39,7 @@ from ..core.statement_types import Checker
 from ..core.statements import SignedStatement, key_id_matches
 
 __all__ = ["PROCESS_MIN", "SignatureJob", "check_signatures", "first_bad_signature",
-           "first_refused_entry",
+           "first_refused_entry", "warm",
            "leaf_hash_ranges", "sqlite_leaf_hashes", "worker_cpu_seconds"]
 
 #: Below this many signatures a job runs in the calling thread.
@@ -119,6 +119,22 @@ def _main_hidden() -> Iterator[None]:
         main.__dict__.update(saved)
 
 
+def warm() -> None:
+    """Start the worker processes now (each imports its modules: about half a second), so the
+    first job that needs them does not wait for that. Blocking: run it in a thread."""
+    pool = _workers()
+    if pool is None:
+        return
+    try:
+        with _main_hidden():
+            jobs = [pool.submit(first_bad_signature, [], [], 0)
+                    for _ in range(os.cpu_count() or 2)]
+        for job in jobs:
+            job.result()
+    except (BrokenProcessPool, OSError, RuntimeError):
+        _drop_pool()
+
+
 def _drop_pool() -> None:
     global _pool
     with _pool_lock:
@@ -135,13 +151,14 @@ class SignatureJob:
 
     ``positions`` maps the job's items back to the caller's numbering (statement positions in
     the batch). ``background=False`` keeps a large job in the calling thread too (checked when
-    the answer is asked for).
+    the answer is asked for); ``process_min`` is the fewest signatures sent to the workers.
     """
 
     def __init__(self, signed: list[bytes], keys: list[bytes], positions: list[int], *,
                  known_bad: int | None = None,
                  check: Callable[[Sequence[bytes], Sequence[bytes], int], int | None]
-                 = first_bad_signature, background: bool = True) -> None:
+                 = first_bad_signature, background: bool = True,
+                 process_min: int = PROCESS_MIN) -> None:
         self._signed, self._keys, self._positions = signed, keys, positions
         self._check = check  # (items, keys, offset) -> first failing position or None
         self._known_bad = known_bad  # a position already known to fail (a key id mismatch)
@@ -149,7 +166,7 @@ class SignatureJob:
         self._answered = False
         self._answer: int | None = None
         n = len(signed)
-        if background and n >= PROCESS_MIN and (pool := _workers()) is not None:
+        if background and n >= process_min and (pool := _workers()) is not None:
             try:
                 with _main_hidden():
                     for lo in range(0, n, _CHUNK):
@@ -260,7 +277,7 @@ def worker_cpu_seconds() -> float:
 
 def check_signatures(pairs: Sequence[tuple[SignedStatement, bytes]],
                      positions: Sequence[int] | None = None, *,
-                     background: bool = True) -> SignatureJob:
+                     background: bool = True, process_min: int = PROCESS_MIN) -> SignatureJob:
     """Start checking every (statement, public key); positions name them in the caller's batch.
 
     A key id that does not match the key fails at once (no Ed25519 needed); the rest go to
@@ -277,4 +294,5 @@ def check_signatures(pairs: Sequence[tuple[SignedStatement, bytes]],
             where.append(p)
         elif mismatch is None:
             mismatch = p
-    return SignatureJob(signed, keys, where, known_bad=mismatch, background=background)
+    return SignatureJob(signed, keys, where, known_bad=mismatch, background=background,
+                        process_min=process_min)

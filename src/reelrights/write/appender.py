@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 
 from ..log.database_log import AppendResult, DatabaseLog
 from ..log.mirror import publish_batch
+from ..log.workers import PROCESS_MIN
 from ..store.db import Database
 
 __all__ = ["Appender", "AppenderFactory", "SequentialAppender"]
@@ -33,6 +34,9 @@ class Appender(Protocol):
     #: Whether signature checks may run in the background (worker processes for large jobs)
     #: while the batch is applied; else each is checked when its verdict is asked for.
     background: bool
+    #: The fewest signatures a background check sends to the worker processes (fewer are
+    #: checked in the calling thread); see :mod:`reelrights.log.workers`.
+    process_min: int
 
     def around_batch(self) -> AbstractContextManager[None]:
         """Entered around each :meth:`~reelrights.ledger.Ledger.submit`."""
@@ -64,6 +68,7 @@ class SequentialAppender:
     """The reference appender: nothing kept, nothing in the background, nothing reordered."""
 
     background = False
+    process_min = PROCESS_MIN
 
     def __init__(self, db: Database, log: DatabaseLog, mirror_dir: Path | None) -> None:
         self.db, self.log, self.mirror_dir = db, log, mirror_dir

@@ -32,6 +32,8 @@ class BatchedAppender:
     """Kept connection, worker processes, ordered publishing, GC paused (module docstring)."""
 
     background = True
+    #: A server lowers it for its small coalesced batches (:mod:`reelrights.service.writer`).
+    process_min = PROCESS_MIN
 
     def __init__(self, db: Database, log: DatabaseLog, mirror_dir: Path | None) -> None:
         self.connection = KeptConnection(db)

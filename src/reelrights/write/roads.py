@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from ..catalogue import check_body
 from ..core.statements import verify_entry_signature
 from ..errors import ReelrightsError, SignatureError
-from ..log.workers import SignatureJob, first_refused_entry
+from ..log.workers import PROCESS_MIN, SignatureJob, first_refused_entry
 from .decode import Decoded, check_signatures, decode_batch, raising_at, read_batch
 from .keys import KeyBook
 
@@ -53,11 +53,12 @@ class Road:
         return batch
 
     def check(self, batch: Decoded, positions: list[int], keys: list[bytes], *,
-              background: bool) -> SignatureJob:
-        """Step 2: start checking the signatures at ``positions`` with ``keys``."""
+              background: bool, process_min: int = PROCESS_MIN) -> SignatureJob:
+        """Step 2: start checking the signatures at ``positions`` with ``keys`` (in the worker
+        processes from ``process_min`` signatures on, when ``background``)."""
         return check_signatures([(batch.stmts[i], k) for i, k in zip(positions, keys,
                                                                       strict=True)],
-                                positions, background=background)
+                                positions, background=background, process_min=process_min)
 
     @contextmanager
     def refusals_in_order(self, conn: Connection, batch: Decoded, jobs: list[SignatureJob],
@@ -96,9 +97,9 @@ class QuickRoad(Road):
             raise GiveUp from exc
 
     def check(self, batch: Decoded, positions: list[int], keys: list[bytes], *,
-              background: bool) -> SignatureJob:
+              background: bool, process_min: int = PROCESS_MIN) -> SignatureJob:
         return SignatureJob([batch.entries[i] for i in positions], keys, positions,
-                            check=_REFUSED, background=background)
+                            check=_REFUSED, background=background, process_min=process_min)
 
     @contextmanager
     def refusals_in_order(self, conn: Connection, batch: Decoded, jobs: list[SignatureJob],
