@@ -1,0 +1,282 @@
+"""Landmark audio fingerprints (constellation hashing) that survive pitch and tempo changes and
+loud music or speech mixed over the recording.
+
+Why a second audio signal: Chromaprint (:mod:`.audio`) describes each eighth of a second by a
+12-bin chroma picture, so it is exact for re-encodes and excerpts but a pitch change of 5 % (0.85
+semitone) moves energy across chroma bins, and music or speech mixed in at equal loudness changes
+most of its bits (measured: 3-4 of 10 copies found, see docs/scan.md). Spectral *peaks* of the
+recording survive a mixture: the loudest points of a spectrogram of the sum are mostly the
+loudest points of either part, so a share of the work's peaks is still there (Wang 2003, the
+Shazam paper; Ellis' audfprint).
+
+The print: the audio at 11,025 Hz (as Chromaprint), a 1,024-sample Hann STFT every 256 samples
+(:data:`FRAME_S` = 23.2 ms), log magnitude; peaks are local maxima over +-:data:`PEAK_T` frames
+and +-:data:`PEAK_F` bins between 150 Hz and 4.5 kHz, the :data:`PEAKS_PER_S` strongest per
+second, with a sub-bin frequency (parabolic interpolation). Each peak (anchor) is paired with up
+to :data:`FANOUT` later peaks :data:`DT_MIN`-:data:`DT_MAX` frames on and within an octave.
+A pair's hash is (anchor pitch, pitch interval, time gap), with pitch on a log scale in thirds of
+a semitone: a pitch change shifts every pitch by the same amount and leaves intervals alone, and a
+tempo change scales every gap by the same factor.
+
+Matching (:class:`LandmarkIndex`): the query's pairs are hashed again for every combination of a
+pitch factor and a tempo factor in :data:`SCALES` (0.94-1.06 in 1 % steps: a resample, an
+``atempo`` or a pitch shift of up to +-6 %), looked up in the sorted reference hashes, and vote
+for (recording, time offset). The best offset's votes (within one frame) are the score; a match
+needs :data:`MIN_VOTES` votes, :data:`MIN_RATE` votes per second of the query's matched span and
+a *contrast* of :data:`MIN_CONTRAST`: the best offset's votes over those of the recording's next
+best offset (more than 3 frames away). Votes alone do not separate a copy from another melody
+built from the same few notes (generated melodies on a pentatonic scale, all notes on a 0.25 s
+grid, share note pairs at every grid offset: measured up to 211 votes for an unrelated melody);
+a copy's true offset stands out from every other offset (contrast 3.3-7.8 measured; unrelated
+melodies at most 2.9). The match reports the matched time ranges in the copy and the recording (first and last voting anchor).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+from reelrights.errors import BadInput, MediaError
+from reelrights.media.fingerprint.base import BlobReader, check_file, media_errors, pack_header
+
+__all__ = ["FRAME_S", "SCALES", "LandmarkIndex", "LandmarkMatch", "LandmarkPrint", "decode_mono",
+           "fingerprint_landmarks", "landmarks_of_samples"]
+
+RATE = 11025
+N_FFT = 1024
+HOP = 256
+FRAME_S = HOP / RATE
+F_LO, F_HI = 150.0, 4500.0
+PEAK_T, PEAK_F = 4, 6
+PEAKS_PER_S = 30
+FANOUT = 6
+DT_MIN, DT_MAX = 2, 48
+PITCH_Q = 36                 # pitch steps per octave (thirds of a semitone)
+MAX_INTERVAL = PITCH_Q       # an octave
+SCALES = tuple(round(0.94 + 0.01 * k, 2) for k in range(13))
+MIN_VOTES = 24
+MIN_RATE = 3.0               # votes per second of matched span
+MIN_CONTRAST = 3.0           # best offset's votes over the next best offset's (same recording)
+_KIND, _VERSION = b"L", 1
+
+
+@dataclass(frozen=True, eq=False)
+class LandmarkPrint:
+    """Peak pairs of one recording: anchor time (frames), anchor pitch (log-scale steps, real),
+    pitch interval (real) and gap (frames) per pair; ``duration_ms`` of the decoded audio."""
+
+    t1: np.ndarray      # float32 frames
+    pitch: np.ndarray   # float32 steps above 100 Hz
+    interval: np.ndarray  # float32 steps
+    gap: np.ndarray     # float32 frames
+    duration_ms: int
+
+    def __len__(self) -> int:
+        return int(self.t1.shape[0])
+
+    def hashes(self, pitch_scale: float = 1.0, tempo_scale: float = 1.0) -> np.ndarray:
+        """int64 hashes of the pairs, as they would be if the audio's pitch were multiplied by
+        ``pitch_scale`` and its duration by ``tempo_scale``."""
+        p = np.rint(self.pitch + PITCH_Q * np.log2(pitch_scale)).astype(np.int64)
+        d = np.rint(self.interval).astype(np.int64) + MAX_INTERVAL
+        g = np.rint(self.gap * tempo_scale).astype(np.int64)
+        return (np.clip(p, 0, 511) << 14) | (np.clip(d, 0, 127) << 7) | np.clip(g, 0, 127)
+
+    def to_bytes(self) -> bytes:
+        arr = np.stack([self.t1, self.pitch, self.interval, self.gap]).astype("<f4")
+        return pack_header(_KIND, _VERSION) + struct.pack("<Iq", len(self), self.duration_ms) + arr.tobytes()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> LandmarkPrint:
+        r = BlobReader(blob, _KIND, (_VERSION,), "landmark")
+        n, duration_ms = r.unpack("<Iq")
+        arr = r.array("<f4", 4 * n, (4, n))
+        r.done()
+        return cls(arr[0].copy(), arr[1].copy(), arr[2].copy(), arr[3].copy(), duration_ms)
+
+
+def decode_mono(path: str | os.PathLike[str]) -> np.ndarray:
+    """The first audio stream of ``path`` as float32 mono samples at 11,025 Hz (int16 scale)."""
+    p = check_file(path)
+    chunks = []
+    with media_errors(p, "audio"), av.open(str(p)) as container:
+        if not container.streams.audio:
+            raise MediaError(f"{p}: has no audio stream; pick a file with sound", path=str(p))
+        rs = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+        for frame in container.decode(container.streams.audio[0]):
+            chunks += [c.to_ndarray().reshape(-1) for c in rs.resample(frame)]
+        chunks += [c.to_ndarray().reshape(-1) for c in rs.resample(None)]
+    if not chunks:
+        raise MediaError(f"{p}: no decodable audio; the file is corrupt or truncated: re-export it", path=str(p))
+    return np.concatenate(chunks).astype(np.float32)
+
+
+def fingerprint_landmarks(path: str | os.PathLike[str]) -> LandmarkPrint:
+    """The landmark print of ``path``'s first audio stream."""
+    return landmarks_of_samples(decode_mono(path))
+
+
+def _peaks(pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(frame, fractional bin) of the spectrogram's peaks, time-sorted."""
+    if len(pcm) < N_FFT:
+        return np.zeros(0), np.zeros(0)
+    frames = np.lib.stride_tricks.sliding_window_view(pcm, N_FFT)[::HOP]
+    spec = np.log(np.abs(np.fft.rfft(frames * np.hanning(N_FFT).astype(np.float32), axis=1)) + 1.0)
+    lo, hi = int(F_LO * N_FFT / RATE), int(F_HI * N_FFT / RATE)
+    band = spec[:, lo - PEAK_F:hi + PEAK_F + 1]
+    padded = np.pad(band, ((PEAK_T, PEAK_T), (0, 0)), constant_values=-np.inf)
+    mx = np.lib.stride_tricks.sliding_window_view(padded, (2 * PEAK_T + 1, 2 * PEAK_F + 1)).max(axis=(2, 3))
+    core = band[:, PEAK_F:-PEAK_F]
+    floor = np.median(core) + 1.0
+    t, f = np.nonzero((core >= mx) & (core > floor))
+    if not len(t):
+        return np.zeros(0), np.zeros(0)
+    strength = core[t, f]
+    keep = np.zeros(len(t), bool)
+    per = max(1, round(1.0 / FRAME_S))
+    for s in range(0, int(t.max()) + 1, per):  # the strongest PEAKS_PER_S in each second
+        sel = np.flatnonzero((t >= s) & (t < s + per))
+        keep[sel[np.argsort(-strength[sel])[:PEAKS_PER_S]]] = True
+    t, f = t[keep], f[keep]
+    b = f + PEAK_F  # parabolic sub-bin frequency
+    a, c, m = band[t, b - 1], band[t, b + 1], band[t, b]
+    den = a - 2 * m + c
+    frac = np.where(den < 0, 0.5 * (a - c) / np.where(den < 0, den, -1), 0.0)
+    return t.astype(np.float64), (f + lo + np.clip(frac, -0.5, 0.5)).astype(np.float64)
+
+
+def landmarks_of_samples(pcm: np.ndarray) -> LandmarkPrint:
+    """The landmark print of float mono samples at 11,025 Hz."""
+    pcm = np.asarray(pcm, dtype=np.float32)
+    t, fbin = _peaks(pcm)
+    duration_ms = round(1000 * len(pcm) / RATE)
+    empty = np.zeros(0, np.float32)
+    if len(t) < 2:
+        return LandmarkPrint(empty, empty, empty, empty, duration_ms)
+    pitch = PITCH_Q * np.log2(fbin * RATE / N_FFT / 100.0)
+    n = len(t)
+    a_idx, b_idx = [], []
+    for k in range(1, 4 * FANOUT * 3):  # later peaks in time order; keep FANOUT per anchor
+        i = np.arange(n - k)
+        j = i + k
+        ok = (t[j] - t[i] >= DT_MIN) & (t[j] - t[i] <= DT_MAX) & (np.abs(pitch[j] - pitch[i]) < MAX_INTERVAL)
+        a_idx.append(i[ok])
+        b_idx.append(j[ok])
+    ai, bi = np.concatenate(a_idx), np.concatenate(b_idx)
+    order = np.lexsort((t[bi], ai))
+    ai, bi = ai[order], bi[order]
+    first = np.searchsorted(ai, ai, side="left")
+    rank = np.arange(len(ai)) - first
+    keep = rank < FANOUT
+    ai, bi = ai[keep], bi[keep]
+    return LandmarkPrint(t[ai].astype(np.float32), pitch[ai].astype(np.float32),
+                         (pitch[bi] - pitch[ai]).astype(np.float32), (t[bi] - t[ai]).astype(np.float32),
+                         duration_ms)
+
+
+@dataclass(frozen=True)
+class LandmarkMatch:
+    """``id``'s recording matched: the copy's ``query_start_s``-``query_end_s`` lies over the
+    recording's ``ref_start_s``-``ref_end_s``; ``pitch`` and ``tempo`` are the factors found
+    (the copy's pitch and duration relative to the recording), ``votes`` the agreeing pairs."""
+
+    id: int
+    votes: int
+    query_start_s: float
+    query_end_s: float
+    ref_start_s: float
+    ref_end_s: float
+    pitch: float
+    tempo: float
+    coverage: float = 0.0
+    share: float = 0.0
+    contrast: float = 0.0
+
+
+class LandmarkIndex:
+    """In-memory landmark search over registered recordings (sorted hash table)."""
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[int, LandmarkPrint]] = []
+        self._built: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def add(self, id: int, print_: LandmarkPrint) -> None:
+        if isinstance(id, bool) or not isinstance(id, (int, np.integer)):
+            raise BadInput(f"landmark id must be an integer, got {id!r}")
+        if any(pid == int(id) for pid, _ in self._parts):
+            raise BadInput(f"landmark id {id} is already indexed; use a new id")
+        self._parts.append((int(id), print_))
+        self._built = None
+
+    def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._built is None:
+            hs = [p.hashes() for _, p in self._parts]
+            h = np.concatenate(hs) if hs else np.zeros(0, np.int64)
+            ids = np.concatenate([np.full(len(x), i, np.int64) for (i, _), x in zip(self._parts, hs)]) \
+                if hs else np.zeros(0, np.int64)
+            t = np.concatenate([p.t1 for _, p in self._parts]) if hs else np.zeros(0, np.float32)
+            order = np.argsort(h, kind="stable")
+            self._built = (h[order], ids[order], t[order].astype(np.float64))
+        return self._built
+
+    def search(self, query: LandmarkPrint, *, scales: tuple[float, ...] = SCALES,
+               min_votes: int = MIN_VOTES) -> list[LandmarkMatch]:
+        """Registered recordings the query holds, best first (one match per recording)."""
+        table_h, table_id, table_t = self._table()
+        if not len(query) or not len(table_h):
+            return []
+        best: dict[int, tuple[int, LandmarkMatch]] = {}
+        for ps in scales:
+            for ts in scales:
+                h = query.hashes(ps, ts)
+                lo = np.searchsorted(table_h, h, "left")
+                hi = np.searchsorted(table_h, h, "right")
+                cnt = hi - lo
+                if not cnt.sum():
+                    continue
+                qi = np.repeat(np.arange(len(h)), cnt)
+                ri = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
+                qt = query.t1[qi].astype(np.float64) * ts  # query time on the recording's clock
+                off = np.rint(table_t[ri] - qt).astype(np.int64)
+                rid = table_id[ri]
+                key = rid * (1 << 24) + off + (1 << 23)
+                uniq, n = np.unique(key, return_counts=True)
+                # votes within one frame of an offset
+                near = n + np.where(np.isin(uniq - 1, uniq), n[np.searchsorted(uniq, uniq - 1).clip(0, len(uniq) - 1)], 0) \
+                    + np.where(np.isin(uniq + 1, uniq), n[np.searchsorted(uniq, uniq + 1).clip(0, len(uniq) - 1)], 0)
+                for k in np.argsort(-near)[:8]:
+                    votes = int(near[k])
+                    if votes < min_votes:
+                        break
+                    r = int(uniq[k] >> 24)
+                    if r in best and best[r][0] >= votes:
+                        continue
+                    sel = (rid == r) & (np.abs(key - uniq[k]) <= 1)
+                    q_s = query.t1[qi[sel]].astype(np.float64)
+                    r_s = table_t[ri[sel]]
+                    q0, q1 = np.percentile(q_s, [1, 99])
+                    span_s = max((q1 - q0) * FRAME_S, 1.0)
+                    if votes / span_s < MIN_RATE:
+                        continue
+                    r0, r1 = np.percentile(r_s, [1, 99])
+                    bins = (query.t1.astype(np.float64) * FRAME_S).astype(np.int64)
+                    span = (bins >= int(q0 * FRAME_S)) & (bins <= int(q1 * FRAME_S))
+                    have = np.unique(bins[span])
+                    hit_bins, hit_n = np.unique((q_s * FRAME_S).astype(np.int64), return_counts=True)
+                    coverage = float(np.isin(have, hit_bins[hit_n >= 2]).mean()) if len(have) else 0.0
+                    same = ((uniq >> 24) == r) & (np.abs(uniq - uniq[k]) > 3)
+                    contrast = votes / max(1.0, float(near[same].max()) if same.any() else 1.0)
+                    if contrast < MIN_CONTRAST:
+                        continue
+                    best[r] = (votes, LandmarkMatch(r, votes, round(q0 * FRAME_S, 3), round(q1 * FRAME_S, 3),
+                                                    round(r0 * FRAME_S, 3), round(r1 * FRAME_S, 3),
+                                                    round(1.0 / ps, 3), round(1.0 / ts, 3), round(coverage, 3),
+                                                    round(votes / len(query), 4), round(contrast, 3)))
+        return sorted((m for _, m in best.values()), key=lambda m: (-m.votes, m.id))
