@@ -18,6 +18,7 @@ Each match is a dict ready for the JSONL report.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,9 @@ __all__ = ["PDQ_RADIUS", "TEXT_THRESHOLD", "VPDQ_SHARE", "match_audio", "match_t
            "match_video", "runs", "time_runs"]
 
 TEXT_THRESHOLD = 0.5
+SCENE_MIN_JACCARD = 0.15   # a partly paraphrased scene: some shingles still shared...
+SCENE_LINE_SHARE = 0.5     # ...and half its distinct lines verbatim in one reference scene
+SCENE_MIN_LINES = 4
 MAX_BER = 0.35
 
 
@@ -69,11 +73,14 @@ def match_audio(conn: Connection, index: Any, query: Any) -> list[dict[str, Any]
     return out
 
 
-def match_text(conn: Connection, index: Any, query: Any) -> list[dict[str, Any]]:
+def match_text(conn: Connection | None, index: Any, query: Any, *,
+               loader: Callable[[set[int]], dict[int, tuple[str, str, Any]]] | None = None
+               ) -> list[dict[str, Any]]:
     keys = {k for k, _ in index.query(query.minhash, TEXT_THRESHOLD)}
     for chunk in query.chunks:
         keys |= {k for k, _ in index.query(chunk.minhash, TEXT_THRESHOLD)}
-    refs = load_prints(conn, {int(str(k).split(":")[0]) for k in keys})
+    seqs = {int(str(k).split(":")[0]) for k in keys}
+    refs = loader(seqs) if loader is not None else load_prints(conn, seqs)
     q_hashes = np.asarray(query.line_hashes)
     q_lines = np.asarray(query.line_numbers)
     if len(q_hashes) == 0:
@@ -81,13 +88,11 @@ def match_text(conn: Connection, index: Any, query: Any) -> list[dict[str, Any]]
     out = []
     for _s, (sha, _, ref) in sorted(refs.items()):
         jaccard = float(np.mean(np.asarray(query.minhash) == np.asarray(ref.minhash)))
-        # Which of the query's scenes are copied: best Jaccard against any reference scene.
+        # Which of the query's scenes are copied, and from which reference scene.
         in_copied = np.zeros(len(q_lines), bool)
-        if ref.chunks:
-            r_sigs = np.stack([np.asarray(c.minhash) for c in ref.chunks])
-            for c in query.chunks:
-                if float((r_sigs == np.asarray(c.minhash)).mean(axis=1).max()) >= TEXT_THRESHOLD:
-                    in_copied |= (q_lines >= c.first_line) & (q_lines <= c.last_line)
+        scenes = _copied_scenes(query, ref, q_hashes, q_lines)
+        for sc in scenes:
+            in_copied |= (q_lines >= sc["query_first_line"]) & (q_lines <= sc["query_last_line"])
         scene_share = float(in_copied.mean())
         similarity = max(jaccard, scene_share)
         if similarity < TEXT_THRESHOLD:
@@ -109,5 +114,41 @@ def match_text(conn: Connection, index: Any, query: Any) -> list[dict[str, Any]]
                            "ref_last_line": int(max(ref_lines)), "lines": b - a + 1})
         out.append({"signal": "text", "sha256": sha, "similarity": round(similarity, 6),
                     "jaccard": round(jaccard, 6), "scene_share": round(scene_share, 6),
-                    "line_share": round(float(hit.mean()), 6), "ranges": ranges})
+                    "line_share": round(float(hit.mean()), 6), "ranges": ranges, "scenes": scenes})
+    return out
+
+
+def _copied_scenes(query: Any, ref: Any, q_hashes: np.ndarray, q_lines: np.ndarray) -> list[dict[str, Any]]:
+    """The query's scenes copied from some scene of ``ref``, each with its best reference scene.
+
+    A scene is copied when its MinHash Jaccard with a reference scene is >= TEXT_THRESHOLD, or
+    when it is partly paraphrased: Jaccard >= SCENE_MIN_JACCARD and at least SCENE_LINE_SHARE of
+    its distinct lines (at least SCENE_MIN_LINES of them) appear verbatim in that one scene.
+    Reordered scenes are found wherever they are (each query scene is compared to every scene)."""
+    if not ref.chunks or not query.chunks:
+        return []
+    r_sigs = np.stack([np.asarray(c.minhash) for c in ref.chunks])
+    r_hashes, r_lines = np.asarray(ref.line_hashes), np.asarray(ref.line_numbers)
+    r_sets = [set(r_hashes[(r_lines >= c.first_line) & (r_lines <= c.last_line)].tolist()) for c in ref.chunks]
+    out = []
+    for c in query.chunks:
+        js = (r_sigs == np.asarray(c.minhash)).mean(axis=1)
+        qs = set(q_hashes[(q_lines >= c.first_line) & (q_lines <= c.last_line)].tolist())
+        best = int(np.argmax(js))
+        ok = float(js[best]) >= TEXT_THRESHOLD
+        share = 0.0
+        if not ok and qs:
+            shared = np.array([len(qs & rs) for rs in r_sets])
+            cand = int(np.argmax(shared + js))  # most verbatim lines, Jaccard breaks ties
+            share = float(shared[cand]) / len(qs)
+            if (js[cand] >= SCENE_MIN_JACCARD and share >= SCENE_LINE_SHARE
+                    and shared[cand] >= SCENE_MIN_LINES):
+                ok, best = True, cand
+        if ok:
+            rc = ref.chunks[best]
+            out.append({"query_first_line": int(c.first_line), "query_last_line": int(c.last_line),
+                        "ref_first_line": int(rc.first_line), "ref_last_line": int(rc.last_line),
+                        "jaccard": round(float(js[best]), 4),
+                        "line_share": round(share if share else
+                                            len(qs & r_sets[best]) / max(1, len(qs)), 4)})
     return out
