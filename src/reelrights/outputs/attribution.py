@@ -48,7 +48,7 @@ from ..media.c2pa_assertions import TRAINING_RUN_LABEL
 from ..store.evidence_tables import run_usage, training_runs
 from ..store.resolve import resolve
 from ..store.tables import bundle_assets, bundles, credits, work_assets, works
-from .output_index import OutputIndex, OutputPrints, fingerprint_output, recover
+from .output_index import OutputIndex, OutputPrints, fingerprint_output, query_frames, recover
 from .records import OUTPUT, Output
 
 __all__ = ["attribute"]
@@ -77,7 +77,7 @@ def attribute(home: Home, ledger: Ledger, path: Path, *, territory: str | None =
         near: list[dict[str, Any]] = []
         signals = sorted(op.prints)
         if "video" in op.prints and indexes.dir("pdq").exists():
-            _video(conn, indexes.get("pdq"), op.prints["video"], shares, near)
+            _video(conn, indexes.get("pdq"), op.prints["video"], shares, near, op.variants)
         if "audio" in op.prints and indexes.dir("audio").exists():
             for m in match_audio(conn, indexes.get("audio"), op.prints["audio"]):
                 shares[m["sha256"]]["audio"] = max(shares[m["sha256"]].get("audio", 0.0),
@@ -122,16 +122,18 @@ def _record(home: Home, conn: Connection, path: Path,
     return None, None
 
 
-def _video(conn: Connection, index: Any, p: Any, shares: dict, near: list) -> None:
+def _video(conn: Connection, index: Any, p: Any, shares: dict, near: list, variants: Any = None) -> None:
     ok = np.flatnonzero(np.asarray(p.quality) >= MIN_QUALITY)
     if len(ok) == 0:
         return
-    hits = index.search(np.ascontiguousarray(p.hashes[ok]), radius=PDQ_RADIUS)
+    # a still also searches its crop grid (stills.GRID_QUERY), each box standing for the picture
+    hashes, owner, _, _ = query_frames(p, variants)
+    hits = index.search(hashes, radius=PDQ_RADIUS)
     if len(hits.query) == 0:
         return
     refs = load_prints(conn, np.unique(hits.id >> FRAME_BITS).tolist())
     best: dict[int, tuple[int, str, int]] = {}  # query row -> (distance, sha, ref ms)
-    for q, i, d in zip(hits.query.tolist(), hits.id.tolist(), hits.distance.tolist(),
+    for q, i, d in zip(owner[hits.query].tolist(), hits.id.tolist(), hits.distance.tolist(),
                        strict=True):
         ref = refs.get(i >> FRAME_BITS)
         if ref is None:

@@ -57,6 +57,9 @@ class OutputPrints:
     category: str
     sha256: str
     prints: dict[str, Any]
+    #: a looked-up still's extra hashes (its crop grid, :data:`.stills.GRID_QUERY`): searched
+    #: as the picture itself, never stored
+    variants: Any = None
 
     @property
     def primary_kind(self) -> str:
@@ -99,9 +102,14 @@ class OutputPrints:
                                  "MinHash of the whole text")
 
 
-def fingerprint_output(path: str | os.PathLike[str]) -> OutputPrints:
-    """Probe and fingerprint an output file (MediaError/BadInput name the file when it fails)."""
-    from ..media.fingerprint import fingerprint_file
+def fingerprint_output(path: str | os.PathLike[str], *, reference: bool = False) -> OutputPrints:
+    """Probe and fingerprint an output file (MediaError/BadInput name the file when it fails).
+
+    ``reference`` (signing): a video also gets centred crop variants and a still its reference
+    crop grid, both stored as kind ``vcrop`` beside the unchanged primary print, so crops of up to
+    10 % are recovered. Otherwise (a lookup) a still gets its query crop grid as ``variants``."""
+    from ..media.fingerprint import REFERENCE_CROPS, fingerprint_file, split_crops
+    from ..media.fingerprint.stills import GRID_QUERY, GRID_REFERENCE, grid_print, load_rgb
     from ..media.probe import probe_file
 
     facts = probe_file(path)
@@ -109,13 +117,25 @@ def fingerprint_output(path: str | os.PathLike[str]) -> OutputPrints:
         from ..errors import BadInput
         raise BadInput(f"{path}: a {facts.media_type} file has no fingerprint; outputs are "
                        "video, audio, images, text or PDF")
-    fp = fingerprint_file(path, facts.category)
+    crops = REFERENCE_CROPS if reference and facts.category == "video" else ()
+    fp = fingerprint_file(path, facts.category, crop_variants=crops)
     prints = {k: getattr(fp, k) for k in ("video", "audio", "text") if getattr(fp, k) is not None}
     if PRIMARY[facts.category] not in prints:
         from ..errors import MediaError
         raise MediaError(f"{path}: nothing to fingerprint in it; re-export the output",
                          str(path))
-    return OutputPrints(facts.category, facts.sha256, prints)
+    variants = None
+    if crops:
+        prints["video"], vcrop = split_crops(prints["video"])
+        if vcrop is not None:
+            prints["vcrop"] = vcrop
+    elif facts.category == "image":
+        grid = grid_print(load_rgb(path), GRID_REFERENCE if reference else GRID_QUERY)
+        if reference:
+            prints["vcrop"] = grid
+        else:
+            variants = grid
+    return OutputPrints(facts.category, facts.sha256, prints, variants)
 
 
 class OutputIndex(Indexes):
@@ -123,7 +143,7 @@ class OutputIndex(Indexes):
     use. A flat generated picture with no frame of PDQ quality is still indexed (see
     :func:`usable_frames`)."""
 
-    FRAME_KINDS = ("video",)
+    FRAME_KINDS = ("video", "vcrop")
 
     def __init__(self, home: Home) -> None:
         super().__init__(home, "outputs")
@@ -197,7 +217,7 @@ def recover(conn: Connection, index: OutputIndex, op: OutputPrints) -> Recovery 
     """The output whose stored prints best match ``op``, or None (video, then audio, then text)."""
     found: list[Recovery | None] = []
     if "video" in op.prints and index.exists("pdq"):
-        found.append(_recover_video(conn, index, op.prints["video"]))
+        found.append(_recover_video(conn, index, op.prints["video"], op.variants))
     if "audio" in op.prints and index.exists("audio"):
         found.append(_recover_audio(conn, index, op.prints["audio"]))
     if "text" in op.prints and index.exists("scripts"):
@@ -215,11 +235,23 @@ def usable_frames(p: Any) -> tuple[np.ndarray, int]:
     return np.arange(len(p.hashes)), LOW_QUALITY_RADIUS
 
 
-def _recover_video(conn: Connection, index: OutputIndex, p: Any) -> Recovery | None:
+def query_frames(p: Any, variants: Any = None) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(hashes to search, the query frame each stands for, radius, frames judged): the usable
+    frames, and for a still its crop-grid variants, all standing for its one frame."""
     ok, radius = usable_frames(p)
-    if len(ok) == 0:
+    hashes, owner = np.asarray(p.hashes)[ok], np.arange(len(ok))
+    if variants is not None and len(ok) == 1 and len(variants):
+        keep = np.flatnonzero(np.asarray(variants.quality) >= (MIN_QUALITY if radius == PDQ_RADIUS else 0))
+        hashes = np.concatenate([hashes, np.asarray(variants.hashes)[keep]])
+        owner = np.concatenate([owner, np.zeros(len(keep), np.int64)])
+    return np.ascontiguousarray(hashes), owner, radius, len(ok)
+
+
+def _recover_video(conn: Connection, index: OutputIndex, p: Any, variants: Any = None) -> Recovery | None:
+    hashes, owner, radius, n_frames = query_frames(p, variants)
+    if n_frames == 0:
         return None
-    hits = index.get("pdq").search(np.ascontiguousarray(p.hashes[ok]), radius=radius)
+    hits = index.get("pdq").search(hashes, radius=radius)
     if len(hits.query) == 0:
         return None
     seq = hits.id >> FRAME_BITS
@@ -227,11 +259,11 @@ def _recover_video(conn: Connection, index: OutputIndex, p: Any) -> Recovery | N
     best: Recovery | None = None
     for out_id in sorted(set(owners.values())):
         sel = np.isin(seq, [s for s, o in owners.items() if o == out_id])
-        q, d = hits.query[sel], hits.distance[sel]
+        q, d = owner[hits.query[sel]], hits.distance[sel]
         nearest: dict[int, int] = {}
         for qi, di in zip(q.tolist(), d.tolist(), strict=True):
             nearest[qi] = min(di, nearest.get(qi, 256))
-        share = len(nearest) / len(ok)
+        share = len(nearest) / n_frames
         r = Recovery(out_id, "video", float(np.mean(list(nearest.values()))), share)
         if share >= RECOVER_SHARE and (best is None or (r.share, -r.distance) >
                                        (best.share, -best.distance)):

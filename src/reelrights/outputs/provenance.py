@@ -237,7 +237,7 @@ def sign(home: Home, ledger: Ledger, output: Path, run_ref: str, dst: Path, *,
         detail = f" ({'; '.join(why)})" if why else ""
         raise PolicyDenied(f"run {run.id} has no audit certificate that verifies now{detail}; "
                            "get the run audited, or pass --uncertified to sign anyway")
-    prints = fingerprint_output(output)
+    prints = fingerprint_output(output, reference=True)
     opening = _model_opening(home, run)
     index = OutputIndex(home)
     with ledger.db.read() as conn:
