@@ -1,0 +1,83 @@
+"""Landmark audio prints: found after pitch and tempo changes and under music or speech at 0 dB,
+with the matched time ranges; unrelated melodies of the same generator are not found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reelrights.errors import BadInput
+from reelrights.media.fingerprint.landmarks import (
+    RATE,
+    LandmarkIndex,
+    LandmarkPrint,
+    fingerprint_landmarks,
+    landmarks_of_samples,
+)
+from reelrights.media.synth import make_audio
+from reelrights.media.synth_copy import make_babble, mix_equal, read_wav, resample_speed
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    d = tmp_path_factory.mktemp("landmarks")
+    works = [make_audio(d / f"w{i}.wav", seconds=30, sample_rate=RATE, seed=40 + i) for i in range(4)]
+    index = LandmarkIndex()
+    for i, w in enumerate(works):
+        index.add(i, fingerprint_landmarks(w))
+    return {"dir": d, "works": works, "index": index}
+
+
+def _excerpt(path: Path, start: float, seconds: float) -> np.ndarray:
+    x, rate = read_wav(path)
+    assert rate == RATE
+    return 32767 * x[round(start * rate):round((start + seconds) * rate)]
+
+
+def test_print_round_trips(setup: dict) -> None:
+    p = fingerprint_landmarks(setup["works"][0])
+    assert len(p) > 1000 and p.duration_ms == 30_000
+    q = LandmarkPrint.from_bytes(p.to_bytes())
+    assert np.array_equal(q.t1, p.t1) and np.array_equal(q.gap, p.gap) and q.duration_ms == p.duration_ms
+    with pytest.raises(BadInput):
+        LandmarkPrint.from_bytes(p.to_bytes()[:-3])
+
+
+@pytest.mark.parametrize("speed", [0.95, 1.05])
+def test_pitch_and_tempo_change_is_found_with_its_ranges(setup: dict, speed: float) -> None:
+    """A resample (tempo and pitch both changed by 5 %) of a 12 s excerpt from 7 s."""
+    copy = resample_speed(_excerpt(setup["works"][2], 7.0, 12.0), speed)
+    hits = setup["index"].search(landmarks_of_samples(copy))
+    assert [h.id for h in hits] == [2]
+    h = hits[0]
+    assert abs(h.pitch - speed) <= 0.011 and abs(h.tempo - 1 / speed) <= 0.011
+    assert h.query_start_s < 1.0 and h.query_end_s > 12.0 / speed - 1.0
+    assert abs(h.ref_start_s - 7.0) < 1.0 and abs(h.ref_end_s - 19.0) < 1.0
+
+
+@pytest.mark.parametrize("bed", ["music", "speech"])
+def test_found_under_music_or_speech_at_0_db(setup: dict, bed: str) -> None:
+    d = setup["dir"]
+    noise = (make_audio(d / "bed.wav", seconds=20, sample_rate=RATE, seed=977) if bed == "music"
+             else make_babble(d / "babble.wav", seconds=20, rate=RATE, seed=5))
+    mixed = mix_equal(setup["works"][1], noise, d / f"mix-{bed}.wav", start_s=4.0, seconds=15.0, rate=RATE)
+    hits = setup["index"].search(fingerprint_landmarks(mixed))
+    assert [h.id for h in hits] == [1]
+    assert abs(hits[0].ref_start_s - 4.0) < 1.0 and abs(hits[0].ref_end_s - 19.0) < 1.0
+    # the bed alone (a melody of the same generator, or babble) matches nothing
+    assert setup["index"].search(fingerprint_landmarks(noise)) == []
+
+
+def test_unrelated_melodies_of_the_same_generator_are_not_found(setup: dict) -> None:
+    for seed in (700, 701, 702):
+        other = make_audio(setup["dir"] / f"o{seed}.wav", seconds=15, sample_rate=RATE, seed=seed)
+        assert setup["index"].search(fingerprint_landmarks(other)) == []
+
+
+def test_bad_ids_are_refused(setup: dict) -> None:
+    with pytest.raises(BadInput, match="already indexed"):
+        setup["index"].add(0, fingerprint_landmarks(setup["works"][0]))
+    with pytest.raises(BadInput, match="integer"):
+        LandmarkIndex().add("x", fingerprint_landmarks(setup["works"][0]))  # type: ignore[arg-type]
