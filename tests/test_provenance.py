@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -391,3 +392,64 @@ def test_output_verdict_comes_from_the_signed_record_not_the_row(home, ledger, t
     link = _chain(report)["audit certificate"]
     assert not link["ok"] and "uncertified" in link["detail"]
     assert report["output"]["certificate"] is None and report["exit_code"] == 1
+
+
+def _crop_png(src: Path, dst: Path, top: float, bottom: float, left: float, right: float,
+              *, jpeg: bool = False, half: bool = False) -> Path:
+    """Cut the given fractions from each side (then optionally JPEG at quality 10 and a 50 %
+    resize): what an image tool or an augmentation pipeline does, with no manifest."""
+    with av.open(str(src)) as inp:
+        rgb = next(inp.decode(video=0)).to_ndarray(format="rgb24")
+    h, w = rgb.shape[:2]
+    rgb = rgb[round(h * top):h - round(h * bottom), round(w * left):w - round(w * right)]
+    frame = av.VideoFrame.from_ndarray(rgb[: rgb.shape[0] // 2 * 2, : rgb.shape[1] // 2 * 2].copy(),
+                                       format="rgb24")
+    if half:
+        frame = frame.reformat(width=frame.width // 4 * 2, height=frame.height // 4 * 2)
+    if jpeg:
+        codec = av.CodecContext.create("mjpeg", "w")
+        codec.width, codec.height, codec.pix_fmt = frame.width, frame.height, "yuvj420p"
+        codec.time_base, codec.qmin, codec.qmax = Fraction(1, 1), 10, 10
+        f = frame.reformat(format="yuvj420p")
+        f.pts = 0
+        dst = dst.with_suffix(".jpg")
+        dst.write_bytes(b"".join(bytes(p) for p in [*codec.encode(f), *codec.encode(None)]))
+        return dst
+    _write_png(frame.to_ndarray(format="rgb24"), dst)
+    return dst
+
+
+def test_stripped_crops_are_recovered_and_attributed(home, ledger, tmp_path) -> None:
+    """Crops of up to 10 % (centred, in a corner, on one side; with JPEG and a resize) of a signed
+    still, and a centred 10 % crop of a signed video, are traced back to their records; a crop
+    of another picture of the same generator is not."""
+    ids = _certified_story(home, ledger, tmp_path)
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    still = synth.make_image(gen / "still.png", size=(320, 240), seed=21)
+    film = synth.make_film(gen / "shot.mp4", seconds=3.0, fps=12, size=(256, 144), scenes=2, seed=22)
+    signed = {k: provenance.sign(home, ledger, src, ids["run"], tmp_path / f"signed-{src.name}")
+              for k, src in (("still", still), ("film", film))}
+    s = tmp_path / f"signed-{still.name}"
+    cases = {
+        "centre 5 %": _crop_png(s, tmp_path / "c5.png", .025, .025, .025, .025),
+        "corner 10 %": _crop_png(s, tmp_path / "k10.png", .10, 0, 0, .10),
+        "one side 10 %": _crop_png(s, tmp_path / "s10.png", 0, 0, .10, 0),
+        "crop 8 % + jpeg + 50 %": _crop_png(s, tmp_path / "j.png", .04, .04, 0, .08, jpeg=True, half=True),
+    }
+    for name, path in cases.items():
+        report = verify_output(home, ledger, path)
+        assert report["found_by"] == "fingerprint", (name, report["problems"])
+        assert report["output"]["id"] == signed["still"]["output"], name
+        assert report["exit_code"] == 0, (name, report["problems"])
+    video = synth.transcode_video(tmp_path / f"signed-{film.name}", tmp_path / "crop.mp4", crop=0.10,
+                                  bitrate=300_000)
+    report = verify_output(home, ledger, video)
+    assert report["found_by"] == "fingerprint" and report["output"]["id"] == signed["film"]["output"]
+    # attribute traces the cropped still to its record the same way
+    from reelrights.outputs.attribution import attribute
+    assert attribute(home, ledger, cases["corner 10 %"])["output"]["id"] == signed["still"]["output"]
+    # another picture of the generator, cropped the same way: no record
+    other = synth.make_image(gen / "other.png", size=(320, 240), seed=23)
+    miss = verify_output(home, ledger, _crop_png(other, tmp_path / "o.png", .10, 0, 0, .10))
+    assert miss["found_by"] is None and miss["exit_code"] == 1
