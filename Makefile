@@ -65,7 +65,7 @@ docs: $(STAMP)
 # Every benchmark, one after the other (about 15 minutes on 2 cores, plus up to 60 for
 # scan_robustness, which needs the ffmpeg CLI for its transformations); each prints its figures
 # beside its baseline. Run one alone with e.g. `make bench-log_append`.
-BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files scan_robustness provenance_sign fund_allocate cli_startup api_append api_reads sizing
+BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files scan_robustness recovery_robustness provenance_sign fund_allocate cli_startup api_append api_reads sizing
 
 # The HTTP load benchmarks drive the service with wrk (Debian's package), so the driver costs
 # little of the 2 cores.

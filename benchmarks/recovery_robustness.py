@@ -124,7 +124,8 @@ def audio_section(root: Path, samples: int, quick: bool) -> None:
           f"{samples} copies per case (+{max(2, samples // 4)} negative queries)")
     rows: list[Row] = []
     for case in AUDIO_CASES:
-        res: dict[str, Row] = {m: {"method": m, "case": case, "pos": [], "neg": []} for m in ("chromaprint", "landmarks")}
+        res: dict[str, Row] = {m: {"method": m, "case": case, "pos": [], "neg": []}
+                               for m in ("chromaprint", "landmarks")}
         for k in range(samples + max(2, samples // 4)):
             positive = k < samples
             w = rng.randrange(len(works)) if positive else -1
@@ -225,12 +226,14 @@ def _jpeg_half(rgb: np.ndarray) -> np.ndarray:
     return dec.decode(av.Packet(data))[0].to_ndarray(format="rgb24")
 
 
+CORNERS = [(.1, 0, .1, 0), (0, .1, 0, .1), (.1, 0, 0, .1), (0, .1, .1, 0)]
+SIDES = [(.1, 0, 0, 0), (0, .1, 0, 0), (0, 0, .1, 0), (0, 0, 0, .1)]
 STILL_CASES: dict[str, Callable[[np.ndarray, random.Random], np.ndarray]] = {
     "JPEG q10 + resize 50 %": lambda x, g: _jpeg_half(x),
     "crop centred 5 %": lambda x, g: _crop(x, .025, .025, .025, .025),
     "crop centred 10 %": lambda x, g: _crop(x, .05, .05, .05, .05),
-    "crop corner 10 %": lambda x, g: _crop(x, *g.choice([(.1, 0, .1, 0), (0, .1, 0, .1), (.1, 0, 0, .1), (0, .1, .1, 0)])),
-    "crop one side 10 %": lambda x, g: _crop(x, *g.choice([(.1, 0, 0, 0), (0, .1, 0, 0), (0, 0, .1, 0), (0, 0, 0, .1)])),
+    "crop corner 10 %": lambda x, g: _crop(x, *g.choice(CORNERS)),
+    "crop one side 10 %": lambda x, g: _crop(x, *g.choice(SIDES)),
     "crop random <= 10 %": lambda x, g: _crop(x, *(g.uniform(0, .05) for _ in range(4))),
     "crop random + JPEG + 50 %": lambda x, g: _jpeg_half(_crop(x, *(g.uniform(0, .05) for _ in range(4)))),
 }

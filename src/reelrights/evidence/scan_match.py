@@ -80,7 +80,12 @@ def match_text(conn: Connection | None, index: Any, query: Any, *,
     for chunk in query.chunks:
         keys |= {k for k, _ in index.query(chunk.minhash, TEXT_THRESHOLD)}
     seqs = {int(str(k).split(":")[0]) for k in keys}
-    refs = loader(seqs) if loader is not None else load_prints(conn, seqs)
+    if loader is None:
+        if conn is None:
+            raise ValueError("match_text needs a connection or a loader")
+        refs = load_prints(conn, seqs)
+    else:
+        refs = loader(seqs)
     q_hashes = np.asarray(query.line_hashes)
     q_lines = np.asarray(query.line_numbers)
     if len(q_hashes) == 0:

@@ -68,7 +68,7 @@ def make_babble(path: str | os.PathLike[str], *, seconds: float = 20.0, rate: in
     t = np.arange(n) / rate
     f0 = 130 + 25 * np.sin(2 * np.pi * 0.6 * t + rng.uniform(0, 6)) + 15 * np.sin(2 * np.pi * 2.3 * t)
     phase = 2 * np.pi * np.cumsum(f0) / rate
-    source = sum(np.sin(k * phase) / k for k in range(1, 25))
+    source = np.sum([np.sin(k * phase) / k for k in range(1, 25)], axis=0)
     out = np.zeros(n)
     syl = round(0.25 * rate)
     for s in range(0, n, syl):

@@ -40,7 +40,8 @@ CODE_BASE = 100
 
 def crop_boxes(steps: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
     """Every (top, bottom, left, right) percentage combination of ``steps``, the whole picture first."""
-    return sorted(itertools.product(steps, repeat=4), key=lambda b: (sum(b), b))
+    boxes = [(t, b, lf, r) for t, b, lf, r in itertools.product(steps, repeat=4)]
+    return sorted(boxes, key=lambda box: (sum(box), box))
 
 
 def load_rgb(path: str | os.PathLike[str]) -> np.ndarray:
