@@ -28,8 +28,9 @@ best offset (more than 5 frames away). Votes alone do not separate a copy from a
 built from the same few notes (generated melodies on a pentatonic scale, all notes on a 0.25 s
 grid, share note pairs at every grid offset: measured up to 211 votes for an unrelated melody);
 a copy's true offset stands out from every other offset (measured over 54 copies of 9
-transformations: contrast 3.8-10, unrelated and same-generator melodies at most 2.4; one of 120
-benchmark copies also matched a second melody at a contrast between 3.0 and 3.5, hence 3.5). Peak times
+transformations: contrast 3.8-10, unrelated and same-generator melodies at most 2.4; at 3.0 one
+of 108 benchmark queries also matched a second melody, so 3.5; at 3.5, 2 of 333 did: see
+docs/scan.md). Peak times
 and frequencies are interpolated to a fraction of a frame and bin, so a pair's gap scaled by the
 tempo factor still rounds to the reference's gap (this doubled the votes of a 5 % speed change).
 The match reports the matched time ranges in the copy (first voting anchor to the last pair's far
