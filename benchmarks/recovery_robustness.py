@@ -20,9 +20,9 @@ localisation error where a range is reported, and the time per query (CPU).
   scenes, and with 30 % or 50 % of the dialogue lines paraphrased (media/synth_copy); matched
   with scan_match.match_text (what a scan runs). A copy is found when the right script matches.
 * **stills**: generated pictures (make_image) and film frames, 320 x 240; the outputs index of
-  signed stills (picture + crop grid, outputs/output_index.py) and the registry's picture +
-  centred crop variants (what ``attribute`` searches); copies cropped up to 10 % (centred, one
-  corner, one side, random per side), with JPEG at quality 10 and a 50 % resize. A copy is
+  signed stills and the registry's stills (both: picture + reference crop grid,
+  outputs/output_index.py and media/engine.py; ``attribute`` searches the registry); copies
+  cropped up to 10 % (centred, one corner, one side, random per side), with JPEG at quality 10 and a 50 % resize. A copy is
   recovered when its picture or one of its query-grid variants is within PDQ distance 31 of
   the right entry (query_frames, the code recovery and attribute run).
 """
@@ -44,7 +44,7 @@ import numpy as np
 
 from reelrights.evidence.scan_match import MAX_BER, match_text
 from reelrights.media import synth
-from reelrights.media.fingerprint import REFERENCE_CROPS, fingerprint_audio, fingerprint_video
+from reelrights.media.fingerprint import fingerprint_audio, fingerprint_video
 from reelrights.media.fingerprint.landmarks import LandmarkIndex, fingerprint_landmarks
 from reelrights.media.fingerprint.stills import GRID_QUERY, GRID_REFERENCE, grid_print, load_rgb
 from reelrights.media.fingerprint.text import fingerprint_text_string
@@ -267,16 +267,17 @@ def still_section(root: Path, samples: int) -> None:
         path = _still(root / f"w{i}.png", pics[i])
         whole = fingerprint_video(path, scene_changes=False)
         grid = grid_print(pics[i], GRID_REFERENCE)
-        registry = fingerprint_video(path, scene_changes=False, crop_variants=REFERENCE_CROPS)
         indexes["recover"].add(np.concatenate([whole.hashes, grid.hashes]),
                                np.full(len(whole) + len(grid), i, np.int64))
-        indexes["attribute"].add(np.ascontiguousarray(registry.hashes), np.full(len(registry), i, np.int64))
+        # the registry's still: its picture and the same reference grid (media/engine.py)
+        indexes["attribute"].add(np.concatenate([whole.hashes, grid.hashes]),
+                                 np.full(len(whole) + len(grid), i, np.int64))
         indexes["no grid"].add(np.ascontiguousarray(whole.hashes), np.full(len(whole), i, np.int64))
     for ix in indexes.values():
         ix.flush()
     print(f"\n# stills: {len(works)} signed/registered pictures (generated images and film frames, 320 x 240), "
           f"{len(negs)} unregistered; {samples} copies per case. recover: outputs index (picture + {len(grid)} "
-          f"grid boxes) and query grid; attribute: registry (picture + centred crops {REFERENCE_CROPS}) and "
+          f"grid boxes) and query grid; attribute: registry (picture + the same grid) and "
           f"query grid; 'no grid': the query picture alone (before this change)")
     rng = random.Random(9)
     rows: list[Row] = []

@@ -302,6 +302,10 @@ def file_job(job: FileJob) -> FileResult:
                 p = getattr(fp, kind, None)
                 if p is not None:
                     out.prints[kind] = p.to_bytes()
+            if job.crops and category == "image":  # a registered still: its crop grid
+                from .fingerprint.stills import GRID_REFERENCE, grid_print, load_rgb
+
+                variants = grid_print(load_rgb(job.path), GRID_REFERENCE)
             if variants is not None and len(variants.hashes):
                 out.prints["vcrop"] = variants.to_bytes()
             if not out.prints:
