@@ -22,8 +22,8 @@ localisation error where a range is reported, and the time per query (CPU).
 * **stills**: generated pictures (make_image) and film frames, 320 x 240; the outputs index of
   signed stills and the registry's stills (both: picture + reference crop grid,
   outputs/output_index.py and media/engine.py; ``attribute`` searches the registry); copies
-  cropped up to 10 % (centred, one corner, one side, random per side), with JPEG at quality 10 and a 50 % resize. A copy is
-  recovered when its picture or one of its query-grid variants is within PDQ distance 31 of
+  cropped up to 10 % (centred, one corner, one side, random per side), with JPEG at quality 10
+  and a 50 % resize. A copy is recovered when its picture or one of its query-grid variants is within PDQ distance 31 of
   the right entry (query_frames, the code recovery and attribute run).
 """
 
