@@ -8,7 +8,10 @@ process alone writes the rows and then adds the new prints to the matching index
 
 Kinds: ``video`` (PDQ per sampled frame), ``vcrop`` (the same frames after centre crops, see
 :data:`reelrights.media.fingerprint.REFERENCE_CROPS`, taken from the same decode; references
-only), ``audio`` and ``text``.
+only), ``audio`` (Chromaprint), ``landmark`` (audio files only: the compact landmark hashes of
+:class:`reelrights.media.fingerprint.landmarks.LandmarkHashes`, 8 bytes a peak pair; no index
+file: a scan builds its in-memory landmark index from these rows, see
+:mod:`reelrights.evidence.scan_audio`) and ``text``.
 
 Index ids map back to rows through ``seq``, a fresh integer per computed print: a PDQ frame is
 ``seq << 24 | frame`` (frame = position in the print's arrays), an audio print is ``seq``, a
@@ -67,7 +70,18 @@ Progress = Callable[["Outcome"], None]
 def print_classes() -> dict[str, Any]:
     from ..media.fingerprint import AudioPrint, TextPrint, VideoPrint
 
-    return {"video": VideoPrint, "vcrop": VideoPrint, "audio": AudioPrint, "text": TextPrint}
+    return {"video": VideoPrint, "vcrop": VideoPrint, "audio": AudioPrint, "text": TextPrint,
+            "landmark": _Landmarks}
+
+
+class _Landmarks:
+    """``landmark`` blobs: a copy's full print or a reference's compact hashes."""
+
+    @staticmethod
+    def from_bytes(blob: bytes) -> Any:
+        from ..media.fingerprint.landmarks import landmarks_from_bytes
+
+        return landmarks_from_bytes(blob)
 
 
 def _now() -> str:
@@ -199,10 +213,14 @@ def _params(kind: str, p: Any, keyframes_only: bool) -> dict[str, Any]:
                 "width": int(p.width), "height": int(p.height)}
     if kind == "audio":
         return {"item_ms": float(p.item_ms)}
+    if kind == "landmark":
+        return {"form": "hashes", "duration_ms": int(p.duration_ms)}
     return {"num_perm": int(len(p.minhash)), "chunks": len(p.chunks)}
 
 
 def _items(kind: str, p: Any) -> int:
+    if kind == "landmark":
+        return len(p)
     return int(len(p.hashes) if kind in ("video", "vcrop") else len(p.items) if kind == "audio"
                else len(p.line_hashes))
 
@@ -258,7 +276,7 @@ def rebuild_indexes(home: Home, db: Database) -> dict[str, int]:
     indexes = Indexes(home)
     indexes.clear()
     classes = print_classes()
-    counts = {"video": 0, "vcrop": 0, "audio": 0, "text": 0}
+    counts = {"video": 0, "vcrop": 0, "audio": 0, "landmark": 0, "text": 0}
     with db.read() as conn:
         rows = conn.execute(select(fingerprints.c.seq, fingerprints.c.kind, fingerprints.c.data)
                             .where(fingerprints.c.status == "ok")

@@ -34,6 +34,7 @@ from ..rights.policy import check, resolve_context
 from ..store.db import Database
 from ..store.tables import bundle_assets, licenses, work_assets
 from .fingerprints import Indexes, print_classes
+from .scan_audio import LandmarkRegistry, match_landmarks
 from .scan_match import match_audio, match_text, match_video
 
 __all__ = ["VERDICTS", "ScanItem", "ScanReport", "read_inputs", "scan_files"]
@@ -166,6 +167,7 @@ def scan_files(home: Home, paths: Iterable[str | Path], licensee: str, model_fam
         order = {j.path: n for n, j in enumerate(jobs)}
         indexes = Indexes(home)
         classes = print_classes()
+        landmarks = LandmarkRegistry()
         verdicts: dict[str, dict[str, Any]] = {}
         for job, result in (engine or LocalEngine()).run(file_job, jobs, crashed_result):
             facts = result.facts or {}
@@ -175,7 +177,7 @@ def scan_files(home: Home, paths: Iterable[str | Path], licensee: str, model_fam
             if result.error is None:
                 prints = {k: classes[k].from_bytes(b) for k, b in result.prints.items()}
                 with db.read() as conn:
-                    item.matches = _matches(conn, indexes, prints)
+                    item.matches = _matches(conn, indexes, prints, landmarks)
                     for m in item.matches:
                         v = verdicts.get(m["sha256"])
                         if v is None:
@@ -193,12 +195,17 @@ def scan_files(home: Home, paths: Iterable[str | Path], licensee: str, model_fam
             db.engine.dispose()
 
 
-def _matches(conn: Connection, indexes: Indexes, prints: dict[str, Any]) -> list[dict[str, Any]]:
+def _matches(conn: Connection, indexes: Indexes, prints: dict[str, Any],
+             landmarks: LandmarkRegistry) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if "video" in prints and indexes.dir("pdq").exists():
         out += match_video(conn, indexes.get("pdq"), prints["video"])
+    if "landmark" in prints:  # audio files: landmarks decide for assets that have them
+        out += match_landmarks(landmarks.load(conn), prints["landmark"])
     if "audio" in prints and indexes.dir("audio").exists():
-        out += match_audio(conn, indexes.get("audio"), prints["audio"])
+        covered = landmarks.covered if "landmark" in prints else set()
+        out += [m for m in match_audio(conn, indexes.get("audio"), prints["audio"])
+                if m["sha256"] not in covered]
     if "text" in prints and indexes.dir("scripts").exists():
         out += match_text(conn, indexes.get("scripts"), prints["text"])
     if out:

@@ -254,7 +254,8 @@ class FileResult:
     size: int = 0
     facts: dict[str, Any] | None = None          # probe facts, when the job probed
     prints: dict[str, bytes] = field(default_factory=dict)  # kind -> serialized print
-    #: kinds: video, vcrop (centre-crop variants of the video frames), audio, text
+    #: kinds: video, vcrop (centre-crop variants of the video frames), audio, landmark (audio
+    #: files: a LandmarkPrint for a copy, the compact LandmarkHashes for a reference), text
     error: str | None = None                     # one line: why this file has no prints
     cpu_s: float = 0.0                           # the worker's CPU time on this file
 
@@ -302,6 +303,11 @@ def file_job(job: FileJob) -> FileResult:
                 p = getattr(fp, kind, None)
                 if p is not None:
                     out.prints[kind] = p.to_bytes()
+            if category == "audio":  # landmarks: found after pitch/tempo changes and 0 dB mixes
+                from .fingerprint.landmarks import fingerprint_landmarks
+
+                lm = fingerprint_landmarks(job.path)
+                out.prints["landmark"] = (lm.compact() if job.crops else lm).to_bytes()
             if job.crops and category == "image":  # a registered still: its crop grid
                 from .fingerprint.stills import GRID_REFERENCE, grid_print, load_rgb
 
