@@ -81,7 +81,9 @@ def test_every_transformation_is_found_and_judged(home, ledger, world, media):
     [b] = by["b_everything"]["matches"][0]["ranges"]
     assert b["ref_start_ms"] - b["query_start_ms"] == 2000  # cut from 2 s, and cropped, resized
     audio = by["song_mp3"]["matches"][0]
-    assert audio["similarity"] > 0.95 and audio["ranges"][0]["ref_start_ms"] == 0
+    # Audio files are matched by landmarks (the song has a landmark print): factors 1, from 0 s.
+    assert audio["method"] == "landmarks" and audio["pitch"] == audio["tempo"] == 1.0
+    assert audio["similarity"] > 0.9 and audio["ranges"][0]["ref_start_ms"] < 500
     # Line ranges: the reformatted script's lines map back to the registered script's.
     text = by["script_b_reformatted"]["matches"][0]
     assert text["jaccard"] > 0.9 and text["line_share"] > 0.5
