@@ -11,9 +11,11 @@ import pytest
 from reelrights.errors import BadInput
 from reelrights.media.fingerprint.landmarks import (
     RATE,
+    LandmarkHashes,
     LandmarkIndex,
     LandmarkPrint,
     fingerprint_landmarks,
+    landmarks_from_bytes,
     landmarks_of_samples,
 )
 from reelrights.media.synth import make_audio
@@ -81,3 +83,19 @@ def test_bad_ids_are_refused(setup: dict) -> None:
         setup["index"].add(0, fingerprint_landmarks(setup["works"][0]))
     with pytest.raises(BadInput, match="integer"):
         LandmarkIndex().add("x", fingerprint_landmarks(setup["works"][0]))  # type: ignore[arg-type]
+
+
+def test_compact_reference_form_searches_alike(setup: dict) -> None:
+    """The registry stores LandmarkHashes (8 bytes a pair): an index of them finds what an index
+    of the full prints finds, and they cannot be rescaled (only queries are)."""
+    full = [fingerprint_landmarks(w) for w in setup["works"]]
+    compact = [LandmarkHashes.from_bytes(p.compact().to_bytes()) for p in full]
+    assert len(compact[0].to_bytes()) == 18 + 8 * len(full[0]) < len(full[0].to_bytes()) // 1.9
+    assert isinstance(landmarks_from_bytes(full[0].to_bytes()), LandmarkPrint)
+    index = LandmarkIndex()
+    for i, p in enumerate(compact):
+        index.add(i, p)
+    copy = landmarks_of_samples(resample_speed(_excerpt(setup["works"][3], 5.0, 12.0), 1.04))
+    assert index.search(copy) == setup["index"].search(copy) and index.search(copy)[0].id == 3
+    with pytest.raises(ValueError, match="rescale the query"):
+        compact[0].hashes(1.02)
