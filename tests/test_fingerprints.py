@@ -46,7 +46,7 @@ def test_work_add_fingerprints_every_file_and_records_where_it_is(home, ledger, 
     film, song, script = (a["sha256"] for a in receipt["assets"])
     got = rows(ledger)
     assert {k for k in got} == {(film, "video"), (film, "vcrop"), (song, "audio"),
-                                (script, "text")}
+                                (song, "landmark"), (script, "text")}
     assert all(r.status == "ok" and r.reason is None and r.data for r in got.values())
     video = got[(film, "video")]
     assert json.loads(video.params)["mode"] == "8fps+scenes"  # references: 8 fps
@@ -139,7 +139,8 @@ def test_rebuild_index_restores_what_a_lost_index_held(home, ledger, studio, med
     shutil.rmtree(home.path / "index")
     r = run(home, "fingerprint", "--rebuild-index", "--json")
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["rebuilt"] == {"video": 1, "vcrop": 1, "audio": 1, "text": 1}
+    assert json.loads(r.stdout)["rebuilt"] == {"video": 1, "vcrop": 1, "audio": 1, "landmark": 1,
+                                                 "text": 1}
     stored = fp.print_classes()["video"]
     total = 0
     with ledger.db.read() as conn:
