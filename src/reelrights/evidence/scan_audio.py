@@ -41,7 +41,11 @@ class LandmarkRegistry:
     def load(self, conn: Connection) -> LandmarkRegistry:
         if self.index is not None:
             return self
-        from ..media.fingerprint.landmarks import LandmarkHashes, LandmarkIndex, landmarks_from_bytes
+        from ..media.fingerprint.landmarks import (
+            LandmarkHashes,
+            LandmarkIndex,
+            landmarks_from_bytes,
+        )
 
         self.index = LandmarkIndex()
         rows = conn.execute(select(fingerprints.c.seq, fingerprints.c.sha256, fingerprints.c.data)
