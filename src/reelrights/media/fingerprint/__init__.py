@@ -2,7 +2,8 @@
 
 * video and still images: PDQ hashes of frames sampled at 1 fps plus scene changes (vPDQ style),
   or of key frames only for a fast catalog pass (:mod:`.video`);
-* audio, also a film's soundtrack: raw Chromaprint sub-fingerprints (:mod:`.audio`);
+* audio, also a film's soundtrack: raw Chromaprint sub-fingerprints (:mod:`.audio`); audio files
+  also get landmark prints (:mod:`.landmarks`, made by the engine's file job, not here);
 * scripts and text (plain, Fountain, PDF): MinHash of word 5-shingles, per scene, plus exact
   hashes of normalized lines (:mod:`.text`).
 
