@@ -3,7 +3,8 @@
 Serialized fingerprints are derived data (anyone can recompute them from the file), but they are
 stored in the registry and shipped to matchers, so the format is compact, little-endian and
 versioned: ``b"RRFP"``, one byte for the signal kind (``V`` video PDQ, ``A`` audio Chromaprint,
-``T`` text MinHash, ``L`` landmark print, ``M`` landmark hashes), one byte for the format version, then the kind's fixed header and raw arrays.
+``T`` text MinHash, ``L`` landmark print, ``M`` landmark hashes), one byte for the format
+version, then the kind's fixed header and raw arrays.
 A blob that does not parse raises :class:`reelrights.errors.BadInput` naming what is wrong.
 """
 
