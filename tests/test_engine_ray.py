@@ -64,7 +64,8 @@ def test_ray_engine_fingerprints_and_scans_like_the_local_engine(ray_instance, m
     home_r, ledger_r, ids_r, sum_r, prints_r = _world(tmp_path / "ray", media, engine)
     home_l, ledger_l, ids_l, sum_l, prints_l = _world(tmp_path / "local", media, LocalEngine())
     assert sum_r.count("ok") == sum_l.count("ok") == len(REFS)
-    assert prints_r == prints_l and len(prints_r) == 7  # 2 films x (video, vcrop), song, 2 scripts
+    assert prints_r == prints_l and len(prints_r) == 8  # 2 films x (video, vcrop), song x (audio,
+    # landmark), 2 scripts
     scan_r, exit_r = _scan(home_r, ledger_r, ids_r, media, engine)
     scan_l, exit_l = _scan(home_l, ledger_l, ids_l, media, LocalEngine())
     assert scan_r == scan_l and exit_r == exit_l == 3
