@@ -49,18 +49,23 @@ from reelrights.media.fingerprint.video import (
     REFERENCE_CROPS,
     REFERENCE_FPS,
     VideoPrint,
+    region_mode,
     fingerprint_video,
     frame_match_share,
     pdq_hash_image,
     split_crops,
 )
 
+MODES = ("fast", "thorough")
+
 __all__ = [
     "PDQ_MATCH_DISTANCE",
     "PDQ_MIN_QUALITY",
     "REFERENCE_CROPS",
     "REFERENCE_FPS",
+    "MODES",
     "COPY_BURST",
+    "region_mode",
     "split_crops",
     "SIGNALS",
     "AudioPrint",
@@ -108,6 +113,7 @@ def fingerprint_file(
     fps: float = 1.0,
     dihedral: bool = False,
     burst: int = 1,
+    regions: str = "",
 ) -> FileFingerprints:
     """Fingerprint ``path`` as an asset of ``category`` (media/probe.py's categories: video, audio,
     text, document, image). A still image is a one-frame VideoPrint (mode ``"still"``). For
@@ -118,7 +124,7 @@ def fingerprint_file(
     p = check_file(path)
     if category == "video":
         video = fingerprint_video(p, keyframes_only=keyframes_only, crop_variants=crop_variants, fps=fps,
-                                  dihedral=dihedral, burst=burst)
+                                  dihedral=dihedral, burst=burst, regions=regions)
         audio = fingerprint_audio(p) if _has_audio(p) else None
         return FileFingerprints(video=video, audio=audio)
     if category == "audio":

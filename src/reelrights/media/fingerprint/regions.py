@@ -36,7 +36,7 @@ WINDOWS = tuple((s, oy * (1 - s) / 2, ox * (1 - s) / 2) for s in (0.9, 0.8)
                 for oy in range(3) for ox in range(3) if (oy, ox) != (1, 1))
 _EDGE = 20.0        # luma step (0-255) of an edge pixel on the canvas
 _DECAY = 0.7        # weight of the past samples in the edge persistence map
-_MIN_SIDE = 0.3     # an inset is at least this share of the frame in each dimension ...
+_MIN_SIDE = 0.25    # an inset is at least this share of the frame in each dimension ...
 _MAX_SIDE = 0.85    # ... and at most this
 _MIN_SCORE = 0.3    # mean lasting edge along an inset's sides (the frame's own borders aside)
 
@@ -80,7 +80,7 @@ class InsetFinder:
     Per sampled frame, edge pixels (a luma step of at least 20 on the canvas, a local maximum
     across the edge) are averaged over recent samples (an inset stays where it is while the
     pictures inside and around it move); lines are the columns and rows with the longest runs of
-    lasting edge pixels (the frame's own borders count as lines), and rectangles of 30-85 % of the
+    lasting edge pixels (the frame's own borders count as lines), and rectangles of 25-85 % of the
     frame each way whose four sides are mostly edges are the candidates, best first."""
 
     def __init__(self) -> None:

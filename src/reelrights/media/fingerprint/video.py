@@ -66,6 +66,7 @@ __all__ = [
     "fingerprint_video",
     "frame_match_share",
     "pdq_hash_image",
+    "region_mode",
     "split_crops",
 ]
 
@@ -197,6 +198,21 @@ def split_crops(vp: VideoPrint) -> tuple[VideoPrint, VideoPrint | None]:
         mode += "+regions:" + vp.mode.split("+regions:")[1]
     return primary, VideoPrint(vp.hashes[keep], vp.quality[keep], vp.time_ms[keep], vp.duration_ms, mode,
                                vp.width, vp.height, vp.crop[keep])  # fmt: skip
+
+
+#: Fast mode's region hashes (``fingerprint_video(regions=...)``) on both sides: quadrants
+#: (corner logos and captions up to ~20 % of the frame), or "" for none. See docs/scan.md.
+FAST_REGIONS = "quadrants"
+
+
+def region_mode(mode: str, *, reference: bool) -> str:
+    """The ``regions`` argument of :func:`fingerprint_video` for a scan mode (``"fast"`` or
+    ``"thorough"``) on the reference (registry) or the copy (scan) side."""
+    if mode == "fast":
+        return FAST_REGIONS
+    if mode == "thorough":
+        return "reference" if reference else "copy"
+    raise BadInput(f"mode {mode!r}: use fast or thorough")
 
 
 def pdq_hash_image(rgb: np.ndarray) -> tuple[np.ndarray, int]:
