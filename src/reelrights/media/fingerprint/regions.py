@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["INSET_BASE", "MAX_INSETS", "MIN_QUADRANTS", "QUAD_BASE", "WINDOWS", "WINDOW_BASE",
-           "InsetFinder", "inset_code", "quad_code", "quadrant_rows", "region_kind", "window_rows"]
+           "InsetFinder", "inset_code", "iou", "quad_code", "quadrant_rows", "region_kind", "window_rows"]
 
 QUAD_BASE = 100     # 100..111: quadrant q (0 TL, 1 TR, 2 BL, 3 BR) of burst frame j
 INSET_BASE = 120    # 120..131: inset i of burst frame j (copies)
@@ -127,7 +127,7 @@ class InsetFinder:
         found.sort(key=lambda t: -t[0])
         out: list[tuple[int, int, int, int]] = []
         for _, r in found:
-            if all(_iou(r, o) < 0.5 for o in out):
+            if all(iou(r, o) < 0.5 for o in out):
                 out.append(r)
             if len(out) == MAX_INSETS:
                 break
@@ -152,7 +152,7 @@ def _side(p: np.ndarray, line: int, a: int, b: int) -> float | None:
     return float(seg.mean()) if len(seg) else 0.0
 
 
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     iy = max(0, min(a[1], b[1]) - max(a[0], b[0]))
     ix = max(0, min(a[3], b[3]) - max(a[2], b[2]))
     inter = iy * ix

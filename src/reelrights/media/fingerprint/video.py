@@ -281,6 +281,8 @@ def fingerprint_video(
         out.burst = 1 if keyframes_only or still else max(1, burst)
         for frame in container.decode(stream):
             out.offer(frame)
+        if out.regions == "copy":
+            out.flush_insets(out.rects)
         declared = _declared_duration_s(container, stream)
     if not out.hashes:
         raise MediaError(f"{p}: no decodable video frames; the file is corrupt or truncated: re-export it", path=str(p))
@@ -330,6 +332,7 @@ class _Sampler:
         self.regions = ""
         self.insets = InsetFinder()
         self.rects: list[tuple[int, int, int, int]] = []
+        self.pending: list[tuple[np.ndarray, int, int]] = []  # the last sample's frames (luma, j, ms)
         self.hashes: list[np.ndarray] = []
         self.quality: list[int] = []
         self.times: list[int] = []
@@ -408,17 +411,32 @@ class _Sampler:
             rows += quadrant_rows(luma, j, hash_luma)
         if self.regions == "reference" and j == 0:
             rows += window_rows(luma, hash_luma)
-        if self.regions == "copy":
-            if j == 0:
-                self.rects = self.insets.update(luma)
-            for i, (y0, y1, x0, x1) in enumerate(self.rects):
-                rows.append((inset_code(j, i), *hash_luma(np.ascontiguousarray(luma[y0:y1, x0:x1]))))
+        if self.regions == "copy" and j == 0:
+            found = self.insets.update(luma)
+            self.flush_insets(found)   # the previous sample's insets: found then or now
+            self.rects = found
         ms = round(t * 1000)
+        if self.regions == "copy":
+            self.pending.append((luma, j, ms))
         for code, packed, quality in rows:
             self.hashes.append(packed)
             self.quality.append(quality)
             self.times.append(ms)
             self.crops.append(code)
+
+
+    def flush_insets(self, now: list[tuple[int, int, int, int]]) -> None:
+        """Hash the insets of the previous sample's frames, with the rectangles seen then and now
+        (an inset's edges take a sample or two to stand out, and then sit more precisely), right after that sample's rows."""
+        rects = list(now) + [r for r in self.rects if r not in now]  # now's first: more evidence
+        for luma, j, ms in self.pending:
+            for i, (y0, y1, x0, x1) in enumerate(rects[:4]):
+                packed, quality = hash_luma(np.ascontiguousarray(luma[y0:y1, x0:x1]))
+                self.hashes.append(packed)
+                self.quality.append(quality)
+                self.times.append(ms)
+                self.crops.append(inset_code(j, i))
+        self.pending = []
 
 
 def configure_decoder(stream: av.VideoStream, threads: int = 1, keyframes_only: bool = False) -> None:
