@@ -6,9 +6,10 @@ Works: generated films (media/synth.make_film) of 30-60 s at 640x360, 24 fps, wi
 pans over natural-looking texture, a moving square, camera zooms on every other shot and burned-in
 captions. Each is registered the way the registry does it in thorough mode (8 fps + scene
 changes, centre-crop variants, quadrants and off-centre windows); fast mode's index holds the same
-prints without the windows (what ``reelrights fingerprint`` stores in fast mode). The index is padded with registered hard negatives (more films from the same
-generator) and with at least 100,000 distractor frames (PDQ hashes of random windows of 1/f
-noise textures, the generator's own picture statistics), so a false match has every chance.
+prints without the windows (what ``reelrights fingerprint`` stores in fast mode). The index is
+padded with registered hard negatives (more films from the same generator) and with at least
+100,000 distractor frames (PDQ hashes of random windows of 1/f noise textures, the generator's
+own picture statistics), so a false match has every chance.
 
 Copies are made with the ffmpeg CLI (Debian's ffmpeg 5.1; AugLy was not used: its video
 augmentations shell out to ffmpeg as well), each a 10 s excerpt starting at a random,
@@ -49,15 +50,15 @@ from reelrights.evidence.scan_video import match_video
 from reelrights.media import synth
 from reelrights.media.fingerprint import (
     COPY_BURST,
-    REFERENCE_CROPS,
     MODES,
+    REFERENCE_CROPS,
     REFERENCE_FPS,
     VideoPrint,
     fingerprint_video,
     region_mode,
 )
-from reelrights.media.fingerprint.regions import WINDOW_BASE
 from reelrights.media.fingerprint.frames import hash_luma
+from reelrights.media.fingerprint.regions import WINDOW_BASE
 from reelrights.media.index import PDQIndex
 
 W, H, FPS, CLIP_S = 640, 360, 24, 10.0

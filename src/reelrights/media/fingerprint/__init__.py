@@ -49,10 +49,10 @@ from reelrights.media.fingerprint.video import (
     REFERENCE_CROPS,
     REFERENCE_FPS,
     VideoPrint,
-    region_mode,
     fingerprint_video,
     frame_match_share,
     pdq_hash_image,
+    region_mode,
     split_crops,
 )
 

@@ -20,7 +20,11 @@ of the copy lines up with one part (or the whole) of the reference:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+
+HashFn = Callable[[np.ndarray], tuple[np.ndarray, int]]
 
 __all__ = ["INSET_BASE", "MAX_INSETS", "MIN_QUADRANTS", "QUAD_BASE", "WINDOWS", "WINDOW_BASE",
            "InsetFinder", "inset_code", "iou", "quad_code", "quadrant_rows", "region_kind", "window_rows"]
@@ -58,14 +62,14 @@ def region_kind(code: np.ndarray) -> np.ndarray:
     return np.where(quad, 1, np.where(inset, 2, 0))
 
 
-def quadrant_rows(luma: np.ndarray, j: int, hash_fn) -> list[tuple[int, np.ndarray, int]]:  # type: ignore[no-untyped-def]
+def quadrant_rows(luma: np.ndarray, j: int, hash_fn: HashFn) -> list[tuple[int, np.ndarray, int]]:
     h, w = luma.shape
     hy, hx = h // 2, w // 2
     parts = (luma[:hy, :hx], luma[:hy, hx:], luma[hy:, :hx], luma[hy:, hx:])
     return [(quad_code(j, q), *hash_fn(np.ascontiguousarray(p))) for q, p in enumerate(parts)]
 
 
-def window_rows(luma: np.ndarray, hash_fn) -> list[tuple[int, np.ndarray, int]]:  # type: ignore[no-untyped-def]
+def window_rows(luma: np.ndarray, hash_fn: HashFn) -> list[tuple[int, np.ndarray, int]]:
     h, w = luma.shape
     out = []
     for k, (s, top, left) in enumerate(WINDOWS):

@@ -427,7 +427,8 @@ class _Sampler:
 
     def flush_insets(self, now: list[tuple[int, int, int, int]]) -> None:
         """Hash the insets of the previous sample's frames, with the rectangles seen then and now
-        (an inset's edges take a sample or two to stand out, and then sit more precisely), right after that sample's rows."""
+        (an inset's edges take a sample or two to stand out, and then sit more precisely), right
+        after that sample's rows."""
         rects = list(now) + [r for r in self.rects if r not in now]  # now's first: more evidence
         for luma, j, ms in self.pending:
             for i, (y0, y1, x0, x1) in enumerate(rects[:4]):
