@@ -240,7 +240,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="6 copies per case, 4 works, 20,000 distractors")
     ap.add_argument("--samples", type=int, default=None)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--family", default=None, help="only cases of this family")
+    ap.add_argument("--family", default=None, help="only cases of these families (comma-separated)")
     args = ap.parse_args()
     if shutil.which("ffmpeg") is None:
         print("error: the ffmpeg CLI is needed for the transformations; apt-get install ffmpeg")
@@ -249,7 +249,8 @@ def main() -> int:
     samples = args.samples or (6 if quick else 60)
     n_works, n_hard, n_neg = (4, 2, 2) if quick else (12, 6, 6)
     n_distract = 20_000 if quick else 100_000
-    cases = [c for c in CASES if args.family in (None, c.family)]
+    families = set(args.family.split(",")) if args.family else None
+    cases = [c for c in CASES if families is None or c.family in families]
     rng = random.Random(2027)
     with tempfile.TemporaryDirectory(prefix="scan_robustness_") as tmp:
         root = Path(tmp)
