@@ -91,8 +91,9 @@ def match_video(conn: Connection | None, index: Any, query: Any, *,
     code = np.asarray(query.crop)
     q_time = np.asarray(query.time_ms, dtype=np.int64)
     is_frame = code == 0
-    sample = np.cumsum(is_frame) - 1                     # every row's sampled frame
     frame_time = q_time[is_frame]                        # every sampled frame's time
+    # every row's sampled frame: the last one at or before it (a copy's insets come late)
+    sample = np.maximum(np.searchsorted(frame_time, q_time, side="right") - 1, 0)
     variant = np.where(code >= DIHEDRAL_BASE, (code.astype(np.int64) - DIHEDRAL_BASE) % 8, 0)
     ok = np.flatnonzero(quality >= MIN_QUALITY)
     usable = len(np.unique(sample[ok]))

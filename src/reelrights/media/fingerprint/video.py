@@ -97,6 +97,8 @@ COPY_BURST = 3
 #: sides), ``"reference"`` (quadrants and off-centre windows: thorough references), ``"copy"``
 #: (quadrants and detected insets: thorough scans).
 REGIONS = ("", "quadrants", "reference", "copy")
+#: A copy's sample has its insets hashed this many samples later, with the rectangles found since.
+INSET_LAG = 2
 _THUMB_WIDTH = 80
 _STILL_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif"}
 _KIND, _VERSION = b"V", 1
@@ -282,7 +284,7 @@ def fingerprint_video(
         for frame in container.decode(stream):
             out.offer(frame)
         if out.regions == "copy":
-            out.flush_insets(out.rects)
+            out.flush_insets(everything=True)
         declared = _declared_duration_s(container, stream)
     if not out.hashes:
         raise MediaError(f"{p}: no decodable video frames; the file is corrupt or truncated: re-export it", path=str(p))
@@ -331,8 +333,8 @@ class _Sampler:
         self.burst, self.burst_left = 1, 0
         self.regions = ""
         self.insets = InsetFinder()
-        self.rects: list[tuple[int, int, int, int]] = []
-        self.pending: list[tuple[np.ndarray, int, int]] = []  # the last sample's frames (luma, j, ms)
+        self.recent: list[list[tuple[int, int, int, int]]] = []  # insets found at the last samples
+        self.pending: list[list[tuple[np.ndarray, int, int]]] = []  # their frames (luma, j, ms)
         self.hashes: list[np.ndarray] = []
         self.quality: list[int] = []
         self.times: list[int] = []
@@ -412,12 +414,12 @@ class _Sampler:
         if self.regions == "reference" and j == 0:
             rows += window_rows(luma, hash_luma)
         if self.regions == "copy" and j == 0:
-            found = self.insets.update(luma)
-            self.flush_insets(found)   # the previous sample's insets: found then or now
-            self.rects = found
+            self.recent = [*self.recent[-INSET_LAG:], self.insets.update(luma)]
+            self.flush_insets()
+            self.pending.append([])
         ms = round(t * 1000)
         if self.regions == "copy":
-            self.pending.append((luma, j, ms))
+            self.pending[-1].append((luma, j, ms))
         for code, packed, quality in rows:
             self.hashes.append(packed)
             self.quality.append(quality)
@@ -425,19 +427,22 @@ class _Sampler:
             self.crops.append(code)
 
 
-    def flush_insets(self, now: list[tuple[int, int, int, int]]) -> None:
-        """Hash the insets of the previous sample's frames, with the rectangles seen then and now
-        (an inset's edges take a sample or two to stand out, and then sit more precisely), right
-        after that sample's rows."""
-        rects = list(now) + [r for r in self.rects if r not in now]  # now's first: more evidence
-        for luma, j, ms in self.pending:
-            for i, (y0, y1, x0, x1) in enumerate(rects[:4]):
-                packed, quality = hash_luma(np.ascontiguousarray(luma[y0:y1, x0:x1]))
-                self.hashes.append(packed)
-                self.quality.append(quality)
-                self.times.append(ms)
-                self.crops.append(inset_code(j, i))
-        self.pending = []
+    def flush_insets(self, everything: bool = False) -> None:
+        """Hash the insets of the frames of the sample :data:`INSET_LAG` samples back (or of all
+        pending ones at the end), with the rectangles found then and since, newest first (an
+        inset's edges take a sample or two to stand out, and then sit more precisely). The rows
+        land after later samples' rows: the matcher gives each row to its sample by time."""
+        rects: list[tuple[int, int, int, int]] = []
+        for found in reversed(self.recent):
+            rects += [r for r in found if r not in rects]
+        while self.pending and (everything or len(self.pending) >= INSET_LAG):
+            for luma, j, ms in self.pending.pop(0):
+                for i, (y0, y1, x0, x1) in enumerate(rects[:4]):
+                    packed, quality = hash_luma(np.ascontiguousarray(luma[y0:y1, x0:x1]))
+                    self.hashes.append(packed)
+                    self.quality.append(quality)
+                    self.times.append(ms)
+                    self.crops.append(inset_code(j, i))
 
 
 def configure_decoder(stream: av.VideoStream, threads: int = 1, keyframes_only: bool = False) -> None:
