@@ -6,6 +6,11 @@ The rules (docs/scan.md, "Match rules"):
   frames, which include the reference's centre-crop variants. A copy's print also holds the
   seven dihedral hashes of every frame; per reference, the one orientation that matches most
   frames is kept (a flipped copy is flipped throughout), and reported as ``geometry``.
+* Region hashes (``media.fingerprint.regions``, by their ``crop`` codes): a copy's quadrant is
+  compared only with the reference's same quadrant, and counts only when at least
+  :data:`MIN_QUADRANTS` quadrants of one copy sample match the same moment of one print; a copy's
+  inset only with the reference's whole frames and centre crops. Each row belongs to the last
+  sample at or before its time (a copy's insets are hashed, and stored, a little later).
 * Each matched query frame takes its nearest reference frame. Runs of matched frames that play
   together in both (:func:`time_runs`) become ranges; each range's clock is fitted (offset and
   rate, so a copy sped up or slowed down by up to ~15 % keeps one range), and its ends are the
