@@ -58,7 +58,7 @@ from reelrights.media.fingerprint import (
     region_mode,
 )
 from reelrights.media.fingerprint.frames import hash_luma
-from reelrights.media.fingerprint.regions import WINDOW_BASE
+from reelrights.media.fingerprint.regions import WINDOW_BASE, WINDOWS
 from reelrights.media.index import PDQIndex
 
 W, H, FPS, CLIP_S = 640, 360, 24, 10.0
@@ -199,7 +199,7 @@ def build_index(root: Path, refs: dict[str, VideoPrint]) -> dict[int, tuple[str,
 
 def fast_reference(p: VideoPrint) -> VideoPrint:
     """A thorough reference print without what only thorough mode adds (the windows)."""
-    keep = ~((p.crop >= WINDOW_BASE) & (p.crop < WINDOW_BASE + 60))
+    keep = ~((p.crop >= WINDOW_BASE) & (p.crop < WINDOW_BASE + len(WINDOWS)))
     return VideoPrint(p.hashes[keep], p.quality[keep], p.time_ms[keep], p.duration_ms, p.mode, p.width, p.height,
                       p.crop[keep])
 

@@ -50,7 +50,7 @@ GEOMETRY = ("none", "rotated 90 clockwise", "rotated 180", "rotated 90 counter-c
             "flipped vertically", "flipped horizontally", "transposed", "anti-transposed")
 _FRAME_MASK = (1 << FRAME_BITS) - 1
 #: Region codes (media.fingerprint.regions): quadrants, copies' insets, references' windows.
-QUAD_BASE, INSET_BASE, WINDOW_BASE = 100, 120, 140
+QUAD_BASE, INSET_BASE, WINDOW_BASE = 50, 64, 80
 MIN_QUADRANTS = 2       # quadrants of one copy sample that must match the same moment
 QUAD_SLACK_MS = 250     # ... within this much of the reference's time
 

@@ -29,9 +29,10 @@ HashFn = Callable[[np.ndarray], tuple[np.ndarray, int]]
 __all__ = ["INSET_BASE", "MAX_INSETS", "MIN_QUADRANTS", "QUAD_BASE", "WINDOWS", "WINDOW_BASE",
            "InsetFinder", "inset_code", "iou", "quad_code", "quadrant_rows", "region_kind", "window_rows"]
 
-QUAD_BASE = 100     # 100..111: quadrant q (0 TL, 1 TR, 2 BL, 3 BR) of burst frame j
-INSET_BASE = 120    # 120..131: inset i of burst frame j (copies)
-WINDOW_BASE = 140   # 140..155: off-centre windows (references)
+QUAD_BASE = 50      # 50..61: quadrant q (0 TL, 1 TR, 2 BL, 3 BR) of burst frame j
+INSET_BASE = 64     # 64..75: inset i of burst frame j (copies)
+WINDOW_BASE = 80    # 80..95: off-centre windows (references)
+#: (1..49 are centred crops, 101..180 a still's crop grid boxes (:mod:`.stills`), 200.. dihedral.)
 MAX_INSETS = 2
 MIN_QUADRANTS = 2
 #: (size, top, left) as fractions of the frame: 90 % and 80 % windows at the 3 x 3 grid offsets,
