@@ -51,7 +51,7 @@ def test_work_add_fingerprints_every_file_and_records_where_it_is(home, ledger, 
     video = got[(film, "video")]
     assert json.loads(video.params)["mode"] == "8fps+scenes"  # references: 8 fps
     assert video.items == len(fp.print_classes()["video"].from_bytes(bytes(video.data)).hashes)
-    assert got[(film, "vcrop")].items == 4 * video.items
+    assert got[(film, "vcrop")].items == 8 * video.items  # 4 centred crops, 4 quadrants (fast mode)
     with ledger.db.read() as conn:
         locs = {(r.sha256, r.path) for r in conn.execute(select(asset_locations))}
     assert locs == {(film, str(media["film_a"].absolute())), (song, str(media["song"].absolute())),

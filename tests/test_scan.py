@@ -170,3 +170,39 @@ def test_stale_index_entries_are_ignored_after_recomputing(home, ledger, world, 
     report = scan_files(home, [media["a_resized"]], world["dev"], "orbit", ON, "US", db=ledger.db)
     [item] = report.items
     assert len(item.matches) == 1 and item.verdict == "licensed"
+
+
+def _corner_crop(src: Path, dst: Path, cut: float = 0.2) -> Path:
+    """``src`` with ``cut`` of its width and height cut away, keeping the top-left corner."""
+    import av
+
+    with av.open(str(src)) as c, av.open(str(dst), "w") as out:
+        vs = c.streams.video[0]
+        s = out.add_stream("libx264", rate=vs.average_rate)
+        s.width, s.height = round(vs.width * (1 - cut)) & ~1, round(vs.height * (1 - cut)) & ~1
+        s.pix_fmt = "yuv420p"
+        for i, f in enumerate(c.decode(vs)):
+            pic = f.to_ndarray(format="rgb24")[: s.height, : s.width]
+            g = av.VideoFrame.from_ndarray(pic.copy(), format="rgb24").reformat(format="yuv420p")
+            g.pts = i
+            out.mux(s.encode(g))
+        out.mux(s.encode(None))
+    return dst
+
+
+def test_thorough_mode_finds_a_corner_crop_that_fast_mode_misses(home, ledger, world, media, tmp_path):
+    copy = _corner_crop(media["film_a"], tmp_path / "corner.mp4")
+    fast = scan_files(home, [copy], world["dev"], "orbit", ON, "US", db=ledger.db)
+    assert fast.items[0].verdict == "no-match"  # fast references have no off-centre windows
+    summary = fp.fingerprint_paths(home, ledger.db, [media["film_a"]], force=True, mode="thorough")
+    assert summary.count("ok") == 1
+    base = ["--home", str(home.path), "scan", str(copy), "--licensee", "Orbit AI", "--model-family",
+            "orbit", "--date", "2027-06-01", "--territory", "US", "--engine", "local"]
+    r = CliRunner().invoke(cli, [*base, "--mode", "thorough"])
+    assert r.exit_code == 0, r.output
+    [item] = [json.loads(x) for x in r.stdout.splitlines()][:-1]
+    assert item["verdict"] == "licensed" and item["matches"][0]["sha256"] == sha_of(world, media, "film_a")
+    r = CliRunner().invoke(cli, [*base, "--mode", "slow"])
+    assert r.exit_code == 2 and "slow" in r.output
+    with pytest.raises(BadInput, match="fast or thorough|fast, thorough"):
+        scan_files(home, [copy], world["dev"], "orbit", ON, "US", db=ledger.db, mode="slow")

@@ -39,12 +39,14 @@ workers_option = click.option("--workers", type=click.IntRange(1, 1024),
 @click.option("--force", is_flag=True, help="Recompute prints that already exist.")
 @click.option("--rebuild-index", is_flag=True,
               help="Rewrite <home>/index/ from the stored prints (after a crash or a copy).")
+@click.option("--mode", default="fast", show_default=True, type=click.Choice(["fast", "thorough"]),
+              help="thorough: also region hashes (off-centre crops, overlays, picture-in-picture; docs/scan.md).")
 @engine_option
 @workers_option
 @json_option
 @pass_app
 def fingerprint(app: AppContext, paths: tuple[Path, ...], all_: bool, keyframes_only: bool,
-                force: bool, rebuild_index: bool, engine_name: str | None, workers: int | None,
+                force: bool, rebuild_index: bool, mode: str, engine_name: str | None, workers: int | None,
                 as_json: bool) -> None:
     """Fingerprint registered assets' files (video PDQ, audio Chromaprint, text MinHash)."""
     db = app.ledger.db
@@ -68,12 +70,12 @@ def fingerprint(app: AppContext, paths: tuple[Path, ...], all_: bool, keyframes_
 
         if all_:
             summary = fp.fingerprint_all(app.home, db, engine=engine,
-                                         keyframes_only=keyframes_only, progress=tick)
+                                         keyframes_only=keyframes_only, progress=tick, mode=mode)
         else:
             bar.total(len(paths))
             summary = fp.fingerprint_paths(app.home, db, list(paths), engine=engine,
                                            keyframes_only=keyframes_only, force=force,
-                                           progress=tick)
+                                           progress=tick, mode=mode)
     s = summary.to_json()
     if as_json:
         emit_json(s)

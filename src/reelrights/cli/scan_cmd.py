@@ -40,13 +40,15 @@ def register(cli: click.Group) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the JSONL report here (default: stdout, unless --json).")
 @click.option("--keyframes-only", is_flag=True, help="Hash only keyframes of the scanned video.")
+@click.option("--mode", default="fast", show_default=True, type=click.Choice(["fast", "thorough"]),
+              help="thorough: also region hashes (off-centre crops, overlays, picture-in-picture; docs/scan.md).")
 @engine_option
 @workers_option
 @json_option
 @pass_app
 def scan(app: AppContext, target: Path, licensee: str, model_family: str, on: datetime | None,
          territory: str | None, action: str, output: Path | None, keyframes_only: bool,
-         engine_name: str | None, workers: int | None, as_json: bool) -> None:
+         mode: str, engine_name: str | None, workers: int | None, as_json: bool) -> None:
     """Scan a media file, a directory (recursively) or a JSONL manifest of paths."""
     paths = read_inputs(target)
     with make_engine(engine_name, workers) as engine, progress_bar("scanning") as bar:
@@ -59,7 +61,8 @@ def scan(app: AppContext, target: Path, licensee: str, model_family: str, on: da
 
         report = scan_files(app.home, paths, licensee, model_family,
                             on.date() if on else None, territory, action=action, engine=engine,
-                            keyframes_only=keyframes_only, db=app.ledger.db, progress=tick)
+                            keyframes_only=keyframes_only, db=app.ledger.db, progress=tick,
+                            mode=mode)
     if output is not None:
         tmp = output.with_name(output.name + ".tmp")
         with tmp.open("w", encoding="utf-8") as f:

@@ -33,7 +33,7 @@ from ..media.engine import Engine, FileJob, LocalEngine, crashed_result, file_jo
 from ..rights.policy import check, resolve_context
 from ..store.db import Database
 from ..store.tables import bundle_assets, licenses, work_assets
-from .fingerprints import Indexes, print_classes
+from .fingerprints import MODES, Indexes, print_classes
 from .scan_audio import LandmarkRegistry, match_landmarks
 from .scan_match import match_audio, match_text, match_video
 
@@ -153,8 +153,14 @@ def scan_files(home: Home, paths: Iterable[str | Path], licensee: str, model_fam
                date: Date | None = None, territory: str | None = None, *, action: str = "train",
                engine: Engine | None = None, keyframes_only: bool = False,
                db: Database | None = None,
-               progress: Callable[[ScanItem], None] | None = None) -> ScanReport:
-    """Scan files for registered works and judge each match (see the module docstring)."""
+               progress: Callable[[ScanItem], None] | None = None,
+               mode: str = "fast") -> ScanReport:
+    """Scan files for registered works and judge each match (see the module docstring).
+
+    ``mode`` ``"thorough"`` also hashes each sampled frame's quadrants and any picture-in-picture
+    inset found in it (docs/scan.md: what each mode finds, and its cost)."""
+    if mode not in MODES:
+        raise BadInput(f"mode {mode!r}: use one of {', '.join(MODES)}")
     own_db = db is None
     db = db or Database(home.database_url)
     try:
@@ -163,7 +169,7 @@ def scan_files(home: Home, paths: Iterable[str | Path], licensee: str, model_fam
                                   model_family=model_family, on=date, territory=territory)
         report = ScanReport(ctx.licensee, model_family, ctx.day.isoformat(), ctx.territory,
                             action)
-        jobs = [FileJob(str(p), None, None, keyframes_only) for p in paths]
+        jobs = [FileJob(str(p), None, None, keyframes_only, mode=mode) for p in paths]
         order = {j.path: n for n, j in enumerate(jobs)}
         indexes = Indexes(home)
         classes = print_classes()

@@ -6,6 +6,11 @@ The rules (docs/scan.md, "Match rules"):
   frames, which include the reference's centre-crop variants. A copy's print also holds the
   seven dihedral hashes of every frame; per reference, the one orientation that matches most
   frames is kept (a flipped copy is flipped throughout), and reported as ``geometry``.
+* Region hashes (``media.fingerprint.regions``, by their ``crop`` codes): a copy's quadrant is
+  compared only with the reference's same quadrant, and counts only when at least
+  :data:`MIN_QUADRANTS` quadrants of one copy sample match the same moment of one print; a copy's
+  inset only with the reference's whole frames and centre crops. Each row belongs to the last
+  sample at or before its time (a copy's insets are hashed, and stored, a little later).
 * Each matched query frame takes its nearest reference frame. Runs of matched frames that play
   together in both (:func:`time_runs`) become ranges; each range's clock is fitted (offset and
   rate, so a copy sped up or slowed down by up to ~15 % keeps one range), and its ends are the
@@ -44,6 +49,10 @@ DIHEDRAL_BASE = 200    # media.fingerprint.frames.DIHEDRAL_BASE (no media import
 GEOMETRY = ("none", "rotated 90 clockwise", "rotated 180", "rotated 90 counter-clockwise",
             "flipped vertically", "flipped horizontally", "transposed", "anti-transposed")
 _FRAME_MASK = (1 << FRAME_BITS) - 1
+#: Region codes (media.fingerprint.regions): quadrants, copies' insets, references' windows.
+QUAD_BASE, INSET_BASE, WINDOW_BASE = 50, 64, 80
+MIN_QUADRANTS = 2       # quadrants of one copy sample that must match the same moment
+QUAD_SLACK_MS = 250     # ... within this much of the reference's time
 
 
 def time_runs(q_ms: np.ndarray, r_ms: np.ndarray) -> list[tuple[int, int]]:
@@ -87,8 +96,9 @@ def match_video(conn: Connection | None, index: Any, query: Any, *,
     code = np.asarray(query.crop)
     q_time = np.asarray(query.time_ms, dtype=np.int64)
     is_frame = code == 0
-    sample = np.cumsum(is_frame) - 1                     # every row's sampled frame
     frame_time = q_time[is_frame]                        # every sampled frame's time
+    # every row's sampled frame: the last one at or before it (a copy's insets come late)
+    sample = np.maximum(np.searchsorted(frame_time, q_time, side="right") - 1, 0)
     variant = np.where(code >= DIHEDRAL_BASE, (code.astype(np.int64) - DIHEDRAL_BASE) % 8, 0)
     ok = np.flatnonzero(quality >= MIN_QUALITY)
     usable = len(np.unique(sample[ok]))
@@ -100,26 +110,34 @@ def match_video(conn: Connection | None, index: Any, query: Any, *,
     seq = hits.id >> FRAME_BITS
     frame = hits.id & _FRAME_MASK
     refs = loader(np.unique(seq).tolist())  # stale entries (recomputed prints) drop out
+    r_time_all = np.full(len(seq), -1, np.int64)
+    r_code = np.zeros(len(seq), np.int64)
+    for s in refs:
+        here = seq == s
+        r_time_all[here] = np.asarray(refs[s][2].time_ms)[frame[here]]
+        r_code[here] = np.asarray(refs[s][2].crop)[frame[here]]
+    q_row = ok[hits.query]
+    keep = np.isin(seq, list(refs)) & _pairs_agree(code[q_row].astype(np.int64), r_code)
+    keep &= _quadrants_agree(keep, code[q_row].astype(np.int64), sample[q_row], seq, r_time_all)
+    seq, frame, q_row, r_time_all = seq[keep], frame[keep], q_row[keep], r_time_all[keep]
+    distance = np.asarray(hits.distance)[keep]
     by_sha: dict[str, list[int]] = {}
     for s in refs:
         by_sha.setdefault(refs[s][0], []).append(s)
-    q_row = ok[hits.query]
     q_sample, q_variant = sample[q_row], variant[q_row]
     end_ms = max(int(query.duration_ms or 0), int(frame_time[-1]) + 1)
     next_time = np.append(frame_time[1:], end_ms)        # until the next sample
     out = []
     for sha, seqs in sorted(by_sha.items()):
         sel = np.isin(seq, seqs)
+        if not sel.any():
+            continue
         # the one orientation that matches most frames of this reference
         counts = [len(np.unique(q_sample[sel & (q_variant == v)])) for v in range(8)]
         best = int(np.argmax(counts))
         sel &= q_variant == best
-        r_time = np.empty(int(sel.sum()), np.int64)
-        s_sel, f_sel = seq[sel], frame[sel]
-        for s in seqs:
-            here = s_sel == s
-            r_time[here] = np.asarray(refs[s][2].time_ms)[f_sel[here]]
-        qs, dist, rows = q_sample[sel], hits.distance[sel], q_row[sel]
+        r_time = r_time_all[sel]
+        qs, dist, rows = q_sample[sel], distance[sel], q_row[sel]
         order = np.lexsort((dist, qs))  # nearest reference frame per matched sample (any burst frame)
         qs, dist, r_time, rows = qs[order], dist[order], r_time[order], rows[order]
         first = np.concatenate([[True], qs[1:] != qs[:-1]])
@@ -148,6 +166,44 @@ def match_video(conn: Connection | None, index: Any, query: Any, *,
                     "geometry": GEOMETRY[best], "mean_distance": round(float(dist.mean()), 2),
                     "ranges": ranges})
     return out
+
+
+def _pairs_agree(q_code: np.ndarray, r_code: np.ndarray) -> np.ndarray:
+    """Which (copy hash, reference hash) pairs may match: frames (whole, dihedral, centred crops,
+    windows) with frames, a copy's quadrant with the reference's same quadrant, a copy's inset
+    with the reference's whole frame or a centred crop of it."""
+    q_kind, r_kind = _region_kind(q_code), _region_kind(r_code)
+    frames = (q_kind == 0) & (r_kind == 0)
+    quads = (q_kind == 1) & (r_kind == 1) & ((q_code - QUAD_BASE) % 4 == (r_code - QUAD_BASE) % 4)
+    insets = (q_kind == 2) & (r_code < 50)
+    return frames | quads | insets
+
+
+def _quadrants_agree(keep: np.ndarray, q_code: np.ndarray, q_sample: np.ndarray, seq: np.ndarray,
+                     r_time: np.ndarray) -> np.ndarray:
+    """False for quadrant hits that :data:`MIN_QUADRANTS` different quadrants of the same copy
+    sample do not back up at the same moment (within :data:`QUAD_SLACK_MS`) of the same print."""
+    out = np.ones(len(keep), bool)
+    quad = np.flatnonzero(keep & (_region_kind(q_code) == 1))
+    if not len(quad):
+        return out
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i in quad.tolist():
+        groups.setdefault((int(q_sample[i]), int(seq[i])), []).append(i)
+    for members in groups.values():
+        t = r_time[members]
+        q = (q_code[members] - QUAD_BASE) % 4
+        for n, i in enumerate(members):
+            near = np.abs(t - t[n]) <= QUAD_SLACK_MS
+            out[i] = len(np.unique(q[near])) >= MIN_QUADRANTS
+    return out
+
+
+def _region_kind(code: np.ndarray) -> np.ndarray:
+    """0: a frame (whole, dihedral, centred crop, window), 1: a quadrant, 2: an inset."""
+    quad = (code >= QUAD_BASE) & (code < INSET_BASE)
+    inset = (code >= INSET_BASE) & (code < WINDOW_BASE)
+    return np.where(quad, 1, np.where(inset, 2, 0))
 
 
 def _covered(spans: list[tuple[Any, Any]]) -> int:

@@ -245,6 +245,7 @@ class FileJob:
     keyframes_only: bool = False
     hash_only: bool = False
     crops: bool = False                # also hash centre crops of video frames (references)
+    mode: str = "fast"                 # "thorough": region hashes too (docs/scan.md, modes)
 
 
 @dataclass
@@ -286,15 +287,19 @@ def file_job(job: FileJob) -> FileResult:
                 REFERENCE_CROPS,
                 REFERENCE_FPS,
                 fingerprint_file,
+                region_mode,
                 split_crops,
             )
 
             crops = job.crops and category == "video"  # references: crop variants, one decode
-            # references: 8 fps and crop variants; copies: 1 fps, bursts of 3, dihedral hashes
+            # references: 8 fps and crop variants; copies: 1 fps, bursts of 3, dihedral hashes;
+            # both: region hashes for the mode (fast: quadrants; thorough: and windows or insets)
+            regions = region_mode(job.mode, reference=job.crops)
             fp = fingerprint_file(job.path, category, keyframes_only=job.keyframes_only,
                                   crop_variants=REFERENCE_CROPS if crops else (),
                                   fps=REFERENCE_FPS if job.crops else 1.0,
-                                  dihedral=not job.crops, burst=1 if job.crops else COPY_BURST)
+                                  dihedral=not job.crops, burst=1 if job.crops else COPY_BURST,
+                                  regions=regions if category == "video" else "")
             variants = None
             if fp.video is not None and crops:
                 video, variants = split_crops(fp.video)

@@ -53,15 +53,20 @@ from reelrights.media.fingerprint.video import (
     fingerprint_video,
     frame_match_share,
     pdq_hash_image,
+    region_mode,
     split_crops,
 )
+
+MODES = ("fast", "thorough")
 
 __all__ = [
     "PDQ_MATCH_DISTANCE",
     "PDQ_MIN_QUALITY",
     "REFERENCE_CROPS",
     "REFERENCE_FPS",
+    "MODES",
     "COPY_BURST",
+    "region_mode",
     "split_crops",
     "SIGNALS",
     "AudioPrint",
@@ -109,6 +114,7 @@ def fingerprint_file(
     fps: float = 1.0,
     dihedral: bool = False,
     burst: int = 1,
+    regions: str = "",
 ) -> FileFingerprints:
     """Fingerprint ``path`` as an asset of ``category`` (media/probe.py's categories: video, audio,
     text, document, image). A still image is a one-frame VideoPrint (mode ``"still"``). For
@@ -119,7 +125,7 @@ def fingerprint_file(
     p = check_file(path)
     if category == "video":
         video = fingerprint_video(p, keyframes_only=keyframes_only, crop_variants=crop_variants, fps=fps,
-                                  dihedral=dihedral, burst=burst)
+                                  dihedral=dihedral, burst=burst, regions=regions)
         audio = fingerprint_audio(p) if _has_audio(p) else None
         return FileFingerprints(video=video, audio=audio)
     if category == "audio":

@@ -49,12 +49,14 @@ from reelrights.media.fingerprint.frames import (
     strip_bars,
     variant_code,
 )
+from reelrights.media.fingerprint.regions import InsetFinder, inset_code, quadrant_rows, window_rows
 
 __all__ = [
     "PDQ_MATCH_DISTANCE",
     "PDQ_MIN_QUALITY",
     "REFERENCE_CROPS",
     "REFERENCE_FPS",
+    "REGIONS",
     "COPY_BURST",
     "SCENE_CUT_MAD",
     "SCENE_CUT_RATIO",
@@ -64,6 +66,7 @@ __all__ = [
     "fingerprint_video",
     "frame_match_share",
     "pdq_hash_image",
+    "region_mode",
     "split_crops",
 ]
 
@@ -90,6 +93,12 @@ REFERENCE_FPS = 8.0
 #: 24 fps one of three consecutive frames is a reference sample; from a copy sampled at 1 fps alone,
 #: the nearest reference sample is up to a frame and a half away (18-34 bits on generated films).
 COPY_BURST = 3
+#: ``regions`` choices of :func:`fingerprint_video` (see :mod:`.regions`): ``"quadrants"`` (both
+#: sides), ``"reference"`` (quadrants and off-centre windows: thorough references), ``"copy"``
+#: (quadrants and detected insets: thorough scans).
+REGIONS = ("", "quadrants", "reference", "copy")
+#: A copy's sample has its insets hashed this many samples later, with the rectangles found since.
+INSET_LAG = 2
 _THUMB_WIDTH = 80
 _STILL_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif"}
 _KIND, _VERSION = b"V", 1
@@ -126,7 +135,7 @@ class VideoPrint:
         keep = self.crop == 0
         if keep.all():
             return self
-        mode = self.mode.replace("+crops", "").replace("+dihedral", "").split("+burst")[0]
+        mode = self.mode.replace("+crops", "").replace("+dihedral", "").split("+burst")[0].split("+regions")[0]
         return VideoPrint(self.hashes[keep], self.quality[keep], self.time_ms[keep], self.duration_ms,
                           mode, self.width, self.height, self.crop[keep])  # fmt: skip
 
@@ -185,10 +194,27 @@ def split_crops(vp: VideoPrint) -> tuple[VideoPrint, VideoPrint | None]:
     keep = (vp.crop != 0) & (vp.crop < DIHEDRAL_BASE)
     if not keep.any():
         return primary, None
-    fractions = sorted({int(c) for c in vp.crop[keep].tolist()})
+    fractions = sorted({int(c) for c in vp.crop[keep].tolist() if c < 50})
     mode = "crops:" + ",".join(f"{c / 100:g}" for c in fractions)
+    if "+regions:" in vp.mode:
+        mode += "+regions:" + vp.mode.split("+regions:")[1]
     return primary, VideoPrint(vp.hashes[keep], vp.quality[keep], vp.time_ms[keep], vp.duration_ms, mode,
                                vp.width, vp.height, vp.crop[keep])  # fmt: skip
+
+
+#: Fast mode's region hashes (``fingerprint_video(regions=...)``) on both sides: quadrants
+#: (corner logos and captions up to ~20 % of the frame), or "" for none. See docs/scan.md.
+FAST_REGIONS = "quadrants"
+
+
+def region_mode(mode: str, *, reference: bool) -> str:
+    """The ``regions`` argument of :func:`fingerprint_video` for a scan mode (``"fast"`` or
+    ``"thorough"``) on the reference (registry) or the copy (scan) side."""
+    if mode == "fast":
+        return FAST_REGIONS
+    if mode == "thorough":
+        return "reference" if reference else "copy"
+    raise BadInput(f"mode {mode!r}: use fast or thorough")
 
 
 def pdq_hash_image(rgb: np.ndarray) -> tuple[np.ndarray, int]:
@@ -212,6 +238,7 @@ def fingerprint_video(
     bars: bool = True,
     dihedral: bool = False,
     burst: int = 1,
+    regions: str = "",
 ) -> VideoPrint:
     """PDQ-hash the frames of ``path``'s first video stream, streaming (one frame in memory).
 
@@ -232,7 +259,10 @@ def fingerprint_video(
     every sampled frame, cutting that percentage of width and height: PDQ alone tolerates only
     ~2-3 % of cropping, so a reference print with crops at 3/6/9/12 % is found by copies cropped up
     to ~10 %. Use it on the reference (registry) side only; it costs one PDQ per variant per
-    sample. Raises MediaError if the file cannot be decoded or is cut short."""
+    sample. ``regions`` (:data:`REGIONS`) adds region hashes (:mod:`.regions`): thorough mode.
+    Raises MediaError if the file cannot be decoded or is cut short."""
+    if regions not in REGIONS:
+        raise BadInput(f"regions={regions!r}: use one of {', '.join(repr(r) for r in REGIONS)}")
     if fps <= 0 or max_side < 0 or any(not 0 < c < 50 for c in crop_variants):
         raise BadInput(
             f"fps={fps}, max_side={max_side}, crop_variants={crop_variants}: fps must be positive, "
@@ -249,9 +279,12 @@ def fingerprint_video(
         scenes = scene_changes and not keyframes_only and not still
         out = _Sampler(stream, fps, scenes, keyframes_only, max_side, tuple(crop_variants))
         out.canvas, out.bars, out.dihedral = canvas, bars and canvas > 0, dihedral
+        out.regions = regions if canvas else ""
         out.burst = 1 if keyframes_only or still else max(1, burst)
         for frame in container.decode(stream):
             out.offer(frame)
+        if out.regions == "copy":
+            out.flush_insets(everything=True)
         declared = _declared_duration_s(container, stream)
     if not out.hashes:
         raise MediaError(f"{p}: no decodable video frames; the file is corrupt or truncated: re-export it", path=str(p))
@@ -263,6 +296,7 @@ def fingerprint_video(
     mode = "still" if still else "keyframes" if keyframes_only else f"{fps:g}fps" + ("+scenes" if scene_changes else "")
     mode += ("+crops" if crop_variants else "") + ("+dihedral" if dihedral else "")
     mode += f"+burst{burst}" if burst > 1 and not keyframes_only and not still else ""
+    mode += f"+regions:{regions}" if out.regions else ""
     duration_ms = round(1000 * declared) if declared else round(1000 * last_s)
     return VideoPrint(
         hashes=np.stack(out.hashes).astype(np.uint8),
@@ -297,6 +331,10 @@ class _Sampler:
         self.width = self.height = 0
         self.canvas, self.bars, self.dihedral = CANVAS, True, False
         self.burst, self.burst_left = 1, 0
+        self.regions = ""
+        self.insets = InsetFinder()
+        self.recent: list[list[tuple[int, int, int, int]]] = []  # insets found at the last samples
+        self.pending: list[list[tuple[np.ndarray, int, int]]] = []  # their frames (luma, j, ms)
         self.hashes: list[np.ndarray] = []
         self.quality: list[int] = []
         self.times: list[int] = []
@@ -371,12 +409,40 @@ class _Sampler:
         for c in self.crop_variants if j == 0 else ():
             dy, dx = round(h * c / 200), round(w * c / 200)
             rows.append((c, *hash_luma(luma[dy : h - dy, dx : w - dx])))
+        if self.regions:  # every burst frame of a copy; references have no bursts
+            rows += quadrant_rows(luma, j, hash_luma)
+        if self.regions == "reference" and j == 0:
+            rows += window_rows(luma, hash_luma)
+        if self.regions == "copy" and j == 0:
+            self.recent = [*self.recent[-INSET_LAG:], self.insets.update(luma)]
+            self.flush_insets()
+            self.pending.append([])
         ms = round(t * 1000)
+        if self.regions == "copy":
+            self.pending[-1].append((luma, j, ms))
         for code, packed, quality in rows:
             self.hashes.append(packed)
             self.quality.append(quality)
             self.times.append(ms)
             self.crops.append(code)
+
+
+    def flush_insets(self, everything: bool = False) -> None:
+        """Hash the insets of the frames of the sample :data:`INSET_LAG` samples back (or of all
+        pending ones at the end), with the rectangles found then and since, newest first (an
+        inset's edges take a sample or two to stand out, and then sit more precisely). The rows
+        land after later samples' rows: the matcher gives each row to its sample by time."""
+        rects: list[tuple[int, int, int, int]] = []
+        for found in reversed(self.recent):
+            rects += [r for r in found if r not in rects]
+        while self.pending and (everything or len(self.pending) >= INSET_LAG):
+            for luma, j, ms in self.pending.pop(0):
+                for i, (y0, y1, x0, x1) in enumerate(rects[:4]):
+                    packed, quality = hash_luma(np.ascontiguousarray(luma[y0:y1, x0:x1]))
+                    self.hashes.append(packed)
+                    self.quality.append(quality)
+                    self.times.append(ms)
+                    self.crops.append(inset_code(j, i))
 
 
 def configure_decoder(stream: av.VideoStream, threads: int = 1, keyframes_only: bool = False) -> None:
