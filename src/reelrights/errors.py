@@ -45,6 +45,7 @@ __all__ = [
     "LogIntegrityError",
     "MediaError",
     "NotFound",
+    "PROBLEM_TYPES",
     "PolicyDenied",
     "ProofError",
     "RateLimited",
@@ -195,6 +196,24 @@ class ForkRefused(WritesRefused):
 
     def __init__(self, message: str, retry_after: int = 300) -> None:
         super().__init__(message, retry_after)
+
+
+#: How each kind of error is told over HTTP as RFC 9457 problem details: (class, status, type
+#: slug, title), the most specific class first. The service answers with the first row whose
+#: class the error is an instance of (:func:`reelrights.api.problems.problem_for`); the client
+#: raises the class of the slug it gets back (:mod:`reelrights.client.problems`), so one table
+#: keeps both sides in agreement.
+PROBLEM_TYPES: tuple[tuple[type[ReelrightsError], int, str, str], ...] = (
+    (NotFound, 404, "not-found", "Not found"),
+    (Conflict, 409, "conflict", "Conflicts with the log"),
+    (BadInput, 422, "invalid-statement", "Refused statement"),
+    (KeyNotAllowed, 403, "key-not-allowed", "Signing key not allowed"),
+    (PolicyDenied, 403, "policy-denied", "Denied by policy"),
+    (VerificationError, 422, "verification-failed", "Verification failed"),
+    (DiskFull, 507, "insufficient-storage", "The server's disk is full"),
+    (RateLimited, 429, "rate-limited", "Too many requests"),
+    (Unavailable, 503, "unavailable", "Service unavailable"),
+)
 
 
 _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})

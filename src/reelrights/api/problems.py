@@ -13,18 +13,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from ..errors import (
-    BadInput,
-    Conflict,
-    DiskFull,
-    KeyNotAllowed,
-    NotFound,
-    PolicyDenied,
-    RateLimited,
-    ReelrightsError,
-    Unavailable,
-    VerificationError,
-)
+from ..errors import PROBLEM_TYPES, ReelrightsError, Unavailable
 
 __all__ = ["PROBLEM_BASE", "Problem", "problem_for", "problem_response"]
 
@@ -68,26 +57,8 @@ def problem_for(exc: ReelrightsError, *, position: int | None = None) -> Problem
     headers = None
     if isinstance(exc, Unavailable):
         headers = {"Retry-After": str(max(1, exc.retry_after))}
-    if isinstance(exc, NotFound):
-        status, slug, title = 404, "not-found", "Not found"
-    elif isinstance(exc, Conflict):
-        status, slug, title = 409, "conflict", "Conflicts with the log"
-    elif isinstance(exc, BadInput):
-        status, slug, title = 422, "invalid-statement", "Refused statement"
-    elif isinstance(exc, KeyNotAllowed):
-        status, slug, title = 403, "key-not-allowed", "Signing key not allowed"
-    elif isinstance(exc, PolicyDenied):
-        status, slug, title = 403, "policy-denied", "Denied by policy"
-    elif isinstance(exc, VerificationError):
-        status, slug, title = 422, "verification-failed", "Verification failed"
-    elif isinstance(exc, DiskFull):
-        status, slug, title = 507, "insufficient-storage", "The server's disk is full"
-    elif isinstance(exc, RateLimited):
-        status, slug, title = 429, "rate-limited", "Too many requests"
-    elif isinstance(exc, Unavailable):
-        status, slug, title = 503, "unavailable", "Service unavailable"
-    else:
-        status, slug, title = 500, "internal", "Internal error"
+    status, slug, title = next(((status, slug, title) for cls, status, slug, title in PROBLEM_TYPES
+                                if isinstance(exc, cls)), (500, "internal", "Internal error"))
     return Problem(status, slug, title, message, headers=headers, position=position,
                    exit_code=exc.exit_code)
 

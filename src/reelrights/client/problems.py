@@ -15,15 +15,13 @@ import re
 from typing import Any
 
 from ..errors import (
+    PROBLEM_TYPES,
     BadInput,
     Conflict,
     KeyNotAllowed,
     NotFound,
     PolicyDenied,
-    RateLimited,
     ReelrightsError,
-    Unavailable,
-    VerificationError,
 )
 
 __all__ = ["ServiceError", "error_from_problem", "problem_of"]
@@ -40,20 +38,15 @@ class ServiceError(ReelrightsError):
     exit_code = 1
 
 
-#: Problem type slug -> the error class the library raises for it.
+#: Problem type slug -> the error class the library raises for it: the service's own table
+#: (errors.PROBLEM_TYPES), plus the HTTP layer's refusals, and the server's faults as ServiceError
+#: (its full disk is not the client's).
 _BY_SLUG: dict[str, type[ReelrightsError]] = {
-    "not-found": NotFound,
-    "conflict": Conflict,
-    "invalid-statement": BadInput,
+    **{slug: cls for cls, _status, slug, _title in PROBLEM_TYPES},
     "bad-request": BadInput,
     "too-large": BadInput,
     "unsupported-media-type": BadInput,
     "method-not-allowed": BadInput,
-    "policy-denied": PolicyDenied,
-    "key-not-allowed": KeyNotAllowed,
-    "verification-failed": VerificationError,
-    "rate-limited": RateLimited,
-    "unavailable": Unavailable,
     "insufficient-storage": ServiceError,
     "internal": ServiceError,
 }
