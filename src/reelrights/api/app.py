@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,8 @@ def create_app(config: ServiceConfig) -> Starlette:
     routes = [*statements.routes(), *reads.routes(), *operations.routes()]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=operations.middleware(),
                     exception_handlers={Problem: _problem, ReelrightsError: _ledger_error,
-                                        404: _not_found, 405: _not_allowed})
+                                        404: _not_found, 405: _not_allowed,
+                                        Exception: _internal})
     # No redirect to the path with or without a trailing slash: its Location would be built
     # from the request's Host header (an open redirect a cache could keep), and an API's paths
     # are exact anyway.
@@ -81,6 +83,16 @@ async def _problem(request: Request, exc: Exception) -> Response:
 async def _ledger_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ReelrightsError)
     return problem_for(exc).response()
+
+
+async def _internal(request: Request, exc: Exception) -> Response:
+    """A fault no handler expected: problem details that say nothing of it (no message, path or
+    traceback reaches the client); the traceback goes to the server's log."""
+    logging.getLogger("reelrights.service").error(
+        "unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "internal", "Internal error",
+                            "the service failed on this request; nothing was answered for it. "
+                            "Try again later; the operator's log has the details")
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
