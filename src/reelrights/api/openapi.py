@@ -187,10 +187,14 @@ SCHEMAS: Json = {
         "model_commitment": _STR, "log_index": _INDEX}),
 }
 
-_LOOKUPS = [("parties", "party", "pty", "Party"), ("works", "work", "wrk", "Work"),
-            ("bundles", "bundle", "bnd", "Bundle"), ("licenses", "license", "lic", "License"),
-            ("runs", "run", "run", "Run"), ("certificates", "certificate", "crt", "Certificate"),
-            ("outputs", "output", "out", "Output")]
+def _lookups() -> list[tuple[str, str, str, str]]:
+    """(collection, id kind, id prefix, schema name) of each lookup route, from the routes' own
+    table (:data:`reelrights.api.reads.LOOKUPS`), so the document names every one of them."""
+    from ..core.ids import ID_PATTERNS
+    from .reads import LOOKUPS
+
+    return [(collection, kind, ID_PATTERNS[kind].split("_", 1)[0], kind.capitalize())
+            for collection, (kind, _show) in LOOKUPS.items()]
 
 
 def _statements_post() -> Json:
@@ -285,7 +289,7 @@ def document() -> Json:
             "404": _problem("Not a statement id, or not in the log")}, parameters=[
             _path_param("id", "Statement id", _id("stm"))]),
     }
-    for collection, kind, prefix, schema in _LOOKUPS:
+    for collection, kind, prefix, schema in _lookups():
         paths[f"/v1/{collection}/{{id}}"] = _get(
             f"get{schema}", f"A {kind} by id", "lookups", {
                 "200": _json(f"What `reelrights {kind} show --json` prints" if kind not in
