@@ -229,57 +229,25 @@ def phase_wrk(srv: Server, home: Path, entries: list[bytes], clients: int, work:
             "server_cpu_us": cpu / max(appended, 1) * 1e6}
 
 
-def phase_python(srv: Server, home: Path, entries: list[bytes], clients: int) -> dict:
-    todo = list(entries)
+def _drive(srv: Server, home: Path, bodies: list[bytes], clients: int, content_type: str,
+           timeout: float) -> dict:
+    """POST every body from ``clients`` threads (each takes the next body until none is left)
+    and measure: appends/s from the log's growth, latencies, server CPU per append."""
+    todo = list(bodies)
     lock = threading.Lock()
     lat: list[float] = []
     bad = [0]
 
     def client() -> None:
-        with httpx.Client(timeout=30) as http:
+        with httpx.Client(timeout=timeout) as http:
             while True:
                 with lock:
                     if not todo:
                         return
-                    e = todo.pop()
+                    body = todo.pop()
                 t = time.perf_counter()
-                r = http.post(srv.url + "/v1/statements", content=e,
-                              headers={"content-type": "application/json"})
-                dt = time.perf_counter() - t
-                with lock:
-                    lat.append(dt)
-                    if r.status_code != 200:
-                        bad[0] += 1
-
-    before, cpu0, t0 = log_size(srv.url, home), srv.cpu_seconds(), time.perf_counter()
-    ts = [threading.Thread(target=client) for _ in range(clients)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    seconds = time.perf_counter() - t0
-    appended, cpu = log_size(srv.url, home) - before, srv.cpu_seconds() - cpu0
-    return {"appended": appended, "seconds": seconds, "per_s": appended / seconds,
-            "non_2xx": bad[0], "p50_ms": pct(lat, 0.5) * 1e3, "p99_ms": pct(lat, 0.99) * 1e3,
-            "server_cpu_us": cpu / max(appended, 1) * 1e6}
-
-
-def phase_batches(srv: Server, home: Path, entries: list[bytes], clients: int = 2) -> dict:
-    batches = [entries[i:i + 1000] for i in range(0, len(entries), 1000)]
-    lat: list[float] = []
-    lock = threading.Lock()
-    bad = [0]
-
-    def client() -> None:
-        with httpx.Client(timeout=120) as http:
-            while True:
-                with lock:
-                    if not batches:
-                        return
-                    b = batches.pop()
-                t = time.perf_counter()
-                r = http.post(srv.url + "/v1/statements", content=b"\n".join(b),
-                              headers={"content-type": "application/jsonl"})
+                r = http.post(srv.url + "/v1/statements", content=body,
+                              headers={"content-type": content_type})
                 with lock:
                     lat.append(time.perf_counter() - t)
                     bad[0] += r.status_code != 200
@@ -295,6 +263,17 @@ def phase_batches(srv: Server, home: Path, entries: list[bytes], clients: int = 
     return {"appended": appended, "seconds": seconds, "per_s": appended / seconds,
             "non_2xx": bad[0], "p50_ms": pct(lat, 0.5) * 1e3, "p99_ms": pct(lat, 0.99) * 1e3,
             "server_cpu_us": cpu / max(appended, 1) * 1e6, "cpu_s": cpu, "latencies": lat}
+
+
+def phase_python(srv: Server, home: Path, entries: list[bytes], clients: int) -> dict:
+    """Single statements through the Python client's transport (httpx), ``clients`` threads."""
+    return _drive(srv, home, entries, clients, "application/json", 30)
+
+
+def phase_batches(srv: Server, home: Path, entries: list[bytes], clients: int = 2) -> dict:
+    """Batches of 1,000 (JSONL) from ``clients`` threads."""
+    batches = [b"\n".join(entries[i:i + 1000]) for i in range(0, len(entries), 1000)]
+    return _drive(srv, home, batches, clients, "application/jsonl", 120)
 
 
 class InProcess:
