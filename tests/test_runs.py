@@ -34,6 +34,11 @@ from reelrights.store.tables import log_entries
 
 @pytest.fixture
 def story(home, ledger):
+    return make_story(home, ledger)
+
+
+def make_story(home, ledger) -> dict:
+    """A studio, two developers and a guild; two films in two bundles; three licenses."""
     ids = {}
     for label, kind, name in [("studio", "studio", "Northlight"), ("dev", "developer", "Orbit AI"),
                               ("dev2", "developer", "Other AI"), ("guild", "guild", "SPG")]:
