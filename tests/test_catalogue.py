@@ -139,6 +139,14 @@ def every_type_home(tmp_path_factory) -> Path:
         disputes.release_dispute(home, ledger, ids[0], "it is ours after all")
         disputes.decide_dispute(home, ledger, ids[1], "first_owner", "registered first")
         licensing.revoke_license(home, ledger, lic, "term ended")
+        from datetime import UTC, datetime
+
+        from reelrights.rights import strikes
+
+        today = datetime.now(UTC).date()
+        sid = strikes.declare_strike(home, ledger, first["guild.member"][0], today,
+                                     "catalogue test").details["id"]
+        strikes.end_strike(home, ledger, sid, date(today.year + 1, 1, 1))
     finally:
         ledger.close()
     return d / "home"

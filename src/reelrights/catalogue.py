@@ -88,7 +88,7 @@ CAPABILITIES: tuple[Capability, ...] = (
                 "reelrights.registry.works", "reelrights.registry.credits")),
     Capability("rights", ("reelrights.rights.types",),
                ("reelrights.rights.licensing", "reelrights.rights.consent",
-                "reelrights.rights.bundles")),
+                "reelrights.rights.bundles", "reelrights.rights.strikes")),
     Capability("disputes", ("reelrights.rights.dispute_types",), ("reelrights.rights.disputes",)),
     Capability("evidence", ("reelrights.evidence.run_types", "reelrights.evidence.audit_types"),
                ("reelrights.evidence.runs", "reelrights.evidence.audit_challenge",

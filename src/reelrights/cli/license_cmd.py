@@ -19,6 +19,9 @@ from .output import Col, created_receipt, emit_json, json_option, listing, ref
 def register(cli: click.Group) -> None:
     cli.add_command(license_)
     cli.add_command(guild)
+    from .strike_cmd import attach
+
+    attach(guild)
 
 
 def _read_policy(path: Path) -> dict:

@@ -49,7 +49,8 @@ from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenie
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
 from ..registry.resolve import resolve_party
-from ..rights.licensing import LicenseStatus, license_status
+from ..rights.licensing import LicenseStatus, cosigners_needed, license_status
+from ..rights.strikes import strikes_of_guilds
 from ..store.db import Database
 from ..store.evidence_tables import run_usage, training_runs
 from ..store.resolve import StoredRow, find_many, resolve, widen
@@ -164,6 +165,12 @@ def judge_usage(conn: Connection, developer: str, usage: list[dict[str, Any]], c
             reasons += _reasons_at(conn, lic, start.started_at,
                                    f"the run's start at {start.started_at}")
             reasons += _reasons_at(conn, lic, commit_time, f"the commit at {commit_time}")
+        # A run is new when it starts (or, logged without a start, when it is committed):
+        # a strike of a guild the license needs keeps the license out of force for it.
+        begun = start.started_at if start is not None else commit_time
+        reasons += [f"{s.message}, when the run began at {begun}"
+                    for s in strikes_of_guilds(conn, cosigners_needed(conn, lic),
+                                               _instant(begun).date())]
         out.append(f"license {lic.id}: " + "; ".join(reasons) if reasons else None)
     return out
 

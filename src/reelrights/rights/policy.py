@@ -190,7 +190,14 @@ _CONSENT_KINDS: dict[str, tuple[Literal["voice", "likeness"], ...]] = {
 
 
 def _consent(conn: Connection, ctx: CheckContext, performer: str) -> ConsentCheck:
-    from .consent import find_consent
+    from .consent import ConsentCheck, find_consent
+    from .strikes import strikes_of_member
+
+    struck = strikes_of_member(conn, performer, ctx.day)
+    if struck:  # a striking guild's members' consents are not in force (SAG-AFTRA's rule)
+        return ConsentCheck(False, None, None, tuple(
+            f"{s.message}: no consent of its member {performer} is in force for new runs "
+            "and generations while it lasts" for s in struck))
 
     kinds = _CONSENT_KINDS.get(ctx.action, ("voice", "likeness"))
     results = [find_consent(conn, performer_id=performer, kind=kind, on=ctx.day,
@@ -244,6 +251,12 @@ def _decide(conn: Connection, ctx: CheckContext, bundle_ids: frozenset[str],
             reasons.append(f"license {lic.id} (log {lic.log_index}) is suspended: disputed "
                            f"({', '.join(dict.fromkeys(b.dispute for b in suspended))})")
             continue
+        struck = _strikes(conn, lic, ctx, cache)
+        if struck:
+            reasons.extend(f"license {lic.id} (log {lic.log_index}) is not in force: {s.message};"
+                           " it needs that guild's co-signature, and no license covering the "
+                           "guild's members' work is in force while it lasts" for s in struck)
+            continue
         status = license_status(conn, lic, ctx.end_of_day)
         if lic.granted_at > ctx.end_of_day:
             reasons.append(f"license {lic.id} (log {lic.log_index}) was granted after "
@@ -268,6 +281,17 @@ def _decide(conn: Connection, ctx: CheckContext, bundle_ids: frozenset[str],
         reasons.extend(lines or [f"license {lic.id} (log {lic.log_index}, policy {policy.uid}) "
                                  f"permits no {ctx.action} here"])
     return Verdict(False, item, reasons)
+
+
+def _strikes(conn: Connection, lic: Any, ctx: CheckContext, cache: dict) -> list:
+    """The strikes on ``ctx.day`` of the guilds ``lic`` needs (cached per license)."""
+    from .licensing import cosigners_needed
+    from .strikes import strikes_of_guilds
+
+    key = f"strikes:{lic.id}"
+    if key not in cache:
+        cache[key] = strikes_of_guilds(conn, cosigners_needed(conn, lic), ctx.day)
+    return cache[key]
 
 
 def _bundles_text(bundle_ids: frozenset[str]) -> str:

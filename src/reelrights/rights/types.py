@@ -30,6 +30,8 @@ AGREEMENT_ID = Str(pattern=ID_PATTERNS["agreement"],
                    hint="an agreement id like agr_k3vq7xw2m4a6c5de", max_len=20)
 CONSENT_ID = Str(pattern=ID_PATTERNS["consent"], hint="a consent id like cns_k3vq7xw2m4a6c5de",
                  max_len=20)
+STRIKE_ID = Str(pattern=ID_PATTERNS["strike"], hint="a strike id like stk_k3vq7xw2m4a6c5de",
+                max_len=20)
 DATE = Str(pattern=r"\d{4}-\d{2}-\d{2}", hint="a date like 2027-12-31", min_len=10, max_len=10)
 PERCENT = Str(pattern=r"(100|[1-9]?\d)(\.\d{1,4})?", hint="a percentage like 25 or 2.5",
               max_len=9)
@@ -100,6 +102,24 @@ register(StatementType(
     Obj({"guild": PARTY_ID, "member": PARTY_ID}, {"since": DATE}),
     actor_field="guild",
     summary="A guild records that a party is its member."))
+
+register(StatementType(
+    "strike.declared", 1,
+    Obj({"id": STRIKE_ID, "guild": PARTY_ID, "start": DATE,
+         "description": Str(min_len=1, max_len=2000)}),
+    actor_field="guild", effect="declared", effect_field="start",
+    effect_bound="at_least_log_time_minus_skew",
+    summary="A guild declares a strike from a day on: while it lasts, no license needing the "
+            "guild's co-signature and no consent of its members is in force for new runs and "
+            "generations (SAG-AFTRA's rule); the start cannot be backdated."))
+
+register(StatementType(
+    "strike.ended", 1,
+    Obj({"strike": STRIKE_ID, "end": DATE}),
+    actor_field=None, effect="declared", effect_field="end",
+    effect_bound="at_least_log_time_minus_skew",
+    summary="The striking guild ends its strike: its last day is the day before ``end`` "
+            "(not backdated: a strike cannot be shortened after the fact)."))
 
 register(StatementType(
     "consent.granted", 1,

@@ -186,6 +186,19 @@ guild_members = Table(
     Index("ix_guild_members_member", "member_id"),
 )
 
+#: Strikes a guild declared (``strike.declared``); ``ends_on`` is the first day after
+#: the strike (``strike.ended``), NULL while it lasts.
+guild_strikes = Table(
+    "guild_strikes", metadata,
+    Column("id", String(20), primary_key=True),
+    Column("guild_id", String(20), ForeignKey("parties.id"), nullable=False, index=True),
+    Column("starts_on", String(10), nullable=False),
+    Column("ends_on", String(10)),
+    Column("description", Text, nullable=False),
+    Column("log_index", BigInteger, nullable=False),
+    Column("ended_index", BigInteger),
+)
+
 licenses = Table(
     "licenses", metadata,
     Column("id", String(20), primary_key=True),
