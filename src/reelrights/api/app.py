@@ -49,7 +49,7 @@ class ServiceConfig:
 
 def create_app(config: ServiceConfig) -> Starlette:
     """The ASGI application of one server process (uvicorn runs one per worker)."""
-    from . import operations, reads, statements
+    from . import operations, reads, softbinding, statements
     from .state import ServiceState
 
     state = ServiceState(config)
@@ -62,7 +62,8 @@ def create_app(config: ServiceConfig) -> Starlette:
         finally:
             await state.stop()
 
-    routes = [*statements.routes(), *reads.routes(), *operations.routes()]
+    routes = [*statements.routes(), *reads.routes(), *softbinding.routes(),
+              *operations.routes()]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=operations.middleware(),
                     exception_handlers={Problem: _problem, ReelrightsError: _ledger_error,
                                         404: _not_found, 405: _not_allowed,

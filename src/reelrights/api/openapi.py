@@ -297,6 +297,9 @@ def document() -> Json:
                              _ref(schema)),
                 "404": _problem(f"Not a {kind} id, or none is logged")},
             parameters=[_path_param("id", f"{kind.capitalize()} id ({prefix}_…)", _id(prefix))])
+    from .openapi_softbinding import paths as soft_binding_paths
+
+    paths.update(soft_binding_paths())
     paths.update({
         "/healthz": _get("getHealth", "Liveness: the process answers", "operations", {
             "200": _json("Alive", {"type": "object", "required": ["status"],

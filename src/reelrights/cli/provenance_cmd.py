@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import BadInput
 from .context import AppContext, pass_app
 from .output import created, emit_json, json_option
 
@@ -108,3 +109,55 @@ def model_check_cmd(app: AppContext, output_ref: str, opening: Path, as_json: bo
     click.echo(f"ok: output {out['output']} (log {out['log_index']}) was made by model "
                f"{i.get('model')} ({i.get('model_family')}) of run {out['run']}")
 
+
+@provenance.command("publish")
+@click.argument("output_id", metavar="OUTPUT")
+@click.option("--to", "service", metavar="URL",
+              help="The service to publish on (default: this home's server).")
+@json_option
+@pass_app
+def publish_cmd(app: AppContext, output_id: str, service: str | None, as_json: bool) -> None:
+    """Publish an output's soft binding and manifest on a service (signed by its developer),
+    so anyone who finds the output stripped can recover its record there."""
+    from ..client import Client
+    from ..outputs.resolution import publication
+
+    url = service or app.home.server
+    if not url:
+        raise BadInput("name the service: --to URL (this home follows no server)")
+    env = publication(app.home, app.ledger.db, output_id)
+    with Client(url) as client:
+        out = client.publish_binding(output_id, env.to_json())
+    if as_json:
+        emit_json(out)
+    else:
+        click.echo(f"published {out['output']} ({', '.join(out['prints'])}; manifest "
+                   f"{out['manifest_label']}) on {url}")
+
+
+@provenance.command("resolve")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--service", "service", required=True, metavar="URL",
+              help="A service that answers the C2PA Soft Binding API.")
+@click.option("--by", type=click.Choice(["binding", "content"]), default="binding",
+              show_default=True, help="binding: send only fingerprint values; content: upload "
+                                      "the file (at most 20 MB and 60 s).")
+@click.option("--max", "max_results", type=click.IntRange(1, 100), default=10, show_default=True)
+@json_option
+def resolve_cmd(file: Path, service: str, by: str, max_results: int, as_json: bool) -> None:
+    """Ask a service whose output FILE is (no home needed): every output that matches, best
+    first (exit 1: none)."""
+    from ..client import Client
+    from ..outputs.resolution import resolve_remote
+
+    with Client(service) as client:
+        found = resolve_remote(client, file, by=by, max_results=max_results)
+    if as_json:
+        emit_json({"matches": found})
+    elif not found:
+        click.echo(f"no output on {service} matches {file}")
+    for m in [] if as_json else found:
+        share = f", {m['probe_share']:.0%} of probes" if "probe_share" in m else ""
+        click.echo(f"{m['output']}  similarity {m['similarityScore']}{share}  (log "
+                   f"{m['log_index']}, manifest {m['manifestId']})")
+    raise click.exceptions.Exit(0 if found else 1)

@@ -181,6 +181,31 @@ class Client:
         """``GET /v1/<kind>/<id>``: the JSON the CLI's ``show --json`` prints."""
         return self._json(self._request("GET", f"/v1/{kind}/{ref}"))
 
+    # -- soft-binding resolution (C2PA Soft Binding API, docs/provenance.md) --------------------
+    def publish_binding(self, output_id: str, envelope: dict[str, Any]) -> dict[str, Any]:
+        """Post a developer's signed publication of an output's prints and manifest."""
+        return self._json(self._request(
+            "POST", f"/v1/outputs/{output_id}/binding",
+            content=json.dumps(envelope).encode("utf-8"),
+            headers={"Content-Type": "application/json"}))
+
+    def matches_by_binding(self, alg: str, value: str, max_results: int = 10) -> list[dict]:
+        data = self._json(self._request("POST", "/v1/matches/byBinding", json={
+            "alg": alg, "value": value, "maxResults": max_results}))
+        return list(data.get("matches", [])) if isinstance(data, dict) else []
+
+    def matches_by_content(self, content: bytes, media_type: str,
+                           max_results: int = 10) -> list[dict]:
+        data = self._json(self._request("POST", "/v1/matches/byContent", content=content,
+                                        params={"maxResults": max_results},
+                                        headers={"Content-Type": media_type}))
+        return list(data.get("matches", [])) if isinstance(data, dict) else []
+
+    def manifest(self, manifest_id: str) -> bytes:
+        """The manifest store (``application/c2pa``) by label or output id."""
+        return self._request("GET", f"/v1/manifests/{manifest_id}",
+                             stream_limit=64 * 2**20).content
+
     # -- plumbing -----------------------------------------------------------------------------
     def _json(self, resp: httpx.Response) -> Any:
         try:

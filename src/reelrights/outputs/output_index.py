@@ -36,6 +36,7 @@ from ..store.db import Database
 from ..store.provenance_tables import output_prints
 
 __all__ = ["ALGS", "OutputIndex", "OutputPrints", "Recovery", "fingerprint_output", "recover",
+           "recover_all",
            "rebuild_output_index", "store_prints"]
 
 PDQ_RADIUS = 31          # the PDQ match threshold (Meta's published rule)
@@ -215,15 +216,30 @@ def _outputs_of(conn: Connection, seqs: list[int]) -> dict[int, str]:
 
 def recover(conn: Connection, index: OutputIndex, op: OutputPrints) -> Recovery | None:
     """The output whose stored prints best match ``op``, or None (video, then audio, then text)."""
-    found: list[Recovery | None] = []
+    found = recover_all(conn, index, op)
+    return found[0] if found else None
+
+
+def recover_all(conn: Connection, index: OutputIndex, op: OutputPrints) -> list[Recovery]:
+    """Every output whose stored prints match ``op`` (at least :data:`RECOVER_SHARE` of it),
+    best first: larger share, then smaller distance, then output id. Outputs that match equally
+    well are all named (a resolution service must not pick one of two look-alikes silently)."""
+    found: list[Recovery] = []
     if "video" in op.prints and index.exists("pdq"):
-        found.append(_recover_video(conn, index, op.prints["video"], op.variants))
+        found += _recover_video(conn, index, op.prints["video"], op.variants)
     if "audio" in op.prints and index.exists("audio"):
-        found.append(_recover_audio(conn, index, op.prints["audio"]))
+        found += _recover_audio(conn, index, op.prints["audio"])
     if "text" in op.prints and index.exists("scripts"):
-        found.append(_recover_text(conn, index, op.prints["text"]))
-    recovered = [f for f in found if f is not None]
-    return max(recovered, key=lambda r: r.share) if recovered else None
+        found += _recover_text(conn, index, op.prints["text"])
+    best: dict[str, Recovery] = {}
+    for r in found:  # one entry per output: its best signal
+        if r.output_id not in best or _rank(r) < _rank(best[r.output_id]):
+            best[r.output_id] = r
+    return sorted(best.values(), key=_rank)
+
+
+def _rank(r: Recovery) -> tuple[float, float, str]:
+    return (-round(r.share, 9), round(r.distance, 9), r.output_id)
 
 
 def usable_frames(p: Any) -> tuple[np.ndarray, int]:
@@ -247,16 +263,17 @@ def query_frames(p: Any, variants: Any = None) -> tuple[np.ndarray, np.ndarray, 
     return np.ascontiguousarray(hashes), owner, radius, len(ok)
 
 
-def _recover_video(conn: Connection, index: OutputIndex, p: Any, variants: Any = None) -> Recovery | None:
+def _recover_video(conn: Connection, index: OutputIndex, p: Any,
+                   variants: Any = None) -> list[Recovery]:
     hashes, owner, radius, n_frames = query_frames(p, variants)
     if n_frames == 0:
-        return None
+        return []
     hits = index.get("pdq").search(hashes, radius=radius)
     if len(hits.query) == 0:
-        return None
+        return []
     seq = hits.id >> FRAME_BITS
     owners = _outputs_of(conn, np.unique(seq).tolist())
-    best: Recovery | None = None
+    out: list[Recovery] = []
     for out_id in sorted(set(owners.values())):
         sel = np.isin(seq, [s for s, o in owners.items() if o == out_id])
         q, d = owner[hits.query[sel]], hits.distance[sel]
@@ -264,49 +281,46 @@ def _recover_video(conn: Connection, index: OutputIndex, p: Any, variants: Any =
         for qi, di in zip(q.tolist(), d.tolist(), strict=True):
             nearest[qi] = min(di, nearest.get(qi, 256))
         share = len(nearest) / n_frames
-        r = Recovery(out_id, "video", float(np.mean(list(nearest.values()))), share)
-        if share >= RECOVER_SHARE and (best is None or (r.share, -r.distance) >
-                                       (best.share, -best.distance)):
-            best = r
-    return best
+        if share >= RECOVER_SHARE:
+            out.append(Recovery(out_id, "video", float(np.mean(list(nearest.values()))), share))
+    return out
 
 
-def _recover_audio(conn: Connection, index: OutputIndex, p: Any) -> Recovery | None:
+def _recover_audio(conn: Connection, index: OutputIndex, p: Any) -> list[Recovery]:
     if len(p.items) == 0:
-        return None
+        return []
     # Short outputs (a line of dialogue) have few items: ask for most of them, at most 40 (~5 s).
     min_items = min(40, max(8, int(0.8 * len(p.items))))
     hits = index.get("audio").search(p.items, max_ber=MAX_BER, min_items=min_items)
     owners = _outputs_of(conn, sorted({int(h.id) for h in hits}))
-    best: Recovery | None = None
+    out: list[Recovery] = []
     for out_id in sorted(set(owners.values())):
         hs = [h for h in hits if owners.get(int(h.id)) == out_id]
         covered = sum(int(h.length_items) for h in hs)
         ber = sum(float(h.ber) * int(h.length_items) for h in hs) / max(covered, 1)
         r = Recovery(out_id, "audio", ber, min(1.0, covered / len(p.items)))
-        if r.share >= RECOVER_SHARE and (best is None or r.share > best.share):
-            best = r
-    return best
+        if r.share >= RECOVER_SHARE:
+            out.append(r)
+    return out
 
 
-def _recover_text(conn: Connection, index: OutputIndex, p: Any) -> Recovery | None:
+def _recover_text(conn: Connection, index: OutputIndex, p: Any) -> list[Recovery]:
     keys = {k for k, _ in index.get("scripts").query(p.minhash, RECOVER_SHARE)}
     seqs = sorted({int(str(k).split(":")[0]) for k in keys})
     owners = _outputs_of(conn, seqs)
     if not owners:
-        return None
+        return []
     from ..evidence.fingerprints import print_classes
 
     cls = print_classes()["text"]
-    best: Recovery | None = None
+    out: list[Recovery] = []
     for r in conn.execute(select(output_prints.c.seq, output_prints.c.data)
                           .where(output_prints.c.seq.in_(list(owners)))):
         ref = cls.from_bytes(bytes(r.data))
         j = float(np.mean(np.asarray(p.minhash) == np.asarray(ref.minhash)))
-        rec = Recovery(owners[int(r.seq)], "text", 1.0 - j, j)
-        if j >= RECOVER_SHARE and (best is None or j > best.share):
-            best = rec
-    return best
+        if j >= RECOVER_SHARE:
+            out.append(Recovery(owners[int(r.seq)], "text", 1.0 - j, j))
+    return out
 
 
 def index_dir(home: Home) -> Path:

@@ -1,0 +1,80 @@
+"""The C2PA Soft Binding Resolution API over real HTTP (issue 14, point 5): a developer
+publishes with `provenance publish`, anyone resolves a stripped copy with `provenance resolve`
+(by binding: only fingerprint values leave the machine; by content: the file, 20 MB / 60 s,
+rate-limited), the manifest store is served as application/c2pa, and errors are problems."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from service_kit import make_home
+
+from reelrights.cli import cli
+from reelrights.ledger import Ledger
+from reelrights.media.c2pa_engine import manifest_label_of
+from reelrights.outputs import provenance
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from test_provenance import _certified_story, _media, _reencode_png  # noqa: E402
+
+
+@pytest.fixture
+def published(service, tmp_path):
+    home = make_home(tmp_path / "home")
+    ledger = Ledger.open(home)
+    try:
+        ids = _certified_story(home, ledger, tmp_path, certify=False)
+        m = _media(tmp_path / "gen")
+        outs = [provenance.sign(home, ledger, m["image"], ids["run"], tmp_path / f"s{p}.png",
+                                uncertified=True, prompt_sha256=p * 32)["output"]
+                for p in ("aa", "bb")]
+    finally:
+        ledger.close()
+    server = service(home=home)
+    runner = CliRunner()
+    for out in outs:
+        r = runner.invoke(cli, ["--home", str(home.path), "provenance", "publish", out,
+                                "--to", server.url, "--json"])
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.output)["output"] == out
+    copy = _reencode_png(tmp_path / "saa.png", tmp_path / "copy.png")
+    return {"server": server, "outs": outs, "copy": copy, "home": home}
+
+
+def test_resolve_by_binding_and_by_content_names_both_ties(published) -> None:
+    p = published
+    runner = CliRunner()
+    for by in ("binding", "content"):
+        r = runner.invoke(cli, ["provenance", "resolve", str(p["copy"]), "--service",
+                                p["server"].url, "--by", by, "--json"])
+        assert r.exit_code == 0, r.output
+        assert {m["output"] for m in json.loads(r.output)["matches"]} == set(p["outs"])
+    algs = httpx.get(p["server"].url + "/v1/services/supportedAlgorithms").json()
+    assert "dev.reelrights.pdq.1" in [a["alg"] for a in algs["fingerprints"]]
+    got = httpx.get(p["server"].url + f"/v1/manifests/{p['outs'][0]}")
+    assert got.status_code == 200 and got.headers["content-type"] == "application/c2pa"
+    assert manifest_label_of(got.content).startswith("urn:c2pa:")
+
+
+def test_errors_are_problems_and_by_content_is_bounded(published, tmp_path) -> None:
+    url = published["server"].url
+    bad = httpx.get(url + "/v1/matches/byBinding", params={"alg": "x.y", "value": "AAAA"})
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith(
+        "application/problem+json")
+    assert "not supported" in bad.json()["detail"]
+    missing = httpx.get(url + "/v1/manifests/urn:c2pa:nope")
+    assert missing.status_code == 404
+    big = httpx.post(url + "/v1/matches/byContent", content=b"\0" * (20 * 2**20 + 1),
+                     headers={"content-type": "image/png"}, timeout=60)
+    assert big.status_code == 413
+    codes = [httpx.post(url + "/v1/matches/byContent", content=b"not media",
+                        headers={"content-type": "image/png"}).status_code for _ in range(8)]
+    assert 429 in codes  # 5 in a burst, then one every 2 s
+    r = CliRunner().invoke(cli, ["provenance", "resolve", str(tmp_path / "nothing.png"),
+                                 "--service", url])
+    assert r.exit_code == 2 and "Traceback" not in r.output
