@@ -66,6 +66,7 @@ def witness_serve(config_path: Path, db_path: Path, key_path: Path, host: str,
     ucfg = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                           server_header=False, timeout_keep_alive=30, lifespan="off")
     sock = ucfg.bind_socket()
+    sock.listen(ucfg.backlog)  # connections wait in the backlog while the server starts
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     click.echo(f"reelrights witness at http://{shown}:{bound_port} for {len(logs)} log(s); "

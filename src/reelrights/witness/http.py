@@ -43,7 +43,8 @@ def create_witness_app(witness: Witness) -> Starlette:
             lines = await run_in_threadpool(witness.add_checkpoint, body)
         except Refused as exc:
             if exc.status == 409:
-                return Response(f"{exc.size}\n", 409, media_type="text/x.tlog.size")
+                return Response(f"{exc.size}\n", 409,
+                                headers={"content-type": "text/x.tlog.size"})
             if exc.status in (403, 422):
                 _log.warning("refused a checkpoint (%d): %s", exc.status, exc.reason)
             return PlainTextResponse(exc.reason + "\n", exc.status)
