@@ -1,0 +1,123 @@
+"""The log server's witnessing task against real witnesses (``reelrights witness serve``) on
+127.0.0.1: cosignatures from two witnesses reach the published checkpoint, a K-of-N policy
+passes or fails on them, a restarted server catches up with a witness through its 409, and
+receipts never wait for a witness that is down. Both database backends."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from service_kit import Server, new_party, start_server
+from witness_kit import WitnessProc, start_witness
+
+from reelrights.core.checkpoint import Checkpoint
+from reelrights.core.cosignature import CosignedCheckpoint, open_cosigned, verify_cosigned_checkpoint
+from reelrights.core.tlog_policy import parse_policy
+from reelrights.errors import SignatureError
+from reelrights.home import Home
+
+FAST = {"witness_interval_s": 0.2, "witness_refresh_s": 2.0}
+
+
+def _options(witnesses: list[WitnessProc]) -> tuple[str, ...]:
+    return tuple(x for w in witnesses for x in ("--witness", f"{w.url}={w.vkey}"))
+
+
+def _cosigned(srv: Server, witnesses: list[WitnessProc], size: int,
+              timeout: float = 30) -> tuple[bytes, CosignedCheckpoint]:
+    """Poll GET /checkpoint until it is of ``size`` and carries every witness's cosignature."""
+    deadline = time.monotonic() + timeout
+    while True:
+        note = httpx.get(srv.url + "/checkpoint").content
+        got = open_cosigned(note, srv.home.log_vkey(), [w.vkey for w in witnesses])
+        if got.checkpoint.size == size and len(got.cosignatures) == len(witnesses):
+            return note, got
+        assert time.monotonic() < deadline, f"no cosigned checkpoint of size {size}: {note!r}"
+        time.sleep(0.1)
+
+
+def test_two_witnesses_cosign_the_published_checkpoint(
+        service: Callable[..., Server], service_backend: str, tmp_path: Path) -> None:
+    home_srv = service(backend=service_backend)
+    vkey = home_srv.home.log_vkey()
+    home_srv.stop()
+    ws = [start_witness(tmp_path / f"w{i}", [vkey], name=f"witness.example/w{i}")
+          for i in range(2)]
+    try:
+        srv = start_server(home_srv.home, options=_options(ws), config=FAST)
+        try:
+            for _ in range(3):
+                assert srv.post(new_party(srv.registry).entry).status_code == 200
+            size = Checkpoint.parse(httpx.get(srv.url + "/checkpoint").content.split(b"\n\n")[0]
+                                    + b"\n").size
+            note, got = _cosigned(srv, ws, size)
+            stamps = got.timestamps
+            assert all(abs(t - time.time()) < 60 for t in stamps)
+            # the policy: both of two witnesses; 2 of 3 with a third that never cosigned fails
+            from reelrights.core.note import CosignatureSigner
+            third = CosignatureSigner("witness.example/w9", b"\x09" * 32).vkey
+            lines = [f"log {vkey}"] + [f"witness W{i} {w.vkey} {w.url}" for i, w in enumerate(ws)]
+            ok = parse_policy("\n".join([*lines, "group both all W0 W1", "quorum both"]))
+            assert verify_cosigned_checkpoint(note, None, ok).checkpoint.size == size
+            strict = parse_policy("\n".join([*lines, f"witness W2 {third}",
+                                             "group all3 3 W0 W1 W2", "quorum all3"]))
+            try:
+                verify_cosigned_checkpoint(note, vkey, strict)
+                raise AssertionError("a 3-of-3 policy passed with two cosignatures")
+            except SignatureError as exc:
+                assert "needs 3 of W0, W1, W2" in str(exc)
+            # a same-size refresh: later timestamps for the same checkpoint
+            time.sleep(FAST["witness_refresh_s"] + 1.5)
+            _, again = _cosigned(srv, ws, size)
+            assert min(again.timestamps) >= max(stamps)
+            info = httpx.get(srv.url + "/v1/log").json()
+            assert open_cosigned(info["cosigned_checkpoint"].encode(), vkey,
+                                 [w.vkey for w in ws]).checkpoint.size == size
+        finally:
+            srv.stop()
+        # A new server process starts knowing nothing of the witnesses' sizes: their 409s tell
+        # it, and it proves consistency from there.
+        srv = start_server(home_srv.home, options=_options(ws), config=FAST)
+        try:
+            assert srv.post(new_party(srv.registry).entry).status_code == 200
+            _cosigned(srv, ws, size + 1)
+        finally:
+            srv.stop()
+    finally:
+        for w in ws:
+            w.stop()
+    from reelrights.witness.store import WitnessStore
+    for w in ws:
+        store = WitnessStore(w.db)
+        assert store.get(Home.open(home_srv.home.path).origin).size == size + 1
+        assert store.refusals(home_srv.home.origin) == []
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_receipts_do_not_wait_for_a_witness_that_is_down(
+        service: Callable[..., Server], service_backend: str, tmp_path: Path) -> None:
+    home_srv = service(backend=service_backend)
+    home_srv.stop()
+    from reelrights.core.note import CosignatureSigner
+    vkey = CosignatureSigner("witness.example/down", b"\x03" * 32).vkey
+    srv = start_server(home_srv.home, config=FAST,
+                       options=("--witness", f"http://127.0.0.1:{_closed_port()}={vkey}"))
+    try:
+        for _ in range(5):
+            started = time.monotonic()
+            assert srv.post(new_party(srv.registry).entry).status_code == 200
+            assert time.monotonic() - started < 2.0
+        note = httpx.get(srv.url + "/checkpoint").content
+        got = open_cosigned(note, home_srv.home.log_vkey(), [vkey])
+        assert got.checkpoint.size >= 5 and got.cosignatures == ()
+    finally:
+        srv.stop()
