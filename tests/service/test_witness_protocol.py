@@ -262,3 +262,44 @@ def test_witness_init_key_is_private_and_never_overwritten(tmp_path: Path) -> No
                              str(tmp_path / "nope"), "--db", str(tmp_path / "db"), "--key",
                              str(key)], capture_output=True, text=True)
     assert served.returncode == 2 and "readable by others" in served.stderr
+
+
+def test_log_verify_accepts_a_foreign_log_cosigned_by_our_witness(
+        tlog_vectors: dict[str, Any], tmp_path: Path) -> None:
+    """`reelrights log verify --tiles DIR --key VKEY --checkpoint F --policy P` on Tessera's log,
+    its last checkpoint cosigned by two of our witnesses: 2-of-2 passes, 3-of-3 fails (exit 1)."""
+    import subprocess
+    import sys
+
+    from service_kit import CLI
+
+    t = tlog_vectors["tessera_log"]
+    for item in t["tiles"] + t["entry_bundles"]:
+        path = tmp_path / "log" / item["path"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes.fromhex(item["hex"]))
+    last = t["checkpoints"][-1]["signed_note"].encode()
+    signers = [CosignatureSigner(f"w{i}.example", bytes([i + 1]) * 32) for i in range(3)]
+    lines = b""
+    for i, s in enumerate(signers[:2]):
+        w = Witness(s, {t["origin"]: [NoteVerifier(t["vkey"])]},
+                    WitnessStore(tmp_path / f"w{i}.db"))
+        lines += w.add_checkpoint(b"old 0\n\n" + last)
+    (tmp_path / "cosigned").write_bytes(last + lines)
+    policy = [f"log {t['vkey']}"] + [f"witness W{i} {s.vkey}" for i, s in enumerate(signers)]
+    (tmp_path / "two.policy").write_text("\n".join([*policy, "group G all W0 W1", "quorum G"]))
+    (tmp_path / "three.policy").write_text("\n".join([*policy, "group G all W0 W1 W2",
+                                                      "quorum G"]))
+
+    def verify(policy_file: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", CLI, "--home", str(tmp_path / "nohome"),
+                               "log", "verify", "--tiles", str(tmp_path / "log"), "--key",
+                               t["vkey"], "--checkpoint", str(tmp_path / "cosigned"),
+                               "--policy", str(tmp_path / policy_file)],
+                              capture_output=True, text=True)
+
+    ok = verify("two.policy")
+    assert ok.returncode == 0, ok.stderr
+    assert "size 15" in ok.stdout and "cosigned by 2 witness(es), quorum G met" in ok.stdout
+    bad = verify("three.policy")
+    assert bad.returncode == 1 and "needs 3 of W0, W1, W2" in bad.stderr

@@ -6,16 +6,22 @@ receipts never wait for a witness that is down. Both database backends."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from service_kit import Server, new_party, start_server
+from service_kit import CLI, Server, new_party, start_server
 from witness_kit import WitnessProc, start_witness
 
 from reelrights.core.checkpoint import Checkpoint
-from reelrights.core.cosignature import CosignedCheckpoint, open_cosigned, verify_cosigned_checkpoint
+from reelrights.core.cosignature import (
+    CosignedCheckpoint,
+    open_cosigned,
+    verify_cosigned_checkpoint,
+)
 from reelrights.core.tlog_policy import parse_policy
 from reelrights.errors import SignatureError
 from reelrights.home import Home
@@ -95,6 +101,32 @@ def test_two_witnesses_cosign_the_published_checkpoint(
         store = WitnessStore(w.db)
         assert store.get(Home.open(home_srv.home.path).origin).size == size + 1
         assert store.refusals(home_srv.home.origin) == []
+    # `log verify --policy`: the collected cosignatures meet the quorum, and every entry's log
+    # time lies within the witnesses' timestamps
+    policy = tmp_path / "two.policy"
+    policy.write_text("\n".join([f"log {vkey}", *(f"witness W{i} {w.vkey}" for i, w in
+                                                   enumerate(ws)), "group G all W0 W1",
+                                  "quorum G", ""]))
+    out = _log_verify(home_srv.home, policy)
+    assert out.returncode == 0, out.stderr
+    assert f"the largest (size {size + 1}) meets the policy's quorum with 2 witnesses" in out.stdout
+    # a cosigned checkpoint that is not the log's own at that size (a split view) fails
+    import sqlite3
+
+    from reelrights.core.checkpoint import sign_checkpoint
+    from reelrights.core.note import NoteSigner
+    signer = NoteSigner(home_srv.home.origin, home_srv.home.log_key().seed)
+    forked = sign_checkpoint(Checkpoint(home_srv.home.origin, size, b"\x05" * 32), signer)
+    with sqlite3.connect(home_srv.home.path / "cosigned.sqlite") as db:
+        db.execute("UPDATE checkpoints SET note = ? WHERE size = ?", (forked, size))
+    out = _log_verify(home_srv.home, policy)
+    assert out.returncode == 1 and f"size {size}" in out.stderr, out.stderr
+
+
+def _log_verify(home: Home, policy: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", CLI, "--home", str(home.path), "log", "verify",
+                           "--policy", str(policy), "--no-projections"],
+                          capture_output=True, text=True)
 
 
 def _closed_port() -> int:

@@ -7,6 +7,7 @@ its own record in ``--db`` (SQLite). Neither needs a reelrights home.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -56,9 +57,9 @@ def witness_serve(config_path: Path, db_path: Path, key_path: Path, host: str,
 
     from ..witness.config import load_logs
     from ..witness.http import create_witness_app
+    from ..witness.keys import load_witness_key
     from ..witness.protocol import Witness
     from ..witness.store import WitnessStore
-    from ..witness.keys import load_witness_key
 
     signer = load_witness_key(key_path)
     logs = load_logs(config_path)
@@ -72,8 +73,6 @@ def witness_serve(config_path: Path, db_path: Path, key_path: Path, host: str,
     click.echo(f"reelrights witness at http://{shown}:{bound_port} for {len(logs)} log(s); "
                f"vkey {signer.vkey} (Ctrl-C stops)")
     sys.stdout.flush()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it stopped on
         uvicorn.Server(ucfg).run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
     click.echo("reelrights witness stopped", err=True)
