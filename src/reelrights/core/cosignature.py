@@ -38,6 +38,13 @@ class Cosignature:
     timestamp: int
     line: str  # "— name base64(...)\n"
 
+    @property
+    def raw(self) -> bytes:
+        """The line's signature bytes: key id (4) || timestamp (8) || Ed25519 signature (64)."""
+        import base64
+
+        return base64.b64decode(self.line.rstrip("\n").rsplit(" ", 1)[-1])
+
 
 @dataclass(frozen=True)
 class CosignedCheckpoint:
