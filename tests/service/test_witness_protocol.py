@@ -246,6 +246,43 @@ def test_cosigns_the_foreign_tessera_log(tlog_vectors: dict[str, Any], tmp_path:
     assert err.value.status == 400
 
 
+@pytest.mark.parametrize(("known", "old", "size", "root", "proof", "status"), [
+    (0, 0, 0, "empty", 0, 200),     # the empty tree
+    (0, 0, 0, "leaf", 0, 422),      # a size-0 tree must have the empty root
+    (0, 0, 0, "zero", 0, 422),
+    (0, 0, 0, "empty", 1, 422),     # no proof from size 0
+    (0, 0, 1, "leaf", 0, 200),      # the first non-empty tree
+    (0, 0, 1, "leaf", 1, 422),
+    (1, 0, 1, "leaf", 1, 409),      # old does not match
+    (1, 1, 0, "empty", 0, 400),     # old beyond the checkpoint
+])
+def test_size_zero_table(tmp_path: Path, known: int, old: int, size: int, root: str,
+                         proof: int, status: int) -> None:
+    """litewitness's TestZeroSize table (torchwood internal/witness/witness_test.go)."""
+    from reelrights.core.merkle import leaf_hash
+    log = Log()
+    roots = {"empty": EMPTY_ROOT, "leaf": leaf_hash(b"leaf"), "zero": bytes(32)}
+    signer = CosignatureSigner("example.com/witness", b"\x06" * 32)
+    w = Witness(signer, {ORIGIN: [NoteVerifier(log.signer.vkey)]},
+                WitnessStore(tmp_path / "w.db"))
+    if known:
+        assert w.add_checkpoint(log.body(0, 1, proof=[], note=log.note(1, roots["leaf"])))
+    note = log.note(size, roots[root])
+    body = log.body(old, size, proof=[roots["leaf"]] * proof, note=note)
+    for _ in range(2):  # again: an already cosigned checkpoint (with the matching old size)
+        try:
+            line = w.add_checkpoint(body)
+            got = 200
+            assert open_cosigned(note + line, log.signer.vkey, [signer.vkey]).checkpoint.size == size
+        except Refused as exc:
+            got = exc.status
+        assert got == status
+        rec = w.store.get(ORIGIN)
+        want = (size, roots[root]) if status == 200 else ((1, roots["leaf"]) if known else (0, None))
+        assert (rec.size, rec.root) == want
+        body = log.body(size, size, proof=[], note=note) if status == 200 else body
+
+
 def test_witness_init_key_is_private_and_never_overwritten(tmp_path: Path) -> None:
     key, vkey = witness_init(tmp_path, "witness.guild.example/w1")
     assert stat.S_IMODE(key.stat().st_mode) == 0o600

@@ -159,3 +159,28 @@ def test_receipts_do_not_wait_for_a_witness_that_is_down(
             assert got.checkpoint.size >= 5 and got.cosignatures == ()
         finally:
             srv.stop()
+
+
+def test_one_process_of_several_runs_the_witnessing(
+        service: Callable[..., Server], tmp_path: Path) -> None:
+    """`serve --workers 2`: one worker holds the lock and witnesses; every worker serves the
+    cosignatures it stored."""
+    home_srv = service()
+    vkey = home_srv.home.log_vkey()
+    home_srv.stop()
+    w = start_witness(tmp_path / "w", [vkey])
+    try:
+        srv = start_server(home_srv.home, workers=2, options=_options([w]), config=FAST)
+        try:
+            for _ in range(2):
+                assert srv.post(new_party(srv.registry).entry).status_code == 200
+            size = Checkpoint.parse(httpx.get(srv.url + "/checkpoint").content.split(b"\n\n")[0]
+                                    + b"\n").size
+            _cosigned(srv, [w], size)
+            for _ in range(20):  # new connections reach either worker
+                note = httpx.Client().get(srv.url + "/checkpoint").content
+                assert len(open_cosigned(note, vkey, [w.vkey]).cosignatures) == 1
+        finally:
+            srv.stop()
+    finally:
+        w.stop()
