@@ -112,7 +112,8 @@ class Challenge:
         return {"origin": origin, "size": size, "root": root}
 
     def seed_json(self) -> dict[str, Any]:
-        out = {"rule": self.rule, "seed": self.seed.hex(), "checkpoint": self.checkpoint_json()}
+        out: dict[str, Any] = {"rule": self.rule, "seed": self.seed.hex(),
+                               "checkpoint": self.checkpoint_json()}
         if self.cosignatures:
             out["cosignatures"] = [{"witness": c.witness, "timestamp": c.timestamp,
                                     "line": c.line} for c in self.cosignatures]
