@@ -244,6 +244,27 @@ def test_cosigns_the_foreign_tessera_log(tlog_vectors: dict[str, Any], tmp_path:
     with pytest.raises(Refused) as err:
         w.add_checkpoint(b"old 15\n\n" + t["checkpoints"][3]["signed_note"].encode())
     assert err.value.status == 400
+    # the same over HTTP, to a `reelrights witness serve` configured with Tessera's key
+    served = start_witness(tmp_path / "served", [t["vkey"]])
+    try:
+        old = 0
+        for c in t["checkpoints"][:13:3]:  # sizes 0, 3, 6, 9, 12
+            size = c["size"]
+            proof = tree.consistency_proof(old, size) if 0 < old < size else []
+            body = f"old {old}\n".encode() + b"".join(base64.b64encode(h) + b"\n" for h in proof)
+            r = post(served, body + b"\n" + c["signed_note"].encode())
+            assert r.status_code == 200, r.text
+            got = open_cosigned(c["signed_note"].encode() + r.content, t["vkey"], [served.vkey])
+            assert got.checkpoint.size == size and len(got.cosignatures) == 1
+            old = size
+        # Tessera's checkpoint 15 with a proof from 12 that was tampered: refused
+        bad = tree.consistency_proof(12, 15)
+        bad[-1] = bytes(32)
+        body = b"old 12\n" + b"".join(base64.b64encode(h) + b"\n" for h in bad)
+        r = post(served, body + b"\n" + t["checkpoints"][15]["signed_note"].encode())
+        assert r.status_code == 422
+    finally:
+        served.stop()
 
 
 @pytest.mark.parametrize(("known", "old", "size", "root", "proof", "status"), [
