@@ -159,6 +159,14 @@ def test_receipts_do_not_wait_for_a_witness_that_is_down(
             assert got.checkpoint.size >= 5 and got.cosignatures == ()
         finally:
             srv.stop()
+    # no witness ever cosigned: a policy that needs one fails, `quorum none` passes
+    policy = tmp_path / "p"
+    policy.write_text(f"witness A {vkeys[0]}\nquorum A\n")
+    out = _log_verify(home_srv.home, policy)
+    assert out.returncode == 1 and "no witness has cosigned" in out.stderr
+    policy.write_text(f"witness A {vkeys[0]}\nquorum none\n")
+    out = _log_verify(home_srv.home, policy)
+    assert out.returncode == 0 and "no cosigned checkpoint yet" in out.stdout, out.stderr
 
 
 def test_one_process_of_several_runs_the_witnessing(
@@ -184,3 +192,24 @@ def test_one_process_of_several_runs_the_witnessing(
             srv.stop()
     finally:
         w.stop()
+
+
+def test_witness_option_and_policy_parsing(tmp_path: Path) -> None:
+    import pytest
+
+    from reelrights.cli.serve_cmd import _witnesses
+    from reelrights.core.note import CosignatureSigner, NoteSigner
+    from reelrights.errors import BadInput
+    from reelrights.service.witnessing import parse_witness_option
+
+    vkey = CosignatureSigner("witness.example/w1", b"\x04" * 32).vkey
+    assert parse_witness_option(f"http://127.0.0.1:9/a?b=c/={vkey}") == (
+        "http://127.0.0.1:9/a?b=c", vkey)
+    for bad in (vkey, f"127.0.0.1:9={vkey}", "http://x=y",
+                f"http://x={NoteSigner('log.example', b'1' * 32).vkey}"):
+        with pytest.raises(BadInput, match="--witness"):
+            parse_witness_option(bad)
+    policy = tmp_path / "p"
+    other = CosignatureSigner("witness.example/w2", b"\x05" * 32).vkey
+    policy.write_text(f"witness A {vkey} https://a.example/\nwitness B {other}\nquorum A\n")
+    assert _witnesses((), policy) == [["https://a.example", vkey]]

@@ -194,9 +194,10 @@ def log_verify(app: AppContext, tiles: str | None, checkpoint_file: Path | None,
         from ..log.cosigned import COSIGNED_FILE, CosignedStore
         from ..log.witnessed import verify_witnessed
 
+        path = app.home.path / COSIGNED_FILE
         with db.read() as conn:
-            lines.append(verify_witnessed(conn, store, vk, policy, CosignedStore(
-                app.home.path / COSIGNED_FILE)).summary())
+            lines.append(verify_witnessed(conn, store, vk, policy, CosignedStore(path)
+                                          if path.exists() else None).summary())
     if projections and not tree_only:  # the tables the commands answer from, against the log
         from ..replica import check_projections
 

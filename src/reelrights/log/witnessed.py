@@ -50,14 +50,15 @@ def _log_times(conn: Connection, log: DatabaseLog, size: int) -> Iterator[tuple[
 
 
 def verify_witnessed(conn: Connection, log: DatabaseLog, vkey: str, policy: Policy,
-                     store: CosignedStore, *, slack_s: float = DEFAULT_SLACK_S,
+                     store: CosignedStore | None, *, slack_s: float = DEFAULT_SLACK_S,
                      require: bool = True) -> WitnessedReport:
     """Check the collected cosignatures against ``policy`` and the log (module doc). With
-    ``require``, a log with no cosigned checkpoint fails when the policy's quorum needs one."""
+    ``require``, a log with no cosigned checkpoint fails when the policy's quorum needs one.
+    ``store`` None: the home never collected a cosignature."""
     witnesses = [w.verifier for w in policy.witnesses]
     history: list[CosignedCheckpoint] = []
     latest: bytes | None = None
-    for note, size in store.history():
+    for note, size in store.history() if store is not None else ():
         try:
             got = open_cosigned(note, vkey, witnesses)
         except SignatureError as exc:
