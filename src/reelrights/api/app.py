@@ -43,6 +43,12 @@ class ServiceConfig:
     body_timeout_s: float = 30.0
     #: Anyone may append (demos and tests only): no allowlist.
     open_appends: bool = False
+    #: Witnesses the log sends its checkpoints to: [submission URL, cosignature vkey] pairs
+    #: (docs/witness.md); at most one request per ``witness_interval_s`` per witness, and a
+    #: same-size refresh every ``witness_refresh_s``.
+    witnesses: list[list[str]] = field(default_factory=list)
+    witness_interval_s: float = 1.0
+    witness_refresh_s: float = 60.0
     #: Test-only switches and anything a concern adds later.
     extra: dict[str, Any] = field(default_factory=dict)
 

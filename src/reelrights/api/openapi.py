@@ -118,7 +118,10 @@ SCHEMAS: Json = {
                         "<origin>+<key id>+<base64(0x01 || Ed25519 public key)>"},
             "registry": _NSTR, "size": _INDEX,
             "checkpoint": {"type": "string", "description": "The latest signed checkpoint "
-                           "(C2SP signed note text)"}},
+                           "(C2SP signed note text)"},
+            "cosigned_checkpoint": {"type": "string", "description": "Only when the log has "
+                                    "witnesses: the largest checkpoint they cosigned, with each "
+                                    "witness's latest tlog-cosignature line (empty: none yet)"}},
         "additionalProperties": False},
     "InclusionProof": {
         "type": "object", "required": ["index", "size", "leaf_hash", "proof"],
@@ -239,7 +242,8 @@ def document() -> Json:
     tiles = "tlog-tiles"
     paths: Json = {
         "/checkpoint": _get("getCheckpoint", "The latest signed checkpoint", tiles, {
-            "200": {"description": "C2SP tlog-checkpoint as a signed note",
+            "200": {"description": "C2SP tlog-checkpoint as a signed note, with the "
+                                   "tlog-cosignature lines its witnesses returned for it",
                     "headers": {"Cache-Control": {"schema": {"type": "string"},
                                 "description": "public, max-age=2"}},
                     "content": {"text/plain": {"schema": {"type": "string"}}}},

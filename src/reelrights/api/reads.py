@@ -95,9 +95,20 @@ async def _call(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
 
 # -- the static log (C2SP tlog-tiles) ---------------------------------------------------------
 async def checkpoint(request: Request) -> Response:
+    """The latest checkpoint, with the cosignatures its witnesses returned for it (if any)."""
     note = await _call(request, reader(request).server.checkpoint)
+    cosigned = request.app.state.service.cosigned
+    if cosigned is not None:
+        note = await _call(request, _with_cosignatures, cosigned, note)
     return Response(note, media_type="text/plain; charset=utf-8",
                     headers={"cache-control": CHECKPOINT_CACHE})
+
+
+def _with_cosignatures(cosigned: Any, note: bytes) -> bytes:
+    from ..core.checkpoint import Checkpoint
+
+    size = Checkpoint.parse(note[: note.rfind(b"\n\n") + 1]).size
+    return bytes(cosigned.published(note, size))
 
 
 async def tile(request: Request) -> Response:
@@ -116,7 +127,12 @@ async def tile(request: Request) -> Response:
 async def log_info(request: Request) -> Response:
     reads = reader(request)
     head = await _call(request, reads.server.head)
-    return JSONResponse({"origin": reads.origin, "log_key": reads.log_key, **head})
+    out = {"origin": reads.origin, "log_key": reads.log_key, **head}
+    cosigned = request.app.state.service.cosigned
+    if cosigned is not None:  # the largest checkpoint witnesses cosigned, with their lines
+        latest = await _call(request, cosigned.latest)
+        out["cosigned_checkpoint"] = latest.decode("utf-8") if latest else ""
+    return JSONResponse(out)
 
 
 def _int_param(request: Request, name: str, *, required: bool, minimum: int) -> int | None:

@@ -173,6 +173,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                    " anywhere."),
     "usage": ("usage_cmd", "Licenses, certified runs, outputs, productions and earnings on P's "
                            "works, with log indexes."),
+    "witness": ("witness_cmd", "Witness other logs: cosign their checkpoints when consistent "
+                               "(C2SP tlog-witness)."),
     "work": ("work_cmd", "Films, episodes, scripts, scores, performances and images, with their "
                          "files."),
 }

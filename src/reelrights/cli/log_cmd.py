@@ -7,11 +7,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..catalogue import check_body
-from ..errors import NotFound
+from ..errors import BadInput, NotFound
 from ..home import Home
 from ..log.mirror import export_log, publisher_lock
 from ..log.mirror_verify import verify_home_folder, verify_tiled_folder
@@ -20,6 +21,9 @@ from ..log.verify import verify_log
 from .context import AppContext, pass_app
 from .output import emit_json
 from .types import LOG_INDEX
+
+if TYPE_CHECKING:
+    from ..core.tlog_policy import Policy
 
 
 def register(cli: click.Group) -> None:
@@ -131,19 +135,25 @@ def log_get(app: AppContext, index: int, pretty: bool) -> None:
               help="With --tiles: the signed checkpoint (default DIR/checkpoint).")
 @click.option("--key", "vkey", help="With --tiles: the log's note verifier key.")
 @click.option("--tree-only", is_flag=True, help="Skip statement signatures and schemas.")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A c2sp.org/tlog-policy file: the checkpoint must carry its witnesses' "
+                   "quorum of cosignatures; in a home, every entry's log time must also lie "
+                   "within the witnesses' timestamps (docs/witness.md).")
 @click.option("--projections/--no-projections", default=True,
               help="Rebuild every registry table from the entries and compare (default on; "
                    "--tree-only skips it).")
 @pass_app
 def log_verify(app: AppContext, tiles: str | None, checkpoint_file: Path | None,
-               vkey: str | None, tree_only: bool, projections: bool) -> None:
+               vkey: str | None, tree_only: bool, policy_file: Path | None,
+               projections: bool) -> None:
     """Check every entry, signature, tile and checkpoint, and every file of the home's log/
     folder; exit 1 naming the first bad index, row or file."""
+    policy = _policy(policy_file)
     if tiles is not None:
         if not vkey:
             raise click.UsageError("--tiles needs --key VKEY (the log's note verifier key)")
         if tiles.startswith(("http://", "https://")):
-            _verify_remote(tiles, checkpoint_file, vkey)
+            _verify_remote(tiles, checkpoint_file, vkey, policy)
             return
         tiles_dir = Path(tiles)
         if not tiles_dir.is_dir():
@@ -157,12 +167,13 @@ def log_verify(app: AppContext, tiles: str | None, checkpoint_file: Path | None,
         # Another checkpoint than the folder's own (an older one): newer files are expected.
         own = tiles_dir / "checkpoint"
         older = checkpoint_file is not None and (not own.is_file() or own.read_bytes() != note)
+        witnessed = _witnessed(note, vkey, policy)
         folder = verify_tiled_folder(tiles_dir, note, vkey, beyond_ok=older)
         beyond = (f"; {folder.files_beyond} newer files not covered by this checkpoint"
                   if folder.files_beyond else "")
         click.echo(f"ok: {folder.origin} size {folder.size} root {folder.root_hex[:16]}…: "
                    f"{folder.entries_checked} entries match the tiles and the signed checkpoint "
-                   f"({folder.files_checked} tile and bundle files{beyond})")
+                   f"({folder.files_checked} tile and bundle files{beyond}){witnessed}")
         return
     vk = log_vkey(app.home)
     db, store = app.ledger.db, app.ledger.log
@@ -179,6 +190,14 @@ def log_verify(app: AppContext, tiles: str | None, checkpoint_file: Path | None,
     mirror = app.home.log_dir
     verify_home_folder(mirror, vk, lambda: publisher_lock(mirror), checkpoint_at)
     lines = [report.summary()]
+    if policy is not None:
+        from ..log.cosigned import COSIGNED_FILE, CosignedStore
+        from ..log.witnessed import verify_witnessed
+
+        path = app.home.path / COSIGNED_FILE
+        with db.read() as conn:
+            lines.append(verify_witnessed(conn, store, vk, policy, CosignedStore(path)
+                                          if path.exists() else None).summary())
     if projections and not tree_only:  # the tables the commands answer from, against the log
         from ..replica import check_projections
 
@@ -186,7 +205,30 @@ def log_verify(app: AppContext, tiles: str | None, checkpoint_file: Path | None,
     click.echo("\n".join(lines))
 
 
-def _verify_remote(url: str, checkpoint_file: Path | None, vkey: str) -> None:
+def _policy(path: Path | None) -> Policy | None:
+    if path is None:
+        return None
+    from ..core.tlog_policy import parse_policy
+
+    try:
+        return parse_policy(path.read_bytes())
+    except OSError as exc:
+        raise BadInput(f"--policy {path}: {exc.strerror}; pass a c2sp.org/tlog-policy "
+                       "file") from None
+
+
+def _witnessed(note: bytes, vkey: str, policy: Policy | None) -> str:
+    """With a policy: check the checkpoint's cosignatures meet its quorum; the report's tail."""
+    if policy is None:
+        return ""
+    from ..core.cosignature import verify_cosigned_checkpoint
+
+    got = verify_cosigned_checkpoint(note, vkey, policy)
+    return f"; cosigned by {len(got.cosignatures)} witness(es), quorum {got.quorum} met"
+
+
+def _verify_remote(url: str, checkpoint_file: Path | None, vkey: str,
+                   policy: Policy | None = None) -> None:
     """``log verify --tiles URL``: every tile and bundle the checkpoint implies, over HTTP."""
     from ..log.tiled import verify_tiled_log
     from ..replica.http_tiles import HttpTileSource
@@ -199,7 +241,9 @@ def _verify_remote(url: str, checkpoint_file: Path | None, vkey: str) -> None:
             raise NotFound(f"--checkpoint {checkpoint_file}: {exc.strerror}") from None
     else:
         note = source.read("checkpoint")
+    witnessed = _witnessed(note, vkey, policy)
     report = verify_tiled_log(source, note, vkey)
     click.echo(f"ok: {report.origin} size {report.size} root {report.root_hex[:16]}…: "
                f"{report.entries_checked} entries match the tiles and the signed checkpoint "
-               f"({report.tiles_checked} tiles and the entry bundles read from {url})")
+               f"({report.tiles_checked} tiles and the entry bundles read from {url})"
+               f"{witnessed}")

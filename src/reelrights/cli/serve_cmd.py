@@ -41,11 +41,18 @@ def register(cli: click.Group) -> None:
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
               help="A reverse proxy whose X-Forwarded-For names the client (repeatable). "
                    "Without one, the TCP peer is the client, whatever the headers say.")
+@click.option("--witness", "witnesses", multiple=True, metavar="URL=VKEY",
+              help="A witness to send checkpoints to (repeatable): its add-checkpoint prefix "
+                   "URL and cosignature vkey (docs/witness.md).")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A c2sp.org/tlog-policy file: its `witness NAME VKEY URL` lines are "
+                   "witnesses to send checkpoints to.")
 @click.option("--config-json", hidden=True, default=None,
               help="Extra ServiceConfig settings as JSON (limits, coalescing; tests).")
 @pass_app
 def serve(app: AppContext, host: str, port: int, workers: int, open_appends: bool,
-          trusted_proxies: tuple[str, ...], config_json: str | None) -> None:
+          trusted_proxies: tuple[str, ...], witnesses: tuple[str, ...],
+          policy_file: Path | None, config_json: str | None) -> None:
     """Serve this home's registry over HTTP: POST /v1/statements, the static log, proofs.
 
     Prints one line with the URL; Ctrl-C stops it. The database is the home's (embedded SQLite)
@@ -57,6 +64,7 @@ def serve(app: AppContext, host: str, port: int, workers: int, open_appends: boo
 
     home = app.home  # refuses a missing home, naming `reelrights init`
     settings = json.loads(config_json) if config_json else {}
+    settings.setdefault("witnesses", _witnesses(witnesses, policy_file))
     try:
         config = ServiceConfig(home=Path(home.path), open_appends=open_appends, **settings)
     except TypeError as exc:
@@ -107,3 +115,23 @@ def serve(app: AppContext, host: str, port: int, workers: int, open_appends: boo
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down on
         pass
     click.echo("reelrights stopped", err=True)
+
+
+def _witnesses(options: tuple[str, ...], policy_file: Path | None) -> list[list[str]]:
+    """[url, vkey] of each --witness and each witness line of --policy that names a URL."""
+    from ..core.tlog_policy import parse_policy
+    from ..service.witnessing import parse_witness_option
+
+    out = [list(parse_witness_option(o)) for o in options]
+    if policy_file is not None:
+        try:
+            policy = parse_policy(policy_file.read_bytes())
+        except OSError as exc:
+            raise BadInput(f"--policy {policy_file}: {exc.strerror}") from None
+        for w in policy.witnesses:
+            if w.url:
+                out.append([w.url.rstrip("/"), w.verifier.vkey])
+            else:
+                click.echo(f"warning: --policy: witness {w.name} has no URL; checkpoints are "
+                           "not sent to it", err=True)
+    return out

@@ -21,13 +21,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from ..core.audit_seed import challenge_seed_v2, log_signature, seeded_indices
+from ..core.audit_seed import (
+    WITNESS_WINDOW_S,
+    challenge_seed,
+    log_signature,
+    seed_cosignatures,
+    seeded_indices,
+)
 from ..core.checkpoint import Checkpoint
 from ..core.commitment import (
     OPENING_HEADER_SIZE,
@@ -36,10 +44,12 @@ from ..core.commitment import (
     parse_opening_header,
     prove_many,
 )
+from ..core.cosignature import Cosignature, CosignedCheckpoint
 from ..core.ids import new_id
 from ..core.merkle import root_of
 from ..core.note import NoteVerifier
 from ..core.sampling import challenge_indices
+from ..core.statements import open_leaf, parse_time
 from ..errors import BadInput, Conflict, LogIntegrityError, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
@@ -79,6 +89,8 @@ class Challenge:
     checkpoint: tuple[str, int, str]
     seed: bytes
     run: Run
+    #: "v3": the witnesses' cosignatures that joined the seed (core.audit_seed).
+    cosignatures: tuple[Cosignature, ...] = ()
 
     @property
     def full(self) -> bool:
@@ -100,7 +112,12 @@ class Challenge:
         return {"origin": origin, "size": size, "root": root}
 
     def seed_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "seed": self.seed.hex(), "checkpoint": self.checkpoint_json()}
+        out: dict[str, Any] = {"rule": self.rule, "seed": self.seed.hex(),
+                               "checkpoint": self.checkpoint_json()}
+        if self.cosignatures:
+            out["cosignatures"] = [{"witness": c.witness, "timestamp": c.timestamp,
+                                    "line": c.line} for c in self.cosignatures]
+        return out
 
 
 def log_verifier(log: DatabaseLog) -> NoteVerifier:
@@ -110,8 +127,13 @@ def log_verifier(log: DatabaseLog) -> NoteVerifier:
     return NoteVerifier(vkey)
 
 
-def load_challenge(conn: Connection, log: DatabaseLog, ref: str) -> Challenge:
-    """The logged challenge ``ref`` with its seed (see the module doc)."""
+def load_challenge(conn: Connection, log: DatabaseLog, ref: str,
+                   witnessed: Sequence[CosignedCheckpoint] | None = None,
+                   now: float | None = None) -> Challenge:
+    """The logged challenge ``ref`` with its seed (see the module doc). With ``witnessed`` (the
+    log's cosigned checkpoints, verified under the trusted witnesses' keys), the seed takes
+    their cosignatures (rule v3, :mod:`reelrights.core.audit_seed`); BadInput while the
+    challenge's witness window is still open."""
     row = conn.execute(select(audit_challenges).where(audit_challenges.c.id == ref)).first()
     if row is None:
         raise NotFound(f"no audit challenge {ref!r}; `reelrights audit challenge` logs one and "
@@ -129,10 +151,29 @@ def load_challenge(conn: Connection, log: DatabaseLog, ref: str) -> Challenge:
                                 "`reelrights log verify`")
     note = log.checkpoint(conn, int(size))
     signature = log_signature(note, log_verifier(log), int(size))
-    seed = challenge_seed_v2(log.leaf_hash(conn, row.log_index), signature)
+    cosigs = _seed_cosignatures(conn, log, row.log_index, witnessed, now)
+    seed = challenge_seed(log.leaf_hash(conn, row.log_index), signature, cosigs)
     cp = Checkpoint.parse(note.split(b"\n\n", 1)[0] + b"\n")
-    return Challenge(row.id, row.log_index, row.auditor_id, row.samples, "v2",
-                     (cp.origin, cp.size, cp.root.hex()), seed, run)
+    return Challenge(row.id, row.log_index, row.auditor_id, row.samples,
+                     "v3" if cosigs else "v2", (cp.origin, cp.size, cp.root.hex()), seed, run,
+                     tuple(cosigs))
+
+
+def _seed_cosignatures(conn: Connection, log: DatabaseLog, index: int,
+                       witnessed: Sequence[CosignedCheckpoint] | None,
+                       now: float | None) -> list[Cosignature]:
+    if not witnessed:
+        return []
+    entry = next(iter(log.entries_between(conn, index, index + 1)))[2]
+    _, log_time = open_leaf(entry)
+    if log_time is None:  # a v1 entry: logged before log times, and before witnesses
+        return []
+    t = parse_time(log_time, f"log index {index} /log/time").timestamp()
+    left = t + WITNESS_WINDOW_S - (time.time() if now is None else now)
+    if left > 0:
+        raise BadInput(f"the challenge's seed takes the witnesses' cosignatures made within "
+                       f"{WITNESS_WINDOW_S} s of it; try again in {left:.0f} s")
+    return seed_cosignatures(witnessed, index, t)
 
 
 def open_challenge(conn: Connection, run_id: str, auditor_id: str) -> Any:
