@@ -147,8 +147,21 @@ def every_type_home(tmp_path_factory) -> Path:
         sid = strikes.declare_strike(home, ledger, first["guild.member"][0], today,
                                      "catalogue test").details["id"]
         strikes.end_strike(home, ledger, sid, date(today.year + 1, 1, 1))
+        from reelrights.fund import suspense
+
+        work_id = body("work.registered")["id"]
+        claim = suspense.credit_unmatched(home, ledger, work_id, "Uncredited Extra", "vfx",
+                                          "1/10").details["claim"]
+        suspense.claim_credit(home, ledger, claim, rival, "catalogue test")
+        suspense.confirm_claim(home, ledger, claim)
+        unclaimed = suspense.credit_unmatched(home, ledger, work_id, "Lost Gaffer", "vfx",
+                                              "1/10").details["claim"]
+        owner = body("work.registered")["owner"]
     finally:
         ledger.close()
+    from test_suspense import expire_later  # last: its log time is 37 months ahead
+
+    expire_later(home, unclaimed, owner, owner)
     return d / "home"
 
 

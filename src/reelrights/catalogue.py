@@ -95,9 +95,9 @@ CAPABILITIES: tuple[Capability, ...] = (
                 "reelrights.evidence.audit_status", "reelrights.evidence.certificates")),
     Capability("outputs", ("reelrights.outputs.types",),
                ("reelrights.outputs.provenance",)),
-    Capability("fund", ("reelrights.fund.types",),
+    Capability("fund", ("reelrights.fund.types", "reelrights.fund.claim_types"),
                ("reelrights.fund.productions", "reelrights.fund.revenue_import",
-                "reelrights.fund.royalty_statement_issue")),
+                "reelrights.fund.royalty_statement_issue", "reelrights.fund.suspense")),
 )
 
 

@@ -138,6 +138,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                "digital-replica rules)."),
     "demo": ("demo_cmd", "Build a fresh home in DIRECTORY (default ./demo-home) and tell the "
                          "story step by step."),
+    "credit": ("credit_cmd", "Credits for contributors with no registered party: suspense, "
+               "claims, release."),
     "dispute": ("dispute_cmd", "Ownership conflicts: the same bytes, or a whole-asset "
                                "near-duplicate, of two owners."),
     "fingerprint": ("fingerprint_cmd", "Fingerprint registered assets' files (video PDQ, audio "

@@ -50,3 +50,9 @@ def usage(app: AppContext, party: str, as_json: bool) -> None:
                                      Col("amount", "num"), Col("log", "num")],
           [[x["report"], ref(named.get(x["production"]), x["production"]), x["period"],
             f"{x['amount_minor']} {x['currency']}", x["log_index"]] for x in r["earnings"]])
+    if r["suspense"]:
+        table("Held in suspense for unmatched credits (minor units)",
+              [Col("claim", "id"), Col("work", "id"), "credited as", "status", Col("held", "num")],
+              [[x["claim"], x["work"], f"{x['name']} ({x['role']} {x['share']})", x["status"],
+                ", ".join(f"{v} {c}" for c, v in sorted(x["held_minor"].items())) or "0"]
+               for x in r["suspense"]])

@@ -48,6 +48,7 @@ from ..store.fund_tables import (
 from ..store.tables import parties
 from .allocation import report_body, report_pools
 from .productions import resolve_production
+from .suspense import SUSPENSE
 from .types import derived_id, parse_period, quarter_of
 
 __all__ = ["canonical_rows", "import_report", "parse_report_csv", "rows_sha256"]
@@ -272,6 +273,8 @@ _ROW_COLUMNS = ("report_id", "line", "production_id", "period", "territory", "cu
 
 
 def _account(payee: str, role: str) -> str:
+    if payee.startswith(SUSPENSE):  # held for an unmatched credit (fund/suspense.py)
+        return payee
     return f"retained:{payee}" if role == "retained" else f"payee:{payee}"
 
 
@@ -329,7 +332,7 @@ def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:
         journal = f"pool:{b['id']}:{p.production}:{p.period}"
         postings.append((journal, 0, journal, p.currency, -p.net, a.index))
         for seq, (k, amount) in enumerate(sorted(p.amounts.items()), start=1):
-            if amount:
+            if amount and not k.payee.startswith(SUSPENSE):  # suspense: journal only
                 lines.append((b["id"], p.production, p.period, k.payee, k.role, k.bundle,
                               k.work, k.rule, p.currency, amount, a.index))
             postings.append((journal, seq, _account(k.payee, k.role), p.currency, amount,

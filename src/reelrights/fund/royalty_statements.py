@@ -17,6 +17,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -32,7 +33,8 @@ from ..store.resolve import find_many
 from ..store.tables import log_entries, parties
 from .allocation import Pool, report_body, report_pools
 from .records import REVENUE_REPORT, RevenueReport
-from .types import parse_period
+from .suspense import SUSPENSE, released_claims
+from .types import parse_period, quarter_of
 
 __all__ = ["FORMAT", "build_document", "document_sha256"]
 
@@ -58,11 +60,14 @@ class _Replay:
         return self.cache[report.id]
 
 
-def _party_lines(pools: list[Pool], party: str) -> dict[tuple[str, str, Line], tuple[int, Fraction, Pool]]:
+def _party_lines(pools: list[Pool], party: str, aliases: frozenset[str] = frozenset()
+                 ) -> dict[tuple[str, str, Line], tuple[int, Fraction, Pool]]:
+    """The party's lines of ``pools``; ``aliases``: suspense payees whose money was released to
+    the party (the old side of a correction booked after the release)."""
     out = {}
     for p in pools:
         for k, amount in p.amounts.items():
-            if k.payee == party:
+            if k.payee == party or k.payee in aliases:
                 out[(p.production, p.period, k)] = (amount, p.shares[k] * p.net, p)
     return out
 
@@ -83,10 +88,33 @@ def _line_json(kind: str, report: RevenueReport, key: tuple[str, str, Line], amo
     return out
 
 
+def _released_entries(replay: _Replay, reports: list[RevenueReport], claim: str, index: int,
+                      titles: dict[str, str]) -> list[tuple[dict[str, Any], int, Fraction]]:
+    """The lines of the suspense account of ``claim`` released at log ``index``: every line
+    of the reports booked before it that no report booked before it superseded (so exactly the
+    account's balance at the release; tests/test_suspense.py checks them against the journal)."""
+    before = [r for r in reports if r.log_index < index]
+    replaced = {r.supersedes_id for r in before if r.supersedes_id is not None}
+    out = []
+    for r in sorted(before, key=lambda r: r.log_index):
+        if r.id in replaced:
+            continue
+        lines = _party_lines(replay.pools(r), SUSPENSE + claim)
+        for key in sorted(lines):
+            amount, exact, pool = lines[key]
+            if amount or exact:
+                j = _line_json("earning", r, key, amount, exact, pool, titles)
+                j["released_from_suspense"] = claim
+                out.append((j, amount, exact))
+    return out
+
+
 def _quarter_entries(replay: _Replay, reports: list[RevenueReport], party: str,
-                     titles: dict[str, str]
+                     titles: dict[str, str], released: Sequence[tuple[str, int]] = ()
                      ) -> list[tuple[dict[str, Any], int, Fraction]]:
-    """(line json, amount, exact) of ``party`` for the reports booked in one quarter."""
+    """(line json, amount, exact) of ``party`` for the reports booked in one quarter.
+    ``released``: (claim, log index) of suspense released to the party before these reports'
+    corrections, whose lines count as the party's on the old side of a correction."""
     by_id = {r.id: r for r in find_many(replay.conn, REVENUE_REPORT)}
     out = []
     for r in reports:
@@ -99,7 +127,8 @@ def _quarter_entries(replay: _Replay, reports: list[RevenueReport], party: str,
                     out.append((_line_json(kind, r, key, amount, exact, pool, titles),
                                 amount, exact))
             continue
-        old = _party_lines(replay.pools(by_id[r.supersedes_id]), party)
+        aliases = frozenset(SUSPENSE + c for c, idx in released if idx < r.log_index)
+        old = _party_lines(replay.pools(by_id[r.supersedes_id]), party, aliases)
         for key in sorted(set(new) | set(old)):
             a_new, x_new, _ = new.get(key, (0, Fraction(0), None))
             a_old, x_old, _ = old.get(key, (0, Fraction(0), None))
@@ -131,13 +160,24 @@ def build_document(conn: Connection, party: str, period: str, as_of: int, thresh
     for r in reports:
         if _quarter_key(r.period) <= target:
             quarters[r.period].append(r)
+    # Suspense released to the party (a confirmed claim, an expiry) is paid in the quarter of
+    # the release's log time.
+    released = [(c, idx) for c, idx, _ in released_claims(conn, party, as_of)]
+    release_quarter: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for c, idx, t in released_claims(conn, party, as_of):
+        q = quarter_of(t[:7])
+        if _quarter_key(q) <= target:
+            release_quarter[q].append((c, idx))
+            quarters.setdefault(q, [])
     replay = _Replay(conn)
     carried: dict[str, int] = {}
     lines: list[tuple[dict[str, Any], int, Fraction]] = []
     history: dict[tuple[str, str, str], int] = defaultdict(int)
     summary: list[dict[str, Any]] = []
     for q in sorted(quarters, key=_quarter_key):
-        entries = _quarter_entries(replay, quarters[q], party, titles)
+        entries = _quarter_entries(replay, quarters[q], party, titles, released)
+        for c, idx in release_quarter.get(q, []):
+            entries += _released_entries(replay, reports, c, idx, titles)
         balances: dict[str, int] = defaultdict(int)
         for j, amount, _ in entries:
             if j["kind"] != "retained":

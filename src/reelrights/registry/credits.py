@@ -16,6 +16,7 @@ from ..core.schema import parse_ratio
 from ..errors import Conflict, NotFound, PolicyDenied
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
+from ..store.fund_tables import unmatched_credits
 from ..store.tables import credits, parties, works
 from .resolve import resolve_party, resolve_work
 from .submit import sign_and_submit
@@ -48,6 +49,9 @@ def _apply_credit(conn: Connection, a: Accepted) -> dict[str, Any]:
         raise Conflict(f"{b['party']} is already credited as {b['role']} on {b['work']}; each "
                        "party has one credit per role")
     total = sum((parse_ratio(r.share) for r in shares), Fraction(0))
+    total += sum((parse_ratio(x) for x in conn.scalars(select(unmatched_credits.c.share).where(
+        unmatched_credits.c.work_id == b["work"], unmatched_credits.c.role == b["role"]))),
+        Fraction(0))  # credits for contributors with no party yet (credit.unmatched)
     new = parse_ratio(b["share"])
     if total + new > 1:
         left = (f"{_fmt(1 - total)} is left, so pass --share {_fmt(1 - total)} or less"

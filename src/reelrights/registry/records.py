@@ -366,9 +366,13 @@ class UsageReport:
     runs: tuple[UsageRun, ...]
     productions: tuple[UsageOutput, ...]
     earnings: tuple[UsageEarning, ...]
+    #: Money held for unmatched credits on the party's works (claim, work, name, role,
+    #: status, currency -> minor units): credit.unmatched, docs/fund.md.
+    suspense: tuple[JsonObject, ...] = ()
 
     def to_json(self) -> JsonObject:
         return {"party": self.party, "name": self.name, "kind": self.kind,
+                "suspense": list(self.suspense),
                 "members": [m.to_json() for m in self.members],
                 "works": [w.to_json() for w in self.works],
                 "bundles": [b.to_json() for b in self.bundles],

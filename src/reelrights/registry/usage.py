@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 
 from ..store.db import Database
 from ..store.evidence_tables import audit_certificates, run_usage, training_runs
-from ..store.fund_tables import fund_lines, production_outputs, productions, revenue_reports
+from ..store.fund_tables import (
+    fund_lines,
+    fund_postings,
+    production_outputs,
+    productions,
+    revenue_reports,
+    unmatched_credits,
+)
 from ..store.tables import bundle_works, bundles, credits, guild_members, licenses, works
 from .records import (
     UsageBundle,
@@ -108,10 +115,23 @@ def usage_report(db: Database, party: str) -> UsageReport:
                                   revenue_reports.c.superseded_by)
                         .order_by(fund_lines.c.log_index, fund_lines.c.production_id,
                                   fund_lines.c.period))]
+        suspense = []
+        for u in conn.execute(select(unmatched_credits).where(
+                unmatched_credits.c.work_id.in_(work_ids)).order_by(unmatched_credits.c.log_index)):
+            held = {c: int(a) for c, a in conn.execute(
+                select(fund_postings.c.currency, func.sum(fund_postings.c.amount))
+                .where(fund_postings.c.account == f"suspense:{u.claim_id}")
+                .group_by(fund_postings.c.currency)) if int(a)}
+            status = ("confirmed" if u.confirmed_index is not None else "expired"
+                      if u.released_index is not None else "claimed" if u.claimed_by
+                      else "unclaimed")
+            suspense.append({"claim": u.claim_id, "work": u.work_id, "name": u.name,
+                             "role": u.role, "share": u.share, "status": status,
+                             "held_minor": held, "log_index": u.log_index})
     return UsageReport(
         who.id, who.name, who.kind, tuple(members),
         tuple(UsageWork(w, *work_rows[w], tuple(relations[w])) for w in work_ids),
         tuple(UsageBundle(b, bundle_info[b].name, bundle_info[b].version,
                           bundle_info[b].log_index, tuple(sorted(bundle_works_of[b])))
               for b in bids),
-        tuple(lic), tuple(runs), tuple(outs), tuple(earnings))
+        tuple(lic), tuple(runs), tuple(outs), tuple(earnings), tuple(suspense))

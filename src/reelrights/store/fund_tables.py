@@ -114,3 +114,29 @@ fund_statements = Table(
     Column("log_index", BigInteger, nullable=False),
     Column("issued_at", String(32), nullable=False),
 )
+
+
+#: credit.unmatched: a credit for a contributor with no registered party; its money is held on
+#: the suspense account ``suspense:<claim>`` (fund_postings) until the claim is confirmed
+#: (``confirmed_party``) or expires (``released_to``).
+unmatched_credits = Table(
+    "unmatched_credits", metadata,
+    Column("claim_id", String(20), primary_key=True),
+    Column("work_id", String(20), ForeignKey("works.id"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("share", String(40), nullable=False),
+    Column("identifiers", Text, nullable=False),
+    Column("log_index", BigInteger, nullable=False),
+    Column("logged_at", String(32), nullable=False),
+    #: the latest credit.claimed (a party may be replaced by a later claim until confirmed)
+    Column("claimed_by", String(20), ForeignKey("parties.id")),
+    Column("claimed_index", BigInteger),
+    Column("evidence", Text),
+    Column("confirmed_party", String(20), ForeignKey("parties.id")),
+    Column("confirmed_by", String(20), ForeignKey("parties.id")),
+    Column("confirmed_index", BigInteger),
+    Column("released_to", String(20), ForeignKey("parties.id")),
+    Column("released_index", BigInteger),
+    Column("released_reason", Text),
+)
