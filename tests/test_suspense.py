@@ -23,6 +23,7 @@ from reelrights.fund.types import quarter_of
 from reelrights.ledger import Ledger
 from reelrights.registry.credits import credit_work
 from reelrights.registry.parties import register_party
+from reelrights.registry.usage import usage_report
 from reelrights.store.fund_tables import fund_lines, fund_postings
 
 
@@ -57,6 +58,9 @@ def test_held_exactly_then_released_exactly(home, ledger, story, tmp_path):
         assert held["USD"] > 0 and booked + held["USD"] == net  # every cent is somewhere
         assert conn.scalar(select(func.count()).select_from(fund_lines)
                            .where(fund_lines.c.payee_id.like("suspense%"))) == 0
+    shown = usage_report(ledger.db, s["studio"]).to_json()["suspense"]
+    assert [(x["claim"], x["status"], x["held_minor"]) for x in shown] == [
+        (s["claim"], "unclaimed", held)]
     with pytest.raises(Conflict, match="nobody has claimed"):
         suspense.confirm_claim(home, ledger, s["claim"])
     suspense.claim_credit(home, ledger, s["claim"], s["jo"], "WGA registration #1234")
