@@ -83,6 +83,9 @@ def test_two_witnesses_cosign_the_published_checkpoint(
             info = httpx.get(srv.url + "/v1/log").json()
             assert open_cosigned(info["cosigned_checkpoint"].encode(), vkey,
                                  [w.vkey for w in ws]).checkpoint.size == size
+            # the static folder's checkpoint (what mirrors copy) carries the cosignatures too
+            static = (home_srv.home.log_dir / "checkpoint").read_bytes()
+            assert len(open_cosigned(static, vkey, [w.vkey for w in ws]).cosignatures) == 2
         finally:
             srv.stop()
         # A new server process starts knowing nothing of the witnesses' sizes: their 409s tell

@@ -188,7 +188,14 @@ def log_verify(app: AppContext, tiles: str | None, checkpoint_file: Path | None,
                 return None
 
     mirror = app.home.log_dir
-    verify_home_folder(mirror, vk, lambda: publisher_lock(mirror), checkpoint_at)
+    cosigned_file = app.home.path / "cosigned.sqlite"
+
+    def witness_lines(size: int) -> set[bytes]:
+        from ..log.cosigned import CosignedStore
+
+        return CosignedStore(cosigned_file).lines(size) if cosigned_file.exists() else set()
+
+    verify_home_folder(mirror, vk, lambda: publisher_lock(mirror), checkpoint_at, witness_lines)
     lines = [report.summary()]
     if policy is not None:
         from ..log.cosigned import COSIGNED_FILE, CosignedStore

@@ -91,6 +91,13 @@ class CosignedStore:
             return note
         return found
 
+    def lines(self, size: int) -> set[bytes]:
+        """Every cosignature line recorded for the checkpoint of ``size`` (each ending in a
+        newline), whatever its time."""
+        with self._conn() as conn:
+            return {r[0].encode("utf-8") for r in conn.execute(
+                "SELECT line FROM cosignatures WHERE size = ?", (size,))}
+
     def latest(self) -> bytes | None:
         """The largest cosigned checkpoint, with the latest line of each witness."""
         with self._conn() as conn:

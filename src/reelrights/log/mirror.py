@@ -33,7 +33,8 @@ from ..core.checkpoint import Checkpoint
 from ..core.tiles import TILE_WIDTH, encode_bundle, entries_path, tile_path
 from .database_log import AppendResult, DatabaseLog
 
-__all__ = ["catch_up", "export_log", "publish_batch", "published_size", "publisher_lock"]
+__all__ = ["add_cosignatures", "catch_up", "export_log", "publish_batch", "published_size",
+           "publisher_lock"]
 
 _fsync_pool: ThreadPoolExecutor | None = None
 _fsync_pool_lock = threading.Lock()
@@ -161,6 +162,25 @@ def published_size(root: Path) -> int:
 def _note_text(note: bytes) -> str:
     text, _, _ = note.decode("utf-8").rpartition("\n\n")
     return text + "\n"
+
+
+def add_cosignatures(root: Path, cosigned: bytes) -> bool:
+    """Put the witnesses' cosignature lines on the static ``checkpoint``: ``cosigned`` is the
+    published checkpoint's note with cosignature lines appended. Written (atomically, under the
+    publishers' lock) only while the folder's checkpoint is still that checkpoint, so it never
+    moves the folder back; False when it has moved on (or already carries these lines)."""
+    with publisher_lock(root):
+        try:
+            current = (root / "checkpoint").read_bytes()
+        except FileNotFoundError:
+            return False
+        if (current == cosigned or _note_text(current) != _note_text(cosigned)
+                or not set(current.splitlines()) <= set(cosigned.splitlines())):
+            return False  # moved on, or the same lines already (none is ever dropped)
+        staged = _Staged(root)
+        staged.add("checkpoint", cosigned)
+        staged.commit()
+        return True
 
 
 @contextmanager

@@ -78,13 +78,20 @@ def verify_tiled_folder(root: Path, note: bytes, vkey: str, *,
 
 
 def verify_home_folder(root: Path, vkey: str, lock: Callable[[], AbstractContextManager[object]],
-                       checkpoint_at: Callable[[int | None], bytes | None]) -> FolderReport | None:
+                       checkpoint_at: Callable[[int | None], bytes | None],
+                       witnessed: Callable[[int], set[bytes]] | None = None
+                       ) -> FolderReport | None:
     """Verify the home's folder, then compare its checkpoint with the database's latest.
 
     ``lock()`` is the publisher lock of ``root`` (a context manager); ``checkpoint_at(size)``
     reads, in a fresh transaction, the checkpoint the log issued at ``size`` (None: the latest),
-    or None when there is none. Returns None for an empty log with no checkpoint anywhere.
+    or None when there is none. ``witnessed(size)``: the cosignature lines the home's witnesses
+    returned for that checkpoint; the folder's checkpoint may carry those after the log's
+    signature, and nothing else. Returns None for an empty log with no checkpoint anywhere.
     """
+    def _issued(static: bytes | None, issued: bytes | None) -> bool:
+        return _same_checkpoint(static, issued, witnessed)
+
     cp_path = root / "checkpoint"
     note = _read(cp_path)
     verified = _verify_lenient(root, note, vkey) if note is not None else None
@@ -93,9 +100,9 @@ def verify_home_folder(root: Path, vkey: str, lock: Callable[[], AbstractContext
         with lock():
             now = _read(cp_path)
             latest = checkpoint_at(None)
-            if verified is not None and checkpoint_at(verified[0].size) != note:
+            if verified is not None and not _issued(note, checkpoint_at(verified[0].size)):
                 raise _differs(cp_path, verified[0].size)
-            if now is not None and now == latest and verified is not None:
+            if now is not None and _issued(now, latest) and verified is not None:
                 size = _size(now)
                 beyond = [rel for rel in verified[1] if _is_beyond(root, rel, size)]
                 if beyond:
@@ -116,6 +123,20 @@ def verify_home_folder(root: Path, vkey: str, lock: Callable[[], AbstractContext
                 f"publish that never happened); `reelrights log export {root}` rewrites it",
                 None)
         time.sleep(0.05)
+
+
+def _same_checkpoint(static: bytes | None, issued: bytes | None,
+                     witnessed: Callable[[int], set[bytes]] | None) -> bool:
+    """The folder's checkpoint is the one the log issued: the same signed note, or that note
+    with cosignature lines the home's witnesses returned for it appended (service/witnessing.py
+    puts them there); any other extra line makes it another file."""
+    if static is None or issued is None or static == issued:
+        return static == issued
+    if witnessed is None or not static.startswith(issued) or not issued.endswith(b"\n"):
+        return False
+    known = witnessed(_size(issued))
+    extra = static[len(issued):].splitlines(keepends=True)
+    return bool(extra) and all(line in known for line in extra)
 
 
 def _verify_lenient(root: Path, note: bytes, vkey: str) -> tuple[FolderReport, list[str]]:

@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -32,6 +33,7 @@ from ..core.cosignature import open_cosigned
 from ..core.note import NoteVerifier
 from ..errors import BadInput, ReelrightsError
 from ..log.cosigned import COSIGNED_FILE, CosignedStore
+from ..log.mirror import add_cosignatures
 
 if TYPE_CHECKING:
     from ..log.serving import LogServer
@@ -90,7 +92,8 @@ class Witnessing:
     def __init__(self, *, log_key: str, checkpoint: Callable[[], Awaitable[bytes | None]],
                  proof: Callable[[int, int], Awaitable[list[bytes]]], store: CosignedStore,
                  witnesses: list[tuple[str, str]], lock_path: Path | None = None,
-                 interval_s: float = 1.0, refresh_s: float = 60.0) -> None:
+                 interval_s: float = 1.0, refresh_s: float = 60.0,
+                 on_cosigned: Callable[[bytes], object] | None = None) -> None:
         self.log_key = log_key
         self._checkpoint = checkpoint
         self._proof = proof
@@ -102,6 +105,9 @@ class Witnessing:
         self._lock_file: IO[bytes] | None = None
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
+        #: Called (in a worker thread) with the checkpoint and every cosignature it has, after
+        #: each new cosignature: the static folder's checkpoint carries them too.
+        self._on_cosigned = on_cosigned
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -175,7 +181,14 @@ class Witnessing:
             if status != 200:
                 self._failed(target, f"HTTP {status}: {body[:200].decode('utf-8', 'replace')}")
                 return
-            self._accept(target, cp, note, body)
+            if self._accept(target, cp, note, body) and self._on_cosigned is not None:
+                import anyio.to_thread
+
+                try:
+                    await anyio.to_thread.run_sync(self._on_cosigned,
+                                                   self.store.published(note, cp.size))
+                except OSError as exc:  # the static copy only; HTTP serves the cosignatures
+                    _log.warning("could not put cosignatures on the static checkpoint: %s", exc)
             return
 
     async def _send(self, target: WitnessTarget, cp: Checkpoint, note: bytes
@@ -188,21 +201,22 @@ class Witnessing:
         r = await self._client.post(target.url + "/add-checkpoint", content=body)
         return r.status_code, r.content
 
-    def _accept(self, target: WitnessTarget, cp: Checkpoint, note: bytes, body: bytes) -> None:
+    def _accept(self, target: WitnessTarget, cp: Checkpoint, note: bytes, body: bytes) -> bool:
         try:
             cosigned = open_cosigned(note + body, self.log_key, [target.vkey])
         except (ReelrightsError, UnicodeError) as exc:
             self._failed(target, f"its answer is not a valid cosignature: {exc}")
-            return
+            return False
         mine = [c for c in cosigned.cosignatures if c.witness == target.verifier.vkey]
         if not mine:
             self._failed(target, "its answer holds no cosignature by its key")
-            return
+            return False
         c = mine[0]
         self.store.add(cp.size, note, c.witness, c.timestamp, c.line)
         target.size, target.sent_size, target.sent_at = cp.size, cp.size, time.monotonic()
         target.failures, target.retry_at = 0, 0.0
         target.cosigned += 1
+        return True
 
 
 def _size(body: bytes) -> int | None:
@@ -239,6 +253,7 @@ def start_witnessing(home_path: Path, log_key: str, server: LogServer,
     task = Witnessing(log_key=log_key, checkpoint=checkpoint, proof=proof,
                       store=CosignedStore(home_path / COSIGNED_FILE), witnesses=witnesses,
                       lock_path=lock_path(home_path), interval_s=interval_s,
-                      refresh_s=refresh_s)
+                      refresh_s=refresh_s, on_cosigned=partial(add_cosignatures,
+                                                               home_path / "log"))
     task.start()
     return task
