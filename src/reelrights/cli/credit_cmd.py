@@ -76,7 +76,7 @@ def expire(app: AppContext, claim: str, to: str, reason: str, as_json: bool) -> 
     created_receipt(as_json, suspense.expire_claim(app.home, app.ledger, claim, to, reason))
 
 
-@credit.command("claims")
+@credit.command("list")
 @click.option("--work", metavar="WORK")
 @json_option
 @pass_app

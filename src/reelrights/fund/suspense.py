@@ -59,7 +59,7 @@ class Claim:
     held: dict[str, str]           # currency -> amount still in suspense
 
     def to_json(self) -> dict[str, Any]:
-        return {"claim": self.claim, "work": self.work, "name": self.name, "role": self.role,
+        return {"id": self.claim, "claim": self.claim, "work": self.work, "name": self.name, "role": self.role,
                 "share": self.share, "identifiers": self.identifiers,
                 "log_index": self.log_index, "status": self.status,
                 "claimed_by": self.claimed_by, "confirmed_party": self.confirmed_party,
@@ -144,7 +144,7 @@ def _apply_unmatched(conn: Connection, a: Accepted) -> dict[str, Any]:
         claim_id=b["claim"], work_id=b["work"], name=b["name"], role=b["role"],
         share=b["share"], identifiers=json.dumps(b.get("identifiers", [])),
         log_index=a.index, logged_at=a.time))
-    return {"claim": b["claim"], "work": b["work"]}
+    return {"id": b["claim"], "claim": b["claim"], "work": b["work"]}
 
 
 @applier("credit.claimed")
@@ -159,7 +159,7 @@ def _apply_claimed(conn: Connection, a: Accepted) -> dict[str, Any]:
     # A later claim replaces an unconfirmed one; the log keeps both.
     conn.execute(update(unmatched_credits).where(unmatched_credits.c.claim_id == row.claim_id)
                  .values(claimed_by=b["party"], claimed_index=a.index, evidence=b["evidence"]))
-    return {"claim": row.claim_id, "party": b["party"]}
+    return {"id": row.claim_id, "claim": row.claim_id, "party": b["party"]}
 
 
 def _release(conn: Connection, claim: str, party: str, index: int) -> dict[str, str]:
@@ -195,7 +195,7 @@ def _apply_confirmed(conn: Connection, a: Accepted) -> dict[str, Any]:
     conn.execute(update(unmatched_credits).where(unmatched_credits.c.claim_id == row.claim_id)
                  .values(confirmed_party=b["party"], confirmed_by=actor,
                          confirmed_index=a.index))
-    return {"claim": row.claim_id, "party": b["party"], "released": paid}
+    return {"id": row.claim_id, "claim": row.claim_id, "party": b["party"], "released": paid}
 
 
 def _months_between(earlier: str, later: str) -> int:
@@ -227,7 +227,7 @@ def _apply_expired(conn: Connection, a: Accepted) -> dict[str, Any]:
     conn.execute(update(unmatched_credits).where(unmatched_credits.c.claim_id == row.claim_id)
                  .values(released_to=b["to"], released_index=a.index,
                          released_reason=b["reason"]))
-    return {"claim": row.claim_id, "to": b["to"], "released": paid}
+    return {"id": row.claim_id, "claim": row.claim_id, "to": b["to"], "released": paid}
 
 
 # -- commands -----------------------------------------------------------------------------------

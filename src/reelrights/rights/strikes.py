@@ -126,7 +126,7 @@ def _apply_ended(conn: Connection, a: Accepted) -> dict[str, Any]:
                        "end is the first day members' work is back in force")
     conn.execute(update(guild_strikes).where(guild_strikes.c.id == row.id)
                  .values(ends_on=b["end"], ended_index=a.index))
-    return {"strike": row.id, "end": b["end"]}
+    return {"id": row.id, "strike": row.id, "end": b["end"]}
 
 
 # -- commands ---------------------------------------------------------------------------------
