@@ -175,6 +175,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                    " anywhere."),
     "usage": ("usage_cmd", "Licenses, certified runs, outputs, productions and earnings on P's "
                            "works, with log indexes."),
+    "verify": ("verify_cmd", "Verify an artifact offline (a proof file, a certificate, a "
+                             "statement, a signed output) with the log's public key."),
     "witness": ("witness_cmd", "Witness other logs: cosign their checkpoints when consistent "
                                "(C2SP tlog-witness)."),
     "work": ("work_cmd", "Films, episodes, scripts, scores, performances and images, with their "
