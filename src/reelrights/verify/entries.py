@@ -34,7 +34,7 @@ from .keys import KeyBook, key_at
 from .tlog_proof import ProvenEntry, TlogProof
 from .trust import LogTrust, TrustedCheckpoint
 
-__all__ = ["VerifiedEntry", "VerifiedProof", "Verifier"]
+__all__ = ["VerifiedEntry", "VerifiedProof", "Verifier", "check_signature"]
 
 _REMEMBER = 4096
 
@@ -121,9 +121,9 @@ class Verifier:
                                     f"({', '.join(sorted(map(str, registries)))})")
         book = _key_book(self.trust, [(e.index, s) for e, _, s, _ in decoded])
         out: list[VerifiedEntry] = []
-        for k, (e, lh, s, known) in enumerate(decoded):
-            if not known:
-                _check_signature(book, e.index, s, "subject" if k == 0 else "related")
+        for k, (e, lh, s, was_known) in enumerate(decoded):
+            if not was_known:
+                check_signature(book, e.index, s, "subject" if k == 0 else "related")
                 self._remember((cp.checkpoint.root, e.index, lh), s)
             out.append(VerifiedEntry(e.index, lh, s))
         return VerifiedProof(cp, out[0], {v.index: v for v in out[1:]})
@@ -157,10 +157,12 @@ def _key_book(trust: LogTrust, entries: Iterable[tuple[int, SignedStatement]]) -
     return book
 
 
-def _check_signature(book: KeyBook, index: int, s: SignedStatement, role: str) -> None:
+def check_signature(book: KeyBook, index: int, s: SignedStatement, role: str = "") -> None:
+    """The entry's signature under its actor's key at ``index`` (SignatureError naming it)."""
+    role = f"{role} " if role else ""
     if s.type == "party.registered":
         if s.body.get("id") != s.actor:
-            raise SignatureError(f"{role} entry {index}: a party.registered statement for "
+            raise SignatureError(f"{role}entry {index}: a party.registered statement for "
                                  f"{s.body.get('id')} signed by {s.actor}")
         keys = [base64.b64decode(s.body["public_key"])]
     elif s.type == "registry.established":
@@ -175,5 +177,5 @@ def _check_signature(book: KeyBook, index: int, s: SignedStatement, role: str) -
         except SignatureError as exc:
             last = exc
     who = "the operator" if s.actor == OPERATOR else s.actor
-    raise SignatureError(f"{role} entry {index} ({s.type}): the signature does not verify under "
+    raise SignatureError(f"{role}entry {index} ({s.type}): the signature does not verify under "
                          f"{who}'s key ({last.message if last else 'no key'})")
