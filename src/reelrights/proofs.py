@@ -31,7 +31,10 @@ from .store.provenance_tables import outputs
 from .store.tables import license_cosigns, licenses, log_entries
 from .verify.tlog_proof import TlogProof
 
-__all__ = ["issue_proof", "proof_index"]
+__all__ = ["COSIGNED_WAIT_S", "issue_cosigned_proof", "issue_proof", "proof_index"]
+
+#: How long an output's embedded proof waits for a witness-cosigned checkpoint.
+COSIGNED_WAIT_S = 5.0
 
 
 def _index_of(conn: Connection, table: Any, ident: object) -> list[int]:
@@ -102,3 +105,28 @@ def issue_proof(ledger: Ledger, ref: str | int, *, note: bytes | None = None) ->
             raise NotFound(f"log index {index} does not exist")
         return proof_file(conn, ledger.log, index, related_indices(conn, bytes(entry)),
                           note=note)
+
+
+def _cosigned(note: bytes) -> bool:
+    """Whether a checkpoint note carries more than the log's own signature line."""
+    return note[note.rfind(b"\n\n") + 2:].count(b"\n") > 1
+
+
+def issue_cosigned_proof(ledger: Ledger, index: int, *, wait_s: float = COSIGNED_WAIT_S,
+                         witnessed: bool | None = None) -> TlogProof:
+    """The proof of ``index`` in a witness-cosigned checkpoint if the log publishes one within
+    ``wait_s`` seconds, else in the log-only latest checkpoint. ``witnessed`` says whether this
+    log has witnesses at all (default: whether one of its three checkpoints before the latest
+    is cosigned); without them there is nothing to wait for."""
+    import time
+
+    proof = issue_proof(ledger, index)
+    if witnessed is None:
+        with ledger.db.read() as conn:
+            earlier = ledger.log.checkpoint_sizes(conn)[-4:-1]
+            witnessed = any(_cosigned(ledger.log.checkpoint(conn, n)) for n in earlier)
+    deadline = time.monotonic() + wait_s
+    while witnessed and not _cosigned(proof.checkpoint) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        proof = issue_proof(ledger, index)
+    return proof

@@ -27,10 +27,7 @@ from .verify.consistency import check_consistent
 from .verify.entries import VerifiedProof
 from .verify.tlog_proof import looks_like_tlog_proof
 
-__all__ = ["TLOG_PROOF_LABEL", "read_vkey", "verify_artifact"]
-
-#: The C2PA assertion that embeds an output's proof file.
-TLOG_PROOF_LABEL = "dev.reelrights.tlog-proof"
+__all__ = ["read_vkey", "verify_artifact"]
 
 
 def read_vkey(value: str, what: str = "--log-key") -> str:
@@ -47,7 +44,7 @@ def read_vkey(value: str, what: str = "--log-key") -> str:
 
 
 def _from_media(path: Path) -> tuple[bytes, dict[str, Any], list[str]]:
-    from .media.c2pa_assertions import TRAINING_RUN_LABEL
+    from .media.c2pa_assertions import TLOG_PROOF_LABEL, TRAINING_RUN_LABEL
     from .media.c2pa_engine import verify_file
 
     try:
