@@ -3,9 +3,10 @@
 FILE is one of:
 
 * a proof file (``c2sp.org/tlog-proof@v1``, ``.tlog-proof``);
-* a JSON artifact carrying one in ``tlog_proof``: an audit certificate (its DSSE envelope is
-  then compared with the logged one), a royalty statement (``document``: its hash and totals
-  against the signed ones), a receipt;
+* a JSON artifact carrying one in ``tlog_proof`` (or given with ``--proof``): an audit
+  certificate (its DSSE envelope is then compared with the logged one), a royalty statement's
+  JSON rendering (``document``: its hash, inputs hash, party, period and totals against the
+  signed ones);
 * a media file whose C2PA manifest embeds one (``dev.reelrights.tlog-proof``): the manifest must
   be intact, and its training-run assertion must agree with the logged output record.
 
@@ -68,8 +69,14 @@ def _from_media(path: Path) -> tuple[bytes, dict[str, Any], list[str]]:
     return embedded["proof"].encode("utf-8"), claim if isinstance(claim, dict) else {}, checks
 
 
-def _read(path: Path) -> tuple[bytes, dict[str, Any], list[str]]:
+def _read(path: Path, proof_path: Path | None = None) -> tuple[bytes, dict[str, Any], list[str]]:
     """(proof bytes, what the artifact adds for its verifier, checks already made)."""
+    given: bytes | None = None
+    if proof_path is not None:
+        try:
+            given = proof_path.read_bytes()
+        except OSError as exc:
+            raise BadInput(f"--proof {proof_path}: cannot read it ({exc.strerror})") from None
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -82,9 +89,11 @@ def _read(path: Path) -> tuple[bytes, dict[str, Any], list[str]]:
         except ValueError:
             raise BadInput(f"{path}: not valid JSON") from None
         proof = doc.get("tlog_proof") if isinstance(doc, dict) else None
+        if given is not None:
+            proof = given.decode("utf-8", "replace")
         if not isinstance(proof, str):
-            raise BadInput(f"{path}: a JSON file without a tlog_proof; ask for the artifact "
-                           "with its proof (or `reelrights log proof`)")
+            raise BadInput(f"{path}: a JSON file without a tlog_proof; pass its proof with "
+                           "--proof FILE (`reelrights log proof ID` writes one)")
         extra: dict[str, Any] = {}
         if "payloadType" in doc:
             extra["envelope"] = {k: doc[k] for k in ("payload", "payloadType", "signatures")
@@ -115,11 +124,12 @@ def _upgrade(verifier: Verifier, vp: VerifiedProof, server: str) -> list[str]:
 
 
 def verify_artifact(path: Path, trust: LogTrust, *, server: str | None = None,
-                    now: datetime | None = None) -> dict[str, Any]:
+                    now: datetime | None = None, proof_path: Path | None = None
+                    ) -> dict[str, Any]:
     """The report of a verified artifact; VerificationError naming what fails, BadInput for a
     file that is not an artifact. Without ``server`` the proof's own checkpoint must satisfy
     the witness policy; with it, the server's newer one may."""
-    proof_bytes, extra, checks = _read(Path(path))
+    proof_bytes, extra, checks = _read(Path(path), proof_path)
     proof = TlogProof.parse(proof_bytes)
     verifier = Verifier(trust)
     upgraded: list[str] = []

@@ -25,9 +25,12 @@ def register(cli: click.Group) -> None:
 @click.option("--server", metavar="URL",
               help="Upgrade the proof online: the server's newer checkpoint and a consistency "
                    "proof to it (it may carry the witnesses' cosignatures).")
+@click.option("--proof", "proof_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE's proof file, when FILE does not carry it (a royalty statement's "
+                   "JSON: `reelrights log proof fst_…`).")
 @json_option
 def verify(file: Path, log_key: str, witnesses: tuple[str, ...], min_witnesses: int,
-           server: str | None, as_json: bool) -> None:
+           server: str | None, proof_path: Path | None, as_json: bool) -> None:
     """Verify FILE offline: a .tlog-proof, a certificate, royalty statement or receipt carrying
     one, or a media file whose C2PA manifest embeds one. Exit 0 verified, 1 a check fails
     (named), 2 bad input. No home, no private key, no network unless --server."""
@@ -36,7 +39,7 @@ def verify(file: Path, log_key: str, witnesses: tuple[str, ...], min_witnesses: 
 
     trust = LogTrust(read_vkey(log_key), [read_vkey(w, "--witness") for w in witnesses],
                      min_witnesses)
-    report = verify_artifact(file, trust, server=server)
+    report = verify_artifact(file, trust, server=server, proof_path=proof_path)
     if as_json:
         emit_json(report)
         return

@@ -449,11 +449,15 @@ def verify_certificate(home: Home, ledger: Ledger, ref: str, *, log_vkey: str | 
     return out
 
 
-def write_certificate(path: Path, envelope: dict[str, Any]) -> None:
-    """The distributable file: the DSSE envelope as JSON (any DSSE tool reads it)."""
+def write_certificate(path: Path, envelope: dict[str, Any], tlog_proof: str | None = None
+                      ) -> None:
+    """The distributable file: the DSSE envelope as JSON (any DSSE tool reads it), with its
+    offline proof (c2sp.org/tlog-proof text) in ``tlog_proof`` beside the envelope's keys:
+    ``reelrights verify FILE --log-key VKEY`` checks it on any machine."""
     if path.exists():
         raise BadInput(f"{path} already exists; choose another -o file or remove it")
-    path.write_text(json.dumps(envelope, indent=2) + "\n", "utf-8")
+    doc = dict(envelope, **({"tlog_proof": tlog_proof} if tlog_proof is not None else {}))
+    path.write_text(json.dumps(doc, indent=2) + "\n", "utf-8")
 
 
 __all__ += ["write_certificate"]
