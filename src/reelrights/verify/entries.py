@@ -95,7 +95,9 @@ class Verifier:
         entries = proof.entries()
         indices = [e.index for e in entries]
         if len(set(indices)) != len(indices):
-            raise VerificationError("the proof lists one log index twice; ask the issuer again")
+            dup = next(i for i in indices if indices.count(i) > 1)
+            raise VerificationError(f"entry {dup}: the proof lists this log index twice; ask "
+                                    "the issuer again")
         decoded: list[tuple[ProvenEntry, bytes, SignedStatement, bool]] = []
         for k, e in enumerate(entries):
             role = "subject" if k == 0 else "related"
