@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from ..core.canonical import canonical_bytes, load_json
+from ..core.canonical import canonical_bytes
 from ..errors import BadInput
 
 __all__ = ["EXTRA_FORMAT", "HEADER", "ProvenEntry", "TlogProof", "looks_like_tlog_proof"]
@@ -41,6 +43,8 @@ HEADER = "c2sp.org/tlog-proof@v1"
 EXTRA_FORMAT = "reelrights/tlog-proof-extra/v1"
 _INDEX = re.compile(r"0|[1-9][0-9]{0,19}")
 _MAX_RELATED = 256
+_EXTRA_KEYS = frozenset({"format", "entry", "related"})
+_RELATED_KEYS = frozenset({"index", "entry", "proof"})
 
 
 def _bad(why: str) -> BadInput:
@@ -51,17 +55,43 @@ def _b64(text: object, what: str) -> bytes:
     if type(text) is not str:
         raise _bad(f"{what} is not a base64 string")
     try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raw = binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
         raise _bad(f"{what} is not standard base64") from None
     return raw
 
 
 def _hash(text: object, what: str) -> bytes:
-    raw = _b64(text, what)
+    if type(text) is not str or len(text) != 44:
+        raise _bad(f"{what} is not the base64 of a 32-byte hash")
+    try:
+        raw = binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise _bad(f"{what} is not standard base64") from None
     if len(raw) != 32:
         raise _bad(f"{what} is not the base64 of a 32-byte hash")
     return raw
+
+
+_HASH_LINES = re.compile(r"(?:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=\n)*")
+
+
+def _hashes(lines: list[str], what: str) -> tuple[bytes, ...]:
+    """Base64 hash lines, checked at once (each the canonical base64 of 32 bytes)."""
+    if _HASH_LINES.fullmatch("".join(h + "\n" for h in lines)):
+        a2b = binascii.a2b_base64
+        return tuple(a2b(h) for h in lines)
+    for k, h in enumerate(lines):
+        _hash(h, f"{what} {k + 1}")
+    raise _bad(f"an {what} is not the canonical base64 of a 32-byte hash")
+
+
+@lru_cache(maxsize=4096)
+def _related_entry(k: int, index: int, entry: str, proof: tuple[str, ...]) -> ProvenEntry:
+    """One related entry, decoded (remembered: most proof files carry the same few signers'
+    key statements, text for text)."""
+    return ProvenEntry(index, _b64(entry, f"related entry {k}"),
+                       _hashes(list(proof), f"related entry {k} proof hash"))
 
 
 @dataclass(frozen=True)
@@ -119,8 +149,7 @@ class TlogProof:
         index_s = lines[pos][len("index "):]
         if not _INDEX.fullmatch(index_s) or int(index_s) >= 1 << 63:
             raise _bad(f"index {index_s[:30]!r} is not a decimal without leading zeros")
-        proof = tuple(_hash(h, f"inclusion proof line {k + 1}")
-                      for k, h in enumerate(lines[pos + 1:]))
+        proof = _hashes(lines[pos + 1:], "inclusion proof line")
         if extra_b64 is None:
             raise _bad("no extra line: a reelrights proof carries its entry there")
         entry, related = _parse_extra(_b64(extra_b64, "the extra line"))
@@ -129,27 +158,27 @@ class TlogProof:
 
 def _parse_extra(raw: bytes) -> tuple[bytes, tuple[ProvenEntry, ...]]:
     try:
-        doc = load_json(raw, what="tlog-proof extra")
-    except BadInput as exc:
-        raise _bad(f"the extra data is not JSON ({exc.message})") from None
+        doc = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _bad("the extra data is not JSON") from None
     if type(doc) is not dict or doc.get("format") != EXTRA_FORMAT:
         raise _bad(f"the extra data is not {EXTRA_FORMAT}")
-    if set(doc) != {"format", "entry", "related"}:
+    if doc.keys() != _EXTRA_KEYS:
         raise _bad("the extra data must hold exactly format, entry and related")
     related = doc["related"]
     if type(related) is not list or len(related) > _MAX_RELATED:
         raise _bad(f"related must be a list of at most {_MAX_RELATED} entries")
     out = []
     for k, r in enumerate(related):
-        if type(r) is not dict or set(r) != {"index", "entry", "proof"}:
+        if type(r) is not dict or r.keys() != _RELATED_KEYS:
             raise _bad(f"related entry {k} must hold exactly index, entry and proof")
         if type(r["index"]) is not int or not 0 <= r["index"] < 1 << 53:
             raise _bad(f"related entry {k}'s index is not a log index")
-        if type(r["proof"]) is not list:
-            raise _bad(f"related entry {k}'s proof is not a list")
-        out.append(ProvenEntry(r["index"], _b64(r["entry"], f"related entry {k}"),
-                               tuple(_hash(h, f"related entry {k} proof hash {j}")
-                                     for j, h in enumerate(r["proof"]))))
+        if type(r["proof"]) is not list or any(type(h) is not str for h in r["proof"]):
+            raise _bad(f"related entry {k}'s proof is not a list of base64 hashes")
+        if type(r["entry"]) is not str:
+            raise _bad(f"related entry {k} is not a base64 string")
+        out.append(_related_entry(k, r["index"], r["entry"], tuple(r["proof"])))
     return _b64(doc["entry"], "the subject entry"), tuple(out)
 
 
