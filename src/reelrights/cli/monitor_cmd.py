@@ -58,9 +58,12 @@ def _text(ev: dict[str, Any]) -> str:
 def monitor(server: str, log_key: str, party: str | None, state_dir: Path,
             witnesses: tuple[str, ...], min_witnesses: int, extra: tuple[Path, ...], fmt: str,
             webhook: str | None, once: bool, interval: float) -> None:
-    """Follow the log at --server through its tiles with only its public key: verify every
-    entry, signature and consistency step; report a split view (exit 1) and, with --party,
-    every statement touching the party that it did not sign."""
+    """Follow a log through its tiles with its public key: verify everything, report split
+    views and what touches a party.
+
+    Every entry, signature and consistency step is verified; a split view (two checkpoints
+    that no consistency proof joins) exits 1 and is kept as evidence; with --party, every
+    statement touching the party that it did not sign is reported."""
     import re
 
     from ..core.ids import ID_PATTERNS

@@ -31,9 +31,12 @@ def register(cli: click.Group) -> None:
 @json_option
 def verify(file: Path, log_key: str, witnesses: tuple[str, ...], min_witnesses: int,
            server: str | None, proof_path: Path | None, as_json: bool) -> None:
-    """Verify FILE offline: a .tlog-proof, a certificate, royalty statement or receipt carrying
-    one, or a media file whose C2PA manifest embeds one. Exit 0 verified, 1 a check fails
-    (named), 2 bad input. No home, no private key, no network unless --server."""
+    """Verify an artifact offline (a proof file, a certificate, a statement, a signed output)
+    with the log's public key.
+
+    FILE is a .tlog-proof, a certificate carrying one, a royalty statement with --proof, or a
+    media file whose C2PA manifest embeds one. Exit 0 verified, 1 a check fails (named), 2 bad
+    input. No home, no private key, no network unless --server."""
     from ..verify import LogTrust
     from ..verify_file import read_vkey, verify_artifact
 
