@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from service_kit import CLI, make_home, new_party, start_server, work_entry
+from service_kit import CLI, make_home, new_party, work_entry
 
 from reelrights.core.statements import make_statement, sign_statement
 from reelrights.home import Home
