@@ -22,7 +22,6 @@ for one signature each. No I/O: the inputs are the proof's bytes and the keys.
 from __future__ import annotations
 
 import base64
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -88,25 +87,27 @@ class Verifier:
 
     def __init__(self, trust: LogTrust) -> None:
         self.trust = trust
-        self._known: OrderedDict[tuple[bytes, int, bytes], SignedStatement] = OrderedDict()
+        self._known: dict[tuple[bytes, ProvenEntry], VerifiedEntry] = {}
 
     def verify(self, proof: TlogProof) -> VerifiedProof:
         cp = self.trust.open(proof.checkpoint)
+        root = cp.checkpoint.root
         entries = proof.entries()
         indices = [e.index for e in entries]
         if len(set(indices)) != len(indices):
             dup = next(i for i in indices if indices.count(i) > 1)
             raise VerificationError(f"entry {dup}: the proof lists this log index twice; ask "
                                     "the issuer again")
-        decoded: list[tuple[ProvenEntry, bytes, SignedStatement, bool]] = []
+        known = self._known
+        out: list[VerifiedEntry | None] = []
+        fresh: list[tuple[int, VerifiedEntry]] = []
         for k, e in enumerate(entries):
+            hit = known.get((root, e))
+            if hit is not None:
+                out.append(hit)
+                continue
             role = "subject" if k == 0 else "related"
             lh = leaf_hash(e.entry)
-            key = (cp.checkpoint.root, e.index, lh)
-            known = self._known.get(key)
-            if known is not None:
-                decoded.append((e, lh, known, True))
-                continue
             _include(cp, e, lh, role)
             try:
                 s = decode_entry(e.entry)
@@ -116,24 +117,25 @@ class Verifier:
             if s.registry is None or s.log_time is None:
                 raise VerificationError(f"{role} entry {e.index}: a v1 entry; only v2 "
                                         "statements (with registry and log time) verify here")
-            decoded.append((e, lh, s, False))
-        registries = {s.registry for _, _, s, _ in decoded}
+            v = VerifiedEntry(e.index, lh, s)
+            out.append(v)
+            fresh.append((k, v))
+        done = [v for v in out if v is not None]
+        registries = {v.statement.registry for v in done}
         if len(registries) != 1:
             raise VerificationError(f"the proof's entries name several registries "
                                     f"({', '.join(sorted(map(str, registries)))})")
-        book = _key_book(self.trust, [(e.index, s) for e, _, s, _ in decoded])
-        out: list[VerifiedEntry] = []
-        for k, (e, lh, s, was_known) in enumerate(decoded):
-            if not was_known:
-                check_signature(book, e.index, s, "subject" if k == 0 else "related")
-                self._remember((cp.checkpoint.root, e.index, lh), s)
-            out.append(VerifiedEntry(e.index, lh, s))
-        return VerifiedProof(cp, out[0], {v.index: v for v in out[1:]})
+        if fresh:
+            book = _key_book(self.trust, [(v.index, v.statement) for v in done])
+            for k, v in fresh:
+                check_signature(book, v.index, v.statement, "subject" if k == 0 else "related")
+                self._remember((root, entries[k]), v)
+        return VerifiedProof(cp, done[0], {v.index: v for v in done[1:]})
 
-    def _remember(self, key: tuple[bytes, int, bytes], s: SignedStatement) -> None:
-        self._known[key] = s
+    def _remember(self, key: tuple[bytes, ProvenEntry], v: VerifiedEntry) -> None:
+        self._known[key] = v
         if len(self._known) > _REMEMBER:
-            self._known.popitem(last=False)
+            del self._known[next(iter(self._known))]
 
 
 def _include(cp: TrustedCheckpoint, e: ProvenEntry, lh: bytes, role: str) -> None:

@@ -11,9 +11,9 @@ rotation) lands, it replaces the body of :func:`key_at` and nothing else changes
 
 from __future__ import annotations
 
-import base64
 import binascii
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..core.statement_types import OPERATOR
 from ..core.statements import SignedStatement
@@ -41,11 +41,17 @@ class KeyBook:
             self.operator.append((index, _raw_key(s, "operator_key")))
 
 
-def _raw_key(s: SignedStatement, name: str) -> bytes:
+@lru_cache(maxsize=4096)
+def _decode_key(text: object) -> bytes:
     try:
-        raw = base64.b64decode(s.body[name], validate=True)
-    except (binascii.Error, KeyError, TypeError, ValueError):
-        raw = b""
+        return binascii.a2b_base64(text, strict_mode=True)  # type: ignore[arg-type]
+    except (binascii.Error, TypeError, ValueError):
+        return b""
+
+
+def _raw_key(s: SignedStatement, name: str) -> bytes:
+    value = s.body.get(name)
+    raw = _decode_key(value) if type(value) is str else b""
     if len(raw) != 32:
         raise VerificationError(f"the {s.type} statement of {s.actor} holds no 32-byte "
                                 f"Ed25519 key in {name}")
