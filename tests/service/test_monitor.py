@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from service_kit import CLI, make_home, new_party, work_entry
 
 from reelrights.core.statements import make_statement, sign_statement
@@ -166,3 +167,13 @@ def test_verify_upgrades_a_proof_online(service, tmp_path) -> None:
     vkey.write_text(public_log_vkey(srv.home))
     r = _cli(["verify", str(proof), "--log-key", str(vkey), "--server", srv.url], tmp_path)
     assert r.returncode == 0 and "upgraded online" in r.stdout, r.stdout + r.stderr
+    # A receipt's holder fetches its proof file from the service and verifies it anywhere.
+    receipt = srv.post(work_entry(srv.registry, studio)).json()
+    index = receipt["receipts"][0]["index"] if "receipts" in receipt else receipt["index"]
+    got = httpx.get(f"{srv.url}/v1/proofs/file", params={"ref": str(index)})
+    assert got.status_code == 200 and got.text.startswith("c2sp.org/tlog-proof@v1\n")
+    (tmp_path / "r.tlog-proof").write_text(got.text)
+    r = _cli(["verify", "r.tlog-proof", "--log-key", str(vkey), "--json"], tmp_path)
+    assert r.returncode == 0 and json.loads(r.stdout)["index"] == index, r.stderr
+    assert httpx.get(f"{srv.url}/v1/proofs/file", params={"ref": "nope"}).status_code == 400
+    assert httpx.get(f"{srv.url}/v1/proofs/file", params={"ref": "999999"}).status_code == 404
