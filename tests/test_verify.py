@@ -245,6 +245,18 @@ def test_the_checkpoint_key_witnesses_and_missing_keys(home, ledger, story) -> N
     bad_line = line[:-6] + ("A" if line[-6] != "A" else "B") + line[-5:]
     with pytest.raises(SignatureError, match="witness cosignature does not verify"):
         Verifier(ok).verify(TlogProof(proof.subject, note + bad_line.encode(), proof.related))
+    # The same as a c2sp.org/tlog-policy file (reelrights.core.tlog_policy): both needed.
+    from reelrights.core.tlog_policy import parse_policy
+
+    both = parse_policy(f"log {trust.log.vkey}\nwitness a {w1.vkey}\nwitness b {w2.vkey}\n"
+                        "group q all a b\nquorum q\n")
+    with pytest.raises(SignatureError, match="lacks the policy's witness quorum"):
+        Verifier(LogTrust(trust.log.vkey, policy=both)).verify(
+            TlogProof(proof.subject, cosigned, proof.related))
+    twice = cosigned + w2.sign(text).encode()
+    vp = Verifier(LogTrust(trust.log.vkey, policy=both)).verify(
+        TlogProof(proof.subject, twice, proof.related))
+    assert sorted(n for n, _ in vp.checkpoint.witnesses) == ["w1.example", "w2.example"]
     # Without the signer's key statement the entry cannot be verified; the message names it.
     no_keys = TlogProof(proof.subject, note, tuple(
         r for r in proof.related if b'"party.registered"' not in r.entry))
@@ -346,3 +358,31 @@ def test_proof_file_round_trip_and_parse_errors(home, ledger, story) -> None:
     with pytest.raises(ReelrightsError):
         Verifier(_trust(home)).verify(TlogProof(proof.subject, proof.checkpoint,
                                                 (proof.subject,)))
+
+
+def test_an_embedded_proof_takes_a_cosigned_checkpoint_when_the_log_has_one(home, ledger,
+                                                                            story) -> None:
+    from reelrights.log.cosigned import COSIGNED_FILE, CosignedStore
+    from reelrights.proofs import issue_cosigned_proof
+
+    trust = _trust(home)
+    # No witnesses: the log-only proof at once.
+    assert issue_cosigned_proof(ledger, story["cert_index"], home.path).checkpoint.count(
+        b"\n\xe2\x80\x94 ") == 1
+    w = CosignatureSigner("w.example", os.urandom(32))
+    with ledger.db.read() as conn:
+        note = ledger.log.checkpoint(conn)
+    size = int(note.split(b"\n")[1])
+    text = note[: note.rfind(b"\n\n") + 1].decode()
+    line = w.sign(text, timestamp=1_790_000_000)
+    store = CosignedStore(home.path / COSIGNED_FILE)
+    store.add(size, note, w.vkey, 1_790_000_000, line)
+    proof = issue_cosigned_proof(ledger, story["cert_index"], home.path, wait_s=0.5)
+    vp = Verifier(LogTrust(trust.log.vkey, [w.vkey], 1)).verify(proof)
+    assert [n for n, _ in vp.checkpoint.witnesses] == ["w.example"]
+    # An entry after the last cosigned checkpoint: it waits, then carries the log-only proof.
+    later = register_party(home, ledger, "studio", "Late Studio").index
+    proof = issue_cosigned_proof(ledger, later, home.path, wait_s=0.4)
+    with pytest.raises(SignatureError, match="fewer than --min-witnesses 1"):
+        Verifier(LogTrust(trust.log.vkey, [w.vkey], 1)).verify(proof)
+    assert Verifier(trust).verify(proof).subject.index == later

@@ -16,6 +16,7 @@ The signers' ``party.registered`` statements are always added.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -107,26 +108,31 @@ def issue_proof(ledger: Ledger, ref: str | int, *, note: bytes | None = None) ->
                           note=note)
 
 
-def _cosigned(note: bytes) -> bool:
-    """Whether a checkpoint note carries more than the log's own signature line."""
-    return note[note.rfind(b"\n\n") + 2:].count(b"\n") > 1
-
-
-def issue_cosigned_proof(ledger: Ledger, index: int, *, wait_s: float = COSIGNED_WAIT_S,
-                         witnessed: bool | None = None) -> TlogProof:
-    """The proof of ``index`` in a witness-cosigned checkpoint if the log publishes one within
-    ``wait_s`` seconds, else in the log-only latest checkpoint. ``witnessed`` says whether this
-    log has witnesses at all (default: whether one of its three checkpoints before the latest
-    is cosigned); without them there is nothing to wait for."""
+def issue_cosigned_proof(ledger: Ledger, index: int, home_path: Path, *,
+                         wait_s: float = COSIGNED_WAIT_S) -> TlogProof:
+    """The proof of ``index`` in a witness-cosigned checkpoint that holds it, if the log's
+    witnessing (``<home>/cosigned.sqlite``, :mod:`reelrights.log.cosigned`) has one within
+    ``wait_s`` seconds; else in the log-only latest checkpoint, which a verifier upgrades online
+    (``reelrights verify FILE --server URL``). A log without witnesses waits for nothing."""
     import time
 
-    proof = issue_proof(ledger, index)
-    if witnessed is None:
-        with ledger.db.read() as conn:
-            earlier = ledger.log.checkpoint_sizes(conn)[-4:-1]
-            witnessed = any(_cosigned(ledger.log.checkpoint(conn, n)) for n in earlier)
+    from .log.cosigned import COSIGNED_FILE, CosignedStore
+
+    path = Path(home_path) / COSIGNED_FILE
+    if not path.exists():
+        return issue_proof(ledger, index)
+    store = CosignedStore(path)
     deadline = time.monotonic() + wait_s
-    while witnessed and not _cosigned(proof.checkpoint) and time.monotonic() < deadline:
+    while True:
+        note = store.latest()
+        if note is not None and _size_of(note) > index:
+            return issue_proof(ledger, index, note=note)
+        if time.monotonic() >= deadline:
+            return issue_proof(ledger, index)
         time.sleep(0.2)
-        proof = issue_proof(ledger, index)
-    return proof
+
+
+def _size_of(note: bytes) -> int:
+    from .core.checkpoint import Checkpoint
+
+    return Checkpoint.parse(note[: note.rfind(b"\n\n") + 1]).size

@@ -28,7 +28,7 @@ from .verify.consistency import check_consistent
 from .verify.entries import VerifiedProof
 from .verify.tlog_proof import looks_like_tlog_proof
 
-__all__ = ["read_vkey", "verify_artifact"]
+__all__ = ["make_trust", "read_vkey", "verify_artifact"]
 
 
 def read_vkey(value: str, what: str = "--log-key") -> str:
@@ -42,6 +42,22 @@ def read_vkey(value: str, what: str = "--log-key") -> str:
             raise BadInput(f"{what} {value!r} is neither a verifier key (name+id+base64) nor a "
                            "readable file holding one") from None
     return text
+
+
+def make_trust(log_key: str, witnesses: tuple[str, ...] = (), min_witnesses: int = 0,
+               policy: Path | None = None) -> LogTrust:
+    """The log key (inline or a file) and the witness policy: ``--policy FILE`` (a
+    c2sp.org/tlog-policy) or ``--witness`` keys with ``--min-witnesses``."""
+    parsed = None
+    if policy is not None:
+        from .core.tlog_policy import parse_policy
+
+        try:
+            parsed = parse_policy(Path(policy).read_bytes())
+        except OSError as exc:
+            raise BadInput(f"--policy {policy}: cannot read it ({exc.strerror})") from None
+    return LogTrust(read_vkey(log_key), [read_vkey(w, "--witness") for w in witnesses],
+                    min_witnesses, policy=parsed)
 
 
 def _from_media(path: Path) -> tuple[bytes, dict[str, Any], list[str]]:
@@ -133,7 +149,7 @@ def verify_artifact(path: Path, trust: LogTrust, *, server: str | None = None,
     proof = TlogProof.parse(proof_bytes)
     verifier = Verifier(trust)
     upgraded: list[str] = []
-    if server is not None and trust.min_witnesses:
+    if server is not None and trust.witnessed:
         # The proof's own checkpoint need only be the log's; the server's newer one, which it
         # must be consistent with, carries the witnesses.
         log_only = LogTrust(trust.log.vkey)

@@ -42,6 +42,9 @@ def _text(ev: dict[str, Any]) -> str:
                    "checkpoint seen.")
 @click.option("--witness", "witnesses", multiple=True, metavar="VKEY",
               help="A witness's cosignature/v1 key (or a file holding it); repeat.")
+@click.option("--policy", "policy", type=click.Path(dir_okay=False, path_type=Path),
+              help="A c2sp.org/tlog-policy file: the witnesses and the quorum a checkpoint "
+                   "needs (instead of --witness and --min-witnesses).")
 @click.option("--min-witnesses", type=click.IntRange(min=0), default=0, show_default=True,
               help="How many --witness cosignatures each checkpoint needs.")
 @click.option("--checkpoint", "extra", multiple=True,
@@ -56,7 +59,8 @@ def _text(ev: dict[str, Any]) -> str:
 @click.option("--interval", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds between polls.")
 def monitor(server: str, log_key: str, party: str | None, state_dir: Path,
-            witnesses: tuple[str, ...], min_witnesses: int, extra: tuple[Path, ...], fmt: str,
+            witnesses: tuple[str, ...], policy: Path | None, min_witnesses: int,
+            extra: tuple[Path, ...], fmt: str,
             webhook: str | None, once: bool, interval: float) -> None:
     """Follow a log through its tiles with its public key: verify everything, report split
     views and what touches a party.
@@ -71,14 +75,12 @@ def monitor(server: str, log_key: str, party: str | None, state_dir: Path,
     from ..monitor.follow import Monitor, run_monitor
     from ..monitor.server import LogServer
     from ..monitor.webhook import Webhook
-    from ..verify import LogTrust
-    from ..verify_file import read_vkey
+    from ..verify_file import make_trust
 
     if party is not None and not re.fullmatch(ID_PATTERNS["party"], party):
         raise BadInput(f"--party {party!r}: give the party's id (pty_…); a monitor knows no "
                        "names")
-    trust = LogTrust(read_vkey(log_key), [read_vkey(w, "--witness") for w in witnesses],
-                     min_witnesses)
+    trust = make_trust(log_key, witnesses, min_witnesses, policy)
     hook = Webhook(webhook) if webhook else None
 
     def emit(ev: dict[str, Any]) -> None:

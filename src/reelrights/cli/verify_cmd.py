@@ -20,6 +20,9 @@ def register(cli: click.Group) -> None:
                    "of band.")
 @click.option("--witness", "witnesses", multiple=True, metavar="VKEY",
               help="A witness's cosignature/v1 key (or a file holding it); repeat.")
+@click.option("--policy", "policy", type=click.Path(dir_okay=False, path_type=Path),
+              help="A c2sp.org/tlog-policy file: the witnesses and the quorum a checkpoint "
+                   "needs (instead of --witness and --min-witnesses).")
 @click.option("--min-witnesses", type=click.IntRange(min=0), default=0, show_default=True,
               help="How many of the --witness keys must have cosigned the checkpoint.")
 @click.option("--server", metavar="URL",
@@ -29,19 +32,18 @@ def register(cli: click.Group) -> None:
               help="FILE's proof file, when FILE does not carry it (a royalty statement's "
                    "JSON: `reelrights log proof fst_…`).")
 @json_option
-def verify(file: Path, log_key: str, witnesses: tuple[str, ...], min_witnesses: int,
-           server: str | None, proof_path: Path | None, as_json: bool) -> None:
+def verify(file: Path, log_key: str, witnesses: tuple[str, ...], policy: Path | None,
+           min_witnesses: int, server: str | None, proof_path: Path | None,
+           as_json: bool) -> None:
     """Verify an artifact offline (a proof file, a certificate, a statement, a signed output)
     with the log's public key.
 
     FILE is a .tlog-proof, a certificate carrying one, a royalty statement with --proof, or a
     media file whose C2PA manifest embeds one. Exit 0 verified, 1 a check fails (named), 2 bad
     input. No home, no private key, no network unless --server."""
-    from ..verify import LogTrust
-    from ..verify_file import read_vkey, verify_artifact
+    from ..verify_file import make_trust, verify_artifact
 
-    trust = LogTrust(read_vkey(log_key), [read_vkey(w, "--witness") for w in witnesses],
-                     min_witnesses)
+    trust = make_trust(log_key, witnesses, min_witnesses, policy)
     report = verify_artifact(file, trust, server=server, proof_path=proof_path)
     if as_json:
         emit_json(report)

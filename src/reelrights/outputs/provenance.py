@@ -207,13 +207,13 @@ def output_row(conn: Connection, ref: str) -> Output:
 
 # -- signing ----------------------------------------------------------------------------------
 
-def embedded_proof(ledger: Ledger, log_index: int) -> str:
+def embedded_proof(home: Home, ledger: Ledger, log_index: int) -> str:
     """The output record's proof file for its manifest: with a cosigned checkpoint if one comes
     within :data:`reelrights.proofs.COSIGNED_WAIT_S`, else the log-only one, which a verifier
     upgrades online (``reelrights verify FILE --server URL``)."""
     from ..proofs import issue_cosigned_proof
 
-    return issue_cosigned_proof(ledger, log_index).format()
+    return issue_cosigned_proof(ledger, log_index, home.path).format()
 
 
 def sign(home: Home, ledger: Ledger, output: Path, run_ref: str, dst: Path, *,
@@ -285,7 +285,7 @@ def sign(home: Home, ledger: Ledger, output: Path, run_ref: str, dst: Path, *,
             model_commitment=opening["commitment"], output_record_log_index=log_index,
             extra={"output": out_id, **({"certificate": cert_id} if cert_id else {})}),
         reuse=terms, soft_bindings=[prints.soft_binding()],
-        tlog_proof=embedded_proof(ledger, log_index))
+        tlog_proof=embedded_proof(home, ledger, log_index))
     try:
         signer = pki.ensure_signer(home, ledger, run.developer_id)
         result = sign_output(output, dst, signer=signer, assertions=assertions)

@@ -7,8 +7,9 @@ and at least ``min_witnesses`` of them. A checkpoint note opened once is cached 
 bytes (a proof bundle carries the same note as many others), so verifying many bundles costs
 one checkpoint signature check.
 
-The witness check lives in :func:`count_cosignatures` alone, so it folds into
-``reelrights.core.cosignature`` (a tlog-policy file, K of N) when that lands. No I/O.
+The witness policy is a c2sp.org/tlog-policy (:mod:`reelrights.core.tlog_policy`): a policy
+file, or ``--witness`` keys with ``--min-witnesses K`` (:func:`witness_policy`, K of those N);
+:func:`reelrights.core.cosignature.verify_cosigned_checkpoint` decides it. No I/O.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core.checkpoint import Checkpoint
+from ..core.cosignature import open_cosigned, verify_cosigned_checkpoint
 from ..core.note import ALG_COSIGNATURE_V1, ALG_ED25519, NoteVerifier, open_note
+from ..core.tlog_policy import Group, Policy, PolicyWitness
 from ..errors import BadInput, SignatureError, VerificationError
 
-__all__ = ["LogTrust", "TrustedCheckpoint", "count_cosignatures"]
+__all__ = ["LogTrust", "TrustedCheckpoint", "witness_policy"]
 
 _CACHE = 64
 
@@ -35,40 +38,44 @@ class TrustedCheckpoint:
     witnesses: tuple[tuple[str, int], ...]  # (witness name, cosignature timestamp)
 
 
-def count_cosignatures(note: bytes, witnesses: Sequence[NoteVerifier]) -> list[tuple[str, int]]:
-    """(name, timestamp) of every witness in ``witnesses`` whose cosignature on ``note`` verifies.
-
-    A known witness whose line fails raises SignatureError (a forged or altered cosignature is
-    an attack, not a missing one); lines by unknown keys are ignored."""
-    if not witnesses:
-        return []
-    # open_note needs one valid known signature: the witnesses are the only keys given here.
-    try:
-        opened = open_note(note, witnesses)
-    except SignatureError as exc:
-        if "no signature by a trusted key" in exc.message:
-            return []
-        raise SignatureError(f"a witness cosignature does not verify: {exc.message}") from None
-    return [(s.name, s.timestamp) for s in opened.signatures if s.timestamp is not None]
+def witness_policy(witnesses: Sequence[str], min_witnesses: int) -> Policy:
+    """``--witness VKEY``... ``--min-witnesses K`` as a c2sp.org/tlog-policy: K of the N."""
+    policy = Policy()
+    for w in witnesses:
+        v = NoteVerifier(w.strip())
+        if v.alg != ALG_COSIGNATURE_V1:
+            raise BadInput(f"--witness {v.name}: a witness key is a cosignature/v1 key (type "
+                           "0x04); this one is a plain note key")
+        policy.witnesses.append(PolicyWitness(v.name, v))
+    if not 0 <= min_witnesses <= len(policy.witnesses):
+        raise BadInput(f"--min-witnesses {min_witnesses} asks for more witnesses than the "
+                       f"{len(policy.witnesses)} --witness key(s) given")
+    if min_witnesses:
+        policy.groups["given"] = Group("given", min_witnesses,
+                                       tuple(w.name for w in policy.witnesses))
+        policy.quorum = "given"
+    return policy
 
 
 class LogTrust:
     """The log key (a note verifier key, as ``log.vkey`` holds it) and the witness policy."""
 
-    def __init__(self, log_vkey: str, witnesses: Sequence[str] = (), min_witnesses: int = 0
-                 ) -> None:
+    def __init__(self, log_vkey: str, witnesses: Sequence[str] = (), min_witnesses: int = 0,
+                 *, policy: Policy | None = None) -> None:
         self.log = NoteVerifier(log_vkey.strip())
         if self.log.alg != ALG_ED25519:
             raise BadInput("--log-key must be the log's Ed25519 note key (type 0x01), not a "
                            "witness cosignature key")
-        self.witnesses = [NoteVerifier(w.strip()) for w in witnesses]
-        for w in self.witnesses:
-            if w.alg != ALG_COSIGNATURE_V1:
-                raise BadInput(f"--witness {w.name}: a witness key is a cosignature/v1 key "
-                               "(type 0x04); this one is a plain note key")
-        if not 0 <= min_witnesses <= len(self.witnesses):
-            raise BadInput(f"--min-witnesses {min_witnesses} asks for more witnesses than the "
-                           f"{len(self.witnesses)} --witness key(s) given")
+        if policy is not None and (witnesses or min_witnesses):
+            raise BadInput("give the witnesses either with --policy FILE or with --witness and "
+                           "--min-witnesses, not both")
+        if policy is not None and policy.logs and \
+                self.log.vkey not in {v.vkey for v in policy.logs}:
+            raise BadInput(f"--policy lists other logs than {self.log.name}'s key given with "
+                           "--log-key")
+        self.policy = policy if policy is not None else witness_policy(witnesses,
+                                                                       min_witnesses)
+        self.from_file = policy is not None
         self.min_witnesses = min_witnesses
         self._cache: OrderedDict[bytes, TrustedCheckpoint] = OrderedDict()
 
@@ -95,13 +102,35 @@ class LogTrust:
             raise VerificationError(f"checkpoint: {exc.message}") from None
         if cp.origin != self.log.name:
             raise SignatureError(f"checkpoint: for log {cp.origin!r}, not {self.log.name!r}")
-        seen = count_cosignatures(note, self.witnesses)
-        if len(seen) < self.min_witnesses:
-            raise SignatureError(f"checkpoint: cosigned by {len(seen)} of the given witnesses, "
-                                 f"fewer than --min-witnesses {self.min_witnesses}; fetch a "
-                                 "newer, cosigned checkpoint (--server URL)")
-        trusted = TrustedCheckpoint(cp, note, tuple(seen))
+        trusted = TrustedCheckpoint(cp, note, self._witnessed(note))
         self._cache[note] = trusted
         if len(self._cache) > _CACHE:
             self._cache.popitem(last=False)
         return trusted
+
+    @property
+    def witnessed(self) -> bool:
+        """Whether this trust asks for any witness cosignature."""
+        return self.policy.quorum != "none"
+
+    def _witnessed(self, note: bytes) -> tuple[tuple[str, int], ...]:
+        """The witnesses' cosignatures on ``note`` under the policy (reelrights.core.cosignature);
+        SignatureError naming what fails: a forged cosignature, or too few."""
+        if not self.policy.witnesses:
+            return ()
+        try:
+            got = open_cosigned(note, self.log, [w.verifier for w in self.policy.witnesses])
+        except SignatureError as exc:
+            raise SignatureError(f"checkpoint: a witness cosignature does not verify "
+                                 f"({exc.message})") from None
+        seen = tuple((c.witness.split("+")[0], c.timestamp) for c in got.cosignatures)
+        try:
+            verify_cosigned_checkpoint(note, self.log.vkey, self.policy)
+        except SignatureError as exc:
+            if self.from_file:
+                raise SignatureError(f"checkpoint: {exc.message}") from None
+            raise SignatureError(f"checkpoint: cosigned by {len(seen)} of the given "
+                                 f"witnesses, fewer than --min-witnesses "
+                                 f"{self.min_witnesses}; fetch a newer, cosigned checkpoint "
+                                 "(--server URL)") from None
+        return seen
