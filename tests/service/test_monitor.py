@@ -177,3 +177,37 @@ def test_verify_upgrades_a_proof_online(service, tmp_path) -> None:
     assert r.returncode == 0 and json.loads(r.stdout)["index"] == index, r.stderr
     assert httpx.get(f"{srv.url}/v1/proofs/file", params={"ref": "nope"}).status_code == 400
     assert httpx.get(f"{srv.url}/v1/proofs/file", params={"ref": "999999"}).status_code == 404
+
+
+def test_a_static_mirror_with_a_tampered_entry_bundle(tmp_path) -> None:
+    """A monitor follows a plain static mirror (no service); an entry changed under an honest
+    checkpoint is refused, exit 1, and the monitor does not advance."""
+    from client_servers import static_server
+
+    from reelrights.registry.parties import register_party
+
+    home, _ = Home.init(tmp_path / "op")
+    ledger = Ledger.open(home)
+    try:
+        for i in range(3):
+            register_party(home, ledger, "studio", f"Studio {i}")
+    finally:
+        ledger.close()
+    mirror = tmp_path / "mirror"
+    shutil.copytree(home.log_dir, mirror)
+    for bundle in (p for p in (mirror / "tile" / "entries").rglob("*") if p.is_file()):
+        data = bytearray(bundle.read_bytes())
+        data[-10] ^= 0x01  # a byte inside the last entry of every entry bundle
+        bundle.write_bytes(bytes(data))
+    vkey = tmp_path / "log.vkey"
+    vkey.write_text(public_log_vkey(home))
+    with static_server(mirror) as url:
+        r = _monitor(url, vkey, tmp_path / "s", tmp_path, "--format", "jsonl")
+    assert r.returncode == 1, r.stdout + r.stderr
+    [ev] = _events(r)
+    assert ev["event"] == "verification_failed" and "entry" in ev["detail"], ev
+    state = tmp_path / "s" / "state.json"
+    assert not state.exists() or json.loads(state.read_text())["size"] == 0
+    with static_server(home.log_dir) as url:
+        r = _monitor(url, vkey, tmp_path / "s", tmp_path, "--format", "jsonl")
+    assert r.returncode == 0 and _events(r)[-1]["size"] == 4, r.stdout + r.stderr
