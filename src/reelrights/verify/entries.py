@@ -22,6 +22,7 @@ for one signature each. No I/O: the inputs are the proof's bytes and the keys.
 from __future__ import annotations
 
 import base64
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -87,7 +88,7 @@ class Verifier:
 
     def __init__(self, trust: LogTrust) -> None:
         self.trust = trust
-        self._known: dict[tuple[bytes, ProvenEntry], VerifiedEntry] = {}
+        self._known: OrderedDict[tuple[bytes, ProvenEntry], VerifiedEntry] = OrderedDict()
 
     def verify(self, proof: TlogProof) -> VerifiedProof:
         cp = self.trust.open(proof.checkpoint)
@@ -135,7 +136,7 @@ class Verifier:
     def _remember(self, key: tuple[bytes, ProvenEntry], v: VerifiedEntry) -> None:
         self._known[key] = v
         if len(self._known) > _REMEMBER:
-            del self._known[next(iter(self._known))]
+            self._known.popitem(last=False)  # O(1); deleting a plain dict's first key is not
 
 
 def _include(cp: TrustedCheckpoint, e: ProvenEntry, lh: bytes, role: str) -> None:
