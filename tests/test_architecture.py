@@ -134,6 +134,25 @@ def test_core_does_no_io() -> None:
     assert not bad, "core/ reaches for I/O:\n  " + "\n  ".join(bad)
 
 
+#: What the pure verifiers may import of reelrights: the core and the one exception tree.
+VERIFY_MAY_IMPORT = ("reelrights.core", "reelrights.errors", "reelrights.verify")
+
+
+def test_the_verifiers_import_only_the_core() -> None:
+    """reelrights.verify checks artifacts from public material only: it reaches no home, key
+    file, database, network or capability, so nothing but core/ (and errors) is importable.
+    (tests/test_verify.py checks, in a fresh interpreter, that importing it loads no database,
+    HTTP or home module.)"""
+    graph = _graph()
+    bad = []
+    for m in sorted(graph.find_descendants("reelrights.verify") | {"reelrights.verify"}):
+        for imported in sorted(graph.find_modules_directly_imported_by(m)):
+            if imported.startswith("reelrights") and not (
+                    imported == "reelrights" or imported.startswith(VERIFY_MAY_IMPORT)):
+                bad.append(_where(graph, m, imported))
+    assert not bad, "reelrights.verify imports more than the core:\n  " + "\n  ".join(bad)
+
+
 def test_front_doors_hold_no_sql() -> None:
     """The CLI and the HTTP service parse, call one library function and render: they never
     import the tables or SQLAlchemy."""

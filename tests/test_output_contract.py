@@ -258,6 +258,8 @@ OTHERS = {
     "audit show", "audit verify-cert", "ca anchors", "ca show", "run show", "run summary",
     "provenance verify", "provenance model-check", "attribute", "production show",
     "fund verify", "usage", "dispute show",
+    # public verification (docs/verify.md): a proof file's text, a report, a stream of events
+    "log proof", "verify", "monitor",
     # the service: runs until stopped; the allowlist is local configuration (each prints the key)
     "serve", "service allow", "service disallow", "service allowed",
     # a party's home: join prints its path (as init) but needs a server, sync reports; both are

@@ -267,6 +267,16 @@ def document() -> Json:
             "404": _problem("index is not in the tree of that size")}, parameters=[
             _query_int("index", "Leaf index", required=True, minimum=0),
             _query_int("size", "Tree size (default: the latest)", required=False, minimum=1)]),
+        "/v1/proofs/file": _get("getProofFile", "Offline proof file (c2sp.org/tlog-proof)", "log", {
+            "200": {"description": "The entry, its related entries and their inclusion proofs "
+                                   "in the latest checkpoint; `reelrights verify` checks it "
+                                   "with the log's public key (docs/verify.md)",
+                    "content": {"text/plain": {"schema": {"type": "string"}}}},
+            "400": _problem("ref is missing or is neither a log index nor a known id"),
+            "404": _problem("ref is not in the log")}, parameters=[
+            {"name": "ref", "in": "query", "required": True,
+             "description": "A log index, or a license, certificate, output, run or royalty "
+                            "statement id", "schema": {"type": "string", "maxLength": 40}}]),
         "/v1/proofs/consistency": _get("getConsistencyProof", "RFC 9162 consistency proof",
                                        "log", {
             "200": _json("The proof", _ref("ConsistencyProof")),

@@ -161,6 +161,23 @@ async def consistency(request: Request) -> Response:
     return JSONResponse(await _call(request, reader(request).server.consistency, old, new))
 
 
+def _proof_text(state: Any, ref: str) -> str:
+    from ..proofs import issue_proof
+
+    return issue_proof(state.ledger, ref).format()
+
+
+async def proof_file(request: Request) -> Response:
+    """``GET /v1/proofs/file?ref=REF``: the offline proof (c2sp.org/tlog-proof) of a log index or
+    of a license, certificate, output, run or royalty statement id (docs/verify.md)."""
+    ref = request.query_params.get("ref", "")
+    if not ref or len(ref) > 40:
+        raise Problem(400, "bad-request", "Bad request", "give ref: a log index or an id "
+                      "(lic_, crt_, out_, run_, fst_)", exit_code=2)
+    text = await _call(request, _proof_text, request.app.state.service, ref)
+    return Response(text, media_type="text/plain; charset=utf-8")
+
+
 #: Seconds a client waits before asking again while the database is unavailable.
 RETRY_AFTER_S = 2
 #: Most checkpoints one ``GET /v1/checkpoints`` lists (and its default).
@@ -282,6 +299,7 @@ def routes() -> list[BaseRoute]:
         Route("/v1/log", log_info, methods=["GET"]),
         Route("/v1/proofs/inclusion", inclusion, methods=["GET"]),
         Route("/v1/proofs/consistency", consistency, methods=["GET"]),
+        Route("/v1/proofs/file", proof_file, methods=["GET"]),
         Route("/v1/checkpoints", checkpoints, methods=["GET"]),
         Route("/v1/entries/{index}", entry, methods=["GET"]),
         Route("/v1/statements/{id}", statement, methods=["GET"]),

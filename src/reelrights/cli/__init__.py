@@ -154,6 +154,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "join": ("join_cmd", "Make this home a party's home that follows the reelrights service at "
                          "--server."),
     "log": ("log_cmd", "The public transparency log (RFC 9162 tree, C2SP checkpoints and tiles)."),
+    "monitor": ("monitor_cmd", "Follow a log through its tiles with its public key: verify "
+                               "everything, report split views and what touches a party."),
     "party": ("party_cmd", "Studios, guilds, performers, writers, developers, auditors and funds."),
     "production": ("production_cmd", "Films and episodes whose revenue feeds the creative fund."),
     "provenance": ("provenance_cmd", "Sign generated outputs with C2PA manifests tied to "
@@ -175,6 +177,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                                    " anywhere."),
     "usage": ("usage_cmd", "Licenses, certified runs, outputs, productions and earnings on P's "
                            "works, with log indexes."),
+    "verify": ("verify_cmd", "Verify an artifact offline (a proof file, a certificate, a "
+                             "statement, a signed output) with the log's public key."),
     "witness": ("witness_cmd", "Witness other logs: cosign their checkpoints when consistent "
                                "(C2SP tlog-witness)."),
     "work": ("work_cmd", "Films, episodes, scripts, scores, performances and images, with their "

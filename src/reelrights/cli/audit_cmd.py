@@ -105,7 +105,9 @@ def audit_verify(app: AppContext, response: Path, auditor: str, valid_days: int,
                   max_unlicensed_share=max_unlicensed_share, territory=territory,
                   scan=not no_scan, media_root=media_root)
     path = output or Path(f"{out['certificate']}.intoto.json")
-    write_certificate(path, out["envelope"])
+    from ..proofs import issue_proof
+
+    write_certificate(path, out["envelope"], issue_proof(app.ledger, out["log_index"]).format())
     out["file"] = str(path)
     b = out["bound"]
     notes = [f"{out['result'].upper()}  certificate {out['certificate']} (log "

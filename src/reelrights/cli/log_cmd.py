@@ -112,6 +112,31 @@ def log_consistency(app: AppContext, old: int, new: int | None) -> None:
         emit_json(app.ledger.log.consistency(conn, old, new))
 
 
+@log.command("proof")
+@click.argument("ref", metavar="REF")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the proof file here (refused if it exists) instead of standard output.")
+@pass_app
+def log_proof(app: AppContext, ref: str, out: Path | None) -> None:
+    """Print the offline proof (c2sp.org/tlog-proof) of REF: a log index, or a license,
+    certificate, output, run or royalty statement id. `reelrights verify` checks it with the
+    log's public key alone."""
+    from ..proofs import issue_proof
+
+    text = issue_proof(app.ledger, ref).format()
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from ..errors import BadInput
+
+    try:
+        with out.open("x", encoding="utf-8") as f:
+            f.write(text)
+    except FileExistsError:
+        raise BadInput(f"{out} already exists; choose another -o file or remove it") from None
+    click.echo(str(out))
+
+
 @log.command("get")
 @click.argument("index", type=LOG_INDEX)
 @click.option("--pretty", is_flag=True, help="Indent the JSON (the raw form is the leaf's bytes).")

@@ -20,6 +20,7 @@ reports the verdict as signed and lists the "affected by" marks beside it.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -29,8 +30,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..core.canonical import canonical_bytes
-from ..core.checkpoint import open_checkpoint
 from ..core.dsse import (
     INTOTO_PAYLOAD_TYPE,
     Envelope,
@@ -42,8 +41,6 @@ from ..core.dsse import (
     verify_envelope,
 )
 from ..core.ids import ID_PATTERNS, new_id
-from ..core.merkle import leaf_hash, verify_inclusion
-from ..core.note import NoteVerifier
 from ..core.sampling import clopper_pearson_upper
 from ..core.statements import decode_entry, key_id_for
 from ..errors import (
@@ -301,10 +298,6 @@ def show_certificate(db: Database, ref: str) -> SignedCertificate:
                              tuple(k for k, _ in env.signatures))
 
 
-def _log_verifier(home: Home, vkey: str | None) -> NoteVerifier:
-    return NoteVerifier(vkey or home.log_vkey())
-
-
 def _signed_terms(stmt: dict[str, Any]) -> tuple[str, str, str, datetime, datetime, str]:
     """(certificate id, run id, root, notBefore, notAfter, result) as the auditor signed them;
     VerificationError naming a field that is missing or not a real value."""
@@ -344,15 +337,31 @@ def _row_disagrees(row: Certificate, cert_id: str, run_id: str,
     return [k for k, v in signed.items() if getattr(row, k) != v]
 
 
+def _proven(ledger: Ledger, trust: Any, index: int) -> Any:
+    """The entry at ``index`` with its related entries, verified by the pure verifier with the
+    log's public key: the database only hands over the proof, the signed checkpoint decides."""
+    from ..proofs import issue_proof
+    from ..verify import Verifier
+
+    return Verifier(trust).verify(issue_proof(ledger, index))
+
+
 def verify_certificate(home: Home, ledger: Ledger, ref: str, *, log_vkey: str | None = None,
                        now: datetime | None = None) -> dict[str, Any]:
     """Every check ``verify-cert`` makes; VerificationError naming the first that fails.
 
-    Validity, result and subject are decided from the signed certificate just verified; the
-    registry's tables are used only to find its log entry, the run's commitment and later
-    audits of the run (whose results are read from their own log entries)."""
+    The evidence is public: the auditor's key, the certificate's log entry and the run's
+    commitment are proven in the log's signed checkpoint, opened with the log's public key
+    (``log_vkey``, else the home's ``log.vkey``), by :mod:`reelrights.verify`; the registry's
+    tables only find their log indices, and later audits of the run (whose results are read
+    from their own log entries)."""
+    from ..replica.home import public_log_vkey
+    from ..verify import LogTrust
+    from ..verify.artifacts import verify_certificate as verify_logged
+
     checks: list[str] = []
     now = now or datetime.now(UTC)
+    trust = LogTrust(log_vkey or public_log_vkey(home))
     with ledger.db.read() as conn:
         try:
             env, stmt, row = load_certificate(conn, ref)
@@ -362,44 +371,44 @@ def verify_certificate(home: Home, ledger: Ledger, ref: str, *, log_vkey: str | 
             raise VerificationError(f"{ref} is not a valid certificate: {exc.message}") from None
         p = stmt.get("predicate") or {}
         auditor = p.get("auditor")
-        key = None
-        if type(auditor) is str:
-            key = conn.execute(select(parties.c.public_key, parties.c.kind)
-                               .where(parties.c.id == auditor)).first()
-        if key is None or key.kind != "auditor":
-            raise SignatureError(f"the certificate names signer {auditor!r}, which is not a "
-                                 "registered auditor; do not rely on it")
-        pk = bytes(key.public_key)
-        verify_envelope(env, {key_id_for(pk): pk})
-        checks.append(f"DSSE signature verifies under auditor {auditor}'s registered key "
-                      f"{key_id_for(pk)}")
-        cert_id, run_id, root, not_before, not_after, result = _signed_terms(stmt)
-        if row is None:
-            raise VerificationError(f"certificate {cert_id} is not in the log; an unlogged "
-                                    "certificate is not valid")
-        entry = ledger.log.entry(conn, row.log_index)
-        logged = decode_entry(entry)
-        if logged.type != "audit.certified" or logged.body.get("id") != cert_id or \
-                canonical_bytes(parse_envelope(logged.body["envelope"]).to_json()) != \
-                canonical_bytes(env.to_json()):
+        key_index = conn.scalar(select(parties.c.log_index).where(parties.c.id == auditor)) \
+            if type(auditor) is str else None
+    proven_key = _proven(ledger, trust, int(key_index)) if key_index is not None else None
+    if proven_key is None or proven_key.subject.type != "party.registered" or \
+            proven_key.subject.body.get("kind") != "auditor":
+        raise SignatureError(f"the certificate names signer {auditor!r}, which is not a "
+                             "registered auditor; do not rely on it")
+    pk = base64.b64decode(proven_key.subject.body["public_key"])
+    verify_envelope(env, {key_id_for(pk): pk})
+    checks.append(f"DSSE signature verifies under auditor {auditor}'s key {key_id_for(pk)}, "
+                  f"registered at log index {proven_key.subject.index} (proven)")
+    cert_id, run_id, root, not_before, not_after, result = _signed_terms(stmt)
+    if row is None:
+        raise VerificationError(f"certificate {cert_id} is not in the log; an unlogged "
+                                "certificate is not valid")
+    vp = _proven(ledger, trust, int(row.log_index))
+    if vp.subject.type != "audit.certified" or vp.subject.body.get("id") != cert_id:
+        raise VerificationError(f"the log entry {row.log_index} of {cert_id} is not its "
+                                "certificate")
+    try:
+        # validity and result are judged below, after the later audits, as before
+        verify_logged(vp, cert_id=cert_id, envelope=env.to_json(), now=not_before,
+                      require_pass=False)
+    except VerificationError as exc:
+        if "differs from the logged one" in exc.message:
             raise VerificationError(f"the log entry {row.log_index} of {cert_id} carries a "
-                                    "different envelope; this copy was altered")
-        cp = open_checkpoint(ledger.log.checkpoint(conn), _log_verifier(home, log_vkey),
-                             origin=ledger.log.origin)
-        proof = ledger.log.inclusion(conn, row.log_index, cp.size)["proof"]
-        verify_inclusion(leaf_hash(entry), row.log_index, cp.size,
-                         [bytes.fromhex(h) for h in proof], cp.root)
-        checks.append(f"logged at index {row.log_index}: inclusion proof verifies against the "
-                      f"signed checkpoint {cp.origin} size {cp.size}")
-        run = conn.execute(select(training_runs.c.log_index)
-                           .where(training_runs.c.id == run_id)).first()
-        committed = decode_entry(ledger.log.entry(conn, run.log_index)) if run else None
-        if run is None or committed is None or committed.type != "run.committed" or \
-                committed.body["id"] != run_id or committed.body["root"] != root:
+                                    "different envelope; this copy was altered") from None
+        if "subject" in exc.message or "run" in exc.message:
             raise VerificationError(f"the certificate's subject is not run {run_id}'s logged "
-                                    "commitment")
-        checks.append(f"subject is run {run_id}'s commitment (log index {run.log_index}, root "
-                      f"{root[:16]}…)")
+                                    f"commitment ({exc.message})") from None
+        raise
+    cp = vp.checkpoint.checkpoint
+    checks.append(f"logged at index {row.log_index}: inclusion proof verifies against the "
+                  f"signed checkpoint {cp.origin} size {cp.size}")
+    run_entry = vp.of_type("run.committed", id=run_id)[0]
+    checks.append(f"subject is run {run_id}'s commitment (log index {run_entry.index}, root "
+                  f"{root[:16]}…)")
+    with ledger.db.read() as conn:
         later = later_failures(conn, ledger.log, run_id, int(row.log_index))
         stale = _row_disagrees(row, cert_id, run_id, stmt)
         marks = affected_by(conn, subjects=[cert_id])
@@ -440,11 +449,15 @@ def verify_certificate(home: Home, ledger: Ledger, ref: str, *, log_vkey: str | 
     return out
 
 
-def write_certificate(path: Path, envelope: dict[str, Any]) -> None:
-    """The distributable file: the DSSE envelope as JSON (any DSSE tool reads it)."""
+def write_certificate(path: Path, envelope: dict[str, Any], tlog_proof: str | None = None
+                      ) -> None:
+    """The distributable file: the DSSE envelope as JSON (any DSSE tool reads it), with its
+    offline proof (c2sp.org/tlog-proof text) in ``tlog_proof`` beside the envelope's keys:
+    ``reelrights verify FILE --log-key VKEY`` checks it on any machine."""
     if path.exists():
         raise BadInput(f"{path} already exists; choose another -o file or remove it")
-    path.write_text(json.dumps(envelope, indent=2) + "\n", "utf-8")
+    doc = dict(envelope, **({"tlog_proof": tlog_proof} if tlog_proof is not None else {}))
+    path.write_text(json.dumps(doc, indent=2) + "\n", "utf-8")
 
 
 __all__ += ["write_certificate"]

@@ -15,6 +15,9 @@ exact assertion bodies it asked for (they come back verbatim from :func:`verify_
 * ``dev.reelrights.training-run``: the run commitment root, the audit certificate digest, the
   output record's log index and a salted commitment to the model identity (the salt goes only
   to auditors, so the manifest does not disclose the model).
+* ``dev.reelrights.tlog-proof``: ``{"proof": <c2sp.org/tlog-proof text>}``, the output record's
+  offline proof (its run, certificate and signers' keys with it), so ``reelrights verify FILE``
+  checks the chain with the log's public key alone (docs/verify.md).
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from typing import Any
 from ..errors import BadInput
 
 __all__ = ["ACTIONS_LABEL", "REUSE_USES", "SOFT_BINDING_LABEL", "STANDARD_REUSE_ENTRIES",
-           "TRAINED_ALGORITHMIC_MEDIA", "TRAINING_MINING_LABEL", "TRAINING_RUN_LABEL",
+           "TLOG_PROOF_LABEL", "TRAINED_ALGORITHMIC_MEDIA", "TRAINING_MINING_LABEL",
+           "TRAINING_RUN_LABEL",
            "OutputAssertions", "ReuseTerm", "SoftBinding", "SoftBindingBlock", "TrainingRunClaim",
            "manifest_definition"]
 
@@ -37,6 +41,7 @@ ACTIONS_LABEL = "c2pa.actions"
 TRAINING_MINING_LABEL = "cawg.training-mining"
 SOFT_BINDING_LABEL = "c2pa.soft-binding"
 TRAINING_RUN_LABEL = "dev.reelrights.training-run"
+TLOG_PROOF_LABEL = "dev.reelrights.tlog-proof"
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 STANDARD_REUSE_ENTRIES = ("cawg.ai_training", "cawg.ai_generative_training", "cawg.ai_inference",
                           "cawg.data_mining")
@@ -141,6 +146,7 @@ class OutputAssertions:
     reuse: Mapping[str, ReuseTerm]
     soft_bindings: Sequence[SoftBinding] = ()
     software_agent: str = "reelrights"
+    tlog_proof: str | None = None  # the output record's c2sp.org/tlog-proof text
 
     def __post_init__(self) -> None:
         if not self.reuse:
@@ -163,6 +169,8 @@ class OutputAssertions:
         for sb in self.soft_bindings:
             out[SOFT_BINDING_LABEL] = sb.to_json()
         out[TRAINING_RUN_LABEL] = self.training_run.to_json()
+        if self.tlog_proof is not None:
+            out[TLOG_PROOF_LABEL] = {"proof": self.tlog_proof}
         return out
 
 

@@ -207,6 +207,15 @@ def output_row(conn: Connection, ref: str) -> Output:
 
 # -- signing ----------------------------------------------------------------------------------
 
+def embedded_proof(home: Home, ledger: Ledger, log_index: int) -> str:
+    """The output record's proof file for its manifest: with a cosigned checkpoint if one comes
+    within :data:`reelrights.proofs.COSIGNED_WAIT_S`, else the log-only one, which a verifier
+    upgrades online (``reelrights verify FILE --server URL``)."""
+    from ..proofs import issue_cosigned_proof
+
+    return issue_cosigned_proof(ledger, log_index, home.path).format()
+
+
 def sign(home: Home, ledger: Ledger, output: Path, run_ref: str, dst: Path, *,
          production: str | None = None, prompt_sha256: str | None = None,
          reuse: list[str] | None = None, uncertified: bool = False) -> dict[str, Any]:
@@ -275,7 +284,8 @@ def sign(home: Home, ledger: Ledger, output: Path, run_ref: str, dst: Path, *,
             run=run.id, run_commitment_root=run.root, audit_certificate_digest=digest,
             model_commitment=opening["commitment"], output_record_log_index=log_index,
             extra={"output": out_id, **({"certificate": cert_id} if cert_id else {})}),
-        reuse=terms, soft_bindings=[prints.soft_binding()])
+        reuse=terms, soft_bindings=[prints.soft_binding()],
+        tlog_proof=embedded_proof(home, ledger, log_index))
     try:
         signer = pki.ensure_signer(home, ledger, run.developer_id)
         result = sign_output(output, dst, signer=signer, assertions=assertions)
@@ -294,6 +304,6 @@ def sign(home: Home, ledger: Ledger, output: Path, run_ref: str, dst: Path, *,
             "sidecar": str(result.sidecar) if result.sidecar else None,
             "run": run.id, "certificate": cert_id, "certificate_digest": digest or None,
             "model_commitment": opening["commitment"], "soft_binding": prints.alg,
-            "fingerprint": prints.digest(), "format": result.format,
+            "fingerprint": prints.digest(), "format": result.format, "tlog_proof": True,
             "bytes_added": result.bytes_added}
 

@@ -24,23 +24,18 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from ..core.checkpoint import Checkpoint, open_checkpoint
-from ..core.merkle import leaf_hash, verify_inclusion
-from ..core.note import NoteVerifier
-from ..core.statements import decode_entry, verify_entry_signature
+from ..core.statements import decode_entry
 from ..errors import BadInput, NotFound, ReelrightsError, VerificationError
 from ..home import Home
 from ..ledger import Ledger
 from ..media.c2pa_assertions import TRAINING_RUN_LABEL
 from ..media.c2pa_engine import VerifyResult, mime_for, verify_file
-from ..store.evidence_tables import training_runs
 from ..store.provenance_tables import outputs
 from ..store.resolve import find_many, find_one, resolve
-from ..store.tables import parties
 from .output_index import OutputIndex, fingerprint_output, recover
-from .provenance import certificate_digest, load_model_opening, output_row
+from .provenance import load_model_opening, output_row
 from .records import OUTPUT, Output
 
 __all__ = ["anchors_of", "check_model_opening", "row_from_claim", "verify_output"]
@@ -154,59 +149,52 @@ def row_from_claim(conn: Connection, claim: dict[str, Any]) -> Output | None:
     return None
 
 
-def _included(ledger: Ledger, conn: Connection, cp: Checkpoint, index: int,
-              entry: bytes) -> str | None:
-    try:
-        proof = ledger.log.inclusion(conn, index, cp.size)["proof"]
-        verify_inclusion(leaf_hash(entry), index, cp.size, [bytes.fromhex(h) for h in proof],
-                         cp.root)
-    except ReelrightsError as exc:
-        return exc.message
-    return None
-
-
 def _check_chain(home: Home, ledger: Ledger, conn: Connection, row: Output,
                  claim: dict[str, Any] | None, c2pa: VerifyResult, chain: _Chain,
                  path: Path) -> None:
+    """The links, from public evidence: the record's proof file (its run, its certificate and
+    the signers' keys with it) verified by :mod:`reelrights.verify` with the log's public key;
+    the registry's row only found the record's log index."""
     from ..evidence.certificates import verify_certificate
+    from ..proofs import issue_proof
+    from ..replica.home import public_log_vkey
+    from ..verify import LogTrust, Verifier
+    from ..verify.artifacts import certificate_digest as digest_of
     from . import pki
 
-    verifier = NoteVerifier(home.log_vkey())
-    cp = open_checkpoint(ledger.log.checkpoint(conn), verifier, origin=ledger.log.origin)
-    # 1. the output record
-    entry = ledger.log.entry(conn, row.log_index)
-    rec = decode_entry(entry)
-    problem = None
-    if rec.type != "output.registered" or rec.body.get("id") != row.id:
-        problem = f"log entry {row.log_index} is not output {row.id}'s record"
-    else:
-        key = conn.execute(select(parties.c.public_key)
-                           .where(parties.c.id == rec.actor)).scalar_one()
-        try:
-            verify_entry_signature(rec, bytes(key))
-        except ReelrightsError as exc:
-            problem = exc.message
-    problem = problem or _included(ledger, conn, cp, row.log_index, entry)
-    chain.add("output record", problem is None, problem or (
-        f"{row.id} at log index {row.log_index}, signed by developer {rec.actor}, included in "
-        f"checkpoint size {cp.size}"), log_index=row.log_index, checkpoint_size=cp.size)
-    # From here on the signed record decides (run, certificate); the outputs row only found it.
-    body = rec.body if rec.type == "output.registered" else {}
-    run = conn.execute(select(training_runs).where(training_runs.c.id == body.get("run"))
-                       ).first()
-    if run is None:
-        chain.add("run commitment", False, f"the record names run {body.get('run')!r}, which "
-                  "is not committed here")
+    # 1. the output record, with everything its chain names, proven in the signed checkpoint
+    try:
+        vp = Verifier(LogTrust(public_log_vkey(home))).verify(issue_proof(ledger, row.log_index))
+        rec = vp.subject
+        problem = None if rec.type == "output.registered" and rec.body.get("id") == row.id \
+            else f"log entry {row.log_index} is not output {row.id}'s record"
+    except ReelrightsError as exc:
+        chain.add("output record", False, exc.message, log_index=row.log_index)
         return
+    size = vp.checkpoint.checkpoint.size
+    chain.add("output record", problem is None, problem or (
+        f"{row.id} at log index {row.log_index}, signed by developer {rec.statement.actor}, "
+        f"included in checkpoint size {size}"), log_index=row.log_index, checkpoint_size=size)
+    if problem:
+        return
+    # From here on the signed record decides (run, certificate); the outputs row only found it.
+    body = rec.body
+    runs = vp.of_type("run.committed", id=body.get("run"))
+    if not runs or runs[0].body["developer"] != body["developer"]:
+        chain.add("run commitment", False, f"the record names run {body.get('run')!r}, which "
+                  "is not committed here by its developer")
+        return
+    run = runs[0]
     cert_id = body.get("certificate")
+    certs = vp.of_type("audit.certified", id=cert_id) if cert_id else []
     # 2. the manifest agrees with the record
     if claim is not None:
-        digest = certificate_digest(conn, cert_id) if cert_id else ""
-        wanted = {"run": body["run"], "run_commitment_root": run.root,
+        digest = digest_of(certs[0].body["envelope"]) if certs else ""
+        wanted = {"run": body["run"], "run_commitment_root": run.body["root"],
                   "model_commitment": body["model_commitment"],
                   "output_record_log_index": row.log_index, "audit_certificate_digest": digest}
         bad = [k for k, v in wanted.items() if claim.get(k) != v]
-        serials = {p.serial for p in pki.list_issued(home, rec.actor)} \
+        serials = {p.serial for p in pki.list_issued(home, rec.statement.actor)} \
             if (home.path / "ca").exists() else set()
         if c2pa.signer is None or c2pa.signer.serial_hex not in serials:
             bad.append("signer certificate (not issued to the developer by the project CA)")
@@ -217,30 +205,21 @@ def _check_chain(home: Home, ledger: Ledger, conn: Connection, row: Output,
                   f"differs in {', '.join(bad)}" if bad else
                   "run, run root, model commitment, record index, certificate digest and signer "
                   "agree")
-    # 3. the run commitment
-    entry = ledger.log.entry(conn, run.log_index)
-    committed = decode_entry(entry)
-    problem = None
-    if committed.type != "run.committed" or committed.body.get("id") != run.id:
-        problem = f"log entry {run.log_index} is not run {run.id}'s commitment"
-    problem = problem or _included(ledger, conn, cp, run.log_index, entry)
-    chain.add("run commitment", problem is None, problem or (
-        f"run {run.id} committed at log index {run.log_index} (root "
-        f"{committed.body['root'][:16]}…), included"), log_index=run.log_index)
+    # 3. the run commitment (proven with the record)
+    chain.add("run commitment", True, (
+        f"run {run.body['id']} committed at log index {run.index} (root "
+        f"{run.body['root'][:16]}…), included"), log_index=run.index)
     # 4. the audit certificate the record names (signed), valid now and about this run
     if cert_id is None:
         chain.add("audit certificate", False, "the output was signed uncertified (its run had "
                   "no passing certificate)")
         return
-    from ..store.evidence_tables import audit_certificates
-
-    cert_index = conn.scalar(select(audit_certificates.c.log_index)
-                             .where(audit_certificates.c.id == cert_id))
+    cert_index = certs[0].index if certs else None
     try:
         verdict = verify_certificate(home, ledger, cert_id)
-        if verdict["run"] != run.id:
+        if verdict["run"] != run.body["id"]:
             raise VerificationError(f"{cert_id} certifies run {verdict['run']}, not the "
-                                    f"record's run {run.id}")
+                                    f"record's run {run.body['id']}")
         chain.add("audit certificate", True, f"{cert_id} verifies now (pass, in the "
                   "log, within its validity, not superseded)", log_index=cert_index)
     except (ReelrightsError, NotFound) as exc:

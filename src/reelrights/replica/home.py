@@ -18,7 +18,8 @@ from ..ledger import Ledger, Receipt
 from ..log.database_log import DatabaseLog
 from ..store.db import Database
 
-__all__ = ["VKEY_FILE", "ReplicaLedger", "is_replica", "log_verifier_key", "open_local_ledger"]
+__all__ = ["VKEY_FILE", "ReplicaLedger", "is_replica", "log_verifier_key", "open_local_ledger",
+           "public_log_vkey"]
 
 #: The replica's copy of the log's note verifier key, beside home.json.
 VKEY_FILE = "log.vkey"
@@ -32,6 +33,21 @@ def log_verifier_key(home: Home) -> str:
     """The note verifier key of the home's log (``<origin>+<key id>+<base64>``): from the log's
     signing key, or, in a read-only replica, from the public key it was rebuilt with."""
     return home.log_vkey()
+
+
+def public_log_vkey(home: Home) -> str:
+    """The log's public key as a verifier uses it: ``<home>/log.vkey``, the file a replica or a
+    party's home pins. The log's own home writes it once from its signing key (public, 0644),
+    so every verification afterwards reads only public material."""
+    path = vkey_path(home)
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    vkey = home.log_vkey()
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(vkey + "\n", "utf-8")
+    tmp.chmod(0o644)
+    tmp.replace(path)
+    return vkey
 
 
 def is_replica(home: Home) -> bool:
