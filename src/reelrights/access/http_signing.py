@@ -25,12 +25,12 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import http_sf
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from http_message_signatures import (
     HTTPMessageSigner,
     HTTPMessageVerifier,
@@ -104,31 +104,30 @@ class _Message:
 
 
 class _OneKey(HTTPSignatureKeyResolver):  # type: ignore[misc]
-    def __init__(self, key_id: str, *, public: Ed25519PublicKey | None = None,
-                 private: Ed25519PrivateKey | None = None) -> None:
-        self.key_id, self.public, self.private = key_id, public, private
+    """The one public key a request may be verified with."""
+
+    def __init__(self, key_id: str, public: Ed25519PublicKey) -> None:
+        self.key_id, self.public = key_id, public
 
     def resolve_public_key(self, key_id: str) -> Ed25519PublicKey | None:
         return self.public if key_id == self.key_id else None
 
-    def resolve_private_key(self, key_id: str) -> Ed25519PrivateKey:
-        if key_id != self.key_id or self.private is None:
-            raise KeyError(key_id)
-        return self.private
+    def resolve_private_key(self, key_id: str) -> None:
+        raise KeyError(key_id)
 
 
 def sign_request(method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes,
-                 *, key_id: str, seed: bytes, created: int | None = None,
+                 *, key_id: str, sign: Callable[[bytes], bytes], created: int | None = None,
                  nonce: str | None = None) -> dict[str, str]:
     """The header fields that sign this request (Signature-Input, Signature and, with a body,
-    Content-Digest), made with the Ed25519 private key ``seed`` (32 bytes)."""
+    Content-Digest). ``sign`` makes the Ed25519 signature of the signature base (a
+    :class:`~reelrights.keys.PartyKey`'s ``sign``: the private key never leaves it)."""
     message = _Message(method.upper(), url, _Fields(headers))
-    signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519,
-                               key_resolver=_OneKey(key_id, private=Ed25519PrivateKey
-                                                    .from_private_bytes(seed)))
-    signer.sign(message, key_id=key_id, label=LABEL, covered_component_ids=COVERED,
-                created=_utc(time.time() if created is None else created),
-                nonce=new_nonce() if nonce is None else nonce, body=body or None)
+    signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519)
+    prepared = signer.prepare(message, key_id=key_id, label=LABEL, covered_component_ids=COVERED,
+                              created=_utc(time.time() if created is None else created),
+                              nonce=new_nonce() if nonce is None else nonce, body=body or None)
+    signer.apply(message, prepared, sign(prepared.signature_base))
     wanted = {"signature-input", "signature", "content-digest"}
     return {k: v for k, v in message.headers.items() if k.lower() in wanted}
 
@@ -212,8 +211,8 @@ def verify_request(method: str, url: str, headers: Sequence[tuple[str, str]], bo
         raise BadRequestSignature(f"the request signature does not cover {', '.join(missing)}; "
                                   f"a signed read covers {', '.join(required)}")
     verifier = HTTPMessageVerifier(signature_algorithm=algorithms.ED25519,
-                                   key_resolver=_OneKey(params.key_id, public=Ed25519PublicKey
-                                                        .from_public_bytes(public_key)))
+                                   key_resolver=_OneKey(params.key_id,
+                                                        Ed25519PublicKey.from_public_bytes(public_key)))
     verifier.max_clock_skew = _seconds(WINDOW_S)
     try:
         verifier.verify(_Message(method.upper(), url, _Fields(headers)), max_age=None,
