@@ -109,9 +109,11 @@ _ALL = FIELDS
 #: price) and its uid. Everything else about a license is public (issue 13 point 6).
 LICENSE_TERMS = _f("policy", "policy_uid")
 #: A consent's details: what she agreed to, for what, where, until when, for what pay.
+#: The parties it names (performer, signer, licensee, post-mortem representative) stay public,
+#: as a sealed statement keeps every party it names in clear (issue 13 point 5).
 CONSENT_DETAILS = _f("kinds", "description", "media", "territory", "start", "end",
                      "compensation_ref", "represented_by", "production", "model_family",
-                     "licensee", "post_mortem_representative", "revoke_reason", "deceased")
+                     "revoke_reason", "deceased")
 
 #: kind -> role -> visible fields. A role a kind does not list sees what ``public`` sees.
 MATRIX: dict[str, dict[str, frozenset[str]]] = {
@@ -160,9 +162,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "reporter": _ALL["revenue_report"], "fund": _ALL["revenue_report"],
         "operator": _ALL["revenue_report"],
     },
-    # A royalty statement is the payee's: the public sees that the fund issued one for a period.
+    # A royalty statement is the payee's: the public sees that the fund issued one to her for a
+    # period (the parties a statement names stay in clear, point 5), never its amounts.
     "royalty_statement": {
-        "public": _f("id", "fund", "period", "log_index", "issued_at"),
+        "public": _f("id", "fund", "party", "period", "log_index", "issued_at"),
         "payee": _ALL["royalty_statement"], "fund": _ALL["royalty_statement"],
         "operator": _ALL["royalty_statement"],
     },

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotVisible, SignatureMissing
+from collections.abc import Mapping
+
 from .matrix import MATRIX, visible_fields
 from .records import LOADERS
 from .roles import roles_of
@@ -38,10 +40,10 @@ class Projection:
     withheld: tuple[str, ...]
 
 
-def project(kind: str, record: dict[str, Any], roles: frozenset[str],
-            viewer: Viewer, ref: str) -> Projection:
+def project(kind: str, record: dict[str, Any], roles: frozenset[str], viewer: Viewer, ref: str,
+            matrix: Mapping[str, Mapping[str, frozenset[str]]] = MATRIX) -> Projection:
     """``record`` cut down to what ``roles`` see (refused when that is nothing)."""
-    seen = visible_fields(kind, roles)
+    seen = visible_fields(kind, roles, matrix)
     fields = {k: v for k, v in record.items() if k in seen}
     if not fields:
         noun = kind.replace("_", " ")
@@ -49,9 +51,9 @@ def project(kind: str, record: dict[str, Any], roles: frozenset[str],
             raise SignatureMissing(
                 f"{noun} {ref} is not public; sign the request (RFC 9421, docs/visibility.md) "
                 f"with the key of a party who may read it: "
-                f"{', '.join(r for r in MATRIX[kind] if r != 'public')}")
+                f"{', '.join(r for r in matrix[kind] if r != 'public')}")
         raise NotVisible(f"{viewer.describe()} may not read {noun} {ref}: it is visible to its "
-                         f"{', '.join(r for r in MATRIX[kind] if r != 'public')} only "
+                         f"{', '.join(r for r in matrix[kind] if r != 'public')} only "
                          "(docs/visibility.md)")
     return Projection(kind, fields, roles, tuple(sorted(set(record) - set(fields))))
 
