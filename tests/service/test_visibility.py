@@ -289,3 +289,32 @@ def test_nonces_are_pruned_once_expired(story: Story) -> None:
     book._pruned = 0.0
     book.use(key, "m" * 22, expires_at=int(time.time()) + 10_000, now=time.time() + 3600)
     assert book.count() == 1  # every earlier row had expired an hour later
+
+
+def test_a_nonce_used_on_one_server_process_is_refused_by_another(story: Story) -> None:
+    """Two ``reelrights serve`` processes on one database (as behind one load balancer, which
+    passes the same Host): the nonce one accepted, the other refuses; a fresh one both take."""
+    from service_kit import start_server
+
+    servers = [start_server(story.home, open_appends=False) for _ in range(2)]
+    try:
+        path = _path(story, "royalty_statement")
+        host = "registry.example.org"
+        key = story.key("performer")
+
+        def signed() -> dict[str, str]:
+            return {"host": host, **sign_request(
+                "GET", f"https://{host}{path}", [("host", host)], b"", sign=key.sign,
+                key_id=key_id_for(key.public_key_bytes))}
+
+        headers = signed()
+        first = httpx.get(servers[0].url + path, headers=headers, timeout=30)
+        assert first.status_code == 200 and "document" in first.json()
+        body = _problem(httpx.get(servers[1].url + path, headers=headers, timeout=30), 401,
+                        "signature-replayed")
+        assert "already used" in body["detail"]
+        for server in reversed(servers):
+            assert httpx.get(server.url + path, headers=signed(), timeout=30).status_code == 200
+    finally:
+        for server in servers:
+            assert server.stop() == 0
