@@ -103,7 +103,7 @@ class _Message:
     headers: _Fields = field(default_factory=lambda: _Fields(()))
 
 
-class _OneKey(HTTPSignatureKeyResolver):  # type: ignore[misc]
+class _OneKey(HTTPSignatureKeyResolver):
     """The one public key a request may be verified with."""
 
     def __init__(self, key_id: str, public: Ed25519PublicKey) -> None:
@@ -163,6 +163,8 @@ def read_params(headers: Sequence[tuple[str, str]]) -> SignatureParams | None:
         raise BadRequestSignature(
             f"the request has a {'Signature' if sig_input is None else 'Signature-Input'} field "
             f"but no {'Signature-Input' if sig_input is None else 'Signature'}; {_FIX}")
+    parsed: Any
+    sigs: Any
     try:
         parsed = http_sf.parse(sig_input.encode("latin-1"), tltype="dictionary")
         sigs = http_sf.parse(sig.encode("latin-1"), tltype="dictionary")

@@ -11,12 +11,11 @@ service goes through it; tests/service/test_visibility.py walks every route x ro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotVisible, SignatureMissing
-from collections.abc import Mapping
-
 from .matrix import MATRIX, visible_fields
 from .records import LOADERS
 from .roles import roles_of

@@ -18,7 +18,7 @@ import contextlib
 import json
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -303,7 +303,7 @@ class SignedReads(httpx.Auth):
         self.key = key
         self.key_id = key_id_for(key.public_key_bytes)
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if request.method != "POST" and not request.url.path.startswith(_PUBLIC_PATHS):
             request.headers.update(sign_request(
                 request.method, str(request.url), request.headers.multi_items(),
