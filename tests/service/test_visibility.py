@@ -21,7 +21,7 @@ from visibility_story import RECORDS, VIEWERS, Story, story_home
 
 from reelrights.access.http_signing import sign_request
 from reelrights.access.matrix import FIELDS, MATRIX, ROLES, visible_fields
-from reelrights.access.records import ID_PREFIXES, LOADERS
+from reelrights.access.records import ID_PREFIXES, KEY_PATTERNS, LOADERS
 from reelrights.api import ServiceConfig, create_app
 from reelrights.api.operations import SERVICE_ROUTES
 from reelrights.api.reads import LOOKUPS, route_kinds
@@ -73,7 +73,7 @@ def test_every_read_route_has_a_row_of_the_matrix(tmp_path) -> None:
         assert set(MATRIX[kind]) <= set(ROLES) and "public" in MATRIX[kind]
         for role, fields in MATRIX[kind].items():
             assert fields <= FIELDS[kind], (kind, role, sorted(fields - FIELDS[kind]))
-    assert set(LOOKUPS.values()) == set(LOADERS) == set(ID_PREFIXES)
+    assert set(LOOKUPS.values()) == set(LOADERS) == set(ID_PREFIXES) | set(KEY_PATTERNS)
     assert set(LOADERS) <= set(MATRIX)
     for kind in ("log", "service"):
         assert MATRIX[kind] == {"public": frozenset({"*"})}
@@ -103,7 +103,7 @@ def test_each_route_and_role_sees_exactly_its_fields(story: Story, kind: str, ro
     roles = set(r.headers["reelrights-roles"].split(","))
     assert role in roles and "public" in roles
     if who is None:
-        assert roles == {"public"}
+        assert roles <= {"public", "public_aggregate"}
     record = LOADERS[kind](story.ledger.db, story.ledger.log, story.ids[RECORDS[kind]])
     seen = visible_fields(kind, roles)
     assert r.json() == {k: v for k, v in record.items() if k in seen}
@@ -116,8 +116,13 @@ def test_each_route_and_role_sees_exactly_its_fields(story: Story, kind: str, ro
 def test_an_outsider_sees_only_what_the_public_sees(story: Story, kind: str) -> None:
     """A party with no role in the record reads what anyone reads (or is refused where the
     public sees nothing) signed or not."""
+    from reelrights.access.roles import roles_of
+    from reelrights.access.viewer import ANONYMOUS
+
     record = LOADERS[kind](story.ledger.db, story.ledger.log, story.ids[RECORDS[kind]])
-    public = {k: v for k, v in record.items() if k in visible_fields(kind, ())}
+    with story.ledger.db.read() as conn:
+        anyone = roles_of(conn, ANONYMOUS, kind, record)
+    public = {k: v for k, v in record.items() if k in visible_fields(kind, anyone)}
     for who in (None, "outsider"):
         r = _get(story, _path(story, kind), who)
         if public:
@@ -151,6 +156,20 @@ def test_party_b_cannot_read_royalty_lines_or_revenue_rows(story: Story) -> None
             body = r.json()
             assert not {"document", "rows", "totals", "rows_sha256", "file"} & set(body), body
             assert "156.25" not in r.text and "1234567" not in r.text
+
+
+def test_fund_totals_are_public_only_where_three_productions_contribute(story: Story) -> None:
+    busy = _get(story, f"/v1/fund-totals/{story.ids['quarter_busy']}")
+    assert busy.status_code == 200 and busy.json()["productions"] == 3
+    assert busy.json()["totals"] and "by_production" not in busy.json()
+    quiet = f"/v1/fund-totals/{story.ids['quarter_quiet']}"
+    for who in (None, "outsider", "studio", "performer"):
+        r = _get(story, quiet, who)
+        assert r.status_code == 200 and r.json() == {"period": "2027-Q1", "productions": 1}, who
+        assert r.headers["reelrights-withheld"] == "by_production,totals"
+    fund = _get(story, quiet, "fund").json()
+    assert fund["totals"] and fund["by_production"][0]["production"] == story.ids["production"]
+    assert _get(story, "/v1/fund-totals/2027-Q5").status_code == 404
 
 
 def test_party_b_cannot_read_consent_details(story: Story) -> None:

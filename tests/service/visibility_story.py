@@ -25,6 +25,7 @@ from reelrights.core.commitment import canonical_item
 from reelrights.core.ids import new_id
 from reelrights.core.statements import sign_statement
 from reelrights.evidence import audit_challenge, certificates, runs
+from reelrights.fund import productions as fund
 from reelrights.fund import revenue_import
 from reelrights.fund.royalty_statement_issue import issue_statement
 from reelrights.home import Home
@@ -38,7 +39,7 @@ from reelrights.rights import consent as cs
 RECORDS = {"party": "performer", "work": "film", "bundle": "bundle", "license": "lic",
            "run": "run2", "certificate": "cert", "output": "out2", "consent": "consent",
            "production": "production", "dispute": "dispute", "revenue_report": "report",
-           "royalty_statement": "statement"}
+           "royalty_statement": "statement", "fund_totals": "quarter_busy"}
 
 #: For each record kind and role of the matrix, who holds that role for the story's record:
 #: a party's label, "operator", or None (anyone, unsigned).
@@ -62,6 +63,8 @@ VIEWERS: dict[str, dict[str, str | None]] = {
                        "operator": "operator"},
     "royalty_statement": {"public": None, "payee": "performer", "fund": "fund",
                           "operator": "operator"},
+    "fund_totals": {"public": None, "public_aggregate": None, "fund": "fund",
+                    "operator": "operator"},
 }
 
 
@@ -113,6 +116,15 @@ def populate(home: Home, ledger: Ledger, tmp: Path) -> dict[str, str]:
         tmp / "q1.csv", [(ids["production"], "2027-Q1", "US", "USD", "12345.67", "1234.56")]),
         ids["studio"])["id"]
     _doc, ids["statement"], _i, _new = issue_statement(home, ledger, ids["performer"], "2027-Q1")
+    # Q1: one production earned (its fund totals stay private); Q2: three did (public).
+    ids["quarter_quiet"], ids["quarter_busy"] = "2027-Q1", "2027-Q2"
+    rows = [(ids["production"], "2027-Q2", "US", "USD", "1000.00", "0")]
+    for n in (2, 3):
+        prd = fund.add_production(home, ledger, ids["studio"], f"Harbour Lights {n + 1}",
+                                  "film", "USD").details["id"]
+        fund.use_outputs(home, ledger, prd, [{"output": ids["output"], "run": ids["run"]}])
+        rows.append((prd, "2027-Q2", "US", "USD", f"{n}000.00", "0"))
+    revenue_import.import_report(home, ledger, csv_report(tmp / "q2.csv", rows), ids["studio"])
     # Her consent (represented by her guild), naming the developer.
     ids["consent"] = cs.grant_consent(
         home, ledger, performer=ids["performer"], kinds=["voice"],

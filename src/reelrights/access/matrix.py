@@ -33,6 +33,8 @@ Roles:
 ``disputant``          the claimant or the first owner of an ownership dispute
 ``named_party``        a party a sealed statement names (issue 13 point 5, ``id-sealed``)
 ``disclosure_recipient`` a party its signer disclosed the sealed fields to
+``public_aggregate``   everyone, signed or not, once an aggregate has enough contributors
+                       (fund totals: at least 3 productions)
 ``operator``           the registry's operator (its key, as ``registry.established`` names it)
 =====================  =============================================================
 """
@@ -46,7 +48,7 @@ __all__ = ["FIELDS", "MATRIX", "ROLES", "visible_fields"]
 ROLES: tuple[str, ...] = (
     "public", "owner", "licensor", "licensee", "cosigning_guild", "credited_contributor",
     "performer", "representative", "developer", "auditor", "reporter", "fund", "payee",
-    "disputant", "named_party", "disclosure_recipient", "operator",
+    "disputant", "named_party", "disclosure_recipient", "public_aggregate", "operator",
 )
 
 
@@ -98,6 +100,8 @@ FIELDS: dict[str, frozenset[str]] = {
     "royalty_statement": _f("id", "fund", "party", "period", "as_of", "sha256",
                             "inputs_sha256", "threshold", "totals", "log_index", "issued_at",
                             "document"),
+    # What the fund allocated from one quarter's revenue: in total, and per production.
+    "fund_totals": _f("period", "productions", "totals", "by_production"),
     # Issue 13 point 5 (helper ``id-sealed``): the private body of sealed statement S and its
     # salts. The sealed store's record kind; it plugs in with a loader and a route.
     "sealed_body": _f("statement", "type", "actor", "root", "body", "salts", "disclosed"),
@@ -168,6 +172,13 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "public": _f("id", "fund", "party", "period", "log_index", "issued_at"),
         "payee": _ALL["royalty_statement"], "fund": _ALL["royalty_statement"],
         "operator": _ALL["royalty_statement"],
+    },
+    # Aggregate fund totals per quarter are public only where at least 3 productions
+    # contribute (``public_aggregate``: everyone, then); per production, never.
+    "fund_totals": {
+        "public": _f("period", "productions"),
+        "public_aggregate": _f("period", "productions", "totals"),
+        "fund": _ALL["fund_totals"], "operator": _ALL["fund_totals"],
     },
     # A sealed body: the parties the statement names, its signer, those it was disclosed to.
     # The public sees the sealed form in the log (id, type, actor, root), never the body.

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from ..log.database_log import DatabaseLog
     from ..store.db import Database
 
-__all__ = ["ID_PREFIXES", "LOADERS", "Loader", "id_pattern"]
+__all__ = ["ID_PREFIXES", "KEY_PATTERNS", "LOADERS", "MIN_PRODUCTIONS", "Loader", "id_example",
+           "id_pattern"]
 
 Loader = Callable[["Database", "DatabaseLog", str], dict[str, Any]]
 
@@ -32,9 +33,21 @@ ID_PREFIXES: dict[str, str] = {
 }
 
 
+#: Kinds keyed by something other than a registry id: fund totals by quarter (``2027-Q1``).
+KEY_PATTERNS: dict[str, tuple[str, str]] = {"fund_totals": (r"[0-9]{4}-Q[1-4]", "2027-Q1")}
+#: Fewest productions whose revenue makes a quarter's fund totals public (issue 13 point 5).
+MIN_PRODUCTIONS = 3
+
+
 def id_pattern(kind: str) -> str:
-    """The regular expression of a ``kind`` id."""
+    """The regular expression of a ``kind`` id (or key)."""
+    if kind in KEY_PATTERNS:
+        return KEY_PATTERNS[kind][0]
     return rf"{ID_PREFIXES[kind]}_[a-z2-7]{{16}}"
+
+
+def id_example(kind: str) -> str:
+    return KEY_PATTERNS[kind][1] if kind in KEY_PATTERNS else f"{ID_PREFIXES[kind]}_k3vq7xw2m4a6c5de"
 
 
 def _party(db: Database, log: DatabaseLog, ref: str) -> dict[str, Any]:
@@ -130,10 +143,40 @@ def _royalty_statement(db: Database, log: DatabaseLog, ref: str) -> dict[str, An
     return {**rec.to_json(), "totals": totals(doc), "document": doc}
 
 
+def _fund_totals(db: Database, log: DatabaseLog, quarter: str) -> dict[str, Any]:
+    """What the fund allocated from the revenue of one quarter: per currency, and per
+    production, from the lines of every report still current (a corrected report counts as
+    its correction). ``productions`` is how many productions contributed."""
+    from ..core.money import format_amount
+    from ..fund.types import quarter_of
+    from ..store.fund_tables import fund_lines, revenue_reports
+
+    totals: dict[str, int] = {}
+    per: dict[tuple[str, str], int] = {}
+    with db.read() as conn:
+        rows = conn.execute(
+            select(fund_lines.c.production_id, fund_lines.c.period, fund_lines.c.currency,
+                   fund_lines.c.amount)
+            .join(revenue_reports, revenue_reports.c.id == fund_lines.c.report_id)
+            .where(revenue_reports.c.superseded_by.is_(None),
+                   fund_lines.c.period.like(quarter[:4] + "%")))
+        for r in rows:
+            if quarter_of(r.period) != quarter:
+                continue
+            totals[r.currency] = totals.get(r.currency, 0) + int(r.amount)
+            key = (r.production_id, r.currency)
+            per[key] = per.get(key, 0) + int(r.amount)
+    return {"period": quarter, "productions": len({p for p, _ in per}),
+            "totals": [{"currency": c, "amount": format_amount(a, c)}
+                       for c, a in sorted(totals.items())],
+            "by_production": [{"production": p, "currency": c, "amount": format_amount(a, c)}
+                              for (p, c), a in sorted(per.items())]}
+
+
 #: Record kind -> its loader. A kind here without a row in the matrix is refused by a test.
 LOADERS: dict[str, Loader] = {
     "party": _party, "work": _work, "bundle": _bundle, "license": _license, "run": _run,
     "certificate": _certificate, "output": _output, "consent": _consent,
     "production": _production, "dispute": _dispute, "revenue_report": _revenue_report,
-    "royalty_statement": _royalty_statement,
+    "royalty_statement": _royalty_statement, "fund_totals": _fund_totals,
 }

@@ -26,7 +26,7 @@ from ..store.tables import (
 )
 from .viewer import Viewer
 
-__all__ = ["ROLE_RULES", "roles_of"]
+__all__ = ["ANYONE_RULES", "ROLE_RULES", "roles_of"]
 
 Record = dict[str, Any]
 
@@ -158,6 +158,21 @@ def _royalty_statement(conn: Connection, who: str, r: Record) -> set[str]:
     return out
 
 
+def _fund_totals(conn: Connection, who: str, r: Record) -> set[str]:
+    return {"fund"} if _kind_of(conn, who) == "fund" else set()
+
+
+def _enough_productions(conn: Connection, r: Record) -> set[str]:
+    from .records import MIN_PRODUCTIONS
+
+    return {"public_aggregate"} if r.get("productions", 0) >= MIN_PRODUCTIONS else set()
+
+
+#: Record kind -> roles every reader holds for one of its records, signed or not.
+ANYONE_RULES: dict[str, Callable[[Connection, Record], set[str]]] = {
+    "fund_totals": _enough_productions,
+}
+
 #: Record kind -> the roles a party holds for one of its records (besides ``public``).
 ROLE_RULES: dict[str, Callable[[Connection, str, Record], set[str]]] = {
     "log": lambda conn, who, r: set(),
@@ -165,7 +180,7 @@ ROLE_RULES: dict[str, Callable[[Connection, str, Record], set[str]]] = {
     "party": _party, "work": _work, "bundle": _bundle, "license": _license,
     "consent": _consent, "run": _run, "certificate": _certificate, "output": _output,
     "production": _production, "dispute": _dispute, "revenue_report": _revenue_report,
-    "royalty_statement": _royalty_statement,
+    "royalty_statement": _royalty_statement, "fund_totals": _fund_totals,
 }
 
 
@@ -173,6 +188,8 @@ def roles_of(conn: Connection, viewer: Viewer, kind: str, record: Record) -> fro
     """The roles ``viewer`` holds for ``record`` of ``kind``: always ``public``; ``operator``
     for the operator; those the registry gives the viewer's party."""
     roles = {"public"}
+    if kind in ANYONE_RULES:
+        roles |= ANYONE_RULES[kind](conn, record)
     if viewer.operator:
         roles.add("operator")
     if viewer.party is not None:

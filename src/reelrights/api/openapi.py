@@ -200,6 +200,11 @@ SCHEMAS: Json = {
                              ["id", "reporter", "period", "log_index"], {
         "id": _id("rev"), "reporter": _STR, "period": _STR, "log_index": _INDEX,
         "rows": _LIST}),
+    "FundTotals": _record("What the fund allocated from one quarter's revenue; the totals are "
+                          "public where at least 3 productions contribute",
+                          ["period", "productions"], {
+        "period": _STR, "productions": {"type": "integer", "minimum": 0},
+        "totals": _LIST, "by_production": _LIST}),
     "RoyaltyStatement": _record("An issued royalty statement (`fund statement`) with its "
                                 "document", ["id", "fund", "period", "log_index"], {
         "id": _id("fst"), "fund": _STR, "party": _STR, "period": _STR, "log_index": _INDEX,
@@ -227,12 +232,12 @@ _VISIBILITY_HEADERS: Json = {
 
 
 def _lookups() -> list[tuple[str, str, str, str]]:
-    """(collection, record kind, id prefix, schema name) of each lookup route, from the routes'
+    """(collection, record kind, an example id, schema name) of each lookup route, from the routes'
     own table (:data:`reelrights.api.reads.LOOKUPS`), so the document names every one of them."""
-    from ..access.records import ID_PREFIXES
+    from ..access.records import id_example
     from .reads import LOOKUPS
 
-    return [(collection, kind, ID_PREFIXES[kind],
+    return [(collection, kind, id_example(kind),
              "".join(w.capitalize() for w in kind.split("_")))
             for collection, kind in LOOKUPS.items()]
 
@@ -330,7 +335,9 @@ def document() -> Json:
             "404": _problem("Not a statement id, or not in the log")}, parameters=[
             _path_param("id", "Statement id", _id("stm"))]),
     }
-    for collection, kind, prefix, schema in _lookups():
+    from ..access.records import id_pattern
+
+    for collection, kind, example, schema in _lookups():
         noun = kind.replace("_", " ")
         paths[f"/v1/{collection}/{{id}}"] = _get(
             f"get{schema}", f"A {noun} by id, as the reader may see it", "lookups", {
@@ -342,7 +349,8 @@ def document() -> Json:
                                 "signature-stale, signature-replayed, signature-invalid)"),
                 "403": _problem("Signed by a party who may see nothing of it (not-visible)"),
                 "404": _problem(f"Not a {noun} id, or none is logged")},
-            parameters=[_path_param("id", f"{noun.capitalize()} id ({prefix}_…)", _id(prefix)),
+            parameters=[_path_param("id", f"{noun.capitalize()} id (like {example})",
+                                    {"type": "string", "pattern": f"^{id_pattern(kind)}$"}),
                         *_SIGNATURE_PARAMS],
             description="Anyone may ask; what is answered depends on who asks. An unsigned "
                         "request sees the public fields. A request signed with RFC 9421 HTTP "

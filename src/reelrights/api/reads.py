@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..access.records import id_pattern
+from ..access.records import id_example, id_pattern
 from ..core.ids import ID_PATTERNS
 from ..errors import BadInput, NotFound, Unavailable
 from ..store.db import unavailable
@@ -210,6 +210,7 @@ LOOKUPS: dict[str, str] = {
     "disputes": "dispute",
     "revenue-reports": "revenue_report",
     "royalty-statements": "royalty_statement",
+    "fund-totals": "fund_totals",
 }
 _PATTERNS = {kind: re.compile(id_pattern(kind)) for kind in LOOKUPS.values()}
 _PATTERNS["statement"] = re.compile(ID_PATTERNS["statement"])
@@ -222,7 +223,7 @@ def _checked_id(request: Request, kind: str) -> str:
     some ``show`` functions also open files or resolve names, which the service must not)."""
     ref = request.path_params["id"]
     if not _PATTERNS[kind].fullmatch(ref):
-        example = _PATTERNS[kind].pattern.split("_")[0] + "_k3vq7xw2m4a6c5de"
+        example = id_example(kind) if kind != "statement" else "stm_k3vq7xw2m4a6c5de"
         raise Problem(404, "not-found", "Not found",
                       f"{ref[:60]!r} is not a {kind.replace('_', ' ')} id like {example}")
     return str(ref)
