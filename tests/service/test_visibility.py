@@ -337,3 +337,17 @@ def test_a_nonce_used_on_one_server_process_is_refused_by_another(story: Story) 
     finally:
         for server in servers:
             assert server.stop() == 0
+
+
+def test_docs_visibility_names_every_kind_and_role_of_the_matrix() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "visibility.md").read_text("utf-8")
+    for kind, row in MATRIX.items():
+        heading = f"\n### {kind}"
+        assert heading in doc, f"docs/visibility.md has no section for {kind}"
+        section = doc.split(heading, 1)[1].split("\n### ", 1)[0]
+        for role in row:
+            assert role in section, f"docs/visibility.md, {kind}: role {role} not named"
+    for role in ROLES:
+        assert f"`{role}`" in doc, role
