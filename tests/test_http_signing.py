@@ -37,6 +37,7 @@ from reelrights.keys import PartyKey
 
 VECTOR = json.loads((Path(__file__).parent / "assets" / "rfc9421_b26.json").read_text())
 URL = "http://127.0.0.1:8080/v1/licenses/lic_aaaaaaaaaaaaaaaa"
+REGISTRY = "rr_k3vq7xw2m4a6c5de"
 
 
 def _b64u(text: str) -> bytes:
@@ -90,7 +91,8 @@ def _signed(key: PartyKey, url: str = URL, body: bytes = b"", method: str = "GET
             **kw: object) -> list[tuple[str, str]]:
     host = [("host", "127.0.0.1:8080")]
     return host + list(sign_request(method, url, host, body, key_id=key_id_for(
-        key.public_key_bytes), sign=key.sign, **kw).items())  # type: ignore[arg-type]
+        key.public_key_bytes), sign=key.sign, registry=REGISTRY,
+        **kw).items())  # type: ignore[arg-type]
 
 
 def test_a_signed_read_round_trips_and_names_what_is_wrong() -> None:
@@ -100,16 +102,22 @@ def test_a_signed_read_round_trips_and_names_what_is_wrong() -> None:
     assert params is not None and params.key_id == key_id_for(key.public_key_bytes)
     assert params.components == ("@method", "@authority", "@path", "@query")
     assert 16 <= len(params.nonce) <= 64
-    verify_request("GET", URL, headers, b"", params, key.public_key_bytes, time.time())
+    now = time.time()
+    verify_request("GET", URL, headers, b"", params, key.public_key_bytes, now, REGISTRY)
     with pytest.raises(BadRequestSignature, match="does not verify"):  # another request
         verify_request("GET", URL.replace("lic_a", "lic_b"), headers, b"", params,
-                       key.public_key_bytes, time.time())
+                       key.public_key_bytes, time.time(), REGISTRY)
     with pytest.raises(BadRequestSignature, match="does not verify"):  # another key
-        verify_request("GET", URL, headers, b"", params, other.public_key_bytes, time.time())
+        verify_request("GET", URL, headers, b"", params, other.public_key_bytes, now, REGISTRY)
     with pytest.raises(BadRequestSignature, match="does not verify"):  # another query
         verify_request("GET", URL + "?all=1", headers, b"", params, key.public_key_bytes,
-                       time.time())
+                       time.time(), REGISTRY)
     assert read_params([("host", "x")]) is None  # unsigned: anyone
+    assert params.tag == REGISTRY
+    with pytest.raises(BadRequestSignature, match="is for registry 'rr_k3vq7xw2m4a6c5de', not "
+                                                  "this one"):  # signed for another registry
+        verify_request("GET", URL, headers, b"", params, key.public_key_bytes, time.time(),
+                       "rr_another0registry")
 
 
 def test_created_must_be_within_the_window() -> None:
@@ -131,15 +139,16 @@ def test_a_body_is_covered_by_its_digest() -> None:
     headers = _signed(key, body=b'{"a": 1}', method="POST")
     params = read_params(headers)
     assert params is not None and "content-digest" in params.components
-    verify_request("POST", URL, headers, b'{"a": 1}', params, key.public_key_bytes, time.time())
+    now = time.time()
+    verify_request("POST", URL, headers, b'{"a": 1}', params, key.public_key_bytes, now, REGISTRY)
     with pytest.raises(BadRequestSignature, match="Content-Digest"):
         verify_request("POST", URL, headers, b'{"a": 2}', params, key.public_key_bytes,
-                       time.time())
+                       time.time(), REGISTRY)
     bare = _signed(key)  # signed without a body, sent with one
     p = read_params(bare)
     assert p is not None
     with pytest.raises(BadRequestSignature, match="does not cover content-digest"):
-        verify_request("POST", URL, bare, b"{}", p, key.public_key_bytes, time.time())
+        verify_request("POST", URL, bare, b"{}", p, key.public_key_bytes, now, REGISTRY)
 
 
 @pytest.mark.parametrize("edit,match", [
@@ -148,6 +157,7 @@ def test_a_body_is_covered_by_its_digest() -> None:
     (lambda h: [(k, v.replace('nonce="', 'nonce="!')) for k, v in h], "nonce"),
     (lambda h: [(k, v.replace(';created=', ';made=')) for k, v in h], "created"),
     (lambda h: [(k, v.replace('"ed25519"', '"hmac-sha256"')) for k, v in h], "alg"),
+    (lambda h: [(k, v.replace(';tag="', ';other="')) for k, v in h], "tag parameter"),
     (lambda h: [*h, ("Signature-Input", 'b=("@method");created=1;keyid="0123456789abcdef"')],
      "exactly one"),
     (lambda h: [(k, "not a ( dictionary") if k == "Signature-Input" else (k, v) for k, v in h],
@@ -165,10 +175,10 @@ def test_a_signature_not_covering_the_path_is_refused() -> None:
     signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519)
     prepared = signer.prepare(message, key_id=key_id_for(key.public_key_bytes),
                               label="reelrights", covered_component_ids=("@method", "@authority"),
-                              nonce="n" * 22)
+                              nonce="n" * 22, tag=REGISTRY)
     signer.apply(message, prepared, key.sign(prepared.signature_base))
     params = read_params(message.headers.items())
     assert params is not None
     with pytest.raises(BadRequestSignature, match="does not cover @path, @query"):
         verify_request("GET", URL, message.headers.items(), b"", params, key.public_key_bytes,
-                       time.time())
+                       time.time(), REGISTRY)

@@ -212,12 +212,13 @@ def test_a_record_with_nothing_public_is_401_unsigned_and_403_to_a_stranger() ->
 
 
 def _signed_headers(story: Story, who: str, path: str, *, created: int | None = None,
-                    key: PartyKey | None = None, key_id: str | None = None) -> dict[str, str]:
+                    key: PartyKey | None = None, key_id: str | None = None,
+                    registry: str | None = None) -> dict[str, str]:
     key = key or story.key(who)
     host = story.url.split("://", 1)[1]
     return {"host": host, **sign_request(
         "GET", story.url + path, [("host", host)], b"", sign=key.sign, created=created,
-        key_id=key_id or key_id_for(key.public_key_bytes))}
+        key_id=key_id or key_id_for(key.public_key_bytes), registry=registry or story.registry)}
 
 
 def test_a_replayed_signature_is_refused(story: Story) -> None:
@@ -254,6 +255,16 @@ def test_a_key_that_is_not_the_claimed_partys_is_refused(story: Story) -> None:
     studio = story.key("studio")
     lying = _signed_headers(story, "performer", path, key=studio, key_id=performer_id)
     _problem(httpx.get(story.url + path, headers=lying, timeout=30), 401, "signature-invalid")
+
+
+def test_a_read_signed_for_another_registry_is_refused(story: Story) -> None:
+    """A party using one key with two registries: a read signed for the other one, replayed
+    here with this Host, is refused."""
+    path = _path(story, "royalty_statement")
+    headers = _signed_headers(story, "performer", path, registry="rr_another0registry")
+    body = _problem(httpx.get(story.url + path, headers=headers, timeout=30), 401,
+                    "signature-invalid")
+    assert "not this one" in body["detail"]
 
 
 def test_stale_and_future_signatures_are_refused(story: Story) -> None:
@@ -324,7 +335,7 @@ def test_a_nonce_used_on_one_server_process_is_refused_by_another(story: Story) 
         def signed() -> dict[str, str]:
             return {"host": host, **sign_request(
                 "GET", f"https://{host}{path}", [("host", host)], b"", sign=key.sign,
-                key_id=key_id_for(key.public_key_bytes))}
+                key_id=key_id_for(key.public_key_bytes), registry=story.registry)}
 
         headers = signed()
         first = httpx.get(servers[0].url + path, headers=headers, timeout=30)

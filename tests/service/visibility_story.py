@@ -76,6 +76,10 @@ class Story:
     ids: dict[str, str]
     backend: str
 
+    @property
+    def registry(self) -> str:
+        return self.ledger.registry
+
     def key(self, label: str) -> PartyKey:
         if label == "operator":
             return self.home.operator_key() or self.home.log_key()

@@ -2,12 +2,15 @@
 
 A signed read carries one signature, label ``reelrights``, Ed25519 (``alg="ed25519"``), with
 ``keyid`` (the key's id as statements name it: :func:`reelrights.core.statements.key_id_for`),
-``created`` (Unix seconds) and ``nonce`` (16 to 64 characters of ``[A-Za-z0-9_-]``), covering
+``created`` (Unix seconds), ``nonce`` (16 to 64 characters of ``[A-Za-z0-9_-]``) and ``tag``
+(the registry's id, as ``GET /v1/log`` names it: a party using one key with two registries
+cannot have a read signed for one replayed at the other, whatever Host it claims), covering
 at least ``@method``, ``@authority``, ``@path`` and ``@query``, plus ``content-digest`` when
 the request has a body (RFC 9530, SHA-256 or SHA-512). For example::
 
     Signature-Input: reelrights=("@method" "@authority" "@path" "@query");created=1767225600;\
-keyid="816aef9f0e25835c";alg="ed25519";nonce="Qm9vdHN0cmFwcGluZyBub25jZQ"
+keyid="816aef9f0e25835c";alg="ed25519";nonce="Qm9vdHN0cmFwcGluZyBub25jZQ";\
+tag="rr_k3vq7xw2m4a6c5de"
     Signature: reelrights=:<base64 of the 64-byte Ed25519 signature>:
 
 The service accepts it when ``created`` is within its clock ± :data:`WINDOW_S` seconds, the key
@@ -64,7 +67,7 @@ def new_nonce() -> str:
 def accept_signature() -> str:
     """The ``Accept-Signature`` field (RFC 9421 section 5.1) a 401 answers with."""
     components = " ".join(f'"{c}"' for c in COVERED)
-    return f'{LABEL}=({components});keyid;created;nonce;alg="ed25519"'
+    return f'{LABEL}=({components});keyid;created;nonce;tag;alg="ed25519"'
 
 
 class _Fields:
@@ -117,8 +120,8 @@ class _OneKey(HTTPSignatureKeyResolver):
 
 
 def sign_request(method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes,
-                 *, key_id: str, sign: Callable[[bytes], bytes], created: int | None = None,
-                 nonce: str | None = None) -> dict[str, str]:
+                 *, key_id: str, sign: Callable[[bytes], bytes], registry: str,
+                 created: int | None = None, nonce: str | None = None) -> dict[str, str]:
     """The header fields that sign this request (Signature-Input, Signature and, with a body,
     Content-Digest). ``sign`` makes the Ed25519 signature of the signature base (a
     :class:`~reelrights.keys.PartyKey`'s ``sign``: the private key never leaves it)."""
@@ -126,7 +129,8 @@ def sign_request(method: str, url: str, headers: Iterable[tuple[str, str]], body
     signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519)
     prepared = signer.prepare(message, key_id=key_id, label=LABEL, covered_component_ids=COVERED,
                               created=_utc(time.time() if created is None else created),
-                              nonce=new_nonce() if nonce is None else nonce, body=body or None)
+                              nonce=new_nonce() if nonce is None else nonce, tag=registry,
+                              body=body or None)
     signer.apply(message, prepared, sign(prepared.signature_base))
     wanted = {"signature-input", "signature", "content-digest"}
     return {k: v for k, v in message.headers.items() if k.lower() in wanted}
@@ -146,6 +150,8 @@ class SignatureParams:
     created: int
     nonce: str
     components: tuple[str, ...]
+    #: The registry the reader signed for (``tag``).
+    tag: str
 
 
 def _field(headers: Sequence[tuple[str, str]], name: str) -> str | None:
@@ -190,8 +196,12 @@ def read_params(headers: Sequence[tuple[str, str]]) -> SignatureParams | None:
     if params.get("alg", "ed25519") != "ed25519":
         raise BadRequestSignature(f"the signature's alg {params.get('alg')!r} is not ed25519; "
                                   f"{_FIX}")
+    tag = params.get("tag")
+    if not isinstance(tag, str) or not tag:
+        raise BadRequestSignature(f"the signature has no tag parameter naming the registry it "
+                                  f"is for (GET /v1/log names it); {_FIX}")
     components = tuple(str(m[0]) for m in members)
-    return SignatureParams(key_id, created, nonce, components)
+    return SignatureParams(key_id, created, nonce, components, tag)
 
 
 def check_fresh(params: SignatureParams, now: float) -> None:
@@ -204,9 +214,13 @@ def check_fresh(params: SignatureParams, now: float) -> None:
 
 
 def verify_request(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes,
-                   params: SignatureParams, public_key: bytes, now: float) -> None:
-    """Check the signature over this request with ``public_key``; raise
+                   params: SignatureParams, public_key: bytes, now: float,
+                   registry: str) -> None:
+    """Check the signature over this request with ``public_key``, made for ``registry``; raise
     :class:`~reelrights.errors.BadRequestSignature` naming what is wrong."""
+    if params.tag != registry:
+        raise BadRequestSignature(f"the request signature is for registry {params.tag[:40]!r}, "
+                                  f"not this one ({registry}); sign with tag={registry!r}")
     required = [*COVERED, *(["content-digest"] if body else [])]
     missing = [c for c in required if c not in params.components]
     if missing:

@@ -26,8 +26,10 @@ __all__ = ["ReadAuthenticator"]
 class ReadAuthenticator:
     """Checks signed reads against one database (its parties and its nonces)."""
 
-    def __init__(self, db: Database, operator_keys: Iterable[bytes] = ()) -> None:
+    def __init__(self, db: Database, registry: str, operator_keys: Iterable[bytes] = ()) -> None:
         self.db = db
+        #: The registry id a signature's ``tag`` must name.
+        self.registry = registry
         self.operator_keys = tuple(operator_keys)
         self.nonces = NonceBook(db)
 
@@ -46,6 +48,7 @@ class ReadAuthenticator:
                              "registered party's key (nor the operator's); sign with the key of "
                              "a party of this registry (`reelrights party show PARTY` shows its "
                              "key_id)")
-        verify_request(method, url, headers, body, params, holder.public_key, now)
+        verify_request(method, url, headers, body, params, holder.public_key, now,
+                       self.registry)
         self.nonces.use(params.key_id, params.nonce, params.created + WINDOW_S + 1, now)
         return holder.viewer

@@ -215,7 +215,8 @@ SCHEMAS: Json = {
 _SIGNATURE_PARAMS: list[Json] = [
     {"name": "Signature-Input", "in": "header", "required": False,
      "description": 'RFC 9421: reelrights=("@method" "@authority" "@path" "@query");'
-                    'created=<unix s>;keyid="<16 hex>";alg="ed25519";nonce="<16-64 chars>"',
+                    'created=<unix s>;keyid="<16 hex>";alg="ed25519";nonce="<16-64 chars>";'
+                    'tag="<registry id>"',
      "schema": {"type": "string"}},
     {"name": "Signature", "in": "header", "required": False,
      "description": "RFC 9421: reelrights=:<base64 Ed25519 signature>:",
@@ -355,7 +356,8 @@ def document() -> Json:
             description="Anyone may ask; what is answered depends on who asks. An unsigned "
                         "request sees the public fields. A request signed with RFC 9421 HTTP "
                         "Message Signatures (Ed25519, keyid = the party's key id, created within "
-                        "60 s, a fresh nonce, covering @method @authority @path @query) by a "
+                        "60 s, a fresh nonce, tag = the registry id, covering @method "
+                        "@authority @path @query) by a "
                         "party's key sees what that party's roles add.")
     from .openapi_softbinding import paths as soft_binding_paths
 

@@ -239,8 +239,8 @@ def _authenticator(request: Request) -> ReadAuthenticator:
 
         assert state.ledger is not None
         keys = state.ledger.keys.registered
-        auth = ReadAuthenticator(state.ledger.db, [k for k in (keys.get(OPERATOR),
-                                                               keys.get(LOG_SIGNER)) if k])
+        auth = ReadAuthenticator(state.ledger.db, state.ledger.registry,
+                                 [k for k in (keys.get(OPERATOR), keys.get(LOG_SIGNER)) if k])
         state.parts["read_auth"] = auth
     return auth
 

@@ -87,13 +87,13 @@ class Client:
 
     def __init__(self, base_url: str, *, timeout: float = 30.0, retries: int = 5,
                  backoff: float = 0.1, transport: httpx.BaseTransport | None = None,
-                 key: PartyKey | None = None) -> None:
+                 key: PartyKey | None = None, registry: str | None = None) -> None:
         self.base_url = check_server_url(base_url)
         self.retries = retries
         self.backoff = backoff
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
                                   headers={"User-Agent": _USER_AGENT}, follow_redirects=False,
-                                  auth=None if key is None else SignedReads(key))
+                                  auth=None if key is None else SignedReads(key, registry))
 
     # -- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:
@@ -293,21 +293,35 @@ _PUBLIC_PATHS = ("/checkpoint", "/tile/", "/v1/log", "/v1/proofs/", "/v1/checkpo
 class SignedReads(httpx.Auth):
     """Signs each read of a record (``GET /v1/<collection>/<id>``) with the party's key: RFC 9421
     HTTP Message Signatures as :mod:`reelrights.access.http_signing` profiles them (``created``
-    now, a fresh nonce, so a retry is signed anew). Statements are signed on their own and the
-    public log needs no signature, so neither is signed here. The private key never leaves the
-    :class:`~reelrights.keys.PartyKey`: only the signature base reaches it."""
+    now, a fresh nonce, so a retry is signed anew, and the registry's id as ``tag``: given, or
+    asked once from the service's public ``GET /v1/log``). Statements are signed on their own
+    and the public log needs no signature, so neither is signed here. The private key never
+    leaves the :class:`~reelrights.keys.PartyKey`: only the signature base reaches it."""
 
     requires_request_body = True
+    requires_response_body = True
 
-    def __init__(self, key: PartyKey) -> None:
+    def __init__(self, key: PartyKey, registry: str | None = None) -> None:
         self.key = key
         self.key_id = key_id_for(key.public_key_bytes)
+        self.registry = registry
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if request.method != "POST" and not request.url.path.startswith(_PUBLIC_PATHS):
-            request.headers.update(sign_request(
-                request.method, str(request.url), request.headers.multi_items(),
-                request.content, key_id=self.key_id, sign=self.key.sign))
+        if request.method == "POST" or request.url.path.startswith(_PUBLIC_PATHS):
+            yield request
+            return
+        if self.registry is None:
+            answer = yield httpx.Request("GET", request.url.copy_with(
+                path="/v1/log", query=None), headers={"User-Agent": _USER_AGENT})
+            try:
+                self.registry = str(json.loads(answer.content)["registry"])
+            except (ValueError, KeyError, TypeError):
+                raise ServiceError(f"{request.url.copy_with(path='/v1/log', query=None)} does "
+                                   "not name the registry; is this a reelrights service?"
+                                   ) from None
+        request.headers.update(sign_request(
+            request.method, str(request.url), request.headers.multi_items(), request.content,
+            key_id=self.key_id, sign=self.key.sign, registry=self.registry))
         yield request
 
 
