@@ -25,6 +25,7 @@ from reelrights.access.records import ID_PREFIXES, KEY_PATTERNS, LOADERS
 from reelrights.api import ServiceConfig, create_app
 from reelrights.api.operations import SERVICE_ROUTES
 from reelrights.api.reads import LOOKUPS, route_kinds
+from reelrights.api.softbinding import READ_ROUTES as SOFT_BINDING_READS
 from reelrights.client import Client
 from reelrights.client.http import SignedReads
 from reelrights.core.statements import key_id_for
@@ -64,7 +65,8 @@ def test_every_read_route_has_a_row_of_the_matrix(tmp_path) -> None:
 
     home, _ = Home.init(tmp_path / "home")
     app = create_app(ServiceConfig(home=home.path))
-    kinds = {**route_kinds(), **dict.fromkeys(SERVICE_ROUTES, "service")}
+    kinds = {**route_kinds(), **dict.fromkeys(SERVICE_ROUTES, "service"),
+             **dict.fromkeys(SOFT_BINDING_READS, "provenance")}
     gets = [r.path for r in app.routes if "GET" in (getattr(r, "methods", None) or ())]
     assert gets and all(p in kinds for p in gets), sorted(set(gets) - set(kinds))
     assert set(kinds) == set(gets)
@@ -75,7 +77,7 @@ def test_every_read_route_has_a_row_of_the_matrix(tmp_path) -> None:
             assert fields <= FIELDS[kind], (kind, role, sorted(fields - FIELDS[kind]))
     assert set(LOOKUPS.values()) == set(LOADERS) == set(ID_PREFIXES) | set(KEY_PATTERNS)
     assert set(LOADERS) <= set(MATRIX)
-    for kind in ("log", "service"):
+    for kind in ("log", "service", "provenance"):
         assert MATRIX[kind] == {"public": frozenset({"*"})}
 
 

@@ -64,6 +64,8 @@ FIELDS: dict[str, frozenset[str]] = {
     "log": _f("*"),
     # The service's own endpoints: health, readiness, metrics, the OpenAPI document.
     "service": _f("*"),
+    # The C2PA Soft Binding Resolution API: matches by binding, published manifests, algorithms.
+    "provenance": _f("*"),
     "party": _f("id", "kind", "name", "public_key", "key_id", "log_index", "registered_at",
                 "works_owned", "credits"),
     "work": _f("id", "kind", "title", "year", "owner", "log_index", "registered_at",
@@ -123,6 +125,7 @@ CONSENT_DETAILS = _f("kinds", "description", "media", "territory", "start", "end
 MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "log": {"public": _ALL["log"]},
     "service": {"public": _ALL["service"]},
+    "provenance": {"public": _ALL["provenance"]},
     # The registry is public: who is who, what is whose, who is credited on it.
     "party": {"public": _ALL["party"], "owner": _ALL["party"], "operator": _ALL["party"]},
     "work": {"public": _ALL["work"], "owner": _ALL["work"],
