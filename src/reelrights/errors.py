@@ -11,9 +11,16 @@
     ├── VerificationError (exit 1)  a signature, proof, tile or checkpoint does not check out
     │   ├── ProofError              an inclusion or consistency proof fails
     │   ├── SignatureError          a signature does not verify, or is by an unknown key
-    │   └── LogIntegrityError       the log disagrees with itself (carries the first bad index)
+    │   ├── LogIntegrityError       the log disagrees with itself (carries the first bad index)
+    │   └── Unauthenticated         a read of non-public data without a valid request signature
+    │       ├── SignatureMissing    ... unsigned (RFC 9421 Signature and Signature-Input)
+    │       ├── UnknownKey          ... signed by a key no party (nor the operator) has
+    │       ├── StaleSignature      ... ``created`` outside now ± 60 s
+    │       ├── ReplayedNonce       ... a nonce that key already used
+    │       └── BadRequestSignature ... malformed, not covering what it must, or not verifying
     ├── PolicyDenied      (exit 3)  the request is understood and refused by a rule
-    │   └── KeyNotAllowed           a service accepts statements from allowlisted keys only
+    │   ├── KeyNotAllowed           a service accepts statements from allowlisted keys only
+    │   └── NotVisible              a signed reader holds no role that sees the record
     ├── DiskFull          (exit 1)  the disk (or the database server's) has no space left
     └── Unavailable       (exit 1)  not now: the database is unreachable; retry after a while
         ├── RateLimited             too many requests from one key or address; retry later
@@ -37,6 +44,7 @@ import os
 
 __all__ = [
     "BadInput",
+    "BadRequestSignature",
     "Conflict",
     "DiskFull",
     "ForkRefused",
@@ -47,10 +55,16 @@ __all__ = [
     "NotFound",
     "PROBLEM_TYPES",
     "PolicyDenied",
+    "NotVisible",
     "ProofError",
     "RateLimited",
     "ReelrightsError",
+    "ReplayedNonce",
     "SignatureError",
+    "SignatureMissing",
+    "StaleSignature",
+    "Unauthenticated",
+    "UnknownKey",
     "Unavailable",
     "VerificationError",
     "WritesFrozen",
@@ -133,6 +147,32 @@ class LogIntegrityError(VerificationError):
         self.index = index
 
 
+class Unauthenticated(VerificationError):
+    """A read of non-public data whose request signature (RFC 9421 HTTP Message Signatures,
+    docs/visibility.md) is missing or does not check out: the service answers 401 and reads
+    nothing. Each subclass names one reason; the message says what to fix."""
+
+
+class SignatureMissing(Unauthenticated):
+    """The record is not public and the request carries no signature."""
+
+
+class UnknownKey(Unauthenticated):
+    """The signature's ``keyid`` is the key of no registered party (nor the operator's)."""
+
+
+class StaleSignature(Unauthenticated):
+    """The signature's ``created`` is outside the server's clock ± 60 s."""
+
+
+class ReplayedNonce(Unauthenticated):
+    """The signature's nonce was already used by the same key (on any server process)."""
+
+
+class BadRequestSignature(Unauthenticated):
+    """The signature is malformed, does not cover what it must, or does not verify."""
+
+
 class PolicyDenied(ReelrightsError):
     """The request is understood and refused by a license, consent or guild rule."""
 
@@ -148,6 +188,10 @@ class KeyNotAllowed(PolicyDenied):
     def __init__(self, message: str, key: str | None = None) -> None:
         super().__init__(message)
         self.key = key
+
+
+class NotVisible(PolicyDenied):
+    """A signed reader holds no role that sees any field of the record (docs/visibility.md)."""
 
 
 class DiskFull(ReelrightsError):
@@ -208,7 +252,13 @@ PROBLEM_TYPES: tuple[tuple[type[ReelrightsError], int, str, str], ...] = (
     (Conflict, 409, "conflict", "Conflicts with the log"),
     (BadInput, 422, "invalid-statement", "Refused statement"),
     (KeyNotAllowed, 403, "key-not-allowed", "Signing key not allowed"),
+    (NotVisible, 403, "not-visible", "Not visible to this reader"),
     (PolicyDenied, 403, "policy-denied", "Denied by policy"),
+    (SignatureMissing, 401, "signature-missing", "Request signature missing"),
+    (UnknownKey, 401, "signature-unknown-key", "Request signed by an unknown key"),
+    (StaleSignature, 401, "signature-stale", "Request signature stale"),
+    (ReplayedNonce, 401, "signature-replayed", "Request signature replayed"),
+    (BadRequestSignature, 401, "signature-invalid", "Request signature invalid"),
     (VerificationError, 422, "verification-failed", "Verification failed"),
     (DiskFull, 507, "insufficient-storage", "The server's disk is full"),
     (RateLimited, 429, "rate-limited", "Too many requests"),

@@ -552,7 +552,9 @@ ODD_IDS = ["' OR '1'='1", "pty_aaaaaaaaaaaaaaaa' OR 1=1 --", "pty_aaaaaaaaaaaaaa
 
 
 @pytest.mark.parametrize("collection", ["parties", "works", "bundles", "licenses", "runs",
-                                        "certificates", "outputs", "statements", "entries"])
+                                        "certificates", "outputs", "consents", "productions",
+                                        "disputes", "revenue-reports", "royalty-statements",
+                                        "statements", "entries"])
 def test_lookups_with_sql_ish_or_path_ish_ids_are_not_found(open_srv: Server,
                                                             collection: str) -> None:
     from urllib.parse import quote

@@ -290,10 +290,21 @@ def _cli_json(home: Home, *args: str) -> dict:
 ])
 def test_lookups_answer_what_show_json_prints(served: Served, collection: str, command: str,
                                               key: str) -> None:
+    """Whole to a party the record concerns (the license: its licensee, signing the request);
+    a license's terms are withheld from anyone else (docs/visibility.md)."""
+    from reelrights.client.http import SignedReads
+
     ref = served.ids[key]
-    r = _get(served, f"/v1/{collection}/{ref}")
+    shown = _cli_json(served.home, command, "show", ref)
+    auth = SignedReads(served.home.party_key(served.ids["dev"]))
+    r = httpx.get(f"{served.url}/v1/{collection}/{ref}", auth=auth, timeout=30)
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
-    assert r.json() == _cli_json(served.home, command, "show", ref)
+    assert r.json() == shown
+    anyone = _get(served, f"/v1/{collection}/{ref}").json()
+    if collection == "licenses":
+        assert anyone == {k: v for k, v in shown.items() if k not in ("policy", "policy_uid")}
+    else:
+        assert anyone == shown
 
 
 @pytest.mark.parametrize("collection,kind,prefix", [

@@ -188,16 +188,59 @@ SCHEMAS: Json = {
         "id", "developer", "run", "sha256", "log_index"], {
         "id": _id("out"), "developer": _STR, "run": _STR, "sha256": _STR,
         "model_commitment": _STR, "log_index": _INDEX}),
+    "Consent": _record("`consent show --json`", ["id", "performer", "log_index", "status"], {
+        "id": _id("cns"), "performer": _STR, "signed_by": _STR, "status": _STR,
+        "log_index": _INDEX, "history": _LIST}),
+    "Production": _record("`production show --json`", ["id", "studio", "log_index"], {
+        "id": _id("prd"), "studio": _STR, "title": _STR, "log_index": _INDEX,
+        "outputs": _LIST}),
+    "Dispute": _record("`dispute show --json`", ["id", "status", "log_index"], {
+        "id": _id("dsp"), "status": _STR, "log_index": _INDEX, "history": _LIST}),
+    "RevenueReport": _record("A studio's revenue report (`fund import`) with its rows",
+                             ["id", "reporter", "period", "log_index"], {
+        "id": _id("rev"), "reporter": _STR, "period": _STR, "log_index": _INDEX,
+        "rows": _LIST}),
+    "FundTotals": _record("What the fund allocated from one quarter's revenue; the totals are "
+                          "public where at least 3 productions contribute",
+                          ["period", "productions"], {
+        "period": _STR, "productions": {"type": "integer", "minimum": 0},
+        "totals": _LIST, "by_production": _LIST}),
+    "RoyaltyStatement": _record("An issued royalty statement (`fund statement`) with its "
+                                "document", ["id", "fund", "period", "log_index"], {
+        "id": _id("fst"), "fund": _STR, "party": _STR, "period": _STR, "log_index": _INDEX,
+        "totals": _LIST, "document": {"type": "object"}}),
 }
 
+#: The optional request signature of a read (RFC 9421), and what a lookup's answer says of it.
+_SIGNATURE_PARAMS: list[Json] = [
+    {"name": "Signature-Input", "in": "header", "required": False,
+     "description": 'RFC 9421: reelrights=("@method" "@authority" "@path" "@query");'
+                    'created=<unix s>;keyid="<16 hex>";alg="ed25519";nonce="<16-64 chars>";'
+                    'tag="<registry id>"',
+     "schema": {"type": "string"}},
+    {"name": "Signature", "in": "header", "required": False,
+     "description": "RFC 9421: reelrights=:<base64 Ed25519 signature>:",
+     "schema": {"type": "string"}},
+]
+_VISIBILITY_HEADERS: Json = {
+    "Reelrights-Roles": {"schema": {"type": "string"},
+                         "description": "The reader's roles for this record, comma-separated "
+                                        "(public always)"},
+    "Reelrights-Withheld": {"schema": {"type": "string"},
+                            "description": "The record's fields withheld from this reader"},
+    "Cache-Control": {"schema": {"type": "string"}, "description": "private, no-store"},
+}
+
+
 def _lookups() -> list[tuple[str, str, str, str]]:
-    """(collection, id kind, id prefix, schema name) of each lookup route, from the routes' own
-    table (:data:`reelrights.api.reads.LOOKUPS`), so the document names every one of them."""
-    from ..core.ids import ID_PATTERNS
+    """(collection, record kind, an example id, schema name) of each lookup route, from the routes'
+    own table (:data:`reelrights.api.reads.LOOKUPS`), so the document names every one of them."""
+    from ..access.records import id_example
     from .reads import LOOKUPS
 
-    return [(collection, kind, ID_PATTERNS[kind].split("_", 1)[0], kind.capitalize())
-            for collection, (kind, _show) in LOOKUPS.items()]
+    return [(collection, kind, id_example(kind),
+             "".join(w.capitalize() for w in kind.split("_")))
+            for collection, kind in LOOKUPS.items()]
 
 
 def _statements_post() -> Json:
@@ -303,14 +346,29 @@ def document() -> Json:
             "404": _problem("Not a statement id, or not in the log")}, parameters=[
             _path_param("id", "Statement id", _id("stm"))]),
     }
-    for collection, kind, prefix, schema in _lookups():
+    from ..access.records import id_pattern
+
+    for collection, kind, example, schema in _lookups():
+        noun = kind.replace("_", " ")
         paths[f"/v1/{collection}/{{id}}"] = _get(
-            f"get{schema}", f"A {kind} by id", "lookups", {
-                "200": _json(f"What `reelrights {kind} show --json` prints" if kind not in
-                             ("certificate", "output") else SCHEMAS[schema]["description"],
-                             _ref(schema)),
-                "404": _problem(f"Not a {kind} id, or none is logged")},
-            parameters=[_path_param("id", f"{kind.capitalize()} id ({prefix}_…)", _id(prefix))])
+            f"get{schema}", f"A {noun} by id, as the reader may see it", "lookups", {
+                "200": _json(SCHEMAS[schema]["description"] + ": the fields the visibility "
+                             "matrix gives the reader (docs/visibility.md)", _ref(schema),
+                             _VISIBILITY_HEADERS),
+                "401": _problem("Not public and not signed, or a request signature refused "
+                                "(slugs signature-missing, signature-unknown-key, "
+                                "signature-stale, signature-replayed, signature-invalid)"),
+                "403": _problem("Signed by a party who may see nothing of it (not-visible)"),
+                "404": _problem(f"Not a {noun} id, or none is logged")},
+            parameters=[_path_param("id", f"{noun.capitalize()} id (like {example})",
+                                    {"type": "string", "pattern": f"^{id_pattern(kind)}$"}),
+                        *_SIGNATURE_PARAMS],
+            description="Anyone may ask; what is answered depends on who asks. An unsigned "
+                        "request sees the public fields. A request signed with RFC 9421 HTTP "
+                        "Message Signatures (Ed25519, keyid = the party's key id, created within "
+                        "60 s, a fresh nonce, tag = the registry id, covering @method "
+                        "@authority @path @query) by a "
+                        "party's key sees what that party's roles add.")
     from .openapi_softbinding import paths as soft_binding_paths
 
     paths.update(soft_binding_paths())

@@ -68,6 +68,10 @@ def middleware() -> list[Middleware]:
     return [Middleware(AccessLog)]
 
 
+#: The service's own read routes: matrix kind ``service``, public whole (docs/visibility.md).
+SERVICE_ROUTES = ("/healthz", "/readyz", "/metrics", "/openapi.json")
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/healthz", healthz, methods=["GET"]),

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from ..errors import PROBLEM_TYPES, ReelrightsError, Unavailable
+from ..errors import PROBLEM_TYPES, ReelrightsError, Unauthenticated, Unavailable
 
 __all__ = ["PROBLEM_BASE", "Problem", "problem_for", "problem_response"]
 
@@ -57,6 +57,12 @@ def problem_for(exc: ReelrightsError, *, position: int | None = None) -> Problem
     headers = None
     if isinstance(exc, Unavailable):
         headers = {"Retry-After": str(max(1, exc.retry_after))}
+    elif isinstance(exc, Unauthenticated):
+        from ..access.http_signing import accept_signature
+
+        # RFC 9110 (a 401 names its scheme) and RFC 9421 section 5.1 (what to sign).
+        headers = {"WWW-Authenticate": 'Signature realm="reelrights"',
+                   "Accept-Signature": accept_signature()}
     status, slug, title = next(((status, slug, title) for cls, status, slug, title in PROBLEM_TYPES
                                 if isinstance(exc, cls)), (500, "internal", "Internal error"))
     return Problem(status, slug, title, message, headers=headers, position=position,

@@ -1,9 +1,12 @@
 """Reading the log over HTTP: the static log (C2SP tlog-tiles), proofs, entries and lookups by id.
 
 Each route parses its request, calls one library function (:class:`~reelrights.log.serving.
-LogServer` for the log, the capability packages' ``*_detail``/``show`` functions for the
-lookups, the same the CLI's ``show --json`` prints) and renders it. A full tile or entry bundle
-already in memory is answered on the event loop; everything else runs in the thread pool.
+LogServer` for the log; :func:`reelrights.access.visibility.read_visible` for the records by id,
+which loads what the CLI's ``show --json`` prints and cuts it to what the visibility matrix
+gives the reader, docs/visibility.md) and renders it. A record's reader is anyone, or the party
+whose RFC 9421 signature the request carries (:mod:`reelrights.access.request_signatures`). A
+full tile or entry bundle already in memory is answered on the event loop; everything else runs
+in the thread pool.
 
 ``BadInput`` from a read is a 400 problem (slug ``bad-request``); ``NotFound`` a 404.
 """
@@ -22,16 +25,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..access.records import id_example, id_pattern
 from ..core.ids import ID_PATTERNS
 from ..errors import BadInput, NotFound, Unavailable
 from ..store.db import unavailable
 from .problems import Problem
 
 if TYPE_CHECKING:
+    from ..access.request_signatures import ReadAuthenticator
     from ..log.serving import LogServer
     from .state import ServiceState
 
-__all__ = ["FULL_TILE_CACHE", "LOOKUPS", "reader", "routes"]
+__all__ = ["FULL_TILE_CACHE", "LOOKUPS", "PUBLIC_LOG_ROUTES", "reader", "route_kinds", "routes"]
 
 #: Cache-Control of full tiles and bundles (they never change), of partial ones (they are
 #: replaced by wider versions, and a client should move on to those) and of the checkpoint.
@@ -205,68 +210,29 @@ async def statement(request: Request) -> Response:
     return JSONResponse(await _call(request, reader(request).server.statement, sid))
 
 
-# -- lookups by id ----------------------------------------------------------------------------
-def _party(state: ServiceState, ref: str) -> dict[str, Any]:
-    from ..registry.parties import party_detail
-
-    assert state.ledger is not None
-    return party_detail(state.ledger.db, ref).to_json()
-
-
-def _work(state: ServiceState, ref: str) -> dict[str, Any]:
-    from ..registry.works import work_detail
-
-    assert state.ledger is not None
-    return work_detail(state.ledger.db, ref).to_json()
-
-
-def _bundle(state: ServiceState, ref: str) -> dict[str, Any]:
-    from ..rights.bundles import bundle_detail
-
-    assert state.ledger is not None
-    return bundle_detail(state.ledger.db, ref).to_json()
-
-
-def _license(state: ServiceState, ref: str) -> dict[str, Any]:
-    from ..rights.licensing import license_detail
-
-    assert state.ledger is not None
-    return license_detail(state.ledger.db, ref).to_json()
-
-
-def _run(state: ServiceState, ref: str) -> dict[str, Any]:
-    from ..evidence.audit_status import run_show
-
-    assert state.ledger is not None
-    return run_show(state.ledger.db, state.ledger.log, ref)
-
-
-def _certificate(state: ServiceState, ref: str) -> dict[str, Any]:
-    from ..evidence.certificates import show_certificate
-
-    assert state.ledger is not None
-    return show_certificate(state.ledger.db, ref).to_json()
-
-
-def _output(state: ServiceState, ref: str) -> dict[str, Any]:
-    from ..outputs.records import output_detail
-
-    assert state.ledger is not None
-    return output_detail(state.ledger.db, ref).to_json()
-
-
-#: Collection -> (id kind, the function answering the CLI's ``show --json``).
-LOOKUPS: dict[str, tuple[str, Callable[[ServiceState, str], dict[str, Any]]]] = {
-    "parties": ("party", _party),
-    "works": ("work", _work),
-    "bundles": ("bundle", _bundle),
-    "licenses": ("license", _license),
-    "runs": ("run", _run),
-    "certificates": ("certificate", _certificate),
-    "outputs": ("output", _output),
+# -- records by id, as the reader may see them ------------------------------------------------
+#: Collection -> the record kind it serves (reelrights.access.matrix; loaders in
+#: reelrights.access.records). Every answer is the projection the visibility matrix gives the
+#: reader: reelrights.access.visibility.read_visible, the one place that decides.
+LOOKUPS: dict[str, str] = {
+    "parties": "party",
+    "works": "work",
+    "bundles": "bundle",
+    "licenses": "license",
+    "runs": "run",
+    "certificates": "certificate",
+    "outputs": "output",
+    "consents": "consent",
+    "productions": "production",
+    "disputes": "dispute",
+    "revenue-reports": "revenue_report",
+    "royalty-statements": "royalty_statement",
+    "fund-totals": "fund_totals",
 }
-_PATTERNS = {kind: re.compile(ID_PATTERNS[kind]) for kind in
-             [*(k for k, _ in LOOKUPS.values()), "statement"]}
+_PATTERNS = {kind: re.compile(id_pattern(kind)) for kind in LOOKUPS.values()}
+_PATTERNS["statement"] = re.compile(ID_PATTERNS["statement"])
+#: Answers that depend on who asks are never kept by a shared cache.
+_PRIVATE = "private, no-store"
 
 
 def _checked_id(request: Request, kind: str) -> str:
@@ -274,24 +240,88 @@ def _checked_id(request: Request, kind: str) -> str:
     some ``show`` functions also open files or resolve names, which the service must not)."""
     ref = request.path_params["id"]
     if not _PATTERNS[kind].fullmatch(ref):
-        example = ID_PATTERNS[kind].split("_")[0] + "_k3vq7xw2m4a6c5de"
+        example = id_example(kind) if kind != "statement" else "stm_k3vq7xw2m4a6c5de"
         raise Problem(404, "not-found", "Not found",
-                      f"{ref[:60]!r} is not a {kind} id like {example}")
+                      f"{ref[:60]!r} is not a {kind.replace('_', ' ')} id like {example}")
     return str(ref)
 
 
+def _authenticator(request: Request) -> ReadAuthenticator:
+    state: ServiceState = request.app.state.service
+    auth: ReadAuthenticator | None = state.parts.get("read_auth")
+    if auth is None:
+        from ..access.request_signatures import ReadAuthenticator
+        from ..core.statement_types import OPERATOR
+        from ..write.decode import LOG_SIGNER
+
+        assert state.ledger is not None
+        keys = state.ledger.keys.registered
+        auth = ReadAuthenticator(state.ledger.db, state.ledger.registry,
+                                 [k for k in (keys.get(OPERATOR), keys.get(LOG_SIGNER)) if k])
+        state.parts["read_auth"] = auth
+    return auth
+
+
+def _request_url(request: Request) -> str:
+    """The URL the client addressed: its Host, the raw path and the query, as sent."""
+    scope = request.scope
+    host = request.headers.get("host") or "{}:{}".format(*(scope.get("server") or ("", 0)))
+    path = (scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1")
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"{scope.get('scheme', 'http')}://{host}{path}" + (f"?{query}" if query else "")
+
+
+def _viewer(request: Request) -> Any:
+    """The reader: anyone, or the party (operator) whose RFC 9421 signature the request carries
+    (checked: fresh, known key, verifies, nonce unused). Runs in the thread pool."""
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]
+    return _authenticator(request).viewer(request.method, _request_url(request), headers)
+
+
 def _lookup(collection: str) -> Callable[[Request], Any]:
-    kind, fn = LOOKUPS[collection]
+    kind = LOOKUPS[collection]
 
     async def endpoint(request: Request) -> Response:
+        from ..access.visibility import read_visible
+
         ref = _checked_id(request, kind)
-        return JSONResponse(await _call(request, fn, request.app.state.service, ref))
+        viewer = await _call(request, _viewer, request)
+        ledger = request.app.state.service.ledger
+        seen = await _call(request, read_visible, ledger.db, ledger.log, viewer, kind, ref)
+        headers = {"cache-control": _PRIVATE,
+                   "reelrights-roles": ",".join(sorted(seen.roles))}
+        if seen.withheld:
+            headers["reelrights-withheld"] = ",".join(seen.withheld)
+        return JSONResponse(seen.fields, headers=headers)
 
     endpoint.__name__ = f"get_{kind}"
     return endpoint
 
 
+#: The read routes of the public log (C2SP tlog-tiles, proofs, entries, where a statement is
+#: logged): matrix kind ``log``, public whole. Each route of reads.routes() is here or a lookup.
+PUBLIC_LOG_ROUTES = ("/checkpoint", "/tile/entries/{N:path}", "/tile/{L}/{N:path}", "/v1/log",
+                     "/v1/proofs/inclusion", "/v1/proofs/consistency", "/v1/checkpoints",
+                     "/v1/entries/{index}", "/v1/statements/{id}")
+
+
+def route_kinds() -> dict[str, str]:
+    """Every read route's path -> its kind in the visibility matrix."""
+    return {**dict.fromkeys(PUBLIC_LOG_ROUTES, "log"),
+            **{f"/v1/{c}/{{id}}": kind for c, kind in LOOKUPS.items()}}
+
+
+def _public(kind: str) -> None:
+    """Refuse to serve a kind's routes unfiltered unless the matrix makes it wholly public."""
+    from ..access.matrix import MATRIX
+
+    if MATRIX[kind].get("public") != frozenset({"*"}):
+        raise RuntimeError(f"the {kind} routes answer whole; the visibility matrix must make "
+                           f"{kind} public whole, or the routes must project it")
+
+
 def routes() -> list[BaseRoute]:
+    _public("log")
     return [
         Route("/checkpoint", checkpoint, methods=["GET"]),
         Route("/tile/entries/{N:path}", tile, methods=["GET"]),

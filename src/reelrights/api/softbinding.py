@@ -133,6 +133,13 @@ async def publish(request: Request) -> Response:
     return JSONResponse(out, status_code=201)
 
 
+#: Its read routes: kind ``provenance`` of the visibility matrix, public whole
+#: (docs/visibility.md): output records are public, and a manifest is here because its
+#: developer published it for anyone resolving a stripped copy.
+READ_ROUTES = ("/v1/matches/byBinding", "/v1/manifests/{manifest_id}",
+               "/v1/services/supportedAlgorithms")
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/v1/matches/byBinding", by_binding, methods=["GET", "POST"]),

@@ -18,7 +18,7 @@ import contextlib
 import json
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -26,11 +26,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ..access.http_signing import sign_request
+from ..core.statements import key_id_for
 from ..errors import BadInput, NotFound, ReelrightsError
+from ..keys import PartyKey
 from ..write.accepted import Receipt
 from .problems import ServiceError, error_from_problem, problem_of
 
-__all__ = ["Client", "LogInfo", "Submitted", "check_server_url"]
+__all__ = ["Client", "LogInfo", "SignedReads", "Submitted", "check_server_url"]
 
 #: The largest static file the log serves: a full entry bundle (256 entries of up to 65,535
 #: bytes, each with its 2-byte length).
@@ -83,12 +86,14 @@ class Client:
     """A reelrights service at ``base_url``. ``transport`` replaces httpx's (tests, proxies)."""
 
     def __init__(self, base_url: str, *, timeout: float = 30.0, retries: int = 5,
-                 backoff: float = 0.1, transport: httpx.BaseTransport | None = None) -> None:
+                 backoff: float = 0.1, transport: httpx.BaseTransport | None = None,
+                 key: PartyKey | None = None, registry: str | None = None) -> None:
         self.base_url = check_server_url(base_url)
         self.retries = retries
         self.backoff = backoff
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
-                                  headers={"User-Agent": _USER_AGENT}, follow_redirects=False)
+                                  headers={"User-Agent": _USER_AGENT}, follow_redirects=False,
+                                  auth=None if key is None else SignedReads(key, registry))
 
     # -- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:
@@ -178,7 +183,9 @@ class Client:
                                         params={"old": old, "new": new}))
 
     def lookup(self, kind: str, ref: str) -> dict[str, Any]:
-        """``GET /v1/<kind>/<id>``: the JSON the CLI's ``show --json`` prints."""
+        """``GET /v1/<kind>/<id>``: the JSON the CLI's ``show --json`` prints, cut to what the
+        visibility matrix gives this client's party (signed with its key, when it has one)
+        or anyone (docs/visibility.md)."""
         return self._json(self._request("GET", f"/v1/{kind}/{ref}"))
 
     # -- soft-binding resolution (C2PA Soft Binding API, docs/provenance.md) --------------------
@@ -275,6 +282,47 @@ class Client:
             with contextlib.suppress(ValueError):  # an HTTP date: keep the backoff
                 wait = max(wait, min(float(retry_after), MAX_RETRY_AFTER))
         time.sleep(wait)
+
+
+#: Paths of the public log: never signed (a signature would only spend a nonce).
+_PUBLIC_PATHS = ("/checkpoint", "/tile/", "/v1/log", "/v1/proofs/", "/v1/checkpoints",
+                 "/v1/entries/", "/v1/statements", "/healthz", "/readyz", "/metrics",
+                 "/openapi.json")
+
+
+class SignedReads(httpx.Auth):
+    """Signs each read of a record (``GET /v1/<collection>/<id>``) with the party's key: RFC 9421
+    HTTP Message Signatures as :mod:`reelrights.access.http_signing` profiles them (``created``
+    now, a fresh nonce, so a retry is signed anew, and the registry's id as ``tag``: given, or
+    asked once from the service's public ``GET /v1/log``). Statements are signed on their own
+    and the public log needs no signature, so neither is signed here. The private key never
+    leaves the :class:`~reelrights.keys.PartyKey`: only the signature base reaches it."""
+
+    requires_request_body = True
+    requires_response_body = True
+
+    def __init__(self, key: PartyKey, registry: str | None = None) -> None:
+        self.key = key
+        self.key_id = key_id_for(key.public_key_bytes)
+        self.registry = registry
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if request.method == "POST" or request.url.path.startswith(_PUBLIC_PATHS):
+            yield request
+            return
+        if self.registry is None:
+            answer = yield httpx.Request("GET", request.url.copy_with(
+                path="/v1/log", query=None), headers={"User-Agent": _USER_AGENT})
+            try:
+                self.registry = str(json.loads(answer.content)["registry"])
+            except (ValueError, KeyError, TypeError):
+                raise ServiceError(f"{request.url.copy_with(path='/v1/log', query=None)} does "
+                                   "not name the registry; is this a reelrights service?"
+                                   ) from None
+        request.headers.update(sign_request(
+            request.method, str(request.url), request.headers.multi_items(), request.content,
+            key_id=self.key_id, sign=self.key.sign, registry=self.registry))
+        yield request
 
 
 def _reason(exc: httpx.TransportError) -> str:
