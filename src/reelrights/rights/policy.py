@@ -59,7 +59,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CheckContext", "Verdict", "check", "check_manifest"]
 
-ACTIONS = ("train", "fineTune", "generate", "synthesizeVoice", "synthesizeLikeness")
+ACTIONS = ("train", "fineTune", "generate", "ground", "style", "synthesizeVoice",
+           "synthesizeLikeness")
 
 
 @dataclass(frozen=True)

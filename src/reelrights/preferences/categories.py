@@ -1,0 +1,98 @@
+"""The one mapping table between the preference vocabularies and the profile's actions.
+
+Every vocabulary reelrights reads is reduced to four **categories**, each allowed, disallowed or
+unknown (the AIPREF data model, draft-ietf-aipref-vocab §3):
+
+============  ===============  ===============  ====================  ==========================  ==================================  =============
+category      AIPREF label     Content Signals  RSL usage token       CAWG / C2PA entry           IPTC ``plus:DataMining``             TDMRep
+============  ===============  ===============  ====================  ==========================  ==================================  =============
+``train-ai``  ``train-ai``     ``ai-train``     ``train-ai``,         ``ai_generative_training``  ``DMI-PROHIBITED-AIMLTRAINING``,    --
+              (old: ``ai``,                     ``ai-train``          ``ai_training``             ``...-GENAIMLTRAINING``
+              ``genai``,
+              ``train-genai``)
+``ai-input``  (old: ``ai-use``, ``ai-input``    ``ai-input``          ``ai_inference``            --                                  --
+              ``inference``,
+              ``ai-output``)
+``search``    ``search``       ``search``       ``search``            --                          ``...-EXCEPTSEARCHENGINEINDEXING``  --
+                                                                                                  (search allowed, the rest not)
+``tdm``       (old: ``tdm``,   --               ``all``               ``data_mining``             ``DMI-ALLOWED`` / ``DMI-PROHIBITED``  ``tdm-reservation``
+              ``all``,                                                                            (and ``...-SEE*``: disallowed)      1 / 0
+              ``bots``)
+============  ===============  ===============  ====================  ==========================  ==================================  =============
+
+RSL's ``ai-all`` sets ``train-ai`` and ``ai-input``. ``tdm`` is every automated use: it decides
+an action only when the action's own categories are not all explicitly allowed.
+
+The profile's actions fall in these categories (:data:`ACTION_CATEGORIES`): ``train`` and
+``fineTune`` in ``train-ai``; ``ground``, ``generate``, ``synthesizeVoice`` and
+``synthesizeLikeness`` in ``ai-input`` (the asset is an input at generation time); ``style`` in
+both (a style is learned, or transferred from a reference at generation time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["ACTION_CATEGORIES", "CATEGORIES", "Preferences", "Value", "combine", "decide"]
+
+CATEGORIES = ("train-ai", "ai-input", "search", "tdm")
+Value = Literal["allowed", "disallowed"]
+
+#: Each profile action's categories (docs/preferences.md, "The mapping table").
+ACTION_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "train": ("train-ai",),
+    "fineTune": ("train-ai",),
+    "style": ("train-ai", "ai-input"),
+    "ground": ("ai-input",),
+    "generate": ("ai-input",),
+    "synthesizeVoice": ("ai-input",),
+    "synthesizeLikeness": ("ai-input",),
+}
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """A statement of preference: a value per category; a category absent is unknown.
+
+    ``notes`` say where each value came from (``train-ai=n`` in ``Content-Usage``, an RSL
+    ``<prohibits>``, ...), in the order read."""
+
+    values: Mapping[str, Value] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def get(self, category: str) -> str:
+        return self.values.get(category, "unknown")
+
+    def to_json(self) -> dict[str, str]:
+        return {c: self.values[c] for c in CATEGORIES if c in self.values}
+
+
+def combine(statements: Iterable[Preferences]) -> Preferences:
+    """Several statements about one asset, per category: any disallow wins; else any allow;
+    else unknown (draft-ietf-aipref-vocab §7.1, "the most restrictive preference applies")."""
+    values: dict[str, Value] = {}
+    notes: list[str] = []
+    for p in statements:
+        notes.extend(p.notes)
+        for c, v in p.values.items():
+            if v == "disallowed" or c not in values:
+                values[c] = v
+    return Preferences(values, tuple(notes))
+
+
+def decide(prefs: Preferences, action: str) -> tuple[bool, tuple[str, ...]]:
+    """Whether ``prefs`` disallow ``action``, and the categories that do.
+
+    Disallowed when any of the action's categories is disallowed; otherwise, unless all of
+    them are explicitly allowed, when ``tdm`` (every automated use) is disallowed."""
+    cats = ACTION_CATEGORIES.get(action)
+    if cats is None:
+        raise ValueError(f"no preference category for action {action!r}")
+    against = tuple(c for c in cats if prefs.get(c) == "disallowed")
+    if against:
+        return True, against
+    if not all(prefs.get(c) == "allowed" for c in cats) and prefs.get("tdm") == "disallowed":
+        return True, ("tdm",)
+    return False, ()
