@@ -9,8 +9,8 @@ CAWG training-and-data-mining assertion v1.1 (label ``cawg.training-mining``), p
 =============================  ==========================================================
 entry                          rr actions it stands for
 =============================  ==========================================================
-cawg.ai_training               train, fineTune, style
-cawg.ai_generative_training    train, fineTune, style
+cawg.ai_training               train, fineTune
+cawg.ai_generative_training    train, fineTune
 cawg.ai_inference              generate, ground, style, synthesizeVoice, synthesizeLikeness
 cawg.data_mining               use (only a permission of odrl:use opens it)
 =============================  ==========================================================
@@ -43,8 +43,8 @@ CAWG_ENTRIES: dict[str, tuple[str, ...]] = {
     "cawg.data_mining": (ODRL + "use",),
     "cawg.ai_inference": (RR + "generate", RR + "ground", RR + "style", RR + "synthesizeVoice",
                           RR + "synthesizeLikeness"),
-    "cawg.ai_generative_training": (RR + "train", RR + "fineTune", RR + "style"),
-    "cawg.ai_training": (RR + "train", RR + "fineTune", RR + "style"),
+    "cawg.ai_generative_training": (RR + "train", RR + "fineTune"),
+    "cawg.ai_training": (RR + "train", RR + "fineTune"),
 }
 _URL_RE = re.compile(r"https?://[^\s]+")
 
