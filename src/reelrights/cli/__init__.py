@@ -155,6 +155,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
                          "--server."),
     "log": ("log_cmd", "The public transparency log (RFC 9162 tree, C2SP checkpoints and tiles)."),
     "party": ("party_cmd", "Studios, guilds, performers, writers, developers, auditors and funds."),
+    "preferences": ("preferences_cmd", "Rights holders' declared AI-use preferences (AIPREF, "
+                    "Content Signals, RSL, IPTC, CAWG, TDMRep), recorded as signed statements "
+                    "that `check` honours."),
     "production": ("production_cmd", "Films and episodes whose revenue feeds the creative fund."),
     "provenance": ("provenance_cmd", "Sign generated outputs with C2PA manifests tied to "
                                      "certified training runs; verify them."),
