@@ -1,0 +1,221 @@
+"""The preference vocabularies, read and written from their own texts' examples
+(tests/assets/vocab/README.md says where each vector comes from). Pure: no database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reelrights.core.odrl import parse_policy
+from reelrights.errors import BadInput
+from reelrights.preferences.aipref import (
+    format_aipref,
+    format_content_signals,
+    parse_aipref,
+    parse_content_signals,
+)
+from reelrights.preferences.categories import Preferences, combine, decide
+from reelrights.preferences.embedded import (
+    find_xmp,
+    format_iptc_xmp,
+    parse_cawg,
+    parse_iptc_xmp,
+    parse_tdmrep,
+)
+from reelrights.preferences.project import TARGETS, category_statuses, project
+from reelrights.preferences.robots import parse_robots
+from reelrights.preferences.rsl import RslError, parse_rsl, preferences_for
+from reelrights.preferences.sources import read_source
+
+VOCAB = Path(__file__).parent / "assets" / "vocab"
+EXAMPLE = Path(__file__).parents[1] / "src" / "reelrights" / "profile" / "examples" / \
+    "license-train-us.json"
+_VECTORS = json.loads((VOCAB / "aipref-vocab-vectors.json").read_text())["vectors"]
+
+
+@pytest.mark.parametrize("vector", _VECTORS, ids=[v["value"] for v in _VECTORS])
+def test_aipref_vectors(vector: dict) -> None:
+    assert parse_aipref(vector["value"]).to_json() == vector["expect"], vector["from"]
+    assert parse_aipref(vector["value"].encode()).to_json() == vector["expect"]
+
+
+def test_aipref_combining_any_disallow_wins() -> None:
+    a, b = parse_aipref("train-ai=y, search=y"), parse_aipref("train-ai=n")
+    c = parse_aipref("search=n")
+    assert combine([a, b]).to_json() == {"train-ai": "disallowed", "search": "allowed"}
+    assert combine([a, b, c]).to_json() == {"train-ai": "disallowed", "search": "disallowed"}
+    assert combine([]).to_json() == {}
+
+
+def test_aipref_written_round_trips() -> None:
+    for value in ("train-ai=n", "train-ai=y, search=n"):
+        assert format_aipref(parse_aipref(value)) == value
+    # categories AIPREF has no label for are not written
+    assert format_aipref(Preferences({"ai-input": "disallowed"})) == ""
+
+
+def test_robots_attach_example_table() -> None:
+    """draft-ietf-aipref-attach §3.5: the example file and its table of paths."""
+    robots = parse_robots((VOCAB / "robots-aipref-attach.txt").read_bytes())
+    assert robots.preferences("/test").to_json() == {"train-ai": "disallowed"}
+    assert robots.preferences("/never/test").to_json() == {}   # N/A: not crawlable
+    assert robots.preferences("/ai-ok/test").to_json() == {"train-ai": "allowed"}
+    assert robots.preferences("/never/test", "ExampleBot/2.1").to_json() == \
+        {"train-ai": "allowed"}
+
+
+def test_robots_longest_path_and_identical_paths_combine() -> None:
+    robots = parse_robots("User-agent: *\nContent-Usage: /a/ train-ai=y\n"
+                          "content-usage : /a/b/ train-ai=n # comment\n"
+                          "Content-Usage: /c/ search=y\nContent-Usage: /c/ search=n\n"
+                          "Content-Usage: /d/*.mp4$ train-ai=n\n")
+    assert robots.preferences("/a/x").to_json() == {"train-ai": "allowed"}
+    assert robots.preferences("/a/b/x").to_json() == {"train-ai": "disallowed"}
+    assert robots.preferences("/c/").to_json() == {"search": "disallowed"}
+    assert robots.preferences("/d/x/clip.mp4").to_json() == {"train-ai": "disallowed"}
+    assert robots.preferences("/d/x/clip.mp4.txt").to_json() == {}
+
+
+def test_robots_hostile_input_is_bounded() -> None:
+    huge = b"User-agent: *\n" + b"Content-Usage: train-ai=n\n" * 40_000  # > 500 KiB
+    robots = parse_robots(huge + b"Content-Usage: /x/ train-ai=y\n")
+    assert robots.preferences("/x/1").to_json() == {"train-ai": "disallowed"}  # tail not read
+    assert parse_robots(b"\xff\xfe garbage\x00").preferences("/").to_json() == {}
+
+
+def test_content_signals_from_contentsignals_org() -> None:
+    robots = parse_robots((VOCAB / "robots-contentsignals.txt").read_text())
+    prefs = robots.preferences("/anything")
+    assert prefs.to_json() == {"train-ai": "disallowed", "ai-input": "allowed",
+                               "search": "allowed"}
+    assert format_content_signals(prefs) == "search=yes, ai-input=yes, ai-train=no"
+    assert parse_content_signals("search=maybe, ai-train=no").to_json() == \
+        {"train-ai": "disallowed"}
+
+
+def test_rsl_guide_example_with_its_robots_file() -> None:
+    contents = parse_rsl((VOCAB / "rsl-guide-ai-preferences.xml").read_bytes())
+    prefs = preferences_for(contents, "/article")
+    # train-ai is permitted only under a subscription: disallowed without a license
+    assert prefs.to_json() == {"train-ai": "disallowed"}
+    assert any("subscription" in n for n in prefs.notes)
+    robots = parse_robots((VOCAB / "rsl-robots.txt").read_text())
+    assert robots.licenses == ["https://your-website.com/license.xml"]
+
+
+def test_rsl_permits_prohibits_payment_geo_legal() -> None:
+    contents = parse_rsl((VOCAB / "rsl-free-search-prohibit-train.xml").read_bytes())
+    root = contents[0]
+    assert root.copyright == "Northlight Pictures" and root.terms == \
+        "https://northlight.example/ai-terms"
+    lic = root.licenses[1]
+    assert lic.permits == {"usage": ["ai-input"], "geo": ["US", "CA"]}
+    assert lic.amounts == [("0.01", "USD")] and lic.legal == [("warranty", "ownership,authority")]
+    assert preferences_for(contents, "/films/harbour").to_json() == {
+        "train-ai": "disallowed", "search": "allowed", "ai-input": "disallowed"}
+    assert preferences_for(contents, "/press/kit.pdf").to_json() == {
+        "train-ai": "allowed", "ai-input": "allowed", "search": "allowed", "tdm": "allowed"}
+
+
+@pytest.mark.parametrize(("doc", "words"), [
+    ((VOCAB / "rsl-entity-bomb.xml").read_bytes(), "DTD or entities"),
+    (b"<rsl xmlns='https://rslstandard.org/rsl'><content/></rsl>", "no url"),
+    (b"<rsl><content url='/'/></rsl>", "not <rsl xmlns"),
+    (b"<rsl xmlns='https://rslstandard.org/rsl'><content url='/'><license>"
+     b"<permits type='colour'>x</permits></license></content></rsl>", "usage, user or geo"),
+    (b"<rsl xmlns='https://rslstandard.org/rsl'>", "not well-formed"),
+])
+def test_rsl_bad_documents_are_refused(doc: bytes, words: str) -> None:
+    with pytest.raises(RslError) as info:
+        parse_rsl(doc)
+    assert words in str(info.value)
+
+
+@pytest.mark.parametrize(("name", "expect"), [
+    ("iptc-dmi-aimltraining.xmp", {"train-ai": "disallowed"}),
+    ("iptc-dmi-except-search.xmp", {"train-ai": "disallowed", "ai-input": "disallowed",
+                                    "search": "allowed", "tdm": "disallowed"}),
+])
+def test_iptc_data_mining(name: str, expect: dict) -> None:
+    data = (VOCAB / name).read_bytes()
+    media = b"\x89PNG\r\n\x1a\n...binary..." + data + b"...more binary"
+    packet = find_xmp(media)
+    assert packet is not None
+    assert parse_iptc_xmp(packet).to_json() == expect
+
+
+def test_iptc_written_packet_reads_back() -> None:
+    xmp = format_iptc_xmp("DMI-PROHIBITED-SEELINKEDRIGHTSEXPR", other_constraints="derived & lossy",
+                          linked_policy="https://studio.example/p.json")
+    packet = find_xmp(xmp.encode())
+    assert packet is not None
+    assert parse_iptc_xmp(packet).to_json() == {"tdm": "disallowed"}
+    assert "LinkedRightsExpr>https://studio.example/p.json<" in xmp
+
+
+def test_cawg_and_the_older_c2pa_label() -> None:
+    cawg = json.loads((VOCAB / "cawg-training-mining.json").read_text())
+    prefs = parse_cawg(cawg)
+    assert prefs.to_json() == {"train-ai": "disallowed", "ai-input": "disallowed",
+                               "tdm": "disallowed"}
+    assert any("end in 'y'" in n for n in prefs.notes)     # constrained keeps its info
+    assert parse_cawg(cawg["data"]).to_json() == prefs.to_json()
+    legacy = json.loads((VOCAB / "c2pa-training-mining-legacy.json").read_text())
+    assert parse_cawg(legacy).to_json() == {"train-ai": "disallowed", "ai-input": "allowed",
+                                            "tdm": "allowed"}
+
+
+def test_tdmrep_first_matching_rule() -> None:
+    rules = json.loads((VOCAB / "tdmrep.json").read_text())
+    assert parse_tdmrep(rules, "/images/a.jpg").to_json() == {"tdm": "disallowed"}
+    assert "https://provider.com/policies/policy.json" in parse_tdmrep(rules, "/images/a").notes[0]
+    assert parse_tdmrep(rules, "/text/a.html").to_json() == {"tdm": "allowed"}
+
+
+@pytest.mark.parametrize(("prefs", "action", "denied"), [
+    ({"train-ai": "disallowed"}, "train", True),
+    ({"train-ai": "disallowed"}, "fineTune", True),
+    ({"train-ai": "disallowed"}, "style", True),        # a style may be learned
+    ({"train-ai": "disallowed"}, "ground", False),
+    ({"ai-input": "disallowed"}, "ground", True),
+    ({"ai-input": "disallowed"}, "style", True),        # or given at generation time
+    ({"ai-input": "disallowed"}, "train", False),
+    ({"tdm": "disallowed"}, "generate", True),          # every automated use
+    ({"tdm": "disallowed", "train-ai": "allowed"}, "train", False),   # the specific wins
+    ({"search": "disallowed"}, "train", False),
+])
+def test_decide_by_the_mapping_table(prefs: dict, action: str, denied: bool) -> None:
+    assert decide(Preferences(prefs), action)[0] is denied
+
+
+def test_projections_of_the_example_policy_are_marked_and_read_back() -> None:
+    policy = parse_policy(json.loads(EXAMPLE.read_text()))
+    assert category_statuses(policy) == {"train-ai": "constrained", "ai-input": "constrained",
+                                         "tdm": "notAllowed"}
+    url = "https://studio.example/p.json"
+    texts = {t: project(policy, t, policy_url=url)[1] for t in TARGETS}
+    for t, text in texts.items():
+        assert policy.uid in text or url in text, t
+    # each written form, read back, refuses training without a license (the Agreement governs)
+    for t, fmt in [("aipref", "robots.txt"), ("content-signals", "robots.txt"), ("rsl", "rsl"),
+                   ("iptc", "iptc-xmp"), ("cawg", "cawg"), ("tdmrep", "tdmrep")]:
+        read = read_source(texts[t].encode(), fmt=fmt).preferences
+        assert decide(read, "train")[0], (t, read)
+    with pytest.raises(BadInput):
+        project(policy, "odrl2")
+
+
+def test_an_open_set_projects_to_allow() -> None:
+    policy = parse_policy({"@context": ["http://www.w3.org/ns/odrl.jsonld",
+                                        "https://reelrights.dev/odrl/profile/v1/context.jsonld"],
+                           "@type": "Set", "uid": "https://studio.example/open",
+                           "profile": "https://reelrights.dev/odrl/profile/v1",
+                           "permission": [{"target": "urn:reelrights:bundle:bnd_aaaaaaaaaaaaaaaa",
+                                           "action": "use"}]})
+    assert project(policy, "aipref")[1].splitlines()[-1] == "Content-Usage: train-ai=y"
+    assert "ai-train=yes" in project(policy, "content-signals")[1]
+    assert "DMI-ALLOWED" in project(policy, "iptc")[1]
+    read = read_source(project(policy, "rsl")[1].encode(), fmt="rsl").preferences
+    assert read.get("train-ai") == "allowed" and read.get("ai-input") == "allowed"
