@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -182,10 +183,11 @@ def license_project(app: AppContext, license_ref: str | None, policy_path: Path 
     the mapping table and what each loses)."""
     if (license_ref is None) == (policy_path is None):
         raise BadInput("name a granted LICENSE or --policy FILE (one of the two)")
-    if policy_path is not None:
-        doc = _read_policy(policy_path)
-    else:
-        doc = licensing.license_detail(app.ledger.db, license_ref or "").policy
+    doc: dict[str, Any] | None = (
+        _read_policy(policy_path) if policy_path is not None
+        else licensing.license_detail(app.ledger.db, license_ref or "").policy)
+    if doc is None:
+        raise BadInput(f"license {license_ref} has no policy to project")
     _, text = project(parse_policy(doc), target, policy_url=policy_url, location=location)
     click.echo(text, nl=False)
 

@@ -1,24 +1,19 @@
 """The one mapping table between the preference vocabularies and the profile's actions.
 
 Every vocabulary reelrights reads is reduced to four **categories**, each allowed, disallowed or
-unknown (the AIPREF data model, draft-ietf-aipref-vocab §3):
+unknown (the AIPREF data model, draft-ietf-aipref-vocab §3). docs/preferences.md has the table;
+in short, what stands for each:
 
-============  ===============  ===============  ====================  ==========================  ==================================  =============
-category      AIPREF label     Content Signals  RSL usage token       CAWG / C2PA entry           IPTC ``plus:DataMining``             TDMRep
-============  ===============  ===============  ====================  ==========================  ==================================  =============
-``train-ai``  ``train-ai``     ``ai-train``     ``train-ai``,         ``ai_generative_training``  ``DMI-PROHIBITED-AIMLTRAINING``,    --
-              (old: ``ai``,                     ``ai-train``          ``ai_training``             ``...-GENAIMLTRAINING``
-              ``genai``,
-              ``train-genai``)
-``ai-input``  (old: ``ai-use``, ``ai-input``    ``ai-input``          ``ai_inference``            --                                  --
-              ``inference``,
-              ``ai-output``)
-``search``    ``search``       ``search``       ``search``            --                          ``...-EXCEPTSEARCHENGINEINDEXING``  --
-                                                                                                  (search allowed, the rest not)
-``tdm``       (old: ``tdm``,   --               ``all``               ``data_mining``             ``DMI-ALLOWED`` / ``DMI-PROHIBITED``  ``tdm-reservation``
-              ``all``,                                                                            (and ``...-SEE*``: disallowed)      1 / 0
-              ``bots``)
-============  ===============  ===============  ====================  ==========================  ==================================  =============
+* ``train-ai``: AIPREF ``train-ai`` (earlier drafts ``ai``, ``genai``, ``train-genai``); Content
+  Signals ``ai-train``; RSL ``train-ai``/``ai-train``; CAWG ``ai_generative_training`` and
+  ``ai_training``; IPTC ``DMI-PROHIBITED-AIMLTRAINING`` and ``…-GENAIMLTRAINING``.
+* ``ai-input``: AIPREF's earlier ``ai-use``, ``inference``, ``ai-output``; Content Signals and
+  RSL ``ai-input``; CAWG ``ai_inference``.
+* ``search``: AIPREF, Content Signals and RSL ``search``; IPTC
+  ``…-EXCEPTSEARCHENGINEINDEXING`` allows it.
+* ``tdm`` (every automated use): AIPREF's earlier ``tdm``, ``all``, ``bots``; RSL ``all``;
+  CAWG ``data_mining``; IPTC ``DMI-ALLOWED`` / ``DMI-PROHIBITED`` / ``…-SEE*``; TDMRep
+  ``tdm-reservation``.
 
 RSL's ``ai-all`` sets ``train-ai`` and ``ai-input``. ``tdm`` is every automated use: it decides
 an action only when the action's own categories are not all explicitly allowed.

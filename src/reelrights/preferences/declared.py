@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from ..catalogue import applier
 from ..errors import NotFound, PolicyDenied
@@ -97,7 +97,7 @@ def _current(conn: Connection, work_ids: Iterable[str], at_time: str | None) -> 
     ids = sorted(set(work_ids))
     if not ids:
         return []
-    cond = [preferences.c.work_id.in_(ids)]
+    cond: list[ColumnElement[bool]] = [preferences.c.work_id.in_(ids)]
     if at_time is not None:
         cond.append(preferences.c.declared_at <= at_time)
     latest = (select(preferences.c.work_id, preferences.c.declarer_id,

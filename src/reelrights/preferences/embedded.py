@@ -38,8 +38,8 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
-import defusedxml.ElementTree as SafeET  # type: ignore[import-untyped]
-from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
 
 from .categories import Preferences, Value
 

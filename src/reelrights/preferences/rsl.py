@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-import defusedxml.ElementTree as SafeET  # type: ignore[import-untyped]
-from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
 
 from .categories import Preferences, Value
 

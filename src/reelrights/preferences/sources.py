@@ -118,7 +118,7 @@ def _c2pa_store(path: Path | None) -> object | None:
     if path is None:
         return None
     try:
-        from c2pa import Reader  # type: ignore[import-untyped]
+        from c2pa import Reader
 
         with Reader(str(path)) as reader:
             return json.loads(reader.json())

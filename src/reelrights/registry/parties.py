@@ -20,8 +20,8 @@ from ..keys import PartyKey
 from ..ledger import Accepted, Ledger, Receipt, applier, at
 from ..log.database_log import insert_rows
 from ..store.db import Database
-from ..store.resolve import find_many, widen
 from ..store.identifier_tables import external_ids
+from ..store.resolve import find_many, widen
 from ..store.tables import credits, parties, works
 from .identifiers import index_identifiers
 from .records import PARTY, OwnedWork, Party, PartyCredit, PartyDetail
@@ -92,8 +92,8 @@ def register_party(home: Home, ledger: Ledger, kind: str, name: str,
     else:
         key = PartyKey.generate()
         party_id = new_id("party")
-    body = {"id": party_id, "kind": kind, "name": name,
-            "public_key": base64.b64encode(key.public_key_bytes).decode("ascii")}
+    body: dict[str, Any] = {"id": party_id, "kind": kind, "name": name,
+                            "public_key": base64.b64encode(key.public_key_bytes).decode("ascii")}
     if external_ids:
         body["external_ids"] = list(external_ids)
     check_body("party.registered", 1, body, party_id)

@@ -56,7 +56,7 @@ from ..store.tables import (
     works,
 )
 from .disputes import Block, dispute_blocks
-from .licensing import license_status
+from .licensing import LicenseStatus, license_status
 
 if TYPE_CHECKING:
     from .consent import ConsentCheck
@@ -305,7 +305,7 @@ def _strikes(conn: Connection, lic: Any, ctx: CheckContext, cache: dict) -> list
     return cache[key]
 
 
-def _preferences_against(conn: Connection, ctx: CheckContext, lic: Any, status: dict[str, Any],
+def _preferences_against(conn: Connection, ctx: CheckContext, lic: Any, status: LicenseStatus,
                          works_: frozenset[str], cache: dict[str, Any]) -> list[str] | None:
     """None when no declared preference stands against the use under ``lic``; else the reasons
     it is denied. A preference gives way to a license of its declarer (granted or co-signed
@@ -315,7 +315,7 @@ def _preferences_against(conn: Connection, ctx: CheckContext, lic: Any, status: 
     from ..preferences.declared import preference_denials
 
     denials = preference_denials(conn, ctx.action, works_, ctx.end_of_day)
-    contract = {lic.licensor_id, *status.get("cosigned_by", ())}
+    contract = {lic.licensor_id, *status["cosigned_by"]}
     standing = [d for d in denials if d.preference.declarer not in contract]
     cache[f"pref-ok:{lic.id}"] = tuple(
         f"preference: {d.message()}; overridden by license {lic.id}, a contract of "
@@ -382,8 +382,8 @@ def _check(conn: Connection, ctx: CheckContext, *, asset: str | None, work: str 
         if not bundle_ids and conn.execute(select(work_assets.c.sha256)
                                            .where(work_assets.c.sha256 == sha)).first() is None:
             raise NotFound(f"asset {asset} is not registered; check the SHA-256")
-        work_ids = conn.scalars(select(work_assets.c.work_id).where(work_assets.c.sha256 == sha))
-        work_ids = list(work_ids)
+        work_ids = list(conn.scalars(select(work_assets.c.work_id)
+                                     .where(work_assets.c.sha256 == sha)))
         targets = frozenset({asset_iri(sha), *(work_iri(w) for w in work_ids)})
         return _decide(conn, ctx, bundle_ids, targets, f"asset {sha}", {},
                        tuple(dispute_blocks(conn, [sha], at_time)),
