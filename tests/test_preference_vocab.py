@@ -219,3 +219,80 @@ def test_an_open_set_projects_to_allow() -> None:
     assert "DMI-ALLOWED" in project(policy, "iptc")[1]
     read = read_source(project(policy, "rsl")[1].encode(), fmt="rsl").preferences
     assert read.get("train-ai") == "allowed" and read.get("ai-input") == "allowed"
+
+
+# -- fetching a URL: real HTTPS on 127.0.0.1 ----------------------------------------------------
+
+def _tls_server(tmp_path: Path, routes: dict[str, tuple[int, dict[str, str], bytes]]):
+    """A real HTTPS server on 127.0.0.1:0 with a fresh self-signed certificate for 127.0.0.1."""
+    import datetime
+    import ipaddress
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            status, headers, body = routes.get(self.path, (404, {}, b"no"))
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert_path, key_path)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, str(cert_path)
+
+
+def test_fetch_https_reads_a_real_server_within_its_limits(tmp_path: Path) -> None:
+    from reelrights.preferences.sources import fetch_https
+
+    robots = (VOCAB / "robots-aipref-attach.txt").read_bytes()
+    server, ca = _tls_server(tmp_path, {
+        "/robots.txt": (200, {}, robots),
+        "/big": (200, {}, b"x" * 5000),
+        "/moved": (302, {"Location": "http://127.0.0.1/robots.txt"}, b""),
+    })
+    base = f"https://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert fetch_https(base + "/robots.txt", allow_private=True, cafile=ca) == robots
+        with pytest.raises(BadInput, match="larger than 1000 bytes"):
+            fetch_https(base + "/big", allow_private=True, cafile=ca, max_bytes=1000)
+        with pytest.raises(BadInput, match="HTTP 302"):   # redirects are not followed
+            fetch_https(base + "/moved", allow_private=True, cafile=ca)
+        with pytest.raises(BadInput, match="cannot fetch"):  # an unknown certificate
+            fetch_https(base + "/robots.txt", allow_private=True)
+        with pytest.raises(BadInput, match="non-public"):    # the CLI's default
+            fetch_https(base + "/robots.txt", cafile=ca)
+    finally:
+        server.shutdown()

@@ -58,12 +58,15 @@ def _public(host: str, port: int) -> None:
                            "URL must be a public https site (or save the file and import it)")
 
 
-def fetch_https(url: str, *, allow_private: bool = False, verify: str | bool = True,
+def fetch_https(url: str, *, allow_private: bool = False, cafile: str | None = None,
                 max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT_S) -> bytes:
     """The body of ``url`` (https only, no redirects, size and time bounded). ``allow_private``
-    and ``verify`` exist for tests against a local server; the CLI never sets them."""
+    and ``cafile`` exist for tests against a local server; the CLI never sets them."""
+    import ssl
+
     import httpx
 
+    verify = ssl.create_default_context(cafile=cafile) if cafile else True
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         raise BadInput(f"{url!r}: only https URLs are fetched; use https:// or a local file")
