@@ -242,3 +242,29 @@ def test_two_works_with_one_identifier_are_named(home, ledger, world) -> None:
     assert world["film"] in str(info.value) and other in str(info.value)
     with pytest.raises(NotFound):
         work_detail(ledger.db, "isbn:978-0-306-40615-7")
+
+
+def test_import_reads_a_signed_c2pa_manifests_training_mining(home, ledger, world,
+                                                                tmp_path) -> None:
+    """A real C2PA-signed image (the project CA's developer signer) carrying
+    cawg.training-mining: import reads the assertion from the manifest."""
+    from reelrights.media import synth
+    from reelrights.media.c2pa_assertions import OutputAssertions, ReuseTerm, TrainingRunClaim
+    from reelrights.media.c2pa_engine import sign_output
+    from reelrights.outputs.pki import init_ca, issue_signer
+
+    init_ca(home)
+    signer, _ = issue_signer(home, ledger, world["dev"])
+    still = synth.make_image(tmp_path / "still.png", size=(64, 48), seed=5)
+    signed = tmp_path / "signed.png"
+    sign_output(still, signed, signer=signer, assertions=OutputAssertions(
+        TrainingRunClaim("run_aaaaaaaaaaaaaaaa", "00" * 32, "11" * 32, "22" * 32),
+        {"cawg.ai_training": ReuseTerm("notAllowed"),
+         "cawg.ai_generative_training": ReuseTerm("notAllowed"),
+         "cawg.ai_inference": ReuseTerm("allowed")}))
+    res = _run(home, "preferences", "import", str(signed), "--work", world["film"], "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["format"] == "cawg"
+    assert out["values"] == {"train-ai": "disallowed", "ai-input": "allowed"}
+    assert any("C2PA manifest (validation state" in n for n in out["notes"])

@@ -115,18 +115,22 @@ def _sniff(data: bytes, name: str) -> str:
     return "iptc-xmp"
 
 
-def _c2pa_store(path: Path | None) -> object | None:
-    """A media file's C2PA manifest store as JSON, or None (no manifest, or not a format the
-    C2PA reader knows)."""
+def _c2pa_assertions(path: Path | None) -> tuple[list[dict[str, object]], str] | None:
+    """A media file's active C2PA manifest assertions (``[{label, data}]``) and its validation
+    state, or None (no manifest, or not a format C2PA reads). Trust is not asked: the rights
+    holder imports its own file and signs the statement itself; the state goes in the notes."""
     if path is None:
         return None
-    try:
-        from c2pa import Reader
+    from ..media.c2pa_engine import mime_for, verify_file
 
-        with Reader(str(path)) as reader:
-            return json.loads(reader.json())
-    except Exception:  # noqa: BLE001 - "no manifest" and "unsupported format" alike: none
+    try:
+        mime_for(path)
+        result = verify_file(path, anchors=None)
+    except (BadInput, ValueError):
         return None
+    if result.state == "NotFound" or not result.assertions:
+        return None
+    return ([{"label": k, "data": v} for k, v in result.assertions.items()], result.state)
 
 
 def read_source(data: bytes, *, name: str = "", fmt: str | None = None, path: str = "/",
@@ -148,9 +152,12 @@ def read_source(data: bytes, *, name: str = "", fmt: str | None = None, path: st
         elif fmt == "iptc-xmp":
             packet = find_xmp(data)
             found = [parse_iptc_xmp(packet)] if packet is not None else []
-            store = _c2pa_store(local)
-            if store is not None:
-                found.append(parse_cawg(store))
+            c2pa = _c2pa_assertions(local)
+            if c2pa is not None:
+                assertions, state = c2pa
+                read = parse_cawg(assertions)
+                found.append(Preferences(read.values, (
+                    f"C2PA manifest (validation state {state})", *read.notes)))
                 fmt = "cawg" if packet is None else fmt
             if not found:
                 raise BadInput(f"{name or 'the input'}: no XMP packet and no C2PA manifest, and "
