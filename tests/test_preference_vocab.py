@@ -275,13 +275,17 @@ def _tls_server(tmp_path: Path, routes: dict[str, tuple[int, dict[str, str], byt
 
 
 def test_fetch_https_reads_a_real_server_within_its_limits(tmp_path: Path) -> None:
-    from reelrights.preferences.sources import fetch_https
+    from reelrights.preferences.sources import fetch_https, fetch_https_response
 
     robots = (VOCAB / "robots-aipref-attach.txt").read_bytes()
     server, ca = _tls_server(tmp_path, {
         "/robots.txt": (200, {}, robots),
         "/big": (200, {}, b"x" * 5000),
         "/moved": (302, {"Location": "http://127.0.0.1/robots.txt"}, b""),
+        "/clip.mp4": (200, {"Content-Usage": "train-ai=n"}, b"\x00\x00\x00\x18ftypmp42"),
+        "/still.jpg": (200, {"Content-Usage": "search=y"},
+                       b"\xff\xd8" + (VOCAB / "iptc-dmi-aimltraining.xmp").read_bytes()),
+        "/robots-with-header.txt": (200, {"Content-Usage": "train-ai=y"}, robots),
     })
     base = f"https://127.0.0.1:{server.server_address[1]}"
     try:
@@ -294,5 +298,19 @@ def test_fetch_https_reads_a_real_server_within_its_limits(tmp_path: Path) -> No
             fetch_https(base + "/robots.txt", allow_private=True)
         with pytest.raises(BadInput, match="non-public"):    # the CLI's default
             fetch_https(base + "/robots.txt", cafile=ca)
+        # the Content-Usage header is about the content it came with (attach §2)
+        body, header = fetch_https_response(base + "/clip.mp4", allow_private=True, cafile=ca)
+        assert header == "train-ai=n"
+        got = read_source(body, name="clip.mp4", content_usage=header)
+        assert got.format == "content-usage" and got.preferences.to_json() == \
+            {"train-ai": "disallowed"}
+        body, header = fetch_https_response(base + "/still.jpg", allow_private=True, cafile=ca)
+        assert read_source(body, content_usage=header).preferences.to_json() == \
+            {"train-ai": "disallowed", "search": "allowed"}
+        body, header = fetch_https_response(base + "/robots-with-header.txt",
+                                            allow_private=True, cafile=ca)
+        # a header on robots.txt is about robots.txt itself, not the works it lists
+        assert read_source(body, name="robots.txt", content_usage=header,
+                           path="/test").preferences.to_json() == {"train-ai": "disallowed"}
     finally:
         server.shutdown()

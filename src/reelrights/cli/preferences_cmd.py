@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..preferences.declared import declare_preference, list_preferences
-from ..preferences.sources import fetch_https, read_file, read_source
+from ..preferences.sources import fetch_https_response, read_file, read_source
 from .context import AppContext, pass_app
 from .output import created_receipt, emit_json, json_option
 
@@ -47,9 +47,9 @@ def preferences_import(app: AppContext, source: str, work_ref: str, declarer: st
     manifest's training-mining assertion). A URL must be https and public; at most 1 MiB."""
     url = source if "://" in source else None
     local = None if url else Path(source)
-    data = fetch_https(source) if url else read_file(Path(source))
+    data, header = fetch_https_response(source) if url else (read_file(Path(source)), None)
     found = read_source(data, name=source, fmt=fmt, path=path, user_agent=user_agent,
-                        local=local)
+                        local=local, content_usage=header)
     r = declare_preference(app.home, app.ledger, work_ref, found.preferences,
                            source_format=found.format, source_sha256=found.sha256,
                            declarer=declarer, url=url,

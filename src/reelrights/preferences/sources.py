@@ -33,7 +33,8 @@ from .embedded import EmbeddedError, find_xmp, parse_cawg, parse_iptc_xmp, parse
 from .robots import parse_robots
 from .rsl import RslError, parse_rsl, preferences_for
 
-__all__ = ["MAX_BYTES", "Source", "fetch_https", "read_file", "read_source"]
+__all__ = ["MAX_BYTES", "Source", "fetch_https", "fetch_https_response", "read_file",
+           "read_source"]
 
 MAX_BYTES = 1024 * 1024
 TIMEOUT_S = 10.0
@@ -60,8 +61,18 @@ def _public(host: str, port: int) -> None:
 
 def fetch_https(url: str, *, allow_private: bool = False, cafile: str | None = None,
                 max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT_S) -> bytes:
-    """The body of ``url`` (https only, no redirects, size and time bounded). ``allow_private``
-    and ``cafile`` exist for tests against a local server; the CLI never sets them."""
+    """The body of ``url``: :func:`fetch_https_response` without the header."""
+    return fetch_https_response(url, allow_private=allow_private, cafile=cafile,
+                                max_bytes=max_bytes, timeout=timeout)[0]
+
+
+def fetch_https_response(url: str, *, allow_private: bool = False, cafile: str | None = None,
+                         max_bytes: int = MAX_BYTES,
+                         timeout: float = TIMEOUT_S) -> tuple[bytes, str | None]:
+    """The body of ``url`` and its ``Content-Usage`` header (None when absent; several field
+    lines are joined with ", " as RFC 9110 §5.3 combines them), https only, no redirects, size
+    and time bounded. ``allow_private`` and ``cafile`` exist for tests against a local server;
+    the CLI never sets them."""
     import ssl
 
     import httpx
@@ -78,6 +89,7 @@ def fetch_https(url: str, *, allow_private: bool = False, cafile: str | None = N
             if r.status_code != 200:
                 raise BadInput(f"{url} answered HTTP {r.status_code}; fetch the file yourself "
                                "and import it")
+            usage = r.headers.get_list("content-usage")
             chunks, size = [], 0
             for chunk in r.iter_bytes():
                 size += len(chunk)
@@ -85,7 +97,7 @@ def fetch_https(url: str, *, allow_private: bool = False, cafile: str | None = N
                     raise BadInput(f"{url} is larger than {max_bytes} bytes; a preference "
                                    "document is small: check the URL")
                 chunks.append(chunk)
-            return b"".join(chunks)
+            return b"".join(chunks), (", ".join(usage) if usage else None)
     except httpx.HTTPError as exc:
         raise BadInput(f"cannot fetch {url} ({type(exc).__name__}: {exc}); check the URL or "
                        "import a local copy") from None
@@ -134,8 +146,19 @@ def _c2pa_assertions(path: Path | None) -> tuple[list[dict[str, object]], str] |
 
 
 def read_source(data: bytes, *, name: str = "", fmt: str | None = None, path: str = "/",
-                user_agent: str = "*", local: Path | None = None) -> Source:
-    """The preferences ``data`` declares for ``path`` (as ``user_agent`` sees robots.txt)."""
+                user_agent: str = "*", local: Path | None = None,
+                content_usage: str | None = None) -> Source:
+    """The preferences ``data`` declares for ``path`` (as ``user_agent`` sees robots.txt).
+
+    ``content_usage``: the ``Content-Usage`` header of the response that carried ``data``. It is
+    about that content (draft-ietf-aipref-attach §2), so it counts for a media file or an
+    unrecognised body, and is combined with what the file says (any disallow wins); for a
+    robots.txt, RSL or JSON document it is about that document, not the work, and is ignored."""
+    if content_usage is not None and fmt is None and _sniff(data, name) == "iptc-xmp" \
+            and find_xmp(data) is None and _c2pa_assertions(local) is None:
+        header = parse_aipref(content_usage.encode("latin-1", "replace"),
+                              "HTTP Content-Usage header")
+        return Source("content-usage", hashlib.sha256(data).hexdigest(), header)
     fmt = fmt or _sniff(data, name)
     sha = hashlib.sha256(data).hexdigest()
     try:
@@ -163,6 +186,9 @@ def read_source(data: bytes, *, name: str = "", fmt: str | None = None, path: st
                 raise BadInput(f"{name or 'the input'}: no XMP packet and no C2PA manifest, and "
                                "not robots.txt, RSL, TDMRep or CAWG JSON; name the format with "
                                "--format")
+            if content_usage is not None:
+                found.append(parse_aipref(content_usage.encode("latin-1", "replace"),
+                                          "HTTP Content-Usage header"))
             prefs = combine(found)
         else:
             raise BadInput(f"--format {fmt!r} is not one this command reads")
