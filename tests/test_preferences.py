@@ -268,3 +268,24 @@ def test_import_reads_a_signed_c2pa_manifests_training_mining(home, ledger, worl
     assert out["format"] == "cawg"
     assert out["values"] == {"train-ai": "disallowed", "ai-input": "allowed"}
     assert any("C2PA manifest (validation state" in n for n in out["notes"])
+
+
+def test_the_training_gates_table_honours_preferences_as_check_does(home, ledger, world) -> None:
+    from reelrights.rights.decisions import DecisionTable
+
+    declare_preference(home, ledger, world["film"], Preferences({"train-ai": "disallowed"}),
+                       source_format="content-usage", source_sha256="55" * 32,
+                       declarer=world["writer"])
+    other, other_shas = _work(home, ledger, world["studio"], "Second Film", [])
+    shas = [*world["shas"], *other_shas, hashlib.sha256(b"x").hexdigest()]
+    with ledger.db.read() as conn:
+        ctx = resolve_context(conn, licensee=world["dev"], action="train", model_family="orbit",
+                              on=date(2027, 6, 1), territory="US")
+        table = DecisionTable(conn, ctx)
+        expected = {sha: (v.allowed, v.license, v.reasons)
+                    for sha, v in check_manifest(conn, ctx, shas)}
+    got = {sha: (d.verdict.allowed, d.verdict.license, d.verdict.reasons)
+           for sha in shas for d in [table.decide(sha)]}
+    assert got == expected
+    assert not any(got[s][0] for s in world["shas"])
+    assert any("does not override" in r for r in got[world["shas"][0]][2])

@@ -437,14 +437,9 @@ def check_manifest(conn: Connection, ctx: CheckContext,
             select(disputes.c.first_asset))), ctx.end_of_day):
         blocked.setdefault(b.sha256, []).append(b)
     # Assets of works someone declared a preference about (few) get a verdict of their own.
-    from ..preferences.declared import works_with_preferences
+    from .decisions import _preferred_assets
 
-    preferred: dict[str, set[str]] = {}
-    declared = sorted(works_with_preferences(conn))
-    for k in range(0, len(declared), 500):
-        for sha, wid in conn.execute(select(work_assets.c.sha256, work_assets.c.work_id)
-                                     .where(work_assets.c.work_id.in_(declared[k:k + 500]))):
-            preferred.setdefault(sha, set()).add(wid)
+    preferred = _preferred_assets(conn)
     keys: dict[str | frozenset[str], frozenset[str]] = {}
     by_key: dict[Any, Verdict] = {}
     get = first.get
