@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reelrights.core.odrl import parse_policy
 from reelrights.errors import BadInput
@@ -18,6 +21,7 @@ from reelrights.preferences.aipref import (
 )
 from reelrights.preferences.categories import Preferences, combine, decide
 from reelrights.preferences.embedded import (
+    EmbeddedError,
     find_xmp,
     format_iptc_xmp,
     parse_cawg,
@@ -314,3 +318,31 @@ def test_fetch_https_reads_a_real_server_within_its_limits(tmp_path: Path) -> No
                            path="/test").preferences.to_json() == {"train-ai": "disallowed"}
     finally:
         server.shutdown()
+
+
+# -- hostile input never escapes as anything but a typed refusal ---------------------------------
+
+_PREFISH = st.text(alphabet=st.sampled_from(list("train-aisech=yn,;\"?* \t/#:\x00é")), max_size=60)
+
+
+@given(st.one_of(st.binary(max_size=200), _PREFISH))
+def test_aipref_parsing_never_fails(value: bytes | str) -> None:
+    prefs = parse_aipref(value)
+    assert set(prefs.to_json()) <= {"train-ai", "search", "ai-input", "tdm"}
+    assert set(prefs.to_json().values()) <= {"allowed", "disallowed"}
+
+
+@given(st.lists(st.one_of(_PREFISH, st.sampled_from(
+    ["User-Agent: *", "Allow: /", "Disallow: /x", "Content-Usage: /a train-ai=n",
+     "Content-Signal: ai-train=no", "User-agent: bot"])), max_size=12),
+       st.sampled_from(["/", "/a", "/x/y", "/a/b$"]))
+def test_robots_parsing_never_fails(lines: list[str], path: str) -> None:
+    parse_robots("\n".join(lines)).preferences(path)
+
+
+@given(st.binary(max_size=300))
+def test_rsl_and_xmp_refuse_garbage_with_their_own_errors(data: bytes) -> None:
+    with contextlib.suppress(RslError):
+        parse_rsl(data)
+    with contextlib.suppress(EmbeddedError):
+        parse_iptc_xmp(data)
