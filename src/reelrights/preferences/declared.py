@@ -30,10 +30,11 @@ from ..registry.resolve import resolve_party, resolve_work
 from ..registry.submit import submit_as
 from ..store.db import Database
 from ..store.preference_tables import preferences
-from ..store.tables import credits, works
+from ..store.tables import credits, work_assets, works
 from .categories import Preferences, decide
 
-__all__ = ["Denial", "declare_preference", "list_preferences", "preference_denials"]
+__all__ = ["Denial", "declare_preference", "list_preferences", "preference_denials",
+           "preferred_assets", "works_with_preferences"]
 
 
 @applier("preference.declared")
@@ -147,3 +148,15 @@ def preference_denials(conn: Connection, action: str, work_ids: Iterable[str],
 def works_with_preferences(conn: Connection) -> set[str]:
     """Works any party declared a preference about (few: the manifest check's fast path)."""
     return set(conn.scalars(select(preferences.c.work_id).distinct()))
+
+
+def preferred_assets(conn: Connection) -> dict[str, set[str]]:
+    """Asset hash -> the works holding it that some party declared a preference about: the
+    items ``check_manifest`` and the training gate decide one by one."""
+    out: dict[str, set[str]] = {}
+    declared = sorted(works_with_preferences(conn))
+    for k in range(0, len(declared), 500):
+        for sha, wid in conn.execute(select(work_assets.c.sha256, work_assets.c.work_id)
+                                     .where(work_assets.c.work_id.in_(declared[k:k + 500]))):
+            out.setdefault(sha, set()).add(wid)
+    return out

@@ -86,7 +86,9 @@ class DecisionTable:
         for b in dispute_blocks(conn, conn.scalars(select(disputes.c.asset).union(
                 select(disputes.c.first_asset))), ctx.end_of_day):
             blocked.setdefault(b.sha256, []).append(b)
-        preferred = _preferred_assets(conn)
+        from ..preferences.declared import preferred_assets
+
+        preferred = preferred_assets(conn)
         self._blocked = {sha: decision(self._key(first, several, sha), f"asset {sha}",
                                        tuple(blocked.get(sha, ())),
                                        frozenset(preferred.get(sha, ())))
@@ -115,15 +117,3 @@ class DecisionTable:
         license must not cover another party's registered work)."""
         return self._owner.get(sha256)
 
-
-def _preferred_assets(conn: Connection) -> dict[str, set[str]]:
-    """Asset hash -> the works holding it that some party declared a preference about."""
-    from ..preferences.declared import works_with_preferences
-
-    out: dict[str, set[str]] = {}
-    declared = sorted(works_with_preferences(conn))
-    for k in range(0, len(declared), 500):
-        for sha, wid in conn.execute(select(work_assets.c.sha256, work_assets.c.work_id)
-                                     .where(work_assets.c.work_id.in_(declared[k:k + 500]))):
-            out.setdefault(sha, set()).add(wid)
-    return out

@@ -437,9 +437,9 @@ def check_manifest(conn: Connection, ctx: CheckContext,
             select(disputes.c.first_asset))), ctx.end_of_day):
         blocked.setdefault(b.sha256, []).append(b)
     # Assets of works someone declared a preference about (few) get a verdict of their own.
-    from .decisions import _preferred_assets
+    from ..preferences.declared import preferred_assets
 
-    preferred = _preferred_assets(conn)
+    preferred = preferred_assets(conn)
     keys: dict[str | frozenset[str], frozenset[str]] = {}
     by_key: dict[Any, Verdict] = {}
     get = first.get
