@@ -157,6 +157,12 @@ def every_type_home(tmp_path_factory) -> Path:
         unclaimed = suspense.credit_unmatched(home, ledger, work_id, "Lost Gaffer", "vfx",
                                               "1/10").details["claim"]
         owner = body("work.registered")["owner"]
+        from reelrights.preferences.categories import Preferences
+        from reelrights.preferences.declared import declare_preference
+
+        declare_preference(home, ledger, work.details["id"],
+                           Preferences({"train-ai": "disallowed"}),
+                           source_format="content-usage", source_sha256="ab" * 32)
     finally:
         ledger.close()
     from test_suspense import expire_later  # last: its log time is 37 months ahead
@@ -183,7 +189,8 @@ def test_a_fresh_interpreter_verifies_a_log_holding_every_statement_type(every_t
         from reelrights.core.note import NoteSigner
         from reelrights.catalogue import check_body
         assert not [m for m in sys.modules if m.split(".")[1:2] in
-                    (["registry"], ["rights"], ["evidence"], ["outputs"], ["fund"])]
+                    (["registry"], ["rights"], ["evidence"], ["outputs"], ["fund"],
+                     ["preferences"])]
         home = Home.open({str(every_type_home)!r})
         key = home.log_key()
         signer = NoteSigner(home.origin, key.seed)

@@ -257,7 +257,7 @@ def test_to_json_prints_the_published_keys_of_every_record(ledger, world) -> Non
     detail = party_detail(db, world["performer"])
     assert type(detail) is PartyDetail
     j = detail.to_json()
-    assert _keys(j) == (*PARTY_KEYS, "works_owned", "credits")
+    assert _keys(j) == (*PARTY_KEYS, "works_owned", "credits", "external_ids")
     assert [_keys(c) for c in j["credits"]] == [("work", "role", "share", "log_index")]
     assert [_keys(w) for w in party_detail(db, world["studio"]).to_json()[
         "works_owned"]] == [("id", "title")]

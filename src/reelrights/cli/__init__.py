@@ -157,6 +157,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "monitor": ("monitor_cmd", "Follow a log through its tiles with its public key: verify "
                                "everything, report split views and what touches a party."),
     "party": ("party_cmd", "Studios, guilds, performers, writers, developers, auditors and funds."),
+    "preferences": ("preferences_cmd", "Rights holders' declared AI-use preferences (AIPREF, "
+                    "Content Signals, RSL, IPTC, CAWG, TDMRep), recorded as signed statements "
+                    "that `check` honours."),
     "production": ("production_cmd", "Films and episodes whose revenue feeds the creative fund."),
     "provenance": ("provenance_cmd", "Sign generated outputs with C2PA manifests tied to "
                                      "certified training runs; verify them."),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..core.canonical import load_json
-from ..core.odrl import parse_policy, to_cawg_training_mining, to_tdmrep
+from ..core.odrl import parse_policy
 from ..errors import BadInput
+from ..preferences.project import TARGETS, project
 from ..registry.labels import display_names
 from ..rights import licensing
 from ..rights.types import COVERED_ROLES
@@ -162,14 +164,32 @@ def license_template(app: AppContext, bundle: str, licensee: str, model_family: 
 
 
 @license_.command("project")
-@click.option("--policy", "policy_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--to", "target", required=True, type=click.Choice(["cawg", "tdmrep"]))
-@click.option("--location", default="/", help="TDMRep: the location the rule applies to.")
-def license_project(policy_path: Path, target: str, location: str) -> None:
-    """Lossy projection of a policy to cawg.training-mining or tdmrep.json (marked derived)."""
-    policy = parse_policy(_read_policy(policy_path))
-    emit_json(to_cawg_training_mining(policy) if target == "cawg" else to_tdmrep(policy, location))
+@click.argument("license_ref", metavar="[LICENSE]", required=False)
+@click.option("--policy", "policy_path",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An ODRL policy file, instead of a granted LICENSE.")
+@click.option("--to", "target", required=True, type=click.Choice(list(TARGETS)))
+@click.option("--policy-url", metavar="URL",
+              help="Where the policy is published (https); the projection points there.")
+@click.option("--location", default="/",
+              help="RSL, TDMRep: the path or location the terms apply to.")
+@pass_app
+def license_project(app: AppContext, license_ref: str | None, policy_path: Path | None,
+                    target: str, policy_url: str | None, location: str) -> None:
+    """Write a license's policy (or --policy FILE) in another vocabulary: aipref (robots.txt
+    Content-Usage and the header), content-signals, rsl, iptc (XMP), cawg, tdmrep.
+
+    Lossy, and marked as derived from the ODRL policy, which governs (docs/odrl-profile.md has
+    the mapping table and what each loses)."""
+    if (license_ref is None) == (policy_path is None):
+        raise BadInput("name a granted LICENSE or --policy FILE (one of the two)")
+    doc: dict[str, Any] | None = (
+        _read_policy(policy_path) if policy_path is not None
+        else licensing.license_detail(app.ledger.db, license_ref or "").policy)
+    if doc is None:
+        raise BadInput(f"license {license_ref} has no policy to project")
+    _, text = project(parse_policy(doc), target, policy_url=policy_url, location=location)
+    click.echo(text, nl=False)
 
 
 @click.group()

@@ -10,6 +10,7 @@ from ..registry.parties import confusable_parties, list_parties, party_detail, r
 from ..registry.types import PARTY_KINDS
 from .context import AppContext, pass_app
 from .output import Col, created, created_receipt, emit_json, json_option, listing
+from .types import PARTY_ID
 
 
 def register(cli: click.Group) -> None:
@@ -52,10 +53,13 @@ def party() -> None:
 @click.option("--name", required=True, help="The party's display name.")
 @click.option("--passphrase-env", metavar="VAR",
               help="Encrypt the private key with the passphrase in environment variable VAR.")
+@click.option("--id", "external_ids", multiple=True, type=PARTY_ID,
+              help="Standard identifier, e.g. isni:0000000121032683 or ipi:00014107338 "
+                   "(repeatable; check characters verified).")
 @json_option
 @pass_app
 def party_add(app: AppContext, kind: str, name: str, passphrase_env: str | None,
-              as_json: bool) -> None:
+              external_ids: tuple[str, ...], as_json: bool) -> None:
     """Register a party with its own Ed25519 key pair (private key stays in the home, 0600).
 
     The name is signed in Unicode NFC; one with invisible, bidi-control or non-printing
@@ -64,7 +68,7 @@ def party_add(app: AppContext, kind: str, name: str, passphrase_env: str | None,
     """
     name = normalize_name(name)  # the schema refuses the rest before any key is written
     lookalikes = confusable_parties(app.ledger.db, name)
-    receipt = register_party(app.home, app.ledger, kind, name, passphrase_env)
+    receipt = register_party(app.home, app.ledger, kind, name, passphrase_env, external_ids)
     created_receipt(as_json, receipt)
     if lookalikes:
         others = ", ".join(f"{pid} {other!r}" for pid, other in lookalikes)
@@ -88,7 +92,8 @@ def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
 @json_option
 @pass_app
 def party_show(app: AppContext, party_ref: str, as_json: bool) -> None:
-    """Show one party (by id or unique name): key, works owned, credits."""
+    """Show one party (by id, unique name, or isni:/ipi:/imdb: identifier): key, ids, works
+    owned, credits."""
     p = party_detail(app.ledger.db, party_ref).to_json()
     if as_json:
         emit_json(p)
@@ -96,6 +101,8 @@ def party_show(app: AppContext, party_ref: str, as_json: bool) -> None:
     click.echo(f"{p['id']}  {p['name']}  ({p['kind']})")
     click.echo(f"  public key  {p['public_key']}  (key id {p['key_id']})")
     click.echo(f"  registered  {p['registered_at']}  log index {p['log_index']}")
+    for x in p["external_ids"]:
+        click.echo(f"  id          {x}")
     for w in p["works_owned"]:
         click.echo(f"  owns        {w['id']}  {w['title']}")
     for c in p["credits"]:

@@ -33,6 +33,16 @@ class ExternalIdType(click.ParamType):
         return value
 
 
+class PartyIdType(click.ParamType):
+    name = "SCHEME:ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        problem = check_external_id(value, party=True)
+        if problem:
+            self.fail(problem, param, ctx)
+        return value
+
+
 class LogIndexType(click.ParamType):
     name = "INDEX"
 
@@ -48,4 +58,5 @@ class LogIndexType(click.ParamType):
 
 SHARE = ShareType()
 EXTERNAL_ID = ExternalIdType()
+PARTY_ID = PartyIdType()
 LOG_INDEX = LogIndexType()

@@ -119,7 +119,8 @@ def work_list(app: AppContext, owner: str | None, as_json: bool) -> None:
 @json_option
 @pass_app
 def work_show(app: AppContext, work_ref: str, as_json: bool) -> None:
-    """Show a work (by id or unique title): its assets and credits."""
+    """Show a work (by id, unique title, or a standard identifier such as
+    eidr:10.5240/..., isan:, isrc:, iswc:, isbn:): its assets and credits."""
     w = work_detail(app.ledger.db, work_ref).to_json()
     if as_json:
         emit_json(w)

@@ -231,7 +231,8 @@ def deceased_consent_problem(*, died_on: date | None, on: date, signed_by: str,
 # ---------------------------------------------------------------------------------------------
 
 #: Actions that put a performer's voice or likeness in an output when the request names one.
-CONSENT_ACTIONS = frozenset({"synthesizeVoice", "synthesizeLikeness", "generate", "use"})
+CONSENT_ACTIONS = frozenset({"synthesizeVoice", "synthesizeLikeness", "generate", "ground", "style",
+                             "use"})
 _NO_CONSENT_ACTIONS = frozenset({"train", "fineTune"})
 
 

@@ -20,8 +20,10 @@ from ..keys import PartyKey
 from ..ledger import Accepted, Ledger, Receipt, applier, at
 from ..log.database_log import insert_rows
 from ..store.db import Database
+from ..store.identifier_tables import external_ids
 from ..store.resolve import find_many, widen
 from ..store.tables import credits, parties, works
+from .identifiers import index_identifiers
 from .records import PARTY, OwnedWork, Party, PartyCredit, PartyDetail
 from .resolve import resolve_party
 from .submit import sign_and_submit
@@ -59,6 +61,8 @@ def _apply_parties(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]
         taken_keys.add(kid)
         rows.append((b["id"], b["kind"], b["name"], key, kid, a.index, a.time))
     insert_rows(conn, parties, _PARTY_COLUMNS, rows)
+    index_identifiers(conn, "party", ((b["id"], b.get("external_ids"), a.index)
+                                      for a, b in zip(run, bodies, strict=True)))
     return [{"id": r[0]} for r in rows]
 
 
@@ -67,7 +71,8 @@ def _apply_parties(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]
 # ---------------------------------------------------------------------------------------------
 
 def register_party(home: Home, ledger: Ledger, kind: str, name: str,
-                   passphrase_env: str | None = None) -> Receipt:
+                   passphrase_env: str | None = None,
+                   external_ids: tuple[str, ...] = ()) -> Receipt:
     """Create a party with its own key pair; the key file is written 0600 in the home.
 
     A service that takes statements only from allowlisted keys refuses a new key
@@ -87,8 +92,10 @@ def register_party(home: Home, ledger: Ledger, kind: str, name: str,
     else:
         key = PartyKey.generate()
         party_id = new_id("party")
-    body = {"id": party_id, "kind": kind, "name": name,
-            "public_key": base64.b64encode(key.public_key_bytes).decode("ascii")}
+    body: dict[str, Any] = {"id": party_id, "kind": kind, "name": name,
+                            "public_key": base64.b64encode(key.public_key_bytes).decode("ascii")}
+    if external_ids:
+        body["external_ids"] = list(external_ids)
     check_body("party.registered", 1, body, party_id)
     if pending is None:
         home.store_party_key(party_id, key, passphrase_env)
@@ -157,7 +164,10 @@ def party_detail(db: Database, ref: str) -> PartyDetail:
                                        credits.c.log_index)
                                 .where(credits.c.party_id == party.id)
                                 .order_by(credits.c.log_index)).all()
-    return widen(party, PartyDetail,
+        ids = tuple(conn.scalars(select(external_ids.c.identifier).where(
+            external_ids.c.kind == "party", external_ids.c.subject_id == party.id)
+            .order_by(external_ids.c.identifier)))
+    return widen(party, PartyDetail, external_ids=ids,
                  works_owned=tuple(OwnedWork(w.id, w.title) for w in owned),
                  credits=tuple(PartyCredit(c.work_id, c.role, c.share, c.log_index)
                                for c in credited))

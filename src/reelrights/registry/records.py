@@ -99,10 +99,13 @@ class PartyDetail(Party):
 
     works_owned: tuple[OwnedWork, ...]
     credits: tuple[PartyCredit, ...]
+    #: Standard identifiers the party registered (ISNI, IPI, IMDb), in normal form.
+    external_ids: tuple[str, ...] = ()
 
     def to_json(self) -> JsonObject:
         return {**Party.to_json(self), "works_owned": [w.to_json() for w in self.works_owned],
-                "credits": [c.to_json() for c in self.credits]}
+                "credits": [c.to_json() for c in self.credits],
+                "external_ids": list(self.external_ids)}
 
 
 PARTY: Kind[Party] = Kind(

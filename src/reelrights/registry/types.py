@@ -27,13 +27,20 @@ def _ext_id(value: str) -> str | None:
     return check_external_id(value)
 
 
+def _party_ext_id(value: str) -> str | None:
+    return check_external_id(value, party=True)
+
+
 register(StatementType(
     "party.registered", 1,
     Obj({"id": PARTY_ID, "kind": Str(choices=PARTY_KINDS), "name": NAME,
          # Canonical base64 only: the last character before "=" carries two zero bits, so
          # only 16 of the 64 letters may stand there (any other is the same key re-spelled).
          "public_key": Str(pattern=r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=", min_len=44,
-                           max_len=44, hint="the base64 of a 32-byte Ed25519 public key")}),
+                           max_len=44, hint="the base64 of a 32-byte Ed25519 public key")},
+        # ISNI, IPI or IMDb name ids, check characters verified (core/identifiers.py)
+        {"external_ids": List(Str(max_len=100, extra=_party_ext_id), min_items=1,
+                              max_items=20)}),
     actor_field="id", key_field="public_key",
     summary="A party joins the registry with its own Ed25519 key (self-signed: proof of "
             "possession)."))

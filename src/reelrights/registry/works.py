@@ -26,6 +26,7 @@ from ..log.database_log import insert_rows
 from ..store.db import Database
 from ..store.resolve import find_many, widen
 from ..store.tables import assets, credits, log_entries, parties, work_assets, works
+from .identifiers import index_identifiers
 from .records import WORK, Work, WorkCredit, WorkDetail, WorkFile
 from .resolve import resolve_party, resolve_work
 from .submit import sign_and_submit
@@ -96,6 +97,9 @@ def _insert_new_works(conn: Connection, run: list[Accepted]) -> list[dict[str, A
         insert_rows(conn, works, _WORK_COLUMNS, work_rows)
         insert_rows(conn, assets, _ASSET_COLUMNS, asset_rows)
         insert_rows(conn, work_assets, _LINK_COLUMNS, link_rows)
+        index_identifiers(conn, "work", ((a.statement.body["id"],
+                                          a.statement.body.get("external_ids"), a.index)
+                                         for a in run))
     except IntegrityError:
         conn.exec_driver_sql("ROLLBACK TO SAVEPOINT new_works")
         conn.exec_driver_sql("RELEASE SAVEPOINT new_works")
@@ -175,6 +179,8 @@ def _apply_works_checked(conn: Connection, run: list[Accepted]) -> list[dict[str
     insert_rows(conn, works, _WORK_COLUMNS, work_rows)
     insert_rows(conn, assets, _ASSET_COLUMNS, asset_rows)
     insert_rows(conn, work_assets, _LINK_COLUMNS, link_rows)
+    index_identifiers(conn, "work", ((b["id"], b.get("external_ids"), a.index)
+                                     for a, b in zip(run, bodies, strict=True)))
     for d in details:
         claims, accepted = d.pop("claims"), d.pop("accepted")
         if claims:

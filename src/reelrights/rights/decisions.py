@@ -7,7 +7,8 @@ that long nor pay a query per item. :class:`DecisionTable` reads, in one short t
 * which licensed bundle(s) hold each asset (membership by hash: one dict look-up per item),
 * the verdict for every distinct set of bundles (one ODRL evaluation per set, as
   ``check_manifest`` does, through the same ``_decide``), and a verdict of its own for every
-  asset under an ownership dispute,
+  asset under an ownership dispute or of a work a rights holder declared a preference about
+  (:mod:`reelrights.preferences`),
 * the owner of every registered asset, so an item the developer declares as its own (or public
   domain, or openly licensed) is refused when the registry says another party owns it,
 
@@ -71,8 +72,10 @@ class DecisionTable:
         cache: dict[str, Any] = {}
         decisions: dict[Any, Decision] = {}
 
-        def decision(key: Any, item: str, blocks: tuple[Block, ...] = ()) -> Decision:
-            v = _decide(conn, ctx, _bundle_set(key), _targets(key), item, cache, blocks)
+        def decision(key: Any, item: str, blocks: tuple[Block, ...] = (),
+                     works_: frozenset[str] = frozenset()) -> Decision:
+            v = _decide(conn, ctx, _bundle_set(key), _targets(key), item, cache, blocks,
+                        works_)
             return Decision(v, v.license, bundle_of_license.get(v.license) if v.license else None)
 
         for key in {*first.values(), *(frozenset(s) for s in several.values())}:
@@ -83,8 +86,13 @@ class DecisionTable:
         for b in dispute_blocks(conn, conn.scalars(select(disputes.c.asset).union(
                 select(disputes.c.first_asset))), ctx.end_of_day):
             blocked.setdefault(b.sha256, []).append(b)
+        from ..preferences.declared import preferred_assets
+
+        preferred = preferred_assets(conn)
         self._blocked = {sha: decision(self._key(first, several, sha), f"asset {sha}",
-                                       tuple(bl)) for sha, bl in blocked.items()}
+                                       tuple(blocked.get(sha, ())),
+                                       frozenset(preferred.get(sha, ())))
+                         for sha in {*blocked, *preferred}}
         self._first = first
         self._several = {sha: frozenset(s) for sha, s in several.items()}
         self._decisions = decisions
@@ -108,3 +116,4 @@ class DecisionTable:
         """The party that registered this asset, if any (a claim of ``own`` or of an open
         license must not cover another party's registered work)."""
         return self._owner.get(sha256)
+

@@ -16,7 +16,11 @@ reasons:
 4. **Ownership disputes.** An open dispute over any asset of the item suspends every license
    of it, licenses in force included; a decided one suspends the losing party's licenses
    (:mod:`.disputes`). The reasons name the dispute.
-5. **The performer's own consent.** A voice or likeness use, including a sound-alike or
+5. **Declared preferences.** A use that a rights holder's recorded preference disallows
+   (AIPREF, Content Signals, RSL, IPTC, CAWG, TDMRep: :mod:`reelrights.preferences`) is denied
+   unless the permitting license is a contract of that rights holder (granted or co-signed by
+   it): contracts override preferences, preferences bind everyone else.
+6. **The performer's own consent.** A voice or likeness use, including a sound-alike or
    look-alike of a named performer, needs that performer's live consent, whatever any license
    says (:mod:`reelrights.core.labor_rules`).
 
@@ -52,14 +56,15 @@ from ..store.tables import (
     works,
 )
 from .disputes import Block, dispute_blocks
-from .licensing import license_status
+from .licensing import LicenseStatus, license_status
 
 if TYPE_CHECKING:
     from .consent import ConsentCheck
 
 __all__ = ["CheckContext", "Verdict", "check", "check_manifest"]
 
-ACTIONS = ("train", "fineTune", "generate", "synthesizeVoice", "synthesizeLikeness")
+ACTIONS = ("train", "fineTune", "generate", "ground", "style", "synthesizeVoice",
+           "synthesizeLikeness")
 
 
 @dataclass(frozen=True)
@@ -218,9 +223,10 @@ def _request(ctx: CheckContext, targets: frozenset[str]) -> Request:
 
 def _decide(conn: Connection, ctx: CheckContext, bundle_ids: frozenset[str],
             targets: frozenset[str], item: str, cache: dict[str, tuple],
-            blocks: tuple[Block, ...] = ()) -> Verdict:
+            blocks: tuple[Block, ...] = (), works_: frozenset[str] = frozenset()) -> Verdict:
     """The verdict for one item. ``blocks`` are the disputes over the item's assets: an open
-    one suspends every license of them, a decided one the losing party's licenses."""
+    one suspends every license of them, a decided one the losing party's licenses. ``works_``
+    are the works the item holds, whose declared preferences apply."""
     reasons: list[str] = []
     # The performer's own consent comes first: no license can waive it.
     from ..core.labor_rules import consent_required
@@ -276,6 +282,11 @@ def _decide(conn: Connection, ctx: CheckContext, bundle_ids: frozenset[str],
         lines = [f"license {lic.id} (log {lic.log_index}, policy {policy.uid}): {r}"
                  for r in decision.reasons]
         if decision.allowed:
+            standing = _preferences_against(conn, ctx, lic, status, works_, cache)
+            if standing is not None:
+                reasons.extend([*lines, *standing])
+                continue
+            lines += cache.get(f"pref-ok:{lic.id}", ())
             return Verdict(True, item, [*reasons, *lines], lic.id,
                            consent_id or (duties.consents[0] if duties.consents else None))
         reasons.extend(lines or [f"license {lic.id} (log {lic.log_index}, policy {policy.uid}) "
@@ -292,6 +303,30 @@ def _strikes(conn: Connection, lic: Any, ctx: CheckContext, cache: dict) -> list
     if key not in cache:
         cache[key] = strikes_of_guilds(conn, cosigners_needed(conn, lic), ctx.day)
     return cache[key]
+
+
+def _preferences_against(conn: Connection, ctx: CheckContext, lic: Any, status: LicenseStatus,
+                         works_: frozenset[str], cache: dict[str, Any]) -> list[str] | None:
+    """None when no declared preference stands against the use under ``lic``; else the reasons
+    it is denied. A preference gives way to a license of its declarer (granted or co-signed
+    by it); the lines saying so are left in ``cache["pref-ok:<license>"]``."""
+    if not works_:
+        return None
+    from ..preferences.declared import preference_denials
+
+    denials = preference_denials(conn, ctx.action, works_, ctx.end_of_day)
+    contract = {lic.licensor_id, *status["cosigned_by"]}
+    standing = [d for d in denials if d.preference.declarer not in contract]
+    cache[f"pref-ok:{lic.id}"] = tuple(
+        f"preference: {d.message()}; overridden by license {lic.id}, a contract of "
+        f"{d.preference.declarer} (contracts override preferences)" for d in denials
+        if d.preference.declarer in contract)
+    if not standing:
+        return None
+    return [f"preference: {d.message()}, which disallows {ctx.action}; license {lic.id} is a "
+            f"contract of {lic.licensor_id}, not of {d.preference.declarer}, so it does not "
+            "override that preference (only the declarer's own license or co-signature does)"
+            for d in standing]
 
 
 def _bundles_text(bundle_ids: frozenset[str]) -> str:
@@ -347,10 +382,12 @@ def _check(conn: Connection, ctx: CheckContext, *, asset: str | None, work: str 
         if not bundle_ids and conn.execute(select(work_assets.c.sha256)
                                            .where(work_assets.c.sha256 == sha)).first() is None:
             raise NotFound(f"asset {asset} is not registered; check the SHA-256")
-        work_ids = conn.scalars(select(work_assets.c.work_id).where(work_assets.c.sha256 == sha))
+        work_ids = list(conn.scalars(select(work_assets.c.work_id)
+                                     .where(work_assets.c.sha256 == sha)))
         targets = frozenset({asset_iri(sha), *(work_iri(w) for w in work_ids)})
         return _decide(conn, ctx, bundle_ids, targets, f"asset {sha}", {},
-                       tuple(dispute_blocks(conn, [sha], at_time))), [sha], bundle_ids
+                       tuple(dispute_blocks(conn, [sha], at_time)),
+                       frozenset(work_ids)), [sha], bundle_ids
     if work is not None:
         w = resolve_work(conn, work)
         bundle_ids = frozenset(conn.scalars(select(bundle_works.c.bundle_id)
@@ -358,15 +395,18 @@ def _check(conn: Connection, ctx: CheckContext, *, asset: str | None, work: str 
         shas = list(conn.scalars(select(work_assets.c.sha256)
                                  .where(work_assets.c.work_id == w.id)))
         return _decide(conn, ctx, bundle_ids, frozenset({work_iri(w.id)}), f"work {w.id}", {},
-                       tuple(dispute_blocks(conn, shas, at_time))), shas, bundle_ids
+                       tuple(dispute_blocks(conn, shas, at_time)),
+                       frozenset({w.id})), shas, bundle_ids
     from .bundles import resolve_bundle
 
     assert bundle is not None  # exactly one of the three is named (checked above)
     row = resolve_bundle(conn, bundle)  # an id, NAME@VERSION, or NAME (its latest version)
     shas = list(conn.scalars(select(bundle_assets.c.sha256)
                              .where(bundle_assets.c.bundle_id == row.id)))
+    held = frozenset(conn.scalars(select(bundle_works.c.work_id)
+                                  .where(bundle_works.c.bundle_id == row.id)))
     return (_decide(conn, ctx, frozenset({row.id}), frozenset({bundle_iri(row.id)}),
-                    f"bundle {row.id}", {}, tuple(dispute_blocks(conn, shas, at_time))),
+                    f"bundle {row.id}", {}, tuple(dispute_blocks(conn, shas, at_time)), held),
             shas, frozenset({row.id}))
 
 
@@ -396,6 +436,10 @@ def check_manifest(conn: Connection, ctx: CheckContext,
     for b in dispute_blocks(conn, conn.scalars(select(disputes.c.asset).union(
             select(disputes.c.first_asset))), ctx.end_of_day):
         blocked.setdefault(b.sha256, []).append(b)
+    # Assets of works someone declared a preference about (few) get a verdict of their own.
+    from ..preferences.declared import preferred_assets
+
+    preferred = preferred_assets(conn)
     keys: dict[str | frozenset[str], frozenset[str]] = {}
     by_key: dict[Any, Verdict] = {}
     get = first.get
@@ -403,9 +447,10 @@ def check_manifest(conn: Connection, ctx: CheckContext,
         key: Any = get(sha)
         if key is not None and several and sha in several:
             key = frozenset(several[sha])
-        if blocked and sha in blocked:
+        if (blocked and sha in blocked) or (preferred and sha in preferred):
             yield sha, _decide(conn, ctx, _bundle_set(key), _targets(key), f"asset {sha}", cache,
-                               tuple(blocked[sha]))
+                               tuple(blocked.get(sha, ())),
+                               frozenset(preferred.get(sha, ())))
             continue
         verdict = by_key.get(key)
         if verdict is None:

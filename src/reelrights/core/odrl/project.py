@@ -11,7 +11,7 @@ entry                          rr actions it stands for
 =============================  ==========================================================
 cawg.ai_training               train, fineTune
 cawg.ai_generative_training    train, fineTune
-cawg.ai_inference              generate, synthesizeVoice, synthesizeLikeness
+cawg.ai_inference              generate, ground, style, synthesizeVoice, synthesizeLikeness
 cawg.data_mining               use (only a permission of odrl:use opens it)
 =============================  ==========================================================
 
@@ -31,7 +31,8 @@ from ...errors import BadInput
 from .model import Policy
 from .vocab import ODRL, PROFILE_IRI, RR
 
-__all__ = ["CAWG_ENTRIES", "CAWG_LABEL", "CAWG_MARKER", "to_cawg_training_mining", "to_tdmrep"]
+__all__ = ["CAWG_ENTRIES", "CAWG_LABEL", "CAWG_MARKER", "policy_url_of", "status_of",
+           "to_cawg_training_mining", "to_tdmrep"]
 
 CAWG_LABEL = "cawg.training-mining"
 #: Key of the free-text field of an entry, as the CAWG v1.1 text spells it (C2PA 1.4's
@@ -40,14 +41,15 @@ CONSTRAINTS_INFO = "constraints_info"
 CAWG_MARKER = "dev.reelrights.odrl_projection"
 CAWG_ENTRIES: dict[str, tuple[str, ...]] = {
     "cawg.data_mining": (ODRL + "use",),
-    "cawg.ai_inference": (RR + "generate", RR + "synthesizeVoice", RR + "synthesizeLikeness"),
+    "cawg.ai_inference": (RR + "generate", RR + "ground", RR + "style", RR + "synthesizeVoice",
+                          RR + "synthesizeLikeness"),
     "cawg.ai_generative_training": (RR + "train", RR + "fineTune"),
     "cawg.ai_training": (RR + "train", RR + "fineTune"),
 }
 _URL_RE = re.compile(r"https?://[^\s]+")
 
 
-def _status(policy: Policy, actions: tuple[str, ...]) -> str:
+def status_of(policy: Policy, actions: tuple[str, ...]) -> str:
     """notAllowed if no permission covers any of ``actions``; allowed if the policy is a Set,
     no prohibition touches them and each is covered by a permission open to anyone without
     constraint or duty; constrained otherwise."""
@@ -63,7 +65,7 @@ def _status(policy: Policy, actions: tuple[str, ...]) -> str:
     return "allowed" if policy.type == "Set" and open_all and not fenced else "constrained"
 
 
-def _url(policy: Policy, policy_url: str | None) -> str | None:
+def policy_url_of(policy: Policy, policy_url: str | None) -> str | None:
     if policy_url is not None:
         if type(policy_url) is not str or not _URL_RE.fullmatch(policy_url):
             raise BadInput(f"policy_url {policy_url!r} must be an http(s) URL")
@@ -77,10 +79,10 @@ def to_cawg_training_mining(policy: Policy, *, policy_url: str | None = None) ->
     Embed it as ``{"label": CAWG_LABEL, "data": <this>}``. ``constraints_info`` is
     ``policy_url`` when given, else the policy uid.
     """
-    info = _url(policy, policy_url) or policy.uid
+    info = policy_url_of(policy, policy_url) or policy.uid
     entries: dict[str, dict[str, str]] = {}
     for key, actions in CAWG_ENTRIES.items():
-        use = _status(policy, actions)
+        use = status_of(policy, actions)
         entries[key] = ({"use": use, CONSTRAINTS_INFO: info} if use == "constrained"
                         else {"use": use})
     entries[CAWG_MARKER] = {
@@ -101,9 +103,9 @@ def to_tdmrep(policy: Policy, location: str, *, policy_url: str | None = None) -
     if type(location) is not str or not location.startswith("/") or any(c.isspace()
                                                                          for c in location):
         raise BadInput(f"location {location!r} must be a path pattern starting with /")
-    reserved = _status(policy, (ODRL + "use",)) != "allowed"
+    reserved = status_of(policy, (ODRL + "use",)) != "allowed"
     rule: dict[str, Any] = {"location": location, "tdm-reservation": 1 if reserved else 0}
-    url = _url(policy, policy_url)
+    url = policy_url_of(policy, policy_url)
     if reserved and url is not None:
         rule["tdm-policy"] = url
     return rule
