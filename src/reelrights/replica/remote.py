@@ -23,7 +23,7 @@ import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..core.checkpoint import open_checkpoint
 from ..core.note import NoteVerifier
@@ -62,7 +62,17 @@ class RemoteLedger(ReplicaLedger):
         syncs; a split view is raised."""
         if not entries:
             raise BadInput("nothing to submit; pass at least one signed statement")
-        done = self.client.append(entries)
+        return self._settle(entries, self.client.append(entries))
+
+    def request_admission(self, entry: bytes) -> list[Receipt]:
+        """Post a signed ``party.admission_requested`` to the service's admission endpoint
+        (docs/identity.md): its receipt and the operator's ``party.admitted`` that answers it,
+        synced like :meth:`submit`'s."""
+        return self._settle([entry], self.client.request_admission(entry))
+
+    def _settle(self, entries: Sequence[bytes], done: Any) -> list[Receipt]:
+        """The answer to a submission of ``entries`` (its receipts may go on past them: the
+        operator's statements that answered them), synced up to its checkpoint."""
         covered = _covered_size(done.checkpoint, self.home)
         last = max(r.index for r in done.receipts)
         if covered <= last:
@@ -77,8 +87,8 @@ class RemoteLedger(ReplicaLedger):
             raise
         except ReelrightsError:
             return done.receipts  # not fatal: the receipts stand, and every command syncs first
-        self._check_receipts(entries, done.receipts)
-        return done.receipts
+        self._check_receipts(entries, done.receipts[:len(entries)])
+        return list(done.receipts)
 
     def _check_receipts(self, entries: Sequence[bytes], receipts: Sequence[Receipt]) -> None:
         """Each receipt names the index, in the verified replica, of exactly its entry."""
