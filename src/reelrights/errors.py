@@ -13,7 +13,8 @@
     │   ├── SignatureError          a signature does not verify, or is by an unknown key
     │   └── LogIntegrityError       the log disagrees with itself (carries the first bad index)
     ├── PolicyDenied      (exit 3)  the request is understood and refused by a rule
-    │   └── KeyNotAllowed           a service accepts statements from allowlisted keys only
+    │   ├── KeyNotAllowed           a service accepts statements from allowlisted keys only
+    │   └── NotAdmitted             a registered party acts before the operator admitted it
     ├── DiskFull          (exit 1)  the disk (or the database server's) has no space left
     └── Unavailable       (exit 1)  not now: the database is unreachable; retry after a while
         ├── RateLimited             too many requests from one key or address; retry later
@@ -44,6 +45,7 @@ __all__ = [
     "KeyNotAllowed",
     "LogIntegrityError",
     "MediaError",
+    "NotAdmitted",
     "NotFound",
     "PROBLEM_TYPES",
     "PolicyDenied",
@@ -150,6 +152,11 @@ class KeyNotAllowed(PolicyDenied):
         self.key = key
 
 
+class NotAdmitted(PolicyDenied):
+    """A registered party signed a statement before it was admitted (docs/identity.md): on a
+    service that requires admission, a pending party may only register and ask for admission."""
+
+
 class DiskFull(ReelrightsError):
     """No space left on the disk that holds ``where`` (a file, a folder or a database)."""
 
@@ -208,6 +215,7 @@ PROBLEM_TYPES: tuple[tuple[type[ReelrightsError], int, str, str], ...] = (
     (Conflict, 409, "conflict", "Conflicts with the log"),
     (BadInput, 422, "invalid-statement", "Refused statement"),
     (KeyNotAllowed, 403, "key-not-allowed", "Signing key not allowed"),
+    (NotAdmitted, 403, "not-admitted", "Party not admitted"),
     (PolicyDenied, 403, "policy-denied", "Denied by policy"),
     (VerificationError, 422, "verification-failed", "Verification failed"),
     (DiskFull, 507, "insufficient-storage", "The server's disk is full"),

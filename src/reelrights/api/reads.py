@@ -190,10 +190,10 @@ async def statement(request: Request) -> Response:
 
 # -- lookups by id ----------------------------------------------------------------------------
 def _party(state: ServiceState, ref: str) -> dict[str, Any]:
-    from ..registry.parties import party_detail
+    from ..identity.display import party_shown
 
     assert state.ledger is not None
-    return party_detail(state.ledger.db, ref).to_json()
+    return party_shown(state.ledger.db, ref)
 
 
 def _work(state: ServiceState, ref: str) -> dict[str, Any]:

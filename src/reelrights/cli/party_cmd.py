@@ -6,9 +6,11 @@ import click
 
 from ..core.names import normalize_name
 from ..home import Home
-from ..registry.parties import confusable_parties, list_parties, party_detail, register_party
+from ..identity.display import parties_shown, party_shown
+from ..registry.parties import confusable_parties, register_party
 from ..registry.types import PARTY_KINDS
 from .context import AppContext, pass_app
+from .identity_cmd import PARTY_COMMANDS
 from .output import Col, created, created_receipt, emit_json, json_option, listing
 
 
@@ -77,10 +79,11 @@ def party_add(app: AppContext, kind: str, name: str, passphrase_env: str | None,
 @json_option
 @pass_app
 def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
-    """List registered parties."""
-    listing(as_json, [r.to_json() for r in list_parties(app.ledger.db, kind)], "parties",
+    """List registered parties, each with its verified domain or attesting guild (or NOT
+    ADMITTED) beside its name."""
+    listing(as_json, parties_shown(app.ledger.db, kind), "parties",
             ["id", "kind", "name", Col("key id", "id"), Col("log", "num")],
-            lambda r: [r["id"], r["kind"], r["name"], r["key_id"], r["log_index"]])
+            lambda r: [r["id"], r["kind"], r["shown_as"], r["key_id"], r["log_index"]])
 
 
 @party.command("show")
@@ -88,15 +91,31 @@ def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
 @json_option
 @pass_app
 def party_show(app: AppContext, party_ref: str, as_json: bool) -> None:
-    """Show one party (by id or unique name): key, works owned, credits."""
-    p = party_detail(app.ledger.db, party_ref).to_json()
+    """Show one party (by id or unique name): identity, key, works owned, credits, look-alikes."""
+    p = party_shown(app.ledger.db, party_ref)
     if as_json:
         emit_json(p)
         return
-    click.echo(f"{p['id']}  {p['name']}  ({p['kind']})")
+    ident = p["identity"]
+    click.echo(f"{p['id']}  {p['shown_as']}  ({p['kind']})")
+    how = {"domain": f"domain {ident.get('domain')} ({ident.get('verified_at')}; due "
+                     f"{ident.get('due_at')})",
+           "guild": f"guild {ident.get('guild')}'s membership statement",
+           "manual": f"the operator's check {ident.get('reference')!r}"}.get(
+        ident.get("method", ""), "not admitted: `reelrights party nonce` and "
+                                 "`party request-admission`")
+    click.echo(f"  identity    {ident['status']}: {how}")
+    if ident.get("lapse"):
+        click.echo(f"  LAPSED      {ident['lapse']}")
     click.echo(f"  public key  {p['public_key']}  (key id {p['key_id']})")
     click.echo(f"  registered  {p['registered_at']}  log index {p['log_index']}")
     for w in p["works_owned"]:
         click.echo(f"  owns        {w['id']}  {w['title']}")
     for c in p["credits"]:
         click.echo(f"  credited    {c['role']} {c['share']} on {c['work']}  (log index {c['log_index']})")
+    for other in p["lookalikes"]:
+        click.echo(f"  looks like  {other['id']}  {other['shown_as']}  (a different party)")
+
+
+for _command in PARTY_COMMANDS:
+    party.add_command(_command)
