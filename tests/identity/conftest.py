@@ -6,15 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from proof_servers import DOMAINS, DnsResponder, HttpsServer, ProofWorld, make_ca
+from proof_servers import ProofWorld, proof_world
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[ProofWorld]:
-    ca, cert, key = make_ca(tmp_path, DOMAINS)
-    https, dns = HttpsServer(cert, key), DnsResponder()
-    try:
-        yield ProofWorld(https, dns, ca)
-    finally:
-        https.close()
-        dns.close()
+    with proof_world(tmp_path) as w:
+        yield w

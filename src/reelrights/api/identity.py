@@ -2,7 +2,7 @@
 
 - ``POST /v1/identity/nonces`` ``{"party", "domain"}``: a single-use nonce, the document to
   publish at ``https://DOMAIN/.well-known/reelrights.json`` and the TXT record.
-- ``POST /v1/identity/admissions``: the party's signed ``party.admission_requested`` (one
+- ``POST /v1/identity/admissions``: the party's signed ``admission.requested`` (one
   statement, ``application/json``); the service checks its signature, the nonce and the proof
   it names (fetched with :mod:`reelrights.identity.domain_proof`'s limits) or the guild's
   membership statement, then logs the request with the operator's ``party.admitted``. Answer:
@@ -72,7 +72,7 @@ async def admissions(request: Request) -> Response:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != \
             "application/json":
         raise Problem(415, "unsupported-media-type", "Unsupported media type",
-                      "send the signed party.admission_requested as application/json")
+                      "send the signed admission.requested as application/json")
     entry = await _body(request.receive, request.headers.get("content-length"),
                         cfg.max_single_bytes, "an admission request", cfg.body_timeout_s)
     policy = FetchPolicy.from_config(cfg.extra.get("identity_fetch"))

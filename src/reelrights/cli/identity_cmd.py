@@ -115,8 +115,8 @@ def service_reverify(app: AppContext, every: bool, fetch_config_json: str | None
                      as_json: bool) -> None:
     """Fetch admitted domains' proofs again (run it daily) and log each outcome.
 
-    A proof that still holds is logged party.domain_reverified; one that does not,
-    party.domain_lapsed (the party shows LAPSED beside its name). Exit 1 if any lapsed."""
+    A proof that still holds is logged domain.reverified; one that does not,
+    domain.lapsed (the party shows LAPSED beside its name). Exit 1 if any lapsed."""
     from ..errors import VerificationError
     from ..identity.admit import reverify
 

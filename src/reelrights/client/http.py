@@ -142,7 +142,7 @@ class Client:
             headers={"Accept": "application/json"})))
 
     def request_admission(self, entry: bytes) -> Submitted:
-        """Post a signed ``party.admission_requested``: the service checks the proof it names
+        """Post a signed ``admission.requested``: the service checks the proof it names
         and answers with its receipt and the admission's (``POST /v1/identity/admissions``)."""
         resp = self._request("POST", "/v1/identity/admissions", content=bytes(entry),
                              headers={"Content-Type": "application/json",

@@ -49,7 +49,7 @@ def _refuse_if_admitted(conn: Connection, party_id: str) -> None:
                        f"{row.admitted_index}); a party is admitted again only after a lapse")
 
 
-@applier("party.admission_requested")
+@applier("admission.requested")
 @each_statement
 def _apply_requested(conn: Connection, a: Accepted) -> dict[str, Any]:
     b = a.statement.body
@@ -162,7 +162,7 @@ def _domain_admission(conn: Connection, b: dict[str, Any]) -> Any:
     return row
 
 
-@applier("party.domain_reverified")
+@applier("domain.reverified")
 @each_statement
 def _apply_reverified(conn: Connection, a: Accepted) -> dict[str, Any]:
     b = a.statement.body
@@ -180,7 +180,7 @@ def _apply_reverified(conn: Connection, a: Accepted) -> dict[str, Any]:
     return {"party": b["party"], "domain": b["domain"], "verified_at": a.time}
 
 
-@applier("party.domain_lapsed")
+@applier("domain.lapsed")
 @each_statement
 def _apply_lapsed(conn: Connection, a: Accepted) -> dict[str, Any]:
     b = a.statement.body

@@ -1,9 +1,9 @@
 """The statement types of admission (docs/identity.md, docs/statements.md).
 
-A party joins pending; it asks to be admitted (``party.admission_requested``, signed by the
+A party joins pending; it asks to be admitted (``admission.requested``, signed by the
 party) and the operator admits it (``party.admitted``, actor ``operator``) recording how its
 identity was verified. A domain is re-verified every :data:`REVERIFY_DAYS` days by the operator:
-``party.domain_reverified`` when the proof is still published, ``party.domain_lapsed`` when not.
+``domain.reverified`` when the proof is still published, ``domain.lapsed`` when not.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def check_method_fields(body: dict[str, Any], pointer: str, *, admitted: bool) -
 
 
 register(StatementType(
-    "party.admission_requested", 1,
+    "admission.requested", 1,
     Obj({"party": PARTY_ID, "method": Str(choices=REQUEST_METHODS)},
         {"domain": DOMAIN, "nonce": NONCE, "proof": Str(choices=PROOF_KINDS),
          "attestation": STATEMENT_ID}),
@@ -89,7 +89,7 @@ register(StatementType(
             "the guild's membership statement, or a reference to its own documented check."))
 
 register(StatementType(
-    "party.domain_reverified", 1,
+    "domain.reverified", 1,
     Obj({"party": PARTY_ID, "domain": DOMAIN, "proof": Str(choices=PROOF_KINDS),
          "nonce": NONCE, "document_sha256": SHA256}),
     actor_field=None, operator=True,
@@ -97,7 +97,7 @@ register(StatementType(
             f"(due every {REVERIFY_DAYS} days)."))
 
 register(StatementType(
-    "party.domain_lapsed", 1,
+    "domain.lapsed", 1,
     Obj({"party": PARTY_ID, "domain": DOMAIN, "reason": REASON}),
     actor_field=None, operator=True,
     summary="The operator's re-verification of a party's domain failed: the party shows "

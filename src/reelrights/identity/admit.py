@@ -2,13 +2,13 @@
 
 * :func:`nonce_for` (``party nonce``): a server-issued nonce and the proof to publish with it.
 * :func:`request_admission` (``party request-admission``): the party signs
-  ``party.admission_requested``; a party's home posts it to its server, whose
+  ``admission.requested``; a party's home posts it to its server, whose
   :func:`admit_request` checks it (the signature, the nonce, the fetched domain proof or the
   guild's membership statement) and logs it with the operator's ``party.admitted`` in one batch:
   both or neither. The operator's own home does the same locally.
 * :func:`admit_manual` (``party admit --manual REF``): the operator's documented check.
 * :func:`reverify` (``service reverify``): every domain due (or all) fetched again; a proof that
-  still holds is logged ``party.domain_reverified``, one that does not ``party.domain_lapsed``.
+  still holds is logged ``domain.reverified``, one that does not ``domain.lapsed``.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def request_admission(home: Home, ledger: Ledger, party_ref: str, *, domain: str
                       nonce: str | None = None, proof: str = "https",
                       attestation: str | None = None,
                       policy: FetchPolicy | None = None) -> list[Receipt]:
-    """Sign ``party.admission_requested`` with the party's key and have it answered: by the
+    """Sign ``admission.requested`` with the party's key and have it answered: by the
     server this home follows, or (the operator's home) here. Returns both receipts."""
     with ledger.db.read() as conn:
         party = resolve_party(conn, party_ref)
@@ -115,9 +115,9 @@ def request_admission(home: Home, ledger: Ledger, party_ref: str, *, domain: str
         body.update(method="domain", domain=_check_domain(domain), nonce=nonce, proof=proof)
     else:
         body.update(method="guild", attestation=attestation)
-    check_body("party.admission_requested", 1, body, party.id)
+    check_body("admission.requested", 1, body, party.id)
     check_method_fields(body, "/statement/body", admitted=False)
-    statement = ledger.new_statement("party.admission_requested", party.id, body)
+    statement = ledger.new_statement("admission.requested", party.id, body)
     entry = sign_statement(statement, home.party_key(party.id))
     post = getattr(ledger, "request_admission", None)
     if post is not None:
@@ -135,15 +135,15 @@ def _operator_entry(home: Home, ledger: Ledger, type_: str, body: dict[str, Any]
 
 def admit_request(home: Home, ledger: Ledger, entry: bytes,
                   policy: FetchPolicy | None = None) -> list[Receipt]:
-    """Check a signed ``party.admission_requested`` and log it with the operator's
+    """Check a signed ``admission.requested`` and log it with the operator's
     ``party.admitted`` (server side; nothing is logged unless the proof holds)."""
     try:
         s = read_entry(entry)
     except Exception:  # noqa: BLE001 - worded properly below
         raise BadInput("the body is not a signed statement; send the party's signed "
-                       "party.admission_requested as canonical JSON") from None
-    if s.type != "party.admission_requested":
-        raise BadInput(f"this endpoint answers party.admission_requested statements, not "
+                       "admission.requested as canonical JSON") from None
+    if s.type != "admission.requested":
+        raise BadInput(f"this endpoint answers admission.requested statements, not "
                        f"{s.type}; other statements go to POST /v1/statements")
     if s.registry != ledger.registry:
         raise BadInput(f"the request is signed for registry {s.registry}, not this one "
@@ -217,14 +217,14 @@ def reverify(home: Home, ledger: Ledger, policy: FetchPolicy | None = None, *,
             found = fetch_proof(r.domain, r.proof, expected, policy)
         except VerificationError as exc:
             reason = " ".join(str(exc).split())[:500]
-            receipt = submit_as_operator(home, ledger, "party.domain_lapsed",
+            receipt = submit_as_operator(home, ledger, "domain.lapsed",
                                          {"party": r.party_id, "domain": r.domain,
                                           "reason": reason})
             out.append({"party": r.party_id, "domain": r.domain, "outcome": "lapsed",
                         "reason": reason, "log_index": receipt.index})
             continue
         try:
-            receipt = submit_as_operator(home, ledger, "party.domain_reverified", {
+            receipt = submit_as_operator(home, ledger, "domain.reverified", {
                 "party": r.party_id, "domain": r.domain, "proof": r.proof, "nonce": r.nonce,
                 "document_sha256": found.document_sha256})
         except ReelrightsError as exc:

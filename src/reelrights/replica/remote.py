@@ -65,7 +65,7 @@ class RemoteLedger(ReplicaLedger):
         return self._settle(entries, self.client.append(entries))
 
     def request_admission(self, entry: bytes) -> list[Receipt]:
-        """Post a signed ``party.admission_requested`` to the service's admission endpoint
+        """Post a signed ``admission.requested`` to the service's admission endpoint
         (docs/identity.md): its receipt and the operator's ``party.admitted`` that answers it,
         synced like :meth:`submit`'s."""
         return self._settle([entry], self.client.request_admission(entry))

@@ -63,7 +63,7 @@ class AdmissionGate(Allowlist):
                                       .where(parties.c.id == s.actor)).first()
         if registered is None or registered[0] != key_id:
             return None  # not a registered party's key: the ledger refuses it, in its words
-        if s.type == "party.admission_requested":
+        if s.type == "admission.requested":
             return NotAdmitted(f"party {s.actor} asks for admission through POST "
                                "/v1/identity/admissions (`reelrights party request-admission`), "
                                "which checks its proof before anything is logged")

@@ -2,7 +2,7 @@
 
 * ``party_admissions`` (projection): one row per admitted party, how its identity was verified
   and when its domain was last verified or found lapsed.
-* ``admission_requests`` (projection): every ``party.admission_requested`` statement.
+* ``admission_requests`` (projection): every ``admission.requested`` statement.
 * ``identity_nonces`` (local): the nonces this server issued for domain proofs, each single-use
   and expiring; the operator's own state, never logged (an admission logs the nonce it used).
 """

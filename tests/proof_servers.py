@@ -3,13 +3,14 @@ a tiny UDP DNS responder built with dnspython's message API. Both on 127.0.0.1, 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import http.server
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,4 +197,17 @@ class ProofWorld:
 
 
 DOMAINS = ["northlight.example", "impostor.example", "sag.example", "slow.example",
-           "big.example", "moved.example", "private.example", "rebind.example"]
+           "big.example", "moved.example", "private.example", "rebind.example",
+           "xn--northlight-pictres-9kc.example"]
+
+
+@contextlib.contextmanager
+def proof_world(folder: Path) -> Iterator[ProofWorld]:
+    """A running proof world whose certificate covers :data:`DOMAINS` (stopped after use)."""
+    ca, cert, key = make_ca(folder, DOMAINS)
+    https, dns = HttpsServer(cert, key), DnsResponder()
+    try:
+        yield ProofWorld(https, dns, ca)
+    finally:
+        https.close()
+        dns.close()
