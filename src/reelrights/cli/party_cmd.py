@@ -82,8 +82,9 @@ def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
     """List registered parties, each with its verified domain or attesting guild (or NOT
     ADMITTED) beside its name."""
     listing(as_json, parties_shown(app.ledger.db, kind), "parties",
-            ["id", "kind", "name", Col("key id", "id"), Col("log", "num")],
-            lambda r: [r["id"], r["kind"], r["shown_as"], r["key_id"], r["log_index"]])
+            ["id", "kind", "name", Col("verified as", "id"), Col("key id", "id"), Col("log", "num")],
+            lambda r: [r["id"], r["kind"], r["name"], r["identity"]["label"], r["key_id"],
+                       r["log_index"]])
 
 
 @party.command("show")
