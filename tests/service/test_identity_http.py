@@ -163,7 +163,7 @@ def test_a_party_home_is_admitted_with_the_cli(server: Server, world: ProofWorld
     assert r.exit_code == 0, r.output
     pid = json.loads(r.stdout)["id"]
     r = run("party", "list")
-    assert "verified as" in r.stdout and "NOT ADMITTED" in r.stdout
+    assert "[verified as]" in r.stdout and "[NOT ADMITTED]" in r.stdout
     r = run("party", "list", "--json")
     assert json.loads(r.stdout)[0]["shown_as"] == "Northlight Pictures [NOT ADMITTED]"
     r = run("party", "nonce", pid, "--domain", "northlight.example", "--json")

@@ -1,5 +1,5 @@
 """Admission's commands (docs/identity.md): ``party nonce``, ``party request-admission``,
-``party admit``, ``party pending`` (joining the ``party`` group) and ``service reverify``
+``party admit`` (joining the ``party`` group) and ``service reverify``
 (joining ``service``)."""
 
 from __future__ import annotations
@@ -90,21 +90,6 @@ def party_admit(app: AppContext, party_ref: str, reference: str, as_json: bool) 
     created_receipt(as_json, admit_manual(app.home, app.ledger, party_ref, reference))
 
 
-@click.command("pending")
-@json_option
-@pass_app
-def party_pending(app: AppContext, as_json: bool) -> None:
-    """List registered parties that are not admitted yet."""
-    from ..identity.display import pending_parties
-
-    rows = pending_parties(app.ledger.db)
-    if as_json:
-        emit_json(rows)
-        return
-    table("parties not admitted", ["id", "kind", "name", "log"],
-          [[r["id"], r["kind"], r["name"], r["log_index"]] for r in rows])
-
-
 @click.command("reverify")
 @click.option("--all", "every", is_flag=True,
               help="Every admitted domain, not only those verified 80 days ago or more.")
@@ -133,5 +118,5 @@ def service_reverify(app: AppContext, every: bool, fetch_config_json: str | None
                                 + ", ".join(f"{r['party']} {r['domain']}" for r in failed))
 
 
-PARTY_COMMANDS = (party_nonce, party_request_admission, party_admit, party_pending)
+PARTY_COMMANDS = (party_nonce, party_request_admission, party_admit)
 SERVICE_COMMANDS = (service_reverify,)

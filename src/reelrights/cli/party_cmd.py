@@ -76,15 +76,16 @@ def party_add(app: AppContext, kind: str, name: str, passphrase_env: str | None,
 
 @party.command("list")
 @click.option("--kind", type=click.Choice(PARTY_KINDS))
+@click.option("--pending", is_flag=True, help="Only parties not admitted yet.")
 @json_option
 @pass_app
-def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
+def party_list(app: AppContext, kind: str | None, pending: bool, as_json: bool) -> None:
     """List registered parties, each with its verified domain or attesting guild (or NOT
     ADMITTED) beside its name."""
-    listing(as_json, parties_shown(app.ledger.db, kind), "parties",
-            ["id", "kind", "name", Col("verified as", "id"), Col("key id", "id"), Col("log", "num")],
-            lambda r: [r["id"], r["kind"], r["name"], r["identity"]["label"], r["key_id"],
-                       r["log_index"]])
+    listing(as_json, parties_shown(app.ledger.db, kind, pending=pending), "parties",
+            ["id", "kind", "name [verified as]", Col("key id", "id"), Col("log", "num")],
+            lambda r: [r["id"], r["kind"], f"{r['name']}\n[{r['identity']['label']}]",
+                       r["key_id"], r["log_index"]])
 
 
 @party.command("show")

@@ -9,9 +9,9 @@ from ..core.names import skeleton
 from ..core.statements import utc_now
 from ..registry.parties import list_parties, party_detail
 from ..store.db import Database
-from .status import identities, pending
+from .status import identities
 
-__all__ = ["parties_shown", "party_shown", "pending_parties", "shown_name"]
+__all__ = ["parties_shown", "party_shown", "shown_name"]
 
 
 def shown_name(name: str, label: str) -> str:
@@ -19,9 +19,10 @@ def shown_name(name: str, label: str) -> str:
     return f"{name} [{label}]"
 
 
-def parties_shown(db: Database, kind: str | None = None,
-                  now: str | None = None) -> list[dict[str, Any]]:
-    """``party list``: each party with its identity and the name as shown."""
+def parties_shown(db: Database, kind: str | None = None, now: str | None = None, *,
+                  pending: bool = False) -> list[dict[str, Any]]:
+    """``party list``: each party with its identity and the name as shown (``pending``: only
+    those not admitted)."""
     rows = [p.to_json() for p in list_parties(db, kind)]
     with db.read() as conn:
         found = identities(conn, [r["id"] for r in rows], now or utc_now())
@@ -29,7 +30,7 @@ def parties_shown(db: Database, kind: str | None = None,
         ident = found[r["id"]]
         r["identity"] = ident.to_json()
         r["shown_as"] = shown_name(r["name"], ident.label)
-    return rows
+    return [r for r in rows if r["identity"]["status"] == "pending"] if pending else rows
 
 
 def party_shown(db: Database, ref: str, now: str | None = None) -> dict[str, Any]:
@@ -52,8 +53,3 @@ def party_shown(db: Database, ref: str, now: str | None = None) -> dict[str, Any
     out["lookalikes"] = [{"id": i, "name": n, "shown_as": shown_name(n, found[i].label),
                           "identity": found[i].to_json()} for i, n in others]
     return out
-
-
-def pending_parties(db: Database) -> list[dict[str, Any]]:
-    """Registered parties the operator has not admitted yet."""
-    return pending(db)

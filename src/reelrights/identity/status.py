@@ -15,12 +15,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ..core.statements import parse_time, utc_now
-from ..store.db import Database
 from ..store.identity_tables import party_admissions
 from ..store.tables import parties
 from .admission_types import REVERIFY_DAYS
 
-__all__ = ["Identity", "identities", "labelled", "pending"]
+__all__ = ["Identity", "identities", "labelled"]
 
 
 @dataclass(frozen=True)
@@ -102,14 +101,3 @@ def identities(conn: Connection, party_ids: Iterable[str],
 def labelled(conn: Connection, party_id: str, name: str, now: str | None = None) -> str:
     """``name [label]``: how a party is shown wherever its name is."""
     return f"{name} [{identities(conn, [party_id], now)[party_id].label}]"
-
-
-def pending(db: Database) -> list[dict[str, Any]]:
-    """Registered parties not admitted, oldest first."""
-    with db.read() as conn:
-        rows = conn.execute(select(parties.c.id, parties.c.kind, parties.c.name,
-                                   parties.c.log_index)
-                            .where(parties.c.id.not_in(select(party_admissions.c.party_id)))
-                            .order_by(parties.c.log_index)).all()
-    return [{"id": r.id, "kind": r.kind, "name": r.name, "log_index": r.log_index}
-            for r in rows]
