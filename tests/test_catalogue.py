@@ -169,7 +169,6 @@ def every_type_home(tmp_path_factory) -> Path:
 def _log_identity_types(home: Home, ledger: Ledger, d: Path, studio: str, auditor: str) -> None:
     """Admission by domain (a loopback proof world), re-verified and then lapsed; a manual one."""
     from proof_servers import proof_world
-
     from reelrights.identity.admit import admit_manual, issue_nonce, request_admission, reverify
 
     admit_manual(home, ledger, auditor, "catalogue test")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from proof_servers import ProofWorld, proof_world
 
 

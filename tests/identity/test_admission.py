@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 import pytest
-from proof_servers import ProofWorld
 
+from proof_servers import ProofWorld
 from reelrights.core.statements import make_statement, sign_statement, utc_now
 from reelrights.errors import (
     Conflict,

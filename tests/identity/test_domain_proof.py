@@ -8,8 +8,8 @@ import json
 import time
 
 import pytest
-from proof_servers import Page, ProofWorld
 
+from proof_servers import Page, ProofWorld
 from reelrights.errors import VerificationError
 from reelrights.identity.domain_proof import (
     Expected,

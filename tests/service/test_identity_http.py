@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from proof_servers import ProofWorld, proof_world
 from service_kit import Party, Server, new_party, work_entry
 
+from proof_servers import ProofWorld, proof_world
 from reelrights.cli import cli
 from reelrights.core.statements import make_statement, sign_statement
 

@@ -5,11 +5,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from .context import AppContext, pass_app
 from .output import created_receipt, emit_json, json_option, table
+
+if TYPE_CHECKING:
+    from ..identity.domain_proof import FetchPolicy
 
 __all__ = ["PARTY_COMMANDS", "SERVICE_COMMANDS"]
 
@@ -17,7 +21,7 @@ _fetch_config = click.option("--fetch-config-json", hidden=True, default=None,
                              help="Test-only fetch switches as JSON (loopback, CA, resolver).")
 
 
-def _policy(text: str | None):  # type: ignore[no-untyped-def]
+def _policy(text: str | None) -> FetchPolicy:
     from ..identity.domain_proof import FetchPolicy
 
     return FetchPolicy.from_config(json.loads(text) if text else None)

@@ -10,16 +10,17 @@ with the document's SHA-256 as its evidence (docs/identity.md).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..core.statements import decode_entry
+from ..core.statements import decode_entry, parse_time
 from ..errors import Conflict, InvalidStatement, NotFound, PolicyDenied
 from ..ledger import Accepted, applier, each_statement
 from ..store.identity_tables import admission_requests, party_admissions
 from ..store.tables import log_entries, parties
-from .admission_types import check_method_fields
+from .admission_types import REVERIFY_DAYS, check_method_fields
 
 __all__ = ["GUILD_MEMBER_KINDS"]
 
@@ -102,7 +103,16 @@ def guild_attestation(conn: Connection, statement_id: str) -> dict[str, Any]:
     return dict(decode_entry(bytes(row.entry)).body)
 
 
-def _check_guild(conn: Connection, b: dict[str, Any], party: Any) -> None:
+def _overdue(row: Any, log_time: str) -> bool:
+    """Whether a domain admission's last verification is more than REVERIFY_DAYS before
+    ``log_time`` (the log's time: the same answer on every replay)."""
+    if row.method != "domain" or row.verified_at is None:
+        return False
+    return bool(parse_time(row.verified_at) + timedelta(days=REVERIFY_DAYS)
+                < parse_time(log_time))
+
+
+def _check_guild(conn: Connection, b: dict[str, Any], party: Any, log_time: str) -> None:
     member = guild_attestation(conn, b["attestation"])
     if member["member"] != party.id or member["guild"] != b["guild"]:
         raise InvalidStatement(f"attestation {b['attestation']} is guild {member['guild']}'s "
@@ -112,7 +122,7 @@ def _check_guild(conn: Connection, b: dict[str, Any], party: Any) -> None:
         raise PolicyDenied(f"a guild's attestation admits performers and writers, not the "
                            f"{party.kind} {party.id}")
     guild = _admission(conn, b["guild"])
-    if guild is None or guild.lapsed_index is not None:
+    if guild is None or guild.lapsed_index is not None or _overdue(guild, log_time):
         raise PolicyDenied(f"guild {b['guild']} is not admitted (or its domain lapsed): only an "
                            "admitted guild's attestation admits its members")
 
@@ -136,7 +146,7 @@ def _apply_admitted(conn: Connection, a: Accepted) -> dict[str, Any]:
             raise Conflict(f"domain {b['domain']} is held by the admitted party {holder}; one "
                            "party per domain")
     if method == "guild":
-        _check_guild(conn, b, party)
+        _check_guild(conn, b, party, a.time)
     values = {"method": method, "domain": b.get("domain"), "proof": b.get("proof"),
               "nonce": b.get("nonce"), "document_sha256": b.get("document_sha256"),
               "guild_id": b.get("guild"), "attestation": b.get("attestation"),

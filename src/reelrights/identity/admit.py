@@ -20,8 +20,13 @@ from typing import Any
 from sqlalchemy import select
 
 from ..catalogue import check_body
-from ..core.statements import parse_time, read_entry, sign_statement, utc_now, \
-    verify_entry_signature
+from ..core.statements import (
+    parse_time,
+    read_entry,
+    sign_statement,
+    utc_now,
+    verify_entry_signature,
+)
 from ..errors import BadInput, Conflict, NotFound, ReelrightsError, VerificationError
 from ..home import Home
 from ..ledger import Ledger, Receipt

@@ -74,9 +74,9 @@ def identities(conn: Connection, party_ids: Iterable[str],
     wanted = sorted(set(party_ids))
     rows: dict[str, Any] = {}
     for k in range(0, len(wanted), 500):
-        for r in conn.execute(select(party_admissions).where(
+        for row in conn.execute(select(party_admissions).where(
                 party_admissions.c.party_id.in_(wanted[k:k + 500]))):
-            rows[r.party_id] = r
+            rows[row.party_id] = row
     guild_ids = sorted({r.guild_id for r in rows.values() if r.guild_id})
     guilds = {g.id: g for g in conn.execute(
         select(parties.c.id, parties.c.name, party_admissions.c.domain)

@@ -23,7 +23,7 @@ import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..core.checkpoint import open_checkpoint
 from ..core.note import NoteVerifier
@@ -37,6 +37,7 @@ from .sync import SyncReport, sync
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..client.http import Submitted
 
 __all__ = ["RemoteLedger", "join", "open_ledger", "open_remote_home", "open_remote_ledger"]
 
@@ -70,7 +71,7 @@ class RemoteLedger(ReplicaLedger):
         synced like :meth:`submit`'s."""
         return self._settle([entry], self.client.request_admission(entry))
 
-    def _settle(self, entries: Sequence[bytes], done: Any) -> list[Receipt]:
+    def _settle(self, entries: Sequence[bytes], done: Submitted) -> list[Receipt]:
         """The answer to a submission of ``entries`` (its receipts may go on past them: the
         operator's statements that answered them), synced up to its checkpoint."""
         covered = _covered_size(done.checkpoint, self.home)
@@ -86,7 +87,7 @@ class RemoteLedger(ReplicaLedger):
         except VerificationError:
             raise
         except ReelrightsError:
-            return done.receipts  # not fatal: the receipts stand, and every command syncs first
+            return list(done.receipts)  # not fatal: the receipts stand; every command syncs first
         self._check_receipts(entries, done.receipts[:len(entries)])
         return list(done.receipts)
 
