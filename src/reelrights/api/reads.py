@@ -263,12 +263,22 @@ def _checked_id(request: Request, kind: str) -> str:
     return str(ref)
 
 
+def _shown(fn: Callable[[ServiceState, str], dict[str, Any]], state: ServiceState,
+           ref: str) -> dict[str, Any]:
+    """``fn``'s document with each party it names shown with its verification
+    (:func:`reelrights.identity.display.shown_json`)."""
+    from ..identity.display import shown_json
+
+    assert state.ledger is not None
+    return shown_json(state.ledger.db, fn(state, ref))
+
+
 def _lookup(collection: str) -> Callable[[Request], Any]:
     kind, fn = LOOKUPS[collection]
 
     async def endpoint(request: Request) -> Response:
         ref = _checked_id(request, kind)
-        return JSONResponse(await _call(request, fn, request.app.state.service, ref))
+        return JSONResponse(await _call(request, _shown, fn, request.app.state.service, ref))
 
     endpoint.__name__ = f"get_{kind}"
     return endpoint
