@@ -12,6 +12,7 @@ import pytest
 from proof_servers import ProofWorld
 from reelrights.core.statements import make_statement, sign_statement, utc_now
 from reelrights.errors import (
+    BadInput,
     Conflict,
     InvalidStatement,
     NotFound,
@@ -273,3 +274,29 @@ def test_a_domain_not_reverified_in_90_days_shows_lapsed(home: Any, ledger: Any,
     soon = (parse_time(utc_now()) + timedelta(days=85)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert [r["outcome"] for r in reverify(home, ledger, world.policy(), now=soon)] == \
         ["reverified"]
+
+
+def test_only_the_party_asks_for_its_nonces(home: Any, ledger: Any) -> None:
+    from reelrights.identity.admit import issue_signed_nonce, signed_nonce_request
+
+    studio = _party(home, ledger, "studio", "Northlight Pictures")
+    request = signed_nonce_request(home, ledger, studio, "northlight.example")
+    assert len(issue_signed_nonce(ledger, request)["nonce"]) == 32
+    other = _party(home, ledger, "studio", "Harbour Films")
+    forged = {**signed_nonce_request(home, ledger, other, "northlight.example"),
+              "party": studio}
+    with pytest.raises(SignatureError):
+        issue_signed_nonce(ledger, forged)
+    tampered = {**request, "domain": "impostor.example"}
+    with pytest.raises(SignatureError):
+        issue_signed_nonce(ledger, tampered)
+    with pytest.raises(BadInput, match="clock"):
+        issue_signed_nonce(ledger, request, now="2030-01-01T00:00:00.000000Z")
+    # at most 5 unused nonces per party
+    from reelrights.errors import PolicyDenied as Denied
+
+    for _ in range(4):
+        issue_nonce(ledger, studio, "northlight.example")
+    with pytest.raises(Denied, match="unused nonces"):
+        issue_nonce(ledger, studio, "northlight.example")
+

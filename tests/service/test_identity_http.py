@@ -5,6 +5,7 @@ with the CLI (``--server``)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -18,7 +19,8 @@ from service_kit import Party, Server, new_party, work_entry
 
 from proof_servers import ProofWorld, proof_world
 from reelrights.cli import cli
-from reelrights.core.statements import make_statement, sign_statement
+from reelrights.core.statements import make_statement, sign_statement, utc_now
+from reelrights.keys import PartyKey
 
 PROBLEM = "application/problem+json"
 
@@ -50,8 +52,17 @@ def _request(srv: Server, party: Party, domain: str, nonce: str) -> bytes:
         "proof": "https"}, registry=srv.registry), party.key)
 
 
+def _nonce_request(srv: Server, party: Party, domain: str,
+                   signer: Any = None) -> dict[str, str]:
+    now = utc_now()
+    message = "\n".join(["reelrights/nonce-request/v1", srv.registry, party.id, domain, now])
+    sig = (signer or party.key).sign(message.encode())
+    return {"party": party.id, "domain": domain, "time": now,
+            "signature": base64.b64encode(sig).decode()}
+
+
 def _nonce(srv: Server, party: Party, domain: str) -> dict[str, Any]:
-    r = httpx.post(srv.url + "/v1/identity/nonces", json={"party": party.id, "domain": domain},
+    r = httpx.post(srv.url + "/v1/identity/nonces", json=_nonce_request(srv, party, domain),
                    timeout=30)
     assert r.status_code == 200, r.text
     return dict(r.json())
@@ -132,17 +143,24 @@ def test_an_impostor_is_refused_and_shown_apart(server: Server, world: ProofWorl
 
 
 def test_bad_identity_requests_are_problems(server: Server) -> None:
-    for body in ({"party": "x"}, {"party": 1, "domain": "a.example"}):
-        _problem(httpx.post(server.url + "/v1/identity/nonces", json=body, timeout=30), 400,
-                 "bad-request")
-    r = httpx.post(server.url + "/v1/identity/nonces",
-                   json={"party": "pty_aaaaaaaaaaaaaaaa", "domain": "a.example"}, timeout=30)
-    _problem(r, 404, "not-found")
+    nonces = server.url + "/v1/identity/nonces"
+    for body in ({"party": "x"}, {"party": 1, "domain": "a.example", "time": "t",
+                                  "signature": "s"}):
+        _problem(httpx.post(nonces, json=body, timeout=30), 422, "invalid-statement")
+    _problem(httpx.post(nonces, content=b"[", timeout=30), 400, "bad-request")
+    ghost = Party("pty_aaaaaaaaaaaaaaaa", PartyKey.generate(), b"")
+    _problem(httpx.post(nonces, json=_nonce_request(server, ghost, "a.example"), timeout=30),
+             404, "not-found")
     studio = new_party(server.registry)
     assert server.post(studio.entry).status_code == 200
-    r = httpx.post(server.url + "/v1/identity/nonces",
-                   json={"party": studio.id, "domain": "http://a.example/x"}, timeout=30)
+    r = httpx.post(nonces, json=_nonce_request(server, studio, "http://a.example/x"),
+                   timeout=30)
     _problem(r, 422, "invalid-statement")
+    # a stranger cannot take the party's nonces (it would use them up): the party signs
+    stranger = _nonce_request(server, studio, "a.example", signer=PartyKey.generate())
+    _problem(httpx.post(nonces, json=stranger, timeout=30), 422, "verification-failed")
+    stale = {**_nonce_request(server, studio, "a.example"), "time": "2026-01-01T00:00:00Z"}
+    _problem(httpx.post(nonces, json=stale, timeout=30), 422, "invalid-statement")
     _problem(_admit(server, b"not json"), 422, "invalid-statement")
     _problem(_admit(server, work_entry(server.registry, studio)), 422, "invalid-statement")
 
@@ -163,7 +181,7 @@ def test_a_party_home_is_admitted_with_the_cli(server: Server, world: ProofWorld
     assert r.exit_code == 0, r.output
     pid = json.loads(r.stdout)["id"]
     r = run("party", "list")
-    assert "[verified as]" in r.stdout and "[NOT ADMITTED]" in r.stdout
+    assert "[NOT ADMITTED]" in r.stdout
     r = run("party", "list", "--json")
     assert json.loads(r.stdout)[0]["shown_as"] == "Northlight Pictures [NOT ADMITTED]"
     r = run("party", "nonce", pid, "--domain", "northlight.example", "--json")
@@ -179,3 +197,31 @@ def test_a_party_home_is_admitted_with_the_cli(server: Server, world: ProofWorld
     r = run("party", "show", pid)
     assert "Northlight Pictures [northlight.example]" in r.stdout
     assert "identity    admitted: domain northlight.example" in r.stdout
+
+
+def test_a_pending_party_cannot_slip_past_the_gate(server: Server) -> None:
+    """Registered and acting in one batch, or naming an admitted party's key id: refused, and
+    nothing of the batch is logged."""
+    size = httpx.get(server.url + "/v1/log", timeout=30).json()["size"]
+    newcomer = new_party(server.registry)
+    batch = newcomer.entry + b"\n" + work_entry(server.registry, newcomer) + b"\n"
+    body = _problem(server.post(batch, "application/jsonl"), 403, "not-admitted")
+    assert body["position"] == 1
+    assert httpx.get(server.url + "/v1/log", timeout=30).json()["size"] == size
+    # the operator's key id on a pending party's statement: passes the gate, fails the signature
+    from reelrights.core.statements import key_id_for
+    from reelrights.ledger import Ledger
+
+    ledger = Ledger.open(server.home, establish=False)
+    try:
+        op_kid = key_id_for(ledger.keys.registered["operator"])
+    finally:
+        ledger.close()
+        ledger.db.dispose()
+    assert server.post(newcomer.entry).status_code == 200
+    doc = json.loads(work_entry(server.registry, newcomer))
+    doc["signature"]["keyid"] = op_kid
+    from reelrights.core.canonical import canonical_bytes
+
+    _problem(server.post(canonical_bytes(doc)), 422, "verification-failed")
+

@@ -1,7 +1,8 @@
 """Identity over HTTP (docs/identity.md): a nonce for a domain proof, and an admission request.
 
-- ``POST /v1/identity/nonces`` ``{"party", "domain"}``: a single-use nonce, the document to
-  publish at ``https://DOMAIN/.well-known/reelrights.json`` and the TXT record.
+- ``POST /v1/identity/nonces`` ``{"party", "domain", "time", "signature"}`` (signed by the
+  party): a single-use nonce, the document to publish at
+  ``https://DOMAIN/.well-known/reelrights.json`` and the TXT record.
 - ``POST /v1/identity/admissions``: the party's signed ``admission.requested`` (one
   statement, ``application/json``); the service checks its signature, the nonce and the proof
   it names (fetched with :mod:`reelrights.identity.domain_proof`'s limits) or the guild's
@@ -49,17 +50,15 @@ async def _json_body(request: Request, cap: int) -> Any:
 
 
 async def nonces(request: Request) -> Response:
-    from ..identity.admit import issue_nonce
+    from ..identity.admit import issue_signed_nonce
 
     _limit(request)
     body = await _json_body(request, 4096)
-    if not isinstance(body, dict) or set(body) != {"party", "domain"} \
-            or not all(isinstance(v, str) for v in body.values()):
+    if not isinstance(body, dict):
         raise Problem(400, "bad-request", "Bad request",
-                      'send {"party": "pty_...", "domain": "example.com"}')
+                      'send {"party", "domain", "time", "signature"} (signed by the party)')
     state = request.app.state.service
-    return JSONResponse(await state.call(issue_nonce, state.ledger, body["party"],
-                                         body["domain"]))
+    return JSONResponse(await state.call(issue_signed_nonce, state.ledger, body))
 
 
 async def admissions(request: Request) -> Response:

@@ -268,9 +268,16 @@ def _identity_posts() -> dict[str, Json]:
         "operationId": "issueNonce", "summary": "A single-use nonce for a domain proof",
         "tags": ["identity"],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": ["party", "domain"], "additionalProperties": False,
-            "properties": {"party": _id("pty"), "domain": _STR}}}}},
-        "responses": {"200": _json("The nonce and what to publish", _ref("Nonce")), **common}}}
+            "type": "object", "required": ["party", "domain", "time", "signature"],
+            "additionalProperties": False,
+            "description": "signature: base64 Ed25519 by the party's key over the lines "
+                           "reelrights/nonce-request/v1, registry, party, domain, time",
+            "properties": {"party": _id("pty"), "domain": _STR, "time": _STR,
+                           "signature": _STR}}}}},
+        "responses": {"200": _json("The nonce and what to publish", _ref("Nonce")), **common,
+                      "422": _problem("Invalid input, a time more than 5 minutes off, or (slug "
+                                      "verification-failed) a signature that is not the "
+                                      "party's")}}}
     admission = {"post": {
         "operationId": "requestAdmission",
         "summary": "Check a party's signed admission request and log it with its admission",

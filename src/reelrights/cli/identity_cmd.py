@@ -39,7 +39,7 @@ def party_nonce(app: AppContext, party_ref: str, domain: str, as_json: bool) -> 
     _reelrights.DOMAIN; then run `party request-admission`."""
     from ..identity.admit import nonce_for
 
-    out = nonce_for(app.ledger, party_ref, domain)
+    out = nonce_for(app.home, app.ledger, party_ref, domain)
     if as_json:
         emit_json(out)
         return

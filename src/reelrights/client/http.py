@@ -134,11 +134,12 @@ class Client:
                          resp.headers.get("Reelrights-Duplicate", "").lower() == "true")
 
     # -- identity (docs/identity.md) ----------------------------------------------------------
-    def issue_nonce(self, party: str, domain: str) -> dict[str, Any]:
-        """A nonce for ``party``'s proof of ``domain``, with the document and TXT record to
-        publish (``POST /v1/identity/nonces``)."""
+    def issue_nonce(self, request: dict[str, str]) -> dict[str, Any]:
+        """A nonce for the party's proof of a domain, with the document and TXT record to
+        publish (``POST /v1/identity/nonces``; ``request`` is signed by the party:
+        :func:`reelrights.identity.admit.signed_nonce_request`)."""
         return dict(self._json(self._request(
-            "POST", "/v1/identity/nonces", json={"party": party, "domain": domain},
+            "POST", "/v1/identity/nonces", json=request,
             headers={"Accept": "application/json"})))
 
     def request_admission(self, entry: bytes) -> Submitted:

@@ -27,7 +27,14 @@ from ..core.statements import (
     utc_now,
     verify_entry_signature,
 )
-from ..errors import BadInput, Conflict, NotFound, ReelrightsError, VerificationError
+from ..errors import (
+    BadInput,
+    Conflict,
+    NotFound,
+    ReelrightsError,
+    SignatureError,
+    VerificationError,
+)
 from ..home import Home
 from ..ledger import Ledger, Receipt
 from ..registry.resolve import resolve_party
@@ -39,12 +46,16 @@ from .admission import domain_holder, guild_attestation
 from .admission_types import DOMAIN, REVERIFY_DAYS, check_method_fields
 from .domain_proof import Expected, FetchPolicy, fetch_proof, proof_document, proof_txt
 
-__all__ = ["REVERIFY_AFTER_DAYS", "admit_manual", "admit_request", "issue_nonce", "nonce_for",
-           "request_admission", "reverify"]
+__all__ = ["REVERIFY_AFTER_DAYS", "admit_manual", "admit_request", "issue_nonce",
+           "issue_signed_nonce", "nonce_for", "request_admission", "reverify",
+           "signed_nonce_request"]
 
 #: ``service reverify`` fetches a domain again once its last verification is this old, so a
 #: daily run keeps every live proof from showing "lapsed" at :data:`REVERIFY_DAYS`.
 REVERIFY_AFTER_DAYS = REVERIFY_DAYS - 10
+NONCE_REQUEST_CONTEXT = "reelrights/nonce-request/v1"
+#: How far a nonce request's time may be from the server's.
+NONCE_REQUEST_SKEW_S = 300
 OPERATOR = "operator"
 
 
@@ -89,13 +100,62 @@ def issue_nonce(ledger: Ledger, party_id: str, domain: str,
             "txt": proof_txt(e)}
 
 
-def nonce_for(ledger: Ledger, party_ref: str, domain: str) -> dict[str, Any]:
-    """``party nonce``: from the server a party's home follows, or from this registry."""
+def _nonce_message(registry: str, party: str, domain: str, time: str) -> bytes:
+    return "\n".join([NONCE_REQUEST_CONTEXT, registry, party, domain, time]).encode("utf-8")
+
+
+def signed_nonce_request(home: Home, ledger: Ledger, party_id: str,
+                         domain: str) -> dict[str, str]:
+    """A nonce request signed with the party's key (only the party may ask: a stranger could
+    otherwise use up its nonces): Ed25519 over ``reelrights/nonce-request/v1``, the registry,
+    the party, the domain and the time, one per line."""
+    domain, now = _check_domain(domain), utc_now()
+    sig = home.party_key(party_id).sign(_nonce_message(ledger.registry, party_id, domain, now))
+    return {"party": party_id, "domain": domain, "time": now, "signature": _b64(sig)}
+
+
+def issue_signed_nonce(ledger: Ledger, request: dict[str, Any],
+                       now: str | None = None) -> dict[str, Any]:
+    """:func:`issue_nonce` for a :func:`signed_nonce_request` (``POST /v1/identity/nonces``):
+    the signature must be the party's, the time within 5 minutes of now."""
+    import nacl.exceptions
+    import nacl.signing
+
+    if set(request) != {"party", "domain", "time", "signature"} or not all(
+            isinstance(v, str) for v in request.values()):
+        raise BadInput('send {"party", "domain", "time", "signature"}: the party signs the '
+                       "request (`reelrights party nonce` does)")
+    now = now or utc_now()
+    try:
+        skew = abs((parse_time(request["time"]) - parse_time(now)).total_seconds())
+    except ReelrightsError:
+        raise BadInput(f"time {request['time'][:40]!r} is not an RFC 3339 UTC time") from None
+    if skew > NONCE_REQUEST_SKEW_S:
+        raise BadInput(f"the request's time {request['time']} is more than "
+                       f"{NONCE_REQUEST_SKEW_S} s from the server's ({now}); check the clock")
+    with ledger.db.read() as conn:
+        row = conn.execute(select(parties.c.public_key)
+                           .where(parties.c.id == request["party"])).first()
+    if row is None:
+        raise NotFound(f"party {request['party']} is not registered; register it first")
+    try:
+        sig = base64.b64decode(request["signature"], validate=True)
+        nacl.signing.VerifyKey(bytes(row.public_key)).verify(_nonce_message(
+            ledger.registry, request["party"], request["domain"], request["time"]), sig)
+    except (ValueError, nacl.exceptions.BadSignatureError):
+        raise SignatureError(f"the nonce request is not signed by {request['party']}'s key; "
+                             "only the party asks for its nonces") from None
+    return issue_nonce(ledger, request["party"], request["domain"], now)
+
+
+def nonce_for(home: Home, ledger: Ledger, party_ref: str, domain: str) -> dict[str, Any]:
+    """``party nonce``: from the server a party's home follows (a request signed with the
+    party's key), or from this registry."""
     with ledger.db.read() as conn:
         party = resolve_party(conn, party_ref)
     client = getattr(ledger, "client", None)
     if client is not None:
-        return dict(client.issue_nonce(party.id, _check_domain(domain)))
+        return dict(client.issue_nonce(signed_nonce_request(home, ledger, party.id, domain)))
     return issue_nonce(ledger, party.id, domain)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from ..core.statements import key_id_for, read_entry
+from ..core.statements import read_entry
 from ..errors import NotAdmitted
 from ..store.db import Database
 from ..store.identity_tables import party_admissions
@@ -39,7 +39,6 @@ class AdmissionGate(Allowlist):
     def __init__(self, db: Database, operator_key: bytes,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(db, operator_key, clock)
-        self.operator_key_id = key_id_for(operator_key)
 
     def refresh(self) -> None:
         with self.db.read() as conn:
@@ -50,25 +49,24 @@ class AdmissionGate(Allowlist):
         self._ids, self._read_at = frozenset(allowed | admitted), self.clock()
 
     def refusal(self, entry: bytes, key_id: str) -> NotAdmitted | None:  # type: ignore[override]
-        """None when ``entry`` may pass anyway (a party joining, or a statement the ledger will
-        refuse on its own: a malformed one, an unknown actor); else the refusal (blocking)."""
+        """None when ``entry``, signed by a key that is neither admitted nor allowed, may pass
+        anyway (a party joining, or a malformed entry the ledger refuses in its own words);
+        else the refusal."""
         try:
             s = read_entry(entry)
         except Exception:  # noqa: BLE001 - the ledger words a malformed entry
             return None
         if s.type in OPEN_TYPES:
             return None
-        with self.db.read() as conn:
-            registered = conn.execute(select(parties.c.key_id)
-                                      .where(parties.c.id == s.actor)).first()
-        if registered is None or registered[0] != key_id:
-            return None  # not a registered party's key: the ledger refuses it, in its words
+        # Whatever the actor claims (a party registered earlier in the same batch, another
+        # party's id): the signing key is not an admitted party's, so nothing but joining passes.
         if s.type == "admission.requested":
             return NotAdmitted(f"party {s.actor} asks for admission through POST "
                                "/v1/identity/admissions (`reelrights party request-admission`), "
                                "which checks its proof before anything is logged")
         return NotAdmitted(
-            f"party {s.actor} is registered but not admitted on this service, so it may not "
+            f"party {s.actor} is not admitted on this service (or key {key_id} is not its "
+            f"admitted key), so it may not "
             f"sign {s.type} yet; get admitted first: `reelrights party nonce {s.actor} --domain "
             f"D` and `reelrights party request-admission {s.actor} --domain D --nonce N` (or a "
             "guild's membership statement, or the operator's documented check)")
