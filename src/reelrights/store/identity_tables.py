@@ -1,4 +1,4 @@
-"""Identity's tables (migration 0013): admissions, admission requests, issued nonces.
+"""Identity's tables (migration 0014): admissions, admission requests, issued nonces.
 
 * ``party_admissions`` (projection): one row per admitted party, how its identity was verified
   and when its domain was last verified or found lapsed.

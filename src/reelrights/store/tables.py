@@ -263,7 +263,7 @@ from . import (  # noqa: E402,F401
     evidence_tables,
     fingerprint_tables,
     fund_tables,
-    identity_tables,  # noqa: E402,F401  (admissions, requests, issued nonces: 0013)
+    identity_tables,  # noqa: E402,F401  (admissions, requests, issued nonces: 0014)
     provenance_tables,
     run_tables,  # noqa: E402,F401  (run starts, out-of-force licenses, affected-by marks: 0010)
     service_tables,  # noqa: E402,F401  (the service's allowlist of signing keys: 0011)
