@@ -163,12 +163,31 @@ def every_type_home(tmp_path_factory) -> Path:
         declare_preference(home, ledger, work.details["id"],
                            Preferences({"train-ai": "disallowed"}),
                            source_format="content-usage", source_sha256="ab" * 32)
+        _log_identity_types(home, ledger, d, rival, auditor)
     finally:
         ledger.close()
     from test_suspense import expire_later  # last: its log time is 37 months ahead
 
     expire_later(home, unclaimed, owner, owner)
     return d / "home"
+
+
+def _log_identity_types(home: Home, ledger: Ledger, d: Path, studio: str, auditor: str) -> None:
+    """Admission by domain (a loopback proof world), re-verified and then lapsed; a manual one."""
+    from proof_servers import proof_world
+    from reelrights.identity.admit import admit_manual, issue_nonce, request_admission, reverify
+
+    admit_manual(home, ledger, auditor, "catalogue test")
+    with proof_world(d) as world:
+        n = issue_nonce(ledger, studio, "northlight.example")
+        world.publish("northlight.example", n["document"])
+        request_admission(home, ledger, studio, domain="northlight.example", nonce=n["nonce"],
+                          policy=world.policy())
+        assert [r["outcome"] for r in reverify(home, ledger, world.policy(), every=True)] == \
+            ["reverified"]
+        world.https.pages.clear()
+        assert [r["outcome"] for r in reverify(home, ledger, world.policy(), every=True)] == \
+            ["lapsed"]
 
 
 def test_a_fresh_interpreter_verifies_a_log_holding_every_statement_type(every_type_home) -> None:

@@ -186,7 +186,7 @@ def test_party_add_list_show(home) -> None:
     assert ok_json(p, "party", "show", pid)["public_key"] == base64.b64encode(
         key.public_key_bytes).decode()
     text = ok(p, "party", "show", pid).stdout
-    assert text.startswith(f"{pid}  X  (studio)") and shown["key_id"] not in text
+    assert text.startswith(f"{pid}  X [NOT ADMITTED]  (studio)") and shown["key_id"] not in text
 
 
 def test_work_add_credit_list_show(world, media) -> None:

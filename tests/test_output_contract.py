@@ -137,6 +137,8 @@ CREATES: dict[str, Creates] = {
     "init": Creates(lambda s, n: ["init"], lambda s, n: str(s.home), same=True),
     "party add": Creates(lambda s, n: ["party", "add", "--kind", "auditor", "--name",
                                        f"Auditor {n}"], _id("party")),
+    "party admit": Creates(lambda s, n: ["party", "admit", s.of("party add", n), "--manual",
+                                         f"KYC ticket {n}"], lambda s, n: s.of("party add", n)),
     "work add": Creates(lambda s, n: [
         "work", "add", "--owner", s["studio"], "--kind", "script", "--title", f"Draft {n}",
         str(make_script(s.tmp / f"draft-{n}.fountain", title=f"Draft {n}", author="M. E.",
@@ -276,6 +278,9 @@ OTHERS = {
     "credit expire",
     # strikes: one table of strike ids with their guilds (tests/test_strikes.py)
     "guild strikes",
+    # identity (tests/identity, tests/service/test_identity_http.py): a nonce prints the nonce;
+    # an admission request and re-verification need a domain proof served over HTTPS
+    "party nonce", "party request-admission", "service reverify",
 }
 
 

@@ -100,6 +100,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("fund", ("reelrights.fund.types", "reelrights.fund.claim_types"),
                ("reelrights.fund.productions", "reelrights.fund.revenue_import",
                 "reelrights.fund.royalty_statement_issue", "reelrights.fund.suspense")),
+    Capability("identity", ("reelrights.identity.admission_types",),
+               ("reelrights.identity.admission",)),
 )
 
 

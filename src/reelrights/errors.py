@@ -20,7 +20,8 @@
     │       └── BadRequestSignature ... malformed, not covering what it must, or not verifying
     ├── PolicyDenied      (exit 3)  the request is understood and refused by a rule
     │   ├── KeyNotAllowed           a service accepts statements from allowlisted keys only
-    │   └── NotVisible              a signed reader holds no role that sees the record
+    │   ├── NotVisible              a signed reader holds no role that sees the record
+    │   └── NotAdmitted             a registered party acts before the operator admitted it
     ├── DiskFull          (exit 1)  the disk (or the database server's) has no space left
     └── Unavailable       (exit 1)  not now: the database is unreachable; retry after a while
         ├── RateLimited             too many requests from one key or address; retry later
@@ -52,6 +53,7 @@ __all__ = [
     "KeyNotAllowed",
     "LogIntegrityError",
     "MediaError",
+    "NotAdmitted",
     "NotFound",
     "PROBLEM_TYPES",
     "PolicyDenied",
@@ -194,6 +196,11 @@ class NotVisible(PolicyDenied):
     """A signed reader holds no role that sees any field of the record (docs/visibility.md)."""
 
 
+class NotAdmitted(PolicyDenied):
+    """A registered party signed a statement before it was admitted (docs/identity.md): on a
+    service that requires admission, a pending party may only register and ask for admission."""
+
+
 class DiskFull(ReelrightsError):
     """No space left on the disk that holds ``where`` (a file, a folder or a database)."""
 
@@ -253,6 +260,7 @@ PROBLEM_TYPES: tuple[tuple[type[ReelrightsError], int, str, str], ...] = (
     (BadInput, 422, "invalid-statement", "Refused statement"),
     (KeyNotAllowed, 403, "key-not-allowed", "Signing key not allowed"),
     (NotVisible, 403, "not-visible", "Not visible to this reader"),
+    (NotAdmitted, 403, "not-admitted", "Party not admitted"),
     (PolicyDenied, 403, "policy-denied", "Denied by policy"),
     (SignatureMissing, 401, "signature-missing", "Request signature missing"),
     (UnknownKey, 401, "signature-unknown-key", "Request signed by an unknown key"),

@@ -66,8 +66,11 @@ FIELDS: dict[str, frozenset[str]] = {
     "service": _f("*"),
     # The C2PA Soft Binding Resolution API: matches by binding, published manifests, algorithms.
     "provenance": _f("*"),
+    # identity, shown_as, lookalikes: how the party was verified, and look-alike names
+    # (docs/identity.md); external_ids: its ISNI/IPI (docs/preferences.md)
     "party": _f("id", "kind", "name", "public_key", "key_id", "log_index", "registered_at",
-                "works_owned", "credits"),
+                "works_owned", "credits", "external_ids", "identity", "shown_as",
+                "lookalikes"),
     "work": _f("id", "kind", "title", "year", "owner", "log_index", "registered_at",
                "external_ids", "assets", "credits"),
     "bundle": _f("id", "owner", "name", "version", "predecessor", "root", "totals",

@@ -51,9 +51,9 @@ def id_example(kind: str) -> str:
 
 
 def _party(db: Database, log: DatabaseLog, ref: str) -> dict[str, Any]:
-    from ..registry.parties import party_detail
+    from ..identity.display import party_shown
 
-    return party_detail(db, ref).to_json()
+    return party_shown(db, ref)  # with its verified identity and look-alike names
 
 
 def _work(db: Database, log: DatabaseLog, ref: str) -> dict[str, Any]:

@@ -49,13 +49,15 @@ class ServiceConfig:
     witnesses: list[list[str]] = field(default_factory=list)
     witness_interval_s: float = 1.0
     witness_refresh_s: float = 60.0
+    #: Parties act only once admitted (docs/identity.md); the allowlist stays an override.
+    admission: bool = False
     #: Test-only switches and anything a concern adds later.
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def create_app(config: ServiceConfig) -> Starlette:
     """The ASGI application of one server process (uvicorn runs one per worker)."""
-    from . import operations, reads, softbinding, statements
+    from . import identity, operations, reads, softbinding, statements
     from .state import ServiceState
 
     state = ServiceState(config)
@@ -68,7 +70,7 @@ def create_app(config: ServiceConfig) -> Starlette:
         finally:
             await state.stop()
 
-    routes = [*statements.routes(), *reads.routes(), *softbinding.routes(),
+    routes = [*statements.routes(), *identity.routes(), *reads.routes(), *softbinding.routes(),
               *operations.routes()]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=operations.middleware(),
                     exception_handlers={Problem: _problem, ReelrightsError: _ledger_error,

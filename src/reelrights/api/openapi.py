@@ -165,7 +165,23 @@ SCHEMAS: Json = {
         "additionalProperties": False},
     "Party": _record("`party show --json`", ["id", "kind", "name", "log_index"], {
         "id": _id("pty"), "kind": _STR, "name": _STR, "public_key": _STR, "key_id": _STR,
-        "log_index": _INDEX, "works_owned": _LIST, "credits": _LIST}),
+        "log_index": _INDEX, "works_owned": _LIST, "credits": _LIST,
+        "identity": {"type": "object", "description": "How the party's identity was verified "
+                     "(docs/identity.md): status pending, admitted or lapsed; label"},
+        "shown_as": {"type": "string", "description": "The name as shown: with its verified "
+                     "domain or attesting guild beside it"},
+        "lookalikes": {"type": "array", "description": "Parties whose names can be mistaken "
+                       "for this one's, each shown with its own identity"}}),
+    "Nonce": {
+        "type": "object", "required": ["party", "domain", "nonce", "expires_at", "document",
+                                       "txt"],
+        "properties": {"party": _id("pty"), "domain": _STR, "nonce": _STR, "expires_at": _STR,
+                       "document_url": _STR,
+                       "document": {"type": "object", "description": "The JSON to publish at "
+                                    "https://DOMAIN/.well-known/reelrights.json"},
+                       "txt_name": _STR, "txt": {"type": "string", "description": "Or this "
+                                                 "TXT record at _reelrights.DOMAIN"}},
+        "additionalProperties": False},
     "Work": _record("`work show --json`", ["id", "kind", "title", "owner", "log_index"], {
         "id": _id("wrk"), "kind": _STR, "title": _STR, "owner": _STR, "log_index": _INDEX,
         "assets": _LIST, "credits": _LIST}),
@@ -247,7 +263,8 @@ def _statements_post() -> Json:
     """POST /v1/statements as docs/service.md's contract gives it (the write path's owner
     implements it)."""
     refusal = {str(code): _problem(text) for code, text in (
-        (403, "The signing key is not on the operator's allowlist (slug key-not-allowed)"),
+        (403, "The signing key is not on the operator's allowlist (slug key-not-allowed), or "
+              "its party is not admitted (slug not-admitted, `serve --admission`)"),
         (409, "Conflicts with the log: the same statement id with other bytes, a replaced "
               "fact"),
         (413, "Body too large: 64 KiB for one entry, 16 MiB or 1,000 entries for a batch"),
@@ -277,6 +294,49 @@ def _statements_post() -> Json:
                                        "description": "Present when every entry was "
                                                       "already logged"}}),
                       "400": _problem("Malformed body"), **refusal}}}
+
+
+def _identity_posts() -> dict[str, Json]:
+    """POST /v1/identity/nonces and /v1/identity/admissions (docs/identity.md)."""
+    common = {"400": _problem("Malformed body"),
+              "404": _problem("Unknown party, or a nonce not issued for this party and domain"),
+              "409": _problem("Already admitted, the nonce used or expired, or the domain held "
+                              "by another admitted party"),
+              "413": _problem("Body too large"),
+              "422": _problem("Invalid input, or (slug verification-failed) the proof did not "
+                              "hold: named in detail; nothing was logged"),
+              "429": _problem("Rate limited (slug rate-limited); see Retry-After"),
+              "503": _problem("The database is unavailable; see Retry-After")}
+    nonce = {"post": {
+        "operationId": "issueNonce", "summary": "A single-use nonce for a domain proof",
+        "tags": ["identity"],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["party", "domain", "time", "signature"],
+            "additionalProperties": False,
+            "description": "signature: base64 Ed25519 by the party's key over the lines "
+                           "reelrights/nonce-request/v1, registry, party, domain, time",
+            "properties": {"party": _id("pty"), "domain": _STR, "time": _STR,
+                           "signature": _STR}}}}},
+        "responses": {"200": _json("The nonce and what to publish", _ref("Nonce")), **common,
+                      "422": _problem("Invalid input, a time more than 5 minutes off, or (slug "
+                                      "verification-failed) a signature that is not the "
+                                      "party's")}}}
+    admission = {"post": {
+        "operationId": "requestAdmission",
+        "summary": "Check a party's signed admission request and log it with its admission",
+        "tags": ["identity"],
+        "description": "The body is the party's signed admission.requested statement. The "
+                       "service fetches the domain proof it names (HTTPS to public addresses "
+                       "only, no redirects, 64 KiB, 5 s) or checks the guild's membership "
+                       "statement, then logs the request and the operator's party.admitted.",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "description": "One signed statement (RFC 8785 JSON)"}}}},
+        "responses": {"200": _json("Both receipts and a checkpoint that includes them",
+                                   _ref("Receipts")),
+                      "403": _problem("Denied by a rule (a guild not admitted, a party that "
+                                      "is not a performer or writer)"),
+                      "415": _problem("Content type is not application/json"), **common}}}
+    return {"/v1/identity/nonces": nonce, "/v1/identity/admissions": admission}
 
 
 @cache
@@ -341,6 +401,7 @@ def document() -> Json:
             "404": _problem("No such index")}, parameters=[
             _path_param("index", "Log index", {"type": "string", "pattern": "^[0-9]{1,19}$"})]),
         "/v1/statements": _statements_post(),
+        **_identity_posts(),
         "/v1/statements/{id}": _get("getStatement", "Where a statement was logged", "log", {
             "200": _json("Its receipt (without the applier's details)", _ref("Receipt")),
             "404": _problem("Not a statement id, or not in the log")}, parameters=[

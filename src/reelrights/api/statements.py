@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from ..service.writer import WritePath
 
-__all__ = ["BODY_TIMEOUT_S", "routes"]
+__all__ = ["BODY_TIMEOUT_S", "routes", "write_path"]
 
 SINGLE = "application/json"
 BATCH = ("application/jsonl", "application/x-ndjson")
@@ -60,7 +60,7 @@ class Submit:
         client = scope.get("client")
         address = client[0] if client else "unknown"
         try:
-            writes = _write_path(state)
+            writes = write_path(state)
             if kind == SINGLE:
                 body = await _body(receive, length, cfg.max_single_bytes, "a single statement",
                                      cfg.body_timeout_s)
@@ -91,7 +91,7 @@ class Submit:
         await send({"type": "http.response.body", "body": answer})
 
 
-def _write_path(state: Any) -> WritePath:
+def write_path(state: Any) -> WritePath:
     """This process's write path, made at its first submission."""
     writes: WritePath | None = state.parts.get("writes")
     if writes is None:
@@ -102,7 +102,8 @@ def _write_path(state: Any) -> WritePath:
             state.ledger, state.home.log_dir, open_appends=cfg.open_appends,
             coalesce_wait_s=cfg.coalesce_wait_s, coalesce_max_entries=cfg.coalesce_max_entries,
             key_rate=cfg.key_rate, key_burst=cfg.key_burst, address_rate=cfg.address_rate,
-            address_burst=cfg.address_burst, inflight=int(cfg.extra.get("inflight", 2)))
+            address_burst=cfg.address_burst, inflight=int(cfg.extra.get("inflight", 2)),
+            admission=cfg.admission)
     return writes
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import BadInput
-from ..registry.labels import display_names
+from ..identity.display import display_names, shown_json
 from ..rights import bundles
 from .context import AppContext, pass_app
 from .output import Col, created_receipt, emit_json, json_option, listing, ref
@@ -74,7 +74,7 @@ def bundle_list(app: AppContext, owner: str | None, as_json: bool) -> None:
 @pass_app
 def bundle_show(app: AppContext, bundle_ref: str, as_json: bool) -> None:
     """Show a bundle version (id, NAME@VERSION, or name for the latest version)."""
-    d = bundles.bundle_detail(app.ledger.db, bundle_ref).to_json()
+    d = shown_json(app.ledger.db, bundles.bundle_detail(app.ledger.db, bundle_ref).to_json())
     if as_json:
         emit_json(d)
         return

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..registry.labels import display_names
+from ..identity.display import display_names
 from ..rights import consent as consent_service
 from ..rights.types import CONSENT_KINDS, MEDIA, REPRESENTATION
 from .context import AppContext, pass_app

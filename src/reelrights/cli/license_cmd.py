@@ -10,8 +10,8 @@ import click
 from ..core.canonical import load_json
 from ..core.odrl import parse_policy
 from ..errors import BadInput
+from ..identity.display import display_names, shown_json
 from ..preferences.project import TARGETS, project
-from ..registry.labels import display_names
 from ..rights import licensing
 from ..rights.types import COVERED_ROLES
 from .context import AppContext, pass_app
@@ -114,7 +114,7 @@ def license_list(app: AppContext, licensee: str | None, as_json: bool) -> None:
 @pass_app
 def license_show(app: AppContext, license_ref: str, as_json: bool) -> None:
     """Show a license, its status and its full history from the log."""
-    d = licensing.license_detail(app.ledger.db, license_ref).to_json()
+    d = shown_json(app.ledger.db, licensing.license_detail(app.ledger.db, license_ref).to_json())
     if as_json:
         emit_json(d)
         return

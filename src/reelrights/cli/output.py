@@ -37,7 +37,9 @@ _SUBJECT = {"license.cosigned": "license", "license.revoked": "license",
             "consent.revoked": "consent", "performer.deceased": "performer",
             "audit.withdrawn": "challenge", "dispute.released": "dispute",
             "dispute.decided": "dispute", "production.uses": "production",
-            "fund.terms": "license"}
+            "fund.terms": "license", "admission.requested": "party",
+            "party.admitted": "party", "domain.reverified": "party",
+            "domain.lapsed": "party"}
 
 
 def emit_json(value: Any) -> None:

@@ -6,9 +6,11 @@ import click
 
 from ..core.names import normalize_name
 from ..home import Home
-from ..registry.parties import confusable_parties, list_parties, party_detail, register_party
+from ..identity.display import parties_shown, party_shown
+from ..registry.parties import confusable_parties, register_party
 from ..registry.types import PARTY_KINDS
 from .context import AppContext, pass_app
+from .identity_cmd import PARTY_COMMANDS
 from .output import Col, created, created_receipt, emit_json, json_option, listing
 from .types import PARTY_ID
 
@@ -78,13 +80,16 @@ def party_add(app: AppContext, kind: str, name: str, passphrase_env: str | None,
 
 @party.command("list")
 @click.option("--kind", type=click.Choice(PARTY_KINDS))
+@click.option("--pending", is_flag=True, help="Only parties not admitted yet.")
 @json_option
 @pass_app
-def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
-    """List registered parties."""
-    listing(as_json, [r.to_json() for r in list_parties(app.ledger.db, kind)], "parties",
-            ["id", "kind", "name", Col("key id", "id"), Col("log", "num")],
-            lambda r: [r["id"], r["kind"], r["name"], r["key_id"], r["log_index"]])
+def party_list(app: AppContext, kind: str | None, pending: bool, as_json: bool) -> None:
+    """List registered parties, each with its verified domain or attesting guild (or NOT
+    ADMITTED) beside its name."""
+    listing(as_json, parties_shown(app.ledger.db, kind, pending=pending), "parties",
+            ["id", "kind", "name [verified as]", Col("key id", "id"), Col("log", "num")],
+            lambda r: [r["id"], r["kind"], f"{r['name']}\n[{r['identity']['label']}]",
+                       r["key_id"], r["log_index"]])
 
 
 @party.command("show")
@@ -93,12 +98,22 @@ def party_list(app: AppContext, kind: str | None, as_json: bool) -> None:
 @pass_app
 def party_show(app: AppContext, party_ref: str, as_json: bool) -> None:
     """Show one party (by id, unique name, or isni:/ipi:/imdb: identifier): key, ids, works
-    owned, credits."""
-    p = party_detail(app.ledger.db, party_ref).to_json()
+    owned, credits, look-alikes."""
+    p = party_shown(app.ledger.db, party_ref)
     if as_json:
         emit_json(p)
         return
-    click.echo(f"{p['id']}  {p['name']}  ({p['kind']})")
+    ident = p["identity"]
+    click.echo(f"{p['id']}  {p['shown_as']}  ({p['kind']})")
+    how = {"domain": f"domain {ident.get('domain')} ({ident.get('verified_at')}; due "
+                     f"{ident.get('due_at')})",
+           "guild": f"guild {ident.get('guild')}'s membership statement",
+           "manual": f"the operator's check {ident.get('reference')!r}"}.get(
+        ident.get("method", ""), "not admitted: `reelrights party nonce` and "
+                                 "`party request-admission`")
+    click.echo(f"  identity    {ident['status']}: {how}")
+    if ident.get("lapse"):
+        click.echo(f"  LAPSED      {ident['lapse']}")
     click.echo(f"  public key  {p['public_key']}  (key id {p['key_id']})")
     click.echo(f"  registered  {p['registered_at']}  log index {p['log_index']}")
     for x in p["external_ids"]:
@@ -107,3 +122,9 @@ def party_show(app: AppContext, party_ref: str, as_json: bool) -> None:
         click.echo(f"  owns        {w['id']}  {w['title']}")
     for c in p["credits"]:
         click.echo(f"  credited    {c['role']} {c['share']} on {c['work']}  (log index {c['log_index']})")
+    for other in p["lookalikes"]:
+        click.echo(f"  looks like  {other['id']}  {other['shown_as']}  (a different party)")
+
+
+for _command in PARTY_COMMANDS:
+    party.add_command(_command)

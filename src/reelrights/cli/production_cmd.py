@@ -6,7 +6,7 @@ import click
 
 from ..errors import BadInput
 from ..fund import productions as fund
-from ..registry.labels import display_names
+from ..identity.display import display_names
 from .context import AppContext, pass_app
 from .output import Col, created_receipt, emit_json, json_option, listing, ref
 

@@ -10,7 +10,7 @@ import click
 
 from ..core.canonical import load_json
 from ..evidence import eu_summary, runs
-from ..registry.labels import display_names
+from ..identity.display import display_names, shown_json
 from .context import AppContext, pass_app
 from .output import Col, created, emit_json, json_option, listing, ref
 
@@ -102,7 +102,8 @@ def show(app: AppContext, run_id: str, as_json: bool) -> None:
     """Show a run's commitment, usage per license and public totals."""
     from ..evidence.audit_status import run_show
 
-    d = run_show(app.ledger.db, app.ledger.log, run_id)  # with every audit and how it ended
+    # with every audit and how it ended, each party named with its verification
+    d = shown_json(app.ledger.db, run_show(app.ledger.db, app.ledger.log, run_id))
     if as_json:
         emit_json(d)
         return

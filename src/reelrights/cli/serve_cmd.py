@@ -38,6 +38,10 @@ def register(cli: click.Group) -> None:
 @click.option("--open", "open_appends", is_flag=True,
               help="Accept statements from any key, skipping the allowlist (demos and tests "
                    "only).")
+@click.option("--admission", is_flag=True,
+              help="Parties act only once admitted (domain, guild or the operator's check; "
+                   "docs/identity.md): anyone may register and ask; the allowlist stays an "
+                   "override.")
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
               help="A reverse proxy whose X-Forwarded-For names the client (repeatable). "
                    "Without one, the TCP peer is the client, whatever the headers say.")
@@ -51,7 +55,7 @@ def register(cli: click.Group) -> None:
               help="Extra ServiceConfig settings as JSON (limits, coalescing; tests).")
 @pass_app
 def serve(app: AppContext, host: str, port: int, workers: int, open_appends: bool,
-          trusted_proxies: tuple[str, ...], witnesses: tuple[str, ...],
+          admission: bool, trusted_proxies: tuple[str, ...], witnesses: tuple[str, ...],
           policy_file: Path | None, config_json: str | None) -> None:
     """Serve this home's registry over HTTP: POST /v1/statements, the static log, proofs.
 
@@ -66,7 +70,8 @@ def serve(app: AppContext, host: str, port: int, workers: int, open_appends: boo
     settings = json.loads(config_json) if config_json else {}
     settings.setdefault("witnesses", _witnesses(witnesses, policy_file))
     try:
-        config = ServiceConfig(home=Path(home.path), open_appends=open_appends, **settings)
+        config = ServiceConfig(home=Path(home.path), open_appends=open_appends,
+                               **{"admission": admission, **settings})
     except TypeError as exc:
         raise BadInput(f"--config-json: {exc}") from None
     if open_appends:

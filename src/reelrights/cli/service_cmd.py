@@ -12,6 +12,7 @@ import click
 
 from ..service.allowlist import allow, allowed, disallow, format_key, parse_key
 from .context import AppContext, pass_app
+from .identity_cmd import SERVICE_COMMANDS as IDENTITY_COMMANDS
 from .operate_cmd import SERVICE_COMMANDS
 from .output import emit_json, table
 
@@ -65,5 +66,5 @@ def service_allowed(app: AppContext, as_json: bool) -> None:
           [[r["key"], r["party"] or "", r["added_at"], r["note"] or ""] for r in rows])
 
 
-for _command in SERVICE_COMMANDS:
+for _command in (*SERVICE_COMMANDS, *IDENTITY_COMMANDS):
     service.add_command(_command)

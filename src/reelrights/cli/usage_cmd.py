@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..registry.labels import display_names
+from ..identity.display import display_names
 from ..registry.usage import usage_report
 from .context import AppContext, pass_app
 from .output import Col, emit_json, json_option, ref, table

@@ -9,8 +9,8 @@ import click
 
 from ..errors import PolicyDenied
 from ..evidence import fingerprints
+from ..identity.display import display_names, shown_json
 from ..registry.credits import credit_work
-from ..registry.labels import display_names
 from ..registry.types import CREDIT_ROLES, WORK_KINDS
 from ..registry.works import list_works, register_work, work_detail
 from ..rights import disputes
@@ -121,7 +121,7 @@ def work_list(app: AppContext, owner: str | None, as_json: bool) -> None:
 def work_show(app: AppContext, work_ref: str, as_json: bool) -> None:
     """Show a work (by id, unique title, or a standard identifier such as
     eidr:10.5240/..., isan:, isrc:, iswc:, isbn:): its assets and credits."""
-    w = work_detail(app.ledger.db, work_ref).to_json()
+    w = shown_json(app.ledger.db, work_detail(app.ledger.db, work_ref).to_json())
     if as_json:
         emit_json(w)
         return

@@ -138,6 +138,30 @@ class Client:
         return Submitted(receipts, checkpoint,
                          resp.headers.get("Reelrights-Duplicate", "").lower() == "true")
 
+    # -- identity (docs/identity.md) ----------------------------------------------------------
+    def issue_nonce(self, request: dict[str, str]) -> dict[str, Any]:
+        """A nonce for the party's proof of a domain, with the document and TXT record to
+        publish (``POST /v1/identity/nonces``; ``request`` is signed by the party:
+        :func:`reelrights.identity.admit.signed_nonce_request`)."""
+        return dict(self._json(self._request(
+            "POST", "/v1/identity/nonces", json=request,
+            headers={"Accept": "application/json"})))
+
+    def request_admission(self, entry: bytes) -> Submitted:
+        """Post a signed ``admission.requested``: the service checks the proof it names
+        and answers with its receipt and the admission's (``POST /v1/identity/admissions``)."""
+        resp = self._request("POST", "/v1/identity/admissions", content=bytes(entry),
+                             headers={"Content-Type": "application/json",
+                                      "Accept": "application/json"})
+        data = self._json(resp)
+        try:
+            receipts = [Receipt.from_json(r) for r in data["receipts"]]
+            checkpoint = str(data["checkpoint"]).encode("utf-8")
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ServiceError(f"{self.base_url}/v1/identity/admissions answered without "
+                               "receipts and a checkpoint") from None
+        return Submitted(receipts, checkpoint)
+
     # -- reads --------------------------------------------------------------------------------
     def log_info(self) -> LogInfo:
         data = self._json(self._request("GET", "/v1/log"))

@@ -17,7 +17,7 @@ from ..home import Home
 from ..keys import PartyKey
 from ..ledger import Ledger, Receipt
 
-__all__ = ["sign_and_submit", "submit_as", "submit_as_operator"]
+__all__ = ["operator_signing_key", "sign_and_submit", "submit_as", "submit_as_operator"]
 
 
 def sign_and_submit(ledger: Ledger, key: PartyKey, type_: str, actor: str,
@@ -41,13 +41,19 @@ def submit_as_operator(home: Home, ledger: Ledger, type_: str, body: dict[str, A
     operator's own key when the registry's establishment names one (``keys/operator.pem``),
     else (an older registry) with the log's key. Only the operator's home holds either."""
     check_body(type_, 1, body, OPERATOR)
+    return sign_and_submit(ledger, operator_signing_key(home, ledger), type_, OPERATOR, body)
+
+
+def operator_signing_key(home: Home, ledger: Ledger) -> PartyKey:
+    """The key the operator's statements are signed with in this registry (see
+    :func:`submit_as_operator`); refused unless this home holds it."""
     wanted = ledger.deployment().operator_key
     if wanted is None:
-        return sign_and_submit(ledger, home.log_key(), type_, OPERATOR, body)
+        return home.log_key()
     key = home.operator_key()
     if key is None or key.public_key_bytes != wanted:
         raise BadInput(f"this registry's operator statements are signed with the operator's "
                        f"key, and {home.operator_key_path} is "
                        f"{'missing' if key is None else 'another key'}; put the operator's key "
                        "there (mode 0600)")
-    return sign_and_submit(ledger, key, type_, OPERATOR, body)
+    return key

@@ -37,6 +37,7 @@ from .sync import SyncReport, sync
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..client.http import Submitted
 
 __all__ = ["RemoteLedger", "join", "open_ledger", "open_remote_home", "open_remote_ledger"]
 
@@ -62,7 +63,17 @@ class RemoteLedger(ReplicaLedger):
         syncs; a split view is raised."""
         if not entries:
             raise BadInput("nothing to submit; pass at least one signed statement")
-        done = self.client.append(entries)
+        return self._settle(entries, self.client.append(entries))
+
+    def request_admission(self, entry: bytes) -> list[Receipt]:
+        """Post a signed ``admission.requested`` to the service's admission endpoint
+        (docs/identity.md): its receipt and the operator's ``party.admitted`` that answers it,
+        synced like :meth:`submit`'s."""
+        return self._settle([entry], self.client.request_admission(entry))
+
+    def _settle(self, entries: Sequence[bytes], done: Submitted) -> list[Receipt]:
+        """The answer to a submission of ``entries`` (its receipts may go on past them: the
+        operator's statements that answered them), synced up to its checkpoint."""
         covered = _covered_size(done.checkpoint, self.home)
         last = max(r.index for r in done.receipts)
         if covered <= last:
@@ -76,9 +87,9 @@ class RemoteLedger(ReplicaLedger):
         except VerificationError:
             raise
         except ReelrightsError:
-            return done.receipts  # not fatal: the receipts stand, and every command syncs first
-        self._check_receipts(entries, done.receipts)
-        return done.receipts
+            return list(done.receipts)  # not fatal: the receipts stand; every command syncs first
+        self._check_receipts(entries, done.receipts[:len(entries)])
+        return list(done.receipts)
 
     def _check_receipts(self, entries: Sequence[bytes], receipts: Sequence[Receipt]) -> None:
         """Each receipt names the index, in the verified replica, of exactly its entry."""

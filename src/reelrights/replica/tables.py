@@ -45,6 +45,8 @@ PROJECTION_TABLES: tuple[str, ...] = (
     # creative fund (fund/productions.py, revenue_import.py, statement_issue.py)
     "productions", "production_outputs", "fund_terms", "revenue_reports", "revenue_rows",
     "fund_lines", "fund_postings", "fund_statements",
+    # identity (identity/admission.py: admissions and the requests they answer)
+    "admission_requests", "party_admissions",
 )
 
 #: The log itself.
@@ -64,6 +66,8 @@ LOCAL_TABLES: dict[str, str] = {
                         "stripped copy; the logged record carries their digest)",
     "service_allowed_keys": "the operator's allowlist of keys the service accepts statements "
                             "from (`reelrights service allow`): a local decision, never logged",
+    "identity_nonces": "nonces this server issued for domain proofs (single-use, expiring); "
+                       "an admission logs the nonce it used",
 }
 
 

@@ -42,6 +42,7 @@ from ..log.mirror import catch_up
 from ..store.db import unavailable
 from ..write.accepted import Receipt
 from ..write.decode import raise_at
+from .admission_gate import AdmissionGate
 from .allowlist import Allowlist
 from .coalesce import Coalescer, Result, submit_isolated
 from .dedupe import is_replay, original_receipt
@@ -93,7 +94,7 @@ class WritePath:
                  coalesce_wait_s: float = 0.005, coalesce_max_entries: int = 1000,
                  key_rate: float = 200.0, key_burst: int = 400,
                  address_rate: float = 2000.0, address_burst: int = 4000,
-                 inflight: int = 2) -> None:
+                 inflight: int = 2, admission: bool = False) -> None:
         self.ledger, self.log_dir = ledger, log_dir
         self.executor = ThreadPoolExecutor(inflight + 2, thread_name_prefix="reelrights-write")
         # Coalesced batches are small: their signatures too go to the worker processes, off
@@ -103,8 +104,8 @@ class WritePath:
         self.coalescer = Coalescer(self._commit_coalesced, self.executor, wait_s=coalesce_wait_s,
                                    max_entries=coalesce_max_entries, inflight=inflight)
         operator = ledger.keys.registered.get("operator")
-        self.allowlist = None if open_appends or operator is None else Allowlist(ledger.db,
-                                                                                 operator)
+        gate = AdmissionGate if admission else Allowlist
+        self.allowlist = None if open_appends or operator is None else gate(ledger.db, operator)
         self.keys = Buckets(key_rate, key_burst)
         self.addresses = Buckets(address_rate, address_burst)
 
@@ -154,7 +155,9 @@ class WritePath:
                 if allowlist.stale(kid):
                     await self._run(allowlist.refresh)
                 if not allowlist.allows(kid):
-                    raise_at(pos, total, await self._run(allowlist.refusal, entry, kid))
+                    refusal = await self._run(allowlist.refusal, entry, kid)
+                    if refusal is not None:
+                        raise_at(pos, total, refusal)
         for kid in dict.fromkeys(ids):
             wait = self.keys.take(kid)
             if wait:
@@ -174,6 +177,10 @@ class WritePath:
     def _commit_batch(self, entries: list[bytes]) -> tuple[list[Receipt], str]:
         receipts = self.ledger.submit(entries)
         return receipts, self._checkpoint(receipts[-1].index + 1)
+
+    def checkpoint_covering(self, size: int) -> str:
+        """The published checkpoint once it covers ``size`` entries (blocking)."""
+        return self._checkpoint(size)
 
     def _checkpoint(self, size: int) -> str:
         """The published checkpoint, once it covers ``size`` entries (it does after a submit;

@@ -1,4 +1,4 @@
-"""Standard identifiers of works and parties (created by migration 0016), for look-ups by any
+"""Standard identifiers of works and parties (created by migration 0015), for look-ups by any
 of them (``work show eidr:10.5240/…``, ``party show isni:…``). A projection of the log: the
 ``external_ids`` of ``work.registered`` and ``party.registered`` bodies, in the normal form of
 :func:`reelrights.core.identifiers.parse_identifier`.

@@ -1,4 +1,4 @@
-"""Declared preferences (created by migration 0016): one row per ``preference.declared``
+"""Declared preferences (created by migration 0015): one row per ``preference.declared``
 statement (reelrights.preferences). A projection of the log, rebuilt by replaying it.
 
 ``preferences``: a party's statement of preference about one work, reduced to the AIPREF data

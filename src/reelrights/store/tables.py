@@ -264,8 +264,9 @@ from . import (  # noqa: E402,F401
     evidence_tables,
     fingerprint_tables,
     fund_tables,
-    identifier_tables,  # noqa: E402,F401  (standard ids of works and parties: 0016)
-    preference_tables,  # noqa: E402,F401  (declared AI-use preferences: 0016)
+    identifier_tables,  # noqa: E402,F401  (standard ids of works and parties: 0015)
+    identity_tables,  # noqa: E402,F401  (admissions, requests, issued nonces: 0016)
+    preference_tables,  # noqa: E402,F401  (declared AI-use preferences: 0015)
     provenance_tables,
     run_tables,  # noqa: E402,F401  (run starts, out-of-force licenses, affected-by marks: 0010)
     service_tables,  # noqa: E402,F401  (the service's allowlist of signing keys: 0011)

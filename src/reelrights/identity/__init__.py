@@ -1,0 +1,4 @@
+"""Identity: who a party is. Admission (how its identity was verified: a domain it controls, a
+guild's attestation, an operator's documented check), the server-issued nonces a domain proof
+carries, the domain fetcher, re-verification every 90 days, and the label shown beside every
+party's name (docs/identity.md)."""
