@@ -95,6 +95,8 @@ CAPABILITIES: tuple[Capability, ...] = (
                 "reelrights.evidence.audit_status", "reelrights.evidence.certificates")),
     Capability("outputs", ("reelrights.outputs.types",),
                ("reelrights.outputs.provenance",)),
+    Capability("keys", ("reelrights.identity.key_types",),
+               ("reelrights.identity.keys", "reelrights.identity.statement_disputes")),
     Capability("fund", ("reelrights.fund.types", "reelrights.fund.claim_types"),
                ("reelrights.fund.productions", "reelrights.fund.revenue_import",
                 "reelrights.fund.royalty_statement_issue", "reelrights.fund.suspense")),

@@ -18,6 +18,7 @@ from ..core.ids import ID_PATTERNS
 from ..core.statements import sign_statement
 from ..errors import BadInput
 from ..registry.resolve import resolve_party
+from ..registry.submit import signing_key
 from .context import AppContext, pass_app
 from .output import emit_json, receipt_id
 
@@ -46,9 +47,9 @@ def statement_sign(app: AppContext, party_ref: str, type_: str, supersedes_ref: 
     supersedes = _supersedes(supersedes_ref) if supersedes_ref is not None else None
     with app.ledger.db.read() as conn:
         party_id = resolve_party(conn, party_ref).id
-    entry = sign_statement(app.ledger.new_statement(type_, party_id, body,
-                                                    supersedes=supersedes),
-                           app.home.party_key(party_id))
+    key = signing_key(app.home, app.ledger, party_id)
+    entry = sign_statement(app.ledger.new_statement(type_, party_id, body, supersedes=supersedes,
+                                                    signer=key.public_key_bytes), key)
     sys.stdout.write(entry.decode("utf-8") + "\n")
 
 

@@ -1,0 +1,1 @@
+"""Identity: who a party is and which key speaks for it over time."""
