@@ -187,7 +187,8 @@ class Ledger:
         current one in ``supersedes`` (read now: if it changes before the statement is logged,
         the statement is refused as stale, which is the point). Its ``key`` names the key
         ``signer`` (a public key) when the actor declared it, else the actor's signing key in
-        force now (docs/keys.md)."""
+        force now (docs/keys.md). ``time`` defaults to the ledger's clock (the time now)."""
+        time = time or self.rules.clock()
         if supersedes is None and type_ in admission.SUBJECTS:
             rule = admission.SUBJECTS[type_]
             if rule.mode != "new":

@@ -86,7 +86,11 @@ def restore_cmd(app: AppContext, src: Path, log_key: Path | None, database_url: 
 
 @click.group()
 def key() -> None:
-    """The log key's offline custody: split among officers (SLIP-39), combined again."""
+    """Party keys over time (recovery key, rotation, revocation) and the log key's offline
+    custody (SLIP-39).
+
+    A party's keys: `key new`, `recovery-set`, `rotate`, `cancel-rotation`, `recover`,
+    `revoke`, `history` (docs/keys.md). The log key: `split` among officers, `combine` again."""
 
 
 @key.command("split")

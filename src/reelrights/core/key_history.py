@@ -5,19 +5,19 @@ outside verifier feed the same statements through :class:`KeyHistory` in log ord
 same answers. docs/keys.md tells the rules in prose.
 
 Every key a party declares gets the next **sequence number** of that party (never reused, not
-even for a cancelled key): seq 0 is the key of ``party.registered``; ``key.recovery_set``,
-``key.rotation_requested`` and ``key.recovered`` declare the next ones. A v2 statement names
+even for a cancelled key): seq 0 is the key of ``party.registered``; ``key.recovery.set``,
+``key.rotation.requested`` and ``key.recovered`` declare the next ones. A v2 statement names
 its signing key as ``"key": {"party": A, "seq": N}``; the key history says whether key N of A
 could sign that type at that log index and log time.
 
-* ``key.recovery_set`` (signed by the current signing key, once): the party's offline
-  **recovery key**, valid from the next index. It signs only ``key.rotation_cancelled``,
+* ``key.recovery.set`` (signed by the current signing key, once): the party's offline
+  **recovery key**, valid from the next index. It signs only ``key.rotation.cancelled``,
   ``key.recovered`` and ``key.revoked``; it is replaced only by ``key.recovered``.
-* ``key.rotation_requested`` (signed by the current signing key; a recovery key must be set;
+* ``key.rotation.requested`` (signed by the current signing key; a recovery key must be set;
   one pending at a time): the new key signs statements whose log time is at least
   ``T + wait`` (``T`` the request's log time, ``wait`` the registry's
   ``key_rotation_wait_s``, 72 h by default); the old key signs those before that time.
-* ``key.rotation_cancelled`` (recovery key, before the new key takes effect): the rotation is
+* ``key.rotation.cancelled`` (recovery key, before the new key takes effect): the rotation is
   void; the old key stays; the cancelled key is never accepted again.
 * ``key.recovered`` (recovery key): the higher authority rotates **at once**: the new signing
   key signs from the next index, the previous one no longer; a pending rotation is void. It may
@@ -48,9 +48,9 @@ __all__ = ["BY_RECOVERY", "BY_SIGNING_OR_RECOVERY", "DEFAULT_ROTATION_WAIT_S", "
            "KeyHistory", "KeyRecord", "PartyKeys", "possession_message", "signer_key"]
 
 DEFAULT_ROTATION_WAIT_S = 72 * 3600
-RECOVERY_SET = "key.recovery_set"
-ROTATION_REQUESTED = "key.rotation_requested"
-ROTATION_CANCELLED = "key.rotation_cancelled"
+RECOVERY_SET = "key.recovery.set"
+ROTATION_REQUESTED = "key.rotation.requested"
+ROTATION_CANCELLED = "key.rotation.cancelled"
 RECOVERED = "key.recovered"
 REVOKED = "key.revoked"
 #: The statement types that change a party's keys.
@@ -227,13 +227,13 @@ def apply_key_statement(state: PartyKeys, s_type: str, registry: str, signer_seq
                                     index + 1, None))
     if s_type == ROTATION_REQUESTED:
         if state.recovery_at(index + 1, log_time) is None:
-            raise Conflict(f"{party} has no recovery key: set one (key.recovery_set) before a "
+            raise Conflict(f"{party} has no recovery key: set one (key.recovery.set) before a "
                            "rotation, so a thief who rotates first can be stopped")
         pending = state.pending_at(index, log_time)
         if pending is not None:
             raise Conflict(f"a rotation of {party} to key seq {pending.seq} is pending until "
                            f"{pending.from_time}; wait for it, or have the recovery key cancel "
-                           "it (key.rotation_cancelled)")
+                           "it (key.rotation.cancelled)")
         current = _current(state, index, log_time)
         effective = _later(log_time, wait_s)
         new = _declared(state, registry, body, SIGNING, index, log_time, index + 1, effective)

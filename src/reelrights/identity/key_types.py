@@ -93,14 +93,14 @@ register(StatementType(
             "in the log, marked disputed wherever they are relied on, until resolved."))
 
 register(StatementType(
-    "statement.dispute_resolved", 1,
+    "statement.dispute.resolved", 1,
     Obj({"dispute": STATEMENT_ID, "outcome": Str(choices=DISPUTE_OUTCOMES), "reason": REASON}),
     actor_field=None,
     summary="A statement dispute ends: withdrawn by the disputing party, or upheld or rejected "
             "by a counterparty (a party the disputed statements name)."))
 
 register(StatementType(
-    "statement.dispute_decided", 1,
+    "statement.dispute.decided", 1,
     Obj({"dispute": STATEMENT_ID, "outcome": Str(choices=("upheld", "rejected")),
          "reason": REASON}),
     actor_field=None, operator=True,

@@ -4,7 +4,7 @@ A revocation takes effect at its own log position, never earlier (docs/keys.md):
 signed before it stay valid in the log, and ``log verify`` still passes. The party marks the
 ones it disowns with ``statement.disputed``; ``check`` shows the dispute beside every fact it
 relies on that is disputed, until a counterparty (a party the disputed statement names) or the
-operator resolves it (``statement.dispute_resolved``, ``statement.dispute_decided``), or the
+operator resolves it (``statement.dispute.resolved``, ``statement.dispute.decided``), or the
 party withdraws it. Not to be mixed up with ownership disputes over assets (rights/disputes.py).
 """
 
@@ -86,7 +86,7 @@ def _open_rows(conn: Connection, dispute: str) -> list[Any]:
     return rows
 
 
-@applier("statement.dispute_resolved")
+@applier("statement.dispute.resolved")
 @each_statement
 def _apply_resolved(conn: Connection, a: Accepted) -> dict[str, Any]:
     s, b = a.statement, a.statement.body
@@ -105,7 +105,7 @@ def _apply_resolved(conn: Connection, a: Accepted) -> dict[str, Any]:
     return _close(conn, a, b["dispute"], b["outcome"])
 
 
-@applier("statement.dispute_decided")
+@applier("statement.dispute.decided")
 @each_statement
 def _apply_decided(conn: Connection, a: Accepted) -> dict[str, Any]:
     b = a.statement.body
@@ -158,10 +158,10 @@ def resolve_dispute(home: Home, ledger: Ledger, dispute: str, outcome: str, reas
     upholds or rejects), or as the operator when ``as_party`` is None."""
     body = {"dispute": dispute, "outcome": outcome, "reason": reason}
     if as_party is None:
-        return submit_as_operator(home, ledger, "statement.dispute_decided", body)
+        return submit_as_operator(home, ledger, "statement.dispute.decided", body)
     with ledger.db.read() as conn:
         pid = resolve_party(conn, as_party).id
-    return submit_as(home, ledger, "statement.dispute_resolved", pid, body)
+    return submit_as(home, ledger, "statement.dispute.resolved", pid, body)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def resolve_dispute(home: Home, ledger: Ledger, dispute: str, outcome: str, reas
 # ---------------------------------------------------------------------------------------------
 
 def _row(r: Any) -> dict[str, Any]:
-    return {"dispute": r.dispute_id, "party": r.party_id, "entry_index": int(r.entry_index),
+    return {"id": r.dispute_id, "dispute": r.dispute_id, "party": r.party_id, "entry_index": int(r.entry_index),
             "entry_statement": r.entry_statement_id, "entry_type": r.entry_type,
             "log_index": int(r.log_index), "opened_at": r.opened_at, "reason": r.reason,
             "status": r.status, "closed_index": r.closed_index, "closed_at": r.closed_at,

@@ -109,8 +109,8 @@ class KeyBook:
                 if found is None:
                     raise_at(i, len(stmts), SignatureError(
                         f"the statement names key seq {s.key_seq} of {s.actor}, which that "
-                        "party has not declared (key.rotation_requested, key.recovered or "
-                        "key.recovery_set declare keys)"))
+                        "party has not declared (key.rotation.requested, key.recovered or "
+                        "key.recovery.set declare keys)"))
             else:
                 found = known.get(signer_of(s))
                 if found is None:
