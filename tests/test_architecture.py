@@ -12,7 +12,7 @@ from functools import cache
 import grimp
 import pytest
 
-CAPABILITIES = ("registry", "rights", "evidence", "outputs", "fund")
+CAPABILITIES = ("registry", "rights", "evidence", "outputs", "fund", "identity")
 #: What a capability builds on, and what builds on capabilities: neither may import one.
 PURE = ("reelrights.core", "reelrights.log", "reelrights.store", "reelrights.media")
 #: The application layer above the log: the log may not import it.
