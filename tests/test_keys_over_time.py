@@ -275,6 +275,25 @@ def test_a_revocation_keeps_earlier_statements_and_a_dispute_shows(home, lg, clo
         resolve_dispute(home, lg, d.details["id"], "rejected", "no", third)
     with pytest.raises(Conflict, match="withdraw"):
         resolve_dispute(home, lg, d.details["id"], "upheld", "mine", pid)
+    # `check` shows the dispute beside the work it relies on (and says nothing when none).
+    import json
+
+    from click.testing import CliRunner
+
+    from reelrights.cli import cli
+
+    args = ["--home", str(home.path), "check", "--licensee", buyer, "--action", "train",
+            "--model-family", "f", "--json", "--work"]
+    out = CliRunner().invoke(cli, [*args, w.details["id"]])
+    assert out.exit_code == 3, out.output
+    shown = json.loads(out.stdout)["disputed"]
+    assert [(x["entry_index"], x["status"], x["dispute"]) for x in shown] == [
+        (w.index, "open", d.details["id"])]
+    out = CliRunner().invoke(cli, [*args[:-2], "--work", w.details["id"]])
+    assert f"disputed: work.registered at log index {w.index}" in out.stdout
+    clean = _work(lg, clock, signing_key(home, lg, pid), pid, 9)
+    out = CliRunner().invoke(cli, [*args, clean.details["id"]])
+    assert "disputed" not in json.loads(out.stdout)
     resolve_dispute(home, lg, d.details["id"], "upheld", "we never had this credit", buyer)
     assert {x["status"] for x in list_statement_disputes(lg.db, pid)} == {"upheld"}
     with pytest.raises(Conflict, match="closed already"):

@@ -23,9 +23,19 @@ from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as, submit_as_operator
 from ..store.db import Database
 from ..store.key_tables import statement_disputes
-from ..store.tables import log_entries
+from ..store.tables import (
+    bundle_works,
+    bundles,
+    consents,
+    license_cosigns,
+    licenses,
+    log_entries,
+    work_assets,
+    works,
+)
 
-__all__ = ["dispute_statements", "disputes_over", "list_statement_disputes", "resolve_dispute"]
+__all__ = ["dispute_statements", "disputes_over", "disputes_relied_on", "list_statement_disputes",
+           "resolve_dispute"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,3 +208,33 @@ def disputes_over(conn: Connection, indexes: Iterable[int]) -> list[dict[str, An
     return sorted(out, key=lambda d: (d["entry_index"], d["log_index"]))
 
 
+
+
+def disputes_relied_on(conn: Connection, *, license_id: str | None, consent_id: str | None,
+                       shas: Iterable[str], bundle_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The standing statement disputes over the facts a ``check`` verdict relied on: the
+    license it names and its co-signatures, the consent, the works holding the item's assets
+    (or in its bundles) and the bundles."""
+    shas, bundle_ids = list(shas), list(bundle_ids)
+    if not conn.execute(select(statement_disputes.c.entry_index).limit(1)).first():
+        return []  # none at all: the common case, one indexed read
+    idx: set[int] = set()
+    if license_id is not None:
+        idx |= set(conn.scalars(select(licenses.c.log_index).where(licenses.c.id == license_id)))
+        idx |= set(conn.scalars(select(license_cosigns.c.log_index)
+                                .where(license_cosigns.c.license_id == license_id)))
+    if consent_id is not None:
+        idx |= set(conn.scalars(select(consents.c.log_index).where(consents.c.id == consent_id)))
+    work_ids: set[str] = set()
+    for k in range(0, len(shas), 500):
+        work_ids |= set(conn.scalars(select(work_assets.c.work_id)
+                                     .where(work_assets.c.sha256.in_(shas[k:k + 500]))))
+    if bundle_ids:
+        idx |= set(conn.scalars(select(bundles.c.log_index).where(bundles.c.id.in_(bundle_ids))))
+        work_ids |= set(conn.scalars(select(bundle_works.c.work_id)
+                                     .where(bundle_works.c.bundle_id.in_(bundle_ids))))
+    wanted = sorted(work_ids)
+    for k in range(0, len(wanted), 500):
+        idx |= set(conn.scalars(select(works.c.log_index)
+                                .where(works.c.id.in_(wanted[k:k + 500]))))
+    return disputes_over(conn, (int(i) for i in idx))
