@@ -28,8 +28,8 @@ from .core.statements import SignedStatement, parse_time, utc_now
 from .errors import Conflict, InvalidStatement, ReelrightsError
 from .store.tables import current_facts, log_entries
 
-__all__ = ["DEFAULT_CLOCK_SKEW_S", "DEFAULT_KEY_ROTATION_WAIT_S", "DEFAULT_SUBMISSION_WINDOW_S", "Deployment", "SUBJECTS",
-           "Supersession", "check_ids", "check_supersedes", "check_times", "current_fact",
+__all__ = ["DEFAULT_CLOCK_SKEW_S", "DEFAULT_KEY_ROTATION_WAIT_S", "DEFAULT_SUBMISSION_WINDOW_S",
+           "Deployment", "SUBJECTS", "Supersession", "check_ids", "check_supersedes", "check_times", "current_fact",
            "log_time_after", "record_current"]
 
 DEFAULT_CLOCK_SKEW_S = 300
