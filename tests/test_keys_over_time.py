@@ -230,8 +230,16 @@ def test_key_rules_refuse_what_they_should(home, lg, clock, tmp_path) -> None:
     with pytest.raises(InvalidStatement, match="actor"):
         lg.submit([_signed(lg, clock, key, "key.recovery.set", pid,
                            {**_new_key_body(lg, pid2, 1, "recovery", other), "party": pid2})])
-    rpath, _ = _keyfile(tmp_path, "rec")
+    rpath, rkey = _keyfile(tmp_path, "rec")
     idkeys.set_recovery_key(home, lg, pid, rpath)
+    # A declared key cannot be registered again as a new party's key.
+    from reelrights.core.ids import new_id
+
+    other_id = new_id("party")
+    with pytest.raises(Conflict, match="already belongs to another party"):
+        lg.submit([sign_statement(lg.new_statement("party.registered", other_id, {
+            "id": other_id, "kind": "studio", "name": "Copycat",
+            "public_key": base64.b64encode(rkey.public_key_bytes).decode()}), rkey)])
     # Set once: a thief holding the signing key cannot replace the recovery key.
     with pytest.raises(Conflict, match="recovery key already"):
         lg.submit([_signed(lg, clock, key, "key.recovery.set", pid,

@@ -280,12 +280,16 @@ class StatementRules(dict[str, bytes]):
         is_key = s.type in KEY_TYPES
         if not s.key_seq and not is_key and actor not in self.history.parties:
             return self.get(actor)
+        if s.log_time is None:
+            raise LogIntegrityError(f"entry {idx}: a v1 {s.type} statement names key seq "
+                                    f"{s.key_seq} (key numbers and key statements are v2 "
+                                    "only)", idx)
         registered = self.get(actor)
         if registered is None:
             return None
         try:
             key = self.history.signer(s.type, actor, s.key_seq, idx, s.log_time, registered)
-            if is_key and s.log_time is not None:
+            if is_key:
                 self.history.apply(s.type, actor, s.registry or "", s.key_seq, s.body, idx,
                                    s.log_time, registered)
         except ReelrightsError as exc:
