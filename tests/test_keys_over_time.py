@@ -337,3 +337,50 @@ def test_a_rebuilt_registry_resolves_keys_the_same(home, lg, clock, party, tmp_p
         db.dispose()
     assert got == want
     assert [k["status"] for k in got["keys"]] == ["retired", "active", "active"]
+
+
+def test_the_key_commands_on_a_local_home(home, tmp_path) -> None:
+    """The CLI on a local home: key new, recovery-set, rotate, history, cancel-rotation, revoke,
+    recover; statement dispute, disputes, resolve-dispute; bad input is one line, exit 2."""
+    import json
+
+    from click.testing import CliRunner
+
+    from reelrights.cli import cli
+
+    def run(*args: str, want: int = 0) -> str:
+        r = CliRunner().invoke(cli, ["--home", str(home.path), *args])
+        assert r.exit_code == want, (args, r.stdout, r.stderr)
+        return r.stdout if want == 0 else r.stderr
+
+    pid = json.loads(run("party", "add", "--kind", "studio", "--name", "Northlight", "--json"))["id"]
+    rec, new, fresh = (str(tmp_path / f"{n}.pem") for n in ("rec", "new", "fresh"))
+    for path in (rec, new, fresh):
+        assert len(run("key", "new", path).strip()) == 16
+    assert "never overwritten" in run("key", "new", rec, want=2)
+    assert "no recovery key" in run("key", "rotate", "--as", pid, "--new-key", new, want=2)
+    run("key", "recovery-set", "--as", pid, "--recovery-key", rec)
+    assert "does not exist" in run("key", "rotate", "--as", pid, "--new-key",
+                                   str(tmp_path / "missing.pem"), want=2)
+    out = json.loads(run("key", "rotate", "--as", pid, "--new-key", new, "--json"))
+    assert out["id"] == pid and out["seq"] == 2 and out["wait_s"] == WAIT
+    keys = json.loads(run("key", "history", pid, "--json"))["keys"]
+    assert [k["status"] for k in keys] == ["active", "active", "pending"]
+    assert "pending" in run("key", "history", pid)
+    run("key", "cancel-rotation", "--as", pid, "--recovery-key", rec)
+    assert "no pending rotation" in run("key", "cancel-rotation", "--as", pid, "--recovery-key",
+                                        rec, want=2)
+    run("key", "revoke", "--as", pid, "--reason", "laptop stolen")
+    run("key", "recover", "--as", pid, "--recovery-key", rec, "--new-key", fresh)
+    keys = json.loads(run("key", "history", pid, "--json"))["keys"]
+    assert [k["status"] for k in keys] == ["revoked", "active", "cancelled", "active"]
+    d = json.loads(run("statement", "dispute", "--as", pid, "--reason", "stolen key", "1",
+                       "--json"))
+    rows = json.loads(run("statement", "disputes", "--party", pid, "--json"))
+    assert [(r["id"], r["entry_index"], r["status"]) for r in rows] == [(d["id"], 1, "open")]
+    assert "exactly one of" in run("statement", "resolve-dispute", d["id"], "--outcome",
+                                   "withdrawn", "--reason", "x", want=2)
+    run("statement", "resolve-dispute", d["id"], "--as", pid, "--outcome", "withdrawn",
+        "--reason", "found the laptop")
+    assert "withdrawn" in run("statement", "disputes")
+    assert run("log", "verify").startswith("ok: ")
