@@ -1,4 +1,4 @@
-"""Tables for keys over time and disputed statements (created by migration 0013).
+"""Tables for keys over time and disputed statements (created by migration 0014).
 
 All three are projections of the log (identity/keys.py and identity/statement_disputes.py
 write them). ``key_events`` holds every key statement as logged, enough to rebuild a

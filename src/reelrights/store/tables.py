@@ -263,7 +263,7 @@ from . import (  # noqa: E402,F401
     evidence_tables,
     fingerprint_tables,
     fund_tables,
-    key_tables,  # noqa: E402,F401  (keys over time, statement disputes: 0013)
+    key_tables,  # noqa: E402,F401  (keys over time, statement disputes: 0014)
     provenance_tables,
     run_tables,  # noqa: E402,F401  (run starts, out-of-force licenses, affected-by marks: 0010)
     service_tables,  # noqa: E402,F401  (the service's allowlist of signing keys: 0011)

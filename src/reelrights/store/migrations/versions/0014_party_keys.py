@@ -1,13 +1,13 @@
 """Keys over time and disputed statements (store/key_tables.py).
 
-Revision ID: 0013
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0013'
-down_revision = '0011'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
