@@ -15,7 +15,7 @@ from .output import created, emit_json, json_option
 def register(cli: click.Group) -> None:
     cli.add_command(backup_cmd)
     cli.add_command(restore_cmd)
-    cli.add_command(key)
+    # `key` is registered by key_cmd, which adds the party-key commands to this group.
 
 
 @click.command("backup")
