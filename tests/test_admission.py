@@ -376,8 +376,15 @@ def test_supersedes_on_a_type_that_replaces_nothing_is_refused(home, ledger) -> 
             pointer="/statement/supersedes")
 
 
+def test_a_key_seq_never_declared_is_refused(home, ledger) -> None:
+    studio = _party(home, ledger)
+    st = ledger.new_statement("work.registered", studio, _work_body(studio))
+    st["key"]["seq"] = 1
+    refused(ledger, [_sign_raw(st, home.party_key(studio))], SignatureError,
+            "names key seq 1", "has not declared")
+
+
 @pytest.mark.parametrize(("field", "value", "fragment"), [
-    ("key", {"seq": 1}, "names key seq 1"),
     ("supersedes", None, "of the fact this statement replaces"),
     ("sealed", {"root": "0" * 64, "paths": ["/body/title"]}, "no statement type takes sealed"),
 ])

@@ -12,7 +12,8 @@ from functools import cache
 import grimp
 import pytest
 
-CAPABILITIES = ("registry", "rights", "evidence", "outputs", "fund", "preferences")
+CAPABILITIES = ("registry", "rights", "evidence", "outputs", "fund", "preferences",
+                "identity")
 #: What a capability builds on, and what builds on capabilities: neither may import one.
 PURE = ("reelrights.core", "reelrights.log", "reelrights.store", "reelrights.media")
 #: The application layer above the log: the log may not import it.

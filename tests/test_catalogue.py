@@ -138,6 +138,25 @@ def every_type_home(tmp_path_factory) -> Path:
         assert len(ids) >= 2, ids
         disputes.release_dispute(home, ledger, ids[0], "it is ours after all")
         disputes.decide_dispute(home, ledger, ids[1], "first_owner", "registered first")
+        # Keys over time (docs/keys.md) and a disputed statement, withdrawn then decided.
+        from reelrights.identity import keys as party_keys
+        from reelrights.identity import statement_disputes
+        from reelrights.keys import PartyKey, write_key_file
+
+        for name in ("recovery", "thief", "fresh", "recovery2"):
+            write_key_file(d / f"{name}.pem", PartyKey.generate())
+        party_keys.set_recovery_key(home, ledger, rival, d / "recovery.pem")
+        party_keys.request_rotation(home, ledger, rival, d / "thief.pem")
+        party_keys.cancel_rotation(home, ledger, rival, d / "recovery.pem")
+        party_keys.revoke_key(home, ledger, rival, "key stolen")
+        party_keys.recover(home, ledger, rival, d / "recovery.pem", d / "fresh.pem",
+                           d / "recovery2.pem")
+        for outcome in ("withdrawn", "rejected"):
+            dispute = statement_disputes.dispute_statements(
+                home, ledger, rival, [work.index], "signed with a stolen key")
+            statement_disputes.resolve_dispute(home, ledger, dispute.details["id"], outcome,
+                                               "checked", rival if outcome == "withdrawn"
+                                               else None)
         licensing.revoke_license(home, ledger, lic, "term ended")
         from datetime import UTC, datetime
 
@@ -209,7 +228,7 @@ def test_a_fresh_interpreter_verifies_a_log_holding_every_statement_type(every_t
         from reelrights.catalogue import check_body
         assert not [m for m in sys.modules if m.split(".")[1:2] in
                     (["registry"], ["rights"], ["evidence"], ["outputs"], ["fund"],
-                     ["preferences"])]
+                     ["preferences"], ["identity"])]
         home = Home.open({str(every_type_home)!r})
         key = home.log_key()
         signer = NoteSigner(home.origin, key.seed)

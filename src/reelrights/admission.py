@@ -23,16 +23,18 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
+from .core.key_history import DEFAULT_ROTATION_WAIT_S
 from .core.statements import SignedStatement, parse_time, utc_now
 from .errors import Conflict, InvalidStatement, ReelrightsError
 from .store.tables import current_facts, log_entries
 
-__all__ = ["DEFAULT_CLOCK_SKEW_S", "DEFAULT_SUBMISSION_WINDOW_S", "Deployment", "SUBJECTS",
-           "Supersession", "check_ids", "check_supersedes", "check_times", "current_fact",
+__all__ = ["DEFAULT_CLOCK_SKEW_S", "DEFAULT_KEY_ROTATION_WAIT_S", "DEFAULT_SUBMISSION_WINDOW_S",
+           "Deployment", "SUBJECTS", "Supersession", "check_ids", "check_supersedes", "check_times", "current_fact",
            "log_time_after", "record_current"]
 
 DEFAULT_CLOCK_SKEW_S = 300
 DEFAULT_SUBMISSION_WINDOW_S = 72 * 3600
+DEFAULT_KEY_ROTATION_WAIT_S = DEFAULT_ROTATION_WAIT_S
 #: The reserved actor of statements signed by the operator with the log's key.
 OPERATOR = "operator"
 
@@ -49,6 +51,10 @@ class Deployment:
     #: The operator's own public key, if the establishment names one: statements of actor
     #: ``operator`` after it are signed with it (else with the log's key).
     operator_key: bytes | None = None
+    #: How long a key rotation waits before it takes effect, during which the party's recovery
+    #: key can cancel it (``key_rotation_wait_s``; 72 h unless the establishment says
+    #: otherwise; reelrights.core.key_history).
+    key_rotation_wait_s: int = DEFAULT_KEY_ROTATION_WAIT_S
 
 
 def log_time_after(previous: str | None, now: str | None = None) -> str:

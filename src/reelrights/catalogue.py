@@ -97,6 +97,8 @@ CAPABILITIES: tuple[Capability, ...] = (
                ("reelrights.outputs.provenance",)),
     Capability("preferences", ("reelrights.preferences.types",),
                ("reelrights.preferences.declared",)),
+    Capability("keys", ("reelrights.identity.key_types",),
+               ("reelrights.identity.keys", "reelrights.identity.statement_disputes")),
     Capability("fund", ("reelrights.fund.types", "reelrights.fund.claim_types"),
                ("reelrights.fund.productions", "reelrights.fund.revenue_import",
                 "reelrights.fund.royalty_statement_issue", "reelrights.fund.suspense")),

@@ -4,13 +4,15 @@ One call is one batch and one transaction:
 
 1. decode each entry (canonical RFC 8785 bytes, envelope shape, at most 65,535 bytes) and check
    its body against its type in the catalogue, and find the keys already known;
-2. start checking the signatures whose keys are known (a party's key never changes) with
+2. start checking the signatures whose keys are known (a key number names one key for good) with
    libsodium, in worker processes for a large batch, so that they are checked while steps 3
    to 5 run;
 3. lock the log head (serialising every writer) and check the log's own rules (the statements'
    registry, the log time and the signed times' window, no statement id twice); resolve the
    keys the first pass did not know, from the registry or, for ``party.registered``, from the
-   body itself (proof of possession), and start checking those signatures too;
+   body itself (proof of possession), and start checking those signatures too; check that
+   every key is in force at its statement's log index and log time (keys over time,
+   :mod:`reelrights.core.key_history`);
 4. let the capability services apply their rows, run by run of the same type, in log order;
 5. append the entries (each wrapped with the log time), the tiles they change and one signed
    checkpoint;
@@ -142,14 +144,16 @@ class Ledger:
                   clock_skew_s: int = admission.DEFAULT_CLOCK_SKEW_S,
                   submission_window_s: int = admission.DEFAULT_SUBMISSION_WINDOW_S,
                   predecessor: dict[str, str] | None = None,
-                  operator_key: bytes | None = None) -> None:
+                  operator_key: bytes | None = None,
+                  key_rotation_wait_s: int = admission.DEFAULT_KEY_ROTATION_WAIT_S) -> None:
         """Log the ``registry.established`` statement, once (idempotent across processes).
 
         Signed with the log's key (the operator's). It switches the log to v2 statements bound
         to ``registry``; the entries before it stay v1 and are verified under v1 rules.
         ``predecessor`` ({origin, log_key, checkpoint}) names the log this one succeeds
         (:mod:`reelrights.operate.succession`); ``operator_key`` (public) the key the
-        operator's later statements are signed with, apart from the log's key."""
+        operator's later statements are signed with, apart from the log's key;
+        ``key_rotation_wait_s`` how long a party's key rotation waits (docs/keys.md)."""
         with self.db.read() as conn:
             head = self.log.head_state(conn)
         if head.registry is not None:
@@ -168,6 +172,8 @@ class Ledger:
             body["predecessor"] = predecessor
         if operator_key is not None:
             body["operator_key"] = base64.b64encode(operator_key).decode("ascii")
+        if key_rotation_wait_s != admission.DEFAULT_KEY_ROTATION_WAIT_S:
+            body["key_rotation_wait_s"] = key_rotation_wait_s
         entry = sign_statement(make_statement("registry.established", OPERATOR, body,
                                               registry=registry), log_key)
         with contextlib.suppress(Conflict):  # another process established it first
@@ -175,17 +181,33 @@ class Ledger:
         self.rules.deployment = None
 
     def new_statement(self, type_: str, actor: str, body: dict[str, Any], time: str | None = None,
-                      *, supersedes: dict[str, Any] | None = None) -> dict[str, Any]:
+                      *, supersedes: dict[str, Any] | None = None,
+                      signer: bytes | None = None) -> dict[str, Any]:
         """An unsigned v2 statement for this registry. A type that replaces a fact names the
         current one in ``supersedes`` (read now: if it changes before the statement is logged,
-        the statement is refused as stale, which is the point)."""
+        the statement is refused as stale, which is the point). Its ``key`` names the key
+        ``signer`` (a public key) when the actor declared it, else the actor's signing key in
+        force now (docs/keys.md). ``time`` defaults to the ledger's clock (the time now)."""
+        time = time or self.rules.clock()
         if supersedes is None and type_ in admission.SUBJECTS:
             rule = admission.SUBJECTS[type_]
             if rule.mode != "new":
                 with self.db.read() as conn:
                     supersedes = admission.current_fact(conn, rule.subject(body))
         return make_statement(type_, actor, body, time, registry=self.registry,
-                              supersedes=supersedes)
+                              supersedes=supersedes,
+                              key_seq=self.key_seq(actor, signer, time, type_))
+
+    def key_seq(self, actor: str, signer: bytes | None = None, time: str | None = None,
+                type_: str | None = None) -> int:
+        """The key number a statement of ``actor`` names: ``signer``'s (a public key) when
+        declared, else the actor's signing key in force at ``time`` (now)."""
+        if actor == OPERATOR or type_ == "party.registered":
+            return 0
+        rules = self.deployment()
+        with self.db.read() as conn:
+            return self.keys.signing_seq(conn, rules.registry, rules.key_rotation_wait_s, actor,
+                                         signer, time or utc_now())
 
     def close(self) -> None:
         """Release what the appender keeps between batches (the SQLite write connection: the
@@ -222,12 +244,16 @@ class Ledger:
                 with road.refusals_in_order(conn, batch, jobs, keys):
                     log_time, established = self.rules.admit(conn, head, batch.stmts,
                                                              look_up_ids=road.looks_up_ids)
+                    rules = self.rules.deployment
+                    keys.refresh(conn, head.registry, admission.DEFAULT_KEY_ROTATION_WAIT_S
+                                 if rules is None else rules.key_rotation_wait_s)
                     if batch.pending or batch.registers:
                         late = keys.resolve(conn, batch.stmts)
                         jobs.append(road.check(batch, batch.pending,
                                                [late[i] for i in batch.pending],
                                                background=path.background,
                                                process_min=path.process_min))
+                    keys.check_in_force(batch.stmts, head.size, log_time)
                     details = apply_statements(conn, [                              # 4.
                         Accepted(head.size + i, s, log_time or s.time)
                         for i, s in enumerate(batch.stmts)])

@@ -840,7 +840,7 @@ V2_CASES = [
     ("key missing", ["statement", "key"], _DELETE, "/statement"),
     ("key of another party", ["statement", "key", "party"], PERFORMER, "/statement/key"),
     ("key seq negative", ["statement", "key", "seq"], -1, "/statement/key"),
-    ("key seq 1 (no key change exists)", ["statement", "key", "seq"], 1, "/statement/key"),
+    ("key seq 2**31", ["statement", "key", "seq"], 1 << 31, "/statement/key"),
     ("key seq string", ["statement", "key", "seq"], "0", "/statement/key"),
     ("key seq bool", ["statement", "key", "seq"], False, "/statement/key"),
     ("key extra", ["statement", "key", "alg"], "Ed25519", "/statement/key"),

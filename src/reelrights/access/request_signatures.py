@@ -26,8 +26,11 @@ __all__ = ["ReadAuthenticator"]
 class ReadAuthenticator:
     """Checks signed reads against one database (its parties and its nonces)."""
 
-    def __init__(self, db: Database, registry: str, operator_keys: Iterable[bytes] = ()) -> None:
+    def __init__(self, db: Database, registry: str, operator_keys: Iterable[bytes] = (),
+                 wait_s: int | None = None) -> None:
         self.db = db
+        #: The registry's key rotation wait (docs/keys.md): which party keys are in force.
+        self.wait_s = wait_s
         #: The registry id a signature's ``tag`` must name.
         self.registry = registry
         self.operator_keys = tuple(operator_keys)
@@ -42,7 +45,8 @@ class ReadAuthenticator:
         now = time.time() if now is None else now
         check_fresh(params, now)
         with self.db.read() as conn:
-            holder = key_holder(conn, params.key_id, self.operator_keys)
+            holder = key_holder(conn, params.key_id, self.operator_keys, self.registry,
+                                self.wait_s)
         if holder is None:
             raise UnknownKey(f"the request is signed by key {params.key_id}, which is no "
                              "registered party's key (nor the operator's); sign with the key of "

@@ -257,7 +257,8 @@ def _authenticator(request: Request) -> ReadAuthenticator:
         assert state.ledger is not None
         keys = state.ledger.keys.registered
         auth = ReadAuthenticator(state.ledger.db, state.ledger.registry,
-                                 [k for k in (keys.get(OPERATOR), keys.get(LOG_SIGNER)) if k])
+                                 [k for k in (keys.get(OPERATOR), keys.get(LOG_SIGNER)) if k],
+                                 state.ledger.deployment().key_rotation_wait_s)
         state.parts["read_auth"] = auth
     return auth
 

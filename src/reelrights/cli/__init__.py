@@ -147,8 +147,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fund": ("fund_cmd", "The creative fund: revenue in, exact statements out (docs/fund.md)."),
     "guild": ("license_cmd", "Guild collective agreements and membership."),
     "init": ("party_cmd", "Create the home, its database and the log's Ed25519 key (idempotent)."),
-    "key": ("operate_cmd", "The log key's offline custody: split among officers (SLIP-39), "
-                           "combined again."),
+    "key": ("key_cmd", "Party keys over time (recovery key, rotation, revocation) and the log "
+                       "key's offline custody (SLIP-39)."),
     "license": ("license_cmd", "Licenses on bundles: ODRL 2.2 Agreements, guild co-signature, "
                                "revocation."),
     "join": ("join_cmd", "Make this home a party's home that follows the reelrights service at "

@@ -66,6 +66,10 @@ def check_cmd(app: AppContext, licensee: str, action: str, asset: str | None, wo
         for m in verdict.affected_by:
             click.echo(f"  affected by {m['statement_type']} at log index {m['log_index']} "
                        f"({m['subject_kind']} {m['subject']}): {m['reason']}")
+        for d in verdict.disputed:
+            click.echo(f"  disputed: {d['entry_type']} at log index {d['entry_index']} is "
+                       f"disowned by {d['party']} ({d['status']}, dispute {d['dispute']}): "
+                       f"{d['reason']}")
     if not verdict.allowed:
         sys.exit(PolicyDenied.exit_code)
 

@@ -15,7 +15,7 @@ from .output import created, emit_json, json_option
 def register(cli: click.Group) -> None:
     cli.add_command(backup_cmd)
     cli.add_command(restore_cmd)
-    cli.add_command(key)
+    # `key` is registered by key_cmd, which adds the party-key commands to this group.
 
 
 @click.command("backup")
@@ -86,7 +86,11 @@ def restore_cmd(app: AppContext, src: Path, log_key: Path | None, database_url: 
 
 @click.group()
 def key() -> None:
-    """The log key's offline custody: split among officers (SLIP-39), combined again."""
+    """Party keys over time (recovery key, rotation, revocation) and the log key's offline
+    custody (SLIP-39).
+
+    A party's keys: `key new`, `recovery-set`, `rotate`, `cancel-rotation`, `recover`,
+    `revoke`, `history` (docs/keys.md). The log key: `split` among officers, `combine` again."""
 
 
 @key.command("split")

@@ -8,7 +8,8 @@
 
 ``registry`` binds the statement to one deployment (a registry id, not a log shard's origin);
 ``id`` is unique in that registry, and the log never appends the same id twice; ``key`` names the
-signing key (party and key sequence number); ``supersedes`` names the fact a statement replaces
+signing key (party and key sequence number: 0 for the key the party registered, then one per
+key it declares, :mod:`reelrights.core.key_history`); ``supersedes`` names the fact a statement replaces
 (compare-and-swap: refused if that fact is no longer current); ``sealed`` is reserved for private
 fields replaced by a commitment (no type takes it yet, so a statement carrying it is refused).
 An optional key is absent or holds a value, never null (one statement, one spelling). The
@@ -442,12 +443,8 @@ def _check_v2_fields(stmt: dict[str, Any]) -> None:
             or type(key["seq"]) is not int or not 0 <= key["seq"] < 1 << 31):
         raise InvalidStatement('must be {"party": <the actor>, "seq": <key number, 0 for the '
                                "key the party registered>}", "/statement/key")
-    if key["seq"] != 0:
-        # No statement type changes a party's key yet, so key 0 is every party's only key: a
-        # statement naming another would claim a key the registry has never recorded.
-        raise InvalidStatement(f"names key seq {key['seq']}, but {stmt['actor']} has only its "
-                               "registered key (no key change is recorded); sign with it and "
-                               'write "key": {"party": <the actor>, "seq": 0}', "/statement/key")
+    # Which key number may sign at the statement's log position is the key history's
+    # question (reelrights.core.key_history): the registry and every verifier ask it.
     sup = stmt.get("supersedes")
     if "supersedes" in stmt and not (
             type(sup) is dict and len(sup) == 1

@@ -49,6 +49,7 @@ from ..errors import BadInput, Conflict, InvalidStatement, NotFound, PolicyDenie
 from ..home import Home
 from ..ledger import Accepted, Ledger, applier, each_statement
 from ..registry.resolve import resolve_party
+from ..registry.submit import signing_key
 from ..rights.licensing import LicenseStatus, cosigners_needed, license_status
 from ..rights.strikes import strikes_of_guilds
 from ..store.db import Database
@@ -328,7 +329,7 @@ def start_run(home: Home, ledger: Ledger, developer: str, model_family: str,
     if note:
         body["note"] = note
     check_body("run.started", 1, body, dev.id)
-    key = home.party_key(dev.id)
+    key = signing_key(home, ledger, dev.id)
     receipt = ledger.submit([sign_statement(ledger.new_statement("run.started", dev.id, body),
                                             key)])[0]
     return {"id": body["id"], "log_index": receipt.index, "started_at": receipt.log_time,
@@ -371,7 +372,7 @@ def commit_run(home: Home, ledger: Ledger, manifest: Path, developer: str, model
     if dev.kind != "developer":
         raise PolicyDenied(f"{dev.id} is a {dev.kind}, not a developer; only a developer "
                            "commits to a training run")
-    key = home.party_key(dev.id)  # fail on a missing key before hashing anything
+    key = signing_key(home, ledger, dev.id)  # fail on a missing key before hashing anything
     tmp = opening.with_name(f".{opening.name}.{secrets.token_hex(4)}.tmp")
     try:
         digest = commit_manifest(manifest, tmp, workers)

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import Connection
 
 from ..core.checkpoint import open_checkpoint
+from ..core.key_history import DEFAULT_ROTATION_WAIT_S, KEY_TYPES, KeyHistory
 from ..core.note import NoteVerifier
 from ..core.statement_types import OPERATOR, Checker
 from ..core.statements import SignedStatement, decode_entry, parse_time
@@ -260,6 +261,40 @@ class StatementRules(dict[str, bytes]):
         self.skew = self.window = timedelta(0)
         self.last_time: str | None = None
         self.ids: set[int] = set()
+        #: The parties' keys over time, replayed from the key statements (docs/keys.md).
+        self.history = KeyHistory()
+
+    def key_of(self, idx: int, s: SignedStatement, key_field: str | None) -> bytes | None:
+        """The key the entry at ``idx`` must be signed with: the one its body registers, its
+        actor's registered key, or the key its ``key`` names when that key is in force at
+        this index and log time (:mod:`reelrights.core.key_history`); a key statement is
+        applied to the history. None: the actor was never registered."""
+        actor = s.actor
+        if key_field is not None or actor == OPERATOR:
+            if s.key_seq:
+                raise LogIntegrityError(f"entry {idx}: a {s.type} statement names key seq "
+                                        f"{s.key_seq}; it is signed with key 0", idx)
+            if key_field is not None:
+                self.setdefault(actor, base64.b64decode(s.body[key_field]))
+            return self.get(actor)
+        is_key = s.type in KEY_TYPES
+        if not s.key_seq and not is_key and actor not in self.history.parties:
+            return self.get(actor)
+        if s.log_time is None:
+            raise LogIntegrityError(f"entry {idx}: a v1 {s.type} statement names key seq "
+                                    f"{s.key_seq} (key numbers and key statements are v2 "
+                                    "only)", idx)
+        registered = self.get(actor)
+        if registered is None:
+            return None
+        try:
+            key = self.history.signer(s.type, actor, s.key_seq, idx, s.log_time, registered)
+            if is_key:
+                self.history.apply(s.type, actor, s.registry or "", s.key_seq, s.body, idx,
+                                   s.log_time, registered)
+        except ReelrightsError as exc:
+            raise LogIntegrityError(f"entry {idx}: {exc.message}", idx) from None
+        return key
 
     def check(self, idx: int, s: SignedStatement) -> None:
         """The log's own rules for the entry at ``idx`` (raises LogIntegrityError)."""
@@ -283,6 +318,7 @@ class StatementRules(dict[str, bytes]):
             self.registry = s.registry
             self.skew = timedelta(seconds=s.body["clock_skew_s"])
             self.window = timedelta(seconds=s.body["submission_window_s"])
+            self.history.wait_s = s.body.get("key_rotation_wait_s", DEFAULT_ROTATION_WAIT_S)
         elif s.registry != self.registry:
             raise LogIntegrityError(f"entry {idx}: signed for registry {s.registry!r}, not this "
                                     f"log's {self.registry!r}", idx)
@@ -328,9 +364,7 @@ def _check_statements(first: int, entries: list[bytes], keys: StatementRules) ->
         except ReelrightsError as exc:
             raise LogIntegrityError(f"entry {idx}: {exc.message}", idx) from None
         keys.check(idx, s)
-        if t.key_field is not None:
-            keys.setdefault(s.actor, base64.b64decode(s.body[t.key_field]))
-        key = keys.get(s.actor)
+        key = keys.key_of(idx, s, t.key_field)
         if key is None:
             raise LogIntegrityError(f"entry {idx}: actor {s.actor} was never registered "
                                     "earlier in the log", idx)

@@ -60,6 +60,7 @@ from ..media.c2pa_assertions import (
     ReuseTerm,
     TrainingRunClaim,
 )
+from ..registry.submit import signing_key
 from ..store.evidence_tables import audit_certificates, training_runs
 from ..store.provenance_tables import output_manifests, output_prints, outputs
 from ..store.resolve import find_many, resolve
@@ -240,7 +241,7 @@ def sign(home: Home, ledger: Ledger, output: Path, run_ref: str, dst: Path, *,
     terms = parse_reuse(list(reuse or []))
     with ledger.db.read() as conn:
         run = resolve_run(conn, run_ref)
-    key = home.party_key(run.developer_id)  # only the run's developer can sign its outputs
+    key = signing_key(home, ledger, run.developer_id)  # only the run's developer can sign its outputs
     cert_id, why = current_certificate(home, ledger, run.id)
     if cert_id is None and not uncertified:
         detail = f" ({'; '.join(why)})" if why else ""

@@ -45,6 +45,7 @@ from ..errors import BadInput, NotFound, PolicyDenied
 from ..home import Home
 from ..media.c2pa_engine import manifest_label_of
 from ..store.db import Database
+from ..store.key_tables import party_keys
 from ..store.provenance_tables import output_manifests, output_prints, outputs
 from ..store.tables import parties
 from .output_index import (
@@ -137,10 +138,14 @@ def publish(home: Home, db: Database, envelope: Any,
     if env.payload_type != PAYLOAD_TYPE:
         raise BadInput(f"payloadType {env.payload_type!r}: a publication is {PAYLOAD_TYPE}")
     # The signature first, by the registered keys its key ids name; then the content.
-    with db.read() as conn:
+    wanted = [k for k, _ in env.signatures if k]
+    with db.read() as conn:  # registered keys, and signing keys declared since (docs/keys.md)
         signers = {r.key_id: (r.id, bytes(r.public_key)) for r in conn.execute(
             select(parties.c.id, parties.c.key_id, parties.c.public_key)
-            .where(parties.c.key_id.in_([k for k, _ in env.signatures if k])))}
+            .where(parties.c.key_id.in_(wanted)))}
+        signers.update({r.key_id: (r.party_id, bytes(r.public_key)) for r in conn.execute(
+            select(party_keys.c.party_id, party_keys.c.key_id, party_keys.c.public_key)
+            .where(party_keys.c.key_id.in_(wanted), party_keys.c.role == "signing"))})
     keyid = verify_envelope(env, {k: key for k, (_, key) in signers.items()})  # exit 1
     signer = signers[keyid][0]
     try:

@@ -19,7 +19,7 @@ from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
 from ..store.fund_tables import unmatched_credits
 from ..store.tables import credits, parties, works
 from .resolve import resolve_party, resolve_work
-from .submit import sign_and_submit
+from .submit import sign_and_submit, signing_key
 
 __all__ = ["credit_work"]
 
@@ -74,7 +74,7 @@ def credit_work(home: Home, ledger: Ledger, work: str, party: str, role: str,
         work_row = resolve_work(conn, work)
         party_row = resolve_party(conn, party)
     body = {"work": work_row.id, "party": party_row.id, "role": role, "share": share}
-    return sign_and_submit(ledger, home.party_key(work_row.owner_id), "work.credited",
+    return sign_and_submit(ledger, signing_key(home, ledger, work_row.owner_id), "work.credited",
                            work_row.owner_id, body)
 
 

@@ -21,6 +21,7 @@ from ..ledger import Accepted, Ledger, Receipt, applier, at
 from ..log.database_log import insert_rows
 from ..store.db import Database
 from ..store.identifier_tables import external_ids
+from ..store.key_tables import party_keys
 from ..store.resolve import find_many, widen
 from ..store.tables import credits, parties, works
 from .identifiers import index_identifiers
@@ -50,6 +51,9 @@ def _apply_parties(conn: Connection, run: list[Accepted]) -> list[dict[str, Any]
     taken_ids = set(conn.scalars(select(parties.c.id)
                                  .where(parties.c.id.in_([b["id"] for b in bodies]))))
     taken_keys = set(conn.scalars(select(parties.c.key_id).where(parties.c.key_id.in_(key_ids))))
+    # Keys declared after registration (docs/keys.md) are taken too: one key, one party.
+    taken_keys |= set(conn.scalars(select(party_keys.c.key_id)
+                                   .where(party_keys.c.key_id.in_(key_ids))))
     rows = []
     for pos, (a, b, key, kid) in enumerate(zip(run, bodies, keys, key_ids, strict=True)):
         if b["id"] in taken_ids:

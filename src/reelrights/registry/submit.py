@@ -7,6 +7,8 @@ party whose key lives in the home) or :func:`submit_as_operator` (the registry's
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from ..catalogue import check_body
@@ -14,17 +16,18 @@ from ..core.statement_types import OPERATOR
 from ..core.statements import sign_statement
 from ..errors import BadInput
 from ..home import Home
-from ..keys import PartyKey
+from ..keys import PartyKey, load_key_file
 from ..ledger import Ledger, Receipt
 
-__all__ = ["operator_signing_key", "sign_and_submit", "submit_as", "submit_as_operator"]
+__all__ = ["archive_party_key", "next_key_path", "operator_signing_key", "sign_and_submit",
+           "signing_key", "submit_as", "submit_as_operator"]
 
 
 def sign_and_submit(ledger: Ledger, key: PartyKey, type_: str, actor: str,
                     body: dict[str, Any]) -> Receipt:
     """Sign the statement with ``key`` and submit it; the body is checked first, so nothing bad
-    is ever signed."""
-    statement = ledger.new_statement(type_, actor, body)
+    is ever signed. The statement names ``key``'s number among the actor's keys."""
+    statement = ledger.new_statement(type_, actor, body, signer=key.public_key_bytes)
     check_body(type_, 1, body, actor)  # refuse bad input before anything is signed
     return ledger.submit([sign_statement(statement, key)])[0]
 
@@ -33,7 +36,35 @@ def submit_as(home: Home, ledger: Ledger, type_: str, actor: str, body: dict[str
     """Check ``body``, sign the statement with ``actor``'s key from the home, and submit it: what
     every capability's commands do for the party whose key lives in this home."""
     check_body(type_, 1, body, actor)  # refuse bad input before the key is even read
-    return sign_and_submit(ledger, home.party_key(actor), type_, actor, body)
+    return sign_and_submit(ledger, signing_key(home, ledger, actor), type_, actor, body)
+
+
+def next_key_path(home: Home, party: str) -> Path:
+    """Where a home keeps the key a party asked to rotate to, until it is in force."""
+    return home.keys_dir / f"{party}.next.pem"
+
+
+def signing_key(home: Home, ledger: Ledger, party: str) -> PartyKey:
+    """The home's key for ``party`` that is in force now (docs/keys.md): ``keys/<party>.pem``,
+    or the rotated-to ``keys/<party>.next.pem`` once its waiting period is over (it then
+    becomes ``keys/<party>.pem``, the old one kept as ``keys/<party>.old<N>.pem``)."""
+    nxt = next_key_path(home, party)
+    if nxt.exists():
+        key = load_key_file(nxt, home.passphrase_envs.get(party))
+        now = ledger.key_seq(party)
+        if now and now == ledger.key_seq(party, key.public_key_bytes):
+            archive_party_key(home, party, home.party_key_path(party))
+            os.replace(nxt, home.party_key_path(party))
+            return key
+    return home.party_key(party)
+
+
+def archive_party_key(home: Home, party: str, path: Path) -> None:
+    """Keep a key file the party no longer signs with as ``keys/<party>.old<N>.pem``."""
+    n = 0
+    while (target := home.keys_dir / f"{party}.old{n}.pem").exists():
+        n += 1
+    os.replace(path, target)
 
 
 def submit_as_operator(home: Home, ledger: Ledger, type_: str, body: dict[str, Any]) -> Receipt:

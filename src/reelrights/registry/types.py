@@ -134,7 +134,10 @@ register(StatementType(
         {"predecessor": Predecessor(),
          # The operator's own key (not the log's): it signs the operator's later statements.
          "operator_key": Str(pattern=r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=", min_len=44,
-                             max_len=44, hint="the base64 of a 32-byte Ed25519 public key")}),
+                             max_len=44, hint="the base64 of a 32-byte Ed25519 public key"),
+         # How long a key rotation waits (the recovery key may cancel it meanwhile); absent:
+         # 72 h (reelrights.core.key_history, docs/keys.md).
+         "key_rotation_wait_s": Int(min=0, max=90 * 24 * 3600)}),
     actor_field=None, operator=True,
     summary="The operator establishes the registry (v2 statements from here on): its id, its "
             "log's key, the clock skew and submission window it allows, and how many v1 entries "

@@ -29,7 +29,7 @@ from ..store.tables import assets, credits, log_entries, parties, work_assets, w
 from .identifiers import index_identifiers
 from .records import WORK, Work, WorkCredit, WorkDetail, WorkFile
 from .resolve import resolve_party, resolve_work
-from .submit import sign_and_submit
+from .submit import sign_and_submit, signing_key
 
 __all__ = ["list_works", "register_work", "work_detail"]
 
@@ -251,7 +251,7 @@ def register_work(home: Home, ledger: Ledger, owner: str, kind: str, title: str,
         body["year"] = year
     if external_ids:
         body["external_ids"] = list(external_ids)
-    return sign_and_submit(ledger, home.party_key(owner_row.id), "work.registered",
+    return sign_and_submit(ledger, signing_key(home, ledger, owner_row.id), "work.registered",
                            owner_row.id, body)
 
 

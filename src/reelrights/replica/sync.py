@@ -40,6 +40,7 @@ from sqlalchemy import select
 
 from ..catalogue import check_body
 from ..core.checkpoint import Checkpoint, open_checkpoint
+from ..core.key_history import DEFAULT_ROTATION_WAIT_S
 from ..core.merkle import consistency_proof, range_hash, verify_consistency
 from ..core.note import NoteVerifier
 from ..core.statement_types import OPERATOR
@@ -53,6 +54,7 @@ from ..log.tiled import TileSource, read_bundle, read_tile
 from ..log.verify import StatementRules, check_statements
 from ..store.db import Database
 from ..store.tables import log_checkpoints, log_entries, parties
+from ..write.keys import load_key_history
 from .replay import replay
 
 __all__ = ["SplitView", "SyncReport", "sync"]
@@ -279,6 +281,9 @@ def _check_new_statements(conn: Any, log: DatabaseLog, vkey: str, origin: str, s
         rules.last_time = head.time
         if "operator_key" in established.body:  # the operator's statements: its own key
             rules[OPERATOR] = base64.b64decode(established.body["operator_key"])
+        # The parties' keys over time, as the replica's own key statements built them.
+        rules.history = load_key_history(conn, head.registry, established.body.get(
+            "key_rotation_wait_s", DEFAULT_ROTATION_WAIT_S))
     check_statements(start, leaves, rules)
     ids = [s_id for s_id in (_statement_id(leaf) for leaf in leaves) if s_id]
     for chunk in range(0, len(ids), 500):

@@ -35,6 +35,8 @@ PROJECTION_TABLES: tuple[str, ...] = (
     "licenses", "license_cosigns", "consents", "deaths",
     # ownership disputes (rights chain)
     "disputes",
+    # keys over time and disputed statements (identity/keys.py, statement_disputes.py)
+    "key_events", "party_keys", "statement_disputes",
     # evidence (evidence/runs.py, audit_challenge.py, certificates.py)
     "training_runs", "run_usage", "audit_challenges", "audit_certificates", "audit_withdrawals",
     # run starts, licenses judged out of force per run, "affected by" marks left by late facts

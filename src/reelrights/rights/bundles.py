@@ -61,6 +61,7 @@ from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
 from ..log.database_log import insert_rows
 from ..registry.resolve import resolve_party, resolve_work
+from ..registry.submit import signing_key
 from ..store.db import Database
 from ..store.resolve import find_many, resolve, widen
 from ..store.tables import (
@@ -375,7 +376,7 @@ def create_bundle(home: Home, ledger: Ledger, owner: str, name: str, version: st
                        f"{MAX_ENVELOPE_BYTES}-byte entry limit ({len(work_ids)} works, "
                        f"{len(direct_ids)} direct assets, {len(comp.contributors)} contributors); "
                        f"{_SPLIT}")
-    entry = sign_statement(statement, home.party_key(owner_id))
+    entry = sign_statement(statement, signing_key(home, ledger, owner_id))
     return ledger.submit([entry])[0]
 
 

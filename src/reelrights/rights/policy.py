@@ -97,6 +97,9 @@ class Verdict:
     #: "Affected by" marks: facts logged after a verdict already logged (a certificate, a run's
     #: commitment) over this item, that would have changed it (:func:`reelrights.evidence.marks.affected_by`).
     affected_by: list[dict[str, Any]] = field(default_factory=list)
+    #: Statement disputes standing (open or upheld) over facts the verdict relied on: a party
+    #: disowns a statement logged in its name (docs/keys.md). Shown, not decided on.
+    disputed: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"allowed": self.allowed, "decision": "allow" if self.allowed else "deny",
@@ -104,6 +107,8 @@ class Verdict:
                "reasons": self.reasons}
         if self.affected_by:
             out["affected_by"] = self.affected_by
+        if self.disputed:
+            out["disputed"] = self.disputed
         return out
 
 
@@ -367,6 +372,11 @@ def check(conn: Connection, ctx: CheckContext, *, asset: str | None = None,
         mine = set(shas)
         marks = [m for m in marks if m.get("asset") is None or m["asset"] in mine]
     verdict.affected_by = marks
+    from ..identity.statement_disputes import disputes_relied_on
+
+    verdict.disputed = disputes_relied_on(conn, license_id=verdict.license,
+                                          consent_id=verdict.consent, shas=shas,
+                                          bundle_ids=bundle_ids)
     return verdict
 
 

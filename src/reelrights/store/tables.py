@@ -266,6 +266,7 @@ from . import (  # noqa: E402,F401
     fund_tables,
     identifier_tables,  # noqa: E402,F401  (standard ids of works and parties: 0015)
     identity_tables,  # noqa: E402,F401  (admissions, requests, issued nonces: 0016)
+    key_tables,  # noqa: E402,F401  (keys over time, statement disputes: 0017)
     preference_tables,  # noqa: E402,F401  (declared AI-use preferences: 0015)
     provenance_tables,
     run_tables,  # noqa: E402,F401  (run starts, out-of-force licenses, affected-by marks: 0010)

@@ -95,8 +95,10 @@ class LogRules:
                     refuse(pos, InvalidStatement("registry.established must be a v2 statement "
                                                  "(it names the registry)"))
                 log_time = admission.log_time_after(head.time, self.clock())
-                established = Deployment(s.registry, s.body["clock_skew_s"],
-                                         s.body["submission_window_s"], head.size)
+                established = Deployment(
+                    s.registry, s.body["clock_skew_s"], s.body["submission_window_s"],
+                    head.size, key_rotation_wait_s=s.body.get(
+                        "key_rotation_wait_s", admission.DEFAULT_KEY_ROTATION_WAIT_S))
                 admission.check_times(stmts, log_time, established, refuse)
                 admission.check_ids(conn, stmts, refuse)
                 return log_time, established
@@ -114,4 +116,5 @@ def deployment_at(conn: Connection, head: Head) -> Deployment:
     operator = s.body.get("operator_key")
     return Deployment(s.registry or "", s.body["clock_skew_s"], s.body["submission_window_s"],
                       int(head.v2_from or 0),
-                      base64.b64decode(operator) if operator is not None else None)
+                      base64.b64decode(operator) if operator is not None else None,
+                      s.body.get("key_rotation_wait_s", admission.DEFAULT_KEY_ROTATION_WAIT_S))

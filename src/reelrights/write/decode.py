@@ -44,8 +44,10 @@ class Decoded:
             raise_at(pos, len(self.entries), exc)
 
 
-def decode_batch(entries: Sequence[bytes], known: dict[str, bytes]) -> Decoded:
-    """Decode and type-check every entry, and find the keys that are already known.
+def decode_batch(entries: Sequence[bytes], known: dict[str, bytes],
+                 rotated: dict[tuple[str, int], bytes] | None = None) -> Decoded:
+    """Decode and type-check every entry, and find the keys that are already known: ``known``
+    by signer for key seq 0, ``rotated`` by (actor, seq) for keys declared later.
 
     This runs in the calling thread: it holds the GIL throughout, so threads would only add
     switching. The signatures are checked elsewhere (:func:`check_signatures`).
@@ -69,6 +71,8 @@ def decode_batch(entries: Sequence[bytes], known: dict[str, bytes]) -> Decoded:
         if t.key_field is not None:
             out.registers = True
             key = base64.b64decode(s.body[t.key_field])
+        elif s.key_seq:
+            key = None if rotated is None else rotated.get((s.actor, s.key_seq))
         else:
             key = known.get(signer_of(s))
         if key is None:
@@ -91,7 +95,8 @@ def signer_of(s: SignedStatement) -> str:
     return LOG_SIGNER if s.type == "registry.established" else s.actor
 
 
-def read_batch(entries: Sequence[bytes], known: dict[str, bytes]) -> Decoded:
+def read_batch(entries: Sequence[bytes], known: dict[str, bytes],
+               rotated: dict[tuple[str, int], bytes] | None = None) -> Decoded:
     """Parse every entry WITHOUT checking it, and find the keys already known.
 
     For a road whose workers check every entry in full before the commit: anything odd here
@@ -110,6 +115,8 @@ def read_batch(entries: Sequence[bytes], known: dict[str, bytes]) -> Decoded:
         if key_field is not None:
             out.registers = True
             key = base64.b64decode(s.body[key_field])
+        elif s.key_seq:
+            key = None if rotated is None else rotated.get((s.actor, s.key_seq))
         else:
             key = known.get(signer_of(s))
         if key is None:

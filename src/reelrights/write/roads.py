@@ -48,7 +48,7 @@ class Road:
 
     def decode(self, entries: Sequence[bytes], keys: KeyBook) -> Decoded:
         """Step 1: decode and type-check every entry; refuse the first that fails."""
-        batch = decode_batch(entries, keys.verified)
+        batch = decode_batch(entries, keys.verified, keys.rotated)
         batch.raise_refusal()
         return batch
 
@@ -92,7 +92,7 @@ class QuickRoad(Road):
 
     def decode(self, entries: Sequence[bytes], keys: KeyBook) -> Decoded:
         try:
-            return read_batch(entries, keys.verified)
+            return read_batch(entries, keys.verified, keys.rotated)
         except Exception as exc:
             raise GiveUp from exc
 
