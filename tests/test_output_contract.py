@@ -278,6 +278,15 @@ OTHERS = {
     "credit expire",
     # strikes: one table of strike ids with their guilds (tests/test_strikes.py)
     "guild strikes",
+    # preferences (tests/test_preferences.py): import reads a robots.txt, RSL file or media
+    # file and prints its receipt; show prints the declarations of a work
+    "preferences import", "preferences show",
+    # keys over time and statement disputes (tests/test_keys_over_time.py,
+    # tests/service/test_keys_service.py): each needs key files made for the party and,
+    # for a rotation, its waiting period
+    "key new", "key recovery-set", "key rotate", "key cancel-rotation", "key recover",
+    "key revoke", "key history", "statement dispute", "statement disputes",
+    "statement resolve-dispute",
     # identity (tests/identity, tests/service/test_identity_http.py): a nonce prints the nonce;
     # an admission request and re-verification need a domain proof served over HTTPS
     "party nonce", "party request-admission", "service reverify",
