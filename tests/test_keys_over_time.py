@@ -14,7 +14,7 @@ import pytest
 from reelrights.catalogue import check_body
 from reelrights.core.key_history import possession_message
 from reelrights.core.statements import sign_statement
-from reelrights.errors import Conflict, InvalidStatement, SignatureError
+from reelrights.errors import Conflict, InvalidStatement, SignatureError, VerificationError
 from reelrights.identity import keys as idkeys
 from reelrights.identity.statement_disputes import (
     dispute_statements,
@@ -384,3 +384,32 @@ def test_the_key_commands_on_a_local_home(home, tmp_path) -> None:
         "--reason", "found the laptop")
     assert "withdrawn" in run("statement", "disputes")
     assert run("log", "verify").startswith("ok: ")
+
+
+def test_an_offline_proof_resolves_a_rotated_key_from_the_public_key_statements(
+        home, lg, clock, party, tmp_path) -> None:
+    """A statement signed with a key declared after registration verifies from its proof file
+    alone: the proof carries the party's key statements and the verifier replays them
+    (reelrights.verify.keys.key_at); the old key's signature after the rotation does not."""
+    from reelrights.proofs import issue_proof
+    from reelrights.replica.home import public_log_vkey
+    from reelrights.verify import LogTrust, TlogProof, Verifier
+
+    pid, old, _, _ = party
+    npath, new = _keyfile(tmp_path, "new")
+    idkeys.request_rotation(home, lg, pid, npath)
+    before = _work(lg, clock, old, pid, 1)
+    clock.advance(WAIT + 1)
+    after = _work(lg, clock, new, pid, 2)
+    verifier = Verifier(LogTrust(public_log_vkey(home)))
+    for receipt in (before, after):
+        text = issue_proof(lg, receipt.index).format()
+        got = verifier.verify(TlogProof.parse(text))
+        assert got.subject.index == receipt.index
+    # The proof of the later entry carries the rotation: drop it and the verifier says so.
+    proof = issue_proof(lg, after.index)
+    kept = tuple(e for e in proof.related if b"key.rotation.requested" not in e.entry)
+    assert len(kept) < len(proof.related)
+    with pytest.raises(VerificationError, match="key"):  # a fresh verifier: nothing remembered
+        Verifier(LogTrust(public_log_vkey(home))).verify(
+            TlogProof(proof.subject, proof.checkpoint, kept))

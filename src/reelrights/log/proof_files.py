@@ -1,7 +1,8 @@
 """Issue offline proof files (c2sp.org/tlog-proof, :mod:`reelrights.verify.tlog_proof`).
 
 :func:`proof_file` takes a subject index and the related indices its verifier needs, adds the
-key statement of every entry's signer (its ``party.registered`` entry; the
+key statements of every entry's signer (its ``party.registered`` entry and the key statements
+it logged before that entry: docs/keys.md; the
 ``registry.established`` entry for the operator), and proves them all in the latest checkpoint
 (or the one given). Whoever holds the log issues them; anyone verifies them with the log's
 public key alone (:class:`reelrights.verify.Verifier`).
@@ -17,6 +18,7 @@ from ..core.checkpoint import Checkpoint
 from ..core.statement_types import OPERATOR
 from ..core.statements import decode_entry
 from ..errors import NotFound
+from ..store.key_tables import key_events
 from ..store.tables import log_entries, parties
 from ..verify.tlog_proof import ProvenEntry, TlogProof, related_sorted
 from .database_log import DatabaseLog
@@ -63,6 +65,10 @@ def proof_file(conn: Connection, log: DatabaseLog, index: int, related: Iterable
         k = _key_index(conn, signer)
         if k is not None and k != i and k not in entries:
             todo.append(k)
+        # the signer's key statements before it (rotations, recoveries: docs/keys.md)
+        todo.extend(int(j) for j in conn.scalars(select(key_events.c.log_index).where(
+            key_events.c.party_id == signer, key_events.c.log_index < i))
+            if int(j) not in entries)
     proven = {i: ProvenEntry(i, e, tuple(bytes.fromhex(h) for h in
                                          log.inclusion(conn, i, size)["proof"]))
               for i, e in entries.items()}

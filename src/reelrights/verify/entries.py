@@ -172,16 +172,8 @@ def check_signature(book: KeyBook, index: int, s: SignedStatement, role: str = "
         keys = [base64.b64decode(s.body["public_key"])]
     elif s.type == "registry.established":
         keys = [book.log_key]  # always the log's own key, whatever operator_key it names
-    elif s.key_seq:
-        # A key declared after registration (docs/keys.md): its proof needs the party's key
-        # statements, which proof files do not carry yet; `reelrights log verify` (with the log)
-        # and a party's sync resolve it from the key history.
-        raise VerificationError(
-            f"{role}entry {index} ({s.type}) is signed with {s.actor}'s key number "
-            f"{s.key_seq}, a key declared after registration: offline proofs of rotated keys "
-            "are not supported yet; check it with `reelrights log verify` against the log")
     else:
-        keys = key_at(book, s.actor, index)
+        keys = key_at(book, s.actor, index, s.key_seq, s.type, s.log_time)
     last: SignatureError | None = None
     for pk in keys:
         try:
