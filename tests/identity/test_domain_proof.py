@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from proof_servers import Page, ProofWorld
+from proof_servers import Page, ProofWorld, proof_world
 from reelrights.errors import VerificationError
 from reelrights.identity.domain_proof import (
     Expected,
@@ -22,6 +24,13 @@ from reelrights.identity.domain_proof import (
 
 E = Expected("reelrights.local/abcdefghij", "pty_k3vq7xw2m4a6c5de",
              "V8vU0Ig5Jd1pK0mJb0m6pP3CnR5r3w2Ub9y6Gq1h0dA=", "n" * 32)
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[ProofWorld]:
+    """The loopback proof world: HTTPS with a test CA, and a DNS responder."""
+    with proof_world(tmp_path) as w:
+        yield w
+
 
 
 def test_a_published_document_holds_and_its_hash_is_of_the_bytes_read(world: ProofWorld) -> None:

@@ -5,11 +5,13 @@ an impostor of the same or a confusable name, a forged admission)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from proof_servers import ProofWorld
+from proof_servers import ProofWorld, proof_world
 from reelrights.core.statements import make_statement, sign_statement, utc_now
 from reelrights.errors import (
     BadInput,
@@ -32,6 +34,14 @@ from reelrights.keys import PartyKey
 from reelrights.registry.parties import register_party
 from reelrights.replica import verify_projections
 from reelrights.rights.licensing import add_member
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[ProofWorld]:
+    """The loopback proof world: HTTPS with a test CA, and a DNS responder."""
+    with proof_world(tmp_path) as w:
+        yield w
+
 
 
 def _party(home: Any, ledger: Any, kind: str, name: str) -> str:
