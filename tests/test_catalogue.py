@@ -173,6 +173,16 @@ def every_type_home(tmp_path_factory) -> Path:
                                           "1/10").details["claim"]
         suspense.claim_credit(home, ledger, claim, rival, "catalogue test")
         suspense.confirm_claim(home, ledger, claim)
+        credited = None
+        with ledger.db.read() as conn:
+            from reelrights.store.tables import credits as credit_rows
+
+            conn_credit = conn.execute(credit_rows.select().limit(1)).first()
+        if conn_credit is not None:
+            credited = suspense.dispute_credit(home, ledger, conn_credit.work_id,
+                                               conn_credit.party_id, conn_credit.role, rival,
+                                               "catalogue test").details["claim"]
+        assert credited is not None, "the demo logs a credit to dispute"
         unclaimed = suspense.credit_unmatched(home, ledger, work_id, "Lost Gaffer", "vfx",
                                               "1/10").details["claim"]
         owner = body("work.registered")["owner"]
@@ -182,7 +192,9 @@ def every_type_home(tmp_path_factory) -> Path:
         declare_preference(home, ledger, work.details["id"],
                            Preferences({"train-ai": "disallowed"}),
                            source_format="content-usage", source_sha256="ab" * 32)
-        _log_identity_types(home, ledger, d, rival, auditor)
+        # (rival's key was rotated above: the identity types use a studio of their own)
+        fresh_studio = register_party(home, ledger, "studio", "Admitted Pictures").details["id"]
+        _log_identity_types(home, ledger, d, fresh_studio, auditor)
     finally:
         ledger.close()
     from test_suspense import expire_later  # last: its log time is 37 months ahead

@@ -275,7 +275,7 @@ OTHERS = {
     # need a server (tests/service/test_softbinding_http.py, test_witness_protocol.py) or a
     # claim held 36 months (tests/test_suspense.py, with the ledger's clock ahead)
     "provenance publish", "provenance resolve", "witness init", "witness serve",
-    "credit expire",
+    "credit expire", "credit dispute",
     # strikes: one table of strike ids with their guilds (tests/test_strikes.py)
     "guild strikes",
     # preferences (tests/test_preferences.py): import reads a robots.txt, RSL file or media

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from fund_story import build, csv_report
 from reelrights.core.money import parse_amount
 from reelrights.core.statements import sign_statement
-from reelrights.errors import Conflict, PolicyDenied
+from reelrights.errors import Conflict, NotFound, PolicyDenied
 from reelrights.fund import revenue_import, suspense
 from reelrights.fund.royalty_statement_issue import issue_statement
 from reelrights.fund.royalty_statements import build_document
@@ -169,3 +169,35 @@ def test_after_the_holding_period_the_owner_releases_what_was_held(home, ledger,
         assert [c.status for c in suspense.list_claims(again.db)] == ["expired"]
     finally:
         again.close()
+
+
+def test_a_disputed_credit_is_held_until_settled_for_one_of_the_two(home, ledger, story,
+                                                                    tmp_path):
+    s = story
+    with pytest.raises(PolicyDenied, match="own credit"):
+        suspense.dispute_credit(home, ledger, s["film"], s["writer"], "writer", s["writer"],
+                                "mine")
+    with pytest.raises(NotFound):
+        suspense.dispute_credit(home, ledger, s["film"], s["jo"], "writer", s["writer"], "x")
+    claim = suspense.dispute_credit(home, ledger, s["film"], s["writer"], "writer", s["jo"],
+                                    "I wrote the second act").details["claim"]
+    with pytest.raises(Conflict, match="already disputed"):
+        suspense.dispute_credit(home, ledger, s["film"], s["writer"], "writer", s["jo"], "again")
+    _import(home, ledger, tmp_path, s, "q1.csv", "2027-Q1", "2000.00")
+    with ledger.db.read() as conn:
+        held = suspense.held(conn, claim)
+        writer_direct = conn.scalar(select(func.count()).select_from(fund_lines).where(
+            fund_lines.c.payee_id == s["writer"]))
+    assert held["USD"] > 0 and writer_direct == 0  # the disputed credit's money is held
+    with pytest.raises(PolicyDenied, match="not by expiry"):
+        suspense.expire_claim(home, ledger, claim, s["studio"], "x")
+    with pytest.raises(Conflict, match="has not claimed"):
+        suspense.confirm_claim(home, ledger, claim, party=s["studio2"])
+    r = suspense.confirm_claim(home, ledger, claim, party=s["writer"])  # settled: the writer's
+    assert r.details["released"] == {"USD": f"{held['USD'] / 100:.2f}"}
+    _import(home, ledger, tmp_path, s, "q2.csv", "2027-Q2", "2000.00")
+    with ledger.db.read() as conn:
+        assert conn.scalar(select(func.count()).select_from(fund_lines).where(
+            fund_lines.c.payee_id == s["writer"])) > 0  # the credit pays the writer again
+        assert not conn.scalar(select(func.count()).select_from(fund_lines).where(
+            fund_lines.c.payee_id == s["jo"]))

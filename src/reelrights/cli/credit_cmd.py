@@ -40,6 +40,23 @@ def unmatched(app: AppContext, work: str, name: str, role: str, share: str,
         f"{r.details['claim']} --party P --evidence TEXT`"])
 
 
+@credit.command("dispute")
+@click.argument("work")
+@click.option("--party", required=True, metavar="PARTY", help="The credited party disputed.")
+@click.option("--role", required=True, type=click.Choice(CREDIT_ROLES))
+@click.option("--as", "claimant", required=True, metavar="PARTY",
+              help="The claimant (signs): the party the credit should be.")
+@click.option("--reason", required=True)
+@json_option
+@pass_app
+def dispute(app: AppContext, work: str, party: str, role: str, claimant: str, reason: str,
+            as_json: bool) -> None:
+    """Dispute a registered credit, claiming it: its money is held in suspense until the
+    dispute is confirmed for one of the two."""
+    created_receipt(as_json, suspense.dispute_credit(app.home, app.ledger, work, party, role,
+                                                     claimant, reason))
+
+
 @credit.command("claim")
 @click.argument("claim")
 @click.option("--party", required=True, metavar="PARTY", help="The claimant (signs).")
@@ -55,11 +72,14 @@ def claim(app: AppContext, claim: str, party: str, evidence: str, as_json: bool)
 @click.argument("claim")
 @click.option("--by", metavar="PARTY", help="The confirming party: the work's owner (default) "
                                             "or a guild of the claimant covering the role.")
+@click.option("--for", "party", metavar="PARTY",
+              help="A dispute: the party it is settled for (default: the claimant).")
 @json_option
 @pass_app
-def confirm(app: AppContext, claim: str, by: str | None, as_json: bool) -> None:
+def confirm(app: AppContext, claim: str, by: str | None, party: str | None,
+            as_json: bool) -> None:
     """Confirm the standing claim: the claimant is paid exactly what suspense held."""
-    r = suspense.confirm_claim(app.home, app.ledger, claim, by)
+    r = suspense.confirm_claim(app.home, app.ledger, claim, by, party)
     held = ", ".join(f"{v} {c}" for c, v in r.details["released"].items()) or "nothing"
     created_receipt(as_json, r, notes=[f"released {held} to {r.details['party']}"])
 

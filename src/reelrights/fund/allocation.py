@@ -140,11 +140,12 @@ def pool_facts(conn: Connection, production_id: str, as_of: int) -> PoolFacts:
         owner = conn.execute(select(bundles.c.owner_id).where(bundles.c.id == b)).scalar_one()
         works = tuple(sorted(conn.scalars(select(bundle_works.c.work_id)
                                           .where(bundle_works.c.bundle_id == b))))
+        held, disputed = pool_credits(conn, works, as_of)  # unmatched or disputed credits
         creds = tuple(sorted(
             [Credit(c.work_id, c.party_id, c.role, parse_ratio(c.share), c.log_index)
              for c in conn.execute(select(credits).where(
-                 credits.c.work_id.in_(works), credits.c.log_index < as_of))]
-            + pool_credits(conn, works, as_of),  # unmatched credits: suspense or claimant
+                 credits.c.work_id.in_(works), credits.c.log_index < as_of))
+             if (c.work_id, c.party_id, c.role) not in disputed] + held,
             key=lambda c: (c.work, c.role, c.party)))
         bundle_facts[b] = BundleFacts(b, owner, works, creds)
         for c in creds:

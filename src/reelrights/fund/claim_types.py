@@ -2,7 +2,8 @@
 their claims, and what happens to the money held for them (docs/fund.md, "Unmatched
 royalties").
 
-A work's owner credits a contributor it cannot name by party (``credit.unmatched``): the
+A work's owner credits a contributor it cannot name by party (``credit.unmatched``), or a
+party disputes a registered credit, claiming it (``credit.disputed``): the
 contributor's name as credited, the role, the share and any standard ids (ISNI, IPI). The
 money that credit earns is held in a suspense account per claim. A party who proves the claim
 logs ``credit.claimed``; the work's owner, or a guild the claimant belongs to whose agreement
@@ -42,6 +43,16 @@ register(StatementType(
     actor_field=None,
     summary="A work's owner credits a contributor who has no registered party: the money the "
             "credit earns is held in suspense until the contributor claims it."))
+
+register(StatementType(
+    "credit.disputed", 1,
+    Obj({"claim": CLAIM_ID, "work": WORK_ID, "party": PARTY_ID,
+         "role": Str(choices=CREDIT_ROLES), "claimant": PARTY_ID,
+         "reason": Str(min_len=1, max_len=2000)}),
+    actor_field="claimant",
+    summary="A party disputes another's credit on a work, claiming it for itself: from then on "
+            "the credit's money is held in suspense until the dispute is confirmed for one of "
+            "them."))
 
 register(StatementType(
     "credit.claimed", 1,

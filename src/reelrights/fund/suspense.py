@@ -33,10 +33,18 @@ from ..registry.resolve import resolve_party, resolve_work
 from ..registry.submit import submit_as
 from ..store.db import Database
 from ..store.fund_tables import fund_postings, unmatched_credits
-from ..store.tables import credits, guild_agreements, guild_members, log_entries, works
+from ..store.tables import (
+    credits,
+    guild_agreements,
+    guild_members,
+    log_entries,
+    parties,
+    works,
+)
 from .claim_types import HOLD_MONTHS
 
 __all__ = ["SUSPENSE", "Claim", "claim_credit", "confirm_claim", "credit_unmatched",
+           "dispute_credit",
            "expire_claim", "held", "list_claims", "pool_credits", "unmatched_share"]
 
 #: The payee (and journal account) prefix of money held for an unmatched credit.
@@ -67,25 +75,32 @@ class Claim:
 
 
 # -- the allocation's view ----------------------------------------------------------------------
-def pool_credits(conn: Connection, work_ids: tuple[str, ...], as_of: int) -> list[Credit]:
-    """The unmatched credits of ``work_ids`` as an allocation before ``as_of`` sees them: the
-    confirmed claimant's, from its confirmation on; otherwise the suspense account's."""
-    out = []
+def pool_credits(conn: Connection, work_ids: tuple[str, ...], as_of: int
+                 ) -> tuple[list[Credit], set[tuple[str, str, str]]]:
+    """The unmatched and disputed credits of ``work_ids`` as an allocation before ``as_of``
+    sees them: the confirmed party's, from its confirmation on; otherwise the suspense
+    account's. Also the registered credits (work, party, role) a dispute took over: the
+    allocation leaves those out."""
+    out: list[Credit] = []
+    replaced: set[tuple[str, str, str]] = set()
     for r in conn.execute(select(unmatched_credits).where(
             unmatched_credits.c.work_id.in_(work_ids), unmatched_credits.c.log_index < as_of)):
+        if r.disputed_party is not None:
+            replaced.add((r.work_id, r.disputed_party, r.role))
         if r.confirmed_index is not None and r.confirmed_index < as_of:
             out.append(Credit(r.work_id, r.confirmed_party, r.role, parse_ratio(r.share),
                               int(r.confirmed_index)))
         else:
             out.append(Credit(r.work_id, SUSPENSE + r.claim_id, r.role, parse_ratio(r.share),
                               int(r.log_index)))
-    return out
+    return out, replaced
 
 
 def unmatched_share(conn: Connection, work: str, role: str) -> Fraction:
     """The share of ``role`` on ``work`` that unmatched credits hold."""
     return sum((parse_ratio(s) for s in conn.scalars(select(unmatched_credits.c.share).where(
-        unmatched_credits.c.work_id == work, unmatched_credits.c.role == role))), Fraction(0))
+        unmatched_credits.c.work_id == work, unmatched_credits.c.role == role,
+        unmatched_credits.c.disputed_party.is_(None)))), Fraction(0))  # a dispute mirrors a credit
 
 
 def held(conn: Connection, claim: str) -> dict[str, int]:
@@ -147,6 +162,34 @@ def _apply_unmatched(conn: Connection, a: Accepted) -> dict[str, Any]:
     return {"id": b["claim"], "claim": b["claim"], "work": b["work"]}
 
 
+@applier("credit.disputed")
+@each_statement
+def _apply_disputed(conn: Connection, a: Accepted) -> dict[str, Any]:
+    b = a.statement.body
+    share = conn.scalar(select(credits.c.share).where(
+        credits.c.work_id == b["work"], credits.c.party_id == b["party"],
+        credits.c.role == b["role"]))
+    if share is None:
+        raise NotFound(f"{b['party']} holds no {b['role']} credit on {b['work']}; a dispute "
+                       "names an existing credit")
+    if b["claimant"] == b["party"]:
+        raise PolicyDenied(f"{b['party']} cannot dispute its own credit")
+    if conn.execute(select(unmatched_credits.c.claim_id).where(
+            (unmatched_credits.c.claim_id == b["claim"])
+            | ((unmatched_credits.c.work_id == b["work"])
+               & (unmatched_credits.c.disputed_party == b["party"])
+               & (unmatched_credits.c.role == b["role"])
+               & unmatched_credits.c.confirmed_index.is_(None)))).first() is not None:
+        raise Conflict(f"the {b['role']} credit of {b['party']} on {b['work']} is already "
+                       f"disputed (or claim {b['claim']} exists); settle that dispute first")
+    name = conn.scalar(select(parties.c.name).where(parties.c.id == b["party"]))
+    conn.execute(unmatched_credits.insert().values(
+        claim_id=b["claim"], work_id=b["work"], name=str(name), role=b["role"], share=share,
+        identifiers="[]", log_index=a.index, logged_at=a.time, claimed_by=b["claimant"],
+        claimed_index=a.index, evidence=b["reason"], disputed_party=b["party"]))
+    return {"id": b["claim"], "claim": b["claim"], "work": b["work"], "party": b["party"]}
+
+
 @applier("credit.claimed")
 @each_statement
 def _apply_claimed(conn: Connection, a: Accepted) -> dict[str, Any]:
@@ -183,7 +226,7 @@ def _apply_confirmed(conn: Connection, a: Accepted) -> dict[str, Any]:
     row = _row(conn, b["claim"])
     if row.confirmed_index is not None or row.released_index is not None:
         raise Conflict(f"claim {row.claim_id} is already closed")
-    if row.claimed_by != b["party"]:
+    if b["party"] not in {row.claimed_by, row.disputed_party} - {None}:
         raise Conflict(f"{b['party']} has not claimed {row.claim_id}"
                        + (f" (the standing claim is {row.claimed_by}'s)" if row.claimed_by
                           else "; it logs credit.claimed first"))
@@ -213,6 +256,9 @@ def _apply_expired(conn: Connection, a: Accepted) -> dict[str, Any]:
     owner = _owner(conn, row.work_id)
     if actor != owner:
         raise PolicyDenied(f"only {owner}, the work's owner, closes claim {row.claim_id}")
+    if row.disputed_party is not None:
+        raise PolicyDenied(f"{row.claim_id} is a disputed credit: it is settled by confirming it "
+                           f"for {row.disputed_party} or {row.claimed_by}, not by expiry")
     if row.confirmed_index is not None or row.released_index is not None:
         raise Conflict(f"claim {row.claim_id} is already closed")
     age = _months_between(row.logged_at, a.time)
@@ -250,16 +296,32 @@ def claim_credit(home: Home, ledger: Ledger, claim: str, party: str, evidence: s
                      {"claim": claim, "party": p.id, "evidence": evidence})
 
 
-def confirm_claim(home: Home, ledger: Ledger, claim: str, by: str | None = None) -> Receipt:
+def confirm_claim(home: Home, ledger: Ledger, claim: str, by: str | None = None,
+                  party: str | None = None) -> Receipt:
+    """Confirm the standing claim (or, for a dispute, ``party``: the claimant or the credited
+    party), signed by ``by`` (default: the work's owner)."""
     with ledger.db.read() as conn:
         row = _row(conn, claim)
         signer = resolve_party(conn, by).id if by else _owner(conn, row.work_id)
-    if row.claimed_by is None:
+        target = resolve_party(conn, party).id if party else row.claimed_by
+    if target is None:
         raise Conflict(f"nobody has claimed {claim} yet; the claimant logs `reelrights credit "
                        "claim` first")
-    check_body("credit.confirmed", 1, {"claim": claim, "party": row.claimed_by}, signer)
-    return submit_as(home, ledger, "credit.confirmed", signer,
-                     {"claim": claim, "party": row.claimed_by})
+    body = {"claim": claim, "party": target}
+    check_body("credit.confirmed", 1, body, signer)
+    return submit_as(home, ledger, "credit.confirmed", signer, body)
+
+
+def dispute_credit(home: Home, ledger: Ledger, work: str, party: str, role: str,
+                   claimant: str, reason: str) -> Receipt:
+    """``claimant`` disputes ``party``'s ``role`` credit on ``work``, claiming it."""
+    with ledger.db.read() as conn:
+        w = resolve_work(conn, work)
+        p = resolve_party(conn, party)
+        c = resolve_party(conn, claimant)
+    return submit_as(home, ledger, "credit.disputed", c.id,
+                     {"claim": new_id("claim"), "work": w.id, "party": p.id, "role": role,
+                      "claimant": c.id, "reason": reason})
 
 
 def expire_claim(home: Home, ledger: Ledger, claim: str, to: str, reason: str) -> Receipt:
@@ -280,6 +342,7 @@ def list_claims(db: Database, work: str | None = None) -> list[Claim]:
         for r in conn.execute(q):
             status = ("confirmed" if r.confirmed_index is not None else
                       "expired" if r.released_index is not None else
+                      "disputed" if r.disputed_party else
                       "claimed" if r.claimed_by else "unclaimed")
             out.append(Claim(r.claim_id, r.work_id, r.name, r.role, r.share,
                              json.loads(r.identifiers), int(r.log_index), status, r.claimed_by,

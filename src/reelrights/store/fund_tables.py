@@ -139,4 +139,7 @@ unmatched_credits = Table(
     Column("released_to", String(20), ForeignKey("parties.id")),
     Column("released_index", BigInteger),
     Column("released_reason", Text),
+    #: credit.disputed: the registered credit (of this party, on work_id in role) whose money is
+    #: held while the dispute is open; NULL for a credit.unmatched
+    Column("disputed_party", String(20), ForeignKey("parties.id")),
 )

@@ -1,4 +1,4 @@
-"""Unmatched credits and their claims (store/fund_tables.py unmatched_credits).
+"""Unmatched and disputed credits and their claims (store/fund_tables.py unmatched_credits).
 
 Revision ID: 0013
 Revises: 0012
@@ -31,6 +31,8 @@ def upgrade() -> None:
     sa.Column('released_to', sa.String(length=20), nullable=True),
     sa.Column('released_index', sa.BigInteger(), nullable=True),
     sa.Column('released_reason', sa.Text(), nullable=True),
+    sa.Column('disputed_party', sa.String(length=20), nullable=True),
+    sa.ForeignKeyConstraint(['disputed_party'], ['parties.id'], ),
     sa.ForeignKeyConstraint(['claimed_by'], ['parties.id'], ),
     sa.ForeignKeyConstraint(['confirmed_by'], ['parties.id'], ),
     sa.ForeignKeyConstraint(['confirmed_party'], ['parties.id'], ),
