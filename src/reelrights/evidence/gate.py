@@ -49,7 +49,7 @@ from ..core.manifest import KIND_UNITS, MAX_UNITS, PARQUET_COLUMNS, check_item
 from ..errors import BadInput, Conflict, ReelrightsError
 from ..home import Home
 from ..ledger import Ledger
-from ..rights.decisions import DecisionTable
+from ..rights.decisions import Decision, DecisionTable
 from ..rights.policy import resolve_context
 from ..store.tables import licenses
 from .runs import commit_run, start_run
@@ -226,12 +226,8 @@ class TrainingGate:
             if not isinstance(sha, str):
                 self.refusals["no sha256 in the item's description"] += 1
                 return False
-            d = self.table.decide(sha)
-            if not d.verdict.allowed:
-                self.refusals[d.verdict.reasons[-1] if d.verdict.reasons else "denied"] += 1
-                return False
-            if d.license not in self.relied_on:
-                self.refusals[f"license {d.license} is not among those the run relies on"] += 1
+            d = self._licensed(sha)
+            if d is None:
                 return False
             desc["basis"] = {"type": "license", "license": d.license, "bundle": d.bundle}
         try:
@@ -243,6 +239,17 @@ class TrainingGate:
         self.allowed += 1
         return True
 
+    def _licensed(self, sha: str) -> Decision | None:
+        """The decision for a licensed item, or None (the refusal counted by its reason)."""
+        d = self.table.decide(sha)
+        if not d.verdict.allowed:
+            self.refusals[d.verdict.reasons[-1] if d.verdict.reasons else "denied"] += 1
+            return None
+        if d.license not in self.relied_on:
+            self.refusals[f"license {d.license} is not among those the run relies on"] += 1
+            return None
+        return d
+
     def _admit_plain(self, item: dict[str, Any]) -> bool | None:
         """The common item, ``{sha256, kind, units, unit}``, decided and written without
         building a description: a hash the table allows is a registered asset's (valid hex),
@@ -253,12 +260,8 @@ class TrainingGate:
         if (type(sha) is not str or (kind, unit) not in _KIND_UNIT or type(units) is not int
                 or not 0 <= units <= MAX_UNITS):
             return None
-        d = self.table.decide(sha)
-        if not d.verdict.allowed:
-            self.refusals[d.verdict.reasons[-1] if d.verdict.reasons else "denied"] += 1
-            return False
-        if d.license not in self.relied_on:
-            self.refusals[f"license {d.license} is not among those the run relies on"] += 1
+        d = self._licensed(sha)
+        if d is None:
             return False
         prefix = self._prefix.get((d.license, d.bundle))
         if prefix is None:

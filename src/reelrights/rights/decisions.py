@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ..store.dispute_tables import disputes
-from ..store.tables import bundle_assets, licenses, work_assets, works
+from ..store.tables import licenses, work_assets, works
 from .disputes import Block, dispute_blocks
-from .policy import CheckContext, Verdict, _bundle_set, _decide, _targets
+from .policy import CheckContext, Verdict, _bundle_set, _decide, _targets, licensed_membership
 
 __all__ = ["Decision", "DecisionTable"]
 
@@ -59,16 +59,7 @@ class DecisionTable:
         held = conn.execute(select(licenses.c.id, licenses.c.bundle_id)
                             .where(licenses.c.licensee_id == ctx.licensee)).all()
         bundle_of_license = {lic: bnd for lic, bnd in held}
-        licensed = sorted(set(bundle_of_license.values()))
-        first: dict[str, str] = {}
-        several: dict[str, set[str]] = {}
-        if licensed:
-            rows = conn.execute(select(bundle_assets.c.sha256, bundle_assets.c.bundle_id)
-                                .where(bundle_assets.c.bundle_id.in_(licensed)))
-            setdefault = first.setdefault
-            for sha, bundle_id in rows:
-                if setdefault(sha, bundle_id) != bundle_id:
-                    several.setdefault(sha, {first[sha]}).add(bundle_id)
+        first, several = licensed_membership(conn, sorted(set(bundle_of_license.values())))
         cache: dict[str, Any] = {}
         decisions: dict[Any, Decision] = {}
 

@@ -420,18 +420,12 @@ def _check(conn: Connection, ctx: CheckContext, *, asset: str | None, work: str 
             shas, frozenset({row.id}))
 
 
-def check_manifest(conn: Connection, ctx: CheckContext,
-                   hashes: Iterable[str]) -> Iterator[tuple[str, Verdict]]:
-    """``(sha256, verdict)`` for many assets in one context, in input order.
-
-    Items in the same set of licensed bundles share one :class:`Verdict` object: the decision
-    and its reasons are the same for all of them.
-    """
-    cache: dict[Any, Any] = {}
-    licensed = sorted({lic.bundle_id for lic in conn.execute(
-        select(licenses.c.bundle_id).where(licenses.c.licensee_id == ctx.licensee))})
-    # Most assets sit in one bundle: map them to that bundle's id (a shared string) and keep a
-    # set only for the few in several, so a million members cost no million small sets.
+def licensed_membership(conn: Connection, licensed: list[str]
+                        ) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Which of the ``licensed`` bundles hold each asset: ``first`` maps an asset to one of
+    them, ``several`` (few) to all of them when it is in more than one. Most assets sit in one
+    bundle: mapping them to that bundle's id (a shared string) and keeping a set only for the
+    few in several means a million members cost no million small sets."""
     first: dict[str, str] = {}
     several: dict[str, set[str]] = {}
     if licensed:
@@ -441,6 +435,19 @@ def check_manifest(conn: Connection, ctx: CheckContext,
         for sha, bundle_id in rows:
             if setdefault(sha, bundle_id) != bundle_id:
                 several.setdefault(sha, {first[sha]}).add(bundle_id)
+    return first, several
+
+
+def check_manifest(conn: Connection, ctx: CheckContext,
+                   hashes: Iterable[str]) -> Iterator[tuple[str, Verdict]]:
+    """``(sha256, verdict)`` for many assets in one context, in input order.
+
+    Items in the same set of licensed bundles share one :class:`Verdict` object: the decision
+    and its reasons are the same for all of them.
+    """
+    cache: dict[Any, Any] = {}
+    first, several = licensed_membership(conn, sorted({lic.bundle_id for lic in conn.execute(
+        select(licenses.c.bundle_id).where(licenses.c.licensee_id == ctx.licensee))}))
     # Disputed assets (few) get a verdict of their own, with their disputes.
     blocked: dict[str, list[Block]] = {}
     for b in dispute_blocks(conn, conn.scalars(select(disputes.c.asset).union(
