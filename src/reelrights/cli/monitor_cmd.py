@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from .verify_cmd import witness_options
+
 
 def register(cli: click.Group) -> None:
     cli.add_command(monitor)
@@ -40,13 +42,7 @@ def _text(ev: dict[str, Any]) -> str:
               default=Path("reelrights-monitor"), show_default=True,
               help="The monitor's own folder: last verified checkpoint, its tree, every "
                    "checkpoint seen.")
-@click.option("--witness", "witnesses", multiple=True, metavar="VKEY",
-              help="A witness's cosignature/v1 key (or a file holding it); repeat.")
-@click.option("--policy", "policy", type=click.Path(dir_okay=False, path_type=Path),
-              help="A c2sp.org/tlog-policy file: the witnesses and the quorum a checkpoint "
-                   "needs (instead of --witness and --min-witnesses).")
-@click.option("--min-witnesses", type=click.IntRange(min=0), default=0, show_default=True,
-              help="How many --witness cosignatures each checkpoint needs.")
+@witness_options
 @click.option("--checkpoint", "extra", multiple=True,
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="A checkpoint someone else saw (another party, a witness): checked against "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,18 +15,27 @@ def register(cli: click.Group) -> None:
     cli.add_command(verify)
 
 
+def witness_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--witness, --policy and --min-witnesses: which witnesses' cosignatures a checkpoint
+    needs (``verify`` and ``monitor``)."""
+    f = click.option("--min-witnesses", type=click.IntRange(min=0), default=0,
+                     show_default=True,
+                     help="How many of the --witness keys must have cosigned each "
+                          "checkpoint.")(f)
+    f = click.option("--policy", "policy", type=click.Path(dir_okay=False, path_type=Path),
+                     help="A c2sp.org/tlog-policy file: the witnesses and the quorum a "
+                          "checkpoint needs (instead of --witness and --min-witnesses).")(f)
+    return click.option("--witness", "witnesses", multiple=True, metavar="VKEY",
+                        help="A witness's cosignature/v1 key (or a file holding it); "
+                             "repeat.")(f)
+
+
 @click.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--log-key", "log_key", required=True, metavar="VKEY",
               help="The log's note verifier key, or a file holding it (log.vkey); pin it out "
                    "of band.")
-@click.option("--witness", "witnesses", multiple=True, metavar="VKEY",
-              help="A witness's cosignature/v1 key (or a file holding it); repeat.")
-@click.option("--policy", "policy", type=click.Path(dir_okay=False, path_type=Path),
-              help="A c2sp.org/tlog-policy file: the witnesses and the quorum a checkpoint "
-                   "needs (instead of --witness and --min-witnesses).")
-@click.option("--min-witnesses", type=click.IntRange(min=0), default=0, show_default=True,
-              help="How many of the --witness keys must have cosigned the checkpoint.")
+@witness_options
 @click.option("--server", metavar="URL",
               help="Upgrade the proof online: the server's newer checkpoint and a consistency "
                    "proof to it (it may carry the witnesses' cosignatures).")
