@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -92,7 +92,7 @@ def _href(ref: object) -> str | None:
 @functools.cache
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("reelrights.web", "templates"),
-                      autoescape=select_autoescape(default=True), undefined=StrictUndefined,
+                      autoescape=select_autoescape(default=True), undefined=ChainableUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(money=_money, when=_when, words=_words)
     env.globals.update(href=_href)
