@@ -39,7 +39,8 @@ from ..store.consent_request_tables import consent_requests
 from ..store.db import Database
 from ..store.tables import deaths, parties
 
-__all__ = ["ConsentRequest", "approve_request", "decline_request", "list_requests",
+__all__ = ["ConsentRequest", "approval_body", "approve_request", "decline_request",
+           "list_requests", "prepare_decision",
            "request_consent", "request_detail"]
 
 _BODY = "/statement/body"
@@ -255,6 +256,22 @@ def approve_request(home: Home, ledger: Ledger, request: str, *, represented_by:
     return submit_as(home, ledger, "consent.granted", signer,
                      approval_body(req, represented_by=represented_by,
                                    post_mortem_representative=pmr))
+
+
+def prepare_decision(ledger: Ledger, request: str, *, approve: bool,
+                     reason: str = "") -> dict[str, Any]:
+    """The unsigned statement that approves (the consent asked for) or declines ``request``,
+    for a signer elsewhere (the browser): it signs these exact bytes, as the CLI would."""
+    req = request_detail(ledger.db, request)
+    if req.status != "pending":
+        raise Conflict(f"consent request {req.id} was already {req.status}; nothing is left to "
+                       "decide")
+    with ledger.db.read() as conn:
+        signer = _decider(conn, req.performer)
+    if approve:
+        return ledger.new_statement("consent.granted", signer, approval_body(req))
+    return ledger.new_statement("consent.request.declined", signer,
+                                {"request": req.id, "reason": reason})
 
 
 def decline_request(home: Home, ledger: Ledger, request: str, reason: str) -> Receipt:

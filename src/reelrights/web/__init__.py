@@ -15,11 +15,14 @@ __all__ = ["routes"]
 
 def routes() -> list[BaseRoute]:
     """The pages' routes (``include_in_schema=False``: they are not part of the HTTP API)."""
-    from . import explorer, party_pages
+    from . import actions, explorer, party_pages
     from .static_files import asset
 
     def get(path: str, endpoint: object) -> Route:
         return Route(path, endpoint, methods=["GET"], include_in_schema=False)  # type: ignore[arg-type]
+
+    def post(path: str, endpoint: object) -> Route:
+        return Route(path, endpoint, methods=["POST"], include_in_schema=False)  # type: ignore[arg-type]
 
     return [
         get("/", explorer.home),
@@ -29,4 +32,11 @@ def routes() -> list[BaseRoute]:
         get("/parties", party_pages.directory),
         get("/parties/{id}", party_pages.party),
         get("/static/{name}", asset),
+        get("/sign-in", actions.sign_in_form),
+        post("/sign-in/challenge", actions.sign_in_challenge),
+        post("/sign-in", actions.sign_in),
+        post("/sign-out", actions.sign_out),
+        get("/requests/{id}/approve", actions.approve),
+        get("/requests/{id}/decline", actions.decline),
+        get("/licenses/{id}/cosign", actions.cosign),
     ]

@@ -116,6 +116,10 @@ async def call(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: A
 
 def render(request: Request, template: str, context: Mapping[str, Any], *,
            status: int = 200, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    if "web_session" not in request.scope:
+        from .session import current
+
+        current(request)
     html = environment().get_template(template).render(
         request=request, path=request.url.path, session=request.scope.get("web_session"),
         csrf=request.scope.get("web_csrf", ""), **context)
