@@ -79,6 +79,15 @@ def web_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             model_family="orbit-video", media=["video"], territory=["US"],
             start=date(2027, 1, 1), end=date(2027, 6, 30),
             compensation_ref="ORB-2027-015").details["id"]
+        from reelrights.core.license_terms import training_agreement
+        from reelrights.rights.licensing import grant_license
+
+        policy = training_agreement(
+            uid=f"urn:reelrights:policy:{ids['bundle']}-orbit-ca", licensor=ids["studio"],
+            licensee=ids["developer"], bundle=ids["bundle"], model_family="orbit-video",
+            territories=["CA"], until="2027-12-31", fund_share="2.5")
+        requests["license"] = grant_license(home, ledger, ids["bundle"], ids["developer"],
+                                            policy).details["id"]
     finally:
         ledger.close()
     server = start_server(home)

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ..errors import BadInput
-from .pages import PAGE_HEADERS, call, db, page, render, state
+from .pages import PAGE_HEADERS, call, db, form, page, render, state
 from .session import COOKIE, SESSION_S, challenge_text, check_csrf, current, require, sessions
 
 __all__ = ["approve", "cosign", "decline", "sign_in", "sign_in_challenge", "sign_in_form",
@@ -44,8 +44,8 @@ async def sign_in_challenge(request: Request) -> Response:
     """A fresh one-time challenge for the party (JSON, for static/signin.js)."""
     from ..registry.parties import party_detail
 
-    form = await request.form()
-    party = await call(request, party_detail, db(request), str(form.get("party", "")))
+    fields = await form(request)
+    party = await call(request, party_detail, db(request), fields.get("party", ""))
     nonce = sessions(state(request)).challenge(party.id)
     return JSONResponse({"party": party.id, "nonce": nonce,
                          "text": challenge_text(_ledger(request).registry, party.id, nonce)},
@@ -56,10 +56,10 @@ async def sign_in_challenge(request: Request) -> Response:
 async def sign_in(request: Request) -> Response:
     from ..registry.parties import party_detail
 
-    form = await request.form()
-    party = await call(request, party_detail, db(request), str(form.get("party", "")))
+    fields = await form(request)
+    party = await call(request, party_detail, db(request), fields.get("party", ""))
     token, _ = sessions(state(request)).open(
-        party.id, str(form.get("nonce", "")), str(form.get("signature", "")),
+        party.id, fields.get("nonce", ""), fields.get("signature", ""),
         party.public_key, _ledger(request).registry, party.name, party.kind)
     response = RedirectResponse(f"/parties/{party.id}", status_code=303, headers=PAGE_HEADERS)
     response.set_cookie(COOKIE, token, max_age=SESSION_S, httponly=True, samesite="strict",

@@ -128,7 +128,9 @@ def require(request: Request, party: str | None = None) -> Session:
 
 async def check_csrf(request: Request, session: Session) -> Any:
     """The posted form, refused unless it carries the session's CSRF token."""
-    form = await request.form()
-    if not secrets.compare_digest(str(form.get("csrf", "")), session.csrf):
+    from .pages import form
+
+    fields = await form(request)
+    if not secrets.compare_digest(fields.get("csrf", ""), session.csrf):
         raise BadInput("the form's CSRF token is missing or stale; reload the page and try again")
-    return form
+    return fields
