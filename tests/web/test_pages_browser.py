@@ -27,6 +27,10 @@ def _pages(site: Site) -> dict[str, str]:
                         ("developer", "Orbit AI"), ("auditor", "Fair Audit LLP"),
                         ("writer", "Mara Ellison")):
         pages[label] = f"/parties/{parties[name]}"
+    performer = httpx.get(site.url + pages["performer"]).text
+    m = re.search(r'href="(/royalty-statements/fst_[a-z2-7]{16})"', performer)
+    assert m, "the performer's page links her royalty statement"
+    pages["royalty-statement"] = m.group(1)
     studio = httpx.get(site.url + pages["studio"]).text
     for kind in ("licenses", "runs", "certificates", "outputs", "bundles", "works"):
         m = re.search(rf'href="(/{kind}/[a-z]{{3}}_[a-z2-7]{{16}})"', studio)

@@ -101,7 +101,7 @@ def _table(fields: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-_STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;padding:1.5em;max-width:60em;"
+STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;padding:1.5em;max-width:60em;"
           "color:#1a1a1a;line-height:1.5}h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em}"
           ".cards{display:flex;flex-wrap:wrap;gap:1em}.card{border:1px solid #ccc;border-radius:6px;"
           "padding:.6em 1em;min-width:12em}.big{font-size:1.6em;font-weight:700}"
@@ -143,7 +143,7 @@ def _html(doc: dict[str, Any], statement_id: str, log_index: int) -> bytes:
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
            f'<meta name="reelrights-statement" content="{e(statement_id)}">',
            f"<title>Royalty statement {e(h['period'])}: {e(h['party_name'])}</title>",
-           f"<style>{_STYLE}</style></head><body>",
+           f"<style>{STYLE}</style></head><body>",
            f"<h1>Your royalty statement, {e(h['party_name'])}: {e(h['period'])}</h1>",
            f"<h2>What you were paid</h2><div class=\"cards\">{cards or '<p>Nothing this period.</p>'}"
            "</div>",

@@ -31,6 +31,7 @@ def routes() -> list[BaseRoute]:
         *(get(f"/{collection}/{{id}}", explorer.facts) for collection in explorer.FACTS),
         get("/parties", party_pages.directory),
         get("/parties/{id}", party_pages.party),
+        get("/royalty-statements/{id}", party_pages.royalty_statement),
         get("/static/{name}", asset),
         get("/sign-in", actions.sign_in_form),
         post("/sign-in/challenge", actions.sign_in_challenge),

@@ -190,6 +190,14 @@ async def facts(request: Request) -> Response:
     data = await call(request, fn, request, ref)
     ids: set[str] = set()
     _ids_in(data, ids)
+    if kind == "license" and isinstance(data.get("policy"), dict):
+        ids |= set(re.findall(r"pty_[a-z2-7]{16}", json.dumps(data["policy"])))
     names = await _names(request, sorted(ids))
+    terms = []
+    if kind == "license" and isinstance(data.get("policy"), dict):
+        from ..core.policy_words import describe_policy
+
+        terms = describe_policy(data["policy"], lambda i: names.get(i, i))
     return render(request, "facts.html", {"kind": kind, "ref": ref, "data": data,
-                                          "names": names, "title": names.get(ref)})
+                                          "names": names, "title": names.get(ref),
+                                          "terms": terms})

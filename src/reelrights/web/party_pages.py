@@ -5,6 +5,8 @@ stay in those packages."""
 
 from __future__ import annotations
 
+import json
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +21,6 @@ if TYPE_CHECKING:
     from ..store.db import Database
 
 __all__ = ["directory", "party", "party_view"]
-
-import re  # noqa: E402
 
 _PARTY_ID = re.compile(ID_PATTERNS["party"])
 
@@ -71,7 +71,10 @@ def party_view(database: Database, log_server: Any, ref: str) -> dict[str, Any]:
     detail = party_detail(database, ref).to_json()
     kind = detail["kind"]
     usage = usage_report(database, detail["id"]).to_json()
+    from ..fund.royalty_statement_issue import list_statements
+
     view: dict[str, Any] = {"party": detail, "kind": kind, "usage": usage,
+                            "royalty_statements": list_statements(database, detail["id"]),
                             "statements": log_server.entries(actor=detail["id"], limit=30)}
     if kind in ("performer", "writer"):
         from ..rights.consent import list_consents
@@ -124,6 +127,14 @@ def party_view(database: Database, log_server: Any, ref: str) -> dict[str, Any]:
                                          [a.developer for a in view.get("audits", [])],
                                          [a.run for a in view.get("audits", [])]))
     names[detail["id"]] = detail["name"]
+    if kind == "guild":
+        from ..core.policy_words import describe_policy
+
+        names.update(display_names(database, [x for q in view["queue"] for x in (
+            q.license.licensor_id, q.license.licensee_id, q.license.bundle_id,
+            *re.findall(r"pty_[a-z2-7]{16}", json.dumps(q.policy)))]))
+        view["terms"] = {q.license.id: describe_policy(q.policy, lambda i: names.get(i, i))
+                         for q in view["queue"]}
     view["names"] = names
     view["earning_totals"] = _earning_totals(usage["earnings"])
     view["chart"] = earnings_svg(earnings_bars(usage["earnings"], names),
@@ -152,3 +163,25 @@ async def directory(request: Request) -> Response:
     kind = request.query_params.get("kind") or None
     parties = await call(request, list_parties, db(request), kind)
     return render(request, "parties.html", {"parties": parties, "kind": kind})
+
+
+@page
+async def royalty_statement(request: Request) -> Response:
+    """An issued royalty statement, the same HTML as `fund statement --format html` (its one
+    inline style block is allowed by its hash, nothing else inline)."""
+    import base64
+    import hashlib
+
+    from ..fund.royalty_statement_issue import statement_html
+    from ..fund.royalty_statement_render import STYLE
+    from .pages import PAGE_HEADERS
+
+    ref = request.path_params["id"]
+    if not re.fullmatch(r"fst_[a-z2-7]{16}", ref):
+        raise NotFound(f"{ref[:60]!r} is not a royalty statement id like fst_k3vq7xw2m4a6c5de")
+    html, _ = await call(request, statement_html, db(request), ref)
+    digest = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+    csp = PAGE_HEADERS["content-security-policy"].replace(
+        "style-src 'self'", f"style-src 'sha256-{digest}'")
+    return Response(html, media_type="text/html; charset=utf-8",
+                    headers={**PAGE_HEADERS, "content-security-policy": csp})
