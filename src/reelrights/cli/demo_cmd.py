@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +52,5 @@ def demo(directory: Path | None, serve: bool, port: int) -> None:
     # Loopback only, and only this demo's home: the open allowlist is for the demo's parties.
     args = [sys.executable, "-c", "from reelrights.cli import main; main()", "--home",
             str(home.path), "serve", "--host", "127.0.0.1", "--port", str(port), "--open"]
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # serve stops itself on Ctrl-C
         subprocess.run(args, check=False)
-    except KeyboardInterrupt:
-        pass

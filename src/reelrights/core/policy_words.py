@@ -69,8 +69,8 @@ def describe_policy(policy: dict[str, Any], name: Callable[[str], str] = str) ->
     ``name`` turns a party, bundle or work id into its name."""
     lines = []
     for rule in policy.get("permission", []):
-        conds = [f"{_OPERANDS.get(c.get('leftOperand'), c.get('leftOperand'))} "
-                 f"{_OPERATORS.get(c.get('operator'), c.get('operator'))} "
+        conds = [f"{_OPERANDS.get(str(c.get('leftOperand')), c.get('leftOperand'))} "
+                 f"{_OPERATORS.get(str(c.get('operator')), c.get('operator'))} "
                  f"{_value(c.get('rightOperand'), name)}"
                  for c in rule.get("constraint", []) if isinstance(c, dict)]
         text = f"May {_actions(rule.get('action'))}"

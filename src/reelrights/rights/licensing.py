@@ -42,7 +42,8 @@ from ..store.tables import (
 )
 from .records import License, LicenseDetail, LicenseStanding
 
-__all__ = ["LICENSE", "add_agreement", "add_member", "cosign_body", "cosign_license", "cosigners_needed", "grant_license",
+__all__ = ["LICENSE", "add_agreement", "add_member", "cosign_body", "cosign_license",
+           "cosigners_needed", "grant_license",
            "license_detail",
            "LicenseStatus", "license_standing", "license_status", "list_licenses",
            "required_cosigners", "resolve_license", "revoke_license"]

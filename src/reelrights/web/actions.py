@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ..errors import BadInput
-from .pages import PAGE_HEADERS, call, db, form, page, render, state
+from .forms import form
+from .pages import PAGE_HEADERS, call, db, page, render, state
 from .session import COOKIE, SESSION_S, challenge_text, check_csrf, current, require, sessions
 
 __all__ = ["approve", "cosign", "decline", "sign_in", "sign_in_challenge", "sign_in_form",

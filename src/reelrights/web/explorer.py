@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -41,7 +42,7 @@ def _signatures(note: str) -> list[dict[str, str]]:
     return out
 
 
-def _names(request: Request, ids: list[str | None]) -> Any:
+def _names(request: Request, ids: Sequence[str | None]) -> Any:
     from ..registry.labels import display_names
 
     return call(request, display_names, db(request), ids)
@@ -102,7 +103,7 @@ async def entry(request: Request) -> Response:
         "index": int(raw), "found": found, "statement": statement,
         "signature": signed.get("signature", {}) if isinstance(signed, dict) else {},
         "pretty": json.dumps(statement, indent=2, ensure_ascii=False, sort_keys=True),
-        "names": names, "origin": state(request).home.origin if state(request).home else ""})
+        "names": names})
 
 
 def _facts_license(request: Request, ref: str) -> Any:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..api.state import ServiceState
     from ..store.db import Database
 
-__all__ = ["SECURITY_HEADERS", "call", "db", "form", "page", "render", "state"]
+__all__ = ["SECURITY_HEADERS", "call", "db", "page", "render", "state"]
 
 #: On every page and asset: scripts and styles only from this origin (no inline script, no
 #: inline style), no framing, no referrer, no sniffing. ``connect-src 'self'``: the proof
@@ -100,7 +100,8 @@ def environment() -> Environment:
 
 
 def state(request: Request) -> ServiceState:
-    return request.app.state.service  # type: ignore[no-any-return]
+    found: ServiceState = request.app.state.service
+    return found
 
 
 def db(request: Request) -> Database:
@@ -112,27 +113,6 @@ def db(request: Request) -> Database:
 async def call(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)`` in the thread pool (the library is synchronous)."""
     return await state(request).call(fn, *args, **kwargs)
-
-
-#: The largest form a page accepts (bytes): sign-in fields and a CSRF token are a few hundred.
-MAX_FORM_BYTES = 16 * 1024
-
-
-async def form(request: Request) -> dict[str, str]:
-    """A posted ``application/x-www-form-urlencoded`` form (the only kind the pages send),
-    refused past :data:`MAX_FORM_BYTES`; each field's first value."""
-    from urllib.parse import parse_qs
-
-    kind = request.headers.get("content-type", "").split(";")[0].strip()
-    if kind != "application/x-www-form-urlencoded":
-        raise BadInput("the form must be sent as application/x-www-form-urlencoded")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise BadInput(f"the form is over {MAX_FORM_BYTES} bytes; nothing was done")
-    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-    return {k: v[0] for k, v in fields.items()}
 
 
 def render(request: Request, template: str, context: Mapping[str, Any], *,

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 
 from ..errors import BadInput, PolicyDenied
+from .forms import form
 
 if TYPE_CHECKING:
     from ..api.state import ServiceState
@@ -128,8 +129,6 @@ def require(request: Request, party: str | None = None) -> Session:
 
 async def check_csrf(request: Request, session: Session) -> Any:
     """The posted form, refused unless it carries the session's CSRF token."""
-    from .pages import form
-
     fields = await form(request)
     if not secrets.compare_digest(fields.get("csrf", ""), session.csrf):
         raise BadInput("the form's CSRF token is missing or stale; reload the page and try again")
