@@ -68,7 +68,9 @@
 
   // C2SP signed note: the body, then "\n", then lines "— <name> <base64(keyhash4 || sig)>".
   async function checkNote(note, vkey) {
-    const [name, keyHash, keyB64] = vkey.split("+");
+    // name+hash+base64: the base64 part may itself hold "+", so cut at the first two only
+    const i = vkey.indexOf("+"), j = vkey.indexOf("+", i + 1);
+    const name = vkey.slice(0, i), keyHash = vkey.slice(i + 1, j), keyB64 = vkey.slice(j + 1);
     const keyBytes = fromB64(keyB64);
     if (keyBytes[0] !== 1 || keyBytes.length !== 33) throw new Error("the log key is not Ed25519");
     const id = (await sha256(concat(enc.encode(name + "\n"), keyBytes))).slice(0, 4);
