@@ -107,7 +107,7 @@ STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;padding:1.5em;max-
           "padding:.6em 1em;min-width:12em}.big{font-size:1.6em;font-weight:700}"
           ".wrap{overflow-x:auto}table{border-collapse:collapse;width:100%;margin:.6em 0}"
           "td,th{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top;"
-          "overflow-wrap:anywhere}td.n,th.n{text-align:right;white-space:nowrap;"
+          "overflow-wrap:break-word}td.n,th.n{text-align:right;white-space:nowrap;"
           "font-variant-numeric:tabular-nums}svg{max-width:100%;height:auto}"
           "details{margin:1em 0}summary{cursor:pointer;font-weight:600}small{color:#555}"
           "table.audit td,table.audit th{font-size:.8em}")
