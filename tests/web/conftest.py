@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,33 +21,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
 
-from service_kit import Server, start_server  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "build" / "screenshots"
-AXE = ROOT / "build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = os.environ.get("REELRIGHTS_CHROMIUM", "/usr/bin/chromium")
+from service_kit import start_server  # noqa: E402
+from web_kit import CHROMIUM, Site  # noqa: E402
 
 
 def _missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (required under CI: `make test` installs it)")
     pytest.skip(reason)
-
-
-@dataclass
-class Site:
-    server: Server
-    ids: dict[str, str]
-    requests: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def home(self) -> Path:
-        return Path(self.server.home.path)
 
 
 @pytest.fixture(scope="module")
@@ -112,10 +92,3 @@ def browser() -> Iterator[Any]:
             yield b
         finally:
             b.close()
-
-
-def screenshot(page: Any, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 import httpx
+from web_kit import Site, screenshot
 
-from conftest import Site, screenshot
 from reelrights.core.canonical import canonical_bytes
 
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from conftest import AXE, Site, screenshot
+from web_kit import AXE, Site, screenshot
 
 
 def _party_ids(site: Site) -> dict[str, str]:

@@ -9,8 +9,8 @@ import re
 
 import httpx
 import pytest
+from web_kit import Site
 
-from conftest import Site
 from reelrights.errors import PolicyDenied
 from reelrights.keys import load_key_file
 from reelrights.web.session import SESSION_S, Sessions, challenge_text
