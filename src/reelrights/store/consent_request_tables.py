@@ -1,4 +1,4 @@
-"""Consent requests and their decisions (created by migration 0017).
+"""Consent requests and their decisions (created by migration 0018).
 
 One row per ``consent.requested`` statement; ``status`` moves from ``pending`` to ``approved``
 (a ``consent.granted`` naming the request: ``consent_id``) or ``declined``

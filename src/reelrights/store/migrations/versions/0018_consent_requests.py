@@ -1,13 +1,13 @@
 """Consent requests and their decisions (store/consent_request_tables.py).
 
-Revision ID: 0017
-Revises: 0013
+Revision ID: 0018
+Revises: 0017
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017'
-down_revision = '0013'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
