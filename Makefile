@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-full check docs bench clean wrk serve ffmpeg
+.PHONY: demo test test-full check docs bench clean wrk serve ffmpeg chromium axe
 
 # Chromaprint (audio fingerprints) is a C library with no PyPI wheel: Debian/Ubuntu's libchromaprint1.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -20,8 +20,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# The story, then (only when standard input and output are terminals and CI is unset) its web
+# app on http://127.0.0.1:$(PORT) until Ctrl-C; otherwise it exits 0 after the story.
 demo: $(STAMP)
-	$(BIN)/reelrights demo
+	$(BIN)/reelrights demo $$( [ -t 0 ] && [ -t 1 ] && [ -z "$$CI" ] && echo --serve --port $(PORT) )
 
 # The service on the embedded SQLite default home (~/.reelrights, or REELRIGHTS_HOME), created
 # if missing; PostgreSQL with REELRIGHTS_DATABASE_URL. Ctrl-C stops it. HOST/PORT/WORKERS override.
@@ -34,14 +36,27 @@ serve: $(STAMP)
 	@$(BIN)/reelrights init >/dev/null
 	$(BIN)/reelrights serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-test: $(STAMP)
+# The web app's tests drive Debian's Chromium with Playwright (by its path: Playwright's own
+# browser download is not used) and check every page with axe-core (npm, pinned, into build/axe).
+chromium:
+	@command -v chromium >/dev/null || { echo "installing chromium (the web app's browser tests) with apt-get"; \
+	  $(SUDO) apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null; } || \
+	  { echo "error: chromium is missing; install it with your OS package manager"; exit 2; }; }
+
+AXE_VERSION := 4.14.1
+axe:
+	@[ -f build/axe/node_modules/axe-core/axe.min.js ] || { echo "installing axe-core $(AXE_VERSION) with npm"; \
+	  mkdir -p build/axe && npm install --silent --no-audit --no-fund --prefix build/axe axe-core@$(AXE_VERSION); }
+
+test: $(STAMP) chromium axe
 	$(BIN)/python -m pytest -q
 
 # Everything, both backends required (a missing PostgreSQL fails instead of skipping), with every
 # Hypothesis example (the ci profile): the remote-mode story, the service faults and the attacks on SQLite and
 # PostgreSQL. (`make test` runs the same tests; CI keeps them because the suite stays well under
 # its 45 minutes on this machine.)
-test-full: $(STAMP)
+test-full: $(STAMP) chromium axe
 	CI=true REELRIGHTS_TEST_POSTGRES_URL="$${REELRIGHTS_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}" \
 	  $(BIN)/python -m pytest -q
 

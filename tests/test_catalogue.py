@@ -117,6 +117,14 @@ def every_type_home(tmp_path_factory) -> Path:
         started = runs.start_run(home, ledger, dev, "harbour-family", [lic])
         assert started["id"]
         performer = body("consent.granted")["performer"]
+        from reelrights.rights import consent_requests
+
+        asked = consent_requests.request_consent(
+            home, ledger, requester=dev, performer=performer, kinds=["voice"],
+            description="Voice for a ferry announcement in the catalogue test film",
+            media=["audio"], territory=["US"], start=date(2030, 1, 1), end=date(2030, 12, 31),
+            compensation_ref="CAT-1", model_family="harbour-family")
+        consent_requests.decline_request(home, ledger, asked.details["id"], "not this one")
         consent.revoke_consent(home, ledger, body("consent.granted")["id"], "no further use")
         # No representative was named: the performer's guild records the death.
         consent.record_death(home, ledger, performer, date(2025, 1, 1), first["guild.member"][0])

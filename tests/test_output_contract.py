@@ -188,6 +188,15 @@ CREATES: dict[str, Creates] = {
     "consent deceased": Creates(lambda s, n: ["consent", "deceased", "--performer",
                                               s[f"member{n}"], "--date", "2025-01-01", "--as",
                                               s["guild2"]], lambda s, n: s[f"member{n}"]),
+    "consent request": Creates(lambda s, n: [
+        "consent", "request", "--as", s["dev"], "--performer", s["performer"], "--kind", "voice",
+        "--description", f"Synthesized voice lines for the harbour master in the orbit model's ferry scenes, take {n}",
+        "--model-family", "orbit", "--media", "audio", "--territory", "US", "--from", TODAY,
+        "--until", "2099-12-31", "--compensation-ref", f"ORB-{n}"], _id("consent_request")),
+    "consent approve": Creates(lambda s, n: ["consent", "approve", s.of("consent request", n)],
+                               _id("consent")),
+    "consent decline": Creates(lambda s, n: ["consent", "decline", s[f"request{n}"], "--reason",
+                                             "not this year"], lambda s, n: s[f"request{n}"]),
     "run start": Creates(lambda s, n: ["run", "start", "--developer", s["dev"], "--model-family",
                                        "orbit", "--license", s["lic"]], _id("run")),
     "run commit": Creates(lambda s, n: [
@@ -253,6 +262,7 @@ LISTS: dict[str, tuple[str, ...]] = {
 
 #: Commands that create nothing with an id: they read, check, render or export.
 OTHERS = {
+    "consent requests",  # a list (named as the issue asks): its JSON rows carry "id"
     "party show", "work show", "bundle show", "bundle export", "license show",
     "license template", "license project", "check", "consent show", "log checkpoint",
     "log checkpoints", "log key", "log export", "log inclusion", "log consistency", "log get",
@@ -363,6 +373,13 @@ def story(home, ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Stor
                                    ).stdout.strip()
     s.cli("credit", "unmatched", ids["film"], "--name", "Lost Gaffer", "--role", "vfx",
           "--share", "1/10")  # so `credit list` has a row
+    for n in range(2):  # consent requests the performer declines
+        ids[f"request{n}"] = s.cli(
+            "consent", "request", "--as", ids["dev"], "--performer", ids["performer"], "--kind",
+            "likeness", "--description",
+            f"Synthesized likeness of the performer in the ferry crowd scenes, take {n}",
+            "--model-family", "orbit", "--media", "video", "--territory", "US", "--from", TODAY,
+            "--until", "2099-12-31", "--compensation-ref", f"ORB-D{n}").stdout.strip()
     disputes = s.json("dispute", "list")
     assert len(disputes) == 4
     for n, d in enumerate(disputes):

@@ -39,6 +39,8 @@ def _routed(tmp_path: Path) -> set[tuple[str, str]]:
     out = set()
     for route in app.routes:
         assert isinstance(route, Route)
+        if not route.include_in_schema:  # the web app's pages (reelrights.web): not the API
+            continue
         path = route.path.replace(":path}", "}")
         out |= {(m, path) for m in (route.methods or ()) if m != "HEAD"}
     return out

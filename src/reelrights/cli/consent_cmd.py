@@ -1,4 +1,5 @@
-"""reelrights consent grant|revoke|list|show|deceased: performer consent for voice and likeness."""
+"""reelrights consent grant|revoke|list|show|deceased|request|requests|approve|decline: performer
+consent for voice and likeness, and requests for it."""
 
 from __future__ import annotations
 
@@ -185,3 +186,111 @@ def consent_deceased(app: AppContext, performer: str, died: date, representative
     created_receipt(as_json, receipt, notes=[
         f"recorded the death of {d['performer']} on {d['date']}; representative "
         f"{d['representative']} (log index {receipt.index})"])
+
+
+# -- consent requests: ask, list, approve, decline ------------------------------------------------
+
+@consent.command("request")
+@click.option("--as", "requester", required=True, metavar="PARTY",
+              help="Who asks (a developer or a production's studio); signs with its key.")
+@click.option("--performer", required=True, metavar="PARTY", help="The performer asked.")
+@click.option("--kind", "kinds", required=True, multiple=True, type=click.Choice(CONSENT_KINDS),
+              help="voice and/or likeness (repeatable).")
+@click.option("--description", required=True,
+              help="A reasonably specific description of the intended use (SAG-AFTRA R1).")
+@click.option("--production", help="The production the use is for.")
+@click.option("--model-family", help="The model family the use is for.")
+@click.option("--media", required=True, type=CommaList("MEDIA", MEDIA),
+              help=f"Comma-separated: {', '.join(MEDIA)}.")
+@click.option("--territory", required=True, type=CommaList("TERRITORIES"),
+              help="Comma-separated ISO 3166-1 codes or EU, EEA, WORLD, e.g. US,CA.")
+@click.option("--from", "start", required=True, type=DATE, help="First day asked for.")
+@click.option("--until", "end", required=True, type=DATE, help="Last day asked for.")
+@click.option("--compensation-ref", required=True, metavar="REF",
+              help="Reference to the compensation offered (contract or payment id).")
+@json_option
+@pass_app
+def consent_request(app: AppContext, requester: str, performer: str, kinds: tuple[str, ...],
+                    description: str, production: str | None, model_family: str | None,
+                    media: list[str], territory: list[str], start: date, end: date,
+                    compensation_ref: str, as_json: bool) -> None:
+    """Ask a performer for a specific use of her voice and/or likeness. Prints the request's
+    id; she approves or declines it (`consent approve`, `consent decline`, or her web page)."""
+    from ..rights.consent_requests import request_consent
+
+    receipt = request_consent(
+        app.home, app.ledger, requester=requester, performer=performer, kinds=kinds,
+        description=description, media=media, territory=territory, start=start, end=end,
+        compensation_ref=compensation_ref, production=production, model_family=model_family)
+    created_receipt(as_json, receipt)
+
+
+@consent.command("requests")
+@click.option("--performer", metavar="PARTY", help="Requests to this performer.")
+@click.option("--requester", metavar="PARTY", help="Requests by this party.")
+@click.option("--status", type=click.Choice(("pending", "approved", "declined")))
+@json_option
+@pass_app
+def consent_requests_list(app: AppContext, performer: str | None, requester: str | None,
+                          status: str | None, as_json: bool) -> None:
+    """List consent requests and where each stands (newest first)."""
+    from ..rights.consent_requests import list_requests
+
+    rows = [r.to_json() for r in list_requests(app.ledger.db, performer=performer,
+                                               requester=requester, status=status)]
+    named = {} if as_json else display_names(
+        app.ledger.db, [x for r in rows for x in (r["performer"], r["requester"])])
+
+    def scope(r: dict) -> str:
+        what = " / ".join(x for x in (r.get("production"), r.get("model_family")) if x)
+        return (f"{', '.join(r['kinds'])} for {what}; {', '.join(r['territory'])}; "
+                f"{r['start']} to {r['end']}")
+
+    def standing(r: dict) -> str:
+        if r["status"] == "approved":
+            return f"approved: {r['consent']}"
+        if r["status"] == "declined":
+            return f"declined: {r['decline_reason']}"
+        return "pending"
+
+    listing(as_json, rows, "consent requests",
+            ["id", Col("performer", "ref"), Col("requester", "ref"), "scope", "status",
+             Col("log", "num")],
+            lambda r: [r["id"], ref(named.get(r["performer"]), r["performer"]),
+                       ref(named.get(r["requester"]), r["requester"]), scope(r), standing(r),
+                       r["log_index"]])
+
+
+@consent.command("approve")
+@click.argument("request_id", metavar="REQUEST")
+@click.option("--represented-by", default="none", show_default=True,
+              type=click.Choice(REPRESENTATION),
+              help="Who represented the performer (CA AB 2602).")
+@click.option("--post-mortem-representative", metavar="PARTY",
+              help="Who consents for the performer after death (SAG-AFTRA R6).")
+@json_option
+@pass_app
+def consent_approve(app: AppContext, request_id: str, represented_by: str,
+                    post_mortem_representative: str | None, as_json: bool) -> None:
+    """Approve a request: the performer signs the consent it asks for, to the requester.
+    Prints the new consent's id."""
+    from ..rights.consent_requests import approve_request
+
+    receipt = approve_request(app.home, app.ledger, request_id, represented_by=represented_by,
+                              post_mortem_representative=post_mortem_representative)
+    created_receipt(as_json, receipt, notes=[
+        f"approved {request_id}: consent {receipt.details['id']} (log index {receipt.index})"])
+
+
+@consent.command("decline")
+@click.argument("request_id", metavar="REQUEST")
+@click.option("--reason", required=True, help="Why; the requester reads it.")
+@json_option
+@pass_app
+def consent_decline(app: AppContext, request_id: str, reason: str, as_json: bool) -> None:
+    """Decline a request, with a reason. Prints the request's id."""
+    from ..rights.consent_requests import decline_request
+
+    receipt = decline_request(app.home, app.ledger, request_id, reason)
+    created_receipt(as_json, receipt, notes=[
+        f"declined {request_id} (log index {receipt.index})"])

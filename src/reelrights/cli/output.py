@@ -34,6 +34,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 
 #: Statement types that change something already registered -> the detail naming that thing.
 _SUBJECT = {"license.cosigned": "license", "license.revoked": "license",
+            "consent.request.declined": "request",
             "consent.revoked": "consent", "performer.deceased": "performer",
             "audit.withdrawn": "challenge", "dispute.released": "dispute",
             "dispute.decided": "dispute", "production.uses": "production",

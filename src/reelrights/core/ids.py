@@ -26,7 +26,7 @@ _KINDS = {"party": "pty", "work": "wrk", "bundle": "bnd", "license": "lic",
           "agreement": "agr", "consent": "cns", "run": "run", "challenge": "chl",
           "certificate": "crt", "output": "out", "production": "prd",
           "statement": "stm", "dispute": "dsp", "strike": "stk",
-          "claim": "clm"}
+          "claim": "clm", "consent_request": "cnq"}
 ID_PATTERNS = {kind: rf"{prefix}_{_B32}" for kind, prefix in _KINDS.items()}
 _PREFIX = _KINDS
 

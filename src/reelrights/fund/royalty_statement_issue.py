@@ -212,3 +212,23 @@ def verify_statement(db: Database, path: Path) -> dict[str, Any]:
         raise VerificationError(f"{path}: statement {sid} differs from the log at {diff}")
     return {"statement_id": sid, "log_index": row.log_index, "format": fmt, "sha256": sha,
             "party": row.party_id, "period": row.period, "ok": True}
+
+
+def list_statements(db: Database, party: str) -> list[Any]:
+    """The royalty statements issued to ``party``, newest period first."""
+    with db.read() as conn:
+        pid = resolve_party(conn, party).id
+        rows = find_many(conn, ROYALTY_STATEMENT, fund_statements.c.party_id == pid)
+    return sorted(rows, key=lambda r: (r.period, r.log_index), reverse=True)
+
+
+def statement_html(db: Database, statement_id: str) -> tuple[bytes, str]:
+    """An issued statement as its HTML, rebuilt from the log's facts (the bytes `fund statement
+    --format html` writes), and the party it is for."""
+    with db.read() as conn:
+        row = find_one(conn, ROYALTY_STATEMENT, statement_id)
+        if row is None:
+            raise NotFound(f"royalty statement {statement_id} is not in the log")
+        doc = build_document(conn, row.party_id, row.period, row.as_of, row.threshold,
+                             row.fund_id)
+    return render(doc, row.id, row.log_index, "html"), row.party_id

@@ -11,11 +11,12 @@ import csv
 import html
 import io
 import json
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["render", "wrapper"]
+from .earnings_chart import EarningsBar, earnings_svg, grouped_amount
+
+__all__ = ["render", "rule_words", "wrapper"]
 
 
 def wrapper(doc: dict[str, Any], statement_id: str, log_index: int) -> dict[str, Any]:
@@ -62,42 +63,35 @@ def _csv(doc: dict[str, Any], statement_id: str, log_index: int) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+def _grouped(text: str) -> str:
+    """``"1234567.50"`` -> ``"1,234,567.50"`` (thousands separators, the exact digits)."""
+    return grouped_amount(Decimal(text)) if text not in ("", None) else ""
+
+
+_RULES = (("R-CREDIT", "your credited share of the work"),
+          ("R-GUILD", "less the guild fund's share under its agreement"),
+          ("R-UNCREDITED", "the rights holder's uncredited part"),
+          ("R-HOLDER", "the rights holder's part"), ("R-RETAIN", "kept by the producer"))
+
+
+def rule_words(code: str) -> str:
+    """A line's rule code in words (the code itself stays in the audit detail)."""
+    out = []
+    for part in code.split("+"):
+        words = next((w for prefix, w in _RULES if part.startswith(prefix)), part)
+        out.append(words)
+    return "; ".join(out)
+
+
+_KIND_WORDS = {"earning": "earned", "adjustment": "correction of an earlier period",
+               "retained": "kept by the producer"}
+
+
 def _chart(history: list[dict[str, Any]]) -> str:
-    """Grouped bars: earnings per quarter (groups) and production (bars), one currency each."""
-    if not history:
-        return "<p>No earnings yet.</p>"
-    currency = sorted({h["currency"] for h in history})[0]
-    rows = [h for h in history if h["currency"] == currency]
-    periods = sorted({h["period"] for h in rows})
-    prods = sorted({(h["production"], h["title"]) for h in rows})
-    value: defaultdict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for h in rows:
-        value[(h["period"], h["production"])] += Decimal(h["amount"])
-    top = max([abs(v) for v in value.values()] + [Decimal(1)])
-    bar, gap, height = 18, 14, 160
-    width = 60 + len(periods) * (len(prods) * bar + gap)
-    colours = ["#3465a4", "#cc0000", "#73d216", "#f57900", "#75507b", "#c4a000"]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 60}" '
-             f'role="img" aria-label="Earnings by production and period ({currency})">']
-    base = height + 10
-    parts.append(f'<line x1="50" y1="{base}" x2="{width}" y2="{base}" stroke="#555"/>')
-    parts.append(f'<text x="2" y="14" font-size="11">{html.escape(currency)} {top}</text>')
-    for i, period in enumerate(periods):
-        x0 = 60 + i * (len(prods) * bar + gap)
-        for j, (pid, title) in enumerate(prods):
-            v = value.get((period, pid), Decimal(0))
-            bar_h = int(abs(v) / top * height)
-            y = base - bar_h if v >= 0 else base
-            parts.append(f'<rect x="{x0 + j * bar}" y="{y}" width="{bar - 2}" height="{bar_h}" '
-                         f'fill="{colours[j % len(colours)]}"><title>{html.escape(title)} '
-                         f'{period}: {v} {currency}</title></rect>')
-        parts.append(f'<text x="{x0}" y="{base + 16}" font-size="11">{period}</text>')
-    for j, (_pid, title) in enumerate(prods):
-        parts.append(f'<rect x="{60 + j * 150}" y="{base + 28}" width="10" height="10" '
-                     f'fill="{colours[j % len(colours)]}"/><text x="{74 + j * 150}" '
-                     f'y="{base + 37}" font-size="11">{html.escape(title)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    """Earnings per period and production, every currency in its own panel."""
+    return earnings_svg([EarningsBar(h["period"], h["title"], h["currency"],
+                                     Decimal(h["amount"])) for h in history],
+                        label="Earnings")
 
 
 def _table(fields: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
@@ -107,30 +101,71 @@ def _table(fields: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;padding:1.5em;max-width:60em;"
+          "color:#1a1a1a;line-height:1.5}h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em}"
+          ".cards{display:flex;flex-wrap:wrap;gap:1em}.card{border:1px solid #ccc;border-radius:6px;"
+          "padding:.6em 1em;min-width:12em}.big{font-size:1.6em;font-weight:700}"
+          ".wrap{overflow-x:auto}table{border-collapse:collapse;width:100%;margin:.6em 0}"
+          "td,th{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top;"
+          "overflow-wrap:break-word}td.n,th.n{text-align:right;white-space:nowrap;"
+          "font-variant-numeric:tabular-nums}svg{max-width:100%;height:auto}"
+          "details{margin:1em 0}summary{cursor:pointer;font-weight:600}small{color:#555}"
+          "table.audit td,table.audit th{font-size:.8em}")
+
+
+def _plain_lines(lines: list[dict[str, Any]]) -> str:
+    e = html.escape
+    rows = []
+    for li in lines:
+        rows.append(
+            f"<tr><td>{e(li.get('title', ''))}</td><td>{e(li.get('revenue_period', ''))}</td>"
+            f"<td>{e(_KIND_WORDS.get(li.get('kind', ''), li.get('kind', '')))}</td>"
+            f"<td>{e(li.get('role', ''))}</td><td>{e(rule_words(li.get('rule', '')))}</td>"
+            f"<td class=\"n\">{e(_grouped(li.get('amount', '')))} {e(li.get('currency', ''))}"
+            "</td></tr>")
+    return ("<div class=\"wrap\"><table><thead><tr><th>Production</th><th>Revenue period</th>"
+            "<th>What</th><th>Your role</th><th>How it was worked out</th>"
+            "<th class=\"n\">Amount</th></tr></thead><tbody>" + "".join(rows)
+            + "</tbody></table></div>")
+
+
 def _html(doc: dict[str, Any], statement_id: str, log_index: int) -> bytes:
     h = doc["header"]
     e = html.escape
+    cards = "".join(
+        f"<div class=\"card\"><div>Paid in {e(s['currency'])}</div>"
+        f"<div class=\"big\">{e(_grouped(s['paid']))} {e(s['currency'])}</div>"
+        f"<small>earned {e(_grouped(s['earned']))}, corrections {e(_grouped(s['adjustments']))}"
+        f", carried forward {e(_grouped(s['carried_forward']))}</small></div>"
+        for s in doc["summary"])
+    productions = sorted({li.get("title", "") for li in doc["lines"]})
     out = ["<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
            f'<meta name="reelrights-statement" content="{e(statement_id)}">',
-           f"<title>Creative fund statement {e(h['period'])}: {e(h['party_name'])}</title>",
-           "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
-           "margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}"
-           "td{text-align:right}</style></head><body>",
-           f"<h1>Creative fund statement, {e(h['period'])}</h1>",
-           f"<p>Party <b>{e(h['party_name'])}</b> ({e(h['party'])}, {e(h['party_kind'])}); "
-           f"usage {e(h['usage_start'])} to {e(h['usage_end'])}; computed from the log below "
-           f"index {h['as_of']}; payout threshold {e(h['threshold'])}; issued by {e(h['fund'])} as "
-           f"{e(statement_id)} (log index {log_index}).</p>",
-           "<h2>Earnings by production and period</h2>", _chart(doc["history"]),
-           "<h2>Summary</h2>", _table(_SUMMARY_FIELDS, doc["summary"]),
-           "<h2>Lines</h2>", _table(_LINE_FIELDS, doc["lines"]),
-           "<h2>Rounding</h2>", _table(("currency", "exact_minor", "rounded_minor",
+           f"<title>Royalty statement {e(h['period'])}: {e(h['party_name'])}</title>",
+           f"<style>{STYLE}</style></head><body>",
+           f"<h1>Your royalty statement, {e(h['party_name'])}: {e(h['period'])}</h1>",
+           f"<h2>What you were paid</h2><div class=\"cards\">{cards or '<p>Nothing this period.</p>'}"
+           "</div>",
+           f"<p>For use from {e(h['usage_start'])} to {e(h['usage_end'])}, from the productions "
+           f"{e(', '.join(p for p in productions if p)) or 'none'}. Amounts under "
+           f"{e(h['threshold'])} are carried forward to the next statement.</p>",
+           "<h2>Earnings by period and production</h2>", _chart(doc["history"]),
+           "<h2>Where the money came from</h2>", _plain_lines(doc["lines"]),
+           "<details><summary>Audit detail: rules, exact fractions, rounding, inputs</summary>",
+           f"<p>Party {e(h['party'])} ({e(h['party_kind'])}); computed from the log below index "
+           f"{h['as_of']}; issued by {e(h['fund'])} as {e(statement_id)} (log index "
+           f"{log_index}). Anyone can recompute it: <code>reelrights fund verify</code>.</p>",
+           "<h3>Summary</h3>", _table(_SUMMARY_FIELDS, doc["summary"]),
+           "<h3>Lines</h3>", f"<div class=\"wrap\"><table class=\"audit\">"
+           f"{_table(_LINE_FIELDS, doc['lines'])[7:]}</div>",
+           "<h3>Rounding</h3>", _table(("currency", "exact_minor", "rounded_minor",
                                         "rounding_minor"), doc["rounding"]),
-           "<h2>Control totals</h2>",
+           "<h3>Control totals</h3>",
            _table(("currency", "sum_of_lines"), doc["footer"]["control_totals"]),
            f"<p>Lines {doc['footer']['number_of_lines']}, summary records "
            f"{doc['footer']['number_of_summary_records']}, productions "
            f"{doc['footer']['number_of_productions']}. Inputs SHA-256 "
-           f"<code>{e(doc['inputs_sha256'])}</code>.</p>",
+           f"<code>{e(doc['inputs_sha256'])}</code>.</p></details>",
            "</body></html>\n"]
     return "\n".join(out).encode("utf-8")

@@ -186,6 +186,22 @@ class LogServer:
                 raise NotFound(f"log index {index} does not exist; the log has {size} entries")
         return _entry_json(index, bytes(row.entry), bytes(row.leaf_hash))
 
+    def entries(self, *, before: int | None = None, limit: int = 20,
+                actor: str | None = None) -> list[dict[str, Any]]:
+        """Up to ``limit`` entries below index ``before`` (the newest first), optionally only
+        those signed by ``actor``: ``{"index", "type", "actor", "time", "statement"}`` (the
+        signed time; the web explorer's lists)."""
+        q = select(log_entries.c.idx, log_entries.c.type, log_entries.c.actor,
+                   log_entries.c.time, log_entries.c.statement_id)
+        if before is not None:
+            q = q.where(log_entries.c.idx < before)
+        if actor is not None:
+            q = q.where(log_entries.c.actor == actor)
+        with self.db.read_kept(snapshot=False) as conn:
+            rows = conn.execute(q.order_by(log_entries.c.idx.desc()).limit(limit)).all()
+        return [{"index": int(r.idx), "type": r.type, "actor": r.actor, "time": r.time,
+                 "statement": r.statement_id} for r in rows]
+
     def statement(self, statement_id: str) -> dict[str, Any]:
         """Where statement ``statement_id`` was logged: its receipt as the write path gave it,
         without the applier's details (index, type, actor, leaf hash, statement, log time)."""

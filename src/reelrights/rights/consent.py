@@ -40,6 +40,7 @@ from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
+from ..store.consent_request_tables import consent_requests
 from ..store.db import Database
 from ..store.resolve import find_many, resolve, widen
 from ..store.tables import consents, deaths, guild_members, log_entries, parties
@@ -174,6 +175,8 @@ def check_declared_effect(a: Accepted, skew_s: int) -> None:
 @each_statement
 def _apply_grant(conn: Connection, a: Accepted) -> dict[str, Any]:
     row, notes = _check_grant(conn, a, clock_skew_s(conn))
+    if "request" in a.statement.body:
+        _approve_request(conn, a, row)
     conn.execute(consents.insert().values(**row, log_index=a.index, granted_at=a.time))
     return {"id": row["id"], "performer": row["performer_id"], "signed_by": row["signed_by"],
             "kinds": json.loads(row["kinds"]), "notes": notes}
@@ -220,6 +223,34 @@ def _check_grant(conn: Connection, a: Accepted, skew_s: int) -> tuple[dict[str, 
            "post_mortem_representative": b.get("post_mortem_representative")}
     note = rules.representation_note(b["represented_by"])
     return row, [note] if note else []
+
+
+def _approve_request(conn: Connection, a: Accepted, row: dict[str, Any]) -> None:
+    """A consent naming a request approves it: it must grant exactly what was asked, to the
+    requester, for the performer asked (:mod:`reelrights.rights.consent_requests`)."""
+    from .consent_requests import pending_request
+
+    req = pending_request(conn, a.statement.body["request"])
+    asked = {"performer": req.performer_id, "kinds": sorted(json.loads(req.kinds)),
+             "media": sorted(json.loads(req.media)),
+             "territory": sorted(json.loads(req.territory)), "start": req.start,
+             "end": req.end, "production": req.production, "model_family": req.model_family,
+             "licensee": req.requester_id, "compensation_ref": req.compensation_ref,
+             "description": req.description}
+    given = {"performer": row["performer_id"], "kinds": sorted(json.loads(row["kinds"])),
+             "media": sorted(json.loads(row["media"])),
+             "territory": sorted(json.loads(row["territory"])), "start": row["start"],
+             "end": row["end"], "production": row["production"],
+             "model_family": row["model_family"], "licensee": row["licensee_id"],
+             "compensation_ref": row["compensation_ref"], "description": row["description"]}
+    differ = [k for k in asked if asked[k] != given[k]]
+    if differ:
+        raise PolicyDenied(f"consent {row['id']} names request {req.id} but does not grant what "
+                           f"it asks ({', '.join(differ)} differ); approve with `reelrights "
+                           "consent approve`, or grant a consent of your own without the request")
+    conn.execute(update(consent_requests).where(consent_requests.c.id == req.id).values(
+        status="approved", decided_by=a.statement.actor, decided_index=a.index,
+        decided_at=a.time, consent_id=row["id"]))
 
 
 @applier("consent.revoked")

@@ -42,7 +42,8 @@ from ..store.tables import (
 )
 from .records import License, LicenseDetail, LicenseStanding
 
-__all__ = ["LICENSE", "add_agreement", "add_member", "cosign_license", "cosigners_needed", "grant_license",
+__all__ = ["LICENSE", "add_agreement", "add_member", "cosign_body", "cosign_license",
+           "cosigners_needed", "grant_license",
            "license_detail",
            "LicenseStatus", "license_standing", "license_status", "list_licenses",
            "required_cosigners", "resolve_license", "revoke_license"]
@@ -274,8 +275,10 @@ def grant_license(home: Home, ledger: Ledger, bundle: str, licensee: str,
     return submit_as(home, ledger, "license.granted", b.owner_id, body)
 
 
-def cosign_license(home: Home, ledger: Ledger, license_ref: str, guild: str) -> Receipt:
-    with ledger.db.read() as conn:
+def cosign_body(db: Database, license_ref: str, guild: str) -> dict[str, Any]:
+    """The ``license.cosigned`` body the guild signs (its latest agreement); the CLI and the
+    browser sign this same body."""
+    with db.read() as conn:
         lic = resolve_license(conn, license_ref)
         guild_id = resolve_party(conn, guild).id
         agr = conn.execute(select(guild_agreements.c.id).where(
@@ -284,8 +287,12 @@ def cosign_license(home: Home, ledger: Ledger, license_ref: str, guild: str) -> 
     if agr is None:
         raise NotFound(f"{guild_id} has no collective agreement; register one with "
                        "`reelrights guild agreement add` first")
-    return submit_as(home, ledger, "license.cosigned", guild_id,
-                     {"license": lic.id, "guild": guild_id, "agreement": agr.id})
+    return {"license": lic.id, "guild": guild_id, "agreement": agr.id}
+
+
+def cosign_license(home: Home, ledger: Ledger, license_ref: str, guild: str) -> Receipt:
+    body = cosign_body(ledger.db, license_ref, guild)
+    return submit_as(home, ledger, "license.cosigned", body["guild"], body)
 
 
 def revoke_license(home: Home, ledger: Ledger, license_ref: str, reason: str) -> Receipt:

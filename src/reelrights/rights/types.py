@@ -19,7 +19,7 @@ from ..errors import InvalidStatement
 TYPES: list[StatementType] = []
 register = collector(TYPES)
 
-__all__ = ["BUNDLE_ID", "CONSENT_ID", "CONSENT_KINDS", "LICENSE_ID", "AGREEMENT_ID",
+__all__ = ["BUNDLE_ID", "CONSENT_ID", "REQUEST_ID", "CONSENT_KINDS", "LICENSE_ID", "AGREEMENT_ID",
            "REPRESENTATION"]
 
 BUNDLE_ID = Str(pattern=ID_PATTERNS["bundle"], hint="a bundle id like bnd_k3vq7xw2m4a6c5de",
@@ -32,6 +32,8 @@ CONSENT_ID = Str(pattern=ID_PATTERNS["consent"], hint="a consent id like cns_k3v
                  max_len=20)
 STRIKE_ID = Str(pattern=ID_PATTERNS["strike"], hint="a strike id like stk_k3vq7xw2m4a6c5de",
                 max_len=20)
+REQUEST_ID = Str(pattern=ID_PATTERNS["consent_request"],
+                 hint="a consent request id like cnq_k3vq7xw2m4a6c5de", max_len=20)
 DATE = Str(pattern=r"\d{4}-\d{2}-\d{2}", hint="a date like 2027-12-31", min_len=10, max_len=10)
 PERCENT = Str(pattern=r"(100|[1-9]?\d)(\.\d{1,4})?", hint="a percentage like 25 or 2.5",
               max_len=9)
@@ -131,7 +133,8 @@ register(StatementType(
          "start": DATE, "end": DATE, "compensation_ref": Str(max_len=300),
          "represented_by": Str(choices=REPRESENTATION)},
         {"production": Str(max_len=300), "model_family": Str(max_len=300),
-         "licensee": PARTY_ID, "post_mortem_representative": PARTY_ID}),
+         "licensee": PARTY_ID, "post_mortem_representative": PARTY_ID,
+         "request": REQUEST_ID}),
     actor_field=None, effect="declared", effect_field="start",
     effect_bound="at_least_log_time_minus_skew",
     summary="A performer (or, after death, the authorised representative) consents to a "
@@ -150,3 +153,24 @@ register(StatementType(
     effect_bound="at_most_log_time",
     summary="The authorised representative records a performer's death; from then on only the "
             "representative can consent (SAG-AFTRA 2023, rule R6)."))
+
+register(StatementType(
+    "consent.requested", 1,
+    Obj({"id": REQUEST_ID, "requester": PARTY_ID, "performer": PARTY_ID,
+         "kinds": List(Str(choices=CONSENT_KINDS), min_items=1, max_items=2),
+         "description": Str(min_len=20, max_len=4000),
+         "media": List(Str(choices=MEDIA), min_items=1, max_items=4),
+         "territory": List(COUNTRY, min_items=1, max_items=300),
+         "start": DATE, "end": DATE, "compensation_ref": Str(max_len=300)},
+        {"production": Str(max_len=300), "model_family": Str(max_len=300)}),
+    actor_field="requester",
+    summary="A developer or a production asks a performer for a specific use of her voice "
+            "and/or likeness; she approves it (a consent.granted naming the request) or "
+            "declines it."))
+
+register(StatementType(
+    "consent.request.declined", 1,
+    Obj({"request": REQUEST_ID, "reason": Str(min_len=1, max_len=2000)}),
+    actor_field=None,
+    summary="The performer (or, after death, her representative) declines a consent request, "
+            "with a reason the requester reads."))

@@ -1,0 +1,145 @@
+"""Sign-in and the acting pages under attack, over real HTTP: a forged or replayed challenge
+signature, another party's key, a form without its CSRF token, a session past its time, a page
+that acts for someone else. The signatures are real Ed25519 signatures."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import httpx
+import pytest
+from web_kit import Site
+
+from reelrights.errors import PolicyDenied
+from reelrights.keys import load_key_file
+from reelrights.web.session import SESSION_S, Sessions, challenge_text
+
+
+def _party(site: Site, name: str) -> str:
+    html = httpx.get(site.url + "/parties").text
+    m = re.search(r'href="/parties/(pty_[a-z2-7]{16})">' + re.escape(name) + "<", html)
+    assert m, name
+    return m.group(1)
+
+
+def _challenge(client: httpx.Client, party: str) -> dict:
+    r = client.post("/sign-in/challenge", data={"party": party})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _signed(site: Site, signer: str, text: str) -> str:
+    key = load_key_file(site.home / "keys" / f"{signer}.pem")
+    return base64.b64encode(key.sign(text.encode())).decode()
+
+
+def _sign_in(client: httpx.Client, site: Site, party: str,
+             signer: str | None = None) -> httpx.Response:
+    c = _challenge(client, party)
+    return client.post("/sign-in", data={"party": party, "nonce": c["nonce"],
+                                         "signature": _signed(site, signer or party, c["text"])})
+
+
+def test_the_challenge_names_this_registry_and_party(web_site: Site) -> None:
+    bruno = _party(web_site, "Bruno Lindqvist")
+    with httpx.Client(base_url=web_site.url) as client:
+        c = _challenge(client, bruno)
+    registry = httpx.get(web_site.url + "/v1/log").json()["registry"]
+    assert c["text"] == challenge_text(registry, bruno, c["nonce"])
+    assert c["text"].startswith("reelrights/sign-in/v1\n")  # never a statement's signing context
+
+
+def test_a_good_signature_opens_a_session_with_a_strict_cookie(web_site: Site) -> None:
+    bruno = _party(web_site, "Bruno Lindqvist")
+    with httpx.Client(base_url=web_site.url) as client:
+        r = _sign_in(client, web_site, bruno)
+        assert r.status_code == 303 and r.headers["location"] == f"/parties/{bruno}"
+        cookie = r.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "max-age=1800" in cookie
+        assert "Sign out Bruno Lindqvist" in client.get(f"/parties/{bruno}").text
+
+
+def test_another_partys_key_is_refused(web_site: Site) -> None:
+    """Impersonation: Orbit AI signs Bruno's challenge with its own key."""
+    bruno, orbit = _party(web_site, "Bruno Lindqvist"), _party(web_site, "Orbit AI")
+    with httpx.Client(base_url=web_site.url) as client:
+        r = _sign_in(client, web_site, bruno, signer=orbit)
+        assert r.status_code == 403 and "does not match" in r.text
+        assert "set-cookie" not in r.headers
+
+
+def test_a_challenge_is_good_once_and_for_its_party_only(web_site: Site) -> None:
+    bruno, ada = _party(web_site, "Bruno Lindqvist"), _party(web_site, "Ada Okafor")
+    with httpx.Client(base_url=web_site.url) as client:
+        c = _challenge(client, bruno)
+        sig = _signed(web_site, bruno, c["text"])
+        ok = client.post("/sign-in", data={"party": bruno, "nonce": c["nonce"], "signature": sig})
+        assert ok.status_code == 303
+        replay = client.post("/sign-in", data={"party": bruno, "nonce": c["nonce"],
+                                               "signature": sig})
+        assert replay.status_code == 403 and "unknown, used or expired" in replay.text
+        # a challenge issued for Ada cannot sign in Bruno
+        c2 = _challenge(client, ada)
+        swap = client.post("/sign-in", data={"party": bruno, "nonce": c2["nonce"],
+                                             "signature": _signed(web_site, bruno, c2["text"])})
+        assert swap.status_code == 403
+
+
+def test_forms_need_their_csrf_token(web_site: Site) -> None:
+    bruno = _party(web_site, "Bruno Lindqvist")
+    with httpx.Client(base_url=web_site.url) as client:
+        _sign_in(client, web_site, bruno)
+        bad = client.post("/sign-out", data={"csrf": "forged"})
+        assert bad.status_code == 400 and "CSRF" in bad.text
+        page = client.get(f"/parties/{bruno}").text
+        assert "Sign out" in page  # still signed in
+        token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        out = client.post("/sign-out", data={"csrf": token})
+        assert out.status_code == 303
+        assert "Sign out" not in client.get(f"/parties/{bruno}").text
+
+
+def test_acting_pages_refuse_anyone_but_the_party(web_site: Site) -> None:
+    """Orbit AI (the requester) cannot approve for Ada, nor co-sign as a guild."""
+    orbit, ada = _party(web_site, "Orbit AI"), _party(web_site, "Ada Okafor")
+    html = httpx.get(web_site.url + f"/parties/{ada}").text
+    assert "Only Ada Okafor" in html and "Review and approve" not in html
+    rid = web_site.requests["likeness"]
+    r = httpx.get(web_site.url + f"/requests/{rid}/approve")
+    assert r.status_code == 403 and "sign in first" in r.text
+    with httpx.Client(base_url=web_site.url) as client:
+        _sign_in(client, web_site, orbit)
+        r = client.get(f"/requests/{rid}/approve")
+        assert r.status_code == 403 and "only" in r.text
+        r = client.get(f"/licenses/{web_site.requests['license']}/cosign")
+        assert r.status_code == 400 and "only a guild" in r.text
+
+
+def test_a_non_form_post_is_refused(web_site: Site) -> None:
+    r = httpx.post(web_site.url + "/sign-in", content=b'{"party": "x"}',
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "x-www-form-urlencoded" in r.text
+    r = httpx.post(web_site.url + "/sign-in/challenge", data={"party": "x" * 20_000})
+    assert r.status_code == 400 and "over" in r.text
+
+
+def test_sessions_expire_and_challenges_too() -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    now = [1000.0]
+    sessions = Sessions(clock=lambda: now[0])
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    nonce = sessions.challenge("pty_a")
+    sig = base64.b64encode(key.sign(challenge_text("reg", "pty_a", nonce).encode())).decode()
+    token, _ = sessions.open("pty_a", nonce, sig, public, "reg", "A", "performer")
+    assert sessions.get(token) is not None
+    now[0] += SESSION_S + 1
+    assert sessions.get(token) is None
+    late = sessions.challenge("pty_a")
+    now[0] += 121
+    sig = base64.b64encode(key.sign(challenge_text("reg", "pty_a", late).encode())).decode()
+    with pytest.raises(PolicyDenied, match="expired"):
+        sessions.open("pty_a", late, sig, public, "reg", "A", "performer")
