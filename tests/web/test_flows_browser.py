@@ -11,9 +11,10 @@ import re
 from typing import Any
 
 import httpx
-from web_kit import Site, screenshot
+from web_kit import Site, screenshot, session_cookie
 
 from reelrights.core.canonical import canonical_bytes
+from reelrights.web.session import COOKIE
 
 
 def _party(site: Site, name: str) -> str:
@@ -64,8 +65,11 @@ def test_a_performer_approves_a_consent_request(web_site: Site, browser: Any) ->
     # both sides see it: the performer's page, the developer's page, the guild's page, the CLI's read
     page.goto(web_site.url + f"/parties/{bruno}")
     assert "Nothing is waiting for her." in page.content()
-    r = httpx.get(web_site.url + f"/parties/{_party(web_site, 'Orbit AI')}").text
+    orbit = _party(web_site, "Orbit AI")  # the requester, signed in, sees the decision
+    r = httpx.get(web_site.url + f"/parties/{orbit}",
+                  cookies={COOKIE: session_cookie(web_site, orbit)}).text
     assert request_id in r and "approved" in r
+    assert request_id not in httpx.get(web_site.url + f"/parties/{orbit}").text  # not anyone
     from reelrights.home import Home
     from reelrights.ledger import Ledger
     from reelrights.rights.consent_requests import request_detail
@@ -94,7 +98,8 @@ def test_a_performer_declines_with_a_reason(web_site: Site, browser: Any) -> Non
     page.get_by_role("button", name="Sign and send").click()
     page.wait_for_selector("#sign-form[data-done]")
     assert page.locator("#sign-form").get_attribute("data-done") == "true"
-    html = httpx.get(web_site.url + f"/parties/{ada}").text
+    html = httpx.get(web_site.url + f"/parties/{ada}",
+                     cookies={COOKIE: session_cookie(web_site, ada)}).text
     assert "I do not allow de-ageing of my face" in html and "declined" in html
     context.close()
 
@@ -125,6 +130,9 @@ def test_a_studio_sees_the_run_using_its_bundle_and_its_earnings(web_site: Site,
                                                                   browser: Any) -> None:
     studio = _party(web_site, "Northlight Pictures")
     page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(web_site.url + f"/parties/{studio}")
+    assert page.locator("svg.chart").count() == 0  # its money is the studio's, not anyone's
+    _sign_in(page, web_site, studio)  # signed in (a real challenge signed in the page)
     page.goto(web_site.url + f"/parties/{studio}")
     usage = page.locator("section", has=page.get_by_role("heading", name=re.compile("Usage map")))
     assert re.search(r"run run_[a-z2-7]{16} by Orbit AI", usage.inner_text())

@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from web_kit import AXE, Site, screenshot
+from web_kit import AXE, Site, screenshot, session_cookie
+
+from reelrights.web.session import COOKIE
 
 
 def _party_ids(site: Site) -> dict[str, str]:
@@ -54,6 +56,9 @@ def test_every_page_renders_accessibly(web_site: Site, browser: Any) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     problems = {}
+    ada = _party_ids(web_site)["Ada Okafor"]  # her royalty statement is hers to read
+    context.add_cookies([{"name": COOKIE, "value": session_cookie(web_site, ada),
+                          "url": web_site.url}])
     for name, path in _pages(web_site).items():
         response = page.goto(web_site.url + path)
         assert response is not None and response.status == 200, (name, path)
@@ -80,8 +85,10 @@ def test_pages_carry_the_security_headers(web_site: Site) -> None:
 
 
 def test_no_inline_script_or_style_in_any_page(web_site: Site) -> None:
+    ada = _party_ids(web_site)["Ada Okafor"]
+    cookies = {COOKIE: session_cookie(web_site, ada)}
     for path in _pages(web_site).values():
-        html = httpx.get(web_site.url + path).text
+        html = httpx.get(web_site.url + path, cookies=cookies).text
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
         if path.startswith("/royalty-statements/"):  # the statement file's own style block,
             continue  # allowed by its hash only (test_the_statement_page_allows_only_its_style)
@@ -139,7 +146,8 @@ def test_the_statement_page_allows_only_its_style(web_site: Site) -> None:
     import hashlib
 
     path = _pages(web_site)["royalty-statement"]
-    r = httpx.get(web_site.url + path)
+    ada = _party_ids(web_site)["Ada Okafor"]
+    r = httpx.get(web_site.url + path, cookies={COOKIE: session_cookie(web_site, ada)})
     style = re.search(r"<style>(.*?)</style>", r.text, re.S).group(1)
     digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
     csp = r.headers["content-security-policy"]

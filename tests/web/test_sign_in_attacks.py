@@ -104,7 +104,8 @@ def test_acting_pages_refuse_anyone_but_the_party(web_site: Site) -> None:
     """Orbit AI (the requester) cannot approve for Ada, nor co-sign as a guild."""
     orbit, ada = _party(web_site, "Orbit AI"), _party(web_site, "Ada Okafor")
     html = httpx.get(web_site.url + f"/parties/{ada}").text
-    assert "Only Ada Okafor" in html and "Review and approve" not in html
+    # her pending requests are hers to see (docs/visibility.md): anyone sees no action on them
+    assert "Review and approve" not in html and "ORB-2027-015" not in html
     rid = web_site.requests["likeness"]
     r = httpx.get(web_site.url + f"/requests/{rid}/approve")
     assert r.status_code == 403 and "sign in first" in r.text
@@ -143,3 +144,28 @@ def test_sessions_expire_and_challenges_too() -> None:
     sig = base64.b64encode(key.sign(challenge_text("reg", "pty_a", late).encode())).decode()
     with pytest.raises(PolicyDenied, match="expired"):
         sessions.open("pty_a", late, sig, public, "reg", "A", "performer")
+
+
+def test_pages_show_private_facts_only_to_their_parties(web_site: Site) -> None:
+    """The pages go through the visibility matrix: anyone sees a license without its terms,
+    a studio's page without its money and a performer's without her consent requests, and a
+    royalty statement not at all; signed in as the party, each is there."""
+    studio, developer = web_site.ids["studio"], web_site.ids["developer"]
+    lic = web_site.requests["license"]
+    anyone = httpx.get(f"{web_site.url}/licenses/{lic}")
+    assert anyone.status_code == 200 and "orbit-video" not in anyone.text  # no terms
+    page = httpx.get(f"{web_site.url}/parties/{studio}").text
+    with httpx.Client(base_url=web_site.url) as client:
+        assert _sign_in(client, web_site, developer).status_code == 303
+        assert "orbit-video" in client.get(f"/licenses/{lic}").text  # its licensee sees them
+    with httpx.Client(base_url=web_site.url) as client:
+        assert _sign_in(client, web_site, studio).status_code == 303
+        own = client.get(f"/parties/{studio}").text
+    assert own.count("<svg") >= page.count("<svg") and len(own) > len(page)
+    bruno = _party(web_site, "Bruno Lindqvist")
+    assert "ORB-2027-014" not in httpx.get(f"{web_site.url}/parties/{bruno}").text
+    statements = re.findall(r'href="/royalty-statements/(fst_[a-z2-7]{16})"',
+                            httpx.get(f"{web_site.url}/parties/{studio}").text + own)
+    for st in set(statements):
+        r = httpx.get(f"{web_site.url}/royalty-statements/{st}")
+        assert r.status_code == 403 and "sign in" in r.text

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from ..core.checkpoint import Checkpoint
 from ..core.ids import ID_PATTERNS
 from ..errors import BadInput, NotFound
-from .pages import call, db, page, render, state
+from .pages import call, db, page, render, state, viewer
 
 __all__ = ["FACTS", "entry", "facts", "find", "home"]
 
@@ -188,7 +188,14 @@ async def facts(request: Request) -> Response:
     ref = request.path_params["id"]
     if not _ID[kind].fullmatch(ref):
         raise NotFound(f"{ref[:60]!r} is not a {kind} id")
-    data = await call(request, fn, request, ref)
+    # What the page shows is what the visibility matrix lets this reader see (docs/
+    # visibility.md): a license's terms only to its parties, a consent's details only to hers.
+    from ..access.visibility import read_visible
+
+    ledger = state(request).ledger
+    assert ledger is not None
+    seen = await call(request, read_visible, ledger.db, ledger.log, viewer(request), kind, ref)
+    data = seen.fields
     ids: set[str] = set()
     _ids_in(data, ids)
     if kind == "license" and isinstance(data.get("policy"), dict):

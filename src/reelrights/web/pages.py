@@ -115,6 +115,16 @@ async def call(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: A
     return await state(request).call(fn, *args, **kwargs)
 
 
+def viewer(request: Request) -> Any:
+    """The reader of a page for the visibility matrix (docs/visibility.md): the signed-in
+    party, or anyone."""
+    from ..access.viewer import ANONYMOUS, Viewer
+    from .session import current
+
+    found = current(request)
+    return Viewer(party=found.party) if found is not None else ANONYMOUS
+
+
 def render(request: Request, template: str, context: Mapping[str, Any], *,
            status: int = 200, headers: Mapping[str, str] | None = None) -> HTMLResponse:
     if "web_session" not in request.scope:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from ..core.ids import ID_PATTERNS
 from ..errors import NotFound
-from .pages import call, db, page, render
+from .pages import call, db, page, render, state, viewer
 
 if TYPE_CHECKING:
     from ..store.db import Database
@@ -61,8 +61,16 @@ def _earning_totals(earnings: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return sorted(totals.items())
 
 
-def party_view(database: Database, log_server: Any, ref: str) -> dict[str, Any]:
-    """Everything the party's page shows (read models only), by the party's kind."""
+def party_view(database: Database, log_server: Any, ref: str,
+               reader: Any = None) -> dict[str, Any]:
+    """Everything the party's page shows (read models only), by the party's kind, as
+    ``reader`` (an :class:`reelrights.access.viewer.Viewer`; default anyone) may see it: money,
+    consent requests and the co-signature queue only to the party itself (or the operator),
+    and each license or consent as the visibility matrix projects it (docs/visibility.md)."""
+    from ..access.viewer import ANONYMOUS
+    from ..access.visibility import read_visible
+
+    reader = reader or ANONYMOUS
     from ..fund.earnings_chart import earnings_svg
     from ..registry.labels import display_names
     from ..registry.parties import party_detail
@@ -135,6 +143,16 @@ def party_view(database: Database, log_server: Any, ref: str) -> dict[str, Any]:
             *re.findall(r"pty_[a-z2-7]{16}", json.dumps(q.policy)))]))
         view["terms"] = {q.license.id: describe_policy(q.policy, lambda i: names.get(i, i))
                          for q in view["queue"]}
+    own = reader.operator or reader.party == detail["id"]
+    if not own:  # what only the party itself sees
+        usage["earnings"], usage["suspense"] = [], []
+        view["requests"], view["queue"], view["terms"] = [], [], {}
+    for key, kind_ in (("consents", "consent"), ("member_consents", "consent"),
+                       ("licenses", "license")):
+        if key in view:
+            view[key] = [read_visible(database, log_server.log, reader, kind_, x["id"]).fields
+                         for x in view[key]]
+    view["own"] = own
     view["names"] = names
     view["earning_totals"] = _earning_totals(usage["earnings"])
     view["chart"] = earnings_svg(earnings_bars(usage["earnings"], names),
@@ -149,7 +167,8 @@ async def party(request: Request) -> Response:
         raise NotFound(f"{ref[:60]!r} is not a party id like pty_k3vq7xw2m4a6c5de")
     from .explorer import _log_server
 
-    view = await call(request, party_view, db(request), _log_server(request), ref)
+    view = await call(request, party_view, db(request), _log_server(request), ref,
+                      viewer(request))
     template = {"performer": "performer.html", "writer": "performer.html", "guild": "guild.html",
                 "studio": "studio.html", "developer": "developer.html",
                 "auditor": "auditor.html"}.get(view["kind"], "party.html")
@@ -179,6 +198,17 @@ async def royalty_statement(request: Request) -> Response:
     ref = request.path_params["id"]
     if not re.fullmatch(r"fst_[a-z2-7]{16}", ref):
         raise NotFound(f"{ref[:60]!r} is not a royalty statement id like fst_k3vq7xw2m4a6c5de")
+    from ..access.visibility import read_visible
+
+    st = state(request)
+    assert st.ledger is not None
+    seen = await call(request, read_visible, st.ledger.db, st.ledger.log, viewer(request),
+                      "royalty_statement", ref)
+    if "document" not in seen.fields and "lines" not in seen.fields:
+        from ..errors import NotVisible
+
+        raise NotVisible(f"royalty statement {ref} is its payee's and the fund's: sign in as "
+                         "the party it is for to read it")
     html, _ = await call(request, statement_html, db(request), ref)
     digest = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
     csp = PAGE_HEADERS["content-security-policy"].replace(
