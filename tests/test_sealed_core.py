@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 
 from reelrights.core.canonical import canonical_bytes
 from reelrights.core.sealed import (
-    ALG, DisclosedLeaf, Leaf, disclose, open_sealed, parse_opening, seal_body, verify_leaves)
+    ALG,
+    DisclosedLeaf,
+    Leaf,
+    disclose,
+    open_sealed,
+    parse_opening,
+    seal_body,
+    verify_leaves,
+)
 from reelrights.errors import InvalidStatement, VerificationError
 
 VECTORS = json.loads((Path(__file__).parent / "assets" / "sealed_vectors.json")

@@ -35,15 +35,19 @@ def fund_group() -> None:
 @click.option("--rate-source", metavar="SOURCE", help="Where the rates come from, e.g. ECB.")
 @click.option("--rate-date", metavar="YYYY-MM-DD", help="The rates' date.")
 @click.option("--supersedes", metavar="REPORT", help="The report this one corrects.")
+@click.option("--sealed", is_flag=True,
+              help="Seal the private fields: the log gets their salted Merkle root, the "
+                   "registry and this home keep the body (docs/sealed.md).")
 @json_option
 @pass_app
 def import_cmd(app: AppContext, report: Path, reporter: str, period: str | None,
                rates: tuple[str, ...], rate_source: str | None, rate_date: str | None,
-               supersedes: str | None, as_json: bool) -> None:
+               supersedes: str | None, sealed: bool, as_json: bool) -> None:
     """Import a revenue REPORT (CSV: production,period,territory,currency,gross,deductions)."""
     out = revenue_import.import_report(app.home, app.ledger, report, reporter, period=period,
                                        rates=rates, rate_source=rate_source,
-                                       rate_date=rate_date, supersedes=supersedes)
+                                       rate_date=rate_date, supersedes=supersedes,
+                                       sealed=sealed)
     created(as_json, out["id"], out, [
         f"  {'imported' if out['new'] else 'already imported'}, booked in "
         f"{out['period']}, log index {out['log_index']}"])

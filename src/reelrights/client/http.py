@@ -28,6 +28,7 @@ import httpx
 
 from ..access.http_signing import sign_request
 from ..core.statements import key_id_for
+from ..core.sealed import SealedEntry
 from ..errors import BadInput, NotFound, ReelrightsError
 from ..keys import PartyKey
 from ..write.accepted import Receipt
@@ -115,6 +116,7 @@ class Client:
         """:meth:`submit`, also returning the checkpoint the service published with them."""
         if not entries:
             raise BadInput("nothing to submit; pass at least one signed statement")
+        entries = [e.submission() if isinstance(e, SealedEntry) else bytes(e) for e in entries]
         if len(entries) == 1:
             body, media = bytes(entries[0]), "application/json"
         else:

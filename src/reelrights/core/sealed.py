@@ -37,8 +37,9 @@ from ..errors import InvalidStatement, VerificationError
 from .canonical import canonical_bytes
 from .merkle import MemoryTree, root_from_inclusion_proof, root_of
 
-__all__ = ["ALG", "LEAF_CONTEXT", "SALT_BYTES", "DisclosedLeaf", "Leaf", "Sealing",
-           "check_sealed_member", "disclose", "leaf_paths", "open_sealed", "root_of_leaves",
+__all__ = ["ALG", "LEAF_CONTEXT", "SALT_BYTES", "DisclosedLeaf", "Leaf", "SealedEntry", "Sealing",
+           "check_sealed_member", "disclose", "leaf_paths", "open_sealed", "parse_opening",
+           "parse_submission", "root_of_leaves",
            "seal_body", "verify_leaves"]
 
 #: The ``alg`` of a sealed member: this module's leaf and tree rules.
@@ -287,3 +288,44 @@ def verify_leaves(sealed: Any, disclosed: Sequence[DisclosedLeaf]) -> list[Leaf]
                 f"disclosed field {d.leaf.path} (leaf {d.index}) does not match the signed "
                 "root: its value, salt, path or proof was changed")
     return [d.leaf for d in disclosed]
+
+
+class SealedEntry(bytes):
+    """A signed sealed statement (its exact envelope bytes) carrying its opening beside it, on
+    its way from the signer to the registry: the leaves travel with the entry through every
+    layer that passes entries along (the service's intake and coalescer, the ledger), and only
+    the bytes are logged."""
+
+    leaves: tuple[Leaf, ...]
+
+    def __new__(cls, entry: bytes, leaves: Sequence[Leaf]) -> SealedEntry:
+        self = super().__new__(cls, entry)
+        self.leaves = tuple(leaves)
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SealedEntry, (bytes(self), self.leaves))
+
+    def submission(self) -> bytes:
+        """The submission's wire form: ``JCS({"sealed_body": [leaves], "signed": <envelope
+        text>})``, one line (docs/sealed.md)."""
+        return canonical_bytes({"sealed_body": [leaf.to_json() for leaf in self.leaves],
+                                "signed": bytes(self).decode("utf-8")})
+
+
+_SUBMISSION_HEAD = b'{"sealed_body":'
+
+
+def parse_submission(data: bytes) -> bytes:
+    """One submitted line: a signed envelope as it is, or a sealed submission (its envelope as a
+    :class:`SealedEntry` carrying its opening)."""
+    if not data.startswith(_SUBMISSION_HEAD):
+        return data
+    from .canonical import load_json
+
+    doc = load_json(data, what="sealed submission")
+    if type(doc) is not dict or doc.keys() != {"sealed_body", "signed"} \
+            or type(doc["signed"]) is not str:
+        raise InvalidStatement('a sealed submission is {"sealed_body": [leaves], "signed": '
+                               "<the signed statement as a JSON string>}")
+    return SealedEntry(doc["signed"].encode("utf-8"), parse_opening(doc["sealed_body"]))

@@ -73,7 +73,8 @@ register(StatementType(
          "policy": PolicyDocument(), "required_cosigners": List(PARTY_ID, max_items=50)}),
     actor_field="licensor",
     summary="The bundle's owner licenses it to a developer under an ODRL 2.2 Agreement; the "
-            "guilds whose members are credited in covered roles must co-sign."))
+            "guilds whose members are credited in covered roles must co-sign.",
+    sealed=("policy",)))
 
 register(StatementType(
     "license.cosigned", 1,

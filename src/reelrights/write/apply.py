@@ -57,6 +57,10 @@ def apply_statements(conn: Connection, accepted: list[Accepted]) -> list[dict[st
         current = admission.check_supersedes(conn, stmts, refuse)
         if current:
             admission.record_current(conn, stmts, accepted[0].index, current)
+        if any(s.sealed is not None for s in stmts):
+            from ..sealed.store import record_sealed
+
+            record_sealed(conn, accepted)
     return details
 
 

@@ -1,0 +1,114 @@
+"""Sealed statements end to end on both backends: the log holds roots, the registry the bodies;
+business rules run on the full body; a body that does not match its root is refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from fund_story import build, csv_report
+from reelrights.core.sealed import Leaf, SealedEntry, seal_body
+from reelrights.core.statements import decode_entry, sign_statement
+from reelrights.errors import InvalidStatement, VerificationError
+from reelrights.fund import revenue_import
+from reelrights.fund import royalty_statement_issue as statement_issue
+from reelrights.registry.submit import sign_sealed
+from reelrights.rights import licensing
+from reelrights.sealed.store import AVAILABLE, body_state, stored_leaves
+from reelrights.store.tables import log_entries
+
+
+def _logged(ledger, index: int):
+    with ledger.db.read() as conn:
+        entry = conn.scalar(select(log_entries.c.entry).where(log_entries.c.idx == index))
+    return decode_entry(bytes(entry))
+
+
+@pytest.fixture
+def story(home, ledger, tmp_path):
+    ids = build(home, ledger, tmp_path, sealed=True)
+    p = ids["production"]
+    q1 = csv_report(tmp_path / "q1.csv", [(p, "2027-Q1", "US", "USD", "12345.67", "1234.56")])
+    out = revenue_import.import_report(home, ledger, q1, ids["studio"], sealed=True)
+    ids["r1"], ids["r1_index"] = out["id"], out["log_index"]
+    return ids
+
+
+def test_a_sealed_license_logs_its_root_and_the_registry_runs_on_the_full_body(
+        home, ledger, story):
+    lic = licensing.license_detail(ledger.db, story["lic"])
+    s = _logged(ledger, lic.log_index)
+    # The log: who licensed which bundle to whom, and a root; never the terms.
+    assert s.sealed is not None and s.sealed["alg"] == "reelrights/sealed/v1"
+    assert "policy" not in s.body and s.body["licensee"] == story["dev"]
+    assert b"fund_share" not in bytes(s.entry) and b"compensate" not in bytes(s.entry)
+    # The registry: the full terms (the policy engine and the fund split by them) ...
+    assert lic.policy is not None and lic.sealed == "sealed"
+    # ... shown to anyone only without them.
+    public = licensing.license_detail(ledger.db, story["lic"], public=True)
+    assert public.policy is None and public.to_json()["sealed"] == "sealed"
+    with ledger.db.read() as conn:
+        assert body_state(conn, s.id) == AVAILABLE
+        assert [leaf.path for leaf in stored_leaves(conn, s.id)] == ["/body/policy"]
+    # The signer's home keeps its own copy (0600).
+    copy = home.path / "sealed" / f"{s.id}.json"
+    assert copy.stat().st_mode & 0o777 == 0o600
+
+
+def test_sealed_reports_split_money_exactly_as_clear_ones(home, ledger, story):
+    s = _logged(ledger, story["r1_index"])
+    assert "rows" not in s.body and b"12345.67" not in bytes(s.entry)
+    assert s.body["period"] == "2027-Q1" and s.body["reporter"] == story["studio"]
+    docs = {who: statement_issue.issue_statement(home, ledger, story[who], "2027-Q1",
+                                                 threshold="200")[0]
+            for who in ("studio", "performer", "guild")}
+    # the same figures as tests/test_fund.py's worked example, in clear
+    assert [li["amount"] for li in docs["performer"]["lines"]] == ["156.25"]
+    assert [li["amount"] for li in docs["guild"]["lines"]] == ["52.08"]
+
+
+def test_the_registry_refuses_a_body_that_does_not_match_the_root(home, ledger, story):
+    body = licensing.license_detail(ledger.db, story["lic"])
+    key = home.party_key(story["studio"])
+    policy = dict(body.policy)
+    policy["uid"] = "urn:reelrights:policy:other"
+    with ledger.db.read() as conn:
+        need = licensing.required_cosigners(conn, story["bundle"])
+    good = sign_sealed(ledger, key, "license.granted", story["studio"], {
+        "id": "lic_" + "c" * 16, "bundle": story["bundle"], "licensor": story["studio"],
+        "licensee": story["dev"], "policy": policy, "required_cosigners": need})
+    leaf = good.leaves[0]
+    other = {**leaf.value, "uid": "urn:reelrights:policy:tampered"}
+    bad = SealedEntry(bytes(good), [Leaf(leaf.path, other, leaf.salt)])
+    with pytest.raises(VerificationError, match="does not match the signed root"):
+        ledger.submit([bad])
+    with pytest.raises(VerificationError, match="does not match the signed root"):
+        ledger.submit([SealedEntry(bytes(good), [Leaf(leaf.path, leaf.value, bytes(32))])])
+    with pytest.raises(InvalidStatement, match="submit its private fields and salts"):
+        ledger.submit([bytes(good)])  # the signed statement alone
+    with pytest.raises(VerificationError, match="does not match the signed root"):
+        ledger.submit([SealedEntry(bytes(good), [Leaf("/body/licensee", story["dev"],
+                                                      leaf.salt)])])  # moved to another field
+    assert ledger.submit([good])[0].details["id"] == "lic_" + "c" * 16
+
+
+def test_a_private_field_in_clear_or_a_sealed_type_without_private_fields_is_refused(
+        home, ledger, story):
+    key = home.party_key(story["studio"])
+    body = {"id": "lic_" + "d" * 16, "bundle": story["bundle"], "licensor": story["studio"],
+            "licensee": story["dev"], "policy": licensing.license_detail(
+                ledger.db, story["lic"]).policy, "required_cosigners": []}
+    sealing = seal_body(body, ["policy"])
+    st = ledger.new_statement("license.granted", story["studio"], body, sealed=sealing.sealed)
+    with pytest.raises(InvalidStatement, match="policy is a private field"):
+        ledger.submit([SealedEntry(sign_statement(st, key), sealing.leaves)])
+    wb = {"name": "x"}
+    sealing = seal_body(wb, ["name"])
+    st = ledger.new_statement("guild.member", story["guild"], {"guild": story["guild"],
+                              "member": story["writer"]}, sealed=sealing.sealed)
+    with pytest.raises(InvalidStatement, match="has no private fields"):
+        ledger.submit([SealedEntry(sign_statement(st, home.party_key(story["guild"])),
+                                   sealing.leaves)])
+    json.dumps(body)
