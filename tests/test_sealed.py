@@ -112,3 +112,88 @@ def test_a_private_field_in_clear_or_a_sealed_type_without_private_fields_is_ref
         ledger.submit([SealedEntry(sign_statement(st, home.party_key(story["guild"])),
                                    sealing.leaves)])
     json.dumps(body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Disclosures: the licensee and a regulator check a sealed license from the log's key alone
+# ---------------------------------------------------------------------------------------------
+
+def _disclose(home, ledger, ref: str, paths: list[str]) -> dict:
+    from reelrights.sealed.copies import home_source
+    from reelrights.sealed.disclose import make_disclosure
+    from reelrights.sealed.store import database_source
+
+    with ledger.db.read() as conn:
+        return make_disclosure(conn, ledger.log, ref, paths,
+                               [home_source(home), database_source(conn)])
+
+
+def test_a_regulator_checks_the_disclosed_terms_and_any_tampering_is_named(home, ledger,
+                                                                           story):
+    from reelrights.core.sealed_disclosure import verify_disclosure
+    from reelrights.errors import SignatureError
+
+    vkey = home.log_vkey()
+    doc = _disclose(home, ledger, story["lic"], ["/body/policy"])
+    report = verify_disclosure(json.loads(json.dumps(doc)), vkey)
+    policy = licensing.license_detail(ledger.db, story["lic"]).policy
+    assert report.fields == {"/body/policy": policy} and report.actor == story["studio"]
+    assert report.type == "license.granted"
+    # a changed price
+    bad = json.loads(json.dumps(doc))
+    bad["leaves"][0]["value"]["uid"] = "urn:reelrights:policy:cheaper"
+    with pytest.raises(VerificationError, match="/body/policy"):
+        verify_disclosure(bad, vkey)
+    # another log's key, or a forged checkpoint
+    other = json.loads(json.dumps(doc))
+    other["checkpoint"] = other["checkpoint"].replace("\n\n", "\n\n", 1)[:-5] + "AAAA\n"
+    with pytest.raises((SignatureError, InvalidStatement, Exception)):
+        verify_disclosure(other, vkey)
+    # a statement that is not the logged one
+    swapped = json.loads(json.dumps(doc))
+    swapped["statement"]["leaf"] = swapped["statement"]["leaf"].replace(story["dev"],
+                                                                        story["studio2"])
+    with pytest.raises(VerificationError, match="not in the log"):
+        verify_disclosure(swapped, vkey)
+    # a signer who is not the actor
+    forged = json.loads(json.dumps(doc))
+    forged["signer"] = _disclose(home, ledger, story["lic2"], ["/body/policy"])["signer"]
+    with pytest.raises(VerificationError):
+        verify_disclosure(forged, vkey)
+
+
+def test_one_row_of_a_sealed_report_is_disclosed_alone(home, ledger, story, tmp_path):
+    from reelrights.core.sealed_disclosure import verify_disclosure
+
+    p = story["production"]
+    q2 = csv_report(tmp_path / "q2.csv", [(p, "2027-Q2", "US", "USD", "5000.00", "0"),
+                                          (p, "2027-Q2", "GB", "USD", "700.00", "0")])
+    rid = revenue_import.import_report(home, ledger, q2, story["studio"], sealed=True)["id"]
+    doc = _disclose(home, ledger, rid, ["/body/rows/1"])
+    report = verify_disclosure(doc, home.log_vkey())
+    assert list(report.fields) == ["/body/rows/1"]
+    assert report.fields["/body/rows/1"]["gross"] in ("5000.00", "700.00")
+    text = json.dumps(doc)
+    other = "700.00" if report.fields["/body/rows/1"]["gross"] == "5000.00" else "5000.00"
+    assert other not in text  # the other row is not in the file at all
+
+
+def test_the_cli_verifies_a_disclosure_and_exits_1_on_a_tampered_one(home, ledger, story,
+                                                                      tmp_path):
+    from click.testing import CliRunner
+
+    from reelrights.cli import cli as main
+
+    out = tmp_path / "terms.json"
+    runner = CliRunner()
+    r = runner.invoke(main, ["--home", str(home.path), "sealed", "disclose", story["lic"],
+                             "--fields", "/body/policy", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.stat().st_mode & 0o777 == 0o600
+    r = runner.invoke(main, ["sealed", "verify", str(out), "--log-key", home.log_vkey()])
+    assert r.exit_code == 0 and r.output.startswith("ok: license.granted"), r.output
+    doc = json.loads(out.read_text())
+    doc["leaves"][0]["salt"] = "A" * 43
+    out.write_text(json.dumps(doc))
+    r = runner.invoke(main, ["sealed", "verify", str(out), "--log-key", home.log_vkey()])
+    assert r.exit_code == 1 and "/body/policy" in r.output and "Traceback" not in r.output

@@ -104,6 +104,7 @@ CAPABILITIES: tuple[Capability, ...] = (
                 "reelrights.fund.royalty_statement_issue", "reelrights.fund.suspense")),
     Capability("identity", ("reelrights.identity.admission_types",),
                ("reelrights.identity.admission",)),
+    Capability("sealed", ("reelrights.sealed.types",), ("reelrights.sealed.erasure",)),
 )
 
 

@@ -82,6 +82,39 @@ def home_source(home: Home) -> BodySource:
     return source
 
 
+def folder_source(folder: Path) -> BodySource:
+    """The openings of the sealed submissions in ``folder`` (``<statement id>.json`` each)."""
+    def source(statement_id: str) -> Sequence[Leaf] | None:
+        if not set(statement_id) <= _ID_OK:
+            return None
+        try:
+            entry = parse_submission((folder / f"{statement_id}.json").read_bytes().strip())
+        except (FileNotFoundError, BadInput):
+            return None
+        return entry.leaves if isinstance(entry, SealedEntry) else None
+    return source
+
+
+def body_source_at(where: str) -> BodySource:
+    """A body source named on the command line: a database URL (a sealed body store) or a
+    folder of sealed submissions."""
+    if "://" in where:
+        from ..store.db import Database
+        from .store import stored_leaves
+
+        db = Database(where)
+
+        def source(statement_id: str) -> Sequence[Leaf] | None:
+            with db.read() as conn:
+                return stored_leaves(conn, statement_id)
+        return source
+    folder = Path(where)
+    if not folder.is_dir():
+        raise NotFound(f"--bodies {where}: no such folder; pass a database URL or a folder "
+                       "of sealed copies (HOME/sealed)")
+    return folder_source(folder)
+
+
 def encrypt_for(party_public_key: bytes, data: bytes) -> bytes:
     """``data`` in a sealed box only the holder of the Ed25519 key ``party_public_key`` opens."""
     return SealedBox(PublicKey(crypto_sign_ed25519_pk_to_curve25519(party_public_key))).encrypt(
