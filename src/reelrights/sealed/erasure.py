@@ -16,6 +16,8 @@ from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, each_statement
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
+from ..store.evidence_tables import run_usage
+from ..store.fund_tables import fund_lines
 from ..store.sealed_tables import sealed_bodies, sealed_statements
 from ..store.tables import licenses, log_entries
 from .entitled import named_parties
@@ -26,11 +28,24 @@ __all__ = ["erase_body"]
 def _forget_license_terms(conn: Connection, body: dict[str, Any]) -> None:
     from ..rights.licensing import SEALED_TERMS
 
+    split = conn.scalar(select(fund_lines.c.report_id).where(
+        fund_lines.c.bundle_id == body["bundle"]).limit(1))
+    if split is not None:
+        raise Conflict(f"the fund has split money under license {body['id']}'s terms (report "
+                       f"{split}): the books are built from them, so they are kept; only "
+                       "terms no allocation or run used can be erased")
+    run = conn.scalar(select(run_usage.c.run_id).where(run_usage.c.license_id == body["id"])
+                      .limit(1))
+    if run is not None:
+        raise Conflict(f"training run {run} was judged under license {body['id']}'s terms, so "
+                       "they are kept; only terms no allocation or run used can be erased")
     conn.execute(update(licenses).where(licenses.c.id == body["id"])
                  .values(policy=SEALED_TERMS, policy_uid=""))
 
 
-#: Projections that repeat a type's private fields, wiped with its body.
+#: The types whose bodies may be erased, each with what wipes the projections that repeat its
+#: private fields (and refuses when facts built on them would no longer replay). Revenue reports
+#: and royalty statements are the fund's books: not erasable (docs/sealed.md, "Erasure").
 FORGET: dict[str, Callable[[Connection, dict[str, Any]], None]] = {
     "license.granted": _forget_license_terms,
 }
@@ -58,8 +73,10 @@ def _apply_erased(conn: Connection, a: Accepted) -> dict[str, Any]:
     conn.execute(update(sealed_bodies).where(sealed_bodies.c.statement_id == b["statement"])
                  .values(leaves=None))
     forget = FORGET.get(sealed.type)
-    if forget is not None:
-        forget(conn, sealed.body)
+    if forget is None:
+        raise PolicyDenied(f"{sealed.type} bodies are the fund's books and are kept; erasure "
+                           f"applies to {', '.join(sorted(FORGET))}")
+    forget(conn, sealed.body)
     return {"statement": b["statement"], "erased_at": a.time}
 
 
