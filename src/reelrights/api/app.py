@@ -57,7 +57,7 @@ class ServiceConfig:
 
 def create_app(config: ServiceConfig) -> Starlette:
     """The ASGI application of one server process (uvicorn runs one per worker)."""
-    from . import identity, operations, reads, softbinding, statements
+    from . import identity, operations, reads, sealed, softbinding, statements
     from .state import ServiceState
 
     state = ServiceState(config)
@@ -71,7 +71,7 @@ def create_app(config: ServiceConfig) -> Starlette:
             await state.stop()
 
     routes = [*statements.routes(), *identity.routes(), *reads.routes(), *softbinding.routes(),
-              *operations.routes()]
+              *sealed.routes(), *operations.routes()]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=operations.middleware(),
                     exception_handlers={Problem: _problem, ReelrightsError: _ledger_error,
                                         404: _not_found, 405: _not_allowed,

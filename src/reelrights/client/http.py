@@ -239,6 +239,16 @@ class Client:
         return self._request("GET", f"/v1/manifests/{manifest_id}",
                              stream_limit=64 * 2**20).content
 
+    def sealed(self, ref: str, registry: str, party: str, key: Any) -> dict[str, Any]:
+        """``GET /v1/sealed/<id>`` signed as ``party`` with its key: a disclosure of the sealed
+        fields it is entitled to (``reelrights sealed verify`` checks it)."""
+        from ..sealed.reads import HEADER, reader_header
+
+        path = f"/v1/sealed/{ref}"
+        doc: dict[str, Any] = self._json(self._request(
+            "GET", path, headers={HEADER: reader_header(registry, party, path, key)}))
+        return doc
+
     # -- plumbing -----------------------------------------------------------------------------
     def _json(self, resp: httpx.Response) -> Any:
         try:
