@@ -140,3 +140,34 @@ def test_restore_drill_keeps_the_sealed_bodies(home, ledger, tmp_path: Path):
         assert _state(db, ids["lic"]) == (AVAILABLE, want)
     finally:
         db.dispose()
+
+
+def test_a_sealed_consent_keeps_personal_details_off_the_log_and_erases_them(home, ledger):
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import select
+
+    from reelrights.registry.parties import register_party
+    from reelrights.rights import consent as cs
+    from reelrights.store.tables import consents, log_entries
+
+    performer = register_party(home, ledger, "performer", "Ada Okafor").details["id"]
+    detail = ("Synthesized replacement dialogue for the character Mara Ellison in the feature "
+              "film Harbour Lights, ADR of scenes 12 to 14 only")
+    r = cs.grant_consent(home, ledger, performer=performer, kinds=["voice"],
+                         description=detail, media=["audio"], territory=["US"],
+                         start=datetime.now(UTC).date(), end=date(2035, 12, 31),
+                         compensation_ref="SAG-2026-0042 private rate", represented_by="guild",
+                         production="Harbour Lights", sealed=True)
+    with ledger.db.read() as conn:
+        leaf = bytes(conn.execute(select(log_entries.c.entry)
+                                  .where(log_entries.c.idx == r.index)).scalar_one())
+        assert b"Mara Ellison" not in leaf and b"private rate" not in leaf
+        assert b'"production":"Harbour Lights"' in leaf  # the scope stays public
+        row = conn.execute(select(consents)).one()
+    assert row.description == detail  # the registry judged and keeps the full body
+    erase_body(home, ledger, r.statement_id, performer, "GDPR art. 17")
+    with ledger.db.read() as conn:
+        row = conn.execute(select(consents)).one()
+        assert (row.description, row.compensation_ref) == ("", "")
+    assert verify_projections(ledger.db).differences == []

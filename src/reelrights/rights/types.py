@@ -136,7 +136,8 @@ register(StatementType(
     actor_field=None, effect="declared", effect_field="start",
     effect_bound="at_least_log_time_minus_skew",
     summary="A performer (or, after death, the authorised representative) consents to a "
-            "specific digital-replica use of voice and/or likeness."))
+            "specific digital-replica use of voice and/or likeness.",
+    sealed=("description", "compensation_ref")))
 
 register(StatementType(
     "consent.revoked", 1,

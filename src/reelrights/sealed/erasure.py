@@ -19,7 +19,7 @@ from ..registry.submit import submit_as
 from ..store.evidence_tables import run_usage
 from ..store.fund_tables import fund_lines
 from ..store.sealed_tables import sealed_bodies, sealed_statements
-from ..store.tables import licenses, log_entries
+from ..store.tables import consents, licenses, log_entries
 from .entitled import named_parties
 
 __all__ = ["erase_body"]
@@ -43,11 +43,17 @@ def _forget_license_terms(conn: Connection, body: dict[str, Any]) -> None:
                  .values(policy=SEALED_TERMS, policy_uid=""))
 
 
+def _forget_consent_details(conn: Connection, body: dict[str, Any]) -> None:
+    conn.execute(update(consents).where(consents.c.id == body["id"])
+                 .values(description="", compensation_ref=""))
+
+
 #: The types whose bodies may be erased, each with what wipes the projections that repeat its
 #: private fields (and refuses when facts built on them would no longer replay). Revenue reports
 #: and royalty statements are the fund's books: not erasable (docs/sealed.md, "Erasure").
 FORGET: dict[str, Callable[[Connection, dict[str, Any]], None]] = {
     "license.granted": _forget_license_terms,
+    "consent.granted": _forget_consent_details,
 }
 
 
