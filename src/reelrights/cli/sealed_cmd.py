@@ -161,3 +161,32 @@ def receive_cmd(app: AppContext, file: Path, party: str, as_json: bool) -> None:
     open_sealed_statement(logged, leaves)  # checked against the logged root
     keep_own_copy(app.home, entry)
     created(as_json, sid, {"paths": [leaf.path for leaf in leaves]})
+
+
+@sealed_group.command("fetch")
+@click.argument("ref", metavar="STATEMENT")
+@click.option("--as", "party", required=True, metavar="PARTY",
+              help="The party reading (its key in this home signs the request).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the disclosure the server answers (new; mode 0600).")
+@json_option
+@pass_app
+def fetch_cmd(app: AppContext, ref: str, party: str, out: Path, as_json: bool) -> None:
+    """Fetch from the server (--server) the sealed fields of STATEMENT this party may read,
+    checked against the log's pinned key, as a disclosure file."""
+    from ..core.canonical import canonical_bytes
+    from ..core.sealed_disclosure import verify_disclosure
+    from ..registry.resolve import resolve_party
+
+    ledger = app.ledger
+    client = getattr(ledger, "client", None)
+    if client is None:
+        raise BadInput("sealed fetch reads from a server: run it in a party's home with "
+                       "--server URL (a local home reads its own registry: `sealed disclose`)")
+    with ledger.db.read() as conn:
+        pid = resolve_party(conn, party).id
+    doc = client.sealed(ref, ledger.registry, pid, app.home.party_key(pid))
+    report = verify_disclosure(doc, app.home.log_vkey())
+    _write_private(out, canonical_bytes(doc) + b"\n")
+    created(as_json, str(out), {"statement": report.statement_id,
+                                "fields": list(report.fields)})
