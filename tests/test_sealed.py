@@ -197,3 +197,18 @@ def test_the_cli_verifies_a_disclosure_and_exits_1_on_a_tampered_one(home, ledge
     out.write_text(json.dumps(doc))
     r = runner.invoke(main, ["sealed", "verify", str(out), "--log-key", home.log_vkey()])
     assert r.exit_code == 1 and "/body/policy" in r.output and "Traceback" not in r.output
+
+
+def test_a_sealed_royalty_statement_recomputes_and_is_issued_once(home, ledger, story):
+    doc, sid, index, new = statement_issue.issue_statement(home, ledger, story["performer"],
+                                                           "2027-Q1", threshold="200",
+                                                           sealed=True)
+    s = _logged(ledger, index)
+    assert new and "totals" not in s.body and b"156.25" not in bytes(s.entry)
+    assert s.body["party"] == story["performer"]
+    again = statement_issue.issue_statement(home, ledger, story["performer"], "2027-Q1",
+                                            threshold="200", sealed=True)
+    assert again[1] == sid and again[3] is False  # found by its kept hash, not by its id
+    with ledger.db.read() as conn:
+        assert [leaf.path for leaf in stored_leaves(conn, s.id)] == [
+            "/body/sha256", "/body/inputs_sha256", "/body/threshold", "/body/totals/0"]

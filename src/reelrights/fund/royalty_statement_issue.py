@@ -14,6 +14,7 @@ import copy
 import hashlib
 import json
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,11 @@ def _fund_party(conn: Connection, home: Home, ref: str | None) -> str:
 
 
 def issue_statement(home: Home, ledger: Ledger, party: str, period: str, *,
-                    threshold: str = "10", fund: str | None = None
+                    threshold: str = "10", fund: str | None = None, sealed: bool = False
                     ) -> tuple[dict[str, Any], str, int, bool]:
-    """(document, statement id, log index, new?) for ``party``'s statement of ``period``."""
+    """(document, statement id, log index, new?) for ``party``'s statement of ``period``.
+    ``sealed``: seal its figures and hashes; its id is then drawn at random (one derived from
+    the document's hash would let anyone test a guessed document; docs/sealed.md)."""
     with ledger.db.read() as conn:
         pid = resolve_party(conn, party).id
         fid = _fund_party(conn, home, fund)
@@ -84,11 +87,11 @@ def issue_statement(home: Home, ledger: Ledger, party: str, period: str, *,
         if document_sha256(earlier) == last.sha256:
             return earlier, last.id, last.log_index, False
     sha = document_sha256(doc)
-    sid = derived_id("fst", sha)
+    sid = derived_id("fst", sha, *([secrets.token_hex(16)] if sealed else []))
     body = {"id": sid, "fund": fid, "party": pid, "period": period, "as_of": as_of,
             "sha256": sha, "inputs_sha256": doc["inputs_sha256"], "threshold": threshold,
             "totals": totals(doc)}
-    receipt = submit_as(home, ledger, "fund.statement", fid, body)
+    receipt = submit_as(home, ledger, "fund.statement", fid, body, sealed=sealed)
     return doc, sid, receipt.index, True
 
 
