@@ -412,6 +412,7 @@ def document() -> Json:
         "sealed", {
             "200": _json("A disclosure of the fields the signed reader may read (docs/sealed.md;"
                          " `reelrights sealed verify` checks it)", {"type": "object"}),
+            "400": _problem("A malformed Reelrights-Reader header"),
             "403": _problem("No or a bad Reelrights-Reader signature, or the reader is entitled "
                             "to none of its fields"),
             "404": _problem("Not a sealed statement here, or its body is erased or unavailable"),
