@@ -212,3 +212,31 @@ def test_a_sealed_royalty_statement_recomputes_and_is_issued_once(home, ledger, 
     with ledger.db.read() as conn:
         assert [leaf.path for leaf in stored_leaves(conn, s.id)] == [
             "/body/sha256", "/body/inputs_sha256", "/body/threshold", "/body/totals/0"]
+
+
+def test_a_large_batch_cannot_slip_a_sealed_statement_in_without_its_body(home, ledger, story):
+    import base64
+
+    from reelrights.core.ids import new_id
+    from reelrights.keys import PartyKey
+    from reelrights.log.workers import PROCESS_MIN
+
+    with ledger.db.read() as conn:
+        need = licensing.required_cosigners(conn, story["bundle"])
+    sealed = sign_sealed(ledger, home.party_key(story["studio"]), "license.granted",
+                         story["studio"], {
+                             "id": "lic_" + "f" * 16, "bundle": story["bundle"],
+                             "licensor": story["studio"], "licensee": story["dev"],
+                             "policy": licensing.license_detail(ledger.db, story["lic"]).policy,
+                             "required_cosigners": need})
+    entries = []
+    for i in range(PROCESS_MIN):  # large enough for the quick road
+        key = PartyKey.generate()
+        body = {"id": new_id("party"), "kind": "performer", "name": f"Extra {i}",
+                "public_key": base64.b64encode(key.public_key_bytes).decode("ascii")}
+        entries.append(sign_statement(ledger.new_statement("party.registered", body["id"],
+                                                           body), key))
+    entries.append(bytes(sealed))  # the signed sealed form, its body withheld
+    with pytest.raises(InvalidStatement, match="submit its private fields and salts"):
+        ledger.submit(entries)
+    assert licensing.list_licenses(ledger.db, bundle=story["bundle"])[-1].id != "lic_" + "f" * 16

@@ -99,7 +99,7 @@ def test_the_books_are_not_erasable_and_log_verify_names_a_body_that_lost_its_ro
     out = revenue_import.import_report(home, ledger, q1, ids["studio"], sealed=True)
     with pytest.raises(PolicyDenied, match="fund's books"):
         erase_body(home, ledger, _sid(ledger, out["id"]), ids["studio"], "hide it")
-    with pytest.raises(Conflict, match="split money"):
+    with pytest.raises(Conflict, match="splits money by them"):
         erase_body(home, ledger, _sid(ledger, ids["lic"]), ids["dev"], "too late")
     # An operator who edits a kept body is caught: it no longer opens against the root.
     sid = _sid(ledger, out["id"])

@@ -112,24 +112,11 @@ def erase_cmd(app: AppContext, ref: str, party: str, reason: str, as_json: bool)
 def send_cmd(app: AppContext, ref: str, party: str, out: Path, as_json: bool) -> None:
     """Encrypt this home's copy of a sealed body to PARTY's registered key (a sealed box to the
     X25519 form of its Ed25519 key): only PARTY opens it, with `sealed receive`."""
-    from sqlalchemy import select
+    from ..sealed.copies import copy_for
 
-    from ..registry.resolve import resolve_party
-    from ..sealed.copies import encrypt_for, missing, read_own_copy
-    from ..sealed.disclose import find_sealed
-    from ..store.tables import parties
-
-    with app.ledger.db.read() as conn:
-        _, s = find_sealed(conn, ref)
-        target = resolve_party(conn, party)
-        key = bytes(conn.execute(select(parties.c.public_key)
-                                 .where(parties.c.id == target.id)).scalar_one())
-    assert s.id is not None
-    entry = read_own_copy(app.home, s.id)
-    if entry is None:
-        raise missing(s.id)
-    _write_private(out, encrypt_for(key, entry.submission()))
-    created(as_json, str(out), {"statement": s.id, "to": target.id})
+    sid, pid, box = copy_for(app.home, app.ledger.db, ref, party)
+    _write_private(out, box)
+    created(as_json, str(out), {"statement": sid, "to": pid})
 
 
 @sealed_group.command("receive")

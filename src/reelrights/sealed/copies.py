@@ -20,11 +20,14 @@ from nacl.bindings import crypto_sign_ed25519_pk_to_curve25519, crypto_sign_ed25
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 from nacl.signing import SigningKey
+from sqlalchemy import select
 
 from ..core.sealed import Leaf, SealedEntry, parse_submission
 from ..core.statements import decode_entry
 from ..errors import BadInput, NotFound, VerificationError
 from ..home import Home
+from ..store.db import Database
+from ..store.tables import parties
 from .store import BodySource
 
 __all__ = ["copy_path", "decrypt_with", "encrypt_for", "forget_own_copy", "home_source",
@@ -130,6 +133,24 @@ def decrypt_with(seed: bytes, box: bytes) -> bytes:
     except CryptoError:
         raise VerificationError("this sealed copy is not for this key, or it was altered") \
             from None
+
+
+def copy_for(home: Home, db: Database, ref: str, party: str) -> tuple[str, str, bytes]:
+    """(statement id, party id, sealed box) of this home's copy of sealed statement ``ref``,
+    encrypted to ``party``'s registered key."""
+    from ..registry.resolve import resolve_party
+    from .disclose import find_sealed
+
+    with db.read() as conn:
+        _, s = find_sealed(conn, ref)
+        pid = resolve_party(conn, party).id
+        key = bytes(conn.execute(select(parties.c.public_key)
+                                 .where(parties.c.id == pid)).scalar_one())
+    assert s.id is not None
+    entry = read_own_copy(home, s.id)
+    if entry is None:
+        raise missing(s.id)
+    return s.id, pid, encrypt_for(key, entry.submission())
 
 
 def missing(statement_id: str) -> NotFound:

@@ -17,7 +17,6 @@ from ..ledger import Accepted, Ledger, Receipt, each_statement
 from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
 from ..store.evidence_tables import run_usage
-from ..store.fund_tables import fund_lines
 from ..store.sealed_tables import sealed_bodies, sealed_statements
 from ..store.tables import consents, licenses, log_entries
 from .entitled import named_parties
@@ -28,17 +27,14 @@ __all__ = ["erase_body"]
 def _forget_license_terms(conn: Connection, body: dict[str, Any]) -> None:
     from ..rights.licensing import SEALED_TERMS
 
-    split = conn.scalar(select(fund_lines.c.report_id).where(
-        fund_lines.c.bundle_id == body["bundle"]).limit(1))
-    if split is not None:
-        raise Conflict(f"the fund has split money under license {body['id']}'s terms (report "
-                       f"{split}): the books are built from them, so they are kept; only "
-                       "terms no allocation or run used can be erased")
+    # The fund splits money only by the licenses runs used: a license no run used has fed no
+    # allocation either.
     run = conn.scalar(select(run_usage.c.run_id).where(run_usage.c.license_id == body["id"])
                       .limit(1))
     if run is not None:
-        raise Conflict(f"training run {run} was judged under license {body['id']}'s terms, so "
-                       "they are kept; only terms no allocation or run used can be erased")
+        raise Conflict(f"training run {run} was judged under license {body['id']}'s terms (and "
+                       "the fund splits money by them), so they are kept; only terms no run "
+                       "used can be erased")
     conn.execute(update(licenses).where(licenses.c.id == body["id"])
                  .values(policy=SEALED_TERMS, policy_uid=""))
 

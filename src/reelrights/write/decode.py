@@ -136,6 +136,8 @@ def read_batch(entries: Sequence[bytes], known: dict[str, bytes],
     key_fields: dict[tuple[str, int], Any] = {}
     for i, entry in enumerate(entries):
         s = read_entry(entry)
+        if s.sealed is not None:  # opened against its root on the ordinary road only
+            raise ValueError("a sealed statement takes the ordinary road")
         kind = (s.type, s.version)
         key_field = key_fields.get(kind, _UNSEEN)
         if key_field is _UNSEEN:
