@@ -240,3 +240,27 @@ def test_a_large_batch_cannot_slip_a_sealed_statement_in_without_its_body(home, 
     with pytest.raises(InvalidStatement, match="submit its private fields and salts"):
         ledger.submit(entries)
     assert licensing.list_licenses(ledger.db, bundle=story["bundle"])[-1].id != "lic_" + "f" * 16
+
+
+def test_a_body_sent_to_the_licensee_opens_only_with_her_key(home, ledger, story, tmp_path):
+    from click.testing import CliRunner
+
+    from reelrights.cli import cli
+    from reelrights.sealed.copies import copy_for, decrypt_with, forget_own_copy
+
+    sid, pid, box = copy_for(home, ledger.db, story["lic"], story["dev"])
+    assert pid == story["dev"] and b"policy" not in box
+    with pytest.raises(VerificationError, match="not for this key"):
+        decrypt_with(home.party_key(story["writer"]).seed, box)
+    out = tmp_path / "for-dev.box"
+    r = CliRunner().invoke(cli, ["--home", str(home.path), "sealed", "send", story["lic"],
+                                 "--to", story["dev"], "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    forget_own_copy(home, sid)  # as if the licensee's home had none
+    r = CliRunner().invoke(cli, ["--home", str(home.path), "sealed", "receive", str(out),
+                                 "--as", story["dev"]])
+    assert r.exit_code == 0 and r.output.strip() == sid, r.output
+    assert (home.path / "sealed" / f"{sid}.json").exists()
+    r = CliRunner().invoke(cli, ["--home", str(home.path), "sealed", "receive", str(out),
+                                 "--as", story["writer"]])
+    assert r.exit_code == 1 and "not for this key" in r.output
