@@ -33,6 +33,8 @@ PROJECTION_TABLES: tuple[str, ...] = (
     # rights (rights/bundles.py, licensing.py, consent.py)
     "bundles", "bundle_assets", "bundle_works", "guild_agreements", "guild_members",
     "licenses", "license_cosigns", "consents", "deaths",
+    # guild strikes (rights/strikes.py; unclassified on main when this branch was rebased)
+    "guild_strikes",
     # ownership disputes (rights chain)
     "disputes",
     # keys over time and disputed statements (identity/keys.py, statement_disputes.py)
