@@ -27,8 +27,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..access.http_signing import sign_request
-from ..core.statements import key_id_for
 from ..core.sealed import SealedEntry
+from ..core.statements import key_id_for
 from ..errors import BadInput, NotFound, ReelrightsError
 from ..keys import PartyKey
 from ..write.accepted import Receipt
