@@ -264,3 +264,19 @@ def test_a_body_sent_to_the_licensee_opens_only_with_her_key(home, ledger, story
     r = CliRunner().invoke(cli, ["--home", str(home.path), "sealed", "receive", str(out),
                                  "--as", story["writer"]])
     assert r.exit_code == 1 and "not for this key" in r.output
+
+
+def test_reelrights_verify_checks_a_sealed_disclosure_too(home, ledger, story, tmp_path):
+    from click.testing import CliRunner
+
+    from reelrights.cli import cli
+
+    out = tmp_path / "terms.json"
+    out.write_text(json.dumps(_disclose(home, ledger, story["lic"], ["/body/policy"])))
+    r = CliRunner().invoke(cli, ["verify", str(out), "--log-key", home.log_vkey()])
+    assert r.exit_code == 0 and "sealed disclosure license.granted" in r.output, r.output
+    doc = json.loads(out.read_text())
+    doc["leaves"][0]["value"] = {"uid": "forged"}
+    out.write_text(json.dumps(doc))
+    r = CliRunner().invoke(cli, ["verify", str(out), "--log-key", home.log_vkey()])
+    assert r.exit_code == 1 and "/body/policy" in r.output
