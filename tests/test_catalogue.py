@@ -138,6 +138,12 @@ def every_type_home(tmp_path_factory) -> Path:
         assert len(ids) >= 2, ids
         disputes.release_dispute(home, ledger, ids[0], "it is ours after all")
         disputes.decide_dispute(home, ledger, ids[1], "first_owner", "registered first")
+        from reelrights.sealed.erasure import erase_body
+
+        sealed_policy = {**body("license.granted")["policy"], "uid": "urn:reelrights:sealed"}
+        sealed = licensing.grant_license(home, ledger, body("license.granted")["bundle"], dev,
+                                         sealed_policy, sealed=True)
+        erase_body(home, ledger, sealed.statement_id or "", dev, "catalogue test")
         # Keys over time (docs/keys.md) and a disputed statement, withdrawn then decided.
         from reelrights.identity import keys as party_keys
         from reelrights.identity import statement_disputes
@@ -157,12 +163,6 @@ def every_type_home(tmp_path_factory) -> Path:
             statement_disputes.resolve_dispute(home, ledger, dispute.details["id"], outcome,
                                                "checked", rival if outcome == "withdrawn"
                                                else None)
-        from reelrights.sealed.erasure import erase_body
-
-        sealed_policy = {**body("license.granted")["policy"], "uid": "urn:reelrights:sealed"}
-        sealed = licensing.grant_license(home, ledger, body("license.granted")["bundle"], dev,
-                                         sealed_policy, sealed=True)
-        erase_body(home, ledger, sealed.statement_id or "", dev, "catalogue test")
         licensing.revoke_license(home, ledger, lic, "term ended")
         from datetime import UTC, datetime
 
