@@ -18,7 +18,7 @@ from reelrights.rights import bundles, licensing
 
 
 def build(home, ledger, tmp_path: Path, *, film_share: str = "10", script_share: str = "5",
-          film_items: int = 3, script_items: int = 1) -> dict[str, str]:
+          film_items: int = 3, script_items: int = 1, sealed: bool = False) -> dict[str, str]:
     ids: dict[str, str] = {}
     for label, kind, name in [("studio", "studio", "Northlight Pictures"),
                               ("studio2", "studio", "Paper Lantern"),
@@ -44,7 +44,7 @@ def build(home, ledger, tmp_path: Path, *, film_share: str = "10", script_share:
             "studio" if bnd == "bundle" else "studio2"], licensee=ids["dev"], bundle=ids[bnd],
             model_family="orbit", territories=["US"], until="2099-12-31", fund_share=share)
         ids[key] = licensing.grant_license(home, ledger, ids[bnd], ids["dev"],
-                                           policy).details["id"]
+                                           policy, sealed=sealed).details["id"]
     licensing.cosign_license(home, ledger, ids["lic"], ids["guild"])  # the guild co-signs
     items = [{"sha256": film_assets[i % 2], "kind": "video", "units": 60, "unit": "seconds",
               "basis": {"type": "license", "license": ids["lic"], "bundle": ids["bundle"]}}

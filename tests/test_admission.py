@@ -386,7 +386,8 @@ def test_a_key_seq_never_declared_is_refused(home, ledger) -> None:
 
 @pytest.mark.parametrize(("field", "value", "fragment"), [
     ("supersedes", None, "of the fact this statement replaces"),
-    ("sealed", {"root": "0" * 64, "paths": ["/body/title"]}, "no statement type takes sealed"),
+    ("sealed", {"root": "0" * 64, "paths": ["/body/title"]}, '"alg": "reelrights/sealed/v1"'),
+    ("sealed", {"alg": "reelrights/sealed/v1", "root": "0" * 64}, "has no private fields"),
 ])
 def test_false_key_null_supersedes_and_sealed_fields_are_refused(home, ledger, field, value,
                                                                  fragment) -> None:

@@ -105,6 +105,7 @@ CAPABILITIES: tuple[Capability, ...] = (
                 "reelrights.fund.royalty_statement_issue", "reelrights.fund.suspense")),
     Capability("identity", ("reelrights.identity.admission_types",),
                ("reelrights.identity.admission",)),
+    Capability("sealed", ("reelrights.sealed.types",), ("reelrights.sealed.erasure",)),
 )
 
 
@@ -148,9 +149,11 @@ class Catalogue:
                 f"unknown statement type {name!r} version {version}; known types: {known}",
                 "/statement/type") from None
 
-    def check_body(self, name: str, version: int, body: Any, actor: str) -> StatementType:
-        """Validate a statement's body and signer against its type; return the type."""
-        return check_type_body(self.lookup(name, version), body, actor)
+    def check_body(self, name: str, version: int, body: Any, actor: str, *,
+                   sealed: bool = False) -> StatementType:
+        """Validate a statement's body and signer against its type; return the type.
+        ``sealed``: ``body`` is a sealed statement's public body."""
+        return check_type_body(self.lookup(name, version), body, actor, sealed=sealed)
 
     def applier(self, name: str) -> Applier | None:
         return self._appliers.get(name)
@@ -172,5 +175,6 @@ def lookup(name: str, version: int) -> StatementType:
     return catalogue().lookup(name, version)
 
 
-def check_body(name: str, version: int, body: Any, actor: str) -> StatementType:
-    return catalogue().check_body(name, version, body, actor)
+def check_body(name: str, version: int, body: Any, actor: str, *,
+               sealed: bool = False) -> StatementType:
+    return catalogue().check_body(name, version, body, actor, sealed=sealed)

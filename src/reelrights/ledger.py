@@ -44,12 +44,14 @@ from . import admission
 from .admission import Deployment
 from .catalogue import applier
 from .core.note import NoteSigner
+from .core.sealed import SealedEntry
 from .core.statement_types import OPERATOR
 from .core.statements import make_leaf, make_leaves, make_statement, sign_statement, utc_now
 from .errors import BadInput, Conflict, WritesFrozen
 from .home import Home
 from .log.database_log import AppendResult, DatabaseLog, Head
 from .log.published import PublishedFloor
+from .sealed.store import keep_bodies
 from .store.db import Database
 from .write.accepted import Accepted, Receipt
 from .write.admit import LogRules, deployment_at
@@ -182,7 +184,8 @@ class Ledger:
 
     def new_statement(self, type_: str, actor: str, body: dict[str, Any], time: str | None = None,
                       *, supersedes: dict[str, Any] | None = None,
-                      signer: bytes | None = None) -> dict[str, Any]:
+                      signer: bytes | None = None,
+                      sealed: dict[str, str] | None = None) -> dict[str, Any]:
         """An unsigned v2 statement for this registry. A type that replaces a fact names the
         current one in ``supersedes`` (read now: if it changes before the statement is logged,
         the statement is refused as stale, which is the point). Its ``key`` names the key
@@ -195,7 +198,7 @@ class Ledger:
                 with self.db.read() as conn:
                     supersedes = admission.current_fact(conn, rule.subject(body))
         return make_statement(type_, actor, body, time, registry=self.registry,
-                              supersedes=supersedes,
+                              supersedes=supersedes, sealed=sealed,
                               key_seq=self.key_seq(actor, signer, time, type_))
 
     def key_seq(self, actor: str, signer: bytes | None = None, time: str | None = None,
@@ -224,7 +227,8 @@ class Ledger:
                                "written: reads go on, and `reelrights service unfreeze` (the "
                                "operator) resumes writes")
         with self.appender.around_batch():
-            if self.appender.quick_first(entries):
+            if self.appender.quick_first(entries) and not any(
+                    isinstance(e, SealedEntry) for e in entries):  # sealed: opened in step 1
                 try:
                     return self._write(QUICK, entries)
                 except GiveUp:
@@ -254,9 +258,11 @@ class Ledger:
                                                background=path.background,
                                                process_min=path.process_min))
                     keys.check_in_force(batch.stmts, head.size, log_time)
-                    details = apply_statements(conn, [                              # 4.
-                        Accepted(head.size + i, s, log_time or s.time)
-                        for i, s in enumerate(batch.stmts)])
+                    accepted = [Accepted(head.size + i, s, log_time or s.time)
+                                for i, s in enumerate(batch.stmts)]
+                    details = apply_statements(conn, accepted)                       # 4.
+                    keep_bodies(conn, accepted,  # sealed: body and salts, kept
+                                [getattr(e, "leaves", None) for e in entries])
                     result = self._append(conn, head, batch, log_time, established)  # 5.
                     token = path.will_publish(result)
                     road.verdict(batch, jobs, keys)                                 # 6.

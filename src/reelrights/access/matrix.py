@@ -78,7 +78,8 @@ FIELDS: dict[str, frozenset[str]] = {
                  "direct_assets", "contributors", "versions", "successor", "latest"),
     "license": _f("id", "bundle", "licensor", "licensee", "policy_uid", "required_cosigners",
                   "log_index", "granted_at", "in_force", "missing_cosigners", "revoked",
-                  "revoked_at", "revoke_reason", "cosigned_by", "policy", "history"),
+                  "revoked_at", "revoke_reason", "cosigned_by", "policy", "history",
+                  "sealed"),  # sealed: where a sealed license's terms are (docs/sealed.md)
     "consent": _f("id", "performer", "signed_by", "kinds", "description", "media", "territory",
                   "start", "end", "compensation_ref", "represented_by", "log_index",
                   "granted_at", "status", "production", "model_family", "licensee",

@@ -58,7 +58,7 @@ class ServiceConfig:
 def create_app(config: ServiceConfig) -> Starlette:
     """The ASGI application of one server process (uvicorn runs one per worker)."""
     from ..web import routes as web_routes
-    from . import identity, operations, reads, softbinding, statements
+    from . import identity, operations, reads, sealed, softbinding, statements
     from .state import ServiceState
 
     state = ServiceState(config)
@@ -73,7 +73,7 @@ def create_app(config: ServiceConfig) -> Starlette:
 
     # The web app's pages (reelrights.web) beside the API: HTML for people, same read models.
     routes = [*statements.routes(), *identity.routes(), *reads.routes(), *softbinding.routes(),
-              *operations.routes(), *web_routes()]
+              *sealed.routes(), *operations.routes(), *web_routes()]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=operations.middleware(),
                     exception_handlers={Problem: _problem, ReelrightsError: _ledger_error,
                                         404: _not_found, 405: _not_allowed,

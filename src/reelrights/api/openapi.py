@@ -407,6 +407,23 @@ def document() -> Json:
             "404": _problem("Not a statement id, or not in the log")}, parameters=[
             _path_param("id", "Statement id", _id("stm"))]),
     }
+    paths["/v1/sealed/{id}"] = _get(
+        "getSealedBody", "A sealed statement's private fields, to the parties entitled to them",
+        "sealed", {
+            "200": _json("A disclosure of the fields the signed reader may read (docs/sealed.md;"
+                         " `reelrights sealed verify` checks it)", {"type": "object"}),
+            "400": _problem("A malformed Reelrights-Reader header"),
+            "403": _problem("No or a bad Reelrights-Reader signature, or the reader is entitled "
+                            "to none of its fields"),
+            "404": _problem("Not a sealed statement here, or its body is erased or unavailable"),
+            "422": _problem("A stale or invalid Reelrights-Reader signature")},
+        parameters=[_path_param("id", "Statement id (stm_…), or the license (lic_…), revenue "
+                                      "report (rev_…) or royalty statement (fst_…) it made",
+                                {"type": "string", "pattern": "^(stm|lic|rev|fst)_[a-z2-7]{16}$"}),
+                    {"name": "Reelrights-Reader", "in": "header", "required": True,
+                     "description": "<party id> <unix seconds> <base64 Ed25519 signature over "
+                                    "reelrights/sealed-read/v1, the registry, the party, the "
+                                    "path and the seconds>", "schema": {"type": "string"}}])
     from ..access.records import id_pattern
 
     for collection, kind, example, schema in _lookups():

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute, Route
 
+from ..core.sealed import parse_submission
 from ..errors import ReelrightsError
 from . import metrics
 from .problems import Problem, problem_for
@@ -64,11 +65,12 @@ class Submit:
             if kind == SINGLE:
                 body = await _body(receive, length, cfg.max_single_bytes, "a single statement",
                                      cfg.body_timeout_s)
-                outcome = await writes.single(body, address)
+                outcome = await writes.single(parse_submission(body), address)
             elif kind in BATCH:
                 body = await _body(receive, length, cfg.max_batch_bytes, "a batch",
                                      cfg.body_timeout_s)
-                outcome = await writes.batch(_lines(body, cfg.max_batch_entries), address)
+                outcome = await writes.batch([parse_submission(line) for line in
+                                              _lines(body, cfg.max_batch_entries)], address)
             else:
                 raise Problem(415, "unsupported-media-type", "Unsupported media type",
                               f"Content-Type {kind or '(none)'!r} is not accepted here; send one "

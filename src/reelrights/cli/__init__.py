@@ -170,6 +170,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                        "machine)."),
     "scan": ("scan_cmd", "Scan a media file, a directory (recursively) or a JSONL manifest of "
                          "paths."),
+    "sealed": ("sealed_cmd", "Sealed statements: private fields under a signed root, "
+                             "disclosed field by field."),
     "serve": ("serve_cmd", "Serve this home's registry over HTTP: POST /v1/statements, the "
                            "static log, proofs."),
     "service": ("service_cmd", "The service's allowlist of signing keys, the freeze and the "

@@ -84,6 +84,9 @@ def consent() -> None:
               help="Who consents for the performer after death (SAG-AFTRA R6).")
 @click.option("--as", "signer", metavar="PARTY",
               help="Sign as the recorded representative (after the performer's death).")
+@click.option("--sealed", is_flag=True,
+              help="Seal the description and compensation reference (personal details): the "
+                   "log gets their salted root; they can later be erased (docs/sealed.md).")
 @json_option
 @pass_app
 def consent_grant(app: AppContext, performer: str, kinds: tuple[str, ...], description: str,
@@ -91,14 +94,14 @@ def consent_grant(app: AppContext, performer: str, kinds: tuple[str, ...], descr
                   media: list[str], territory: list[str], start: date, end: date,
                   compensation_ref: str, represented_by: str,
                   post_mortem_representative: str | None, signer: str | None,
-                  as_json: bool) -> None:
+                  sealed: bool, as_json: bool) -> None:
     """Record the performer's consent to a specific use of their voice and/or likeness."""
     receipt = consent_service.grant_consent(
         app.home, app.ledger, performer=performer, kinds=kinds, description=description,
         media=media, territory=territory, start=start, end=end,
         compensation_ref=compensation_ref, represented_by=represented_by,
         production=production, model_family=model_family, licensee=licensee,
-        post_mortem_representative=post_mortem_representative, signer=signer)
+        post_mortem_representative=post_mortem_representative, signer=signer, sealed=sealed)
     created_receipt(as_json, receipt,
                     notes=[f"  note: {note}" for note in receipt.details["notes"]])
 

@@ -35,15 +35,19 @@ def fund_group() -> None:
 @click.option("--rate-source", metavar="SOURCE", help="Where the rates come from, e.g. ECB.")
 @click.option("--rate-date", metavar="YYYY-MM-DD", help="The rates' date.")
 @click.option("--supersedes", metavar="REPORT", help="The report this one corrects.")
+@click.option("--sealed", is_flag=True,
+              help="Seal the private fields: the log gets their salted Merkle root, the "
+                   "registry and this home keep the body (docs/sealed.md).")
 @json_option
 @pass_app
 def import_cmd(app: AppContext, report: Path, reporter: str, period: str | None,
                rates: tuple[str, ...], rate_source: str | None, rate_date: str | None,
-               supersedes: str | None, as_json: bool) -> None:
+               supersedes: str | None, sealed: bool, as_json: bool) -> None:
     """Import a revenue REPORT (CSV: production,period,territory,currency,gross,deductions)."""
     out = revenue_import.import_report(app.home, app.ledger, report, reporter, period=period,
                                        rates=rates, rate_source=rate_source,
-                                       rate_date=rate_date, supersedes=supersedes)
+                                       rate_date=rate_date, supersedes=supersedes,
+                                       sealed=sealed)
     created(as_json, out["id"], out, [
         f"  {'imported' if out['new'] else 'already imported'}, booked in "
         f"{out['period']}, log index {out['log_index']}"])
@@ -74,10 +78,13 @@ def terms(app: AppContext, license_id: str, basis: str | None, unit: str | None,
 @click.option("--as", "fund_party", metavar="FUND", help="The fund operator who signs.")
 @click.option("-o", "output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the statement here and print its id (default: print the statement).")
+@click.option("--sealed", is_flag=True,
+              help="Seal its figures: the log gets their salted root; the payee reads them "
+                   "(docs/sealed.md).")
 @json_option
 @pass_app
 def statement(app: AppContext, party: str, period: str, fmt: str, threshold: str,
-              fund_party: str | None, output: Path | None, as_json: bool) -> None:
+              fund_party: str | None, output: Path | None, sealed: bool, as_json: bool) -> None:
     """Issue (sign and log) P's statement for a quarter and write it.
 
     With -o, prints the statement's id (the same id when it was already issued); without, the
@@ -86,7 +93,8 @@ def statement(app: AppContext, party: str, period: str, fmt: str, threshold: str
         raise BadInput("--json prints the statement's id and where it was written: give "
                        "-o FILE for the statement itself")
     doc, sid, index, new = statement_issue.issue_statement(
-        app.home, app.ledger, party, period, threshold=threshold, fund=fund_party)
+        app.home, app.ledger, party, period, threshold=threshold, fund=fund_party,
+        sealed=sealed)
     data = render(doc, sid, index, fmt)
     note = f"{sid} ({'issued' if new else 'already issued'}, log index {index})"
     if output is None:

@@ -47,12 +47,16 @@ def license_() -> None:
 @click.option("--policy", "policy_path", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="ODRL 2.2 Agreement (JSON-LD) under the reelrights profile.")
+@click.option("--sealed", is_flag=True,
+              help="Seal the private fields: the log gets their salted Merkle root, the "
+                   "registry and this home keep the body (docs/sealed.md).")
 @json_option
 @pass_app
 def license_grant(app: AppContext, bundle: str, licensee: str, policy_path: Path,
-                  as_json: bool) -> None:
+                  sealed: bool, as_json: bool) -> None:
     """License a bundle to a developer (signed by the bundle's owner)."""
-    r = licensing.grant_license(app.home, app.ledger, bundle, licensee, _read_policy(policy_path))
+    r = licensing.grant_license(app.home, app.ledger, bundle, licensee, _read_policy(policy_path),
+                                sealed=sealed)
     need = r.details["required_cosigners"]
     created_receipt(as_json, r, notes=[f"  not in force until co-signed by: {', '.join(need)}"]
                     if need else [])

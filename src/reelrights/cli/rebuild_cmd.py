@@ -28,10 +28,15 @@ def register(cli: click.Group) -> None:
 @click.option("--database-url", metavar="URL",
               help="The new home's database, kept in its home.json (default: "
                    "REELRIGHTS_DATABASE_URL, else SQLite in the home). It must be empty.")
+@click.option("--bodies", "bodies", metavar="URL|DIR",
+              help="A sealed body store to open sealed statements with: the database URL of "
+                   "a backup or of the old registry, or a folder of a home's sealed copies "
+                   "(HOME/sealed). Without it they read \"body unavailable\".")
 @json_option
 @pass_app
 def rebuild_cmd(app: AppContext, tiles: str, vkey: str, checkpoint_file: Path | None,
-                log_key: Path | None, database_url: str | None, as_json: bool) -> None:
+                log_key: Path | None, database_url: str | None, bodies: str | None,
+                as_json: bool) -> None:
     """Recreate a home's registry from the log alone, into a new --home.
 
     The tiles are verified against the key first; every registry table is then replayed from
@@ -62,6 +67,9 @@ def rebuild_cmd(app: AppContext, tiles: str, vkey: str, checkpoint_file: Path | 
         except NotFound:
             raise NotFound(f"no checkpoint in {tiles}; pass --tiles holding the log's "
                            "checkpoint, or --checkpoint FILE") from None
+    from ..sealed.copies import body_source_at
+
     report = rebuild(source, note, vkey, Home.resolve(app.home_dir),
-                     log_key=log_key, database_url=database_url)
+                     log_key=log_key, database_url=database_url,
+                     bodies=None if bodies is None else body_source_at(bodies))
     created(as_json, str(report.home), report.to_json(), [report.summary()])

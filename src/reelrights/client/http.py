@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..access.http_signing import sign_request
+from ..core.sealed import SealedEntry
 from ..core.statements import key_id_for
 from ..errors import BadInput, NotFound, ReelrightsError
 from ..keys import PartyKey
@@ -115,6 +116,7 @@ class Client:
         """:meth:`submit`, also returning the checkpoint the service published with them."""
         if not entries:
             raise BadInput("nothing to submit; pass at least one signed statement")
+        entries = [e.submission() if isinstance(e, SealedEntry) else bytes(e) for e in entries]
         if len(entries) == 1:
             body, media = bytes(entries[0]), "application/json"
         else:
@@ -236,6 +238,16 @@ class Client:
         """The manifest store (``application/c2pa``) by label or output id."""
         return self._request("GET", f"/v1/manifests/{manifest_id}",
                              stream_limit=64 * 2**20).content
+
+    def sealed(self, ref: str, registry: str, party: str, key: Any) -> dict[str, Any]:
+        """``GET /v1/sealed/<id>`` signed as ``party`` with its key: a disclosure of the sealed
+        fields it is entitled to (``reelrights sealed verify`` checks it)."""
+        from ..sealed.reads import HEADER, reader_header
+
+        path = f"/v1/sealed/{ref}"
+        doc: dict[str, Any] = self._json(self._request(
+            "GET", path, headers={HEADER: reader_header(registry, party, path, key)}))
+        return doc
 
     # -- plumbing -----------------------------------------------------------------------------
     def _json(self, resp: httpx.Response) -> Any:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from ..errors import InvalidStatement
 from .ids import ID_PATTERNS
 from .names import NAME  # human names: NFC, no invisible characters
-from .schema import Spec, Str
+from .schema import Obj, Spec, Str
 
 __all__ = ["NAME", "OPERATOR", "PARTY_ID", "SHA256", "WORK_ID", "StatementType", "check_type_body",
            "collector"]
@@ -44,6 +45,23 @@ class StatementType:
     #: For ``effect == "declared"``: ``"at_most_log_time"`` (a death date is at most T) or
     #: ``"at_least_log_time_minus_skew"`` (a consent's start is at least T minus the skew).
     effect_bound: str | None = None
+    #: Private fields: a statement of this type may be sealed (:mod:`reelrights.core.sealed`),
+    #: its body then holding every other field in clear and these only as salted leaves under
+    #: the signed root. In the order the leaves stand.
+    sealed: tuple[str, ...] = ()
+    #: Which of ``sealed`` (lists) are sealed row by row, one leaf per row, so that a row can be
+    #: disclosed alone (a payee's rows of a revenue report).
+    sealed_rows: tuple[str, ...] = ()
+
+    @cached_property
+    def public_body(self) -> Spec:
+        """The schema of a sealed statement's public body: the body without its private
+        fields (which must then not appear in clear)."""
+        spec = self.body
+        if not self.sealed or not isinstance(spec, Obj):
+            return spec
+        return Obj({k: v for k, v in spec.required.items() if k not in self.sealed},
+                   {k: v for k, v in spec.optional.items() if k not in self.sealed})
 
 
 def collector(types: list[StatementType]) -> Callable[[StatementType], StatementType]:
@@ -65,16 +83,29 @@ SHA256 = Str(pattern=r"[0-9a-f]{64}", hint="a lowercase hex SHA-256", min_len=64
 OPERATOR = "operator"
 
 
-def check_type_body(t: StatementType, body: Any, actor: str) -> StatementType:
+def check_type_body(t: StatementType, body: Any, actor: str, *,
+                    sealed: bool = False) -> StatementType:
     """Validate a statement's body and signer against its type ``t``; return ``t``.
-    (:func:`reelrights.catalogue.check_body` finds ``t`` by name and version.)"""
+    (:func:`reelrights.catalogue.check_body` finds ``t`` by name and version.) ``sealed``: the
+    body is a sealed statement's public body (checked without the private fields, which must
+    not stand in clear)."""
     name = t.name
+    if sealed:
+        if not t.sealed:
+            raise InvalidStatement(f"{name} has no private fields to seal; remove sealed and "
+                                   "state the body in clear", "/statement/sealed")
+        if type(body) is dict:
+            for field in t.sealed:
+                if field in body:
+                    raise InvalidStatement(f"{field} is a private field of {name}: a sealed "
+                                           "statement carries it only under the sealed root",
+                                           f"/statement/body/{field}")
     if t.operator != (actor == OPERATOR):
         raise InvalidStatement(
             f"{name} is signed by the operator with the log's key, not by a party" if t.operator
             else f"the operator does not sign {name} statements; the party it concerns does",
             "/statement/actor")
-    t.body.check(body, "/statement/body")
+    (t.public_body if sealed else t.body).check(body, "/statement/body")
     if t.actor_field is not None and body[t.actor_field] != actor:
         raise InvalidStatement(
             f"actor {actor} must be the party named in body.{t.actor_field} "
@@ -82,4 +113,5 @@ def check_type_body(t: StatementType, body: Any, actor: str) -> StatementType:
     return t
 
 
-Checker = Callable[[str, int, Any, str], StatementType]
+#: ``check_body(name, version, body, actor, sealed=False)`` (the catalogue's).
+Checker = Callable[..., StatementType]

@@ -4,14 +4,17 @@
 
     {"registry": R, "id": "stm_…", "type": T, "version": 1, "actor": A,
      "key": {"party": A, "seq": 0}, "time": "…Z", "body": {…},
-     ["supersedes": {"id": "stm_…"} | {"index": N}], ["sealed": {"root": H, "paths": [...]}]}
+     ["supersedes": {"id": "stm_…"} | {"index": N}],
+     ["sealed": {"alg": "reelrights/sealed/v1", "root": H}]}
 
 ``registry`` binds the statement to one deployment (a registry id, not a log shard's origin);
 ``id`` is unique in that registry, and the log never appends the same id twice; ``key`` names the
 signing key (party and key sequence number: 0 for the key the party registered, then one per
 key it declares, :mod:`reelrights.core.key_history`); ``supersedes`` names the fact a statement replaces
-(compare-and-swap: refused if that fact is no longer current); ``sealed`` is reserved for private
-fields replaced by a commitment (no type takes it yet, so a statement carrying it is refused).
+(compare-and-swap: refused if that fact is no longer current); ``sealed`` marks a statement whose
+private fields (those its type declares) are replaced by the Merkle root of salted leaves
+(:mod:`reelrights.core.sealed`): its body holds only the public fields, and the full body and
+salts travel beside it to the registry.
 An optional key is absent or holds a value, never null (one statement, one spelling). The
 signed envelope is the RFC 8785 canonical JSON of::
 
@@ -57,6 +60,7 @@ from nacl.exceptions import BadSignatureError, CryptoError
 
 from ..errors import InvalidStatement, SignatureError
 from .canonical import canonical_bytes, parse_canonical
+from .sealed import check_sealed_member
 
 __all__ = [
     "MAX_ENTRY_BYTES",
@@ -156,7 +160,8 @@ _GOOD_REGISTRIES: set[str] = set()
 
 def make_statement(type: str, actor: str, body: dict[str, Any], time: str | None = None, *,
                    registry: str | None = None, id: str | None = None,
-                   supersedes: dict[str, Any] | None = None, key_seq: int = 0) -> dict[str, Any]:
+                   supersedes: dict[str, Any] | None = None, key_seq: int = 0,
+                   sealed: dict[str, str] | None = None) -> dict[str, Any]:
     """Assemble an unsigned statement: v2 when ``registry`` is given (every registry that has
     been established), else the legacy v1 form (for logs that predate v2)."""
     if registry is None:
@@ -169,6 +174,8 @@ def make_statement(type: str, actor: str, body: dict[str, Any], time: str | None
                  "key": {"party": actor, "seq": key_seq}, "time": time or utc_now(), "body": body}
     if supersedes is not None:
         statement["supersedes"] = supersedes
+    if sealed is not None:
+        statement["sealed"] = sealed
     return statement
 
 
@@ -261,7 +268,9 @@ class SignedStatement:
 
     ``entry`` is the signed envelope; ``log_time`` is the log's time when it was decoded from a
     v2 leaf (None for a submission or a v1 entry). ``id``, ``registry``, ``supersedes`` and
-    ``key_seq`` are v2 fields (None / 0 for v1).
+    ``key_seq`` are v2 fields (None / 0 for v1). ``sealed`` is the envelope's sealed member
+    (``{alg, root}``) of a sealed statement; its ``body`` is then the public body as decoded,
+    or the full body once the registry has opened it against the root.
     """
 
     entry: bytes
@@ -277,6 +286,7 @@ class SignedStatement:
     supersedes: dict[str, Any] | None = None
     key_seq: int = 0
     log_time: str | None = None
+    sealed: dict[str, Any] | None = None
 
     @property
     def format(self) -> int:
@@ -307,6 +317,8 @@ class SignedStatement:
                    "key": {"party": self.actor, "seq": self.key_seq}}
             if self.supersedes is not None:
                 out["supersedes"] = self.supersedes
+            if self.sealed is not None:
+                out["sealed"] = self.sealed
         if self.log_time is not None:
             out["log_time"] = self.log_time
         return out
@@ -362,7 +374,8 @@ def _signed(envelope: bytes, stmt: dict[str, Any], key_id: str, signature: bytes
                                stmt["time"], stmt["body"], key_id, signature)
     return SignedStatement(envelope, stmt["type"], stmt["version"], stmt["actor"], stmt["time"],
                            stmt["body"], key_id, signature, stmt["id"], stmt["registry"],
-                           stmt.get("supersedes"), stmt["key"]["seq"], log_time)
+                           stmt.get("supersedes"), stmt["key"]["seq"], log_time,
+                           stmt.get("sealed"))
 
 
 def key_id_matches(signed: SignedStatement, public_key: bytes) -> bool:
@@ -453,16 +466,4 @@ def _check_v2_fields(stmt: dict[str, Any]) -> None:
         raise InvalidStatement('must be {"id": "stm_..."} or {"index": <log index>} of the '
                                "fact this statement replaces", "/statement/supersedes")
     if "sealed" in stmt:  # present means a value: null would be a second spelling of absent
-        sealed = stmt["sealed"]
-        if (type(sealed) is not dict or sealed.keys() != {"root", "paths"}
-                or type(sealed["root"]) is not str
-                or not re.fullmatch(r"[0-9a-f]{64}", sealed["root"])
-                or type(sealed["paths"]) is not list or not 1 <= len(sealed["paths"]) <= 64
-                or any(type(p) is not str or not p.startswith("/body/") for p in sealed["paths"])):
-            raise InvalidStatement('must be {"root": <64 hex>, "paths": ["/body/...", ...]}',
-                                   "/statement/sealed")
-        # Reserved: until a statement type says how its sealed fields are opened, a sealed
-        # statement would log fields that nobody can check.
-        raise InvalidStatement(f"no statement type takes sealed fields yet ({stmt['type']} "
-                               "does not); remove sealed and state the fields in the body",
-                               "/statement/sealed")
+        check_sealed_member(stmt["sealed"])

@@ -33,8 +33,7 @@ from ..core.money import convert, format_amount, parse_amount, parse_rate
 from ..core.odrl import parse_policy
 from ..core.royalty import allocate, flatten
 from ..core.schema import parse_ratio
-from ..core.statements import decode_entry
-from ..errors import BadInput, NotFound
+from ..errors import BadInput, NotFound, VerificationError
 from ..store.evidence_tables import run_usage, training_runs
 from ..store.fund_tables import fund_terms, production_outputs, productions
 from ..store.tables import (
@@ -44,7 +43,6 @@ from ..store.tables import (
     guild_agreements,
     guild_members,
     licenses,
-    log_entries,
 )
 from .suspense import pool_credits
 
@@ -91,6 +89,10 @@ def _compensate_share(policy_text: str) -> Fraction:
 
 
 def _terms(conn: Connection, license_id: str, policy_text: str, as_of: int) -> LicenseTerms:
+    if policy_text == "null":  # rights.licensing.SEALED_TERMS
+        raise VerificationError(f"license {license_id} is sealed and this registry holds no "
+                                "body for it (body unavailable or erased): its money cannot be "
+                                "split here; supply the sealed body store (rebuild --bodies)")
     share = _compensate_share(policy_text)
     row = conn.execute(select(fund_terms).where(fund_terms.c.license_id == license_id,
                                                 fund_terms.c.log_index < as_of)
@@ -170,11 +172,11 @@ def _guild_rule(conn: Connection, party: str, role: str, as_of: int) -> GuildRul
 
 
 def report_body(conn: Connection, log_index: int) -> dict[str, Any]:
-    """A report's signed body, read back from the log (the rows and rates live only there)."""
-    entry = conn.scalar(select(log_entries.c.entry).where(log_entries.c.idx == log_index))
-    if entry is None:
-        raise NotFound(f"log entry {log_index} does not exist")
-    return decode_entry(bytes(entry)).body
+    """A report's signed body, read back from the log (the rows and rates live only there; a
+    sealed report's, in the sealed body store beside it)."""
+    from ..sealed.store import logged_body
+
+    return logged_body(conn, log_index)
 
 
 def report_pools(conn: Connection, body: dict[str, Any], as_of: int) -> list[Pool]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import secrets
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -168,15 +169,18 @@ def parse_rates(specs: tuple[str, ...], source: str | None, date: str | None) ->
 def import_report(home: Home, ledger: Ledger, path: Path, reporter: str, *,
                   period: str | None = None, rates: tuple[str, ...] = (),
                   rate_source: str | None = None, rate_date: str | None = None,
-                  supersedes: str | None = None) -> dict[str, Any]:
-    """Import a revenue report; return its id and log index, and whether it was new."""
+                  supersedes: str | None = None, sealed: bool = False) -> dict[str, Any]:
+    """Import a revenue report; return its id and log index, and whether it was new.
+    ``sealed``: seal its rows (one leaf per row), rates and hash; its id is then drawn at
+    random (docs/sealed.md)."""
     with ledger.db.read() as conn:
         rep = resolve_party(conn, reporter)
         rows = parse_report_csv(path, conn)
         sha = rows_sha256(rows)
         booked = period or max(quarter_of(r["period"]) for r in rows)
         rate_list = parse_rates(rates, rate_source, rate_date)
-        rid = derived_id("rev", rep.id, sha, supersedes or "")
+        rid = derived_id("rev", rep.id, sha, supersedes or "",
+                         *([secrets.token_hex(16)] if sealed else []))
         existing = conn.execute(select(revenue_reports).where(revenue_reports.c.id == rid)).first()
         if existing is not None:
             diffs = _differences(report_body(conn, existing.log_index), booked, rate_list)
@@ -206,7 +210,7 @@ def import_report(home: Home, ledger: Ledger, path: Path, reporter: str, *,
                             "file": Path(path).name}
     if supersedes:
         body["supersedes"] = supersedes
-    receipt = submit_as(home, ledger, "revenue.reported", rep.id, body)
+    receipt = submit_as(home, ledger, "revenue.reported", rep.id, body, sealed=sealed)
     return {"id": rid, "log_index": receipt.index, "rows_sha256": sha, "new": True,
             "period": booked, **receipt.details}
 
@@ -282,10 +286,15 @@ def _account(payee: str, role: str) -> str:
 @each_statement
 def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:
     b, actor = a.statement.body, a.statement.actor
+    if "rows" not in b:  # sealed, replayed without its body: the report, not its money
+        return _report_without_rows(conn, a)
     if rows_sha256(canonical_rows(b["rows"])) != b["rows_sha256"] or \
             canonical_rows(b["rows"]) != b["rows"]:
         raise BadInput("rows_sha256 is not the SHA-256 of the report's sorted canonical rows")
-    if b["id"] != derived_id("rev", b["reporter"], b["rows_sha256"], b.get("supersedes", "")):
+    # A sealed report's id is drawn at random: one derived from its rows' hash would let anyone
+    # test guessed rows against it. (Same rows twice are still refused below, by the hash.)
+    if a.statement.sealed is None and \
+            b["id"] != derived_id("rev", b["reporter"], b["rows_sha256"], b.get("supersedes", "")):
         raise BadInput(f"report id {b['id']} is not derived from its reporter and rows")
     for i, r in enumerate(b["rows"]):
         if (why := territory_problem(r["territory"])) is not None:
@@ -346,6 +355,19 @@ def _apply_one(conn: Connection, a: Accepted) -> dict[str, Any]:
     return {"id": b["id"], "pools": [{"production": p.production, "period": p.period,
                                       "currency": p.currency,
                                       "net": format_amount(p.net, p.currency)} for p in pools]}
+
+
+def _report_without_rows(conn: Connection, a: Accepted) -> dict[str, Any]:
+    """A sealed report replayed without its body (a rebuild from tiles, a replica): who reported
+    for which quarter stands; its rows, pools and postings read "body unavailable"."""
+    b = a.statement.body
+    conn.execute(revenue_reports.insert().values(
+        id=b["id"], reporter_id=a.statement.actor, period=b["period"], rows_sha256="",
+        supersedes_id=b.get("supersedes"), log_index=a.index, reported_at=a.time))
+    if "supersedes" in b:
+        conn.execute(update(revenue_reports).where(revenue_reports.c.id == b["supersedes"])
+                     .values(superseded_by=b["id"]))
+    return {"id": b["id"], "pools": []}
 
 
 def _reversal(conn: Connection, old_id: str, new_id: str, index: int) -> list[tuple]:

@@ -89,7 +89,8 @@ register(StatementType(
         {"supersedes": REPORT_ID, "file": Str(max_len=300)}),
     actor_field="reporter",
     summary="A studio (or the fund) reports one production revenue report, booked in a "
-            "quarter; a correction names the report it supersedes."))
+            "quarter; a correction names the report it supersedes.",
+    sealed=("rows_sha256", "rows", "rates", "file"), sealed_rows=("rows",)))
 
 register(StatementType(
     "fund.statement", 1,
@@ -100,7 +101,8 @@ register(StatementType(
                              "carried_forward": DECIMAL}), max_items=50)}),
     actor_field="fund",
     summary="The fund operator issues a party's statement for a quarter: the SHA-256 of the "
-            "canonical document, the hash of its inputs and its totals."))
+            "canonical document, the hash of its inputs and its totals.",
+    sealed=("sha256", "inputs_sha256", "threshold", "totals"), sealed_rows=("totals",)))
 
 
 _B32 = base64.b32encode

@@ -360,7 +360,7 @@ def _check_statements(first: int, entries: list[bytes], keys: StatementRules) ->
         idx = first + k
         try:
             s = decode_entry(entry)
-            t = keys.check_body(s.type, s.version, s.body, s.actor)
+            t = keys.check_body(s.type, s.version, s.body, s.actor, sealed=s.sealed is not None)
         except ReelrightsError as exc:
             raise LogIntegrityError(f"entry {idx}: {exc.message}", idx) from None
         keys.check(idx, s)

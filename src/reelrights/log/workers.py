@@ -78,7 +78,7 @@ def first_refused_entry(entries: Sequence[bytes], keys: Sequence[bytes], offset:
     for i, (entry, key) in enumerate(zip(entries, keys, strict=True)):
         try:
             s = decode_entry(entry)
-            check_body(s.type, s.version, s.body, s.actor)
+            check_body(s.type, s.version, s.body, s.actor, sealed=s.sealed is not None)
             verify_entry_signature(s, key)
         except Exception:  # noqa: BLE001 - any failure is a refusal; the caller says why
             return offset + i

@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from ..catalogue import check_body
+from ..core.sealed import SealedEntry, seal_body
 from ..core.statement_types import OPERATOR
-from ..core.statements import sign_statement
-from ..errors import BadInput
+from ..core.statements import decode_entry, sign_statement
+from ..errors import BadInput, ReelrightsError
 from ..home import Home
 from ..keys import PartyKey, load_key_file
 from ..ledger import Ledger, Receipt
 
 __all__ = ["archive_party_key", "next_key_path", "operator_signing_key", "sign_and_submit",
-           "signing_key", "submit_as", "submit_as_operator"]
+           "sign_sealed", "signing_key", "submit_as", "submit_as_operator"]
 
 
 def sign_and_submit(ledger: Ledger, key: PartyKey, type_: str, actor: str,
@@ -32,11 +33,35 @@ def sign_and_submit(ledger: Ledger, key: PartyKey, type_: str, actor: str,
     return ledger.submit([sign_statement(statement, key)])[0]
 
 
-def submit_as(home: Home, ledger: Ledger, type_: str, actor: str, body: dict[str, Any]) -> Receipt:
+def submit_as(home: Home, ledger: Ledger, type_: str, actor: str, body: dict[str, Any], *,
+              sealed: bool = False) -> Receipt:
     """Check ``body``, sign the statement with ``actor``'s key from the home, and submit it: what
-    every capability's commands do for the party whose key lives in this home."""
+    every capability's commands do for the party whose key lives in this home. ``sealed``: seal
+    the type's private fields (docs/sealed.md; :func:`sign_sealed`)."""
     check_body(type_, 1, body, actor)  # refuse bad input before the key is even read
-    return sign_and_submit(ledger, signing_key(home, ledger, actor), type_, actor, body)
+    if not sealed:
+        return sign_and_submit(ledger, signing_key(home, ledger, actor), type_, actor, body)
+    entry = sign_sealed(ledger, signing_key(home, ledger, actor), type_, actor, body)
+    from ..sealed.copies import forget_own_copy, keep_own_copy
+
+    keep_own_copy(home, entry)  # the signer's copy first: the registry's is the second
+    try:
+        return ledger.submit([entry])[0]
+    except ReelrightsError:
+        forget_own_copy(home, decode_entry(bytes(entry)).id or "")
+        raise
+
+
+def sign_sealed(ledger: Ledger, key: PartyKey, type_: str, actor: str,
+                body: dict[str, Any]) -> SealedEntry:
+    """Seal ``body``'s private fields with fresh salts, sign the sealed form and return it with
+    its opening (what is submitted). The full body is checked first."""
+    t = check_body(type_, 1, body, actor)
+    if not t.sealed:
+        raise BadInput(f"{type_} has no private fields to seal; submit it in clear")
+    sealing = seal_body(body, t.sealed, t.sealed_rows)
+    statement = ledger.new_statement(type_, actor, sealing.public_body, sealed=sealing.sealed)
+    return SealedEntry(sign_statement(statement, key), sealing.leaves)
 
 
 def next_key_path(home: Home, party: str) -> Path:

@@ -32,6 +32,7 @@ from ..log.database_log import DatabaseLog, insert_rows
 from ..log.mirror import export_log
 from ..log.tiled import TileSource, verify_tiled_log
 from ..log.verify import verify_log
+from ..sealed.store import BodySource
 from ..store.db import Database
 from ..store.tables import log_checkpoints, log_head, log_tiles, parties
 from .home import vkey_path
@@ -66,8 +67,13 @@ class RebuildReport:
 
 
 def rebuild(source: TileSource, checkpoint_note: bytes, vkey: str, target: Path, *,
-            log_key: Path | None = None, database_url: str | None = None) -> RebuildReport:
+            log_key: Path | None = None, database_url: str | None = None,
+            bodies: BodySource | None = None) -> RebuildReport:
     """Verify the tiled log in ``source`` and build a new home at ``target`` from it.
+
+    ``bodies`` supplies sealed statements' bodies (a sealed body store: a backup's database, a
+    home's copies); each is checked against its signed root and kept in the new home. Without
+    one, sealed statements rebuild from their public fields and read "body unavailable".
 
     ``database_url`` (kept in the new home.json) defaults to ``REELRIGHTS_DATABASE_URL`` at run
     time, else an SQLite file in the home, as for ``init``.
@@ -85,7 +91,8 @@ def rebuild(source: TileSource, checkpoint_note: bytes, vkey: str, target: Path,
         staging.mkdir(parents=True)
         url = database_url or os.environ.get("REELRIGHTS_DATABASE_URL") or \
             f"sqlite:///{staging / 'reelrights.db'}"
-        registry = _build_database(url, entries, checkpoint_note, cp.origin, vkey, staging)
+        registry = _build_database(url, entries, checkpoint_note, cp.origin, vkey, staging,
+                                   bodies)
         _write_home(staging, cp.origin, registry, vkey, key, database_url)
         if target.exists():
             target.rmdir()  # empty (checked above); rename needs the name free
@@ -112,7 +119,7 @@ def _operator_key(path: Path, origin: str, vkey: str) -> PartyKey:
 
 
 def _build_database(url: str, entries: list[bytes], note: bytes, origin: str, vkey: str,
-                    staging: Path) -> str | None:
+                    staging: Path, bodies: BodySource | None = None) -> str | None:
     """Replay, store the log tables, verify the result, export the static folder, commit.
     Returns the registry id the log serves (None for a v1 log)."""
     db = Database(url)
@@ -122,7 +129,7 @@ def _build_database(url: str, entries: list[bytes], note: bytes, origin: str, vk
             if size or conn.execute(select(parties.c.id).limit(1)).first():
                 raise Conflict(f"the database {url.split('@')[-1]!r} already holds a registry "
                                f"({size} log entries); rebuild into an empty database")
-            report = replay(conn, entries, origin=origin)
+            report = replay(conn, entries, origin=origin, bodies=bodies)
             insert_rows(conn, log_tiles, ("level", "idx", "width", "hashes"), [
                 (lv, i, len(data) // 32, data) for (lv, i), data in sorted(report.tiles.items())])
             issued = report.last_time or ""

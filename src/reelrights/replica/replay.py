@@ -25,6 +25,7 @@ from ..core.statements import SignedStatement, decode_entry
 from ..core.tiles import TileBuilder
 from ..errors import LogIntegrityError, ReelrightsError
 from ..log.database_log import insert_rows
+from ..sealed.store import BodySource, keep_bodies
 from ..store.tables import log_checkpoints, log_entries, log_head
 
 if TYPE_CHECKING:
@@ -70,12 +71,14 @@ class _Pending:
     accepted: list[Accepted] = field(default_factory=list)
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     hashes: list[bytes] = field(default_factory=list)
+    openings: list[Any] = field(default_factory=list)
 
 
 def replay(conn: Connection, leaves: Iterable[bytes], *,
            checkpoints: Sequence[tuple[int, bytes, bytes, str]] | None = None,
            origin: str | None = None, batch: int = BATCH, start: int = 0,
-           edge: Mapping[int, bytes] | None = None) -> ReplayReport:
+           edge: Mapping[int, bytes] | None = None,
+           bodies: BodySource | None = None) -> ReplayReport:
     """Write ``log_entries`` and every projection row of ``leaves`` (the log's entries in index
     order, from ``start``) into ``conn``, inside a transaction: an empty migrated database when
     ``start`` is 0, else one holding exactly the first ``start`` entries, replayed before
@@ -87,8 +90,13 @@ def replay(conn: Connection, leaves: Iterable[bytes], *,
     the log's origin (needed only without the history). Raises LogIntegrityError naming the
     first entry that cannot be decoded or applied. The report's ``tiles`` are the tiles the
     replayed entries changed, its ``entries`` the log's new size.
+
+    ``bodies`` supplies the openings of sealed statements (a sealed body store, a home's own
+    copies): each is checked against its signed root and the full body is applied and kept;
+    a sealed statement without one is applied from its public fields ("body unavailable").
     """
     from ..write.accepted import Accepted
+    from ..write.decode import open_sealed_statement
 
     started = time.perf_counter()
     report = ReplayReport()
@@ -111,7 +119,12 @@ def replay(conn: Connection, leaves: Iterable[bytes], *,
     for index, leaf in enumerate(leaves, start):
         try:
             s, log_time = _open_leaf(leaf)
-            check_body(s.type, s.version, s.body, s.actor)
+            check_body(s.type, s.version, s.body, s.actor, sealed=s.sealed is not None)
+            opening = None
+            if s.sealed is not None and bodies is not None and s.id is not None:
+                opening = bodies(s.id)
+                if opening is not None:
+                    s = open_sealed_statement(s, opening)
         except ReelrightsError as exc:
             raise LogIntegrityError(f"entry {index}: {exc.message}", index) from None
         if s.type in _LOG_STATE_TYPES:
@@ -122,6 +135,7 @@ def replay(conn: Connection, leaves: Iterable[bytes], *,
             pending.first = index
         h = sha(b"\x00" + leaf).digest()
         pending.accepted.append(Accepted(index, s, log_time))
+        pending.openings.append(opening)
         pending.rows.append((index, h, s.type, s.actor, log_time, getattr(s, "id", None), leaf))
         pending.hashes.append(h)
         if getattr(s, "registry", None) is not None and report.registry is None:
@@ -159,8 +173,10 @@ def _flush(conn: Connection, pending: _Pending, builder: TileBuilder,
     except ReelrightsError:
         _raise_first_refused(conn, pending.accepted)
         raise
+    if any(o is not None for o in pending.openings):
+        keep_bodies(conn, pending.accepted, pending.openings)
     report.tiles.update(builder.append(pending.hashes))
-    pending.accepted, pending.rows, pending.hashes = [], [], []
+    pending.accepted, pending.rows, pending.hashes, pending.openings = [], [], [], []
 
 
 def _raise_first_refused(conn: Connection, accepted: list[Accepted]) -> None:

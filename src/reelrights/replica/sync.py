@@ -152,8 +152,10 @@ def _sync(home: Home, source: TileSource, checkpoint: bytes | None,
                      conn.execute(select(log_checkpoints.c.size, log_checkpoints.c.root,
                                          log_checkpoints.c.note, log_checkpoints.c.issued_at))]
             _check_new_statements(conn, log, vkey, home.origin, old_size, leaves)
+            from ..sealed.copies import home_source  # this party's own sealed bodies
+
             report = replay(conn, leaves, checkpoints=known + history, origin=home.origin,
-                            start=old_size, edge=edge)
+                            start=old_size, edge=edge, bodies=home_source(home))
             if report.root != cp.root:  # the same leaves as above: never, short of a bug
                 raise LogIntegrityError(_split(cp, "the replayed tree's root differs"), None)
             log.upsert_tiles(conn, report.tiles)

@@ -33,6 +33,8 @@ PROJECTION_TABLES: tuple[str, ...] = (
     # rights (rights/bundles.py, licensing.py, consent.py)
     "bundles", "bundle_assets", "bundle_works", "guild_agreements", "guild_members",
     "licenses", "license_cosigns", "consents", "deaths",
+    # guild strikes (rights/strikes.py; unclassified on main when this branch was rebased)
+    "guild_strikes",
     # ownership disputes (rights chain)
     "disputes",
     # keys over time and disputed statements (identity/keys.py, statement_disputes.py)
@@ -49,6 +51,8 @@ PROJECTION_TABLES: tuple[str, ...] = (
     "fund_lines", "fund_postings", "fund_statements",
     # identity (identity/admission.py: admissions and the requests they answer)
     "admission_requests", "party_admissions",
+    # sealed statements: their roots and erasures (sealed/store.py, sealed/erasure.py)
+    "sealed_statements",
 )
 
 #: The log itself.
@@ -70,6 +74,9 @@ LOCAL_TABLES: dict[str, str] = {
                             "from (`reelrights service allow`): a local decision, never logged",
     "identity_nonces": "nonces this server issued for domain proofs (single-use, expiring); "
                        "an admission logs the nonce it used",
+    "sealed_bodies": "the private fields and salts of sealed statements (the log holds only "
+                     "their roots): the sealed body store, backed up, never derivable from the "
+                     "log; `rebuild --bodies` restores it",
 }
 
 

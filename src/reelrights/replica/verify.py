@@ -105,14 +105,19 @@ def verify_projections(db: Database) -> ProjectionReport:
     """Replay the stored log into a scratch database and compare every projection table.
 
     Run it after :func:`reelrights.log.verify.verify_log`, which proves the entries and the
-    checkpoints; this proves the tables the commands answer from.
+    checkpoints; this proves the tables the commands answer from. Sealed statements replay
+    with the bodies this database keeps, each checked against its signed root (a body that
+    does not match fails, naming its entry).
     """
+    from ..sealed.store import database_source
+
     started = time.perf_counter()
     with db.read() as stored, scratch_database() as scratch:
         size = int(stored.exec_driver_sql("SELECT size FROM log_head WHERE id = 1").scalar_one())
         history = [(int(r.size), bytes(r.root), bytes(r.note), r.issued_at) for r in
                    stored.execute(select(log_checkpoints).order_by(log_checkpoints.c.size))]
-        report = replay(scratch, stored_leaves(stored, size), checkpoints=history)
+        report = replay(scratch, stored_leaves(stored, size), checkpoints=history,
+                        bodies=database_source(stored))
         differences = compare_projections(stored, scratch)
     return ProjectionReport(report.entries, len(projection_tables()), differences,
                             time.perf_counter() - started)

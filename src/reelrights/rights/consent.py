@@ -204,7 +204,8 @@ def _check_grant(conn: Connection, a: Accepted, skew_s: int) -> tuple[dict[str, 
     check_declared_effect(a, skew_s)
     if problem := rules.scope_problem(b.get("production"), b.get("model_family")):
         raise PolicyDenied(problem)
-    if problem := rules.description_problem(b["description"]):
+    # (a sealed consent replayed without its body: its details read "body unavailable")
+    if "description" in b and (problem := rules.description_problem(b["description"])):
         raise PolicyDenied(problem)
     for field in ("licensee", "post_mortem_representative"):
         if field in b and _party(conn, b[field]) is None:
@@ -214,11 +215,11 @@ def _check_grant(conn: Connection, a: Accepted, skew_s: int) -> tuple[dict[str, 
         raise BadInput(f"{performer.id} cannot be their own post-mortem representative; name "
                        "the estate, an heir or an agent")
     row = {"id": b["id"], "performer_id": performer.id, "signed_by": s.actor,
-           "kinds": json.dumps(b["kinds"]), "description": b["description"],
+           "kinds": json.dumps(b["kinds"]), "description": b.get("description", ""),
            "production": b.get("production"), "model_family": b.get("model_family"),
            "licensee_id": b.get("licensee"), "media": json.dumps(b["media"]),
            "territory": json.dumps([t.code for t in territory]), "start": b["start"],
-           "end": b["end"], "compensation_ref": b["compensation_ref"],
+           "end": b["end"], "compensation_ref": b.get("compensation_ref", ""),
            "represented_by": b["represented_by"],
            "post_mortem_representative": b.get("post_mortem_representative")}
     note = rules.representation_note(b["represented_by"])
@@ -360,8 +361,9 @@ def grant_consent(home: Home, ledger: Ledger, *, performer: str, kinds: Sequence
                   start: date, end: date, compensation_ref: str, represented_by: str,
                   production: str | None = None, model_family: str | None = None,
                   licensee: str | None = None, post_mortem_representative: str | None = None,
-                  signer: str | None = None) -> Receipt:
+                  signer: str | None = None, sealed: bool = False) -> Receipt:
     """Record a performer's consent, signed with the performer's key from the home.
+    ``sealed``: seal its description and compensation reference (docs/sealed.md).
 
     ``signer`` is the recorded representative when the performer has died (``--as``).
     Parties are named by id or unique name.
@@ -389,7 +391,7 @@ def grant_consent(home: Home, ledger: Ledger, *, performer: str, kinds: Sequence
         raise PolicyDenied(problem)
     if problem := rules.description_problem(description):
         raise PolicyDenied(problem)
-    return submit_as(home, ledger, "consent.granted", signer_id, body)
+    return submit_as(home, ledger, "consent.granted", signer_id, body, sealed=sealed)
 
 
 def revoke_consent(home: Home, ledger: Ledger, consent: str, reason: str,

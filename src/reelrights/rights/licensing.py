@@ -173,6 +173,8 @@ def _apply_grant(conn: Connection, a: Accepted) -> dict[str, Any]:
         raise BadInput(f"licensee {b['licensee']} must be a registered developer")
     if conn.execute(select(licenses.c.id).where(licenses.c.id == b["id"])).first():
         raise Conflict(f"license {b['id']} already exists")
+    if "policy" not in b:  # sealed, replayed without its body: the public facts only
+        return _grant_without_terms(conn, a)
     policy = parse_policy(b["policy"])
     check_policy_binds(policy, conn, b["bundle"], b["licensor"], b["licensee"])
     need = required_cosigners(conn, b["bundle"])
@@ -185,6 +187,22 @@ def _apply_grant(conn: Connection, a: Accepted) -> dict[str, Any]:
         policy_uid=policy.uid, required_cosigners=json.dumps(need), log_index=a.index,
         granted_at=a.time))
     return {"id": b["id"], "required_cosigners": need, "policy_uid": policy.uid}
+
+
+def _grant_without_terms(conn: Connection, a: Accepted) -> dict[str, Any]:
+    """A sealed license replayed without its body (a rebuild from tiles, a replica): who
+    licensed which bundle to whom and when stands; its terms read "body unavailable"."""
+    b = a.statement.body
+    conn.execute(licenses.insert().values(
+        id=b["id"], bundle_id=b["bundle"], licensor_id=b["licensor"],
+        licensee_id=b["licensee"], policy=SEALED_TERMS, policy_uid="",
+        required_cosigners=json.dumps(sorted(b["required_cosigners"])), log_index=a.index,
+        granted_at=a.time))
+    return {"id": b["id"], "required_cosigners": sorted(b["required_cosigners"])}
+
+
+#: ``licenses.policy`` of a sealed license whose terms this registry does not hold.
+SEALED_TERMS = "null"
 
 
 def _registered_license(conn: Connection, license_id: str) -> Any:
@@ -261,7 +279,7 @@ def add_member(home: Home, ledger: Ledger, guild: str, member: str,
 
 
 def grant_license(home: Home, ledger: Ledger, bundle: str, licensee: str,
-                  policy: dict[str, Any]) -> Receipt:
+                  policy: dict[str, Any], *, sealed: bool = False) -> Receipt:
     from .bundles import resolve_bundle
 
     with ledger.db.read() as conn:
@@ -272,7 +290,7 @@ def grant_license(home: Home, ledger: Ledger, bundle: str, licensee: str,
         need = required_cosigners(conn, b.id)
     body = {"id": new_id("license"), "bundle": b.id, "licensor": b.owner_id,
             "licensee": licensee_id, "policy": policy, "required_cosigners": need}
-    return submit_as(home, ledger, "license.granted", b.owner_id, body)
+    return submit_as(home, ledger, "license.granted", b.owner_id, body, sealed=sealed)
 
 
 def cosign_body(db: Database, license_ref: str, guild: str) -> dict[str, Any]:
@@ -374,10 +392,15 @@ def list_licenses(db: Database, licensee: str | None = None,
         return find_many(conn, LICENSE, *where)
 
 
-def license_detail(db: Database, ref: str) -> LicenseDetail:
-    """The license, its policy, and its full history from the log (grant, co-signs, revocation)."""
+def license_detail(db: Database, ref: str, *, public: bool = False) -> LicenseDetail:
+    """The license, its policy, and its full history from the log (grant, co-signs, revocation).
+    A sealed license's policy is shown when this registry holds its body, unless ``public``
+    (a read for anyone: the terms then stay sealed; docs/sealed.md)."""
+    from ..sealed.store import AVAILABLE, body_state_at
+
     with db.read() as conn:
         row = resolve_row(conn, LICENSE, ref)
+        sealed = body_state_at(conn, row.log_index)
         lic = LICENSE.to_record(conn, row)
         indices = [lic.log_index, *[r.log_index for r in conn.execute(
             select(license_cosigns.c.log_index).where(license_cosigns.c.license_id == lic.id))]]
@@ -386,4 +409,9 @@ def license_detail(db: Database, ref: str) -> LicenseDetail:
         history = tuple(LogEvent.from_row(r) for r in conn.execute(
             select(log_entries.c.idx, log_entries.c.type, log_entries.c.actor, log_entries.c.time)
             .where(log_entries.c.idx.in_(indices)).order_by(log_entries.c.idx)))
-    return widen(lic, LicenseDetail, policy=json.loads(row.policy), history=history)
+    policy = json.loads(row.policy)
+    if sealed == AVAILABLE:
+        sealed = "sealed"
+        if public:
+            policy = None
+    return widen(lic, LicenseDetail, policy=policy, history=history, sealed=sealed)

@@ -56,7 +56,7 @@ from ..store.tables import (
     works,
 )
 from .disputes import Block, dispute_blocks
-from .licensing import LicenseStatus, license_status
+from .licensing import SEALED_TERMS, LicenseStatus, license_status
 
 if TYPE_CHECKING:
     from .consent import ConsentCheck
@@ -280,6 +280,11 @@ def _decide(conn: Connection, ctx: CheckContext, bundle_ids: frozenset[str],
         if status["missing_cosigners"]:
             reasons.append(f"license {lic.id} (log {lic.log_index}) is not in force: missing "
                            f"co-signature of {', '.join(status['missing_cosigners'])}")
+            continue
+        if lic.policy == SEALED_TERMS:
+            reasons.append(f"license {lic.id} (log {lic.log_index}) is sealed and this registry "
+                           "holds no body for it (body unavailable or erased): its terms cannot "
+                           "be judged here")
             continue
         policy = cache.setdefault(f"policy:{lic.id}", (parse_policy(json.loads(lic.policy)),))[0]
         duties = _Duties(conn, ctx, lic.id)

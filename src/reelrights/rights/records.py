@@ -226,10 +226,16 @@ class LicenseDetail(License):
 
     policy: JsonObject | None = None
     history: tuple[LogEvent, ...] = ()
+    #: A sealed license: where its terms are (docs/sealed.md): "sealed" (held by the registry,
+    #: shown only to its parties), "body unavailable", "body erased"; None: in clear.
+    sealed: str | None = None
 
     def to_json(self) -> JsonObject:
-        return {**License.to_json(self), "policy": self.policy,
-                "history": [h.to_json() for h in self.history]}
+        out = {**License.to_json(self), "policy": self.policy,
+               "history": [h.to_json() for h in self.history]}
+        if self.sealed is not None:
+            out["sealed"] = self.sealed
+        return out
 
 
 # -- consents ------------------------------------------------------------------------------------

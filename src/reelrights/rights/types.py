@@ -75,7 +75,8 @@ register(StatementType(
          "policy": PolicyDocument(), "required_cosigners": List(PARTY_ID, max_items=50)}),
     actor_field="licensor",
     summary="The bundle's owner licenses it to a developer under an ODRL 2.2 Agreement; the "
-            "guilds whose members are credited in covered roles must co-sign."))
+            "guilds whose members are credited in covered roles must co-sign.",
+    sealed=("policy",)))
 
 register(StatementType(
     "license.cosigned", 1,
@@ -138,7 +139,8 @@ register(StatementType(
     actor_field=None, effect="declared", effect_field="start",
     effect_bound="at_least_log_time_minus_skew",
     summary="A performer (or, after death, the authorised representative) consents to a "
-            "specific digital-replica use of voice and/or likeness."))
+            "specific digital-replica use of voice and/or likeness.",
+    sealed=("description", "compensation_ref")))
 
 register(StatementType(
     "consent.revoked", 1,

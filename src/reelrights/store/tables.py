@@ -271,5 +271,6 @@ from . import (  # noqa: E402,F401
     preference_tables,  # noqa: E402,F401  (declared AI-use preferences: 0015)
     provenance_tables,
     run_tables,  # noqa: E402,F401  (run starts, out-of-force licenses, affected-by marks: 0010)
+    sealed_tables,  # noqa: E402,F401  (sealed statements and the sealed body store: 0015)
     service_tables,  # noqa: E402,F401  (the service's allowlist of signing keys: 0011)
 )

@@ -49,6 +49,10 @@ def apply_statements(conn: Connection, accepted: list[Accepted]) -> list[dict[st
                 exc.message = f"statement {start + pos + 1} of {total}: {exc.message}"
                 exc.args = (exc.message,)
             raise
+        if any(a.statement.sealed is not None for a in accepted[start:end]):
+            from ..sealed.store import record_sealed
+
+            record_sealed(conn, accepted[start:end])  # before a later run can name them
         start = end
     # Compare-and-swap last: the appliers name the domain's own refusals first (an unknown
     # license, one already revoked); this catches what they cannot, a stale or replayed

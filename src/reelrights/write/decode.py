@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from ..catalogue import check_body, lookup
+from ..core.sealed import Leaf, open_sealed
+from ..core.statement_types import StatementType
 from ..core.statements import SignedStatement, decode_entry, read_entry
 from ..errors import InvalidStatement, ReelrightsError
 from ..log.workers import check_signatures
@@ -56,8 +58,7 @@ def decode_batch(entries: Sequence[bytes], known: dict[str, bytes],
     stmts = out.stmts
     for i, entry in enumerate(entries):
         try:
-            s = decode_entry(entry)
-            t = check_body(s.type, s.version, s.body, s.actor)
+            s, t = decode_one(entry)
         except ReelrightsError as exc:
             out.refused = (i, exc)  # the first refusal wins; the rest of the batch is moot
             return out
@@ -81,6 +82,34 @@ def decode_batch(entries: Sequence[bytes], known: dict[str, bytes],
             out.known.append(i)
             out.keys.append(key)
     return out
+
+
+def decode_one(entry: bytes) -> tuple[SignedStatement, StatementType]:
+    """Decode one entry and check its body against its type. A sealed statement is opened with
+    the leaves its :class:`~reelrights.core.sealed.SealedEntry` carries: the leaves must hash to
+    the signed root, and the full body (what the appliers see) must fit the type."""
+    s = decode_entry(entry)
+    leaves = getattr(entry, "leaves", None)
+    if s.sealed is None:
+        if leaves is not None:
+            raise InvalidStatement("this statement is not sealed; submit it without a sealed "
+                                   "body", "/sealed_body")
+        return s, check_body(s.type, s.version, s.body, s.actor)
+    t = check_body(s.type, s.version, s.body, s.actor, sealed=True)
+    if leaves is None:
+        raise InvalidStatement("this statement is sealed: submit its private fields and salts "
+                               'beside it ({"sealed_body": [...], "signed": ...}; '
+                               "docs/sealed.md)", "/sealed_body")
+    return open_sealed_statement(s, leaves), t
+
+
+def open_sealed_statement(s: SignedStatement, leaves: Sequence[Leaf]) -> SignedStatement:
+    """``s`` (sealed, its public body checked) with its full body, opened from ``leaves``:
+    they must hash to the signed root, and the full body must fit the type."""
+    t = lookup(s.type, s.version)
+    full = open_sealed(s.body, s.sealed, leaves, t.sealed, t.sealed_rows)
+    check_body(s.type, s.version, full, s.actor)
+    return replace(s, body=full)
 
 
 _UNSEEN = object()
@@ -107,6 +136,8 @@ def read_batch(entries: Sequence[bytes], known: dict[str, bytes],
     key_fields: dict[tuple[str, int], Any] = {}
     for i, entry in enumerate(entries):
         s = read_entry(entry)
+        if s.sealed is not None:  # opened against its root on the ordinary road only
+            raise ValueError("a sealed statement takes the ordinary road")
         kind = (s.type, s.version)
         key_field = key_fields.get(kind, _UNSEEN)
         if key_field is _UNSEEN:
