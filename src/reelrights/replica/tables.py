@@ -28,12 +28,18 @@ __all__ = ["LOCAL_TABLES", "LOG_ENTRY_COLUMNS", "LOG_TABLES", "PROJECTION_TABLES
 PROJECTION_TABLES: tuple[str, ...] = (
     # registry (registry/parties.py, works.py, credits.py)
     "parties", "works", "assets", "work_assets", "credits",
+    # standard identifiers of works and parties (registry appliers; preferences capability)
+    "external_ids",
     # supersession: the current fact of each subject (compare-and-swap on ``supersedes``)
     "current_facts",
     # rights (rights/bundles.py, licensing.py, consent.py)
     "bundles", "bundle_assets", "bundle_works", "guild_agreements", "guild_members",
     "licenses", "license_cosigns", "consents", "deaths",
-    # guild strikes (rights/strikes.py; unclassified on main when this branch was rebased)
+    # consent requests and their decisions (rights/consent_requests.py)
+    "consent_requests",
+    # declared AI-use preferences (preferences/declared.py)
+    "preferences",
+    # guild strikes (rights/strikes.py)
     "guild_strikes",
     # ownership disputes (rights chain)
     "disputes",
@@ -49,6 +55,8 @@ PROJECTION_TABLES: tuple[str, ...] = (
     # creative fund (fund/productions.py, revenue_import.py, statement_issue.py)
     "productions", "production_outputs", "fund_terms", "revenue_reports", "revenue_rows",
     "fund_lines", "fund_postings", "fund_statements",
+    # unmatched and disputed credits and their claims (fund/suspense.py)
+    "unmatched_credits",
     # identity (identity/admission.py: admissions and the requests they answer)
     "admission_requests", "party_admissions",
     # sealed statements: their roots and erasures (sealed/store.py, sealed/erasure.py)
@@ -72,6 +80,8 @@ LOCAL_TABLES: dict[str, str] = {
                         "stripped copy; the logged record carries their digest)",
     "service_allowed_keys": "the operator's allowlist of keys the service accepts statements "
                             "from (`reelrights service allow`): a local decision, never logged",
+    "read_nonces": "nonces of signed reads (RFC 9421) seen in the last minutes, so a replayed "
+                   "read is refused by every server process; expire on their own",
     "identity_nonces": "nonces this server issued for domain proofs (single-use, expiring); "
                        "an admission logs the nonce it used",
     "sealed_bodies": "the private fields and salts of sealed statements (the log holds only "

@@ -1,4 +1,4 @@
-"""Sealed statements' tables (created by migration 0015; docs/sealed.md).
+"""Sealed statements' tables (created by migration 0019; docs/sealed.md).
 
 ``sealed_statements`` (a projection): every sealed statement the log holds, with its signed root,
 and when an erasure (``sealed.erased``) shredded its body. Derived from the log alone.
