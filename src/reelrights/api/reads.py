@@ -303,13 +303,16 @@ def _lookup(collection: str) -> Callable[[Request], Any]:
 #: logged): matrix kind ``log``, public whole. Each route of reads.routes() is here or a lookup.
 PUBLIC_LOG_ROUTES = ("/checkpoint", "/tile/entries/{N:path}", "/tile/{L}/{N:path}", "/v1/log",
                      "/v1/proofs/inclusion", "/v1/proofs/consistency", "/v1/checkpoints",
-                     "/v1/entries/{index}", "/v1/statements/{id}")
+                     "/v1/entries/{index}", "/v1/statements/{id}", "/v1/proofs/file")
 
 
 def route_kinds() -> dict[str, str]:
     """Every read route's path -> its kind in the visibility matrix."""
     return {**dict.fromkeys(PUBLIC_LOG_ROUTES, "log"),
-            **{f"/v1/{c}/{{id}}": kind for c, kind in LOOKUPS.items()}}
+            **{f"/v1/{c}/{{id}}": kind for c, kind in LOOKUPS.items()},
+            # a sealed statement's body, as a disclosure of what the reader is entitled to
+            # (reelrights.sealed.entitled: the matrix's sealed_body row)
+            "/v1/sealed/{id}": "sealed_body"}
 
 
 def _public(kind: str) -> None:
