@@ -873,12 +873,21 @@ def test_v2_envelope_fields_are_checked(what: str, path: list[str], value: Any,
         sign_statement(doc["statement"], KEY)
 
 
-def test_sealed_is_reserved_and_says_so() -> None:
-    st = {**_v2(), "sealed": {"root": "0" * 64, "paths": ["/body/role"]}}
-    with pytest.raises(InvalidStatement, match="no statement type takes sealed fields yet "
-                       r"\(work.credited does not\); remove sealed") as info:
-        sign_statement(st, KEY)
-    assert info.value.pointer == "/statement/sealed"
+def test_sealed_has_one_form_and_says_so() -> None:
+    """The envelope's ``sealed`` member is ``{alg, root}`` (docs/sealed.md); the form reserved
+    before sealed statements existed, or any other, is refused naming the one form. Which types
+    take sealed fields is the catalogue's (tests/test_sealed.py)."""
+    for bad in ({"root": "0" * 64, "paths": ["/body/role"]},
+                {"alg": "reelrights/sealed/v1", "root": "0" * 63},
+                None):
+        st = {**_v2(), "sealed": bad}
+        with pytest.raises(InvalidStatement, match=r'must be \{"alg": "reelrights/sealed/v1", '
+                                                   r'"root": <64 lowercase hex>\}') as info:
+            sign_statement(st, KEY)
+        assert info.value.pointer == "/statement/sealed"
+    with pytest.raises(InvalidStatement, match="unknown sealing 'other'"):
+        sign_statement({**_v2(), "sealed": {"alg": "other", "root": "0" * 64}}, KEY)
+    sign_statement({**_v2(), "sealed": {"alg": "reelrights/sealed/v1", "root": "0" * 64}}, KEY)
 
 
 def test_registry_established_is_only_v2() -> None:
