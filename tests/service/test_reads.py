@@ -295,7 +295,10 @@ def test_lookups_answer_what_show_json_prints(served: Served, collection: str, c
     from reelrights.client.http import SignedReads
 
     ref = served.ids[key]
-    shown = _cli_json(served.home, command, "show", ref)
+    # the CLI adds each named party's label (``*_shown``, docs/identity.md); over HTTP a reader
+    # gets labels from /v1/parties/{id}, whose record carries the party's identity
+    shown = {k: v for k, v in _cli_json(served.home, command, "show", ref).items()
+             if not k.endswith("_shown")}
     auth = SignedReads(served.home.party_key(served.ids["dev"]))
     r = httpx.get(f"{served.url}/v1/{collection}/{ref}", auth=auth, timeout=30)
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
