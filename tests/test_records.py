@@ -351,7 +351,7 @@ def test_to_json_prints_the_published_keys_of_every_record(ledger, world) -> Non
     assert type(report) is UsageReport
     j = report.to_json()
     assert _keys(j) == ("party", "name", "kind", "members", "works", "bundles", "licenses",
-                        "runs", "productions", "earnings")
+                        "runs", "productions", "earnings", "suspense")
     assert [_keys(w) for w in j["works"]] == [("work", "title", "log_index", "relations")]
     assert [_keys(x) for x in j["works"][0]["relations"]] == [("party", "role")]
     assert [_keys(b) for b in j["bundles"]] == [("bundle", "name", "version", "log_index",

@@ -375,11 +375,11 @@ class UsageReport:
 
     def to_json(self) -> JsonObject:
         return {"party": self.party, "name": self.name, "kind": self.kind,
-                "suspense": list(self.suspense),
                 "members": [m.to_json() for m in self.members],
                 "works": [w.to_json() for w in self.works],
                 "bundles": [b.to_json() for b in self.bundles],
                 "licenses": [x.to_json() for x in self.licenses],
                 "runs": [r.to_json() for r in self.runs],
                 "productions": [p.to_json() for p in self.productions],
-                "earnings": [e.to_json() for e in self.earnings]}
+                "earnings": [e.to_json() for e in self.earnings],
+                "suspense": list(self.suspense)}
