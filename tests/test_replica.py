@@ -202,7 +202,8 @@ def new_database(backend_url: str):
         return
     import psycopg
 
-    from conftest import PG_URL
+    PG_URL = os.environ.get("REELRIGHTS_TEST_POSTGRES_URL",
+                            "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
     schema = f"t_{secrets.token_hex(6)}"
     plain = PG_URL.replace("postgresql+psycopg", "postgresql")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import secrets
 import shutil
 from pathlib import Path
@@ -20,7 +21,6 @@ from typing import Any
 from sqlalchemy import select
 from test_database_log import file_tree
 
-from conftest import PG_URL
 from reelrights.core.ids import new_id
 from reelrights.core.note import NoteSigner
 from reelrights.core.statement_types import OPERATOR
@@ -32,6 +32,8 @@ from reelrights.ledger import BatchedAppender, Ledger, SequentialAppender
 from reelrights.log import workers
 from reelrights.store.tables import metadata
 
+PG_URL = os.environ.get("REELRIGHTS_TEST_POSTGRES_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SIGNED_AT = "2026-12-03T09:59:00Z"
 
 

@@ -19,32 +19,17 @@ from typing import Any
 
 import pytest
 from pg_cluster import PgCluster, missing
-from service_kit import PG_URL, Server, drop_schemas, make_home, start_server
+from service_kit import (  # noqa: F401  (need_postgres, postgres_error: used by fixtures)
+    PG_URL,
+    Server,
+    drop_schemas,
+    make_home,
+    need_postgres,
+    postgres_error,
+    start_server,
+)
 
 from reelrights.home import Home
-
-_pg: dict[str, str | None] = {}
-
-
-def postgres_error() -> str | None:
-    if "error" not in _pg:
-        try:
-            import psycopg
-
-            with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
-                                 connect_timeout=5):
-                _pg["error"] = None
-        except Exception as exc:  # noqa: BLE001
-            _pg["error"] = f"{type(exc).__name__}: {exc}"
-    return _pg["error"]
-
-
-def need_postgres() -> None:
-    error = postgres_error()
-    if error:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL must run in CI but is unreachable at {PG_URL}: {error}")
-        pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {error}")
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from reelrights.core.ids import new_id
 from reelrights.core.statements import make_statement, sign_statement
@@ -211,3 +212,27 @@ def verified_log(home: Home) -> list[tuple[int, str | None]]:
         ledger.db.dispose()
     assert [i for i, _ in rows] == list(range(len(rows))), "the log has a gap or a duplicate"
     return rows
+
+
+_pg: dict[str, str | None] = {}
+
+
+def postgres_error() -> str | None:
+    if "error" not in _pg:
+        try:
+            import psycopg
+
+            with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
+                                 connect_timeout=5):
+                _pg["error"] = None
+        except Exception as exc:  # noqa: BLE001
+            _pg["error"] = f"{type(exc).__name__}: {exc}"
+    return _pg["error"]
+
+
+def need_postgres() -> None:
+    error = postgres_error()
+    if error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL must run in CI but is unreachable at {PG_URL}: {error}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {error}")

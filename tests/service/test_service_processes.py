@@ -100,7 +100,7 @@ def test_kill_9_under_load_loses_no_receipt(service_backend: str, tmp_path) -> N
     retry the same bytes until answered. Every receipt given is in the log, each statement is
     logged exactly once, and the log (and its static folder) verifies."""
     if service_backend == "postgresql":
-        from conftest import need_postgres
+        from service_kit import need_postgres
 
         need_postgres()
     home = make_home(tmp_path / "home", service_backend)

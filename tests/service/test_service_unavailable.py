@@ -14,9 +14,15 @@ import threading
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
-from service_kit import Server, make_home, new_party, pg_schema, verified_log, work_entry
-
-from conftest import need_postgres
+from service_kit import (
+    Server,
+    make_home,
+    need_postgres,
+    new_party,
+    pg_schema,
+    verified_log,
+    work_entry,
+)
 
 
 class Relay:
