@@ -169,3 +169,34 @@ def test_pages_show_private_facts_only_to_their_parties(web_site: Site) -> None:
     for st in set(statements):
         r = httpx.get(f"{web_site.url}/royalty-statements/{st}")
         assert r.status_code == 403 and "sign in" in r.text
+
+
+def test_a_revoked_key_signs_no_one_in(tmp_path) -> None:
+    """Sign-in checks the party's signing key in force (docs/keys.md), not the key it first
+    registered: once that key is revoked, a thief holding it cannot open a session."""
+    from reelrights.home import Home
+    from reelrights.identity import keys as idkeys
+    from reelrights.ledger import Ledger
+    from reelrights.registry.parties import register_party
+    from service_kit import start_server
+
+    home, _ = Home.init(tmp_path / "home")
+    ledger = Ledger.open(home)
+    try:
+        studio = register_party(home, ledger, "studio", "Northlight Pictures").details["id"]
+        thief_copy = load_key_file(home.keys_dir / f"{studio}.pem")
+        idkeys.revoke_key(home, ledger, studio, "key stolen")
+    finally:
+        ledger.close()
+    server = start_server(home)
+    try:
+        site = Site(server, {}, {})
+        with httpx.Client(base_url=site.url) as client:
+            c = _challenge(client, studio)
+            sig = base64.b64encode(thief_copy.sign(c["text"].encode())).decode()
+            r = client.post("/sign-in", data={"party": studio, "nonce": c["nonce"],
+                                              "signature": sig})
+            assert r.status_code == 403 and "no signing key in force" in r.text
+            assert "Sign out" not in client.get(f"/parties/{studio}").text
+    finally:
+        server.stop()

@@ -59,13 +59,30 @@ async def sign_in(request: Request) -> Response:
 
     fields = await form(request)
     party = await call(request, party_detail, db(request), fields.get("party", ""))
+    ledger = _ledger(request)
+    key = await call(request, _signing_key_now, ledger, party.id)
     token, _ = sessions(state(request)).open(
         party.id, fields.get("nonce", ""), fields.get("signature", ""),
-        party.public_key, _ledger(request).registry, party.name, party.kind)
+        key, ledger.registry, party.name, party.kind)
     response = RedirectResponse(f"/parties/{party.id}", status_code=303, headers=PAGE_HEADERS)
     response.set_cookie(COOKIE, token, max_age=SESSION_S, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/")
     return response
+
+
+def _signing_key_now(ledger: Any, party: str) -> bytes:
+    """The party's signing key in force now (docs/keys.md): a key rotated out, revoked or
+    cancelled signs no one in."""
+    from ..errors import PolicyDenied
+    from ..identity.keys import party_keys_now
+
+    rules = ledger.deployment()
+    keys = [k for k in party_keys_now(ledger.db, party, rules.registry,
+                                      rules.key_rotation_wait_s) if k.role == "signing"]
+    if not keys:
+        raise PolicyDenied(f"{party} has no signing key in force (revoked?); recover it with "
+                           "`reelrights key recover` first")
+    return bytes(keys[-1].public_key)
 
 
 @page
