@@ -174,11 +174,12 @@ def test_pages_show_private_facts_only_to_their_parties(web_site: Site) -> None:
 def test_a_revoked_key_signs_no_one_in(tmp_path) -> None:
     """Sign-in checks the party's signing key in force (docs/keys.md), not the key it first
     registered: once that key is revoked, a thief holding it cannot open a session."""
+    from service_kit import start_server
+
     from reelrights.home import Home
     from reelrights.identity import keys as idkeys
     from reelrights.ledger import Ledger
     from reelrights.registry.parties import register_party
-    from service_kit import start_server
 
     home, _ = Home.init(tmp_path / "home")
     ledger = Ledger.open(home)
