@@ -78,3 +78,12 @@ def test_errors_are_problems_and_by_content_is_bounded(published, tmp_path) -> N
     r = CliRunner().invoke(cli, ["provenance", "resolve", str(tmp_path / "nothing.png"),
                                  "--service", url])
     assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_an_oversized_publication_is_refused_before_it_is_read(published) -> None:
+    url = published["server"].url
+    r = httpx.post(url + f"/v1/outputs/{published['outs'][0]}/binding",
+                   content=b"{" * (64 * 2**20 + 1), headers={"content-type": "application/json"},
+                   timeout=120)
+    assert r.status_code == 413 and r.headers["content-type"].startswith(
+        "application/problem+json")

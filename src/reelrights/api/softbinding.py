@@ -36,6 +36,25 @@ __all__ = ["routes"]
 CONTENT_RATE, CONTENT_BURST = 0.5, 5
 
 
+#: A publication carries an output's prints and its manifest store.
+MAX_PUBLICATION_BYTES = 64 * 2**20
+
+
+async def _bounded_body(request: Request, limit: int, detail: str) -> bytes:
+    """The request body, refused (413) as soon as it passes ``limit`` bytes: by its declared
+    length before reading, else while it streams (never read whole into memory first)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "too-large", "Content too large", detail)
+    parts, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(413, "too-large", "Content too large", detail)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 def _state(request: Request) -> Any:
     state = request.app.state.service
     assert state.home is not None and state.ledger is not None
@@ -125,9 +144,7 @@ async def supported(request: Request) -> Response:
 
 async def publish(request: Request) -> Response:
     state = _state(request)
-    body = await request.body()
-    if len(body) > 64 * 2**20:
-        raise Problem(413, "too-large", "Content too large", "a publication is at most 64 MB")
+    body = await _bounded_body(request, MAX_PUBLICATION_BYTES, "a publication is at most 64 MB")
     out = await state.call(resolution.publish, state.home, state.ledger.db, body,
                            request.path_params["id"])
     return JSONResponse(out, status_code=201)
