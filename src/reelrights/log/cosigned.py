@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS cosignatures (
 );
 """
 #: Seconds a published checkpoint is reused from memory before the file is read again.
-_CACHE_S = 0.5
+CACHE_S = 0.5
 
 
 def _text(note: bytes) -> bytes:
@@ -81,7 +81,7 @@ class CosignedStore:
         if hit is None or hit[0] < now:
             with self._conn() as conn:
                 found = self._published(conn, size)
-            hit = (now + _CACHE_S, found)
+            hit = (now + CACHE_S, found)
             with self._lock:
                 if len(self._cache) > 64:
                     self._cache.clear()
