@@ -49,16 +49,18 @@ axe:
 	@[ -f build/axe/node_modules/axe-core/axe.min.js ] || { echo "installing axe-core $(AXE_VERSION) with npm"; \
 	  mkdir -p build/axe && npm install --silent --no-audit --no-fund --prefix build/axe axe-core@$(AXE_VERSION); }
 
+# Two processes by default (pytest-xdist; TEST_WORKERS=0 runs in one, e.g. to debug).
+TEST_WORKERS ?= 2
 test: $(STAMP) chromium axe
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 # Everything, both backends required (a missing PostgreSQL fails instead of skipping), with every
 # Hypothesis example (the ci profile): the remote-mode story, the service faults and the attacks on SQLite and
 # PostgreSQL. (`make test` runs the same tests; CI keeps them because the suite stays well under
-# its 45 minutes on this machine.)
+# its 45 minutes on this machine: about 27 minutes in two processes.)
 test-full: $(STAMP) chromium axe
 	CI=true REELRIGHTS_TEST_POSTGRES_URL="$${REELRIGHTS_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}" \
-	  $(BIN)/python -m pytest -q
+	  $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 # What keeps the code as it is, in seconds: lint and import order (ruff), types (mypy: strict on
 # core, log and the verifiers), and the fast structural tests (the public API, the CLI reference,
