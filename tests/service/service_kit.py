@@ -124,6 +124,15 @@ def start_server(home: Home, *, open_appends: bool = True, workers: int = 1,
         args += ["--config-json", json.dumps(config)]
     env = dict(os.environ)
     env.pop("REELRIGHTS_DATABASE_URL", None)
+    proc, line, output = spawn_until(args, "reelrights serving ", env=env)
+    url = line.split(" at ", 1)[1].split(" ", 1)[0]
+    return Server(url, home, proc, output)
+
+
+def spawn_until(args: list[str], prefix: str, env: dict[str, str] | None = None
+                ) -> tuple[subprocess.Popen[bytes], str, list[str]]:
+    """Start ``args`` in its own process group and wait for its first output line starting with
+    ``prefix``: the process, that line, and the output so far (kept growing by a thread)."""
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                             start_new_session=True)
     lines: queue.Queue[str | None] = queue.Queue()
@@ -138,17 +147,18 @@ def start_server(home: Home, *, open_appends: bool = True, workers: int = 1,
         lines.put(None)
 
     threading.Thread(target=pump, daemon=True).start()
+    what = " ".join(a for a in args[3:5])  # the command after `python -c CLI`
     while True:
         try:
             line = lines.get(timeout=START_TIMEOUT_S)
         except queue.Empty:
             proc.kill()
-            raise RuntimeError("reelrights serve printed no URL: " + "\n".join(output)) from None
+            raise RuntimeError(f"{what} printed no {prefix!r} line: " + "\n".join(output)
+                               ) from None
         if line is None:
-            raise RuntimeError("reelrights serve ended: " + "\n".join(output))
-        if line.startswith("reelrights serving "):
-            url = line.split(" at ", 1)[1].split(" ", 1)[0]
-            return Server(url, home, proc, output)
+            raise RuntimeError(f"{what} ended: " + "\n".join(output))
+        if line.startswith(prefix):
+            return proc, line, output
 
 
 # -- statements ----------------------------------------------------------------------------

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from service_kit import CLI, START_TIMEOUT_S
+from service_kit import CLI, spawn_until
 
 
 @dataclass
@@ -51,25 +49,7 @@ def start_witness(folder: Path, logs: list[str], name: str = "witness.example/w1
     db = folder / "witness.sqlite"
     args = [sys.executable, "-c", CLI, "witness", "serve", "--config", str(config), "--db",
             str(db), "--key", str(key), "--port", "0"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    lines: queue.Queue[str | None] = queue.Queue()
-    output: list[str] = []
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip()
-            output.append(line)
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    while True:
-        line = lines.get(timeout=START_TIMEOUT_S)
-        if line is None:
-            raise RuntimeError("reelrights witness serve ended: " + "\n".join(output))
-        if line.startswith("reelrights witness at "):
-            url = line.split(" at ", 1)[1].split(" ", 1)[0]
-            vkey = line.split(" vkey ", 1)[1].split(" ", 1)[0]
-            return WitnessProc(url, vkey, proc, db)
+    proc, line, _ = spawn_until(args, "reelrights witness at ")
+    url = line.split(" at ", 1)[1].split(" ", 1)[0]
+    vkey = line.split(" vkey ", 1)[1].split(" ", 1)[0]
+    return WitnessProc(url, vkey, proc, db)
