@@ -159,8 +159,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         closed_home = make_home(tmp / "closed")
         insider = new_party(closed_home.registry)
         allow(closed_home, insider.key.public_key_bytes)
-        closed = start_server(closed_home, open_appends=False,
-                              config={"body_timeout_s": 1.5})
+        closed = start_server(closed_home, open_appends=False,  # --allowlist-only
+                              config={"body_timeout_s": 1.5, "admission": False})
         started.append(closed)
         assert closed.post(insider.entry).status_code == 200
         open_srv = start_server(make_home(tmp / "open"), config={

@@ -398,7 +398,7 @@ def test_a_key_not_yet_allowed_by_reelrights_serve(request: pytest.FixtureReques
     import httpx
 
     start = request.getfixturevalue("service")
-    server = start(open_appends=False)
+    server = start(open_appends=False, config={"admission": False})  # --allowlist-only
     if httpx.get(f"{server.url}/v1/log").status_code == 404:
         pytest.skip("the server has no GET /v1/log yet (the read side)")
     home = str(tmp_path / "newcomer")

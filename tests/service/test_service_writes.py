@@ -159,7 +159,7 @@ def test_allowlist(service: Callable[..., Server], tmp_path) -> None:  # type: i
 
     from service_kit import CLI
 
-    srv = service(open_appends=False)
+    srv = service(open_appends=False, config={"admission": False})  # --allowlist-only
     studio = new_party(srv.registry)
     body = _problem(srv.post(studio.entry), 403, "key-not-allowed")
     assert studio.public in body["detail"]
@@ -259,3 +259,14 @@ def test_concurrent_singles_are_coalesced_and_a_bad_one_is_refused_alone(
             "index"]
     rows = verified_log(srv.home)
     assert len(rows) == 42
+
+
+def test_serve_gates_by_admission_by_default(service: Callable[..., Server]) -> None:
+    """`reelrights serve` with no mode flag: anyone may join (pending), nobody acts unadmitted."""
+    srv = service(open_appends=False)
+    newcomer = new_party(srv.registry)
+    assert srv.post(newcomer.entry).status_code == 200  # joining is open
+    body = _problem(srv.post(work_entry(srv.registry, newcomer)), 403, "not-admitted")
+    assert newcomer.id in body["detail"] and "request-admission" in body["detail"]
+    assert body["exit_code"] == 3
+    assert len(verified_log(srv.home)) == 2  # the operator's party and the newcomer, no work

@@ -50,7 +50,8 @@ class ServiceConfig:
     witness_interval_s: float = 1.0
     witness_refresh_s: float = 60.0
     #: Parties act only once admitted (docs/identity.md); the allowlist stays an override.
-    admission: bool = False
+    #: False: a closed deployment, only allowlisted keys (``serve --allowlist-only``).
+    admission: bool = True
     #: Test-only switches and anything a concern adds later.
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -264,7 +264,7 @@ def _statements_post() -> Json:
     implements it)."""
     refusal = {str(code): _problem(text) for code, text in (
         (403, "The signing key is not on the operator's allowlist (slug key-not-allowed), or "
-              "its party is not admitted (slug not-admitted, `serve --admission`)"),
+              "its party is not admitted (slug not-admitted)"),
         (409, "Conflicts with the log: the same statement id with other bytes, a replaced "
               "fact"),
         (413, "Body too large: 64 KiB for one entry, 16 MiB or 1,000 entries for a batch"),

@@ -38,10 +38,11 @@ def register(cli: click.Group) -> None:
 @click.option("--open", "open_appends", is_flag=True,
               help="Accept statements from any key, skipping the allowlist (demos and tests "
                    "only).")
-@click.option("--admission", is_flag=True,
-              help="Parties act only once admitted (domain, guild or the operator's check; "
-                   "docs/identity.md): anyone may register and ask; the allowlist stays an "
-                   "override.")
+@click.option("--admission/--allowlist-only", default=True, show_default=True,
+              help="Admission (the default): anyone may register and ask to be admitted "
+                   "(domain, guild or the operator's check; docs/identity.md), and a party acts "
+                   "only once admitted; the allowlist stays the operator's override. "
+                   "--allowlist-only: a closed deployment, only keys the operator allowed.")
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
               help="A reverse proxy whose X-Forwarded-For names the client (repeatable). "
                    "Without one, the TCP peer is the client, whatever the headers say.")

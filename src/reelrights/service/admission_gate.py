@@ -1,4 +1,4 @@
-"""The service's admission gate (``reelrights serve --admission``; docs/identity.md).
+"""The service's admission gate (what ``reelrights serve`` does by default; docs/identity.md).
 
 A party joins pending: its ``party.registered`` statement (signed by its new key) is accepted
 from anyone, and everything else only once the operator admitted it (``party.admitted``), so a
