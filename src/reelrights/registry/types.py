@@ -40,7 +40,11 @@ register(StatementType(
                            max_len=44, hint="the base64 of a 32-byte Ed25519 public key")},
         # ISNI, IPI or IMDb name ids, check characters verified (core/identifiers.py)
         {"external_ids": List(Str(max_len=100, extra=_party_ext_id), min_items=1,
-                              max_items=20)}),
+                              max_items=20),
+         # "browser": the key was made in a browser (docs/web.md); the party must set its
+         # recovery key in the same batch, before its key signs anything else
+         # (write/keys.py, KeyBook.check_in_force)
+         "key_origin": Str(choices=("browser",))}),
     actor_field="id", key_field="public_key",
     summary="A party joins the registry with its own Ed25519 key (self-signed: proof of "
             "possession)."))

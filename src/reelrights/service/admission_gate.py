@@ -29,8 +29,9 @@ from .allowlist import Allowlist
 
 __all__ = ["OPEN_TYPES", "AdmissionGate"]
 
-#: What a party that is not admitted may still sign on /v1/statements: joining.
-OPEN_TYPES = frozenset({"party.registered"})
+#: What a party that is not admitted may still sign on /v1/statements: joining, and naming its
+#: own recovery key (a key made in a browser must, in the same batch: docs/web.md).
+OPEN_TYPES = frozenset({"party.registered", "key.recovery.set"})
 
 
 class AdmissionGate(Allowlist):

@@ -28,6 +28,7 @@ from ..catalogue import lookup
 from ..core.key_history import (
     DEFAULT_ROTATION_WAIT_S,
     KEY_TYPES,
+    RECOVERY_SET,
     KeyHistory,
     PartyKeys,
     apply_key_statement,
@@ -140,9 +141,14 @@ class KeyBook:
         changed = self.history.parties
         overlay: dict[str, PartyKeys] = {}
         batch_keys: dict[str, bytes] = {}
+        browser_made: dict[str, int] = {}  # party -> position of its registration
         for pos, s in enumerate(stmts):
             actor, seq = s.actor, s.key_seq
             is_key = s.type in KEY_TYPES
+            if browser_made:
+                _before_recovery(browser_made, s, pos, total)
+            if s.type == "party.registered" and s.body.get("key_origin") == "browser":
+                browser_made[actor] = pos
             if not seq and not is_key and actor not in changed and actor not in overlay:
                 if s.type == "party.registered":
                     batch_keys[actor] = base64.b64decode(s.body["public_key"])
@@ -167,6 +173,11 @@ class KeyBook:
                         self.history.wait_s)
             except ReelrightsError as exc:
                 raise_at(pos, total, exc)
+        for actor, pos in browser_made.items():
+            raise_at(pos, total, InvalidStatement(
+                f"{actor}'s key was made in a browser (key_origin browser): its recovery key "
+                "must be set in the same batch, right after party.registered "
+                "(key.recovery.set), before the key signs anything else", "/statement/body"))
 
     # -- keys for the signature checks -------------------------------------------------------
     def key_for(self, stmts: list[SignedStatement], pos: int) -> bytes:
@@ -215,6 +226,20 @@ class KeyBook:
         size = conn.execute(select(func.max(key_events.c.log_index))).scalar() or 0
         current = state.signing_at(int(size) + 1, log_time)
         return 0 if current is None else current.seq
+
+
+def _before_recovery(browser_made: dict[str, int], s: SignedStatement, pos: int,
+                     total: int) -> None:
+    """A browser-made key (``key_origin`` browser, docs/web.md) signs its registration, then
+    its recovery key's ``key.recovery.set``, and nothing in between."""
+    if s.actor not in browser_made:
+        return
+    if s.type != RECOVERY_SET:
+        raise_at(pos, total, SignatureError(
+            f"{s.actor}'s key was made in a browser and has no recovery key yet, so it signs "
+            f"no {s.type}: set the recovery key first (key.recovery.set, in the same batch as "
+            "party.registered)"))
+    del browser_made[s.actor]
 
 
 def _declared_keys(s: SignedStatement) -> dict[tuple[str, int], bytes]:
