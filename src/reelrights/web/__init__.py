@@ -15,7 +15,7 @@ __all__ = ["routes"]
 
 def routes() -> list[BaseRoute]:
     """The pages' routes (``include_in_schema=False``: they are not part of the HTTP API)."""
-    from . import actions, explorer, party_pages
+    from . import actions, explorer, join, party_pages
     from .static_files import asset
 
     def get(path: str, endpoint: object) -> Route:
@@ -40,4 +40,6 @@ def routes() -> list[BaseRoute]:
         get("/requests/{id}/approve", actions.approve),
         get("/requests/{id}/decline", actions.decline),
         get("/licenses/{id}/cosign", actions.cosign),
+        get("/join", join.join_form),
+        post("/join/statements", join.join_prepare),
     ]

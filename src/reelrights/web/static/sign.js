@@ -4,28 +4,18 @@
 (function () {
   const form = document.getElementById("sign-form");
   if (!form) return;
-  const status = document.getElementById("sign-status");
-  function say(text, kind) {
-    status.hidden = false;
-    status.className = "notice " + (kind || "");
-    status.textContent = text;
-  }
+  const say = rrUi.notice("sign-status");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const party = form.dataset.party;
     const statement = JSON.parse(form.dataset.statement);
     try {
-      const key = await rrKeys.get(party);
-      if (!key) { say("This browser does not hold your key: sign in again with your key file.", "error"); return; }
+      const record = await rrUi.keyRecord(party, "This browser does not hold your key: sign in again with your key file.");
       const who = await (await fetch("/v1/parties/" + party)).json();
-      const envelope = await rrKeys.signStatement(key, statement, who.public_key);
+      const envelope = await rrKeys.signStatement(record, statement, who.public_key);
       document.getElementById("sign-button").disabled = true;
-      const r = await fetch("/v1/statements", {
-        method: "POST", headers: { "content-type": "application/json" }, body: envelope });
-      const answer = await r.json();
-      if (!r.ok) throw new Error(answer.detail || ("the log refused it (" + r.status + ")"));
-      const receipt = Array.isArray(answer) ? answer[0] : (answer.receipts ? answer.receipts[0] : answer);
-      say("Signed and logged" + (receipt && receipt.index !== undefined ? " as entry #" + receipt.index : "") + ".", "ok");
+      const receipt = (await rrUi.submit(envelope, false))[0];
+      const status = say("Signed and logged" + (receipt && receipt.index !== undefined ? " as entry #" + receipt.index : "") + ".", "ok");
       form.dataset.done = "true";
       const back = document.createElement("a");
       back.href = form.dataset.back;

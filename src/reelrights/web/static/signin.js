@@ -4,26 +4,20 @@
 (function () {
   const form = document.getElementById("sign-in");
   if (!form) return;
-  const status = document.getElementById("sign-in-status");
-  function say(text, kind) {
-    status.hidden = false;
-    status.className = "notice " + (kind || "");
-    status.textContent = text;
-  }
+  const say = rrUi.notice("sign-in-status");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const party = form.party.value;
     if (!party) { say("Choose your party first.", "error"); return; }
     try {
-      let key = await rrKeys.get(party);
       const file = document.getElementById("keyfile").files[0];
-      if (file) key = await rrKeys.importPem(party, await file.text());
-      if (!key) { say("Choose your key file: this browser does not hold this party's key yet.", "error"); return; }
+      if (file) await rrKeys.importPem(party, await file.text());
+      const record = await rrUi.keyRecord(party, "Choose your key file: this browser does not hold this party's key yet.");
       const body = new URLSearchParams({ party });
       const r = await fetch("/sign-in/challenge", { method: "POST", body });
       if (!r.ok) throw new Error("the server refused the sign-in (" + r.status + ")");
       const challenge = await r.json();
-      const sig = await rrKeys.sign(key, rrKeys.enc.encode(challenge.text));
+      const sig = await rrKeys.sign(record, rrKeys.enc.encode(challenge.text));
       form.nonce.value = challenge.nonce;
       form.signature.value = rrKeys.b64(sig);
       say("Signed the challenge; signing in…");
