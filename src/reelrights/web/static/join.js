@@ -71,7 +71,7 @@
                          " and your recovery key's entry #" + receipts[1].index + ".", "ok");
       const next = document.createElement("a");
       next.href = "/sign-in?party=" + encodeURIComponent(party);
-      next.textContent = "Sign in";
+      next.textContent = "Sign in now";
       status.appendChild(document.createTextNode(" "));
       status.appendChild(next);
     } catch (err) {
