@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import PolicyDenied
-from ..rights.policy import ACTIONS, CheckContext, check, check_manifest, resolve_context
+from ..rights.check_run import check_one, manifest_hashes
+from ..rights.policy import ACTIONS, CheckContext, check_manifest, resolve_context
 from .context import AppContext, pass_app
 from .output import emit_json, json_option
 
@@ -49,14 +50,15 @@ def check_cmd(app: AppContext, licensee: str, action: str, asset: str | None, wo
               production: str | None, purpose: str | None, as_json: bool) -> None:
     """Answer allow or deny, with the chain of reasons (license, rule, consent, co-signature)."""
     day: date | None = on.date() if on else None
-    with app.ledger.db.read() as conn:
-        ctx = resolve_context(conn, licensee=licensee, action=action, model_family=model_family,
-                              on=day, territory=territory, performer=performer,
-                              production=production, purpose=purpose)
-        if manifest is not None:
+    context = {"model_family": model_family, "on": day, "territory": territory,
+               "performer": performer, "production": production, "purpose": purpose}
+    if manifest is not None:
+        with app.ledger.db.read() as conn:
+            ctx = resolve_context(conn, licensee=licensee, action=action, **context)
             _manifest(conn, ctx, manifest, report, as_json)
-            return
-        verdict = check(conn, ctx, asset=asset, work=work, bundle=bundle)
+        return
+    ctx, verdict = check_one(app.ledger.db, licensee=licensee, action=action, asset=asset,
+                             work=work, bundle=bundle, **context)
     if as_json:
         emit_json(verdict.to_json())
     else:
@@ -78,10 +80,7 @@ def _manifest(conn: Connection, ctx: CheckContext, path: Path, report: Path | No
               as_json: bool) -> None:
     def hashes() -> Iterator[str]:
         with path.open("r", encoding="utf-8") as f:
-            for line in f:
-                line = line.strip()
-                if line:
-                    yield json.loads(line)["sha256"] if line.startswith("{") else line.lower()
+            yield from manifest_hashes(f)
 
     counts = {"allow": 0, "deny": 0}
     out = report.open("w", encoding="utf-8") if report else None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from ..errors import NotFound
 from ..registry.resolve import resolve_party
 from ..store.db import Database
 from ..store.evidence_tables import (
@@ -16,7 +17,7 @@ from ..store.evidence_tables import (
     training_runs,
 )
 
-__all__ = ["AuditRecord", "list_audits"]
+__all__ = ["AuditRecord", "challenge_detail", "list_audits"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +35,12 @@ class AuditRecord:
     not_after: str | None = None
     closed_index: int | None = None
     reason: str | None = None
+    auditor: str | None = None
 
 
 def list_audits(db: Database, *, auditor: str | None = None,
-                developer: str | None = None) -> list[AuditRecord]:
-    """Challenges (newest first) by ``auditor``, or of ``developer``'s runs."""
+                developer: str | None = None, challenge: str | None = None) -> list[AuditRecord]:
+    """Challenges (newest first) by ``auditor``, of ``developer``'s runs, or the one named."""
     with db.read() as conn:
         q = (select(audit_challenges, training_runs.c.developer_id, training_runs.c.model)
              .join(training_runs, training_runs.c.id == audit_challenges.c.run_id))
@@ -46,6 +48,8 @@ def list_audits(db: Database, *, auditor: str | None = None,
             q = q.where(audit_challenges.c.auditor_id == resolve_party(conn, auditor).id)
         if developer:
             q = q.where(training_runs.c.developer_id == resolve_party(conn, developer).id)
+        if challenge:
+            q = q.where(audit_challenges.c.id == challenge)
         rows = conn.execute(q.order_by(audit_challenges.c.log_index.desc())).all()
         ids = [r.id for r in rows]
         certs = {c.challenge_id: c for c in conn.execute(
@@ -56,7 +60,7 @@ def list_audits(db: Database, *, auditor: str | None = None,
     for r in rows:
         base = dict(challenge=r.id, run=r.run_id, developer=r.developer_id, model=r.model,
                     samples=int(r.samples), challenged_at=r.challenged_at,
-                    log_index=int(r.log_index))
+                    log_index=int(r.log_index), auditor=r.auditor_id)
         if r.id in certs:
             c = certs[r.id]
             out.append(AuditRecord(**base, status="certified", certificate=c.id, result=c.result,
@@ -68,3 +72,13 @@ def list_audits(db: Database, *, auditor: str | None = None,
         else:
             out.append(AuditRecord(**base, status="open"))
     return out
+
+
+def challenge_detail(db: Database, challenge: str) -> AuditRecord:
+    """One challenge, its run and how it ended. (Its response is private: the developer sends
+    it to the auditor, never to the log; docs/audits.md.)"""
+    found = list_audits(db, challenge=challenge)
+    if not found:
+        raise NotFound(f"no audit challenge {challenge!r}; `reelrights audit show RUN` lists "
+                       "the challenges of a run")
+    return found[0]

@@ -15,7 +15,7 @@ __all__ = ["routes"]
 
 def routes() -> list[BaseRoute]:
     """The pages' routes (``include_in_schema=False``: they are not part of the HTTP API)."""
-    from . import actions, explorer, join, party_pages
+    from . import actions, audit_pages, check_page, explorer, join, party_pages
     from .static_files import asset
 
     def get(path: str, endpoint: object) -> Route:
@@ -29,6 +29,7 @@ def routes() -> list[BaseRoute]:
         get("/find", explorer.find),
         get("/log/{index}", explorer.entry),
         *(get(f"/{collection}/{{id}}", explorer.facts) for collection in explorer.FACTS),
+        get("/challenges/{id}", audit_pages.challenge),
         get("/parties", party_pages.directory),
         get("/parties/{id}", party_pages.party),
         get("/royalty-statements/{id}", party_pages.royalty_statement),
@@ -40,6 +41,8 @@ def routes() -> list[BaseRoute]:
         get("/requests/{id}/approve", actions.approve),
         get("/requests/{id}/decline", actions.decline),
         get("/licenses/{id}/cosign", actions.cosign),
+        get("/check", check_page.check_form),
+        post("/check", check_page.check_form),
         get("/join", join.join_form),
         post("/join/statements", join.join_prepare),
     ]

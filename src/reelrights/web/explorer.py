@@ -85,6 +85,8 @@ async def find(request: Request) -> Response:
     for collection, (kind, _) in FACTS.items():
         if _ID[kind].fullmatch(q):
             return RedirectResponse(f"/{collection}/{q}", status_code=303)
+    if _ID["challenge"].fullmatch(q):
+        return RedirectResponse(f"/challenges/{q}", status_code=303)
     raise BadInput(f"{q[:60]!r} is not a log index, a statement id or a registry id; type a "
                    "number like 12 or an id like lic_k3vq7xw2m4a6c5de")
 

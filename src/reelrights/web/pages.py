@@ -79,7 +79,7 @@ def _words(code: str | None) -> str:
 #: Id prefix -> the page showing it.
 HREFS = {"pty": "/parties/", "lic": "/licenses/", "run": "/runs/", "crt": "/certificates/",
          "out": "/outputs/", "wrk": "/works/", "bnd": "/bundles/", "cns": "/consents/",
-         "prd": "/productions/"}
+         "prd": "/productions/", "chl": "/challenges/"}
 
 
 def _href(ref: object) -> str | None:
