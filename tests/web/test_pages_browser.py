@@ -38,6 +38,13 @@ def _pages(site: Site) -> dict[str, str]:
         m = re.search(rf'href="(/{kind}/[a-z]{{3}}_[a-z2-7]{{16}})"', studio)
         if m:
             pages[kind[:-1]] = m.group(1)
+    auditor = httpx.get(site.url + pages["auditor"]).text
+    m = re.search(r'href="(/challenges/chl_[a-z2-7]{16})"', auditor)
+    assert m, "the auditor's page links its challenges"
+    pages["challenge"] = m.group(1)
+    pages["join"] = "/join"
+    pages["check"] = (f"/check?licensee={parties['Orbit AI']}&action=train&bundle="
+                      f"{site.ids['bundle']}&model_family=orbit-video&territory=US&on=2027-03-01")
     return pages
 
 
