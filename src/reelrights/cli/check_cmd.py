@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -50,8 +50,9 @@ def check_cmd(app: AppContext, licensee: str, action: str, asset: str | None, wo
               production: str | None, purpose: str | None, as_json: bool) -> None:
     """Answer allow or deny, with the chain of reasons (license, rule, consent, co-signature)."""
     day: date | None = on.date() if on else None
-    context = {"model_family": model_family, "on": day, "territory": territory,
-               "performer": performer, "production": production, "purpose": purpose}
+    context: dict[str, Any] = {"model_family": model_family, "on": day,
+                               "territory": territory, "performer": performer,
+                               "production": production, "purpose": purpose}
     if manifest is not None:
         with app.ledger.db.read() as conn:
             ctx = resolve_context(conn, licensee=licensee, action=action, **context)

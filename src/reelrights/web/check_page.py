@@ -45,7 +45,8 @@ def _answer(db_: Any, f: dict[str, str]) -> dict[str, Any]:
     bundle, manifest = f.get("bundle", "").strip(), f.get("manifest", "").strip()
     if bool(bundle) == bool(manifest):
         raise BadInput("give a bundle or a manifest (one SHA-256 per line), not both, not none")
-    who = {"licensee": f.get("licensee", "").strip(), "action": f.get("action", "")}
+    who: dict[str, Any] = {"licensee": f.get("licensee", "").strip(),
+                           "action": f.get("action", "")}
     if manifest:
         hashes = list(manifest_hashes(manifest.splitlines()))
         return {"manifest": check_many(db_, hashes=hashes, **who, **_context(f))}
