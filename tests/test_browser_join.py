@@ -103,3 +103,20 @@ def test_a_bad_recovery_proof_or_a_reused_key_is_refused_before_signing(ledger) 
         join_statements(ledger, party, "performer", "Mira Sol", rpub, rpub, wrong)
     with pytest.raises(InvalidStatement):
         join_statements(ledger, party, "wizard", "Mira Sol", _b64(key.public_key_bytes))
+
+
+def test_log_verify_catches_a_write_path_that_skipped_the_rule(ledger, home, monkeypatch) -> None:
+    """A log whose writer did not enforce the rule (an operator's patched server) fails
+    ``log verify`` at the registration, and at a statement signed before the recovery key."""
+    from reelrights.errors import LogIntegrityError
+    from reelrights.write.keys import KeyBook
+
+    skipped = KeyBook.check_in_force
+    monkeypatch.setattr(KeyBook, "check_in_force", lambda self, *a, **k: None)
+    party, key, statements = _join(ledger)
+    ledger.submit([sign_statement(statements[0], key)])
+    monkeypatch.setattr(KeyBook, "check_in_force", skipped)
+    refused = pytest.raises(LogIntegrityError, match=f"{party}'s key was made in a browser, "
+                                                      "and its batch sets no recovery key")
+    with refused, ledger.db.read() as conn:
+        verify_log(conn, ledger.log, home.log_vkey(), check_body=check_body)

@@ -107,6 +107,7 @@ def verify_log(conn: Connection, log: DatabaseLog, vkey: str, *, check_body: Che
     if pending is not None:
         pending.finish()
         pending = None
+    keys.end_of_batches()
     if pos != size:
         raise LogIntegrityError(f"entry {pos} is missing: the head says {size} entries", pos)
     if _max_index(conn) >= size:
@@ -263,6 +264,9 @@ class StatementRules(dict[str, bytes]):
         self.ids: set[int] = set()
         #: The parties' keys over time, replayed from the key statements (docs/keys.md).
         self.history = KeyHistory()
+        #: Parties whose key was made in a browser, waiting for their key.recovery.set in the
+        #: same batch: party -> (index, log time) of the registration (docs/web.md).
+        self.browser_made: dict[str, tuple[int, str]] = {}
 
     def key_of(self, idx: int, s: SignedStatement, key_field: str | None) -> bytes | None:
         """The key the entry at ``idx`` must be signed with: the one its body registers, its
@@ -335,11 +339,37 @@ class StatementRules(dict[str, bytes]):
         if s.id is None:
             raise LogIntegrityError(f"entry {idx}: a statement without an id after the registry "
                                     "was established", idx)
+        if self.browser_made or s.type == "party.registered":
+            self._recovery_first(idx, s)
         key = int(s.id[4:].translate(_B32_DIGITS), 32)
         if key in self.ids:
             raise LogIntegrityError(f"entry {idx}: statement {s.id} was logged before (a "
                                     "replay)", idx)
         self.ids.add(key)
+
+
+    def _recovery_first(self, idx: int, s: SignedStatement) -> None:
+        """A key made in a browser (``party.registered`` with ``key_origin`` browser) signs
+        its ``key.recovery.set`` next, in the same batch (the same log time), and nothing
+        before it (docs/web.md; the write path's rule, write/keys.py)."""
+        for actor, (at, log_time) in list(self.browser_made.items()):
+            if s.actor == actor:
+                if s.type != "key.recovery.set" or s.log_time != log_time:
+                    raise LogIntegrityError(f"entry {idx}: {actor}'s key was made in a browser "
+                                            f"(entry {at}) and signs {s.type} before its "
+                                            "recovery key is set", idx)
+                del self.browser_made[actor]
+            elif s.log_time != log_time:
+                self.end_of_batches()
+        if s.type == "party.registered" and s.body.get("key_origin") == "browser":
+            self.browser_made[s.actor] = (idx, s.log_time or "")
+
+    def end_of_batches(self) -> None:
+        """At a batch's end (a checkpoint): no browser-made key still waits for its recovery
+        key."""
+        for actor, (at, _) in self.browser_made.items():
+            raise LogIntegrityError(f"entry {at}: {actor}'s key was made in a browser, and its "
+                                    "batch sets no recovery key (key.recovery.set)", at)
 
 
 #: Statement ids' base32 symbols (``234567a…z``, in ASCII order) as base-32 digits for int().
@@ -381,6 +411,7 @@ def check_statements(first: int, entries: list[bytes], rules: StatementRules) ->
     replica's incremental sync seeds it with the keys, registry and last log time it already
     holds. Raises LogIntegrityError naming the first bad entry."""
     _check_statements(first, entries, rules).finish()
+    rules.end_of_batches()  # a sync ends at a checkpoint, which ends a batch
 
 
 @dataclass
