@@ -97,8 +97,8 @@ def _apply_opened(conn: Connection, a: Accepted) -> dict[str, Any]:
     if ch.auditor_id != b["auditor"]:
         raise PolicyDenied(f"challenge {ch.id} was issued by {ch.auditor_id}, not {b['auditor']}")
     run = conn.execute(select(training_runs.c.developer_id, training_runs.c.root,
-                              training_runs.c.count).where(training_runs.c.id == ch.run_id)
-                       ).first()
+                              training_runs.c.count.label("items"))
+                       .where(training_runs.c.id == ch.run_id)).first()
     if run is None or run.developer_id != s.actor or b["developer"] != s.actor:
         raise PolicyDenied(f"only the developer of run {ch.run_id} answers its audit")
     for table, what in ((audit_certificates, "certified"), (audit_withdrawals, "withdrawn")):
@@ -109,7 +109,7 @@ def _apply_opened(conn: Connection, a: Accepted) -> dict[str, Any]:
     if earlier is not None:
         raise Conflict(f"challenge {ch.id} was answered at log index {earlier}")
     if "items" in b:  # absent: sealed, replayed without its body (checked when accepted)
-        _check_items(b["items"], bytes.fromhex(run.root), int(run.count), int(ch.samples))
+        _check_items(b["items"], bytes.fromhex(run.root), int(run.items), int(ch.samples))
     return {"challenge": ch.id, "run": ch.run_id, "auditor": ch.auditor_id}
 
 
@@ -144,7 +144,7 @@ def response_from_disclosure(doc: Any, log_key: str, conn: Connection) -> dict[s
         raise BadInput(f"the disclosure is of a {report.type} statement, not an audit response")
     s = decode_entry(doc["statement"]["leaf"].encode("utf-8"))
     ch = conn.execute(select(audit_challenges.c.samples, training_runs.c.root,
-                             training_runs.c.count)
+                             training_runs.c.count.label("items"))
                       .join(training_runs, training_runs.c.id == audit_challenges.c.run_id)
                       .where(audit_challenges.c.id == s.body["challenge"])).first()
     if ch is None:
@@ -152,7 +152,7 @@ def response_from_disclosure(doc: Any, log_key: str, conn: Connection) -> dict[s
     rows = [v for p, v in sorted(report.fields.items(),
                                  key=lambda kv: int(kv[0].rsplit("/", 1)[1]))
             if p.startswith("/body/items/")]
-    if len(rows) != min(int(ch.samples), int(ch.count)):
+    if len(rows) != min(int(ch.samples), int(ch.items)):
         raise BadInput(f"the disclosure shows {len(rows)} item(s) of the response; the auditor "
                        "needs every one (fetch it as the auditor)")
     items = []
@@ -162,7 +162,7 @@ def response_from_disclosure(doc: Any, log_key: str, conn: Connection) -> dict[s
         if "media" in r:
             it["media"] = r["media"]
         items.append(it)
-    full = int(ch.samples) >= int(ch.count)
+    full = int(ch.samples) >= int(ch.items)
     return {"format": RESPONSE_FORMAT, "challenge": s.body["challenge"], "run": s.body["run"],
-            "root": ch.root, "count": int(ch.count), "method": "full" if full else "sampled",
+            "root": ch.root, "count": int(ch.items), "method": "full" if full else "sampled",
             "items": items}
