@@ -7,6 +7,8 @@ misdirected signatures are refused."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 from pathlib import Path
 
@@ -206,3 +208,36 @@ def test_the_server_refuses_a_body_that_does_not_match_its_root(sealed_server) -
         assert receipt.details["id"] == "lic_" + "e" * 16
         entry = client.lookup("licenses", "lic_" + "e" * 16)
         assert entry.get("policy") is None
+
+
+def test_the_cli_grants_and_fetches_over_the_server(sealed_server, tmp_path, monkeypatch) -> None:
+    """`sealed grant` and `sealed fetch` against the server, signed with the home's keys."""
+    from click.testing import CliRunner
+
+    from reelrights.cli import cli
+
+    for var in ("REELRIGHTS_DATABASE_URL", "REELRIGHTS_HOME", "REELRIGHTS_SERVER"):
+        monkeypatch.delenv(var, raising=False)
+    server, home, ids = sealed_server
+    party_home = tmp_path / "party-home"  # a party's home that follows the server
+
+    def run(*args: str, want: int = 0) -> str:
+        r = CliRunner().invoke(cli, ["--home", str(party_home), "--server", server.url, *args])
+        assert r.exit_code == want, (args, r.stdout, r.stderr)
+        assert "Traceback" not in r.output
+        return r.stdout + r.stderr
+
+    run("party", "show", ids["studio"])  # joins the server
+    for label in ("studio", "regulator", "outsider"):  # the parties' keys, in this home
+        shutil.copy(home.party_key_path(ids[label]), party_home / "keys")
+    run("sealed", "grant", ids["lic"], "--as", ids["studio"], "--to", ids["regulator"],
+        "--fields", "/body/policy")
+    out = tmp_path / "regulator.json"
+    run("sealed", "fetch", ids["lic"], "--as", ids["regulator"], "--out", str(out))
+    assert list(verify_disclosure(json.loads(out.read_text()),
+                                  home.log_vkey()).fields) == ["/body/policy"]
+    text = run("sealed", "fetch", ids["lic"], "--as", ids["outsider"], "--out",
+               str(tmp_path / "no.json"), want=3)
+    assert "may not read" in text and not (tmp_path / "no.json").exists()
+    r = CliRunner().invoke(cli, ["verify", str(out), "--log-key", home.log_vkey()])
+    assert r.exit_code == 0, r.output
