@@ -87,6 +87,11 @@ def test_only_the_entitled_read_a_sealed_body(sealed_server) -> None:
                                                ids["registry"]), vkey)
         assert [v["production"] for v in rows.fields.values()] == [ids["production"]]
         assert "999.99" not in str(rows.fields)
+        # the fund reads the license's terms and the report's rows, as their records show them
+        fund = home.party_key(ids["fund"])
+        assert verify_disclosure(client.sealed(ids["lic"], fund), vkey).fields == {
+            "/body/policy": ids["policy"]}
+        assert len(verify_disclosure(client.sealed(ids["report"], fund), vkey).fields) >= 3
         # the writer is named in neither: nothing
         with pytest.raises(NotVisible):
             client.sealed(ids["lic"], home.party_key(ids["writer"]))

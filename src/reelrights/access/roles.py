@@ -189,11 +189,25 @@ def _audit_response_readers(conn: Connection, who: str, body: Record) -> set[str
     return out
 
 
+def _license_terms_readers(conn: Connection, who: str, body: Record) -> set[str]:
+    """Sealed license terms: as the license record shows them (the matrix's license row),
+    also to the auditors of runs that used it and to the fund."""
+    return _license(conn, who, {"id": body.get("id"), "bundle": body.get("bundle")}) \
+        & {"auditor", "fund"}
+
+
+def _revenue_readers(conn: Connection, who: str, body: Record) -> set[str]:
+    """A sealed revenue report's rows: as the report record shows them, also to the fund."""
+    return {"fund"} if _kind_of(conn, who) == "fund" else set()
+
+
 #: Sealed statement type -> the roles a party holds for its body besides naming (read from the
 #: registry, never from what the statement claims).
 SEALED_READERS: dict[str, Callable[[Connection, str, Record], set[str]]] = {
     "fund.terms": _fund_terms_readers,
     "audit.opened": _audit_response_readers,
+    "license.granted": _license_terms_readers,
+    "revenue.reported": _revenue_readers,
 }
 
 

@@ -94,6 +94,9 @@ def grant_disclosure(conn: Connection, ref: str, viewer: Viewer, doc: Any) -> di
     "fields": [paths]}); only a party that reads the whole body may grant."""
     _, s = find_sealed(conn, ref)
     assert s.id is not None
+    if viewer.operator:
+        raise NotVisible("the operator does not disclose the parties' sealed fields: a party "
+                         "that reads the whole body grants them")
     if viewer.party is None:
         raise SignatureMissing("a disclosure grant is made by a party: sign the request (RFC "
                                "9421) with the key of a party that reads the whole body")
