@@ -62,6 +62,10 @@ def test_sealed_fund_terms_split_money_and_stay_off_the_log(home, ledger, tmp_pa
     # the worked example pays the performer 156.25 at the default 50 % contributors' share;
     # the sealed terms' 40 % pay her four fifths of it
     assert [li["amount"] for li in doc["lines"]] == ["125.00"]
+    from reelrights.sealed.erasure import erase_body
+
+    with pytest.raises(PolicyDenied, match="the fund split money by them"):
+        erase_body(home, ledger, s.id, ids["studio"], "not erasable")
     with pytest.raises(BadInput, match="nothing to seal"):
         fund.set_terms(home, ledger, ids["lic"], sealed=True)
 
@@ -128,6 +132,10 @@ def test_an_audit_response_is_logged_sealed_and_certified_from_its_disclosure(
                                     [database_source(conn)])
     with pytest.raises(Conflict, match="was answered"):
         log_response(home, ledger, doc)
+    from reelrights.sealed.erasure import erase_body
+
+    with pytest.raises(PolicyDenied, match="certificate was judged on them"):
+        erase_body(home, ledger, s.id, ids["dev"], "not erasable")
     # the auditor certifies from the disclosure it fetched, as from the file
     path = tmp_path / "opened.json"
     path.write_text(json.dumps(disclosed))
