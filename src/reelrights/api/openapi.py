@@ -445,6 +445,7 @@ def document() -> Json:
         "responses": {"201": _json("The grant recorded", {"type": "object"}),
                       "400": _problem("Not {to, fields}, an unknown field, or a grant to "
                                       "oneself"),
+                      "413": _problem("Over 64 KiB (slug too-large)"),
                       **signed_refusals, "503": _UNAVAILABLE}}}
     from ..access.records import id_pattern
 

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..errors import BadInput
+from .problems import Problem
 from .reads import _authenticator, _call, _request_url
 
 __all__ = ["routes"]
@@ -47,9 +48,15 @@ async def sealed_body(request: Request) -> Response:
                                       "reelrights-roles": ",".join(sorted(roles))})
 
 
-def _grant(state: Any, ref: str, viewer: Any, doc: Any) -> Any:
+def _grant(state: Any, ref: str, viewer: Any, body: bytes) -> Any:
     from ..sealed.reads import grant_disclosure
 
+    try:
+        doc = json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        doc = None
+    if type(doc) is not dict:
+        raise BadInput('a grant is a JSON object {"to": <party id>, "fields": [<leaf path>]}')
     with state.ledger.db.write() as conn:
         return grant_disclosure(conn, ref, viewer, doc)
 
@@ -57,16 +64,11 @@ def _grant(state: Any, ref: str, viewer: Any, doc: Any) -> Any:
 async def sealed_grant(request: Request) -> Response:
     body = await request.body()
     if len(body) > _MAX_GRANT_BYTES:
-        raise BadInput(f"a grant is at most {_MAX_GRANT_BYTES} bytes of JSON")
+        raise Problem(413, "too-large", "Body too large",
+                      f"a grant is at most {_MAX_GRANT_BYTES} bytes of JSON")
     viewer = await _call(request, _signer, request, body)
-    try:
-        doc = json.loads(body) if body else None
-    except (ValueError, RecursionError):
-        doc = None
-    if type(doc) is not dict:
-        raise BadInput('a grant is a JSON object {"to": <party id>, "fields": [<leaf path>]}')
     out = await _call(request, _grant, request.app.state.service, request.path_params["id"],
-                      viewer, doc)
+                      viewer, body)
     return JSONResponse(out, status_code=201, headers={"cache-control": _PRIVATE})
 
 
