@@ -185,3 +185,36 @@ def test_an_audit_response_that_does_not_open_the_commitment_is_refused(
                                                  *good.leaves[1:]])])
     assert _size(ledger) == size  # nothing refused was logged
     ledger.submit([good])  # the honest one still goes in
+
+
+def test_the_cli_logs_a_response_sealed_and_the_auditor_certifies_its_disclosure(
+        home, ledger, challenged, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from reelrights.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    ids = challenged
+    ledger.close()  # the CLI opens its own
+
+    def run(*args: str, want: int = 0) -> str:
+        r = CliRunner().invoke(cli, ["--home", str(home.path), *args])
+        assert r.exit_code == want, (args, r.stdout, r.stderr)
+        assert "Traceback" not in r.output
+        return r.stdout + r.stderr
+
+    text = run("audit", "respond", ids["challenge"], "--manifest", ids["manifest"], "--log",
+               "-o", str(tmp_path / "response.json"))
+    sid = text.split("logged sealed as ", 1)[1].split()[0]
+    run("sealed", "disclose", sid, "--fields", "/body/items", "--out",
+        str(tmp_path / "opened.json"))
+    out = run("audit", "verify", str(tmp_path / "opened.json"), "--auditor", ids["auditor"],
+              "--no-scan", "--territory", "US", "-o", str(tmp_path / "cert.intoto.json"))
+    assert "certificate crt_" in out and (tmp_path / "cert.intoto.json").exists()
+    # a disclosure of the response that was altered is refused, naming the leaf (exit 1)
+    doc = json.loads((tmp_path / "opened.json").read_text())
+    doc["leaves"][0]["value"]["salt"] = "00" * 16
+    (tmp_path / "altered.json").write_text(json.dumps(doc))
+    bad = run("sealed", "verify", str(tmp_path / "altered.json"), "--log-key",
+              home.log_vkey(), want=1)
+    assert "/body/items/0" in bad
