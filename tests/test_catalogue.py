@@ -114,6 +114,7 @@ def every_type_home(tmp_path_factory) -> Path:
         body = lambda t: first[t][1]["entry"]["statement"]["body"]  # noqa: E731
         lic, dev = body("license.granted")["id"], body("license.granted")["licensee"]
         fund.set_terms(home, ledger, lic, contributors_share="0.7")
+        fund.set_terms(home, ledger, lic, contributors_share="0.8", sealed=True)
         started = runs.start_run(home, ledger, dev, "harbour-family", [lic])
         assert started["id"]
         performer = body("consent.granted")["performer"]
@@ -130,6 +131,10 @@ def every_type_home(tmp_path_factory) -> Path:
         consent.record_death(home, ledger, performer, date(2025, 1, 1), first["guild.member"][0])
         auditor = register_party(home, ledger, "auditor", "Second Look").details["id"]
         ch = audit_challenge.challenge_run(home, ledger, body("run.committed")["id"], 1, auditor)
+        from reelrights.evidence.audit_opened import log_response  # a response logged, sealed
+
+        log_response(home, ledger, audit_challenge.respond(ledger, ch["challenge"],
+                                                           d / "orbit-ai" / "run-1.jsonl"))
         audit_status.withdraw_challenge(home, ledger, ch["challenge"], "scope changed")
         original = body("work.registered")["assets"][0]["sha256"]
         rival = register_party(home, ledger, "studio", "Rival Pictures").details["id"]

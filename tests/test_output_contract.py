@@ -299,8 +299,8 @@ OTHERS = {
     "statement resolve-dispute",
     # sealed statements (tests/test_sealed*.py, tests/service/test_sealed_service.py): each
     # needs a sealed statement, a disclosure file or a server
-    "sealed disclose", "sealed erase", "sealed fetch", "sealed receive", "sealed send",
-    "sealed verify",
+    "sealed disclose", "sealed erase", "sealed fetch", "sealed grant", "sealed receive",
+    "sealed send", "sealed verify",
     # identity (tests/identity, tests/service/test_identity_http.py): a nonce prints the nonce;
     # an admission request and re-verification need a domain proof served over HTTPS
     "party nonce", "party request-admission", "service reverify",

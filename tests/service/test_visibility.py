@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from visibility_story import RECORDS, VIEWERS, Story, story_home
+from visibility_story import RECORDS, SEALED_VIEWERS, VIEWERS, Story, story_home
 
 from reelrights.access.http_signing import sign_request
 from reelrights.access.matrix import FIELDS, MATRIX, ROLES, visible_fields
@@ -28,9 +28,11 @@ from reelrights.api.reads import LOOKUPS, route_kinds
 from reelrights.api.softbinding import READ_ROUTES as SOFT_BINDING_READS
 from reelrights.client import Client
 from reelrights.client.http import SignedReads
+from reelrights.core.sealed_disclosure import verify_disclosure
 from reelrights.core.statements import key_id_for
 from reelrights.errors import NotVisible, SignatureMissing, UnknownKey
 from reelrights.keys import PartyKey
+from reelrights.sealed.store import stored_leaves
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -353,6 +355,71 @@ def test_a_nonce_used_on_one_server_process_is_refused_by_another(story: Story) 
     finally:
         for server in servers:
             assert server.stop() == 0
+
+
+# -- sealed bodies: GET /v1/sealed/<id>, the matrix's sealed_body row ----------------------------
+def _sealed_pairs() -> list[tuple[str, str]]:
+    return [(label, role) for label, roles in SEALED_VIEWERS.items() for role in roles]
+
+
+def test_the_story_has_a_reader_for_every_sealed_body_role() -> None:
+    covered = {role for roles in SEALED_VIEWERS.values() for role in roles}
+    # public: refused below (the public fields are the log's); disclosure_recipient: a grant
+    assert covered | {"public", "disclosure_recipient"} == set(MATRIX["sealed_body"])
+    assert all("body" in MATRIX["sealed_body"][r] for r in covered)
+
+
+@pytest.mark.parametrize("label,role", _sealed_pairs(),
+                         ids=[f"{k}-{r}" for k, r in _sealed_pairs()])
+def test_each_sealed_body_role_reads_every_leaf(story: Story, label: str, role: str) -> None:
+    """Fund terms: the licensor, the fund, a payee, the operator; an audit response: the run's
+    developer, the challenge's auditor, the operator. Each gets a disclosure of every leaf,
+    checked from the log's key alone."""
+    r = _get(story, f"/v1/sealed/{story.ids[label]}", SEALED_VIEWERS[label][role])
+    assert r.status_code == 200, (r.status_code, r.text)
+    assert role in r.headers["reelrights-roles"].split(",")
+    assert r.headers["cache-control"] == "private, no-store"
+    report = verify_disclosure(r.json(), story.home.log_vkey())
+    with story.ledger.db.read() as conn:
+        leaves = stored_leaves(conn, story.ids[label])
+    assert leaves and report.fields == {leaf.path: leaf.value for leaf in leaves}
+
+
+def test_sealed_bodies_are_refused_to_the_public_and_to_strangers(story: Story) -> None:
+    strangers = {"terms": ("outsider", "dev", "auditor"),
+                 "opened": ("outsider", "performer", "studio", "fund")}
+    for label, who in strangers.items():
+        path = f"/v1/sealed/{story.ids[label]}"
+        _problem(_get(story, path), 401, "signature-missing")
+        for party in who:
+            r = _get(story, path, party)
+            _problem(r, 403, "not-visible")
+            assert "leaves" not in r.text and "salt" not in r.text
+
+
+def test_a_disclosure_recipient_reads_exactly_the_granted_leaves(story: Story) -> None:
+    ref = story.ids["terms"]
+    with Client(story.url, retries=0) as client:
+        out = client.sealed_grant(ref, story.ids["studio2"], ["/body/contributors_share"],
+                                  story.key("studio"))
+        assert out["fields"] == ["/body/contributors_share"]
+    r = _get(story, f"/v1/sealed/{ref}", "studio2")
+    assert r.status_code == 200 and "disclosure_recipient" in r.headers["reelrights-roles"]
+    report = verify_disclosure(r.json(), story.home.log_vkey())
+    assert report.fields == {"/body/contributors_share": "40"}  # not the basis
+    more = _get(story, f"/v1/sealed/{ref}?fields=/body/basis", "studio2")
+    _problem(more, 403, "not-visible")
+    _problem(_get(story, f"/v1/sealed/{story.ids['opened']}", "studio2"), 403, "not-visible")
+
+
+def test_sealed_reads_refuse_replayed_and_stale_signatures(story: Story) -> None:
+    path = f"/v1/sealed/{story.ids['terms']}"
+    headers = _signed_headers(story, "fund", path)
+    assert httpx.get(story.url + path, headers=headers, timeout=30).status_code == 200
+    _problem(httpx.get(story.url + path, headers=headers, timeout=30), 401, "signature-replayed")
+    for created in (int(time.time()) - 120, int(time.time()) + 120):
+        stale = _signed_headers(story, "fund", path, created=created)
+        _problem(httpx.get(story.url + path, headers=stale, timeout=30), 401, "signature-stale")
 
 
 def test_docs_visibility_names_every_kind_and_role_of_the_matrix() -> None:

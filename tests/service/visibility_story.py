@@ -4,7 +4,8 @@ of the visibility matrix (tests/service/test_visibility.py).
 The fund story (studios, a performer and a writer credited on a film, a guild that co-signs the
 film's license, a developer, a fund) plus: a certified run of the developer (an auditor
 challenged it), an output record, a revenue report and a royalty statement, the performer's
-consent naming the developer, a same-bytes ownership dispute, and an outsider who holds no role.
+consent naming the developer, a same-bytes ownership dispute, an outsider who holds no role,
+and two sealed statements: the licensor's fund terms and the developer's logged audit response.
 Served by uvicorn in a thread on SQLite or PostgreSQL (read_server.database_url).
 """
 
@@ -25,6 +26,7 @@ from reelrights.core.commitment import canonical_item
 from reelrights.core.ids import new_id
 from reelrights.core.statements import sign_statement
 from reelrights.evidence import audit_challenge, certificates, runs
+from reelrights.evidence.audit_opened import log_response
 from reelrights.fund import productions as fund
 from reelrights.fund import revenue_import
 from reelrights.fund.royalty_statement_issue import issue_statement
@@ -65,6 +67,16 @@ VIEWERS: dict[str, dict[str, str | None]] = {
                           "operator": "operator"},
     "fund_totals": {"public": None, "public_aggregate": None, "fund": "fund",
                     "operator": "operator"},
+}
+
+
+#: The sealed statements the story logs (label of the statement id) and, for each role of the
+#: matrix's sealed_body row that reads the whole body, who holds it (GET /v1/sealed/<id>).
+SEALED_VIEWERS: dict[str, dict[str, str]] = {
+    "terms": {"owner": "studio", "named_party": "studio", "fund": "fund", "payee": "performer",
+              "operator": "operator"},
+    "opened": {"owner": "dev", "named_party": "auditor", "developer": "dev",
+               "auditor": "auditor", "operator": "operator"},
 }
 
 
@@ -146,6 +158,13 @@ def populate(home: Home, ledger: Ledger, tmp: Path) -> dict[str, str]:
         ledger.new_statement("work.registered", ids["outsider"], work),
         home.party_key(ids["outsider"]))])[0]
     ids["dispute"] = receipt.details["disputes"][0]["dispute"]
+    # Sealed (docs/sealed.md): the licensor's fund terms of the film's license, and the
+    # developer's response to a second challenge of run2, logged.
+    ids["terms"] = fund.set_terms(home, ledger, ids["lic"], basis="units",
+                                  contributors_share="40", sealed=True).statement_id or ""
+    ch2 = audit_challenge.challenge_run(home, ledger, ids["run2"], 1, ids["auditor"])
+    ids["opened"] = log_response(home, ledger, audit_challenge.respond(
+        ledger, ch2["challenge"], manifest)).statement_id or ""
     return ids
 
 

@@ -108,8 +108,8 @@ FIELDS: dict[str, frozenset[str]] = {
                             "document"),
     # What the fund allocated from one quarter's revenue: in total, and per production.
     "fund_totals": _f("period", "productions", "totals", "by_production"),
-    # Issue 13 point 5 (helper ``id-sealed``): the private body of sealed statement S and its
-    # salts. The sealed store's record kind; it plugs in with a loader and a route.
+    # Issue 13 point 5: the private body of sealed statement S and its salts, served by
+    # GET /v1/sealed/<id> as a disclosure of the leaves the reader's roles see.
     "sealed_body": _f("statement", "type", "actor", "root", "body", "salts", "disclosed"),
 }
 
@@ -187,11 +187,16 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "public_aggregate": _f("period", "productions", "totals"),
         "fund": _ALL["fund_totals"], "operator": _ALL["fund_totals"],
     },
-    # A sealed body: the parties the statement names, its signer, those it was disclosed to.
-    # The public sees the sealed form in the log (id, type, actor, root), never the body.
+    # A sealed body (GET /v1/sealed/<id>): the parties the statement names, its signer, those it
+    # was disclosed to (the fields disclosed, only). By type (access.roles): an audit
+    # response's run developer and challenging auditor; fund terms' fund and payees (the parties
+    # credited on the license's bundle, or paid from it). The public sees the sealed form in the
+    # log (id, type, actor, root), never the body.
     "sealed_body": {
         "public": _f("statement", "type", "actor", "root"),
         "owner": _ALL["sealed_body"], "named_party": _ALL["sealed_body"],
+        "developer": _ALL["sealed_body"], "auditor": _ALL["sealed_body"],
+        "fund": _ALL["sealed_body"], "payee": _ALL["sealed_body"],
         "disclosure_recipient": _f("statement", "type", "actor", "root", "disclosed"),
         "operator": _ALL["sealed_body"],
     },

@@ -15,18 +15,20 @@ from typing import Any
 from sqlalchemy import Connection, exists, select
 
 from ..store.evidence_tables import audit_certificates, audit_challenges, run_usage, training_runs
+from ..store.fund_tables import fund_lines
 from ..store.tables import (
     bundle_assets,
     bundle_works,
     credits,
     deaths,
     guild_members,
+    licenses,
     parties,
     work_assets,
 )
 from .viewer import Viewer
 
-__all__ = ["ANYONE_RULES", "ROLE_RULES", "roles_of"]
+__all__ = ["ANYONE_RULES", "ROLE_RULES", "SEALED_READERS", "roles_of"]
 
 Record = dict[str, Any]
 
@@ -162,6 +164,69 @@ def _fund_totals(conn: Connection, who: str, r: Record) -> set[str]:
     return {"fund"} if _kind_of(conn, who) == "fund" else set()
 
 
+def _fund_terms_readers(conn: Connection, who: str, body: Record) -> set[str]:
+    """Fund terms (how the fund splits a license's money): the fund, and the payees, the
+    parties credited on the license's bundle or paid from it."""
+    out = {"fund"} if _kind_of(conn, who) == "fund" else set()
+    bundle = conn.scalar(select(licenses.c.bundle_id).where(licenses.c.id == body.get("license")))
+    if bundle is not None and (_credited_in_bundle(conn, who, bundle) or _is(conn, select(
+            fund_lines.c.payee_id).where(fund_lines.c.payee_id == who,
+                                         fund_lines.c.bundle_id == bundle))):
+        out.add("payee")
+    return out
+
+
+def _audit_response_readers(conn: Connection, who: str, body: Record) -> set[str]:
+    """An audit response: the run's developer and the auditor of the challenge it answers."""
+    out = set()
+    if conn.scalar(select(training_runs.c.developer_id)
+                   .where(training_runs.c.id == body.get("run"))) == who:
+        out.add("developer")
+    if _is(conn, select(audit_challenges.c.id).where(
+            audit_challenges.c.id == body.get("challenge"), audit_challenges.c.auditor_id == who,
+            audit_challenges.c.run_id == body.get("run"))):
+        out.add("auditor")
+    return out
+
+
+def _license_terms_readers(conn: Connection, who: str, body: Record) -> set[str]:
+    """Sealed license terms: as the license record shows them (the matrix's license row),
+    also to the auditors of runs that used it and to the fund."""
+    return _license(conn, who, {"id": body.get("id"), "bundle": body.get("bundle")}) \
+        & {"auditor", "fund"}
+
+
+def _revenue_readers(conn: Connection, who: str, body: Record) -> set[str]:
+    """A sealed revenue report's rows: as the report record shows them, also to the fund."""
+    return {"fund"} if _kind_of(conn, who) == "fund" else set()
+
+
+#: Sealed statement type -> the roles a party holds for its body besides naming (read from the
+#: registry, never from what the statement claims).
+SEALED_READERS: dict[str, Callable[[Connection, str, Record], set[str]]] = {
+    "fund.terms": _fund_terms_readers,
+    "audit.opened": _audit_response_readers,
+    "license.granted": _license_terms_readers,
+    "revenue.reported": _revenue_readers,
+}
+
+
+def _sealed_body(conn: Connection, who: str, r: Record) -> set[str]:
+    """A sealed statement's body (``r``: statement, type, actor, root and its public body)."""
+    from ..sealed.entitled import named_parties
+    from ..sealed.grants import granted_paths
+
+    out = {"owner"} if r.get("actor") == who else set()
+    if who in named_parties(r["actor"], r["body"]):
+        out.add("named_party")
+    rule = SEALED_READERS.get(r["type"])
+    if rule is not None:
+        out |= rule(conn, who, r["body"])
+    if granted_paths(conn, r["statement"], who):
+        out.add("disclosure_recipient")
+    return out
+
+
 def _enough_productions(conn: Connection, r: Record) -> set[str]:
     from .records import MIN_PRODUCTIONS
 
@@ -181,6 +246,7 @@ ROLE_RULES: dict[str, Callable[[Connection, str, Record], set[str]]] = {
     "consent": _consent, "run": _run, "certificate": _certificate, "output": _output,
     "production": _production, "dispute": _dispute, "revenue_report": _revenue_report,
     "royalty_statement": _royalty_statement, "fund_totals": _fund_totals,
+    "sealed_body": _sealed_body,
 }
 
 

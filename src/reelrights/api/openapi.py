@@ -407,23 +407,46 @@ def document() -> Json:
             "404": _problem("Not a statement id, or not in the log")}, parameters=[
             _path_param("id", "Statement id", _id("stm"))]),
     }
+    sealed_id = _path_param("id", "Statement id (stm_…), or the license (lic_…), revenue "
+                                  "report (rev_…) or royalty statement (fst_…) it made",
+                            {"type": "string", "pattern": "^(stm|lic|rev|fst)_[a-z2-7]{16}$"})
+    signed_refusals = {
+        "401": _problem("Not signed, or a request signature refused (slugs signature-missing, "
+                        "signature-unknown-key, signature-stale, signature-replayed, "
+                        "signature-invalid)"),
+        "403": _problem("Signed by a party who may read none of it, or not the fields asked "
+                        "for (not-visible)"),
+        "404": _problem("Not a sealed statement here, or its body is erased or unavailable")}
     paths["/v1/sealed/{id}"] = _get(
         "getSealedBody", "A sealed statement's private fields, to the parties entitled to them",
         "sealed", {
             "200": _json("A disclosure of the fields the signed reader may read (docs/sealed.md;"
-                         " `reelrights sealed verify` checks it)", {"type": "object"}),
-            "400": _problem("A malformed Reelrights-Reader header"),
-            "403": _problem("No or a bad Reelrights-Reader signature, or the reader is entitled "
-                            "to none of its fields"),
-            "404": _problem("Not a sealed statement here, or its body is erased or unavailable"),
-            "422": _problem("A stale or invalid Reelrights-Reader signature")},
-        parameters=[_path_param("id", "Statement id (stm_…), or the license (lic_…), revenue "
-                                      "report (rev_…) or royalty statement (fst_…) it made",
-                                {"type": "string", "pattern": "^(stm|lic|rev|fst)_[a-z2-7]{16}$"}),
-                    {"name": "Reelrights-Reader", "in": "header", "required": True,
-                     "description": "<party id> <unix seconds> <base64 Ed25519 signature over "
-                                    "reelrights/sealed-read/v1, the registry, the party, the "
-                                    "path and the seconds>", "schema": {"type": "string"}}])
+                         " `reelrights sealed verify` checks it)", {"type": "object"},
+                         {"Reelrights-Roles": _VISIBILITY_HEADERS["Reelrights-Roles"],
+                          "Cache-Control": _VISIBILITY_HEADERS["Cache-Control"]}),
+            **signed_refusals},
+        parameters=[sealed_id, *_SIGNATURE_PARAMS,
+                    {"name": "fields", "in": "query", "required": False,
+                     "description": "Only these leaf paths, comma-separated (/body/policy); one "
+                                    "the reader may not read is refused",
+                     "schema": {"type": "string"}}],
+        description="Signed with RFC 9421 HTTP Message Signatures like every non-public read "
+                    "(docs/visibility.md); the matrix's sealed_body row says who reads what.")
+    paths["/v1/sealed/{id}/grants"] = {"post": {
+        "operationId": "grantSealedFields", "tags": ["sealed"],
+        "summary": "Disclose some sealed fields to another party (a regulator)",
+        "description": "Signed (RFC 9421, with Content-Digest) by a party that reads the whole "
+                       "body; the service records the grant and the recipient can then fetch "
+                       "exactly those fields with GET /v1/sealed/{id}.",
+        "parameters": [sealed_id, *_SIGNATURE_PARAMS],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["to", "fields"],
+            "properties": {"to": _STR, "fields": {"type": "array", "items": _STR}}}}}},
+        "responses": {"201": _json("The grant recorded", {"type": "object"}),
+                      "400": _problem("Not {to, fields}, an unknown field, or a grant to "
+                                      "oneself"),
+                      "413": _problem("Over 64 KiB (slug too-large)"),
+                      **signed_refusals, "503": _UNAVAILABLE}}}
     from ..access.records import id_pattern
 
     for collection, kind, example, schema in _lookups():

@@ -65,12 +65,22 @@ def audit_challenge(app: AppContext, run: str, samples: int, auditor: str, as_js
 @click.option("--full", is_flag=True, help="Answer a full audit: the whole manifest and salts.")
 @click.option("-o", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Write the response here (0600); give it to the auditor only.")
+@click.option("--log", "log_it", is_flag=True,
+              help="Also log it, sealed (audit.opened): the log holds a root, the run's "
+                   "developer, its auditor and the operator read the items (docs/sealed.md).")
 @pass_app
 def audit_respond(app: AppContext, challenge: str, manifest: Path, opening: Path | None,
-                  media_dir: Path | None, full: bool, output: Path) -> None:
-    """Developer: open the challenged items (item, salt, inclusion proof). Nothing is logged."""
+                  media_dir: Path | None, full: bool, output: Path, log_it: bool) -> None:
+    """Developer: open the challenged items (item, salt, inclusion proof). Nothing is logged
+    unless --log (then sealed)."""
     _fresh(output)
     doc = respond(app.ledger, challenge, manifest, opening, media_dir, full)
+    if log_it:
+        from ..evidence.audit_opened import log_response
+
+        receipt = log_response(app.home, app.ledger, doc)
+        click.echo(f"logged sealed as {receipt.statement_id} (log index {receipt.index})",
+                   err=True)
     write_private(output, doc)
     media = sum(1 for i in doc["items"] if "media" in i)
     click.echo(f"wrote {output}: {len(doc['items'])} item(s) of run {doc['run']} for challenge "

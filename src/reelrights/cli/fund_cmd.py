@@ -59,12 +59,16 @@ def import_cmd(app: AppContext, report: Path, reporter: str, period: str | None,
 @click.option("--unit", type=click.Choice(["items", "seconds", "frames", "tokens", "images"]))
 @click.option("--contributors-share", metavar="PERCENT",
               help="Percent of the bundle's money that goes to credited contributors (default 50).")
+@click.option("--sealed", is_flag=True,
+              help="Keep basis, unit and share off the log: the log holds a root, the registry "
+                   "the fields, shown to the fund and the license's payees (docs/sealed.md).")
 @json_option
 @pass_app
 def terms(app: AppContext, license_id: str, basis: str | None, unit: str | None,
-          contributors_share: str | None, as_json: bool) -> None:
+          contributors_share: str | None, sealed: bool, as_json: bool) -> None:
     """Set a license's fund terms (signed by its licensor). Prints the license's id."""
-    r = fund.set_terms(app.home, app.ledger, license_id, basis, unit, contributors_share)
+    r = fund.set_terms(app.home, app.ledger, license_id, basis, unit, contributors_share,
+                       sealed=sealed)
     created_receipt(as_json, r, notes=[f"  fund terms set, log index {r.index}"])
 
 

@@ -1,10 +1,12 @@
-"""reelrights sealed disclose|verify|erase|send|receive: private fields, public proofs."""
+"""reelrights sealed disclose|verify|erase|send|receive|fetch|grant: private fields, public
+proofs."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -150,30 +152,75 @@ def receive_cmd(app: AppContext, file: Path, party: str, as_json: bool) -> None:
     created(as_json, sid, {"paths": [leaf.path for leaf in leaves]})
 
 
+def _server_client(app: AppContext, what: str) -> Any:
+    client = getattr(app.ledger, "client", None)
+    if client is None:
+        raise BadInput(f"sealed {what} talks to a server: run it in a party's home with "
+                       "--server URL (a local home reads its own registry: `sealed disclose`)")
+    return client
+
+
+def _field_paths(fields: str | None) -> list[str]:
+    paths = [p.strip() for p in (fields or "").split(",") if p.strip()]
+    if any(not p.startswith("/body/") for p in paths):
+        raise BadInput("--fields takes /body/... paths, comma-separated, like /body/policy")
+    return paths
+
+
 @sealed_group.command("fetch")
 @click.argument("ref", metavar="STATEMENT")
 @click.option("--as", "party", required=True, metavar="PARTY",
-              help="The party reading (its key in this home signs the request).")
+              help="The party reading (its key in this home signs the request, RFC 9421).")
+@click.option("--fields", default=None, metavar="PATH,...",
+              help="Only these sealed fields (default: every field this party may read).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the disclosure the server answers (new; mode 0600).")
 @json_option
 @pass_app
-def fetch_cmd(app: AppContext, ref: str, party: str, out: Path, as_json: bool) -> None:
+def fetch_cmd(app: AppContext, ref: str, party: str, fields: str | None, out: Path,
+              as_json: bool) -> None:
     """Fetch from the server (--server) the sealed fields of STATEMENT this party may read,
     checked against the log's pinned key, as a disclosure file."""
     from ..core.canonical import canonical_bytes
     from ..core.sealed_disclosure import verify_disclosure
     from ..registry.resolve import resolve_party
 
-    ledger = app.ledger
-    client = getattr(ledger, "client", None)
-    if client is None:
-        raise BadInput("sealed fetch reads from a server: run it in a party's home with "
-                       "--server URL (a local home reads its own registry: `sealed disclose`)")
-    with ledger.db.read() as conn:
+    client = _server_client(app, "fetch")
+    paths = _field_paths(fields)
+    with app.ledger.db.read() as conn:
         pid = resolve_party(conn, party).id
-    doc = client.sealed(ref, ledger.registry, pid, app.home.party_key(pid))
+    doc = client.sealed(ref, app.home.party_key(pid), app.ledger.registry, fields=paths)
     report = verify_disclosure(doc, app.home.log_vkey())
     _write_private(out, canonical_bytes(doc) + b"\n")
     created(as_json, str(out), {"statement": report.statement_id,
                                 "fields": list(report.fields)})
+
+
+@sealed_group.command("grant")
+@click.argument("ref", metavar="STATEMENT")
+@click.option("--as", "party", required=True, metavar="PARTY",
+              help="The party disclosing (it must read the whole body; its key signs).")
+@click.option("--to", "to", required=True, metavar="PARTY",
+              help="The party the fields are disclosed to (a regulator, a court).")
+@click.option("--fields", required=True, metavar="PATH,...",
+              help="The sealed fields to disclose, comma-separated (/body/policy).")
+@json_option
+@pass_app
+def grant_cmd(app: AppContext, ref: str, party: str, to: str, fields: str,
+              as_json: bool) -> None:
+    """Disclose some sealed fields of STATEMENT to another party through the server
+    (--server): the server records the grant, and that party can then fetch exactly those
+    fields (`sealed fetch`), nobody else."""
+    from ..registry.resolve import resolve_party
+
+    client = _server_client(app, "grant")
+    paths = _field_paths(fields)
+    if not paths:
+        raise BadInput("--fields names no field; pass /body/... paths, comma-separated")
+    with app.ledger.db.read() as conn:
+        pid = resolve_party(conn, party).id
+        recipient = resolve_party(conn, to).id
+    out = client.sealed_grant(ref, recipient, paths, app.home.party_key(pid),
+                              app.ledger.registry)
+    created(as_json, str(out.get("statement", ref)), out,
+            [f"  disclosed {', '.join(out.get('fields', []))} to {recipient}"])

@@ -239,14 +239,25 @@ class Client:
         return self._request("GET", f"/v1/manifests/{manifest_id}",
                              stream_limit=64 * 2**20).content
 
-    def sealed(self, ref: str, registry: str, party: str, key: Any) -> dict[str, Any]:
-        """``GET /v1/sealed/<id>`` signed as ``party`` with its key: a disclosure of the sealed
-        fields it is entitled to (``reelrights sealed verify`` checks it)."""
-        from ..sealed.reads import HEADER, reader_header
-
-        path = f"/v1/sealed/{ref}"
+    def sealed(self, ref: str, key: PartyKey, registry: str | None = None,
+               fields: Sequence[str] = ()) -> dict[str, Any]:
+        """``GET /v1/sealed/<id>`` signed with ``key`` (RFC 9421, as every non-public read): a
+        disclosure of the sealed fields its party may read (only ``fields``, when given), which
+        ``reelrights sealed verify`` checks."""
+        params = {"fields": ",".join(fields)} if fields else None
         doc: dict[str, Any] = self._json(self._request(
-            "GET", path, headers={HEADER: reader_header(registry, party, path, key)}))
+            "GET", f"/v1/sealed/{ref}", params=params, auth=SignedReads(key, registry)))
+        return doc
+
+    def sealed_grant(self, ref: str, to: str, fields: Sequence[str], key: PartyKey,
+                     registry: str | None = None) -> dict[str, Any]:
+        """``POST /v1/sealed/<id>/grants`` signed with ``key``: disclose ``fields`` of a sealed
+        statement to party ``to``, who may then fetch exactly those with :meth:`sealed`."""
+        body = json.dumps({"to": to, "fields": list(fields)}, sort_keys=True).encode("utf-8")
+        doc: dict[str, Any] = self._json(self._request(
+            "POST", f"/v1/sealed/{ref}/grants", content=body,
+            headers={"Content-Type": "application/json"},
+            auth=SignedReads(key, registry, sign_posts=True)))
         return doc
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -337,13 +348,17 @@ class SignedReads(httpx.Auth):
     requires_request_body = True
     requires_response_body = True
 
-    def __init__(self, key: PartyKey, registry: str | None = None) -> None:
+    def __init__(self, key: PartyKey, registry: str | None = None, *,
+                 sign_posts: bool = False) -> None:
+        #: Also sign POSTs (a disclosure grant: a signed request with a body, Content-Digest).
+        self.sign_posts = sign_posts
         self.key = key
         self.key_id = key_id_for(key.public_key_bytes)
         self.registry = registry
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if request.method == "POST" or request.url.path.startswith(_PUBLIC_PATHS):
+        if (request.method == "POST" and not self.sign_posts) \
+                or request.url.path.startswith(_PUBLIC_PATHS):
             yield request
             return
         if self.registry is None:

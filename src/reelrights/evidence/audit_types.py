@@ -132,3 +132,24 @@ register(StatementType(
     actor_field="auditor",
     summary="An auditor withdraws its open challenge of a run without certifying it: logged "
             "as a failed audit of the run, and the challenge is closed."))
+
+#: One opened item of an audit response: its index in the manifest, its 16-byte salt (hex), the
+#: item as its canonical JSON (RFC 8785) text, its inclusion proof, and (optionally) the name of
+#: its media file in the response's media folder.
+OPENED_ITEM = Obj({"index": Int(min=0),
+                   "salt": Str(pattern=r"[0-9a-f]{32}", hint="16 bytes of hex", min_len=32,
+                               max_len=32),
+                   "item": Str(max_len=8000),
+                   "proof": List(SHA256, max_items=64)},
+                  {"media": Str(max_len=1000)})
+
+register(StatementType(
+    "audit.opened", 1,
+    Obj({"challenge": CHALLENGE_ID, "run": RUN_ID, "developer": PARTY_ID, "auditor": PARTY_ID,
+         "items": List(OPENED_ITEM, min_items=1, max_items=1000, unique_by="index")}),
+    actor_field="developer",
+    summary="A developer answers an audit challenge on the log, sealed: the opened items with "
+            "their salts and proofs are private leaves (one per item) that the run's developer, "
+            "the challenge's auditor and the operator read; the public sees which challenge of "
+            "which run was answered, by whom, to whom.",
+    sealed=("items",), sealed_rows=("items",)))

@@ -104,6 +104,8 @@ def read_response(path: Path) -> dict[str, Any]:
     if type(doc) is dict and doc.get("format") == "reelrights/audit-response/v1":
         raise BadInput(f"{path} is an audit response of an older format (absolute media paths); "
                        "ask the developer to run `audit respond` again")
+    if type(doc) is dict and doc.get("disclosure") == "reelrights/sealed-disclosure/v1":
+        return doc  # a logged response (audit.opened), fetched: certify checks and opens it
     if type(doc) is not dict or doc.get("format") != RESPONSE_FORMAT:
         raise BadInput(f"{path} is not an audit response ({RESPONSE_FORMAT})")
     if type(doc.get("challenge")) is not str or type(doc.get("items")) is not list:

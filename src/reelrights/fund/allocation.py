@@ -99,6 +99,11 @@ def _terms(conn: Connection, license_id: str, policy_text: str, as_of: int) -> L
                        .order_by(fund_terms.c.log_index.desc())).first()
     if row is None:
         return LicenseTerms(license_id, share)
+    if row.basis == "null":  # fund.productions.SEALED_FUND_TERMS
+        raise VerificationError(f"license {license_id}'s fund terms (fund.terms at log "
+                                f"{row.log_index}) are sealed and this registry holds no body "
+                                "for them: its money cannot be split here; supply the sealed "
+                                "body store (rebuild --bodies)")
     contrib = (Fraction(row.contributors_share) / 100 if row.contributors_share is not None
                else DEFAULT_CONTRIBUTORS_SHARE)
     return LicenseTerms(license_id, share, row.basis or "units", row.unit or "items", contrib,

@@ -104,10 +104,22 @@ def _apply_terms(conn: Connection, a: Accepted) -> dict[str, Any]:
     if lic.licensor_id != b["licensor"]:
         raise PolicyDenied(f"only the licensor of {lic.id} ({lic.licensor_id}) sets its fund "
                            "terms")
+    if a.statement.sealed is not None and not _TERMS & b.keys():
+        # sealed, replayed without its body (a rebuild from tiles): the terms are unknown here,
+        # never the defaults; the fund refuses to split by them (allocation._terms)
+        conn.execute(fund_terms.insert().values(license_id=lic.id, log_index=a.index,
+                                                basis=SEALED_FUND_TERMS))
+        return {"license": lic.id}
     conn.execute(fund_terms.insert().values(
         license_id=lic.id, log_index=a.index, basis=b.get("basis"), unit=b.get("unit"),
         contributors_share=b.get("contributors_share")))
     return {"license": lic.id}
+
+
+#: The private fields of fund terms (sealable: docs/sealed.md).
+_TERMS = frozenset({"basis", "unit", "contributors_share"})
+#: ``fund_terms.basis`` of sealed terms whose body this registry does not hold.
+SEALED_FUND_TERMS = "null"
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -137,7 +149,10 @@ def use_outputs(home: Home, ledger: Ledger, production: str,
 
 
 def set_terms(home: Home, ledger: Ledger, license_id: str, basis: str | None = None,
-              unit: str | None = None, contributors_share: str | None = None) -> Receipt:
+              unit: str | None = None, contributors_share: str | None = None, *,
+              sealed: bool = False) -> Receipt:
+    """Set a license's fund terms as its licensor (``sealed``: basis, unit and share off the
+    log, docs/sealed.md)."""
     from ..rights.licensing import resolve_license
 
     with ledger.db.read() as conn:
@@ -146,7 +161,9 @@ def set_terms(home: Home, ledger: Ledger, license_id: str, basis: str | None = N
     for k, v in (("basis", basis), ("unit", unit), ("contributors_share", contributors_share)):
         if v is not None:
             body[k] = v
-    return submit_as(home, ledger, "fund.terms", lic.licensor_id, body)
+    if sealed and not _TERMS & body.keys():
+        raise BadInput("nothing to seal: give --basis, --unit or --contributors-share")
+    return submit_as(home, ledger, "fund.terms", lic.licensor_id, body, sealed=sealed)
 
 
 # -- queries ------------------------------------------------------------------------------------

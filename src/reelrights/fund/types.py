@@ -73,7 +73,8 @@ register(StatementType(
          "contributors_share": PERCENT}),
     actor_field="licensor",
     summary="The licensor sets how the fund splits a license's money: the usage basis "
-            "(licensed units or attribution weights) and the contributors' share."))
+            "(licensed units or attribution weights) and the contributors' share.",
+    sealed=("basis", "unit", "contributors_share")))
 
 register(StatementType(
     "revenue.reported", 1,

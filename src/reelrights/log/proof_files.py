@@ -23,7 +23,7 @@ from ..store.tables import log_entries, parties
 from ..verify.tlog_proof import ProvenEntry, TlogProof, related_sorted
 from .database_log import DatabaseLog
 
-__all__ = ["proof_file"]
+__all__ = ["key_index", "proof_file"]
 
 
 def _checkpoint_size(note: bytes) -> int:
@@ -31,7 +31,7 @@ def _checkpoint_size(note: bytes) -> int:
     return Checkpoint.parse(note[: split + 1]).size
 
 
-def _key_index(conn: Connection, actor: str) -> int | None:
+def key_index(conn: Connection, actor: str) -> int | None:
     if actor == OPERATOR:
         for idx, entry in conn.execute(select(log_entries.c.idx, log_entries.c.entry)
                                        .order_by(log_entries.c.idx).limit(64)):
@@ -62,7 +62,7 @@ def proof_file(conn: Connection, log: DatabaseLog, index: int, related: Iterable
             continue
         entries[i] = log.entry(conn, i)
         signer = decode_entry(entries[i]).actor
-        k = _key_index(conn, signer)
+        k = key_index(conn, signer)
         if k is not None and k != i and k not in entries:
             todo.append(k)
         # the signer's key statements before it (rotations, recoveries: docs/keys.md)

@@ -60,7 +60,8 @@ def sign_sealed(ledger: Ledger, key: PartyKey, type_: str, actor: str,
     if not t.sealed:
         raise BadInput(f"{type_} has no private fields to seal; submit it in clear")
     sealing = seal_body(body, t.sealed, t.sealed_rows)
-    statement = ledger.new_statement(type_, actor, sealing.public_body, sealed=sealing.sealed)
+    statement = ledger.new_statement(type_, actor, sealing.public_body, sealed=sealing.sealed,
+                                     signer=key.public_key_bytes)
     return SealedEntry(sign_statement(statement, key), sealing.leaves)
 
 

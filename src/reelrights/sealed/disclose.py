@@ -15,6 +15,7 @@ from ..core.statements import SignedStatement, decode_entry
 from ..errors import BadInput, NotFound
 from ..log.database_log import DatabaseLog
 from ..store.fund_tables import fund_statements, revenue_reports
+from ..store.key_tables import key_events
 from ..store.tables import licenses, log_entries, parties
 from .store import UNAVAILABLE, BodySource, body_state
 
@@ -71,6 +72,20 @@ def make_disclosure(conn: Connection, log: DatabaseLog, ref: str, paths: Sequenc
         return {"leaf": bytes(leaf).decode("utf-8"), "index": i,
                 "proof": log.inclusion(conn, i, size)["proof"]}
 
-    return {"disclosure": FORMAT, "checkpoint": note.decode("utf-8"),
-            "statement": proven(index), "signer": proven(int(signer_index)),
-            "leaves": [d.to_json() for d in shown]}
+    # The signer's key statements before it (rotations, recoveries: docs/keys.md), and the
+    # registry's establishment (its rotation wait) when there are any.
+    keys = [int(i) for i in conn.scalars(select(key_events.c.log_index).where(
+        key_events.c.party_id == s.actor, key_events.c.log_index < index)
+        .order_by(key_events.c.log_index))]
+    if keys:
+        from ..core.statement_types import OPERATOR
+        from ..log.proof_files import key_index
+
+        established = key_index(conn, OPERATOR)
+        keys = ([] if established is None else [established]) + keys
+    doc = {"disclosure": FORMAT, "checkpoint": note.decode("utf-8"),
+           "statement": proven(index), "signer": proven(int(signer_index)),
+           "leaves": [d.to_json() for d in shown]}
+    if keys:
+        doc["keys"] = [proven(i) for i in keys]
+    return doc

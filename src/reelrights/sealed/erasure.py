@@ -53,6 +53,15 @@ FORGET: dict[str, Callable[[Connection, dict[str, Any]], None]] = {
 }
 
 
+#: Why the other sealed types' bodies are kept (docs/sealed.md, "Erasure").
+KEPT: dict[str, str] = {
+    "revenue.reported": "are the fund's books and are kept",
+    "fund.statement": "are the fund's books and are kept",
+    "fund.terms": "are kept: the fund split money by them",
+    "audit.opened": "are kept: the auditor's certificate was judged on them",
+}
+
+
 @applier("sealed.erased")
 @each_statement
 def _apply_erased(conn: Connection, a: Accepted) -> dict[str, Any]:
@@ -76,8 +85,9 @@ def _apply_erased(conn: Connection, a: Accepted) -> dict[str, Any]:
                  .values(leaves=None))
     forget = FORGET.get(sealed.type)
     if forget is None:
-        raise PolicyDenied(f"{sealed.type} bodies are the fund's books and are kept; erasure "
-                           f"applies to {', '.join(sorted(FORGET))}")
+        why = KEPT.get(sealed.type, "are kept")
+        raise PolicyDenied(f"{sealed.type} bodies {why}; erasure applies to "
+                           f"{', '.join(sorted(FORGET))}")
     forget(conn, sealed.body)
     return {"statement": b["statement"], "erased_at": a.time}
 
