@@ -5,7 +5,10 @@ that acts for someone else. The signatures are real Ed25519 signatures."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
+import time
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +16,8 @@ from web_kit import Site
 
 from reelrights.errors import PolicyDenied
 from reelrights.keys import load_key_file
-from reelrights.web.session import SESSION_S, Sessions, challenge_text
+from reelrights.store.db import Database
+from reelrights.web.session import COOKIE, SESSION_S, Sessions, challenge_text
 
 
 def _party(site: Site, name: str) -> str:
@@ -125,12 +129,13 @@ def test_a_non_form_post_is_refused(web_site: Site) -> None:
     assert r.status_code == 400 and "over" in r.text
 
 
-def test_sessions_expire_and_challenges_too() -> None:
+def test_sessions_expire_and_challenges_too(home: Any) -> None:
+    """On both backends: a session ends after SESSION_S, a challenge after two minutes."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-    now = [1000.0]
-    sessions = Sessions(clock=lambda: now[0])
+    now = [time.time()]
+    sessions = Sessions(Database(home.database_url), clock=lambda: now[0])
     key = Ed25519PrivateKey.generate()
     public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     nonce = sessions.challenge("pty_a")
@@ -144,6 +149,66 @@ def test_sessions_expire_and_challenges_too() -> None:
     sig = base64.b64encode(key.sign(challenge_text("reg", "pty_a", late).encode())).decode()
     with pytest.raises(PolicyDenied, match="expired"):
         sessions.open("pty_a", late, sig, public, "reg", "A", "performer")
+
+
+def test_challenges_and_sessions_are_shared_by_every_process(home: Any) -> None:
+    """Two server processes (two Sessions on one database, SQLite and PostgreSQL): a challenge
+    issued by one is good once in either; a session opened in one is seen and closed in both;
+    the database holds no usable token."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from sqlalchemy import select
+
+    from reelrights.store.access_tables import web_sessions
+
+    one, two = Sessions(Database(home.database_url)), Sessions(Database(home.database_url))
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    nonce = one.challenge("pty_a")
+    sig = base64.b64encode(key.sign(challenge_text("reg", "pty_a", nonce).encode())).decode()
+    token, session = two.open("pty_a", nonce, sig, public, "reg", "A", "performer")
+    for replay in (one, two):  # the challenge is used up everywhere
+        with pytest.raises(PolicyDenied, match="used"):
+            replay.open("pty_a", nonce, sig, public, "reg", "A", "performer")
+    seen = one.get(token)
+    assert seen is not None and (seen.party, seen.csrf) == ("pty_a", session.csrf)
+    with Database(home.database_url).read() as conn:
+        stored = [r.token_sha256 for r in conn.execute(select(web_sessions))]
+    assert stored == [hashlib.sha256(token.encode()).hexdigest()] and token not in stored
+    assert one.get(stored[0]) is None  # the stored digest is not a token
+    two.close(token)
+    assert one.get(token) is None and two.get(token) is None
+
+
+def test_a_session_opened_by_one_server_is_seen_and_closed_by_another(web_site: Site) -> None:
+    """A second `reelrights serve` on the same home (as `--workers N` runs several): the
+    challenge from one, the sign-in at the other, the session good at both, signed out at one,
+    gone at both."""
+    from service_kit import start_server
+
+    from reelrights.home import Home
+
+    other = start_server(Home.open(web_site.home))
+    try:
+        bruno = _party(web_site, "Bruno Lindqvist")
+        c = _challenge(httpx.Client(base_url=web_site.url), bruno)
+        with httpx.Client(base_url=other.url) as client:
+            r = client.post("/sign-in", data={"party": bruno, "nonce": c["nonce"],
+                                              "signature": _signed(web_site, bruno, c["text"])})
+            assert r.status_code == 303, r.text
+            cookie = {COOKIE: client.cookies[COOKIE]}
+        page = f"/parties/{bruno}"
+        for url in (web_site.url, other.url):
+            assert "Sign out Bruno Lindqvist" in httpx.get(url + page, cookies=cookie).text
+        signed_in = httpx.get(web_site.url + page, cookies=cookie).text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', signed_in)
+        assert csrf is not None
+        r = httpx.post(other.url + "/sign-out", data={"csrf": csrf.group(1)}, cookies=cookie)
+        assert r.status_code == 303, r.text
+        for url in (web_site.url, other.url):
+            assert "Sign out Bruno" not in httpx.get(url + page, cookies=cookie).text
+    finally:
+        other.stop()
 
 
 def test_pages_show_private_facts_only_to_their_parties(web_site: Site) -> None:

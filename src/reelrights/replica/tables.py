@@ -87,6 +87,9 @@ LOCAL_TABLES: dict[str, str] = {
     "sealed_bodies": "the private fields and salts of sealed statements (the log holds only "
                      "their roots): the sealed body store, backed up, never derivable from the "
                      "log; `rebuild --bodies` restores it",
+    "web_challenges": "web sign-in challenges this server issued (single-use, expiring)",
+    "web_sessions": "web sessions (the SHA-256 of each cookie's token), shared by every "
+                    "server process; expire on their own",
     "sealed_grants": "the fields of sealed statements a party disclosed to another party "
                      "through the service (POST /v1/sealed/<id>/grants): its decision, recorded "
                      "by this server, never logged; backed up with the database",

@@ -38,7 +38,7 @@ __all__ = ["Database", "unavailable"]
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration. Checked against Alembic's own view by tests/test_store.py; comparing it
 #: with ``alembic_version`` lets a command skip importing Alembic when nothing needs migrating.
-SCHEMA_HEAD = "0020"
+SCHEMA_HEAD = "0021"
 _migrate_lock = threading.Lock()
 
 

@@ -259,7 +259,7 @@ deaths = Table(
 
 # Later capabilities keep their tables in modules of their own, on the same metadata.
 from . import (  # noqa: E402,F401
-    access_tables,  # noqa: E402,F401  (nonces of signed reads: 0014)
+    access_tables,  # noqa: E402,F401  (nonces of signed reads: 0014; web sessions: 0021)
     consent_request_tables,  # noqa: E402,F401  (consent requests and their decisions: 0018)
     dispute_tables,  # noqa: E402,F401  (ownership disputes, migration 0008)
     evidence_tables,

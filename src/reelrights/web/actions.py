@@ -47,7 +47,7 @@ async def sign_in_challenge(request: Request) -> Response:
 
     fields = await form(request)
     party = await call(request, party_detail, db(request), fields.get("party", ""))
-    nonce = sessions(state(request)).challenge(party.id)
+    nonce = await call(request, sessions(state(request)).challenge, party.id)
     return JSONResponse({"party": party.id, "nonce": nonce,
                          "text": challenge_text(_ledger(request).registry, party.id, nonce)},
                         headers=PAGE_HEADERS)
@@ -61,9 +61,9 @@ async def sign_in(request: Request) -> Response:
     party = await call(request, party_detail, db(request), fields.get("party", ""))
     ledger = _ledger(request)
     key = await call(request, _signing_key_now, ledger, party.id)
-    token, _ = sessions(state(request)).open(
-        party.id, fields.get("nonce", ""), fields.get("signature", ""),
-        key, ledger.registry, party.name, party.kind)
+    token, _ = await call(request, sessions(state(request)).open, party.id,
+                          fields.get("nonce", ""), fields.get("signature", ""), key,
+                          ledger.registry, party.name, party.kind)
     response = RedirectResponse(f"/parties/{party.id}", status_code=303, headers=PAGE_HEADERS)
     response.set_cookie(COOKIE, token, max_age=SESSION_S, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/")
@@ -89,7 +89,7 @@ def _signing_key_now(ledger: Any, party: str) -> bytes:
 async def sign_out(request: Request) -> Response:
     session = require(request)
     await check_csrf(request, session)
-    sessions(state(request)).close(request.cookies.get(COOKIE))
+    await call(request, sessions(state(request)).close, request.cookies.get(COOKIE))
     response = RedirectResponse("/", status_code=303, headers=PAGE_HEADERS)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -146,7 +146,10 @@ def page(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request
 
     @functools.wraps(handler)
     async def wrapped(request: Request) -> Response:
+        from .session import load_session
+
         try:
+            await load_session(request)
             return await handler(request)
         except NotFound as exc:
             return _error_page(request, 404, "Not found", str(exc))
