@@ -82,7 +82,8 @@ def build(size: int, bundles: int, seed: int = 7) -> tuple[list[str], str, list[
                 "year": 2026, "assets": [{"sha256": rng.randbytes(32).hex(), "size": 1000,
                                           "media_type": "video/mp4", "category": "video",
                                           "name": "film.mp4"}]}
-        leaves[i] = make_leaf(sign_statement(make_statement("work.registered", pid, body, TIME,
+        when = f"{TIME[:-3]}{rng.randrange(60):02d}.{rng.randrange(10**6):06d}Z"  # as utc_now()
+        leaves[i] = make_leaf(sign_statement(make_statement("work.registered", pid, body, when,
                                                             registry=REGISTRY), key), LOG_TIME)
         subjects.append((i, k))
     tree = MemoryTree(leaf_hash(leaves[i]) if i in leaves else leaf_hash(i.to_bytes(8, "big"))
