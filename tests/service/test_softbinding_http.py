@@ -30,7 +30,16 @@ from test_provenance import _certified_story, _media, _reencode_png  # noqa: E40
 
 @pytest.fixture
 def published(service, tmp_path):
-    home = make_home(tmp_path / "home")
+    return _published(service, tmp_path, "sqlite")
+
+
+@pytest.fixture
+def published_on_each_backend(service, service_backend, tmp_path):
+    return _published(service, tmp_path, service_backend)
+
+
+def _published(service, tmp_path, backend: str):
+    home = make_home(tmp_path / "home", backend)
     ledger = Ledger.open(home)
     try:
         ids = _certified_story(home, ledger, tmp_path, certify=False)
@@ -108,11 +117,11 @@ def _fresh(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_stripped_output_is_recovered_and_its_embedded_proof_verifies_offline(
-        published, tmp_path) -> None:
+        published_on_each_backend, tmp_path) -> None:
     """Issue 14: strip the manifest (a lossless re-encode), recover it through the soft-binding
     API (by binding and by content), verify the recovered manifest's embedded proof in a fresh
     process with no home, the log key alone; a changed byte of the recovered manifest fails."""
-    p = published
+    p = published_on_each_backend
     away = tmp_path / "away"
     away.mkdir()
     (away / "log.vkey").write_text(public_log_vkey(p["home"]) + "\n")
