@@ -5,8 +5,8 @@
     python benchmarks/verify_bundles.py --size 1048576 --bundles 50000 --seconds 5
 
 Set-up (not timed): a log of ``--size`` leaves, of which ``--bundles`` are real v2 statements
-(``work.registered``, each signed by one of 100 parties) at random indices and the rest filler
-leaves; each party's ``party.registered`` statement in the log; one signed checkpoint. Each
+(``work.registered``, each signed by one of 100 parties, each with its own microsecond time as
+``utc_now`` writes it) at random indices and the rest filler leaves; each party's ``party.registered`` statement in the log; one signed checkpoint. Each
 statement's proof file carries its entry, its inclusion proof, its signer's key statement (with
 its own proof) and the checkpoint, formatted as text, as ``reelrights log proof`` writes it.
 
@@ -20,7 +20,9 @@ the three meet the same machine:
    tlog-proof and its extra, hash the leaves, check both inclusion proofs, decode the
    statement and check its signature under the signer's key. The checkpoint's signature is
    checked once and cached by the note's bytes, and so is the signer's key statement (the
-   same few in every file), as a verifier of many proofs does;
+   same few in every file), as a verifier of many proofs does; it also remembers the inclusion
+   proofs' nodes it computed (:mod:`reelrights.verify.inclusion`: the upper levels are shared),
+   a fresh verifier per pass;
 3. **proof only**: the leaf hash and its RFC 9162 inclusion proof against the (verified)
    checkpoint's root, per proof.
 
