@@ -6,9 +6,10 @@
 
 Set-up (not timed): a log of ``--size`` leaves, of which ``--bundles`` are real v2 statements
 (``work.registered``, each signed by one of 100 parties, each with its own microsecond time as
-``utc_now`` writes it) at random indices and the rest filler leaves; each party's ``party.registered`` statement in the log; one signed checkpoint. Each
-statement's proof file carries its entry, its inclusion proof, its signer's key statement (with
-its own proof) and the checkpoint, formatted as text, as ``reelrights log proof`` writes it.
+``utc_now`` writes it) at random indices and the rest filler leaves; each party's
+``party.registered`` statement in the log; one signed checkpoint. Each statement's proof file
+carries its entry, its inclusion proof, its signer's key statement (with its own proof) and the
+checkpoint, formatted as text, as ``reelrights log proof`` writes it.
 
 Timed, on one core, in CPU seconds of this process (a shared machine deschedules it; CPU time
 still counts only the work), in ``--rounds`` interleaved rounds whose medians are printed, so
