@@ -148,7 +148,8 @@ def verify_certificate(vp: VerifiedProof, *, cert_id: str | None = None,
     _signed_by(run, "developer")
     checks.append(f"subject is run {b['run']}'s commitment (entry {run.index}, root "
                   f"{root[:16]}…, developer {run.body['developer']})")
-    challenge = p.get("challenge") if isinstance(p.get("challenge"), dict) else {}
+    found = p.get("challenge")
+    challenge: dict[str, Any] = found if isinstance(found, dict) else {}
     if challenge.get("id") != b.get("challenge"):
         raise _fail(f"certificate {b['id']}: the signed statement names challenge "
                     f"{challenge.get('id')}, the log entry {b.get('challenge')}")
