@@ -5,10 +5,11 @@
     python benchmarks/verify_bundles.py --size 1048576 --bundles 50000 --seconds 5
 
 Set-up (not timed): a log of ``--size`` leaves, of which ``--bundles`` are real v2 statements
-(``work.registered``, each signed by one of 100 parties) at random indices and the rest filler
-leaves; each party's ``party.registered`` statement in the log; one signed checkpoint. Each
-statement's proof file carries its entry, its inclusion proof, its signer's key statement (with
-its own proof) and the checkpoint, formatted as text, as ``reelrights log proof`` writes it.
+(``work.registered``, each signed by one of 100 parties, each with its own microsecond time as
+``utc_now`` writes it) at random indices and the rest filler leaves; each party's
+``party.registered`` statement in the log; one signed checkpoint. Each statement's proof file
+carries its entry, its inclusion proof, its signer's key statement (with its own proof) and the
+checkpoint, formatted as text, as ``reelrights log proof`` writes it.
 
 Timed, on one core, in CPU seconds of this process (a shared machine deschedules it; CPU time
 still counts only the work), in ``--rounds`` interleaved rounds whose medians are printed, so
@@ -20,7 +21,9 @@ the three meet the same machine:
    tlog-proof and its extra, hash the leaves, check both inclusion proofs, decode the
    statement and check its signature under the signer's key. The checkpoint's signature is
    checked once and cached by the note's bytes, and so is the signer's key statement (the
-   same few in every file), as a verifier of many proofs does;
+   same few in every file), as a verifier of many proofs does; it also remembers the inclusion
+   proofs' nodes it computed (:mod:`reelrights.verify.inclusion`: the upper levels are shared),
+   a fresh verifier per pass;
 3. **proof only**: the leaf hash and its RFC 9162 inclusion proof against the (verified)
    checkpoint's root, per proof.
 
@@ -82,7 +85,8 @@ def build(size: int, bundles: int, seed: int = 7) -> tuple[list[str], str, list[
                 "year": 2026, "assets": [{"sha256": rng.randbytes(32).hex(), "size": 1000,
                                           "media_type": "video/mp4", "category": "video",
                                           "name": "film.mp4"}]}
-        leaves[i] = make_leaf(sign_statement(make_statement("work.registered", pid, body, TIME,
+        when = f"{TIME[:-3]}{rng.randrange(60):02d}.{rng.randrange(10**6):06d}Z"  # as utc_now()
+        leaves[i] = make_leaf(sign_statement(make_statement("work.registered", pid, body, when,
                                                             registry=REGISTRY), key), LOG_TIME)
         subjects.append((i, k))
     tree = MemoryTree(leaf_hash(leaves[i]) if i in leaves else leaf_hash(i.to_bytes(8, "big"))

@@ -152,8 +152,9 @@ def test_cli_exit_codes_and_bad_input(home, ledger, story, tmp_path) -> None:
     good.write_text(issue_proof(ledger, story["cert_index"]).format())
     assert _fresh(["verify", str(good), "--log-key", str(vk)], tmp_path).returncode == 0
     bad = tmp_path / "bad.tlog-proof"
-    bad.write_text(good.read_text().replace(f"index {story['cert_index']}",
-                                            f"index {story['cert_index'] - 1}"))
+    taken = {e.index for e in TlogProof.parse(good.read_text()).entries()}
+    other = max(i for i in range(story["cert_index"]) if i not in taken)  # no related entry's
+    bad.write_text(good.read_text().replace(f"index {story['cert_index']}", f"index {other}"))
     r = _fresh(["verify", str(bad), "--log-key", str(vk)], tmp_path)
     assert r.returncode == 1 and "inclusion proof" in r.stderr and "Traceback" not in r.stderr
     junk = tmp_path / "junk.tlog-proof"

@@ -26,7 +26,7 @@ from .core.statements import decode_entry
 from .errors import BadInput, NotFound
 from .ledger import Ledger
 from .log.proof_files import proof_file
-from .store.evidence_tables import audit_certificates, training_runs
+from .store.evidence_tables import audit_certificates, audit_challenges, training_runs
 from .store.fund_tables import fund_statements
 from .store.provenance_tables import outputs
 from .store.tables import license_cosigns, licenses, log_entries
@@ -43,6 +43,15 @@ def _index_of(conn: Connection, table: Any, ident: object) -> list[int]:
         return []
     found = conn.scalar(select(table.c.log_index).where(table.c.id == ident))
     return [] if found is None else [int(found)]
+
+
+def _certificate_challenge(conn: Connection, cert: object) -> list[int]:
+    """The log index of the challenge certificate ``cert`` answers (its seed is verified)."""
+    if type(cert) is not str:
+        return []
+    challenge = conn.scalar(select(audit_certificates.c.challenge_id)
+                            .where(audit_certificates.c.id == cert))
+    return _index_of(conn, audit_challenges, challenge)
 
 
 def _license_history(conn: Connection, lic: object) -> list[int]:
@@ -66,11 +75,13 @@ def related_indices(conn: Connection, entry: bytes) -> list[int]:
         return _license_history(conn, b.get("id"))
     if s.type in ("license.cosigned", "license.revoked"):
         return _license_history(conn, b.get("license"))
-    if s.type == "audit.certified":
-        return _index_of(conn, training_runs, b.get("run"))
+    if s.type == "audit.certified":  # the run, and the challenge whose seed it records
+        return (_index_of(conn, training_runs, b.get("run"))
+                + _index_of(conn, audit_challenges, b.get("challenge")))
     if s.type == "output.registered":
         return (_index_of(conn, training_runs, b.get("run"))
-                + _index_of(conn, audit_certificates, b.get("certificate")))
+                + _index_of(conn, audit_certificates, b.get("certificate"))
+                + _certificate_challenge(conn, b.get("certificate")))
     if s.type == "run.committed":
         return [i for line in b.get("usage", []) for i in
                 _index_of(conn, licenses, line.get("license"))]

@@ -8,7 +8,11 @@ FILE is one of:
   JSON rendering (``document``: its hash, inputs hash, party, period and totals against the
   signed ones);
 * a media file whose C2PA manifest embeds one (``dev.reelrights.tlog-proof``): the manifest must
-  be intact, and its training-run assertion must agree with the logged output record.
+  be intact, and its training-run assertion must agree with the logged output record;
+* a detached C2PA manifest store (``application/c2pa``, a JUMBF ``.c2pa`` file: what the
+  soft-binding API's ``/manifests/{id}`` returns for a stripped copy): its claim signature must
+  verify and its assertions be the signed ones; its hard binding names the original asset's
+  bytes, which a recovered manifest does not have, so that one check is not made (said so).
 
 The checks are the pure verifiers' (:mod:`reelrights.verify`), with the log key and witness
 policy given. With ``server``, the proof's checkpoint is upgraded: the server's newer checkpoint
@@ -85,6 +89,35 @@ def _from_media(path: Path) -> tuple[bytes, dict[str, Any], list[str]]:
     return embedded["proof"].encode("utf-8"), claim if isinstance(claim, dict) else {}, checks
 
 
+#: What a detached manifest store fails by construction: its data hash names the original
+#: asset (absent), and no trust anchors are given offline (as for an embedded manifest).
+_DETACHED_FAILURES = frozenset({"assertion.dataHash.mismatch", "assertion.bmffHash.mismatch",
+                                "assertion.boxesHash.mismatch", "signingCredential.untrusted"})
+
+
+def _from_manifest_store(path: Path, data: bytes) -> tuple[bytes, dict[str, Any], list[str]]:
+    from .media.c2pa_assertions import TLOG_PROOF_LABEL, TRAINING_RUN_LABEL
+    from .media.c2pa_engine import verify_manifest_store
+
+    c2pa_result = verify_manifest_store(data, anchors=None)
+    if c2pa_result.state == "NotFound":
+        raise BadInput(f"{path}: not a C2PA manifest store")
+    bad = set(c2pa_result.failure_codes) - _DETACHED_FAILURES
+    if bad or "claimSignature.validated" not in c2pa_result.success_codes:
+        raise VerificationError(f"{path}: its C2PA manifest does not verify "
+                                f"({', '.join(sorted(bad)) or 'claim signature not validated'})")
+    embedded = c2pa_result.assertions.get(TLOG_PROOF_LABEL)
+    if not isinstance(embedded, dict) or not isinstance(embedded.get("proof"), str):
+        raise BadInput(f"{path}: the C2PA manifest embeds no reelrights proof "
+                       f"({TLOG_PROOF_LABEL})")
+    claim = c2pa_result.assertions.get(TRAINING_RUN_LABEL)
+    signer = c2pa_result.signer.common_name if c2pa_result.signer else "unknown"
+    checks = [f"detached C2PA manifest store: claim signature validated (signer {signer}), its "
+              "assertions the signed ones; its hard binding to the original asset's bytes is "
+              "not checked (the asset is not given)"]
+    return embedded["proof"].encode("utf-8"), claim if isinstance(claim, dict) else {}, checks
+
+
 def _read(path: Path, proof_path: Path | None = None) -> tuple[bytes, dict[str, Any], list[str]]:
     """(proof bytes, what the artifact adds for its verifier, checks already made)."""
     given: bytes | None = None
@@ -117,7 +150,10 @@ def _read(path: Path, proof_path: Path | None = None) -> tuple[bytes, dict[str, 
         if isinstance(doc.get("document"), dict):
             extra["document"] = doc["document"]
         return proof.encode("utf-8"), extra, []
-    proof_bytes, claim, checks = _from_media(path)
+    if data[4:8] == b"jumb":  # a JUMBF superbox: a C2PA manifest store on its own
+        proof_bytes, claim, checks = _from_manifest_store(path, data)
+    else:
+        proof_bytes, claim, checks = _from_media(path)
     return proof_bytes, {"claim": claim}, checks
 
 

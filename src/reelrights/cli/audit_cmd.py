@@ -9,7 +9,7 @@ import click
 
 from ..core.ids import ID_PATTERNS
 from ..errors import BadInput, PolicyDenied
-from ..evidence.audit_challenge import challenge_run, respond, write_private
+from ..evidence.audit_challenge import challenge_run, respond, witnessed_history, write_private
 from ..evidence.audit_status import run_audits, withdraw_challenge
 from ..evidence.certificates import certify, show_certificate, verify_certificate, write_certificate
 from .context import AppContext, pass_app
@@ -44,6 +44,11 @@ def audit_challenge(app: AppContext, run: str, samples: int, auditor: str, as_js
     """Log a challenge; its indices derive from its own log entry and the log's signature on
     the next checkpoint, so nobody can choose them. Prints the challenge's id."""
     out = challenge_run(app.home, app.ledger, run, samples, auditor)
+    if out["seed"] is None:  # the log has witnesses: their cosignatures join the seed first
+        created(as_json, out["challenge"], out, [
+            f"challenge {out['challenge']} (log {out['log_index']}) of run {out['run']}: "
+            f"{out['pending']}; `audit respond` and `audit certify` derive the indices then"])
+        return
     cp, shown = out["checkpoint"], out["indices"][:20]
     created(as_json, out["challenge"], out, [
         f"challenge {out['challenge']} (log {out['log_index']}): {out['method']} audit of "
@@ -74,7 +79,8 @@ def audit_respond(app: AppContext, challenge: str, manifest: Path, opening: Path
     """Developer: open the challenged items (item, salt, inclusion proof). Nothing is logged
     unless --log (then sealed)."""
     _fresh(output)
-    doc = respond(app.ledger, challenge, manifest, opening, media_dir, full)
+    doc = respond(app.ledger, challenge, manifest, opening, media_dir, full,
+                  witnessed=witnessed_history(app.home.path, app.home.log_vkey()))
     if log_it:
         from ..evidence.audit_opened import log_response
 

@@ -35,6 +35,11 @@ from typing import Any
 
 import rfc8785
 
+try:  # the C parser and encoder of the fast path; the stdlib's C scanner without it
+    import orjson
+except ImportError:  # pragma: no cover - a dependency, but the stdlib path stays correct
+    orjson = None  # type: ignore[assignment]
+
 from ..errors import BadInput, InvalidStatement
 
 __all__ = ["MAX_JSON_DEPTH", "MAX_SAFE_INTEGER", "canonical_bytes", "json_depth", "load_json",
@@ -170,8 +175,43 @@ if _c_make_scanner is not None and _c_make_encoder is not None:
 _MISS = object()
 
 
-def _parse_fast(data: bytes) -> Any:
+def _no_floats(value: Any) -> bool:
+    """Whether no float is anywhere in ``value`` (parsed JSON)."""
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        v = pop()
+        t = type(v)
+        if t is dict:
+            push(v.values())
+        elif t is list:
+            push(v)
+        elif t is float:
+            return False
+    return True
+
+
+def _parse_orjson(data: bytes, floats_in: Callable[[Any], Any] | None = None) -> Any:
+    """:func:`_parse_fast` with orjson (about 4x the stdlib's C scanner and encoder): orjson's
+    compact, key-sorted, 53-bit-integer output is JCS for ASCII keys and no floats, so bytes that
+    equal it are canonical. Documents with floats or non-ASCII keys go to the general path."""
+    try:
+        value = orjson.loads(data)
+        out = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+    except (TypeError, ValueError, RecursionError):  # JSONDecodeError, JSONEncodeError
+        return _MISS
+    if out != data:
+        return _MISS
+    if not data.isascii():
+        return value if _fast_path_ok(value) else _MISS
+    return value if _no_floats(value if floats_in is None else floats_in(value)) else _MISS
+    return value
+
+
+def _parse_fast(data: bytes, floats_in: Callable[[Any], Any] | None = None) -> Any:
     """The parsed value when ``data`` is canonical and in the fast path's domain, else _MISS."""
+    if orjson is not None:
+        return _parse_orjson(data, floats_in)
     if _scan is None or _encode is None:
         return _MISS
     try:
@@ -184,15 +224,20 @@ def _parse_fast(data: bytes) -> Any:
     return value if "".join(_encode(value, 0)) == text else _MISS
 
 
-def parse_canonical(data: bytes, *, what: str = "document") -> Any:
+def parse_canonical(data: bytes, *, what: str = "document",
+                    floats_in: Callable[[Any], Any] | None = None) -> Any:
     """Parse JSON bytes and insist they are already in RFC 8785 form.
 
     Rejects invalid UTF-8, invalid JSON, and anything whose re-serialization differs from the
     input: whitespace, key order, escapes, number forms, and duplicate keys (the parsed object
     keeps one of them, so it re-serializes shorter).
+
+    ``floats_in(value)``, when given, is the part of the parsed value that may hold a float: the
+    caller refuses a float anywhere else by its own type checks, so the fast path looks for
+    floats (which it leaves to the general path) only there.
     """
-    if _scan is not None and type(data) is bytes:
-        value = _parse_fast(data)
+    if (_scan is not None or orjson is not None) and type(data) is bytes:
+        value = _parse_fast(data, floats_in)
         if value is not _MISS:
             if not _shallow_enough(data, value):
                 raise InvalidStatement(_too_deep(what))

@@ -69,7 +69,7 @@ from .records import Run
 from .runs import default_opening, resolve_run
 
 __all__ = ["RESPONSE_FORMAT", "Challenge", "challenge_run", "load_challenge", "load_manifest",
-           "open_challenge", "respond", "write_private"]
+           "open_challenge", "respond", "witnessed_history", "write_private"]
 
 RESPONSE_FORMAT = "reelrights/audit-response/v2"
 
@@ -91,6 +91,10 @@ class Challenge:
     run: Run
     #: "v3": the witnesses' cosignatures that joined the seed (core.audit_seed).
     cosignatures: tuple[Cosignature, ...] = ()
+    #: The public material the seed is re-derived from (v2, v3): the log's signed note of the
+    #: first checkpoint after the challenge, then for each checkpoint a joined cosignature is
+    #: on, the log's note of it with those cosignature lines (docs/audits.md).
+    seed_notes: tuple[bytes, ...] = ()
 
     @property
     def full(self) -> bool:
@@ -118,6 +122,11 @@ class Challenge:
             out["cosignatures"] = [{"witness": c.witness, "timestamp": c.timestamp,
                                     "line": c.line} for c in self.cosignatures]
         return out
+
+    def seed_record(self) -> dict[str, Any]:
+        """What a certificate records of the seed, for anyone to re-derive it (v2, v3)."""
+        return {"seed": self.seed.hex(),
+                "notes": [n.decode("utf-8") for n in self.seed_notes]}
 
 
 def log_verifier(log: DatabaseLog) -> NoteVerifier:
@@ -156,7 +165,34 @@ def load_challenge(conn: Connection, log: DatabaseLog, ref: str,
     cp = Checkpoint.parse(note.split(b"\n\n", 1)[0] + b"\n")
     return Challenge(row.id, row.log_index, row.auditor_id, row.samples,
                      "v3" if cosigs else "v2", (cp.origin, cp.size, cp.root.hex()), seed, run,
-                     tuple(cosigs))
+                     tuple(cosigs), (note, *_cosigned_notes(conn, log, cosigs, witnessed or ())))
+
+
+def _cosigned_notes(conn: Connection, log: DatabaseLog, cosigs: Sequence[Cosignature],
+                    witnessed: Sequence[CosignedCheckpoint]) -> list[bytes]:
+    """For each checkpoint size a joined cosignature is on: the log's note with those lines."""
+    by_size: dict[int, list[str]] = {}
+    for c in cosigs:
+        size = next(cp.checkpoint.size for cp in witnessed if c in cp.cosignatures)
+        by_size.setdefault(size, []).append(c.line)
+    return [log.checkpoint(conn, size) + "".join(sorted(lines)).encode("utf-8")
+            for size, lines in sorted(by_size.items())]
+
+
+def witnessed_history(home_path: Path, log_vkey: str) -> list[CosignedCheckpoint]:
+    """The log's cosigned checkpoints its witnessing collected (``<home>/cosigned.sqlite``,
+    each line verified under its witness's key when stored, and again here): the ``witnessed``
+    of :func:`load_challenge`. Empty when the log has no witnesses: the seed is then the
+    log-only v2 seed."""
+    from ..core.cosignature import open_cosigned
+    from ..log.cosigned import COSIGNED_FILE, CosignedStore
+
+    path = Path(home_path) / COSIGNED_FILE
+    if not path.exists():
+        return []
+    store = CosignedStore(path)
+    keys = store.witness_keys()
+    return [open_cosigned(note, log_vkey, keys) for note, _ in store.history()] if keys else []
 
 
 def _seed_cosignatures(conn: Connection, log: DatabaseLog, index: int,
@@ -173,7 +209,7 @@ def _seed_cosignatures(conn: Connection, log: DatabaseLog, index: int,
     if left > 0:
         raise BadInput(f"the challenge's seed takes the witnesses' cosignatures made within "
                        f"{WITNESS_WINDOW_S} s of it; try again in {left:.0f} s")
-    return seed_cosignatures(witnessed, index, t)
+    return seed_cosignatures(witnessed, index, t, WITNESS_WINDOW_S)
 
 
 def open_challenge(conn: Connection, run_id: str, auditor_id: str) -> Any:
@@ -267,8 +303,16 @@ def challenge_run(home: Home, ledger: Ledger, run: str, samples: int,
     body: dict[str, Any] = {"id": new_id("challenge"), "run": training.id,
                             "auditor": auditor_id, "samples": samples}
     receipt = submit_as(home, ledger, "audit.challenged", auditor_id, body)
+    witnessed = witnessed_history(home.path, home.log_vkey())
     with ledger.db.read() as conn:
-        ch = load_challenge(conn, ledger.log, body["id"])
+        try:
+            ch = load_challenge(conn, ledger.log, body["id"], witnessed)
+        except BadInput as exc:  # the witnesses' window is open: the seed is not fixed yet
+            if not witnessed:
+                raise
+            return {"challenge": body["id"], "log_index": receipt.index, "run": training.id,
+                    "auditor": auditor_id, "samples": samples, "method": "pending",
+                    "checkpoint": None, "seed": None, "indices": [], "pending": exc.message}
     return {"challenge": ch.id, "log_index": receipt.index, "run": training.id,
             "auditor": auditor_id, "samples": samples, "method": ch.method,
             "checkpoint": ch.checkpoint_json(), "seed": ch.seed.hex(),
@@ -311,10 +355,13 @@ def _sha256_file(path: Path) -> bytes:
 
 
 def respond(ledger: Ledger, challenge: str, manifest: Path, opening: Path | None = None,
-            media_dir: Path | None = None, full: bool = False) -> dict[str, Any]:
-    """Open the challenged items: item, salt and inclusion proof each (all items when full)."""
+            media_dir: Path | None = None, full: bool = False, *,
+            witnessed: Sequence[CosignedCheckpoint] | None = None) -> dict[str, Any]:
+    """Open the challenged items: item, salt and inclusion proof each (all items when full).
+    ``witnessed``: the log's cosigned checkpoints (:func:`witnessed_history`), when it has
+    witnesses."""
     with ledger.db.read() as conn:
-        ch = load_challenge(conn, ledger.log, challenge)
+        ch = load_challenge(conn, ledger.log, challenge, witnessed)
     if full and not ch.full:
         raise BadInput(f"challenge {ch.id} samples {ch.samples} of {ch.run.count} items; "
                        "--full answers only a full audit (challenge with --samples >= count)")

@@ -64,7 +64,7 @@ from ..store.evidence_tables import (
 )
 from ..store.resolve import StoredRow, find_one, resolve
 from ..store.tables import log_entries, parties
-from .audit_challenge import Challenge, load_challenge
+from .audit_challenge import Challenge, load_challenge, witnessed_history
 from .audit_status import auditors_challenge, later_failures
 from .audit_types import Reason, parse_time
 from .audit_verify import Finding, check_response, read_response, tally
@@ -116,7 +116,8 @@ def _predicate(cert_id: str, ch: Challenge, auditor: str, findings: list[Finding
                 "count": ch.run.count, "committed": ch.run.committed_at, **(judged or {})},
         "method": ch.method, "sample_size": n,
         "challenge": {"id": ch.id, "log_index": ch.log_index, "seed_rule": ch.rule,
-                      "checkpoint": ch.checkpoint_json()},
+                      "checkpoint": ch.checkpoint_json(),
+                      **({"seed": ch.seed_record()} if ch.rule != "v1" else {})},
         "findings": {"counts": counts, "failures": failures,
                      "failing_indices": sorted(f.index for f in findings
                                                if f.verdict != "licensed")[:_MAX_LISTED],
@@ -148,12 +149,13 @@ def certify(home: Home, ledger: Ledger, response: Path, auditor: str, *, valid_d
             raise BadInput(f"--max-unlicensed-share {max_unlicensed_share} must be a share in "
                            "[0, 1), e.g. 0.001")
     doc = read_response(response)
+    witnessed = witnessed_history(home.path, home.log_vkey())
     with ledger.db.read() as conn:
         if "disclosure" in doc:  # a logged audit response, fetched as its auditor
             from .audit_opened import response_from_disclosure
 
             doc = response_from_disclosure(doc, home.log_vkey(), conn)
-        ch = load_challenge(conn, ledger.log, doc["challenge"])
+        ch = load_challenge(conn, ledger.log, doc["challenge"], witnessed)
         auditor_id = resolve_party(conn, auditor).id
         if auditor_id != ch.auditor:
             raise PolicyDenied(f"challenge {ch.id} was issued by {ch.auditor}; only that auditor "

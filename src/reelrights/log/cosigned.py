@@ -98,6 +98,11 @@ class CosignedStore:
             return {r[0].encode("utf-8") for r in conn.execute(
                 "SELECT line FROM cosignatures WHERE size = ?", (size,))}
 
+    def witness_keys(self) -> list[str]:
+        """The vkeys of the witnesses whose cosignatures were recorded."""
+        with self._conn() as conn:
+            return sorted(r[0] for r in conn.execute("SELECT DISTINCT witness FROM cosignatures"))
+
     def latest(self) -> bytes | None:
         """The largest cosigned checkpoint, with the latest line of each witness."""
         with self._conn() as conn:

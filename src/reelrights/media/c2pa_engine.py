@@ -283,6 +283,26 @@ def verify_file(path: str | os.PathLike[str], *, anchors: bytes | None,
                             explanations=(_one_line(exc),))
 
 
+def verify_manifest_store(data: bytes, *, anchors: bytes | None) -> VerifyResult:
+    """Validate a detached C2PA manifest store (``application/c2pa`` bytes) on its own: its claim
+    signature and assertion hashes; its hard binding names an asset that is not given, so it
+    fails by construction (``assertion.dataHash.mismatch``). Never raises for a broken one."""
+    import io
+
+    try:
+        reader = c2pa.Reader.try_create("application/c2pa", io.BytesIO(data),
+                                        context=verify_context(anchors))
+        if reader is None:
+            return VerifyResult("NotFound")
+        try:
+            return _verdict(reader, None)
+        finally:
+            reader.close()
+    except c2pa.C2paError as exc:
+        return VerifyResult("Invalid", failure_codes=("general.error",),
+                            explanations=(_one_line(exc),))
+
+
 def _verdict(reader: c2pa.Reader, side: Path | None) -> VerifyResult:
     state = reader.get_validation_state() or "Invalid"
     results = (reader.get_validation_results() or {}).get("activeManifest") or {}

@@ -19,6 +19,7 @@ from ..core.statements import key_id_for, parse_time
 from ..errors import BadInput, ReelrightsError, VerificationError
 from .entries import VerifiedEntry, VerifiedProof
 from .keys import KeyBook, key_at
+from .seeds import verify_challenge_seed
 
 __all__ = ["certificate_digest", "verify_certificate", "verify_fund_statement",
            "verify_license", "verify_output_record", "verify_run_usage", "verify_subject"]
@@ -147,6 +148,12 @@ def verify_certificate(vp: VerifiedProof, *, cert_id: str | None = None,
     _signed_by(run, "developer")
     checks.append(f"subject is run {b['run']}'s commitment (entry {run.index}, root "
                   f"{root[:16]}…, developer {run.body['developer']})")
+    found = p.get("challenge")
+    challenge: dict[str, Any] = found if isinstance(found, dict) else {}
+    if challenge.get("id") != b.get("challenge"):
+        raise _fail(f"certificate {b['id']}: the signed statement names challenge "
+                    f"{challenge.get('id')}, the log entry {b.get('challenge')}")
+    checks.extend(verify_challenge_seed(vp, challenge, p.get("sample_size")))
     nb, na = parse_time(b["not_before"], "not_before"), parse_time(b["not_after"], "not_after")
     if not nb <= now <= na:
         raise _fail(f"certificate {b['id']}: valid from {b['not_before']} to {b['not_after']}, "

@@ -22,14 +22,16 @@ for one signature each. No I/O: the inputs are the proof's bytes and the keys.
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..core.merkle import leaf_hash, verify_inclusion
+from ..core.key_history import KEY_TYPES
 from ..core.statement_types import OPERATOR
 from ..core.statements import SignedStatement, decode_entry, verify_entry_signature
 from ..errors import ProofError, ReelrightsError, SignatureError, VerificationError
+from .inclusion import NodeMemo
 from .keys import KeyBook, key_at
 from .tlog_proof import ProvenEntry, TlogProof
 from .trust import LogTrust, TrustedCheckpoint
@@ -37,6 +39,10 @@ from .trust import LogTrust, TrustedCheckpoint
 __all__ = ["VerifiedEntry", "VerifiedProof", "Verifier", "check_signature"]
 
 _REMEMBER = 4096
+_TREES = 16
+_sha256 = hashlib.sha256
+#: A subject of these types teaches the key book something: its book is built afresh.
+_BOOK_TYPES = frozenset(KEY_TYPES) | {"party.registered", "registry.established"}
 
 
 @dataclass(frozen=True)
@@ -84,71 +90,103 @@ class VerifiedProof:
 
 
 class Verifier:
-    """Verifies proof files against one :class:`LogTrust`, remembering what it verified."""
+    """Verifies proof files against one :class:`LogTrust`, remembering what it verified.
+
+    Per proof file it pays for one Ed25519 verify (the subject's signature) and the subject's
+    own work: its leaf hash, the lower levels of its inclusion proof (the upper ones are
+    remembered, :class:`~reelrights.verify.inclusion.NodeMemo`) and its decoding. The checkpoint
+    (by the note's bytes), the related entries it verified (by root and entry) and the key book
+    of a set of related entries are remembered."""
 
     def __init__(self, trust: LogTrust) -> None:
         self.trust = trust
         self._known: OrderedDict[tuple[bytes, ProvenEntry], VerifiedEntry] = OrderedDict()
+        self._trees: dict[tuple[int, bytes], NodeMemo] = {}
+        self._books: dict[tuple[int, ...], tuple[tuple[VerifiedEntry, ...], KeyBook]] = {}
 
     def verify(self, proof: TlogProof) -> VerifiedProof:
         cp = self.trust.open(proof.checkpoint)
         root = cp.checkpoint.root
-        entries = proof.entries()
-        indices = [e.index for e in entries]
-        if len(set(indices)) != len(indices):
-            dup = next(i for i in indices if indices.count(i) > 1)
-            raise VerificationError(f"entry {dup}: the proof lists this log index twice; ask "
-                                    "the issuer again")
+        related = proof.related
+        if related:
+            indices = [proof.subject.index, *(e.index for e in related)]
+            if len(set(indices)) != len(indices):
+                dup = next(i for i in indices if indices.count(i) > 1)
+                raise VerificationError(f"entry {dup}: the proof lists this log index twice; "
+                                        "ask the issuer again")
+        tree = self._tree(cp)
         known = self._known
-        out: list[VerifiedEntry | None] = []
-        fresh: list[tuple[int, VerifiedEntry]] = []
-        for k, e in enumerate(entries):
+        done: list[VerifiedEntry] = [self._decode(tree, proof.subject, "subject")]
+        fresh = [0]
+        for k, e in enumerate(related, 1):
             hit = known.get((root, e))
-            if hit is not None:
-                out.append(hit)
-                continue
-            role = "subject" if k == 0 else "related"
-            lh = leaf_hash(e.entry)
-            _include(cp, e, lh, role)
-            try:
-                s = decode_entry(e.entry)
-            except ReelrightsError as exc:
-                raise VerificationError(f"{role} entry {e.index}: not a signed statement "
-                                        f"({exc.message})") from None
-            if s.registry is None or s.log_time is None:
-                raise VerificationError(f"{role} entry {e.index}: a v1 entry; only v2 "
-                                        "statements (with registry and log time) verify here")
-            v = VerifiedEntry(e.index, lh, s)
-            out.append(v)
-            fresh.append((k, v))
-        done = [v for v in out if v is not None]
-        registries = {v.statement.registry for v in done}
-        if len(registries) != 1:
+            if hit is None:
+                hit = self._decode(tree, e, "related")
+                fresh.append(k)
+            done.append(hit)
+        registry = done[0].statement.registry
+        if any(v.statement.registry != registry for v in done):
+            registries = {str(v.statement.registry) for v in done}
             raise VerificationError(f"the proof's entries name several registries "
-                                    f"({', '.join(sorted(map(str, registries)))})")
-        if fresh:
-            book = _key_book(self.trust, [(v.index, v.statement) for v in done])
-            for k, v in fresh:
-                check_signature(book, v.index, v.statement, "subject" if k == 0 else "related")
-                self._remember((root, entries[k]), v)
+                                    f"({', '.join(sorted(registries))})")
+        book = self._book(done, len(fresh) == 1)
+        for k in fresh:
+            v = done[k]
+            check_signature(book, v.index, v.statement, "related" if k else "subject")
+        for k in fresh[1:]:  # remembered once all of the file verified
+            self._remember((root, related[k - 1]), done[k])
         return VerifiedProof(cp, done[0], {v.index: v for v in done[1:]})
+
+    def _tree(self, cp: TrustedCheckpoint) -> NodeMemo:
+        key = (cp.checkpoint.size, cp.checkpoint.root)
+        tree = self._trees.get(key)
+        if tree is None:
+            if len(self._trees) >= _TREES:
+                self._trees.clear()
+            tree = self._trees[key] = NodeMemo(*key)
+        return tree
+
+    def _decode(self, tree: NodeMemo, e: ProvenEntry, role: str) -> VerifiedEntry:
+        """The entry, its inclusion proof checked and its statement decoded (not its signature)."""
+        lh = _sha256(b"\x00" + e.entry).digest()
+        if not 0 <= e.index < tree.size:
+            raise ProofError(f"{role} entry {e.index}: outside the checkpoint's tree of size "
+                             f"{tree.size}")
+        try:
+            tree.verify(lh, e.index, e.proof)
+        except ReelrightsError as exc:
+            raise ProofError(f"{role} entry {e.index}: its inclusion proof does not lead to the "
+                             f"checkpoint's root (size {tree.size}): the entry or the proof was "
+                             f"altered ({exc.message})") from None
+        try:
+            s = decode_entry(e.entry)
+        except ReelrightsError as exc:
+            raise VerificationError(f"{role} entry {e.index}: not a signed statement "
+                                    f"({exc.message})") from None
+        if s.registry is None or s.log_time is None:
+            raise VerificationError(f"{role} entry {e.index}: a v1 entry; only v2 "
+                                    "statements (with registry and log time) verify here")
+        return VerifiedEntry(e.index, lh, s)
+
+    def _book(self, done: list[VerifiedEntry], only_subject: bool) -> KeyBook:
+        """The key book of ``done``; that of the related entries is remembered (the same
+        signers' key statements come with many subjects) when the subject adds no key."""
+        if not only_subject or done[0].type in _BOOK_TYPES:
+            return _key_book(self.trust, [(v.index, v.statement) for v in done])
+        related = tuple(done[1:])
+        key = tuple(map(id, related))
+        hit = self._books.get(key)
+        if hit is None or hit[0] != related:
+            if len(self._books) >= _REMEMBER:
+                self._books.clear()
+            hit = self._books[key] = (related, _key_book(self.trust, [(v.index, v.statement)
+                                                                      for v in related]))
+        return hit[1]
 
     def _remember(self, key: tuple[bytes, ProvenEntry], v: VerifiedEntry) -> None:
         self._known[key] = v
         if len(self._known) > _REMEMBER:
             self._known.popitem(last=False)  # O(1); deleting a plain dict's first key is not
-
-
-def _include(cp: TrustedCheckpoint, e: ProvenEntry, lh: bytes, role: str) -> None:
-    size = cp.checkpoint.size
-    if not 0 <= e.index < size:
-        raise ProofError(f"{role} entry {e.index}: outside the checkpoint's tree of size {size}")
-    try:
-        verify_inclusion(lh, e.index, size, list(e.proof), cp.checkpoint.root)
-    except ReelrightsError as exc:
-        raise ProofError(f"{role} entry {e.index}: its inclusion proof does not lead to the "
-                         f"checkpoint's root (size {size}): the entry or the proof was altered "
-                         f"({exc.message})") from None
 
 
 def _key_book(trust: LogTrust, entries: Iterable[tuple[int, SignedStatement]]) -> KeyBook:

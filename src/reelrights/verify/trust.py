@@ -36,6 +36,10 @@ class TrustedCheckpoint:
     checkpoint: Checkpoint
     note: bytes
     witnesses: tuple[tuple[str, int], ...]  # (witness name, cosignature timestamp)
+    #: The log key it was opened with and the witnesses' keys trusted (for other notes an
+    #: artifact carries, such as an audit seed's: :func:`reelrights.verify.seeds`).
+    log_vkey: str = ""
+    witness_keys: tuple[str, ...] = ()
 
 
 def witness_policy(witnesses: Sequence[str], min_witnesses: int) -> Policy:
@@ -102,7 +106,8 @@ class LogTrust:
             raise VerificationError(f"checkpoint: {exc.message}") from None
         if cp.origin != self.log.name:
             raise SignatureError(f"checkpoint: for log {cp.origin!r}, not {self.log.name!r}")
-        trusted = TrustedCheckpoint(cp, note, self._witnessed(note))
+        trusted = TrustedCheckpoint(cp, note, self._witnessed(note), self.log.vkey,
+                                    tuple(w.verifier.vkey for w in self.policy.witnesses))
         self._cache[note] = trusted
         if len(self._cache) > _CACHE:
             self._cache.popitem(last=False)
