@@ -2,8 +2,9 @@
 
 * video and still images: PDQ hashes of frames sampled at 1 fps plus scene changes (vPDQ style),
   or of key frames only for a fast catalog pass (:mod:`.video`);
-* audio, also a film's soundtrack: raw Chromaprint sub-fingerprints (:mod:`.audio`); audio files
-  also get landmark prints (:mod:`.landmarks`, made by the engine's file job, not here);
+* audio, also a film's soundtrack: raw Chromaprint sub-fingerprints (:mod:`.audio`) and, when
+  asked (``landmarks=True``: the engine's file job asks for every audio file and film), landmark
+  prints (:mod:`.landmarks`) computed from the same decode of the audio stream;
 * scripts and text (plain, Fountain, PDF): MinHash of word 5-shingles, per scene, plus exact
   hashes of normalized lines (:mod:`.text`).
 
@@ -16,7 +17,7 @@ from_bytes, distance, examples). Matching at scale is :mod:`reelrights.media.ind
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import av
 
@@ -28,6 +29,7 @@ from reelrights.media.fingerprint.audio import (
     fingerprint_audio,
 )
 from reelrights.media.fingerprint.base import check_file, hamming_matrix, media_errors
+from reelrights.media.fingerprint.landmarks import LandmarkPrint, LandmarkStream
 from reelrights.media.fingerprint.signals import (
     SIGNALS,
     AudioSignal,
@@ -98,11 +100,12 @@ CATEGORIES = ("video", "audio", "text", "document", "image")
 @dataclass(frozen=True)
 class FileFingerprints:
     """Every fingerprint of one file; a kind that does not apply is None (a film has video and,
-    if it has a soundtrack, audio)."""
+    if it has a soundtrack, audio and, if asked for, landmark)."""
 
     video: VideoPrint | None = None
     audio: AudioPrint | None = None
     text: TextPrint | None = None
+    landmark: LandmarkPrint | None = None
 
 
 def fingerprint_file(
@@ -115,21 +118,25 @@ def fingerprint_file(
     dihedral: bool = False,
     burst: int = 1,
     regions: str = "",
+    landmarks: bool = False,
 ) -> FileFingerprints:
     """Fingerprint ``path`` as an asset of ``category`` (media/probe.py's categories: video, audio,
     text, document, image). A still image is a one-frame VideoPrint (mode ``"still"``). For
     registry (reference) prints pass ``crop_variants=REFERENCE_CROPS`` so that copies cropped up
     to ~10 % are found, and ``fps=REFERENCE_FPS`` so that copies cut anywhere line up (see
     :func:`fingerprint_video`); queries pass ``dihedral=True`` (flipped and turned copies) and
-    ``burst=COPY_BURST`` (one frame of each burst lines up with a reference sample)."""
+    ``burst=COPY_BURST`` (one frame of each burst lines up with a reference sample).
+    ``landmarks=True`` adds the landmark print of an audio file or a film's soundtrack, computed
+    from the decode Chromaprint reads (the audio stream is decoded once for both)."""
     p = check_file(path)
     if category == "video":
         video = fingerprint_video(p, keyframes_only=keyframes_only, crop_variants=crop_variants, fps=fps,
                                   dihedral=dihedral, burst=burst, regions=regions)
-        audio = fingerprint_audio(p) if _has_audio(p) else None
-        return FileFingerprints(video=video, audio=audio)
+        if not _has_audio(p):
+            return FileFingerprints(video=video)
+        return replace(_audio_prints(p, landmarks), video=video)
     if category == "audio":
-        return FileFingerprints(audio=fingerprint_audio(p))
+        return _audio_prints(p, landmarks)
     if category in ("text", "document"):
         return FileFingerprints(text=fingerprint_text(p))
     if category == "image":
@@ -138,6 +145,13 @@ def fingerprint_file(
     raise MediaError(
         f"{p}: category {category!r} has no fingerprint; use one of {', '.join(CATEGORIES)}", path=str(p)
     )
+
+
+def _audio_prints(path: os.PathLike[str], landmarks: bool) -> FileFingerprints:
+    """Chromaprint of the first audio stream and, if ``landmarks``, its landmark print (one decode)."""
+    stream = LandmarkStream() if landmarks else None
+    audio = fingerprint_audio(path, tap=stream.feed if stream else None)
+    return FileFingerprints(audio=audio, landmark=stream.finish() if stream else None)
 
 
 def _has_audio(path: os.PathLike[str]) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import av
@@ -74,9 +75,12 @@ class AudioPrint:
     __hash__ = None  # type: ignore[assignment]
 
 
-def fingerprint_audio(path: str | os.PathLike[str]) -> AudioPrint:
+def fingerprint_audio(path: str | os.PathLike[str], *,
+                      tap: Callable[[np.ndarray], None] | None = None) -> AudioPrint:
     """Chromaprint (default algorithm, TEST2 as fpcalc uses) of the first audio stream of
-    ``path``, decoded by streaming. Audio shorter than about 3 s gives few or no items."""
+    ``path``, decoded by streaming. Audio shorter than about 3 s gives few or no items.
+    ``tap``, if given, is also handed every decoded piece (int16 mono at 11,025 Hz), so another
+    signal (landmarks: :class:`.landmarks.LandmarkStream`) is computed in the same decode."""
     p = check_file(path)
     ctx = _lib.chromaprint_new(chromaprint.Fingerprinter.ALGORITHM_DEFAULT)
     if not ctx:
@@ -93,9 +97,9 @@ def fingerprint_audio(path: str | os.PathLike[str]) -> AudioPrint:
                 resampler = av.AudioResampler(format="s16", layout="mono", rate=CHROMAPRINT_RATE)
                 for frame in container.decode(stream):
                     for chunk in resampler.resample(frame):
-                        samples += _feed(ctx, chunk)
+                        samples += _feed(ctx, chunk, tap)
                 for chunk in resampler.resample(None):
-                    samples += _feed(ctx, chunk)
+                    samples += _feed(ctx, chunk, tap)
             if samples == 0:
                 raise MediaError(f"{p}: no decodable audio; the file is corrupt or truncated: re-export it",
                                  path=str(p))
@@ -108,8 +112,10 @@ def fingerprint_audio(path: str | os.PathLike[str]) -> AudioPrint:
     return AudioPrint(items=items, item_ms=item_ms, duration_ms=round(1000 * samples / CHROMAPRINT_RATE))
 
 
-def _feed(ctx: int, chunk: av.AudioFrame) -> int:
+def _feed(ctx: int, chunk: av.AudioFrame, tap: Callable[[np.ndarray], None] | None = None) -> int:
     pcm = np.ascontiguousarray(chunk.to_ndarray().reshape(-1), dtype=np.int16)
+    if tap is not None:
+        tap(pcm)
     if len(pcm) and _lib.chromaprint_feed(ctx, pcm.ctypes.data_as(ctypes.POINTER(ctypes.c_char)), len(pcm)) != 1:
         raise RuntimeError("libchromaprint rejected the audio data")
     return len(pcm)
