@@ -8,9 +8,14 @@ Timed, in one run, each pair interleaved (median of ``--repeat`` runs; wall and 
     threads: frames/s, x real time, ratio (target >= 0.90); also with reference crop variants;
 (b) key-frame-only decode (``skip_frame=NONKEY``) vs ``fingerprint_video(keyframes_only=True)``;
 (c) ``fingerprint_audio``: x real time for WAV and AAC;
-(d) ``fingerprint_text_string``: scripts/s and words/s (MinHash + scene chunks + line hashes).
+(d) ``fingerprint_text_string``: scripts/s and words/s (MinHash + scene chunks + line hashes);
+(e) ``--soundtrack``: the same film with a mono AAC melody, fast-mode reference prints as the
+    engine makes them (``fingerprint_file``: 8 fps + crops + quadrants, and the soundtrack's
+    Chromaprint) without and with the soundtrack's landmark print (one audio decode for both),
+    each against video decode-only of that file (target >= 0.80); only (a5) and (e) are run.
 
 Usage: python benchmarks/fingerprint.py [--seconds 30] [--fps 30] [--threads 1] [--repeat 3] [--json FILE]
+       [--video-only | --soundtrack]
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from reelrights.media.fingerprint import (
     REFERENCE_CROPS,
     REFERENCE_FPS,
     fingerprint_audio,
+    fingerprint_file,
     fingerprint_text_string,
     fingerprint_video,
 )
@@ -84,7 +90,12 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None, help="reuse generated media from here")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--video-only", action="store_true", help="skip the audio and text parts")
+    ap.add_argument("--soundtrack", action="store_true",
+                    help="only (a5) and (e): reference prints of a film with a soundtrack, without and with landmarks")
     args = ap.parse_args()
+    if args.soundtrack:
+        soundtrack(args)
+        return
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="rr-fp-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -188,6 +199,42 @@ def main() -> None:
     report["text"] = {"docs_per_s": len(texts) / wall, "words_per_s": words / wall, "cpu_docs_per_s": len(texts) / cpu}
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
+
+
+def soundtrack(args: argparse.Namespace) -> None:
+    """(a5) and (e): what a fast reference costs with its soundtrack's prints, against decode-only."""
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="rr-fp-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    film = work / f"film-{args.seconds:g}s-{args.fps}fps-{args.bitrate}-sound.mp4"
+    if not film.exists():
+        make_film(film, seconds=args.seconds, fps=args.fps, size=(1280, 720), scenes=6, seed=1, grain=6,
+                  bitrate=args.bitrate, gop=2 * args.fps, with_audio=True)  # fmt: skip
+    th, rt = args.threads, args.seconds
+    print(f"# fingerprint benchmark (soundtrack) — {machine()}")
+    print(f"film: 1280x720 H.264 + mono AAC 48 kHz, {args.fps} fps, {args.seconds:g} s; decoder threads={th}; "
+          f"median of {args.repeat}; CPU = process CPU time; baseline: video decode-only of the same file\n")
+
+    def ref(landmarks: bool) -> object:
+        return fingerprint_file(film, "video", crop_variants=REFERENCE_CROPS, fps=REFERENCE_FPS,
+                                regions="quadrants", landmarks=landmarks)
+
+    cases = [("(a5) reference + quadrants (video only)",
+              lambda: fingerprint_video(film, threads=th, crop_variants=REFERENCE_CROPS, fps=REFERENCE_FPS,
+                                        regions="quadrants")),
+             ("(e1) + soundtrack Chromaprint (before)", lambda: ref(False)),
+             ("(e2) + Chromaprint and landmarks (now)", lambda: ref(True))]
+    print(f"{'fast reference print':40} {'decode xRT':>10} {'ours xRT':>9} {'ratio':>6} "
+          f"{'CPU: dec xRT':>12} {'ours xRT':>9} {'ratio':>6}")
+    out = []
+    for label, fn in cases:
+        r = pair("decode", lambda: decode_only(film, th), "ours", fn, args.repeat)
+        d, o = r["decode"], r["ours"]
+        out.append({"case": label, "ratio_wall": d["wall_s"] / o["wall_s"], "ratio_cpu": d["cpu_s"] / o["cpu_s"]})
+        print(f"{label:40} {rt / d['wall_s']:10.1f} {rt / o['wall_s']:9.1f} {d['wall_s'] / o['wall_s']:6.2f} "
+              f"{rt / d['cpu_s']:12.1f} {rt / o['cpu_s']:9.1f} {d['cpu_s'] / o['cpu_s']:6.2f}")
+    print("  target ratio >= 0.80 (fast-mode references)")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "soundtrack": out}, indent=2))
 
 
 if __name__ == "__main__":

@@ -17,8 +17,18 @@ from reelrights.evidence.scan import scan_files
 from reelrights.media import synth
 from reelrights.media.engine import FileJob, file_job
 from reelrights.media.fingerprint import fingerprint_file
-from reelrights.media.fingerprint.landmarks import LandmarkHashes, LandmarkPrint, landmarks_from_bytes
-from reelrights.media.synth_copy import mix_samples, pitch_shift, read_soundtrack, with_soundtrack, write_wav
+from reelrights.media.fingerprint.landmarks import (
+    LandmarkHashes,
+    LandmarkPrint,
+    landmarks_from_bytes,
+)
+from reelrights.media.synth_copy import (
+    mix_samples,
+    pitch_shift,
+    read_soundtrack,
+    with_soundtrack,
+    write_wav,
+)
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import register_work
 from reelrights.store.fingerprint_tables import fingerprints

@@ -6,9 +6,9 @@ recording or a script, done in numpy and plain Python (nothing is downloaded).
   "speech" a recording is mixed under;
 * :func:`mix_equal`: two recordings summed at equal RMS loudness (0 dB), written as WAV;
 * :func:`resample_speed`: a tempo-and-pitch change (the samples played at another rate);
-* :func:`read_soundtrack`, :func:`pitch_shift`, :func:`mix_samples` and :func:`with_soundtrack`:
-  a film's soundtrack decoded, pitch-shifted (FFmpeg's ``asetrate``, ``aresample`` and
-  ``atempo`` through PyAV: pitch changes, duration does not) or mixed with another sound at 0 dB,
+* :func:`read_soundtrack`, :func:`pitch_shift`, :func:`change_tempo`, :func:`mix_samples` and
+  :func:`with_soundtrack`: a film's soundtrack decoded, pitch-shifted or sped up (FFmpeg's
+  ``asetrate``, ``aresample`` and ``atempo`` through PyAV) or mixed with another sound at 0 dB,
   and put back under the film's (re-encoded) pictures or another film's;
 * :func:`reorder_scenes` / :func:`paraphrase_scenes`: a screenplay's scenes shuffled, and a share
   of each scene's dialogue lines rewritten (words swapped for others and reordered).
@@ -26,8 +26,8 @@ import numpy as np
 
 from reelrights.errors import BadInput
 
-__all__ = ["make_babble", "mix_equal", "mix_samples", "paraphrase_scenes", "pitch_shift", "read_soundtrack",
-           "read_wav", "reorder_scenes", "resample_speed", "with_soundtrack", "write_wav"]
+__all__ = ["change_tempo", "make_babble", "mix_equal", "mix_samples", "paraphrase_scenes", "pitch_shift",
+           "read_soundtrack", "read_wav", "reorder_scenes", "resample_speed", "with_soundtrack", "write_wav"]
 
 _HEADING = re.compile(r"^(INT\.|EXT\.)")
 _FORMANTS = ((700, 1200), (300, 2300), (500, 900), (400, 1900), (600, 1700), (350, 800))
@@ -132,14 +132,26 @@ def read_soundtrack(path: str | os.PathLike[str], rate: int = 44100) -> np.ndarr
 def pitch_shift(x: np.ndarray, rate: int, factor: float) -> np.ndarray:
     """``x`` with every pitch times ``factor`` and the same duration (FFmpeg's asetrate +
     aresample + atempo, as the robustness benchmarks' ffmpeg CLI copies)."""
-    import av
-
     if not 0.5 <= factor <= 2.0:
         raise BadInput(f"factor={factor}: give a pitch factor between 0.5 and 2")
+    return _ffmpeg_filters(x, rate, [("asetrate", f"r={round(rate * factor)}"), ("aresample", str(rate)),
+                                     ("atempo", f"{1 / factor:.6f}")])
+
+
+def change_tempo(x: np.ndarray, rate: int, factor: float) -> np.ndarray:
+    """``x`` played ``factor`` times faster at the same pitch (FFmpeg's atempo)."""
+    if not 0.5 <= factor <= 2.0:
+        raise BadInput(f"factor={factor}: give a tempo factor between 0.5 and 2")
+    return _ffmpeg_filters(x, rate, [("atempo", f"{factor:.6f}")])
+
+
+def _ffmpeg_filters(x: np.ndarray, rate: int, filters: list[tuple[str, str]]) -> np.ndarray:
+    """Mono float samples through a chain of FFmpeg audio filters (PyAV's filter graph)."""
+    import av
+
     g = av.filter.Graph()
     chain = [g.add_abuffer(format="flt", sample_rate=rate, layout="mono"),
-             g.add("asetrate", f"r={round(rate * factor)}"), g.add("aresample", str(rate)),
-             g.add("atempo", f"{1 / factor:.6f}"), g.add("abuffersink")]
+             *(g.add(name, arg) for name, arg in filters), g.add("abuffersink")]
     for a, b in zip(chain, chain[1:]):
         a.link_to(b)
     g.configure()
@@ -165,9 +177,10 @@ def pitch_shift(x: np.ndarray, rate: int, factor: float) -> np.ndarray:
 
 
 def with_soundtrack(pictures: str | os.PathLike[str], audio: np.ndarray, rate: int,
-                    dst: str | os.PathLike[str]) -> Path:
-    """``pictures``' video re-encoded (H.264, CRF 30) with ``audio`` as its mono AAC soundtrack,
-    as an MP4 (a re-upload of a film, or another film's pictures over this soundtrack)."""
+                    dst: str | os.PathLike[str], *, start_s: float = 0.0, seconds: float | None = None) -> Path:
+    """``pictures``' video (from ``start_s``, ``seconds`` long: default to its end) re-encoded
+    (H.264, CRF 30) with ``audio`` as its mono AAC soundtrack, as an MP4 (a re-upload of a film,
+    or another film's pictures over this soundtrack)."""
     import av
 
     d = Path(dst)
@@ -177,9 +190,14 @@ def with_soundtrack(pictures: str | os.PathLike[str], audio: np.ndarray, rate: i
         v = out.add_stream("libx264", rate=vin.average_rate or 24, options={"crf": "30", "threads": "1"})
         v.width, v.height, v.pix_fmt = vin.codec_context.width, vin.codec_context.height, "yuv420p"
         a = out.add_stream("aac", rate=rate, layout="mono")
-        for i, frame in enumerate(inp.decode(vin)):
+        i = 0
+        for frame in inp.decode(vin):
+            t = float(frame.time or 0.0)
+            if t < start_s - 1e-6 or (seconds is not None and t >= start_s + seconds - 1e-6):
+                continue
             f = av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), format="rgb24").reformat(format="yuv420p")
             f.pts = i
+            i += 1
             out.mux(v.encode(f))
         out.mux(v.encode(None))
         for i in range(0, len(x), rate):
