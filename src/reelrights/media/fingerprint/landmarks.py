@@ -340,14 +340,18 @@ class LandmarkIndex:
         self._built = None
 
     def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(hash uint32, id, anchor time float32) sorted by hash: 12 bytes a pair (a film's
+        soundtrack holds about 170 pairs a second, 15 MB for two hours)."""
         if self._built is None:
-            hs = [p.hashes() for _, p in self._parts]
-            h = np.concatenate(hs) if hs else np.zeros(0, np.int64)
-            ids = np.concatenate([np.full(len(x), i, np.int64) for (i, _), x in zip(self._parts, hs)]) \
-                if hs else np.zeros(0, np.int64)
+            hs = [p.hashes().astype(np.uint32) for _, p in self._parts]  # hashes are 23 bits
+            h = np.concatenate(hs) if hs else np.zeros(0, np.uint32)
+            wide = any(i >= 2**31 or i < -2**31 for i, _ in self._parts)
+            id_type = np.int64 if wide else np.int32
+            ids = np.concatenate([np.full(len(x), i, id_type) for (i, _), x in zip(self._parts, hs)]) \
+                if hs else np.zeros(0, id_type)
             t = np.concatenate([p.t1 for _, p in self._parts]) if hs else np.zeros(0, np.float32)
             order = np.argsort(h, kind="stable")
-            self._built = (h[order], ids[order], t[order].astype(np.float64))
+            self._built = (h[order], ids[order], t[order].astype(np.float32))
         return self._built
 
     def search(self, query: LandmarkPrint, *, pitch_scales: tuple[float, ...] = SCALES,
@@ -359,7 +363,7 @@ class LandmarkIndex:
         best: dict[int, tuple[int, LandmarkMatch]] = {}
         for ps in pitch_scales:
             for ts in tempo_scales:
-                h = query.hashes(ps, ts)
+                h = query.hashes(ps, ts).astype(np.uint32)
                 lo = np.searchsorted(table_h, h, "left")
                 hi = np.searchsorted(table_h, h, "right")
                 cnt = hi - lo
@@ -368,8 +372,8 @@ class LandmarkIndex:
                 qi = np.repeat(np.arange(len(h)), cnt)
                 ri = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
                 qt = query.t1[qi].astype(np.float64) * ts  # query time on the recording's clock
-                off = np.rint(table_t[ri] - qt).astype(np.int64)
-                rid = table_id[ri]
+                off = np.rint(table_t[ri].astype(np.float64) - qt).astype(np.int64)
+                rid = table_id[ri].astype(np.int64)
                 key = rid * (1 << 24) + off + (1 << 23)
                 uniq, n = np.unique(key, return_counts=True)
                 # votes within OFFSET_SLACK frames of an offset (peak times jitter by a frame or so)
@@ -385,7 +389,7 @@ class LandmarkIndex:
                         continue
                     sel = (rid == r) & (np.abs(key - uniq[k]) <= OFFSET_SLACK)
                     q_s = query.t1[qi[sel]].astype(np.float64)
-                    r_s = table_t[ri[sel]]
+                    r_s = table_t[ri[sel]].astype(np.float64)
                     q0 = float(np.percentile(q_s, 1))
                     q1 = float(np.percentile(q_s + query.gap[qi[sel]], 99))  # to the pairs' far ends
                     span_s = max((q1 - q0) * FRAME_S, 1.0)
