@@ -42,6 +42,7 @@ from reelrights.media.fingerprint import (
     fingerprint_text_string,
     fingerprint_video,
 )
+from reelrights.media.fingerprint.landmarks import decode_mono, landmarks_of_samples
 from reelrights.media.fingerprint.video import configure_decoder
 from reelrights.media.synth import make_audio, make_film, make_script, transcode_audio
 
@@ -232,6 +233,15 @@ def soundtrack(args: argparse.Namespace) -> None:
         out.append({"case": label, "ratio_wall": d["wall_s"] / o["wall_s"], "ratio_cpu": d["cpu_s"] / o["cpu_s"]})
         print(f"{label:40} {rt / d['wall_s']:10.1f} {rt / o['wall_s']:9.1f} {d['wall_s'] / o['wall_s']:6.2f} "
               f"{rt / d['cpu_s']:12.1f} {rt / o['cpu_s']:9.1f} {d['cpu_s'] / o['cpu_s']:6.2f}")
+    pcm = decode_mono(film)  # the landmark pass alone, on the decoded soundtrack (not timed)
+    lm = pair("landmarks", lambda: landmarks_of_samples(pcm), "chromaprint", lambda: fingerprint_audio(film),
+              max(args.repeat, 5))
+    dec = statistics.median(timed(lambda: decode_only(film, th))[1] for _ in range(args.repeat))
+    for name, what in (("landmarks", "landmark print of the decoded soundtrack"),
+                       ("chromaprint", "soundtrack decode + Chromaprint")):
+        cpu = lm[name]["cpu_s"]
+        print(f"  {what}: {1000 * cpu:.0f} ms CPU = {100 * cpu / dec:.1f} % of video decode-only CPU")
+        out.append({"case": what, "cpu_s": cpu, "share_of_decode_cpu": cpu / dec})
     print("  target ratio >= 0.80 (fast-mode references)")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "soundtrack": out}, indent=2))
