@@ -10,9 +10,11 @@ Timed, in one run, each pair interleaved (median of ``--repeat`` runs; wall and 
 (c) ``fingerprint_audio``: x real time for WAV and AAC;
 (d) ``fingerprint_text_string``: scripts/s and words/s (MinHash + scene chunks + line hashes);
 (e) ``--soundtrack``: the same film with a mono AAC melody, fast-mode reference prints as the
-    engine makes them (``fingerprint_file``: 8 fps + crops + quadrants, and the soundtrack's
-    Chromaprint) without and with the soundtrack's landmark print (one audio decode for both),
-    each against video decode-only of that file (target >= 0.80); only (a5) and (e) are run.
+    engine makes them (8 fps + crops + quadrants): (e1) as before, the soundtrack's Chromaprint
+    after opening the file once more to look for sound; (e2) now, ``fingerprint_file(...,
+    landmarks=True)``: Chromaprint and landmarks from one decode, in one opening; each against
+    video decode-only of that file (target >= 0.80); only (a5) and (e) are run, plus the
+    landmark pass and the soundtrack decode alone.
 
 Usage: python benchmarks/fingerprint.py [--seconds 30] [--fps 30] [--threads 1] [--repeat 3] [--json FILE]
        [--video-only | --soundtrack]
@@ -215,15 +217,21 @@ def soundtrack(args: argparse.Namespace) -> None:
     print(f"film: 1280x720 H.264 + mono AAC 48 kHz, {args.fps} fps, {args.seconds:g} s; decoder threads={th}; "
           f"median of {args.repeat}; CPU = process CPU time; baseline: video decode-only of the same file\n")
 
-    def ref(landmarks: bool) -> object:
-        return fingerprint_file(film, "video", crop_variants=REFERENCE_CROPS, fps=REFERENCE_FPS,
-                                regions="quadrants", landmarks=landmarks)
+    def video() -> object:
+        return fingerprint_video(film, threads=th, crop_variants=REFERENCE_CROPS, fps=REFERENCE_FPS,
+                                 regions="quadrants")
 
-    cases = [("(a5) reference + quadrants (video only)",
-              lambda: fingerprint_video(film, threads=th, crop_variants=REFERENCE_CROPS, fps=REFERENCE_FPS,
-                                        regions="quadrants")),
-             ("(e1) + soundtrack Chromaprint (before)", lambda: ref(False)),
-             ("(e2) + Chromaprint and landmarks (now)", lambda: ref(True))]
+    def before() -> object:  # what fingerprint_file did before: open to check for sound, then Chromaprint
+        v = video()
+        with av.open(str(film)) as c:
+            has = bool(c.streams.audio)
+        return v, fingerprint_audio(film) if has else None
+
+    cases = [("(a5) reference + quadrants (video only)", video),
+             ("(e1) + soundtrack Chromaprint (before)", before),
+             ("(e2) + Chromaprint and landmarks (now)",
+              lambda: fingerprint_file(film, "video", crop_variants=REFERENCE_CROPS, fps=REFERENCE_FPS,
+                                       regions="quadrants", landmarks=True))]
     print(f"{'fast reference print':40} {'decode xRT':>10} {'ours xRT':>9} {'ratio':>6} "
           f"{'CPU: dec xRT':>12} {'ours xRT':>9} {'ratio':>6}")
     out = []

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-
-import av
+from pathlib import Path
 
 from reelrights.errors import MediaError
 from reelrights.media.fingerprint.audio import (
@@ -27,8 +26,9 @@ from reelrights.media.fingerprint.audio import (
     best_alignment,
     bit_error_rate,
     fingerprint_audio,
+    fingerprint_soundtrack,
 )
-from reelrights.media.fingerprint.base import check_file, hamming_matrix, media_errors
+from reelrights.media.fingerprint.base import check_file, hamming_matrix
 from reelrights.media.fingerprint.landmarks import LandmarkPrint, LandmarkStream
 from reelrights.media.fingerprint.signals import (
     SIGNALS,
@@ -132,11 +132,9 @@ def fingerprint_file(
     if category == "video":
         video = fingerprint_video(p, keyframes_only=keyframes_only, crop_variants=crop_variants, fps=fps,
                                   dihedral=dihedral, burst=burst, regions=regions)
-        if not _has_audio(p):
-            return FileFingerprints(video=video)
-        return replace(_audio_prints(p, landmarks), video=video)
+        return replace(_audio_prints(p, landmarks, film=True), video=video)
     if category == "audio":
-        return _audio_prints(p, landmarks)
+        return _audio_prints(p, landmarks, film=False)
     if category in ("text", "document"):
         return FileFingerprints(text=fingerprint_text(p))
     if category == "image":
@@ -147,13 +145,12 @@ def fingerprint_file(
     )
 
 
-def _audio_prints(path: os.PathLike[str], landmarks: bool) -> FileFingerprints:
-    """Chromaprint of the first audio stream and, if ``landmarks``, its landmark print (one decode)."""
+def _audio_prints(path: Path, landmarks: bool, *, film: bool) -> FileFingerprints:
+    """Chromaprint of the first audio stream and, if ``landmarks``, its landmark print, from one
+    decode (a film without sound: neither)."""
     stream = LandmarkStream() if landmarks else None
-    audio = fingerprint_audio(path, tap=stream.feed if stream else None)
+    tap = stream.feed if stream else None
+    audio = fingerprint_soundtrack(path, tap=tap) if film else fingerprint_audio(path, tap=tap)
+    if audio is None:
+        return FileFingerprints()
     return FileFingerprints(audio=audio, landmark=stream.finish() if stream else None)
-
-
-def _has_audio(path: os.PathLike[str]) -> bool:
-    with media_errors(path, "video"), av.open(str(path)) as container:
-        return bool(container.streams.audio)
