@@ -14,7 +14,8 @@ Timed, in one run, each pair interleaved (median of ``--repeat`` runs; wall and 
     after opening the file once more to look for sound; (e2) now, ``fingerprint_file(...,
     landmarks=True)``: Chromaprint and landmarks from one decode, in one opening; each against
     video decode-only of that file (target >= 0.80); only (a5) and (e) are run, plus the
-    landmark pass and the soundtrack decode alone.
+    landmark pass and the soundtrack decode alone; (e3): (e2) against decoding the video and the
+    audio stream (what any print of a film with sound must at least do).
 
 Usage: python benchmarks/fingerprint.py [--seconds 30] [--fps 30] [--threads 1] [--repeat 3] [--json FILE]
        [--video-only | --soundtrack]
@@ -55,12 +56,14 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, PyAV {av.__version__}"
 
 
-def decode_only(path: Path, threads: int, keyframes: bool = False) -> int:
-    """The baseline: decode every (or every key) frame and drop it, same thread settings."""
+def decode_only(path: Path, threads: int, keyframes: bool = False, sound: bool = False) -> int:
+    """The baseline: decode every (or every key) frame and drop it, same thread settings
+    (``sound``: the first audio stream's frames too, in the same pass)."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         configure_decoder(stream, threads, keyframes)  # exactly the fingerprinter's settings
-        return sum(1 for _ in container.decode(stream))
+        streams = [stream, *container.streams.audio[:1]] if sound else [stream]
+        return sum(1 for f in container.decode(*streams) if f.__class__ is not av.AudioFrame)
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, float, object]:
@@ -250,6 +253,12 @@ def soundtrack(args: argparse.Namespace) -> None:
         cpu = lm[name]["cpu_s"]
         print(f"  {what}: {1000 * cpu:.0f} ms CPU = {100 * cpu / dec:.1f} % of video decode-only CPU")
         out.append({"case": what, "cpu_s": cpu, "share_of_decode_cpu": cpu / dec})
+    r = pair("decode", lambda: decode_only(film, th, sound=True), "ours", cases[2][1], args.repeat)
+    d, o = r["decode"], r["ours"]
+    print(f"{'(e3) = (e2) against decoding both streams':40} {rt / d['wall_s']:10.1f} {rt / o['wall_s']:9.1f} "
+          f"{d['wall_s'] / o['wall_s']:6.2f} {rt / d['cpu_s']:12.1f} {rt / o['cpu_s']:9.1f} "
+          f"{d['cpu_s'] / o['cpu_s']:6.2f}")
+    out.append({"case": "(e3)", "ratio_wall": d["wall_s"] / o["wall_s"], "ratio_cpu": d["cpu_s"] / o["cpu_s"]})
     print("  target ratio >= 0.80 (fast-mode references)")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "soundtrack": out}, indent=2))
