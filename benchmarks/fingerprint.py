@@ -8,9 +8,17 @@ Timed, in one run, each pair interleaved (median of ``--repeat`` runs; wall and 
     threads: frames/s, x real time, ratio (target >= 0.90); also with reference crop variants;
 (b) key-frame-only decode (``skip_frame=NONKEY``) vs ``fingerprint_video(keyframes_only=True)``;
 (c) ``fingerprint_audio``: x real time for WAV and AAC;
-(d) ``fingerprint_text_string``: scripts/s and words/s (MinHash + scene chunks + line hashes).
+(d) ``fingerprint_text_string``: scripts/s and words/s (MinHash + scene chunks + line hashes);
+(e) ``--soundtrack``: the same film with a mono AAC melody, fast-mode reference prints as the
+    engine makes them (8 fps + crops + quadrants): (e1) as before, the soundtrack's Chromaprint
+    after opening the file once more to look for sound; (e2) now, ``fingerprint_file(...,
+    landmarks=True)``: Chromaprint and landmarks from one decode, in one opening; each against
+    video decode-only of that file (target >= 0.80); only (a5) and (e) are run, plus the
+    landmark pass and the soundtrack decode alone; (e3): (e2) against decoding the video and the
+    audio stream (what any print of a film with sound must at least do).
 
 Usage: python benchmarks/fingerprint.py [--seconds 30] [--fps 30] [--threads 1] [--repeat 3] [--json FILE]
+       [--video-only | --soundtrack]
 """
 
 from __future__ import annotations
@@ -33,9 +41,11 @@ from reelrights.media.fingerprint import (
     REFERENCE_CROPS,
     REFERENCE_FPS,
     fingerprint_audio,
+    fingerprint_file,
     fingerprint_text_string,
     fingerprint_video,
 )
+from reelrights.media.fingerprint.landmarks import decode_mono, landmarks_of_samples
 from reelrights.media.fingerprint.video import configure_decoder
 from reelrights.media.synth import make_audio, make_film, make_script, transcode_audio
 
@@ -46,12 +56,14 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, PyAV {av.__version__}"
 
 
-def decode_only(path: Path, threads: int, keyframes: bool = False) -> int:
-    """The baseline: decode every (or every key) frame and drop it, same thread settings."""
+def decode_only(path: Path, threads: int, keyframes: bool = False, sound: bool = False) -> int:
+    """The baseline: decode every (or every key) frame and drop it, same thread settings
+    (``sound``: the first audio stream's frames too, in the same pass)."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         configure_decoder(stream, threads, keyframes)  # exactly the fingerprinter's settings
-        return sum(1 for _ in container.decode(stream))
+        streams = [stream, *container.streams.audio[:1]] if sound else [stream]
+        return sum(1 for f in container.decode(*streams) if f.__class__ is not av.AudioFrame)
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, float, object]:
@@ -84,7 +96,12 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None, help="reuse generated media from here")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--video-only", action="store_true", help="skip the audio and text parts")
+    ap.add_argument("--soundtrack", action="store_true",
+                    help="only (a5) and (e): reference prints of a film with a soundtrack, without and with landmarks")
     args = ap.parse_args()
+    if args.soundtrack:
+        soundtrack(args)
+        return
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="rr-fp-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -188,6 +205,63 @@ def main() -> None:
     report["text"] = {"docs_per_s": len(texts) / wall, "words_per_s": words / wall, "cpu_docs_per_s": len(texts) / cpu}
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
+
+
+def soundtrack(args: argparse.Namespace) -> None:
+    """(a5) and (e): what a fast reference costs with its soundtrack's prints, against decode-only."""
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="rr-fp-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    film = work / f"film-{args.seconds:g}s-{args.fps}fps-{args.bitrate}-sound.mp4"
+    if not film.exists():
+        make_film(film, seconds=args.seconds, fps=args.fps, size=(1280, 720), scenes=6, seed=1, grain=6,
+                  bitrate=args.bitrate, gop=2 * args.fps, with_audio=True)  # fmt: skip
+    th, rt = args.threads, args.seconds
+    print(f"# fingerprint benchmark (soundtrack) — {machine()}")
+    print(f"film: 1280x720 H.264 + mono AAC 48 kHz, {args.fps} fps, {args.seconds:g} s; decoder threads={th}; "
+          f"median of {args.repeat}; CPU = process CPU time; baseline: video decode-only of the same file\n")
+
+    def video() -> object:
+        return fingerprint_video(film, threads=th, crop_variants=REFERENCE_CROPS, fps=REFERENCE_FPS,
+                                 regions="quadrants")
+
+    def before() -> object:  # what fingerprint_file did before: open to check for sound, then Chromaprint
+        v = video()
+        with av.open(str(film)) as c:
+            has = bool(c.streams.audio)
+        return v, fingerprint_audio(film) if has else None
+
+    cases = [("(a5) reference + quadrants (video only)", video),
+             ("(e1) + soundtrack Chromaprint (before)", before),
+             ("(e2) + Chromaprint and landmarks (now)",
+              lambda: fingerprint_file(film, "video", crop_variants=REFERENCE_CROPS, fps=REFERENCE_FPS,
+                                       regions="quadrants", landmarks=True))]
+    print(f"{'fast reference print':40} {'decode xRT':>10} {'ours xRT':>9} {'ratio':>6} "
+          f"{'CPU: dec xRT':>12} {'ours xRT':>9} {'ratio':>6}")
+    out = []
+    for label, fn in cases:
+        r = pair("decode", lambda: decode_only(film, th), "ours", fn, args.repeat)
+        d, o = r["decode"], r["ours"]
+        out.append({"case": label, "ratio_wall": d["wall_s"] / o["wall_s"], "ratio_cpu": d["cpu_s"] / o["cpu_s"]})
+        print(f"{label:40} {rt / d['wall_s']:10.1f} {rt / o['wall_s']:9.1f} {d['wall_s'] / o['wall_s']:6.2f} "
+              f"{rt / d['cpu_s']:12.1f} {rt / o['cpu_s']:9.1f} {d['cpu_s'] / o['cpu_s']:6.2f}")
+    pcm = decode_mono(film)  # the landmark pass alone, on the decoded soundtrack (not timed)
+    lm = pair("landmarks", lambda: landmarks_of_samples(pcm), "chromaprint", lambda: fingerprint_audio(film),
+              max(args.repeat, 5))
+    dec = statistics.median(timed(lambda: decode_only(film, th))[1] for _ in range(args.repeat))
+    for name, what in (("landmarks", "landmark print of the decoded soundtrack"),
+                       ("chromaprint", "soundtrack decode + Chromaprint")):
+        cpu = lm[name]["cpu_s"]
+        print(f"  {what}: {1000 * cpu:.0f} ms CPU = {100 * cpu / dec:.1f} % of video decode-only CPU")
+        out.append({"case": what, "cpu_s": cpu, "share_of_decode_cpu": cpu / dec})
+    r = pair("decode", lambda: decode_only(film, th, sound=True), "ours", cases[2][1], args.repeat)
+    d, o = r["decode"], r["ours"]
+    print(f"{'(e3) = (e2) against decoding both streams':40} {rt / d['wall_s']:10.1f} {rt / o['wall_s']:9.1f} "
+          f"{d['wall_s'] / o['wall_s']:6.2f} {rt / d['cpu_s']:12.1f} {rt / o['cpu_s']:9.1f} "
+          f"{d['cpu_s'] / o['cpu_s']:6.2f}")
+    out.append({"case": "(e3)", "ratio_wall": d["wall_s"] / o["wall_s"], "ratio_cpu": d["cpu_s"] / o["cpu_s"]})
+    print("  target ratio >= 0.80 (fast-mode references)")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "soundtrack": out}, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Benchmark: recordings, scripts and stripped outputs after what training pipelines do to them.
 
-    .venv/bin/python benchmarks/recovery_robustness.py [--quick] [--samples 60] [--section audio|scripts|stills]
+    .venv/bin/python benchmarks/recovery_robustness.py [--quick] [--samples 60]
+        [--section audio|soundtrack|scripts|stills]
 
 The sibling of scan_robustness.py (films), with the same table: recall with its 95 % Wilson
 interval, false positives (copies that also matched another registered item, and negative
@@ -16,6 +17,16 @@ localisation error where a range is reported, and the time per query (CPU).
   with Chromaprint (the index and BER rule a scan uses, media/index/audio.py) and with landmark
   prints (media/fingerprint/landmarks.py). Negative queries: the same transformations of
   unregistered melodies. Localisation: the largest error of the four range ends, seconds.
+* **soundtrack**: generated films with a melody soundtrack (media/synth.make_film, 40 s, 160 x 96,
+  4 fps), 6 registered (12 with the full run) plus 3 (4) registered hard negatives, fingerprinted
+  by the engine's reference job (media/engine.file_job: Chromaprint and landmarks from one decode
+  of the soundtrack); copies are 15 s excerpts re-encoded as H.264 + AAC video (the film's own
+  pictures) with the soundtrack pitch-shifted or sped up by 5 % (FFmpeg's asetrate, aresample
+  and atempo through PyAV, media/synth_copy) or mixed at 0 dB with another melody or babble,
+  and an audio-only M4A rip of the soundtrack pitch-shifted by +5 %. Each copy goes through the
+  engine's copy job; its Chromaprint (what a film's soundtrack was matched by before) and its
+  landmark print are looked up. Negative queries: the same transformations of unregistered
+  films. ``ms``: the search only (the job's fingerprinting is in the ``fingerprint`` benchmark).
 * **scripts**: generated screenplays (12 scenes), 20 registered; copies reordered, cut to 4
   scenes, and with 30 % or 50 % of the dialogue lines paraphrased (media/synth_copy); matched
   with scan_match.match_text (what a scan runs). A copy is found when the right script matches.
@@ -44,12 +55,28 @@ import numpy as np
 
 from reelrights.evidence.scan_match import MAX_BER, match_text
 from reelrights.media import synth
-from reelrights.media.fingerprint import fingerprint_audio, fingerprint_video
-from reelrights.media.fingerprint.landmarks import LandmarkIndex, fingerprint_landmarks
+from reelrights.media.engine import FileJob, file_job
+from reelrights.media.fingerprint import AudioPrint, fingerprint_audio, fingerprint_video
+from reelrights.media.fingerprint.landmarks import (
+    LandmarkIndex,
+    fingerprint_landmarks,
+    landmarks_from_bytes,
+)
 from reelrights.media.fingerprint.stills import GRID_QUERY, GRID_REFERENCE, grid_print, load_rgb
 from reelrights.media.fingerprint.text import fingerprint_text_string
 from reelrights.media.index import AudioIndex, PDQIndex, ScriptIndex
-from reelrights.media.synth_copy import make_babble, mix_equal, paraphrase_scenes, reorder_scenes
+from reelrights.media.synth_copy import (
+    change_tempo,
+    make_babble,
+    mix_equal,
+    mix_samples,
+    paraphrase_scenes,
+    pitch_shift,
+    read_soundtrack,
+    reorder_scenes,
+    with_soundtrack,
+    write_wav,
+)
 from reelrights.outputs.output_index import PDQ_RADIUS, query_frames
 from scan_robustness import wilson
 
@@ -153,6 +180,83 @@ def audio_section(root: Path, samples: int, quick: bool) -> None:
             res["landmarks"]["pos" if positive else "neg"].append(rec)
         rows += list(res.values())
     table("audio (15 s MP3 copies)", rows)
+
+
+# -- film soundtracks -------------------------------------------------------------------------
+
+SOUNDTRACK_CASES = ("pitch +5 %", "pitch -5 %", "tempo +5 %", "tempo -5 %", "under music 0 dB",
+                    "under speech 0 dB", "M4A rip, pitch +5 %")
+FILM_S, SR = 40.0, 44100
+
+
+def soundtrack_copy(case: str, sound: np.ndarray, film: Path, start: float, bed: np.ndarray,
+                    dst: Path) -> tuple[Path, float]:
+    """The copy (video, or M4A for the rip) of ``CLIP`` s from ``start``; its tempo factor."""
+    speed = 1.05 if "+5" in case else 0.95 if "-5" in case else 1.0
+    tempo = 1 / speed if case.startswith("tempo") else 1.0
+    x = sound[round(start * SR):round((start + CLIP / tempo) * SR)]
+    if case.startswith("under"):
+        y = mix_samples(x, bed)
+    elif case.startswith("tempo"):
+        y = change_tempo(x, SR, speed)
+    else:
+        y = pitch_shift(x, SR, speed)
+    if "rip" in case:
+        return synth.transcode_audio(write_wav(dst.with_suffix(".wav"), y, SR), dst.with_suffix(".m4a")), tempo
+    return with_soundtrack(film, y, SR, dst.with_suffix(".mp4"), start_s=start, seconds=CLIP), tempo
+
+
+def soundtrack_section(root: Path, samples: int, quick: bool) -> None:
+    rng = random.Random(13)
+    n_works, n_hard, n_neg = (6, 3, 3) if quick else (12, 4, 6)
+    films = [synth.make_film(root / f"film{i}.mp4", seconds=FILM_S, fps=4, size=(160, 96), scenes=4,
+                             seed=5000 + i, with_audio=True) for i in range(n_works + n_hard + n_neg)]
+    sounds = [read_soundtrack(f, SR) for f in films]
+    beds = {"music": [read_soundtrack(synth.make_audio(root / f"sm{i}.wav", seconds=20, seed=9100 + i), SR)
+                      for i in range(3)],
+            "speech": [read_soundtrack(make_babble(root / f"sb{i}.wav", seconds=20, seed=50 + i), SR)
+                       for i in range(3)]}
+    chroma = AudioIndex.open(root / "soundtrack-audio")
+    lm = LandmarkIndex()
+    ref_cpu = []
+    for i in range(n_works + n_hard):  # the engine's reference job, as `reelrights fingerprint` runs it
+        r = file_job(FileJob(str(films[i]), "video", crops=True))
+        ref_cpu.append(r.cpu_s)
+        chroma.add(i, AudioPrint.from_bytes(r.prints["audio"]).items)
+        lm.add(i, landmarks_from_bytes(r.prints["landmark"]))
+    print(f"\n# soundtrack: {n_works} films + {n_hard} registered hard negatives, {n_neg} unregistered films "
+          f"(40 s, melody soundtracks of one generator); {samples} copies per case "
+          f"(+{max(2, samples // 4)} negative queries); reference job {statistics.mean(ref_cpu):.2f} s CPU per film")
+    rows: list[Row] = []
+    for case in SOUNDTRACK_CASES:
+        res: dict[str, Row] = {m: {"method": m, "case": case, "pos": [], "neg": []}
+                               for m in ("chromaprint", "landmarks")}
+        for k in range(samples + max(2, samples // 4)):
+            positive = k < samples
+            w = rng.randrange(n_works) if positive else -1
+            src = w if positive else rng.randrange(n_works + n_hard, len(films))
+            start = round(rng.uniform(0, FILM_S - CLIP - 2), 3)
+            bed = rng.choice(beds["speech" if "speech" in case else "music"])
+            dst, tempo = soundtrack_copy(case, sounds[src], films[src], start, bed, root / "copy")
+            r = file_job(FileJob(str(dst), "audio" if dst.suffix == ".m4a" else "video"))
+            c0 = time.process_time()
+            hits = chroma.search(AudioPrint.from_bytes(r.prints["audio"]).items, max_ber=MAX_BER)
+            cpu = time.process_time() - c0
+            res["chromaprint"]["pos" if positive else "neg"].append(
+                {"found": any(h.id == w for h in hits), "wrong": any(h.id != w for h in hits), "cpu": cpu})
+            c0 = time.process_time()
+            lhits = lm.search(landmarks_from_bytes(r.prints["landmark"]))
+            cpu = time.process_time() - c0
+            mine = [h for h in lhits if h.id == w]
+            err = None
+            if mine:
+                h = mine[0]
+                err = max(abs(h.query_start_s), abs(h.query_end_s - CLIP), abs(h.ref_start_s - start),
+                          abs(h.ref_end_s - (start + CLIP / tempo)))
+            res["landmarks"]["pos" if positive else "neg"].append(
+                {"found": bool(mine), "wrong": any(h.id != w for h in lhits), "cpu": cpu, "err": err})
+        rows += list(res.values())
+    table("film soundtracks (15 s copies: H.264 + AAC video, or an M4A rip)", rows)
 
 
 # -- scripts ----------------------------------------------------------------------------------
@@ -308,13 +412,14 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="10 copies per case")
     ap.add_argument("--samples", type=int, default=None)
-    ap.add_argument("--section", choices=("audio", "scripts", "stills"), default=None)
+    ap.add_argument("--section", choices=("audio", "soundtrack", "scripts", "stills"), default=None)
     args = ap.parse_args()
     samples = args.samples or (10 if args.quick else 60)
     with tempfile.TemporaryDirectory(prefix="recovery_robustness_") as tmp:
         root = Path(tmp)
         t0 = time.perf_counter()
         for name, fn in (("audio", lambda: audio_section(root, samples, args.quick)),
+                         ("soundtrack", lambda: soundtrack_section(root, samples, args.quick)),
                          ("scripts", lambda: script_section(root, samples)),
                          ("stills", lambda: still_section(root, samples))):
             if args.section in (None, name):

@@ -10,10 +10,13 @@ import pytest
 
 from reelrights.errors import BadInput
 from reelrights.media.fingerprint.landmarks import (
+    BLOCK_FRAMES,
+    HOP,
     RATE,
     LandmarkHashes,
     LandmarkIndex,
     LandmarkPrint,
+    LandmarkStream,
     fingerprint_landmarks,
     landmarks_from_bytes,
     landmarks_of_samples,
@@ -99,3 +102,25 @@ def test_compact_reference_form_searches_alike(setup: dict) -> None:
     assert index.search(copy) == setup["index"].search(copy) and index.search(copy)[0].id == 3
     with pytest.raises(ValueError, match="rescale the query"):
         compact[0].hashes(1.02)
+
+
+def test_stream_fed_in_pieces_gives_the_same_print(setup: dict) -> None:
+    """A soundtrack fed as it decodes (odd-sized int16 pieces) across a peak-picking block
+    boundary gives the print of the whole recording at once; an excerpt past the first block
+    is found at its place."""
+    x = np.concatenate([_excerpt(w, 0, 30) for w in setup["works"][:3]])  # 90 s: two blocks
+    assert len(x) > (BLOCK_FRAMES + 50) * HOP
+    whole = landmarks_of_samples(x)
+    stream = LandmarkStream()
+    for i in range(0, len(x), 3001):
+        stream.feed(np.rint(x[i:i + 3001]).astype(np.int16))
+    pieces = stream.finish()
+    assert pieces.duration_ms == whole.duration_ms == round(1000 * len(x) / RATE)
+    for k in ("t1", "pitch", "interval", "gap"):
+        assert np.allclose(getattr(pieces, k), getattr(whole, k), atol=1e-3), k
+    assert whole.t1.max() * HOP > BLOCK_FRAMES * HOP  # peaks were picked in the second block too
+    index = LandmarkIndex()
+    index.add(9, whole.compact())
+    [m] = index.search(landmarks_of_samples(x[round(65 * RATE):round(80 * RATE)]))
+    assert m.id == 9 and abs(m.ref_start_s - 65) < 1 and abs(m.ref_end_s - 80) < 1
+    assert LandmarkStream().finish().duration_ms == 0 and len(LandmarkStream().finish()) == 0

@@ -8,7 +8,8 @@ process alone writes the rows and then adds the new prints to the matching index
 
 Kinds: ``video`` (PDQ per sampled frame), ``vcrop`` (the same frames after centre crops, see
 :data:`reelrights.media.fingerprint.REFERENCE_CROPS`, taken from the same decode; references
-only), ``audio`` (Chromaprint), ``landmark`` (audio files only: the compact landmark hashes of
+only), ``audio`` (Chromaprint), ``landmark`` (audio files and films' soundtracks, from the same
+decode as Chromaprint: the compact landmark hashes of
 :class:`reelrights.media.fingerprint.landmarks.LandmarkHashes`, 8 bytes a peak pair; no index
 file: a scan builds its in-memory landmark index from these rows, see
 :mod:`reelrights.evidence.scan_audio`) and ``text``.

@@ -206,7 +206,7 @@ def _matches(conn: Connection, indexes: Indexes, prints: dict[str, Any],
     out: list[dict[str, Any]] = []
     if "video" in prints and indexes.dir("pdq").exists():
         out += match_video(conn, indexes.get("pdq"), prints["video"])
-    if "landmark" in prints:  # audio files: landmarks decide for assets that have them
+    if "landmark" in prints:  # audio files and soundtracks: landmarks decide for assets that have them
         out += match_landmarks(landmarks.load(conn), prints["landmark"])
     if "audio" in prints and indexes.dir("audio").exists():
         covered = landmarks.covered if "landmark" in prints else set()

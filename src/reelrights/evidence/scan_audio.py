@@ -1,17 +1,20 @@
 """Audio matches for a scan: landmark prints first, Chromaprint for what landmarks do not cover.
 
-**Landmarks** (:mod:`reelrights.media.fingerprint.landmarks`) decide for every registered audio
-asset that has a ``landmark`` print: they find re-encodes, excerpts, +-5 % pitch, tempo and speed
-changes and the work under music or speech at 0 dB (30/30 copies of each family in
-``benchmarks/recovery_robustness.py``), with 2 false matches in 333 queries of a hard generator.
-The index is built in memory, once per scan and only when an audio item comes along, from the
-stored compact hashes (``fingerprints`` rows of kind ``landmark``): index id = the row's ``seq``.
+**Landmarks** (:mod:`reelrights.media.fingerprint.landmarks`) decide for every registered asset
+that has a ``landmark`` print: audio files, and films' soundtracks (made from the same decode of
+the audio stream as Chromaprint, since docs/scan.md's soundtrack figures). They find re-encodes,
+excerpts, +-5 % pitch, tempo and speed changes and the work under music or speech at 0 dB (30/30
+copies of each family in ``benchmarks/recovery_robustness.py``), with 2 false matches in 333
+queries of a hard generator; a film's soundtrack is found the same way inside a re-encoded video,
+under other pictures or ripped to an audio file (a match of the film's asset, ``signal`` audio).
+The index is built in memory, once per scan and only when an item with sound comes along, from
+the stored compact hashes (``fingerprints`` rows of kind ``landmark``): index id = the row's ``seq``.
 
 **Chromaprint** is not a first pass: on the same benchmark it misses 0 dB mixes and pitch
 changes (0-50 % recall), so its silence cannot spare the landmark search, and it matched a wrong
 melody of the same generator in 23-29 of 30 copies, so its hits cannot be trusted alone either.
-It is kept for what has no landmarks: a film's soundtrack (video items, video assets) and audio
-assets fingerprinted before landmarks existed (until ``reelrights fingerprint --force``). A
+It is kept for what has no landmarks: assets fingerprinted before landmarks existed (audio
+files) or before soundtracks got them (films), until ``reelrights fingerprint --force``. A
 Chromaprint hit on an asset that has a landmark print is dropped: landmarks already judged it.
 
 A landmark match: ``signal`` ``audio``, ``method`` ``landmarks``, ``similarity`` =

@@ -4,7 +4,7 @@ The rules follow Meta's PDQ/vPDQ and the research notes (``fingerprint.md``):
 
 * **Video** (vPDQ, with orientations, fitted clocks and segments): see
   :mod:`reelrights.evidence.scan_video`.
-* **Audio** (Chromaprint; audio files are matched by landmarks first, see
+* **Audio** (Chromaprint; audio files and soundtracks are matched by landmarks first, see
   :mod:`reelrights.evidence.scan_audio`): the index aligns the query against each reference and returns the
   aligned stretch with its bit error rate; similarity is 1 - BER.
 * **Text** (MinHash + line hashes): candidates come from MinHash LSH over the whole text and its

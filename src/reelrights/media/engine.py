@@ -256,7 +256,8 @@ class FileResult:
     facts: dict[str, Any] | None = None          # probe facts, when the job probed
     prints: dict[str, bytes] = field(default_factory=dict)  # kind -> serialized print
     #: kinds: video, vcrop (centre-crop variants of the video frames), audio, landmark (audio
-    #: files: a LandmarkPrint for a copy, the compact LandmarkHashes for a reference), text
+    #: files and soundtracks: a LandmarkPrint for a copy, the compact LandmarkHashes for a
+    #: reference), text
     error: str | None = None                     # one line: why this file has no prints
     cpu_s: float = 0.0                           # the worker's CPU time on this file
 
@@ -299,7 +300,8 @@ def file_job(job: FileJob) -> FileResult:
                                   crop_variants=REFERENCE_CROPS if crops else (),
                                   fps=REFERENCE_FPS if job.crops else 1.0,
                                   dihedral=not job.crops, burst=1 if job.crops else COPY_BURST,
-                                  regions=regions if category == "video" else "")
+                                  regions=regions if category == "video" else "",
+                                  landmarks=True)  # audio files and soundtracks: one decode
             variants = None
             if fp.video is not None and crops:
                 video, variants = split_crops(fp.video)
@@ -308,11 +310,8 @@ def file_job(job: FileJob) -> FileResult:
                 p = getattr(fp, kind, None)
                 if p is not None:
                     out.prints[kind] = p.to_bytes()
-            if category == "audio":  # landmarks: found after pitch/tempo changes and 0 dB mixes
-                from .fingerprint.landmarks import fingerprint_landmarks
-
-                lm = fingerprint_landmarks(job.path)
-                out.prints["landmark"] = (lm.compact() if job.crops else lm).to_bytes()
+            if fp.landmark is not None:  # found after pitch/tempo changes and 0 dB mixes
+                out.prints["landmark"] = (fp.landmark.compact() if job.crops else fp.landmark).to_bytes()
             if job.crops and category == "image":  # a registered still: its crop grid
                 from .fingerprint.stills import GRID_REFERENCE, grid_print, load_rgb
 

@@ -6,6 +6,10 @@ recording or a script, done in numpy and plain Python (nothing is downloaded).
   "speech" a recording is mixed under;
 * :func:`mix_equal`: two recordings summed at equal RMS loudness (0 dB), written as WAV;
 * :func:`resample_speed`: a tempo-and-pitch change (the samples played at another rate);
+* :func:`read_soundtrack`, :func:`pitch_shift`, :func:`change_tempo`, :func:`mix_samples` and
+  :func:`with_soundtrack`: a film's soundtrack decoded, pitch-shifted or sped up (FFmpeg's
+  ``asetrate``, ``aresample`` and ``atempo`` through PyAV) or mixed with another sound at 0 dB,
+  and put back under the film's (re-encoded) pictures or another film's;
 * :func:`reorder_scenes` / :func:`paraphrase_scenes`: a screenplay's scenes shuffled, and a share
   of each scene's dialogue lines rewritten (words swapped for others and reordered).
 """
@@ -22,8 +26,8 @@ import numpy as np
 
 from reelrights.errors import BadInput
 
-__all__ = ["make_babble", "mix_equal", "paraphrase_scenes", "read_wav", "reorder_scenes", "resample_speed",
-           "write_wav"]
+__all__ = ["change_tempo", "make_babble", "mix_equal", "mix_samples", "paraphrase_scenes", "pitch_shift",
+           "read_soundtrack", "read_wav", "reorder_scenes", "resample_speed", "with_soundtrack", "write_wav"]
 
 _HEADING = re.compile(r"^(INT\.|EXT\.)")
 _FORMANTS = ((700, 1200), (300, 2300), (500, 900), (400, 1900), (600, 1700), (350, 800))
@@ -92,14 +96,116 @@ def mix_equal(work: str | os.PathLike[str], bed: str | os.PathLike[str], out: st
     a, ra = read_wav(work)
     b, rb = read_wav(bed)
     a = _to_rate(a, ra, rate)[round(start_s * rate):round((start_s + seconds) * rate)]
-    b = _to_rate(b, rb, rate)
-    if len(b) < len(a):
-        b = np.tile(b, len(a) // max(1, len(b)) + 1)
+    try:
+        return write_wav(out, mix_samples(a, _to_rate(b, rb, rate)), rate)
+    except BadInput:
+        raise BadInput(f"{work} or {bed} is silent; mix two recordings with sound") from None
+
+
+def mix_samples(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a`` with ``b`` (looped or cut to ``a``'s length) added at the same RMS loudness (0 dB)."""
+    if len(b) and len(b) < len(a):
+        b = np.tile(b, len(a) // len(b) + 1)
     b = b[:len(a)]
-    rms_a, rms_b = float(np.sqrt(np.mean(a * a))), float(np.sqrt(np.mean(b * b)))
+    rms_a = float(np.sqrt(np.mean(a * a))) if len(a) else 0.0
+    rms_b = float(np.sqrt(np.mean(b * b))) if len(b) else 0.0
     if rms_a == 0 or rms_b == 0:
-        raise BadInput(f"{work} or {bed} is silent; mix two recordings with sound")
-    return write_wav(out, a + b * (rms_a / rms_b), rate)
+        raise BadInput("one of the two recordings is silent; mix two recordings with sound")
+    return a + b * (rms_a / rms_b)
+
+
+def read_soundtrack(path: str | os.PathLike[str], rate: int = 44100) -> np.ndarray:
+    """The first audio stream of ``path`` (a film or a recording) as float mono samples in [-1, 1]."""
+    import av
+
+    chunks = []
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            raise BadInput(f"{path}: has no audio stream; pick a film with a soundtrack")
+        rs = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        for frame in container.decode(container.streams.audio[0]):
+            chunks += [c.to_ndarray().reshape(-1) for c in rs.resample(frame)]
+        chunks += [c.to_ndarray().reshape(-1) for c in rs.resample(None)]
+    return np.concatenate(chunks).astype(np.float64) if chunks else np.zeros(0)
+
+
+def pitch_shift(x: np.ndarray, rate: int, factor: float) -> np.ndarray:
+    """``x`` with every pitch times ``factor`` and the same duration (FFmpeg's asetrate +
+    aresample + atempo, as the robustness benchmarks' ffmpeg CLI copies)."""
+    if not 0.5 <= factor <= 2.0:
+        raise BadInput(f"factor={factor}: give a pitch factor between 0.5 and 2")
+    return _ffmpeg_filters(x, rate, [("asetrate", f"r={round(rate * factor)}"), ("aresample", str(rate)),
+                                     ("atempo", f"{1 / factor:.6f}")])
+
+
+def change_tempo(x: np.ndarray, rate: int, factor: float) -> np.ndarray:
+    """``x`` played ``factor`` times faster at the same pitch (FFmpeg's atempo)."""
+    if not 0.5 <= factor <= 2.0:
+        raise BadInput(f"factor={factor}: give a tempo factor between 0.5 and 2")
+    return _ffmpeg_filters(x, rate, [("atempo", f"{factor:.6f}")])
+
+
+def _ffmpeg_filters(x: np.ndarray, rate: int, filters: list[tuple[str, str]]) -> np.ndarray:
+    """Mono float samples through a chain of FFmpeg audio filters (PyAV's filter graph)."""
+    import av
+
+    g = av.filter.Graph()
+    chain = [g.add_abuffer(format="flt", sample_rate=rate, layout="mono"),
+             *(g.add(name, arg) for name, arg in filters), g.add("abuffersink")]
+    for a, b in zip(chain, chain[1:]):
+        a.link_to(b)
+    g.configure()
+    out: list[np.ndarray] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                out.append(g.pull().to_ndarray().reshape(-1))
+            except (av.BlockingIOError, av.EOFError):
+                return
+
+    step = rate // 10
+    for i in range(0, len(x), step):
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(x[None, i:i + step], dtype=np.float32),
+                                           format="flt", layout="mono")
+        frame.sample_rate, frame.pts = rate, i
+        g.push(frame)
+        drain()
+    g.push(None)
+    drain()
+    return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
+
+
+def with_soundtrack(pictures: str | os.PathLike[str], audio: np.ndarray, rate: int,
+                    dst: str | os.PathLike[str], *, start_s: float = 0.0, seconds: float | None = None) -> Path:
+    """``pictures``' video (from ``start_s``, ``seconds`` long: default to its end) re-encoded
+    (H.264, CRF 30) with ``audio`` as its mono AAC soundtrack, as an MP4 (a re-upload of a film,
+    or another film's pictures over this soundtrack)."""
+    import av
+
+    d = Path(dst)
+    x = np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0)
+    with av.open(str(pictures)) as inp, av.open(str(d), "w", format="mp4") as out:
+        vin = inp.streams.video[0]
+        v = out.add_stream("libx264", rate=vin.average_rate or 24, options={"crf": "30", "threads": "1"})
+        v.width, v.height, v.pix_fmt = vin.codec_context.width, vin.codec_context.height, "yuv420p"
+        a = out.add_stream("aac", rate=rate, layout="mono")
+        i = 0
+        for frame in inp.decode(vin):
+            t = float(frame.time or 0.0)
+            if t < start_s - 1e-6 or (seconds is not None and t >= start_s + seconds - 1e-6):
+                continue
+            f = av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), format="rgb24").reformat(format="yuv420p")
+            f.pts = i
+            i += 1
+            out.mux(v.encode(f))
+        out.mux(v.encode(None))
+        for i in range(0, len(x), rate):
+            chunk = av.AudioFrame.from_ndarray(x[None, i:i + rate], format="fltp", layout="mono")
+            chunk.sample_rate, chunk.pts = rate, i
+            out.mux(a.encode(chunk))
+        out.mux(a.encode(None))
+    return d
 
 
 def _to_rate(x: np.ndarray, src: int, dst: int) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 * video and still images: PDQ hashes of frames sampled at 1 fps plus scene changes (vPDQ style),
   or of key frames only for a fast catalog pass (:mod:`.video`);
-* audio, also a film's soundtrack: raw Chromaprint sub-fingerprints (:mod:`.audio`); audio files
-  also get landmark prints (:mod:`.landmarks`, made by the engine's file job, not here);
+* audio, also a film's soundtrack: raw Chromaprint sub-fingerprints (:mod:`.audio`) and, when
+  asked (``landmarks=True``: the engine's file job asks for every audio file and film), landmark
+  prints (:mod:`.landmarks`) computed from the same decode of the audio stream;
 * scripts and text (plain, Fountain, PDF): MinHash of word 5-shingles, per scene, plus exact
   hashes of normalized lines (:mod:`.text`).
 
@@ -16,9 +17,8 @@ from_bytes, distance, examples). Matching at scale is :mod:`reelrights.media.ind
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-
-import av
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from reelrights.errors import MediaError
 from reelrights.media.fingerprint.audio import (
@@ -26,8 +26,10 @@ from reelrights.media.fingerprint.audio import (
     best_alignment,
     bit_error_rate,
     fingerprint_audio,
+    fingerprint_soundtrack,
 )
-from reelrights.media.fingerprint.base import check_file, hamming_matrix, media_errors
+from reelrights.media.fingerprint.base import check_file, hamming_matrix
+from reelrights.media.fingerprint.landmarks import LandmarkPrint, LandmarkStream
 from reelrights.media.fingerprint.signals import (
     SIGNALS,
     AudioSignal,
@@ -98,11 +100,12 @@ CATEGORIES = ("video", "audio", "text", "document", "image")
 @dataclass(frozen=True)
 class FileFingerprints:
     """Every fingerprint of one file; a kind that does not apply is None (a film has video and,
-    if it has a soundtrack, audio)."""
+    if it has a soundtrack, audio and, if asked for, landmark)."""
 
     video: VideoPrint | None = None
     audio: AudioPrint | None = None
     text: TextPrint | None = None
+    landmark: LandmarkPrint | None = None
 
 
 def fingerprint_file(
@@ -115,21 +118,23 @@ def fingerprint_file(
     dihedral: bool = False,
     burst: int = 1,
     regions: str = "",
+    landmarks: bool = False,
 ) -> FileFingerprints:
     """Fingerprint ``path`` as an asset of ``category`` (media/probe.py's categories: video, audio,
     text, document, image). A still image is a one-frame VideoPrint (mode ``"still"``). For
     registry (reference) prints pass ``crop_variants=REFERENCE_CROPS`` so that copies cropped up
     to ~10 % are found, and ``fps=REFERENCE_FPS`` so that copies cut anywhere line up (see
     :func:`fingerprint_video`); queries pass ``dihedral=True`` (flipped and turned copies) and
-    ``burst=COPY_BURST`` (one frame of each burst lines up with a reference sample)."""
+    ``burst=COPY_BURST`` (one frame of each burst lines up with a reference sample).
+    ``landmarks=True`` adds the landmark print of an audio file or a film's soundtrack, computed
+    from the decode Chromaprint reads (the audio stream is decoded once for both)."""
     p = check_file(path)
     if category == "video":
         video = fingerprint_video(p, keyframes_only=keyframes_only, crop_variants=crop_variants, fps=fps,
                                   dihedral=dihedral, burst=burst, regions=regions)
-        audio = fingerprint_audio(p) if _has_audio(p) else None
-        return FileFingerprints(video=video, audio=audio)
+        return replace(_audio_prints(p, landmarks, film=True), video=video)
     if category == "audio":
-        return FileFingerprints(audio=fingerprint_audio(p))
+        return _audio_prints(p, landmarks, film=False)
     if category in ("text", "document"):
         return FileFingerprints(text=fingerprint_text(p))
     if category == "image":
@@ -140,6 +145,12 @@ def fingerprint_file(
     )
 
 
-def _has_audio(path: os.PathLike[str]) -> bool:
-    with media_errors(path, "video"), av.open(str(path)) as container:
-        return bool(container.streams.audio)
+def _audio_prints(path: Path, landmarks: bool, *, film: bool) -> FileFingerprints:
+    """Chromaprint of the first audio stream and, if ``landmarks``, its landmark print, from one
+    decode (a film without sound: neither)."""
+    stream = LandmarkStream() if landmarks else None
+    tap = stream.feed if stream else None
+    audio = fingerprint_soundtrack(path, tap=tap) if film else fingerprint_audio(path, tap=tap)
+    if audio is None:
+        return FileFingerprints()
+    return FileFingerprints(audio=audio, landmark=stream.finish() if stream else None)
