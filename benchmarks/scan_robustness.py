@@ -112,6 +112,10 @@ CASES = [
     Case("crop off-centre", "20 % (corner)", "crop=iw*0.8:ih*0.8:0:0,scale=640:360", mode="thorough"),
     Case("crop off-centre", "15 % (x 5 %, y 10 %)", "crop=iw*0.85:ih*0.85:iw*0.05:ih*0.1,scale=640:360",
          mode="thorough"),
+    Case("crop off-centre", "17.5 % (x 7.5 %, y 2.5 %)", "crop=iw*0.825:ih*0.825:iw*0.075:ih*0.025,scale=640:360",
+         mode="thorough"),
+    Case("crop off-centre", "random 5-12 %, anywhere", special="crop:0.05:0.12", mode="thorough"),
+    Case("crop off-centre", "random 12-20 %, anywhere", special="crop:0.12:0.20", mode="thorough"),
     Case("overlay", "20 % logo+text", _box(0.20), mode="thorough"),
     Case("picture-in-picture", "inset 50 %", special="pip:0.5", mode="thorough"),
     Case("picture-in-picture", "inset 40 %", special="pip:0.4", mode="thorough"),
@@ -152,7 +156,13 @@ def make_copy(case: Case, src: Path, start: float, dst: Path, filler: Path, crf:
                "-ss", "12", "-t", "10", "-i", str(filler), "-filter_complex",
                "[0:v][1:v][2:v]concat=n=3:v=1[v]", "-map", "[v]", *ENC, "-crf", crf, str(dst))
         return 10.0, 10.0 + n
-    ffmpeg("-ss", f"{start:.3f}", "-t", f"{CLIP_S * case.speed:.3f}", "-i", str(src), "-vf", case.vf or "null",
+    vf = case.vf
+    if case.special.startswith("crop"):  # a random cut of lo..hi of each dimension, anywhere
+        lo, hi = (float(v) for v in case.special.split(":")[1:])
+        r = random.Random(f"{src}:{start}")
+        c = r.uniform(lo, hi)
+        vf = f"crop=iw*{1 - c:.4f}:ih*{1 - c:.4f}:iw*{r.uniform(0, c):.4f}:ih*{r.uniform(0, c):.4f},scale=640:360"
+    ffmpeg("-ss", f"{start:.3f}", "-t", f"{CLIP_S * case.speed:.3f}", "-i", str(src), "-vf", vf or "null",
            *ENC, "-crf", crf, str(dst))
     return 0.0, CLIP_S
 
@@ -199,7 +209,7 @@ def build_index(root: Path, refs: dict[str, VideoPrint]) -> dict[int, tuple[str,
 
 def fast_reference(p: VideoPrint) -> VideoPrint:
     """A thorough reference print without what only thorough mode adds (the windows)."""
-    keep = ~((p.crop >= WINDOW_BASE) & (p.crop < WINDOW_BASE + len(WINDOWS)))
+    keep = ~((p.crop >= WINDOW_BASE) & (p.crop < WINDOW_BASE + min(20, len(WINDOWS))))
     return VideoPrint(p.hashes[keep], p.quality[keep], p.time_ms[keep], p.duration_ms, p.mode, p.width, p.height,
                       p.crop[keep])
 

@@ -30,10 +30,11 @@ from reelrights.media.index import PDQIndex
 from reelrights.media.synth import make_film
 
 
-def corner_crop(c: float) -> object:
-    def fn(p: np.ndarray) -> np.ndarray:  # keep the top-left corner
+def corner_crop(c: float, top: float = 0.0, left: float = 0.0) -> object:
+    def fn(p: np.ndarray) -> np.ndarray:  # keep the top-left corner, or cut top and left first
         h, w = p.shape[:2]
-        return p[: round(h * (1 - c)), : round(w * (1 - c))]
+        y, x = round(h * top), round(w * left)
+        return p[y:y + round(h * (1 - c)), x:x + round(w * (1 - c))]
     return fn
 
 
@@ -98,6 +99,11 @@ def scan(world: dict, path: Path, mode: str = "thorough") -> list[dict]:
 CASES = {  # family -> transform arguments (pip: the inset, over another film)
     "off-centre crop 20 % (top-left corner)": dict(start=1.3, fn=corner_crop(0.20)),
     "off-centre crop 10 % (top-left corner)": dict(start=6.2, fn=corner_crop(0.10)),
+    # between the reference windows' 5 % grid points: found by the copy's boxes
+    "off-centre crop 17.5 % (7.5 % from the left, 2.5 % from the top)":
+        dict(start=3.1, fn=corner_crop(0.175, top=0.025, left=0.075)),
+    "off-centre crop 12 % (3.7 % from the left, 8.1 % from the top)":
+        dict(start=9.35, fn=corner_crop(0.12, top=0.081, left=0.037)),
     "corner logo with text, 20 % of the frame": dict(start=2.45, fn=logo(0.20)),
     "picture-in-picture, inset 50 %": dict(start=4.6, pip=0.5),
     "compilation: 5 s inside 21 s, with a 10 % crop": dict(start=8.45, duration=5.0, fn=crop(0.10),

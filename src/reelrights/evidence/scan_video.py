@@ -49,7 +49,8 @@ DIHEDRAL_BASE = 200    # media.fingerprint.frames.DIHEDRAL_BASE (no media import
 GEOMETRY = ("none", "rotated 90 clockwise", "rotated 180", "rotated 90 counter-clockwise",
             "flipped vertically", "flipped horizontally", "transposed", "anti-transposed")
 _FRAME_MASK = (1 << FRAME_BITS) - 1
-#: Region codes (media.fingerprint.regions): quadrants, copies' insets, references' windows.
+#: Region codes (media.fingerprint.regions): quadrants, copies' insets, references' windows (a
+#: copy's boxes, 181.., are frames too).
 QUAD_BASE, INSET_BASE, WINDOW_BASE = 50, 64, 80
 MIN_QUADRANTS = 2       # quadrants of one copy sample that must match the same moment
 QUAD_SLACK_MS = 250     # ... within this much of the reference's time
@@ -138,10 +139,8 @@ def match_video(conn: Connection | None, index: Any, query: Any, *,
         sel &= q_variant == best
         r_time = r_time_all[sel]
         qs, dist, rows = q_sample[sel], distance[sel], q_row[sel]
-        order = np.lexsort((dist, qs))  # nearest reference frame per matched sample (any burst frame)
-        qs, dist, r_time, rows = qs[order], dist[order], r_time[order], rows[order]
-        first = np.concatenate([[True], qs[1:] != qs[:-1]])
-        qs, dist, r_time, rows = qs[first], dist[first], r_time[first], rows[first]
+        pick = _pick_frames(qs, dist, r_time - q_time[rows])  # one reference frame per matched sample
+        qs, dist, r_time, rows = qs[pick], dist[pick], r_time[pick], rows[pick]
         ref_ms = max(int(refs[seqs[0]][2].duration_ms or 0), int(r_time.max()) + 1)
         t = q_time[rows]  # the matched frame's own time (a burst frame's is a frame or two later)
         ranges, segment = [], False
@@ -168,9 +167,35 @@ def match_video(conn: Connection | None, index: Any, query: Any, *,
     return out
 
 
+def _pick_frames(qs: np.ndarray, dist: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Per matched sample (in sample order), the index of the hit that stands for it: the nearest
+    reference frame (any burst frame, any region), unless its time offset disagrees by more than
+    :data:`RUN_SLACK_MS` with the median of up to three chosen samples on either side and another
+    hit of the sample agrees: then the nearest of those. In a zoom, a crop of one frame looks like
+    a frame a second later; this keeps the sample in the run its neighbours play in."""
+    order = np.lexsort((dist, qs))
+    bounds = np.flatnonzero(np.concatenate([[True], qs[order][1:] != qs[order][:-1], [True]]))
+    groups = [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    best = np.array([g[0] for g in groups], dtype=np.int64)
+    chosen = offset[best]
+    for i, g in enumerate(groups):
+        if len(g) == 1:
+            continue
+        around = np.concatenate([chosen[max(0, i - 3):i], chosen[i + 1:i + 4]])
+        if len(around) < 2:
+            continue
+        mid = float(np.median(around))
+        if abs(chosen[i] - mid) <= RUN_SLACK_MS:
+            continue
+        agree = g[np.abs(offset[g] - mid) <= RUN_SLACK_MS]
+        if len(agree):
+            best[i] = agree[0]
+    return best
+
+
 def _pairs_agree(q_code: np.ndarray, r_code: np.ndarray) -> np.ndarray:
     """Which (copy hash, reference hash) pairs may match: frames (whole, dihedral, centred crops,
-    windows) with frames, a copy's quadrant with the reference's same quadrant, a copy's inset
+    windows, a copy's boxes) with frames, a copy's quadrant with the reference's same quadrant, a copy's inset
     with the reference's whole frame or a centred crop of it."""
     q_kind, r_kind = _region_kind(q_code), _region_kind(r_code)
     frames = (q_kind == 0) & (r_kind == 0)
@@ -200,7 +225,7 @@ def _quadrants_agree(keep: np.ndarray, q_code: np.ndarray, q_sample: np.ndarray,
 
 
 def _region_kind(code: np.ndarray) -> np.ndarray:
-    """0: a frame (whole, dihedral, centred crop, window), 1: a quadrant, 2: an inset."""
+    """0: a frame (whole, dihedral, centred crop, window, box), 1: a quadrant, 2: an inset."""
     quad = (code >= QUAD_BASE) & (code < INSET_BASE)
     inset = (code >= INSET_BASE) & (code < WINDOW_BASE)
     return np.where(quad, 1, np.where(inset, 2, 0))

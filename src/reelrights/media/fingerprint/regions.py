@@ -9,10 +9,15 @@ of the copy lines up with one part (or the whole) of the reference:
   caption spoils one or two quadrants, not all four. A match by quadrants needs at least
   :data:`MIN_QUADRANTS` quadrants of one copy sample matching the same moment of one reference
   (``evidence.scan_video``), so one matching quarter of a frame never makes a match.
-* **Windows** (references only, codes ``WINDOW_BASE + k``): the frame cut to 90 % and 80 % of
-  its width and height at the 3 x 3 grid offsets (0, half, all of the cut on each side; the centre
-  ones are the centred crop variants), so a crop of up to 20 % that keeps a corner or an edge
-  lines up with one of them.
+* **Windows** (references only, codes ``WINDOW_BASE + k % 20``): the frame cut to 95, 90, 85 and
+  80 % of its width and height, at every offset in 5 % steps (:data:`WINDOWS`, 54 of them), and
+* **boxes** (copies only, code ``BOX_BASE + j`` for burst frame j): the copy itself cut by 1/3,
+  2/3 and 3/3 of that 5 % step at offsets in 1/3 steps (:data:`BOXES`, 29). A copy cropped
+  anywhere by up to 20 % of each dimension then has a box within about 0.8 % of the frame, per
+  edge, of some window. Neither side alone gets there: PDQ tolerates about 1 % of misalignment
+  per edge, and on the generated films windows alone in 5 % (2.5 %) steps matched 12 % (62 %) of
+  crops at random positions, frame against frame; windows and boxes together 89 %. A crop that
+  changes the aspect (different cuts of width and height) is not covered.
 * **Insets** (copies only, codes ``INSET_BASE + 4 * j + i``): rectangles found in the copy's
   picture by their straight, lasting edges (:class:`InsetFinder`), each hashed on its own so a
   picture-in-picture inset lines up with the reference's whole frame.
@@ -26,19 +31,24 @@ import numpy as np
 
 HashFn = Callable[[np.ndarray], tuple[np.ndarray, int]]
 
-__all__ = ["INSET_BASE", "MAX_INSETS", "MIN_QUADRANTS", "QUAD_BASE", "WINDOWS", "WINDOW_BASE",
-           "InsetFinder", "inset_code", "iou", "quad_code", "quadrant_rows", "region_kind", "window_rows"]
+__all__ = ["BOXES", "BOX_BASE", "INSET_BASE", "MAX_INSETS", "MIN_QUADRANTS", "QUAD_BASE", "WINDOWS", "WINDOW_BASE",
+           "InsetFinder", "box_rows", "inset_code", "iou", "quad_code", "quadrant_rows", "region_kind",
+           "window_rows"]
 
 QUAD_BASE = 50      # 50..61: quadrant q (0 TL, 1 TR, 2 BL, 3 BR) of burst frame j
 INSET_BASE = 64     # 64..75: inset i of burst frame j (copies)
-WINDOW_BASE = 80    # 80..95: off-centre windows (references)
+WINDOW_BASE = 80    # 80..99: off-centre windows (references; window k has code 80 + k % 20)
+BOX_BASE = 181      # 181..187: boxes of burst frame j (copies)
 #: (1..49 are centred crops, 101..180 a still's crop grid boxes (:mod:`.stills`), 200.. dihedral.)
 MAX_INSETS = 2
 MIN_QUADRANTS = 2
-#: (size, top, left) as fractions of the frame: 90 % and 80 % windows at the 3 x 3 grid offsets,
-#: without the centred one of each size (the centred crop variants stand for it).
-WINDOWS = tuple((s, oy * (1 - s) / 2, ox * (1 - s) / 2) for s in (0.9, 0.8)
-                for oy in range(3) for ox in range(3) if (oy, ox) != (1, 1))
+WINDOW_STEP = 0.05
+#: (size, top, left) as fractions of the frame: sizes 95-80 % at every offset in 5 % steps.
+WINDOWS = tuple((1 - k * WINDOW_STEP, oy * WINDOW_STEP, ox * WINDOW_STEP) for k in range(1, 5)
+                for oy in range(k + 1) for ox in range(k + 1))
+#: (size, top, left) of a copy's boxes: cuts of 1/3 to 3/3 of a window step, offsets in 1/3 steps.
+BOXES = tuple((1 - k * WINDOW_STEP / 3, oy * WINDOW_STEP / 3, ox * WINDOW_STEP / 3) for k in range(1, 4)
+              for oy in range(k + 1) for ox in range(k + 1))
 _EDGE = 20.0        # luma step (0-255) of an edge pixel on the canvas
 _DECAY = 0.7        # weight of the past samples in the edge persistence map
 _MIN_SIDE = 0.25    # an inset is at least this share of the frame in each dimension ...
@@ -55,7 +65,7 @@ def inset_code(j: int, i: int) -> int:
 
 
 def region_kind(code: np.ndarray) -> np.ndarray:
-    """Per ``crop`` code: 0 a frame (whole, centred crop, window or dihedral), 1 a quadrant,
+    """Per ``crop`` code: 0 a frame (whole, centred crop, window, box or dihedral), 1 a quadrant,
     2 an inset."""
     code = np.asarray(code).astype(np.int64)
     quad = (code >= QUAD_BASE) & (code < INSET_BASE)
@@ -71,12 +81,18 @@ def quadrant_rows(luma: np.ndarray, j: int, hash_fn: HashFn) -> list[tuple[int, 
 
 
 def window_rows(luma: np.ndarray, hash_fn: HashFn) -> list[tuple[int, np.ndarray, int]]:
+    return [(WINDOW_BASE + k % 20, *hash_fn(_cut(luma, box))) for k, box in enumerate(WINDOWS)]
+
+
+def box_rows(luma: np.ndarray, j: int, hash_fn: HashFn) -> list[tuple[int, np.ndarray, int]]:
+    return [(BOX_BASE + j, *hash_fn(_cut(luma, box))) for box in BOXES]
+
+
+def _cut(luma: np.ndarray, box: tuple[float, float, float]) -> np.ndarray:
     h, w = luma.shape
-    out = []
-    for k, (s, top, left) in enumerate(WINDOWS):
-        y, x = round(h * top), round(w * left)
-        out.append((WINDOW_BASE + k, *hash_fn(np.ascontiguousarray(luma[y:y + round(h * s), x:x + round(w * s)]))))
-    return out
+    s, top, left = box
+    y, x = round(h * top), round(w * left)
+    return np.ascontiguousarray(luma[y:y + round(h * s), x:x + round(w * s)])
 
 
 class InsetFinder:

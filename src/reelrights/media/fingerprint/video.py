@@ -49,7 +49,7 @@ from reelrights.media.fingerprint.frames import (
     strip_bars,
     variant_code,
 )
-from reelrights.media.fingerprint.regions import InsetFinder, inset_code, quadrant_rows, window_rows
+from reelrights.media.fingerprint.regions import InsetFinder, box_rows, inset_code, quadrant_rows, window_rows
 
 __all__ = [
     "PDQ_MATCH_DISTANCE",
@@ -95,7 +95,7 @@ REFERENCE_FPS = 8.0
 COPY_BURST = 3
 #: ``regions`` choices of :func:`fingerprint_video` (see :mod:`.regions`): ``"quadrants"`` (both
 #: sides), ``"reference"`` (quadrants and off-centre windows: thorough references), ``"copy"``
-#: (quadrants and detected insets: thorough scans).
+#: (quadrants, boxes and detected insets: thorough scans).
 REGIONS = ("", "quadrants", "reference", "copy")
 #: A copy's sample has its insets hashed this many samples later, with the rectangles found since.
 INSET_LAG = 2
@@ -413,6 +413,8 @@ class _Sampler:
             rows += quadrant_rows(luma, j, hash_luma)
         if self.regions == "reference" and j == 0:
             rows += window_rows(luma, hash_luma)
+        if self.regions == "copy":  # boxes of every burst frame: off-centre crops between windows
+            rows += box_rows(luma, j, hash_luma)
         if self.regions == "copy" and j == 0:
             self.recent = [*self.recent[-INSET_LAG:], self.insets.update(luma)]
             self.flush_insets()
