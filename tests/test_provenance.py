@@ -421,7 +421,8 @@ def _crop_png(src: Path, dst: Path, top: float, bottom: float, left: float, righ
 
 def test_stripped_crops_are_recovered_and_attributed(home, ledger, tmp_path) -> None:
     """Crops of up to 10 % (centred, in a corner, on one side; with JPEG and a resize) of a signed
-    still, and a centred 10 % crop of a signed video, are traced back to their records; a crop
+    still, and 10 % crops of a signed video (centred, and off-centre between the windows' grid
+    points), are traced back to their records; a crop
     of another picture of the same generator is not."""
     ids = _certified_story(home, ledger, tmp_path)
     gen = tmp_path / "gen"
@@ -445,6 +446,12 @@ def test_stripped_crops_are_recovered_and_attributed(home, ledger, tmp_path) -> 
     video = synth.transcode_video(tmp_path / f"signed-{film.name}", tmp_path / "crop.mp4", crop=0.10,
                                   bitrate=300_000)
     report = verify_output(home, ledger, video)
+    assert report["found_by"] == "fingerprint" and report["output"]["id"] == signed["film"]["output"]
+    # off-centre: 10 % cut, 3.5 % of it from the left and 6.5 % from the top (between the
+    # signed video's 5 % windows, reached by the lookup's boxes)
+    moved = synth.transcode_video(tmp_path / f"signed-{film.name}", tmp_path / "moved.mp4", crop=0.10,
+                                  crop_origin=(0.065, 0.035), bitrate=300_000)
+    report = verify_output(home, ledger, moved)
     assert report["found_by"] == "fingerprint" and report["output"]["id"] == signed["film"]["output"]
     # attribute traces the cropped still to its record the same way
     from reelrights.outputs.attribution import attribute

@@ -498,10 +498,12 @@ def transcode_video(
     crop: float = 0.0,
     start: float = 0.0,
     duration: float | None = None,
+    crop_origin: tuple[float, float] | None = None,
 ) -> Path:
     """Re-encode the first video stream of ``src`` into ``dst`` (video only): optionally cut to
     [start, start + duration) seconds, crop ``crop`` (a fraction, e.g. 0.1) off each side's total
-    (half from each edge), scale to ``size``, with ``codec`` at ``bitrate``. The transformations a
+    (half from each edge, or from ``crop_origin``: the fractions cut from the top and the left,
+    each at most ``crop``), scale to ``size``, with ``codec`` at ``bitrate``. The transformations a
     pirate copy goes through, so tests can prove the fingerprints survive them."""
     s, d = Path(src), Path(dst)
     fmt = _VIDEO_CONTAINERS.get(d.suffix.lower())
@@ -509,6 +511,9 @@ def transcode_video(
         raise BadInput(f"{d}: transcode_video writes .mp4, .mov or .mkv; change the extension")
     if not 0 <= crop < 0.5:
         raise BadInput(f"crop={crop}: give a fraction in [0, 0.5)")
+    top, left = crop_origin if crop_origin is not None else (crop / 2, crop / 2)
+    if not (0 <= top <= crop and 0 <= left <= crop):
+        raise BadInput(f"crop_origin={crop_origin}: give the top and left cuts, each within 0..crop")
     _require_encoder(codec, "use libx264")
     d.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(s)) as inp, av.open(str(d), "w", format=fmt, options=_BITEXACT) as out:
@@ -525,8 +530,8 @@ def transcode_video(
             img = frame.to_ndarray(format="rgb24")
             if crop:
                 h, w = img.shape[:2]
-                dy, dx = round(h * crop / 2), round(w * crop / 2)
-                img = img[dy : h - dy, dx : w - dx]
+                dy, dx = round(h * top), round(w * left)
+                img = img[dy : dy + round(h * (1 - crop)), dx : dx + round(w * (1 - crop))]
             h, w = img.shape[:2]
             ow, oh = size if size else (w & ~1, h & ~1)
             if stream is None:

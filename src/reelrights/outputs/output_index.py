@@ -106,9 +106,11 @@ class OutputPrints:
 def fingerprint_output(path: str | os.PathLike[str], *, reference: bool = False) -> OutputPrints:
     """Probe and fingerprint an output file (MediaError/BadInput name the file when it fails).
 
-    ``reference`` (signing): a video also gets centred crop variants and a still its reference
-    crop grid, both stored as kind ``vcrop`` beside the unchanged primary print, so crops of up to
-    10 % are recovered. Otherwise (a lookup) a still gets its query crop grid as ``variants``."""
+    ``reference`` (signing): a video also gets centred crop variants and the off-centre windows
+    (:data:`.regions.WINDOWS`), a still its reference crop grid, all stored as kind ``vcrop``
+    beside the unchanged primary print, so crops of up to 10 % (video: 20 %), centred or not, are
+    recovered. Otherwise (a lookup) a still gets its query crop grid and a video its boxes
+    (:data:`.regions.BOXES`) as ``variants``."""
     from ..media.fingerprint import REFERENCE_CROPS, fingerprint_file, split_crops
     from ..media.fingerprint.stills import GRID_QUERY, GRID_REFERENCE, grid_print, load_rgb
     from ..media.probe import probe_file
@@ -118,8 +120,10 @@ def fingerprint_output(path: str | os.PathLike[str], *, reference: bool = False)
         from ..errors import BadInput
         raise BadInput(f"{path}: a {facts.media_type} file has no fingerprint; outputs are "
                        "video, audio, images, text or PDF")
-    crops = REFERENCE_CROPS if reference and facts.category == "video" else ()
-    fp = fingerprint_file(path, facts.category, crop_variants=crops)
+    video = facts.category == "video"
+    crops = REFERENCE_CROPS if reference and video else ()
+    fp = fingerprint_file(path, facts.category, crop_variants=crops,
+                          regions=("windows" if reference else "boxes") if video else "")
     prints = {k: getattr(fp, k) for k in ("video", "audio", "text") if getattr(fp, k) is not None}
     if PRIMARY[facts.category] not in prints:
         from ..errors import MediaError
@@ -130,6 +134,10 @@ def fingerprint_output(path: str | os.PathLike[str], *, reference: bool = False)
         prints["video"], vcrop = split_crops(prints["video"])
         if vcrop is not None:
             prints["vcrop"] = vcrop
+    elif video and "video" in prints:
+        full = prints["video"]
+        prints["video"] = full.primary()  # the soft binding and digest: whole frames only
+        variants = _rows(full, np.asarray(full.crop) != 0)
     elif facts.category == "image":
         grid = grid_print(load_rgb(path), GRID_REFERENCE if reference else GRID_QUERY)
         if reference:
@@ -137,6 +145,11 @@ def fingerprint_output(path: str | os.PathLike[str], *, reference: bool = False)
         else:
             variants = grid
     return OutputPrints(facts.category, facts.sha256, prints, variants)
+
+
+def _rows(p: Any, keep: np.ndarray) -> Any:
+    return type(p)(p.hashes[keep], p.quality[keep], p.time_ms[keep], p.duration_ms, p.mode, p.width,
+                   p.height, p.crop[keep])
 
 
 class OutputIndex(Indexes):
@@ -253,13 +266,16 @@ def usable_frames(p: Any) -> tuple[np.ndarray, int]:
 
 def query_frames(p: Any, variants: Any = None) -> tuple[np.ndarray, np.ndarray, int, int]:
     """(hashes to search, the query frame each stands for, radius, frames judged): the usable
-    frames, and for a still its crop-grid variants, all standing for its one frame."""
+    frames, and their variants (a still's crop grid, a video's boxes), each standing for the
+    usable frame at or before its time."""
     ok, radius = usable_frames(p)
     hashes, owner = np.asarray(p.hashes)[ok], np.arange(len(ok))
-    if variants is not None and len(ok) == 1 and len(variants):
+    if variants is not None and len(ok) and len(variants):
         keep = np.flatnonzero(np.asarray(variants.quality) >= (MIN_QUALITY if radius == PDQ_RADIUS else 0))
+        times = np.asarray(p.time_ms)[ok]
+        of = np.searchsorted(times, np.asarray(variants.time_ms)[keep], side="right") - 1
         hashes = np.concatenate([hashes, np.asarray(variants.hashes)[keep]])
-        owner = np.concatenate([owner, np.zeros(len(keep), np.int64)])
+        owner = np.concatenate([owner, np.maximum(of, 0).astype(np.int64)])
     return np.ascontiguousarray(hashes), owner, radius, len(ok)
 
 

@@ -95,8 +95,9 @@ REFERENCE_FPS = 8.0
 COPY_BURST = 3
 #: ``regions`` choices of :func:`fingerprint_video` (see :mod:`.regions`): ``"quadrants"`` (both
 #: sides), ``"reference"`` (quadrants and off-centre windows: thorough references), ``"copy"``
-#: (quadrants, boxes and detected insets: thorough scans).
-REGIONS = ("", "quadrants", "reference", "copy")
+#: (quadrants, boxes and detected insets: thorough scans), ``"windows"`` and ``"boxes"`` (only
+#: those: signed outputs and the lookups that recover them, ``outputs.output_index``).
+REGIONS = ("", "quadrants", "reference", "copy", "windows", "boxes")
 #: A copy's sample has its insets hashed this many samples later, with the rectangles found since.
 INSET_LAG = 2
 _THUMB_WIDTH = 80
@@ -409,11 +410,11 @@ class _Sampler:
         for c in self.crop_variants if j == 0 else ():
             dy, dx = round(h * c / 200), round(w * c / 200)
             rows.append((c, *hash_luma(luma[dy : h - dy, dx : w - dx])))
-        if self.regions:  # every burst frame of a copy; references have no bursts
+        if self.regions in ("quadrants", "reference", "copy"):  # every burst frame of a copy
             rows += quadrant_rows(luma, j, hash_luma)
-        if self.regions == "reference" and j == 0:
+        if self.regions in ("reference", "windows") and j == 0:  # references have no bursts
             rows += window_rows(luma, hash_luma)
-        if self.regions == "copy":  # boxes of every burst frame: off-centre crops between windows
+        if self.regions in ("copy", "boxes"):  # boxes of every burst frame: crops between windows
             rows += box_rows(luma, j, hash_luma)
         if self.regions == "copy" and j == 0:
             self.recent = [*self.recent[-INSET_LAG:], self.insets.update(luma)]
