@@ -49,7 +49,13 @@ from reelrights.media.fingerprint.frames import (
     strip_bars,
     variant_code,
 )
-from reelrights.media.fingerprint.regions import InsetFinder, box_rows, inset_code, quadrant_rows, window_rows
+from reelrights.media.fingerprint.regions import (
+    InsetFinder,
+    box_rows,
+    inset_code,
+    quadrant_rows,
+    window_rows,
+)
 
 __all__ = [
     "PDQ_MATCH_DISTANCE",
