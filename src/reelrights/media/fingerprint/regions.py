@@ -9,14 +9,16 @@ of the copy lines up with one part (or the whole) of the reference:
   caption spoils one or two quadrants, not all four. A match by quadrants needs at least
   :data:`MIN_QUADRANTS` quadrants of one copy sample matching the same moment of one reference
   (``evidence.scan_video``), so one matching quarter of a frame never makes a match.
-* **Windows** (references only, codes ``WINDOW_BASE + k % 20``): the frame cut to 95, 90, 85 and
-  80 % of its width and height, at every offset in 5 % steps (:data:`WINDOWS`, 54 of them), and
-* **boxes** (copies only, code ``BOX_BASE + j`` for burst frame j): the copy itself cut by 1/3,
-  2/3 and 3/3 of that 5 % step at offsets in 1/3 steps (:data:`BOXES`, 29). A copy cropped
-  anywhere by up to 20 % of each dimension then has a box within about 0.8 % of the frame, per
-  edge, of some window. Neither side alone gets there: PDQ tolerates about 1 % of misalignment
-  per edge, and on the generated films windows alone in 5 % (2.5 %) steps matched 12 % (62 %) of
-  crops at random positions, frame against frame; windows and boxes together 89 %. A crop that
+* **Windows** (references only, codes ``WINDOW_BASE + k % 20``): the frame cut to 95, 90, 85, 80
+  and 75 % of its width and height, at every offset in 5 % steps (:data:`WINDOWS`, 90 of them), and
+* **boxes** (copies only, code ``BOX_BASE + j`` for burst frame j): the copy itself cut by 2/3 to
+  5/3 of that 5 % step, at offsets of 0 to 3/3 of it in 1/3 steps (:data:`BOXES`, 57). A copy
+  cut by c (up to 20 %, the same share of width and height) anywhere is then matched by cutting
+  it to the next window size 2.5-7.5 % smaller, at an offset that puts each edge within about
+  0.8 % of the frame of the window's. Neither side alone gets there: PDQ tolerates about 1 % of
+  misalignment per edge, and on the generated films (frame against frame, crops of 8-20 % at
+  random positions) windows alone in 5 % steps came within 31 bits for 12 % of the crops, in
+  2.5 % steps (285 windows) 62 %; these windows and boxes 99 % (crops of 5-20 %). A crop that
   changes the aspect (different cuts of width and height) is not covered.
 * **Insets** (copies only, codes ``INSET_BASE + 4 * j + i``): rectangles found in the copy's
   picture by their straight, lasting edges (:class:`InsetFinder`), each hashed on its own so a
@@ -43,12 +45,13 @@ BOX_BASE = 181      # 181..187: boxes of burst frame j (copies)
 MAX_INSETS = 2
 MIN_QUADRANTS = 2
 WINDOW_STEP = 0.05
-#: (size, top, left) as fractions of the frame: sizes 95-80 % at every offset in 5 % steps.
-WINDOWS = tuple((1 - k * WINDOW_STEP, oy * WINDOW_STEP, ox * WINDOW_STEP) for k in range(1, 5)
+#: (size, top, left) as fractions of the frame: sizes 95-75 % at every offset in 5 % steps.
+WINDOWS = tuple((1 - k * WINDOW_STEP, oy * WINDOW_STEP, ox * WINDOW_STEP) for k in range(1, 6)
                 for oy in range(k + 1) for ox in range(k + 1))
-#: (size, top, left) of a copy's boxes: cuts of 1/3 to 3/3 of a window step, offsets in 1/3 steps.
-BOXES = tuple((1 - k * WINDOW_STEP / 3, oy * WINDOW_STEP / 3, ox * WINDOW_STEP / 3) for k in range(1, 4)
-              for oy in range(k + 1) for ox in range(k + 1))
+#: (size, top, left) of a copy's boxes: cuts of 2/3 to 5/3 of a window step, offsets of 0 to 3/3
+#: of it, in 1/3 steps.
+BOXES = tuple((1 - k * WINDOW_STEP / 3, oy * WINDOW_STEP / 3, ox * WINDOW_STEP / 3) for k in range(2, 6)
+              for oy in range(min(k, 3) + 1) for ox in range(min(k, 3) + 1))
 _EDGE = 20.0        # luma step (0-255) of an edge pixel on the canvas
 _DECAY = 0.7        # weight of the past samples in the edge persistence map
 _MIN_SIDE = 0.25    # an inset is at least this share of the frame in each dimension ...
