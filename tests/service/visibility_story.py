@@ -77,6 +77,8 @@ SEALED_VIEWERS: dict[str, dict[str, str]] = {
               "operator": "operator"},
     "opened": {"owner": "dev", "named_party": "auditor", "developer": "dev",
                "auditor": "auditor", "operator": "operator"},
+    "sealed_consent": {"owner": "performer", "named_party": "dev",
+                       "representative": "guild", "operator": "operator"},
 }
 
 
@@ -149,6 +151,13 @@ def populate(home: Home, ledger: Ledger, tmp: Path) -> dict[str, str]:
         media=["audio"], territory=["US"], start=datetime.now(UTC).date(),
         end=date(2035, 12, 31), compensation_ref="SAG-2026-0042", represented_by="guild",
         production="Harbour Lights", licensee=ids["dev"]).details["id"]
+    # The same kind of consent, sealed: her guild (her representative) reads it too.
+    ids["sealed_consent"] = cs.grant_consent(
+        home, ledger, performer=ids["performer"], kinds=["likeness"],
+        description="Likeness for a crowd scene in Harbour Lights, background only",
+        media=["video"], territory=["US"], start=datetime.now(UTC).date(),
+        end=date(2035, 12, 31), compensation_ref="SAG-2026-0043", represented_by="guild",
+        production="Harbour Lights", licensee=ids["dev"], sealed=True).statement_id or ""
     # The outsider registers the studio's film bytes as its own: a same-bytes dispute.
     work = {"id": new_id("work"), "kind": "film", "title": "Not Harbour Lights",
             "owner": ids["outsider"],

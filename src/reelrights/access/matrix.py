@@ -197,6 +197,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
         "owner": _ALL["sealed_body"], "named_party": _ALL["sealed_body"],
         "developer": _ALL["sealed_body"], "auditor": _ALL["sealed_body"],
         "fund": _ALL["sealed_body"], "payee": _ALL["sealed_body"],
+        "representative": _ALL["sealed_body"],
         "disclosure_recipient": _f("statement", "type", "actor", "root", "disclosed"),
         "operator": _ALL["sealed_body"],
     },

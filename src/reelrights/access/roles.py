@@ -201,9 +201,16 @@ def _revenue_readers(conn: Connection, who: str, body: Record) -> set[str]:
     return {"fund"} if _kind_of(conn, who) == "fund" else set()
 
 
+def _consent_readers(conn: Connection, who: str, body: Record) -> set[str]:
+    """A sealed consent's details: as the consent record shows them, also to the performer's
+    representative (her guild when it represents her, her post-mortem representative)."""
+    return _consent(conn, who, {**body, "signed_by": None}) & {"representative"}
+
+
 #: Sealed statement type -> the roles a party holds for its body besides naming (read from the
 #: registry, never from what the statement claims).
 SEALED_READERS: dict[str, Callable[[Connection, str, Record], set[str]]] = {
+    "consent.granted": _consent_readers,
     "fund.terms": _fund_terms_readers,
     "audit.opened": _audit_response_readers,
     "license.granted": _license_terms_readers,
