@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 
 from ..store.db import Database
 from ..store.evidence_tables import audit_certificates, run_usage, training_runs
@@ -41,7 +41,10 @@ from .resolve import resolve_party
 __all__ = ["usage_report"]
 
 
-def usage_report(db: Database, party: str) -> UsageReport:
+def usage_report(db: Database, party: str, *, works_too: bool = True) -> UsageReport:
+    """The report; ``works_too=False`` leaves out the (possibly thousands of) works themselves,
+    which the bundles, licenses, runs and earnings are still followed from (the web's party
+    pages list the works a page at a time: :mod:`.listing`)."""
     with db.read() as conn:
         who = resolve_party(conn, party)
         subjects = {who.id}
@@ -54,20 +57,26 @@ def usage_report(db: Database, party: str) -> UsageReport:
         subj = sorted(subjects)
         work_rows: dict[str, tuple[str, int]] = {}  # work -> (title, log index)
         relations: dict[str, list[UsageRelation]] = defaultdict(list)
-        for w in conn.execute(select(works).where(works.c.owner_id.in_(subj))):
-            work_rows[w.id] = (w.title, w.log_index)
-            relations[w.id].append(UsageRelation(w.owner_id, "owner"))
-        for c in conn.execute(select(credits, works.c.title, works.c.log_index.label("wli"))
-                              .join(works, works.c.id == credits.c.work_id)
-                              .where(credits.c.party_id.in_(subj))):
-            work_rows.setdefault(c.work_id, (c.title, c.wli))
-            relations[c.work_id].append(UsageRelation(c.party_id, c.role, c.share, c.log_index))
+        if works_too:
+            for w in conn.execute(select(works).where(works.c.owner_id.in_(subj))):
+                work_rows[w.id] = (w.title, w.log_index)
+                relations[w.id].append(UsageRelation(w.owner_id, "owner"))
+            for c in conn.execute(select(credits, works.c.title, works.c.log_index.label("wli"))
+                                  .join(works, works.c.id == credits.c.work_id)
+                                  .where(credits.c.party_id.in_(subj))):
+                work_rows.setdefault(c.work_id, (c.title, c.wli))
+                relations[c.work_id].append(UsageRelation(c.party_id, c.role, c.share,
+                                                          c.log_index))
         work_ids = sorted(work_rows)
+        # The subjects' works as a subquery (by the owner and credit indexes), not a list of
+        # thousands of ids sent back to the database.
+        theirs = union(select(works.c.id).where(works.c.owner_id.in_(subj)),
+                       select(credits.c.work_id).where(credits.c.party_id.in_(subj)))
         bundle_list = conn.execute(
             select(bundles.c.id, bundles.c.name, bundles.c.version, bundles.c.log_index,
                    bundle_works.c.work_id)
             .join(bundle_works, bundle_works.c.bundle_id == bundles.c.id)
-            .where(bundle_works.c.work_id.in_(work_ids)).order_by(bundles.c.log_index)).all()
+            .where(bundle_works.c.work_id.in_(theirs)).order_by(bundles.c.log_index)).all()
         bundle_works_of: dict[str, list[str]] = defaultdict(list)
         bundle_info = {}
         for b in bundle_list:
@@ -117,7 +126,7 @@ def usage_report(db: Database, party: str) -> UsageReport:
                                   fund_lines.c.period))]
         suspense = []
         for u in conn.execute(select(unmatched_credits).where(
-                unmatched_credits.c.work_id.in_(work_ids)).order_by(unmatched_credits.c.log_index)):
+                unmatched_credits.c.work_id.in_(theirs)).order_by(unmatched_credits.c.log_index)):
             held = {c: int(a) for c, a in conn.execute(
                 select(fund_postings.c.currency, func.sum(fund_postings.c.amount))
                 .where(fund_postings.c.account == f"suspense:{u.claim_id}")

@@ -567,10 +567,16 @@ def _covers(row: Any, kind: str, on: date, production: str | None, model_family:
 # Other queries
 # ---------------------------------------------------------------------------------------------
 
-def list_consents(db: Database, performer: str | None = None) -> list[Consent]:
-    """Every consent on file (optionally one performer's), in log order."""
+def list_consents(db: Database, performer: str | None = None, *,
+                  guild: str | None = None) -> list[Consent]:
+    """Every consent on file (optionally one performer's, or those of ``guild``'s members), in
+    log order."""
     with db.read() as conn:
         where = [consents.c.performer_id == resolve_party(conn, performer).id] if performer else []
+        if guild:
+            where.append(consents.c.performer_id.in_(
+                select(guild_members.c.member_id)
+                .where(guild_members.c.guild_id == resolve_party(conn, guild).id)))
         return find_many(conn, CONSENT, *where)
 
 

@@ -37,7 +37,7 @@ from ..registry.resolve import resolve_party
 from ..registry.submit import submit_as
 from ..store.consent_request_tables import consent_requests
 from ..store.db import Database
-from ..store.tables import deaths, parties
+from ..store.tables import deaths, guild_members, parties
 
 __all__ = ["ConsentRequest", "approval_body", "approve_request", "decline_request",
            "list_requests", "prepare_decision",
@@ -287,10 +287,15 @@ def decline_request(home: Home, ledger: Ledger, request: str, reason: str) -> Re
 # ---------------------------------------------------------------------------------------------
 
 def list_requests(db: Database, *, performer: str | None = None, requester: str | None = None,
-                  status: str | None = None) -> list[ConsentRequest]:
-    """Requests (newest first), by performer, requester and/or status."""
+                  status: str | None = None, guild: str | None = None) -> list[ConsentRequest]:
+    """Requests (newest first), by performer, requester, status and/or the performer's
+    ``guild`` (to any of its members)."""
     with db.read() as conn:
         q = select(consent_requests)
+        if guild:
+            q = q.where(consent_requests.c.performer_id.in_(
+                select(guild_members.c.member_id)
+                .where(guild_members.c.guild_id == resolve_party(conn, guild).id)))
         if performer:
             q = q.where(consent_requests.c.performer_id == resolve_party(conn, performer).id)
         if requester:

@@ -382,11 +382,13 @@ def license_standing(conn: Connection, lic: StoredRow) -> LicenseStanding:
 
 
 def list_licenses(db: Database, licensee: str | None = None,
-                  bundle: str | None = None) -> list[License]:
+                  bundle: str | None = None, *, licensor: str | None = None) -> list[License]:
     with db.read() as conn:
         where = []
         if licensee:
             where.append(licenses.c.licensee_id == resolve_party(conn, licensee).id)
+        if licensor:
+            where.append(licenses.c.licensor_id == resolve_party(conn, licensor).id)
         if bundle:
             where.append(licenses.c.bundle_id == bundle)
         return find_many(conn, LICENSE, *where)

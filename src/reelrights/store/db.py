@@ -84,6 +84,8 @@ class Database:
         self._kept_lock = threading.Lock()
         self._kept_all: list[Connection] = []
         self._statements: Engine | None = None
+        #: The connection every read of a thread shares inside :meth:`one_snapshot`.
+        self._scope = threading.local()
         if migrate:
             self.migrate()
 
@@ -129,7 +131,12 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction that sees one consistent snapshot of the database."""
+        """A read-only transaction that sees one consistent snapshot of the database (inside
+        :meth:`one_snapshot`: that block's)."""
+        shared: Connection | None = getattr(self._scope, "conn", None)
+        if shared is not None:
+            yield shared
+            return
         with self.engine.connect() as conn:
             if self.dialect == "sqlite":
                 conn.exec_driver_sql("BEGIN")
@@ -152,6 +159,10 @@ class Database:
         ``snapshot=False`` is for reads whose statements each stand alone: no transaction
         around them (each statement sees its own snapshot), which on PostgreSQL saves the
         round trips of opening and closing one."""
+        shared: Connection | None = getattr(self._scope, "conn", None)
+        if shared is not None:
+            yield shared
+            return
         if self.dialect != "sqlite":
             if snapshot:
                 with self.read() as pooled:
@@ -176,6 +187,24 @@ class Database:
             except Exception:  # noqa: BLE001 - a broken connection: drop it, open anew next time
                 self._kept.conn = None
                 conn.close()
+
+    @contextmanager
+    def one_snapshot(self) -> Iterator[Connection]:
+        """Every read of this thread inside the block (:meth:`read`, :meth:`read_kept`) shares
+        one read-only transaction: one snapshot and one connection for a page that asks a dozen
+        read models (on SQLite, the thread's kept connection: opening one per read costs more
+        than most reads). Writes (:meth:`write`) keep their own connection and are not seen
+        by the block's reads. Nested blocks share the outer one."""
+        shared: Connection | None = getattr(self._scope, "conn", None)
+        if shared is not None:
+            yield shared
+            return
+        with self.read_kept() as conn:
+            self._scope.conn = conn
+            try:
+                yield conn
+            finally:
+                self._scope.conn = None
 
     def _statements_engine(self) -> Engine:
         """PostgreSQL engine for ``read_kept(snapshot=False)``: autocommit, and no ping on

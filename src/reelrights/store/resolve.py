@@ -103,10 +103,13 @@ def resolve(conn: Connection, kind: Kind[R], ref: str) -> R:
     return kind.to_record(conn, resolve_row(conn, kind, ref))
 
 
-def find_many(conn: Connection, kind: Kind[R], *where: ColumnElement[bool]) -> list[R]:
+def find_many(conn: Connection, kind: Kind[R], *where: ColumnElement[bool], offset: int = 0,
+              limit: int | None = None) -> list[R]:
     """The records that meet every condition in ``where`` (all of them without one), in the
-    kind's order."""
+    kind's order; ``limit`` of them from ``offset`` when given (a page)."""
     q = kind.query().where(*where).order_by(*kind.ordered())
+    if offset or limit is not None:
+        q = q.offset(offset).limit(limit)
     return [kind.to_record(conn, r) for r in conn.execute(q)]
 
 

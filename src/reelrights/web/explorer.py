@@ -48,27 +48,30 @@ def _names(request: Request, ids: Sequence[str | None]) -> Any:
     return call(request, display_names, db(request), ids)
 
 
+def _who_is_here(database: Any, first: int = 12) -> dict[str, Any]:
+    """Kind -> the first parties of that kind to join and how many there are."""
+    from ..registry.listing import parties_page, party_counts
+
+    return {kind: parties_page(database, kind, limit=first)
+            for kind in party_counts(database)}
+
+
 @page
 async def home(request: Request) -> Response:
     server = _log_server(request)
     head = await call(request, server.head)
     recent = await call(request, server.entries, limit=15)
-    from ..registry.parties import list_parties
-
-    parties = await call(request, list_parties, db(request))
-    names = {p.id: p.name for p in parties}
+    by_kind = await call(request, _who_is_here, db(request))
+    names = await _names(request, [e["actor"] for e in recent])
     note = head["checkpoint"]
     cp = Checkpoint.parse(note.partition("\n\n")[0] + "\n") if note else None
     signatures = _signatures(note) if note else []
     origin = cp.origin if cp else ""
-    by_kind: dict[str, list[Any]] = {}
-    for p in parties:
-        by_kind.setdefault(p.kind, []).append(p)
     return render(request, "home.html", {
         "head": head, "checkpoint": cp, "root_b64": base64.b64encode(cp.root).decode()
         if cp else "", "log_signatures": [s for s in signatures if s["name"] == origin],
         "witnesses": [s for s in signatures if s["name"] != origin], "recent": recent,
-        "names": names, "by_kind": dict(sorted(by_kind.items()))})
+        "names": names, "by_kind": by_kind})
 
 
 @page

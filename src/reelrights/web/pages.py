@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from ..api.state import ServiceState
     from ..store.db import Database
 
-__all__ = ["SECURITY_HEADERS", "call", "db", "page", "render", "state"]
+__all__ = ["SECURITY_HEADERS", "call", "check_page", "db", "page", "page_number", "render",
+           "state"]
 
 #: On every page and asset: scripts and styles only from this origin (no inline script, no
 #: inline style), no framing, no referrer, no sniffing. ``connect-src 'self'``: the proof
@@ -111,8 +112,28 @@ def db(request: Request) -> Database:
 
 
 async def call(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)`` in the thread pool (the library is synchronous)."""
-    return await state(request).call(fn, *args, **kwargs)
+    """``fn(*args, **kwargs)`` in the thread pool (the library is synchronous), its reads in
+    one snapshot of the database (pages only read: statements are written by the API)."""
+    return await state(request).call(_in_one_snapshot, db(request), fn, args, kwargs)
+
+
+def _in_one_snapshot(database: Database, fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    with database.one_snapshot():
+        return fn(*args, **kwargs)
+
+
+def page_number(request: Request) -> int:
+    """The ``page`` query parameter of a paged list (1 when absent)."""
+    raw = request.query_params.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+        raise BadInput(f"page {raw[:20]!r} is not a page number; pages are numbered from 1")
+    return int(raw)
+
+
+def check_page(listing: Any, number: int) -> None:
+    """NotFound for a page past the end of ``listing`` (a :class:`~..registry.listing.Page`)."""
+    if number > listing.pages:
+        raise NotFound(f"page {number} does not exist: the list has {listing.pages} page(s)")
 
 
 def viewer(request: Request) -> Any:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from ..core.ids import ID_PATTERNS
 from ..errors import NotFound
-from .pages import call, db, page, render, state, viewer
+from .pages import call, check_page, db, page, page_number, render, state, viewer
 
 if TYPE_CHECKING:
     from ..store.db import Database
@@ -62,23 +62,24 @@ def _earning_totals(earnings: list[dict[str, Any]]) -> list[tuple[str, int]]:
 
 
 def party_view(database: Database, log_server: Any, ref: str,
-               reader: Any = None) -> dict[str, Any]:
+               reader: Any = None, page: int = 1) -> dict[str, Any]:
     """Everything the party's page shows (read models only), by the party's kind, as
     ``reader`` (an :class:`reelrights.access.viewer.Viewer`; default anyone) may see it: money,
     consent requests and the co-signature queue only to the party itself (or the operator),
-    and each license or consent as the visibility matrix projects it (docs/visibility.md)."""
+    and each license or consent as the visibility matrix projects it (docs/visibility.md).
+    A studio's catalogue and a performer's credits come a page at a time (``page``, from 1)."""
     from ..access.viewer import ANONYMOUS
     from ..access.visibility import read_visible
 
     reader = reader or ANONYMOUS
     from ..fund.earnings_chart import earnings_svg
     from ..registry.labels import display_names
-    from ..registry.parties import party_detail
+    from ..registry.listing import credits_page, party_record, works_page
     from ..registry.usage import usage_report
 
-    detail = party_detail(database, ref).to_json()
+    detail = party_record(database, ref).to_json()
     kind = detail["kind"]
-    usage = usage_report(database, detail["id"]).to_json()
+    usage = usage_report(database, detail["id"], works_too=False).to_json()
     from ..fund.royalty_statement_issue import list_statements
 
     view: dict[str, Any] = {"party": detail, "kind": kind, "usage": usage,
@@ -90,28 +91,26 @@ def party_view(database: Database, log_server: Any, ref: str,
 
         view["consents"] = [c.to_json() for c in list_consents(database, detail["id"])]
         view["requests"] = [r.to_json() for r in list_requests(database, performer=detail["id"])]
+        view["listing"] = credits_page(database, detail["id"], page=page)
     elif kind == "guild":
         from ..rights.consent import list_consents
         from ..rights.consent_requests import list_requests
         from ..rights.guild_views import cosignature_queue, list_agreements
 
-        members = {m["party"] for m in usage["members"]}
         view["agreements"] = list_agreements(database, detail["id"])
         view["queue"] = cosignature_queue(database, detail["id"])
-        view["member_consents"] = [c.to_json() for c in list_consents(database)
-                                   if c.performer_id in members]
-        view["requests"] = [r.to_json() for r in list_requests(database)
-                            if r.performer in members]
+        view["member_consents"] = [c.to_json()
+                                   for c in list_consents(database, guild=detail["id"])]
+        view["requests"] = [r.to_json() for r in list_requests(database, guild=detail["id"])]
     elif kind == "studio":
         from ..fund.productions import list_productions
-        from ..registry.works import list_works
         from ..rights.bundles import list_bundles
         from ..rights.licensing import list_licenses
 
-        view["works"] = [w.to_json() for w in list_works(database, detail["id"])]
+        view["listing"] = works_page(database, detail["id"], page=page)
         view["bundles"] = [b.to_json() for b in list_bundles(database, detail["id"])]
-        view["licenses"] = [lic.to_json() for lic in list_licenses(database)
-                            if lic.licensor_id == detail["id"]]
+        view["licenses"] = [lic.to_json()
+                            for lic in list_licenses(database, licensor=detail["id"])]
         view["productions"] = [p.to_json() for p in list_productions(database, detail["id"])]
     elif kind == "developer":
         from ..evidence.audit_list import list_audits
@@ -128,7 +127,10 @@ def party_view(database: Database, log_server: Any, ref: str,
         from ..evidence.audit_list import list_audits
 
         view["audits"] = list_audits(database, auditor=detail["id"])
-    names = display_names(database, _ids(view.get("usage"), view.get("consents"),
+    # Names for the ids shown: not the works inside each bundle (only their number is shown).
+    shown_usage = {k: v for k, v in usage.items() if k != "bundles"}
+    names = display_names(database, _ids(shown_usage, [b["bundle"] for b in usage["bundles"]],
+                                         view.get("consents"),
                                          view.get("licenses"), view.get("runs"),
                                          view.get("statements"), view.get("requests"),
                                          view.get("member_consents"),
@@ -167,8 +169,11 @@ async def party(request: Request) -> Response:
         raise NotFound(f"{ref[:60]!r} is not a party id like pty_k3vq7xw2m4a6c5de")
     from .explorer import _log_server
 
+    number = page_number(request)
     view = await call(request, party_view, db(request), _log_server(request), ref,
-                      viewer(request))
+                      viewer(request), number)
+    if "listing" in view:
+        check_page(view["listing"], number)
     template = {"performer": "performer.html", "writer": "performer.html", "guild": "guild.html",
                 "studio": "studio.html", "developer": "developer.html",
                 "auditor": "auditor.html"}.get(view["kind"], "party.html")
@@ -177,11 +182,13 @@ async def party(request: Request) -> Response:
 
 @page
 async def directory(request: Request) -> Response:
-    from ..registry.parties import list_parties
+    from ..registry.listing import parties_page
 
     kind = request.query_params.get("kind") or None
-    parties = await call(request, list_parties, db(request), kind)
-    return render(request, "parties.html", {"parties": parties, "kind": kind})
+    number = page_number(request)
+    listing = await call(request, parties_page, db(request), kind, page=number)
+    check_page(listing, number)
+    return render(request, "parties.html", {"listing": listing, "kind": kind})
 
 
 @page
