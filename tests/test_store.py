@@ -77,3 +77,25 @@ def test_sqlite_runs_wal_with_full_sync(tmp_path) -> None:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         db.dispose()
+
+
+def test_one_snapshot_shares_one_connection_and_one_snapshot(backend_url: str) -> None:
+    """Inside one_snapshot every read (read, read_kept, nested blocks) is the same connection
+    in the same transaction: a write committed meanwhile is not seen until the block ends."""
+    db = Database(backend_url)
+    try:
+        with db.write() as conn:
+            conn.execute(text("CREATE TABLE probe (n INTEGER)"))
+        with db.one_snapshot() as outer:
+            with db.read() as a:
+                assert a is outer and a.execute(text("SELECT count(*) FROM probe")).scalar() == 0
+            with db.write() as w:  # another connection, committed
+                w.execute(text("INSERT INTO probe VALUES (1)"))
+            with db.read_kept(snapshot=False) as b, db.one_snapshot() as nested:
+                assert b is outer and nested is outer
+                assert b.execute(text("SELECT count(*) FROM probe")).scalar() == 0
+        with db.read() as after:
+            assert after is not outer
+            assert after.execute(text("SELECT count(*) FROM probe")).scalar() == 1
+    finally:
+        db.dispose()

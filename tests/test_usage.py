@@ -58,3 +58,14 @@ def test_usage_follows_works_to_licenses_runs_productions_and_earnings(home, led
     assert out["runs"][0]["run"] == ids["run"] and out["earnings"][0]["amount_minor"] == 15625
     r = CliRunner().invoke(cli, ["--home", str(home.path), "usage", "--party", "nobody"])
     assert r.exit_code == 2 and r.output.startswith("error: no party")
+
+
+def test_usage_without_the_works_follows_them_all_the_same(home, ledger, tmp_path):
+    """The party pages' read (works_too=False): the same bundles, licenses, runs, outputs and
+    earnings as the whole report, followed in the database from every work, none listed."""
+    ids = build(home, ledger, tmp_path)
+    for party in (ids["studio"], ids["performer"], ids["writer"], ids["guild"]):
+        whole = usage_report(ledger.db, party).to_json()
+        light = usage_report(ledger.db, party, works_too=False).to_json()
+        assert whole["works"] and light["works"] == []
+        assert {**whole, "works": []} == light
