@@ -72,14 +72,29 @@ def cosignature_queue(db: Database, guild: str) -> list[QueuedLicense]:
     """Licenses not revoked that still miss this guild's co-signature, oldest first."""
     with db.read() as conn:
         gid = resolve_party(conn, guild).id
-        waiting = [lic for lic in find_many(conn, LICENSE, licenses.c.revoked_index.is_(None))
-                   if gid in lic.standing.missing_cosigners]
         covers = set()
         for r in conn.execute(select(guild_agreements.c.covers)
                               .where(guild_agreements.c.guild_id == gid)):
             covers |= set(json.loads(r.covers))
         members = {r.member_id for r in conn.execute(
             select(guild_members.c.member_id).where(guild_members.c.guild_id == gid))}
+        # Only the licenses that can need this guild get their standing worked out: those that
+        # named it at the grant, and those on a bundle holding (listed, or by an asset) a work
+        # that credits a member in a covered role (licensing.cosigners_needed decides).
+        theirs = select(credits.c.work_id).where(
+            credits.c.party_id.in_(select(guild_members.c.member_id)
+                                   .where(guild_members.c.guild_id == gid)),
+            credits.c.role.in_(sorted(covers)))
+        by_work = select(bundle_works.c.bundle_id).where(bundle_works.c.work_id.in_(theirs))
+        by_asset = (select(bundle_assets.c.bundle_id)
+                    .join(work_assets, work_assets.c.sha256 == bundle_assets.c.sha256)
+                    .where(work_assets.c.work_id.in_(theirs)))
+        named = licenses.c.required_cosigners.contains(f'"{gid}"')
+        candidates = or_(named, licenses.c.bundle_id.in_(by_work),
+                         licenses.c.bundle_id.in_(by_asset)) if covers else named
+        waiting = [lic for lic in find_many(conn, LICENSE, licenses.c.revoked_index.is_(None),
+                                            candidates)
+                   if gid in lic.standing.missing_cosigners]
         out = []
         for lic in waiting:
             holding = (select(work_assets.c.work_id)
