@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-full check docs bench clean wrk serve ffmpeg chromium axe
+.PHONY: demo test test-full check docs bench clean wrk serve ffmpeg chromium axe screenshots
 
 # Chromaprint (audio fingerprints) is a C library with no PyPI wheel: Debian/Ubuntu's libchromaprint1.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -80,9 +80,10 @@ docs: $(STAMP)
 	$(BIN)/python -m reelrights.api.openapi --output docs/openapi.json
 
 # Every benchmark, one after the other (about 15 minutes on 2 cores, plus up to 60 for
-# scan_robustness, which needs the ffmpeg CLI for its transformations); each prints its figures
-# beside its baseline. Run one alone with e.g. `make bench-log_append`.
-BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files scan_robustness recovery_robustness provenance_sign fund_allocate cli_startup api_append api_reads sizing
+# scan_robustness, which needs the ffmpeg CLI for its transformations, and about 6 for web_pages
+# to build its 100,000-entry home the first time: it keeps it in $TMPDIR/reelrights-bench-web);
+# each prints its figures beside its baseline. Run one alone with e.g. `make bench-log_append`.
+BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files scan_robustness recovery_robustness provenance_sign fund_allocate cli_startup api_append api_reads sizing web_pages
 
 # The HTTP load benchmarks drive the service with wrk (Debian's package), so the driver costs
 # little of the 2 cores.
@@ -103,6 +104,11 @@ bench: $(STAMP) wrk ffmpeg
 
 bench-%: $(STAMP) wrk ffmpeg
 	$(BIN)/python benchmarks/$*.py
+
+# docs/screenshots/*.png (the README's picture), made again from the demo story: served on port 0,
+# signed in with the party's key, captured with Playwright driving Debian's Chromium.
+screenshots: $(STAMP) chromium
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
