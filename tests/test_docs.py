@@ -62,6 +62,15 @@ def test_readme_gives_the_two_setup_commands() -> None:
     assert "make demo" in readme and "make test" in readme
 
 
+def test_readme_leads_with_a_screenshot_kept_in_the_repository() -> None:
+    """The README's first picture (made by `make screenshots`) is there, a PNG, and small."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    m = re.search(r"!\[[^\]]+\]\(([^)]+\.png)\)", "\n".join(readme.splitlines()[:8]))
+    assert m, "the README does not lead with a screenshot"
+    png = ROOT / m.group(1)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size < 300_000
+
+
 # -- the worked example of docs/statements.md ------------------------------------------------
 
 def _examples() -> dict[str, str]:
