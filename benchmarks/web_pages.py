@@ -301,6 +301,11 @@ def pages(meta: dict[str, Any], url: str) -> list[tuple[str, list[str], str | No
         ("explorer home", ["/"], None),
         ("entry by index", [f"/log/{rng.randrange(size)}" for _ in range(20)], None),
         ("find (redirect)", [f"/find?q={rng.randrange(size)}"], None),
+        ("every entry, newest", ["/log"], None),
+        ("every entry, deep pages", [f"/log?before={rng.randrange(size)}" for _ in range(20)],
+         None),
+        ("one party's entries, deep", [f"/log?by={ids['studio']}&before={rng.randrange(size)}"
+                                       for _ in range(20)], None),
         ("party directory", ["/parties"], None),
         ("party directory (performers)", ["/parties?kind=performer"], None),
         ("sign-in page", ["/sign-in"], None),

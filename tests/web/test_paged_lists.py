@@ -130,3 +130,41 @@ def test_a_paged_page_is_accessible(paged_site: Site, browser: Any) -> None:
     bad = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert not bad, bad
     context.close()
+
+
+def _entries(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr><td><a href="/log/(\d+)">#', html)]
+
+
+def test_the_log_pages_back_by_index(paged_site: Site) -> None:
+    size = httpx.get(paged_site.url + "/v1/log").json()["size"]
+    first = httpx.get(paged_site.url + "/log")
+    assert first.status_code == 200
+    seen = _entries(first.text)
+    assert seen == list(range(size - 1, size - 51, -1))  # the newest 50
+    while m := re.search(r'href="/log\?before=(\d+)">Older', html := first.text):
+        first = httpx.get(paged_site.url + f"/log?before={m.group(1)}")
+        assert 'href="/log">Newest' in first.text
+        seen += _entries(first.text)
+    assert seen == list(range(size - 1, -1, -1)) and "Older" not in html  # every entry once
+    home = httpx.get(paged_site.url + "/").text
+    assert 'href="/log">Every entry' in home
+    for bad in ("before=x", "by=nobody"):
+        assert httpx.get(paged_site.url + f"/log?{bad}").status_code == 400
+
+
+def test_a_partys_older_statements_are_on_the_log_page(paged_site: Site) -> None:
+    studio = paged_site.ids["studio"]
+    page = httpx.get(paged_site.url + f"/parties/{studio}").text
+    part = page.split('id="stm-h"', 1)[1]
+    shown = _entries(part)
+    assert len(shown) == 30
+    m = re.search(rf'href="/log\?by={studio}&amp;before=(\d+)">Older statements', part)
+    assert m and int(m.group(1)) == shown[-1]
+    older = httpx.get(paged_site.url + f"/log?by={studio}&before={m.group(1)}").text
+    rows = _entries(older)
+    assert rows and max(rows) < shown[-1] and "Statements signed by" in older
+    entry = httpx.get(paged_site.url + f"/log/{rows[0]}").text
+    assert studio in entry  # signed by the studio
+    writer = paged_site.ids["writer"]  # a party with few statements: no link
+    assert "Older statements" not in httpx.get(paged_site.url + f"/parties/{writer}").text

@@ -23,7 +23,7 @@ def _party_ids(site: Site) -> dict[str, str]:
 
 def _pages(site: Site) -> dict[str, str]:
     parties = _party_ids(site)
-    pages = {"explorer": "/", "parties": "/parties", "entry": "/log/6"}
+    pages = {"explorer": "/", "parties": "/parties", "entry": "/log/6", "log": "/log?before=40"}
     for label, name in (("performer", "Ada Okafor"), ("performer-2", "Bruno Lindqvist"),
                         ("guild", "Screen Performers Guild"), ("studio", "Northlight Pictures"),
                         ("developer", "Orbit AI"), ("auditor", "Fair Audit LLP"),

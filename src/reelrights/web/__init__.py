@@ -27,6 +27,7 @@ def routes() -> list[BaseRoute]:
     return [
         get("/", explorer.home),
         get("/find", explorer.find),
+        get("/log", explorer.log_list),
         get("/log/{index}", explorer.entry),
         *(get(f"/{collection}/{{id}}", explorer.facts) for collection in explorer.FACTS),
         get("/challenges/{id}", audit_pages.challenge),

@@ -18,7 +18,7 @@ from ..core.ids import ID_PATTERNS
 from ..errors import BadInput, NotFound
 from .pages import call, db, page, render, state, viewer
 
-__all__ = ["FACTS", "entry", "facts", "find", "home"]
+__all__ = ["FACTS", "entry", "facts", "find", "home", "log_list"]
 
 _INDEX = re.compile(r"[0-9]{1,18}")
 _ID = {kind: re.compile(p) for kind, p in ID_PATTERNS.items()}
@@ -92,6 +92,30 @@ async def find(request: Request) -> Response:
         return RedirectResponse(f"/challenges/{q}", status_code=303)
     raise BadInput(f"{q[:60]!r} is not a log index, a statement id or a registry id; type a "
                    "number like 12 or an id like lic_k3vq7xw2m4a6c5de")
+
+
+#: Entries per page of /log.
+LOG_PAGE = 50
+
+
+@page
+async def log_list(request: Request) -> Response:
+    """Every entry, the newest first, ``LOG_PAGE`` a page: ``before=N`` pages back by index
+    (one indexed range read however deep), ``by=PARTY`` keeps one signer's."""
+    before_raw = request.query_params.get("before", "")
+    by = request.query_params.get("by", "") or None
+    if before_raw and not _INDEX.fullmatch(before_raw):
+        raise BadInput(f"before={before_raw[:40]!r} is not a log index (a whole number from 0)")
+    if by is not None and not _ID["party"].fullmatch(by):
+        raise BadInput(f"by={by[:60]!r} is not a party id like pty_k3vq7xw2m4a6c5de")
+    before = int(before_raw) if before_raw else None
+    rows = await call(request, _log_server(request).entries, before=before, limit=LOG_PAGE + 1,
+                      actor=by)
+    older = rows[LOG_PAGE - 1]["index"] if len(rows) > LOG_PAGE else None
+    rows = rows[:LOG_PAGE]
+    names = await _names(request, sorted({r["actor"] for r in rows} | ({by} if by else set())))
+    return render(request, "log.html", {"rows": rows, "names": names, "by": by,
+                                        "before": before, "older": older})
 
 
 @page

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["directory", "party", "party_view"]
 
 _PARTY_ID = re.compile(ID_PATTERNS["party"])
+#: The latest statements a party's page lists (the older ones on /log?by=PARTY).
+STATEMENTS = 30
 
 
 def _ids(*groups: Any) -> list[str]:
@@ -84,7 +86,11 @@ def party_view(database: Database, log_server: Any, ref: str,
 
     view: dict[str, Any] = {"party": detail, "kind": kind, "usage": usage,
                             "royalty_statements": list_statements(database, detail["id"]),
-                            "statements": log_server.entries(actor=detail["id"], limit=30)}
+                            "statements": log_server.entries(actor=detail["id"],
+                                                             limit=STATEMENTS + 1)}
+    if len(view["statements"]) > STATEMENTS:  # the rest on /log?by=PARTY&before=N
+        view["statements"] = view["statements"][:STATEMENTS]
+        view["older_statements"] = view["statements"][-1]["index"]
     if kind in ("performer", "writer"):
         from ..rights.consent import list_consents
         from ..rights.consent_requests import list_requests
