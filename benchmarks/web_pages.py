@@ -4,6 +4,7 @@
     python benchmarks/web_pages.py                 # 10,000 works, 1,000 parties, >= 100,000 entries
     python benchmarks/web_pages.py --quick         # 1,000 works, 200 parties, >= 10,000 entries
     python benchmarks/web_pages.py --requests 50 --rebuild --json out.json
+    python benchmarks/web_pages.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 The home (untimed, cached in ``--cache``, default ``$TMPDIR/reelrights-bench-web``, and reused
 while it is younger than the log's 72-hour signing window would matter, i.e. always once built):
@@ -216,7 +217,7 @@ class Served:
     CLI = "import sys; from reelrights.cli import main; sys.argv[0] = 'reelrights'; main()"
 
     def __init__(self, home: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if k != "REELRIGHTS_DATABASE_URL"}
+        env = dict(os.environ)  # REELRIGHTS_DATABASE_URL only when --database-url set it
         self.proc = subprocess.Popen(
             [sys.executable, "-c", self.CLI, "--home", str(home), "serve", "--port", "0",
              "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
@@ -387,7 +388,7 @@ def measure(served: Served, home: Path, todo: list[tuple[str, list[str], str | N
 def report(meta: dict[str, Any], rows: list[dict[str, Any]], n: int, scale: str) -> None:
     base = rows[0]
     print(f"\nweb pages, {scale} scale: {meta['entries']:,} log entries, {meta['works']:,} works, "
-          f"{meta['parties']:,} parties (SQLite, 1 worker, {os.cpu_count()} cores); "
+          f"{meta['parties']:,} parties ({meta.get('backend', 'SQLite')}, 1 worker, {os.cpu_count()} cores); "
           f"{n} requests per page, one at a time; server time = the access log's duration_ms")
     print(f"{'page':<32}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'client p50':>11}{'KiB':>7}"
           f"{'status':>8}  target p95 <= {TARGET_MS:.0f} ms")
@@ -405,6 +406,29 @@ def report(meta: dict[str, Any], rows: list[dict[str, Any]], n: int, scale: str)
           f"{misses} page(s) miss the target")
 
 
+def _plain(url: str) -> str:
+    return url.replace("postgresql+psycopg", "postgresql")
+
+
+def pg_schema(url: str) -> tuple[str, str]:
+    """A fresh schema in the PostgreSQL database ``url`` and the URL that uses it."""
+    import secrets
+
+    import psycopg
+
+    schema = f"web_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(_plain(url), autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    return schema, f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+
+
+def drop_schema(url: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_plain(url), autocommit=True) as c:
+        c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true",
@@ -414,17 +438,34 @@ def main() -> int:
                     default=Path(tempfile.gettempdir()) / "reelrights-bench-web",
                     help="where the built home is kept and reused")
     ap.add_argument("--rebuild", action="store_true", help="build the home again")
+    ap.add_argument("--database-url", metavar="URL",
+                    help="PostgreSQL (a schema of its own is made, built into and dropped: "
+                         "not cached); default SQLite in the home")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     scale = "quick" if args.quick else "full"
-    home, meta = cached_home(args.cache, SCALES[scale], args.rebuild)
-    served = Served(home)
+    os.environ.pop("REELRIGHTS_DATABASE_URL", None)
+    schema = scratch = None
     try:
-        todo = pages(meta, served.url)
-        echo(f"serving at {served.url}; {len(todo)} pages x {args.requests} requests")
-        rows = measure(served, home, todo, args.requests)
+        if args.database_url:
+            schema, os.environ["REELRIGHTS_DATABASE_URL"] = pg_schema(args.database_url)
+            scratch = Path(tempfile.mkdtemp(prefix="rr-web-pg-"))
+            home, meta = cached_home(scratch, SCALES[scale], True)
+        else:
+            home, meta = cached_home(args.cache, SCALES[scale], args.rebuild)
+        served = Served(home)
+        try:
+            todo = pages(meta, served.url)
+            echo(f"serving at {served.url}; {len(todo)} pages x {args.requests} requests")
+            rows = measure(served, home, todo, args.requests)
+        finally:
+            served.stop()
     finally:
-        served.stop()
+        if schema:
+            drop_schema(args.database_url, schema)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    meta["backend"] = "PostgreSQL" if schema else "SQLite"
     report(meta, rows, args.requests, scale)
     if args.json:
         args.json.write_text(json.dumps({"scale": scale, "meta": meta, "rows": rows}, indent=2)

@@ -361,9 +361,11 @@ class LicenseStatus(TypedDict):
     cosigned_by: list[str]
 
 
-def license_status(conn: Connection, lic: StoredRow, at_time: str | None = None) -> LicenseStatus:
-    """Whether the license is in force at ``at_time`` (RFC 3339; default: now), and why not."""
-    need = cosigners_needed(conn, lic)
+def license_status(conn: Connection, lic: StoredRow, at_time: str | None = None, *,
+                   need: list[str] | None = None) -> LicenseStatus:
+    """Whether the license is in force at ``at_time`` (RFC 3339; default: now), and why not
+    (``need``: its :func:`cosigners_needed`, when the caller has them already)."""
+    need = cosigners_needed(conn, lic) if need is None else need
     signed = {r.guild_id: r for r in conn.execute(
         select(license_cosigns).where(license_cosigns.c.license_id == lic.id))}
     missing = [g for g in need if g not in signed or (at_time and signed[g].cosigned_at > at_time)]
@@ -375,8 +377,9 @@ def license_status(conn: Connection, lic: StoredRow, at_time: str | None = None)
 
 def license_standing(conn: Connection, lic: StoredRow) -> LicenseStanding:
     """The standing of the license row ``lic`` now (what ``license list`` shows)."""
-    status = license_status(conn, lic)
-    return LicenseStanding(tuple(cosigners_needed(conn, lic)), status["in_force"],
+    need = cosigners_needed(conn, lic)
+    status = license_status(conn, lic, need=need)
+    return LicenseStanding(tuple(need), status["in_force"],
                            tuple(status["missing_cosigners"]), status["revoked"],
                            tuple(status["cosigned_by"]))
 
@@ -392,6 +395,20 @@ def list_licenses(db: Database, licensee: str | None = None,
         if bundle:
             where.append(licenses.c.bundle_id == bundle)
         return find_many(conn, LICENSE, *where)
+
+
+def license_ids(db: Database, *, licensor: str | None = None,
+                licensee: str | None = None) -> list[str]:
+    """The ids of the licenses ``licensor`` granted or ``licensee`` holds, in log order (for a
+    page that reads each one as its reader may see it: no standing worked out here)."""
+    with db.read() as conn:
+        where = []
+        if licensor:
+            where.append(licenses.c.licensor_id == resolve_party(conn, licensor).id)
+        if licensee:
+            where.append(licenses.c.licensee_id == resolve_party(conn, licensee).id)
+        return list(conn.scalars(select(licenses.c.id).where(*where)
+                                 .order_by(licenses.c.log_index)))
 
 
 def license_detail(db: Database, ref: str, *, public: bool = False) -> LicenseDetail:

@@ -111,20 +111,19 @@ def party_view(database: Database, log_server: Any, ref: str,
     elif kind == "studio":
         from ..fund.productions import list_productions
         from ..rights.bundles import list_bundles
-        from ..rights.licensing import list_licenses
+        from ..rights.licensing import license_ids
 
         view["listing"] = works_page(database, detail["id"], page=page)
         view["bundles"] = [b.to_json() for b in list_bundles(database, detail["id"])]
-        view["licenses"] = [lic.to_json()
-                            for lic in list_licenses(database, licensor=detail["id"])]
+        view["licenses"] = [{"id": i} for i in license_ids(database, licensor=detail["id"])]
         view["productions"] = [p.to_json() for p in list_productions(database, detail["id"])]
     elif kind == "developer":
         from ..evidence.audit_list import list_audits
         from ..evidence.runs import list_runs
         from ..rights.consent_requests import list_requests
-        from ..rights.licensing import list_licenses
+        from ..rights.licensing import license_ids
 
-        view["licenses"] = [lic.to_json() for lic in list_licenses(database, detail["id"])]
+        view["licenses"] = [{"id": i} for i in license_ids(database, licensee=detail["id"])]
         view["runs"] = [r.to_json() for r in list_runs(database, detail["id"])]
         view["audits"] = list_audits(database, developer=detail["id"])
         view["requests"] = [r.to_json() for r in list_requests(database,
@@ -133,6 +132,12 @@ def party_view(database: Database, log_server: Any, ref: str,
         from ..evidence.audit_list import list_audits
 
         view["audits"] = list_audits(database, auditor=detail["id"])
+    # Each license and consent as this reader may see it (docs/visibility.md).
+    for key, kind_ in (("consents", "consent"), ("member_consents", "consent"),
+                       ("licenses", "license")):
+        if key in view:
+            view[key] = [read_visible(database, log_server.log, reader, kind_, x["id"]).fields
+                         for x in view[key]]
     # Names for the ids shown: not the works inside each bundle (only their number is shown).
     shown_usage = {k: v for k, v in usage.items() if k != "bundles"}
     names = display_names(database, _ids(shown_usage, [b["bundle"] for b in usage["bundles"]],
@@ -155,11 +160,6 @@ def party_view(database: Database, log_server: Any, ref: str,
     if not own:  # what only the party itself sees
         usage["earnings"], usage["suspense"] = [], []
         view["requests"], view["queue"], view["terms"] = [], [], {}
-    for key, kind_ in (("consents", "consent"), ("member_consents", "consent"),
-                       ("licenses", "license")):
-        if key in view:
-            view[key] = [read_visible(database, log_server.log, reader, kind_, x["id"]).fields
-                         for x in view[key]]
     view["own"] = own
     view["names"] = names
     view["earning_totals"] = _earning_totals(usage["earnings"])
