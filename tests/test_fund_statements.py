@@ -13,7 +13,7 @@ from sqlalchemy import select
 from fund_story import build, csv_report
 from reelrights.cli import cli
 from reelrights.core.statements import decode_entry, sign_statement
-from reelrights.errors import Conflict
+from reelrights.errors import Conflict, NotFound
 from reelrights.fund import revenue_import
 from reelrights.store.fund_tables import fund_statements
 from reelrights.store.tables import log_entries
@@ -155,3 +155,27 @@ def test_cli_production_and_import(home, issued, tmp_path):
     assert r.exit_code == 2 and r.output.count("\n") == 1 and "bad.csv:2: column gross" in r.output
     r = _run(home, "fund", "import", str(report), "--as", issued["studio2"], "--period", "2027-Q1")
     assert r.exit_code == 2 and "already imported as" in r.output
+
+
+def test_the_web_pages_read_builds_the_document_once_and_the_same(home, issued, tmp_path):
+    """statement_page (the web page's read): the HTML statement_html gives and the record the
+    visibility matrix reads, from one build of the document."""
+    from reelrights.access.records import LOADERS
+    from reelrights.fund.royalty_statement_issue import statement_html, statement_page
+    from reelrights.ledger import Ledger
+
+    out = tmp_path / "perf.html"
+    r = _run(home, "fund", "statement", "--party", issued["performer"], "--period", "2027-Q2",
+             "--format", "html", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    ledger = Ledger.open(home)
+    try:
+        with home_db(home) as conn:
+            sid = conn.scalar(select(fund_statements.c.id))
+        html, record = statement_page(ledger.db, sid)
+        assert html == statement_html(ledger.db, sid)[0] == out.read_bytes()
+        assert record == LOADERS["royalty_statement"](ledger.db, ledger.log, sid)
+        with pytest.raises(NotFound, match="not in the log"):
+            statement_page(ledger.db, "fst_aaaaaaaaaaaaaaaa")
+    finally:
+        ledger.close()

@@ -58,9 +58,11 @@ def project(kind: str, record: dict[str, Any], roles: frozenset[str], viewer: Vi
 
 
 def read_visible(db: Database, log: DatabaseLog, viewer: Viewer, kind: str,
-                 ref: str) -> Projection:
-    """Record ``ref`` of ``kind`` as ``viewer`` may see it (see the module docstring)."""
-    record = LOADERS[kind](db, log, ref)
+                 ref: str, *, record: dict[str, Any] | None = None) -> Projection:
+    """Record ``ref`` of ``kind`` as ``viewer`` may see it (see the module docstring);
+    ``record``: the record as ``LOADERS[kind]`` reads it, when the caller read it already."""
+    if record is None:
+        record = LOADERS[kind](db, log, ref)
     with db.read() as conn:
         roles = roles_of(conn, viewer, kind, record)
     return project(kind, record, roles, viewer, ref)

@@ -233,6 +233,20 @@ def list_statements(db: Database, party: str) -> list[Any]:
     return sorted(rows, key=lambda r: (r.period, r.log_index), reverse=True)
 
 
+def statement_page(db: Database, statement_id: str) -> tuple[bytes, dict[str, Any]]:
+    """An issued statement's HTML (the bytes of :func:`statement_html`) and its record as the
+    visibility matrix reads it (``access.records``: the record, its totals, its document), from
+    one build of the document (the web page's read)."""
+    with db.read() as conn:
+        row = find_one(conn, ROYALTY_STATEMENT, statement_id)
+        if row is None:
+            raise NotFound(f"royalty statement {statement_id} is not in the log")
+        doc = build_document(conn, row.party_id, row.period, row.as_of, row.threshold,
+                             row.fund_id)
+    record = {**row.to_json(), "totals": totals(doc), "document": copy.deepcopy(doc)}
+    return render(doc, row.id, row.log_index, "html"), record
+
+
 def statement_html(db: Database, statement_id: str) -> tuple[bytes, str]:
     """An issued statement as its HTML, rebuilt from the log's facts (the bytes `fund statement
     --format html` writes), and the party it is for."""

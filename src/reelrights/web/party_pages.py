@@ -204,7 +204,7 @@ async def royalty_statement(request: Request) -> Response:
     import base64
     import hashlib
 
-    from ..fund.royalty_statement_issue import statement_html
+    from ..fund.royalty_statement_issue import statement_page
     from ..fund.royalty_statement_render import STYLE
     from .pages import PAGE_HEADERS
 
@@ -215,14 +215,14 @@ async def royalty_statement(request: Request) -> Response:
 
     st = state(request)
     assert st.ledger is not None
+    html, record = await call(request, statement_page, db(request), ref)
     seen = await call(request, read_visible, st.ledger.db, st.ledger.log, viewer(request),
-                      "royalty_statement", ref)
+                      "royalty_statement", ref, record=record)
     if "document" not in seen.fields and "lines" not in seen.fields:
         from ..errors import NotVisible
 
         raise NotVisible(f"royalty statement {ref} is its payee's and the fund's: sign in as "
                          "the party it is for to read it")
-    html, _ = await call(request, statement_html, db(request), ref)
     digest = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
     csp = PAGE_HEADERS["content-security-policy"].replace(
         "style-src 'self'", f"style-src 'sha256-{digest}'")
