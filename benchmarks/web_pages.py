@@ -422,6 +422,17 @@ def pg_schema(url: str) -> tuple[str, str]:
     return schema, f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
 
 
+def analyze_schema(url: str, schema: str) -> None:
+    """ANALYZE the schema's tables: what autovacuum does for a running deployment after a bulk
+    load (a test server may run without it; without statistics the planner guesses)."""
+    import psycopg
+
+    with psycopg.connect(_plain(url), autocommit=True) as c:
+        for (table,) in c.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s",
+                                  (schema,)).fetchall():
+            c.execute(f'ANALYZE "{schema}"."{table}"')
+
+
 def drop_schema(url: str, schema: str) -> None:
     import psycopg
 
@@ -439,8 +450,8 @@ def main() -> int:
                     help="where the built home is kept and reused")
     ap.add_argument("--rebuild", action="store_true", help="build the home again")
     ap.add_argument("--database-url", metavar="URL",
-                    help="PostgreSQL (a schema of its own is made, built into and dropped: "
-                         "not cached); default SQLite in the home")
+                    help="PostgreSQL (a schema of its own is made, built into, ANALYZEd and "
+                         "dropped: not cached); default SQLite in the home")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     scale = "quick" if args.quick else "full"
@@ -451,6 +462,7 @@ def main() -> int:
             schema, os.environ["REELRIGHTS_DATABASE_URL"] = pg_schema(args.database_url)
             scratch = Path(tempfile.mkdtemp(prefix="rr-web-pg-"))
             home, meta = cached_home(scratch, SCALES[scale], True)
+            analyze_schema(args.database_url, schema)
         else:
             home, meta = cached_home(args.cache, SCALES[scale], args.rebuild)
         served = Served(home)
