@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ..errors import BadInput
 from .forms import form
-from .pages import PAGE_HEADERS, call, db, page, render, state
+from .pages import PAGE_HEADERS, call, call_writing, db, page, render, state
 from .session import COOKIE, SESSION_S, challenge_text, check_csrf, current, require, sessions
 
 __all__ = ["approve", "cosign", "decline", "sign_in", "sign_in_challenge", "sign_in_form",
@@ -47,7 +47,7 @@ async def sign_in_challenge(request: Request) -> Response:
 
     fields = await form(request)
     party = await call(request, party_detail, db(request), fields.get("party", ""))
-    nonce = await call(request, sessions(state(request)).challenge, party.id)
+    nonce = await call_writing(request, sessions(state(request)).challenge, party.id)
     return JSONResponse({"party": party.id, "nonce": nonce,
                          "text": challenge_text(_ledger(request).registry, party.id, nonce)},
                         headers=PAGE_HEADERS)
@@ -61,7 +61,7 @@ async def sign_in(request: Request) -> Response:
     party = await call(request, party_detail, db(request), fields.get("party", ""))
     ledger = _ledger(request)
     key = await call(request, _signing_key_now, ledger, party.id)
-    token, _ = await call(request, sessions(state(request)).open, party.id,
+    token, _ = await call_writing(request, sessions(state(request)).open, party.id,
                           fields.get("nonce", ""), fields.get("signature", ""), key,
                           ledger.registry, party.name, party.kind)
     response = RedirectResponse(f"/parties/{party.id}", status_code=303, headers=PAGE_HEADERS)
@@ -89,7 +89,7 @@ def _signing_key_now(ledger: Any, party: str) -> bytes:
 async def sign_out(request: Request) -> Response:
     session = require(request)
     await check_csrf(request, session)
-    await call(request, sessions(state(request)).close, request.cookies.get(COOKIE))
+    await call_writing(request, sessions(state(request)).close, request.cookies.get(COOKIE))
     response = RedirectResponse("/", status_code=303, headers=PAGE_HEADERS)
     response.delete_cookie(COOKIE, path="/")
     return response

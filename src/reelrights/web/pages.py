@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from ..api.state import ServiceState
     from ..store.db import Database
 
-__all__ = ["SECURITY_HEADERS", "call", "check_page", "db", "page", "page_number", "render",
-           "state"]
+__all__ = ["SECURITY_HEADERS", "call", "call_writing", "check_page", "db", "page", "page_number",
+           "render", "state"]
 
 #: On every page and asset: scripts and styles only from this origin (no inline script, no
 #: inline style), no framing, no referrer, no sniffing. ``connect-src 'self'``: the proof
@@ -115,6 +115,14 @@ async def call(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: A
     """``fn(*args, **kwargs)`` in the thread pool (the library is synchronous), its reads in
     one snapshot of the database (pages only read: statements are written by the API)."""
     return await state(request).call(_in_one_snapshot, db(request), fn, args, kwargs)
+
+
+async def call_writing(request: Request, fn: Callable[..., Any], *args: Any,
+                       **kwargs: Any) -> Any:
+    """:func:`call` for the few writes a page makes itself (sign-in challenges and sessions):
+    no snapshot held around them (a writer holding a pooled read connection while it waits
+    for another could exhaust the pool)."""
+    return await state(request).call(fn, *args, **kwargs)
 
 
 def _in_one_snapshot(database: Database, fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
