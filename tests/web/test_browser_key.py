@@ -147,6 +147,7 @@ def test_a_performer_joins_with_a_key_made_in_the_browser(web_site: Site, browse
         page.get_by_role("button", name="Sign in").click()  # no key file: the browser holds it
         page.wait_for_url(f"**/parties/{party}")
         page.get_by_role("link", name="Review and approve").click()
+        page.wait_for_selector("#sign-form")  # the signing page, not the one clicked from
         assert "I, Mira Sol, consent to Orbit AI using my voice" in page.content()
         page.get_by_role("button", name="Sign and send").click()
         page.wait_for_selector("#sign-form[data-done]")

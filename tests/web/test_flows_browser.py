@@ -55,6 +55,7 @@ def test_a_performer_approves_a_consent_request(web_site: Site, browser: Any) ->
     _sign_in(page, web_site, bruno)
     screenshot(page, "flow-performer-signed-in")
     page.get_by_role("link", name="Review and approve").click()
+    page.wait_for_selector("#sign-form")  # the signing page, not the one clicked from
     assert "I, Bruno Lindqvist, consent to Orbit AI using my voice" in page.content()
     screenshot(page, "flow-performer-approve")
     page.get_by_role("button", name="Sign and send").click()
@@ -94,6 +95,7 @@ def test_a_performer_declines_with_a_reason(web_site: Site, browser: Any) -> Non
     page.get_by_role("link", name="Decline").click()
     page.get_by_label(re.compile("Why")).fill("I do not allow de-ageing of my face")
     page.get_by_role("button", name="Continue").click()
+    page.wait_for_selector("#sign-form")
     assert "I, Ada Okafor, decline the request" in page.content()
     page.get_by_role("button", name="Sign and send").click()
     page.wait_for_selector("#sign-form[data-done]")
