@@ -4,7 +4,8 @@
   parameters, or a JSON body for POST) → ``{"matches": [{manifestId, similarityScore, …}]}``.
   Public: the client computed the binding; the content never reaches the service.
 * ``POST /v1/matches/byContent``: the media file as the body (at most 20 MB and 60 s),
-  ``maxResults`` as a query parameter. Rate-limited per client address.
+  ``maxResults`` and optionally ``alg`` (``io.iscc.v0``: match an image by its ISCC
+  Image-Code) as query parameters. Rate-limited per client address.
 * ``GET /v1/manifests/{manifestId}``: the manifest store, ``application/c2pa``.
 * ``GET /v1/services/supportedAlgorithms``.
 * ``POST /v1/outputs/{id}/binding``: a developer's signed publication (a DSSE envelope,
@@ -110,6 +111,10 @@ async def by_content(request: Request) -> Response:
         raise Problem(413, "too-large", "Content too large",
                       f"byContent takes at most {resolution.MAX_CONTENT_BYTES // 2**20} MB")
     max_results = _max_results(request.query_params.get("maxResults"))
+    alg = request.query_params.get("alg")
+    if alg is not None and alg not in resolution.SUPPORTED:  # before the upload is read
+        raise BadInput(f"alg {alg!r} is not supported here; /services/supportedAlgorithms "
+                       "lists " + ", ".join(resolution.SUPPORTED))
     fd, name = tempfile.mkstemp(prefix="rr-bycontent-")
     try:
         size = 0
@@ -124,7 +129,7 @@ async def by_content(request: Request) -> Response:
         if size == 0:
             raise BadInput("the body is empty: send the media file as the request body")
         found = await state.call(resolution.by_content, state.home, state.ledger.db, name,
-                                 max_results)
+                                 max_results, alg)
     finally:
         os.unlink(name)
     return _matches(found)

@@ -142,16 +142,20 @@ def publish_cmd(app: AppContext, output_id: str, service: str | None, as_json: b
 @click.option("--by", type=click.Choice(["binding", "content"]), default="binding",
               show_default=True, help="binding: send only fingerprint values; content: upload "
                                       "the file (at most 20 MB and 60 s).")
+@click.option("--alg", metavar="ALG", default=None,
+              help="io.iscc.v0: match an image by its ISCC Image-Code (ISO 24138) instead of "
+                   "the file's own fingerprint.")
 @click.option("--max", "max_results", type=click.IntRange(1, 100), default=10, show_default=True)
 @json_option
-def resolve_cmd(file: Path, service: str, by: str, max_results: int, as_json: bool) -> None:
+def resolve_cmd(file: Path, service: str, by: str, alg: str | None, max_results: int,
+                as_json: bool) -> None:
     """Ask a service whose output FILE is (no home needed): every output that matches, best
     first (exit 1: none)."""
     from ..client import Client
     from ..outputs.resolution import resolve_remote
 
     with Client(service) as client:
-        found = resolve_remote(client, file, by=by, max_results=max_results)
+        found = resolve_remote(client, file, by=by, max_results=max_results, alg=alg)
     if as_json:
         emit_json({"matches": found})
     elif not found:

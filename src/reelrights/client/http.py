@@ -227,10 +227,13 @@ class Client:
             "alg": alg, "value": value, "maxResults": max_results}))
         return list(data.get("matches", [])) if isinstance(data, dict) else []
 
-    def matches_by_content(self, content: bytes, media_type: str,
-                           max_results: int = 10) -> list[dict]:
+    def matches_by_content(self, content: bytes, media_type: str, max_results: int = 10,
+                           alg: str | None = None) -> list[dict]:
+        params: dict[str, Any] = {"maxResults": max_results}
+        if alg is not None:
+            params["alg"] = alg
         data = self._json(self._request("POST", "/v1/matches/byContent", content=content,
-                                        params={"maxResults": max_results},
+                                        params=params,
                                         headers={"Content-Type": media_type}))
         return list(data.get("matches", [])) if isinstance(data, dict) else []
 

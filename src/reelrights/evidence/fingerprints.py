@@ -71,9 +71,10 @@ Progress = Callable[["Outcome"], None]
 
 def print_classes() -> dict[str, Any]:
     from ..media.fingerprint import AudioPrint, TextPrint, VideoPrint
+    from ..media.fingerprint.iscc import IsccPrint
 
     return {"video": VideoPrint, "vcrop": VideoPrint, "audio": AudioPrint, "text": TextPrint,
-            "landmark": _Landmarks}
+            "landmark": _Landmarks, "iscc": IsccPrint}
 
 
 class _Landmarks:

@@ -15,6 +15,11 @@ Soft-binding algorithms (reelrights ids, not on the C2PA list yet):
 * ``dev.reelrights.chromaprint.1``: raw Chromaprint sub-fingerprints (uint32 little-endian),
   one block per 10 s of audio, scoped by timespan;
 * ``dev.reelrights.minhash.1``: the 128 MinHash values (uint64 little-endian) of the whole text.
+
+Beside them, a signed image also stores its ISCC Image-Code (kind ``iscc``; ``io.iscc.v0``, on
+the C2PA soft-binding list, :mod:`reelrights.media.fingerprint.iscc`), looked up by
+:func:`recover_iscc` only when a resolver asks for that algorithm. It is not in the manifest's
+soft binding (one per manifest) nor in the record's digest.
 """
 
 from __future__ import annotations
@@ -35,12 +40,15 @@ from ..media.c2pa_assertions import SoftBinding, SoftBindingBlock
 from ..store.db import Database
 from ..store.provenance_tables import output_prints
 
-__all__ = ["ALGS", "OutputIndex", "OutputPrints", "Recovery", "fingerprint_output", "recover",
-           "recover_all",
+__all__ = ["ALGS", "ISCC_RADIUS", "OutputIndex", "OutputPrints", "Recovery", "fingerprint_output",
+           "recover", "recover_all", "recover_iscc",
            "rebuild_output_index", "store_prints"]
 
 PDQ_RADIUS = 31          # the PDQ match threshold (Meta's published rule)
 LOW_QUALITY_RADIUS = 16  # flat images (no frame of quality >= 50): only much closer hashes
+#: ISCC Image-Code match threshold on its 64-bit body (benchmarks/iscc_threshold.py: re-encodes
+#: and 50 % resizes of generated pictures within 4 bits, unrelated ones 12 bits apart or more)
+ISCC_RADIUS = 8
 RECOVER_SHARE = 0.5      # at least half of the query's frames / text must match one output
 MAX_BER = 0.35
 AUDIO_BLOCK_MS = 10_000
@@ -109,8 +117,8 @@ def fingerprint_output(path: str | os.PathLike[str], *, reference: bool = False)
     ``reference`` (signing): a video also gets centred crop variants and the off-centre windows
     (:data:`.regions.WINDOWS`), a still its reference crop grid, all stored as kind ``vcrop``
     beside the unchanged primary print, so crops of up to 10 % (video: 20 %), centred or not, are
-    recovered. Otherwise (a lookup) a still gets its query crop grid and a video its boxes
-    (:data:`.regions.BOXES`) as ``variants``."""
+    recovered; a still also gets its ISCC Image-Code (kind ``iscc``). Otherwise (a lookup) a still
+    gets its query crop grid and a video its boxes (:data:`.regions.BOXES`) as ``variants``."""
     from ..media.fingerprint import REFERENCE_CROPS, fingerprint_file, split_crops
     from ..media.fingerprint.stills import GRID_QUERY, GRID_REFERENCE, grid_print, load_rgb
     from ..media.probe import probe_file
@@ -141,7 +149,10 @@ def fingerprint_output(path: str | os.PathLike[str], *, reference: bool = False)
     elif facts.category == "image":
         grid = grid_print(load_rgb(path), GRID_REFERENCE if reference else GRID_QUERY)
         if reference:
+            from ..media.fingerprint.iscc import image_code
+
             prints["vcrop"] = grid
+            prints["iscc"] = image_code(path)
         else:
             variants = grid
     return OutputPrints(facts.category, facts.sha256, prints, variants)
@@ -249,6 +260,19 @@ def recover_all(conn: Connection, index: OutputIndex, op: OutputPrints) -> list[
         if r.output_id not in best or _rank(r) < _rank(best[r.output_id]):
             best[r.output_id] = r
     return sorted(best.values(), key=_rank)
+
+
+def recover_iscc(conn: Connection, code: Any, radius: int = ISCC_RADIUS) -> list[Recovery]:
+    """Every output whose stored ISCC Image-Code is within ``radius`` bits of ``code``'s 64-bit
+    body (distance in bits, share 1), best first. A scan of the ``iscc`` rows."""
+    found: dict[str, int] = {}
+    for r in conn.execute(select(output_prints.c.output_id, output_prints.c.data)
+                          .where(output_prints.c.kind == "iscc")):
+        data = bytes(r.data)
+        d = (int.from_bytes(data[2:], "big") ^ code.body).bit_count() if len(data) == 10 else 65
+        if d <= radius and d < found.get(r.output_id, 65):
+            found[r.output_id] = d
+    return sorted((Recovery(o, "iscc", float(d), 1.0) for o, d in found.items()), key=_rank)
 
 
 def _rank(r: Recovery) -> tuple[float, float, str]:

@@ -18,6 +18,11 @@ published its binding there:
   most :data:`MAX_CONTENT_BYTES` and :data:`MAX_CONTENT_SECONDS`). Matches are every output
   that matches, best first, with a similarity score 0-100: two outputs that match equally well
   are both named.
+* **ISCC** (``io.iscc.v0``, ISO 24138, on the C2PA soft-binding list): an image output's
+  publication may carry its ISCC Image-Code (print kind ``iscc``, signed with the rest, like the
+  crop variants not covered by the logged digest). ``by_binding`` with that ``alg`` takes the
+  code (``ISCC:…`` or base64 of its 10 bytes) and ``by_content`` with ``alg`` computes it from
+  the file; outputs within :data:`.output_index.ISCC_RADIUS` bits of its 64-bit body match.
 * **Manifests** (:func:`manifest`): the stored manifest store (``application/c2pa``) by output
   id or manifest label.
 
@@ -48,16 +53,20 @@ from ..store.db import Database
 from ..store.key_tables import party_keys
 from ..store.provenance_tables import output_manifests, output_prints, outputs
 from ..store.tables import parties
+from ..media.fingerprint.iscc import ALG as ISCC_ALG
+from ..media.fingerprint.iscc import IsccPrint
 from .output_index import (
     ALGS,
     OutputIndex,
     OutputPrints,
     Recovery,
     recover_all,
+    recover_iscc,
     store_prints,
 )
 
-__all__ = ["MAX_CONTENT_BYTES", "MAX_CONTENT_SECONDS", "PAYLOAD_TYPE", "Match", "by_binding",
+__all__ = ["MAX_CONTENT_BYTES", "MAX_CONTENT_SECONDS", "PAYLOAD_TYPE", "SUPPORTED", "Match",
+           "by_binding",
            "by_content", "manifest", "publication", "publish", "supported_algorithms"]
 
 PAYLOAD_TYPE = "application/vnd.reelrights.output-binding+json"
@@ -67,7 +76,9 @@ MAX_RESULTS = 100
 #: Chromaprint's item length (1,365 samples at 11,025 Hz), for a byBinding audio value.
 _ITEM_MS = 1000.0 * 1365 / 11025
 #: Print kinds a publication may carry (the primary ones and the crop variants).
-_KINDS = ("video", "vcrop", "audio", "text")
+_KINDS = ("video", "vcrop", "audio", "text", "iscc")
+#: Every algorithm ``byBinding`` and ``byContent`` answer for.
+SUPPORTED = (*ALGS.values(), ISCC_ALG)
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,8 @@ def supported_algorithms() -> dict[str, Any]:
     return {"watermarks": [],
             "fingerprints": [{"alg": ALGS["video"], "media": ["video", "image"]},
                              {"alg": ALGS["audio"], "media": ["audio"]},
-                             {"alg": ALGS["text"], "media": ["text", "document"]}]}
+                             {"alg": ALGS["text"], "media": ["text", "document"]},
+                             {"alg": ISCC_ALG, "media": ["image"]}]}
 
 
 # -- publication --------------------------------------------------------------------------------
@@ -173,6 +185,9 @@ def publish(home: Home, db: Database, envelope: Any,
             or not set(doc["prints"]) <= set(_KINDS):
         raise BadInput(f"prints must map kinds ({', '.join(_KINDS)}) to base64 values")
     raw = {k: _b64(v, f"prints.{k}") for k, v in doc["prints"].items()}
+    if "iscc" in raw and row.media_kind != "image":
+        raise BadInput(f"an ISCC Image-Code is an image's; output {out_id} is "
+                       f"{row.media_kind}")
     primary = {"video": "video", "image": "video", "audio": "audio", "text": "text",
                "document": "text"}[row.media_kind]
     if primary not in raw:
@@ -213,6 +228,7 @@ def _matches(conn: Connection, found: list[Recovery], max_results: int) -> list[
         if o is None or label is None:
             continue
         sim = r.share * (1 - r.distance / 256 if r.signal == "video" else
+                         1 - r.distance / 64 if r.signal == "iscc" else
                          1 - r.distance if r.signal == "audio" else 1)
         out.append(Match(r.output_id, label, max(0, min(100, round(100 * sim))), r.signal,
                          int(o.log_index)))
@@ -232,6 +248,9 @@ def by_binding(home: Home, db: Database, alg: str, value: str,
 
     max_results = _limit(max_results)
     raw = _b64(value, "value")
+    if alg == ISCC_ALG:
+        with db.read() as conn:
+            return _matches(conn, recover_iscc(conn, _iscc_value(value)), max_results)
     if alg == ALGS["video"]:
         if len(raw) != 32:
             raise BadInput(f"a {alg} value is one 32-byte PDQ hash, not {len(raw)} bytes")
@@ -252,18 +271,43 @@ def by_binding(home: Home, db: Database, alg: str, value: str,
             np.frombuffer(raw, "<u8"), [], np.zeros(0, "<i4"), np.zeros(0, "<u8"))})
     else:
         raise BadInput(f"alg {alg!r} is not supported here; /services/supportedAlgorithms "
-                       "lists " + ", ".join(ALGS.values()))
+                       "lists " + ", ".join(SUPPORTED))
     with db.read() as conn:
         return _matches(conn, recover_all(conn, OutputIndex(home), op), max_results)
 
 
-def by_content(home: Home, db: Database, path: Any, max_results: int = 10) -> list[Match]:
-    """Outputs matching a file (fingerprinted here, as ``provenance verify`` does)."""
+def _iscc_value(value: str) -> IsccPrint:
+    """A byBinding ``io.iscc.v0`` value: the code (``ISCC:EEA…``) or base64 of its bytes."""
+    try:
+        if value.upper().startswith("ISCC:"):
+            return IsccPrint.parse(value)
+        return IsccPrint.from_bytes(_b64(value, "value"))
+    except ValueError as e:
+        raise BadInput(f"an {ISCC_ALG} value is a 64-bit ISCC Image-Code (ISCC:EEA… or base64 "
+                       f"of its 10 bytes): {e}") from None
+
+
+def by_content(home: Home, db: Database, path: Any, max_results: int = 10,
+               alg: str | None = None) -> list[Match]:
+    """Outputs matching a file (fingerprinted here, as ``provenance verify`` does; with
+    ``alg`` ``io.iscc.v0``, by the image's ISCC Image-Code only)."""
     from ..media.probe import probe_file
     from .output_index import fingerprint_output
 
     max_results = _limit(max_results)
+    if alg is not None and alg not in SUPPORTED:
+        raise BadInput(f"alg {alg!r} is not supported here; /services/supportedAlgorithms "
+                       "lists " + ", ".join(SUPPORTED))
     facts = probe_file(path)
+    if alg == ISCC_ALG:
+        from ..media.fingerprint.iscc import image_code
+
+        if facts.category != "image":
+            raise BadInput(f"{ISCC_ALG} is for images; this content is {facts.category} "
+                           "(leave alg out to match it by its own fingerprint)")
+        code = image_code(path)
+        with db.read() as conn:
+            return _matches(conn, recover_iscc(conn, code), max_results)
     seconds = (facts.duration_ms or 0) / 1000
     if seconds > MAX_CONTENT_SECONDS:
         raise BadInput(f"the content is {seconds:.0f} s long; byContent takes at most "
@@ -292,11 +336,12 @@ def manifest(db: Database, manifest_id: str) -> tuple[bytes, str]:
 CLIENT_PROBES = 8
 
 
-def resolve_remote(client: Any, path: Any, *, by: str = "binding",
-                   max_results: int = 10) -> list[dict[str, Any]]:
+def resolve_remote(client: Any, path: Any, *, by: str = "binding", max_results: int = 10,
+                   alg: str | None = None) -> list[dict[str, Any]]:
     """Ask a service whose output ``path`` is. ``by="binding"``: fingerprint here and send only
     soft-binding values (up to :data:`CLIENT_PROBES` frames or blocks; an output is named with
-    the share of probes it matched); ``by="content"``: upload the file (20 MB, 60 s)."""
+    the share of probes it matched); ``by="content"``: upload the file (20 MB, 60 s). ``alg``
+    ``io.iscc.v0``: the image's ISCC Image-Code instead of the file's own fingerprint."""
     from pathlib import Path
 
     from ..media.c2pa_engine import mime_for
@@ -306,9 +351,22 @@ def resolve_remote(client: Any, path: Any, *, by: str = "binding",
     if by == "content":
         if path.stat().st_size > MAX_CONTENT_BYTES:
             raise BadInput(f"{path} is over {MAX_CONTENT_BYTES // 2**20} MB; use --by binding")
-        return client.matches_by_content(path.read_bytes(), mime_for(path)[0], max_results)
+        return client.matches_by_content(path.read_bytes(), mime_for(path)[0], max_results,
+                                         alg=alg)
     if by != "binding":
         raise BadInput(f"--by {by!r}: use binding or content")
+    if alg == ISCC_ALG:
+        from ..media.fingerprint.iscc import image_code
+        from ..media.probe import probe_file
+
+        if probe_file(path).category != "image":
+            raise BadInput(f"{path}: --alg {ISCC_ALG} is for images; leave --alg out")
+        code = image_code(path)
+        return client.matches_by_binding(ISCC_ALG, base64.b64encode(code.code).decode("ascii"),
+                                         max_results)
+    if alg is not None and alg not in ALGS.values():
+        raise BadInput(f"--alg {alg!r}: use {ISCC_ALG} or leave it out (the file's own "
+                       "fingerprint)")
     binding = fingerprint_output(path).soft_binding()
     blocks = list(binding.blocks)
     if len(blocks) > CLIENT_PROBES:
