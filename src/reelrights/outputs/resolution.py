@@ -49,12 +49,12 @@ from ..core.dsse import Envelope, parse_envelope, sign_envelope, verify_envelope
 from ..errors import BadInput, NotFound, PolicyDenied
 from ..home import Home
 from ..media.c2pa_engine import manifest_label_of
+from ..media.fingerprint.iscc import ALG as ISCC_ALG
+from ..media.fingerprint.iscc import IsccPrint
 from ..store.db import Database
 from ..store.key_tables import party_keys
 from ..store.provenance_tables import output_manifests, output_prints, outputs
 from ..store.tables import parties
-from ..media.fingerprint.iscc import ALG as ISCC_ALG
-from ..media.fingerprint.iscc import IsccPrint
 from .output_index import (
     ALGS,
     OutputIndex,

@@ -22,7 +22,6 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import numpy as np
 
 from ...errors import BadInput, MediaError
@@ -88,16 +87,17 @@ def image_code(path: str | os.PathLike[str]) -> IsccPrint:
 
 def image_pixels(path: str | os.PathLike[str]) -> np.ndarray:
     """The 1,024 normalised pixels (uint8, row-major) of ``path``'s first picture."""
-    p = Path(path)
-    try:
-        with av.open(str(p)) as container:
-            frame = next(container.decode(video=0), None)
-            if frame is None:
-                raise MediaError(f"{p}: no picture in the file; re-export it", path=str(p))
+    import av
+
+    from .base import check_file, media_errors
+
+    p = check_file(path)
+    with media_errors(p, "image"), av.open(str(p)) as container:
+        for frame in container.decode(video=0):
             rgba = frame.to_ndarray(format="rgba")
-    except (av.FFmpegError, OSError, StopIteration) as e:
-        raise MediaError(f"{p}: cannot decode the picture ({e}); re-export it",
-                         path=str(p)) from None
+            break
+        else:
+            raise MediaError(f"{p}: no picture in the file; re-export it", path=str(p))
     return normalise(rgba, _exif_orientation(p))
 
 
