@@ -2,13 +2,16 @@
 output's prints and manifest, signed; anyone then recovers a stripped copy by binding or by
 content, and two outputs that match equally well are both named. Attacks: another party's
 signature, prints that are not the logged fingerprint, a tampered payload, a publication
-addressed to another output."""
+addressed to another output. ISCC (io.iscc.v0): a resized JPEG copy is found by its Image-Code
+by binding and by content, an unrelated picture is not; a tampered, unsigned, foreign or
+malformed ISCC value in a publication is refused."""
 
 from __future__ import annotations
 
 import base64
 import json
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -17,8 +20,10 @@ from sqlalchemy import delete
 from reelrights.core.dsse import sign_envelope
 from reelrights.errors import BadInput, NotFound, PolicyDenied, SignatureError
 from reelrights.keys import PartyKey
+from reelrights.media import synth
+from reelrights.media.fingerprint.iscc import IsccPrint, image_code
 from reelrights.outputs import provenance, resolution
-from reelrights.outputs.output_index import fingerprint_output, index_dir
+from reelrights.outputs.output_index import ISCC_RADIUS, fingerprint_output, index_dir
 from reelrights.store.provenance_tables import output_manifests, output_prints
 from test_provenance import _certified_story, _media, _reencode_png
 
@@ -105,3 +110,99 @@ def test_publication_attacks(home, ledger, tmp_path) -> None:
     # nothing was stored by any refused publication
     copy = _reencode_png(tmp_path / "still_a.png", tmp_path / "copy.png")
     assert resolution.by_content(home, ledger.db, copy) == []
+
+
+# -- ISCC (io.iscc.v0) --------------------------------------------------------------------------
+def _jpeg_half(src: Path, dst: Path) -> Path:
+    """Manifest stripped, JPEG re-encoded and resized to 50 % (what a web upload does)."""
+    import av
+
+    from reelrights.media.fingerprint.stills import load_rgb
+
+    rgb = load_rgb(src)
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+        width=rgb.shape[1] // 2, height=rgb.shape[0] // 2, format="yuvj420p")
+    enc = av.CodecContext.create("mjpeg", "w")
+    enc.width, enc.height, enc.pix_fmt, enc.time_base = frame.width, frame.height, "yuvj420p", \
+        Fraction(1, 1)
+    enc.qmin = enc.qmax = 8
+    frame.pts = 0
+    dst.write_bytes(b"".join(bytes(p) for p in [*enc.encode(frame), *enc.encode(None)]))
+    return dst
+
+
+def test_iscc_binding_and_content_find_a_resized_jpeg(home, ledger, tmp_path) -> None:
+    s = _signed_outputs(home, ledger, tmp_path)
+    doc = json.loads(s["env"]["still_a"].payload)
+    assert "iscc" in doc["prints"] and "iscc" not in json.loads(s["env"]["video"].payload)["prints"]
+    for name, env in s["env"].items():
+        resolution.publish(home, ledger.db, env.to_json(), s["signed"][name]["output"])
+    assert {"alg": "io.iscc.v0", "media": ["image"]} in \
+        resolution.supported_algorithms()["fingerprints"]
+    copy = _jpeg_half(tmp_path / "still_a.png", tmp_path / "copy.jpg")
+    code = image_code(copy)
+    stored = IsccPrint.from_bytes(base64.b64decode(doc["prints"]["iscc"]))
+    assert 0 < (code.body ^ stored.body).bit_count() <= ISCC_RADIUS or code == stored
+    ties = {s["signed"]["still_a"]["output"], s["signed"]["still_b"]["output"]}
+    for value in (code.iscc, base64.b64encode(code.to_bytes()).decode()):
+        found = resolution.by_binding(home, ledger.db, "io.iscc.v0", value)
+        assert {m.output for m in found} == ties and found[0].signal == "iscc"
+        assert found[0].similarity == found[1].similarity >= 90
+    found = resolution.by_content(home, ledger.db, copy, alg="io.iscc.v0")
+    assert {m.output for m in found} == ties
+    label = s["signed"]["still_a"]["manifest_label"]
+    assert label in {m.manifest_id for m in found}
+    # an unrelated picture matches nothing, by binding or by content
+    other = synth.make_image(tmp_path / "other.png", size=(128, 96), seed=77)
+    assert (image_code(other).body ^ stored.body).bit_count() > ISCC_RADIUS
+    assert resolution.by_content(home, ledger.db, other, alg="io.iscc.v0") == []
+    assert resolution.by_binding(home, ledger.db, "io.iscc.v0", image_code(other).iscc) == []
+    # bad values and algorithms are one clear line each
+    with pytest.raises(BadInput, match="ISCC Image-Code"):
+        resolution.by_binding(home, ledger.db, "io.iscc.v0", "AAAA")
+    with pytest.raises(BadInput, match="ISCC Image-Code"):  # a text code is not an image's
+        resolution.by_binding(home, ledger.db, "io.iscc.v0", "ISCC:EAASKDNZNYGUUF5A")
+    with pytest.raises(BadInput, match="not supported"):
+        resolution.by_content(home, ledger.db, copy, alg="com.example.other")
+    with pytest.raises(BadInput, match="for images"):
+        resolution.by_content(home, ledger.db, s["media"]["audio"], alg="io.iscc.v0")
+
+
+def test_iscc_publication_attacks(home, ledger, tmp_path) -> None:
+    s = _signed_outputs(home, ledger, tmp_path)
+    env, dev = s["env"]["still_a"], home.party_key(s["ids"]["dev"])
+    doc = json.loads(env.payload)
+    other = image_code(synth.make_image(tmp_path / "other.png", size=(128, 96), seed=77))
+    forged_doc = {**doc, "prints": {**doc["prints"],
+                                    "iscc": base64.b64encode(other.to_bytes()).decode()}}
+    # the ISCC value changed after signing: the signature no longer holds
+    tampered = env.to_json()
+    tampered["payload"] = base64.b64encode(json.dumps(forged_doc).encode()).decode()
+    with pytest.raises(SignatureError):
+        resolution.publish(home, ledger.db, tampered)
+    unsigned = {**tampered, "signatures": []}
+    with pytest.raises((SignatureError, BadInput)):
+        resolution.publish(home, ledger.db, unsigned)
+    stranger = sign_envelope(resolution.PAYLOAD_TYPE, json.dumps(forged_doc).encode(),
+                             PartyKey.generate())
+    with pytest.raises(SignatureError):
+        resolution.publish(home, ledger.db, stranger.to_json())
+    # another party (the studio) signing the developer's output with another picture's code
+    studio = sign_envelope(resolution.PAYLOAD_TYPE, json.dumps(forged_doc).encode(),
+                           home.party_key(s["ids"]["studio"]))
+    with pytest.raises(PolicyDenied, match="cannot publish"):
+        resolution.publish(home, ledger.db, studio.to_json())
+    # the developer's own signature, but a value that is no ISCC Image-Code
+    junk = {**doc, "prints": {**doc["prints"], "iscc": base64.b64encode(b"\x00" * 10).decode()}}
+    with pytest.raises(BadInput, match="does not decode"):
+        resolution.publish(home, ledger.db, sign_envelope(
+            resolution.PAYLOAD_TYPE, json.dumps(junk).encode(), dev).to_json())
+    # an ISCC Image-Code on a video output
+    vdoc = json.loads(s["env"]["video"].payload)
+    vdoc["prints"]["iscc"] = doc["prints"]["iscc"]
+    with pytest.raises(BadInput, match="image's"):
+        resolution.publish(home, ledger.db, sign_envelope(
+            resolution.PAYLOAD_TYPE, json.dumps(vdoc).encode(), dev).to_json())
+    # nothing stored by any of them: neither picture's code finds an output
+    for code in (other, IsccPrint.from_bytes(base64.b64decode(doc["prints"]["iscc"]))):
+        assert resolution.by_binding(home, ledger.db, "io.iscc.v0", code.iscc) == []

@@ -247,10 +247,10 @@ def by_binding(home: Home, db: Database, alg: str, value: str,
     from ..media.fingerprint import AudioPrint, TextPrint, VideoPrint
 
     max_results = _limit(max_results)
-    raw = _b64(value, "value")
     if alg == ISCC_ALG:
         with db.read() as conn:
             return _matches(conn, recover_iscc(conn, _iscc_value(value)), max_results)
+    raw = _b64(value, "value")
     if alg == ALGS["video"]:
         if len(raw) != 32:
             raise BadInput(f"a {alg} value is one 32-byte PDQ hash, not {len(raw)} bytes")
