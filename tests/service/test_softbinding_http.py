@@ -20,12 +20,15 @@ from service_kit import make_home
 from reelrights.cli import cli
 from reelrights.core.note import NoteSigner
 from reelrights.ledger import Ledger
+from reelrights.media import synth
 from reelrights.media.c2pa_engine import manifest_label_of
+from reelrights.media.fingerprint.iscc import image_code
 from reelrights.outputs import provenance
 from reelrights.replica.home import public_log_vkey
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_provenance import _certified_story, _media, _reencode_png  # noqa: E402
+from test_softbinding import _jpeg_half  # noqa: E402
 
 
 @pytest.fixture
@@ -157,4 +160,47 @@ def test_a_stripped_output_is_recovered_and_its_embedded_proof_verifies_offline(
     (away / "other.vkey").write_text(NoteSigner("other.example/log", bytes([7]) * 32).vkey + "\n")
     r = _fresh(["verify", "recovered.c2pa", "--log-key", "other.vkey"], away)
     assert r.returncode == 1, r.stderr
+    assert not (away / "no-such-home").exists()
+
+
+def test_iscc_resolves_a_resized_jpeg_from_a_homeless_client(published_on_each_backend,
+                                                             tmp_path) -> None:
+    """io.iscc.v0 beside PDQ: the published image output, manifest stripped, JPEG re-encoded
+    and resized 50 %, is found by its ISCC Image-Code by binding and by content from a process
+    with no home, and the match gives back that output's manifest; an unrelated picture is not
+    found; an unknown algorithm is a problem."""
+    p = published_on_each_backend
+    url = p["server"].url
+    algs = httpx.get(url + "/v1/services/supportedAlgorithms").json()["fingerprints"]
+    assert {"alg": "io.iscc.v0", "media": ["image"]} in algs
+    assert "dev.reelrights.pdq.1" in [a["alg"] for a in algs]
+    away = tmp_path / "away"
+    away.mkdir()
+    _jpeg_half(p["copy"], away / "copy.jpg")
+    synth.make_image(away / "other.png", size=(128, 96), seed=77)
+    for by in ("binding", "content"):
+        r = _fresh(["provenance", "resolve", "copy.jpg", "--service", url, "--by", by,
+                    "--alg", "io.iscc.v0", "--json"], away)
+        assert r.returncode == 0, r.stderr
+        matches = json.loads(r.stdout)["matches"]
+        assert {m["output"] for m in matches} == set(p["outs"]), by
+        assert {m["signal"] for m in matches} == {"iscc"}
+        r = _fresh(["provenance", "resolve", "other.png", "--service", url, "--by", by,
+                    "--alg", "io.iscc.v0"], away)
+        assert r.returncode == 1 and "no output" in r.stdout, (by, r.stdout, r.stderr)
+    # the match's manifestId gives that output's manifest store back
+    code = image_code(away / "copy.jpg").iscc
+    got = httpx.get(url + "/v1/matches/byBinding", params={"alg": "io.iscc.v0", "value": code})
+    assert got.status_code == 200
+    for m in got.json()["matches"]:
+        store = httpx.get(url + f"/v1/manifests/{m['manifestId']}")
+        assert store.status_code == 200 and manifest_label_of(store.content) == m["manifestId"]
+        assert m["output"].encode() in store.content
+    bad = httpx.post(url + "/v1/matches/byContent", params={"alg": "com.example.other"},
+                     content=(away / "copy.jpg").read_bytes(),
+                     headers={"content-type": "image/jpeg"})
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith(
+        "application/problem+json") and "not supported" in bad.json()["detail"]
+    bad = httpx.get(url + "/v1/matches/byBinding", params={"alg": "io.iscc.v0", "value": "AAAA"})
+    assert bad.status_code == 422 and "ISCC Image-Code" in bad.json()["detail"]
     assert not (away / "no-such-home").exists()
