@@ -40,7 +40,8 @@ def paths() -> Json:
         {"name": "alg", "in": "query", "required": True, "description": "Soft-binding "
          "algorithm id (see /v1/services/supportedAlgorithms)", "schema": {"type": "string"}},
         {"name": "value", "in": "query", "required": True, "description": "One soft-binding "
-         "value, base64", "schema": {"type": "string"}}, _MAX]
+         "value, base64 (io.iscc.v0: also the code itself, ISCC:EEA…)",
+         "schema": {"type": "string"}}, _MAX]
     errors = {"422": _problem("A bad alg, value or maxResults (slug invalid-statement)"),
               "503": _UNAVAILABLE}
     return {
@@ -60,7 +61,10 @@ def paths() -> Json:
         "/v1/matches/byContent": {"post": {
             "operationId": "postMatchesByContent", "tags": [_TAG],
             "summary": "Outputs matching a media file (at most 20 MB and 60 s; rate-limited)",
-            "parameters": [_MAX],
+            "parameters": [_MAX, {"name": "alg", "in": "query", "required": False,
+                                  "description": "io.iscc.v0: match an image by its ISCC "
+                                                 "Image-Code only (default: the content's own "
+                                                 "fingerprint)", "schema": {"type": "string"}}],
             "requestBody": {"required": True, "content": {"*/*": {"schema": {
                 "type": "string", "contentMediaType": "application/octet-stream"}}}},
             "responses": {"200": _MATCHES, **errors,
