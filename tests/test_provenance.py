@@ -261,8 +261,10 @@ def test_tamper_untrusted_and_broken_chain(home, ledger, tmp_path) -> None:
     assert again["manifest_label"] != out["manifest_label"]
     with ledger.db.read() as conn:
         assert len(conn.execute(outputs.select()).all()) == 1
-        # one print per kind: the picture and its crop grid (re-signing stores no more)
-        assert sorted(r.kind for r in conn.execute(output_prints.select())) == ["vcrop", "video"]
+        # one print per kind: the picture, its crop grid and its ISCC Image-Code (re-signing
+        # stores no more)
+        assert sorted(r.kind for r in conn.execute(output_prints.select())) == [
+            "iscc", "vcrop", "video"]
 
 
 def test_uncertified_run_and_bad_input(home, ledger, tmp_path) -> None:
