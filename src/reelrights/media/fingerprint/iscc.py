@@ -106,12 +106,13 @@ def normalise(rgba: np.ndarray, orientation: int = 1) -> np.ndarray:
     if rgba.ndim != 3 or rgba.shape[2] != 4 or min(rgba.shape[:2]) < 1:
         raise BadInput("an ISCC Image-Code needs an RGBA picture")
     rgba = _transpose(rgba, orientation)
-    rgb = rgba[..., :3].astype(np.int64)
     if (rgba[..., 3] != 255).any():
         # Image.alpha_composite over opaque white, in Pillow's fixed point (7 bits, /255).
         a = rgba[..., 3:4].astype(np.int64)
-        t = 128 * (rgb * a + 255 * (255 - a)) + (0x80 << 7)
-        rgb = (((t >> 8) + t) >> 8) >> 7
+        t = 128 * (rgba[..., :3].astype(np.int64) * a + 255 * (255 - a)) + (0x80 << 7)
+        rgb = ((((t >> 8) + t) >> 8) >> 7).astype(np.uint32)
+    else:
+        rgb = rgba[..., :3].astype(np.uint32)
     gray = (rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16
     out = _resample(_resample(gray.astype(np.float64), 32, axis=1), 32, axis=0)
     return out.astype(np.uint8).reshape(-1)
