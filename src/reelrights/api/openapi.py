@@ -424,6 +424,8 @@ def document() -> Json:
                          " `reelrights sealed verify` checks it)", {"type": "object"},
                          {"Reelrights-Roles": _VISIBILITY_HEADERS["Reelrights-Roles"],
                           "Cache-Control": _VISIBILITY_HEADERS["Cache-Control"]}),
+            "400": _problem("Not a statement, license, revenue report or royalty statement id, "
+                            "or a malformed fields list (slug bad-request)"),
             **signed_refusals},
         parameters=[sealed_id, *_SIGNATURE_PARAMS,
                     {"name": "fields", "in": "query", "required": False,
