@@ -108,15 +108,18 @@ class Verifier:
         cp = self.trust.open(proof.checkpoint)
         root = cp.checkpoint.root
         related = proof.related
+        subject = proof.subject
         if related:
-            indices = [proof.subject.index, *(e.index for e in related)]
-            if len(set(indices)) != len(indices):
-                dup = next(i for i in indices if indices.count(i) > 1)
+            indices = {e.index for e in related}
+            if len(indices) != len(related) or subject.index in indices:
+                all_ = [subject.index, *(e.index for e in related)]
+                dup = next(i for i in all_ if all_.count(i) > 1)
                 raise VerificationError(f"entry {dup}: the proof lists this log index twice; "
                                         "ask the issuer again")
         tree = self._tree(cp)
         known = self._known
-        done: list[VerifiedEntry] = [self._decode(tree, proof.subject, "subject")]
+        first = self._decode(tree, subject, "subject")
+        done: list[VerifiedEntry] = [first]
         fresh = [0]
         for k, e in enumerate(related, 1):
             hit = known.get((root, e))
@@ -124,18 +127,19 @@ class Verifier:
                 hit = self._decode(tree, e, "related")
                 fresh.append(k)
             done.append(hit)
-        registry = done[0].statement.registry
-        if any(v.statement.registry != registry for v in done):
-            registries = {str(v.statement.registry) for v in done}
-            raise VerificationError(f"the proof's entries name several registries "
-                                    f"({', '.join(sorted(registries))})")
+        registry = first.statement.registry
+        for v in done:
+            if v.statement.registry != registry:
+                registries = {str(v.statement.registry) for v in done}
+                raise VerificationError(f"the proof's entries name several registries "
+                                        f"({', '.join(sorted(registries))})")
         book = self._book(done, len(fresh) == 1)
         for k in fresh:
             v = done[k]
             check_signature(book, v.index, v.statement, "related" if k else "subject")
         for k in fresh[1:]:  # remembered once all of the file verified
             self._remember((root, related[k - 1]), done[k])
-        return VerifiedProof(cp, done[0], {v.index: v for v in done[1:]})
+        return VerifiedProof(cp, first, {v.index: v for v in done[1:]})
 
     def _tree(self, cp: TrustedCheckpoint) -> NodeMemo:
         key = (cp.checkpoint.size, cp.checkpoint.root)

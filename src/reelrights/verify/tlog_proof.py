@@ -276,15 +276,20 @@ def _split(extra: str) -> tuple[int, int]:
 def _hash_block(block: str) -> tuple[bytes, ...] | None:
     """The hash lines ``<base64>\\n``... of ``block`` (None unless each is canonical)."""
     n, rest = divmod(len(block), 45)
-    if rest or block[43::45] != "=" * n or block[44::45] != "\n" * n:
+    if (rest or block[43::45] != "=" * n or block[44::45] != "\n" * n
+            or block.count("=") != n or not block.isascii()):
         return None
-    try:
-        raw = binascii.a2b_base64(block.replace("=\n", "A"), strict_mode=True)
+    try:  # each "=" (only at the pads, counted) reads as "A", each newline dropped
+        raw = binascii.a2b_base64(block.encode("ascii").translate(_PAD_AS_A, b"\n"),
+                                  strict_mode=True)
     except (binascii.Error, ValueError):
         return None
     if len(raw) != 33 * n or raw[32::33] != bytes(n):
         return None
-    return tuple(raw[k:k + 32] for k in range(0, 33 * n, 33))
+    return tuple([raw[k:k + 32] for k in range(0, 33 * n, 33)])
+
+
+_PAD_AS_A = bytes.maketrans(b"=", b"A")
 
 
 def _new_tail(head: bytes, tail: str, phase: int) -> tuple[ProvenEntry, ...] | None:
