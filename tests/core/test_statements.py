@@ -240,6 +240,13 @@ ENVELOPE_CASES = [
     ("sig unpadded", _set(["signature", "sig"], base64.b64encode(bytes(64)).decode()[:-2]),
      "/signature/sig"),
     ("sig int", _set(["signature", "sig"], 7), "/signature/sig"),
+    # 64 bytes read back from each: the last letter's 4 unused bits set, or spaces, or no pad
+    ("sig unused bits set", _set(["signature", "sig"], base64.b64encode(bytes(64)).decode()[:85]
+                                 + "B=="), "/signature/sig"),
+    ("sig with a space", _set(["signature", "sig"], " " + base64.b64encode(bytes(64)).decode()),
+     "/signature/sig"),
+    ("sig pad as data", _set(["signature", "sig"], base64.b64encode(bytes(64)).decode()[:86]
+                             + "A="), "/signature/sig"),
     ("statement not an object", _set(["statement"], [1]), "/statement"),
     ("statement missing time", _set(["statement", "time"], _DELETE), "/statement"),
     ("statement extra key", _set(["statement", "nonce"], "x"), "/statement"),

@@ -352,13 +352,7 @@ def decode_entry(entry: bytes) -> SignedStatement:
         raise InvalidStatement("must be 16 lowercase hex characters", "/signature/keyid")
     # Only the canonical spelling: 88 characters ending "==", the last data character with its
     # 4 unused bits zero (else one signature would have 16 different entries and leaf hashes).
-    text = sig["sig"]
-    signature = b""
-    if type(text) is str and len(text) == 88 and text[85] in _SIG_LAST and text[86:] == "==":
-        try:
-            signature = binascii.a2b_base64(text, strict_mode=True)
-        except (binascii.Error, ValueError):
-            pass
+    signature = _signature_bytes(sig["sig"])
     if len(signature) != 64:
         raise InvalidStatement("must be the canonical base64 of a 64-byte Ed25519 signature",
                                "/signature/sig")
@@ -371,6 +365,17 @@ def decode_entry(entry: bytes) -> SignedStatement:
             f"entry is {len(envelope)} bytes, over the {MAX_ENVELOPE_BYTES}-byte limit of a v2 "
             "statement (its leaf adds the log's time); reference large content by hash")
     return _signed(envelope, stmt, sig["keyid"], signature, log_time)
+
+
+def _signature_bytes(text: Any) -> bytes:
+    """The 64 bytes ``text`` is the canonical base64 of, else b""."""
+    if type(text) is not str or len(text) != 88 or text[85] not in _SIG_LAST or \
+            text[86:] != "==":
+        return b""
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return b""
 
 
 def _body(doc: Any) -> Any:
