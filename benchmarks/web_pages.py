@@ -266,20 +266,15 @@ class Served:
 
 
 def sign_in(url: str, home: Path, party: str) -> str:
-    """A session cookie for ``party``: the challenge signed with its key file (tests/web)."""
-    import httpx
-
+    """A session cookie for ``party``: the challenge signed with its key file."""
+    from reelrights.client.web_session import sign_in as signed_in
+    from reelrights.errors import PolicyDenied
     from reelrights.keys import load_key_file
-    from reelrights.web.session import COOKIE
 
-    with httpx.Client(base_url=url) as client:
-        c = client.post("/sign-in/challenge", data={"party": party}).json()
-        key = load_key_file(home / "keys" / f"{party}.pem")
-        sig = base64.b64encode(key.sign(c["text"].encode())).decode()
-        r = client.post("/sign-in", data={"party": party, "nonce": c["nonce"], "signature": sig})
-        if r.status_code != 303:
-            raise SystemExit(f"error: sign-in as {party} failed: {r.status_code}")
-        return str(client.cookies[COOKIE])
+    try:
+        return signed_in(url, party, load_key_file(home / "keys" / f"{party}.pem"))
+    except PolicyDenied as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def pages(meta: dict[str, Any], url: str) -> list[tuple[str, list[str], str | None]]:

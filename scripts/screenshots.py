@@ -14,7 +14,6 @@ sign-in the tests use), and captures pages with Playwright driving Debian's Chro
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import signal
 import subprocess
@@ -86,19 +85,14 @@ def serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def session(url: str, home: Path, party: str) -> str:
-    import httpx
-
+    from reelrights.client.web_session import sign_in
+    from reelrights.errors import PolicyDenied
     from reelrights.keys import load_key_file
-    from reelrights.web.session import COOKIE
 
-    with httpx.Client(base_url=url) as client:
-        c = client.post("/sign-in/challenge", data={"party": party}).json()
-        key = load_key_file(home / "keys" / f"{party}.pem")
-        sig = base64.b64encode(key.sign(c["text"].encode())).decode()
-        r = client.post("/sign-in", data={"party": party, "nonce": c["nonce"], "signature": sig})
-        if r.status_code != 303:
-            raise SystemExit(f"error: signing in as {party} failed ({r.status_code})")
-        return str(client.cookies[COOKIE])
+    try:
+        return sign_in(url, party, load_key_file(home / "keys" / f"{party}.pem"))
+    except PolicyDenied as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def main() -> int:

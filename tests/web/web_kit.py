@@ -41,18 +41,7 @@ def screenshot(page: Any, name: str) -> Path:
 def session_cookie(site: Site, party: str) -> str:
     """Sign in as ``party`` over HTTP (a real challenge signed with its key file) and return
     the session cookie's value, for a browser context or a client to read its private pages."""
-    import base64
-
-    import httpx
-
+    from reelrights.client.web_session import sign_in
     from reelrights.keys import load_key_file
-    from reelrights.web.session import COOKIE
 
-    with httpx.Client(base_url=site.url) as client:
-        c = client.post("/sign-in/challenge", data={"party": party}).json()
-        key = load_key_file(site.home / "keys" / f"{party}.pem")
-        sig = base64.b64encode(key.sign(c["text"].encode())).decode()
-        r = client.post("/sign-in", data={"party": party, "nonce": c["nonce"],
-                                          "signature": sig})
-        assert r.status_code == 303, r.text
-        return str(client.cookies[COOKIE])
+    return sign_in(site.url, party, load_key_file(site.home / "keys" / f"{party}.pem"))
