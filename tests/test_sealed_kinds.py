@@ -16,7 +16,11 @@ from reelrights.core.sealed import Leaf, SealedEntry
 from reelrights.core.statements import decode_entry, sign_statement
 from reelrights.errors import BadInput, Conflict, PolicyDenied, ProofError, VerificationError
 from reelrights.evidence import audit_challenge, certificates
-from reelrights.evidence.audit_opened import log_response, response_from_disclosure
+from reelrights.evidence.audit_opened import (
+    log_response,
+    logged_response,
+    response_from_disclosure,
+)
 from reelrights.fund import productions as fund
 from reelrights.fund import revenue_import
 from reelrights.fund import royalty_statement_issue as statement_issue
@@ -119,9 +123,13 @@ def test_an_audit_response_is_logged_sealed_and_certified_from_its_disclosure(
         home, ledger, challenged, tmp_path):
     ids = challenged
     doc = audit_challenge.respond(ledger, ids["challenge"], tmp_path / "manifest.jsonl")
+    assert logged_response(ledger.db, ids["challenge"]) is None  # not logged yet
     receipt = log_response(home, ledger, doc)
     s = _entry(ledger, receipt.index)
     assert s.type == "audit.opened" and s.sealed is not None
+    # the challenge's page names where it was logged (web/audit_pages.py)
+    assert logged_response(ledger.db, ids["challenge"]) == {"index": receipt.index,
+                                                           "statement": s.id}
     assert set(s.body) == {"challenge", "run", "developer", "auditor"}
     for it in doc["items"]:  # no salt, no item of the dataset in the log
         assert it["salt"].encode() not in bytes(s.entry)

@@ -31,6 +31,7 @@ from ..errors import BadInput, Conflict, NotFound, PolicyDenied, ProofError, Ree
 from ..home import Home
 from ..ledger import Accepted, Ledger, Receipt, applier, each_statement
 from ..registry.submit import submit_as
+from ..store.db import Database
 from ..store.evidence_tables import (
     audit_certificates,
     audit_challenges,
@@ -41,18 +42,34 @@ from ..store.sealed_tables import sealed_statements
 from ..store.tables import log_entries
 from .audit_challenge import RESPONSE_FORMAT
 
-__all__ = ["log_response", "response_from_disclosure"]
+__all__ = ["log_response", "logged_response", "response_from_disclosure"]
 
 
 def _answered(conn: Connection, challenge: str) -> int | None:
     """The log index of an earlier audit.opened answering ``challenge``, or None."""
-    rows = conn.execute(select(log_entries.c.idx, log_entries.c.entry).join(
+    found = _logged(conn, challenge)
+    return None if found is None else found[0]
+
+
+def _logged(conn: Connection, challenge: str) -> tuple[int, str] | None:
+    """(log index, statement id) of the audit.opened answering ``challenge``, or None."""
+    rows = conn.execute(select(log_entries.c.idx, log_entries.c.entry,
+                               sealed_statements.c.statement_id).join(
         sealed_statements, sealed_statements.c.log_index == log_entries.c.idx).where(
         sealed_statements.c.type == "audit.opened"))
-    for idx, entry in rows:
+    for idx, entry, statement_id in rows:
         if decode_entry(bytes(entry)).body.get("challenge") == challenge:
-            return int(idx)
+            return int(idx), str(statement_id)
     return None
+
+
+def logged_response(db: Database, challenge: str) -> dict[str, Any] | None:
+    """Where the response to ``challenge`` was logged, sealed (``{"index", "statement"}``), or
+    None when the developer sent it to the auditor only (the public facts: the items stay
+    sealed)."""
+    with db.read() as conn:
+        found = _logged(conn, challenge)
+    return None if found is None else {"index": found[0], "statement": found[1]}
 
 
 def _check_items(items: list[dict[str, Any]], root: bytes, count: int, samples: int) -> None:
