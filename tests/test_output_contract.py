@@ -300,7 +300,7 @@ OTHERS = {
     # sealed statements (tests/test_sealed*.py, tests/service/test_sealed_service.py): each
     # needs a sealed statement, a disclosure file or a server
     "sealed disclose", "sealed erase", "sealed fetch", "sealed grant", "sealed receive",
-    "sealed send", "sealed verify",
+    "sealed send", "sealed verify", "sealed withdraw",
     # identity (tests/identity, tests/service/test_identity_http.py): a nonce prints the nonce;
     # an admission request and re-verification need a domain proof served over HTTPS
     "party nonce", "party request-admission", "service reverify",

@@ -22,7 +22,7 @@ from reelrights.client.http import Client
 from reelrights.core.sealed import Leaf, SealedEntry
 from reelrights.core.sealed_disclosure import verify_disclosure
 from reelrights.core.statements import key_id_for
-from reelrights.errors import BadInput, NotVisible, VerificationError
+from reelrights.errors import BadInput, NotFound, NotVisible, VerificationError
 from reelrights.fund import productions as fund
 from reelrights.fund import revenue_import
 from reelrights.keys import PartyKey
@@ -190,6 +190,32 @@ def test_a_grant_lets_the_regulator_read_exactly_the_granted_fields(sealed_serve
                                       vkey).fields) == ["/body/rows/1"]
 
 
+def test_a_grant_is_withdrawn_by_its_granter_only(sealed_server) -> None:
+    """The regulator, a stranger and an unsigned request cannot withdraw a grant; the granter
+    can, once; after it the regulator reads nothing of that grant."""
+    server, home, ids = sealed_server
+    vkey = home.log_vkey()
+    studio, regulator = home.party_key(ids["studio"]), home.party_key(ids["regulator"])
+    with Client(server.url, retries=0) as client:
+        out = client.sealed_grant(ids["lic"], ids["regulator"], ["/body/policy"], studio)
+        number = out["grant"]
+        assert list(verify_disclosure(client.sealed(ids["lic"], regulator),
+                                      vkey).fields) == ["/body/policy"]
+        for who in ("regulator", "outsider"):  # neither granted it nor signed the license
+            with pytest.raises(NotVisible, match="may not withdraw"):
+                client.sealed_withdraw(ids["lic"], number, home.party_key(ids[who]))
+        with pytest.raises(NotFound):  # a grant number of another statement
+            client.sealed_withdraw(ids["report"], number, studio)
+        path = f"/v1/sealed/{ids['lic']}/grants/{number}"
+        _problem(httpx.delete(server.url + path), 401, "signature-missing")
+        done = client.sealed_withdraw(ids["lic"], number, studio)
+        assert done["grant"] == number and done["to"] == ids["regulator"]
+        with pytest.raises(NotVisible):  # withdrawn: nothing more for the regulator
+            client.sealed(ids["lic"], regulator)
+        with pytest.raises(NotFound):  # once
+            client.sealed_withdraw(ids["lic"], number, studio)
+
+
 def test_the_server_refuses_a_body_that_does_not_match_its_root(sealed_server) -> None:
     server, home, ids = sealed_server
     ledger = Ledger.open(home, publish=False, establish=False)
@@ -246,3 +272,10 @@ def test_the_cli_grants_and_fetches_over_the_server(sealed_server, tmp_path, mon
     assert "may not read" in text and not (tmp_path / "no.json").exists()
     r = CliRunner().invoke(cli, ["verify", str(out), "--log-key", home.log_vkey()])
     assert r.exit_code == 0, r.output
+    # the grant's number is in the answer; the studio withdraws it, the regulator cannot
+    granted = json.loads(run("sealed", "grant", ids["lic"], "--as", ids["studio"], "--to",
+                             ids["regulator"], "--fields", "/body/policy", "--json"))
+    text = run("sealed", "withdraw", ids["lic"], str(granted["grant"]), "--as",
+               ids["regulator"], want=3)
+    assert "may not withdraw" in text
+    run("sealed", "withdraw", ids["lic"], str(granted["grant"]), "--as", ids["studio"])

@@ -449,6 +449,23 @@ def document() -> Json:
                                       "oneself"),
                       "413": _problem("Over 64 KiB (slug too-large)"),
                       **signed_refusals, "503": _UNAVAILABLE}}}
+    paths["/v1/sealed/{id}/grants/{grant}"] = {"delete": {
+        "operationId": "withdrawSealedGrant", "tags": ["sealed"],
+        "summary": "Withdraw a disclosure grant: its recipient reads nothing more of it",
+        "description": "Signed (RFC 9421) by the party that granted it, or the statement's "
+                       "signer. What the recipient fetched before, it keeps.",
+        "parameters": [sealed_id, {"name": "grant", "in": "path", "required": True,
+                                   "description": "The grant's number (`grant` in the answer "
+                                                  "to POST /v1/sealed/{id}/grants)",
+                                   "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}},
+                       *_SIGNATURE_PARAMS],
+        "responses": {"200": _json("The grant withdrawn", {"type": "object"}),
+                      "400": _problem("Not a grant number, or not a sealed statement's id"),
+                      **{**signed_refusals,
+                         "403": _problem("Signed by a party that neither granted it nor "
+                                         "signed the statement (not-visible)"),
+                         "404": _problem("No such grant of this statement (or withdrawn)")},
+                      "503": _UNAVAILABLE}}}
     from ..access.records import id_pattern
 
     for collection, kind, example, schema in _lookups():

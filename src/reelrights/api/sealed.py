@@ -1,7 +1,8 @@
 """``GET /v1/sealed/{id}``: a sealed statement's private fields, to the parties entitled to them,
-and ``POST /v1/sealed/{id}/grants``: a party discloses some of them to another party.
+``POST /v1/sealed/{id}/grants``: a party discloses some of them to another party, and
+``DELETE /v1/sealed/{id}/grants/{grant}``: it withdraws that disclosure.
 
-Both are signed requests (RFC 9421) checked by the service's one authenticator
+All are signed requests (RFC 9421) checked by the service's one authenticator
 (:func:`.reads._viewer`, :class:`reelrights.access.request_signatures.ReadAuthenticator`); who
 reads what is :mod:`reelrights.sealed.reads`'s (the visibility matrix's ``sealed_body`` row).
 The answer to a read is a disclosure the reader checks with ``reelrights sealed verify``."""
@@ -72,6 +73,23 @@ async def sealed_grant(request: Request) -> Response:
     return JSONResponse(out, status_code=201, headers={"cache-control": _PRIVATE})
 
 
+def _withdraw(state: Any, ref: str, viewer: Any, grant: str) -> Any:
+    from ..sealed.reads import withdraw_disclosure
+
+    if not grant.isdigit() or len(grant) > 18:
+        raise BadInput(f"{grant[:40]!r} is not a grant number (the `grant` a grant answered)")
+    with state.ledger.db.write() as conn:
+        return withdraw_disclosure(conn, ref, viewer, int(grant))
+
+
+async def sealed_withdraw(request: Request) -> Response:
+    viewer = await _call(request, _signer, request, b"")
+    out = await _call(request, _withdraw, request.app.state.service, request.path_params["id"],
+                      viewer, request.path_params["grant"])
+    return JSONResponse(out, headers={"cache-control": _PRIVATE})
+
+
 def routes() -> list[BaseRoute]:
     return [Route("/v1/sealed/{id}", sealed_body, methods=["GET"]),
-            Route("/v1/sealed/{id}/grants", sealed_grant, methods=["POST"])]
+            Route("/v1/sealed/{id}/grants", sealed_grant, methods=["POST"]),
+            Route("/v1/sealed/{id}/grants/{grant}", sealed_withdraw, methods=["DELETE"])]

@@ -1,4 +1,4 @@
-"""reelrights sealed disclose|verify|erase|send|receive|fetch|grant: private fields, public
+"""reelrights sealed disclose|verify|erase|send|receive|fetch|grant|withdraw: private fields, public
 proofs."""
 
 from __future__ import annotations
@@ -223,4 +223,26 @@ def grant_cmd(app: AppContext, ref: str, party: str, to: str, fields: str,
     out = client.sealed_grant(ref, recipient, paths, app.home.party_key(pid),
                               app.ledger.registry)
     created(as_json, str(out.get("statement", ref)), out,
-            [f"  disclosed {', '.join(out.get('fields', []))} to {recipient}"])
+            [f"  disclosed {', '.join(out.get('fields', []))} to {recipient} (grant "
+             f"{out.get('grant')}; `sealed withdraw {ref} {out.get('grant')} --as {pid}` ends "
+             "it)"])
+
+
+@sealed_group.command("withdraw")
+@click.argument("ref", metavar="STATEMENT")
+@click.argument("grant", type=click.IntRange(1))
+@click.option("--as", "party", required=True, metavar="PARTY",
+              help="The party that granted it, or the statement's signer (its key signs).")
+@json_option
+@pass_app
+def withdraw_cmd(app: AppContext, ref: str, grant: int, party: str, as_json: bool) -> None:
+    """Withdraw disclosure GRANT of STATEMENT through the server (--server): its recipient
+    fetches nothing more of it (what it fetched before, it keeps)."""
+    from ..registry.resolve import resolve_party
+
+    client = _server_client(app, "withdraw")
+    with app.ledger.db.read() as conn:
+        pid = resolve_party(conn, party).id
+    out = client.sealed_withdraw(ref, grant, app.home.party_key(pid), app.ledger.registry)
+    created(as_json, str(out.get("statement", ref)), out,
+            [f"  withdrew grant {grant}: {out.get('to')} reads nothing more of it"])

@@ -263,6 +263,14 @@ class Client:
             auth=SignedReads(key, registry, sign_posts=True)))
         return doc
 
+    def sealed_withdraw(self, ref: str, grant: int, key: PartyKey,
+                        registry: str | None = None) -> dict[str, Any]:
+        """``DELETE /v1/sealed/<id>/grants/<grant>`` signed with ``key`` (its granter's or the
+        statement's signer's): the recipient reads nothing more of it."""
+        doc: dict[str, Any] = self._json(self._request(
+            "DELETE", f"/v1/sealed/{ref}/grants/{int(grant)}", auth=SignedReads(key, registry)))
+        return doc
+
     # -- plumbing -----------------------------------------------------------------------------
     def _json(self, resp: httpx.Response) -> Any:
         try:

@@ -21,7 +21,7 @@ from ..errors import BadInput, NotFound, NotVisible
 from ..store.sealed_tables import sealed_grants
 from ..store.tables import parties
 
-__all__ = ["grant", "granted_paths", "paths_given"]
+__all__ = ["grant", "granted_paths", "paths_given", "withdraw"]
 
 
 def granted_paths(conn: Connection, statement_id: str, party: str) -> set[str]:
@@ -62,8 +62,27 @@ def grant(conn: Connection, statement_id: str, leaf_paths: Sequence[str], grante
         raise BadInput("grant: a party does not disclose to itself")
     at = utc_now()
     chosen = sorted(set(paths))
-    conn.execute(sealed_grants.insert().values(
+    result = conn.execute(sealed_grants.insert().values(
         statement_id=statement_id, recipient=recipient, granted_by=granted_by, granted_at=at,
         paths=canonical_bytes(chosen).decode("utf-8")))
-    return {"statement": statement_id, "to": recipient, "fields": chosen, "granted_by": granted_by,
-            "granted_at": at}
+    key = result.inserted_primary_key
+    assert key is not None
+    return {"grant": int(key[0]), "statement": statement_id,
+            "to": recipient, "fields": chosen, "granted_by": granted_by, "granted_at": at}
+
+
+def withdraw(conn: Connection, statement_id: str, grant_id: int, by: str,
+             signer: str) -> dict[str, Any]:
+    """Withdraw grant ``grant_id`` of ``statement_id`` (signed by ``signer``): only the party
+    that granted it, or the statement's signer, may; the recipient reads nothing of it after
+    (what it fetched before stays with it: a withdrawal stops later reads, it cannot unsee)."""
+    row = conn.execute(select(sealed_grants).where(
+        sealed_grants.c.id == grant_id, sealed_grants.c.statement_id == statement_id)).first()
+    if row is None:
+        raise NotFound(f"no grant {grant_id} of {statement_id} (or it was withdrawn)")
+    if by not in (row.granted_by, signer):
+        raise NotVisible(f"{by} may not withdraw grant {grant_id}: only {row.granted_by}, who "
+                         f"granted it, or {signer}, who signed {statement_id}, may")
+    conn.execute(sealed_grants.delete().where(sealed_grants.c.id == grant_id))
+    return {"grant": grant_id, "statement": statement_id, "to": row.recipient,
+            "fields": json.loads(row.paths), "withdrawn_by": by, "withdrawn_at": utc_now()}

@@ -25,10 +25,10 @@ from ..log.database_log import DatabaseLog
 from ..store.fund_tables import fund_lines
 from .disclose import find_sealed, make_disclosure
 from .entitled import row_paths
-from .grants import grant, granted_paths, paths_given
+from .grants import grant, granted_paths, paths_given, withdraw
 from .store import database_source, stored_leaves
 
-__all__ = ["entitled_disclosure", "grant_disclosure", "sealed_roles"]
+__all__ = ["entitled_disclosure", "grant_disclosure", "sealed_roles", "withdraw_disclosure"]
 
 
 def sealed_roles(conn: Connection, viewer: Viewer, s: SignedStatement) -> frozenset[str]:
@@ -106,3 +106,15 @@ def grant_disclosure(conn: Connection, ref: str, viewer: Viewer, doc: Any) -> di
         doc = {}
     return grant(conn, s.id, [leaf.path for leaf in leaves], viewer.party, whole,
                  doc.get("to"), doc.get("fields"))
+
+
+def withdraw_disclosure(conn: Connection, ref: str, viewer: Viewer, grant_id: int
+                        ) -> dict[str, Any]:
+    """Withdraw ``viewer``'s disclosure grant ``grant_id`` of ``ref`` (its granter's, or the
+    statement's signer's)."""
+    _, s = find_sealed(conn, ref)
+    assert s.id is not None
+    if viewer.party is None:
+        raise SignatureMissing("a grant is withdrawn by a party: sign the request (RFC 9421) "
+                               "with the key of the party that granted it")
+    return withdraw(conn, s.id, grant_id, viewer.party, s.actor)
