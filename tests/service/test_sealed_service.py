@@ -208,6 +208,13 @@ def test_a_grant_is_withdrawn_by_its_granter_only(sealed_server) -> None:
             client.sealed_withdraw(ids["report"], number, studio)
         path = f"/v1/sealed/{ids['lic']}/grants/{number}"
         _problem(httpx.delete(server.url + path), 401, "signature-missing")
+        # a grant "number" that is a digit to Python but no number (a superscript two): 400
+        odd = f"/v1/sealed/{ids['lic']}/grants/%C2%B2"
+        host = server.url.split("://", 1)[1]
+        headers = {"host": host, **sign_request(
+            "DELETE", server.url + odd, [("host", host)], b"", sign=studio.sign,
+            key_id=key_id_for(studio.public_key_bytes), registry=ids["registry"])}
+        _problem(httpx.delete(server.url + odd, headers=headers), 400, "bad-request")
         done = client.sealed_withdraw(ids["lic"], number, studio)
         assert done["grant"] == number and done["to"] == ids["regulator"]
         with pytest.raises(NotVisible):  # withdrawn: nothing more for the regulator

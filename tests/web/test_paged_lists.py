@@ -89,8 +89,9 @@ def test_the_studio_catalogue_pages_through_every_work(paged_site: Site) -> None
     assert "Reel 000" in seen and "Reel 129" in seen
     past = httpx.get(paged_site.url + f"/parties/{studio}?page=4")
     assert past.status_code == 404 and "page 4 does not exist" in past.text
-    bad = httpx.get(paged_site.url + f"/parties/{studio}?page=two")
-    assert bad.status_code == 400 and "not a page number" in bad.text
+    for raw in ("two", "\u00b2", "\u0663"):  # a word, a superscript two, an Arabic-Indic 3
+        bad = httpx.get(paged_site.url + f"/parties/{studio}", params={"page": raw})
+        assert bad.status_code == 400 and "not a page number" in bad.text, raw
 
 
 def test_a_performers_credits_page_through(paged_site: Site) -> None:

@@ -167,6 +167,8 @@ def test_challenges_and_sessions_are_shared_by_every_process(home: Any) -> None:
     nonce = one.challenge("pty_a")
     sig = base64.b64encode(key.sign(challenge_text("reg", "pty_a", nonce).encode())).decode()
     token, session = two.open("pty_a", nonce, sig, public, "reg", "A", "performer")
+    with pytest.raises(PolicyDenied, match="unknown"):  # longer than any nonce issued
+        one.open("pty_a", nonce + "x" * 64, sig, public, "reg", "A", "performer")
     for replay in (one, two):  # the challenge is used up everywhere
         with pytest.raises(PolicyDenied, match="used"):
             replay.open("pty_a", nonce, sig, public, "reg", "A", "performer")

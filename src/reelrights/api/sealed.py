@@ -76,7 +76,7 @@ async def sealed_grant(request: Request) -> Response:
 def _withdraw(state: Any, ref: str, viewer: Any, grant: str) -> Any:
     from ..sealed.reads import withdraw_disclosure
 
-    if not grant.isdigit() or len(grant) > 18:
+    if not (grant.isascii() and grant.isdigit()) or len(grant) > 18:
         raise BadInput(f"{grant[:40]!r} is not a grant number (the `grant` a grant answered)")
     with state.ledger.db.write() as conn:
         return withdraw_disclosure(conn, ref, viewer, int(grant))

@@ -45,7 +45,8 @@ async def _bounded_body(request: Request, limit: int, detail: str) -> bytes:
     """The request body, refused (413) as soon as it passes ``limit`` bytes: by its declared
     length before reading, else while it streams (never read whole into memory first)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() \
+            and int(declared) > limit:
         raise Problem(413, "too-large", "Content too large", detail)
     parts, size = [], 0
     async for chunk in request.stream():
@@ -107,7 +108,8 @@ async def by_content(request: Request) -> Response:
                       f"{wait} s, or compute the binding and use byBinding",
                       headers={"Retry-After": str(wait)})
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > resolution.MAX_CONTENT_BYTES:
+    if declared is not None and declared.isascii() and declared.isdigit() \
+            and int(declared) > resolution.MAX_CONTENT_BYTES:
         raise Problem(413, "too-large", "Content too large",
                       f"byContent takes at most {resolution.MAX_CONTENT_BYTES // 2**20} MB")
     max_results = _max_results(request.query_params.get("maxResults"))

@@ -119,7 +119,7 @@ async def _body(receive: Receive, length: str | None, cap: int, what: str,
                 timeout_s: float = BODY_TIMEOUT_S) -> bytes:
     """The body, never reading more than ``cap`` bytes (Content-Length first, then counted)."""
     if length is not None:
-        if not length.isdigit():
+        if not (length.isascii() and length.isdigit()):
             raise Problem(400, "bad-request", "Bad request", "Content-Length must be a number")
         if int(length) > cap:
             raise _too_large(what, cap)

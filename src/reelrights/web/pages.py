@@ -133,7 +133,7 @@ def _in_one_snapshot(database: Database, fn: Callable[..., Any], args: Any, kwar
 def page_number(request: Request) -> int:
     """The ``page`` query parameter of a paged list (1 when absent)."""
     raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1_000_000:
         raise BadInput(f"page {raw[:20]!r} is not a page number; pages are numbered from 1")
     return int(raw)
 

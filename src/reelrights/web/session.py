@@ -82,11 +82,13 @@ class Sessions:
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-        with self.db.write() as conn:  # used up whatever follows: one try per challenge
-            found = conn.execute(select(web_challenges.c.party, web_challenges.c.expires_at)
-                                 .where(web_challenges.c.nonce == nonce[:64])).first()
-            if found is not None:
-                conn.execute(delete(web_challenges).where(web_challenges.c.nonce == nonce))
+        found = None
+        if len(nonce) <= 64:  # longer than any nonce issued: no challenge
+            with self.db.write() as conn:  # used up whatever follows: one try per challenge
+                found = conn.execute(select(web_challenges.c.party, web_challenges.c.expires_at)
+                                     .where(web_challenges.c.nonce == nonce)).first()
+                if found is not None:
+                    conn.execute(delete(web_challenges).where(web_challenges.c.nonce == nonce))
         if found is None or found.expires_at < self._clock() or found.party != party:
             raise PolicyDenied("the sign-in challenge is unknown, used or expired; start the "
                                "sign-in again")
