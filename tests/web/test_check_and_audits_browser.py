@@ -15,7 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from service_kit import CLI
-from web_kit import AXE, Site, screenshot
+from web_kit import AXE, Site, screenshot, session_cookie
+
+from reelrights.web.session import COOKIE
 
 
 def _cli(site: Site, *args: str) -> tuple[int, Any]:
@@ -41,6 +43,8 @@ def _reasons(page: Any) -> list[str]:
 def test_a_developer_checks_a_use_of_its_bundle_in_words(web_site: Site, browser: Any) -> None:
     dev, bundle = web_site.ids["developer"], web_site.ids["bundle"]
     context = browser.new_context(bypass_csp=True, viewport={"width": 1200, "height": 900})
+    context.add_cookies([{"name": COOKIE, "value": session_cookie(web_site, dev),
+                          "url": web_site.url}])
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -94,6 +98,8 @@ def test_a_developer_checks_a_manifest(web_site: Site, browser: Any, tmp_path: A
     stranger = "e" * 64  # registered nowhere: denied
     manifest = "\n".join([*shas, stranger])
     context = browser.new_context(bypass_csp=True, viewport={"width": 1200, "height": 900})
+    context.add_cookies([{"name": COOKIE, "value": session_cookie(web_site, dev),
+                          "url": web_site.url}])
     page = context.new_page()
     page.goto(web_site.url + f"/check?licensee={dev}")
     page.get_by_label("Or with every item of a manifest").fill(manifest)
@@ -151,3 +157,20 @@ def test_the_auditor_sees_each_challenge_and_how_it_ended(web_site: Site,
     r = httpx.get(web_site.url + "/challenges/chl_aaaaaaaaaaaaaaaa")
     assert r.status_code == 404 and "no audit challenge" in r.text
     context.close()
+
+
+def test_only_the_signed_in_licensee_gets_an_answer(web_site: Site) -> None:
+    """The verdict and its reasons come from the licence terms (a sealed license hides them):
+    anyone else asking, signed in or not, is refused and learns nothing."""
+    dev, bundle = web_site.ids["developer"], web_site.ids["bundle"]
+    ask = {"licensee": dev, "bundle": bundle, "action": "train", "territory": "FR"}
+    anyone = httpx.get(web_site.url + "/check", params=ask)
+    assert anyone.status_code == 403 and "sign in as the licensee" in anyone.text
+    assert "Allowed" not in anyone.text and "Denied" not in anyone.text
+    studio = web_site.ids["studio"]
+    other = httpx.get(web_site.url + "/check", params=ask,
+                      cookies={COOKIE: session_cookie(web_site, studio)})
+    assert other.status_code == 403 and "sign in as the licensee" in other.text
+    mine = httpx.get(web_site.url + "/check", params=ask,
+                     cookies={COOKIE: session_cookie(web_site, dev)})
+    assert mine.status_code == 200 and ("Allowed" in mine.text or "Denied" in mine.text)

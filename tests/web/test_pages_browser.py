@@ -43,7 +43,9 @@ def _pages(site: Site) -> dict[str, str]:
     assert m, "the auditor's page links its challenges"
     pages["challenge"] = m.group(1)
     pages["join"] = "/join"
-    pages["check"] = (f"/check?licensee={parties['Orbit AI']}&action=train&bundle="
+    # the form, filled in (an answer is the signed-in licensee's alone: the walk signs in as a
+    # performer; the answers are checked in tests/web/test_check_and_audits_browser.py)
+    pages["check"] = (f"/check?licensee={parties['Orbit AI']}&bundle="
                       f"{site.ids['bundle']}&model_family=orbit-video&territory=US&on=2027-03-01")
     return pages
 

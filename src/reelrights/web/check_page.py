@@ -1,7 +1,9 @@
 """The check form: may this licensee do this with a bundle, or with every item of a manifest?
 The same library calls as the CLI's ``check`` (:mod:`reelrights.rights.check_run`), the answer
-in words: allowed or denied, with the chain of reasons. Anyone may ask (``check`` reads public
-facts only); the developer's page links it for its own licenses."""
+in words: allowed or denied, with the chain of reasons. Only the signed-in licensee gets an
+answer: the reasons (and the verdicts themselves, asked often enough) come from its licenses'
+terms, which a sealed license keeps from everyone else (docs/visibility.md). The developer's page
+links it for its own licenses."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..errors import BadInput, NotFound, ReelrightsError
+from ..errors import BadInput, NotFound, PolicyDenied, ReelrightsError
 from ..rights.check_run import check_many, check_one, manifest_hashes
 from ..rights.policy import ACTIONS
 from .forms import form
@@ -54,6 +56,16 @@ def _answer(db_: Any, f: dict[str, str]) -> dict[str, Any]:
     return {"context": ctx, "verdict": verdict}
 
 
+def _asker_is_licensee(request: Request, licensee: str) -> None:
+    """Refuse an answer to anyone but the signed-in licensee (by id or by its exact name)."""
+    from .session import current
+
+    session = current(request)
+    if session is None or licensee not in (session.party, session.name):
+        raise PolicyDenied("a check answers from the licensee's licence terms: sign in as the "
+                           "licensee to ask (the CLI's `check` does the same from its home)")
+
+
 @page
 async def check_form(request: Request) -> Response:
     from ..registry.labels import display_names
@@ -69,9 +81,12 @@ async def check_form(request: Request) -> Response:
     status = 200
     if f.get("action"):
         try:
+            _asker_is_licensee(request, f.get("licensee", "").strip())
             view.update(await call(request, _answer, db(request), f))
         except NotFound as exc:
             view["error"], status = str(exc), 404
+        except PolicyDenied as exc:
+            view["error"], status = str(exc), 403
         except ReelrightsError as exc:
             view["error"], status = str(exc), 400
     found = view.get("verdict") or view.get("manifest")
