@@ -389,3 +389,52 @@ def test_an_embedded_proof_takes_a_cosigned_checkpoint_when_the_log_has_one(home
     with pytest.raises(SignatureError, match="fewer than --min-witnesses 1"):
         Verifier(LogTrust(trust.log.vkey, [w.vkey], 1)).verify(proof)
     assert Verifier(trust).verify(proof).subject.index == later
+
+
+def test_fund_statement_carries_its_proof(home, ledger, tmp_path) -> None:
+    """`fund statement --with-proof` embeds the statement's proof: `reelrights verify` checks
+    the JSON alone in a fresh process with the log key; `fund verify` checks it too; a proof
+    of another entry, or an edited figure, fails; CSV cannot embed one (exit 2)."""
+    from click.testing import CliRunner
+
+    from fund_story import build, csv_report
+    from reelrights.cli import cli
+    from reelrights.fund import revenue_import
+
+    ids = build(home, ledger, tmp_path)
+    revenue_import.import_report(home, ledger, csv_report(
+        tmp_path / "q1.csv", [(ids["production"], "2027-Q1", "US", "USD", "1000.00", "0")]),
+        ids["studio"])
+    out = tmp_path / "perf.json"
+    base = ["--home", str(home.path), "fund", "statement", "--party", ids["performer"],
+            "--period", "2027-Q1"]
+    r = CliRunner().invoke(cli, [*base, "--with-proof", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text())
+    assert TlogProof.parse(doc["tlog_proof"]).subject.index == doc["log_index"]
+    vk = tmp_path / "log.vkey"
+    vk.write_text(public_log_vkey(home))
+    r = _fresh(["verify", str(out), "--log-key", str(vk)], tmp_path)
+    assert r.returncode == 0 and "the document is the signed one" in r.stdout, r.stderr
+    r = CliRunner().invoke(cli, ["--home", str(home.path), "fund", "verify", str(out)])
+    assert r.exit_code == 0 and "matches the log" in r.output, r.output
+    # The same statement issued again without the flag is the same file without the member.
+    plain = tmp_path / "plain.json"
+    assert CliRunner().invoke(cli, [*base, "-o", str(plain)]).exit_code == 0
+    assert json.loads(plain.read_text()) == {k: v for k, v in doc.items() if k != "tlog_proof"}
+    # Another entry's proof in its place: both verifiers refuse it.
+    other = dict(doc, tlog_proof=issue_proof(ledger, doc["log_index"] - 1).format())
+    out.write_text(json.dumps(other))
+    r = _fresh(["verify", str(out), "--log-key", str(vk)], tmp_path)
+    assert r.returncode == 1, r.stdout
+    r = CliRunner().invoke(cli, ["--home", str(home.path), "fund", "verify", str(out)])
+    assert r.exit_code == 1 and "not statement" in r.output, r.output
+    # An edited figure under the genuine proof.
+    edited = json.loads(json.dumps(doc))
+    edited["document"]["summary"][0]["paid"] = "9" + str(edited["document"]["summary"][0]["paid"])
+    out.write_text(json.dumps(edited))
+    r = _fresh(["verify", str(out), "--log-key", str(vk)], tmp_path)
+    assert r.returncode == 1 and "SHA-256" in r.stderr, r.stderr
+    r = CliRunner().invoke(cli, [*base, "--format", "csv", "--with-proof", "-o",
+                                 str(tmp_path / "p.csv")])
+    assert r.exit_code == 2 and "JSON statement only" in r.output, r.output

@@ -11,7 +11,7 @@ from ..errors import BadInput
 from ..fund import productions as fund
 from ..fund import revenue_import
 from ..fund import royalty_statement_issue as statement_issue
-from ..fund.royalty_statement_render import render
+from ..replica.home import public_log_vkey
 from .context import AppContext, pass_app
 from .output import created, created_receipt, emit_json, json_option
 
@@ -85,10 +85,14 @@ def terms(app: AppContext, license_id: str, basis: str | None, unit: str | None,
 @click.option("--sealed", is_flag=True,
               help="Seal its figures: the log gets their salted root; the payee reads them "
                    "(docs/sealed.md).")
+@click.option("--with-proof", is_flag=True,
+              help="Embed its offline proof (c2sp.org/tlog-proof) in the JSON statement: "
+                   "`reelrights verify FILE --log-key VKEY` then checks it anywhere.")
 @json_option
 @pass_app
 def statement(app: AppContext, party: str, period: str, fmt: str, threshold: str,
-              fund_party: str | None, output: Path | None, sealed: bool, as_json: bool) -> None:
+              fund_party: str | None, output: Path | None, sealed: bool, with_proof: bool,
+              as_json: bool) -> None:
     """Issue (sign and log) P's statement for a quarter and write it.
 
     With -o, prints the statement's id (the same id when it was already issued); without, the
@@ -96,10 +100,9 @@ def statement(app: AppContext, party: str, period: str, fmt: str, threshold: str
     if as_json and output is None:
         raise BadInput("--json prints the statement's id and where it was written: give "
                        "-o FILE for the statement itself")
-    doc, sid, index, new = statement_issue.issue_statement(
-        app.home, app.ledger, party, period, threshold=threshold, fund=fund_party,
-        sealed=sealed)
-    data = render(doc, sid, index, fmt)
+    data, doc, sid, index, new = statement_issue.statement_file(
+        app.home, app.ledger, party, period, fmt, threshold=threshold, fund=fund_party,
+        sealed=sealed, with_proof=with_proof)
     note = f"{sid} ({'issued' if new else 'already issued'}, log index {index})"
     if output is None:
         sys.stdout.buffer.write(data)
@@ -118,7 +121,8 @@ def statement(app: AppContext, party: str, period: str, fmt: str, threshold: str
 @pass_app
 def verify(app: AppContext, statement_file: Path, as_json: bool) -> None:
     """Recompute STATEMENT (JSON, CSV or HTML) from the log; exit 1 naming any difference."""
-    out = statement_issue.verify_statement(app.ledger.db, statement_file)
+    out = statement_issue.verify_statement(app.ledger.db, statement_file,
+                                           public_log_vkey(app.home))
     if as_json:
         emit_json(out)
     else:

@@ -39,7 +39,7 @@ from .royalty_statement_render import render
 from .royalty_statements import build_document, document_sha256, totals
 from .types import derived_id
 
-__all__ = ["issue_statement", "verify_statement"]
+__all__ = ["issue_statement", "statement_file", "verify_statement"]
 
 
 def _with_as_of(doc: dict[str, Any], as_of: int) -> dict[str, Any]:
@@ -93,6 +93,27 @@ def issue_statement(home: Home, ledger: Ledger, party: str, period: str, *,
             "totals": totals(doc)}
     receipt = submit_as(home, ledger, "fund.statement", fid, body, sealed=sealed)
     return doc, sid, receipt.index, True
+
+
+def statement_file(home: Home, ledger: Ledger, party: str, period: str, fmt: str, *,
+                   threshold: str = "10", fund: str | None = None, sealed: bool = False,
+                   with_proof: bool = False) -> tuple[bytes, dict[str, Any], str, int, bool]:
+    """(file bytes, document, statement id, log index, new?): :func:`issue_statement` rendered
+    as ``fmt``. ``with_proof`` (JSON only) embeds the statement's offline proof as
+    ``tlog_proof``, in a witness-cosigned checkpoint when the log has one within
+    :data:`reelrights.proofs.COSIGNED_WAIT_S`, so ``reelrights verify FILE --log-key VKEY``
+    checks it on a machine that never talked to the registry (docs/verify.md)."""
+    if with_proof and fmt != "json":
+        raise BadInput(f"--with-proof embeds the proof in the JSON statement only; for {fmt} "
+                       "write it beside the file with `reelrights log proof ID -o FILE`")
+    doc, sid, index, new = issue_statement(home, ledger, party, period, threshold=threshold,
+                                           fund=fund, sealed=sealed)
+    proof = None
+    if with_proof:
+        from ..proofs import issue_cosigned_proof
+
+        proof = issue_cosigned_proof(ledger, index, home.path).format()
+    return render(doc, sid, index, fmt, proof), doc, sid, index, new
 
 
 @applier("fund.statement")
@@ -166,8 +187,10 @@ def _first_difference(found: Any, expected: Any, path: str = "") -> str | None:
     return None
 
 
-def verify_statement(db: Database, path: Path) -> dict[str, Any]:
-    """Recompute the statement in ``path`` from the log; raise VerificationError on a difference."""
+def verify_statement(db: Database, path: Path, log_vkey: str | None = None) -> dict[str, Any]:
+    """Recompute the statement in ``path`` from the log; raise VerificationError on a difference.
+    A JSON statement's embedded ``tlog_proof`` is verified too, with ``log_vkey`` (the log's
+    public key; without one the file is refused), and must prove the statement's own entry."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -203,6 +226,10 @@ def verify_statement(db: Database, path: Path) -> dict[str, Any]:
     if sha != logged.body["sha256"]:
         raise VerificationError(f"statement {sid}: the log's facts give document {sha}, not the "
                                 f"signed {logged.body['sha256']}")
+    proof_checks: list[str] = []
+    if fmt == "json" and isinstance(found, dict) and "tlog_proof" in found:
+        proof_checks = _embedded_proof(found.pop("tlog_proof"), path, sid, row.log_index,
+                                       log_vkey)
     expected = render(doc, sid, row.log_index, fmt)
     if fmt == "json":
         diff = _first_difference(found, json.loads(expected))
@@ -222,7 +249,27 @@ def verify_statement(db: Database, path: Path) -> dict[str, Any]:
     if diff:
         raise VerificationError(f"{path}: statement {sid} differs from the log at {diff}")
     return {"statement_id": sid, "log_index": row.log_index, "format": fmt, "sha256": sha,
-            "party": row.party_id, "period": row.period, "ok": True}
+            "party": row.party_id, "period": row.period, "ok": True,
+            **({"proof": proof_checks} if proof_checks else {})}
+
+
+def _embedded_proof(text: Any, path: Path, sid: str, index: int, log_vkey: str | None
+                    ) -> list[str]:
+    """The checks of a statement file's embedded proof: that of ``sid``'s entry ``index``."""
+    from ..verify import LogTrust, TlogProof, Verifier
+
+    if type(text) is not str:
+        raise VerificationError(f"{path}: its tlog_proof is not a proof file's text")
+    if log_vkey is None:
+        raise BadInput(f"{path}: it embeds a proof; give the log's public key to check it")
+    vp = Verifier(LogTrust(log_vkey)).verify(TlogProof.parse(text))
+    s = vp.subject.statement
+    if vp.subject.index != index or s.type != "fund.statement" or s.body.get("id") != sid:
+        raise VerificationError(f"{path}: its tlog_proof proves log entry {vp.subject.index} "
+                                f"({s.type}), not statement {sid} at entry {index}")
+    cp = vp.checkpoint.checkpoint
+    return [f"its embedded proof verifies: entry {index} in {cp.origin}'s checkpoint of size "
+            f"{cp.size}, signed by the fund"]
 
 
 def list_statements(db: Database, party: str) -> list[Any]:

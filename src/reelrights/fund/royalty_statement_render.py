@@ -19,14 +19,22 @@ from .earnings_chart import EarningsBar, earnings_svg, grouped_amount
 __all__ = ["render", "rule_words", "wrapper"]
 
 
-def wrapper(doc: dict[str, Any], statement_id: str, log_index: int) -> dict[str, Any]:
-    return {"statement_id": statement_id, "log_index": log_index, "document": doc}
+def wrapper(doc: dict[str, Any], statement_id: str, log_index: int,
+            tlog_proof: str | None = None) -> dict[str, Any]:
+    out = {"statement_id": statement_id, "log_index": log_index, "document": doc}
+    if tlog_proof is not None:  # its offline proof (c2sp.org/tlog-proof text), docs/verify.md
+        out["tlog_proof"] = tlog_proof
+    return out
 
 
-def render(doc: dict[str, Any], statement_id: str, log_index: int, fmt: str) -> bytes:
+def render(doc: dict[str, Any], statement_id: str, log_index: int, fmt: str,
+           tlog_proof: str | None = None) -> bytes:
+    """The statement's file; ``tlog_proof`` (JSON only) embeds its offline proof."""
+    if tlog_proof is not None and fmt != "json":
+        raise ValueError("only the JSON rendering embeds a proof")
     if fmt == "json":
-        return (json.dumps(wrapper(doc, statement_id, log_index), indent=2, sort_keys=True,
-                           ensure_ascii=False) + "\n").encode("utf-8")
+        return (json.dumps(wrapper(doc, statement_id, log_index, tlog_proof), indent=2,
+                           sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
     if fmt == "csv":
         return _csv(doc, statement_id, log_index)
     if fmt == "html":

@@ -283,6 +283,14 @@ def verify_subject(vp: VerifiedProof, *, now: datetime | None = None,
                if vp.checkpoint.witnesses else ""),
             f"{len(vp.all())} entr{'y' if len(vp.all()) == 1 else 'ies'} included and signed "
             f"by their actors; subject {s.where()} at log time {s.statement.log_time}"]
+    # What the file itself carries must be what its proof is about: a document, an envelope
+    # or a manifest claim is never left unchecked under another entry's proof.
+    for given, needs, what in ((document, "fund statement", "a royalty statement document"),
+                               (envelope, "certificate", "a certificate envelope"),
+                               (claim or None, "output", "an output's manifest claim")):
+        if given is not None and kind != needs:
+            raise _fail(f"the file carries {what}, but its proof is of {s.where()}, not a "
+                        f"{needs}: the proof belongs to another artifact")
     try:
         if kind == "license":
             return kind, head + verify_license(vp)
