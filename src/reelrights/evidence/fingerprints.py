@@ -4,18 +4,18 @@ Fingerprints are derived data, so they live in the ``fingerprints`` table, not i
 row per asset and signal kind with the serialized print, its parameters, ``ok`` or ``failed``
 (with a one-line reason) and when it was computed. Workers only read files and compute; this
 process alone writes the rows and then adds the new prints to the matching indexes in
-``<home>/index/{pdq,scripts,audio}/`` (files in the home, whatever the database).
+``<home>/index/{pdq,scripts,audio,landmarks}/`` (files in the home, whatever the database).
 
 Kinds: ``video`` (PDQ per sampled frame), ``vcrop`` (the same frames after centre crops, see
 :data:`reelrights.media.fingerprint.REFERENCE_CROPS`, taken from the same decode; references
 only), ``audio`` (Chromaprint), ``landmark`` (audio files and films' soundtracks, from the same
 decode as Chromaprint: the compact landmark hashes of
-:class:`reelrights.media.fingerprint.landmarks.LandmarkHashes`, 8 bytes a peak pair; no index
-file: a scan builds its in-memory landmark index from these rows, see
-:mod:`reelrights.evidence.scan_audio`) and ``text``.
+:class:`reelrights.media.fingerprint.landmarks.LandmarkHashes`, 8 bytes a peak pair, indexed
+in ``index/landmarks``, memory-mapped by a scan: :mod:`reelrights.evidence.scan_audio`) and
+``text``.
 
 Index ids map back to rows through ``seq``, a fresh integer per computed print: a PDQ frame is
-``seq << 24 | frame`` (frame = position in the print's arrays), an audio print is ``seq``, a
+``seq << 24 | frame`` (frame = position in the print's arrays), an audio or landmark print is ``seq``, a
 script is ``"<seq>"`` (whole text) and ``"<seq>:<chunk>"``. Recomputing a print gives it a new
 ``seq``, so entries of the old one are recognised as stale and ignored; ``rebuild_indexes``
 (``reelrights fingerprint --rebuild-index``) writes the indexes afresh from the table, e.g. after
@@ -141,7 +141,7 @@ class Summary:
 # ---------------------------------------------------------------------------------------------
 
 class Indexes:
-    """The three matching indexes of a home, opened on first use (``<home>/index/<sub>``)."""
+    """The matching indexes of a home, opened on first use (``<home>/index/<sub>``)."""
 
     #: Print kinds whose frames go to the PDQ index.
     FRAME_KINDS: tuple[str, ...] = ("video", "vcrop")
@@ -162,7 +162,8 @@ class Indexes:
             from ..media import index as ix
 
             opener: dict[str, Callable[[Path], Any]] = {
-                "pdq": ix.PDQIndex.open, "scripts": ix.ScriptIndex.open, "audio": ix.AudioIndex.open}
+                "pdq": ix.PDQIndex.open, "scripts": ix.ScriptIndex.open, "audio": ix.AudioIndex.open,
+                "landmarks": ix.LandmarkSegmentIndex.open}
             self._open[kind] = opener[kind](self.dir(kind))
         return self._open[kind]
 
@@ -175,6 +176,8 @@ class Indexes:
         elif kind == "audio":
             if len(p.items):
                 self.get("audio").add(int(seq), p.items)
+        elif kind == "landmark":
+            self.get("landmarks").add(int(seq), p)
         elif kind == "text":
             idx = self.get("scripts")
             idx.add(str(seq), p.minhash)
@@ -275,7 +278,7 @@ def load_prints(conn: Connection, seqs: Iterable[int]) -> dict[int, tuple[str, s
 
 
 def rebuild_indexes(home: Home, db: Database) -> dict[str, int]:
-    """Write the three indexes afresh from every ok print in the database."""
+    """Write the indexes afresh from every ok print in the database."""
     indexes = Indexes(home)
     indexes.clear()
     classes = print_classes()

@@ -173,7 +173,7 @@ def scan_files(home: Home, paths: Iterable[str | Path], licensee: str, model_fam
         order = {j.path: n for n, j in enumerate(jobs)}
         indexes = Indexes(home)
         classes = print_classes()
-        landmarks = LandmarkRegistry()
+        landmarks = LandmarkRegistry(indexes.dir("landmarks"))
         verdicts: dict[str, dict[str, Any]] = {}
         for job, result in (engine or LocalEngine()).run(file_job, jobs, crashed_result):
             facts = result.facts or {}

@@ -7,8 +7,15 @@ excerpts, +-5 % pitch, tempo and speed changes and the work under music or speec
 copies of each family in ``benchmarks/recovery_robustness.py``), with 2 false matches in 333
 queries of a hard generator; a film's soundtrack is found the same way inside a re-encoded video,
 under other pictures or ripped to an audio file (a match of the film's asset, ``signal`` audio).
-The index is built in memory, once per scan and only when an item with sound comes along, from
-the stored compact hashes (``fingerprints`` rows of kind ``landmark``): index id = the row's ``seq``.
+The registered prints are searched in the home's persistent landmark index (``index/landmarks``,
+:class:`reelrights.media.index.LandmarkSegmentIndex`, written when prints are computed and by
+``fingerprint --rebuild-index``), memory-mapped once per scan when an item with sound comes
+along: index id = the ``fingerprints`` row's ``seq``. The scan reads only ``seq`` and ``sha256`` of
+the ok ``landmark`` rows: an indexed seq no longer there (a recomputed print) gets no votes, and
+ok rows the index lacks (a crash between the database commit and the index flush, or a home
+indexed before landmarks had an index) are read with their data into an in-memory table searched
+together with the index, so no asset is silently missed; ``fingerprint --rebuild-index`` makes
+that read unnecessary again.
 
 **Chromaprint** is not a first pass: on the same benchmark it misses 0 dB mixes and pitch
 changes (0-50 % recall), so its silence cannot spare the landmark search, and it matched a wrong
@@ -25,8 +32,10 @@ factors relative to the work), and one range in copy and work (ms, within about 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, select
 
 from ..store.fingerprint_tables import fingerprints
@@ -35,30 +44,44 @@ __all__ = ["LandmarkRegistry", "match_landmarks"]
 
 
 class LandmarkRegistry:
-    """The registered recordings' landmark index, loaded from the database on first use."""
+    """The registered recordings' landmark tables, opened on first use: the home's landmark
+    index (memory-mapped) and, in memory, the ok rows it lacks."""
 
-    def __init__(self) -> None:
-        self.index: Any = None
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
+        self.tables: list[Any] | None = None
         self.sha: dict[int, str] = {}
+        self.ignore = np.zeros(0, np.int64)
+        self.unindexed = 0  # ok rows read from the database because the index lacks them
 
     def load(self, conn: Connection) -> LandmarkRegistry:
-        if self.index is not None:
+        if self.tables is not None:
             return self
-        from ..media.fingerprint.landmarks import (
-            LandmarkHashes,
-            LandmarkIndex,
-            landmarks_from_bytes,
-        )
+        from ..media.fingerprint.landmarks import LandmarkIndex, landmarks_from_bytes
+        from ..media.index import LandmarkSegmentIndex
 
-        self.index = LandmarkIndex()
-        rows = conn.execute(select(fingerprints.c.seq, fingerprints.c.sha256, fingerprints.c.data)
-                            .where(fingerprints.c.kind == "landmark",
-                                   fingerprints.c.status == "ok")
-                            .order_by(fingerprints.c.seq))
-        for r in rows:
-            p = landmarks_from_bytes(bytes(r.data))
-            self.index.add(int(r.seq), p if isinstance(p, LandmarkHashes) else p.compact())
-            self.sha[int(r.seq)] = r.sha256
+        self.sha = {int(r.seq): r.sha256 for r in conn.execute(
+            select(fingerprints.c.seq, fingerprints.c.sha256)
+            .where(fingerprints.c.kind == "landmark", fingerprints.c.status == "ok"))}
+        tables: list[Any] = []
+        indexed = np.zeros(0, np.int64)
+        if self.directory is not None and self.directory.is_dir():
+            index = LandmarkSegmentIndex.open(self.directory)
+            tables += index.tables()
+            indexed = index.ids
+        known = np.fromiter(self.sha, np.int64, len(self.sha))
+        self.ignore = indexed[~np.isin(indexed, known)]  # recomputed since: stale
+        missing = sorted(known[~np.isin(known, indexed)].tolist())
+        memory = LandmarkIndex()
+        for i in range(0, len(missing), 500):
+            for r in conn.execute(select(fingerprints.c.seq, fingerprints.c.data)
+                                  .where(fingerprints.c.seq.in_(missing[i:i + 500]))
+                                  .order_by(fingerprints.c.seq)):
+                memory.add(int(r.seq), landmarks_from_bytes(bytes(r.data)))
+        self.unindexed = len(memory)
+        if len(memory):
+            tables.append(memory.table())
+        self.tables = tables
         return self
 
     @property
@@ -66,12 +89,17 @@ class LandmarkRegistry:
         """Assets whose audio landmarks decide (their Chromaprint hits are dropped)."""
         return set(self.sha.values())
 
+    def search(self, query: Any) -> list[Any]:
+        from ..media.fingerprint.landmarks import search_tables
+
+        return search_tables(self.tables or [], query, ignore=self.ignore)
+
 
 def match_landmarks(reg: LandmarkRegistry, query: Any) -> list[dict[str, Any]]:
-    if reg.index is None or not len(reg.index) or not len(query):
+    if not reg.tables or not len(query):
         return []
     out = []
-    for h in reg.index.search(query):
+    for h in reg.search(query):
         sha = reg.sha.get(int(h.id))
         if sha is None:
             continue

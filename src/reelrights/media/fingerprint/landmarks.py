@@ -54,7 +54,8 @@ from reelrights.errors import BadInput, MediaError
 from reelrights.media.fingerprint.base import BlobReader, check_file, media_errors, pack_header
 
 __all__ = ["FRAME_S", "SCALES", "LandmarkHashes", "LandmarkIndex", "LandmarkMatch", "LandmarkPrint",
-           "LandmarkStream", "decode_mono", "fingerprint_landmarks", "landmarks_from_bytes", "landmarks_of_samples"]
+           "LandmarkStream", "SortedHashes", "decode_mono", "fingerprint_landmarks", "landmarks_from_bytes",
+           "landmarks_of_samples", "search_tables", "sorted_table"]
 
 RATE = 11025
 N_FFT = 1024
@@ -325,12 +326,112 @@ class LandmarkMatch:
     contrast: float = 0.0
 
 
+class SortedHashes:
+    """One table of reference pairs sorted by hash: ``hash`` (uint32), ``time`` (anchor frames,
+    float32) and ``rec`` per pair; ``rec`` is the recording's id, or, when ``ids`` is given, a
+    position in ``ids`` (a segment of :class:`reelrights.media.index.LandmarkSegmentIndex`, whose
+    arrays are memory-mapped). :func:`search_tables` votes over any number of them."""
+
+    def __init__(self, hash: np.ndarray, time: np.ndarray, rec: np.ndarray,
+                 ids: np.ndarray | None = None) -> None:
+        self.hash, self.time, self.rec, self.ids = hash, time, rec, ids
+
+    def __len__(self) -> int:
+        return int(self.hash.shape[0])
+
+    def lookup(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(query pair, reference anchor time, recording id) of every pair whose hash is in
+        ``h`` (uint32), or None when none is."""
+        lo = np.searchsorted(self.hash, h, "left")
+        hi = np.searchsorted(self.hash, h, "right")
+        cnt = hi - lo
+        total = int(cnt.sum())
+        if not total:
+            return None
+        qi = np.repeat(np.arange(len(h)), cnt)
+        ri = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(total)
+        rid = self.rec[ri].astype(np.int64)
+        if self.ids is not None:
+            rid = self.ids[rid].astype(np.int64)
+        return qi, self.time[ri], rid
+
+
+def search_tables(tables: list[SortedHashes], query: LandmarkPrint, *,
+                  pitch_scales: tuple[float, ...] = SCALES, tempo_scales: tuple[float, ...] = SCALES,
+                  min_votes: int = MIN_VOTES, ignore: np.ndarray | None = None) -> list[LandmarkMatch]:
+    """Registered recordings the query holds, best first (one match per recording), over the
+    pairs of every table in ``tables`` (a recording's pairs all in one table); recordings whose
+    id is in ``ignore`` (int64 array) get no votes. The hits of all tables vote together, so
+    how the pairs are split into tables does not change the result."""
+    tables = [t for t in tables if len(t)]
+    if not len(query) or not tables:
+        return []
+    best: dict[int, tuple[int, LandmarkMatch]] = {}
+    for ps in pitch_scales:
+        for ts in tempo_scales:
+            h = query.hashes(ps, ts).astype(np.uint32)
+            found = [f for f in (t.lookup(h) for t in tables) if f is not None]
+            if not found:
+                continue
+            if len(found) == 1:
+                qi, ref_t, rid = found[0]
+            else:
+                qi, ref_t, rid = (np.concatenate([f[k] for f in found]) for k in range(3))
+            if ignore is not None and len(ignore):
+                keep = ~np.isin(rid, ignore)
+                if not keep.any():
+                    continue
+                qi, ref_t, rid = qi[keep], ref_t[keep], rid[keep]
+            _vote(query, ps, ts, qi, ref_t, rid, min_votes, best)
+    return sorted((m for _, m in best.values()), key=lambda m: (-m.votes, m.id))
+
+
+def _vote(query: LandmarkPrint, ps: float, ts: float, qi: np.ndarray, ref_t: np.ndarray,
+          rid: np.ndarray, min_votes: int, best: dict[int, tuple[int, LandmarkMatch]]) -> None:
+    """Add the best offsets of one pitch x tempo factor's hits to ``best`` (see the module)."""
+    qt = query.t1[qi].astype(np.float64) * ts  # query time on the recording's clock
+    off = np.rint(ref_t.astype(np.float64) - qt).astype(np.int64)
+    key = rid * (1 << 24) + off + (1 << 23)
+    uniq, n = np.unique(key, return_counts=True)
+    # votes within OFFSET_SLACK frames of an offset (peak times jitter by a frame or so)
+    csum = np.concatenate([[0], np.cumsum(n)])
+    near = csum[np.searchsorted(uniq, uniq + OFFSET_SLACK, "right")] - \
+        csum[np.searchsorted(uniq, uniq - OFFSET_SLACK, "left")]
+    for k in np.argsort(-near)[:8]:
+        votes = int(near[k])
+        if votes < min_votes:
+            break
+        r = int(uniq[k] >> 24)
+        if r in best and best[r][0] >= votes:
+            continue
+        sel = (rid == r) & (np.abs(key - uniq[k]) <= OFFSET_SLACK)
+        q_s = query.t1[qi[sel]].astype(np.float64)
+        r_s = ref_t[sel].astype(np.float64)
+        q0 = float(np.percentile(q_s, 1))
+        q1 = float(np.percentile(q_s + query.gap[qi[sel]], 99))  # to the pairs' far ends
+        span_s = max((q1 - q0) * FRAME_S, 1.0)
+        if votes / span_s < MIN_RATE:
+            continue
+        shift = float(np.median(r_s - q_s * ts))
+        r0, r1 = q0 * ts + shift, q1 * ts + shift
+        same = ((uniq >> 24) == r) & (np.abs(uniq - uniq[k]) > 2 * OFFSET_SLACK + 1)
+        contrast = votes / max(1.0, float(near[same].max()) if same.any() else 1.0)
+        if contrast < MIN_CONTRAST:
+            continue
+        best[r] = (votes, LandmarkMatch(r, votes, round(q0 * FRAME_S, 3), round(q1 * FRAME_S, 3),
+                                        round(r0 * FRAME_S, 3), round(r1 * FRAME_S, 3),
+                                        round(1.0 / ps, 3), round(1.0 / ts, 3),
+                                        round(votes / len(query), 4), round(contrast, 3)))
+
+
 class LandmarkIndex:
-    """In-memory landmark search over registered recordings (sorted hash table)."""
+    """In-memory landmark search over registered recordings (one sorted hash table); a home's
+    registered recordings are in the persistent :class:`reelrights.media.index.LandmarkSegmentIndex`,
+    which searches the same way over memory-mapped segments."""
 
     def __init__(self) -> None:
         self._parts: list[tuple[int, LandmarkPrint | LandmarkHashes]] = []
-        self._built: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._built: SortedHashes | None = None
 
     def __len__(self) -> int:
         return len(self._parts)
@@ -343,70 +444,33 @@ class LandmarkIndex:
         self._parts.append((int(id), print_))
         self._built = None
 
-    def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    @property
+    def ids(self) -> list[int]:
+        return [i for i, _ in self._parts]
+
+    def table(self) -> SortedHashes:
         """(hash uint32, id, anchor time float32) sorted by hash: 12 bytes a pair (a film's
         soundtrack holds about 170 pairs a second, 15 MB for two hours)."""
         if self._built is None:
-            hs = [p.hashes().astype(np.uint32) for _, p in self._parts]  # hashes are 23 bits
-            h = np.concatenate(hs) if hs else np.zeros(0, np.uint32)
-            wide = any(i >= 2**31 or i < -2**31 for i, _ in self._parts)
-            id_type = np.int64 if wide else np.int32
-            ids = np.concatenate([np.full(len(x), i, id_type) for (i, _), x in zip(self._parts, hs)]) \
-                if hs else np.zeros(0, id_type)
-            t = np.concatenate([p.t1 for _, p in self._parts]) if hs else np.zeros(0, np.float32)
-            order = np.argsort(h, kind="stable")
-            self._built = (h[order], ids[order], t[order].astype(np.float32))
+            self._built = sorted_table(self._parts)
         return self._built
 
     def search(self, query: LandmarkPrint, *, pitch_scales: tuple[float, ...] = SCALES,
-               tempo_scales: tuple[float, ...] = SCALES, min_votes: int = MIN_VOTES) -> list[LandmarkMatch]:
+               tempo_scales: tuple[float, ...] = SCALES, min_votes: int = MIN_VOTES,
+               ignore: np.ndarray | None = None) -> list[LandmarkMatch]:
         """Registered recordings the query holds, best first (one match per recording)."""
-        table_h, table_id, table_t = self._table()
-        if not len(query) or not len(table_h):
-            return []
-        best: dict[int, tuple[int, LandmarkMatch]] = {}
-        for ps in pitch_scales:
-            for ts in tempo_scales:
-                h = query.hashes(ps, ts).astype(np.uint32)
-                lo = np.searchsorted(table_h, h, "left")
-                hi = np.searchsorted(table_h, h, "right")
-                cnt = hi - lo
-                if not cnt.sum():
-                    continue
-                qi = np.repeat(np.arange(len(h)), cnt)
-                ri = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
-                qt = query.t1[qi].astype(np.float64) * ts  # query time on the recording's clock
-                off = np.rint(table_t[ri].astype(np.float64) - qt).astype(np.int64)
-                rid = table_id[ri].astype(np.int64)
-                key = rid * (1 << 24) + off + (1 << 23)
-                uniq, n = np.unique(key, return_counts=True)
-                # votes within OFFSET_SLACK frames of an offset (peak times jitter by a frame or so)
-                csum = np.concatenate([[0], np.cumsum(n)])
-                near = csum[np.searchsorted(uniq, uniq + OFFSET_SLACK, "right")] - \
-                    csum[np.searchsorted(uniq, uniq - OFFSET_SLACK, "left")]
-                for k in np.argsort(-near)[:8]:
-                    votes = int(near[k])
-                    if votes < min_votes:
-                        break
-                    r = int(uniq[k] >> 24)
-                    if r in best and best[r][0] >= votes:
-                        continue
-                    sel = (rid == r) & (np.abs(key - uniq[k]) <= OFFSET_SLACK)
-                    q_s = query.t1[qi[sel]].astype(np.float64)
-                    r_s = table_t[ri[sel]].astype(np.float64)
-                    q0 = float(np.percentile(q_s, 1))
-                    q1 = float(np.percentile(q_s + query.gap[qi[sel]], 99))  # to the pairs' far ends
-                    span_s = max((q1 - q0) * FRAME_S, 1.0)
-                    if votes / span_s < MIN_RATE:
-                        continue
-                    shift = float(np.median(r_s - q_s * ts))
-                    r0, r1 = q0 * ts + shift, q1 * ts + shift
-                    same = ((uniq >> 24) == r) & (np.abs(uniq - uniq[k]) > 2 * OFFSET_SLACK + 1)
-                    contrast = votes / max(1.0, float(near[same].max()) if same.any() else 1.0)
-                    if contrast < MIN_CONTRAST:
-                        continue
-                    best[r] = (votes, LandmarkMatch(r, votes, round(q0 * FRAME_S, 3), round(q1 * FRAME_S, 3),
-                                                    round(r0 * FRAME_S, 3), round(r1 * FRAME_S, 3),
-                                                    round(1.0 / ps, 3), round(1.0 / ts, 3),
-                                                    round(votes / len(query), 4), round(contrast, 3)))
-        return sorted((m for _, m in best.values()), key=lambda m: (-m.votes, m.id))
+        return search_tables([self.table()], query, pitch_scales=pitch_scales,
+                             tempo_scales=tempo_scales, min_votes=min_votes, ignore=ignore)
+
+
+def sorted_table(parts: list[tuple[int, LandmarkPrint | LandmarkHashes]]) -> SortedHashes:
+    """The pairs of ``(id, print)`` as one table sorted by hash (ids per pair)."""
+    hs = [p.hashes().astype(np.uint32) for _, p in parts]  # hashes are 23 bits
+    h = np.concatenate(hs) if hs else np.zeros(0, np.uint32)
+    wide = any(i >= 2**31 or i < -2**31 for i, _ in parts)
+    id_type = np.int64 if wide else np.int32
+    ids = np.concatenate([np.full(len(x), i, id_type) for (i, _), x in zip(parts, hs)]) \
+        if hs else np.zeros(0, id_type)
+    t = np.concatenate([p.t1 for _, p in parts]) if hs else np.zeros(0, np.float32)
+    order = np.argsort(h, kind="stable")
+    return SortedHashes(h[order], t[order].astype(np.float32), ids[order])

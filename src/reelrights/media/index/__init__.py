@@ -5,6 +5,8 @@
   baseline with the same API; :class:`ApproxPDQIndex` - FAISS IVF, approximate (``exact = False``).
 * :class:`ScriptIndex` - MinHash LSH over script chunks.
 * :class:`AudioIndex` - Chromaprint sub-fingerprint alignment search.
+* :class:`LandmarkSegmentIndex` - landmark peak-pair search (pitch, tempo, 0 dB mixes), the
+  hash-sorted reference tables memory-mapped.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from .approx import ApproxPDQIndex
 from .audio import AudioIndex, AudioMatch
 from .common import PDQMatches
 from .flat import FlatPDQIndex
+from .landmarks import LandmarkSegmentIndex
 from .pdq import PDQIndex
 from .scripts import ScriptIndex
 
-__all__ = ["ApproxPDQIndex", "AudioIndex", "AudioMatch", "FlatPDQIndex", "PDQIndex", "PDQMatches",
+__all__ = ["ApproxPDQIndex", "AudioIndex", "AudioMatch", "FlatPDQIndex", "LandmarkSegmentIndex", "PDQIndex", "PDQMatches",
            "ScriptIndex"]
