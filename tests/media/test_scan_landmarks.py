@@ -5,6 +5,7 @@ generator is not found. End to end (register, fingerprint, scan), on SQLite and 
 from __future__ import annotations
 
 from datetime import date
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,15 @@ from sqlalchemy import select
 from reelrights.errors import BadInput
 from reelrights.evidence import fingerprints as fp
 from reelrights.evidence.scan import scan_files
+from reelrights.evidence.scan_audio import LandmarkRegistry
 from reelrights.media import synth
-from reelrights.media.fingerprint.landmarks import RATE, LandmarkHashes, landmarks_from_bytes
+from reelrights.media.fingerprint.landmarks import (
+    RATE,
+    LandmarkHashes,
+    fingerprint_landmarks,
+    landmarks_from_bytes,
+)
+from reelrights.media.index import LandmarkSegmentIndex
 from reelrights.media.synth_copy import mix_equal, read_wav, resample_speed, write_wav
 from reelrights.registry.parties import register_party
 from reelrights.registry.works import register_work
@@ -73,13 +81,62 @@ def test_scan_finds_pitch_change_and_0db_mix_by_landmarks(home, ledger, clips):
     assert report.exit_code == 3
 
 
+def _landmark_seq(ledger, sha: str) -> int:
+    with ledger.db.read() as conn:
+        return int(conn.scalar(select(fingerprints.c.seq).where(
+            fingerprints.c.sha256 == sha, fingerprints.c.kind == "landmark")))
+
+
+def _registry(home, ledger) -> LandmarkRegistry:
+    with ledger.db.read() as conn:
+        return LandmarkRegistry(home.path / "index" / "landmarks").load(conn)
+
+
+def test_scan_maps_the_landmark_index_and_reads_rows_it_lacks(home, ledger, clips):
+    """Fingerprinting writes the print to index/landmarks and a scan searches it without reading
+    print data; a home whose index lacks the row still finds the recording (the row is read from
+    the database) until --rebuild-index; a recomputed print's old seq, still in the index, gets
+    no votes."""
+    studio = register_party(home, ledger, "studio", "Tidewater").details["id"]
+    dev = register_party(home, ledger, "developer", "Orbit AI").details["id"]
+    register_work(home, ledger, studio, "film", "Tide", [clips["work"]])
+    sha = fp.fingerprint_paths(home, ledger.db, [clips["work"]]).outcomes[0].sha256
+    seq = _landmark_seq(ledger, sha)
+    lm_dir = home.path / "index" / "landmarks"
+    assert LandmarkSegmentIndex.open(lm_dir).ids.tolist() == [seq]
+    query = fingerprint_landmarks(clips["mix"])
+    mapped = _registry(home, ledger)
+    assert mapped.unindexed == 0 and [m.id for m in mapped.search(query)] == [seq]
+
+    shutil.rmtree(lm_dir)  # a home indexed before landmarks had an index, or a crash before the flush
+    fallback = _registry(home, ledger)
+    assert fallback.unindexed == 1 and fallback.search(query) == mapped.search(query)
+    [item] = scan_files(home, [clips["mix"]], dev, "orbit", ON, "US", db=ledger.db).items
+    assert [(m["method"], m["sha256"]) for m in item.matches] == [("landmarks", sha)]
+    assert not lm_dir.exists()  # a scan writes no index
+
+    assert fp.rebuild_indexes(home, ledger.db)["landmark"] == 1
+    assert LandmarkSegmentIndex.open(lm_dir).ids.tolist() == [seq]
+    assert _registry(home, ledger).unindexed == 0
+
+    fp.fingerprint_paths(home, ledger.db, [clips["work"]], force=True)
+    new_seq = _landmark_seq(ledger, sha)
+    assert new_seq != seq and sorted(LandmarkSegmentIndex.open(lm_dir).ids.tolist()) == [seq, new_seq]
+    fresh = _registry(home, ledger)
+    assert fresh.ignore.tolist() == [seq] and fresh.unindexed == 0
+    assert [m.id for m in fresh.search(query)] == [new_seq]
+    [item] = scan_files(home, [clips["mix"]], dev, "orbit", ON, "US", db=ledger.db).items
+    assert [(m["method"], m["sha256"]) for m in item.matches] == [("landmarks", sha)]
+
+
 def test_rebuild_and_forged_landmark_blobs(home, ledger, clips):
-    """Landmark rows survive an index rebuild (they have no index file); a truncated or
+    """Landmark rows survive an index rebuild (and are indexed again); a truncated or
     relabelled blob is refused, not read as another kind."""
     studio = register_party(home, ledger, "studio", "Tidewater").details["id"]
     register_work(home, ledger, studio, "film", "Tide", [clips["work"]])
     fp.fingerprint_paths(home, ledger.db, [clips["work"]])
     assert fp.rebuild_indexes(home, ledger.db)["landmark"] == 1
+    assert len(LandmarkSegmentIndex.open(home.path / "index" / "landmarks")) == 1
     with ledger.db.read() as conn:
         blob = bytes(conn.scalar(select(fingerprints.c.data)
                                  .where(fingerprints.c.kind == "landmark")))
