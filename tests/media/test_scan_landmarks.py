@@ -4,8 +4,8 @@ generator is not found. End to end (register, fingerprint, scan), on SQLite and 
 
 from __future__ import annotations
 
-from datetime import date
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest

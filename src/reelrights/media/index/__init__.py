@@ -19,5 +19,5 @@ from .landmarks import LandmarkSegmentIndex
 from .pdq import PDQIndex
 from .scripts import ScriptIndex
 
-__all__ = ["ApproxPDQIndex", "AudioIndex", "AudioMatch", "FlatPDQIndex", "LandmarkSegmentIndex", "PDQIndex", "PDQMatches",
-           "ScriptIndex"]
+__all__ = ["ApproxPDQIndex", "AudioIndex", "AudioMatch", "FlatPDQIndex", "LandmarkSegmentIndex", "PDQIndex",
+           "PDQMatches", "ScriptIndex"]

@@ -48,7 +48,7 @@ class _Segment(SortedHashes):
     def __init__(self, hash: np.ndarray, time: np.ndarray, rec: np.ndarray, ids: np.ndarray,
                  pairs: np.ndarray) -> None:
         super().__init__(hash, time, rec, ids)
-        self.pairs = pairs
+        self.rec_ids, self.pairs = ids, pairs
 
 
 def _tier(pairs: int) -> int:
@@ -94,7 +94,7 @@ class LandmarkSegmentIndex:
         for e in manifest["segments"]:
             segs[e["name"]] = self._segments.get(e["name"]) or self._load(e)
         self._segments = segs
-        self._where = {int(i): name for name, s in segs.items() for i in s.ids.tolist()}
+        self._where = {int(i): name for name, s in segs.items() for i in s.rec_ids.tolist()}
 
     def _entry(self, name: str, n: int, k: int) -> dict[str, Any]:
         return {"name": name, "kind": "landmarks", "count": n, "recordings": k,
@@ -117,7 +117,7 @@ class LandmarkSegmentIndex:
     def _merge(self, manifest: dict[str, Any], entries: list[dict[str, Any]]) -> None:
         """Replace ``entries`` by one segment: a stable counting merge by hash, into mapped files."""
         segs = [self._segments.get(e["name"]) or self._load(e) for e in entries]
-        n, k = sum(len(s) for s in segs), sum(int(s.ids.shape[0]) for s in segs)
+        n, k = sum(len(s) for s in segs), sum(int(s.rec_ids.shape[0]) for s in segs)
         name = self._store.new_segment_name(manifest)
         out = {"hash": self._store.create_array(f"{name}.hash.npy", (n,), np.uint32),
                "time": self._store.create_array(f"{name}.time.npy", (n,), np.float32),
@@ -138,10 +138,10 @@ class LandmarkSegmentIndex:
                 out["time"][pos] = s.time[lo:hi]
                 out["rec"][pos] = s.rec[lo:hi] + np.uint32(base)
             cursor[:KEYS] += counts
-            base += int(s.ids.shape[0])
+            base += int(s.rec_ids.shape[0])
         for part, arr in out.items():
             self._store.finish_array(f"{name}.{part}.npy", arr)
-        self._store.write_array(f"{name}.ids.npy", np.concatenate([s.ids for s in segs]))
+        self._store.write_array(f"{name}.ids.npy", np.concatenate([s.rec_ids for s in segs]))
         self._store.write_array(f"{name}.pairs.npy", np.concatenate([s.pairs for s in segs]))
         names = {e["name"] for e in entries}
         manifest["segments"] = [e for e in manifest["segments"] if e["name"] not in names] + \
@@ -191,7 +191,7 @@ class LandmarkSegmentIndex:
                 break
         else:
             seg = self._segments[self._where[id]]
-            r = int(np.flatnonzero(seg.ids == id)[0])
+            r = int(np.flatnonzero(seg.rec_ids == id)[0])
             at = np.flatnonzero(seg.rec == r)
             h, t = seg.hash[at], seg.time[at]
         if h.shape[0] != len(p):
