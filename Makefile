@@ -83,7 +83,7 @@ docs: $(STAMP)
 # scan_robustness, which needs the ffmpeg CLI for its transformations, and about 6 for web_pages
 # to build its 100,000-entry home the first time: it keeps it in $TMPDIR/reelrights-bench-web);
 # each prints its figures beside its baseline. Run one alone with e.g. `make bench-log_append`.
-BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files scan_robustness recovery_robustness provenance_sign fund_allocate cli_startup api_append api_reads sizing web_pages
+BENCHMARKS := log_append policy_check run_commit pdq_scan fingerprint scan_files scan_robustness recovery_robustness landmark_index provenance_sign fund_allocate cli_startup api_append api_reads sizing web_pages
 
 # The HTTP load benchmarks drive the service with wrk (Debian's package), so the driver costs
 # little of the 2 cores.

@@ -117,6 +117,16 @@ def test_merge_keeps_each_recordings_pairs(setup: dict, tmp_path: Path) -> None:
     assert index.segment_count == 1 and len(index) == 4
 
 
+def test_add_flushes_past_its_buffer_limit(setup: dict, tmp_path: Path) -> None:
+    """A rebuild or a big batch never buffers more than FLUSH_PAIRS pairs in memory."""
+    index = LandmarkSegmentIndex.open(tmp_path / "lm")
+    index.FLUSH_PAIRS = len(setup["prints"][0]) + len(setup["prints"][1])
+    index.add(100, setup["prints"][0])
+    assert LandmarkSegmentIndex.open(tmp_path / "lm").segment_count == 0
+    index.add(101, setup["prints"][1])
+    assert sorted(LandmarkSegmentIndex.open(tmp_path / "lm").ids.tolist()) == [100, 101]
+
+
 def test_ids_conflicts_and_ignored_ids(setup: dict, tmp_path: Path) -> None:
     index = LandmarkSegmentIndex.open(tmp_path / "lm")
     index.add(7, setup["prints"][2])

@@ -9,9 +9,10 @@ Storage: immutable segments (crash-safe, :mod:`.segments`), each with its pairs 
 three parallel arrays (``hash`` uint32, ``time`` anchor frames float32, ``rec`` uint32: a position
 in the segment's ``ids``: 12 bytes a pair, about 2 kB per second of a film's soundtrack) and per
 recording its ``ids`` (int64) and ``pairs`` (int64, how many it has). A recording's pairs are all
-in one segment. ``add`` buffers recordings in memory (searchable at once), ``flush`` writes them
-as one segment; segments of a size tier (a factor of 4 in pairs) are merged when :data:`FANIN`
-of them are there, by a stable counting merge over the 23-bit hashes written straight into
+in one segment. ``add`` buffers recordings in memory (searchable at once; past
+:attr:`LandmarkSegmentIndex.FLUSH_PAIRS` pairs it flushes them), ``flush`` writes them as one
+segment; segments of a size tier (a factor of 4 in pairs) are merged when :data:`FANIN` of them
+are there, by a stable counting merge over the 23-bit hashes written straight into
 memory-mapped output files (memory: two 64 MB count arrays and a chunk, whatever the size), so
 a home holds O(log n) segments. ``compact`` merges them all into one. All the segments' hits
 vote together, so results do not depend on how recordings are split into segments.
@@ -67,8 +68,13 @@ def _as_hashes(print_: Any, id: int) -> LandmarkHashes:
 class LandmarkSegmentIndex:
     """Landmark search over registered recordings, persisted in ``directory``."""
 
+    #: pairs buffered by ``add`` before it flushes them itself (256 MB of pairs as they arrive,
+    #: about 27 two-hour films), so a rebuild or a big batch holds at most this much in memory
+    FLUSH_PAIRS = 1 << 25
+
     def __init__(self, store: SegmentDir) -> None:
         self._store = store
+        self._pending_pairs = 0
         self._segments: dict[str, _Segment] = {}
         self._where: dict[int, str] = {}  # id -> segment name
         self._pending: list[tuple[int, LandmarkHashes]] = []
@@ -183,6 +189,9 @@ class LandmarkSegmentIndex:
             raise Conflict(f"landmark id {id} is already indexed with another print; use a new id")
         self._pending.append((int(id), p))
         self._pending_table = None
+        self._pending_pairs += len(p)
+        if self._pending_pairs >= self.FLUSH_PAIRS:
+            self.flush()
 
     def _same(self, id: int, p: LandmarkHashes) -> bool:
         for pid, q in self._pending:
@@ -212,7 +221,7 @@ class LandmarkSegmentIndex:
                 manifest = self._store.commit(manifest)
                 self._store.collect_garbage(manifest)
             self._reload(manifest)
-        self._pending, self._pending_table = [], None
+        self._pending, self._pending_table, self._pending_pairs = [], None, 0
 
     def compact(self) -> None:
         """Flush, then merge every segment into one."""
