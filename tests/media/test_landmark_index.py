@@ -104,6 +104,23 @@ def test_segments_find_what_memory_finds_and_persist(setup: dict, tmp_path: Path
     _same_results(LandmarkSegmentIndex.open(tmp_path / "lm"), setup)
 
 
+def test_run_start_offsets_give_the_same_matches(setup: dict, tmp_path: Path) -> None:
+    """Segments big enough to store each hash value's run start (lowered here from 4M pairs)
+    search by them, flushed or merged, with the matches of the binary-search path."""
+    index = LandmarkSegmentIndex.open(tmp_path / "lm")
+    index.OFFSETS_MIN = len(setup["prints"][0]) + 1
+    for i, p in enumerate(setup["prints"]):
+        index.add(100 + i, p)
+        if i % 2:
+            index.flush()  # two recordings a segment: each has offsets
+    assert all(t.offsets is not None for t in index.tables())
+    _same_results(index, setup)
+    index.compact()
+    [seg] = index.tables()
+    assert seg.offsets is not None and int(seg.offsets[-1]) == len(seg)
+    _same_results(LandmarkSegmentIndex.open(tmp_path / "lm"), setup)
+
+
 def test_merge_keeps_each_recordings_pairs(setup: dict, tmp_path: Path) -> None:
     """A merged segment is sorted by hash and holds exactly each recording's pairs."""
     index = LandmarkSegmentIndex.open(tmp_path / "lm")

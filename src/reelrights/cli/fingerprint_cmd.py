@@ -58,7 +58,7 @@ def fingerprint(app: AppContext, paths: tuple[Path, ...], all_: bool, keyframes_
             emit_json({"rebuilt": counts})
         else:
             click.echo(f"rebuilt {app.home.path / 'index'}: {counts['video']} video, "
-                       f"{counts['audio']} audio, {counts['text']} text prints")
+                       f"{counts['audio']} audio, {counts['landmark']} landmark, {counts['text']} text prints")
         return
     if bool(paths) == all_:
         raise click.UsageError("give PATHS of registered assets' files, or --all (not both)")

@@ -333,8 +333,11 @@ class SortedHashes:
     arrays are memory-mapped). :func:`search_tables` votes over any number of them."""
 
     def __init__(self, hash: np.ndarray, time: np.ndarray, rec: np.ndarray,
-                 ids: np.ndarray | None = None) -> None:
+                 ids: np.ndarray | None = None, offsets: np.ndarray | None = None) -> None:
         self.hash, self.time, self.rec, self.ids = hash, time, rec, ids
+        #: optional: where each of the 2^23 hash values' run starts (2^23 + 1 entries), so a
+        #: lookup is two reads instead of two binary searches (big segments have one)
+        self.offsets = offsets
 
     def __len__(self) -> int:
         return int(self.hash.shape[0])
@@ -342,8 +345,11 @@ class SortedHashes:
     def lookup(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """(query pair, reference anchor time, recording id) of every pair whose hash is in
         ``h`` (uint32), or None when none is."""
-        lo = np.searchsorted(self.hash, h, "left")
-        hi = np.searchsorted(self.hash, h, "right")
+        if self.offsets is not None:
+            lo, hi = self.offsets[h].astype(np.int64), self.offsets[h + np.uint32(1)].astype(np.int64)
+        else:
+            lo = np.searchsorted(self.hash, h, "left")
+            hi = np.searchsorted(self.hash, h, "right")
         cnt = hi - lo
         total = int(cnt.sum())
         if not total:

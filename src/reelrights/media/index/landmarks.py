@@ -11,11 +11,13 @@ in the segment's ``ids``: 12 bytes a pair, about 2 kB per second of a film's sou
 recording its ``ids`` (int64) and ``pairs`` (int64, how many it has). A recording's pairs are all
 in one segment. ``add`` buffers recordings in memory (searchable at once; past
 :attr:`LandmarkSegmentIndex.FLUSH_PAIRS` pairs it flushes them), ``flush`` writes them as one
-segment; segments of a size tier (a factor of 4 in pairs) are merged when :data:`FANIN` of them
-are there, by a stable counting merge over the 23-bit hashes written straight into
-memory-mapped output files (memory: two 64 MB count arrays and a chunk, whatever the size), so
-a home holds O(log n) segments. ``compact`` merges them all into one. All the segments' hits
-vote together, so results do not depend on how recordings are split into segments.
+segment (one of at least :attr:`LandmarkSegmentIndex.OFFSETS_MIN` pairs also stores where each
+hash value's run starts, so its lookups are reads, not binary searches); segments of a size
+tier (a factor of 4 in pairs) are merged when :data:`FANIN` of them are there, by a stable
+counting merge over the 23-bit hashes written straight into memory-mapped output files (memory:
+two 64 MB count arrays and a chunk, whatever the size), so a home holds O(log n) segments.
+``compact`` merges them all into one. All the segments' hits vote together, so results do not
+depend on how recordings are split into segments.
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ PARTS = ("hash", "time", "rec", "ids", "pairs")
 
 class _Segment(SortedHashes):
     def __init__(self, hash: np.ndarray, time: np.ndarray, rec: np.ndarray, ids: np.ndarray,
-                 pairs: np.ndarray) -> None:
-        super().__init__(hash, time, rec, ids)
+                 pairs: np.ndarray, offsets: np.ndarray | None = None) -> None:
+        super().__init__(hash, time, rec, ids, offsets)
         self.rec_ids, self.pairs = ids, pairs
 
 
@@ -71,6 +73,9 @@ class LandmarkSegmentIndex:
     #: pairs buffered by ``add`` before it flushes them itself (256 MB of pairs as they arrive,
     #: about 27 two-hour films), so a rebuild or a big batch holds at most this much in memory
     FLUSH_PAIRS = 1 << 25
+    #: segments of at least this many pairs (48 MB) also store each hash value's run start
+    #: (``offsets``, 2^23 + 1 uint32: 32 MB), so a lookup is two reads, not two binary searches
+    OFFSETS_MIN = 1 << 22
 
     def __init__(self, store: SegmentDir) -> None:
         self._store = store
@@ -91,9 +96,10 @@ class LandmarkSegmentIndex:
     def _load(self, entry: dict[str, Any]) -> _Segment:
         name, n, k = entry["name"], int(entry["count"]), int(entry["recordings"])
         load = self._store.load_array
+        offsets = load(f"{name}.offsets.npy", (KEYS + 1,), np.uint32) if entry.get("offsets") else None
         return _Segment(load(f"{name}.hash.npy", (n,), np.uint32), load(f"{name}.time.npy", (n,), np.float32),
                         load(f"{name}.rec.npy", (n,), np.uint32), load(f"{name}.ids.npy", (k,), np.int64),
-                        load(f"{name}.pairs.npy", (k,), np.int64))
+                        load(f"{name}.pairs.npy", (k,), np.int64), offsets)
 
     def _reload(self, manifest: dict[str, Any]) -> None:
         segs = {}
@@ -102,9 +108,14 @@ class LandmarkSegmentIndex:
         self._segments = segs
         self._where = {int(i): name for name, s in segs.items() for i in s.rec_ids.tolist()}
 
-    def _entry(self, name: str, n: int, k: int) -> dict[str, Any]:
+    def _entry(self, name: str, n: int, k: int, starts: np.ndarray) -> dict[str, Any]:
+        """The manifest entry of a written segment; ``starts``: each hash value's run start."""
+        files = [f"{name}.{part}.npy" for part in PARTS]
+        if n >= self.OFFSETS_MIN and n < 1 << 32:
+            self._store.write_array(f"{name}.offsets.npy", starts.astype(np.uint32))
+            files.append(f"{name}.offsets.npy")
         return {"name": name, "kind": "landmarks", "count": n, "recordings": k,
-                "files": [f"{name}.{part}.npy" for part in PARTS]}
+                "offsets": len(files) > len(PARTS), "files": files}
 
     def _write(self, manifest: dict[str, Any], prints: list[tuple[int, LandmarkHashes]]) -> dict[str, Any]:
         """One segment from in-memory recordings (sorted here)."""
@@ -118,7 +129,10 @@ class LandmarkSegmentIndex:
                   "ids": np.array([i for i, _ in prints], np.int64), "pairs": lengths}
         for part, arr in arrays.items():
             self._store.write_array(f"{name}.{part}.npy", arr)
-        return self._entry(name, int(h.shape[0]), len(prints))
+        starts = np.zeros(KEYS + 1, np.int64)
+        if h.shape[0] >= self.OFFSETS_MIN:
+            np.cumsum(np.bincount(h, minlength=KEYS), out=starts[1:])
+        return self._entry(name, int(h.shape[0]), len(prints), starts)
 
     def _merge(self, manifest: dict[str, Any], entries: list[dict[str, Any]]) -> None:
         """Replace ``entries`` by one segment: a stable counting merge by hash, into mapped files."""
@@ -132,6 +146,7 @@ class LandmarkSegmentIndex:
         for s in segs:
             cursor[1:] += np.bincount(s.hash, minlength=KEYS)
         np.cumsum(cursor, out=cursor)  # where each hash's run starts in the output
+        starts = cursor.copy()
         base = 0
         for s in segs:
             counts = np.bincount(s.hash, minlength=KEYS)
@@ -151,7 +166,7 @@ class LandmarkSegmentIndex:
         self._store.write_array(f"{name}.pairs.npy", np.concatenate([s.pairs for s in segs]))
         names = {e["name"] for e in entries}
         manifest["segments"] = [e for e in manifest["segments"] if e["name"] not in names] + \
-            [self._entry(name, n, k)]
+            [self._entry(name, n, k, starts)]
 
     def _merge_tiers(self, manifest: dict[str, Any]) -> None:
         """Merge the segments of any size tier that has :data:`FANIN` of them (repeatedly)."""
