@@ -30,6 +30,7 @@ import base64
 import binascii
 import json
 import re
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -198,6 +199,7 @@ _TAILS: dict[str, list[tuple[str, int, tuple[ProvenEntry, ...]]]] = {}
 _MAX_TAILS = 1024
 _KEY = 1024
 _NOTES: dict[str, bytes] = {}
+_LAST_NOTE: list[tuple[str, bytes]] = [("", b"")]  # the last note looked up: (text, bytes)
 
 
 def _parse_fast(data: str) -> TlogProof | None:
@@ -223,44 +225,49 @@ def _parse_fast(data: str) -> TlogProof | None:
     if not _INDEX.fullmatch(index_s) or int(index_s) >= 1 << 63:
         return None
     proof = _hash_block(data[e2 + 1:nn + 1])
-    extra = data[len(_PREFIX):e1]
-    known = _tail_of(extra)
+    start = len(_PREFIX)  # the extra line is data[start:e1]
+    known = _tail_of(data, start, e1)
     if known is None:
-        phase, pos = _split(extra)
+        phase, pos = _split(data[start:e1])
         related = None
     else:
         phase, pos, related = known
     if pos < 0 or proof is None:
         return None
     try:
-        head = binascii.a2b_base64(extra[:pos], strict_mode=True)
+        head = binascii.a2b_base64(data[start:start + pos], strict_mode=True)
     except (binascii.Error, ValueError):
         return None
     cut = len(head) - 3 + phase  # where _EXTRA_MID starts in the head
     if not head.startswith(_EXTRA_HEAD) or head[cut:] != _EXTRA_MID[:3 - phase]:
         return None
     if related is None:
-        related = _new_tail(head, extra[pos:], phase)
+        related = _new_tail(head, data[start + pos:e1], phase)
         if related is None:
             return None
     try:
         entry = binascii.a2b_base64(head[len(_EXTRA_HEAD):cut], strict_mode=True)
     except (binascii.Error, ValueError):
         return None
-    note = data[nn + 2:]
-    note_b = _NOTES.get(note)
-    if note_b is None:
-        if len(_NOTES) >= 64:
-            _NOTES.clear()
-        note_b = _NOTES[note] = note.encode("utf-8")
+    last, note_b = _LAST_NOTE[0]
+    if len(data) - nn - 2 != len(last) or not data.endswith(last):  # else the last file's note
+        note = data[nn + 2:]
+        found = _NOTES.get(note)
+        if found is None:
+            if len(_NOTES) >= 64:
+                _NOTES.clear()
+            found = _NOTES[note] = note.encode("utf-8")
+        note_b = found
+        _LAST_NOTE[0] = note, note_b
     return TlogProof(ProvenEntry(int(index_s), entry, proof), note_b, related)
 
 
-def _tail_of(extra: str) -> tuple[int, int, tuple[ProvenEntry, ...]] | None:
-    """(phase, where the tail starts, related entries) when ``extra`` ends with a known tail."""
-    for tail, phase, related in _TAILS.get(extra[-_KEY:], ()):
-        if extra.endswith(tail) and len(extra) > len(tail):
-            return phase, len(extra) - len(tail), related
+def _tail_of(data: str, start: int, end: int) -> tuple[int, int, tuple[ProvenEntry, ...]] | None:
+    """(phase, where the tail starts in the extra line ``data[start:end]``, related entries)
+    when that line ends with a known tail."""
+    for tail, phase, related in _TAILS.get(data[max(start, end - _KEY):end], ()):
+        if end - start > len(tail) and data.endswith(tail, start, end):
+            return phase, end - start - len(tail), related
     return None
 
 
@@ -286,10 +293,16 @@ def _hash_block(block: str) -> tuple[bytes, ...] | None:
         return None
     if len(raw) != 33 * n or raw[32::33] != bytes(n):
         return None
-    return tuple([raw[k:k + 32] for k in range(0, 33 * n, 33)])
+    return _hash_split(n).unpack(raw)
 
 
 _PAD_AS_A = bytes.maketrans(b"=", b"A")
+
+
+@lru_cache(maxsize=128)
+def _hash_split(n: int) -> struct.Struct:
+    """Splits ``n`` 33-byte groups into their first 32 bytes (a tuple of bytes, in one call)."""
+    return struct.Struct("32sx" * n)
 
 
 def _new_tail(head: bytes, tail: str, phase: int) -> tuple[ProvenEntry, ...] | None:
