@@ -225,24 +225,24 @@ def _parse_fast(data: str) -> TlogProof | None:
     if not _INDEX.fullmatch(index_s) or int(index_s) >= 1 << 63:
         return None
     proof = _hash_block(data[e2 + 1:nn + 1])
-    start = len(_PREFIX)  # the extra line is data[start:e1]
-    known = _tail_of(data, start, e1)
+    extra = data[len(_PREFIX):e1]
+    known = _tail_of(extra)
     if known is None:
-        phase, pos = _split(data[start:e1])
+        phase, pos = _split(extra)
         related = None
     else:
         phase, pos, related = known
     if pos < 0 or proof is None:
         return None
     try:
-        head = binascii.a2b_base64(data[start:start + pos], strict_mode=True)
+        head = binascii.a2b_base64(extra[:pos], strict_mode=True)
     except (binascii.Error, ValueError):
         return None
     cut = len(head) - 3 + phase  # where _EXTRA_MID starts in the head
     if not head.startswith(_EXTRA_HEAD) or head[cut:] != _EXTRA_MID[:3 - phase]:
         return None
     if related is None:
-        related = _new_tail(head, data[start + pos:e1], phase)
+        related = _new_tail(head, extra[pos:], phase)
         if related is None:
             return None
     try:
@@ -262,12 +262,11 @@ def _parse_fast(data: str) -> TlogProof | None:
     return TlogProof(ProvenEntry(int(index_s), entry, proof), note_b, related)
 
 
-def _tail_of(data: str, start: int, end: int) -> tuple[int, int, tuple[ProvenEntry, ...]] | None:
-    """(phase, where the tail starts in the extra line ``data[start:end]``, related entries)
-    when that line ends with a known tail."""
-    for tail, phase, related in _TAILS.get(data[max(start, end - _KEY):end], ()):
-        if end - start > len(tail) and data.endswith(tail, start, end):
-            return phase, end - start - len(tail), related
+def _tail_of(extra: str) -> tuple[int, int, tuple[ProvenEntry, ...]] | None:
+    """(phase, where the tail starts, related entries) when ``extra`` ends with a known tail."""
+    for tail, phase, related in _TAILS.get(extra[-_KEY:], ()):
+        if extra.endswith(tail) and len(extra) > len(tail):
+            return phase, len(extra) - len(tail), related
     return None
 
 
