@@ -16,7 +16,12 @@ first thing that fails:
 
 Entries already verified against the same checkpoint (the signers' key statements most bundles
 carry) are remembered by (root, index, leaf hash), as the checkpoint is, so a run of bundles pays
-for one signature each. No I/O: the inputs are the proof's bytes and the keys.
+for one signature each. A file whose related entries are the very tuple a file verified before
+against the same tree carried (:meth:`TlogProof.parse` hands out one tuple per distinct text,
+for files as :meth:`TlogProof.format` writes them) has only its subject checked, with the key
+book those entries made: the same checks, in the same order, with the same words as checking
+them all (tests/test_verify_fast_sets.py). No I/O: the inputs are the proof's bytes and the
+keys.
 """
 
 from __future__ import annotations
