@@ -21,9 +21,10 @@ the three meet the same machine:
    tlog-proof and its extra, hash the leaves, check both inclusion proofs, decode the
    statement and check its signature under the signer's key. The checkpoint's signature is
    checked once and cached by the note's bytes, and so is the signer's key statement (the
-   same few in every file), as a verifier of many proofs does; it also remembers the inclusion
-   proofs' nodes it computed (:mod:`reelrights.verify.inclusion`: the upper levels are shared),
-   a fresh verifier per pass;
+   same few in every file), as a verifier of many proofs does; a file whose related entries
+   (the same text, parsed once) verified with an earlier file has only its subject checked; it
+   also remembers the inclusion proofs' nodes it computed (:mod:`reelrights.verify.inclusion`:
+   the upper levels are shared), a fresh verifier per pass;
 3. **proof only**: the leaf hash and its RFC 9162 inclusion proof against the (verified)
    checkpoint's root, per proof.
 

@@ -205,7 +205,6 @@ def _parse_orjson(data: bytes, floats_in: Callable[[Any], Any] | None = None) ->
     if not data.isascii():
         return value if _fast_path_ok(value) else _MISS
     return value if _no_floats(value if floats_in is None else floats_in(value)) else _MISS
-    return value
 
 
 def _parse_fast(data: bytes, floats_in: Callable[[Any], Any] | None = None) -> Any:
@@ -239,7 +238,8 @@ def parse_canonical(data: bytes, *, what: str = "document",
     if (_scan is not None or orjson is not None) and type(data) is bytes:
         value = _parse_fast(data, floats_in)
         if value is not _MISS:
-            if not _shallow_enough(data, value):
+            if (data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH
+                    and json_depth(value) > MAX_JSON_DEPTH):  # _shallow_enough, for bytes
                 raise InvalidStatement(_too_deep(what))
             return value
     try:

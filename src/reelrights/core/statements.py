@@ -114,6 +114,7 @@ _STATEMENT_KEYS = frozenset({"type", "version", "actor", "time", "body"})
 _STATEMENT_KEYS_V2 = frozenset({"registry", "id", "type", "version", "actor", "key", "time",
                                 "body"})
 _OPTIONAL_KEYS_V2 = frozenset({"supersedes", "sealed"})
+_KEY_KEYS = frozenset({"party", "seq"})
 # typeshed wants the scanner's context typed as make_scanner itself (it reads the decoder's fields).
 _scan_json = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
@@ -158,6 +159,20 @@ def check_registry_id(registry: str) -> str:
 
 #: Registry ids that passed :func:`check_registry_id` (bounded; an exact string match).
 _GOOD_REGISTRIES: set[str] = set()
+#: Statement types and key ids that matched their pattern (a verifier sees a few of each, in
+#: every entry), bounded; strings only (look a value up once its type is str).
+_GOOD_TYPES: set[str] = set()
+_GOOD_KEYIDS: set[str] = set()
+
+
+def _good_name(text: object, pattern: re.Pattern[str], good: set[str]) -> bool:
+    """Whether ``text`` is a string ``pattern`` fullmatches (remembered in ``good``)."""
+    if type(text) is not str or not pattern.fullmatch(text):
+        return False
+    if len(good) >= 4096:
+        good.clear()
+    good.add(text)
+    return True
 
 
 def make_statement(type: str, actor: str, body: dict[str, Any], time: str | None = None, *,
@@ -348,7 +363,9 @@ def decode_entry(entry: bytes) -> SignedStatement:
     if sig["alg"] != "Ed25519":
         raise InvalidStatement(f"unsupported algorithm {sig['alg']!r}; sign with Ed25519",
                                "/signature/alg")
-    if type(sig["keyid"]) is not str or not _KEYID_RE.fullmatch(sig["keyid"]):
+    keyid = sig["keyid"]
+    if not (type(keyid) is str and keyid in _GOOD_KEYIDS) and \
+            not _good_name(keyid, _KEYID_RE, _GOOD_KEYIDS):
         raise InvalidStatement("must be 16 lowercase hex characters", "/signature/keyid")
     # Only the canonical spelling: 88 characters ending "==", the last data character with its
     # 4 unused bits zero (else one signature would have 16 different entries and leaf hashes).
@@ -423,7 +440,7 @@ def verify_entry_signature(signed: SignedStatement, public_key: bytes) -> None:
             "registered key; sign with the party's registered key"
         )
     try:
-        crypto_sign_open(signed.signature + signed.message, public_key)
+        crypto_sign_open(signed.signed_message(), public_key)
     except (BadSignatureError, CryptoError):
         raise SignatureError(
             f"signature of the {signed.type} statement by {signed.actor} does not verify; "
@@ -445,7 +462,9 @@ def _check_statement_shape(stmt: Any) -> None:
                   "supersedes, sealed)" if v2 else "type, version, actor, time and body")
         raise InvalidStatement(f"must have exactly {fields} (missing {sorted(missing)}, "
                                f"unexpected {sorted(extra)})", "/statement")
-    if type(stmt["type"]) is not str or not _TYPE_RE.fullmatch(stmt["type"]):
+    s_type = stmt["type"]
+    if not (type(s_type) is str and s_type in _GOOD_TYPES) and \
+            not _good_name(s_type, _TYPE_RE, _GOOD_TYPES):
         raise InvalidStatement("must be a dotted lowercase name such as 'work.registered'",
                                "/statement/type")
     if type(stmt["version"]) is not int or stmt["version"] < 1:
@@ -470,7 +489,7 @@ def _check_v2_fields(stmt: dict[str, Any]) -> None:
         raise InvalidStatement("must be a statement id like stm_k3vq7xw2m4a6c5de",
                                "/statement/id")
     key = stmt["key"]
-    if (type(key) is not dict or key.keys() != {"party", "seq"} or key["party"] != stmt["actor"]
+    if (type(key) is not dict or key.keys() != _KEY_KEYS or key["party"] != stmt["actor"]
             or type(key["seq"]) is not int or not 0 <= key["seq"] < 1 << 31):
         raise InvalidStatement('must be {"party": <the actor>, "seq": <key number, 0 for the '
                                "key the party registered>}", "/statement/key")

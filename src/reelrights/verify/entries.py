@@ -16,7 +16,12 @@ first thing that fails:
 
 Entries already verified against the same checkpoint (the signers' key statements most bundles
 carry) are remembered by (root, index, leaf hash), as the checkpoint is, so a run of bundles pays
-for one signature each. No I/O: the inputs are the proof's bytes and the keys.
+for one signature each. A file whose related entries are the very tuple a file verified before
+against the same tree carried (:meth:`TlogProof.parse` hands out one tuple per distinct text,
+for files as :meth:`TlogProof.format` writes them) has only its subject checked, with the key
+book those entries made: the same checks, in the same order, with the same words as checking
+them all (tests/test_verify_fast_sets.py). No I/O: the inputs are the proof's bytes and the
+keys.
 """
 
 from __future__ import annotations
@@ -103,9 +108,36 @@ class Verifier:
         self._known: OrderedDict[tuple[bytes, ProvenEntry], VerifiedEntry] = OrderedDict()
         self._trees: dict[tuple[int, bytes], NodeMemo] = {}
         self._books: dict[tuple[int, ...], tuple[tuple[VerifiedEntry, ...], KeyBook]] = {}
+        #: Related-entry tuples (the parser hands out one object per distinct tail) whose every
+        #: entry verified in a file against a tree: (size, root, id) -> _KnownSet.
+        self._sets: dict[tuple[int, bytes, int], _KnownSet] = {}
 
     def verify(self, proof: TlogProof) -> VerifiedProof:
         cp = self.trust.open(proof.checkpoint)
+        related = proof.related
+        subject = proof.subject
+        if related:
+            got = self._sets.get((cp.checkpoint.size, cp.checkpoint.root, id(related)))
+            if got is not None and got.related is related and subject.index not in got.indices:
+                fast = self._verify_subject(cp, got, subject)
+                if fast is not None:
+                    return fast
+        return self._verify_all(cp, proof)
+
+    def _verify_subject(self, cp: TrustedCheckpoint, got: _KnownSet,
+                        subject: ProvenEntry) -> VerifiedProof | None:
+        """The proof when its related entries are a set verified before against this tree:
+        only the subject is checked (what :meth:`_verify_all` would check of it, in the same
+        order, with the same words); None when the subject is one the general path must see
+        (another registry than the set's, a type that teaches the key book)."""
+        first = self._decode(self._tree(cp), subject, "subject")
+        s = first.statement
+        if s.registry != got.registry or s.type in _BOOK_TYPES:
+            return None
+        check_signature(got.book, first.index, s, "subject")
+        return VerifiedProof(cp, first, dict(got.by_index))
+
+    def _verify_all(self, cp: TrustedCheckpoint, proof: TlogProof) -> VerifiedProof:
         root = cp.checkpoint.root
         related = proof.related
         subject = proof.subject
@@ -139,7 +171,21 @@ class Verifier:
             check_signature(book, v.index, v.statement, "related" if k else "subject")
         for k in fresh[1:]:  # remembered once all of the file verified
             self._remember((root, related[k - 1]), done[k])
-        return VerifiedProof(cp, first, {v.index: v for v in done[1:]})
+        by_index = {v.index: v for v in done[1:]}
+        if related and first.type not in _BOOK_TYPES:
+            self._remember_set(cp, related, registry, book, by_index)
+        return VerifiedProof(cp, first, by_index)
+
+    def _remember_set(self, cp: TrustedCheckpoint, related: tuple[ProvenEntry, ...],
+                      registry: str | None, book: KeyBook, by_index: dict[int, VerifiedEntry]
+                      ) -> None:
+        """Remember that every entry of ``related`` verified against this tree, with the key
+        book they make (the book of the related entries alone: the subject taught it
+        nothing)."""
+        if len(self._sets) >= _REMEMBER:
+            self._sets.clear()
+        self._sets[(cp.checkpoint.size, cp.checkpoint.root, id(related))] = _KnownSet(
+            related, frozenset(by_index), registry, book, dict(by_index))
 
     def _tree(self, cp: TrustedCheckpoint) -> NodeMemo:
         key = (cp.checkpoint.size, cp.checkpoint.root)
@@ -191,6 +237,17 @@ class Verifier:
         self._known[key] = v
         if len(self._known) > _REMEMBER:
             self._known.popitem(last=False)  # O(1); deleting a plain dict's first key is not
+
+
+@dataclass(frozen=True, slots=True)
+class _KnownSet:
+    """Related entries that verified together against one tree (kept, so ``id`` is theirs)."""
+
+    related: tuple[ProvenEntry, ...]
+    indices: frozenset[int]
+    registry: str | None
+    book: KeyBook
+    by_index: dict[int, VerifiedEntry]
 
 
 def _key_book(trust: LogTrust, entries: Iterable[tuple[int, SignedStatement]]) -> KeyBook:

@@ -46,13 +46,13 @@ class NodeMemo:
         nodes = self.nodes
         sha = hashlib.sha256
         fn, sn, r = index, size - 1, leaf_hash
-        path = []
+        path: list[tuple[bytes, tuple[int, int, int, tuple[bytes, ...]]]] = []
         for k, p in enumerate(proof):
             hit = nodes.get(r)
             if (hit is not None and hit[0] == k and hit[1] == fn and hit[2] == sn
                     and hit[3][k:] == proof[k:]):
                 break
-            path.append((r, k, fn, sn))
+            path.append((r, (k, fn, sn, proof)))
             if sn == 0:
                 self._fail(leaf_hash, index, proof)
             if fn & 1 or fn == sn:
@@ -68,8 +68,8 @@ class NodeMemo:
             if sn != 0 or r != self.root:
                 self._fail(leaf_hash, index, proof)
         room = _MAX_NODES - len(nodes)
-        for r, k, fn, sn in path[:room] if room > 0 else ():
-            nodes[r] = (k, fn, sn, proof)
+        if room > 0:
+            nodes.update(path if room >= len(path) else path[:room])
 
     def _fail(self, leaf_hash: bytes, index: int, proof: tuple[bytes, ...]) -> None:
         """Raise the ProofError :func:`verify_inclusion` words for this proof."""

@@ -37,9 +37,14 @@ class KeyBook:
     key_statements: dict[str, list[tuple[int, SignedStatement]]] = field(default_factory=dict)
     #: The registry's rotation wait (its registry.established statement, when given).
     wait_s: int = DEFAULT_ROTATION_WAIT_S
+    #: Parties with one registration and no key statement since: actor -> (index, key), what
+    #: :func:`key_at` resolves for any later index and key 0 (filled as asked, reset by learn).
+    only_key: dict[str, tuple[int, bytes]] = field(default_factory=dict, repr=False,
+                                                   compare=False)
 
     def learn(self, index: int, s: SignedStatement) -> None:
         """Record a key statement (a no-op for any other type)."""
+        self.only_key.clear()
         if s.type in KEY_TYPES:
             self.key_statements.setdefault(s.actor, []).append((index, s))
         elif s.type == "party.registered":
@@ -80,6 +85,13 @@ def key_at(book: KeyBook, actor: str, index: int, seq: int = 0, s_type: str = ""
     statements), or when the key history says that key may not sign there."""
     if actor == OPERATOR:
         return [k for i, k in reversed(book.operator) if i < index] + [book.log_key]
+    only = book.only_key.get(actor)
+    if only is None:
+        registrations = book.parties.get(actor)
+        if registrations and len(registrations) == 1 and actor not in book.key_statements:
+            only = book.only_key[actor] = registrations[0]
+    if only is not None and seq == 0 and only[0] < index:
+        return [only[1]]  # what the lines below give: its one key, no key history to replay
     keys = [k for i, k in reversed(book.parties.get(actor, [])) if i < index]
     if not keys:
         raise VerificationError(f"entry {index}: no party.registered statement of its signer "

@@ -30,6 +30,7 @@ import base64
 import binascii
 import json
 import re
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -198,6 +199,7 @@ _TAILS: dict[str, list[tuple[str, int, tuple[ProvenEntry, ...]]]] = {}
 _MAX_TAILS = 1024
 _KEY = 1024
 _NOTES: dict[str, bytes] = {}
+_LAST_NOTE: list[tuple[str, bytes]] = [("", b"")]  # the last note looked up: (text, bytes)
 
 
 def _parse_fast(data: str) -> TlogProof | None:
@@ -247,12 +249,16 @@ def _parse_fast(data: str) -> TlogProof | None:
         entry = binascii.a2b_base64(head[len(_EXTRA_HEAD):cut], strict_mode=True)
     except (binascii.Error, ValueError):
         return None
-    note = data[nn + 2:]
-    note_b = _NOTES.get(note)
-    if note_b is None:
-        if len(_NOTES) >= 64:
-            _NOTES.clear()
-        note_b = _NOTES[note] = note.encode("utf-8")
+    last, note_b = _LAST_NOTE[0]
+    if len(data) - nn - 2 != len(last) or not data.endswith(last):  # else the last file's note
+        note = data[nn + 2:]
+        found = _NOTES.get(note)
+        if found is None:
+            if len(_NOTES) >= 64:
+                _NOTES.clear()
+            found = _NOTES[note] = note.encode("utf-8")
+        note_b = found
+        _LAST_NOTE[0] = note, note_b
     return TlogProof(ProvenEntry(int(index_s), entry, proof), note_b, related)
 
 
@@ -286,10 +292,16 @@ def _hash_block(block: str) -> tuple[bytes, ...] | None:
         return None
     if len(raw) != 33 * n or raw[32::33] != bytes(n):
         return None
-    return tuple([raw[k:k + 32] for k in range(0, 33 * n, 33)])
+    return _hash_split(n).unpack(raw)
 
 
 _PAD_AS_A = bytes.maketrans(b"=", b"A")
+
+
+@lru_cache(maxsize=128)
+def _hash_split(n: int) -> struct.Struct:
+    """Splits ``n`` 33-byte groups into their first 32 bytes (a tuple of bytes, in one call)."""
+    return struct.Struct("32sx" * n)
 
 
 def _new_tail(head: bytes, tail: str, phase: int) -> tuple[ProvenEntry, ...] | None:
