@@ -57,6 +57,7 @@ from reelrights.media.fingerprint import (
     fingerprint_video,
     region_mode,
 )
+from reelrights.media.fingerprint.aspect import registered_aspects
 from reelrights.media.fingerprint.frames import hash_luma
 from reelrights.media.fingerprint.regions import WINDOW_BASE, WINDOWS
 from reelrights.media.index import PDQIndex
@@ -104,6 +105,10 @@ CASES = [
     Case("speed", "x1.1", "setpts=PTS/1.1", 1.1),
     Case("crop centred", "5 %", "crop=iw*0.95:ih*0.95,scale=640:360"),
     Case("crop centred", "10 %", "crop=iw*0.90:ih*0.90,scale=640:360"),
+    # per-dimension crops keep their own aspect (no resize back to 16:9): found by aspect cuts
+    Case("crop centred", "10 % x only", "crop=576:360"),
+    Case("crop centred", "10 % y only", "crop=640:324"),
+    Case("crop centred", "5 % x, 10 % y", "crop=608:324"),
     Case("overlay", "5 % logo+text", _box(0.05)),
     Case("overlay", "10 % logo+text", _box(0.10)),
     Case("combined", "crop 5+resize 50+hflip+letterbox+x1.05",
@@ -116,6 +121,11 @@ CASES = [
          mode="thorough"),
     Case("crop off-centre", "random 5-12 %, anywhere", special="crop:0.05:0.12", mode="thorough"),
     Case("crop off-centre", "random 12-20 %, anywhere", special="crop:0.12:0.20", mode="thorough"),
+    Case("crop off-centre", "15 % x at 5 % from left, 5 % y at top", "crop=544:342:32:0", mode="thorough"),
+    Case("crop off-centre", "15 % x + 5 % y, anywhere", special="acrop:0.15:0.15:0.05:0.05", mode="thorough"),
+    Case("crop off-centre", "20 % x only, anywhere", special="acrop:0.20:0.20:0:0", mode="thorough"),
+    Case("crop off-centre", "20 % y only, anywhere", special="acrop:0:0:0.20:0.20", mode="thorough"),
+    Case("crop off-centre", "random 0-20 % per axis, anywhere", special="acrop:0:0.20:0:0.20", mode="thorough"),
     Case("overlay", "20 % logo+text", _box(0.20), mode="thorough"),
     Case("picture-in-picture", "inset 50 %", special="pip:0.5", mode="thorough"),
     Case("picture-in-picture", "inset 40 %", special="pip:0.4", mode="thorough"),
@@ -157,6 +167,12 @@ def make_copy(case: Case, src: Path, start: float, dst: Path, filler: Path, crf:
                "[0:v][1:v][2:v]concat=n=3:v=1[v]", "-map", "[v]", *ENC, "-crf", crf, str(dst))
         return 10.0, 10.0 + n
     vf = case.vf
+    if case.special.startswith("acrop"):  # cuts of each dimension on their own, anywhere; aspect kept
+        xlo, xhi, ylo, yhi = (float(v) for v in case.special.split(":")[1:])
+        r = random.Random(f"{src}:{start}")
+        cx, cy = r.uniform(xlo, xhi), r.uniform(ylo, yhi)
+        w, h = 2 * round(W * (1 - cx) / 2), 2 * round(H * (1 - cy) / 2)
+        vf = f"crop={w}:{h}:{round(r.uniform(0, W - w))}:{round(r.uniform(0, H - h))}"
     if case.special.startswith("crop"):  # a random cut of lo..hi of each dimension, anywhere
         lo, hi = (float(v) for v in case.special.split(":")[1:])
         r = random.Random(f"{src}:{start}")
@@ -214,9 +230,11 @@ def fast_reference(p: VideoPrint) -> VideoPrint:
                       p.crop[keep])
 
 
-def _init(root: str, prints: dict[str, dict[int, tuple[str, str, VideoPrint]]]) -> None:
+def _init(root: str, prints: dict[str, dict[int, tuple[str, str, VideoPrint]]],
+          aspects: tuple[float, ...]) -> None:
     _STATE["index"] = {m: PDQIndex.open(Path(root) / f"pdq-{m}") for m in MODES}
     _STATE["prints"] = prints
+    _STATE["aspects"] = aspects  # the registered works' aspects, as a scan reads them
 
 
 def scan_one(job: tuple) -> dict[str, Any]:
@@ -226,7 +244,8 @@ def scan_one(job: tuple) -> dict[str, Any]:
     out = {}
     for mode in MODES:
         c0 = time.process_time()
-        vp = fingerprint_video(dst, dihedral=True, burst=COPY_BURST, regions=region_mode(mode, reference=False))
+        vp = fingerprint_video(dst, dihedral=True, burst=COPY_BURST, regions=region_mode(mode, reference=False),
+                               aspects=_STATE["aspects"])
         prints = _STATE["prints"][mode]
         matches = match_video(None, _STATE["index"][mode], vp,
                               loader=lambda seqs, prints=prints: {s: prints[s] for s in seqs if s in prints})
@@ -251,6 +270,8 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=None)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--family", default=None, help="only cases of these families (comma-separated)")
+    ap.add_argument("--no-aspect-cuts", action="store_true",
+                    help="scan without the registered aspects (as before aspect cuts: the baseline)")
     args = ap.parse_args()
     if shutil.which("ffmpeg") is None:
         print("error: the ffmpeg CLI is needed for the transformations; apt-get install ffmpeg")
@@ -278,6 +299,7 @@ def main() -> int:
                                      regions=region_mode("thorough", reference=True))
                 for n in works + hard}
         ref_cpu = time.process_time() - t0
+        aspects = () if args.no_aspect_cuts else registered_aspects((p.width, p.height) for p in refs.values())
         dist = distractor_prints(n_distract)
         refs.update({f"distractor{i}": p for i, p in enumerate(dist)})
         prints = {"thorough": build_index(root / "pdq-thorough", refs),
@@ -301,7 +323,7 @@ def main() -> int:
                 jobs.append((case, name, str(films[name]), start, str(filler), str(root / f"copy{len(jobs)}.mp4"),
                              name if positive else "", crf))
         t0 = time.perf_counter()
-        with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(str(root), prints)) as pool:
+        with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(str(root), prints, aspects)) as pool:
             results = list(pool.map(scan_one, jobs, chunksize=4))
         wall = time.perf_counter() - t0
     report(cases, results)

@@ -58,7 +58,7 @@ from ..store.tables import assets
 
 __all__ = ["FRAME_BITS", "MIN_QUALITY", "Indexes", "Outcome", "Summary", "fingerprint_all",
            "fingerprint_new_work",
-           "fingerprint_paths", "fingerprint_registered", "load_prints", "print_classes",
+           "fingerprint_paths", "fingerprint_registered", "load_prints", "picture_aspects", "print_classes",
            "rebuild_indexes", "record_locations", "content_weights", "whole_asset_matches"]
 
 FRAME_BITS = 24          # frames per print < 2**24 (194 days at 1 fps)
@@ -275,6 +275,20 @@ def load_prints(conn: Connection, seqs: Iterable[int]) -> dict[int, tuple[str, s
                                      fingerprints.c.status == "ok")):
             out[int(r.seq)] = (r.sha256, r.kind, classes[r.kind].from_bytes(bytes(r.data)))
     return out
+
+
+def picture_aspects(conn: Connection) -> tuple[float, ...]:
+    """The distinct aspects (width / height) of the registered films' pictures, from their video
+    prints' parameters: a scan's copies are cut back to them (``media.fingerprint.aspect``)."""
+    from ..media.fingerprint.aspect import registered_aspects
+
+    sizes = []
+    for (params,) in conn.execute(select(fingerprints.c.params).distinct().where(
+            fingerprints.c.kind == "video", fingerprints.c.status == "ok")):
+        p = json.loads(params or "{}")
+        if p.get("mode") != "still" and p.get("width") and p.get("height"):
+            sizes.append((int(p["width"]), int(p["height"])))
+    return registered_aspects(sizes)
 
 
 def rebuild_indexes(home: Home, db: Database) -> dict[str, int]:

@@ -33,7 +33,7 @@ from ..media.engine import Engine, FileJob, LocalEngine, crashed_result, file_jo
 from ..rights.policy import check, resolve_context
 from ..store.db import Database
 from ..store.tables import bundle_assets, licenses, work_assets
-from .fingerprints import MODES, Indexes, print_classes
+from .fingerprints import MODES, Indexes, picture_aspects, print_classes
 from .scan_audio import LandmarkRegistry, match_landmarks
 from .scan_match import match_audio, match_text, match_video
 
@@ -167,9 +167,10 @@ def scan_files(home: Home, paths: Iterable[str | Path], licensee: str, model_fam
         with db.read() as conn:  # resolve the context first: a bad licensee costs no decoding
             ctx = resolve_context(conn, licensee=licensee, action=action,
                                   model_family=model_family, on=date, territory=territory)
+            aspects = picture_aspects(conn)  # copies cropped to another aspect are cut back
         report = ScanReport(ctx.licensee, model_family, ctx.day.isoformat(), ctx.territory,
                             action)
-        jobs = [FileJob(str(p), None, None, keyframes_only, mode=mode) for p in paths]
+        jobs = [FileJob(str(p), None, None, keyframes_only, mode=mode, aspects=aspects) for p in paths]
         order = {j.path: n for n, j in enumerate(jobs)}
         indexes = Indexes(home)
         classes = print_classes()

@@ -246,6 +246,7 @@ class FileJob:
     hash_only: bool = False
     crops: bool = False                # also hash centre crops of video frames (references)
     mode: str = "fast"                 # "thorough": region hashes too (docs/scan.md, modes)
+    aspects: tuple[float, ...] = ()    # copies: the registered pictures' aspects (aspect cuts)
 
 
 @dataclass
@@ -301,6 +302,7 @@ def file_job(job: FileJob) -> FileResult:
                                   fps=REFERENCE_FPS if job.crops else 1.0,
                                   dihedral=not job.crops, burst=1 if job.crops else COPY_BURST,
                                   regions=regions if category == "video" else "",
+                                  aspects=() if job.crops else job.aspects,
                                   landmarks=True)  # audio files and soundtracks: one decode
             variants = None
             if fp.video is not None and crops:

@@ -119,6 +119,7 @@ def fingerprint_file(
     burst: int = 1,
     regions: str = "",
     landmarks: bool = False,
+    aspects: tuple[float, ...] = (),
 ) -> FileFingerprints:
     """Fingerprint ``path`` as an asset of ``category`` (media/probe.py's categories: video, audio,
     text, document, image). A still image is a one-frame VideoPrint (mode ``"still"``). For
@@ -127,11 +128,12 @@ def fingerprint_file(
     :func:`fingerprint_video`); queries pass ``dihedral=True`` (flipped and turned copies) and
     ``burst=COPY_BURST`` (one frame of each burst lines up with a reference sample).
     ``landmarks=True`` adds the landmark print of an audio file or a film's soundtrack, computed
-    from the decode Chromaprint reads (the audio stream is decoded once for both)."""
+    from the decode Chromaprint reads (the audio stream is decoded once for both). ``aspects``
+    (queries: the registered pictures' aspects) adds aspect cuts (:mod:`.aspect`)."""
     p = check_file(path)
     if category == "video":
         video = fingerprint_video(p, keyframes_only=keyframes_only, crop_variants=crop_variants, fps=fps,
-                                  dihedral=dihedral, burst=burst, regions=regions)
+                                  dihedral=dihedral, burst=burst, regions=regions, aspects=aspects)
         return replace(_audio_prints(p, landmarks, film=True), video=video)
     if category == "audio":
         return _audio_prints(p, landmarks, film=False)

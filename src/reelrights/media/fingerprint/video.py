@@ -32,6 +32,7 @@ import pdqhash
 
 from reelrights.errors import BadInput, MediaError
 from reelrights.media.fingerprint import pdq_native
+from reelrights.media.fingerprint.aspect import aspect_rows
 from reelrights.media.fingerprint.base import (
     BlobReader,
     check_file,
@@ -246,6 +247,7 @@ def fingerprint_video(
     dihedral: bool = False,
     burst: int = 1,
     regions: str = "",
+    aspects: tuple[float, ...] = (),
 ) -> VideoPrint:
     """PDQ-hash the frames of ``path``'s first video stream, streaming (one frame in memory).
 
@@ -267,6 +269,9 @@ def fingerprint_video(
     ~2-3 % of cropping, so a reference print with crops at 3/6/9/12 % is found by copies cropped up
     to ~10 %. Use it on the reference (registry) side only; it costs one PDQ per variant per
     sample. ``regions`` (:data:`REGIONS`) adds region hashes (:mod:`.regions`): thorough mode.
+    ``aspects`` (copies: the registered pictures' width / height) adds aspect cuts
+    (:mod:`.aspect`): a copy cropped by different shares of width and height, cut back to a
+    same-share crop (with boxes when ``regions`` is ``"copy"``).
     Raises MediaError if the file cannot be decoded or is cut short."""
     if regions not in REGIONS:
         raise BadInput(f"regions={regions!r}: use one of {', '.join(repr(r) for r in REGIONS)}")
@@ -287,6 +292,7 @@ def fingerprint_video(
         out = _Sampler(stream, fps, scenes, keyframes_only, max_side, tuple(crop_variants))
         out.canvas, out.bars, out.dihedral = canvas, bars and canvas > 0, dihedral
         out.regions = regions if canvas else ""
+        out.aspects = tuple(aspects) if canvas else ()
         out.burst = 1 if keyframes_only or still else max(1, burst)
         for frame in container.decode(stream):
             out.offer(frame)
@@ -339,6 +345,7 @@ class _Sampler:
         self.canvas, self.bars, self.dihedral = CANVAS, True, False
         self.burst, self.burst_left = 1, 0
         self.regions = ""
+        self.aspects: tuple[float, ...] = ()
         self.insets = InsetFinder()
         self.recent: list[list[tuple[int, int, int, int]]] = []  # insets found at the last samples
         self.pending: list[list[tuple[np.ndarray, int, int]]] = []  # their frames (luma, j, ms)
@@ -393,10 +400,15 @@ class _Sampler:
 
     def _hash(self, frame: av.VideoFrame, t: float, j: int = 0) -> None:
         self.width, self.height = frame.width, frame.height
+        aspect_cut: list[tuple[int, np.ndarray, int]] = []
         if self.canvas:
             luma = canvas_luma(frame, self.canvas)
             if self.bars:
                 luma, _ = strip_bars(luma)
+            if self.aspects:  # the picture's aspect, bars cut: a crop's trace
+                picture = frame.width * luma.shape[1] / max(1, frame.height * luma.shape[0])
+                aspect_cut = aspect_rows(luma, picture, self.aspects, j, boxes=self.regions == "copy",
+                                         hash_fn=hash_luma)
         else:
             w, h = frame.width, frame.height
             side = max(w, h)
@@ -412,6 +424,7 @@ class _Sampler:
             rows = [(variant_code(j, k), hashes[k], quality) for k in range(len(hashes))]
         else:
             rows = [(variant_code(j, 0), *hash_luma(luma))]
+        rows += aspect_cut
         h, w = luma.shape
         for c in self.crop_variants if j == 0 else ():
             dy, dx = round(h * c / 200), round(w * c / 200)
