@@ -270,6 +270,8 @@ def main() -> int:
     ap.add_argument("--samples", type=int, default=None)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--family", default=None, help="only cases of these families (comma-separated)")
+    ap.add_argument("--strength", default=None,
+                    help="only cases whose strength contains one of these (comma-separated), e.g. 'x only,per axis'")
     ap.add_argument("--no-aspect-cuts", action="store_true",
                     help="scan without the registered aspects (as before aspect cuts: the baseline)")
     args = ap.parse_args()
@@ -282,6 +284,8 @@ def main() -> int:
     n_distract = 20_000 if quick else 100_000
     families = set(args.family.split(",")) if args.family else None
     cases = [c for c in CASES if families is None or c.family in families]
+    if args.strength:
+        cases = [c for c in cases if any(s in c.strength for s in args.strength.split(","))]
     rng = random.Random(2027)
     with tempfile.TemporaryDirectory(prefix="scan_robustness_") as tmp:
         root = Path(tmp)

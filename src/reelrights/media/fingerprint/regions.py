@@ -19,7 +19,8 @@ of the copy lines up with one part (or the whole) of the reference:
   misalignment per edge, and on the generated films (frame against frame, crops of 8-20 % at
   random positions) windows alone in 5 % steps came within 31 bits for 12 % of the crops, in
   2.5 % steps (285 windows) 62 %; these windows and boxes 99 % (crops of 5-20 %). A crop that
-  changes the aspect (different cuts of width and height) is not covered.
+  changes the aspect (different cuts of width and height) is first cut back to a same-share crop
+  on the copy's side (:mod:`.aspect`), then matched the same way.
 * **Insets** (copies only, codes ``INSET_BASE + 4 * j + i``): rectangles found in the copy's
   picture by their straight, lasting edges (:class:`InsetFinder`), each hashed on its own so a
   picture-in-picture inset lines up with the reference's whole frame.
