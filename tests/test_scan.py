@@ -206,3 +206,31 @@ def test_thorough_mode_finds_a_corner_crop_that_fast_mode_misses(home, ledger, w
     assert r.exit_code == 2 and "slow" in r.output
     with pytest.raises(BadInput, match="fast or thorough|fast, thorough"):
         scan_files(home, [copy], world["dev"], "orbit", ON, "US", db=ledger.db, mode="slow")
+
+
+def _width_crop(src: Path, dst: Path, cut: float = 0.1) -> Path:
+    """``src`` with ``cut`` of its width cut away (centred), its height whole: another aspect."""
+    import av
+
+    with av.open(str(src)) as c, av.open(str(dst), "w") as out:
+        vs = c.streams.video[0]
+        s = out.add_stream("libx264", rate=vs.average_rate)
+        s.width, s.height = round(vs.width * (1 - cut)) & ~1, vs.height & ~1
+        s.pix_fmt = "yuv420p"
+        x = (vs.width - s.width) // 2
+        for i, f in enumerate(c.decode(vs)):
+            pic = f.to_ndarray(format="rgb24")[: s.height, x:x + s.width]
+            g = av.VideoFrame.from_ndarray(pic.copy(), format="rgb24").reformat(format="yuv420p")
+            g.pts = i
+            out.mux(s.encode(g))
+        out.mux(s.encode(None))
+    return dst
+
+
+def test_a_scan_cuts_a_copy_back_to_the_registered_aspect(home, ledger, world, media, tmp_path):
+    # 10 % of the width only: found in fast mode because the scan hands the registered films'
+    # aspects to the copy's job (aspect cuts), end to end through the engine
+    copy = _width_crop(media["film_a"], tmp_path / "narrow.mp4")
+    [item] = scan_files(home, [copy], world["dev"], "orbit", ON, "US", db=ledger.db).items
+    assert item.verdict == "licensed", item.matches
+    assert [m["sha256"] for m in item.matches] == [sha_of(world, media, "film_a")]
