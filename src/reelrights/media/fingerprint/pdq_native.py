@@ -18,6 +18,7 @@ If the symbols are missing (another build of pdqhash), :data:`AVAILABLE` is Fals
 from __future__ import annotations
 
 import ctypes
+import threading
 from typing import Any
 
 import numpy as np
@@ -60,10 +61,6 @@ def _load() -> tuple[Any, Any, Any]:
 _hash, _luma, _dihedral = _load()
 AVAILABLE = _hash is not None
 
-# Bit k of the reference's Hash256 (w[k >> 4] >> (k & 15) & 1) is bit 255 - k of Meta's hex form.
-_ORDER = np.arange(255, -1, -1)
-
-
 def luma_from_rgb(rgb: np.ndarray) -> np.ndarray:
     """The reference's float32 luma of an (h, w, 3) uint8 RGB picture (any strides)."""
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
@@ -76,7 +73,47 @@ def luma_from_rgb(rgb: np.ndarray) -> np.ndarray:
 
 def hash_luma(luma: np.ndarray) -> tuple[np.ndarray, int]:
     """PDQ of a float32 luma plane: ((32,) uint8 packed big-endian hash, quality 0-100)."""
-    luma = np.array(luma, dtype=np.float32, order="C", copy=True)  # the hasher filters in place
+    h, w = luma.shape
+    if h * w > _Scratch.MAX_PIXELS:
+        return _hash_luma_once(luma)
+    s = _scratch
+    s.grow(h * w)
+    plane = s.luma[: h * w].reshape(h, w)
+    plane[...] = luma  # the hasher filters its input in place: hash a copy
+    s.words.fill(0)
+    _hash(s.luma_at, s.scratch_at, h, w, *s.fixed_at)
+    return _pack(s.words), int(s.quality[0])
+
+
+class _Scratch(threading.local):
+    """One thread's buffers for :func:`hash_luma`, made once and reused, with their addresses
+    (numpy's ``.ctypes.data`` costs microseconds each, ten a hash; a reference print makes
+    ~70 hashes a second of film). Planes up to :data:`MAX_PIXELS` are copied into ``luma``."""
+
+    MAX_PIXELS = 256 * 256
+
+    def __init__(self) -> None:
+        self.b64 = np.empty((64, 64), np.float32)
+        self.b16x64 = np.empty((16, 64), np.float32)
+        self.b16 = np.empty((16, 16), np.float32)
+        self.words = np.zeros(16, np.uint16)
+        self.quality = np.zeros(1, np.intc)
+        self.fixed_at = tuple(a.ctypes.data for a in (self.b64, self.b16x64, self.b16, self.words, self.quality))
+        self.luma = self.scratch = np.empty(0, np.float32)
+        self.luma_at = self.scratch_at = 0
+
+    def grow(self, n: int) -> None:
+        if n > len(self.luma):
+            self.luma, self.scratch = np.empty(n, np.float32), np.empty(n, np.float32)
+            self.luma_at, self.scratch_at = self.luma.ctypes.data, self.scratch.ctypes.data
+
+
+_scratch = _Scratch()
+
+
+def _hash_luma_once(luma: np.ndarray) -> tuple[np.ndarray, int]:
+    """:func:`hash_luma` with buffers of its own (large planes: full-resolution vPDQ)."""
+    luma = np.array(luma, dtype=np.float32, order="C", copy=True)
     h, w = luma.shape
     scratch = np.empty_like(luma)
     b64 = np.empty((64, 64), np.float32)
@@ -90,8 +127,9 @@ def hash_luma(luma: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _pack(words: np.ndarray) -> np.ndarray:
-    bits = (words[np.arange(256) >> 4] >> (np.arange(256) & 15)) & 1
-    return np.packbits(bits[_ORDER].astype(np.uint8))
+    """Meta's packed form of the reference's 16 words: bit k of the hash (bit k & 15 of word
+    k >> 4) is bit 255 - k of the packed bytes, i.e. the words' little-endian bytes reversed."""
+    return words.astype("<u2").view(np.uint8)[::-1].copy()
 
 
 def dihedral_luma(luma: np.ndarray) -> tuple[np.ndarray, int]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import av
 import numpy as np
 import pdqhash
+from av.video.reformatter import VideoReformatter
 
 from reelrights.errors import BadInput, MediaError
 from reelrights.media.fingerprint import pdq_native
@@ -47,6 +48,7 @@ from reelrights.media.fingerprint.frames import (
     dihedral_hashes,
     hash_luma,
     luma_of,
+    scaled_rgb,
     strip_bars,
     variant_code,
 )
@@ -347,6 +349,7 @@ class _Sampler:
         self.regions = ""
         self.aspects: tuple[float, ...] = ()
         self.insets = InsetFinder()
+        self.scaler = VideoReformatter()  # one swscale context for every sample
         self.recent: list[list[tuple[int, int, int, int]]] = []  # insets found at the last samples
         self.pending: list[list[tuple[np.ndarray, int, int]]] = []  # their frames (luma, j, ms)
         self.hashes: list[np.ndarray] = []
@@ -402,7 +405,7 @@ class _Sampler:
         self.width, self.height = frame.width, frame.height
         aspect_cut: list[tuple[int, np.ndarray, int]] = []
         if self.canvas:
-            luma = canvas_luma(frame, self.canvas)
+            luma = canvas_luma(frame, self.canvas, self.scaler)
             if self.bars:
                 luma, _ = strip_bars(luma)
             if self.aspects:  # the picture's aspect, bars cut: a crop's trace
@@ -415,7 +418,7 @@ class _Sampler:
             if self.max_side and side > self.max_side:
                 scale = self.max_side / side
                 w, h = max(1, round(w * scale)), max(1, round(h * scale))
-                rgb = frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA").to_ndarray()
+                rgb = scaled_rgb(frame, w, h, self.scaler)
             else:
                 rgb = frame.to_ndarray(format="rgb24")
             luma = luma_of(rgb)
