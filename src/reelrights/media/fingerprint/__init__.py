@@ -17,18 +17,19 @@ from_bytes, distance, examples). Matching at scale is :mod:`reelrights.media.ind
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from reelrights.errors import MediaError
 from reelrights.media.fingerprint.audio import (
     AudioPrint,
+    Chromaprinter,
     best_alignment,
     bit_error_rate,
     fingerprint_audio,
     fingerprint_soundtrack,
 )
-from reelrights.media.fingerprint.base import check_file, hamming_matrix
+from reelrights.media.fingerprint.base import check_file, hamming_matrix, media_errors
 from reelrights.media.fingerprint.landmarks import LandmarkPrint, LandmarkStream
 from reelrights.media.fingerprint.signals import (
     SIGNALS,
@@ -131,12 +132,19 @@ def fingerprint_file(
     from the decode Chromaprint reads (the audio stream is decoded once for both). ``aspects``
     (queries: the registered pictures' aspects) adds aspect cuts (:mod:`.aspect`)."""
     p = check_file(path)
-    if category == "video":
-        video = fingerprint_video(p, keyframes_only=keyframes_only, crop_variants=crop_variants, fps=fps,
-                                  dihedral=dihedral, burst=burst, regions=regions, aspects=aspects)
-        return replace(_audio_prints(p, landmarks, film=True), video=video)
+    if category == "video":  # the soundtrack is decoded in the picture pass: one opening, one demux
+        stream = LandmarkStream() if landmarks else None
+        with Chromaprinter(p, stream.feed if stream else None) as sound:
+            video = fingerprint_video(p, keyframes_only=keyframes_only, crop_variants=crop_variants, fps=fps,
+                                      dihedral=dihedral, burst=burst, regions=regions, aspects=aspects,
+                                      sound=sound)
+            with media_errors(p, "audio"):
+                audio = sound.finish()
+        if audio is None:
+            return FileFingerprints(video=video)
+        return FileFingerprints(video=video, audio=audio, landmark=stream.finish() if stream else None)
     if category == "audio":
-        return _audio_prints(p, landmarks, film=False)
+        return _audio_prints(p, landmarks)
     if category in ("text", "document"):
         return FileFingerprints(text=fingerprint_text(p))
     if category == "image":
@@ -147,12 +155,9 @@ def fingerprint_file(
     )
 
 
-def _audio_prints(path: Path, landmarks: bool, *, film: bool) -> FileFingerprints:
+def _audio_prints(path: Path, landmarks: bool) -> FileFingerprints:
     """Chromaprint of the first audio stream and, if ``landmarks``, its landmark print, from one
-    decode (a film without sound: neither)."""
+    decode."""
     stream = LandmarkStream() if landmarks else None
-    tap = stream.feed if stream else None
-    audio = fingerprint_soundtrack(path, tap=tap) if film else fingerprint_audio(path, tap=tap)
-    if audio is None:
-        return FileFingerprints()
+    audio = fingerprint_audio(path, tap=stream.feed if stream else None)
     return FileFingerprints(audio=audio, landmark=stream.finish() if stream else None)

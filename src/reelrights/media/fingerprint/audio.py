@@ -27,7 +27,7 @@ import numpy as np
 from reelrights.errors import BadInput, MediaError
 from reelrights.media.fingerprint.base import BlobReader, check_file, media_errors, pack_header
 
-__all__ = ["CHROMAPRINT_RATE", "AudioPrint", "best_alignment", "bit_error_rate", "fingerprint_audio",
+__all__ = ["CHROMAPRINT_RATE", "AudioPrint", "Chromaprinter", "best_alignment", "bit_error_rate", "fingerprint_audio",
            "fingerprint_soundtrack"]
 
 CHROMAPRINT_RATE = 11025
@@ -99,34 +99,64 @@ def fingerprint_soundtrack(path: str | os.PathLike[str], *,
 
 
 def _chromaprint(p: Path, tap: Callable[[np.ndarray], None] | None) -> AudioPrint | None:
-    ctx = _lib.chromaprint_new(chromaprint.Fingerprinter.ALGORITHM_DEFAULT)
-    if not ctx:
-        raise MediaError(f"{p}: libchromaprint could not allocate a context; check its install", path=str(p))
-    try:
-        with media_errors(p, "audio"):
-            if _lib.chromaprint_start(ctx, CHROMAPRINT_RATE, 1) != 1:
-                raise MediaError(f"{p}: libchromaprint refused to start; check its install", path=str(p))
-            samples = 0
-            with av.open(str(p)) as container:
-                if not container.streams.audio:
-                    return None
-                stream = container.streams.audio[0]
-                resampler = av.AudioResampler(format="s16", layout="mono", rate=CHROMAPRINT_RATE)
-                for frame in container.decode(stream):
-                    for chunk in resampler.resample(frame):
-                        samples += _feed(ctx, chunk, tap)
-                for chunk in resampler.resample(None):
-                    samples += _feed(ctx, chunk, tap)
-            if samples == 0:
-                raise MediaError(f"{p}: no decodable audio; the file is corrupt or truncated: re-export it",
-                                 path=str(p))
-            if _lib.chromaprint_finish(ctx) != 1:
-                raise MediaError(f"{p}: libchromaprint could not finish the fingerprint", path=str(p))
-            items = _raw_items(ctx)
-            item_ms = 1000.0 * _lib.chromaprint_get_item_duration(ctx) / CHROMAPRINT_RATE
-    finally:
-        _lib.chromaprint_free(ctx)
-    return AudioPrint(items=items, item_ms=item_ms, duration_ms=round(1000 * samples / CHROMAPRINT_RATE))
+    with media_errors(p, "audio"), Chromaprinter(p, tap) as sink, av.open(str(p)) as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        sink.start(stream)
+        for frame in container.decode(stream):
+            sink.feed(frame)
+        return sink.finish()
+
+
+class Chromaprinter:
+    """Chromaprint of one audio stream fed frame by frame: :func:`fingerprint_audio`'s decode
+    loop, or a film's picture pass (:func:`.video.fingerprint_video`'s ``sound``), which then
+    decodes the soundtrack in its own demux of the file (one opening, one read, not two).
+
+    ``start(stream)`` when the file has an audio stream, ``feed`` each of its decoded frames,
+    ``finish()`` for the print (None if never started); ``tap`` as for :func:`fingerprint_audio`.
+    Use as a context manager (frees libchromaprint's context)."""
+
+    def __init__(self, path: Path, tap: Callable[[np.ndarray], None] | None = None) -> None:
+        self.path, self.tap = path, tap
+        self.samples = 0
+        self.resampler: av.AudioResampler | None = None
+        self.ctx = _lib.chromaprint_new(chromaprint.Fingerprinter.ALGORITHM_DEFAULT)
+        if not self.ctx:
+            raise MediaError(f"{path}: libchromaprint could not allocate a context; check its install", path=str(path))
+
+    def __enter__(self) -> Chromaprinter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.ctx:
+            _lib.chromaprint_free(self.ctx)
+            self.ctx = None
+
+    def start(self, stream: av.AudioStream) -> None:
+        if _lib.chromaprint_start(self.ctx, CHROMAPRINT_RATE, 1) != 1:
+            raise MediaError(f"{self.path}: libchromaprint refused to start; check its install", path=str(self.path))
+        self.resampler = av.AudioResampler(format="s16", layout="mono", rate=CHROMAPRINT_RATE)
+
+    def feed(self, frame: av.AudioFrame) -> None:
+        assert self.resampler is not None, "start() first"
+        for chunk in self.resampler.resample(frame):
+            self.samples += _feed(self.ctx, chunk, self.tap)
+
+    def finish(self) -> AudioPrint | None:
+        if self.resampler is None:
+            return None
+        p = self.path
+        for chunk in self.resampler.resample(None):
+            self.samples += _feed(self.ctx, chunk, self.tap)
+        if self.samples == 0:
+            raise MediaError(f"{p}: no decodable audio; the file is corrupt or truncated: re-export it", path=str(p))
+        if _lib.chromaprint_finish(self.ctx) != 1:
+            raise MediaError(f"{p}: libchromaprint could not finish the fingerprint", path=str(p))
+        items = _raw_items(self.ctx)
+        item_ms = 1000.0 * _lib.chromaprint_get_item_duration(self.ctx) / CHROMAPRINT_RATE
+        return AudioPrint(items=items, item_ms=item_ms, duration_ms=round(1000 * self.samples / CHROMAPRINT_RATE))
 
 
 def _feed(ctx: int, chunk: av.AudioFrame, tap: Callable[[np.ndarray], None] | None = None) -> int:

@@ -25,6 +25,7 @@ import math
 import os
 import struct
 from dataclasses import dataclass
+from typing import Protocol
 
 import av
 import numpy as np
@@ -70,6 +71,7 @@ __all__ = [
     "SCENE_CUT_MAD",
     "SCENE_CUT_RATIO",
     "SCENE_MIN_GAP_S",
+    "SoundSink",
     "VideoPrint",
     "configure_decoder",
     "fingerprint_video",
@@ -250,6 +252,7 @@ def fingerprint_video(
     burst: int = 1,
     regions: str = "",
     aspects: tuple[float, ...] = (),
+    sound: SoundSink | None = None,
 ) -> VideoPrint:
     """PDQ-hash the frames of ``path``'s first video stream, streaming (one frame in memory).
 
@@ -274,6 +277,9 @@ def fingerprint_video(
     ``aspects`` (copies: the registered pictures' width / height) adds aspect cuts
     (:mod:`.aspect`): a copy cropped by different shares of width and height, cut back to a
     same-share crop (with boxes when ``regions`` is ``"copy"``).
+    ``sound`` (e.g. :class:`.audio.Chromaprinter`): if the file has an audio stream, its first
+    one is decoded in the same pass (one demux) and handed to ``sound`` (``start`` with the
+    stream, then ``feed`` with each frame); the picture print is the same with or without it.
     Raises MediaError if the file cannot be decoded or is cut short."""
     if regions not in REGIONS:
         raise BadInput(f"regions={regions!r}: use one of {', '.join(repr(r) for r in REGIONS)}")
@@ -296,8 +302,16 @@ def fingerprint_video(
         out.regions = regions if canvas else ""
         out.aspects = tuple(aspects) if canvas else ()
         out.burst = 1 if keyframes_only or still else max(1, burst)
-        for frame in container.decode(stream):
-            out.offer(frame)
+        if sound is not None and container.streams.audio:
+            sound.start(container.streams.audio[0])
+            for frame in container.decode(stream, container.streams.audio[0]):
+                if frame.__class__ is av.AudioFrame:
+                    sound.feed(frame)
+                else:
+                    out.offer(frame)
+        else:
+            for frame in container.decode(stream):
+                out.offer(frame)
         if out.regions == "copy":
             out.flush_insets(everything=True)
         declared = _declared_duration_s(container, stream)
@@ -468,6 +482,14 @@ class _Sampler:
                     self.quality.append(quality)
                     self.times.append(ms)
                     self.crops.append(inset_code(j, i))
+
+
+class SoundSink(Protocol):
+    """What :func:`fingerprint_video` hands a film's soundtrack to (:class:`.audio.Chromaprinter`)."""
+
+    def start(self, stream: av.AudioStream) -> None: ...
+
+    def feed(self, frame: av.AudioFrame) -> None: ...
 
 
 def configure_decoder(stream: av.VideoStream, threads: int = 1, keyframes_only: bool = False) -> None:
