@@ -27,7 +27,6 @@ from reelrights.media.fingerprint.audio import (
     best_alignment,
     bit_error_rate,
     fingerprint_audio,
-    fingerprint_soundtrack,
 )
 from reelrights.media.fingerprint.base import check_file, hamming_matrix, media_errors
 from reelrights.media.fingerprint.landmarks import LandmarkPrint, LandmarkStream

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import av
 import numpy as np
-from av.video.reformatter import VideoReformatter
 import pdqhash
+from av.video.reformatter import VideoReformatter
 
 from reelrights.media.fingerprint import pdq_native
 

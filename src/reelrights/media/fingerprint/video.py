@@ -499,14 +499,16 @@ def _decode_with_sound(container: av.container.InputContainer, stream: av.VideoS
                 _decode_held(held, sound)
         else:
             for frame in packet.decode():
-                out.offer(frame)
+                if isinstance(frame, av.VideoFrame):
+                    out.offer(frame)
     _decode_held(held, sound)  # the rest, and the decoder's flush (the last, empty packet)
 
 
 def _decode_held(held: list[av.Packet], sound: SoundSink) -> None:
     for packet in held:
         for frame in packet.decode():
-            sound.feed(frame)
+            if isinstance(frame, av.AudioFrame):
+                sound.feed(frame)
     held.clear()
 
 
