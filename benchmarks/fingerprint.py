@@ -12,7 +12,8 @@ Timed, in one run, each pair interleaved (median of ``--repeat`` runs; wall and 
 (e) ``--soundtrack``: the same film with a mono AAC melody, fast-mode reference prints as the
     engine makes them (8 fps + crops + quadrants): (e1) as before, the soundtrack's Chromaprint
     after opening the file once more to look for sound; (e2) now, ``fingerprint_file(...,
-    landmarks=True)``: Chromaprint and landmarks from one decode, in one opening; each against
+    landmarks=True)``: Chromaprint and landmarks from one decode of the soundtrack, in the picture
+    pass's own demux (one opening); each against
     video decode-only of that file (target >= 0.80); only (a5) and (e) are run, plus the
     landmark pass and the soundtrack decode alone; (e3): (e2) against decoding the video and the
     audio stream (what any print of a film with sound must at least do).
