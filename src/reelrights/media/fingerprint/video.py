@@ -51,9 +51,8 @@ from reelrights.media.fingerprint.frames import (
     variant_code,
 )
 from reelrights.media.fingerprint.regions import (
-    InsetFinder,
+    InsetBuffer,
     box_rows,
-    inset_code,
     quadrant_rows,
     window_rows,
 )
@@ -105,8 +104,6 @@ COPY_BURST = 3
 #: (quadrants, boxes and detected insets: thorough scans), ``"windows"`` and ``"boxes"`` (only
 #: those: signed outputs and the lookups that recover them, ``outputs.output_index``).
 REGIONS = ("", "quadrants", "reference", "copy", "windows", "boxes")
-#: A copy's sample has its insets hashed this many samples later, with the rectangles found since.
-INSET_LAG = 2
 _THUMB_WIDTH = 80
 _STILL_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif"}
 _KIND, _VERSION = b"V", 1
@@ -297,7 +294,7 @@ def fingerprint_video(
         for frame in container.decode(stream):
             out.offer(frame)
         if out.regions == "copy":
-            out.flush_insets(everything=True)
+            out.add_rows(out.insets.flush(everything=True))
         declared = _declared_duration_s(container, stream)
     if not out.hashes:
         raise MediaError(f"{p}: no decodable video frames; the file is corrupt or truncated: re-export it", path=str(p))
@@ -346,9 +343,7 @@ class _Sampler:
         self.burst, self.burst_left = 1, 0
         self.regions = ""
         self.aspects: tuple[float, ...] = ()
-        self.insets = InsetFinder()
-        self.recent: list[list[tuple[int, int, int, int]]] = []  # insets found at the last samples
-        self.pending: list[list[tuple[np.ndarray, int, int]]] = []  # their frames (luma, j, ms)
+        self.insets = InsetBuffer(hash_luma)  # a copy's recent samples, to hash insets found late
         self.hashes: list[np.ndarray] = []
         self.quality: list[int] = []
         self.times: list[int] = []
@@ -435,36 +430,22 @@ class _Sampler:
             rows += window_rows(luma, hash_luma)
         if self.regions in ("copy", "boxes"):  # boxes of every burst frame: crops between windows
             rows += box_rows(luma, j, hash_luma)
-        if self.regions == "copy" and j == 0:
-            self.recent = [*self.recent[-INSET_LAG:], self.insets.update(luma)]
-            self.flush_insets()
-            self.pending.append([])
         ms = round(t * 1000)
-        if self.regions == "copy":
-            self.pending[-1].append((luma, j, ms))
-        for code, packed, quality in rows:
+        if self.regions == "copy":  # insets are hashed later, when their rectangles are known
+            if j == 0:
+                self.add_rows(self.insets.add_sample(luma, ms))
+            else:
+                self.insets.add_frame(luma, j)
+        self.add_rows([(ms, code, packed, quality) for code, packed, quality in rows])
+
+    def add_rows(self, rows: list[tuple[int, int, np.ndarray, int]]) -> None:
+        """Rows (time ms, crop code, hash, quality). A copy's inset rows land after later samples'
+        rows: the matcher gives each row to its sample by time."""
+        for ms, code, packed, quality in rows:
             self.hashes.append(packed)
             self.quality.append(quality)
             self.times.append(ms)
             self.crops.append(code)
-
-
-    def flush_insets(self, everything: bool = False) -> None:
-        """Hash the insets of the frames of the sample :data:`INSET_LAG` samples back (or of all
-        pending ones at the end), with the rectangles found then and since, newest first (an
-        inset's edges take a sample or two to stand out, and then sit more precisely). The rows
-        land after later samples' rows: the matcher gives each row to its sample by time."""
-        rects: list[tuple[int, int, int, int]] = []
-        for found in reversed(self.recent):
-            rects += [r for r in found if r not in rects]
-        while self.pending and (everything or len(self.pending) >= INSET_LAG):
-            for luma, j, ms in self.pending.pop(0):
-                for i, (y0, y1, x0, x1) in enumerate(rects[:4]):
-                    packed, quality = hash_luma(np.ascontiguousarray(luma[y0:y1, x0:x1]))
-                    self.hashes.append(packed)
-                    self.quality.append(quality)
-                    self.times.append(ms)
-                    self.crops.append(inset_code(j, i))
 
 
 def configure_decoder(stream: av.VideoStream, threads: int = 1, keyframes_only: bool = False) -> None:
