@@ -69,7 +69,7 @@ INSET_LAG = 2
 #: only after several samples.
 INSET_BUFFER_MS = 10_000
 _BUFFER_SAMPLES = 40
-_MAX_RECTS = 8      # rectangles hashed per buffered sample at most
+_MAX_RECTS = 16     # rectangles hashed per buffered sample at most
 
 
 def quad_code(j: int, q: int) -> int:
@@ -178,9 +178,10 @@ InsetRow = tuple[int, int, np.ndarray, int]  # time ms, crop code, packed hash, 
 class InsetBuffer:
     """A copy's recent samples (each burst frame's canvas luma), so that every rectangle the
     :class:`InsetFinder` finds is hashed in all of them: at :data:`INSET_LAG` samples' age with
-    the rectangles of the last samples, and later with each new one (a rectangle within a pixel
-    of one already hashed there is not hashed again), while the sample is among those of the last
-    :data:`INSET_BUFFER_MS` (memory: at most 40 samples of 3 frames of 64 kB)."""
+    the rectangles of the last samples, and later with each new one (up to 16: a rectangle moved
+    by a pixel is new, as one pixel of 128 moves a 40 % inset's hash from 18 to 36 bits), while
+    the sample is among those of the last :data:`INSET_BUFFER_MS` (memory: at most 40 samples of 3
+    frames of 64 kB)."""
 
     def __init__(self, hash_fn: HashFn) -> None:
         self.finder = InsetFinder()
@@ -213,7 +214,7 @@ class InsetBuffer:
         for k in range(max(0, due)):
             ms, frames, done = self.samples[k]
             for r in rects[:4]:
-                if len(done) >= _MAX_RECTS or any(max(abs(a - b) for a, b in zip(r, d)) <= 1 for d in done):
+                if len(done) >= _MAX_RECTS or r in done:
                     continue
                 y0, y1, x0, x1 = r
                 for luma, j in frames:
