@@ -77,9 +77,10 @@ def time_runs(q_ms: np.ndarray, r_ms: np.ndarray) -> list[tuple[int, int]]:
 def join_runs(q_ms: np.ndarray, r_ms: np.ndarray, runs: list[tuple[int, int]]) -> list[np.ndarray]:
     """The runs of :func:`time_runs` as ranges (index arrays, in query order): a run whose clock
     continues the previous range's (its frames within :data:`JOIN_SLACK_MS` of that range's
-    fitted clock, median) at most :data:`JOIN_GAP_MS` later joins it (a few unmatched samples
-    do not split a range), and a run of at most :data:`STRAY_MAX_FRAMES` frames between two such
-    runs is left out (samples matched at another moment: a zoom, a repeated shot)."""
+    fitted clock, or of its offset at rate 1, median) at most :data:`JOIN_GAP_MS` later joins it
+    (a few unmatched samples do not split a range), and a run of at most
+    :data:`STRAY_MAX_FRAMES` frames between two such runs is left out (samples matched at another
+    moment: a zoom, a repeated shot)."""
     groups = [np.arange(a, b + 1) for a, b in runs]
     out: list[np.ndarray] = []
     i = 0
@@ -100,7 +101,11 @@ def _same_clock(q_ms: np.ndarray, r_ms: np.ndarray, before: np.ndarray, after: n
     if q_ms[after[0]] - q_ms[before[-1]] > JOIN_GAP_MS:
         return False
     offset, rate = fit_clock(q_ms[before], r_ms[before])
-    return abs(float(np.median(r_ms[after] - (offset + rate * q_ms[after])))) <= JOIN_SLACK_MS
+    if abs(float(np.median(r_ms[after] - (offset + rate * q_ms[after])))) <= JOIN_SLACK_MS:
+        return True
+    # or at rate 1: a few samples matched half a second off (a zoom) can skew the fitted rate
+    plain = np.median(r_ms[after] - q_ms[after]) - np.median(r_ms[before] - q_ms[before])
+    return abs(float(plain)) <= JOIN_SLACK_MS
 
 
 def fit_clock(q: np.ndarray, r: np.ndarray) -> tuple[float, float]:
