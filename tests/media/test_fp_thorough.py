@@ -131,6 +131,20 @@ def test_thorough_mode_finds_each_family_with_its_time_ranges(world: dict, famil
     assert max(abs(a - b) for a, b in zip(got, truth, strict=True)) <= 1.0, (got, truth)
 
 
+def test_a_small_inset_found_late_is_located_from_its_first_second(world: dict) -> None:
+    """A 30 % inset over a busy film: its edges stand out only after a few samples (before the
+    inset buffer, its range started 3.1 s late); the samples before are hashed with its rectangle
+    too, so both ends of both ranges are within 1 s."""
+    start = 1.3
+    dst = transform(world["film"], world["dir"] / "pip-small.mp4", pip(0.3, world["others"][2]), start=start)
+    [m] = scan(world, dst)
+    assert m["sha256"] == "film" and m["rule"] == "share", m
+    r = max(m["ranges"], key=lambda r: r["query_end_ms"] - r["query_start_ms"])
+    got = (r["query_start_ms"] / 1000, r["query_end_ms"] / 1000, r["ref_start_ms"] / 1000, r["ref_end_ms"] / 1000)
+    truth = (0.0, 10.0, start, start + 10.0)
+    assert max(abs(a - b) for a, b in zip(got, truth, strict=True)) <= 1.0, (got, truth)
+
+
 def test_fast_mode_quadrants_find_a_corner_logo_but_not_a_corner_crop(world: dict) -> None:
     logo_copy = transform(world["film"], world["dir"] / "fast-logo.mp4", logo(0.10), start=3.7)
     [m] = scan(world, logo_copy, "fast")

@@ -12,7 +12,8 @@ The rules (docs/scan.md, "Match rules"):
   inset only with the reference's whole frames and centre crops. Each row belongs to the last
   sample at or before its time (a copy's insets are hashed, and stored, a little later).
 * Each matched query frame takes its nearest reference frame. Runs of matched frames that play
-  together in both (:func:`time_runs`) become ranges; each range's clock is fitted (offset and
+  together in both (:func:`time_runs`) become ranges, runs on the same clock up to 5 s apart one
+  range, without a stray run of 1-2 frames between them (:func:`join_runs`); each range's clock is fitted (offset and
   rate, so a copy sped up or slowed down by up to ~15 % keeps one range), and its ends are the
   first matched frame and the end of the time the last one stands for (until the next sample).
 * An asset matches when >= 80 % of the query's usable frames match (``similarity``), or its
@@ -39,6 +40,9 @@ PDQ_RADIUS = 31
 VPDQ_SHARE = 0.8
 RUN_GAP_MS = 2500      # matched frames further apart than this start a new range
 RUN_SLACK_MS = 1000    # how far query and reference clocks may drift within a range
+JOIN_GAP_MS = 5000     # runs on the same clock (within JOIN_SLACK_MS) this close are one range
+JOIN_SLACK_MS = 500
+STRAY_MAX_FRAMES = 2   # a run this short between two runs on one clock is a stray: left out
 SEGMENT_MIN_MS = 4000  # a range this long ...
 SEGMENT_MIN_FRAMES = 4  # ... with this many matched frames is a match on its own
 RATE_LIMITS = (0.8, 1.25)  # playback rates a range's fitted clock may take
@@ -68,6 +72,40 @@ def time_runs(q_ms: np.ndarray, r_ms: np.ndarray) -> list[tuple[int, int]]:
     starts = np.concatenate([[0], breaks + 1])
     ends = np.concatenate([breaks, [len(q_ms) - 1]])
     return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def join_runs(q_ms: np.ndarray, r_ms: np.ndarray, runs: list[tuple[int, int]]) -> list[np.ndarray]:
+    """The runs of :func:`time_runs` as ranges (index arrays, in query order): a run whose clock
+    continues the previous range's (its frames within :data:`JOIN_SLACK_MS` of that range's
+    fitted clock, or of its offset at rate 1, median) at most :data:`JOIN_GAP_MS` later joins it
+    (a few unmatched samples do not split a range), and a run of at most
+    :data:`STRAY_MAX_FRAMES` frames between two such runs is left out (samples matched at another
+    moment: a zoom, a repeated shot)."""
+    groups = [np.arange(a, b + 1) for a, b in runs]
+    out: list[np.ndarray] = []
+    i = 0
+    while i < len(groups):
+        g = groups[i]
+        if out and _same_clock(q_ms, r_ms, out[-1], g):
+            out[-1] = np.concatenate([out[-1], g])
+        elif (out and len(g) <= STRAY_MAX_FRAMES and i + 1 < len(groups)
+              and _same_clock(q_ms, r_ms, out[-1], groups[i + 1])):
+            pass  # the next run joins the range, this one is dropped
+        else:
+            out.append(g)
+        i += 1
+    return out
+
+
+def _same_clock(q_ms: np.ndarray, r_ms: np.ndarray, before: np.ndarray, after: np.ndarray) -> bool:
+    if q_ms[after[0]] - q_ms[before[-1]] > JOIN_GAP_MS:
+        return False
+    offset, rate = fit_clock(q_ms[before], r_ms[before])
+    if abs(float(np.median(r_ms[after] - (offset + rate * q_ms[after])))) <= JOIN_SLACK_MS:
+        return True
+    # or at rate 1: a few samples matched half a second off (a zoom) can skew the fitted rate
+    plain = np.median(r_ms[after] - q_ms[after]) - np.median(r_ms[before] - q_ms[before])
+    return abs(float(plain)) <= JOIN_SLACK_MS
 
 
 def fit_clock(q: np.ndarray, r: np.ndarray) -> tuple[float, float]:
@@ -144,14 +182,15 @@ def match_video(conn: Connection | None, index: Any, query: Any, *,
         ref_ms = max(int(refs[seqs[0]][2].duration_ms or 0), int(r_time.max()) + 1)
         t = q_time[rows]  # the matched frame's own time (a burst frame's is a frame or two later)
         ranges, segment = [], False
-        for a, b in time_runs(t, r_time):
-            offset, rate = fit_clock(t[a:b + 1], r_time[a:b + 1])
+        for g in join_runs(t, r_time, time_runs(t, r_time)):
+            a, b = int(g[0]), int(g[-1])
+            offset, rate = fit_clock(t[g], r_time[g])
             q0, q1 = int(t[a]), int(next_time[qs[b]])
             r0 = int(round(min(max(offset + rate * q0, 0), ref_ms)))
             r1 = int(round(min(max(offset + rate * q1, 0), ref_ms)))
             ranges.append({"query_start_ms": q0, "query_end_ms": q1, "ref_start_ms": r0,
-                           "ref_end_ms": r1, "frames": b - a + 1, "rate": round(rate, 3)})
-            segment |= b - a + 1 >= SEGMENT_MIN_FRAMES and q1 - q0 >= SEGMENT_MIN_MS
+                           "ref_end_ms": r1, "frames": len(g), "rate": round(rate, 3)})
+            segment |= len(g) >= SEGMENT_MIN_FRAMES and q1 - q0 >= SEGMENT_MIN_MS
         q_share = len(qs) / usable
         r_share = _covered([(r["ref_start_ms"], r["ref_end_ms"]) for r in ranges]) / ref_ms
         if max(q_share, r_share) >= VPDQ_SHARE:

@@ -23,20 +23,24 @@ of the copy lines up with one part (or the whole) of the reference:
   on the copy's side (:mod:`.aspect`), then matched the same way.
 * **Insets** (copies only, codes ``INSET_BASE + 4 * j + i``): rectangles found in the copy's
   picture by their straight, lasting edges (:class:`InsetFinder`), each hashed on its own so a
-  picture-in-picture inset lines up with the reference's whole frame.
+  picture-in-picture inset lines up with the reference's whole frame. An inset's edges may need
+  several samples to stand out against a busy background: :class:`InsetBuffer` keeps the last
+  :data:`INSET_BUFFER_MS` of samples and hashes a rectangle found late in them too, so the matched
+  range starts where the inset does.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
 
 HashFn = Callable[[np.ndarray], tuple[np.ndarray, int]]
 
-__all__ = ["BOXES", "BOX_BASE", "INSET_BASE", "MAX_INSETS", "MIN_QUADRANTS", "QUAD_BASE", "WINDOWS", "WINDOW_BASE",
-           "InsetFinder", "box_rows", "inset_code", "iou", "quad_code", "quadrant_rows", "region_kind",
-           "window_rows"]
+__all__ = ["BOXES", "BOX_BASE", "INSET_BASE", "INSET_BUFFER_MS", "INSET_LAG", "MAX_INSETS", "MIN_QUADRANTS",
+           "QUAD_BASE", "WINDOWS", "WINDOW_BASE", "InsetBuffer", "InsetFinder", "box_rows", "inset_code", "iou",
+           "quad_code", "quadrant_rows", "region_kind", "window_rows"]
 
 QUAD_BASE = 50      # 50..61: quadrant q (0 TL, 1 TR, 2 BL, 3 BR) of burst frame j
 INSET_BASE = 64     # 64..75: inset i of burst frame j (copies)
@@ -58,6 +62,14 @@ _DECAY = 0.7        # weight of the past samples in the edge persistence map
 _MIN_SIDE = 0.25    # an inset is at least this share of the frame in each dimension ...
 _MAX_SIDE = 0.85    # ... and at most this
 _MIN_SCORE = 0.3    # mean lasting edge along an inset's sides (the frame's own borders aside)
+#: A copy's sample has its insets hashed this many samples later, with the rectangles found since.
+INSET_LAG = 2
+#: ... and again with every rectangle found later while it is among the samples of the last this
+#: many ms (at most :data:`_BUFFER_SAMPLES` samples): an inset over a busy background stands out
+#: only after several samples.
+INSET_BUFFER_MS = 10_000
+_BUFFER_SAMPLES = 40
+_MAX_RECTS = 16     # rectangles hashed per buffered sample at most
 
 
 def quad_code(j: int, q: int) -> int:
@@ -157,6 +169,59 @@ class InsetFinder:
             if len(out) == MAX_INSETS:
                 break
         return out
+
+
+Rect = tuple[int, int, int, int]
+InsetRow = tuple[int, int, np.ndarray, int]  # time ms, crop code, packed hash, quality
+
+
+class InsetBuffer:
+    """A copy's recent samples (each burst frame's canvas luma), so that every rectangle the
+    :class:`InsetFinder` finds is hashed in all of them: at :data:`INSET_LAG` samples' age with
+    the rectangles of the last samples, and later with each new one (up to 16: a rectangle moved
+    by a pixel is new, as one pixel of 128 moves a 40 % inset's hash from 18 to 36 bits), while
+    the sample is among those of the last :data:`INSET_BUFFER_MS` (memory: at most 40 samples of 3
+    frames of 64 kB)."""
+
+    def __init__(self, hash_fn: HashFn) -> None:
+        self.finder = InsetFinder()
+        self.hash_fn = hash_fn
+        self.recent: list[list[Rect]] = []  # rectangles found at the last samples
+        self.samples: deque[tuple[int, list[tuple[np.ndarray, int]], list[Rect]]] = deque()  # ms, frames, done
+
+    def add_sample(self, luma: np.ndarray, ms: int) -> list[InsetRow]:
+        """A new sample (burst frame 0): look for insets, hash what is due, buffer the frame."""
+        self.recent = [*self.recent[-INSET_LAG:], self.finder.update(luma)]
+        rows = self.flush()
+        self.samples.append((ms, [(luma, 0)], []))
+        while len(self.samples) > _BUFFER_SAMPLES or ms - self.samples[0][0] > INSET_BUFFER_MS:
+            self.samples.popleft()
+        return rows
+
+    def add_frame(self, luma: np.ndarray, j: int) -> None:
+        """Burst frame j (> 0) of the last sample."""
+        if self.samples:
+            self.samples[-1][1].append((luma, j))
+
+    def flush(self, everything: bool = False) -> list[InsetRow]:
+        """Hash the rectangles of the last samples (newest first, up to 4) in every buffered sample
+        at least :data:`INSET_LAG` samples old (all of them if ``everything``: the end)."""
+        rects: list[Rect] = []
+        for found in reversed(self.recent):
+            rects += [r for r in found if r not in rects]
+        rows: list[InsetRow] = []
+        due = len(self.samples) if everything else len(self.samples) - INSET_LAG + 1
+        for k in range(max(0, due)):
+            ms, frames, done = self.samples[k]
+            for r in rects[:4]:
+                if len(done) >= _MAX_RECTS or r in done:
+                    continue
+                y0, y1, x0, x1 = r
+                for luma, j in frames:
+                    packed, quality = self.hash_fn(np.ascontiguousarray(luma[y0:y1, x0:x1]))
+                    rows.append((ms, inset_code(j, len(done) % 4), packed, quality))
+                done.append(r)
+        return rows
 
 
 def _lines(p: np.ndarray, span: int, top: int = 6) -> list[int]:

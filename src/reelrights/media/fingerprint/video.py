@@ -54,9 +54,8 @@ from reelrights.media.fingerprint.frames import (
     variant_code,
 )
 from reelrights.media.fingerprint.regions import (
-    InsetFinder,
+    InsetBuffer,
     box_rows,
-    inset_code,
     quadrant_rows,
     window_rows,
 )
@@ -109,8 +108,6 @@ COPY_BURST = 3
 #: (quadrants, boxes and detected insets: thorough scans), ``"windows"`` and ``"boxes"`` (only
 #: those: signed outputs and the lookups that recover them, ``outputs.output_index``).
 REGIONS = ("", "quadrants", "reference", "copy", "windows", "boxes")
-#: A copy's sample has its insets hashed this many samples later, with the rectangles found since.
-INSET_LAG = 2
 #: Audio packets a film's picture pass holds before decoding them in one go (about 1.4 s of AAC).
 SOUND_BATCH = 64
 _THUMB_WIDTH = 80
@@ -310,7 +307,7 @@ def fingerprint_video(
             for frame in container.decode(stream):
                 out.offer(frame)
         if out.regions == "copy":
-            out.flush_insets(everything=True)
+            out.add_rows(out.insets.flush(everything=True))
         declared = _declared_duration_s(container, stream)
     if not out.hashes:
         raise MediaError(f"{p}: no decodable video frames; the file is corrupt or truncated: re-export it", path=str(p))
@@ -359,10 +356,8 @@ class _Sampler:
         self.burst, self.burst_left = 1, 0
         self.regions = ""
         self.aspects: tuple[float, ...] = ()
-        self.insets = InsetFinder()
+        self.insets = InsetBuffer(hash_luma)  # a copy's recent samples, to hash insets found late
         self.scaler = VideoReformatter()  # one swscale context for every sample
-        self.recent: list[list[tuple[int, int, int, int]]] = []  # insets found at the last samples
-        self.pending: list[list[tuple[np.ndarray, int, int]]] = []  # their frames (luma, j, ms)
         self.hashes: list[np.ndarray] = []
         self.quality: list[int] = []
         self.times: list[int] = []
@@ -450,36 +445,22 @@ class _Sampler:
             rows += window_rows(luma, hash_luma)
         if self.regions in ("copy", "boxes"):  # boxes of every burst frame: crops between windows
             rows += box_rows(luma, j, hash_luma)
-        if self.regions == "copy" and j == 0:
-            self.recent = [*self.recent[-INSET_LAG:], self.insets.update(luma)]
-            self.flush_insets()
-            self.pending.append([])
         ms = round(t * 1000)
-        if self.regions == "copy":
-            self.pending[-1].append((luma, j, ms))
-        for code, packed, quality in rows:
+        if self.regions == "copy":  # insets are hashed later, when their rectangles are known
+            if j == 0:
+                self.add_rows(self.insets.add_sample(luma, ms))
+            else:
+                self.insets.add_frame(luma, j)
+        self.add_rows([(ms, code, packed, quality) for code, packed, quality in rows])
+
+    def add_rows(self, rows: list[tuple[int, int, np.ndarray, int]]) -> None:
+        """Rows (time ms, crop code, hash, quality). A copy's inset rows land after later samples'
+        rows: the matcher gives each row to its sample by time."""
+        for ms, code, packed, quality in rows:
             self.hashes.append(packed)
             self.quality.append(quality)
             self.times.append(ms)
             self.crops.append(code)
-
-
-    def flush_insets(self, everything: bool = False) -> None:
-        """Hash the insets of the frames of the sample :data:`INSET_LAG` samples back (or of all
-        pending ones at the end), with the rectangles found then and since, newest first (an
-        inset's edges take a sample or two to stand out, and then sit more precisely). The rows
-        land after later samples' rows: the matcher gives each row to its sample by time."""
-        rects: list[tuple[int, int, int, int]] = []
-        for found in reversed(self.recent):
-            rects += [r for r in found if r not in rects]
-        while self.pending and (everything or len(self.pending) >= INSET_LAG):
-            for luma, j, ms in self.pending.pop(0):
-                for i, (y0, y1, x0, x1) in enumerate(rects[:4]):
-                    packed, quality = hash_luma(np.ascontiguousarray(luma[y0:y1, x0:x1]))
-                    self.hashes.append(packed)
-                    self.quality.append(quality)
-                    self.times.append(ms)
-                    self.crops.append(inset_code(j, i))
 
 
 def _decode_with_sound(container: av.container.InputContainer, stream: av.VideoStream, out: _Sampler,
@@ -518,7 +499,6 @@ class SoundSink(Protocol):
     def start(self, stream: av.AudioStream) -> None: ...
 
     def feed(self, frame: av.AudioFrame) -> None: ...
-
 
 def configure_decoder(stream: av.VideoStream, threads: int = 1, keyframes_only: bool = False) -> None:
     """Set ``stream``'s decoder as the fingerprinter runs it: ``threads`` 1 is single-threaded (best
