@@ -11,20 +11,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_world import reference_world
 from test_fp_robustness import FPS, SIZE, transform
 
 from reelrights.evidence.scan_video import match_video
 from reelrights.media.fingerprint import (
     COPY_BURST,
-    REFERENCE_CROPS,
-    REFERENCE_FPS,
-    VideoPrint,
     fingerprint_video,
     region_mode,
 )
 from reelrights.media.fingerprint.aspect import aspect_cuts, registered_aspects
-from reelrights.media.index import PDQIndex
-from reelrights.media.synth import make_film
 
 
 def cut(cx: float, cy: float, left: float | None = None, top: float | None = None) -> object:
@@ -40,22 +36,7 @@ def cut(cx: float, cy: float, left: float | None = None, top: float | None = Non
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    d = tmp_path_factory.mktemp("aspect")
-    film = make_film(d / "film.mp4", seconds=20, fps=FPS, size=SIZE, scenes=4, seed=1201, zoom=0.3, captions=True)
-    others = [make_film(d / f"other{i}.mp4", seconds=16, fps=FPS, size=SIZE, scenes=3, seed=1300 + i, zoom=0.3,
-                        captions=True) for i in range(2)]
-    out: dict = {"dir": d, "film": film, "others": others}
-    for mode in ("fast", "thorough"):
-        index = PDQIndex.open(d / f"pdq-{mode}")
-        prints: dict[int, tuple[str, str, VideoPrint]] = {}
-        for seq, (name, path) in enumerate([("film", film), ("other0", others[0])], start=1):
-            p = fingerprint_video(path, fps=REFERENCE_FPS, crop_variants=REFERENCE_CROPS,
-                                  regions=region_mode(mode, reference=True))
-            keep = np.flatnonzero(p.quality >= 50)
-            index.add(np.ascontiguousarray(p.hashes[keep]), (np.int64(seq) << 24) | keep.astype(np.int64))
-            prints[seq] = (name, "video", p)
-        index.flush()
-        out[mode] = (index, prints)
+    out = reference_world(tmp_path_factory.mktemp("aspect"), fps=FPS, size=SIZE, others=2)
     out["aspects"] = registered_aspects((p.width, p.height) for _, _, p in out["fast"][1].values())
     return out
 

@@ -12,22 +12,18 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from reference_world import reference_world
 from test_fp_robustness import FPS, SIZE, crop, transform
 
 from reelrights.errors import BadInput
 from reelrights.evidence.scan_video import match_video
 from reelrights.media.fingerprint import (
     COPY_BURST,
-    REFERENCE_CROPS,
-    REFERENCE_FPS,
-    VideoPrint,
     fingerprint_video,
     region_mode,
 )
 from reelrights.media.fingerprint.frames import canvas_luma, strip_bars
 from reelrights.media.fingerprint.regions import InsetFinder
-from reelrights.media.index import PDQIndex
-from reelrights.media.synth import make_film
 
 
 def corner_crop(c: float, top: float = 0.0, left: float = 0.0) -> object:
@@ -71,22 +67,7 @@ def pip(inset: float, background: Path) -> object:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    d = tmp_path_factory.mktemp("thorough")
-    film = make_film(d / "film.mp4", seconds=20, fps=FPS, size=SIZE, scenes=4, seed=1201, zoom=0.3, captions=True)
-    others = [make_film(d / f"other{i}.mp4", seconds=16, fps=FPS, size=SIZE, scenes=3, seed=1300 + i, zoom=0.3,
-                        captions=True) for i in range(3)]
-    out: dict = {"dir": d, "film": film, "others": others}
-    for mode in ("fast", "thorough"):
-        index = PDQIndex.open(d / f"pdq-{mode}")
-        prints: dict[int, tuple[str, str, VideoPrint]] = {}
-        for seq, (name, path) in enumerate([("film", film), ("other0", others[0])], start=1):
-            p = fingerprint_video(path, fps=REFERENCE_FPS, crop_variants=REFERENCE_CROPS,
-                                  regions=region_mode(mode, reference=True))
-            keep = np.flatnonzero(p.quality >= 50)
-            index.add(np.ascontiguousarray(p.hashes[keep]), (np.int64(seq) << 24) | keep.astype(np.int64))
-            prints[seq] = (name, "video", p)
-        index.flush()
-        out[mode] = (index, prints)
+    out = reference_world(tmp_path_factory.mktemp("thorough"), fps=FPS, size=SIZE, others=3)
     return out
 
 
