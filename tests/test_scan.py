@@ -172,17 +172,19 @@ def test_stale_index_entries_are_ignored_after_recomputing(home, ledger, world, 
     assert len(item.matches) == 1 and item.verdict == "licensed"
 
 
-def _corner_crop(src: Path, dst: Path, cut: float = 0.2) -> Path:
-    """``src`` with ``cut`` of its width and height cut away, keeping the top-left corner."""
+def _cropped(src: Path, dst: Path, cut_w: float, cut_h: float, *, centred: bool) -> Path:
+    """``src`` with ``cut_w`` of its width and ``cut_h`` of its height cut away: centred, or
+    keeping the top-left corner."""
     import av
 
     with av.open(str(src)) as c, av.open(str(dst), "w") as out:
         vs = c.streams.video[0]
         s = out.add_stream("libx264", rate=vs.average_rate)
-        s.width, s.height = round(vs.width * (1 - cut)) & ~1, round(vs.height * (1 - cut)) & ~1
+        s.width, s.height = round(vs.width * (1 - cut_w)) & ~1, round(vs.height * (1 - cut_h)) & ~1
         s.pix_fmt = "yuv420p"
+        x, y = ((vs.width - s.width) // 2, (vs.height - s.height) // 2) if centred else (0, 0)
         for i, f in enumerate(c.decode(vs)):
-            pic = f.to_ndarray(format="rgb24")[: s.height, : s.width]
+            pic = f.to_ndarray(format="rgb24")[y:y + s.height, x:x + s.width]
             g = av.VideoFrame.from_ndarray(pic.copy(), format="rgb24").reformat(format="yuv420p")
             g.pts = i
             out.mux(s.encode(g))
@@ -191,7 +193,7 @@ def _corner_crop(src: Path, dst: Path, cut: float = 0.2) -> Path:
 
 
 def test_thorough_mode_finds_a_corner_crop_that_fast_mode_misses(home, ledger, world, media, tmp_path):
-    copy = _corner_crop(media["film_a"], tmp_path / "corner.mp4")
+    copy = _cropped(media["film_a"], tmp_path / "corner.mp4", 0.2, 0.2, centred=False)
     fast = scan_files(home, [copy], world["dev"], "orbit", ON, "US", db=ledger.db)
     assert fast.items[0].verdict == "no-match"  # fast references have no off-centre windows
     summary = fp.fingerprint_paths(home, ledger.db, [media["film_a"]], force=True, mode="thorough")
@@ -208,29 +210,10 @@ def test_thorough_mode_finds_a_corner_crop_that_fast_mode_misses(home, ledger, w
         scan_files(home, [copy], world["dev"], "orbit", ON, "US", db=ledger.db, mode="slow")
 
 
-def _width_crop(src: Path, dst: Path, cut: float = 0.1) -> Path:
-    """``src`` with ``cut`` of its width cut away (centred), its height whole: another aspect."""
-    import av
-
-    with av.open(str(src)) as c, av.open(str(dst), "w") as out:
-        vs = c.streams.video[0]
-        s = out.add_stream("libx264", rate=vs.average_rate)
-        s.width, s.height = round(vs.width * (1 - cut)) & ~1, vs.height & ~1
-        s.pix_fmt = "yuv420p"
-        x = (vs.width - s.width) // 2
-        for i, f in enumerate(c.decode(vs)):
-            pic = f.to_ndarray(format="rgb24")[: s.height, x:x + s.width]
-            g = av.VideoFrame.from_ndarray(pic.copy(), format="rgb24").reformat(format="yuv420p")
-            g.pts = i
-            out.mux(s.encode(g))
-        out.mux(s.encode(None))
-    return dst
-
-
 def test_a_scan_cuts_a_copy_back_to_the_registered_aspect(home, ledger, world, media, tmp_path):
     # 10 % of the width only: found in fast mode because the scan hands the registered films'
     # aspects to the copy's job (aspect cuts), end to end through the engine
-    copy = _width_crop(media["film_a"], tmp_path / "narrow.mp4")
+    copy = _cropped(media["film_a"], tmp_path / "narrow.mp4", 0.1, 0.0, centred=True)
     [item] = scan_files(home, [copy], world["dev"], "orbit", ON, "US", db=ledger.db).items
     assert item.verdict == "licensed", item.matches
     assert [m["sha256"] for m in item.matches] == [sha_of(world, media, "film_a")]
