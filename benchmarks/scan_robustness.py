@@ -327,10 +327,22 @@ def main() -> int:
                 jobs.append((case, name, str(films[name]), start, str(filler), str(root / f"copy{len(jobs)}.mp4"),
                              name if positive else "", crf))
         t0 = time.perf_counter()
+        header()
+        per_case = samples + max(2, samples // 4)
+        results: list[dict[str, Any]] = []
+        totals = [0, 0]
         with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(str(root), prints, aspects)) as pool:
-            results = list(pool.map(scan_one, jobs, chunksize=4))
+            # jobs are in case order: each case's rows print as soon as its copies are scanned, so a run
+            # stopped part-way still leaves its figures
+            for r in pool.map(scan_one, jobs, chunksize=4):
+                results.append(r)
+                if len(results) % per_case == 0:
+                    fp, n = report_case(r["fast"]["case"], results[-per_case:])
+                    totals[0] += fp
+                    totals[1] += n
         wall = time.perf_counter() - t0
-    report(cases, results)
+    print(f"\nfalse positives over all {totals[1]} queries of both modes: {totals[0]} (95 % upper bound "
+          f"{wilson(totals[0], totals[1])[1]:.4f})")
     print(f"\n{len(jobs)} copies made and scanned in {wall / 60:.1f} min wall ({args.workers} workers)")
     return 0
 
@@ -343,12 +355,16 @@ def _duration(path: Path) -> float:
         return float(s.duration * s.time_base)
 
 
-def report(cases: list[Case], results: list[dict[str, Any]]) -> None:
+def header() -> None:
     print(f"{'expected':9} {'scan':9} {'transformation':20} {'strength':38} {'recall':>7} {'95 % CI':>13} "
-          f"{'FP wrong':>9} {'FP neg':>7} {'FP 95% ub':>9} {'loc err s med/p95':>17} {'scan ms':>8}")
+          f"{'FP wrong':>9} {'FP neg':>7} {'FP 95% ub':>9} {'loc err s med/p95':>17} {'scan ms':>8}", flush=True)
+
+
+def report_case(case: Case, results: list[dict[str, Any]]) -> tuple[int, int]:
+    """Print one case's row per mode; return (false positives, queries) over both modes."""
     all_fp = all_n = 0
-    for case, mode in ((c, m) for c in cases for m in MODES):
-        rs = [r[mode] for r in results if r[mode]["case"] == case]
+    for mode in MODES:
+        rs = [r[mode] for r in results]
         pos = [r for r in rs if r["positive"]]
         neg = [r for r in rs if not r["positive"]]
         k = sum(r["found"] for r in pos)
@@ -364,9 +380,8 @@ def report(cases: list[Case], results: list[dict[str, Any]]) -> None:
         ms = 1000 * statistics.mean(r["cpu"] for r in rs)
         print(f"{case.mode:9} {mode:9} {case.family:20} {case.strength:38} {k / len(pos):7.3f} "
               f"{f'[{lo:.2f}, {hi:.2f}]':>13} {f'{wrong}/{len(pos)}':>9} {f'{fneg}/{len(neg)}':>7} "
-              f"{fp_ub:9.3f} {loc:>17} {ms:8.0f}")
-    print(f"\nfalse positives over all {all_n} queries of both modes: {all_fp} (95 % upper bound "
-          f"{wilson(all_fp, all_n)[1]:.4f})")
+              f"{fp_ub:9.3f} {loc:>17} {ms:8.0f}", flush=True)
+    return all_fp, all_n
 
 
 if __name__ == "__main__":
