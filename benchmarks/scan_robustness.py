@@ -267,7 +267,7 @@ def scan_one(job: tuple) -> dict[str, Any]:
             r0, r1 = start + 0.0, start + (q1 - q0) * case.speed
             err = max(abs(rng["query_start_ms"] / 1000 - q0), abs(rng["query_end_ms"] / 1000 - q1),
                       abs(rng["ref_start_ms"] / 1000 - r0), abs(rng["ref_end_ms"] / 1000 - r1))
-        out[mode] = {"case": case, "positive": bool(truth_work), "found": bool(found), "wrong": len(wrong),
+        out[mode] = {"positive": bool(truth_work), "found": bool(found), "wrong": len(wrong),
                      "err": err, "cpu": cpu}
     os.unlink(dst)
     return out
@@ -307,7 +307,7 @@ def main() -> int:
         specs = [(root / f"film{i}.mp4", rng.choice([30, 40, 50, 60]) if not quick else 30, 1000 + i)
                  for i in range(n_works + n_hard + n_neg)]
         with ProcessPoolExecutor(args.workers) as pool:  # set-up on every core too
-            films = {f"film{i}": Path(path) for i, path in enumerate(pool.map(_make_film, specs))}
+            films = {f"film{i}": path for i, path in enumerate(pool.map(_make_film, specs))}
             names = list(films)
             works, hard, negs = names[:n_works], names[n_works:n_works + n_hard], names[n_works + n_hard:]
             gen_s = time.perf_counter() - t0
@@ -326,12 +326,13 @@ def main() -> int:
         print(f"# films generated in {gen_s:.0f} s, references fingerprinted in {ref_s:.0f} s "
               f"({args.workers} workers); "
               f"{samples} copies per case (+{negatives} negative queries)\n")
+        durations = {n: _duration(f) for n, f in films.items()}  # each film opened once, not per copy
         jobs = []
         for case in cases:
             for k in range(samples + negatives):
                 positive = k < samples
                 name = rng.choice(works if positive else negs)
-                dur = _duration(films[name])
+                dur = durations[name]
                 span = CLIP_S * case.speed if not case.special.startswith("comp") else float(case.special[5:])
                 start = round(rng.uniform(0, dur - span - 0.5), 3)
                 filler = films[rng.choice(negs)]
@@ -363,10 +364,10 @@ def main() -> int:
     return 0
 
 
-def _make_film(spec: tuple[Path, int, int]) -> str:
+def _make_film(spec: tuple[Path, int, int]) -> Path:
     path, secs, seed = spec
-    return str(synth.make_film(path, seconds=secs, fps=FPS, size=(W, H), scenes=secs // 5, seed=seed, zoom=0.3,
-                               captions=True))
+    return synth.make_film(path, seconds=secs, fps=FPS, size=(W, H), scenes=secs // 5, seed=seed, zoom=0.3,
+                           captions=True)
 
 
 def _reference(path: Path) -> VideoPrint:
