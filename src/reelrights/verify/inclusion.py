@@ -17,6 +17,7 @@ import hashlib
 
 from ..core.merkle import verify_inclusion
 from ..errors import ProofError
+from ._accel import native
 
 __all__ = ["NodeMemo"]
 
@@ -37,6 +38,14 @@ class NodeMemo:
 
     def verify(self, leaf_hash: bytes, index: int, proof: tuple[bytes, ...]) -> None:
         """ProofError unless ``proof`` leads from ``leaf_hash`` at ``index`` to the root."""
+        if native is not None and type(proof) is tuple:  # the same walk in C (._accel)
+            if not native.walk_inclusion(self.nodes, leaf_hash, index, self.size, proof,
+                                         self.root, _MAX_NODES):
+                self._fail(leaf_hash, index, proof)
+            return
+        self._verify_python(leaf_hash, index, proof)
+
+    def _verify_python(self, leaf_hash: bytes, index: int, proof: tuple[bytes, ...]) -> None:
         size = self.size
         inner = (index ^ (size - 1)).bit_length()
         if (not 0 <= index < size or len(leaf_hash) != 32

@@ -37,6 +37,7 @@ from functools import lru_cache
 
 from ..core.canonical import canonical_bytes
 from ..errors import BadInput
+from ._accel import native
 
 __all__ = ["EXTRA_FORMAT", "HEADER", "ProvenEntry", "TlogProof", "looks_like_tlog_proof"]
 
@@ -129,12 +130,16 @@ class TlogProof:
     @classmethod
     def parse(cls, data: bytes | str) -> TlogProof:
         """Parse a proof file; BadInput naming the first thing that is not as specified."""
+        if native is not None:
+            fast = _parse_native(data)
+            if fast is not None:
+                return fast
         if isinstance(data, bytes):
             try:
                 data = data.decode("utf-8")
             except UnicodeDecodeError:
                 raise _bad("not UTF-8 text") from None
-        fast = _parse_fast(data)
+        fast = None if native is not None else _parse_fast(data)
         if fast is not None:
             return fast
         head, sep, note = data.partition("\n\n")
@@ -260,6 +265,59 @@ def _parse_fast(data: str) -> TlogProof | None:
         note_b = found
         _LAST_NOTE[0] = note, note_b
     return TlogProof(ProvenEntry(int(index_s), entry, proof), note_b, related)
+
+
+_NEEDLE_BYTES = tuple(n.encode("ascii") for n in _NEEDLES)
+_PREFIX_BYTES = _PREFIX.encode("ascii")
+
+
+#: Tails seen by the C path, by a 64-bit key of their bytes; one dict for text, one for bytes.
+_NATIVE_TAILS: tuple[dict[int, list[tuple[str, int, tuple[ProvenEntry, ...]]]],
+                     dict[int, list[tuple[bytes, int, tuple[ProvenEntry, ...]]]]] = ({}, {})
+_NATIVE_NOTE: list[tuple[str | bytes, bytes]] = [("", b"")]  # the last note: (as given, bytes)
+
+
+def _parse_native(data: str | bytes) -> TlogProof | None:
+    """:func:`_parse_fast` with its byte work in C (:mod:`._accel`), on the file's text or its
+    bytes: the same answer (None when the file is not exactly as :meth:`TlogProof.format`
+    writes it, and then the general parser decides and words the error)."""
+    assert native is not None
+    got = native.split_proof(data, _PREFIX_BYTES, _EXTRA_HEAD, _EXTRA_MID, _NEEDLE_BYTES)
+    if got is None:
+        return None
+    index, proof, entry, ts, te, phase, ns, key = got  # data[:ns] is ASCII (checked in C)
+    tails: dict = _NATIVE_TAILS[type(data) is bytes]  # type: ignore[type-arg]
+    related = None
+    for tail, tail_phase, known in tails.get(key, ()):
+        if tail_phase == phase and te - ts == len(tail) and data.startswith(tail, ts):
+            related = known
+            break
+    if related is None:
+        tail = data[ts:te]
+        head = binascii.a2b_base64(data[len(_PREFIX):ts], strict_mode=True)  # checked in C
+        related = _new_tail(head, tail if type(tail) is str else tail.decode("ascii"), phase)
+        if related is None:
+            return None
+        if len(tails) >= _MAX_TAILS:
+            tails.clear()
+        same = tails.setdefault(key, [])
+        if len(same) >= 16:
+            same.pop(0)
+        same.append((tail, phase, related))
+    last, note_b = _NATIVE_NOTE[0]
+    if (type(last) is not type(data) or len(data) - ns != len(last)
+            or not data.endswith(last)):  # type: ignore[arg-type]
+        note = data[ns:]
+        if type(note) is bytes:
+            try:
+                note.decode("utf-8")  # as the general parser reads the file
+            except UnicodeDecodeError:
+                return None
+            note_b = note
+        else:
+            note_b = note.encode("utf-8")  # type: ignore[union-attr]
+        _NATIVE_NOTE[0] = note, note_b
+    return TlogProof(ProvenEntry(index, entry, proof), note_b, related)
 
 
 def _tail_of(extra: str) -> tuple[int, int, tuple[ProvenEntry, ...]] | None:
