@@ -41,6 +41,7 @@ except ImportError:  # pragma: no cover - a dependency, but the stdlib path stay
     orjson = None  # type: ignore[assignment]
 
 from ..errors import BadInput, InvalidStatement
+from ._accel import native
 
 __all__ = ["MAX_JSON_DEPTH", "MAX_SAFE_INTEGER", "canonical_bytes", "json_depth", "load_json",
            "parse_canonical"]
@@ -204,6 +205,8 @@ def _parse_orjson(data: bytes, floats_in: Callable[[Any], Any] | None = None) ->
         return _MISS
     if not data.isascii():
         return value if _fast_path_ok(value) else _MISS
+    if native is not None and not native.may_hold_float(data):  # no number with . or e
+        return value
     return value if _no_floats(value if floats_in is None else floats_in(value)) else _MISS
 
 

@@ -17,7 +17,7 @@ import hashlib
 
 from ..core.merkle import verify_inclusion
 from ..errors import ProofError
-from ._accel import native
+from ..core._accel import native
 
 __all__ = ["NodeMemo"]
 

@@ -37,7 +37,7 @@ from functools import lru_cache
 
 from ..core.canonical import canonical_bytes
 from ..errors import BadInput
-from ._accel import native
+from ..core._accel import native
 
 __all__ = ["EXTRA_FORMAT", "HEADER", "ProvenEntry", "TlogProof", "looks_like_tlog_proof"]
 

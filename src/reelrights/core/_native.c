@@ -1,6 +1,6 @@
-/* reelrights.verify._native: the byte work of verifying many proof files, in C.
+/* reelrights.core._native: the byte work of verifying many proof files, in C.
  *
- * Two functions, each the fast path of a pure-Python one that stays the reference (and the
+ * Three functions, each the fast path of a pure-Python one that stays the reference (and the
  * fallback where this module was not built):
  *
  *   split_proof(data, prefix, head, mid, needles)
@@ -15,12 +15,17 @@
  *       upper nodes): True when the proof leads to the root (and the new nodes are remembered),
  *       False otherwise (the caller raises the worded ProofError; nothing is remembered).
  *
- * Both read untrusted input: every read is bounded by a length checked first. No I/O, no
+ *   may_hold_float(data)
+ *       False when no number in JSON text has a fraction or an exponent: then the parsed value
+ *       holds no float, which reelrights.core.canonical otherwise finds by walking it.
+ *
+ * All read untrusted input: every read is bounded by a length checked first. No I/O, no
  * state between calls but a reused SHA-256 context (the GIL is held throughout).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <openssl/evp.h>
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init & co.: no provider lookup per 65-byte node */
+#include <openssl/sha.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -242,16 +247,15 @@ error:
     return NULL;
 }
 
-static EVP_MD_CTX *SHA_CTX_ = NULL;
-
-/* SHA-256(0x01 || a || b), a and b 32 bytes each. */
-static int node_hash(const unsigned char *a, const unsigned char *b, unsigned char *out) {
+/* SHA-256(0x01 || a || b), a and b 32 bytes each (out may be a or b). */
+static void node_hash(const unsigned char *a, const unsigned char *b, unsigned char *out) {
     static const unsigned char one = 1;
-    unsigned int len = 0;
-    return EVP_DigestInit_ex(SHA_CTX_, EVP_sha256(), NULL) == 1 &&
-           EVP_DigestUpdate(SHA_CTX_, &one, 1) == 1 &&
-           EVP_DigestUpdate(SHA_CTX_, a, 32) == 1 && EVP_DigestUpdate(SHA_CTX_, b, 32) == 1 &&
-           EVP_DigestFinal_ex(SHA_CTX_, out, &len) == 1 && len == 32;
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, &one, 1);
+    SHA256_Update(&ctx, a, 32);
+    SHA256_Update(&ctx, b, 32);
+    SHA256_Final(out, &ctx);
 }
 
 static int as_u64(PyObject *o, unsigned long long *v) {
@@ -336,19 +340,14 @@ static PyObject *walk_inclusion(PyObject *self, PyObject *const *args, Py_ssize_
         depth++;
         if (sn == 0) goto done;
         const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(PyTuple_GET_ITEM(proof, k));
-        int good;
         if ((fn & 1) || fn == sn) {
-            good = node_hash(p, r, r);
+            node_hash(p, r, r);
             while (fn && !(fn & 1)) {
                 fn >>= 1;
                 sn >>= 1;
             }
         } else {
-            good = node_hash(r, p, r);
-        }
-        if (!good) {
-            PyErr_SetString(PyExc_RuntimeError, "SHA-256 failed");
-            goto error;
+            node_hash(r, p, r);
         }
         fn >>= 1;
         sn >>= 1;
@@ -376,7 +375,32 @@ error:
     return NULL;
 }
 
+/* may_hold_float(data: bytes) -> bool: whether canonical JSON text may hold a float: False
+ * only when no number in it has a fraction or an exponent (outside strings, a "." or an "e"/"E"
+ * after a digit is found in numbers only). For text a JSON parser accepted. */
+static PyObject *may_hold_float(PyObject *self, PyObject *arg) {
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "may_hold_float(bytes)");
+        return NULL;
+    }
+    const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(arg);
+    Py_ssize_t n = PyBytes_GET_SIZE(arg);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c == '"') {  /* skip the string, its escapes included */
+            for (i++; i < n && p[i] != '"'; i++)
+                if (p[i] == '\\') i++;
+        } else if (c == '.' || ((c == 'e' || c == 'E') && i > 0 && p[i - 1] >= '0' &&
+                                p[i - 1] <= '9')) {
+            Py_RETURN_TRUE;
+        }
+    }
+    Py_RETURN_FALSE;
+}
+
 static PyMethodDef methods[] = {
+    {"may_hold_float", may_hold_float, METH_O,
+     "Whether canonical JSON text may hold a float (False: none of its numbers has one)."},
     {"split_proof", (PyCFunction)(void (*)(void))split_proof, METH_FASTCALL,
      "The subject's parts of a proof file as TlogProof.format writes it, else None."},
     {"walk_inclusion", (PyCFunction)(void (*)(void))walk_inclusion, METH_FASTCALL,
@@ -385,13 +409,12 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "reelrights.verify._native",
+    PyModuleDef_HEAD_INIT, "reelrights.core._native",
     "The byte work of verifying many proof files, in C (pure-Python fallbacks beside it).",
     -1, methods, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__native(void) {
     b64_init();
-    if (SHA_CTX_ == NULL && (SHA_CTX_ = EVP_MD_CTX_new()) == NULL) return PyErr_NoMemory();
     return PyModule_Create(&module);
 }

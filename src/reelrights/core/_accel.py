@@ -1,6 +1,6 @@
 """The compiled fast paths (``_native.c``), when built and not turned off.
 
-``reelrights.verify._native`` does the byte work of verifying many proof files in C: reading a
+``reelrights.core._native`` does the byte work of verifying many proof files in C: reading a
 proof file as :meth:`~reelrights.verify.tlog_proof.TlogProof.format` writes it, and walking an
 inclusion proof with remembered nodes. Each of its functions is the fast path of a pure-Python
 one that stays the reference and answers the same (``tests/verify/test_native.py`` compares them
