@@ -10,5 +10,5 @@ from setuptools import Extension, setup
 setup(ext_modules=[
     Extension("reelrights.core._native", ["src/reelrights/core/_native.c"],
               libraries=["crypto"], optional=True,
-              extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]),
+              extra_compile_args=["-O3", "-Wall", "-Wextra", "-Wno-unused-parameter"]),
 ])

@@ -66,7 +66,7 @@ def _pin_one_core() -> None:
         os.sched_setaffinity(0, {cores[-1]})
 
 
-def build(size: int, bundles: int, seed: int = 7) -> tuple[list[str], str, list[bytes]]:
+def build(size: int, bundles: int, seed: int = 7) -> tuple[list[bytes], str, list[bytes]]:
     rng = random.Random(seed)
     parties = []
     leaves: dict[int, bytes] = {}
@@ -98,7 +98,7 @@ def build(size: int, bundles: int, seed: int = 7) -> tuple[list[str], str, list[
     for i, k in subjects:
         key_entry = ProvenEntry(k, leaves[k], tuple(tree.inclusion_proof(k)))
         texts.append(TlogProof(ProvenEntry(i, leaves[i], tuple(tree.inclusion_proof(i))), note,
-                               (key_entry,)).format())
+                               (key_entry,)).format().encode("utf-8"))
     return texts, signer.vkey, [leaves[i] for i, _ in subjects]
 
 

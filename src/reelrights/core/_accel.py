@@ -10,10 +10,17 @@ install time), or with ``REELRIGHTS_PURE_PYTHON=1`` in the environment, the pure
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
+import sys
+from collections.abc import Callable
 from types import ModuleType
+from typing import TypeVar
 
-__all__ = ["native", "native_enabled"]
+__all__ = ["fast_constructor", "native", "native_enabled"]
+
+T = TypeVar("T")
 
 
 def _load() -> ModuleType | None:
@@ -32,3 +39,15 @@ native = _load()
 def native_enabled() -> bool:
     """Whether the compiled fast paths are in use in this process."""
     return native is not None
+
+
+def fast_constructor(cls: type[T]) -> Callable[..., T]:
+    """``cls`` itself, or (native) the same construction of a frozen dataclass without a Python
+    call per field: give every field, positionally, in order. For classes with no
+    ``__post_init__`` (refused here)."""
+    if hasattr(cls, "__post_init__") or not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls.__name__}: a dataclass without __post_init__")
+    if native is None:
+        return cls
+    names = tuple(sys.intern(f.name) for f in dataclasses.fields(cls))
+    return functools.partial(native.frozen_new, cls, names)

@@ -1,6 +1,6 @@
 /* reelrights.core._native: the byte work of verifying many proof files, in C.
  *
- * Three functions, each the fast path of a pure-Python one that stays the reference (and the
+ * Functions, each the fast path of a pure-Python one that stays the reference (and the
  * fallback where this module was not built):
  *
  *   split_proof(data, prefix, head, mid, needles)
@@ -14,6 +14,9 @@
  *       reelrights.verify.inclusion.NodeMemo.verify's walk (RFC 9162 2.1.3.2 with remembered
  *       upper nodes): True when the proof leads to the root (and the new nodes are remembered),
  *       False otherwise (the caller raises the worded ProofError; nothing is remembered).
+ *
+ *   frozen_new(cls, names, *values), leaf_hash(entry)
+ *       a frozen dataclass built as its __init__ builds it; SHA-256(0x00 || entry).
  *
  *   may_hold_float(data)
  *       False when no number in JSON text has a fraction or an exponent: then the parsed value
@@ -96,6 +99,18 @@ static Py_ssize_t find_bytes(const char *s, Py_ssize_t n, const char *needle, Py
     return p ? p - s : -1;
 }
 
+static int is_ascii(const char *s, Py_ssize_t n) {
+    uint64_t any = 0;
+    Py_ssize_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        any |= w;
+    }
+    for (; i < n; i++) any |= (unsigned char)s[i];
+    return !(any & 0x8080808080808080ull);
+}
+
 /* A 64-bit key of the tail's bytes (for a dict of tails seen; equality is checked apart). */
 static unsigned long long tail_key(const unsigned char *p, Py_ssize_t n) {
     uint64_t h = 0x243F6A8885A308D3ull ^ (uint64_t)n;
@@ -159,8 +174,7 @@ static PyObject *split_proof(PyObject *self, PyObject *const *args, Py_ssize_t n
         }
     }
     if (nn < 0 || nn + 2 >= n) Py_RETURN_NONE;
-    for (Py_ssize_t i = 0; i < nn + 2; i++)  /* so offsets before the note are characters too */
-        if ((unsigned char)s[i] >= 0x80) Py_RETURN_NONE;
+    if (!is_ascii(s, nn + 2)) Py_RETURN_NONE; /* so offsets before the note are characters */
 
     /* The index: 0|[1-9][0-9]{0,19}, below 2**63. */
     Py_ssize_t il = e2 - (e1 + 7);
@@ -398,7 +412,49 @@ static PyObject *may_hold_float(PyObject *self, PyObject *arg) {
     Py_RETURN_FALSE;
 }
 
+/* frozen_new(cls, names, *values): a frozen dataclass instance with each field set as
+ * object.__setattr__ sets it (what the dataclass's __init__ does, without a Python call per
+ * field). For classes with no __post_init__ whose fields all are given, in order. */
+static PyObject *frozen_new(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 2 || !PyType_Check(args[0]) || !PyTuple_Check(args[1]) ||
+        PyTuple_GET_SIZE(args[1]) != nargs - 2) {
+        PyErr_SetString(PyExc_TypeError, "frozen_new(cls, names, *values): one value per name");
+        return NULL;
+    }
+    PyTypeObject *cls = (PyTypeObject *)args[0];
+    PyObject *empty = PyTuple_New(0);
+    if (empty == NULL) return NULL;
+    PyObject *obj = PyBaseObject_Type.tp_new(cls, empty, NULL);
+    Py_DECREF(empty);
+    if (obj == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < nargs - 2; i++) {
+        if (PyObject_GenericSetAttr(obj, PyTuple_GET_ITEM(args[1], i), args[i + 2]) < 0) {
+            Py_DECREF(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
+/* leaf_hash(entry: bytes) -> bytes: SHA-256(0x00 || entry), RFC 9162's leaf hash. */
+static PyObject *leaf_hash(PyObject *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    static const unsigned char zero = 0;
+    unsigned char out[32];
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, &zero, 1);
+    SHA256_Update(&ctx, view.buf, (size_t)view.len);
+    SHA256_Final(out, &ctx);
+    PyBuffer_Release(&view);
+    return PyBytes_FromStringAndSize((const char *)out, 32);
+}
+
 static PyMethodDef methods[] = {
+    {"frozen_new", (PyCFunction)(void (*)(void))frozen_new, METH_FASTCALL,
+     "A frozen dataclass instance with its fields set (no __post_init__)."},
+    {"leaf_hash", leaf_hash, METH_O, "SHA-256(0x00 || entry): RFC 9162's leaf hash."},
     {"may_hold_float", may_hold_float, METH_O,
      "Whether canonical JSON text may hold a float (False: none of its numbers has one)."},
     {"split_proof", (PyCFunction)(void (*)(void))split_proof, METH_FASTCALL,

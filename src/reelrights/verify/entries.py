@@ -32,6 +32,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..core._accel import fast_constructor, native
 from ..core.key_history import KEY_TYPES
 from ..core.statement_types import OPERATOR
 from ..core.statements import SignedStatement, decode_entry, verify_entry_signature
@@ -94,6 +95,17 @@ class VerifiedProof:
         return None
 
 
+_new_verified_entry = fast_constructor(VerifiedEntry)
+_new_verified_proof = fast_constructor(VerifiedProof)
+
+
+def _leaf_hash_py(entry: bytes) -> bytes:
+    return _sha256(b"\x00" + entry).digest()
+
+
+_leaf_hash = native.leaf_hash if native is not None else _leaf_hash_py
+
+
 class Verifier:
     """Verifies proof files against one :class:`LogTrust`, remembering what it verified.
 
@@ -135,7 +147,7 @@ class Verifier:
         if s.registry != got.registry or s.type in _BOOK_TYPES:
             return None
         check_signature(got.book, first.index, s, "subject")
-        return VerifiedProof(cp, first, dict(got.by_index))
+        return _new_verified_proof(cp, first, dict(got.by_index))
 
     def _verify_all(self, cp: TrustedCheckpoint, proof: TlogProof) -> VerifiedProof:
         root = cp.checkpoint.root
@@ -174,7 +186,7 @@ class Verifier:
         by_index = {v.index: v for v in done[1:]}
         if related and first.type not in _BOOK_TYPES:
             self._remember_set(cp, related, registry, book, by_index)
-        return VerifiedProof(cp, first, by_index)
+        return _new_verified_proof(cp, first, by_index)
 
     def _remember_set(self, cp: TrustedCheckpoint, related: tuple[ProvenEntry, ...],
                       registry: str | None, book: KeyBook, by_index: dict[int, VerifiedEntry]
@@ -198,7 +210,7 @@ class Verifier:
 
     def _decode(self, tree: NodeMemo, e: ProvenEntry, role: str) -> VerifiedEntry:
         """The entry, its inclusion proof checked and its statement decoded (not its signature)."""
-        lh = _sha256(b"\x00" + e.entry).digest()
+        lh = _leaf_hash(e.entry)
         if not 0 <= e.index < tree.size:
             raise ProofError(f"{role} entry {e.index}: outside the checkpoint's tree of size "
                              f"{tree.size}")
@@ -216,7 +228,7 @@ class Verifier:
         if s.registry is None or s.log_time is None:
             raise VerificationError(f"{role} entry {e.index}: a v1 entry; only v2 "
                                     "statements (with registry and log time) verify here")
-        return VerifiedEntry(e.index, lh, s)
+        return _new_verified_entry(e.index, lh, s)
 
     def _book(self, done: list[VerifiedEntry], only_subject: bool) -> KeyBook:
         """The key book of ``done``; that of the related entries is remembered (the same

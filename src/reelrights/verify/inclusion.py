@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 
+from ..core._accel import native
 from ..core.merkle import verify_inclusion
 from ..errors import ProofError
-from ..core._accel import native
 
 __all__ = ["NodeMemo"]
 

@@ -35,9 +35,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..core._accel import fast_constructor, native
 from ..core.canonical import canonical_bytes
 from ..errors import BadInput
-from ..core._accel import native
 
 __all__ = ["EXTRA_FORMAT", "HEADER", "ProvenEntry", "TlogProof", "looks_like_tlog_proof"]
 
@@ -267,6 +267,8 @@ def _parse_fast(data: str) -> TlogProof | None:
     return TlogProof(ProvenEntry(int(index_s), entry, proof), note_b, related)
 
 
+_new_entry = fast_constructor(ProvenEntry)
+_new_proof = fast_constructor(TlogProof)
 _NEEDLE_BYTES = tuple(n.encode("ascii") for n in _NEEDLES)
 _PREFIX_BYTES = _PREFIX.encode("ascii")
 
@@ -317,7 +319,7 @@ def _parse_native(data: str | bytes) -> TlogProof | None:
         else:
             note_b = note.encode("utf-8")  # type: ignore[union-attr]
         _NATIVE_NOTE[0] = note, note_b
-    return TlogProof(ProvenEntry(index, entry, proof), note_b, related)
+    return _new_proof(_new_entry(index, entry, proof), note_b, related)
 
 
 def _tail_of(extra: str) -> tuple[int, int, tuple[ProvenEntry, ...]] | None:
