@@ -59,13 +59,14 @@ def _general(text: str):
         return ("bad", exc.message)
 
 
-def _slow(text: str) -> TlogProof:
-    fast = tlog_proof._parse_fast
-    tlog_proof._parse_fast = lambda data: None
+def _slow(text: str | bytes) -> TlogProof:
+    """The general parser's answer (neither fast path: the C one nor the pure-Python one)."""
+    fast, native = tlog_proof._parse_fast, tlog_proof.native
+    tlog_proof._parse_fast, tlog_proof.native = (lambda data: None), None
     try:
         return TlogProof.parse(text)
     finally:
-        tlog_proof._parse_fast = fast
+        tlog_proof._parse_fast, tlog_proof.native = fast, native
 
 
 def test_the_fast_parser_gives_the_general_parsers_result_for_every_changed_character() -> None:

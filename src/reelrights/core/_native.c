@@ -13,7 +13,8 @@
  *   walk_inclusion(nodes, leaf_hash, index, size, proof, root, max_nodes)
  *       reelrights.verify.inclusion.NodeMemo.verify's walk (RFC 9162 2.1.3.2 with remembered
  *       upper nodes): True when the proof leads to the root (and the new nodes are remembered),
- *       False otherwise (the caller raises the worded ProofError; nothing is remembered).
+ *       False otherwise (the caller raises the worded ProofError; nothing is remembered), None
+ *       when the index, size or bound is not a 64-bit unsigned number (the caller walks it).
  *
  *   frozen_new(cls, names, *values), leaf_hash(entry)
  *       a frozen dataclass built as its __init__ builds it; SHA-256(0x00 || entry).
@@ -299,7 +300,7 @@ static int same_from(PyObject *a, PyObject *b, Py_ssize_t k) {
 #define MAX_PROOF 64
 
 /* walk_inclusion(nodes: dict, leaf_hash: bytes, index: int, size: int, proof: tuple,
- *                root: bytes, max_nodes: int) -> bool */
+ *                root: bytes, max_nodes: int) -> bool | None */
 static PyObject *walk_inclusion(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 7 || !PyDict_Check(args[0]) || !PyTuple_Check(args[4])) {
         PyErr_SetString(PyExc_TypeError,
@@ -308,9 +309,10 @@ static PyObject *walk_inclusion(PyObject *self, PyObject *const *args, Py_ssize_
     }
     PyObject *nodes = args[0], *leaf = args[1], *proof = args[4], *root = args[5];
     unsigned long long index, size, max_nodes;
+    if (!as_u64(args[2], &index) || !as_u64(args[3], &size) || !as_u64(args[6], &max_nodes))
+        Py_RETURN_NONE; /* not 64-bit numbers: the caller's pure-Python walk decides */
     if (!PyBytes_Check(leaf) || PyBytes_GET_SIZE(leaf) != 32 || !PyBytes_Check(root) ||
-        PyBytes_GET_SIZE(root) != 32 || !as_u64(args[2], &index) || !as_u64(args[3], &size) ||
-        !as_u64(args[6], &max_nodes) || index >= size)
+        PyBytes_GET_SIZE(root) != 32 || index >= size)
         Py_RETURN_FALSE;
     Py_ssize_t plen = PyTuple_GET_SIZE(proof);
     unsigned long long last = size - 1;

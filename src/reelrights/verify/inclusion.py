@@ -38,11 +38,14 @@ class NodeMemo:
 
     def verify(self, leaf_hash: bytes, index: int, proof: tuple[bytes, ...]) -> None:
         """ProofError unless ``proof`` leads from ``leaf_hash`` at ``index`` to the root."""
-        if native is not None and type(proof) is tuple:  # the same walk in C (._accel)
-            if not native.walk_inclusion(self.nodes, leaf_hash, index, self.size, proof,
-                                         self.root, _MAX_NODES):
+        if native is not None and type(proof) is tuple:  # the same walk in C (core._accel)
+            ok = native.walk_inclusion(self.nodes, leaf_hash, index, self.size, proof,
+                                       self.root, _MAX_NODES)
+            if ok is True:
+                return
+            if ok is False:
                 self._fail(leaf_hash, index, proof)
-            return
+            # None: numbers beyond 64 bits, which the walk below takes
         self._verify_python(leaf_hash, index, proof)
 
     def _verify_python(self, leaf_hash: bytes, index: int, proof: tuple[bytes, ...]) -> None:

@@ -37,7 +37,7 @@ from functools import lru_cache
 
 from ..core._accel import fast_constructor, native
 from ..core.canonical import canonical_bytes
-from ..errors import BadInput
+from ..errors import BadInput, ReelrightsError
 
 __all__ = ["EXTRA_FORMAT", "HEADER", "ProvenEntry", "TlogProof", "looks_like_tlog_proof"]
 
@@ -372,8 +372,11 @@ def _new_tail(head: bytes, tail: str, phase: int) -> tuple[ProvenEntry, ...] | N
     except (binascii.Error, ValueError, BadInput):
         return None
     start = whole.find(_EXTRA_MID) + len(_EXTRA_MID)
-    if not whole.endswith(b"}") or canonical_bytes(
-            json.loads(whole[start:-1])) != whole[start:-1]:
+    try:  # the related part alone: not JSON when a key follows it (a second "entry", say)
+        if not whole.endswith(b"}") or canonical_bytes(
+                json.loads(whole[start:-1])) != whole[start:-1]:
+            return None
+    except (ValueError, RecursionError, ReelrightsError):
         return None
     if len(_TAILS) >= _MAX_TAILS:
         _TAILS.clear()
