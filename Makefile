@@ -9,7 +9,14 @@ STAMP := $(VENV)/.installed
 # Chromaprint (audio fingerprints) is a C library with no PyPI wheel: Debian/Ubuntu's libchromaprint1.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-$(STAMP): pyproject.toml
+# The C fast paths of the verifiers (src/reelrights/core/_native.c, built by setup.py) include
+# OpenSSL's headers: Debian/Ubuntu's libssl-dev. Without them reelrights runs its pure-Python paths.
+$(STAMP): pyproject.toml setup.py src/reelrights/core/_native.c
+	@[ -f /usr/include/openssl/sha.h ] || { \
+	  echo "installing libssl-dev (OpenSSL headers for the verifiers' C fast paths) with apt-get"; \
+	  $(SUDO) apt-get install -y -q libssl-dev >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q libssl-dev >/dev/null; } || \
+	  echo "warning: libssl-dev is missing: the verifiers run their pure-Python paths (slower)"; }
 	@ldconfig -p 2>/dev/null | grep -q libchromaprint || { \
 	  echo "installing libchromaprint1 (audio fingerprints) with apt-get"; \
 	  $(SUDO) apt-get install -y -q libchromaprint1 >/dev/null 2>&1 || \

@@ -129,9 +129,14 @@ def container_problems(containerfile: str, makefile: str, pyproject: str) -> lis
     for module in ("starlette", "uvicorn", "httpx", "prometheus-client", "shamir-mnemonic"):
         if module not in declared:
             problems.append(f"{module} (the service needs it) is not in [project.dependencies]")
-    # The system library `make` installs for the package.
+    if "setup.py" not in copies:  # it builds the C fast paths (reelrights.core._native)
+        problems.append("the image does not copy setup.py (the C fast paths' build)")
+    # The system libraries `make` installs for the package: headers (-dev) where the wheels are
+    # built, the others in the image that runs.
     for lib in re.findall(r"apt-get install -y -q (\S+)", stamp):
-        if not any(lib in a for a in final.all("RUN")):
+        where = [a for s in stages for a in s.all("RUN")] if lib.endswith("-dev") else \
+            final.all("RUN")
+        if not any(lib in a for a in where):
             problems.append(f"{lib} (installed by make) is not installed in the image")
 
     # The entry point: `make serve` runs the project's console script `reelrights ... serve`.
@@ -195,6 +200,8 @@ def test_the_containerfile_runs_what_make_serve_runs() -> None:
     (lambda c: c.replace("--find-links=/wheels reelrights", "--find-links=/wheels other"),
      "does not pip install"),
     (lambda c: c.replace("libchromaprint1", "libfoo"), "libchromaprint1"),
+    (lambda c: c.replace("build-essential libssl-dev", "build-essential"), "libssl-dev"),
+    (lambda c: c.replace("COPY pyproject.toml setup.py", "COPY pyproject.toml"), "setup.py"),
     (lambda c: c.replace("python:3.11-slim-bookworm", "python:3.10-slim"), "not a Python"),
     (lambda c: c.replace("COPY src ./src", "COPY lib ./lib"), "source"),
 ])

@@ -297,7 +297,8 @@ def _parse_native(data: str | bytes) -> TlogProof | None:
     if related is None:
         tail = data[ts:te]
         head = binascii.a2b_base64(data[len(_PREFIX):ts], strict_mode=True)  # checked in C
-        related = _new_tail(head, tail if type(tail) is str else tail.decode("ascii"), phase)
+        related = _new_tail(head, tail if isinstance(tail, str) else tail.decode("ascii"),
+                            phase)
         if related is None:
             return None
         if len(tails) >= _MAX_TAILS:
