@@ -17,9 +17,10 @@ the three meet the same machine:
 
 1. **raw Ed25519**: ``crypto_sign_open`` (libsodium) of the statements' own signed messages:
    the ceiling for anything that checks one signature per statement;
-2. **bundles**: :class:`reelrights.verify.Verifier` over the proof files' text: parse the
-   tlog-proof and its extra, hash the leaves, check both inclusion proofs, decode the
-   statement and check its signature under the signer's key. The checkpoint's signature is
+2. **bundles**: :class:`reelrights.verify.Verifier` over the proof files' bytes (as
+   ``reelrights verify`` reads a file): parse the tlog-proof and its extra, hash the leaves,
+   check both inclusion proofs, decode the statement and check its signature under the
+   signer's key. The checkpoint's signature is
    checked once and cached by the note's bytes, and so is the signer's key statement (the
    same few in every file), as a verifier of many proofs does; a file whose related entries
    (the same text, parsed once) verified with an earlier file has only its subject checked; it
@@ -27,6 +28,11 @@ the three meet the same machine:
    the upper levels are shared), a fresh verifier per pass;
 3. **proof only**: the leaf hash and its RFC 9162 inclusion proof against the (verified)
    checkpoint's root, per proof.
+
+The byte work (reading the file, walking the proofs, building the decoded objects) runs in C
+where ``reelrights.core._native`` was built (``pip install -e .``); the run then repeats itself
+with ``REELRIGHTS_PURE_PYTHON=1`` in a second process, so the pure-Python paths' figures print
+beside (``--no-pure-python`` skips that).
 
 Target (issue 14): bundles >= 0.6 x raw Ed25519 in the same run; proof only >= 20,000/s. It
 prints the figures and the ratio; it never asserts.
@@ -39,6 +45,7 @@ import base64
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -47,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from nacl.bindings import crypto_sign_open  # noqa: E402
 
+from reelrights.core._accel import native_enabled  # noqa: E402
 from reelrights.core.checkpoint import Checkpoint, sign_checkpoint  # noqa: E402
 from reelrights.core.ids import new_id  # noqa: E402
 from reelrights.core.merkle import MemoryTree, leaf_hash, verify_inclusion  # noqa: E402
@@ -125,7 +133,13 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=6.0,
                     help="CPU seconds per measurement, split over the rounds")
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (medians)")
+    ap.add_argument("--no-pure-python", action="store_true",
+                    help="skip the second run with the C fast paths off (REELRIGHTS_PURE_PYTHON=1)")
     args = ap.parse_args()
+    if not native_enabled():
+        print("C fast paths (reelrights.core._native): OFF, the pure-Python paths")
+    else:
+        print("C fast paths (reelrights.core._native): on")
     _pin_one_core()
     t = time.perf_counter()
     texts, vkey, entries = build(args.size, args.bundles)
@@ -173,6 +187,13 @@ def main() -> None:
     print(f"proof only (leaf hash + inclusion, depth {len(parsed[0].proof)}): "
           f"{proof_only:>10,.0f}/s (target >= 20,000/s: "
           f"{'met' if proof_only >= 20_000 else 'NOT met'})")
+    if native_enabled() and not args.no_pure_python:
+        # The same measurements with the C fast paths off, in a second process of this run.
+        print("\nthe same with REELRIGHTS_PURE_PYTHON=1 (the pure-Python paths):", flush=True)
+        subprocess.run([sys.executable, __file__, "--size", str(args.size), "--bundles",
+                        str(args.bundles), "--seconds", str(args.seconds), "--rounds",
+                        str(args.rounds), "--no-pure-python"],
+                       env={**os.environ, "REELRIGHTS_PURE_PYTHON": "1"}, check=True)
 
 
 if __name__ == "__main__":
