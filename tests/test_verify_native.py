@@ -272,8 +272,14 @@ def test_fast_constructor_refuses_a_class_it_cannot_build() -> None:
         def __post_init__(self) -> None:
             pass
 
-    with pytest.raises(TypeError):
-        fast_constructor(Checked)
+    @dataclasses.dataclass(frozen=True)
+    class Derived:
+        x: int
+        y: int = dataclasses.field(init=False, default=0)
+
+    for cls in (Checked, Derived, dict):
+        with pytest.raises(TypeError):
+            fast_constructor(cls)
 
 
 @needs_native
