@@ -91,9 +91,13 @@ def test_every_changed_character_gives_the_general_answer_or_defers() -> None:
     # signature is the verifier's to refuse
     assert answered > 0
     for pos in range(0, len(text), 3):
-        answered += _agrees(text[:pos] + text[pos + 1:])  # deleted
-        answered += _agrees(text[:pos] + "A" + text[pos:])  # inserted
+        for changed in (text[:pos] + text[pos + 1:], text[:pos] + "A" + text[pos:],  # deleted,
+                        text[:pos] + "=" + text[pos:]):  # inserted
+            answered += _agrees(changed)
+            py_fast = tlog_proof._parse_fast(changed)  # the pure-Python one too
+            assert py_fast is None or py_fast == _general(changed), pos
         answered += _agrees(text[:pos].encode() + b"\xff" + text[pos:].encode())  # not UTF-8
+        answered += _agrees(text[:pos] + "\ud800" + text[pos:])  # not encodable
 
 
 @needs_native
@@ -133,6 +137,45 @@ def test_a_second_entry_key_after_related_is_read_as_the_general_parser_reads_it
         assert tlog_proof._parse_fast(text) is None
         if not isinstance(general, tuple):
             assert general.subject.entry == proofs[1].subject.entry
+
+
+def test_a_stray_pad_after_the_known_head_is_refused_as_the_general_parser_refuses_it() -> None:
+    """Found by fuzzing: with the related part's text known from an earlier file, an "=" put
+    before it passed strict base64 in the pure-Python fast path; the whole extra line is not
+    base64, so both fast paths must defer and the general parser refuse it."""
+    proofs, _, _ = _log(n_subjects=3)
+    for p in proofs:
+        text = p.format()
+        assert TlogProof.parse(text) == p  # the related part's text is now known
+        extra = text.split("\n")[1]
+        for k in range(len("extra ") + 4, len(extra) - 4, 4):  # at each group boundary
+            changed = text.replace(extra, extra[:k] + "=" + extra[k:], 1)
+            general = _general(changed)
+            assert isinstance(general, tuple), k
+            assert tlog_proof._parse_fast(changed) is None
+            if native is not None:
+                assert tlog_proof._parse_native(changed) is None
+            with pytest.raises(BadInput):
+                TlogProof.parse(changed)
+
+
+def test_text_with_a_lone_surrogate_is_bad_input_not_a_crash() -> None:
+    proofs, _, _ = _log(n_subjects=1)
+    text = proofs[0].format() + "\ud800\n"  # in the note
+    with pytest.raises(BadInput, match="not UTF-8"):
+        TlogProof.parse(text)
+
+
+@needs_native
+def test_a_bytes_subclass_does_not_mix_the_text_and_bytes_caches() -> None:
+    class Raw(bytes):
+        pass
+
+    proofs, _, _ = _log(n_subjects=1)
+    text = proofs[0].format()
+    assert TlogProof.parse(Raw(text.encode())) == proofs[0]
+    assert TlogProof.parse(text) == proofs[0]
+    assert TlogProof.parse(text.encode()) == proofs[0]
 
 
 @needs_native
@@ -337,3 +380,25 @@ def test_the_json_dump_of_a_related_part_matches_canonical_bytes() -> None:
     raw = base64.b64decode(proofs[0].format().split("\n")[1][len("extra "):])
     start = raw.find(tlog_proof._EXTRA_MID) + len(tlog_proof._EXTRA_MID)
     assert canonical_bytes(json.loads(raw[start:-1])) == raw[start:-1]
+
+
+@needs_native
+def test_a_memo_holding_other_objects_runs_no_python_code_and_is_not_a_hit() -> None:
+    """Found by fuzzing: a remembered proof compared with ``==`` could run an object's __eq__,
+    which could free the remembered state under the walk. Only bytes are compared now."""
+    nodes: dict = {}
+
+    class Evil:
+        def __eq__(self, other: object) -> bool:
+            nodes.clear()
+            return True
+
+        __hash__ = object.__hash__
+
+    leaf = hashlib.sha256(b"\0x").digest()
+    nodes[leaf] = (0, 0, 3, (Evil(), bytes(32)))
+    assert native.walk_inclusion(nodes, leaf, 0, 4, (bytes(32), bytes(32)), bytes(32), 10) \
+        is False
+    nodes[leaf] = (True, 0, 3, (bytes(32), bytes(32)))  # a bool is not the level 0
+    assert native.walk_inclusion(nodes, leaf, 0, 4, (bytes(32), bytes(32)), bytes(32), 10) \
+        is False

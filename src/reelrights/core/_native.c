@@ -274,7 +274,7 @@ static void node_hash(const unsigned char *a, const unsigned char *b, unsigned c
 }
 
 static int as_u64(PyObject *o, unsigned long long *v) {
-    if (!PyLong_Check(o)) return 0;
+    if (!PyLong_CheckExact(o)) return 0;
     *v = PyLong_AsUnsignedLongLong(o);
     if (*v == (unsigned long long)-1 && PyErr_Occurred()) {
         PyErr_Clear();
@@ -283,16 +283,18 @@ static int as_u64(PyObject *o, unsigned long long *v) {
     return 1;
 }
 
-/* Whether the remembered proof equals ``proof`` from position k on. */
+/* Whether the remembered proof equals ``proof`` (32-byte bytes, checked) from position k on.
+ * Compares bytes only, so no Python code runs (anything else is "not the same": the walk then
+ * goes on and computes the root itself). */
 static int same_from(PyObject *a, PyObject *b, Py_ssize_t k) {
     if (a == b) return 1;
-    if (!PyTuple_Check(a) || PyTuple_GET_SIZE(a) != PyTuple_GET_SIZE(b)) return 0;
+    if (!PyTuple_CheckExact(a) || PyTuple_GET_SIZE(a) != PyTuple_GET_SIZE(b)) return 0;
     for (Py_ssize_t i = k; i < PyTuple_GET_SIZE(b); i++) {
-        int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(a, i), PyTuple_GET_ITEM(b, i), Py_EQ);
-        if (eq != 1) {
-            if (eq < 0) PyErr_Clear();
+        PyObject *x = PyTuple_GET_ITEM(a, i), *y = PyTuple_GET_ITEM(b, i);
+        if (x == y) continue;
+        if (!PyBytes_CheckExact(x) || PyBytes_GET_SIZE(x) != 32 ||
+            memcmp(PyBytes_AS_STRING(x), PyBytes_AS_STRING(y), 32) != 0)
             return 0;
-        }
     }
     return 1;
 }
@@ -334,21 +336,25 @@ static PyObject *walk_inclusion(PyObject *self, PyObject *const *args, Py_ssize_
     for (Py_ssize_t k = 0; k < plen; k++) {
         PyObject *node = PyBytes_FromStringAndSize((const char *)r, 32);
         if (node == NULL) goto error;
-        PyObject *hit = PyDict_GetItemWithError(nodes, node); /* borrowed */
+        PyObject *hit = PyDict_GetItemWithError(nodes, node);
         if (hit == NULL && PyErr_Occurred()) {
             Py_DECREF(node);
             goto error;
         }
-        if (hit != NULL && PyTuple_Check(hit) && PyTuple_GET_SIZE(hit) == 4) {
+        Py_XINCREF(hit); /* ours while it is read (nothing below runs Python code, but still) */
+        int same = 0;
+        if (hit != NULL && PyTuple_CheckExact(hit) && PyTuple_GET_SIZE(hit) == 4) {
             unsigned long long hk, hf, hs;
-            if (as_u64(PyTuple_GET_ITEM(hit, 0), &hk) && hk == (unsigned long long)k &&
-                as_u64(PyTuple_GET_ITEM(hit, 1), &hf) && hf == fn &&
-                as_u64(PyTuple_GET_ITEM(hit, 2), &hs) && hs == sn &&
-                same_from(PyTuple_GET_ITEM(hit, 3), proof, k)) {
-                Py_DECREF(node);
-                reached = 1;
-                break;
-            }
+            same = as_u64(PyTuple_GET_ITEM(hit, 0), &hk) && hk == (unsigned long long)k &&
+                   as_u64(PyTuple_GET_ITEM(hit, 1), &hf) && hf == fn &&
+                   as_u64(PyTuple_GET_ITEM(hit, 2), &hs) && hs == sn &&
+                   same_from(PyTuple_GET_ITEM(hit, 3), proof, k);
+        }
+        Py_XDECREF(hit);
+        if (same) {
+            Py_DECREF(node);
+            reached = 1;
+            break;
         }
         path[depth] = node;
         path_fn[depth] = fn;

@@ -162,7 +162,11 @@ class TlogProof:
         if extra_b64 is None:
             raise _bad("no extra line: a reelrights proof carries its entry there")
         entry, related = _parse_extra(_b64(extra_b64, "the extra line"))
-        return cls(ProvenEntry(int(index_s), entry, proof), note.encode("utf-8"), related)
+        try:
+            note_b = note.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _bad("the checkpoint is not UTF-8 text (a lone surrogate)") from None
+        return cls(ProvenEntry(int(index_s), entry, proof), note_b, related)
 
 
 def _parse_extra(raw: bytes) -> tuple[bytes, tuple[ProvenEntry, ...]]:
@@ -237,7 +241,8 @@ def _parse_fast(data: str) -> TlogProof | None:
         related = None
     else:
         phase, pos, related = known
-    if pos < 0 or proof is None:
+    # the head: whole base64 groups, no padding (strict a2b takes a stray "=" after a group)
+    if pos <= 0 or pos % 4 or proof is None or "=" in extra[:pos]:
         return None
     try:
         head = binascii.a2b_base64(extra[:pos], strict_mode=True)
@@ -261,7 +266,10 @@ def _parse_fast(data: str) -> TlogProof | None:
         if found is None:
             if len(_NOTES) >= 64:
                 _NOTES.clear()
-            found = _NOTES[note] = note.encode("utf-8")
+            try:
+                found = _NOTES[note] = note.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: the general parser words it
+                return None
         note_b = found
         _LAST_NOTE[0] = note, note_b
     return TlogProof(ProvenEntry(int(index_s), entry, proof), note_b, related)
@@ -288,7 +296,7 @@ def _parse_native(data: str | bytes) -> TlogProof | None:
     if got is None:
         return None
     index, proof, entry, ts, te, phase, ns, key = got  # data[:ns] is ASCII (checked in C)
-    tails: dict = _NATIVE_TAILS[type(data) is bytes]  # type: ignore[type-arg]
+    tails: dict = _NATIVE_TAILS[isinstance(data, bytes)]  # type: ignore[type-arg]
     related = None
     for tail, tail_phase, known in tails.get(key, ()):
         if tail_phase == phase and te - ts == len(tail) and data.startswith(tail, ts):
