@@ -225,6 +225,9 @@ def test_the_c_walk_is_the_python_walk(size: int, data) -> None:
             assert not _walks(size, i, lh, bad, root, c_memo, py_memo)
         for other in (i ^ 1, i + 1, size, -1, 2**64 + i):
             _walks(size, other, lh, proof, root, c_memo, py_memo)
+        if proof:  # not exactly bytes: the C walk defers to the Python one
+            assert _walks(size, i, lh, (bytearray(proof[0]), *proof[1:]), root, c_memo,
+                          py_memo)
         assert not _walks(size, i, leaf_hash(b"x"), proof, root, c_memo, py_memo)
         if proof:
             assert not _walks(size, i, lh, proof[:-1], root, c_memo, py_memo)
@@ -305,6 +308,15 @@ def test_frozen_new_builds_what_the_class_builds(cls, values) -> None:
         built.__setattr__(dataclasses.fields(cls)[0].name, None)
     with pytest.raises(TypeError):
         make(*values[:-1])
+
+
+@needs_native
+@pytest.mark.parametrize("cls", [set, dict, type, memoryview, bytes, int])
+def test_frozen_new_refuses_classes_object_new_cannot_make(cls) -> None:
+    """Found by fuzzing: object.__new__ called from C skipped Python's own "not safe" check,
+    and a half-built set crashed the interpreter on its first use."""
+    with pytest.raises(TypeError):
+        native.frozen_new(cls, ())
 
 
 def test_fast_constructor_refuses_a_class_it_cannot_build() -> None:

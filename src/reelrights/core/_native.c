@@ -14,7 +14,8 @@
  *       reelrights.verify.inclusion.NodeMemo.verify's walk (RFC 9162 2.1.3.2 with remembered
  *       upper nodes): True when the proof leads to the root (and the new nodes are remembered),
  *       False otherwise (the caller raises the worded ProofError; nothing is remembered), None
- *       when the index, size or bound is not a 64-bit unsigned number (the caller walks it).
+ *       when the index, size or bound is not a 64-bit unsigned number, or a hash is not exactly
+ *       bytes (the caller's Python walk then decides).
  *
  *   frozen_new(cls, names, *values), leaf_hash(entry)
  *       a frozen dataclass built as its __init__ builds it; SHA-256(0x00 || entry).
@@ -311,10 +312,12 @@ static PyObject *walk_inclusion(PyObject *self, PyObject *const *args, Py_ssize_
     }
     PyObject *nodes = args[0], *leaf = args[1], *proof = args[4], *root = args[5];
     unsigned long long index, size, max_nodes;
-    if (!as_u64(args[2], &index) || !as_u64(args[3], &size) || !as_u64(args[6], &max_nodes))
-        Py_RETURN_NONE; /* not 64-bit numbers: the caller's pure-Python walk decides */
-    if (!PyBytes_Check(leaf) || PyBytes_GET_SIZE(leaf) != 32 || !PyBytes_Check(root) ||
-        PyBytes_GET_SIZE(root) != 32 || index >= size)
+    if (!as_u64(args[2], &index) || !as_u64(args[3], &size) || !as_u64(args[6], &max_nodes) ||
+        !PyBytes_CheckExact(leaf) || !PyBytes_CheckExact(root))
+        Py_RETURN_NONE; /* not 64-bit numbers or not bytes: the caller's Python walk decides */
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(proof); k++)
+        if (!PyBytes_CheckExact(PyTuple_GET_ITEM(proof, k))) Py_RETURN_NONE;
+    if (PyBytes_GET_SIZE(leaf) != 32 || PyBytes_GET_SIZE(root) != 32 || index >= size)
         Py_RETURN_FALSE;
     Py_ssize_t plen = PyTuple_GET_SIZE(proof);
     unsigned long long last = size - 1;
@@ -322,10 +325,8 @@ static PyObject *walk_inclusion(PyObject *self, PyObject *const *args, Py_ssize_
     if (plen > MAX_PROOF ||
         plen != inner + __builtin_popcountll(inner >= 64 ? 0 : index >> inner))
         Py_RETURN_FALSE;
-    for (Py_ssize_t k = 0; k < plen; k++) {
-        PyObject *p = PyTuple_GET_ITEM(proof, k);
-        if (!PyBytes_Check(p) || PyBytes_GET_SIZE(p) != 32) Py_RETURN_FALSE;
-    }
+    for (Py_ssize_t k = 0; k < plen; k++)
+        if (PyBytes_GET_SIZE(PyTuple_GET_ITEM(proof, k)) != 32) Py_RETURN_FALSE;
     PyObject *path[MAX_PROOF];
     unsigned long long path_fn[MAX_PROOF], path_sn[MAX_PROOF];
     Py_ssize_t depth = 0;
@@ -430,6 +431,11 @@ static PyObject *frozen_new(PyObject *self, PyObject *const *args, Py_ssize_t na
         return NULL;
     }
     PyTypeObject *cls = (PyTypeObject *)args[0];
+    if (!PyType_HasFeature(cls, Py_TPFLAGS_HEAPTYPE) || cls->tp_new != PyBaseObject_Type.tp_new) {
+        /* object.__new__ is safe only for classes that kept it (not set, type, memoryview...) */
+        PyErr_SetString(PyExc_TypeError, "frozen_new: a Python class made with object.__new__");
+        return NULL;
+    }
     PyObject *empty = PyTuple_New(0);
     if (empty == NULL) return NULL;
     PyObject *obj = PyBaseObject_Type.tp_new(cls, empty, NULL);

@@ -45,7 +45,7 @@ class NodeMemo:
                 return
             if ok is False:
                 self._fail(leaf_hash, index, proof)
-            # None: numbers beyond 64 bits, which the walk below takes
+            # None: numbers beyond 64 bits or hashes not exactly bytes: the walk below
         self._verify_python(leaf_hash, index, proof)
 
     def _verify_python(self, leaf_hash: bytes, index: int, proof: tuple[bytes, ...]) -> None:
