@@ -118,4 +118,4 @@ screenshots: $(STAMP) chromium
 	$(BIN)/python scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) build src/*.egg-info src/reelrights/core/_native*.so .pytest_cache .hypothesis .mypy_cache .ruff_cache
