@@ -20,9 +20,9 @@ the three meet the same machine:
 2. **bundles**: :class:`reelrights.verify.Verifier` over the proof files' bytes (as
    ``reelrights verify`` reads a file): parse the tlog-proof and its extra, hash the leaves,
    check both inclusion proofs, decode the statement and check its signature under the
-   signer's key. The checkpoint's signature is
-   checked once and cached by the note's bytes, and so is the signer's key statement (the
-   same few in every file), as a verifier of many proofs does; a file whose related entries
+   signer's key. The checkpoint's signature is checked once and cached by the note's bytes,
+   and so is the signer's key statement (the same few in every file), as a verifier of many
+   proofs does; a file whose related entries
    (the same text, parsed once) verified with an earlier file has only its subject checked; it
    also remembers the inclusion proofs' nodes it computed (:mod:`reelrights.verify.inclusion`:
    the upper levels are shared), a fresh verifier per pass;

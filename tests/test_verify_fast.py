@@ -52,7 +52,7 @@ def _log(n_subjects: int = 6, size: int = 300):
     return proofs, signer.vkey, tree
 
 
-def _general(text: str):
+def _general(text: str | bytes):
     try:
         return _slow(text)
     except BadInput as exc:

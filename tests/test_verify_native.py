@@ -43,7 +43,7 @@ from reelrights.verify import (
     tlog_proof,
 )
 from reelrights.verify.inclusion import NodeMemo
-from test_verify_fast import _log, _slow
+from test_verify_fast import _general, _log
 
 native = _accel.native
 needs_native = pytest.mark.skipif(native is None, reason="REELRIGHTS_PURE_PYTHON is set")
@@ -56,13 +56,6 @@ def test_the_native_module_is_built_and_used() -> None:
         return
     assert native_enabled(), "reelrights.core._native did not build: is libssl-dev installed?"
     assert tlog_proof.native is native
-
-
-def _general(data: str | bytes):
-    try:
-        return _slow(data)
-    except BadInput as exc:
-        return ("bad", exc.message)
 
 
 def _agrees(data: str | bytes) -> bool:
@@ -387,7 +380,7 @@ def test_proof_files_verify_the_same_with_the_native_module_turned_off(tmp_path:
 
 
 def test_the_json_dump_of_a_related_part_matches_canonical_bytes() -> None:
-    """_new_tail's check: canonical_bytes of the parsed related part is the part itself."""
+    """_related_of's check: canonical_bytes of the parsed related part is the part itself."""
     proofs, _, _ = _log(n_subjects=1)
     raw = base64.b64decode(proofs[0].format().split("\n")[1][len("extra "):])
     start = raw.find(tlog_proof._EXTRA_MID) + len(tlog_proof._EXTRA_MID)

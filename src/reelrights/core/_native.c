@@ -24,8 +24,9 @@
  *       False when no number in JSON text has a fraction or an exponent: then the parsed value
  *       holds no float, which reelrights.core.canonical otherwise finds by walking it.
  *
- * All read untrusted input: every read is bounded by a length checked first. No I/O, no
- * state between calls but a reused SHA-256 context (the GIL is held throughout).
+ * All read untrusted input: every read is bounded by a length checked first. No I/O and no
+ * state between calls (the GIL is held throughout; no Python code runs under a borrowed
+ * reference).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -127,16 +128,17 @@ static unsigned long long tail_key(const unsigned char *p, Py_ssize_t n) {
     return h ^ (h >> 32);
 }
 
-/* split_proof(data: str, prefix: bytes, head: bytes, mid: bytes, needles: tuple of 3 bytes)
+/* split_proof(data: str | bytes, prefix: bytes, head: bytes, mid: bytes, needles: 3 bytes)
  *   -> (index, proof hashes, subject entry, tail start, tail end, phase, note start, tail key)
  *      | None
  * ``data`` is the file's text or its bytes; everything before the note is ASCII, so the offsets
  * are the same in both. */
 static PyObject *split_proof(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 5 || !(PyUnicode_Check(args[0]) || PyBytes_Check(args[0])) || !PyBytes_Check(args[1]) ||
-        !PyBytes_Check(args[2]) || !PyBytes_Check(args[3]) || !PyTuple_Check(args[4]) ||
+    if (nargs != 5 || !(PyUnicode_Check(args[0]) || PyBytes_Check(args[0])) ||
+        !PyBytes_Check(args[1]) || !PyBytes_Check(args[2]) || !PyBytes_Check(args[3]) || !PyTuple_Check(args[4]) ||
         PyTuple_GET_SIZE(args[4]) != 3) {
-        PyErr_SetString(PyExc_TypeError, "split_proof(str, bytes, bytes, bytes, (b, b, b))");
+        PyErr_SetString(PyExc_TypeError,
+                        "split_proof(str | bytes, bytes, bytes, bytes, (bytes, bytes, bytes))");
         return NULL;
     }
     PyObject *data = args[0];

@@ -20,10 +20,12 @@ equal sizes, old > new).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from reelrights.errors import BadInput, ProofError
+
+from ._accel import native
 
 __all__ = [
     "EMPTY_ROOT",
@@ -48,9 +50,15 @@ _sha256 = hashlib.sha256
 EMPTY_ROOT: bytes = _sha256(b"").digest()
 
 
-def leaf_hash(entry: bytes) -> bytes:
+def _leaf_hash_py(entry: bytes) -> bytes:
     """RFC 9162 §2.1.1 leaf hash: ``SHA-256(0x00 || entry)``."""
     return _sha256(b"\x00" + entry).digest()
+
+
+#: RFC 9162 §2.1.1 leaf hash: ``SHA-256(0x00 || entry)``; in C where ``core._native`` is built
+#: (no concatenated copy of the entry), else :func:`_leaf_hash_py`.
+leaf_hash: Callable[[bytes], bytes] = (native.leaf_hash if native is not None
+                                       else _leaf_hash_py)
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:

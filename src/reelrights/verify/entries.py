@@ -27,13 +27,13 @@ keys.
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..core._accel import fast_constructor, native
+from ..core._accel import fast_constructor
 from ..core.key_history import KEY_TYPES
+from ..core.merkle import leaf_hash
 from ..core.statement_types import OPERATOR
 from ..core.statements import SignedStatement, decode_entry, verify_entry_signature
 from ..errors import ProofError, ReelrightsError, SignatureError, VerificationError
@@ -46,7 +46,6 @@ __all__ = ["VerifiedEntry", "VerifiedProof", "Verifier", "check_signature"]
 
 _REMEMBER = 4096
 _TREES = 16
-_sha256 = hashlib.sha256
 #: A subject of these types teaches the key book something: its book is built afresh.
 _BOOK_TYPES = frozenset(KEY_TYPES) | {"party.registered", "registry.established"}
 
@@ -98,12 +97,6 @@ class VerifiedProof:
 _new_verified_entry = fast_constructor(VerifiedEntry)
 _new_verified_proof = fast_constructor(VerifiedProof)
 
-
-def _leaf_hash_py(entry: bytes) -> bytes:
-    return _sha256(b"\x00" + entry).digest()
-
-
-_leaf_hash = native.leaf_hash if native is not None else _leaf_hash_py
 
 
 class Verifier:
@@ -210,7 +203,7 @@ class Verifier:
 
     def _decode(self, tree: NodeMemo, e: ProvenEntry, role: str) -> VerifiedEntry:
         """The entry, its inclusion proof checked and its statement decoded (not its signature)."""
-        lh = _leaf_hash(e.entry)
+        lh = leaf_hash(e.entry)
         if not 0 <= e.index < tree.size:
             raise ProofError(f"{role} entry {e.index}: outside the checkpoint's tree of size "
                              f"{tree.size}")

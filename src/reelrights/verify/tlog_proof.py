@@ -34,6 +34,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeVar
 
 from ..core._accel import fast_constructor, native
 from ..core.canonical import canonical_bytes
@@ -43,6 +44,8 @@ __all__ = ["EXTRA_FORMAT", "HEADER", "ProvenEntry", "TlogProof", "looks_like_tlo
 
 HEADER = "c2sp.org/tlog-proof@v1"
 EXTRA_FORMAT = "reelrights/tlog-proof-extra/v1"
+K = TypeVar("K")
+V = TypeVar("V")
 _INDEX = re.compile(r"0|[1-9][0-9]{0,19}")
 _MAX_RELATED = 256
 _EXTRA_KEYS = frozenset({"format", "entry", "related"})
@@ -207,8 +210,35 @@ _NEEDLES = tuple(base64.b64encode(b"\0" * p + _EXTRA_MID).decode()[4:28] for p i
 _TAILS: dict[str, list[tuple[str, int, tuple[ProvenEntry, ...]]]] = {}
 _MAX_TAILS = 1024
 _KEY = 1024
-_NOTES: dict[str, bytes] = {}
-_LAST_NOTE: list[tuple[str, bytes]] = [("", b"")]  # the last note looked up: (text, bytes)
+#: Checkpoint notes seen, as given (text or bytes) -> their bytes (one object per note, so the
+#: verifier's cache by the note's bytes hashes it once), and the last one looked up.
+_NOTES: dict[str | bytes, bytes] = {}
+_LAST_NOTE: list[tuple[str | bytes, bytes]] = [("", b"")]
+
+
+def _note_of(data: str | bytes, start: int) -> bytes | None:
+    """The checkpoint note ``data[start:]`` as bytes (None unless it is UTF-8 text, which the
+    general parser then words), remembered: most files carry the last file's note."""
+    last, note_b = _LAST_NOTE[0]
+    if (type(last) is type(data) and len(data) - start == len(last)
+            and data.endswith(last)):  # type: ignore[arg-type]
+        return note_b
+    note = data[start:]
+    found = _NOTES.get(note)
+    if found is None:
+        try:
+            if isinstance(note, bytes):
+                note.decode("utf-8")  # as the general parser reads the file
+                found = note
+            else:
+                found = note.encode("utf-8")  # a lone surrogate fails
+        except UnicodeError:
+            return None
+        if len(_NOTES) >= 64:
+            _NOTES.clear()
+        _NOTES[note] = found
+    _LAST_NOTE[0] = note, found
+    return found
 
 
 def _parse_fast(data: str) -> TlogProof | None:
@@ -252,26 +282,19 @@ def _parse_fast(data: str) -> TlogProof | None:
     if not head.startswith(_EXTRA_HEAD) or head[cut:] != _EXTRA_MID[:3 - phase]:
         return None
     if related is None:
-        related = _new_tail(head, extra[pos:], phase)
+        tail = extra[pos:]
+        related = _related_of(head, tail)
         if related is None:
             return None
+        if len(tail) >= _KEY:  # (shorter ones are not looked up by their last _KEY characters)
+            _remember(_TAILS, tail[-_KEY:], (tail, phase, related))
     try:
         entry = binascii.a2b_base64(head[len(_EXTRA_HEAD):cut], strict_mode=True)
     except (binascii.Error, ValueError):
         return None
-    last, note_b = _LAST_NOTE[0]
-    if len(data) - nn - 2 != len(last) or not data.endswith(last):  # else the last file's note
-        note = data[nn + 2:]
-        found = _NOTES.get(note)
-        if found is None:
-            if len(_NOTES) >= 64:
-                _NOTES.clear()
-            try:
-                found = _NOTES[note] = note.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate: the general parser words it
-                return None
-        note_b = found
-        _LAST_NOTE[0] = note, note_b
+    note_b = _note_of(data, nn + 2)
+    if note_b is None:
+        return None
     return TlogProof(ProvenEntry(int(index_s), entry, proof), note_b, related)
 
 
@@ -284,7 +307,6 @@ _PREFIX_BYTES = _PREFIX.encode("ascii")
 #: Tails seen by the C path, by a 64-bit key of their bytes; one dict for text, one for bytes.
 _NATIVE_TAILS: tuple[dict[int, list[tuple[str, int, tuple[ProvenEntry, ...]]]],
                      dict[int, list[tuple[bytes, int, tuple[ProvenEntry, ...]]]]] = ({}, {})
-_NATIVE_NOTE: list[tuple[str | bytes, bytes]] = [("", b"")]  # the last note: (as given, bytes)
 
 
 def _parse_native(data: str | bytes) -> TlogProof | None:
@@ -305,29 +327,13 @@ def _parse_native(data: str | bytes) -> TlogProof | None:
     if related is None:
         tail = data[ts:te]
         head = binascii.a2b_base64(data[len(_PREFIX):ts], strict_mode=True)  # checked in C
-        related = _new_tail(head, tail if isinstance(tail, str) else tail.decode("ascii"),
-                            phase)
+        related = _related_of(head, tail)
         if related is None:
             return None
-        if len(tails) >= _MAX_TAILS:
-            tails.clear()
-        same = tails.setdefault(key, [])
-        if len(same) >= 16:
-            same.pop(0)
-        same.append((tail, phase, related))
-    last, note_b = _NATIVE_NOTE[0]
-    if (type(last) is not type(data) or len(data) - ns != len(last)
-            or not data.endswith(last)):  # type: ignore[arg-type]
-        note = data[ns:]
-        if type(note) is bytes:
-            try:
-                note.decode("utf-8")  # as the general parser reads the file
-            except UnicodeDecodeError:
-                return None
-            note_b = note
-        else:
-            note_b = note.encode("utf-8")  # type: ignore[union-attr]
-        _NATIVE_NOTE[0] = note, note_b
+        _remember(tails, key, (tail, phase, related))
+    note_b = _note_of(data, ns)
+    if note_b is None:
+        return None
     return _new_proof(_new_entry(index, entry, proof), note_b, related)
 
 
@@ -373,8 +379,9 @@ def _hash_split(n: int) -> struct.Struct:
     return struct.Struct("32sx" * n)
 
 
-def _new_tail(head: bytes, tail: str, phase: int) -> tuple[ProvenEntry, ...] | None:
-    """Parse a tail not seen before, remembering it when the whole extra is canonical."""
+def _related_of(head: bytes, tail: str | bytes) -> tuple[ProvenEntry, ...] | None:
+    """The related entries of an extra line whose tail was not seen before; None unless the
+    whole extra is reelrights' and its related part canonical JSON alone."""
     try:
         whole = head + binascii.a2b_base64(tail, strict_mode=True)
         _, related = _parse_extra(whole)
@@ -387,15 +394,17 @@ def _new_tail(head: bytes, tail: str, phase: int) -> tuple[ProvenEntry, ...] | N
             return None
     except (ValueError, RecursionError, ReelrightsError):
         return None
-    if len(_TAILS) >= _MAX_TAILS:
-        _TAILS.clear()
-    if len(tail) < _KEY:
-        return related
-    same = _TAILS.setdefault(tail[-_KEY:], [])
+    return related
+
+
+def _remember(table: dict[K, list[V]], key: K, item: V) -> None:
+    """Keep ``item`` under ``key`` in a bounded table of tails (_MAX_TAILS keys, 16 each)."""
+    if len(table) >= _MAX_TAILS:
+        table.clear()
+    same = table.setdefault(key, [])
     if len(same) >= 16:
         same.pop(0)
-    same.append((tail, phase, related))
-    return related
+    same.append(item)
 
 
 def looks_like_tlog_proof(data: bytes) -> bool:
